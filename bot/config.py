@@ -1,0 +1,45 @@
+"""Settings from environment variables and `.env` (prefix-free names, as deployments expect)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = Field(default="sqlite:///./empirie.db", alias="EMPIRIE_DATABASE_URL")
+    timezone: str = Field(default="Europe/Warsaw", alias="EMPIRIE_TIMEZONE")
+    default_language: str = Field(default="pl", alias="EMPIRIE_LANGUAGE")
+    log_level: str = Field(default="INFO", alias="EMPIRIE_LOG_LEVEL")
+    console_log_file: str = Field(default="./empirie.log", alias="EMPIRIE_CONSOLE_LOG_FILE")
+    files_dir: str = Field(default="./empirie-files", alias="EMPIRIE_FILES_DIR")
+    invitation_days: int = Field(default=7, alias="EMPIRIE_INVITATION_DAYS", ge=1, le=90)
+    seed_demo: bool = Field(default=True, alias="EMPIRIE_SEED_DEMO")
+
+    telegram_bot_token: str = Field(default="", alias="TELEGRAM_BOT_TOKEN")
+    telegram_api_base_url: str = Field(default="", alias="TELEGRAM_API_BASE_URL")
+    telegram_webhook_url: str = Field(default="", alias="TELEGRAM_WEBHOOK_URL")
+    telegram_webhook_secret: str = Field(default="", alias="TELEGRAM_WEBHOOK_SECRET")
+    # Telegram's published flood limits; tests raise them to keep runs short.
+    telegram_rate_overall: float = Field(default=30, alias="TELEGRAM_RATE_OVERALL")
+    telegram_rate_group_per_minute: float = Field(default=20, alias="TELEGRAM_RATE_GROUP")
+
+    http_host: str = Field(default="127.0.0.1", alias="EMPIRIE_HTTP_HOST")
+    http_port: int = Field(default=8080, alias="EMPIRIE_HTTP_PORT")
+
+    outbox_poll_seconds: float = Field(default=1.0, alias="EMPIRIE_OUTBOX_POLL_SECONDS")
+    outbox_max_attempts: int = Field(default=8, alias="EMPIRIE_OUTBOX_MAX_ATTEMPTS")
+    jobs_poll_seconds: float = Field(default=30.0, alias="EMPIRIE_JOBS_POLL_SECONDS")
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_bot_token)

@@ -1,0 +1,60 @@
+"""Translation catalogues (gettext .po, read with Babel) and Polish date/number formatting.
+
+Message ids are English; `pl` is the default catalogue. A missing translation falls back to
+the English id, and the catalogue test keeps the Polish one complete.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime, format_time
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+LANGUAGES = ("pl", "en")
+
+
+@cache
+def catalogue(language: str) -> dict[str, str]:
+    path = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
+    if not path.exists():
+        return {}
+    with path.open("rb") as handle:
+        po = read_po(handle, locale=language)
+    return {str(m.id): str(m.string) for m in po if m.id and m.string and not m.fuzzy}
+
+
+class Translator:
+    def __init__(self, language: str, tz: ZoneInfo) -> None:
+        self.language = language if language in LANGUAGES else LANGUAGES[0]
+        self.tz = tz
+        self._messages = catalogue(self.language)
+
+    def __call__(self, msgid: str, **params: Any) -> str:
+        text = self._messages.get(msgid, msgid)
+        return text.format(**params) if params else text
+
+    def local(self, when: datetime) -> datetime:
+        return when.astimezone(self.tz)
+
+    def datetime(self, when: datetime) -> str:
+        """`wtorek, 12 maja 2026, 10:00` in the bot's timezone."""
+        return format_datetime(self.local(when), "EEEE, d MMMM y, HH:mm", locale=self.language)
+
+    def date(self, when: datetime) -> str:
+        return format_date(self.local(when), "EEEE, d MMMM y", locale=self.language)
+
+    def short_datetime(self, when: datetime) -> str:
+        return format_datetime(self.local(when), "dd.MM.y HH:mm", locale=self.language)
+
+    def time(self, when: datetime) -> str:
+        return format_time(self.local(when), "HH:mm", locale=self.language)
+
+    def number(self, value: float) -> str:
+        return format_decimal(value, locale=self.language)

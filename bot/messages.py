@@ -1,0 +1,71 @@
+"""The neutral event and message types every transport maps to and from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+@dataclass(frozen=True)
+class Sender:
+    platform: str
+    user_id: str
+    username: str | None = None
+    display_name: str | None = None
+    language_hint: str | None = None  # what the platform says; the person's choice wins
+
+
+@dataclass(frozen=True)
+class ChatRef:
+    platform: str
+    chat_id: str
+    private: bool
+    title: str | None = None
+
+
+class EventKind(StrEnum):
+    TEXT = "text"  # typed text or command
+    ACTION = "action"  # a button press; `text` holds the command the button stands for
+    BOT_REMOVED = "bot_removed"  # the bot was removed from the chat
+
+
+@dataclass(frozen=True)
+class Incoming:
+    sender: Sender
+    chat: ChatRef
+    kind: EventKind = EventKind.TEXT
+    text: str = ""
+    event_id: str | None = None  # platform's id, for exactly-once handling of redeliveries
+
+
+@dataclass(frozen=True)
+class Action:
+    """A button. `command` is the typed command it stands for, e.g. `/rsvp 12 online`."""
+
+    label: str
+    command: str
+
+
+@dataclass(frozen=True)
+class File:
+    name: str
+    content: bytes
+    mime: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a message goes: a chat on a platform (a private chat is the person's account)."""
+
+    platform: str
+    chat_id: str
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    text: str
+    actions: tuple[Action, ...] = ()
+    files: tuple[File, ...] = ()
+    to: Target | None = None  # None: the chat the request came from
+    markdown: bool = False  # text uses the small formatting subset: **bold**, [link](url), lists
+    pin: bool = False

@@ -1,0 +1,139 @@
+"""Turns one neutral Incoming into handler calls and neutral replies.
+
+The single place where errors become polite Polish messages: a DomainError is the user's
+mistake and is explained; anything else is logged with its traceback and the user gets a
+short apology, never the traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.i18n import Translator
+from bot.messages import EventKind, Incoming, Outgoing
+from handlers import load_all
+from handlers.context import Context
+from handlers.registry import REGISTRY, Registry
+from models import buttons, conversations, directory
+from models.core import Person, ProcessedEvent
+from models.db import Database
+from models.errors import DomainError
+
+log = logging.getLogger("empirie.router")
+_COMMAND = re.compile(r"^/([A-Za-z0-9_]+)(?:@\S+)?(?:\s+(.*))?$", re.DOTALL)
+
+
+def parse_command(text: str) -> tuple[str, str] | None:
+    match = _COMMAND.match(text.strip())
+    if match is None:
+        return None
+    return match.group(1).lower(), (match.group(2) or "").strip()
+
+
+class Router:
+    def __init__(self, db: Database, clock: Clock, settings: Settings,
+                 registry: Registry = REGISTRY) -> None:
+        load_all()
+        self.db, self.clock, self.settings, self.registry = db, clock, settings, registry
+
+    def translator(self, language: str | None) -> Translator:
+        return Translator(language or self.settings.default_language, self.settings.tz)
+
+    def _context(self, incoming: Incoming) -> Context:
+        with self.db.session() as s:
+            person = directory.person_by_account(s, incoming.sender.platform,
+                                                 incoming.sender.user_id)
+            if person is not None and person.erased_at is not None:
+                person = None
+            network = directory.chat_network(s, incoming.chat.platform, incoming.chat.chat_id)
+        return Context(self.db, self.clock, self.settings, incoming, person, network,
+                       self.translator(person.language if person else None))
+
+    def _first_delivery(self, incoming: Incoming) -> bool:
+        if incoming.event_id is None:
+            return True
+        try:
+            with self.db.session() as s:
+                s.add(ProcessedEvent(platform=incoming.chat.platform, event_id=incoming.event_id,
+                                     at=self.clock.now()))
+        except IntegrityError:
+            log.info("event.duplicate platform=%s event=%s", incoming.chat.platform,
+                     incoming.event_id)
+            return False
+        return True
+
+    def _forget_delivery(self, incoming: Incoming) -> None:
+        """A crashed event may be retried by the platform: let the retry through."""
+        if incoming.event_id is not None:
+            with self.db.session() as s:
+                row = s.get(ProcessedEvent, (incoming.chat.platform, incoming.event_id))
+                if row is not None:
+                    s.delete(row)
+
+    def button_token(self, command: str, platform: str, chat_id: str) -> str:
+        with self.db.session() as s:
+            return buttons.issue(s, command, platform, chat_id, self.clock.now())
+
+    async def handle(self, incoming: Incoming) -> list[Outgoing]:
+        if not self._first_delivery(incoming):
+            return []
+        ctx = self._context(incoming)
+        try:
+            return await self._dispatch(ctx)
+        except DomainError as error:
+            return [Outgoing(ctx.t(error.msgid, **error.params))]
+        except Exception:
+            log.exception("handler.crash platform=%s chat=%s", incoming.chat.platform,
+                          incoming.chat.chat_id)
+            self._forget_delivery(incoming)
+            return [Outgoing(ctx.t("Sorry, something went wrong on my side. Please try again "
+                                   "in a moment; if it keeps happening, tell your coordinator."))]
+
+    async def _dispatch(self, ctx: Context) -> list[Outgoing]:
+        incoming = ctx.incoming
+        if incoming.kind is EventKind.BOT_REMOVED:
+            from handlers.membership import bot_removed
+            return await bot_removed(ctx)
+        text = incoming.text
+        if incoming.kind is EventKind.ACTION:
+            with self.db.session() as s:
+                command = buttons.resolve(s, text, incoming.chat.platform, incoming.chat.chat_id,
+                                          self.clock.now())
+            if command is None:
+                log.info("button.refused platform=%s chat=%s", incoming.chat.platform,
+                         incoming.chat.chat_id)
+                return [Outgoing(ctx.t("This button is no longer valid. Type the command "
+                                       "instead, or /pomoc for the list."))]
+            text = command
+        parsed = parse_command(text)
+        if parsed is not None:
+            name, args = parsed
+            command_def = self.registry.lookup(name)
+            if command_def is None:
+                return [Outgoing(ctx.t("I don't know the command /{name}. Type /pomoc to see "
+                                       "what you can do.", name=name))]
+            log.info("command name=%s person=%s chat=%s:%s", command_def.name,
+                     ctx.person.id if ctx.person else None, incoming.chat.platform,
+                     incoming.chat.chat_id)
+            return await command_def.handler(ctx, args)
+        return await self._continue_flow(ctx, text)
+
+    async def _continue_flow(self, ctx: Context, text: str) -> list[Outgoing]:
+        person: Person | None = ctx.person
+        if person is not None:
+            with self.db.session() as s:
+                conv = conversations.current(s, ctx.incoming.chat.platform,
+                                             ctx.incoming.chat.chat_id, person.id or 0)
+            if conv is not None:
+                flow = self.registry.flow_handler(conv.flow)
+                if flow is not None:
+                    return await flow(ctx, conv, text.strip())
+        if ctx.private:
+            return [Outgoing(ctx.t("Commands start with a slash. Type /pomoc to see what you "
+                                   "can do."))]
+        return []  # ordinary group conversation is not for the bot

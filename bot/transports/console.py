@@ -1,0 +1,178 @@
+"""The local chat in a terminal: pick who you are and which network chat you are in.
+
+Works interactively and with piped stdin, so scripted scenarios can drive the bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from bot.i18n import Translator
+from bot.messages import Action, ChatRef, EventKind, Incoming, Outgoing, Sender, Target
+from bot.router import Router, parse_command
+from handlers.labels import ROLE
+from models import directory
+from models.core import Person
+from models.enums import Platform, Role
+
+PRIVATE = "prywatny"
+
+
+class ConsoleTransport:
+    platform = Platform.CONSOLE
+
+    def __init__(self, router: Router, stdin: TextIO | None = None, stdout: TextIO | None = None,
+                 files_dir: str = "./empirie-files") -> None:
+        self.router = router
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self.files_dir = Path(files_dir)
+        self.person: Person | None = None
+        self.chat_id: str | None = None  # network code, or None for the private chat
+        self.actions: tuple[Action, ...] = ()
+        self._seq = 0
+
+    @property
+    def t(self) -> Translator:
+        return self.router.translator(self.person.language if self.person else None)
+
+    def _print(self, text: str) -> None:
+        self.stdout.write(text + "\n")
+        self.stdout.flush()
+
+    def _chat(self) -> ChatRef:
+        if self.chat_id is None:
+            return ChatRef(self.platform, str(self.person.id) if self.person else "anonymous",
+                           private=True)
+        return ChatRef(self.platform, self.chat_id, private=False, title=self.chat_id)
+
+    def _prompt(self) -> str:
+        who = self.person.display_name if self.person else "?"
+        return f"[{who} @ {self.chat_id or PRIVATE}]> "
+
+    async def run(self) -> None:
+        """Read lines until end of input or /wyjdz."""
+        self._print(self.t("EMPIRIE console. /kto lists people, /jako <no.|name> chooses who you "
+                           "are, /czat <network>|prywatny chooses the chat, /pomoc lists "
+                           "commands, /wyjdz exits."))
+        interactive = self.stdin.isatty()
+        loop = asyncio.get_running_loop()
+        while True:
+            if interactive:
+                self.stdout.write(self._prompt())
+                self.stdout.flush()
+            line = await loop.run_in_executor(None, self.stdin.readline)
+            if not line:
+                return
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            if not interactive:
+                self._print(f"{self._prompt()}{line}")
+            if not await self.handle_line(line):
+                return
+
+    async def handle_line(self, line: str) -> bool:
+        """Handle one typed line; False when the user wants to leave."""
+        if line.isdigit() and self.actions:
+            index = int(line) - 1
+            if not 0 <= index < len(self.actions):
+                self._print(self.t("Choose a number from 1 to {n}.", n=len(self.actions)))
+                return True
+            line = self.actions[index].command
+        parsed = parse_command(line)
+        if parsed is not None:
+            name, args = parsed
+            if name in ("wyjdz", "exit", "quit"):
+                return False
+            local = {"jako": self._as, "as": self._as, "czat": self._chat_cmd,
+                     "chat": self._chat_cmd, "kto": self._who, "who": self._who}.get(name)
+            if local is not None:
+                local(args)
+                return True
+        self._seq += 1
+        sender = Sender(self.platform, str(self.person.id) if self.person else "anonymous",
+                        display_name=self.person.display_name if self.person else None)
+        replies = await self.router.handle(Incoming(sender, self._chat(), EventKind.TEXT, line))
+        for message in replies:
+            await self.deliver(message.to, message)
+        return True
+
+    async def send(self, target: Target, message: Outgoing) -> None:
+        await self.deliver(target, message)
+
+    async def deliver(self, target: Target | None, message: Outgoing) -> None:
+        here = self._chat()
+        if target is not None and (target.platform, target.chat_id) != (here.platform,
+                                                                        here.chat_id):
+            header = self._describe(target)
+            self._print("\n".join(f"  ⇢ [{header}] {line}" if i == 0 else f"    {line}"
+                                  for i, line in enumerate(message.text.splitlines() or [""])))
+        else:
+            self._print(message.text)
+            self.actions = message.actions or self.actions
+        for number, action in enumerate(message.actions, start=1):
+            self._print(f"  [{number}] {action.label}")
+        for file in message.files:
+            self.files_dir.mkdir(parents=True, exist_ok=True)
+            path = self.files_dir / file.name
+            path.write_bytes(file.content)
+            self._print(self.t("  📎 file: {path}", path=str(path)))
+
+    def _describe(self, target: Target) -> str:
+        if not target.chat_id.isdigit():
+            return target.chat_id
+        with self.router.db.session() as s:
+            person = s.get(Person, int(target.chat_id))
+        name = person.display_name if person else target.chat_id
+        return self.t("private: {name}", name=name)
+
+    def _as(self, args: str) -> None:
+        with self.router.db.session() as s:
+            found = directory.find_people(s, args) if args else []
+            if len(found) != 1:
+                self._print(self.t("No single person matches “{query}” ({count} found). /kto "
+                                   "lists people.", query=args, count=len(found)))
+                return
+            person = found[0]
+            directory.link_account(s, person.id or 0, self.platform, str(person.id), None,
+                                   self.router.clock.now())
+            city = directory.city_name(s, person.city_id)
+        self.person, self.actions = person, ()
+        where = f", {city}" if city else ""
+        self._print(self.t("You are now {name}{where} ({position}).", name=person.display_name,
+                           where=where, position=person.position or "—"))
+
+    def _chat_cmd(self, args: str) -> None:
+        code = args.strip().lower()
+        if code in ("", PRIVATE, "private"):
+            self.chat_id, self.actions = None, ()
+            self._print(self.t("You are in your private chat with the bot."))
+            return
+        with self.router.db.session() as s:
+            network = directory.network_by_code(s, code)
+            bound = network and directory.chat_network(s, self.platform, network.code)
+            if network is not None and not bound:
+                directory.bind_chat(s, network, self.platform, network.code, network.name, None,
+                                    self.router.clock.now())
+        if network is None:
+            self._print(self.t("Unknown network “{code}”. /sieci lists the codes.", code=code))
+            return
+        self.chat_id, self.actions = network.code, ()
+        self._print(self.t("You are in the group chat of the network {network}.",
+                           network=network.name))
+
+    def _who(self, args: str) -> None:
+        with self.router.db.session() as s:
+            networks = directory.networks(s)
+            code = args.strip().lower() or self.chat_id
+            chosen = [n for n in networks if n.code == code] if code else list(networks)
+            for network in chosen:
+                self._print(f"— {network.code}: {network.name}")
+                for person, role, city in directory.members(s, network.id or 0):
+                    where = f", {city.name}" if city else ""
+                    label = self.t(ROLE[Role(role)])
+                    self._print(f"  #{person.id} {person.display_name}{where} — {label}")

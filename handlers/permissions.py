@@ -1,0 +1,88 @@
+"""Who may do what: the one rule table (role × city standing × action), enforced here only.
+
+A representative's rights depend on their city's standing in the network; staff roles do not
+have a standing. A known person with no role in a network is a guest: guests may read open
+networks and nothing else. The leaders' network is closed: guests get nothing there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from models.enums import Role, Standing
+
+
+class Action(StrEnum):
+    READ = "read"  # help, network info, meetings, funding calls, results
+    GIVE_OPINION = "give_opinion"  # feedback polls, reporting needs
+    RSVP_ONLINE = "rsvp_online"
+    RSVP_IN_PERSON = "rsvp_in_person"
+    CHECK_IN = "check_in"
+    BOOK_OFFICE_HOURS = "book_office_hours"
+    MANAGE_MEETINGS = "manage_meetings"
+    VIEW_ATTENDANCE = "view_attendance"
+    MANAGE_ATTENDANCE = "manage_attendance"  # check others in, export signing sheets
+    MANAGE_OFFICE_HOURS = "manage_office_hours"
+    MANAGE_FUNDING = "manage_funding"
+    VIEW_REPORTS = "view_reports"
+    ANNOUNCE = "announce"  # to this network
+    ANNOUNCE_ALL = "announce_all"  # to several or all networks
+    BIND_CHAT = "bind_chat"
+    INVITE = "invite"
+    MANAGE_MEMBERS = "manage_members"
+
+
+class Guest(StrEnum):
+    GUEST = "guest"
+
+
+GUEST = Guest.GUEST
+CORE = frozenset({Standing.LAUREATE, Standing.FINALIST, Standing.CHANGE_LEADER})
+EVERY = CORE | {Standing.OBSERVER}
+ANY = None  # staff roles: no standing involved
+
+_R, _C, _E, _O, _T = (Role.REPRESENTATIVE, Role.COORDINATOR, Role.EXPERT, Role.ORGANISER,
+                      Role.COORDINATING_TEAM)
+Grant = dict[Role | Guest, frozenset[Standing] | None]
+
+RULES: dict[Action, Grant] = {
+    Action.READ: {_R: EVERY, _C: ANY, _E: ANY, _O: ANY, _T: ANY, GUEST: ANY},
+    Action.GIVE_OPINION: {_R: EVERY},
+    Action.RSVP_ONLINE: {_R: EVERY},
+    Action.RSVP_IN_PERSON: {_R: CORE},
+    Action.CHECK_IN: {_R: CORE},
+    Action.BOOK_OFFICE_HOURS: {_R: CORE},
+    Action.MANAGE_MEETINGS: {_C: ANY, _T: ANY},
+    Action.VIEW_ATTENDANCE: {_C: ANY, _E: ANY, _O: ANY, _T: ANY},
+    Action.MANAGE_ATTENDANCE: {_C: ANY, _O: ANY, _T: ANY},
+    Action.MANAGE_OFFICE_HOURS: {_C: ANY, _E: ANY, _T: ANY},
+    Action.MANAGE_FUNDING: {_C: ANY, _E: ANY, _T: ANY},
+    Action.VIEW_REPORTS: {_C: ANY, _E: ANY, _T: ANY},
+    Action.ANNOUNCE: {_C: ANY, _T: ANY},
+    Action.ANNOUNCE_ALL: {_T: ANY},
+    Action.BIND_CHAT: {_C: ANY, _T: ANY},
+    Action.INVITE: {_C: ANY, _T: ANY},
+    Action.MANAGE_MEMBERS: {_C: ANY, _T: ANY},
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A person as seen from one network."""
+
+    roles: frozenset[Role]
+    standing: Standing | None = None
+
+
+def allowed(actor: Actor, action: Action, *, network_closed: bool) -> bool:
+    if network_closed and not actor.roles:
+        return False
+    grant = RULES[action]
+    for role in actor.roles or {GUEST}:
+        if role not in grant:
+            continue
+        standings = grant[role]
+        if standings is ANY or (actor.standing is not None and actor.standing in standings):
+            return True
+    return False

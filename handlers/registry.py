@@ -1,0 +1,62 @@
+"""The command table: Polish names, English aliases, the handler, and what /pomoc shows."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.messages import Outgoing
+from handlers.context import Context
+from handlers.permissions import Action
+from models.core import Conversation
+
+Handler = Callable[[Context, str], Awaitable[list[Outgoing]]]
+FlowHandler = Callable[[Context, Conversation, str], Awaitable[list[Outgoing]]]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    aliases: tuple[str, ...]
+    handler: Handler
+    summary: str  # catalogue message id
+    usage: str = ""
+    action: Action | None = None  # what /pomoc checks before listing it
+    hidden: bool = False  # reachable, not listed (e.g. button targets)
+
+
+class Registry:
+    def __init__(self) -> None:
+        self._commands: dict[str, Command] = {}
+        self._flows: dict[str, FlowHandler] = {}
+
+    def command(self, name: str, *aliases: str, summary: str, usage: str = "",
+                action: Action | None = None, hidden: bool = False
+                ) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            cmd = Command(name, aliases, handler, summary, usage, action, hidden)
+            for key in (name, *aliases):
+                if key in self._commands:
+                    raise ValueError(f"command /{key} registered twice")
+                self._commands[key] = cmd
+            return handler
+        return register
+
+    def flow(self, name: str) -> Callable[[FlowHandler], FlowHandler]:
+        def register(handler: FlowHandler) -> FlowHandler:
+            self._flows[name] = handler
+            return handler
+        return register
+
+    def lookup(self, name: str) -> Command | None:
+        return self._commands.get(name.lower())
+
+    def flow_handler(self, name: str) -> FlowHandler | None:
+        return self._flows.get(name)
+
+    def commands(self) -> list[Command]:
+        """Each command once, in registration order."""
+        return list(dict.fromkeys(self._commands.values()))
+
+
+REGISTRY = Registry()

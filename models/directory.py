@@ -1,0 +1,191 @@
+"""Queries about who is who: networks, cities, people, their roles and platform accounts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlmodel import Session, col, or_, select
+
+from models import audit
+from models.core import Account, ChatBinding, City, CityStanding, Network, NetworkRole, Person
+from models.enums import Office, Role, Standing
+from models.errors import N_, DomainError
+
+
+def networks(session: Session) -> Sequence[Network]:
+    return session.exec(select(Network).order_by(col(Network.id))).all()
+
+
+def network_by_code(session: Session, code: str) -> Network | None:
+    return session.exec(select(Network).where(Network.code == code.strip().lower())).first()
+
+
+def require_network(session: Session, code: str) -> Network:
+    network = network_by_code(session, code)
+    if network is None:
+        raise DomainError(N_("Unknown network “{code}”. Known codes: {codes}."), code=code,
+                          codes=", ".join(n.code for n in networks(session)))
+    return network
+
+
+def person_by_account(session: Session, platform: str, external_id: str) -> Person | None:
+    return session.exec(
+        select(Person).join(Account, col(Account.person_id) == col(Person.id))
+        .where(Account.platform == platform, Account.external_id == external_id)
+    ).first()
+
+
+def account_of(session: Session, person_id: int, platform: str) -> Account | None:
+    return session.exec(
+        select(Account).where(Account.person_id == person_id, Account.platform == platform)
+    ).first()
+
+
+def link_account(session: Session, person_id: int, platform: str, external_id: str,
+                 username: str | None, now: datetime) -> Account:
+    """Link a platform account to a person; a person keeps one account per platform."""
+    taken = session.exec(
+        select(Account).where(Account.platform == platform, Account.external_id == external_id)
+    ).first()
+    if taken is not None and taken.person_id != person_id:
+        raise DomainError(N_("This account is already linked to another person. "
+                             "Ask your coordinator for help."))
+    existing = account_of(session, person_id, platform)
+    if existing is not None and taken is None:
+        session.delete(existing)
+        session.flush()
+    if taken is not None:
+        taken.username = username
+        return taken
+    account = Account(person_id=person_id, platform=platform, external_id=external_id,
+                      username=username, linked_at=now)
+    session.add(account)
+    session.flush()
+    return account
+
+
+def chat_network(session: Session, platform: str, chat_id: str) -> Network | None:
+    return session.exec(
+        select(Network).join(ChatBinding, col(ChatBinding.network_id) == col(Network.id))
+        .where(ChatBinding.platform == platform, ChatBinding.chat_id == chat_id)
+    ).first()
+
+
+def chats_of(session: Session, network_ids: Sequence[int]) -> Sequence[ChatBinding]:
+    return session.exec(
+        select(ChatBinding).where(col(ChatBinding.network_id).in_(network_ids))
+        .order_by(col(ChatBinding.network_id), col(ChatBinding.id))
+    ).all()
+
+
+def bind_chat(session: Session, network: Network, platform: str, chat_id: str,
+              title: str | None, by: int | None, now: datetime) -> ChatBinding:
+    binding = session.exec(
+        select(ChatBinding).where(ChatBinding.platform == platform, ChatBinding.chat_id == chat_id)
+    ).first()
+    if binding is None:
+        binding = ChatBinding(network_id=network.id or 0, platform=platform, chat_id=chat_id,
+                              title=title, bound_by=by, bound_at=now)
+    else:
+        binding.network_id, binding.title = network.id or 0, title
+        binding.bound_by, binding.bound_at = by, now
+    session.add(binding)
+    audit.record(session, now, by, "chat.bind", f"chat:{platform}:{chat_id}",
+                 network=network.code)
+    return binding
+
+
+def unbind_chat(session: Session, platform: str, chat_id: str, by: int | None,
+                now: datetime) -> Network | None:
+    binding = session.exec(
+        select(ChatBinding).where(ChatBinding.platform == platform, ChatBinding.chat_id == chat_id)
+    ).first()
+    if binding is None:
+        return None
+    network = session.get(Network, binding.network_id)
+    session.delete(binding)
+    audit.record(session, now, by, "chat.unbind", f"chat:{platform}:{chat_id}",
+                 network=network.code if network else None)
+    return network
+
+
+def networks_of(session: Session, person_id: int) -> Sequence[Network]:
+    """Networks where the person holds a role of their own (global roles excluded)."""
+    return session.exec(
+        select(Network).join(NetworkRole, col(NetworkRole.network_id) == col(Network.id))
+        .where(NetworkRole.person_id == person_id).distinct().order_by(col(Network.id))
+    ).all()
+
+
+def roles_of(session: Session, person_id: int, network_id: int | None) -> frozenset[Role]:
+    """Roles a person holds in a network, plus global ones (coordinating team)."""
+    rows = session.exec(
+        select(NetworkRole.role).where(
+            NetworkRole.person_id == person_id,
+            or_(col(NetworkRole.network_id).is_(None), NetworkRole.network_id == network_id),
+        )
+    ).all()
+    return frozenset(Role(r) for r in rows)
+
+
+def standing_of(session: Session, city_id: int | None, network_id: int | None) -> Standing | None:
+    if city_id is None or network_id is None:
+        return None
+    value = session.exec(
+        select(CityStanding.standing).where(
+            CityStanding.city_id == city_id, CityStanding.network_id == network_id)
+    ).first()
+    return Standing(value) if value else None
+
+
+def grant_role(session: Session, person: Person, network: Network | None, role: Role,
+               by: int | None, now: datetime) -> NetworkRole:
+    """Give a person a role; the leaders' network admits only mayors, presidents and deputies."""
+    if network is not None and network.closed and role is Role.REPRESENTATIVE \
+            and not Office(person.office).may_lead:
+        raise DomainError(N_("The leaders' network admits only mayors, city presidents "
+                             "and their deputies."))
+    if network is None and role is not Role.COORDINATING_TEAM:
+        raise DomainError(N_("Only the coordinating team works across all networks."))
+    network_id = network.id if network else None
+    existing = session.exec(select(NetworkRole).where(
+        NetworkRole.person_id == person.id, NetworkRole.role == role,
+        NetworkRole.network_id == network_id if network_id is not None
+        else col(NetworkRole.network_id).is_(None))).first()
+    if existing is not None:
+        return existing
+    row = NetworkRole(person_id=person.id or 0, network_id=network_id, role=role)
+    session.add(row)
+    audit.record(session, now, by, "role.grant", f"person:{person.id}", role=role.value,
+                 network=network.code if network else None)
+    return row
+
+
+def members(session: Session, network_id: int) -> Sequence[tuple[Person, str, City | None]]:
+    """Everyone with a role in the network (and the coordinating team), with the role."""
+    return session.exec(
+        select(Person, NetworkRole.role, City)
+        .join(NetworkRole, col(NetworkRole.person_id) == col(Person.id))
+        .join(City, col(City.id) == col(Person.city_id), isouter=True)
+        .where(or_(NetworkRole.network_id == network_id, col(NetworkRole.network_id).is_(None)))
+        .where(col(Person.erased_at).is_(None))
+        .order_by(col(NetworkRole.role), col(Person.name))
+    ).all()
+
+
+def find_people(session: Session, query: str) -> Sequence[Person]:
+    """People by id or by a fragment of their name (case-insensitive)."""
+    query = query.strip()
+    if query.isdigit():
+        person = session.get(Person, int(query))
+        return [person] if person and person.erased_at is None else []
+    return session.exec(
+        select(Person).where(col(Person.name).ilike(f"%{query}%"),
+                             col(Person.erased_at).is_(None)).order_by(col(Person.id))
+    ).all()
+
+
+def city_name(session: Session, city_id: int | None) -> str | None:
+    city = session.get(City, city_id) if city_id else None
+    return city.name if city else None

@@ -1,0 +1,21 @@
+"""Domain errors carry a catalogue message id; the router translates them for the user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def N_(msgid: str) -> str:
+    """Mark a string for the translation catalogue without translating it here."""
+    return msgid
+
+
+class DomainError(Exception):
+    """The user's request is refused. `keep` commits what the session recorded about the
+    refusal (e.g. an audit entry for a reused invitation code) instead of rolling it back."""
+
+    def __init__(self, msgid: str, *, keep: bool = False, **params: Any) -> None:
+        super().__init__(msgid)
+        self.msgid = msgid
+        self.params = params
+        self.keep = keep

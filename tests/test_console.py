@@ -1,0 +1,58 @@
+"""The console chat as a user runs it: `empirie-bot run` with piped stdin, on a fresh SQLite."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BOT = [sys.executable, "-m", "bot.cli", "run"]
+
+
+def run_console(tmp_path: Path, script: str, timeout: float = 60) -> str:
+    env = {**os.environ, "EMPIRIE_DATABASE_URL": f"sqlite:///{tmp_path / 'console.db'}",
+           "EMPIRIE_FILES_DIR": str(tmp_path / "files"), "TELEGRAM_BOT_TOKEN": ""}
+    done = subprocess.run(BOT, input=script, capture_output=True, text=True, timeout=timeout,
+                          env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    tmp = tmp_path_factory.mktemp("console")
+    return tmp, run_console(tmp, "/kto cyfrowe\n/pomoc\n")
+
+
+def test_first_run_loads_the_demo_networks(first_run: tuple[Path, str]) -> None:
+    _, out = first_run
+    assert "Konsola EMPIRIE" in out
+    assert "koordynator-facylitator" in out and "MIASTO CYFROWE" in out
+    assert "/start <kod>" in out  # nobody chosen yet: only what a stranger may do
+
+
+def test_scripted_scenario_as_a_coordinator(first_run: tuple[Path, str]) -> None:
+    tmp, listing = first_run
+    coordinator = next(line.split()[0].lstrip("#") for line in listing.splitlines()
+                       if "koordynator-facylitator" in line)
+    out = run_console(tmp, f"/jako {coordinator}\n/czat cyfrowe\n/pomoc\n/osoby\n"
+                           "/usun_dane\n/wyjdz\n/sieci\n")
+    assert "Polecenia dostępne dla Ciebie w sieci MIASTO CYFROWE" in out
+    assert "/zaproszenie" in out and "Osoby w sieci MIASTO CYFROWE" in out
+    assert "[1] Usuń moje dane" in out  # buttons are numbered
+    assert "Sieci EMPIRIE" not in out  # /wyjdz ended the session before /sieci
+
+
+def test_numbered_button_runs_its_command(first_run: tuple[Path, str]) -> None:
+    tmp, listing = first_run
+    rep = next(line.split()[0].lstrip("#") for line in listing.splitlines()
+               if "przedstawiciel" in line)
+    out = run_console(tmp, f"/jako {rep}\n/moje_dane\n/usun_dane\n7\n1\n/moje_dane\n")
+    assert "Wybierz numer od 1 do 1." in out
+    assert "Twoje dane osobowe zostały usunięte" in out
+    assert out.rstrip().endswith("swój kod.")  # after erasure the bot no longer knows them
+    assert list((tmp / "files").glob("moje_dane_*.json"))

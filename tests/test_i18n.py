@@ -1,0 +1,44 @@
+"""Polish by default, English on request, dates in Polish format and Warsaw time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from bot.i18n import Translator, catalogue
+from tools.i18n import source_ids
+
+WARSAW = ZoneInfo("Europe/Warsaw")
+
+
+def test_every_message_in_the_code_has_a_polish_translation() -> None:
+    polish = catalogue("pl")
+    missing = [msgid for msgid in source_ids() if msgid not in polish]
+    assert missing == []
+
+
+def test_translations_keep_their_placeholders() -> None:
+    import string
+
+    fields = string.Formatter()
+    for msgid, text in catalogue("pl").items():
+        expected = {f for _, f, _, _ in fields.parse(msgid) if f}
+        assert {f for _, f, _, _ in fields.parse(text) if f} == expected, msgid
+
+
+def test_polish_dates_in_warsaw_time() -> None:
+    t = Translator("pl", WARSAW)
+    summer = datetime(2026, 5, 12, 8, 0, tzinfo=UTC)  # CEST, UTC+2
+    winter = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)  # CET, UTC+1
+    assert t.datetime(summer) == "wtorek, 12 maja 2026, 10:00"
+    assert t.datetime(winter) == "wtorek, 1 grudnia 2026, 10:30"
+    assert t.short_datetime(winter) == "01.12.2026 10:30"
+    assert t.number(12345.5) == "12\xa0345,5"
+
+
+def test_english_and_unknown_languages() -> None:
+    assert Translator("en", WARSAW)("Cancelled.") == "Cancelled."
+    assert Translator("pl", WARSAW)("Cancelled.") == "Przerwano."
+    assert Translator("de", WARSAW)("Cancelled.") == "Przerwano."  # falls back to Polish
+    assert Translator("en", WARSAW).datetime(datetime(2026, 5, 12, 8, tzinfo=UTC)) == \
+        "Tuesday, 12 May 2026, 10:00"
