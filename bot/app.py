@@ -10,6 +10,7 @@ from typing import TextIO
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.http import HttpServer
 from bot.migrate import upgrade
 from bot.router import Router
 from bot.transports import Transport
@@ -54,13 +55,16 @@ class App:
         if self.settings.telegram_enabled:
             from bot.transports.telegram import TelegramTransport
 
-            telegram = TelegramTransport(self.router, self.settings)
+            http = HttpServer(self.settings.http_host, self.settings.http_port)
+            telegram = TelegramTransport(self.router, self.settings, http)
             self.transports[telegram.platform] = telegram
+            await http.start()
             await telegram.start()
             try:
                 await self._stop.wait()
             finally:
                 await telegram.stop()
+                await http.stop()
             return
         from bot.transports.console import ConsoleTransport
 

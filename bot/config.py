@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     # Telegram's published flood limits; tests raise them to keep runs short.
     telegram_rate_overall: float = Field(default=30, alias="TELEGRAM_RATE_OVERALL")
     telegram_rate_group_per_minute: float = Field(default=20, alias="TELEGRAM_RATE_GROUP")
+    telegram_read_timeout: float = Field(default=10, alias="TELEGRAM_TIMEOUT")
+    telegram_poll_timeout: int = Field(default=10, alias="TELEGRAM_POLL_TIMEOUT")
 
     http_host: str = Field(default="127.0.0.1", alias="EMPIRIE_HTTP_HOST")
     http_port: int = Field(default=8080, alias="EMPIRIE_HTTP_PORT")

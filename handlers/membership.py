@@ -29,7 +29,7 @@ def private_target(ctx: Context, person: Person) -> Target | None:
 
 
 @REGISTRY.command("start", "kod", "code", summary=N_("join with your invitation code"),
-                  usage=N_("<code>"))
+                  usage=N_("<code>"), scope="private")
 async def start(ctx: Context, args: str) -> list[Outgoing]:
     if not args:
         if ctx.person is not None:
@@ -90,7 +90,7 @@ async def invite(ctx: Context, args: str) -> list[Outgoing]:
 
 
 @REGISTRY.command("polacz", "bind", summary=N_("bind this group chat to a network"),
-                  usage=N_("<network code>"), action=Action.BIND_CHAT)
+                  usage=N_("<network code>"), action=Action.BIND_CHAT, scope="group")
 async def bind(ctx: Context, args: str) -> list[Outgoing]:
     me = ctx.require_person()
     if ctx.private:
@@ -111,7 +111,7 @@ async def bind(ctx: Context, args: str) -> list[Outgoing]:
 
 
 @REGISTRY.command("odlacz", "unbind", summary=N_("unbind this group chat from its network"),
-                  action=Action.BIND_CHAT)
+                  action=Action.BIND_CHAT, scope="group")
 async def unbind(ctx: Context, args: str) -> list[Outgoing]:
     me = ctx.require_person()
     if ctx.network is None:

@@ -23,6 +23,7 @@ class Command:
     usage: str = ""
     action: Action | None = None  # what /pomoc checks before listing it
     hidden: bool = False  # reachable, not listed (e.g. button targets)
+    scope: str = "any"  # where platform menus offer it: any | private | group
 
 
 class Registry:
@@ -31,10 +32,10 @@ class Registry:
         self._flows: dict[str, FlowHandler] = {}
 
     def command(self, name: str, *aliases: str, summary: str, usage: str = "",
-                action: Action | None = None, hidden: bool = False
+                action: Action | None = None, hidden: bool = False, scope: str = "any"
                 ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            cmd = Command(name, aliases, handler, summary, usage, action, hidden)
+            cmd = Command(name, aliases, handler, summary, usage, action, hidden, scope)
             for key in (name, *aliases):
                 if key in self._commands:
                     raise ValueError(f"command /{key} registered twice")

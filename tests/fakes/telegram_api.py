@@ -1,0 +1,223 @@
+"""A local Bot API server over real HTTP: records every call, serves injected updates in the
+Bot API's JSON shapes, and fails on demand (429 with retry_after, 5xx, slow answers)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+BOT_ID = 7000001
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    status: int = 200
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class Fault:
+    method: str
+    kind: str  # "429" | "500" | "slow" | "forbidden" | "not_found"
+    times: int = 1
+    retry_after: int = 1
+    chat_id: str | None = None
+    delay: float = 3.0
+
+
+def _decode(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+class FakeBotApi:
+    def __init__(self, token: str = "123456:TEST-TOKEN", username: str = "EmpirieTestBot") -> None:
+        self.token, self.username = token, username
+        self.calls: list[Call] = []
+        self.faults: list[Fault] = []
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1000)
+        self._message_ids = itertools.count(1)
+        self._new_update = asyncio.Condition()
+        self.webhook: dict[str, Any] | None = None
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # --- server ----------------------------------------------------------------------
+    async def start(self) -> str:
+        app = web.Application(client_max_size=50 * 1024 * 1024)
+        app.router.add_post("/bot{token}/{method}", self._dispatch)
+        app.router.add_get("/bot{token}/{method}", self._dispatch)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return f"http://127.0.0.1:{self.port}"
+
+    async def stop(self) -> None:
+        async with self._new_update:
+            self._new_update.notify_all()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        if request.match_info["token"] != self.token:
+            return web.json_response({"ok": False, "error_code": 401,
+                                      "description": "Unauthorized"}, status=401)
+        method = request.match_info["method"]
+        params: dict[str, Any] = {}
+        files: dict[str, tuple[str, bytes]] = {}
+        if request.content_type == "application/json":
+            params = await request.json()
+        elif request.can_read_body:
+            form = await request.post()
+            for key, value in form.items():
+                if isinstance(value, web.FileField):
+                    files[key] = (value.filename, value.file.read())
+                else:
+                    params[key] = str(value) if key in ("text", "caption") else _decode(str(value))
+        call = Call(method, params, files)
+        self.calls.append(call)
+        fault = self._take_fault(method, params)
+        if fault is not None:
+            return await self._fail(call, fault)
+        handler = getattr(self, f"_api_{method}", None)
+        if handler is None:
+            return web.json_response({"ok": True, "result": True})
+        result = await handler(params, files)
+        return web.json_response({"ok": True, "result": result})
+
+    def _take_fault(self, method: str, params: dict[str, Any]) -> Fault | None:
+        for fault in self.faults:
+            if fault.method == method and fault.times > 0 and (
+                    fault.chat_id is None or str(params.get("chat_id")) == fault.chat_id):
+                fault.times -= 1
+                return fault
+        return None
+
+    async def _fail(self, call: Call, fault: Fault) -> web.Response:
+        if fault.kind == "slow":
+            await asyncio.sleep(fault.delay)
+            call.status = 0
+            return web.json_response({"ok": True, "result": True})
+        status, body = {
+            "429": (429, {"ok": False, "error_code": 429,
+                          "description": f"Too Many Requests: retry after {fault.retry_after}",
+                          "parameters": {"retry_after": fault.retry_after}}),
+            "500": (500, {"ok": False, "error_code": 500, "description": "Internal Server Error"}),
+            "forbidden": (403, {"ok": False, "error_code": 403,
+                                "description": "Forbidden: bot was blocked by the user"}),
+            "not_found": (400, {"ok": False, "error_code": 400,
+                                "description": "Bad Request: chat not found"}),
+        }[fault.kind]
+        call.status = status
+        return web.json_response(body, status=status)
+
+    # --- what tests do ---------------------------------------------------------------------
+    def fail(self, method: str, kind: str, times: int = 1, **kwargs: Any) -> None:
+        self.faults.append(Fault(method, kind, times, **kwargs))
+
+    async def inject(self, update: dict[str, Any]) -> dict[str, Any]:
+        update = {"update_id": next(self._update_ids), **update}
+        async with self._new_update:
+            self._updates.append(update)
+            self._new_update.notify_all()
+        return update
+
+    def sent(self, method: str = "sendMessage", chat_id: int | str | None = None) -> list[Call]:
+        return [c for c in self.calls if c.method == method and c.status == 200
+                and (chat_id is None or str(c.params.get("chat_id")) == str(chat_id))]
+
+    def texts(self, chat_id: int | str) -> list[str]:
+        return [c.params.get("text", "") for c in self.sent("sendMessage", chat_id)]
+
+    async def wait_for(self, predicate: Any, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out; calls: {[c.method for c in self.calls]}")
+            await asyncio.sleep(0.02)
+
+    # --- Bot API methods -------------------------------------------------------------------
+    def _bot_user(self) -> dict[str, Any]:
+        return {"id": BOT_ID, "is_bot": True, "first_name": "EMPIRIE", "username": self.username,
+                "can_join_groups": True, "can_read_all_group_messages": False,
+                "supports_inline_queries": False}
+
+    async def _api_getMe(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
+        return self._bot_user()
+
+    async def _api_getUpdates(self, params: dict[str, Any], files: Any) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        timeout = float(params.get("timeout") or 0)
+
+        def pending() -> list[dict[str, Any]]:
+            return [u for u in self._updates if u["update_id"] >= offset]
+
+        async with self._new_update:
+            if not pending() and timeout > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._new_update.wait_for(lambda: bool(pending())),
+                                           timeout=min(timeout, 5))
+            return pending()
+
+    async def _api_setWebhook(self, params: dict[str, Any], files: Any) -> bool:
+        self.webhook = params
+        return True
+
+    async def _api_deleteWebhook(self, params: dict[str, Any], files: Any) -> bool:
+        self.webhook = None
+        return True
+
+    def _chat(self, chat_id: Any) -> dict[str, Any]:
+        chat_id = int(chat_id)
+        if chat_id > 0:
+            return {"id": chat_id, "type": "private", "first_name": "User"}
+        return {"id": chat_id, "type": "supergroup", "title": "Group"}
+
+    def _message(self, params: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        return {"message_id": next(self._message_ids), "date": int(time.time()),
+                "chat": self._chat(params["chat_id"]), "from": self._bot_user(), **extra}
+
+    async def _api_sendMessage(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
+        extra: dict[str, Any] = {"text": params["text"]}
+        if params.get("reply_markup"):
+            extra["reply_markup"] = params["reply_markup"]
+        return self._message(params, **extra)
+
+    async def _api_editMessageText(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
+        return self._message(params, text=params["text"], edit_date=int(time.time()))
+
+    async def _api_sendDocument(self, params: dict[str, Any],
+                                files: dict[str, tuple[str, bytes]]) -> dict[str, Any]:
+        name, content = files.get("document", ("file", b""))
+        return self._message(params, document={
+            "file_id": f"doc-{len(self.calls)}", "file_unique_id": f"u{len(self.calls)}",
+            "file_name": name, "file_size": len(content)})
+
+    async def _api_sendPoll(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
+        options = [{"text": o if isinstance(o, str) else o["text"], "voter_count": 0}
+                   for o in params["options"]]
+        return self._message(params, poll={
+            "id": f"poll-{len(self.calls)}", "question": params["question"], "options": options,
+            "total_voter_count": 0, "is_closed": False,
+            "is_anonymous": bool(params.get("is_anonymous", True)), "type": "regular",
+            "allows_multiple_answers": bool(params.get("allows_multiple_answers", False))})
+
+    async def _api_stopPoll(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
+        return {"id": "poll", "question": "?", "options": [], "total_voter_count": 0,
+                "is_closed": True, "is_anonymous": False, "type": "regular",
+                "allows_multiple_answers": False}
