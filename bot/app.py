@@ -1,4 +1,4 @@
-"""Wiring: the store, the router, the transports; starting and stopping them together."""
+"""Wiring: the store, the router, the transports, the outbox and the clock; start and stop."""
 
 from __future__ import annotations
 
@@ -6,14 +6,18 @@ import asyncio
 import contextlib
 import logging
 import signal
+from datetime import timedelta
 from typing import TextIO
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.http import HttpServer
 from bot.migrate import upgrade
+from bot.outbox import OutboxDispatcher
 from bot.router import Router
 from bot.transports import Transport
+from jobs.dispatch import DueDispatcher
+from jobs.scheduler import Scheduler
 from models import seed
 from models.db import Database
 
@@ -41,33 +45,76 @@ class App:
         self.db = db or prepare_database(settings, self.clock)
         self.router = Router(self.db, self.clock, settings)
         self.transports: dict[str, Transport] = {}
+        self.due = DueDispatcher(self.db, self.clock, settings)
+        self.outbox = OutboxDispatcher(
+            self.db, self.clock, self.transports,
+            lease=timedelta(seconds=settings.outbox_lease_seconds),
+            max_attempts=settings.outbox_max_attempts, after_batch=self._after_batch)
+        self.scheduler = Scheduler(self.outbox, self.due, settings)
+        self.router.wake_outbox = self.scheduler.wake_outbox
         self._stop = asyncio.Event()
+
+    async def _after_batch(self) -> None:
+        await self.due.run_once()  # e.g. a finished broadcast's delivery report
 
     def stop(self) -> None:
         self._stop.set()
 
-    async def run(self, stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
-        """Run until stopped: platforms when tokens are set, else the console chat."""
+    def _handle_signals(self) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.stop)
+
+    async def run(self, stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
+        """Run until stopped: platforms when tokens are set, else the console chat."""
+        self._handle_signals()
+        if self.settings.telegram_enabled:
+            await self._run_platforms()
+        else:
+            await self._run_console(stdin, stdout)
+
+    async def run_worker(self) -> None:
+        """Deliver the outbox and run due work only (e.g. a second process beside a webhook)."""
+        self._handle_signals()
         if self.settings.telegram_enabled:
             from bot.transports.telegram import TelegramTransport
 
-            http = HttpServer(self.settings.http_host, self.settings.http_port)
-            telegram = TelegramTransport(self.router, self.settings, http)
+            telegram = TelegramTransport(self.router, self.settings, receive=False)
             self.transports[telegram.platform] = telegram
-            await http.start()
             await telegram.start()
-            try:
-                await self._stop.wait()
-            finally:
-                await telegram.stop()
-                await http.stop()
-            return
+        self.scheduler.start()
+        try:
+            await self._stop.wait()
+        finally:
+            self.scheduler.stop()
+            for transport in self.transports.values():
+                await transport.stop()  # type: ignore[attr-defined]
+
+    async def _run_platforms(self) -> None:
+        from bot.transports.telegram import TelegramTransport
+
+        http = HttpServer(self.settings.http_host, self.settings.http_port)
+        telegram = TelegramTransport(self.router, self.settings, http)
+        self.transports[telegram.platform] = telegram
+        await http.start()
+        await telegram.start()
+        self.scheduler.start()
+        try:
+            await self._stop.wait()
+        finally:
+            self.scheduler.stop()
+            await telegram.stop()
+            await http.stop()
+
+    async def _run_console(self, stdin: TextIO | None, stdout: TextIO | None) -> None:
         from bot.transports.console import ConsoleTransport
 
         console = ConsoleTransport(self.router, stdin, stdout, self.settings.files_dir)
         self.transports[console.platform] = console
-        await console.run()
+        self.scheduler.start()
+        try:
+            await console.run()
+            await self.outbox.run_once()  # piped scripts: show what was queued before leaving
+        finally:
+            self.scheduler.stop()

@@ -19,6 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="empirie-bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the bot (console chat when no platform token is set)")
+    sub.add_parser("worker", help="deliver the outbox and run scheduled work, no chat intake")
     sub.add_parser("migrate", help="upgrade the database schema to the newest version")
     sub.add_parser("seed", help="load the 8 networks and the demo cast into an empty database")
     args = parser.parse_args(argv)
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
 
     app = App(settings)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(app.run())
+        asyncio.run(app.run_worker() if args.command == "worker" else app.run())
     return 0
 
 

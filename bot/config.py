@@ -42,6 +42,14 @@ class Settings(BaseSettings):
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    outbox_lease_seconds: float = Field(default=60, alias="EMPIRIE_OUTBOX_LEASE_SECONDS")
+
     @property
     def telegram_enabled(self) -> bool:
         return bool(self.telegram_bot_token)
+
+    @property
+    def active_platforms(self) -> list[str]:
+        """Platforms the bot runs on, in order of preference for private messages."""
+        platforms = ["telegram"] if self.telegram_enabled else []
+        return platforms or ["console"]

@@ -30,12 +30,20 @@ class EventKind(StrEnum):
 
 
 @dataclass(frozen=True)
+class File:
+    name: str
+    content: bytes
+    mime: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
 class Incoming:
     sender: Sender
     chat: ChatRef
     kind: EventKind = EventKind.TEXT
     text: str = ""
     event_id: str | None = None  # platform's id, for exactly-once handling of redeliveries
+    files: tuple[File, ...] = ()  # attachments sent with the message
 
 
 @dataclass(frozen=True)
@@ -44,13 +52,6 @@ class Action:
 
     label: str
     command: str
-
-
-@dataclass(frozen=True)
-class File:
-    name: str
-    content: bytes
-    mime: str = "application/octet-stream"
 
 
 @dataclass(frozen=True)

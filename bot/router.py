@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 
 from sqlalchemy.exc import IntegrityError
 
@@ -40,6 +41,7 @@ class Router:
                  registry: Registry = REGISTRY) -> None:
         load_all()
         self.db, self.clock, self.settings, self.registry = db, clock, settings, registry
+        self.wake_outbox: Callable[[], None] = lambda: None  # the app connects the scheduler
 
     def translator(self, language: str | None) -> Translator:
         return Translator(language or self.settings.default_language, self.settings.tz)
@@ -52,7 +54,8 @@ class Router:
                 person = None
             network = directory.chat_network(s, incoming.chat.platform, incoming.chat.chat_id)
         return Context(self.db, self.clock, self.settings, incoming, person, network,
-                       self.translator(person.language if person else None))
+                       self.translator(person.language if person else None),
+                       wake_outbox=self.wake_outbox)
 
     def _first_delivery(self, incoming: Incoming) -> bool:
         if incoming.event_id is None:

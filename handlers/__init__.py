@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-FEATURES = ("help", "membership", "privacy")
+FEATURES = ("help", "membership", "privacy", "announcements")
 
 
 def load_all() -> None:

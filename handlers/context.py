@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -25,6 +26,7 @@ class Context:
     person: Person | None
     network: Network | None  # the network the chat is bound to, if any
     t: Translator
+    wake_outbox: Callable[[], None] = lambda: None  # deliver queued messages now
     _actors: dict[int, Actor] = field(default_factory=dict)
 
     @property

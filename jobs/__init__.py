@@ -1,0 +1,12 @@
+"""Scheduled work. Importing a module registers its due-task handlers and sweeps."""
+
+from __future__ import annotations
+
+import importlib
+
+FEATURES = ("announcements",)
+
+
+def load_all() -> None:
+    for name in FEATURES:
+        importlib.import_module(f"jobs.{name}")

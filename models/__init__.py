@@ -1,4 +1,8 @@
 """SQLModel tables and the queries that need SQL. Importing this package registers every table."""
 
+from models import announcements as announcements
+from models import blobs as blobs
 from models import core as core
+from models import due as due
+from models import outbox as outbox
 from models.db import Database as Database

@@ -11,6 +11,7 @@ import asyncio
 import hmac
 import logging
 import os
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,7 +35,8 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from bot import formatting
 from bot.config import Settings
 from bot.http import HttpServer
-from bot.messages import ChatRef, EventKind, Incoming, Outgoing, Sender, Target
+from bot.messages import ChatRef, EventKind, File, Incoming, Outgoing, Sender, Target
+from bot.outbox import enqueue
 from bot.router import Router, parse_command
 from bot.transports import DeliveryError
 from handlers import membership
@@ -69,10 +71,12 @@ def delivery_error(error: TelegramError) -> DeliveryError:
 class TelegramTransport:
     platform = Platform.TELEGRAM
 
-    def __init__(self, router: Router, settings: Settings, http: HttpServer | None = None) -> None:
+    def __init__(self, router: Router, settings: Settings, http: HttpServer | None = None, *,
+                 receive: bool = True) -> None:
         self.router = router
         self.settings = settings
         self.http = http
+        self.receive = receive  # False: a worker that only sends
         self.webhook = bool(settings.telegram_webhook_url)
         builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
             ApplicationBuilder().token(settings.telegram_bot_token)
@@ -88,12 +92,12 @@ class TelegramTransport:
         if settings.telegram_api_base_url:
             base = settings.telegram_api_base_url.rstrip("/")
             builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
-        if self.webhook:
+        if self.webhook or not receive:
             builder = builder.updater(None)
         self.app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
         self.app.add_handler(TypeHandler(Update, self._on_update))
         self.username = ""
-        if self.webhook:
+        if self.webhook and receive:
             if http is None:
                 raise RuntimeError("webhook mode needs the HTTP server")
             http.add_route("POST", urlsplit(settings.telegram_webhook_url).path or "/",
@@ -105,6 +109,8 @@ class TelegramTransport:
         await self.app.initialize()
         self.username = self.app.bot.username
         membership.INVITE_LINKS[self.platform] = f"https://t.me/{self.username}?start={{code}}"
+        if not self.receive:
+            return
         await self.publish_commands()
         await self.app.start()
         if self.webhook:
@@ -177,7 +183,7 @@ class TelegramTransport:
         if message is None or message.from_user is None:
             return None
         text = message.text or message.caption or ""
-        if not text or not self._addressed_to_me(text):
+        if (not text and message.document is None) or not self._addressed_to_me(text):
             return None
         return Incoming(self._sender(message.from_user), self._chat(message.chat),
                         EventKind.TEXT, text, event_id)
@@ -208,6 +214,12 @@ class TelegramTransport:
         incoming = self.translate(update)
         if incoming is None:
             return
+        document = update.message.document if update.message else None
+        if document is not None:
+            data = await (await document.get_file()).download_as_bytearray()
+            incoming = replace(incoming, files=(File(
+                document.file_name or "plik", bytes(data),
+                document.mime_type or "application/octet-stream"),))
         replies = await self.router.handle(incoming)
         here = Target(self.platform, incoming.chat.chat_id)
         for message in replies:
@@ -220,9 +232,15 @@ class TelegramTransport:
                 await self.send(target, message)
                 return
             except DeliveryError as error:
-                if error.permanent or attempt == REPLY_ATTEMPTS:
+                if error.permanent:
                     log.error("telegram.reply_failed chat=%s reason=%s", target.chat_id,
                               error.reason)
+                    return
+                if attempt == REPLY_ATTEMPTS:  # hand it to the outbox, which keeps trying
+                    with self.router.db.session() as s:
+                        enqueue(s, target, message, self.router.clock.now(), kind="reply")
+                    log.warning("telegram.reply_deferred chat=%s reason=%s", target.chat_id,
+                                error.reason)
                     return
                 await asyncio.sleep(error.retry_after or 0.5 * 2 ** attempt)
 

@@ -52,6 +52,7 @@ class FakeBotApi:
         self._message_ids = itertools.count(1)
         self._new_update = asyncio.Condition()
         self.webhook: dict[str, Any] | None = None
+        self.files: dict[str, tuple[str, bytes]] = {}  # file_id -> (name, content) users sent
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -60,6 +61,7 @@ class FakeBotApi:
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_post("/bot{token}/{method}", self._dispatch)
         app.router.add_get("/bot{token}/{method}", self._dispatch)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -99,6 +101,17 @@ class FakeBotApi:
             return web.json_response({"ok": True, "result": True})
         result = await handler(params, files)
         return web.json_response({"ok": True, "result": result})
+
+    async def _download(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["path"].rsplit("/", 1)[-1]
+        if file_id not in self.files:
+            return web.Response(status=404)
+        return web.Response(body=self.files[file_id][1])
+
+    async def _api_getFile(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
+        file_id = str(params["file_id"])
+        return {"file_id": file_id, "file_unique_id": f"u-{file_id}",
+                "file_size": len(self.files[file_id][1]), "file_path": f"documents/{file_id}"}
 
     def _take_fault(self, method: str, params: dict[str, Any]) -> Fault | None:
         for fault in self.faults:

@@ -66,3 +66,15 @@ def bot_membership(sender: dict[str, Any], chat: dict[str, Any], old: str,
     return {"my_chat_member": {"chat": chat, "from": sender, "date": int(time.time()),
                                "old_chat_member": member(old),
                                "new_chat_member": member(new)}}
+
+
+def document(sender: dict[str, Any], chat: dict[str, Any], file_id: str, name: str, size: int,
+             caption: str = "", mime: str = "application/pdf") -> dict[str, Any]:
+    msg: dict[str, Any] = {"message_id": next(_message_ids), "from": sender, "chat": chat,
+                           "date": int(time.time()),
+                           "document": {"file_id": file_id, "file_unique_id": f"u-{file_id}",
+                                        "file_name": name, "mime_type": mime,
+                                        "file_size": size}}
+    if caption:
+        msg["caption"] = caption
+    return {"message": msg}

@@ -1,0 +1,55 @@
+"""Time-driven work as rows: what is due, when, and whether it was done.
+
+APScheduler only wakes the dispatcher; the truth is here, so a restart loses nothing and a
+task done in the same transaction as its effects is never done twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index, String, update
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from models.types import UTCDateTime
+
+
+class DueTask(SQLModel, table=True):
+    __tablename__ = "due_task"
+    __table_args__ = (Index("ix_due_task_due", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(sa_type=String(32))
+    ref_id: int
+    key: str = Field(sa_type=String(128), unique=True)  # one task per (kind, subject, moment)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    status: str = Field(default="pending", sa_type=String(12))  # pending | done | cancelled
+    lease_owner: str | None = Field(default=None, sa_type=String(64))
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+def schedule(session: Session, kind: str, ref_id: int, key: str, due_at: datetime) -> DueTask:
+    """Create or move the task with this key (a moved meeting moves its reminders)."""
+    task = session.exec(select(DueTask).where(DueTask.key == key)).first()
+    if task is None:
+        task = DueTask(kind=kind, ref_id=ref_id, key=key, due_at=due_at)
+    elif task.status != "done":
+        task.due_at, task.status, task.lease_until = due_at, "pending", None
+    session.add(task)
+    return task
+
+
+def cancel(session: Session, kind: str, ref_id: int) -> int:
+    result = session.execute(
+        update(DueTask).where(col(DueTask.kind) == kind, col(DueTask.ref_id) == ref_id,
+                              col(DueTask.status) == "pending").values(status="cancelled"))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def finish(session: Session, task: DueTask, owner: str, now: datetime) -> bool:
+    result = session.execute(
+        update(DueTask).where(col(DueTask.id) == task.id, col(DueTask.lease_owner) == owner,
+                              col(DueTask.status) == "pending")
+        .values(status="done", done_at=now, lease_until=None))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
