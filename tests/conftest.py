@@ -46,6 +46,18 @@ BACKENDS = [
 ]
 
 
+def fresh_database_url(backend: str, tmp_path: Path, name: str) -> str:
+    """An empty database of its own (for migrations and for other processes to share)."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / (name + '.db')}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
 @pytest.fixture(scope="session")
 def postgres_db() -> Iterator[Database]:
     db = Database(POSTGRES_URL)

@@ -2,7 +2,8 @@
 
 Long polling by default; webhook mode (our HTTP server, secret token checked on every request)
 when TELEGRAM_WEBHOOK_URL is set. PTB's AIORateLimiter keeps within Telegram's flood limits and
-retries 429s; what still fails is reported as a DeliveryError, permanent or not.
+pace sends; failures come back as a DeliveryError, permanent or not, and the caller decides:
+a reply retries briefly and then hands the message to the outbox, the outbox reschedules.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_membe
                    "chat_member", "poll_answer"]
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 REPLY_ATTEMPTS = 4
+MAX_REPLY_WAIT = 5.0  # seconds a reply may wait for Telegram's retry_after before deferring
 
 
 def _seconds(value: int | timedelta) -> float:
@@ -82,7 +84,7 @@ class TelegramTransport:
             ApplicationBuilder().token(settings.telegram_bot_token)
             .rate_limiter(AIORateLimiter(
                 overall_max_rate=settings.telegram_rate_overall,
-                group_max_rate=settings.telegram_rate_group_per_minute, max_retries=2))
+                group_max_rate=settings.telegram_rate_group_per_minute, max_retries=0))
             .read_timeout(settings.telegram_read_timeout)
             .write_timeout(settings.telegram_read_timeout)
             .connect_timeout(settings.telegram_read_timeout)
@@ -236,7 +238,8 @@ class TelegramTransport:
                     log.error("telegram.reply_failed chat=%s reason=%s", target.chat_id,
                               error.reason)
                     return
-                if attempt == REPLY_ATTEMPTS:  # hand it to the outbox, which keeps trying
+                if attempt == REPLY_ATTEMPTS or (error.retry_after or 0) > MAX_REPLY_WAIT:
+                    # hand it to the outbox, which keeps trying without holding up other chats
                     with self.router.db.session() as s:
                         enqueue(s, target, message, self.router.clock.now(), kind="reply")
                     log.warning("telegram.reply_deferred chat=%s reason=%s", target.chat_id,

@@ -122,10 +122,11 @@ class FakeBotApi:
         return None
 
     async def _fail(self, call: Call, fault: Fault) -> web.Response:
-        if fault.kind == "slow":
-            await asyncio.sleep(fault.delay)
+        if fault.kind == "slow":  # the client gives up first: nothing was acknowledged
             call.status = 0
-            return web.json_response({"ok": True, "result": True})
+            await asyncio.sleep(fault.delay)
+            return web.json_response({"ok": False, "error_code": 504,
+                                      "description": "Gateway Timeout"}, status=504)
         status, body = {
             "429": (429, {"ok": False, "error_code": 429,
                           "description": f"Too Many Requests: retry after {fault.retry_after}",
@@ -140,8 +141,10 @@ class FakeBotApi:
         return web.json_response(body, status=status)
 
     # --- what tests do ---------------------------------------------------------------------
-    def fail(self, method: str, kind: str, times: int = 1, **kwargs: Any) -> None:
-        self.faults.append(Fault(method, kind, times, **kwargs))
+    def fail(self, method: str, kind: str, times: int = 1, **kwargs: Any) -> Fault:
+        fault = Fault(method, kind, times, **kwargs)
+        self.faults.append(fault)
+        return fault
 
     async def inject(self, update: dict[str, Any]) -> dict[str, Any]:
         update = {"update_id": next(self._update_ids), **update}
