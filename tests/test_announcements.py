@@ -86,7 +86,7 @@ async def test_guided_announcement_preview_confirm_and_delivery(
     delivered = await OutboxDispatcher(seeded, clock, {"console": transport}).run_once()
     assert delivered == 1 + len(people)
     printed = out.getvalue()
-    assert printed.count("📣 **Ogłoszenie** — MIASTO CYFROWE") == 1 + len(people)
+    assert printed.count("📣 Ogłoszenie — MIASTO CYFROWE") == 1 + len(people)
     with seeded.session() as s:
         rows = s.exec(select(OutboxMessage)).all()
         assert {r.status for r in rows} == {"sent"}

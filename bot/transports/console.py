@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
+from bot import formatting
 from bot.i18n import Translator
 from bot.messages import Action, ChatRef, EventKind, Incoming, Outgoing, Sender, Target
 from bot.router import Router, parse_command
@@ -105,6 +107,8 @@ class ConsoleTransport:
         await self.deliver(target, message)
 
     async def deliver(self, target: Target | None, message: Outgoing) -> None:
+        if message.markdown:
+            message = replace(message, text=formatting.to_plain(message.text), markdown=False)
         here = self._chat()
         if target is not None and (target.platform, target.chat_id) != (here.platform,
                                                                         here.chat_id):

@@ -1,0 +1,93 @@
+"""Outbox throughput and command latency on the embedded store (SQLite file).
+
+Prints: messages/s through the outbox (enqueue in one transaction, claim, deliver, mark) for a
+broadcast of N messages, against a baseline of calling the transport directly in the same run
+(the price of durability); and p50/p95/p99 latency of a typed command through the router.
+
+    .venv/bin/python benchmarks/outbox_throughput.py [N]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.clock import SystemClock  # noqa: E402
+from bot.config import Settings  # noqa: E402
+from bot.messages import ChatRef, Incoming, Outgoing, Sender, Target  # noqa: E402
+from bot.migrate import upgrade  # noqa: E402
+from bot.outbox import OutboxDispatcher, enqueue  # noqa: E402
+from bot.router import Router  # noqa: E402
+from models import seed  # noqa: E402
+from models.db import Database  # noqa: E402
+
+
+class NullTransport:
+    """A platform that accepts instantly: what is measured is the bot's own work."""
+
+    platform = "console"
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    async def send(self, target: Target, message: Outgoing) -> None:
+        self.count += 1
+        await asyncio.sleep(0)
+
+
+async def main(n: int) -> None:
+    folder = Path(tempfile.mkdtemp())
+    url = f"sqlite:///{folder / 'bench.db'}"
+    upgrade(url)
+    db, clock = Database(url), SystemClock()
+    with db.session() as s:
+        seed.seed_demo(s, clock.now())
+    message = Outgoing("📣 **Ogłoszenie** — MIASTO CYFROWE\n\nSpotkanie sieci 12 maja.",
+                       markdown=True)
+
+    baseline = NullTransport()
+    started = time.perf_counter()
+    for i in range(n):
+        await baseline.send(Target("console", str(i)), message)
+    direct = time.perf_counter() - started
+
+    transport = NullTransport()
+    started = time.perf_counter()
+    with db.session() as s:
+        for i in range(n):
+            enqueue(s, Target("console", str(i)), message, clock.now(), kind="bench")
+    queued = time.perf_counter() - started
+    delivered = await OutboxDispatcher(db, clock, {"console": transport}).run_once()
+    total = time.perf_counter() - started
+    assert delivered == n == transport.count
+
+    router = Router(db, clock, Settings(EMPIRIE_DATABASE_URL=url))
+    latencies = []
+    for _ in range(300):
+        incoming = Incoming(Sender("console", "3"), ChatRef("console", "cyfrowe", False),
+                            text="/pomoc")
+        t0 = time.perf_counter()
+        await router.handle(incoming)
+        latencies.append((time.perf_counter() - t0) * 1000)
+    q = statistics.quantiles(latencies, n=100)
+
+    print(f"broadcast of {n} messages on SQLite")
+    print(f"  outbox: {n / total:,.0f} msg/s (enqueue {queued * 1000:.0f} ms, "
+          f"total {total * 1000:.0f} ms)")
+    print(f"  baseline (direct send, no durability): {n / direct:,.0f} msg/s")
+    print(f"  ratio outbox/baseline throughput: {direct / total:.4f}")
+    print(f"  Telegram allows 30 msg/s: outbox headroom x{n / total / 30:,.0f}")
+    print(f"/pomoc through the router: p50 {q[49]:.2f} ms, p95 {q[94]:.2f} ms, "
+          f"p99 {q[98]:.2f} ms")
+    print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+
+
+if __name__ == "__main__":
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000))
