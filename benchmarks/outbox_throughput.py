@@ -19,14 +19,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.clock import SystemClock  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.messages import ChatRef, Incoming, Outgoing, Sender, Target  # noqa: E402
-from bot.migrate import upgrade  # noqa: E402
-from bot.outbox import OutboxDispatcher, enqueue  # noqa: E402
-from bot.router import Router  # noqa: E402
-from models import seed  # noqa: E402
-from models.db import Database  # noqa: E402
+from bot.clock import SystemClock
+from bot.config import Settings
+from bot.messages import ChatRef, Incoming, Outgoing, Sender, Target
+from bot.migrate import upgrade
+from bot.outbox import OutboxDispatcher, enqueue
+from bot.router import Router
+from models import seed
+from models.db import Database
 
 
 class NullTransport:

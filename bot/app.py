@@ -77,27 +77,16 @@ class App:
     async def run_worker(self) -> None:
         """Deliver the outbox and run due work only (e.g. a second process beside a webhook)."""
         self._handle_signals()
-        if self.settings.telegram_enabled:
-            from bot.transports.telegram import TelegramTransport
+        await self._run_platforms(receive=False)
 
-            telegram = TelegramTransport(self.router, self.settings, receive=False)
-            self.transports[telegram.platform] = telegram
-            await telegram.start()
-        self.scheduler.start()
-        try:
-            await self._stop.wait()
-        finally:
-            self.scheduler.stop()
-            for transport in self.transports.values():
-                await transport.stop()  # type: ignore[attr-defined]
-
-    async def _run_platforms(self) -> None:
+    async def _run_platforms(self, receive: bool = True) -> None:
         from bot.transports.telegram import TelegramTransport
 
-        http = HttpServer(self.settings.http_host, self.settings.http_port)
-        telegram = TelegramTransport(self.router, self.settings, http)
+        http = HttpServer(self.settings.http_host, self.settings.http_port) if receive else None
+        telegram = TelegramTransport(self.router, self.settings, http, receive=receive)
         self.transports[telegram.platform] = telegram
-        await http.start()
+        if http is not None:
+            await http.start()
         await telegram.start()
         self.scheduler.start()
         try:
@@ -105,7 +94,8 @@ class App:
         finally:
             self.scheduler.stop()
             await telegram.stop()
-            await http.stop()
+            if http is not None:
+                await http.stop()
 
     async def _run_console(self, stdin: TextIO | None, stdout: TextIO | None) -> None:
         from bot.transports.console import ConsoleTransport

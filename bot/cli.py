@@ -41,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from bot.app import App
 
+    if args.command == "worker" and not settings.telegram_enabled:
+        parser.error("the worker delivers to a platform: set TELEGRAM_BOT_TOKEN")
     app = App(settings)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(app.run_worker() if args.command == "worker" else app.run())

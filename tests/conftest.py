@@ -4,7 +4,7 @@ and a chat driver that talks to the router the way a transport does."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from bot.messages import ChatRef, EventKind, Incoming, Outgoing, Sender
 from bot.router import Router
 from models import seed
 from models.db import Database
+from tests.fakes.telegram_api import FakeBotApi
 
 POSTGRES_URL = os.environ.get("EMPIRIE_TEST_POSTGRES_URL",
                               "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -47,9 +48,12 @@ BACKENDS = [
 
 
 def fresh_database_url(backend: str, tmp_path: Path, name: str) -> str:
-    """An empty database of its own (for migrations and for other processes to share)."""
+    """An empty database of its own (for migrations and for other processes to share).
+
+    PostgreSQL names carry the test run's pid, so two runs on one server never collide."""
     if backend == "sqlite":
         return f"sqlite:///{tmp_path / (name + '.db')}"
+    name = f"{name}_{os.getpid()}"
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
@@ -58,15 +62,21 @@ def fresh_database_url(backend: str, tmp_path: Path, name: str) -> str:
     return POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
 
 
+def drop_database(url: str) -> None:
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)"))
+    admin.dispose()
+
+
 @pytest.fixture(scope="session")
-def postgres_db() -> Iterator[Database]:
-    db = Database(POSTGRES_URL)
-    SQLModel.metadata.drop_all(db.engine)
-    with db.engine.begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+def postgres_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    url = fresh_database_url("postgres", tmp_path_factory.mktemp("pg"), "empirie_test")
+    db = Database(url)
     db.create_all()
     yield db
     db.dispose()
+    drop_database(url)
 
 
 def _truncate(db: Database) -> None:
@@ -134,3 +144,12 @@ class Chat:
 @pytest.fixture
 def chat(router: Router) -> Chat:
     return Chat(router)
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotApi]:
+    """The fake Bot API server, listening on 127.0.0.1."""
+    fake = FakeBotApi()
+    await fake.start()
+    yield fake
+    await fake.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,12 +12,15 @@ from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
 from bot.migrate import upgrade
-from tests.conftest import BACKENDS, fresh_database_url
+from tests.conftest import BACKENDS, drop_database, fresh_database_url
 
 
 @pytest.fixture(params=BACKENDS)
-def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return fresh_database_url(request.param, tmp_path, "empirie_migrations")
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    url = fresh_database_url(request.param, tmp_path, "empirie_migrations")
+    yield url
+    if request.param == "postgres":
+        drop_database(url)
 
 
 def test_upgrade_head_matches_models(empty_url: str) -> None:

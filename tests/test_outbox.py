@@ -28,20 +28,12 @@ from models.announcements import Announcement
 from models.core import Account, City, CityStanding, NetworkRole, Person
 from models.db import Database
 from models.outbox import OutboxMessage
-from tests.conftest import BACKENDS, POSTGRES_OK, START, fresh_database_url
+from tests.conftest import BACKENDS, POSTGRES_OK, START, drop_database, fresh_database_url
 from tests.fakes.telegram_api import FakeBotApi
 from tests.test_telegram import telegram_settings
 
 BROADCAST = 400
 FIRST_CHAT = 600_000
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    fake = FakeBotApi()
-    await fake.start()
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture
@@ -203,6 +195,8 @@ async def test_crash_mid_broadcast_then_restart_delivers_the_rest_once(
         db.dispose()
     finally:
         await stop(restarted)
+        if backend == "postgres":
+            drop_database(url)
 
 
 @pytest.mark.skipif(not POSTGRES_OK, reason="PostgreSQL not reachable (outside CI)")
@@ -222,3 +216,4 @@ async def test_two_processes_share_the_outbox_without_double_sending(
     finally:
         for worker in workers:
             await stop(worker)
+        drop_database(url)

@@ -42,14 +42,6 @@ def telegram_settings(settings: Settings, base_url: str, **extra: Any) -> Settin
         "telegram_read_timeout": 2, "telegram_poll_timeout": 1, **extra})
 
 
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    fake = FakeBotApi()
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
 @dataclass
 class Bot:
     api: FakeBotApi
