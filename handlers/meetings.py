@@ -1,0 +1,235 @@
+"""Meetings: a coordinator creates one (and it is published), representatives answer,
+everyone sees the overview. Answers follow the rules in models.meetings."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import Session, col, select
+
+from bot.i18n import Translator
+from bot.messages import Action as Button
+from bot.messages import File, Outgoing, Target
+from bot.outbox import enqueue
+from handlers.calendar import meeting_ics
+from handlers.context import Context
+from handlers.dates import parse_when, require_future
+from handlers.permissions import Action
+from handlers.registry import REGISTRY
+from models import directory
+from models.announcements import recipients
+from models.core import Network, Person
+from models.errors import N_, DomainError
+from models.meetings import ANSWERS, FORMATS, Meeting, answer, rsvps
+
+ANSWER_LABEL = {"stacjonarnie": N_("In person"), "online": N_("Online"),
+                "nie": N_("I won't come"), "moze": N_("Maybe")}
+USAGE = N_("<network>; <title>; <date and time>; <format>[; <hours>; <place>; <link>; "
+           "<in-person seats>; <open part: tak/nie>; <answer by>]")
+
+
+def _label(t: Translator, key: str) -> str:
+    return t(ANSWER_LABEL[key])
+
+
+def _load(s: Session, args: str) -> Meeting:
+    word = args.split()[0] if args.split() else ""
+    meeting = s.get(Meeting, int(word)) if word.isdigit() else None
+    if meeting is None:
+        raise DomainError(N_("There is no meeting with the number “{id}”. /moje_spotkania "
+                             "lists yours."), id=word)
+    return meeting
+
+
+def invitation(t: Translator, meeting: Meeting, network: Network) -> Outgoing:
+    lines = [t("📅 Meeting #{id} of the network {network}: {title}", id=meeting.id,
+               network=network.name, title=meeting.title),
+             t("When: {when}, {hours} h", when=t.datetime(meeting.starts_at),
+               hours=t.number(meeting.duration_minutes / 60)),
+             t("Format: {format}", format=meeting.format)]
+    if meeting.place:
+        lines.append(t("Place: {place}", place=meeting.place))
+    if meeting.online_link:
+        lines.append(t("Online: {link}", link=meeting.online_link))
+    if meeting.agenda:
+        lines.append(t("Agenda: {agenda}", agenda=meeting.agenda))
+    lines.append(t("Please answer by {when}: /rsvp {id} stacjonarnie | online | nie | moze",
+                   when=t.datetime(meeting.rsvp_deadline), id=meeting.id))
+    choices = [a for a in ANSWERS if not (
+        (a == "stacjonarnie" and meeting.format == "online")
+        or (a == "online" and meeting.format == "stacjonarne"))]
+    return Outgoing("\n".join(lines), actions=tuple(
+        Button(_label(t, a), f"/rsvp {meeting.id} {a}") for a in choices))
+
+
+@REGISTRY.command("spotkanie_nowe", "meeting_new", summary=N_("create and publish a meeting"),
+                  usage=USAGE, action=Action.MANAGE_MEETINGS)
+async def create(ctx: Context, args: str) -> list[Outgoing]:
+    me = ctx.require_person()
+    parts = [p.strip() for p in args.split(";")]
+    if len(parts) < 4 or not all(parts[:4]):
+        raise DomainError(N_("Give at least: network; title; date and time; format. For example: "
+                             "/spotkanie_nowe cyfrowe; Spotkanie II; 12.05.2027 10:00; "
+                             "hybrydowe; 6; Łomża, ul. Długa 1; https://…; 40; tak; "
+                             "5.05.2027 12:00"))
+    parts += [""] * (10 - len(parts))
+    code, title, when, fmt, hours, place, link, seats, open_part, deadline = parts[:10]
+    with ctx.db.session() as s:
+        network = directory.require_network(s, code)
+    ctx.require(Action.MANAGE_MEETINGS, network)
+    tz = ctx.settings.tz
+    starts = require_future(parse_when(when, ctx.now, tz), ctx.now, when)
+    if fmt.lower() not in FORMATS:
+        raise DomainError(N_("Format must be stacjonarne, online or hybrydowe."))
+    if fmt.lower() != "online" and not place:
+        raise DomainError(N_("A meeting in person needs a place."))
+    try:
+        duration = float((hours or "6").replace(",", "."))
+        capacity = int(seats) if seats else None
+    except ValueError as error:
+        raise DomainError(N_("Hours and seats must be numbers.")) from error
+    if not 0.5 <= duration <= 12:
+        raise DomainError(N_("A meeting lasts between half an hour and 12 hours."))
+    if capacity is not None and capacity < 1:
+        raise DomainError(N_("In-person seats must be at least 1 (leave it empty for no "
+                             "limit)."))
+    answer_by = parse_when(deadline, ctx.now, tz) if deadline else max(
+        ctx.now, starts - timedelta(days=7))
+    if not ctx.now <= answer_by <= starts:
+        raise DomainError(N_("The answer deadline must be between now and the meeting."))
+    meeting = Meeting(network_id=network.id or 0, title=title, starts_at=starts,
+                      duration_minutes=round(duration * 60), format=fmt.lower(),
+                      place=place or None, online_link=link or None, rsvp_deadline=answer_by,
+                      capacity=capacity, open_part=open_part.lower() in ("tak", "yes"),
+                      created_by=me.id, created_at=ctx.now)
+    with ctx.db.session() as s:
+        s.add(meeting)
+        s.flush()
+        reached = _publish(s, ctx, meeting, network)
+    ctx.wake_outbox()
+    return [Outgoing(ctx.t("Meeting #{id} is published: {chats} chats, {people} people "
+                           "invited.", id=meeting.id, chats=reached[0], people=reached[1]))]
+
+
+def _publish(s: Session, ctx: Context, meeting: Meeting, network: Network) -> tuple[int, int]:
+    chats, people = recipients(s, [network.id or 0], "all", "private",
+                               ctx.settings.active_platforms)
+    for r in [*chats, *people]:
+        t = Translator(r.language or ctx.settings.default_language, ctx.settings.tz)
+        message = invitation(t, meeting, network)
+        ics = File(f"spotkanie_{meeting.id}.ics", meeting_ics(meeting, network.name,
+                                                              ctx.settings.tz, ctx.now),
+                   "text/calendar")
+        enqueue(s, Target(r.platform, r.chat_id), Outgoing(
+            message.text, actions=message.actions, files=(ics,)), ctx.now,
+            person_id=r.person_id, network_id=network.id, kind="meeting",
+            dedupe_key=f"meeting:{meeting.id}:{meeting.sequence}:{r.platform}:{r.chat_id}")
+    return len(chats), len(people)
+
+
+@REGISTRY.command("rsvp", "odpowiedz", summary=N_("answer a meeting invitation"),
+                  usage=N_("<meeting> stacjonarnie|online|nie|moze [note]"),
+                  action=Action.RSVP_ONLINE)
+async def rsvp(ctx: Context, args: str) -> list[Outgoing]:
+    me = ctx.require_person()
+    words = args.split(maxsplit=2)
+    with ctx.db.session() as s:
+        meeting = _load(s, args)
+        network = s.get(Network, meeting.network_id)
+        assert network is not None
+        choice = words[1].lower().replace("ż", "z") if len(words) > 1 else ""
+        if not ctx.can(Action.RSVP_ONLINE, network):  # in person: models.meetings decides
+            raise DomainError(N_("Only representatives of the network's cities answer "
+                                 "invitations."))
+        standing = ctx.actor(network).standing
+        mine, promoted = answer(s, meeting, me.id or 0, standing, choice, ctx.now,
+                                words[2] if len(words) > 2 else None)
+        if promoted is not None:
+            _tell_promoted(s, ctx, meeting, promoted)
+    if mine.waitlisted:
+        text = ctx.t("All in-person seats are taken: you are on the waitlist. I will tell you "
+                     "when a seat frees up.")
+    else:
+        text = ctx.t("Noted: {answer} for meeting #{id}. You can change it until {when}.",
+                     answer=_label(ctx.t, mine.answer), id=meeting.id,
+                     when=ctx.t.datetime(meeting.rsvp_deadline))
+    if promoted is not None:
+        ctx.wake_outbox()
+    return [Outgoing(text)]
+
+
+def _tell_promoted(s: Session, ctx: Context, meeting: Meeting, person_id: int) -> None:
+    person = s.get(Person, person_id)
+    for platform in ctx.settings.active_platforms:
+        account = directory.account_of(s, person_id, platform)
+        if account is not None and person is not None:
+            t = Translator(person.language or ctx.settings.default_language, ctx.settings.tz)
+            enqueue(s, Target(platform, account.external_id), Outgoing(
+                t("A seat freed up: you now have an in-person place at meeting #{id} "
+                  "({title}).", id=meeting.id, title=meeting.title)), ctx.now,
+                person_id=person_id, kind="waitlist")
+            return
+
+
+@REGISTRY.command("obecnosc", "attendance", summary=N_("answers to a meeting, per city"),
+                  usage=N_("<meeting>"), action=Action.VIEW_ATTENDANCE)
+async def overview(ctx: Context, args: str) -> list[Outgoing]:
+    ctx.require_person()
+    t = ctx.t
+    with ctx.db.session() as s:
+        meeting = _load(s, args)
+        network = s.get(Network, meeting.network_id)
+        assert network is not None
+        ctx.require(Action.VIEW_ATTENDANCE, network)
+        answers = {r.person_id: r for r in rsvps(s, meeting.id or 0)}
+        expected = [(p, c) for p, role, c in directory.members(s, network.id or 0)
+                    if role == "representative"]
+        names = {p.id: p.display_name for p in s.exec(select(Person).where(
+            col(Person.id).in_(list(answers)))).all()}
+    counts = {a: sum(1 for r in answers.values() if r.answer == a and not r.waitlisted)
+              for a in ANSWERS}
+    waiting = [r for r in answers.values() if r.waitlisted]
+    lines = [t("Meeting #{id}: {title}", id=meeting.id, title=meeting.title),
+             " · ".join(f"{_label(t, a)}: {counts[a]}" for a in ANSWERS)]
+    if meeting.capacity:
+        lines.append(t("In-person seats: {taken} of {capacity}; waitlist: {waiting}",
+                       taken=counts["stacjonarnie"], capacity=meeting.capacity,
+                       waiting=len(waiting)))
+    per_city: dict[str, int] = {}
+    for person, city in expected:
+        reply = answers.get(person.id or 0)
+        if city and reply and reply.answer in ("stacjonarnie", "online") and not reply.waitlisted:
+            per_city[city.name] = per_city.get(city.name, 0) + 1
+    lines.append(t("Per city: {cities}", cities=", ".join(
+        f"{name} {n}" for name, n in sorted(per_city.items())) or "—"))
+    silent = [p.display_name for p, _c in expected if (p.id or 0) not in answers]
+    lines.append(t("Not answered yet: {names}", names=", ".join(silent) or "—"))
+    for r in waiting:
+        lines.append(t("Waitlist: {name}", name=names.get(r.person_id, f"#{r.person_id}")))
+    diets = [f"{names.get(r.person_id)}: {r.note}" for r in answers.values() if r.note]
+    if diets:
+        lines.append(t("Notes: {notes}", notes="; ".join(diets)))
+    return [Outgoing("\n".join(lines))]
+
+
+@REGISTRY.command("moje_spotkania", "my_meetings", summary=N_("my upcoming meetings"),
+                  action=Action.READ)
+async def mine(ctx: Context, args: str) -> list[Outgoing]:
+    me = ctx.require_person()
+    with ctx.db.session() as s:
+        network_ids = [n.id for n in directory.networks_of(s, me.id or 0)]
+        meetings = s.exec(select(Meeting).where(
+            col(Meeting.network_id).in_(network_ids), Meeting.starts_at > ctx.now,
+            Meeting.status == "published").order_by(col(Meeting.starts_at))).all()
+        answers = {r.meeting_id: r for m in meetings for r in rsvps(s, m.id or 0)
+                   if r.person_id == me.id}
+    if not meetings:
+        return [Outgoing(ctx.t("You have no upcoming meetings."))]
+    lines = [ctx.t("Your upcoming meetings:")]
+    for m in meetings:
+        reply = answers.get(m.id or 0)
+        state = ctx.t("no answer yet") if reply is None else _label(ctx.t, reply.answer)
+        if reply is not None and reply.waitlisted:
+            state += " " + ctx.t("(waitlist)")
+        lines.append(f"#{m.id} {ctx.t.datetime(m.starts_at)} — {m.title} — {state}")
+    return [Outgoing("\n".join(lines))]

@@ -1,0 +1,102 @@
+"""Meetings and RSVPs, with the rules about answers in one place: deadline, who may come in
+person, capacity and the waitlist."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import ClassVar
+
+from sqlalchemy import String, Text, UniqueConstraint
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from models.enums import Standing
+from models.errors import N_, DomainError
+from models.types import UTCDateTime
+
+FORMATS = ("stacjonarne", "online", "hybrydowe")
+ANSWERS = ("stacjonarnie", "online", "nie", "moze")
+
+
+class Meeting(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    network_id: int = Field(foreign_key="network.id", index=True)
+    title: str = Field(sa_type=String(200))
+    starts_at: datetime = Field(sa_type=UTCDateTime)
+    duration_minutes: int = 360
+    format: str = Field(sa_type=String(12))
+    place: str | None = Field(default=None, sa_type=String(300))
+    online_link: str | None = Field(default=None, sa_type=String(500))
+    agenda: str | None = Field(default=None, sa_type=Text)
+    rsvp_deadline: datetime = Field(sa_type=UTCDateTime)
+    capacity: int | None = None  # in-person seats; None: no limit
+    open_part: bool = False  # a streamed part observers may watch online
+    status: str = Field(default="published", sa_type=String(12))  # published | cancelled
+    sequence: int = 0  # bumped on every change (iCalendar SEQUENCE)
+    created_by: int | None = Field(default=None, foreign_key="person.id")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Rsvp(SQLModel, table=True):
+    __pii_columns__: ClassVar[tuple[str, ...]] = ("note", "dietary")
+    __table_args__ = (UniqueConstraint("meeting_id", "person_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    answer: str = Field(sa_type=String(12))
+    waitlisted: bool = False
+    answered_at: datetime = Field(sa_type=UTCDateTime)
+    note: str | None = Field(default=None, sa_type=String(300))
+    dietary: str | None = Field(default=None, sa_type=String(200))
+
+
+def rsvps(session: Session, meeting_id: int) -> Sequence[Rsvp]:
+    return session.exec(select(Rsvp).where(Rsvp.meeting_id == meeting_id)
+                        .order_by(col(Rsvp.answered_at), col(Rsvp.id))).all()
+
+
+def answer(session: Session, meeting: Meeting, person_id: int, standing: Standing | None,
+           choice: str, now: datetime, note: str | None = None) -> tuple[Rsvp, int | None]:
+    """Record an answer; returns it and the person promoted from the waitlist, if any."""
+    if meeting.status == "cancelled":
+        raise DomainError(N_("This meeting has been cancelled."))
+    if now > meeting.rsvp_deadline:
+        raise DomainError(N_("The deadline for answers has passed. Write to the coordinator."))
+    if choice not in ANSWERS:
+        raise DomainError(N_("Answer stacjonarnie, online, nie or moze."))
+    if standing is Standing.OBSERVER and choice in ("stacjonarnie", "moze"):
+        raise DomainError(N_("Observer cities follow the open part online: answer “online” "
+                             "or “nie”."))
+    if standing is Standing.OBSERVER and choice == "online" and not meeting.open_part:
+        raise DomainError(N_("This meeting has no open part, so observers cannot take part."))
+    if choice == "stacjonarnie" and meeting.format == "online":
+        raise DomainError(N_("This meeting is online only."))
+    if choice == "online" and meeting.format == "stacjonarne":
+        raise DomainError(N_("This meeting is in person only."))
+    all_answers = list(rsvps(session, meeting.id or 0))
+    mine = next((r for r in all_answers if r.person_id == person_id), None)
+    was_seated = mine is not None and mine.answer == "stacjonarnie" and not mine.waitlisted
+    if mine is None:
+        mine = Rsvp(meeting_id=meeting.id or 0, person_id=person_id, answer=choice,
+                    answered_at=now)
+    elif mine.answer != choice:
+        mine.answer, mine.answered_at = choice, now  # a new answer queues anew
+    mine.note = note or mine.note
+    seated = sum(1 for r in all_answers if r.answer == "stacjonarnie" and not r.waitlisted
+                 and r.person_id != person_id)
+    if choice == "stacjonarnie":
+        mine.waitlisted = not was_seated and meeting.capacity is not None \
+            and seated >= meeting.capacity
+    else:
+        mine.waitlisted = False
+    session.add(mine)
+    promoted = None
+    if was_seated and choice != "stacjonarnie":
+        waiting = [r for r in all_answers if r.waitlisted and r.person_id != person_id]
+        if waiting:
+            waiting[0].waitlisted = False
+            session.add(waiting[0])
+            promoted = waiting[0].person_id
+    session.flush()
+    return mine, promoted
