@@ -11,16 +11,20 @@ from bot.i18n import Translator
 from bot.messages import Action as Button
 from bot.messages import File, Outgoing, Target
 from bot.outbox import enqueue
+from handlers.attendance_sheet import Row, to_csv, to_pdf
 from handlers.calendar import meeting_ics
 from handlers.context import Context
 from handlers.dates import parse_when, require_future
 from handlers.permissions import Action
 from handlers.registry import REGISTRY
+from jobs import meetings as reminders
 from models import directory
 from models.announcements import recipients
 from models.core import Network, Person
+from models.enums import Standing
 from models.errors import N_, DomainError
 from models.meetings import ANSWERS, FORMATS, Meeting, answer, rsvps
+from models.meetings import check_in as model_check_in
 
 ANSWER_LABEL = {"stacjonarnie": N_("In person"), "online": N_("Online"),
                 "nie": N_("I won't come"), "moze": N_("Maybe")}
@@ -106,6 +110,7 @@ async def create(ctx: Context, args: str) -> list[Outgoing]:
         s.add(meeting)
         s.flush()
         reached = _publish(s, ctx, meeting, network)
+        reminders.schedule_all(s, meeting, ctx.now)
     ctx.wake_outbox()
     return [Outgoing(ctx.t("Meeting #{id} is published: {chats} chats, {people} people "
                            "invited.", id=meeting.id, chats=reached[0], people=reached[1]))]
@@ -233,3 +238,137 @@ async def mine(ctx: Context, args: str) -> list[Outgoing]:
             state += " " + ctx.t("(waitlist)")
         lines.append(f"#{m.id} {ctx.t.datetime(m.starts_at)} — {m.title} — {state}")
     return [Outgoing("\n".join(lines))]
+
+
+def _notify_answered(s: Session, ctx: Context, meeting: Meeting, network: Network,
+                     text_id: str) -> int:
+    """Tell everyone who answered what changed, with the updated calendar file."""
+    ics = File(f"spotkanie_{meeting.id}.ics",
+               meeting_ics(meeting, network.name, ctx.settings.tz, ctx.now), "text/calendar")
+    told = 0
+    for r in rsvps(s, meeting.id or 0):
+        person = s.get(Person, r.person_id)
+        for platform in ctx.settings.active_platforms:
+            account = directory.account_of(s, r.person_id, platform)
+            if account is not None and person is not None:
+                t = Translator(person.language or ctx.settings.default_language,
+                               ctx.settings.tz)
+                enqueue(s, Target(platform, account.external_id), Outgoing(
+                    t(text_id, id=meeting.id, title=meeting.title,
+                      when=t.datetime(meeting.starts_at)), files=(ics,)), ctx.now,
+                    person_id=r.person_id, kind="meeting_change",
+                    dedupe_key=f"change:{meeting.id}:{meeting.sequence}:{r.person_id}")
+                told += 1
+                break
+    return told
+
+
+def _managed(ctx: Context, s: Session, args: str) -> tuple[Meeting, Network]:
+    meeting = _load(s, args)
+    network = s.get(Network, meeting.network_id)
+    assert network is not None
+    ctx.require(Action.MANAGE_MEETINGS, network)
+    if meeting.status == "cancelled":
+        raise DomainError(N_("This meeting has been cancelled."))
+    return meeting, network
+
+
+@REGISTRY.command("spotkanie_odwolaj", "meeting_cancel", summary=N_("cancel a meeting"),
+                  usage=N_("<meeting>"), action=Action.MANAGE_MEETINGS)
+async def cancel(ctx: Context, args: str) -> list[Outgoing]:
+    ctx.require_person()
+    with ctx.db.session() as s:
+        meeting, network = _managed(ctx, s, args)
+        meeting.status, meeting.sequence = "cancelled", meeting.sequence + 1
+        s.add(meeting)
+        reminders.cancel_all(s, meeting.id or 0)
+        told = _notify_answered(s, ctx, meeting, network, N_(
+            "❌ Meeting #{id} “{title}” ({when}) is cancelled."))
+    ctx.wake_outbox()
+    return [Outgoing(ctx.t("Meeting #{id} is cancelled; {count} people who answered are "
+                           "told.", id=meeting.id, count=told))]
+
+
+@REGISTRY.command("spotkanie_przesun", "meeting_move", summary=N_("move a meeting"),
+                  usage=N_("<meeting> <new date and time>"), action=Action.MANAGE_MEETINGS)
+async def move(ctx: Context, args: str) -> list[Outgoing]:
+    ctx.require_person()
+    words = args.split(maxsplit=1)
+    if len(words) < 2:
+        raise DomainError(N_("Give the meeting and the new date, e.g. /spotkanie_przesun 3 "
+                             "19.05.2027 10:00."))
+    starts = require_future(parse_when(words[1], ctx.now, ctx.settings.tz), ctx.now, words[1])
+    with ctx.db.session() as s:
+        meeting, network = _managed(ctx, s, args)
+        shift = starts - meeting.starts_at
+        meeting.starts_at, meeting.sequence = starts, meeting.sequence + 1
+        meeting.rsvp_deadline = min(max(meeting.rsvp_deadline + shift, ctx.now), starts)
+        s.add(meeting)
+        reminders.schedule_all(s, meeting, ctx.now)
+        told = _notify_answered(s, ctx, meeting, network, N_(
+            "🔁 Meeting #{id} “{title}” is moved to {when}. The calendar file is updated."))
+    ctx.wake_outbox()
+    return [Outgoing(ctx.t("Meeting #{id} is moved to {when}; {count} people who answered are "
+                           "told.", id=meeting.id, when=ctx.t.datetime(starts), count=told))]
+
+
+@REGISTRY.command("jestem", "here", summary=N_("check in at a meeting"),
+                  usage=N_("<meeting> [person id]"), action=Action.CHECK_IN)
+async def here(ctx: Context, args: str) -> list[Outgoing]:
+    me = ctx.require_person()
+    words = args.split()
+    with ctx.db.session() as s:
+        meeting = _load(s, args)
+        network = s.get(Network, meeting.network_id)
+        assert network is not None
+        if len(words) > 1:  # a coordinator or organiser marks someone else
+            ctx.require(Action.MANAGE_ATTENDANCE, network)
+            found = directory.find_people(s, words[1])
+            if len(found) != 1:
+                raise DomainError(N_("No single person matches “{query}” ({count} found). Use "
+                                     "the id from /osoby."), query=words[1], count=len(found))
+            person = found[0]
+        else:
+            ctx.require(Action.CHECK_IN, network)
+            person = me
+        model_check_in(s, meeting, person.id or 0, ctx.now)
+    return [Outgoing(ctx.t("Checked in: {name}, meeting #{id}.", name=person.display_name,
+                           id=meeting.id))]
+
+
+def sheet_rows(s: Session, t: Translator, meeting: Meeting) -> list[Row]:
+    """Expected participants: core cities' representatives and anyone coming in person."""
+    answers = {r.person_id: r for r in rsvps(s, meeting.id or 0)}
+    rows = []
+    for person, role, city in directory.members(s, meeting.network_id):
+        reply = answers.get(person.id or 0)
+        core = role == "representative" and (
+            directory.standing_of(s, person.city_id, meeting.network_id) or
+            Standing.OBSERVER).is_core
+        coming = reply is not None and reply.answer == "stacjonarnie" and not reply.waitlisted
+        if core or coming:
+            rows.append(Row(person.display_name, city.name if city else "",
+                            person.position or "",
+                            _label(t, reply.answer) if reply else t("no answer yet"),
+                            t.short_datetime(reply.checked_in_at)
+                            if reply and reply.checked_in_at else ""))
+    return sorted(rows, key=lambda r: (r.city, r.name))
+
+
+@REGISTRY.command("lista_obecnosci", "attendance_list",
+                  summary=N_("attendance list as CSV and a PDF signing sheet"),
+                  usage=N_("<meeting>"), action=Action.VIEW_ATTENDANCE)
+async def attendance_list(ctx: Context, args: str) -> list[Outgoing]:
+    ctx.require_person()
+    with ctx.db.session() as s:
+        meeting = _load(s, args)
+        network = s.get(Network, meeting.network_id)
+        assert network is not None
+        ctx.require(Action.VIEW_ATTENDANCE, network)
+        rows = sheet_rows(s, ctx.t, meeting)
+    base = f"lista_obecnosci_{meeting.id}"
+    return [Outgoing(ctx.t("Attendance list for meeting #{id}: {count} people.",
+                           id=meeting.id, count=len(rows)),
+                     files=(File(f"{base}.csv", to_csv(ctx.t, rows), "text/csv"),
+                            File(f"{base}.pdf", to_pdf(ctx.t, meeting, network.name, rows),
+                                 "application/pdf")))]

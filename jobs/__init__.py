@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-FEATURES = ("announcements",)
+FEATURES = ("announcements", "meetings")
 
 
 def load_all() -> None:

@@ -47,6 +47,12 @@ def cancel(session: Session, kind: str, ref_id: int) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+def cancel_key(session: Session, key: str) -> None:
+    session.execute(update(DueTask).where(col(DueTask.key) == key,
+                                          col(DueTask.status) == "pending")
+                    .values(status="cancelled"))
+
+
 def finish(session: Session, task: DueTask, owner: str, now: datetime) -> bool:
     result = session.execute(
         update(DueTask).where(col(DueTask.id) == task.id, col(DueTask.lease_owner) == owner,

@@ -4,7 +4,7 @@ person, capacity and the waitlist."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import ClassVar
 
 from sqlalchemy import String, Text, UniqueConstraint
@@ -49,6 +49,7 @@ class Rsvp(SQLModel, table=True):
     answered_at: datetime = Field(sa_type=UTCDateTime)
     note: str | None = Field(default=None, sa_type=String(300))
     dietary: str | None = Field(default=None, sa_type=String(200))
+    checked_in_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 def rsvps(session: Session, meeting_id: int) -> Sequence[Rsvp]:
@@ -100,3 +101,21 @@ def answer(session: Session, meeting: Meeting, person_id: int, standing: Standin
             promoted = waiting[0].person_id
     session.flush()
     return mine, promoted
+
+
+def check_in(session: Session, meeting: Meeting, person_id: int, now: datetime) -> Rsvp:
+    """Mark presence on the day; someone who never answered is recorded as in person."""
+    if meeting.status == "cancelled":
+        raise DomainError(N_("This meeting has been cancelled."))
+    if not meeting.starts_at - timedelta(hours=2) <= now <= \
+            meeting.starts_at + timedelta(minutes=meeting.duration_minutes):
+        raise DomainError(N_("Check-in is open from two hours before the meeting until its "
+                             "end."))
+    row = session.exec(select(Rsvp).where(Rsvp.meeting_id == meeting.id,
+                                          Rsvp.person_id == person_id)).first()
+    if row is None:
+        row = Rsvp(meeting_id=meeting.id or 0, person_id=person_id, answer="stacjonarnie",
+                   answered_at=now)
+    row.checked_in_at = row.checked_in_at or now
+    session.add(row)
+    return row

@@ -3,13 +3,19 @@ observer rules, deadline, overview, calendar file — on both stores."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar
+from pypdf import PdfReader
 from sqlmodel import select
 
 from bot.clock import FrozenClock
+from bot.config import Settings
+from jobs.dispatch import DueDispatcher
+from models.core import Person
 from models.db import Database
 from models.meetings import Meeting, Rsvp
 from models.outbox import OutboxMessage
@@ -142,3 +148,108 @@ async def test_answers_change_until_the_deadline(chat: Chat, seeded: Database,
                                                         f"/rsvp {meeting_id} nie")
     with seeded.session() as s:
         assert s.exec(select(Rsvp.answer)).all() == ["online"]
+
+
+async def test_reminders_fire_at_their_moments_once(chat: Chat, seeded: Database,
+                                                    clock: FrozenClock,
+                                                    settings: Settings) -> None:
+    cast = find_cast(seeded)
+    meeting_id = await create(chat, cast.coordinator)  # 12.05.2027 10:00, answers by 5.05 12:00
+    await chat.say(cast.laureate_rep, f"/rsvp {meeting_id} online")
+    jobs = DueDispatcher(seeded, clock, settings)
+
+    def sent(kind: str) -> list[int | None]:
+        with seeded.session() as s:
+            return [m.person_id for m in s.exec(select(OutboxMessage).where(
+                OutboxMessage.kind == kind)).all()]
+
+    moments = [  # (Warsaw-local moment just after it is due, kind, who gets it)
+        (datetime(2027, 5, 3, 10, 1, tzinfo=UTC), "rsvp_nudge", "silent"),
+        (datetime(2027, 5, 5, 10, 1, tzinfo=UTC), "headcount", "staff"),
+        (datetime(2027, 5, 5, 8, 1, tzinfo=UTC), "reminder_7d", [cast.laureate_rep]),
+        (datetime(2027, 5, 11, 8, 1, tzinfo=UTC), "reminder_1d", [cast.laureate_rep]),
+        (datetime(2027, 5, 12, 7, 1, tzinfo=UTC), "reminder_1h", [cast.laureate_rep]),
+    ]
+    clock.set(datetime(2027, 5, 3, 9, 0, tzinfo=UTC))
+    await jobs.run_once()
+    assert sent("rsvp_nudge") == []  # not yet
+    for when, kind, who in sorted(moments):
+        clock.set(when)
+        await jobs.run_once()
+        await jobs.run_once()  # a second tick sends nothing twice
+        got = sent(kind)
+        if who == "silent":
+            assert cast.laureate_rep not in got and cast.laureate_rep2 in got
+            assert len(got) == len(set(got))
+        elif who == "staff":
+            assert set(got) == {cast.coordinator, cast.organiser}
+        else:
+            assert got == who, kind
+    with seeded.session() as s:
+        [count] = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "headcount",
+                                                     OutboxMessage.person_id == cast.organiser)
+                         ).all()
+    assert "online 1" in count.payload["text"]
+
+
+async def test_moving_reschedules_and_cancelling_drops_reminders(
+        chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings) -> None:
+    cast = find_cast(seeded)
+    meeting_id = await create(chat, cast.coordinator)
+    await chat.say(cast.laureate_rep, f"/rsvp {meeting_id} stacjonarnie")
+    moved = await chat.text(cast.coordinator, f"/spotkanie_przesun {meeting_id} 19.05.2027 10:00")
+    assert "przeniesiono na: środa, 19 maja 2027, 10:00" in moved
+    with seeded.session() as s:
+        meeting = s.get(Meeting, meeting_id)
+        [change] = s.exec(select(OutboxMessage).where(
+            OutboxMessage.kind == "meeting_change")).all()
+    assert meeting.sequence == 1 and meeting.rsvp_deadline == datetime(2027, 5, 12, 10, 0,
+                                                                       tzinfo=UTC)
+    assert change.person_id == cast.laureate_rep and change.payload["files"]
+    jobs = DueDispatcher(seeded, clock, settings)
+    clock.set(datetime(2027, 5, 11, 8, 1, tzinfo=UTC))  # the old "1 day before"
+    await jobs.run_once()
+    with seeded.session() as s:
+        assert s.exec(select(OutboxMessage).where(
+            OutboxMessage.kind == "reminder_1d")).all() == []
+    clock.set(datetime(2027, 5, 13, 9, 0, tzinfo=UTC))
+    assert "odwołane" in await chat.text(cast.coordinator, f"/spotkanie_odwolaj {meeting_id}")
+    clock.set(datetime(2027, 5, 19, 7, 30, tzinfo=UTC))
+    await jobs.run_once()
+    with seeded.session() as s:
+        kinds = {m.kind for m in s.exec(select(OutboxMessage)).all()}
+    assert not kinds & {"reminder_1d", "reminder_1h"}
+    assert "odwołane" in await chat.text(cast.laureate_rep, f"/rsvp {meeting_id} online")
+    assert "Nie masz uprawnień" in await chat.text(cast.laureate_rep,
+                                                   f"/spotkanie_odwolaj {meeting_id}")
+
+
+async def test_check_in_and_attendance_exports(chat: Chat, seeded: Database,
+                                               clock: FrozenClock) -> None:
+    cast = find_cast(seeded)
+    meeting_id = await create(chat, cast.coordinator)
+    await chat.say(cast.laureate_rep, f"/rsvp {meeting_id} stacjonarnie")
+    assert "od dwóch godzin" in await chat.text(cast.laureate_rep, f"/jestem {meeting_id}")
+    clock.set(datetime(2027, 5, 12, 8, 15, tzinfo=UTC))
+    assert "Obecność potwierdzona" in await chat.text(cast.laureate_rep, f"/jestem {meeting_id}")
+    assert "Nie masz uprawnień" in await chat.text(
+        cast.laureate_rep, f"/jestem {meeting_id} {cast.laureate_rep2}")
+    assert "Obecność potwierdzona" in await chat.text(
+        cast.organiser, f"/jestem {meeting_id} {cast.laureate_rep2}")
+    assert "Nie masz uprawnień" in await chat.text(cast.observer_rep, f"/jestem {meeting_id}")
+
+    [reply] = await chat.say(cast.organiser, f"/lista_obecnosci {meeting_id}")
+    csv_file, pdf_file = reply.files
+    assert csv_file.content.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(csv_file.content.decode("utf-8-sig")), delimiter=";"))
+    with seeded.session() as s:
+        rep = s.get(Person, cast.laureate_rep)
+        observer = s.get(Person, cast.observer_rep)
+    mine = next(r for r in rows if r[1] == rep.name)
+    assert mine[4] == "Stacjonarnie" and mine[5] == "12.05.2027 10:15"
+    assert observer.name not in {r[1] for r in rows}  # observers don't sign for closed work
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf_file.content)).pages)
+    assert "Lista obecności" in text and "MIASTO CYFROWE" in text and "Podpis" in text
+    assert rep.name in text and "Łomża" in text and "środa, 12 maja 2027" in text
+    assert "Nie masz uprawnień" in await chat.text(cast.laureate_rep,
+                                                   f"/lista_obecnosci {meeting_id}")

@@ -1,0 +1,108 @@
+"""Meeting reminders, the answer nudge and the organiser's headcount, as due tasks.
+
+Each is a row keyed by meeting and moment: moving a meeting moves them (same key), cancelling
+drops them, and a restart neither loses nor repeats one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
+
+from bot.config import Settings
+from bot.i18n import Translator
+from bot.messages import Outgoing, Target
+from bot.outbox import enqueue
+from jobs.dispatch import task
+from models import directory, due
+from models.core import Network, Person
+from models.due import DueTask
+from models.errors import N_
+from models.meetings import Meeting, rsvps
+
+REMINDERS = {"reminder_7d": timedelta(days=7), "reminder_1d": timedelta(days=1),
+             "reminder_1h": timedelta(hours=1)}
+KINDS = (*REMINDERS, "rsvp_nudge", "headcount")
+
+
+def schedule_all(s: Session, meeting: Meeting, now: datetime) -> None:
+    """(Re)schedule every reminder of a meeting; those already past are not created."""
+    moments = {kind: meeting.starts_at - before for kind, before in REMINDERS.items()}
+    moments["rsvp_nudge"] = meeting.rsvp_deadline - timedelta(days=2)
+    moments["headcount"] = meeting.rsvp_deadline
+    for kind, when in moments.items():
+        if when > now:
+            due.schedule(s, kind, meeting.id or 0, f"{kind}:{meeting.id}", when)
+        else:
+            due.cancel_key(s, f"{kind}:{meeting.id}")
+
+
+def cancel_all(s: Session, meeting_id: int) -> None:
+    for kind in KINDS:
+        due.cancel(s, kind, meeting_id)
+
+
+def _send(s: Session, settings: Settings, now: datetime, person_id: int, text_id: str,
+          meeting: Meeting, kind: str, **extra: object) -> None:
+    person = s.get(Person, person_id)
+    if person is None or person.erased_at is not None:
+        return
+    for platform in settings.active_platforms:
+        account = directory.account_of(s, person_id, platform)
+        if account is not None:
+            t = Translator(person.language or settings.default_language, settings.tz)
+            enqueue(s, Target(platform, account.external_id), Outgoing(
+                t(text_id, id=meeting.id, title=meeting.title,
+                  when=t.datetime(meeting.starts_at), **extra)),
+                now, person_id=person_id, kind=kind,
+                dedupe_key=f"{kind}:{meeting.id}:{meeting.sequence}:{person_id}")
+            return
+
+
+def _reminder(s: Session, item: DueTask, now: datetime, settings: Settings) -> None:
+    meeting = s.get(Meeting, item.ref_id)
+    if meeting is None or meeting.status != "published":
+        return
+    for r in rsvps(s, meeting.id or 0):
+        if r.answer in ("stacjonarnie", "moze", "online") and not r.waitlisted:
+            _send(s, settings, now, r.person_id, N_("⏰ Reminder: meeting #{id} “{title}” — "
+                                               "{when}."), meeting, item.kind)
+
+
+for _kind in REMINDERS:
+    task(_kind)(_reminder)
+
+
+@task("rsvp_nudge")
+def nudge(s: Session, item: DueTask, now: datetime, settings: Settings) -> None:
+    meeting = s.get(Meeting, item.ref_id)
+    if meeting is None or meeting.status != "published":
+        return
+    answered = {r.person_id for r in rsvps(s, meeting.id or 0)}
+    for person, role, _city in directory.members(s, meeting.network_id):
+        if role == "representative" and person.id not in answered:
+            _send(s, settings, now, person.id or 0, N_("Please answer the invitation to meeting "
+                                                  "#{id} “{title}” ({when}): /rsvp {id} "
+                                                  "stacjonarnie | online | nie | moze"),
+                  meeting, "rsvp_nudge")
+
+
+@task("headcount")
+def headcount(s: Session, item: DueTask, now: datetime, settings: Settings) -> None:
+    meeting = s.get(Meeting, item.ref_id)
+    network = s.get(Network, meeting.network_id) if meeting else None
+    if meeting is None or network is None or meeting.status != "published":
+        return
+    answers = [r for r in rsvps(s, meeting.id or 0) if not r.waitlisted]
+    counts = {a: sum(1 for r in answers if r.answer == a) for a in ("stacjonarnie", "online",
+                                                                   "moze", "nie")}
+    notes = "; ".join(r.note for r in answers if r.note and r.answer == "stacjonarnie") or "—"
+    for person, role, _city in directory.members(s, network.id or 0):
+        if role in ("organiser", "coordinator"):
+            _send(s, settings, now, person.id or 0, N_("Headcount for meeting #{id} “{title}” "
+                                                  "({when}): in person {in_person}, online "
+                                                  "{online}, maybe {maybe}, no {no}. Notes: "
+                                                  "{notes}."), meeting, "headcount",
+                  in_person=counts["stacjonarnie"], online=counts["online"],
+                  maybe=counts["moze"], no=counts["nie"], notes=notes)
