@@ -18,9 +18,9 @@ from handlers.dates import parse_when, require_future
 from handlers.permissions import Action
 from handlers.registry import REGISTRY
 from jobs import meetings as reminders
-from models import directory
+from models import conversations, directory
 from models.announcements import recipients
-from models.core import Network, Person
+from models.core import Conversation, Network, Person
 from models.enums import Standing
 from models.errors import N_, DomainError
 from models.meetings import ANSWERS, FORMATS, Meeting, answer, rsvps
@@ -70,6 +70,8 @@ def invitation(t: Translator, meeting: Meeting, network: Network) -> Outgoing:
                   usage=USAGE, action=Action.MANAGE_MEETINGS)
 async def create(ctx: Context, args: str) -> list[Outgoing]:
     me = ctx.require_person()
+    if not args.strip():
+        return _start_guide(ctx, me.id or 0)
     parts = [p.strip() for p in args.split(";")]
     if len(parts) < 4 or not all(parts[:4]):
         raise DomainError(N_("Give at least: network; title; date and time; format. For example: "
@@ -116,6 +118,48 @@ async def create(ctx: Context, args: str) -> list[Outgoing]:
                            "invited.", id=meeting.id, chats=reached[0], people=reached[1]))]
 
 
+# Guided creation asks for the one-line command's fields one by one, then runs it.
+GUIDE = (
+    ("network", N_("Which network? Type its code (e.g. cyfrowe).")),
+    ("title", N_("Title of the meeting?")),
+    ("when", N_("Date and time? E.g. 12.05.2027 10:00 or 12 maja 10:00.")),
+    ("format", N_("Format: stacjonarne, online or hybrydowe?")),
+    ("hours", N_("How many hours (typically 4–9)? “-” for 6.")),
+    ("place", N_("Place (address, host city)? “-” if online only.")),
+    ("link", N_("Online link? “-” if none.")),
+    ("seats", N_("In-person seats? “-” for no limit.")),
+    ("open", N_("Is there an open part observers may watch online? tak / nie")),
+    ("deadline", N_("Answers by (date and time)? “-” for a week before.")),
+)
+
+
+def _start_guide(ctx: Context, person_id: int) -> list[Outgoing]:
+    chat = ctx.incoming.chat
+    data = {"network": ctx.network.code} if ctx.network is not None else {}
+    step = next(key for key, _q in GUIDE if key not in data)
+    with ctx.db.session() as s:
+        conversations.start(s, chat.platform, chat.chat_id, person_id, "meeting", step, data,
+                            ctx.now)
+    return [Outgoing(ctx.t(dict(GUIDE)[step]) + " " + ctx.t("/anuluj stops."))]
+
+
+@REGISTRY.flow("meeting")
+async def guide_step(ctx: Context, conv: Conversation, text: str) -> list[Outgoing]:
+    data = {**conv.data, conv.step: "" if text.strip() == "-" else text.strip()}
+    remaining = [key for key, _q in GUIDE if key not in data]
+    if remaining:
+        with ctx.db.session() as s:
+            conversations.advance(s, conv, remaining[0], data, ctx.now)
+        return [Outgoing(ctx.t(dict(GUIDE)[remaining[0]]))]
+    with ctx.db.session() as s:
+        conversations.finish(s, conv.platform, conv.chat_id, conv.person_id)
+    try:
+        return await create(ctx, "; ".join(data[key] for key, _q in GUIDE))
+    except DomainError as error:  # nothing saved: say why and let them start again
+        return [Outgoing(ctx.t(error.msgid, **error.params) + "\n" +
+                         ctx.t("Type /spotkanie_nowe to start again."))]
+
+
 def _publish(s: Session, ctx: Context, meeting: Meeting, network: Network) -> tuple[int, int]:
     chats, people = recipients(s, [network.id or 0], "all", "private",
                                ctx.settings.active_platforms)
@@ -133,7 +177,7 @@ def _publish(s: Session, ctx: Context, meeting: Meeting, network: Network) -> tu
 
 
 @REGISTRY.command("rsvp", "odpowiedz", summary=N_("answer a meeting invitation"),
-                  usage=N_("<meeting> stacjonarnie|online|nie|moze [note]"),
+                  usage=N_("<meeting> stacjonarnie|online|nie|moze [notes, e.g. diet]"),
                   action=Action.RSVP_ONLINE)
 async def rsvp(ctx: Context, args: str) -> list[Outgoing]:
     me = ctx.require_person()
@@ -147,8 +191,8 @@ async def rsvp(ctx: Context, args: str) -> list[Outgoing]:
             raise DomainError(N_("Only representatives of the network's cities answer "
                                  "invitations."))
         standing = ctx.actor(network).standing
-        mine, promoted = answer(s, meeting, me.id or 0, standing, choice, ctx.now,
-                                words[2] if len(words) > 2 else None)
+        note = words[2] if len(words) > 2 else None
+        mine, promoted = answer(s, meeting, me.id or 0, standing, choice, ctx.now, note)
         if promoted is not None:
             _tell_promoted(s, ctx, meeting, promoted)
     if mine.waitlisted:

@@ -38,7 +38,7 @@ class Meeting(SQLModel, table=True):
 
 
 class Rsvp(SQLModel, table=True):
-    __pii_columns__: ClassVar[tuple[str, ...]] = ("note", "dietary")
+    __pii_columns__: ClassVar[tuple[str, ...]] = ("note",)
     __table_args__ = (UniqueConstraint("meeting_id", "person_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -47,8 +47,7 @@ class Rsvp(SQLModel, table=True):
     answer: str = Field(sa_type=String(12))
     waitlisted: bool = False
     answered_at: datetime = Field(sa_type=UTCDateTime)
-    note: str | None = Field(default=None, sa_type=String(300))
-    dietary: str | None = Field(default=None, sa_type=String(200))
+    note: str | None = Field(default=None, sa_type=String(300))  # e.g. dietary needs
     checked_in_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 

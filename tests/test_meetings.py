@@ -20,7 +20,7 @@ from models.db import Database
 from models.meetings import Meeting, Rsvp
 from models.outbox import OutboxMessage
 from tests.cast import find_cast
-from tests.conftest import Chat
+from tests.conftest import START, Chat
 
 NEW = ("/spotkanie_nowe cyfrowe; Spotkanie II; 12.05.2027 10:00; hybrydowe; 6; "
        "Łomża, ul. Długa 1; https://teams.example/m; {seats}; {open}; 5.05.2027 12:00")
@@ -253,3 +253,32 @@ async def test_check_in_and_attendance_exports(chat: Chat, seeded: Database,
     assert rep.name in text and "Łomża" in text and "środa, 12 maja 2027" in text
     assert "Nie masz uprawnień" in await chat.text(cast.laureate_rep,
                                                    f"/lista_obecnosci {meeting_id}")
+
+
+async def test_guided_creation_asks_step_by_step(chat: Chat, seeded: Database) -> None:
+    cast = find_cast(seeded)
+    first = await chat.text(cast.coordinator, "/spotkanie_nowe", chat="cyfrowe")
+    assert first.startswith("Tytuł spotkania?")  # the chat's network is taken as given
+    answers = ["Spotkanie III", "jutro 10:00", "online", "-", "-", "https://teams.example/x",
+               "-", "tak"]
+    for answer in answers:
+        assert "?" in await chat.text(cast.coordinator, answer, chat="cyfrowe")
+    done = await chat.text(cast.coordinator, "-", chat="cyfrowe")
+    assert "opublikowane" in done
+    with seeded.session() as s:
+        [meeting] = s.exec(select(Meeting)).all()
+    assert (meeting.title, meeting.format, meeting.open_part, meeting.capacity) == (
+        "Spotkanie III", "online", True, None)
+    assert meeting.rsvp_deadline == START  # a week before is already past: answers from now
+
+
+async def test_guided_creation_with_a_bad_value_saves_nothing(chat: Chat,
+                                                             seeded: Database) -> None:
+    cast = find_cast(seeded)
+    await chat.say(cast.coordinator, "/spotkanie_nowe")
+    for answer in ("cyfrowe", "X", "1.01.2020 10:00", "online", "-", "-", "-", "-", "nie"):
+        await chat.say(cast.coordinator, answer)
+    reply = await chat.text(cast.coordinator, "-")
+    assert "przeszłość" in reply and "/spotkanie_nowe" in reply
+    with seeded.session() as s:
+        assert s.exec(select(Meeting)).all() == []

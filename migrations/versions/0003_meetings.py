@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-23 11:29:36.581064
+Create Date: 2026-11-23 11:32:22.015291
 """
 from collections.abc import Sequence
 
@@ -53,7 +53,6 @@ def upgrade() -> None:
     sa.Column('waitlisted', sa.Boolean(), nullable=False),
     sa.Column('answered_at', models.types.UTCDateTime(), nullable=False),
     sa.Column('note', sa.String(length=300), nullable=True),
-    sa.Column('dietary', sa.String(length=200), nullable=True),
     sa.Column('checked_in_at', models.types.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['meeting_id'], ['meeting.id'], ),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], ),
