@@ -29,7 +29,7 @@ from models.meetings import check_in as model_check_in
 ANSWER_LABEL = {"stacjonarnie": N_("In person"), "online": N_("Online"),
                 "nie": N_("I won't come"), "moze": N_("Maybe")}
 USAGE = N_("<network>; <title>; <date and time>; <format>[; <hours>; <place>; <link>; "
-           "<in-person seats>; <open part: tak/nie>; <answer by>]")
+           "<in-person seats>; <open part: tak/nie>; <answer by>; <agenda>]")
 
 
 def _label(t: Translator, key: str) -> str:
@@ -78,8 +78,9 @@ async def create(ctx: Context, args: str) -> list[Outgoing]:
                              "/spotkanie_nowe cyfrowe; Spotkanie II; 12.05.2027 10:00; "
                              "hybrydowe; 6; Łomża, ul. Długa 1; https://…; 40; tak; "
                              "5.05.2027 12:00"))
-    parts += [""] * (10 - len(parts))
+    parts += [""] * (11 - len(parts))
     code, title, when, fmt, hours, place, link, seats, open_part, deadline = parts[:10]
+    agenda = "; ".join(p for p in parts[10:] if p)  # the agenda may itself contain ";"
     with ctx.db.session() as s:
         network = directory.require_network(s, code)
     ctx.require(Action.MANAGE_MEETINGS, network)
@@ -107,7 +108,7 @@ async def create(ctx: Context, args: str) -> list[Outgoing]:
                       duration_minutes=round(duration * 60), format=fmt.lower(),
                       place=place or None, online_link=link or None, rsvp_deadline=answer_by,
                       capacity=capacity, open_part=open_part.lower() in ("tak", "yes"),
-                      created_by=me.id, created_at=ctx.now)
+                      agenda=agenda or None, created_by=me.id, created_at=ctx.now)
     with ctx.db.session() as s:
         s.add(meeting)
         s.flush()
@@ -115,7 +116,8 @@ async def create(ctx: Context, args: str) -> list[Outgoing]:
         reminders.schedule_all(s, meeting, ctx.now)
     ctx.wake_outbox()
     return [Outgoing(ctx.t("Meeting #{id} is published: {chats} chats, {people} people "
-                           "invited.", id=meeting.id, chats=reached[0], people=reached[1]))]
+                           "invited.", id=meeting.id, chats=reached[0], people=reached[1]),
+                     actions=(Button(ctx.t("Attendance"), f"/obecnosc {meeting.id}"),))]
 
 
 # Guided creation asks for the one-line command's fields one by one, then runs it.
@@ -130,6 +132,7 @@ GUIDE = (
     ("seats", N_("In-person seats? “-” for no limit.")),
     ("open", N_("Is there an open part observers may watch online? tak / nie")),
     ("deadline", N_("Answers by (date and time)? “-” for a week before.")),
+    ("agenda", N_("Agenda (one line; “-” to add it later with /spotkanie_zmien)?")),
 )
 
 
@@ -416,3 +419,43 @@ async def attendance_list(ctx: Context, args: str) -> list[Outgoing]:
                      files=(File(f"{base}.csv", to_csv(ctx.t, rows), "text/csv"),
                             File(f"{base}.pdf", to_pdf(ctx.t, meeting, network.name, rows),
                                  "application/pdf")))]
+
+
+EDITABLE = {"tytul": "title", "title": "title", "miejsce": "place", "place": "place",
+            "link": "online_link", "program": "agenda", "agenda": "agenda",
+            "limit": "capacity", "seats": "capacity"}
+
+
+@REGISTRY.command("spotkanie_zmien", "meeting_edit", summary=N_("change a meeting's details"),
+                  usage=N_("<meeting> tytul|miejsce|link|program|limit <new value>"),
+                  action=Action.MANAGE_MEETINGS)
+async def edit(ctx: Context, args: str) -> list[Outgoing]:
+    ctx.require_person()
+    words = args.split(maxsplit=2)
+    if len(words) < 3 or words[1].lower() not in EDITABLE:
+        raise DomainError(N_("Write e.g. /spotkanie_zmien 3 miejsce Łomża, ul. Długa 1 (fields: "
+                             "tytul, miejsce, link, program, limit; to move it use "
+                             "/spotkanie_przesun)."))
+    field, value = EDITABLE[words[1].lower()], words[2].strip()
+    with ctx.db.session() as s:
+        meeting, network = _managed(ctx, s, args)
+        if field == "capacity":
+            if not value.isdigit() or int(value) < 1:
+                raise DomainError(N_("In-person seats must be at least 1 (leave it empty for "
+                                     "no limit)."))
+            seated = sum(1 for r in rsvps(s, meeting.id or 0)
+                         if r.answer == "stacjonarnie" and not r.waitlisted)
+            if int(value) < seated:
+                raise DomainError(N_("{seated} people already have in-person seats; the limit "
+                                     "cannot be lower."), seated=seated)
+            meeting.capacity = int(value)
+        else:
+            setattr(meeting, field, value)
+        meeting.sequence += 1
+        s.add(meeting)
+        told = _notify_answered(s, ctx, meeting, network, N_(
+            "✏️ Meeting #{id} “{title}” ({when}) has changed details; see /moje_spotkania and "
+            "the updated calendar file."))
+    ctx.wake_outbox()
+    return [Outgoing(ctx.t("Meeting #{id} is updated; {count} people who answered are told.",
+                           id=meeting.id, count=told))]

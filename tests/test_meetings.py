@@ -260,15 +260,16 @@ async def test_guided_creation_asks_step_by_step(chat: Chat, seeded: Database) -
     first = await chat.text(cast.coordinator, "/spotkanie_nowe", chat="cyfrowe")
     assert first.startswith("Tytuł spotkania?")  # the chat's network is taken as given
     answers = ["Spotkanie III", "jutro 10:00", "online", "-", "-", "https://teams.example/x",
-               "-", "tak"]
+               "-", "tak", "-"]
     for answer in answers:
         assert "?" in await chat.text(cast.coordinator, answer, chat="cyfrowe")
-    done = await chat.text(cast.coordinator, "-", chat="cyfrowe")
+    done = await chat.text(cast.coordinator, "Dyskusja; dyżur eksperta", chat="cyfrowe")
     assert "opublikowane" in done
     with seeded.session() as s:
         [meeting] = s.exec(select(Meeting)).all()
     assert (meeting.title, meeting.format, meeting.open_part, meeting.capacity) == (
         "Spotkanie III", "online", True, None)
+    assert meeting.agenda == "Dyskusja; dyżur eksperta"
     assert meeting.rsvp_deadline == START  # a week before is already past: answers from now
 
 
@@ -276,9 +277,27 @@ async def test_guided_creation_with_a_bad_value_saves_nothing(chat: Chat,
                                                              seeded: Database) -> None:
     cast = find_cast(seeded)
     await chat.say(cast.coordinator, "/spotkanie_nowe")
-    for answer in ("cyfrowe", "X", "1.01.2020 10:00", "online", "-", "-", "-", "-", "nie"):
+    for answer in ("cyfrowe", "X", "1.01.2020 10:00", "online", "-", "-", "-", "-", "nie", "-"):
         await chat.say(cast.coordinator, answer)
     reply = await chat.text(cast.coordinator, "-")
     assert "przeszłość" in reply and "/spotkanie_nowe" in reply
     with seeded.session() as s:
         assert s.exec(select(Meeting)).all() == []
+
+
+async def test_editing_details_tells_those_who_answered(chat: Chat, seeded: Database) -> None:
+    cast = find_cast(seeded)
+    meeting_id = await create(chat, cast.coordinator, seats="2")
+    await chat.say(cast.laureate_rep, f"/rsvp {meeting_id} stacjonarnie")
+    await chat.say(cast.laureate_rep2, f"/rsvp {meeting_id} stacjonarnie")
+    assert "nie może być mniejszy" in await chat.text(cast.coordinator,
+                                                      f"/spotkanie_zmien {meeting_id} limit 1")
+    edit = f"/spotkanie_zmien {meeting_id}"
+    assert "pola: tytul" in await chat.text(cast.coordinator, f"{edit} kolor x")
+    reply = await chat.text(cast.coordinator, f"{edit} miejsce Gniezno, Rynek 1")
+    assert "osoby, które odpowiedziały: 2" in reply
+    with seeded.session() as s:
+        meeting = s.get(Meeting, meeting_id)
+        told = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "meeting_change")).all()
+    assert meeting.place == "Gniezno, Rynek 1" and meeting.sequence == 1
+    assert {m.person_id for m in told} == {cast.laureate_rep, cast.laureate_rep2}
