@@ -56,3 +56,22 @@ def test_numbered_button_runs_its_command(first_run: tuple[Path, str]) -> None:
     assert "Twoje dane osobowe zostały usunięte" in out
     assert out.rstrip().endswith("swój kod.")  # after erasure the bot no longer knows them
     assert list((tmp / "files").glob("moje_dane_*.json"))
+
+
+def test_meeting_cycle_in_the_console(first_run: tuple[Path, str]) -> None:
+    tmp, listing = first_run
+    coordinator = next(line.split()[0].lstrip("#") for line in listing.splitlines()
+                       if "koordynator-facylitator" in line)
+    rep = [line.split()[0].lstrip("#") for line in listing.splitlines()
+           if "przedstawiciel" in line][-1]  # not the one another test erases
+    out = run_console(tmp, f"/jako {coordinator}\n/czat cyfrowe\n"
+                           "/spotkanie_nowe cyfrowe; Spotkanie II; 12.05.2027 10:00; hybrydowe; "
+                           "6; Łomża; ; 10; tak\n"
+                           f"/jako {rep}\n/czat prywatny\n/rsvp 1 stacjonarnie\n/moje_spotkania\n"
+                           f"/jako {coordinator}\n/obecnosc 1\n/lista_obecnosci 1\n")
+    assert "Spotkanie nr 1 opublikowane" in out
+    assert "📅 Spotkanie nr 1 sieci MIASTO CYFROWE: Spotkanie II" in out  # delivered to the chat
+    assert "Zapisano: Stacjonarnie na spotkanie nr 1" in out
+    assert "Spotkanie II — Stacjonarnie" in out
+    assert "Stacjonarnie: 1" in out
+    assert (tmp / "files" / "lista_obecnosci_1.pdf").read_bytes().startswith(b"%PDF")
