@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from bot.i18n import Translator
 from bot.messages import Action as Button
 from bot.messages import File, Outgoing, Target
-from bot.outbox import enqueue
+from bot.outbox import enqueue, enqueue_to_person
 from handlers.attendance_sheet import Row, to_csv, to_pdf
 from handlers.calendar import meeting_ics
 from handlers.context import Context
@@ -211,16 +211,9 @@ async def rsvp(ctx: Context, args: str) -> list[Outgoing]:
 
 
 def _tell_promoted(s: Session, ctx: Context, meeting: Meeting, person_id: int) -> None:
-    person = s.get(Person, person_id)
-    for platform in ctx.settings.active_platforms:
-        account = directory.account_of(s, person_id, platform)
-        if account is not None and person is not None:
-            t = Translator(person.language or ctx.settings.default_language, ctx.settings.tz)
-            enqueue(s, Target(platform, account.external_id), Outgoing(
-                t("A seat freed up: you now have an in-person place at meeting #{id} "
-                  "({title}).", id=meeting.id, title=meeting.title)), ctx.now,
-                person_id=person_id, kind="waitlist")
-            return
+    enqueue_to_person(s, person_id, ctx.settings, ctx.now, lambda t: Outgoing(
+        t("A seat freed up: you now have an in-person place at meeting #{id} ({title}).",
+          id=meeting.id, title=meeting.title)), kind="waitlist")
 
 
 @REGISTRY.command("obecnosc", "attendance", summary=N_("answers to a meeting, per city"),
@@ -294,19 +287,10 @@ def _notify_answered(s: Session, ctx: Context, meeting: Meeting, network: Networ
                meeting_ics(meeting, network.name, ctx.settings.tz, ctx.now), "text/calendar")
     told = 0
     for r in rsvps(s, meeting.id or 0):
-        person = s.get(Person, r.person_id)
-        for platform in ctx.settings.active_platforms:
-            account = directory.account_of(s, r.person_id, platform)
-            if account is not None and person is not None:
-                t = Translator(person.language or ctx.settings.default_language,
-                               ctx.settings.tz)
-                enqueue(s, Target(platform, account.external_id), Outgoing(
-                    t(text_id, id=meeting.id, title=meeting.title,
-                      when=t.datetime(meeting.starts_at)), files=(ics,)), ctx.now,
-                    person_id=r.person_id, kind="meeting_change",
-                    dedupe_key=f"change:{meeting.id}:{meeting.sequence}:{r.person_id}")
-                told += 1
-                break
+        told += enqueue_to_person(s, r.person_id, ctx.settings, ctx.now, lambda t: Outgoing(
+            t(text_id, id=meeting.id, title=meeting.title, when=t.datetime(meeting.starts_at)),
+            files=(ics,)), kind="meeting_change",
+            dedupe_key=f"change:{meeting.id}:{meeting.sequence}:{r.person_id}")
     return told
 
 

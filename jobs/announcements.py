@@ -7,14 +7,11 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from bot.config import Settings
-from bot.i18n import Translator
-from bot.messages import Target
-from bot.outbox import enqueue
+from bot.outbox import enqueue_to_person
 from handlers.announcements import delivery_report, queue_announcement
 from jobs.dispatch import sweep, task
-from models import directory, outbox
+from models import outbox
 from models.announcements import Announcement
-from models.core import Person
 from models.due import DueTask
 
 
@@ -35,16 +32,8 @@ def report_finished(s: Session, now: datetime, settings: Settings) -> int:
             continue
         ann.reported_at = now
         s.add(ann)
-        author = s.get(Person, ann.author_id) if ann.author_id else None
-        if author is None or author.erased_at is not None:
-            continue
-        for platform in settings.active_platforms:
-            account = directory.account_of(s, author.id or 0, platform)
-            if account is not None:
-                t = Translator(author.language or settings.default_language, settings.tz)
-                enqueue(s, Target(platform, account.external_id),
-                        delivery_report(s, t, ann), now, person_id=author.id,
-                        kind="report", dedupe_key=f"ann-report:{ann.id}")
-                sent += 1
-                break
+        if ann.author_id is not None and enqueue_to_person(
+                s, ann.author_id, settings, now, lambda t, a=ann: delivery_report(s, t, a),
+                kind="report", dedupe_key=f"ann-report:{ann.id}"):
+            sent += 1
     return sent

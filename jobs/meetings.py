@@ -12,11 +12,11 @@ from sqlmodel import Session
 
 from bot.config import Settings
 from bot.i18n import Translator
-from bot.messages import Outgoing, Target
-from bot.outbox import enqueue
+from bot.messages import Action, Outgoing
+from bot.outbox import enqueue_to_person
 from jobs.dispatch import task
 from models import directory, due
-from models.core import Network, Person
+from models.core import Network
 from models.due import DueTask
 from models.errors import N_
 from models.meetings import Meeting, rsvps
@@ -45,19 +45,15 @@ def cancel_all(s: Session, meeting_id: int) -> None:
 
 def _send(s: Session, settings: Settings, now: datetime, person_id: int, text_id: str,
           meeting: Meeting, kind: str, **extra: object) -> None:
-    person = s.get(Person, person_id)
-    if person is None or person.erased_at is not None:
-        return
-    for platform in settings.active_platforms:
-        account = directory.account_of(s, person_id, platform)
-        if account is not None:
-            t = Translator(person.language or settings.default_language, settings.tz)
-            enqueue(s, Target(platform, account.external_id), Outgoing(
-                t(text_id, id=meeting.id, title=meeting.title,
-                  when=t.datetime(meeting.starts_at), **extra)),
-                now, person_id=person_id, kind=kind,
-                dedupe_key=f"{kind}:{meeting.id}:{meeting.sequence}:{person_id}")
-            return
+    def build(t: Translator) -> Outgoing:
+        # the last reminder comes with the check-in button (the same as /jestem <nr>)
+        buttons = (Action(t("I'm here"), f"/jestem {meeting.id}"),) \
+            if kind == "reminder_1h" else ()
+        return Outgoing(t(text_id, id=meeting.id, title=meeting.title,
+                          when=t.datetime(meeting.starts_at), **extra), actions=buttons)
+
+    enqueue_to_person(s, person_id, settings, now, build, kind=kind,
+                      dedupe_key=f"{kind}:{meeting.id}:{meeting.sequence}:{person_id}")
 
 
 def _reminder(s: Session, item: DueTask, now: datetime, settings: Settings) -> None:

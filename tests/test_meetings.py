@@ -190,6 +190,9 @@ async def test_reminders_fire_at_their_moments_once(chat: Chat, seeded: Database
                                                      OutboxMessage.person_id == cast.organiser)
                          ).all()
     assert "online 1" in count.payload["text"]
+    with seeded.session() as s:
+        [last] = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "reminder_1h")).all()
+    assert last.payload["actions"] == [["Jestem", f"/jestem {meeting_id}"]]
 
 
 async def test_moving_reschedules_and_cancelling_drops_reminders(
