@@ -8,6 +8,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-co
 WORKDIR /app
 COPY pyproject.toml README.md alembic.ini ./
 COPY bot ./bot
+COPY core ./core
 COPY handlers ./handlers
 COPY models ./models
 COPY jobs ./jobs

@@ -19,12 +19,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.clock import SystemClock
-from bot.config import Settings
-from bot.messages import ChatRef, Incoming, Outgoing, Sender, Target
 from bot.migrate import upgrade
-from bot.outbox import OutboxDispatcher, enqueue
+from bot.outbox import OutboxDispatcher
 from bot.router import Router
+from core.clock import SystemClock
+from core.config import Settings
+from core.messages import ChatRef, Incoming, Outgoing, Sender, Target
+from core.outbox import enqueue
 from models import seed
 from models.db import Database
 

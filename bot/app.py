@@ -9,13 +9,13 @@ import signal
 from datetime import timedelta
 from typing import TextIO
 
-from bot.clock import Clock, SystemClock
-from bot.config import Settings
 from bot.http import HttpServer
 from bot.migrate import upgrade
 from bot.outbox import OutboxDispatcher
 from bot.router import Router
 from bot.transports import Transport
+from core.clock import Clock, SystemClock
+from core.config import Settings
 from jobs.dispatch import DueDispatcher
 from jobs.scheduler import Scheduler
 from models import seed

@@ -8,9 +8,9 @@ import contextlib
 import logging
 
 from bot import logs
-from bot.clock import SystemClock
-from bot.config import Settings
 from bot.migrate import upgrade
+from core.clock import SystemClock
+from core.config import Settings
 
 log = logging.getLogger("empirie.cli")
 

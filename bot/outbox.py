@@ -13,55 +13,17 @@ import logging
 import socket
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
-from sqlmodel import Session
-
-from bot.clock import Clock
-from bot.config import Settings
-from bot.i18n import Translator
-from bot.messages import Action, File, Outgoing, Target
 from bot.transports import DeliveryError, Transport
-from models import directory, outbox
+from core.clock import Clock
+from core.messages import Action, File, Outgoing, Target
+from models import outbox
 from models.blobs import Blob
-from models.core import Person
 from models.db import Database
 from models.outbox import OutboxMessage
 
 log = logging.getLogger("empirie.outbox")
-
-
-def to_payload(message: Outgoing, blob_ids: tuple[int, ...] = ()) -> dict[str, Any]:
-    files: list[dict[str, Any]] = [{"blob": b} for b in blob_ids]
-    files += [{"name": f.name, "mime": f.mime, "b64": base64.b64encode(f.content).decode()}
-              for f in message.files]
-    return {"text": message.text, "markdown": message.markdown, "pin": message.pin,
-            "actions": [[a.label, a.command] for a in message.actions], "files": files}
-
-
-def enqueue(session: Session, target: Target, message: Outgoing, now: datetime, *,
-            blob_ids: tuple[int, ...] = (), **meta: Any) -> OutboxMessage:
-    """Queue a message in the caller's transaction: it is sent only if that commits."""
-    return outbox.add(session, platform=target.platform, chat_id=target.chat_id,
-                      payload=to_payload(message, blob_ids), now=now, **meta)
-
-
-def enqueue_to_person(session: Session, person_id: int, settings: Settings, now: datetime,
-                      build: Callable[[Translator], Outgoing], **meta: Any) -> bool:
-    """Queue a private message in the person's language on the first running platform where
-    they have an account; False when they cannot be reached (or were erased)."""
-    person = session.get(Person, person_id)
-    if person is None or person.erased_at is not None:
-        return False
-    for platform in settings.active_platforms:
-        account = directory.account_of(session, person_id, platform)
-        if account is not None:
-            t = Translator(person.language or settings.default_language, settings.tz)
-            enqueue(session, Target(platform, account.external_id), build(t), now,
-                    person_id=person_id, **meta)
-            return True
-    return False
 
 
 def backoff(attempts: int) -> timedelta:

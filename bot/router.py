@@ -13,10 +13,10 @@ from collections.abc import Callable
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.clock import Clock
-from bot.config import Settings
-from bot.i18n import Translator
-from bot.messages import EventKind, Incoming, Outgoing
+from core.clock import Clock
+from core.config import Settings
+from core.i18n import Translator
+from core.messages import EventKind, Incoming, Outgoing
 from handlers import load_all
 from handlers.context import Context
 from handlers.registry import REGISTRY, Registry

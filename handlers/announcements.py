@@ -13,11 +13,11 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from bot.config import Settings
-from bot.i18n import Translator
-from bot.messages import Action as Button
-from bot.messages import File, Outgoing, Target
-from bot.outbox import enqueue
+from core.config import Settings
+from core.i18n import Translator
+from core.messages import Action as Button
+from core.messages import File, Outgoing, Target
+from core.outbox import enqueue
 from handlers.context import Context
 from handlers.dates import parse_when, require_future
 from handlers.permissions import Action

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 
-from bot.i18n import Translator
+from core.i18n import Translator
 from models.errors import N_, DomainError
 from models.meetings import Meeting
 

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.clock import Clock
-from bot.config import Settings
-from bot.i18n import Translator
-from bot.messages import Incoming
+from core.clock import Clock
+from core.config import Settings
+from core.i18n import Translator
+from core.messages import Incoming
 from handlers.permissions import Action, Actor, allowed
 from models import directory
 from models.core import Network, Person

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.messages import Outgoing
+from core.messages import Outgoing
 from handlers.context import Context
 from handlers.registry import REGISTRY, Command
 from models import directory

@@ -7,23 +7,30 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
-from bot.i18n import Translator
-from bot.messages import Action as Button
-from bot.messages import File, Outgoing, Target
-from bot.outbox import enqueue, enqueue_to_person
+from core.i18n import Translator
+from core.messages import Action as Button
+from core.messages import File, Outgoing, Target
+from core.outbox import enqueue, enqueue_to_person
 from handlers.attendance_sheet import Row, to_csv, to_pdf
 from handlers.calendar import meeting_ics
 from handlers.context import Context
 from handlers.dates import parse_when, require_future
 from handlers.permissions import Action
 from handlers.registry import REGISTRY
-from jobs import meetings as reminders
 from models import conversations, directory
 from models.announcements import recipients
 from models.core import Conversation, Network, Person
 from models.enums import Standing
 from models.errors import N_, DomainError
-from models.meetings import ANSWERS, FORMATS, Meeting, answer, rsvps
+from models.meetings import (
+    ANSWERS,
+    FORMATS,
+    Meeting,
+    answer,
+    cancel_reminders,
+    rsvps,
+    schedule_reminders,
+)
 from models.meetings import check_in as model_check_in
 
 ANSWER_LABEL = {"stacjonarnie": N_("In person"), "online": N_("Online"),
@@ -113,7 +120,7 @@ async def create(ctx: Context, args: str) -> list[Outgoing]:
         s.add(meeting)
         s.flush()
         reached = _publish(s, ctx, meeting, network)
-        reminders.schedule_all(s, meeting, ctx.now)
+        schedule_reminders(s, meeting, ctx.now)
     ctx.wake_outbox()
     return [Outgoing(ctx.t("Meeting #{id} is published: {chats} chats, {people} people "
                            "invited.", id=meeting.id, chats=reached[0], people=reached[1]),
@@ -312,7 +319,7 @@ async def cancel(ctx: Context, args: str) -> list[Outgoing]:
         meeting, network = _managed(ctx, s, args)
         meeting.status, meeting.sequence = "cancelled", meeting.sequence + 1
         s.add(meeting)
-        reminders.cancel_all(s, meeting.id or 0)
+        cancel_reminders(s, meeting.id or 0)
         told = _notify_answered(s, ctx, meeting, network, N_(
             "❌ Meeting #{id} “{title}” ({when}) is cancelled."))
     ctx.wake_outbox()
@@ -335,7 +342,7 @@ async def move(ctx: Context, args: str) -> list[Outgoing]:
         meeting.starts_at, meeting.sequence = starts, meeting.sequence + 1
         meeting.rsvp_deadline = min(max(meeting.rsvp_deadline + shift, ctx.now), starts)
         s.add(meeting)
-        reminders.schedule_all(s, meeting, ctx.now)
+        schedule_reminders(s, meeting, ctx.now)
         told = _notify_answered(s, ctx, meeting, network, N_(
             "🔁 Meeting #{id} “{title}” is moved to {when}. The calendar file is updated."))
     ctx.wake_outbox()

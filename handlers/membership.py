@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from bot.messages import Outgoing, Target
+from core.messages import Outgoing, Target
 from handlers.context import Context
 from handlers.labels import ROLE
 from handlers.permissions import Action

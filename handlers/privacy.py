@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import logging
 
-from bot.messages import Action as Button
-from bot.messages import File, Outgoing
+from core.messages import Action as Button
+from core.messages import File, Outgoing
 from handlers.context import Context
 from handlers.membership import private_target
 from handlers.registry import REGISTRY

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.messages import Outgoing
+from core.messages import Outgoing
 from handlers.context import Context
 from handlers.permissions import Action
 from models.core import Conversation

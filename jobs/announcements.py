@@ -6,8 +6,8 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from bot.config import Settings
-from bot.outbox import enqueue_to_person
+from core.config import Settings
+from core.outbox import enqueue_to_person
 from handlers.announcements import delivery_report, queue_announcement
 from jobs.dispatch import sweep, task
 from models import outbox

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from bot.clock import Clock
-from bot.config import Settings
+from core.clock import Clock
+from core.config import Settings
 from models import due, queue
 from models.db import Database
 from models.due import DueTask

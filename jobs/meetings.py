@@ -6,41 +6,20 @@ drops them, and a restart neither loses nor repeats one.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.config import Settings
-from bot.i18n import Translator
-from bot.messages import Action, Outgoing
-from bot.outbox import enqueue_to_person
+from core.config import Settings
+from core.i18n import Translator
+from core.messages import Action, Outgoing
+from core.outbox import enqueue_to_person
 from jobs.dispatch import task
-from models import directory, due
+from models import directory
 from models.core import Network
 from models.due import DueTask
 from models.errors import N_
-from models.meetings import Meeting, rsvps
-
-REMINDERS = {"reminder_7d": timedelta(days=7), "reminder_1d": timedelta(days=1),
-             "reminder_1h": timedelta(hours=1)}
-KINDS = (*REMINDERS, "rsvp_nudge", "headcount")
-
-
-def schedule_all(s: Session, meeting: Meeting, now: datetime) -> None:
-    """(Re)schedule every reminder of a meeting; those already past are not created."""
-    moments = {kind: meeting.starts_at - before for kind, before in REMINDERS.items()}
-    moments["rsvp_nudge"] = meeting.rsvp_deadline - timedelta(days=2)
-    moments["headcount"] = meeting.rsvp_deadline
-    for kind, when in moments.items():
-        if when > now:
-            due.schedule(s, kind, meeting.id or 0, f"{kind}:{meeting.id}", when)
-        else:
-            due.cancel_key(s, f"{kind}:{meeting.id}")
-
-
-def cancel_all(s: Session, meeting_id: int) -> None:
-    for kind in KINDS:
-        due.cancel(s, kind, meeting_id)
+from models.meetings import REMINDERS, Meeting, rsvps
 
 
 def _send(s: Session, settings: Settings, now: datetime, person_id: int, text_id: str,

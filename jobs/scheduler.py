@@ -4,19 +4,27 @@ is state in the database, so a restart loses nothing."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 from datetime import UTC, datetime
+from typing import Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.config import Settings
-from bot.outbox import OutboxDispatcher
+from core.config import Settings
 from jobs.dispatch import DueDispatcher
+
+
+class Runs(Protocol):
+    """Anything woken by the clock (the outbox dispatcher lives in bot/)."""
+
+    def run_once(self) -> Awaitable[int]: ...
+
 
 logging.getLogger("apscheduler.executors.default").setLevel(logging.ERROR)
 
 
 class Scheduler:
-    def __init__(self, outbox: OutboxDispatcher, due: DueDispatcher, settings: Settings) -> None:
+    def __init__(self, outbox: Runs, due: DueDispatcher, settings: Settings) -> None:
         self.outbox, self.due = outbox, due
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         now = datetime.now(UTC)

@@ -10,6 +10,7 @@ from typing import ClassVar
 from sqlalchemy import String, Text, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from models import due
 from models.enums import Standing
 from models.errors import N_, DomainError
 from models.types import UTCDateTime
@@ -118,3 +119,26 @@ def check_in(session: Session, meeting: Meeting, person_id: int, now: datetime) 
     row.checked_in_at = row.checked_in_at or now
     session.add(row)
     return row
+
+
+# Due work of a meeting (run by jobs.meetings); moving a meeting moves it.
+REMINDERS = {"reminder_7d": timedelta(days=7), "reminder_1d": timedelta(days=1),
+             "reminder_1h": timedelta(hours=1)}
+KINDS = (*REMINDERS, "rsvp_nudge", "headcount")
+
+
+def schedule_reminders(s: Session, meeting: Meeting, now: datetime) -> None:
+    """(Re)schedule every reminder of a meeting; those already past are not created."""
+    moments = {kind: meeting.starts_at - before for kind, before in REMINDERS.items()}
+    moments["rsvp_nudge"] = meeting.rsvp_deadline - timedelta(days=2)
+    moments["headcount"] = meeting.rsvp_deadline
+    for kind, when in moments.items():
+        if when > now:
+            due.schedule(s, kind, meeting.id or 0, f"{kind}:{meeting.id}", when)
+        else:
+            due.cancel_key(s, f"{kind}:{meeting.id}")
+
+
+def cancel_reminders(s: Session, meeting_id: int) -> None:
+    for kind in KINDS:
+        due.cancel(s, kind, meeting_id)

@@ -13,10 +13,10 @@ from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
 
 import models  # noqa: F401  (registers tables)
-from bot.clock import FrozenClock
-from bot.config import Settings
-from bot.messages import ChatRef, EventKind, Incoming, Outgoing, Sender
 from bot.router import Router
+from core.clock import FrozenClock
+from core.config import Settings
+from core.messages import ChatRef, EventKind, Incoming, Outgoing, Sender
 from models import seed
 from models.db import Database
 from tests.fakes.telegram_api import FakeBotApi

@@ -10,12 +10,12 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from bot.clock import FrozenClock
-from bot.config import Settings
-from bot.messages import File, Outgoing
 from bot.outbox import OutboxDispatcher
 from bot.router import Router
 from bot.transports.console import ConsoleTransport
+from core.clock import FrozenClock
+from core.config import Settings
+from core.messages import File, Outgoing
 from jobs.dispatch import DueDispatcher
 from models import directory
 from models.announcements import Announcement
@@ -225,7 +225,7 @@ async def test_attachment_and_delivery_report_with_failures(
 
 
 def _with_file(person: int):
-    from bot.messages import ChatRef, Incoming, Sender
+    from core.messages import ChatRef, Incoming, Sender
 
     return Incoming(Sender("console", str(person)), ChatRef("console", str(person), True),
                     text="Agenda spotkania", files=(File("agenda.pdf", b"%PDF-1.4 test",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.i18n import Translator, catalogue
+from core.i18n import Translator, catalogue
 from tools.i18n import source_ids
 
 WARSAW = ZoneInfo("Europe/Warsaw")

@@ -12,8 +12,8 @@ from icalendar import Calendar
 from pypdf import PdfReader
 from sqlmodel import select
 
-from bot.clock import FrozenClock
-from bot.config import Settings
+from core.clock import FrozenClock
+from core.config import Settings
 from jobs.dispatch import DueDispatcher
 from models.core import Person
 from models.db import Database

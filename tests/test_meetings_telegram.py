@@ -6,11 +6,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.clock import FrozenClock
-from bot.config import Settings
 from bot.outbox import OutboxDispatcher
 from bot.router import Router
 from bot.transports.telegram import TelegramTransport
+from core.clock import FrozenClock
+from core.config import Settings
 from models import directory
 from models.db import Database
 from tests.cast import Cast, find_cast

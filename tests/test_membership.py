@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from bot.clock import FrozenClock
-from bot.messages import EventKind
+from core.clock import FrozenClock
+from core.messages import EventKind
 from models import directory
 from models.core import AuditEntry, Person
 from models.db import Database

@@ -15,13 +15,14 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot.clock import FrozenClock
-from bot.config import Settings
-from bot.messages import Outgoing, Target
 from bot.migrate import upgrade
-from bot.outbox import OutboxDispatcher, enqueue
+from bot.outbox import OutboxDispatcher
 from bot.router import Router
 from bot.transports.telegram import TelegramTransport
+from core.clock import FrozenClock
+from core.config import Settings
+from core.messages import Outgoing, Target
+from core.outbox import enqueue
 from handlers.announcements import queue_announcement
 from models import seed
 from models.announcements import Announcement

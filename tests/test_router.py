@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from bot.messages import EventKind
 from bot.router import parse_command
+from core.messages import EventKind
 from handlers.registry import REGISTRY
 from models.db import Database
 from tests.cast import find_cast

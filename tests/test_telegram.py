@@ -12,12 +12,12 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.config import Settings
 from bot.http import HttpServer
-from bot.messages import File, Outgoing, Target
 from bot.router import Router
 from bot.transports import DeliveryError
 from bot.transports.telegram import SECRET_HEADER, TelegramTransport
+from core.config import Settings
+from core.messages import File, Outgoing, Target
 from models import directory, invitations
 from models.core import Person
 from models.db import Database

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bot.messages import Outgoing, Target
+from core.messages import Outgoing, Target
 
 
 class DeliveryError(Exception):

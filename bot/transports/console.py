@@ -11,10 +11,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from bot import formatting
-from bot.i18n import Translator
-from bot.messages import Action, ChatRef, EventKind, Incoming, Outgoing, Sender, Target
 from bot.router import Router, parse_command
+from core import formatting
+from core.i18n import Translator
+from core.messages import Action, ChatRef, EventKind, Incoming, Outgoing, Sender, Target
 from handlers.labels import ROLE
 from models import directory
 from models.core import Person

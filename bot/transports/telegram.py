@@ -33,13 +33,13 @@ from telegram.constants import ChatMemberStatus, MessageLimit, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
-from bot import formatting
-from bot.config import Settings
 from bot.http import HttpServer
-from bot.messages import ChatRef, EventKind, File, Incoming, Outgoing, Sender, Target
-from bot.outbox import enqueue
 from bot.router import Router, parse_command
 from bot.transports import DeliveryError
+from core import formatting
+from core.config import Settings
+from core.messages import ChatRef, EventKind, File, Incoming, Outgoing, Sender, Target
+from core.outbox import enqueue
 from handlers import membership
 from handlers.registry import REGISTRY, Command
 from models.enums import Platform

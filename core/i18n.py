@@ -1,4 +1,5 @@
-"""Translation catalogues (gettext .po, read with Babel) and Polish date/number formatting.
+"""Translation catalogues (gettext .po files, one per feature, read with Babel) and Polish
+date/number formatting.
 
 Message ids are English; `pl` is the default catalogue. A missing translation falls back to
 the English id, and the catalogue test keeps the Polish one complete.
@@ -22,12 +23,15 @@ LANGUAGES = ("pl", "en")
 
 @cache
 def catalogue(language: str) -> dict[str, str]:
-    path = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
-    if not path.exists():
-        return {}
-    with path.open("rb") as handle:
-        po = read_po(handle, locale=language)
-    return {str(m.id): str(m.string) for m in po if m.id and m.string and not m.fuzzy}
+    """All `*.po` files of a language merged: `messages.po` plus one file per feature."""
+    folder = LOCALE_DIR / language / "LC_MESSAGES"
+    merged: dict[str, str] = {}
+    for path in sorted(folder.glob("*.po"), key=lambda p: (p.name != "messages.po", p.name)):
+        with path.open("rb") as handle:
+            po = read_po(handle, locale=language)
+        merged.update({str(m.id): str(m.string) for m in po
+                       if m.id and m.string and not m.fuzzy})
+    return merged
 
 
 class Translator:
