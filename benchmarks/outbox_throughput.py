@@ -21,25 +21,37 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.migrate import upgrade
 from bot.outbox import OutboxDispatcher
+from bot.pacing import Limits, Pacer
 from bot.router import Router
+from bot.transports import send_message
 from core.clock import SystemClock
 from core.config import Settings
-from core.messages import ChatRef, Incoming, Outgoing, Sender, Target
+from core.messages import ChatRef, Incoming, Outgoing, Part, Sender, Target
 from core.outbox import enqueue
 from models import seed
 from models.db import Database
 
 
 class NullTransport:
-    """A platform that accepts instantly: what is measured is the bot's own work."""
+    """A platform that accepts instantly and has no limits: what is measured is the bot's own
+    work."""
 
     platform = "console"
+    max_text = 4096
 
     def __init__(self) -> None:
         self.count = 0
+        self.pacer = Pacer(Limits(0.0, 10**9, 10**9), lambda chat_id: False)
 
     async def send(self, target: Target, message: Outgoing) -> None:
+        await send_message(self, target, message)
+
+    async def send_part(self, target: Target, part: Part) -> str | None:
         self.count += 1
+        await asyncio.sleep(0)
+        return str(self.count)
+
+    async def edit(self, target: Target, message_id: str, message: Outgoing) -> None:
         await asyncio.sleep(0)
 
 

@@ -105,6 +105,6 @@ class App:
         self.scheduler.start()
         try:
             await console.run()
-            await self.outbox.run_once()  # piped scripts: show what was queued before leaving
+            await self.outbox.flush()  # piped scripts: show what was queued before leaving
         finally:
             self.scheduler.stop()

@@ -1,8 +1,12 @@
-"""Delivering the outbox: claim due rows, send through the platform, mark each row once.
+"""Delivering the outbox: claim due rows, send their parts paced per chat, mark each row once.
 
-Transports keep their platform's rate limits (PTB's AIORateLimiter for Telegram); here, a
-transient failure is retried later with backoff (or after the platform's retry_after), a
-permanent one is recorded with its reason, and messages to one chat keep their order.
+Chats are served in parallel and claiming goes on while deliveries run, so a message to a quiet
+chat never waits behind a busy group. Each part of a message (text chunks, files, the pin) goes
+out once: progress is recorded after every part and a retry resumes after the last one sent.
+The transport's pacer keeps the platform's limits (one message per second per chat, groups and
+overall too) so that 429s are not provoked; if one comes anyway, the row is retried after the
+platform's retry_after, and later messages to that chat wait behind it (see models.outbox).
+A permanent failure is recorded with its reason.
 """
 
 from __future__ import annotations
@@ -13,27 +17,39 @@ import logging
 import socket
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 from bot.transports import DeliveryError, Transport
 from core.clock import Clock
-from core.messages import Action, File, Outgoing, Target
+from core.formatting import split
+from core.messages import Action, File, Outgoing, Target, parts
 from models import outbox
 from models.blobs import Blob
+from models.chat_moves import move_chat
 from models.db import Database
-from models.outbox import OutboxMessage
+from models.outbox import EDIT, OutboxMessage
 
 log = logging.getLogger("empirie.outbox")
+POLL = 0.2  # seconds between claims while deliveries are running
 
 
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(2 ** attempts, 600))
 
 
+def message_of(payload: dict[str, Any], files: list[File]) -> Outgoing:
+    return Outgoing(payload.get("text", ""),
+                    actions=tuple(Action(label, cmd) for label, cmd in payload["actions"]),
+                    files=tuple(files), markdown=payload.get("markdown", False),
+                    pin=payload.get("pin", False))
+
+
 class OutboxDispatcher:
     def __init__(self, db: Database, clock: Clock, transports: Mapping[str, Transport], *,
                  owner: str | None = None, lease: timedelta = timedelta(seconds=60),
-                 batch: int = 50, concurrency: int = 8, max_attempts: int = 8,
+                 batch: int = 50, concurrency: int = 30, max_attempts: int = 8,
                  after_batch: Callable[[], Awaitable[None]] | None = None) -> None:
         self.db, self.clock, self.transports = db, clock, transports
         self.owner = owner or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
@@ -45,40 +61,46 @@ class OutboxDispatcher:
     async def run_once(self) -> int:
         """Deliver everything due now; returns how many rows were handled."""
         if self._lock.locked():
-            return 0
+            return 0  # the running pass keeps claiming and will see new rows
         async with self._lock:
             handled = 0
-            while rows := self._claim():
-                await self._deliver_all(rows)
-                handled += len(rows)
+            while n := await self._drain():
+                handled += n
                 if self.after_batch is not None:
-                    await self.after_batch()
+                    await self.after_batch()  # e.g. a finished broadcast's delivery report
             return handled
 
-    def _claim(self) -> list[OutboxMessage]:
+    async def flush(self) -> int:
+        """Wait for a running pass to end, then deliver what is still due (e.g. on exit)."""
+        async with self._lock:
+            pass
+        return await self.run_once()
+
+    async def _drain(self) -> int:
+        handled = 0
+        running: set[asyncio.Task[None]] = set()
+        blobs: dict[int, File] = {}
+        while True:
+            room = self.concurrency - len(running)
+            if not running or room >= max(1, self.concurrency // 2):  # claim in batches
+                rows = await asyncio.to_thread(self._claim, min(self.batch, room))
+                for row in rows:
+                    running.add(asyncio.create_task(self._deliver(row, blobs)))
+                handled += len(rows)
+            if not running:
+                return handled
+            _done, running = await asyncio.wait(running, timeout=POLL,
+                                                return_when=asyncio.FIRST_COMPLETED)
+
+    def _claim(self, limit: int) -> list[OutboxMessage]:
         with self.db.session() as s:
             return list(outbox.claim_due(s, now=self.clock.now(), owner=self.owner,
-                                         lease=self.lease, limit=self.batch,
+                                         lease=self.lease, limit=limit,
                                          platforms=list(self.transports)))
 
-    async def _deliver_all(self, rows: list[OutboxMessage]) -> None:
-        by_chat: dict[tuple[str, str], list[OutboxMessage]] = {}
-        for row in rows:
-            by_chat.setdefault((row.platform, row.chat_id), []).append(row)
-        gate = asyncio.Semaphore(self.concurrency)
-        blobs: dict[int, File] = {}
-
-        async def chat_worker(chat_rows: list[OutboxMessage]) -> None:
-            async with gate:
-                for row in chat_rows:
-                    await self._deliver(row, blobs)
-
-        await asyncio.gather(*(chat_worker(r) for r in by_chat.values()))
-
-    def _message(self, row: OutboxMessage, blobs: dict[int, File]) -> Outgoing:
-        payload = row.payload
+    def _files(self, row: OutboxMessage, blobs: dict[int, File]) -> list[File]:
         files = []
-        for spec in payload.get("files", []):
+        for spec in row.payload.get("files", []):
             if "blob" in spec:
                 if spec["blob"] not in blobs:
                     with self.db.session() as s:
@@ -89,25 +111,88 @@ class OutboxDispatcher:
                 files.append(blobs[spec["blob"]])
             else:
                 files.append(File(spec["name"], base64.b64decode(spec["b64"]), spec["mime"]))
-        return Outgoing(payload.get("text", ""),
-                        actions=tuple(Action(label, cmd) for label, cmd in payload["actions"]),
-                        files=tuple(files), markdown=payload.get("markdown", False),
-                        pin=payload.get("pin", False))
+        return files
 
     async def _deliver(self, row: OutboxMessage, blobs: dict[int, File]) -> None:
         transport = self.transports[row.platform]
+        target = Target(row.platform, row.chat_id)
         try:
-            await transport.send(Target(row.platform, row.chat_id), self._message(row, blobs))
+            if row.kind == EDIT:
+                await self._edit(row, transport, target)
+            else:
+                await self._send_parts(row, transport, target, blobs)
         except DeliveryError as error:
-            self._failed(row, error)
+            if error.moved_to:  # the chat lives on under a new id: follow it, send again
+                await asyncio.to_thread(self._moved, row, error.moved_to)
+            await asyncio.to_thread(self._failed, row, error)
             return
         except Exception as error:  # a bug or an unexpected library error: retry later
             log.exception("outbox.unexpected id=%s", row.id)
-            self._failed(row, DeliveryError(f"unexpected: {type(error).__name__}",
-                                            permanent=False))
+            await asyncio.to_thread(self._failed, row, DeliveryError(
+                f"unexpected: {type(error).__name__}", permanent=False))
             return
+        await asyncio.to_thread(self._sent, row)
+
+    @staticmethod
+    async def _paced(transport: Transport, chat_id: str) -> None:
+        delay = transport.pacer.reserve(chat_id)
+        if delay:
+            await asyncio.sleep(delay)
+
+    async def _send_parts(self, row: OutboxMessage, transport: Transport, target: Target,
+                          blobs: dict[int, File]) -> None:
+        files = await asyncio.to_thread(self._files, row, blobs) \
+            if row.payload.get("files") else []
+        todo = parts(message_of(row.payload, files), transport.max_text)
+        ids = list(row.sent_ids or [])[:row.parts_done]
+        for index in range(row.parts_done, len(todo)):
+            part = todo[index]
+            if part.kind == "pin":
+                part = replace(part, ref=ids[0] if ids and ids[0] else None)
+            await self._paced(transport, row.chat_id)
+            try:
+                sent = await transport.send_part(target, part)
+            finally:
+                transport.pacer.sent(row.chat_id)
+            ids.append(sent or "")
+            row.parts_done, row.sent_ids = index + 1, ids
+            if index + 1 < len(todo):  # the last one is recorded with the row's `sent`
+                await asyncio.to_thread(self._progress, row)
+
+    async def _edit(self, row: OutboxMessage, transport: Transport, target: Target) -> None:
+        original = await asyncio.to_thread(self._original, row)
+        message = message_of(row.payload, [])
+        if original is None:
+            raise DeliveryError("nothing to edit", permanent=True)
+        texts = len(split(original.payload.get("text", ""), transport.max_text))
+        ids = original.sent_ids or []
+        if original.parts_done < texts or not ids[texts - 1]:
+            raise DeliveryError("nothing to edit", permanent=True)
+        await self._paced(transport, row.chat_id)
+        try:
+            await transport.edit(target, ids[texts - 1], message)
+        finally:
+            transport.pacer.sent(row.chat_id)
+
+    def _moved(self, row: OutboxMessage, new_chat_id: str) -> None:
         with self.db.session() as s:
-            if not outbox.mark_sent(s, row.id or 0, self.owner, self.clock.now()):
+            move_chat(s, row.platform, row.chat_id, new_chat_id, self.clock.now())
+        log.info("outbox.chat_moved id=%s platform=%s old=%s new=%s", row.id, row.platform,
+                 row.chat_id, new_chat_id)
+
+    def _original(self, row: OutboxMessage) -> OutboxMessage | None:
+        with self.db.session() as s:
+            return outbox.live_original(s, row.platform, row.chat_id, row.live_key or "")
+
+    def _progress(self, row: OutboxMessage) -> None:
+        with self.db.session() as s:
+            outbox.mark_part(s, row.id or 0, self.owner, row.parts_done, row.sent_ids,
+                             self.clock.now() + self.lease)
+
+    def _sent(self, row: OutboxMessage) -> None:
+        with self.db.session() as s:
+            if not outbox.mark_sent(s, row.id or 0, self.owner, self.clock.now(),
+                                    row.parts_done, row.sent_ids):
                 log.warning("outbox.lease_lost id=%s", row.id)
 
     def _failed(self, row: OutboxMessage, error: DeliveryError) -> None:
@@ -119,6 +204,6 @@ class OutboxDispatcher:
         with self.db.session() as s:
             outbox.mark_failed(s, row.id or 0, self.owner, error.reason, now, retry_at)
         log.log(logging.WARNING if give_up else logging.INFO,
-                "outbox.%s id=%s platform=%s chat=%s attempts=%s reason=%s",
+                "outbox.%s id=%s platform=%s chat=%s attempts=%s parts_done=%s reason=%s",
                 "failed" if give_up else "retry", row.id, row.platform, row.chat_id,
-                row.attempts + 1, error.reason)
+                row.attempts + 1, row.parts_done, error.reason)

@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 from sqlalchemy.exc import IntegrityError
 
 from core.clock import Clock
 from core.config import Settings
 from core.i18n import Translator
-from core.messages import EventKind, Incoming, Outgoing
+from core.messages import TOAST_LIMIT, EventKind, Incoming, Outgoing, Target
 from handlers import load_all
 from handlers.context import Context
 from handlers.registry import REGISTRY, Registry
@@ -84,24 +85,60 @@ class Router:
 
     async def handle(self, incoming: Incoming) -> list[Outgoing]:
         if not self._first_delivery(incoming):
-            return []
+            return [Outgoing("", ack=True)] if incoming.kind is EventKind.ACTION else []
         ctx = self._context(incoming)
         try:
-            return await self._dispatch(ctx)
+            replies = await self._dispatch(ctx)
         except DomainError as error:
-            return [Outgoing(ctx.t(error.msgid, **error.params))]
+            replies = [Outgoing(ctx.t(error.msgid, **error.params))]
         except Exception:
             log.exception("handler.crash platform=%s chat=%s", incoming.chat.platform,
                           incoming.chat.chat_id)
             self._forget_delivery(incoming)
-            return [Outgoing(ctx.t("Sorry, something went wrong on my side. Please try again "
-                                   "in a moment; if it keeps happening, tell your coordinator."))]
+            replies = [Outgoing(ctx.t("Sorry, something went wrong on my side. Please try "
+                                      "again in a moment; if it keeps happening, tell your "
+                                      "coordinator."))]
+        if incoming.kind is EventKind.ACTION:
+            return self._acknowledge(ctx, replies)
+        return replies
+
+    @staticmethod
+    def _acknowledge(ctx: Context, replies: list[Outgoing]) -> list[Outgoing]:
+        """A press is answered to the presser only (see core.messages): one short `ack`
+        first. In a group the toast is all there is, and whatever else would have gone to the
+        group goes privately to the presser; in a private chat the replies stay there too."""
+        incoming = ctx.incoming
+        ack = next((m for m in replies if m.ack), None)
+        rest = [m for m in replies if m is not ack]
+        here = [m for m in rest if m.to is None]
+        if ack is None and here:
+            first = here[0]
+            if incoming.chat.private:
+                line = first.text.strip().splitlines()[0] if first.text.strip() else ""
+                ack = Outgoing(line if len(line) <= TOAST_LIMIT else "", ack=True)
+            elif len(first.text) <= TOAST_LIMIT and not first.files and not first.actions:
+                ack = replace(first, ack=True)
+                rest.remove(first)
+        if not incoming.chat.private:
+            presser = Target(incoming.sender.platform, incoming.sender.user_id)
+            rest = [replace(m, to=presser) if m.to is None else m for m in rest]
+        if ack is None:
+            sent_private = not incoming.chat.private and any(m.to is not None for m in rest)
+            ack = Outgoing(ctx.t("The answer is in our private chat.") if sent_private else "",
+                           ack=True)
+        return [replace(ack, text=ack.text[:TOAST_LIMIT], to=None), *rest]
 
     async def _dispatch(self, ctx: Context) -> list[Outgoing]:
         incoming = ctx.incoming
         if incoming.kind is EventKind.BOT_REMOVED:
             from handlers.membership import bot_removed
             return await bot_removed(ctx)
+        if incoming.kind is EventKind.BOT_ADDED:
+            from handlers.group_chats import bot_added
+            return await bot_added(ctx)
+        if incoming.kind is EventKind.CHAT_MOVED:
+            from handlers.group_chats import chat_moved
+            return await chat_moved(ctx, incoming.text)
         text = incoming.text
         if incoming.kind is EventKind.ACTION:
             with self.db.session() as s:

@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     # Telegram's published flood limits; tests raise them to keep runs short.
     telegram_rate_overall: float = Field(default=30, alias="TELEGRAM_RATE_OVERALL")
     telegram_rate_group_per_minute: float = Field(default=20, alias="TELEGRAM_RATE_GROUP")
+    telegram_chat_interval: float = Field(default=1.0, alias="TELEGRAM_CHAT_INTERVAL")
     telegram_read_timeout: float = Field(default=10, alias="TELEGRAM_TIMEOUT")
     telegram_poll_timeout: int = Field(default=10, alias="TELEGRAM_POLL_TIMEOUT")
 

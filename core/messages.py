@@ -1,9 +1,30 @@
-"""The neutral event and message types every transport maps to and from."""
+"""The neutral event and message types every transport maps to and from.
+
+Three conventions every transport follows (console, Telegram, Teams, answer pages):
+
+* **Acknowledging a button press.** For an `EventKind.ACTION` event the router returns exactly
+  one reply with `ack=True`, first in the list, short (≤ `TOAST_LIMIT` characters). It answers
+  the presser only: Telegram shows it as the callback answer's toast, the console prints it as
+  a toast line, an answer page shows it as the page's result; a platform without a private
+  acknowledgement sends it privately to the presser. It is never posted in a group. Any other
+  reply to a press that was made in a group is already addressed privately to the presser
+  (`to` set), so nothing is posted in the group per press. In a private chat (the presser's
+  own) the replies are posted there as well, and the toast repeats their first line.
+* **Parts.** A platform delivers an `Outgoing` as `parts(message, max_text)`: text chunks
+  (buttons on the last one), then each file, then the pin of the first text part. The outbox
+  sends them one at a time, remembers how many went out and the platform's message ids, and
+  resumes after the last one sent, so each part reaches the chat exactly once.
+* **Live messages.** A message queued with a `live_key` (e.g. a meeting's invitation in a
+  group) can later be edited in place (`core.outbox.enqueue_edit`): the outbox asks the
+  transport to replace the text and buttons of the part that carried the buttons, debounced.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+
+from core.formatting import split
 
 
 @dataclass(frozen=True)
@@ -27,6 +48,8 @@ class EventKind(StrEnum):
     TEXT = "text"  # typed text or command
     ACTION = "action"  # a button press; `text` holds the command the button stands for
     BOT_REMOVED = "bot_removed"  # the bot was removed from the chat
+    BOT_ADDED = "bot_added"  # the bot was added to a group chat
+    CHAT_MOVED = "chat_moved"  # the chat lives on under a new id, given in `text`
 
 
 @dataclass(frozen=True)
@@ -70,3 +93,33 @@ class Outgoing:
     to: Target | None = None  # None: the chat the request came from
     markdown: bool = False  # text uses the small formatting subset: **bold**, [link](url), lists
     pin: bool = False
+    ack: bool = False  # the answer to a button press, shown to the presser only (see above)
+
+
+TOAST_LIMIT = 190  # Telegram's callback answer takes 200 characters
+
+
+@dataclass(frozen=True)
+class Part:
+    """One platform message of an `Outgoing`: "text" (a chunk; buttons on the last chunk),
+    "file" (one attachment) or "pin" (pin the first text part, whose id is `ref`)."""
+
+    kind: str
+    text: str = ""
+    markdown: bool = False
+    actions: tuple[Action, ...] = ()
+    file: File | None = None
+    ref: str | None = None
+
+
+def parts(message: Outgoing, max_text: int) -> list[Part]:
+    """The parts a message is delivered as, in order; the pin needs the first text part's id,
+    which the sender fills in as `ref`."""
+    chunks = split(message.text, max_text) if message.text else []
+    out = [Part("text", chunk, message.markdown,
+                message.actions if i == len(chunks) - 1 else ())
+           for i, chunk in enumerate(chunks)]
+    out += [Part("file", file=f) for f in message.files]
+    if message.pin and chunks:
+        out.append(Part("pin"))
+    return out

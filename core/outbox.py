@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session
@@ -14,7 +14,9 @@ from core.i18n import Translator
 from core.messages import Outgoing, Target
 from models import directory, outbox
 from models.core import Person
-from models.outbox import OutboxMessage
+from models.outbox import EDIT, PENDING, OutboxMessage
+
+EDIT_DEBOUNCE = timedelta(seconds=5)  # at most one edit of a live message this often
 
 
 def to_payload(message: Outgoing, blob_ids: tuple[int, ...] = ()) -> dict[str, Any]:
@@ -47,3 +49,33 @@ def enqueue_to_person(session: Session, person_id: int, settings: Settings, now:
                     person_id=person_id, **meta)
             return True
     return False
+
+
+def enqueue_edit(session: Session, target: Target, live_key: str, message: Outgoing,
+                 now: datetime, debounce: timedelta = EDIT_DEBOUNCE) -> OutboxMessage | None:
+    """Edit the message queued under `live_key` in that chat (text and buttons), debounced.
+
+    Not sent yet: the queued message itself is rewritten. An edit already waiting: it gets the
+    new text (many changes, one edit). Otherwise a new edit is queued, no sooner than
+    `debounce` after the previous one. None when there is nothing to edit."""
+    original = outbox.live_original(session, target.platform, target.chat_id, live_key)
+    if original is None or (original.status != PENDING and not original.sent_ids):
+        return None
+    payload = to_payload(message)
+    idle = original.lease_until is None or original.lease_until < now
+    if original.status == PENDING and original.parts_done == 0 and idle:
+        original.payload = {**original.payload, "text": payload["text"],
+                            "markdown": payload["markdown"], "actions": payload["actions"]}
+        session.add(original)
+        return original
+    edits = outbox.live_edits(session, target.platform, target.chat_id, live_key)
+    waiting = next((e for e in edits if e.status == PENDING), None)
+    if waiting is not None and (waiting.lease_until is None or waiting.lease_until < now):
+        waiting.payload = payload
+        session.add(waiting)
+        return waiting
+    last = max((e.sent_at or e.not_before for e in edits), default=None)
+    not_before = max(now, last + debounce) if last is not None else now
+    return outbox.add(session, platform=target.platform, chat_id=target.chat_id,
+                      payload=payload, now=now, kind=EDIT, live_key=live_key,
+                      not_before=not_before, network_id=original.network_id)

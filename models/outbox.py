@@ -1,6 +1,11 @@
 """The outbox: every message the bot sends on its own (broadcasts, reminders, reports).
 
-Written in the same transaction as the decision to send; delivered by bot.outbox.
+Written in the same transaction as the decision to send; delivered by bot.outbox. Messages to
+one chat go out in the order they were queued: a row is claimed only when no older row to the
+same chat is still pending (so a failed message waiting for its retry is never overtaken).
+A row remembers how many of its parts went out (`parts_done`) and their platform ids, so a
+retry resumes after the last part sent. A row with a `live_key` can be edited later: an edit
+is a row of kind "edit" with the same key and the new text and buttons.
 """
 
 from __future__ import annotations
@@ -9,18 +14,22 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, String, func, update
+from sqlalchemy import JSON, Column, Index, String, and_, exists, func, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models import queue
 from models.types import UTCDateTime
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
+EDIT = "edit"
 
 
 class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox_message"
-    __table_args__ = (Index("ix_outbox_due", "status", "not_before"),)
+    __table_args__ = (Index("ix_outbox_due", "status", "not_before"),
+                      Index("ix_outbox_chat", "platform", "chat_id", "status", "id"),
+                      Index("ix_outbox_live", "platform", "chat_id", "live_key"))
 
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(sa_type=UTCDateTime)
@@ -40,35 +49,93 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sent_by: str | None = Field(default=None, sa_type=String(64))
     last_error: str | None = Field(default=None, sa_type=String(500))
+    parts_done: int = 0  # parts already delivered; a retry resumes after them
+    sent_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    live_key: str | None = Field(default=None, sa_type=String(64))  # editable later by this key
 
 
 def add(session: Session, *, platform: str, chat_id: str, payload: dict[str, Any],
         now: datetime, person_id: int | None = None, network_id: int | None = None,
         announcement_id: int | None = None, kind: str = "message",
-        dedupe_key: str | None = None, not_before: datetime | None = None) -> OutboxMessage:
+        dedupe_key: str | None = None, not_before: datetime | None = None,
+        live_key: str | None = None) -> OutboxMessage:
     row = OutboxMessage(created_at=now, platform=platform, chat_id=chat_id, payload=payload,
                         person_id=person_id, network_id=network_id,
                         announcement_id=announcement_id, kind=kind, dedupe_key=dedupe_key,
-                        not_before=not_before or now)
+                        not_before=not_before or now, live_key=live_key, sent_ids=[])
     session.add(row)
     return row
 
 
 def claim_due(session: Session, *, now: datetime, owner: str, lease: timedelta, limit: int,
               platforms: Sequence[str]) -> Sequence[OutboxMessage]:
-    return queue.claim(session, OutboxMessage, due_column=OutboxMessage.__table__.c.not_before,
+    """Due rows that are first in their chat's queue (at most one per chat)."""
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    older = aliased(OutboxMessage)
+    first_in_chat = ~exists().where(and_(
+        col(older.platform) == table.c.platform, col(older.chat_id) == table.c.chat_id,
+        col(older.status) == PENDING, col(older.id) < table.c.id))
+    return queue.claim(session, OutboxMessage, due_column=table.c.not_before,
                        now=now, owner=owner, lease=lease, limit=limit,
-                       extra=col(OutboxMessage.platform).in_(platforms))
+                       extra=and_(table.c.platform.in_(platforms), first_in_chat))
 
 
-def mark_sent(session: Session, row_id: int, owner: str, now: datetime) -> bool:
-    """Exactly once: only the lease holder of a still-pending row can mark it."""
+def mark_part(session: Session, row_id: int, owner: str, parts_done: int, sent_ids: list[str],
+              lease_until: datetime) -> bool:
+    """Record that parts up to `parts_done` went out (and extend the lease for the next)."""
     result = session.execute(
         update(OutboxMessage).where(col(OutboxMessage.id) == row_id,
                                     col(OutboxMessage.lease_owner) == owner,
                                     col(OutboxMessage.status) == PENDING)
-        .values(status=SENT, sent_at=now, sent_by=owner, lease_until=None,
-                attempts=OutboxMessage.attempts + 1))
+        .values(parts_done=parts_done, sent_ids=list(sent_ids), lease_until=lease_until))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def live_original(session: Session, platform: str, chat_id: str,
+                  live_key: str) -> OutboxMessage | None:
+    """The newest message queued under this key (not an edit)."""
+    return session.exec(select(OutboxMessage).where(
+        OutboxMessage.platform == platform, OutboxMessage.chat_id == chat_id,
+        OutboxMessage.live_key == live_key, OutboxMessage.kind != EDIT)
+        .order_by(col(OutboxMessage.id).desc())).first()
+
+
+def live_edits(session: Session, platform: str, chat_id: str,
+               live_key: str) -> Sequence[OutboxMessage]:
+    """Edits of the keyed message, newest first."""
+    return session.exec(select(OutboxMessage).where(
+        OutboxMessage.platform == platform, OutboxMessage.chat_id == chat_id,
+        OutboxMessage.live_key == live_key, OutboxMessage.kind == EDIT)
+        .order_by(col(OutboxMessage.id).desc()).limit(2)).all()
+
+
+def live_chats(session: Session, live_key: str) -> Sequence[tuple[str, str]]:
+    """Every chat holding a message queued under this key."""
+    return session.exec(select(OutboxMessage.platform, OutboxMessage.chat_id).where(
+        OutboxMessage.live_key == live_key, OutboxMessage.kind != EDIT,
+        OutboxMessage.status != FAILED).distinct()).all()  # type: ignore[return-value]
+
+
+def move_chat(session: Session, platform: str, old_chat_id: str, new_chat_id: str) -> int:
+    """A chat got a new id (a Telegram group became a supergroup): its rows follow."""
+    result = session.execute(update(OutboxMessage).where(
+        col(OutboxMessage.platform) == platform, col(OutboxMessage.chat_id) == old_chat_id)
+        .values(chat_id=new_chat_id))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def mark_sent(session: Session, row_id: int, owner: str, now: datetime,
+              parts_done: int | None = None, sent_ids: list[str] | None = None) -> bool:
+    """Exactly once: only the lease holder of a still-pending row can mark it."""
+    values: dict[str, Any] = {"status": SENT, "sent_at": now, "sent_by": owner,
+                              "lease_until": None, "attempts": OutboxMessage.attempts + 1}
+    if parts_done is not None:
+        values.update(parts_done=parts_done, sent_ids=list(sent_ids or []))
+    result = session.execute(
+        update(OutboxMessage).where(col(OutboxMessage.id) == row_id,
+                                    col(OutboxMessage.lease_owner) == owner,
+                                    col(OutboxMessage.status) == PENDING)
+        .values(values))
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 

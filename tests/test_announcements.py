@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import select
 
 from bot.outbox import OutboxDispatcher
+from bot.pacing import Limits, Pacer
 from bot.router import Router
 from bot.transports.console import ConsoleTransport
 from core.clock import FrozenClock
@@ -202,17 +203,24 @@ async def test_attachment_and_delivery_report_with_failures(
 
     class Flaky:
         platform = "console"
-        seen: list[Outgoing] = []
+        max_text = 4096
+        pacer = Pacer(Limits(0.0, 1000, 1000), lambda chat_id: False)
+        seen: dict[str, list[str]] = {}
 
-        async def send(self, target, message):  # a platform that refuses one person
+        async def send_part(self, target, part):  # a platform that refuses one person
             from bot.transports import DeliveryError
             if target.chat_id == str(cast.laureate_rep):
                 raise DeliveryError("forbidden: bot was blocked by the user", permanent=True)
-            self.seen.append(message)
+            self.seen.setdefault(target.chat_id, []).append(
+                part.file.name if part.file else part.kind)
+            return str(len(self.seen))
+
+        async def edit(self, target, message_id, message):
+            raise AssertionError("nothing is edited here")
 
     flaky = Flaky()
     await OutboxDispatcher(seeded, clock, {"console": flaky}).run_once()
-    assert all(m.files and m.files[0].name == "agenda.pdf" for m in flaky.seen)
+    assert flaky.seen and all(kinds == ["text", "agenda.pdf"] for kinds in flaky.seen.values())
     [report] = await chat.say(cast.coordinator, f"/ogloszenie_raport {number_of(preview)}")
     assert "nieudane 1" in report.text and "zablokowany" in report.text
     rows = list(csv.reader(io.StringIO(report.files[0].content.decode("utf-8-sig")),

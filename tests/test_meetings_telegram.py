@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -12,6 +13,7 @@ from bot.transports.telegram import TelegramTransport
 from core.clock import FrozenClock
 from core.config import Settings
 from models import directory
+from models import outbox as outbox_rows
 from models.db import Database
 from tests.cast import Cast, find_cast
 from tests.fakes import telegram_updates as tg
@@ -20,6 +22,16 @@ from tests.test_telegram import link, telegram_settings
 
 GROUP = -100777
 COORD, REP, OBSERVER, ORGANISER = 201, 202, 203, 204
+
+
+async def drain_when_queued(outbox: OutboxDispatcher, timeout: float = 10.0) -> None:
+    """Wait until a handler has queued something, then deliver it."""
+    for _ in range(int(timeout / 0.05)):
+        with outbox.db.session() as s:
+            if outbox_rows.pending_count(s):
+                break
+        await asyncio.sleep(0.05)
+    await outbox.run_once()
 
 
 @pytest.fixture
@@ -55,14 +67,18 @@ async def test_create_invite_answer_by_button_and_export(
         "spotkanie_1.ics"]
     assert api.texts(REP) and api.texts(OBSERVER)  # privately too
 
+    in_group = len(api.texts(GROUP))
     await api.inject(tg.callback(tg.user(REP), group, buttons[0]["callback_data"]))
-    await api.wait_for(lambda: any("Zapisano: Stacjonarnie" in t for t in api.texts(GROUP)))
+    await api.wait_for(lambda: len(api.sent("answerCallbackQuery")) == 1)
+    assert "Zapisano: Stacjonarnie" in api.sent("answerCallbackQuery")[0].params["text"]
     await api.inject(tg.callback(tg.user(OBSERVER), group, buttons[0]["callback_data"]))
-    await api.wait_for(lambda: any("obserwatorzy" in t.lower() for t in api.texts(GROUP)))
+    await api.wait_for(lambda: len(api.sent("answerCallbackQuery")) == 2)
+    assert "obserwatorzy" in api.sent("answerCallbackQuery")[1].params["text"].lower()
+    assert len(api.texts(GROUP)) == in_group  # nothing posted in the group per press
 
     await api.inject(tg.message(tg.user(ORGANISER), tg.private_chat(ORGANISER),
                                 "/lista_obecnosci 1"))
+    await drain_when_queued(outbox)  # text + two files: paced through the outbox
     await api.wait_for(lambda: len(api.sent("sendDocument", ORGANISER)) >= 3)
     names = [d.files["document"][0] for d in api.sent("sendDocument", ORGANISER)]
     assert "lista_obecnosci_1.csv" in names and "lista_obecnosci_1.pdf" in names
-    assert api.sent("answerCallbackQuery")

@@ -1,25 +1,55 @@
-"""Transports translate platform traffic to the neutral types and back; nothing else."""
+"""Transports translate platform traffic to the neutral types and back; nothing else.
+
+What a transport offers the outbox (and its own direct replies) is small on purpose: the
+longest text one platform message may carry, a pacer holding the platform's flood limits,
+sending one part (see `core.messages.parts`) and editing a message it sent earlier. How button
+presses are acknowledged is the transport's own business on the way in (see core.messages).
+"""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Protocol
 
-from core.messages import Outgoing, Target
+from bot.pacing import Pacer
+from core.messages import Outgoing, Part, Target, parts
 
 
 class DeliveryError(Exception):
     """A message could not be delivered. `permanent` failures are not retried."""
 
-    def __init__(self, reason: str, *, permanent: bool, retry_after: float | None = None) -> None:
+    def __init__(self, reason: str, *, permanent: bool, retry_after: float | None = None,
+                 moved_to: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
         self.retry_after = retry_after
+        self.moved_to = moved_to  # the chat lives on under this id (e.g. became a supergroup)
 
 
 class Transport(Protocol):
     platform: str
+    max_text: int  # characters one text part may carry
+    pacer: Pacer  # this platform's flood limits, shared by everything sending in the process
 
-    async def send(self, target: Target, message: Outgoing) -> None:
-        """Deliver one message or raise DeliveryError."""
+    async def send_part(self, target: Target, part: Part) -> str | None:
+        """Deliver one part; return the platform's id of the message it made (None if the
+        platform has none, e.g. a pin). Raise DeliveryError."""
         ...
+
+    async def edit(self, target: Target, message_id: str, message: Outgoing) -> None:
+        """Replace the text and buttons of a message sent earlier (its text part carrying the
+        buttons). Raise DeliveryError; an edit that changes nothing is not an error."""
+        ...
+
+
+async def send_message(transport: Transport, target: Target, message: Outgoing) -> list[str]:
+    """Send every part now, in order, unpaced (tests and tools; the service paces)."""
+    ids: list[str] = []
+    for part in parts(message, transport.max_text):
+        if part.kind == "pin":
+            part = replace(part, ref=ids[0] if ids else None)
+        sent = await transport.send_part(target, part)
+        if sent is not None:
+            ids.append(sent)
+    return ids

@@ -11,10 +11,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
+from bot.pacing import Limits, Pacer
 from bot.router import Router, parse_command
 from core import formatting
 from core.i18n import Translator
-from core.messages import Action, ChatRef, EventKind, Incoming, Outgoing, Sender, Target
+from core.messages import Action, ChatRef, EventKind, Incoming, Outgoing, Part, Sender, Target
 from handlers.labels import ROLE
 from models import directory
 from models.core import Person
@@ -25,6 +26,7 @@ PRIVATE = "prywatny"
 
 class ConsoleTransport:
     platform = Platform.CONSOLE
+    max_text = 4096
 
     def __init__(self, router: Router, stdin: TextIO | None = None, stdout: TextIO | None = None,
                  files_dir: str = "./empirie-files") -> None:
@@ -36,6 +38,8 @@ class ConsoleTransport:
         self.chat_id: str | None = None  # network code, or None for the private chat
         self.actions: tuple[Action, ...] = ()
         self._seq = 0
+        self._message_ids = 0
+        self.pacer = Pacer(Limits(0.0, 10_000, 10_000), lambda chat_id: False)
 
     @property
     def t(self) -> Translator:
@@ -78,14 +82,19 @@ class ConsoleTransport:
                 return
 
     async def handle_line(self, line: str) -> bool:
-        """Handle one typed line; False when the user wants to leave."""
+        """Handle one typed line; False when the user wants to leave. A number presses the
+        button with that number (a button press, answered like on a platform)."""
+        kind = EventKind.TEXT
         if line.isdigit() and self.actions:
             index = int(line) - 1
             if not 0 <= index < len(self.actions):
                 self._print(self.t("Choose a number from 1 to {n}.", n=len(self.actions)))
                 return True
-            line = self.actions[index].command
-        parsed = parse_command(line)
+            chat = self._chat()
+            line = self.router.button_token(self.actions[index].command, self.platform,
+                                            chat.chat_id)
+            kind = EventKind.ACTION
+        parsed = parse_command(line) if kind is EventKind.TEXT else None
         if parsed is not None:
             name, args = parsed
             if name in ("wyjdz", "exit", "quit"):
@@ -98,33 +107,64 @@ class ConsoleTransport:
         self._seq += 1
         sender = Sender(self.platform, str(self.person.id) if self.person else "anonymous",
                         display_name=self.person.display_name if self.person else None)
-        replies = await self.router.handle(Incoming(sender, self._chat(), EventKind.TEXT, line))
+        replies = await self.router.handle(Incoming(sender, self._chat(), kind, line))
         for message in replies:
+            if message.ack:  # what a platform shows the presser only, as a toast
+                if message.text:
+                    self._print(self.t("  (only you see:) {text}", text=message.text))
+                continue
             await self.deliver(message.to, message)
         return True
 
     async def send(self, target: Target, message: Outgoing) -> None:
         await self.deliver(target, message)
 
+    async def send_part(self, target: Target, part: Part) -> str | None:
+        if part.kind == "pin":
+            self._print(self.t("  📌 pinned"))
+            return None
+        if part.kind == "file" and part.file is not None:
+            await self.deliver(target, Outgoing("", files=(part.file,)))
+        else:
+            await self.deliver(target, Outgoing(part.text, actions=part.actions,
+                                                markdown=part.markdown))
+        self._message_ids += 1
+        return str(self._message_ids)
+
+    async def edit(self, target: Target, message_id: str, message: Outgoing) -> None:
+        header = self._describe(target) if target.chat_id != self._chat().chat_id else ""
+        text = formatting.to_plain(message.text) if message.markdown else message.text
+        self._print(self.t("  ✎ {chat} message updated:", chat=f"[{header}]" if header else "")
+                    + "\n" + "\n".join(f"    {line}" for line in text.splitlines()))
+
     async def deliver(self, target: Target | None, message: Outgoing) -> None:
+        if not message.text and not message.files:
+            return
         if message.markdown:
             message = replace(message, text=formatting.to_plain(message.text), markdown=False)
         here = self._chat()
-        if target is not None and (target.platform, target.chat_id) != (here.platform,
-                                                                        here.chat_id):
+        if not message.text:
+            pass
+        elif target is not None and (target.platform, target.chat_id) != (here.platform,
+                                                                          here.chat_id):
             header = self._describe(target)
             self._print("\n".join(f"  ⇢ [{header}] {line}" if i == 0 else f"    {line}"
                                   for i, line in enumerate(message.text.splitlines() or [""])))
         else:
             self._print(message.text)
+        if target is None or (target.platform, target.chat_id) == (here.platform, here.chat_id):
             self.actions = message.actions or self.actions
         for number, action in enumerate(message.actions, start=1):
             self._print(f"  [{number}] {action.label}")
+        elsewhere = target is not None and (target.platform, target.chat_id) != (
+            here.platform, here.chat_id)
         for file in message.files:
             self.files_dir.mkdir(parents=True, exist_ok=True)
             path = self.files_dir / file.name
             path.write_bytes(file.content)
-            self._print(self.t("  📎 file: {path}", path=str(path)))
+            line = self.t("  📎 file: {path}", path=str(path))
+            self._print(f"  ⇢ [{self._describe(target)}]{line}" if elsewhere and target
+                        else line)
 
     def _describe(self, target: Target) -> str:
         if not target.chat_id.isdigit():

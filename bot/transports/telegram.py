@@ -1,9 +1,12 @@
 """Telegram via python-telegram-bot: updates in, neutral messages out. Translation only.
 
 Long polling by default; webhook mode (our HTTP server, secret token checked on every request)
-when TELEGRAM_WEBHOOK_URL is set. PTB's AIORateLimiter keeps within Telegram's flood limits and
-pace sends; failures come back as a DeliveryError, permanent or not, and the caller decides:
-a reply retries briefly and then hands the message to the outbox, the outbox reschedules.
+when TELEGRAM_WEBHOOK_URL is set. Updates are handled concurrently, one person's in order. Our
+own pacer (bot.pacing) keeps Telegram's flood limits for every send; a reply goes out directly
+only when it is one part and its chat's slot is free now, otherwise through the outbox, so no
+update ever waits on a rate limit. A button press is answered with the callback answer's toast
+(the router's `ack` reply); nothing is posted in the group per press. Failures come back as a
+DeliveryError, permanent or not; the outbox reschedules.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import asyncio
 import hmac
 import logging
 import os
+from collections.abc import Awaitable
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -30,15 +34,39 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatMemberStatus, MessageLimit, ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    ContextTypes,
+    TypeHandler,
+)
 
 from bot.http import HttpServer
+from bot.pacing import Limits, Pacer
 from bot.router import Router, parse_command
-from bot.transports import DeliveryError
+from bot.transports import DeliveryError, send_message
 from core import formatting
 from core.config import Settings
-from core.messages import ChatRef, EventKind, File, Incoming, Outgoing, Sender, Target
+from core.messages import (
+    ChatRef,
+    EventKind,
+    File,
+    Incoming,
+    Outgoing,
+    Part,
+    Sender,
+    Target,
+    parts,
+)
 from core.outbox import enqueue
 from handlers import membership
 from handlers.registry import REGISTRY, Command
@@ -48,8 +76,8 @@ log = logging.getLogger("empirie.telegram")
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member",
                    "chat_member", "poll_answer"]
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-REPLY_ATTEMPTS = 4
-MAX_REPLY_WAIT = 5.0  # seconds a reply may wait for Telegram's retry_after before deferring
+MAX_REPLY_WAIT = 0.5  # seconds a direct reply may wait for its chat's slot; else the outbox
+MAX_CONCURRENT_UPDATES = 64
 
 
 def _seconds(value: int | timedelta) -> float:
@@ -58,6 +86,9 @@ def _seconds(value: int | timedelta) -> float:
 
 def delivery_error(error: TelegramError) -> DeliveryError:
     """Sort Telegram's answers into retry-later and give-up, keeping the reason."""
+    if isinstance(error, ChatMigrated):  # a group became a supergroup: same chat, new id
+        return DeliveryError("chat_migrated", permanent=False, retry_after=0,
+                             moved_to=str(error.new_chat_id))
     if isinstance(error, RetryAfter):
         return DeliveryError("rate_limited", permanent=False,
                              retry_after=_seconds(error.retry_after))
@@ -70,8 +101,43 @@ def delivery_error(error: TelegramError) -> DeliveryError:
     return DeliveryError(f"telegram: {error.message}", permanent=False)
 
 
+class PerSenderOrder(BaseUpdateProcessor):
+    """Updates run concurrently, but one person's (or, without a person, one chat's) updates
+    run one after another in the order they arrived."""
+
+    def __init__(self, max_concurrent_updates: int) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = 0
+        if isinstance(update, Update):
+            if update.effective_user is not None:
+                key = update.effective_user.id
+            elif update.effective_chat is not None:
+                key = update.effective_chat.id
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            if not lock.locked() and not lock._waiters:  # type: ignore[attr-defined]
+                self._locks.pop(key, None)
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to tear down."""
+
+
+def is_group(chat_id: str) -> bool:
+    return chat_id.startswith("-")  # Telegram: groups and channels have negative ids
+
+
 class TelegramTransport:
     platform = Platform.TELEGRAM
+    max_text = MessageLimit.MAX_TEXT_LENGTH
 
     def __init__(self, router: Router, settings: Settings, http: HttpServer | None = None, *,
                  receive: bool = True) -> None:
@@ -80,11 +146,12 @@ class TelegramTransport:
         self.http = http
         self.receive = receive  # False: a worker that only sends
         self.webhook = bool(settings.telegram_webhook_url)
+        self.pacer = Pacer(Limits(settings.telegram_chat_interval,
+                                  int(settings.telegram_rate_group_per_minute),
+                                  int(settings.telegram_rate_overall)), is_group)
         builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
             ApplicationBuilder().token(settings.telegram_bot_token)
-            .rate_limiter(AIORateLimiter(
-                overall_max_rate=settings.telegram_rate_overall,
-                group_max_rate=settings.telegram_rate_group_per_minute, max_retries=0))
+            .concurrent_updates(PerSenderOrder(MAX_CONCURRENT_UPDATES))
             .read_timeout(settings.telegram_read_timeout)
             .write_timeout(settings.telegram_read_timeout)
             .connect_timeout(settings.telegram_read_timeout)
@@ -171,9 +238,14 @@ class TelegramTransport:
         event_id = str(update.update_id)
         if update.my_chat_member is not None:
             member = update.my_chat_member
-            if member.new_chat_member.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
+            old, new = member.old_chat_member.status, member.new_chat_member.status
+            gone = (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
+            if new in gone:
                 return Incoming(self._sender(member.from_user), self._chat(member.chat),
                                 EventKind.BOT_REMOVED, "", event_id)
+            if old in gone and member.chat.type != "private":
+                return Incoming(self._sender(member.from_user), self._chat(member.chat),
+                                EventKind.BOT_ADDED, "", event_id)
             return None
         if update.callback_query is not None:
             query = update.callback_query
@@ -184,6 +256,9 @@ class TelegramTransport:
         message = update.message
         if message is None or message.from_user is None:
             return None
+        if message.migrate_to_chat_id is not None:  # the old group's last word
+            return Incoming(self._sender(message.from_user), self._chat(message.chat),
+                            EventKind.CHAT_MOVED, str(message.migrate_to_chat_id), event_id)
         text = message.text or message.caption or ""
         if (not text and message.document is None) or not self._addressed_to_me(text):
             return None
@@ -208,13 +283,11 @@ class TelegramTransport:
                        title=chat.title)
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if update.callback_query is not None:
-            try:  # stop the button's spinner whatever happens next
-                await update.callback_query.answer()
-            except TelegramError as error:
-                log.warning("telegram.callback_answer_failed error=%s", type(error).__name__)
         incoming = self.translate(update)
+        query = update.callback_query
         if incoming is None:
+            if query is not None:
+                await self._answer(query, None)
             return
         document = update.message.document if update.message else None
         if document is not None:
@@ -223,64 +296,104 @@ class TelegramTransport:
                 document.file_name or "plik", bytes(data),
                 document.mime_type or "application/octet-stream"),))
         replies = await self.router.handle(incoming)
+        if query is not None:  # the press is answered to the presser only: a toast
+            ack = next((m for m in replies if m.ack), None)
+            await self._answer(query, ack.text if ack else None)
+            replies = [m for m in replies if not m.ack]
         here = Target(self.platform, incoming.chat.chat_id)
         for message in replies:
             await self.reply(message.to or here, message)
 
+    async def _answer(self, query: Any, text: str | None) -> None:
+        try:  # stops the button's spinner; Telegram does not count these against chat limits
+            await query.answer(text=text[:200] if text else None)
+        except TelegramError as error:
+            log.warning("telegram.callback_answer_failed error=%s", type(error).__name__)
+
     async def reply(self, target: Target, message: Outgoing) -> None:
-        """Answer someone now; retry what is transient so that nothing is silently dropped."""
-        for attempt in range(1, REPLY_ATTEMPTS + 1):
+        """Answer now when that is cheap (one part, the chat's slot free); otherwise hand it to
+        the outbox, which paces it, so that no update waits on a rate limit."""
+        single = len(parts(message, self.max_text)) == 1
+        delay = self.pacer.reserve(target.chat_id, MAX_REPLY_WAIT) if single else None
+        if delay is not None:
+            if delay:
+                await asyncio.sleep(delay)
             try:
                 await self.send(target, message)
+                self.pacer.sent(target.chat_id)
                 return
             except DeliveryError as error:
+                if error.retry_after:
+                    self.pacer.penalize(target.chat_id, error.retry_after)
                 if error.permanent:
                     log.error("telegram.reply_failed chat=%s reason=%s", target.chat_id,
                               error.reason)
                     return
-                if attempt == REPLY_ATTEMPTS or (error.retry_after or 0) > MAX_REPLY_WAIT:
-                    # hand it to the outbox, which keeps trying without holding up other chats
-                    with self.router.db.session() as s:
-                        enqueue(s, target, message, self.router.clock.now(), kind="reply")
-                    log.warning("telegram.reply_deferred chat=%s reason=%s", target.chat_id,
-                                error.reason)
-                    return
-                await asyncio.sleep(error.retry_after or 0.5 * 2 ** attempt)
+                log.info("telegram.reply_deferred chat=%s reason=%s", target.chat_id,
+                         error.reason)
+        await asyncio.to_thread(self._defer, target, message)
+        self.router.wake_outbox()
+
+    def _defer(self, target: Target, message: Outgoing) -> None:
+        with self.router.db.session() as s:
+            enqueue(s, target, message, self.router.clock.now(), kind="reply")
 
     # --- outgoing ------------------------------------------------------------------------
 
     async def send(self, target: Target, message: Outgoing) -> None:
+        """Every part now, unpaced (direct replies of one part; tests)."""
+        await send_message(self, target, message)
+
+    async def send_part(self, target: Target, part: Part) -> str | None:
         try:
-            await self._send(target, message)
+            return await self._send_part(target, part)
         except TelegramError as error:
             raise delivery_error(error) from error
 
-    async def _send(self, target: Target, message: Outgoing) -> None:
+    async def _send_part(self, target: Target, part: Part) -> str | None:
         bot = self.app.bot
-        chunks = formatting.split(message.text, MessageLimit.MAX_TEXT_LENGTH) \
-            if message.text else []
-        first_id: int | None = None
-        for i, chunk in enumerate(chunks):
-            last = i == len(chunks) - 1
+        if part.kind == "text":
             sent = await bot.send_message(
                 chat_id=target.chat_id,
-                text=formatting.to_html(chunk) if message.markdown else chunk,
-                parse_mode=ParseMode.HTML if message.markdown else None,
-                reply_markup=self._keyboard(message, target) if last else None,
+                text=formatting.to_html(part.text) if part.markdown else part.text,
+                parse_mode=ParseMode.HTML if part.markdown else None,
+                reply_markup=await self._keyboard(part.actions, target),
                 link_preview_options=None)
-            first_id = first_id or sent.message_id
-        for file in message.files:
-            await bot.send_document(chat_id=target.chat_id,
-                                    document=InputFile(file.content, filename=file.name))
-        if message.pin and first_id is not None:
-            await bot.pin_chat_message(chat_id=target.chat_id, message_id=first_id,
+            return str(sent.message_id)
+        if part.kind == "file" and part.file is not None:
+            sent = await bot.send_document(
+                chat_id=target.chat_id,
+                document=InputFile(part.file.content, filename=part.file.name))
+            return str(sent.message_id)
+        if part.kind == "pin" and part.ref:
+            await bot.pin_chat_message(chat_id=target.chat_id, message_id=int(part.ref),
                                        disable_notification=True)
+        return None
 
-    def _keyboard(self, message: Outgoing, target: Target) -> InlineKeyboardMarkup | None:
-        if not message.actions:
+    async def edit(self, target: Target, message_id: str, message: Outgoing) -> None:
+        text = message.text[:self.max_text]
+        try:
+            await self.app.bot.edit_message_text(
+                chat_id=target.chat_id, message_id=int(message_id),
+                text=formatting.to_html(text) if message.markdown else text,
+                parse_mode=ParseMode.HTML if message.markdown else None,
+                reply_markup=await self._keyboard(message.actions, target))
+        except BadRequest as error:
+            if "not modified" in error.message.lower():
+                return
+            raise delivery_error(error) from error
+        except TelegramError as error:
+            raise delivery_error(error) from error
+
+    async def _keyboard(self, actions: tuple[Any, ...], target: Target
+                        ) -> InlineKeyboardMarkup | None:
+        if not actions:
             return None
-        buttons = [InlineKeyboardButton(
-            action.label, callback_data=self.router.button_token(action.command, self.platform,
-                                                                 target.chat_id))
-            for action in message.actions]
+        tokens = await asyncio.to_thread(self._tokens, actions, target)
+        buttons = [InlineKeyboardButton(a.label, callback_data=token)
+                   for a, token in zip(actions, tokens, strict=True)]
         return InlineKeyboardMarkup([buttons[i:i + 2] for i in range(0, len(buttons), 2)])
+
+    def _tokens(self, actions: tuple[Any, ...], target: Target) -> list[str]:
+        return [self.router.button_token(a.command, self.platform, target.chat_id)
+                for a in actions]

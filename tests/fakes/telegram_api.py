@@ -1,5 +1,9 @@
 """A local Bot API server over real HTTP: records every call, serves injected updates in the
-Bot API's JSON shapes, and fails on demand (429 with retry_after, 5xx, slow answers)."""
+Bot API's JSON shapes, and fails on demand (429 with retry_after, 5xx, slow answers).
+
+With `enforce_limits()` it also keeps Telegram's flood limits the way Telegram does: a message
+(send, edit, pin) beyond 1 per second per chat, 20 per minute per group or 30 per second overall
+is refused with 429 and a `retry_after`."""
 
 from __future__ import annotations
 
@@ -7,7 +11,9 @@ import asyncio
 import contextlib
 import itertools
 import json
+import math
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +41,43 @@ class Fault:
     delay: float = 3.0
 
 
+LIMITED = ("sendMessage", "sendDocument", "editMessageText", "pinChatMessage", "sendPoll")
+
+
+@dataclass
+class FloodLimits:
+    per_chat_interval: float = 1.0
+    group_per_minute: int = 20
+    overall_per_second: int = 30
+    refused: int = 0  # how many requests got a 429 for breaking a limit
+    _chat_last: dict[str, float] = field(default_factory=dict)
+    _groups: dict[str, deque[float]] = field(default_factory=dict)
+    _overall: deque[float] = field(default_factory=deque)
+
+    def check(self, chat_id: str, now: float) -> float:
+        """0 when allowed (and counted), else the seconds to wait."""
+        waits = [self._chat_last.get(chat_id, -1e9) + self.per_chat_interval - now]
+        while self._overall and self._overall[0] <= now - 1.0:
+            self._overall.popleft()
+        if len(self._overall) >= self.overall_per_second:
+            waits.append(self._overall[0] + 1.0 - now)
+        group = self._groups.setdefault(chat_id, deque()) if chat_id.startswith("-") else None
+        if group is not None:
+            while group and group[0] <= now - 60.0:
+                group.popleft()
+            if len(group) >= self.group_per_minute:
+                waits.append(group[0] + 60.0 - now)
+        wait = max(waits)
+        if wait > 0:
+            self.refused += 1
+            return wait
+        self._chat_last[chat_id] = now
+        self._overall.append(now)
+        if group is not None:
+            group.append(now)
+        return 0.0
+
+
 def _decode(value: str) -> Any:
     try:
         return json.loads(value)
@@ -55,6 +98,7 @@ class FakeBotApi:
         self.files: dict[str, tuple[str, bytes]] = {}  # file_id -> (name, content) users sent
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.limits: FloodLimits | None = None
 
     # --- server ----------------------------------------------------------------------
     async def start(self) -> str:
@@ -96,6 +140,11 @@ class FakeBotApi:
         fault = self._take_fault(method, params)
         if fault is not None:
             return await self._fail(call, fault)
+        if self.limits is not None and method in LIMITED:
+            wait = self.limits.check(str(params.get("chat_id")), time.monotonic())
+            if wait > 0:
+                return await self._fail(call, Fault(method, "429",
+                                                    retry_after=max(1, math.ceil(wait))))
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             return web.json_response({"ok": True, "result": True})
@@ -141,6 +190,11 @@ class FakeBotApi:
         return web.json_response(body, status=status)
 
     # --- what tests do ---------------------------------------------------------------------
+    def enforce_limits(self, **limits: Any) -> FloodLimits:
+        """Refuse what Telegram would refuse (429 + retry_after) from now on."""
+        self.limits = FloodLimits(**limits)
+        return self.limits
+
     def fail(self, method: str, kind: str, times: int = 1, **kwargs: Any) -> Fault:
         fault = Fault(method, kind, times, **kwargs)
         self.faults.append(fault)
