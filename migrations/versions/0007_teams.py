@@ -1,7 +1,7 @@
 """teams: graph subscriptions and calendar events mirroring meetings
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-23 20:00:00
 """
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ import models.types
 
 
 revision: str = '0007'
-down_revision: str | None = '0003'
+down_revision: str | None = '0004'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
