@@ -41,7 +41,7 @@ def backoff(attempts: int) -> timedelta:
 
 def message_of(payload: dict[str, Any], files: list[File]) -> Outgoing:
     return Outgoing(payload.get("text", ""),
-                    actions=tuple(Action(label, cmd) for label, cmd in payload["actions"]),
+                    actions=tuple(Action(*spec) for spec in payload["actions"]),
                     files=tuple(files), markdown=payload.get("markdown", False),
                     pin=payload.get("pin", False))
 
@@ -143,7 +143,11 @@ class OutboxDispatcher:
                           blobs: dict[int, File]) -> None:
         files = await asyncio.to_thread(self._files, row, blobs) \
             if row.payload.get("files") else []
-        todo = parts(message_of(row.payload, files), transport.max_text)
+        message = message_of(row.payload, files)
+        if not hasattr(transport, "send_part"):  # a whole-message transport paces itself
+            await transport.send(target, message)  # type: ignore[attr-defined]
+            return
+        todo = parts(message, transport.max_text)
         ids = list(row.sent_ids or [])[:row.parts_done]
         for index in range(row.parts_done, len(todo)):
             part = todo[index]
@@ -160,6 +164,8 @@ class OutboxDispatcher:
                 await asyncio.to_thread(self._progress, row)
 
     async def _edit(self, row: OutboxMessage, transport: Transport, target: Target) -> None:
+        if not hasattr(transport, "edit"):
+            raise DeliveryError("edit not supported on this platform", permanent=True)
         original = await asyncio.to_thread(self._original, row)
         message = message_of(row.payload, [])
         if original is None:

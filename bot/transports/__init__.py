@@ -4,6 +4,10 @@ What a transport offers the outbox (and its own direct replies) is small on purp
 longest text one platform message may carry, a pacer holding the platform's flood limits,
 sending one part (see `core.messages.parts`) and editing a message it sent earlier. How button
 presses are acknowledged is the transport's own business on the way in (see core.messages).
+
+A transport that has only `send(target, message)` (no `send_part`) is still accepted by the
+outbox: it gets the whole message in one call and must pace and split it itself; without
+`edit`, live messages are simply not edited there.
 """
 
 from __future__ import annotations
