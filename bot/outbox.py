@@ -15,6 +15,7 @@ import asyncio
 import base64
 import logging
 import socket
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
@@ -57,6 +58,7 @@ class OutboxDispatcher:
         self.concurrency = concurrency
         self.after_batch = after_batch
         self._lock = asyncio.Lock()
+        self._in_flight: set[int] = set()
 
     async def run_once(self) -> int:
         """Deliver everything due now; returns how many rows were handled."""
@@ -80,17 +82,28 @@ class OutboxDispatcher:
         handled = 0
         running: set[asyncio.Task[None]] = set()
         blobs: dict[int, File] = {}
+        renewed = time.monotonic()
         while True:
+            if self._in_flight and time.monotonic() - renewed > self.lease.total_seconds() / 3:
+                await asyncio.to_thread(self._renew, list(self._in_flight))
+                renewed = time.monotonic()
             room = self.concurrency - len(running)
             if not running or room >= max(1, self.concurrency // 2):  # claim in batches
                 rows = await asyncio.to_thread(self._claim, min(self.batch, room))
                 for row in rows:
+                    if row.id in self._in_flight:  # its lease ran out while sending: renewed
+                        continue
+                    self._in_flight.add(row.id or 0)
                     running.add(asyncio.create_task(self._deliver(row, blobs)))
-                handled += len(rows)
+                    handled += 1
             if not running:
                 return handled
             _done, running = await asyncio.wait(running, timeout=POLL,
                                                 return_when=asyncio.FIRST_COMPLETED)
+
+    def _renew(self, row_ids: list[int]) -> None:
+        with self.db.session() as s:
+            outbox.renew(s, row_ids, self.owner, self.clock.now() + self.lease)
 
     def _claim(self, limit: int) -> list[OutboxMessage]:
         with self.db.session() as s:
@@ -114,6 +127,12 @@ class OutboxDispatcher:
         return files
 
     async def _deliver(self, row: OutboxMessage, blobs: dict[int, File]) -> None:
+        try:
+            await self._deliver_row(row, blobs)
+        finally:
+            self._in_flight.discard(row.id or 0)
+
+    async def _deliver_row(self, row: OutboxMessage, blobs: dict[int, File]) -> None:
         transport = self.transports[row.platform]
         target = Target(row.platform, row.chat_id)
         try:

@@ -91,6 +91,14 @@ def mark_part(session: Session, row_id: int, owner: str, parts_done: int, sent_i
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def renew(session: Session, row_ids: Sequence[int], owner: str, lease_until: datetime) -> None:
+    """Keep the leases of rows still being delivered (a paced group may wait for its slot)."""
+    session.execute(update(OutboxMessage).where(col(OutboxMessage.id).in_(list(row_ids)),
+                                                col(OutboxMessage.lease_owner) == owner,
+                                                col(OutboxMessage.status) == PENDING)
+                    .values(lease_until=lease_until))
+
+
 def live_original(session: Session, platform: str, chat_id: str,
                   live_key: str) -> OutboxMessage | None:
     """The newest message queued under this key (not an edit)."""
