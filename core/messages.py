@@ -48,10 +48,15 @@ class Incoming:
 
 @dataclass(frozen=True)
 class Action:
-    """A button. `command` is the typed command it stands for, e.g. `/rsvp 12 online`."""
+    """A button. `command` is the typed command it stands for, e.g. `/rsvp 12 online`.
+
+    `owner`: the person the button acts for; pressed by anyone else it is refused. Replies
+    get the caller as owner (bot.router); a shared button (RSVP under a group invitation) has
+    none."""
 
     label: str
     command: str
+    owner: int | None = None
 
 
 @dataclass(frozen=True)

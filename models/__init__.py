@@ -6,4 +6,5 @@ from models import core as core
 from models import due as due
 from models import meetings as meetings
 from models import outbox as outbox
+from models import trust as trust
 from models.db import Database as Database

@@ -280,7 +280,7 @@ class TelegramTransport:
         if not message.actions:
             return None
         buttons = [InlineKeyboardButton(
-            action.label, callback_data=self.router.button_token(action.command, self.platform,
-                                                                 target.chat_id))
+            action.label, callback_data=self.router.button_token(
+                action.command, self.platform, target.chat_id, action.owner))
             for action in message.actions]
         return InlineKeyboardMarkup([buttons[i:i + 2] for i in range(0, len(buttons), 2)])
