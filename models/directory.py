@@ -216,7 +216,8 @@ def coordinating_team(session: Session) -> Sequence[Person]:
     return session.exec(
         select(Person).join(NetworkRole, col(NetworkRole.person_id) == col(Person.id))
         .where(col(NetworkRole.network_id).is_(None),
-               NetworkRole.role == Role.COORDINATING_TEAM, col(Person.erased_at).is_(None))
+               NetworkRole.role == Role.COORDINATING_TEAM, col(Person.erased_at).is_(None),
+               _active())
         .distinct().order_by(col(Person.id))).all()
 
 
