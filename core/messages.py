@@ -50,12 +50,16 @@ class Incoming:
 class Action:
     """A button. `command` is the typed command it stands for, e.g. `/rsvp 12 online`.
 
+    `url`, when set, is a signed link to an answer page doing the same: platforms without
+    working buttons (Teams through Graph) show it as a link card beside the typed command.
+
     `owner`: the person the button acts for; pressed by anyone else it is refused. Replies
     get the caller as owner (bot.router); a shared button (RSVP under a group invitation) has
     none."""
 
     label: str
     command: str
+    url: str | None = None
     owner: int | None = None
 
 

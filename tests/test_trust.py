@@ -80,7 +80,7 @@ async def test_relinking_a_linked_person_waits_for_their_confirmation(
                                                    OutboxMessage.kind == "relink")).one()
     request = re.search(r"/potwierdz_konto (\d+)", asked.payload["text"]).group(1)
     # the buttons in that message act for the organiser only
-    assert all(a[2] == cast.organiser for a in asked.payload["actions"])
+    assert all(a[3] == cast.organiser for a in asked.payload["actions"])
     # the newcomer cannot confirm themselves; another person gets "no such request"
     assert "Jeszcze Cię nie znam" in await telegram.text("666", f"/potwierdz_konto {request}")
     assert "Nie ma oczekującej" in await console.text(cast.coordinator,
