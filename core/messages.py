@@ -48,10 +48,19 @@ class Incoming:
 
 @dataclass(frozen=True)
 class Action:
-    """A button. `command` is the typed command it stands for, e.g. `/rsvp 12 online`."""
+    """A button. `command` is the typed command it stands for, e.g. `/rsvp 12 online`.
+
+    With `url` set it is a link instead (a page of ours, see core.links): Telegram shows a URL
+    button, Teams an Action.OpenUrl, the console prints the address. `command` then names the
+    typed equivalent when there is one (it may be empty)."""
 
     label: str
-    command: str
+    command: str = ""
+    url: str | None = None
+
+    @property
+    def is_link(self) -> bool:
+        return self.url is not None
 
 
 @dataclass(frozen=True)
