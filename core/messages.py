@@ -50,9 +50,10 @@ class Incoming:
 class Action:
     """A button. `command` is the typed command it stands for, e.g. `/rsvp 12 online`.
 
-    With `url` set it is a link instead (a page of ours, see core.links): Telegram shows a URL
-    button, Teams an Action.OpenUrl, the console prints the address. `command` then names the
-    typed equivalent when there is one (it may be empty)."""
+    `url`, when set, is a signed link to a page of ours (core.links) doing the same. Platforms
+    without working buttons (Teams through Graph) show it as a link card (Action.OpenUrl)
+    beside the typed command. An action with a `url` and no `command` is a pure link: Telegram
+    shows a URL button, the console prints the address."""
 
     label: str
     command: str = ""
@@ -60,7 +61,8 @@ class Action:
 
     @property
     def is_link(self) -> bool:
-        return self.url is not None
+        """A pure link (nothing to press in the chat itself)."""
+        return self.url is not None and not self.command
 
 
 @dataclass(frozen=True)
