@@ -1,7 +1,7 @@
 """answer pages: generated server secrets (the page-link signing key)
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0007
 Create Date: 2026-11-23 20:10:00
 """
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ import models.types
 
 
 revision: str = '0008'
-down_revision: str | None = '0004'
+down_revision: str | None = '0007'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
