@@ -141,7 +141,7 @@ async def test_telegram_shows_a_url_button_beside_the_callback_buttons(
     try:
         await transport.send(Target("telegram", "5001"), Outgoing("Invitation", actions=(
             Action("In person", "/rsvp 1 stacjonarnie"), Action("Online", "/rsvp 1 online"),
-            Action("Answer on a page", "/rsvp 1", url="https://bot.example.org/p/rsvp/x"))))
+            Action("Answer on a page", url="https://bot.example.org/p/rsvp/x"))))
     finally:
         await transport.stop()
     rows = api.sent("sendMessage", 5001)[0].params["reply_markup"]["inline_keyboard"]
