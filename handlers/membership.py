@@ -179,7 +179,9 @@ async def language(ctx: Context, args: str) -> list[Outgoing]:
 @REGISTRY.command("anuluj", "cancel", summary=N_("stop the command in progress"))
 async def cancel(ctx: Context, args: str) -> list[Outgoing]:
     if ctx.person is None:
-        return [Outgoing(ctx.t("Nothing to cancel."))]
+        from handlers.joining import cancel_draft
+
+        return [Outgoing(ctx.t("Cancelled.") if cancel_draft(ctx) else ctx.t("Nothing to cancel."))]
     with ctx.db.session() as s:
         stopped = conversations.finish(s, ctx.incoming.chat.platform, ctx.incoming.chat.chat_id,
                                        ctx.person.id or 0)
