@@ -86,6 +86,7 @@ async def answer(ctx: Context, text: str) -> list[Outgoing] | None:
             if problem is not None:
                 return [Outgoing(ctx.t(problem.msgid, **problem.params)), _ask(ctx, step)]
             joins.submit(s, request, ctx.now)
+            names = ", ".join(directory.require_network(s, c).name for c in request.networks)
             offered = _offer(s, ctx, request)
             log.info("join.submitted request=%s networks=%s offered=%s", request.id,
                      ",".join(request.networks), offered)
@@ -100,7 +101,7 @@ async def answer(ctx: Context, text: str) -> list[Outgoing] | None:
     return [Outgoing(ctx.t("Thank you! Your request #{id} went to the coordinators of: "
                            "{networks}. I will write to you here when they decide (at the "
                            "latest in 14 days).", id=request.id,
-                           networks=", ".join(request.networks)))]
+                           networks=names))]
 
 
 def _networks(s: Session, request: JoinRequest, value: str) -> DomainError | None:

@@ -37,7 +37,8 @@ async def start(ctx: Context, args: str) -> list[Outgoing]:
                                    name=ctx.person.display_name))]
         return [Outgoing(ctx.t("Hello! I am the bot of the EMPIRIE experience-exchange networks. "
                                "To join, type /start followed by the invitation code from your "
-                               "coordinator."))]
+                               "coordinator.") + "\n" + ctx.t("No code? Ask to join a network "
+                                                                "with /zglos."))]
     if not ctx.private:
         return [Outgoing(ctx.t("Please send the invitation code to me in a private chat, not in "
                                "the group: a code works only once."))]

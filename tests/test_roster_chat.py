@@ -205,7 +205,7 @@ async def test_join_request_accepted_adds_and_links_the_person(
     assert replies[0].endswith("Jakie miasto reprezentujesz? (np. Łomża)")
     assert replies[4].startswith("Do której sieci (lub sieci) chcesz dołączyć?")
     assert replies[5].startswith("Dziękuję! Twoje zgłoszenie nr 1 trafiło do koordynatorów "
-                                 "sieci: cyfrowe.")
+                                 "sieci: MIASTO CYFROWE.")
     offer = outbox_to(seeded, str(cast.coordinator))
     assert len(offer) == 1
     text = offer[0].payload["text"]
