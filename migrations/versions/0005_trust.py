@@ -1,7 +1,7 @@
 """trust: voided invitations, code guesses, link requests, button owners
 
 Revision ID: 0005
-Revises: 0007
+Revises: 0008
 """
 from collections.abc import Sequence
 
@@ -11,7 +11,7 @@ from alembic import op
 import models.types
 
 revision: str = '0005'
-down_revision: str | None = '0007'
+down_revision: str | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
