@@ -6,6 +6,7 @@ Works interactively and with piped stdin, so scripted scenarios can drive the bo
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -22,6 +23,7 @@ from models.core import Person
 from models.enums import Platform, Role
 
 PRIVATE = "prywatny"
+log = logging.getLogger("empirie.console")
 
 
 class ConsoleTransport:
@@ -78,22 +80,33 @@ class ConsoleTransport:
                 continue
             if not interactive:
                 self._print(f"{self._prompt()}{line}")
-            if not await self.handle_line(line):
+            if not await self.safely(line):
                 return
+
+    async def safely(self, line: str) -> bool:
+        """Whatever is typed, the console keeps running (only /wyjdz or end of input stop it)."""
+        try:
+            return await self.handle_line(line)
+        except Exception:
+            log.exception("console.crash")
+            self._print(self.t("Sorry, something went wrong on my side. Please try again in a "
+                               "moment; if it keeps happening, tell your coordinator."))
+            return True
 
     async def handle_line(self, line: str) -> bool:
         """Handle one typed line; False when the user wants to leave. A number presses the
         button with that number (a button press, answered like on a platform)."""
         kind = EventKind.TEXT
-        if line.isdigit() and self.actions:
-            index = int(line) - 1
+        if line.isascii() and line.isdigit() and self.actions:
+            index = int(line) - 1 if len(line) < 6 else -1
             if not 0 <= index < len(self.actions):
                 self._print(self.t("Choose a number from 1 to {n}.", n=len(self.actions)))
                 return True
+            action = self.actions[index]
             chat = self._chat()
-            line = self.router.button_token(self.actions[index].command, self.platform,
-                                            chat.chat_id)
-            kind = EventKind.ACTION
+            line = self.router.button_token(action.command, self.platform, chat.chat_id,
+                                            action.owner)
+            kind = EventKind.ACTION  # the router refuses someone else's button
         parsed = parse_command(line) if kind is EventKind.TEXT else None
         if parsed is not None:
             name, args = parsed
@@ -153,9 +166,13 @@ class ConsoleTransport:
         else:
             self._print(message.text)
         if target is None or (target.platform, target.chat_id) == (here.platform, here.chat_id):
-            self.actions = message.actions or self.actions
-        for number, action in enumerate(message.actions, start=1):
+            buttons = tuple(a for a in message.actions if not a.is_link)
+            self.actions = buttons or self.actions
+        for number, action in enumerate((a for a in message.actions if not a.is_link), start=1):
             self._print(f"  [{number}] {action.label}")
+        for action in message.actions:
+            if action.is_link:
+                self._print(f"  🔗 {action.label}: {action.url}")
         elsewhere = target is not None and (target.platform, target.chat_id) != (
             here.platform, here.chat_id)
         for file in message.files:

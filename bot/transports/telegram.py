@@ -389,11 +389,15 @@ class TelegramTransport:
                         ) -> InlineKeyboardMarkup | None:
         if not actions:
             return None
-        tokens = await asyncio.to_thread(self._tokens, actions, target)
+        pressable = [a for a in actions if not a.is_link]
+        tokens = await asyncio.to_thread(self._tokens, pressable, target)
         buttons = [InlineKeyboardButton(a.label, callback_data=token)
-                   for a, token in zip(actions, tokens, strict=True)]
-        return InlineKeyboardMarkup([buttons[i:i + 2] for i in range(0, len(buttons), 2)])
+                   for a, token in zip(pressable, tokens, strict=True)]
+        rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+        # a page link opens in the browser; each on its own row below the answer buttons
+        rows += [[InlineKeyboardButton(a.label, url=a.url)] for a in actions if a.is_link]
+        return InlineKeyboardMarkup(rows)
 
-    def _tokens(self, actions: tuple[Any, ...], target: Target) -> list[str]:
-        return [self.router.button_token(a.command, self.platform, target.chat_id)
+    def _tokens(self, actions: list[Any], target: Target) -> list[str]:
+        return [self.router.button_token(a.command, self.platform, target.chat_id, a.owner)
                 for a in actions]
