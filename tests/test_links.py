@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.outbox import OutboxDispatcher
+from bot.outbox import message_of
 from bot.router import Router
 from bot.transports.console import ConsoleTransport
 from core import links
@@ -110,12 +110,7 @@ def test_link_buttons_survive_the_outbox(db: Database, clock: FrozenClock) -> No
     message = Outgoing("Invitation", actions=(
         Action("Online", "/rsvp 1 online"), Action("Answer on a page", "/rsvp 1",
                                                    url="https://bot.example.org/p/rsvp/x")))
-    payload = to_payload(message)
-    dispatcher = OutboxDispatcher(db, clock, {})
-    from models.outbox import OutboxMessage
-    row = OutboxMessage(platform="console", chat_id="1", payload=payload, created_at=START,
-                        due_at=START)
-    assert dispatcher._message(row, {}).actions == message.actions
+    assert message_of(to_payload(message), []).actions == message.actions
 
 
 async def test_console_prints_the_link_and_numbers_only_the_buttons(router: Router) -> None:

@@ -263,7 +263,8 @@ async def test_a_button_acts_only_for_the_person_it_was_made_for(chat: Chat,
     out = await chat.say(cast.laureate_rep, token, chat="cyfrowe", kind=EventKind.ACTION)
     assert [m.text for m in out] == ["Ten przycisk jest przeznaczony dla kogoś innego."]
     mine = await chat.say(cast.coordinator, token, chat="cyfrowe", kind=EventKind.ACTION)
-    assert "Spotkanie" in mine[0].text
+    [overview] = [m for m in mine if not m.ack]  # a press in a group is answered privately
+    assert "Spotkanie" in overview.text
     with seeded.session() as s:
         assert s.get(ActionToken, token).person_id == cast.coordinator
 
