@@ -9,6 +9,8 @@ from datetime import timedelta
 from sqlmodel import select
 
 from core.clock import FrozenClock
+from core.config import Settings
+from jobs.dispatch import DueDispatcher
 from models import directory
 from models.core import AuditEntry, City, Person
 from models.db import Database
@@ -320,3 +322,24 @@ async def test_guided_commands_ask_one_question_at_a_time(chat: Chat, seeded: Da
     assert standing(seeded, "Płock", "cyfrowe") is Standing.LAUREATE
     await chat.text(cast.coordinator, "/zakoncz")
     assert await chat.text(cast.coordinator, "/anuluj") == "Przerwano."
+
+
+async def test_an_undecided_request_lapses_after_14_days_and_the_person_is_told(
+        chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings) -> None:
+    cast = find_cast(seeded)
+    await answer_join_questions(chat, "tg-950", "zielone")
+    jobs = DueDispatcher(seeded, clock, settings)
+    clock.advance(timedelta(days=13, hours=23))
+    await jobs.run_once()
+    assert outbox_to(seeded, "tg-950") == []
+    clock.advance(timedelta(hours=2))
+    await jobs.run_once()
+    assert [m.payload["text"] for m in outbox_to(seeded, "tg-950")] == [
+        "Twoje zgłoszenie nr 1 do sieci MIASTO NEUTRALNE KLIMATYCZNIE / ZIELONE wygasło po 14 "
+        "dniach bez decyzji. Możesz zgłosić się ponownie komendą /zglos albo napisać do "
+        "Związku Miast Polskich (ZMP)."]
+    assert await chat.text(cast.other_coordinator, "/przyjmij 1") == \
+        "Zgłoszenie nr 1 wygasło (po 14 dniach)."
+    await jobs.run_once()
+    assert len(outbox_to(seeded, "tg-950")) == 1  # told once
+    assert (await chat.text("tg-950", "/zglos")).startswith("Zadam Ci pięć krótkich pytań")
