@@ -87,3 +87,9 @@ def enqueue_edit(session: Session, target: Target, live_key: str, message: Outgo
     return outbox.add(session, platform=target.platform, chat_id=target.chat_id,
                       payload=payload, now=now, kind=EDIT, live_key=live_key,
                       not_before=not_before, network_id=original.network_id)
+
+
+def live_targets(session: Session, live_key: str) -> list[Target]:
+    """Every chat holding a message queued under this key (e.g. a meeting's groups)."""
+    return [Target(platform, chat_id) for platform, chat_id in
+            outbox.live_chats(session, live_key)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from core import links
@@ -11,7 +11,7 @@ from core.clock import Clock
 from core.config import Settings
 from core.i18n import Translator
 from core.messages import Action as Button
-from core.messages import Incoming
+from core.messages import EventKind, Incoming, Outgoing, Target
 from handlers.permissions import Action, Actor, allowed
 from models import directory
 from models.core import Network, Person
@@ -53,6 +53,18 @@ class Context:
                     ) -> Button | None:
         """A link button to the caller's page, or None (see page_url)."""
         return links.button(label, self.page_url(purpose, **params), command)
+
+    def privately(self, replies: list[Outgoing], say_so: bool = True) -> list[Outgoing]:
+        """Personal results asked for in a group go to the asker's private chat; the group
+        gets one line saying so (or nothing)."""
+        if self.private:
+            return replies
+        sender = self.incoming.sender
+        moved = [replace(m, to=Target(sender.platform, sender.user_id)) if m.to is None else m
+                 for m in replies]
+        if say_so and self.incoming.kind is not EventKind.ACTION:
+            moved.append(Outgoing(self.t("I answered you in our private chat.")))
+        return moved
 
     def actor(self, network: Network) -> Actor:
         key = network.id or 0

@@ -20,8 +20,8 @@ def _networks_in_view(ctx: Context) -> list[Network]:
 
 
 def _visible(ctx: Context, cmd: Command, networks: list[Network]) -> bool:
-    if cmd.hidden:
-        return False
+    if cmd.hidden or cmd.scope == ("group" if ctx.private else "private"):
+        return False  # only what works in this chat
     if cmd.action is None:
         return True
     return any(ctx.can(cmd.action, n) for n in networks)

@@ -4,26 +4,27 @@ everyone sees the overview. Answers follow the rules in models.meetings."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from core import links
 from core.i18n import Translator
 from core.messages import Action as Button
-from core.messages import File, Outgoing, Target
-from core.outbox import enqueue, enqueue_to_person
+from core.messages import EventKind, File, Outgoing, Target
+from core.outbox import enqueue, enqueue_edit, enqueue_to_person, live_targets
 from handlers.attendance_sheet import Row, to_csv, to_pdf
 from handlers.calendar import meeting_ics
 from handlers.context import Context
 from handlers.dates import parse_when, require_future
 from handlers.limits import AGENDA, LINK, NOTE, PLACE, TITLE, check_text, parse_count
 from handlers.objects import first_word, hidden_or, shown
-from handlers.permissions import Action
+from handlers.permissions import Action, Actor, allowed
 from handlers.registry import REGISTRY
 from models import conversations, directory
-from models.announcements import recipients
+from models.announcements import Recipient, recipients
 from models.core import Conversation, Network, Person
 from models.enums import Role, Standing
 from models.errors import N_, DomainError
@@ -31,11 +32,14 @@ from models.meetings import (
     ANSWERS,
     FORMATS,
     Meeting,
-    Rsvp,
     answer,
+    answers_of,
     cancel_reminders,
     rsvps,
     schedule_reminders,
+    set_capacity,
+    tally,
+    upcoming,
 )
 from models.meetings import check_in as model_check_in
 
@@ -58,10 +62,41 @@ def _load(ctx: Context, s: Session, args: str) -> Meeting:
     return hidden_or(ctx, s, Meeting, first_word(args), MISSING)
 
 
+def live_key(meeting: Meeting) -> str:
+    """The group invitation's key in the outbox: it is edited in place as answers come."""
+    return f"meeting:{meeting.id}"
+
+
+def choices_for(actor: Actor, meeting: Meeting, network: Network) -> tuple[str, ...]:
+    """The answers this person may give (the rules are models.meetings'; this only offers):
+    staff none, observers online or no and only with an open part, core cities all."""
+    if not allowed(actor, Action.RSVP_ONLINE, network_closed=network.closed):
+        return ()
+    if not allowed(actor, Action.RSVP_IN_PERSON, network_closed=network.closed):
+        online = meeting.open_part and meeting.format != "stacjonarne"
+        return ("online", "nie") if online else ()
+    return tuple(answer_choices(meeting))
+
+
+def counts_line(t: Translator, meeting: Meeting, counts: dict[str, int]) -> str:
+    seats = f"{counts['stacjonarnie']}/{meeting.capacity}" if meeting.capacity \
+        else str(counts["stacjonarnie"])
+    parts = [t("in person {n}", n=seats)] if meeting.format != "online" else []
+    if meeting.format != "stacjonarne":
+        parts.append(t("online {n}", n=counts["online"]))
+    parts += [t("maybe {n}", n=counts["moze"]), t("no {n}", n=counts["nie"])]
+    if counts["waitlist"]:
+        parts.append(t("waitlist {n}", n=counts["waitlist"]))
+    return t("Answers so far: {counts}", counts=" · ".join(parts))
+
+
 def invitation(t: Translator, meeting: Meeting, network: Network, *,
-               details: bool = True) -> Outgoing:
+               details: bool = True, choices: tuple[str, ...] | None = None,
+               counts: dict[str, int] | None = None) -> Outgoing:
     """The invitation; without `details` (a group chat, which holds observers, of a meeting
-    with no open part) the online link and agenda are left out: they go privately."""
+    with no open part) the online link and agenda are left out: they go privately. `choices`:
+    the answers offered (None: all the format allows, as in a group, where each press is
+    checked); `counts`: the live counts shown in a group's copy."""
     lines = [t("📅 Meeting #{id} of the network {network}: {title}", id=meeting.id,
                network=network.name, title=meeting.title),
              t("When: {when}, {hours} h", when=t.datetime(meeting.starts_at),
@@ -75,10 +110,50 @@ def invitation(t: Translator, meeting: Meeting, network: Network, *,
         lines.append(t("Agenda: {agenda}", agenda=meeting.agenda))
     if not details and (meeting.online_link or meeting.agenda):
         lines.append(t("A closed meeting: the link and agenda go privately to those invited."))
-    lines.append(t("Please answer by {when}: /rsvp {id} stacjonarnie | online | nie | moze",
-                   when=t.datetime(meeting.rsvp_deadline), id=meeting.id))
+    if meeting.format != "online":
+        lines.append(t("In-person seats: {n}", n=meeting.capacity) if meeting.capacity
+                     else t("In-person seats: no limit"))
+    lines.append(t("Open part for observers (online): yes") if meeting.open_part
+                 else t("Open part for observers: none (core cities only)"))
+    if meeting.status == "cancelled":
+        lines.insert(0, t("❌ CANCELLED"))
+        return Outgoing("\n".join(lines))
+    offered = tuple(answer_choices(meeting)) if choices is None else choices
+    if offered:
+        lines.append(t("Please answer by {when}: /rsvp {id} {choices}",
+                       when=t.datetime(meeting.rsvp_deadline), id=meeting.id,
+                       choices=" | ".join(offered)))
+    if counts is not None:
+        lines.append(counts_line(t, meeting, counts))
     return Outgoing("\n".join(lines), actions=tuple(
-        Button(_label(t, a), f"/rsvp {meeting.id} {a}") for a in answer_choices(meeting)))
+        Button(_label(t, a), f"/rsvp {meeting.id} {a}") for a in offered))
+
+
+def refresh_group_invitations(s: Session, ctx: Context, meeting: Meeting,
+                              network: Network) -> None:
+    """Edit the invitation in every group that got it: live counts, new details (debounced
+    by the outbox: many answers, one edit)."""
+    t = Translator(ctx.settings.default_language, ctx.settings.tz)
+    message = invitation(t, meeting, network, details=meeting.open_part,
+                         counts=tally(s, meeting.id or 0))
+    for target in live_targets(s, live_key(meeting)):
+        enqueue_edit(s, target, live_key(meeting), message, ctx.now)
+
+
+def _invited(s: Session, ctx: Context, meeting: Meeting, network: Network
+             ) -> tuple[list[Recipient], list[Recipient]]:
+    """The network's group chats and the people invited (observers only to an open part)."""
+    chats, people = recipients(s, [network.id or 0], "all", "private",
+                               ctx.settings.active_platforms)
+    if not meeting.open_part:  # observers take part only in open parts: not invited
+        people = [r for r in people if not _observer(s, r.person_id, network)]
+    return list(chats), list(people)
+
+
+def _actor(s: Session, person_id: int, network: Network) -> Actor:
+    person = s.get(Person, person_id)
+    return Actor(directory.roles_of(s, person_id, network.id),
+                 directory.standing_of(s, person.city_id if person else None, network.id))
 
 
 def answer_choices(meeting: Meeting) -> list[str]:
@@ -211,14 +286,16 @@ def _observer(s: Session, person_id: int | None, network: Network) -> bool:
 
 
 def _publish(s: Session, ctx: Context, meeting: Meeting, network: Network) -> tuple[int, int]:
-    chats, people = recipients(s, [network.id or 0], "all", "private",
-                               ctx.settings.active_platforms)
-    if not meeting.open_part:  # observers take part only in open parts: not invited
-        people = [r for r in people if not _observer(s, r.person_id, network)]
+    chats, people = _invited(s, ctx, meeting, network)
     for r in [*chats, *people]:
         t = Translator(r.language or ctx.settings.default_language, ctx.settings.tz)
         details = meeting.open_part or r.person_id is not None
-        message = invitation(t, meeting, network, details=details)
+        if r.person_id is None:  # a group: every answer, and counts kept live
+            message = invitation(t, meeting, network, details=details,
+                                 counts=tally(s, meeting.id or 0))
+        else:
+            message = invitation(t, meeting, network, details=details, choices=choices_for(
+                _actor(s, r.person_id, network), meeting, network))
         ics = File(f"spotkanie_{meeting.id}.ics", meeting_ics(
             meeting, network.name, ctx.settings.tz, ctx.now, details=details), "text/calendar")
         if r.person_id is not None:  # a private invitation: their own answer page
@@ -229,7 +306,8 @@ def _publish(s: Session, ctx: Context, meeting: Meeting, network: Network) -> tu
         enqueue(s, Target(r.platform, r.chat_id), Outgoing(
             message.text, actions=message.actions, files=(ics,)), ctx.now,
             person_id=r.person_id, network_id=network.id, kind="meeting",
-            dedupe_key=f"meeting:{meeting.id}:{meeting.sequence}:{r.platform}:{r.chat_id}")
+            dedupe_key=f"meeting:{meeting.id}:{meeting.sequence}:{r.platform}:{r.chat_id}",
+            live_key=live_key(meeting) if r.person_id is None else None)
     return len(chats), len(people)
 
 
@@ -239,6 +317,11 @@ def _publish(s: Session, ctx: Context, meeting: Meeting, network: Network) -> tu
 async def rsvp(ctx: Context, args: str) -> list[Outgoing]:
     me = ctx.require_person()
     words = args.split(maxsplit=2)
+    if not words:
+        raise DomainError(N_("To answer an invitation write /rsvp <meeting number> and your "
+                             "answer: stacjonarnie, online, nie or moze, e.g. /rsvp 3 online "
+                             "(a note for the organisers may follow, e.g. a diet). Your "
+                             "meetings and their numbers: /moje_spotkania."))
     with ctx.db.session() as s:
         meeting = _load(ctx, s, args)
         network = s.get(Network, meeting.network_id)
@@ -252,15 +335,18 @@ async def rsvp(ctx: Context, args: str) -> list[Outgoing]:
         mine, promoted = answer(s, meeting, me.id or 0, standing, choice, ctx.now, note)
         if promoted is not None:
             _tell_promoted(s, ctx, meeting, promoted)
+        refresh_group_invitations(s, ctx, meeting, network)
+    ctx.wake_outbox()
     if mine.waitlisted:
         text = ctx.t("All in-person seats are taken: you are on the waitlist. I will tell you "
                      "when a seat frees up.")
+        if ctx.incoming.kind is EventKind.ACTION and not ctx.private:  # toast + privately
+            return [Outgoing(ctx.t("Waitlist: all in-person seats are taken."), ack=True),
+                    Outgoing(text)]
     else:
         text = ctx.t("Noted: {answer} for meeting #{id}. You can change it until {when}.",
                      answer=_label(ctx.t, mine.answer), id=meeting.id,
                      when=ctx.t.datetime(meeting.rsvp_deadline))
-    if promoted is not None:
-        ctx.wake_outbox()
     return [Outgoing(text)]
 
 
@@ -283,8 +369,7 @@ async def overview(ctx: Context, args: str) -> list[Outgoing]:
         answers = {r.person_id: r for r in rsvps(s, meeting.id or 0)}
         expected = [(p, c) for p, role, c in directory.members(s, network.id or 0)
                     if role == "representative"]
-        names = {p.id: p.display_name for p in s.exec(select(Person).where(
-            col(Person.id).in_(list(answers)))).all()}
+        names = directory.display_names(s, list(answers))
     counts = {a: sum(1 for r in answers.values() if r.answer == a and not r.waitlisted)
               for a in ANSWERS}
     waiting = [r for r in answers.values() if r.waitlisted]
@@ -308,7 +393,7 @@ async def overview(ctx: Context, args: str) -> list[Outgoing]:
     diets = [f"{names.get(r.person_id)}: {r.note}" for r in answers.values() if r.note]
     if diets:
         lines.append(t("Notes: {notes}", notes="; ".join(diets)))
-    return [Outgoing("\n".join(lines))]
+    return ctx.privately([Outgoing("\n".join(lines))])  # names and notes: not for the group
 
 
 @REGISTRY.command("moje_spotkania", "my_meetings", summary=N_("my upcoming meetings"),
@@ -316,12 +401,9 @@ async def overview(ctx: Context, args: str) -> list[Outgoing]:
 async def mine(ctx: Context, args: str) -> list[Outgoing]:
     me = ctx.require_person()
     with ctx.db.session() as s:
-        network_ids = [n.id for n in directory.networks_of(s, me.id or 0)]
-        meetings = s.exec(select(Meeting).where(
-            col(Meeting.network_id).in_(network_ids), Meeting.starts_at > ctx.now,
-            Meeting.status == "published").order_by(col(Meeting.starts_at))).all()
-        answers = {r.meeting_id: r for m in meetings for r in rsvps(s, m.id or 0)
-                   if r.person_id == me.id}
+        network_ids = [n.id or 0 for n in directory.networks_of(s, me.id or 0)]
+        meetings = upcoming(s, network_ids, ctx.now)
+        answers = answers_of(s, me.id or 0, [m.id or 0 for m in meetings])
     page = ctx.page_button(ctx.t("Open as a page"), links.MEETINGS) if ctx.private else None
     links_row = (page,) if page is not None else ()
     if not meetings:
@@ -336,18 +418,28 @@ async def mine(ctx: Context, args: str) -> list[Outgoing]:
     return [Outgoing("\n".join(lines), actions=links_row)]
 
 
-def _notify_answered(s: Session, ctx: Context, meeting: Meeting, network: Network,
-                     text_id: str) -> int:
-    """Tell everyone who answered what changed, with the updated calendar file."""
-    ics = File(f"spotkanie_{meeting.id}.ics",
-               meeting_ics(meeting, network.name, ctx.settings.tz, ctx.now), "text/calendar")
-    told = 0
-    for r in rsvps(s, meeting.id or 0):
-        told += enqueue_to_person(s, r.person_id, ctx.settings, ctx.now, lambda t: Outgoing(
-            t(text_id, id=meeting.id, title=meeting.title, when=t.datetime(meeting.starts_at)),
-            files=(ics,)), kind="meeting_change",
-            dedupe_key=f"change:{meeting.id}:{meeting.sequence}:{r.person_id}")
-    return told
+def _notify_change(s: Session, ctx: Context, meeting: Meeting, network: Network,
+                   say: Callable[[Translator], str]) -> tuple[int, int]:
+    """Tell everyone concerned what changed, with the updated calendar file: each group that
+    got the invitation (a notice, and the invitation edited in place) and everyone invited,
+    answered or not. Returns (chats, people) told."""
+    chats, people = _invited(s, ctx, meeting, network)
+    answered = {r.person_id for r in rsvps(s, meeting.id or 0)}
+    listed = {r.person_id for r in people}
+    for person_id in answered - listed:  # e.g. an observer who answered before a change
+        enqueue_to_person(s, person_id, ctx.settings, ctx.now, lambda t: Outgoing(say(t)),
+                          kind="meeting_change",
+                          dedupe_key=f"change:{meeting.id}:{meeting.sequence}:p{person_id}")
+    for r in [*chats, *people]:
+        t = Translator(r.language or ctx.settings.default_language, ctx.settings.tz)
+        details = meeting.open_part or r.person_id is not None
+        ics = File(f"spotkanie_{meeting.id}.ics", meeting_ics(
+            meeting, network.name, ctx.settings.tz, ctx.now, details=details), "text/calendar")
+        enqueue(s, Target(r.platform, r.chat_id), Outgoing(say(t), files=(ics,)), ctx.now,
+                person_id=r.person_id, network_id=network.id, kind="meeting_change",
+                dedupe_key=f"change:{meeting.id}:{meeting.sequence}:{r.platform}:{r.chat_id}")
+    refresh_group_invitations(s, ctx, meeting, network)
+    return len(chats), len(people) + len(answered - listed)
 
 
 def _managed(ctx: Context, s: Session, args: str) -> tuple[Meeting, Network]:
@@ -369,11 +461,12 @@ async def cancel(ctx: Context, args: str) -> list[Outgoing]:
         meeting.status, meeting.sequence = "cancelled", meeting.sequence + 1
         s.add(meeting)
         cancel_reminders(s, meeting.id or 0)
-        told = _notify_answered(s, ctx, meeting, network, N_(
-            "❌ Meeting #{id} “{title}” ({when}) is cancelled."))
+        chats, people = _notify_change(s, ctx, meeting, network, lambda t: t(
+            "❌ Meeting #{id} “{title}” ({when}) is cancelled.", id=meeting.id,
+            title=meeting.title, when=t.datetime(meeting.starts_at)))
     ctx.wake_outbox()
-    return [Outgoing(ctx.t("Meeting #{id} is cancelled; {count} people who answered are "
-                           "told.", id=meeting.id, count=told))]
+    return [Outgoing(ctx.t("Meeting #{id} is cancelled; told: {chats} group chats and {people} "
+                           "people invited.", id=meeting.id, chats=chats, people=people))]
 
 
 @REGISTRY.command("spotkanie_przesun", "meeting_move", summary=N_("move a meeting"),
@@ -387,16 +480,19 @@ async def move(ctx: Context, args: str) -> list[Outgoing]:
     starts = require_future(parse_when(words[1], ctx.now, ctx.settings.tz), ctx.now, words[1])
     with ctx.db.session() as s:
         meeting, network = _managed(ctx, s, args)
-        shift = starts - meeting.starts_at
+        shift, before = starts - meeting.starts_at, meeting.starts_at
         meeting.starts_at, meeting.sequence = starts, meeting.sequence + 1
         meeting.rsvp_deadline = min(max(meeting.rsvp_deadline + shift, ctx.now), starts)
         s.add(meeting)
         schedule_reminders(s, meeting, ctx.now)
-        told = _notify_answered(s, ctx, meeting, network, N_(
-            "🔁 Meeting #{id} “{title}” is moved to {when}. The calendar file is updated."))
+        chats, people = _notify_change(s, ctx, meeting, network, lambda t: t(
+            "🔁 Meeting #{id} “{title}” is moved: {old} → {new}. The calendar file is updated.",
+            id=meeting.id, title=meeting.title, old=t.datetime(before),
+            new=t.datetime(meeting.starts_at)))
     ctx.wake_outbox()
-    return [Outgoing(ctx.t("Meeting #{id} is moved to {when}; {count} people who answered are "
-                           "told.", id=meeting.id, when=ctx.t.datetime(starts), count=told))]
+    return [Outgoing(ctx.t("Meeting #{id} is moved to {when}; told: {chats} group chats and "
+                           "{people} people invited.", id=meeting.id, when=ctx.t.datetime(starts),
+                           chats=chats, people=people))]
 
 
 @REGISTRY.command("jestem", "here", summary=N_("check in at a meeting"),
@@ -428,8 +524,7 @@ async def here(ctx: Context, args: str) -> list[Outgoing]:
 def _invited_and_coming(s: Session, meeting: Meeting, person: Person) -> None:
     """Checking oneself in needs an invitation (a representative of a core city of the
     meeting's network) and no "nie" to it; staff mark anyone else with /jestem <nr> <person>."""
-    reply = s.exec(select(Rsvp).where(Rsvp.meeting_id == meeting.id,
-                                      Rsvp.person_id == person.id)).first()
+    reply = answers_of(s, person.id or 0, [meeting.id or 0]).get(meeting.id or 0)
     if reply is not None and reply.answer == "nie":
         raise DomainError(N_("You declined meeting #{id}. If you came after all, ask the "
                              "organiser to mark you present."), id=meeting.id)
@@ -439,7 +534,8 @@ def _invited_and_coming(s: Session, meeting: Meeting, person: Person) -> None:
 
 
 def sheet_rows(s: Session, t: Translator, meeting: Meeting) -> list[Row]:
-    """Expected participants: core cities' representatives and anyone coming in person."""
+    """Expected participants: core cities' representatives and anyone coming in person; not
+    those who declined or wait for a seat."""
     answers = {r.person_id: r for r in rsvps(s, meeting.id or 0)}
     rows = []
     for person, role, city in directory.members(s, meeting.network_id):
@@ -448,7 +544,8 @@ def sheet_rows(s: Session, t: Translator, meeting: Meeting) -> list[Row]:
             directory.standing_of(s, person.city_id, meeting.network_id) or
             Standing.OBSERVER).is_core
         coming = reply is not None and reply.answer == "stacjonarnie" and not reply.waitlisted
-        if core or coming:
+        away = reply is not None and (reply.answer == "nie" or reply.waitlisted)
+        if (core or coming) and not away:
             rows.append(Row(person.display_name, city.name if city else "",
                             person.position or "",
                             _label(t, reply.answer) if reply else t("no answer yet"),
@@ -477,6 +574,8 @@ async def attendance_list(ctx: Context, args: str) -> list[Outgoing]:
 
 
 FIELD_LIMIT = {"title": TITLE, "place": PLACE, "online_link": LINK, "agenda": AGENDA}
+FIELD_LABEL = {"title": N_("title"), "place": N_("place"), "online_link": N_("online link"),
+               "agenda": N_("agenda"), "capacity": N_("in-person seats")}
 FIELD_NAME = {"title": "title", "place": "place", "online_link": "link", "agenda": "agenda"}
 EDITABLE = {"tytul": "title", "title": "title", "miejsce": "place", "place": "place",
             "link": "online_link", "program": "agenda", "agenda": "agenda",
@@ -494,26 +593,32 @@ async def edit(ctx: Context, args: str) -> list[Outgoing]:
                              "tytul, miejsce, link, program, limit; to move it use "
                              "/spotkanie_przesun)."))
     field, value = EDITABLE[words[1].lower()], words[2].strip()
+    promoted: list[int] = []
     with ctx.db.session() as s:
         meeting, network = _managed(ctx, s, args)
+        old = getattr(meeting, field)
         if field == "capacity":
             seats = parse_count(value, low=1, high=MAX_SEATS)
             if seats is None:
                 raise DomainError(N_("In-person seats: a whole number from 1 to {limit} (leave "
                                      "it empty for no limit)."), limit=MAX_SEATS)
-            seated = sum(1 for r in rsvps(s, meeting.id or 0)
-                         if r.answer == "stacjonarnie" and not r.waitlisted)
-            if seats < seated:
-                raise DomainError(N_("{seated} people already have in-person seats; the limit "
-                                     "cannot be lower."), seated=seated)
-            meeting.capacity = seats
+            promoted = set_capacity(s, meeting, seats)  # refuses fewer than those seated
+            for person_id in promoted:
+                _tell_promoted(s, ctx, meeting, person_id)
         else:
             setattr(meeting, field, check_text(value, FIELD_LIMIT[field], FIELD_NAME[field]))
         meeting.sequence += 1
         s.add(meeting)
-        told = _notify_answered(s, ctx, meeting, network, N_(
-            "✏️ Meeting #{id} “{title}” ({when}) has changed details; see /moje_spotkania and "
-            "the updated calendar file."))
+        new = getattr(meeting, field)
+        chats, people = _notify_change(s, ctx, meeting, network, lambda t: t(
+            "✏️ Meeting #{id} “{title}” ({when}): {field} changed: {old} → {new}. The calendar "
+            "file is updated.", id=meeting.id, title=meeting.title,
+            when=t.datetime(meeting.starts_at), field=t(FIELD_LABEL[field]),
+            old="—" if old in (None, "") else old, new=new))
     ctx.wake_outbox()
-    return [Outgoing(ctx.t("Meeting #{id} is updated; {count} people who answered are told.",
-                           id=meeting.id, count=told))]
+    lines = [ctx.t("Meeting #{id} is updated; told: {chats} group chats and {people} people "
+                   "invited.", id=meeting.id, chats=chats, people=people)]
+    if promoted:
+        lines.append(ctx.t("From the waitlist {count} got in-person seats (they are told).",
+                           count=len(promoted)))
+    return [Outgoing("\n".join(lines))]

@@ -41,6 +41,11 @@ def _reminder(s: Session, item: DueTask, now: datetime, settings: Settings) -> N
         return
     for r in rsvps(s, meeting.id or 0):
         if r.answer in ("stacjonarnie", "moze", "online") and not r.waitlisted:
+            if meeting.online_link and r.answer in ("online", "moze"):  # they need the link
+                _send(s, settings, now, r.person_id, N_("⏰ Reminder: meeting #{id} “{title}” "
+                                                   "— {when}. Online: {link}"), meeting,
+                      item.kind, link=meeting.online_link)
+                continue
             _send(s, settings, now, r.person_id, N_("⏰ Reminder: meeting #{id} “{title}” — "
                                                "{when}."), meeting, item.kind)
 

@@ -236,3 +236,9 @@ def find_people(session: Session, query: str) -> Sequence[Person]:
 def city_name(session: Session, city_id: int | None) -> str | None:
     city = session.get(City, city_id) if city_id else None
     return city.name if city else None
+
+
+def display_names(session: Session, person_ids: Sequence[int]) -> dict[int, str]:
+    """People's display names by id, in one query."""
+    rows = session.exec(select(Person).where(col(Person.id).in_(list(person_ids)))).all()
+    return {p.id or 0: p.display_name for p in rows}

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import ClassVar
 
-from sqlalchemy import String, Text, UniqueConstraint
+from sqlalchemy import String, Text, UniqueConstraint, func
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models import due
@@ -142,3 +142,49 @@ def schedule_reminders(s: Session, meeting: Meeting, now: datetime) -> None:
 def cancel_reminders(s: Session, meeting_id: int) -> None:
     for kind in KINDS:
         due.cancel(s, kind, meeting_id)
+
+
+def tally(session: Session, meeting_id: int) -> dict[str, int]:
+    """Live counts for the invitation: answers (seated only) and the waitlist, in one query."""
+    rows = session.exec(select(Rsvp.answer, Rsvp.waitlisted, func.count()).where(
+        Rsvp.meeting_id == meeting_id).group_by(col(Rsvp.answer), col(Rsvp.waitlisted))).all()
+    counts = dict.fromkeys((*ANSWERS, "waitlist"), 0)
+    for choice, waitlisted, n in rows:
+        counts["waitlist" if waitlisted else choice] += n
+    return counts
+
+
+def set_capacity(session: Session, meeting: Meeting, capacity: int) -> list[int]:
+    """Change the number of in-person seats: never below those seated; a higher limit seats
+    the waitlist at once, in the order they answered. Returns who got a seat."""
+    answers = list(rsvps(session, meeting.id or 0))
+    seated = sum(1 for r in answers if r.answer == "stacjonarnie" and not r.waitlisted)
+    if capacity < seated:
+        raise DomainError(N_("{seated} people already have in-person seats; the limit cannot "
+                             "be lower."), seated=seated)
+    meeting.capacity = capacity
+    session.add(meeting)
+    promoted = []
+    for r in answers:
+        if r.waitlisted and seated < capacity:
+            r.waitlisted = False
+            session.add(r)
+            seated += 1
+            promoted.append(r.person_id)
+    session.flush()
+    return promoted
+
+
+def upcoming(session: Session, network_ids: Sequence[int], now: datetime) -> Sequence[Meeting]:
+    """Published meetings still ahead in these networks, soonest first."""
+    return session.exec(select(Meeting).where(
+        col(Meeting.network_id).in_(list(network_ids)), Meeting.starts_at > now,
+        Meeting.status == "published").order_by(col(Meeting.starts_at))).all()
+
+
+def answers_of(session: Session, person_id: int,
+               meeting_ids: Sequence[int]) -> dict[int, Rsvp]:
+    """One person's answers to these meetings, by meeting."""
+    rows = session.exec(select(Rsvp).where(Rsvp.person_id == person_id,
+                                           col(Rsvp.meeting_id).in_(list(meeting_ids)))).all()
+    return {r.meeting_id: r for r in rows}

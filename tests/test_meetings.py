@@ -17,7 +17,7 @@ from core.config import Settings
 from jobs.dispatch import DueDispatcher
 from models.core import Person
 from models.db import Database
-from models.meetings import Meeting, Rsvp
+from models.meetings import Meeting, Rsvp, rsvps
 from models.outbox import OutboxMessage
 from tests.cast import find_cast
 from tests.conftest import START, Chat
@@ -204,11 +204,17 @@ async def test_moving_reschedules_and_cancelling_drops_reminders(
     assert "przeniesiono na: środa, 19 maja 2027, 10:00" in moved
     with seeded.session() as s:
         meeting = s.get(Meeting, meeting_id)
-        [change] = s.exec(select(OutboxMessage).where(
+        changes = s.exec(select(OutboxMessage).where(
             OutboxMessage.kind == "meeting_change")).all()
+        invited = {r.person_id for r in s.exec(select(OutboxMessage).where(
+            OutboxMessage.kind == "meeting")).all()}
     assert meeting.sequence == 1 and meeting.rsvp_deadline == datetime(2027, 5, 12, 10, 0,
                                                                        tzinfo=UTC)
-    assert change.person_id == cast.laureate_rep and change.payload["files"]
+    # everyone invited (answered or not) and the group: old → new, with the updated .ics
+    assert {c.person_id for c in changes} == invited and None in invited
+    assert cast.laureate_rep2 in invited  # has not answered, is told anyway
+    assert all("12 maja 2027, 10:00 → środa, 19 maja 2027, 10:00" in c.payload["text"]
+               and c.payload["files"] for c in changes)
     jobs = DueDispatcher(seeded, clock, settings)
     clock.set(datetime(2027, 5, 11, 8, 1, tzinfo=UTC))  # the old "1 day before"
     await jobs.run_once()
@@ -288,7 +294,8 @@ async def test_guided_creation_with_a_bad_value_saves_nothing(chat: Chat,
         assert s.exec(select(Meeting)).all() == []
 
 
-async def test_editing_details_tells_those_who_answered(chat: Chat, seeded: Database) -> None:
+async def test_editing_details_tells_the_group_and_everyone_invited(
+        chat: Chat, seeded: Database) -> None:
     cast = find_cast(seeded)
     meeting_id = await create(chat, cast.coordinator, seats="2")
     await chat.say(cast.laureate_rep, f"/rsvp {meeting_id} stacjonarnie")
@@ -298,9 +305,28 @@ async def test_editing_details_tells_those_who_answered(chat: Chat, seeded: Data
     edit = f"/spotkanie_zmien {meeting_id}"
     assert "pola: tytul" in await chat.text(cast.coordinator, f"{edit} kolor x")
     reply = await chat.text(cast.coordinator, f"{edit} miejsce Gniezno, Rynek 1")
-    assert "osoby, które odpowiedziały: 2" in reply
+    assert "powiadomiono czaty grupowe (1)" in reply
     with seeded.session() as s:
         meeting = s.get(Meeting, meeting_id)
         told = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "meeting_change")).all()
+        invited = {r.person_id for r in s.exec(select(OutboxMessage).where(
+            OutboxMessage.kind == "meeting")).all()}
     assert meeting.place == "Gniezno, Rynek 1" and meeting.sequence == 1
-    assert {m.person_id for m in told} == {cast.laureate_rep, cast.laureate_rep2}
+    assert {m.person_id for m in told} == invited  # the group (None) and every invitee
+    assert all("→ Gniezno, Rynek 1" in m.payload["text"] for m in told)
+
+
+async def test_raising_the_seat_limit_seats_the_waitlist_at_once(
+        chat: Chat, seeded: Database) -> None:
+    cast = find_cast(seeded)
+    meeting_id = await create(chat, cast.coordinator, seats="1")
+    await chat.say(cast.laureate_rep, f"/rsvp {meeting_id} stacjonarnie")
+    waiting = await chat.text(cast.laureate_rep2, f"/rsvp {meeting_id} stacjonarnie")
+    assert "liście rezerwowej" in waiting or "rezerwow" in waiting
+    reply = await chat.text(cast.coordinator, f"/spotkanie_zmien {meeting_id} limit 2")
+    assert "dostały miejsca stacjonarne: 1" in reply
+    with seeded.session() as s:
+        seated = {r.person_id for r in rsvps(s, meeting_id) if not r.waitlisted}
+        [told] = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "waitlist")).all()
+    assert seated == {cast.laureate_rep, cast.laureate_rep2}
+    assert told.person_id == cast.laureate_rep2 and "Zwolniło się miejsce" in told.payload["text"]
