@@ -224,7 +224,7 @@ class OutboxDispatcher:
         now = self.clock.now()
         give_up = error.permanent or row.attempts + 1 >= self.max_attempts
         retry_at = None if give_up else now + (
-            timedelta(seconds=error.retry_after) if error.retry_after
+            timedelta(seconds=error.retry_after) if error.retry_after is not None
             else backoff(row.attempts))
         with self.db.session() as s:
             outbox.mark_failed(s, row.id or 0, self.owner, error.reason, now, retry_at)

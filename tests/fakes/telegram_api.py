@@ -34,11 +34,12 @@ class Call:
 @dataclass
 class Fault:
     method: str
-    kind: str  # "429" | "500" | "slow" | "forbidden" | "not_found"
+    kind: str  # "429" | "500" | "slow" | "forbidden" | "not_found" | "migrated"
     times: int = 1
     retry_after: int = 1
     chat_id: str | None = None
     delay: float = 3.0
+    migrate_to: int = 0  # "migrated": the supergroup's new id
 
 
 LIMITED = ("sendMessage", "sendDocument", "editMessageText", "pinChatMessage", "sendPoll")
@@ -185,6 +186,10 @@ class FakeBotApi:
                                 "description": "Forbidden: bot was blocked by the user"}),
             "not_found": (400, {"ok": False, "error_code": 400,
                                 "description": "Bad Request: chat not found"}),
+            "migrated": (400, {"ok": False, "error_code": 400,
+                               "description": "Bad Request: group chat was upgraded to a "
+                                              "supergroup chat",
+                               "parameters": {"migrate_to_chat_id": fault.migrate_to}}),
         }[fault.kind]
         call.status = status
         return web.json_response(body, status=status)
