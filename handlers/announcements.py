@@ -11,7 +11,7 @@ import io
 import re
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from core.config import Settings
 from core.i18n import Translator
@@ -24,9 +24,10 @@ from handlers.limits import ANNOUNCEMENT, check_text, parse_id
 from handlers.objects import first_word, shown
 from handlers.permissions import Action
 from handlers.registry import REGISTRY
+from models import announcements as announcements_store
 from models import blobs, conversations, directory, due, outbox
 from models.announcements import Announcement, network_names, recipients, unreachable
-from models.core import ChatBinding, Conversation, Network, Person
+from models.core import Conversation, Network
 from models.enums import Role
 from models.errors import N_, DomainError
 
@@ -299,8 +300,7 @@ async def cancel(ctx: Context, args: str) -> list[Outgoing]:
 async def list_mine(ctx: Context, args: str) -> list[Outgoing]:
     me = ctx.require_person()
     with ctx.db.session() as s:
-        rows = s.exec(select(Announcement).where(Announcement.author_id == me.id)
-                      .order_by(col(Announcement.id).desc()).limit(15)).all()
+        rows = announcements_store.by_author(s, me.id or 0)
     if not rows:
         return [Outgoing(ctx.t("You have no announcements yet. /ogloszenie starts one."))]
     status = {"draft": ctx.t("draft"), "scheduled": ctx.t("scheduled"),
@@ -329,9 +329,8 @@ def reason_label(t: Translator, reason: str | None) -> str:
 
 def delivery_report(s: Session, t: Translator, ann: Announcement) -> Outgoing:
     rows = outbox.for_announcement(s, ann.id or 0)
-    people = {p.id: p for p in s.exec(select(Person).where(
-        col(Person.id).in_([r.person_id for r in rows if r.person_id]))).all()}
-    chats = {(c.platform, c.chat_id): c for c in s.exec(select(ChatBinding)).all()}
+    people = directory.people_by_id(s, [r.person_id for r in rows if r.person_id])
+    chats = {(c.platform, c.chat_id): c for c in directory.all_chats(s)}
     labels = {"sent": t("sent"), "failed": t("failed"), "pending": t("waiting")}
     counts = {(kind, st): 0 for kind in ("chat", "person") for st in labels}
     buffer = io.StringIO()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from core.clock import Clock
 from core.config import Settings
@@ -26,7 +26,7 @@ from handlers.limits import parse_id
 from handlers.permissions import Action
 from handlers.registry import REGISTRY
 from models import audit, conversations, directory, invitations, roster
-from models.core import Account, City, Conversation, Network, Person
+from models.core import City, Conversation, Network, Person
 from models.db import Database
 from models.enums import Role, Standing
 from models.errors import N_, DomainError
@@ -135,8 +135,8 @@ def people_lines(db: Database, t: Translator, code: str | None) -> list[str]:
             lines.append(t("{network} ({code}): {count} people", network=network.name,
                            code=network.code, count=len(rows)))
             for person, role, city in rows:
-                accounts = [a.platform for a in s.exec(select(Account).where(
-                    Account.person_id == person.id)).all() if a.platform != "console"]
+                accounts = [p for p in directory.platforms_of(s, person.id or 0)
+                            if p != "console"]
                 standing = directory.standing_of(s, person.city_id, network.id)
                 where = f", {city.name}" if city else ""
                 where += f" ({t(STANDING[standing])})" if standing else ""

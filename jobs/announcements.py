@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from core.config import Settings
 from core.outbox import enqueue_to_person
 from handlers.announcements import delivery_report, queue_announcement
 from jobs.dispatch import sweep, task
 from models import outbox
-from models.announcements import Announcement
+from models.announcements import Announcement, unreported
 from models.due import DueTask
 
 
@@ -26,8 +26,7 @@ def send_scheduled(s: Session, item: DueTask, now: datetime, settings: Settings)
 def report_finished(s: Session, now: datetime, settings: Settings) -> int:
     """Tell each author how their broadcast went, once nothing of it is waiting any more."""
     sent = 0
-    for ann in s.exec(select(Announcement).where(Announcement.status == "queued",
-                                                 col(Announcement.reported_at).is_(None))).all():
+    for ann in unreported(s):
         if outbox.pending_count(s, ann.id) > 0:
             continue
         ann.reported_at = now

@@ -111,3 +111,15 @@ def unreachable(session: Session, network_ids: Sequence[int], audience: str,
 def network_names(session: Session, network_ids: Sequence[int]) -> list[str]:
     return [n.name for n in session.exec(select(Network).where(
         col(Network.id).in_(network_ids)).order_by(col(Network.id))).all()]
+
+
+def by_author(session: Session, person_id: int, limit: int = 15) -> Sequence[Announcement]:
+    """A person's latest announcements, newest first."""
+    return session.exec(select(Announcement).where(Announcement.author_id == person_id)
+                        .order_by(col(Announcement.id).desc()).limit(limit)).all()
+
+
+def unreported(session: Session) -> Sequence[Announcement]:
+    """Broadcasts queued whose author has not had the delivery report yet."""
+    return session.exec(select(Announcement).where(
+        Announcement.status == "queued", col(Announcement.reported_at).is_(None))).all()

@@ -242,3 +242,18 @@ def display_names(session: Session, person_ids: Sequence[int]) -> dict[int, str]
     """People's display names by id, in one query."""
     rows = session.exec(select(Person).where(col(Person.id).in_(list(person_ids)))).all()
     return {p.id or 0: p.display_name for p in rows}
+
+
+def people_by_id(session: Session, person_ids: Sequence[int]) -> dict[int, Person]:
+    rows = session.exec(select(Person).where(col(Person.id).in_(list(person_ids)))).all()
+    return {p.id or 0: p for p in rows}
+
+
+def all_chats(session: Session) -> Sequence[ChatBinding]:
+    return session.exec(select(ChatBinding)).all()
+
+
+def platforms_of(session: Session, person_id: int) -> list[str]:
+    """The platforms a person has linked accounts on."""
+    return [a.platform for a in session.exec(select(Account).where(
+        Account.person_id == person_id)).all()]

@@ -33,3 +33,17 @@ def test_no_import_points_back_to_the_edges(package: str) -> None:
         for path in (ROOT / package).rglob("*.py")
     }
     assert {k: v for k, v in offending.items() if v} == {}
+
+
+@pytest.mark.parametrize("package", ["handlers", "jobs"])
+def test_sql_lives_in_models(package: str) -> None:
+    """Handlers and jobs ask models/ for what they need; they build no queries themselves."""
+    offenders = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module in ("sqlmodel", "sqlalchemy") \
+                    and any(a.name in ("select", "update", "delete", "insert", "text")
+                            for a in node.names):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert offenders == []
