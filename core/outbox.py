@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -93,3 +93,31 @@ def live_targets(session: Session, live_key: str) -> list[Target]:
     """Every chat holding a message queued under this key (e.g. a meeting's groups)."""
     return [Target(platform, chat_id) for platform, chat_id in
             outbox.live_chats(session, live_key)]
+
+
+def enqueue_to_people(session: Session, person_ids: Sequence[int], settings: Settings,
+                      now: datetime, build: Callable[[Translator], Outgoing], *, kind: str,
+                      dedupe: Callable[[int], str] | None = None,
+                      personal: Callable[[Translator, int], Outgoing] | None = None) -> int:
+    """`enqueue_to_person` for many people at once (1,000 reminders due together): one lookup
+    of their accounts, the message built once per language (or per person with `personal`),
+    one bulk insert. Returns how many were queued (the unreachable and erased are skipped)."""
+    found = directory.reachable(session, person_ids, settings.active_platforms)
+    payloads: dict[str, dict[str, Any]] = {}
+    rows = []
+    for person_id in dict.fromkeys(person_ids):
+        if person_id not in found:
+            continue
+        language, platform, external_id = found[person_id]
+        language = language or settings.default_language
+        if personal is not None:
+            payload = to_payload(personal(Translator(language, settings.tz), person_id))
+        else:
+            if language not in payloads:
+                payloads[language] = to_payload(build(Translator(language, settings.tz)))
+            payload = payloads[language]
+        rows.append({"created_at": now, "platform": platform, "chat_id": external_id,
+                     "payload": payload, "person_id": person_id, "kind": kind,
+                     "dedupe_key": dedupe(person_id) if dedupe else None, "not_before": now})
+    outbox.add_many(session, rows)
+    return len(rows)

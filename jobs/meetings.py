@@ -6,6 +6,7 @@ drops them, and a restart neither loses nor repeats one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlmodel import Session
@@ -14,43 +15,53 @@ from core import links
 from core.config import Settings
 from core.i18n import Translator
 from core.messages import Action, Outgoing
-from core.outbox import enqueue_to_person
+from core.outbox import enqueue_to_people, enqueue_to_person
 from jobs.dispatch import task
 from models import directory
 from models.core import Network
 from models.due import DueTask
 from models.errors import N_
-from models.meetings import REMINDERS, Meeting, rsvps
+from models.meetings import REMINDERS, Meeting, rsvps, silent_representatives
+
+
+def _message(t: Translator, meeting: Meeting, kind: str, text_id: str, page: str | None = None,
+             **extra: object) -> Outgoing:
+    # the last reminder comes with the check-in button (the same as /jestem <nr>)
+    buttons = (Action(t("I'm here"), f"/jestem {meeting.id}"),) if kind == "reminder_1h" else ()
+    if page is not None:  # the person's own answer page (core.links)
+        buttons += (Action(t("Answer on a page"), url=page),)
+    return Outgoing(t(text_id, id=meeting.id, title=meeting.title,
+                      when=t.datetime(meeting.starts_at), **extra), actions=buttons)
 
 
 def _send(s: Session, settings: Settings, now: datetime, person_id: int, text_id: str,
-          meeting: Meeting, kind: str, page: str | None = None, **extra: object) -> None:
-    def build(t: Translator) -> Outgoing:
-        # the last reminder comes with the check-in button (the same as /jestem <nr>)
-        buttons = (Action(t("I'm here"), f"/jestem {meeting.id}"),) \
-            if kind == "reminder_1h" else ()
-        if page is not None:  # the person's own answer page (core.links)
-            buttons += (Action(t("Answer on a page"), url=page),)
-        return Outgoing(t(text_id, id=meeting.id, title=meeting.title,
-                          when=t.datetime(meeting.starts_at), **extra), actions=buttons)
-
-    enqueue_to_person(s, person_id, settings, now, build, kind=kind,
+          meeting: Meeting, kind: str, **extra: object) -> None:
+    enqueue_to_person(s, person_id, settings, now,
+                      lambda t: _message(t, meeting, kind, text_id, **extra), kind=kind,
                       dedupe_key=f"{kind}:{meeting.id}:{meeting.sequence}:{person_id}")
 
 
+def _dedupe(kind: str, meeting: Meeting) -> Callable[[int], str]:
+    return lambda person_id: f"{kind}:{meeting.id}:{meeting.sequence}:{person_id}"
+
+
 def _reminder(s: Session, item: DueTask, now: datetime, settings: Settings) -> None:
+    """Everyone coming (online and maybe: with the link), queued in bulk."""
     meeting = s.get(Meeting, item.ref_id)
     if meeting is None or meeting.status != "published":
         return
-    for r in rsvps(s, meeting.id or 0):
-        if r.answer in ("stacjonarnie", "moze", "online") and not r.waitlisted:
-            if meeting.online_link and r.answer in ("online", "moze"):  # they need the link
-                _send(s, settings, now, r.person_id, N_("⏰ Reminder: meeting #{id} “{title}” "
-                                                   "— {when}. Online: {link}"), meeting,
-                      item.kind, link=meeting.online_link)
-                continue
-            _send(s, settings, now, r.person_id, N_("⏰ Reminder: meeting #{id} “{title}” — "
-                                               "{when}."), meeting, item.kind)
+    coming = [r for r in rsvps(s, meeting.id or 0)
+              if r.answer in ("stacjonarnie", "moze", "online") and not r.waitlisted]
+    online = [r.person_id for r in coming
+              if meeting.online_link and r.answer in ("online", "moze")]
+    in_person = [r.person_id for r in coming if r.person_id not in set(online)]
+    enqueue_to_people(s, in_person, settings, now, lambda t: _message(
+        t, meeting, item.kind, N_("⏰ Reminder: meeting #{id} “{title}” — {when}.")),
+        kind=item.kind, dedupe=_dedupe(item.kind, meeting))
+    enqueue_to_people(s, online, settings, now, lambda t: _message(
+        t, meeting, item.kind, N_("⏰ Reminder: meeting #{id} “{title}” — {when}. Online: "
+                                  "{link}"), link=meeting.online_link),
+        kind=item.kind, dedupe=_dedupe(item.kind, meeting))
 
 
 for _kind in REMINDERS:
@@ -59,18 +70,21 @@ for _kind in REMINDERS:
 
 @task("rsvp_nudge")
 def nudge(s: Session, item: DueTask, now: datetime, settings: Settings) -> None:
+    """Representatives who have not answered (one indexed query), each with their own page."""
     meeting = s.get(Meeting, item.ref_id)
     if meeting is None or meeting.status != "published":
         return
-    answered = {r.person_id for r in rsvps(s, meeting.id or 0)}
-    for person, role, _city in directory.members(s, meeting.network_id):
-        if role == "representative" and person.id not in answered:
-            _send(s, settings, now, person.id or 0, N_("Please answer the invitation to meeting "
-                                                  "#{id} “{title}” ({when}): /rsvp {id} "
-                                                  "stacjonarnie | online | nie | moze"),
-                  meeting, "rsvp_nudge", page=links.page_url_in(
-                      s, settings, person.id or 0, links.RSVP, now,
-                      expires_at=meeting.starts_at, meeting=meeting.id or 0))
+
+    def message(t: Translator, person_id: int) -> Outgoing:
+        return _message(t, meeting, "rsvp_nudge", N_(
+            "Please answer the invitation to meeting #{id} “{title}” ({when}): /rsvp {id} "
+            "stacjonarnie | online | nie | moze"), page=links.page_url_in(
+                s, settings, person_id, links.RSVP, now, expires_at=meeting.starts_at,
+                meeting=meeting.id or 0))
+
+    enqueue_to_people(s, silent_representatives(s, meeting), settings, now,
+                      lambda t: Outgoing(""), kind="rsvp_nudge",
+                      dedupe=_dedupe("rsvp_nudge", meeting), personal=message)
 
 
 @task("headcount")

@@ -257,3 +257,23 @@ def platforms_of(session: Session, person_id: int) -> list[str]:
     """The platforms a person has linked accounts on."""
     return [a.platform for a in session.exec(select(Account).where(
         Account.person_id == person_id)).all()]
+
+
+def reachable(session: Session, person_ids: Sequence[int], platforms: Sequence[str]
+              ) -> dict[int, tuple[str | None, str, str]]:
+    """For each person (not erased): (language, platform, account id) on the first of the
+    running `platforms` where they have an account. A few queries for any number of people."""
+    ids = list(dict.fromkeys(person_ids))
+    order = {p: i for i, p in enumerate(platforms)}
+    found: dict[int, tuple[str | None, str, str]] = {}
+    for start in range(0, len(ids), 500):
+        rows = session.exec(
+            select(Person.id, Person.language, Account.platform, Account.external_id)
+            .join(Account, col(Account.person_id) == col(Person.id))
+            .where(col(Person.id).in_(ids[start:start + 500]), col(Person.erased_at).is_(None),
+                   col(Account.platform).in_(list(platforms)))).all()
+        for person_id, language, platform, external_id in rows:
+            best = found.get(person_id or 0)
+            if best is None or order[platform] < order[best[1]]:
+                found[person_id or 0] = (language, platform, external_id)
+    return found

@@ -188,3 +188,19 @@ def answers_of(session: Session, person_id: int,
     rows = session.exec(select(Rsvp).where(Rsvp.person_id == person_id,
                                            col(Rsvp.meeting_id).in_(list(meeting_ids)))).all()
     return {r.meeting_id: r for r in rows}
+
+
+def silent_representatives(session: Session, meeting: Meeting) -> list[int]:
+    """Representatives of the meeting's network (roles held, not erased) who have not
+    answered it: one query on indexed columns, however many people the database holds."""
+    from models.core import NetworkRole, Person
+
+    answered = select(Rsvp.person_id).where(Rsvp.meeting_id == meeting.id)
+    rows = session.exec(
+        select(NetworkRole.person_id).join(Person, col(Person.id) == col(NetworkRole.person_id))
+        .where(NetworkRole.network_id == meeting.network_id,
+               NetworkRole.role == "representative", col(NetworkRole.ended_at).is_(None),
+               col(Person.erased_at).is_(None),
+               col(NetworkRole.person_id).not_in(answered))
+        .order_by(col(NetworkRole.person_id))).all()
+    return [int(r) for r in dict.fromkeys(rows)]

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, String, and_, exists, func, update
+from sqlalchemy import JSON, Column, Index, String, and_, exists, func, insert, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -65,6 +65,14 @@ def add(session: Session, *, platform: str, chat_id: str, payload: dict[str, Any
                         not_before=not_before or now, live_key=live_key, sent_ids=[])
     session.add(row)
     return row
+
+
+def add_many(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Queue many messages in one statement (fan-out of due work)."""
+    if rows:
+        session.execute(insert(OutboxMessage), [
+            {"status": PENDING, "attempts": 0, "parts_done": 0, "sent_ids": [], **row}
+            for row in rows])
 
 
 def claim_due(session: Session, *, now: datetime, owner: str, lease: timedelta, limit: int,
