@@ -97,6 +97,10 @@ class ConsoleTransport:
         """Handle one typed line; False when the user wants to leave. A number presses the
         button with that number (a button press, answered like on a platform)."""
         kind = EventKind.TEXT
+        if "\x00" in line:  # PostgreSQL refuses it; the router says the same for commands
+            self._print(self.t("The message contains a NUL character, which I cannot store. "
+                               "Please type it again."))
+            return True
         if line.isascii() and line.isdigit() and self.actions:
             index = int(line) - 1 if len(line) < 6 else -1
             if not 0 <= index < len(self.actions):
