@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from core.config import Settings
 from jobs.dispatch import sweep, task
@@ -26,7 +26,7 @@ def _key(now: datetime) -> str:
 
 @sweep
 def plan(s: Session, now: datetime, settings: Settings) -> int:
-    if s.exec(select(DueTask.id).where(DueTask.key == _key(now))).first() is None:
+    if not due.exists_key(s, _key(now)):
         due.schedule(s, KIND, 0, _key(now), now)
     return 0
 

@@ -59,3 +59,8 @@ def finish(session: Session, task: DueTask, owner: str, now: datetime) -> bool:
                               col(DueTask.status) == "pending")
         .values(status="done", done_at=now, lease_until=None))
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def exists_key(session: Session, key: str) -> bool:
+    """Whether a task with this key was ever scheduled."""
+    return session.exec(select(DueTask.id).where(DueTask.key == key)).first() is not None
