@@ -13,6 +13,7 @@ from bot.http import HttpServer
 from bot.migrate import upgrade
 from bot.outbox import OutboxDispatcher
 from bot.router import Router
+from bot.sources.poll import FundingPoller
 from bot.transports import Transport
 from core.clock import Clock, SystemClock
 from core.config import Settings
@@ -85,6 +86,8 @@ class App:
         http = HttpServer(self.settings.http_host, self.settings.http_port) if receive else None
         telegram = TelegramTransport(self.router, self.settings, http, receive=receive)
         self.transports[telegram.platform] = telegram
+        poller = FundingPoller(self.db, self.clock, self.settings)
+        self.scheduler.add_periodic("funding", poller, seconds=15 * 60)
         if http is not None:
             await http.start()
         await telegram.start()
@@ -94,6 +97,7 @@ class App:
         finally:
             self.scheduler.stop()
             await telegram.stop()
+            await poller.close()
             if http is not None:
                 await http.stop()
 

@@ -35,6 +35,11 @@ class Scheduler:
                                 seconds=settings.jobs_poll_seconds, next_run_time=now,
                                 max_instances=1, coalesce=True)
 
+    def add_periodic(self, job_id: str, work: Runs, seconds: float) -> None:
+        """Other clock-driven work wired in by bot/ (e.g. polling funding sources)."""
+        self._scheduler.add_job(work.run_once, "interval", id=job_id, seconds=seconds,
+                                next_run_time=datetime.now(UTC), max_instances=1, coalesce=True)
+
     async def _due_then_outbox(self) -> None:
         if await self.due.run_once():
             self.wake_outbox()
