@@ -191,7 +191,7 @@ def render(t: Translator, network: Network, digest: Digest, cap: int, heading: s
 def to_csv(t: Translator, items: list[Item]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
-    writer.writerow([t("No."), t("Title"), t("Programme or funder"), t("Next deadline"),
+    writer.writerow([t("Call no."), t("Title"), t("Programme or funder"), t("Next deadline"),
                      t("All deadlines"), t("Budget"), t("Link"), t("Why it matched")])
     for i in items:
         c = i.call
