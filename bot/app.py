@@ -25,16 +25,22 @@ from models.db import Database
 log = logging.getLogger("empirie.app")
 
 
-def prepare_database(settings: Settings, clock: Clock) -> Database:
-    """Migrate to the newest schema and make sure the networks (and demo cast) exist."""
+def prepare_database(settings: Settings, clock: Clock, demo: bool | None = None) -> Database:
+    """Migrate to the newest schema and make sure the networks (and, for the console or when
+    asked, the demo cast) exist. A real deployment starts with no people: the log says how
+    to load the roster."""
     upgrade(settings.database_url)
     db = Database(settings.database_url)
     with db.session() as s:
-        if settings.seed_demo:
+        if settings.demo_cast if demo is None else demo:
             if seed.seed_demo(s, clock.now()):
                 log.info("seed.demo_loaded")
         else:
             seed.ensure_networks(s)
+            if not seed.has_people(s):
+                log.warning("roster.empty: no people yet. Load the office's roster with "
+                            "`empirie-bot roster import FILE` (XLSX or CSV), then link the "
+                            "first coordinator with `empirie-bot invite EMAIL`.")
     return db
 
 

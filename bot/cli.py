@@ -1,4 +1,4 @@
-"""`empirie-bot run | migrate | seed`."""
+"""`empirie-bot run | worker | migrate | seed | roster import|export | invite | people`."""
 
 from __future__ import annotations
 
@@ -6,23 +6,47 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import TextIO
 
 from bot import logs
 from bot.migrate import upgrade
-from core.clock import SystemClock
+from core.clock import Clock, SystemClock
 from core.config import Settings
+from core.i18n import Translator
 
 log = logging.getLogger("empirie.cli")
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="empirie-bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the bot (console chat when no platform token is set)")
     sub.add_parser("worker", help="deliver the outbox and run scheduled work, no chat intake")
     sub.add_parser("migrate", help="upgrade the database schema to the newest version")
     sub.add_parser("seed", help="load the 8 networks and the demo cast into an empty database")
+    roster = sub.add_parser("roster", help="import or export the roster file (XLSX or CSV)")
+    roster_sub = roster.add_subparsers(dest="roster_command", required=True)
+    imp = roster_sub.add_parser("import", help="make the roster match the file")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--dry-run", action="store_true", help="show the changes, write nothing")
+    exp = roster_sub.add_parser("export", help="write the current roster (.xlsx or .csv)")
+    exp.add_argument("file", type=Path)
+    invite = sub.add_parser("invite", help="print an invitation code and link for a person")
+    invite.add_argument("who", help="the person's e-mail or id (see `empirie-bot people`)")
+    people = sub.add_parser("people", help="who is in the roster and who has linked an account")
+    people.add_argument("network", nargs="?", help="a network code (default: all)")
+    return parser
+
+
+def main(argv: list[str] | None = None, *, clock: Clock | None = None,
+         out: TextIO | None = None) -> int:
+    parser = _parser()
     args = parser.parse_args(argv)
+    out = out or sys.stdout
+    clock = clock or SystemClock()
 
     settings = Settings()
     if args.command == "run" and not settings.telegram_enabled:
@@ -34,19 +58,96 @@ def main(argv: list[str] | None = None) -> int:
         upgrade(settings.database_url)
         log.info("migrate.done")
         return 0
-    if args.command == "seed":
-        from bot.app import prepare_database
+    from bot.app import prepare_database
 
-        prepare_database(settings.model_copy(update={"seed_demo": True}), SystemClock())
+    if args.command == "seed":
+        prepare_database(settings, clock, demo=True)
         return 0
+    if args.command in ("roster", "invite", "people"):
+        # Office tools never load the invented demo people (unless asked explicitly).
+        db = prepare_database(settings, clock, demo=settings.seed_demo is True)
+        try:
+            return _office(args, settings, clock, db, out)
+        finally:
+            db.dispose()
     from bot.app import App
 
     if args.command == "worker" and not settings.telegram_enabled:
         parser.error("the worker delivers to a platform: set TELEGRAM_BOT_TOKEN")
-    app = App(settings)
+    app = App(settings, clock)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(app.run_worker() if args.command == "worker" else app.run())
     return 0
+
+
+def _office(args: argparse.Namespace, settings: Settings, clock: Clock, db: object,
+            out: TextIO) -> int:
+    from handlers import roster
+    from models.db import Database
+
+    assert isinstance(db, Database)
+    t = Translator(settings.default_language, settings.tz)
+    if args.command == "roster" and args.roster_command == "import":
+        result = roster.import_file(db, clock, settings, args.file, t, dry_run=args.dry_run)
+        print("\n".join(result.lines), file=out)
+        return 0 if result.ok else 1
+    if args.command == "roster":
+        count = roster.export_file(db, args.file)
+        print(t("Wrote {count} rows to {file}.", count=count, file=str(args.file)), file=out)
+        return 0
+    if args.command == "people":
+        try:
+            print("\n".join(roster.people_lines(db, t, args.network)), file=out)
+        except roster.DomainError as error:
+            print(t(error.msgid, **error.params), file=out)
+            return 1
+        return 0
+    return _invite(args.who, settings, clock, db, t, out)
+
+
+def _invite(who: str, settings: Settings, clock: Clock, db: object, t: Translator,
+            out: TextIO) -> int:
+    from handlers import roster
+    from models.db import Database
+
+    assert isinstance(db, Database)
+    try:
+        person, code = roster.issue_invitation(db, clock, who, settings.invitation_days)
+    except roster.DomainError as error:
+        print(t(error.msgid, **error.params), file=out)
+        return 1
+    expires = clock.now() + timedelta(days=settings.invitation_days)
+    lines = [t("Invitation code for {name}: {code}", name=person.display_name, code=code),
+             t("It works once and expires on {when}. The person types /start {code} in a "
+               "private chat with me.", when=t.datetime(expires), code=code)]
+    username = _telegram_username(settings)
+    if username:
+        lines.append(f"telegram: https://t.me/{username}?start={code}")
+    elif settings.telegram_enabled:
+        lines.append(t("(Telegram did not answer, so there is no link: send the code.)"))
+    print("\n".join(lines), file=out)
+    return 0
+
+
+def _telegram_username(settings: Settings) -> str | None:
+    """The bot's @username from Telegram (getMe), for the deep link; None when unknown."""
+    if not settings.telegram_enabled:
+        return None
+    from telegram import Bot
+    from telegram.error import TelegramError
+
+    base = settings.telegram_api_base_url.rstrip("/")
+    bot = Bot(settings.telegram_bot_token, **({"base_url": f"{base}/bot"} if base else {}))
+
+    async def ask() -> str | None:
+        async with bot:
+            return bot.username
+
+    try:
+        return asyncio.run(ask())
+    except (TelegramError, OSError) as error:
+        log.warning("telegram.getme_failed error=%s", type(error).__name__)
+        return None
 
 
 if __name__ == "__main__":

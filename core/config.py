@@ -19,7 +19,8 @@ class Settings(BaseSettings):
     console_log_file: str = Field(default="./empirie.log", alias="EMPIRIE_CONSOLE_LOG_FILE")
     files_dir: str = Field(default="./empirie-files", alias="EMPIRIE_FILES_DIR")
     invitation_days: int = Field(default=7, alias="EMPIRIE_INVITATION_DAYS", ge=1, le=90)
-    seed_demo: bool = Field(default=True, alias="EMPIRIE_SEED_DEMO")
+    # None: the demo cast only for the console chat (no platform configured).
+    seed_demo: bool | None = Field(default=None, alias="EMPIRIE_SEED_DEMO")
 
     telegram_bot_token: str = Field(default="", alias="TELEGRAM_BOT_TOKEN")
     telegram_api_base_url: str = Field(default="", alias="TELEGRAM_API_BASE_URL")
@@ -65,6 +66,11 @@ class Settings(BaseSettings):
         return ZoneInfo(self.timezone)
 
     outbox_lease_seconds: float = Field(default=60, alias="EMPIRIE_OUTBOX_LEASE_SECONDS")
+
+    @property
+    def demo_cast(self) -> bool:
+        """Load the invented demo people? Never into a platform deployment unless asked."""
+        return self.seed_demo if self.seed_demo is not None else not self.telegram_enabled
 
     @property
     def telegram_enabled(self) -> bool:

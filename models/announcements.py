@@ -53,7 +53,8 @@ def _people(session: Session, network_ids: Sequence[int], audience: str) -> list
         .join(NetworkRole, col(NetworkRole.person_id) == col(Person.id))
         .join(CityStanding, (col(CityStanding.city_id) == col(Person.city_id))
               & (col(CityStanding.network_id) == col(NetworkRole.network_id)), isouter=True)
-        .where(col(NetworkRole.network_id).in_(network_ids), col(Person.erased_at).is_(None))
+        .where(col(NetworkRole.network_id).in_(network_ids), col(Person.erased_at).is_(None),
+               col(NetworkRole.ended_at).is_(None))
         .order_by(col(Person.id))
     ).all()
     chosen: dict[int, Person] = {}

@@ -77,6 +77,10 @@ class Account(SQLModel, table=True):
 
 
 class NetworkRole(SQLModel, table=True):
+    """A role a person holds (or held: `ended_at` set) in a network; never deleted, so who
+    was where stays known. Ending and granting again reopens the row (the audit log keeps
+    every period)."""
+
     __tablename__ = "network_role"
     __table_args__ = (UniqueConstraint("person_id", "network_id", "role"),)
 
@@ -84,6 +88,8 @@ class NetworkRole(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id", index=True)
     network_id: int | None = Field(default=None, foreign_key="network.id", index=True)
     role: str = Field(sa_type=String(24))
+    started_at: datetime | None = utc_field(nullable=True)
+    ended_at: datetime | None = utc_field(nullable=True, index=True)
 
 
 class ChatBinding(SQLModel, table=True):

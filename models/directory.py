@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
@@ -110,11 +111,17 @@ def unbind_chat(session: Session, platform: str, chat_id: str, by: int | None,
     return network
 
 
+def _active() -> Any:
+    """Roles still held: an ended role is history, never a right."""
+    return col(NetworkRole.ended_at).is_(None)
+
+
 def networks_of(session: Session, person_id: int) -> Sequence[Network]:
     """Networks where the person holds a role of their own (global roles excluded)."""
     return session.exec(
         select(Network).join(NetworkRole, col(NetworkRole.network_id) == col(Network.id))
-        .where(NetworkRole.person_id == person_id).distinct().order_by(col(Network.id))
+        .where(NetworkRole.person_id == person_id, _active())
+        .distinct().order_by(col(Network.id))
     ).all()
 
 
@@ -122,7 +129,7 @@ def roles_of(session: Session, person_id: int, network_id: int | None) -> frozen
     """Roles a person holds in a network, plus global ones (coordinating team)."""
     rows = session.exec(
         select(NetworkRole.role).where(
-            NetworkRole.person_id == person_id,
+            NetworkRole.person_id == person_id, _active(),
             or_(col(NetworkRole.network_id).is_(None), NetworkRole.network_id == network_id),
         )
     ).all()
@@ -153,13 +160,44 @@ def grant_role(session: Session, person: Person, network: Network | None, role: 
         NetworkRole.person_id == person.id, NetworkRole.role == role,
         NetworkRole.network_id == network_id if network_id is not None
         else col(NetworkRole.network_id).is_(None))).first()
-    if existing is not None:
+    if existing is not None and existing.ended_at is None:
         return existing
-    row = NetworkRole(person_id=person.id or 0, network_id=network_id, role=role)
+    row = existing or NetworkRole(person_id=person.id or 0, network_id=network_id, role=role)
+    row.started_at, row.ended_at = now, None
     session.add(row)
+    session.flush()
     audit.record(session, now, by, "role.grant", f"person:{person.id}", role=role.value,
                  network=network.code if network else None)
     return row
+
+
+def end_roles(session: Session, person_id: int, network: Network | None, by: int | None,
+              now: datetime, roles: frozenset[Role] | None = None) -> list[Role]:
+    """Close the person's roles in a network (or their global ones): the rows stay."""
+    network_id = network.id if network else None
+    rows = session.exec(select(NetworkRole).where(
+        NetworkRole.person_id == person_id, _active(),
+        NetworkRole.network_id == network_id if network_id is not None
+        else col(NetworkRole.network_id).is_(None))).all()
+    ended = []
+    for row in rows:
+        if roles is not None and Role(row.role) not in roles:
+            continue
+        row.ended_at = now
+        session.add(row)
+        ended.append(Role(row.role))
+        audit.record(session, now, by, "role.end", f"person:{person_id}", role=row.role,
+                     network=network.code if network else None)
+    session.flush()
+    return ended
+
+
+def active_roles(session: Session, network_id: int | None = None) -> Sequence[NetworkRole]:
+    """Every role still held (in one network, or everywhere)."""
+    query = select(NetworkRole).where(_active())
+    if network_id is not None:
+        query = query.where(NetworkRole.network_id == network_id)
+    return session.exec(query.order_by(col(NetworkRole.id))).all()
 
 
 def members(session: Session, network_id: int) -> Sequence[tuple[Person, str, City | None]]:
@@ -169,7 +207,7 @@ def members(session: Session, network_id: int) -> Sequence[tuple[Person, str, Ci
         .join(NetworkRole, col(NetworkRole.person_id) == col(Person.id))
         .join(City, col(City.id) == col(Person.city_id), isouter=True)
         .where(or_(NetworkRole.network_id == network_id, col(NetworkRole.network_id).is_(None)))
-        .where(col(Person.erased_at).is_(None))
+        .where(col(Person.erased_at).is_(None), _active())
         .order_by(col(NetworkRole.role), col(Person.name))
     ).all()
 

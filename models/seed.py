@@ -61,10 +61,14 @@ class _Names:
         return name
 
 
+def has_people(session: Session) -> bool:
+    return session.exec(select(Person)).first() is not None
+
+
 def seed_demo(session: Session, now: datetime) -> bool:
     """Load the demo cast once; returns False when people already exist."""
     networks = ensure_networks(session)
-    if session.exec(select(Person)).first() is not None:
+    if has_people(session):
         return False
     cities = []
     for name, voivodeship in CITIES:

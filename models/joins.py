@@ -1,0 +1,123 @@
+"""Join requests ("nabór"): someone the bot does not know asks to join one or more networks;
+each network's coordinator accepts or rejects. One open request per account (enforced by a
+partial unique index), and a request lapses after 14 days."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, Column, Index, String, text
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from models.errors import N_, DomainError
+from models.types import UTCDateTime
+
+LIFETIME = timedelta(days=14)
+OPEN = ("draft", "open")  # draft: still answering the bot's questions
+
+
+class JoinRequest(SQLModel, table=True):
+    __tablename__ = "join_request"
+    __pii_columns__: ClassVar[tuple[str, ...]] = ("external_id", "username", "city_name",
+                                                  "name", "position", "email")
+    __table_args__ = (
+        Index("uq_join_request_open_account", "platform", "external_id", unique=True,
+              sqlite_where=text("status IN ('draft', 'open')"),
+              postgresql_where=text("status IN ('draft', 'open')")),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(sa_type=String(16))
+    external_id: str | None = Field(default=None, sa_type=String(128))
+    username: str | None = Field(default=None, sa_type=String(128))
+    language: str | None = Field(default=None, sa_type=String(5))
+    # draft → open → accepted | rejected | expired; draft → cancelled
+    status: str = Field(default="draft", sa_type=String(12), index=True)
+    step: str | None = Field(default=None, sa_type=String(16))
+    city_name: str | None = Field(default=None, sa_type=String(120))
+    name: str | None = Field(default=None, sa_type=String(200))
+    position: str | None = Field(default=None, sa_type=String(200))
+    office: str = Field(default="official", sa_type=String(20))
+    email: str | None = Field(default=None, sa_type=String(200))
+    networks: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # network code → "accepted" | "rejected", filled as each network's coordinator decides
+    decisions: dict[str, Any] = Field(default_factory=dict,
+                                      sa_column=Column(JSON, nullable=False))
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+    @property
+    def pending(self) -> list[str]:
+        return [code for code in self.networks if code not in self.decisions]
+
+
+def _expire(session: Session, now: datetime, platform: str, external_id: str) -> None:
+    for row in session.exec(select(JoinRequest).where(
+            JoinRequest.platform == platform, JoinRequest.external_id == external_id,
+            JoinRequest.status == "open", col(JoinRequest.expires_at) <= now)).all():
+        row.status = "expired"
+        session.add(row)
+    session.flush()
+
+
+def current(session: Session, platform: str, external_id: str, now: datetime
+            ) -> JoinRequest | None:
+    """The account's draft or open request (a lapsed one is marked expired first)."""
+    _expire(session, now, platform, external_id)
+    return session.exec(select(JoinRequest).where(
+        JoinRequest.platform == platform, JoinRequest.external_id == external_id,
+        col(JoinRequest.status).in_(OPEN))).first()
+
+
+def start(session: Session, platform: str, external_id: str, username: str | None,
+          language: str | None, now: datetime) -> JoinRequest:
+    existing = current(session, platform, external_id, now)
+    if existing is not None and existing.status == "open":
+        raise DomainError(N_("You already have a request waiting for the coordinator "
+                             "(#{id}). You will hear from me when it is decided."),
+                          id=existing.id)
+    if existing is not None:  # a draft: begin again
+        session.delete(existing)
+        session.flush()
+    row = JoinRequest(platform=platform, external_id=external_id, username=username,
+                      language=language, step="city", created_at=now)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def submit(session: Session, row: JoinRequest, now: datetime) -> None:
+    row.status, row.step = "open", None
+    row.submitted_at, row.expires_at = now, now + LIFETIME
+    session.add(row)
+    session.flush()
+
+
+def load_open(session: Session, request_id: int, now: datetime) -> JoinRequest:
+    row = session.get(JoinRequest, request_id, with_for_update=True)
+    if row is None or row.status in ("draft", "cancelled"):
+        raise DomainError(N_("There is no join request #{id}."), id=request_id)
+    if row.status == "open" and row.expires_at is not None and row.expires_at <= now:
+        row.status = "expired"
+        session.add(row)
+        raise DomainError(N_("Join request #{id} has expired (after 14 days)."), id=request_id,
+                          keep=True)
+    if row.status != "open":
+        raise DomainError(N_("Join request #{id} has already been decided."), id=request_id)
+    return row
+
+
+def decide(session: Session, row: JoinRequest, codes: Sequence[str], decision: str,
+           now: datetime) -> None:
+    row.decisions = {**row.decisions, **{code: decision for code in codes}}
+    if not row.pending:
+        accepted = any(v == "accepted" for v in row.decisions.values())
+        row.status = "accepted" if accepted else "rejected"
+        row.decided_at = now
+    session.add(row)
+    session.flush()
