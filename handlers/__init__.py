@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import importlib
 
-FEATURES = ("help", "membership", "privacy", "announcements", "meetings", "funding")
+FEATURES = ("help", "membership", "privacy", "announcements", "meetings", "roster", "joining",
+            "funding")
 
 
 def load_all() -> None:
