@@ -73,7 +73,8 @@ class Settings(BaseSettings):
     funding_meeting_days: int = Field(default=3, alias="EMPIRIE_FUNDING_MEETING_DAYS", ge=1,
                                       le=14)
     funding_poll_hours: float = Field(default=6, alias="EMPIRIE_FUNDING_POLL_HOURS", ge=1)
-    funding_eu_enabled: bool = Field(default=True, alias="EMPIRIE_FUNDING_EU")
+    # off by default: the EU portal is on the internet; deployments turn it on
+    funding_eu_enabled: bool = Field(default=False, alias="EMPIRIE_FUNDING_EU")
     funding_eu_url: str = Field(
         default="https://api.tech.ec.europa.eu/search-api/prod/rest/search",
         alias="EMPIRIE_FUNDING_EU_URL")

@@ -98,7 +98,7 @@ async def test_poller_stores_calls_and_reports_a_broken_feed_once(
     with seeded.session() as s:
         for path in ("/rss", "/broken"):
             s.add(FundingFeed(url=server.url(path), added_by=cast.expert, added_at=clock.now()))
-    config = settings.model_copy(update={"funding_eu_url": sedia.url})
+    config = settings.model_copy(update={"funding_eu_url": sedia.url, "funding_eu_enabled": True})
     async with httpx.AsyncClient(timeout=2) as client:
         poller = FundingPoller(seeded, clock, config, client)
         assert await poller.run_once() == 8  # 7 from the portal, 1 from the feed
