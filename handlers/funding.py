@@ -3,6 +3,7 @@ edit and withdraw; theme profiles; follow and hide; the feeds we poll."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 from sqlmodel import Session
@@ -15,6 +16,7 @@ from handlers.funding_digest import days_left, matching_calls
 from handlers.funding_match import fold
 from handlers.funding_parse import CallRecord, canonical_link, next_deadline, read_csv, title_key
 from handlers.funding_store import ensure_profiles, ingest
+from handlers.limits import parse_id
 from handlers.membership import private_target
 from handlers.permissions import Action
 from handlers.registry import REGISTRY
@@ -39,9 +41,15 @@ def _personal(ctx: Context, messages: list[Outgoing]) -> list[Outgoing]:
             for m in messages]
 
 
+def _clean(text: str) -> str:
+    """PostgreSQL refuses NUL in text; nobody means one."""
+    return text.replace("\x00", "").strip()
+
+
 def _load(s: Session, args: str) -> FundingCall:
-    word = args.split()[0].lstrip("#") if args.split() else ""
-    call = s.get(FundingCall, int(word)) if word.isdigit() else None
+    word = args.split()[0] if args.split() else ""
+    number = parse_id(word)
+    call = s.get(FundingCall, number) if number is not None else None
     if call is None:
         raise DomainError(N_("There is no funding call with the number “{id}”. /konkursy lists "
                              "them."), id=word)
@@ -77,6 +85,8 @@ def parse_amount(text: str) -> float | None:
         value = float(cleaned)
     except ValueError as error:
         raise DomainError(N_("The amount “{text}” is not a number."), text=text) from error
+    if not math.isfinite(value) or value > 1e13:
+        raise DomainError(N_("The amount “{text}” is not a number."), text=text)
     if value < 0:
         raise DomainError(N_("The amount cannot be negative."))
     return value
@@ -84,7 +94,7 @@ def parse_amount(text: str) -> float | None:
 
 def _record(ctx: Context, source: str, parts: list[str]) -> CallRecord:
     parts += [""] * (6 - len(parts))
-    title, funder, link, deadline, amount, tags = (p.strip() for p in parts[:6])
+    title, funder, link, deadline, amount, tags = (_clean(p) for p in parts[:6])
     if not title:
         raise DomainError(N_("A funding call needs at least a title."))
     if link and not link.startswith(("http://", "https://")):
@@ -203,7 +213,7 @@ async def edit(ctx: Context, args: str) -> list[Outgoing]:
     if len(words) < 3 or fold(words[1]) not in EDIT_FIELDS:
         raise DomainError(N_("Write e.g. /konkurs_zmien 12 termin 30.05.2027 (fields: termin, "
                              "kwota, tytul, link, tagi, grantodawca)."))
-    what, value = EDIT_FIELDS[fold(words[1])], words[2].strip()
+    what, value = EDIT_FIELDS[fold(words[1])], _clean(words[2])
     with ctx.db.session() as s:
         call = _load(s, args)
         if what == "deadline":
@@ -317,7 +327,7 @@ def _edit_profile(ctx: Context, args: str, adding: bool) -> list[Outgoing]:
     network, rest = _profile_args(ctx, args)
     ctx.require(Action.MANAGE_FUNDING, network)
     me = ctx.require_person()
-    items = [w.strip() for w in rest.split(",") if w.strip()]
+    items = [_clean(w)[:100] for w in rest.split(",") if _clean(w)]
     if not items:
         raise DomainError(N_("Give the words (comma separated) or program:<CODE>, e.g. "
                              "/profil_dodaj zielone retencja, program:LIFE"))
@@ -421,8 +431,8 @@ async def hide(ctx: Context, args: str) -> list[Outgoing]:
                   action=Action.MANAGE_FUNDING)
 async def feed_add(ctx: Context, args: str) -> list[Outgoing]:
     me = ctx.require_person()
-    words = args.split(maxsplit=2)
-    if not words or not words[0].startswith(("http://", "https://")):
+    words = _clean(args).split(maxsplit=2)
+    if not words or not words[0].startswith(("http://", "https://")) or len(words[0]) > 500:
         raise DomainError(N_("Give the feed's address, e.g. /zrodlo_dodaj "
                              "https://www.nfosigw.gov.pl/rss zielone NFOŚiGW"))
     network = ctx.target_network(words[1] if len(words) > 1 else None)
@@ -461,9 +471,10 @@ async def feeds(ctx: Context, args: str) -> list[Outgoing]:
                   usage=N_("<nr>"), action=Action.MANAGE_FUNDING)
 async def feed_remove(ctx: Context, args: str) -> list[Outgoing]:
     _require_manager(ctx)
-    word = args.strip().lstrip("#")
+    word = args.strip()
+    number = parse_id(word)
     with ctx.db.session() as s:
-        feed = s.get(FundingFeed, int(word)) if word.isdigit() else None
+        feed = s.get(FundingFeed, number) if number is not None else None
         if feed is None:
             raise DomainError(N_("There is no feed with the number “{id}”."), id=word)
         feed.active = False
