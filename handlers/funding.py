@@ -269,7 +269,10 @@ async def import_csv(ctx: Context, args: str) -> list[Outgoing]:
     if not content.strip():
         raise DomainError(N_("Attach a CSV file with the columns tytul;grantodawca;link;termin;"
                              "kwota;tagi (or paste its lines after the command)."))
-    rows = read_csv(content)
+    try:
+        rows = read_csv(content)
+    except ValueError as error:
+        raise DomainError(N_("This file is not a CSV table I can read.")) from error
     records, problems = [], []
     for row in rows:
         v = row.values

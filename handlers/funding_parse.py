@@ -343,17 +343,25 @@ class CsvRow:
 
 
 def read_csv(content: bytes) -> list[CsvRow]:
-    """Rows of a CSV (`,` or `;`, UTF-8 with or without BOM, Excel's cp1250 too)."""
+    """Rows of a CSV (`,`, `;` or tab; UTF-8 with or without BOM, Excel's cp1250 too).
+
+    Raises ValueError for a file that is not CSV at all."""
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = content.decode("cp1250", errors="replace")
-    dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else ",", delimiters=",;\t")
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    text = text.replace("\x00", "")
+    header = text.splitlines()[0] if text.strip() else ""
+    delimiter = max(";,\t", key=header.count)
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     rows = []
-    for number, raw in enumerate(reader, start=2):
-        values = {_ALIASES.get(fold(k or "").strip(), fold(k or "").strip()): (v or "").strip()
-                  for k, v in raw.items() if k}
-        if any(values.values()):
-            rows.append(CsvRow(number, values))
+    try:
+        for number, raw in enumerate(reader, start=2):
+            values = {_ALIASES.get(fold(k or "").strip(), fold(k or "").strip()):
+                      (v or "").strip() if isinstance(v, str) else ""
+                      for k, v in raw.items() if k}
+            if any(values.values()):
+                rows.append(CsvRow(number, values))
+    except csv.Error as error:
+        raise ValueError(str(error)) from error
     return rows
