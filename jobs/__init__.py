@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-FEATURES = ("announcements", "meetings", "funding")
+FEATURES = ("announcements", "meetings", "joining", "funding")
 
 
 def load_all() -> None:
