@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import importlib
 
-FEATURES = ("help", "membership", "privacy", "announcements", "meetings")
+FEATURES = ("help", "membership", "privacy", "announcements", "meetings", "feedback",
+            "feedback_report")
 
 
 def load_all() -> None:
