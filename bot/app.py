@@ -16,12 +16,20 @@ from bot.router import Router
 from bot.transports import Transport
 from core.clock import Clock, SystemClock
 from core.config import Settings
+from core.messages import Outgoing
+from core.outbox import enqueue_to_person
 from jobs.dispatch import DueDispatcher
 from jobs.scheduler import Scheduler
 from models import seed
+from models import teams as teams_store
 from models.db import Database
+from models.enums import Platform
+from models.errors import N_
 
 log = logging.getLogger("empirie.app")
+LOGIN_LOST = N_("⚠️ The bot's Microsoft Teams sign-in has expired or was revoked. Teams "
+                "messages are kept until an administrator runs “empirie-bot teams login” on "
+                "the server and restarts the bot.")
 
 
 def prepare_database(settings: Settings, clock: Clock, demo: bool | None = None) -> Database:
@@ -75,7 +83,7 @@ class App:
     async def run(self, stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
         """Run until stopped: platforms when tokens are set, else the console chat."""
         self._handle_signals()
-        if self.settings.telegram_enabled:
+        if self.settings.platforms_enabled:
             await self._run_platforms()
         else:
             await self._run_console(stdin, stdout)
@@ -86,22 +94,54 @@ class App:
         await self._run_platforms(receive=False)
 
     async def _run_platforms(self, receive: bool = True) -> None:
-        from bot.transports.telegram import TelegramTransport
-
+        """Telegram and Teams side by side (whichever is configured), one HTTP server."""
         http = HttpServer(self.settings.http_host, self.settings.http_port) if receive else None
-        telegram = TelegramTransport(self.router, self.settings, http, receive=receive)
-        self.transports[telegram.platform] = telegram
+        started: list[Transport] = []
+        if self.settings.telegram_enabled:
+            from bot.transports.telegram import TelegramTransport
+
+            telegram = TelegramTransport(self.router, self.settings, http, receive=receive)
+            self.transports[telegram.platform] = telegram
+            started.append(telegram)
+        if self.settings.teams_enabled:
+            from bot.transports.teams.transport import TeamsTransport  # heavy: only when used
+
+            teams = TeamsTransport(self.router, self.settings, http, receive=receive,
+                                   on_login_lost=self._teams_login_lost)
+            self.transports[teams.platform] = teams
+            started.append(teams)
+            self.scheduler.every(teams.maintain, self.settings.teams_upkeep_seconds,
+                                 "teams_upkeep")
         if http is not None:
             await http.start()
-        await telegram.start()
+        for transport in started:
+            await transport.start()
         self.scheduler.start()
         try:
             await self._stop.wait()
         finally:
             self.scheduler.stop()
-            await telegram.stop()
+            for transport in reversed(started):
+                await transport.stop()
             if http is not None:
                 await http.stop()
+
+    def _teams_login_lost(self) -> None:
+        """Hold Teams messages in the outbox (not retried in a loop) and tell the coordinating
+        team on another running platform."""
+        self.transports.pop(Platform.TEAMS, None)
+        others = [p for p in self.settings.active_platforms if p != Platform.TEAMS]
+        if not self.settings.telegram_enabled or not others:
+            return
+        now = self.clock.now()
+        with self.db.session() as s:
+            for person_id in teams_store.coordinating_team(s):
+                enqueue_to_person(
+                    s, person_id, self.settings.model_copy(update={
+                        "teams_client_id": "", "teams_graph_base_url": ""}), now,
+                    lambda t: Outgoing(t(LOGIN_LOST)), kind="teams_login_lost",
+                    dedupe_key=f"teams_login_lost:{now:%Y-%m-%d}:{person_id}")
+        self.scheduler.wake_outbox()
 
     async def _run_console(self, stdin: TextIO | None, stdout: TextIO | None) -> None:
         from bot.transports.console import ConsoleTransport

@@ -1,4 +1,5 @@
-"""`empirie-bot run | worker | migrate | seed | roster import|export | invite | people`."""
+"""`empirie-bot run | worker | migrate | seed | roster import|export | invite | people |
+teams login|status|bind`."""
 
 from __future__ import annotations
 
@@ -38,6 +39,15 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("who", help="the person's e-mail or id (see `empirie-bot people`)")
     people = sub.add_parser("people", help="who is in the roster and who has linked an account")
     people.add_argument("network", nargs="?", help="a network code (default: all)")
+    teams = sub.add_parser("teams", help="Microsoft Teams: sign in, status, bind a channel/chat")
+    teams_sub = teams.add_subparsers(dest="teams_command", required=True)
+    teams_sub.add_parser("login", help="sign in once as the service account (device code)")
+    teams_sub.add_parser("status", help="who is signed in, bound chats, subscriptions")
+    bind = teams_sub.add_parser("bind", help="bind a Teams channel or group chat to a network")
+    bind.add_argument("network", help="network code, e.g. cyfrowe")
+    bind.add_argument("--team", help="team id (with --channel)")
+    bind.add_argument("--channel", help="channel id, e.g. 19:…@thread.tacv2")
+    bind.add_argument("--chat", help="group chat id, e.g. 19:…@thread.v2")
     return parser
 
 
@@ -49,7 +59,7 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None,
     clock = clock or SystemClock()
 
     settings = Settings()
-    if args.command == "run" and not settings.telegram_enabled:
+    if args.command == "run" and not settings.platforms_enabled:
         # The console chat owns the terminal: its logs go to a file instead.
         logs.setup(settings.log_level, open(settings.console_log_file, "a", encoding="utf-8"))  # noqa: SIM115
     else:
@@ -58,6 +68,10 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None,
         upgrade(settings.database_url)
         log.info("migrate.done")
         return 0
+    if args.command == "teams":
+        from bot import teams_cli
+
+        return teams_cli.run(args, settings, parser)
     from bot.app import prepare_database
 
     if args.command == "seed":
@@ -72,8 +86,9 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None,
             db.dispose()
     from bot.app import App
 
-    if args.command == "worker" and not settings.telegram_enabled:
-        parser.error("the worker delivers to a platform: set TELEGRAM_BOT_TOKEN")
+    if args.command == "worker" and not settings.platforms_enabled:
+        parser.error("the worker delivers to a platform: set TELEGRAM_BOT_TOKEN or the "
+                     "EMPIRIE_TEAMS_* settings")
     app = App(settings, clock)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(app.run_worker() if args.command == "worker" else app.run())

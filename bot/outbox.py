@@ -90,7 +90,7 @@ class OutboxDispatcher:
             else:
                 files.append(File(spec["name"], base64.b64decode(spec["b64"]), spec["mime"]))
         return Outgoing(payload.get("text", ""),
-                        actions=tuple(Action(label, cmd) for label, cmd in payload["actions"]),
+                        actions=tuple(Action(*spec) for spec in payload["actions"]),
                         files=tuple(files), markdown=payload.get("markdown", False),
                         pin=payload.get("pin", False))
 

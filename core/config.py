@@ -33,6 +33,26 @@ class Settings(BaseSettings):
     telegram_read_timeout: float = Field(default=10, alias="TELEGRAM_TIMEOUT")
     telegram_poll_timeout: int = Field(default=10, alias="TELEGRAM_POLL_TIMEOUT")
 
+    # Microsoft Teams through Microsoft Graph, as a delegated service account (README: Teams).
+    teams_tenant_id: str = Field(default="", alias="EMPIRIE_TEAMS_TENANT_ID")
+    teams_client_id: str = Field(default="", alias="EMPIRIE_TEAMS_CLIENT_ID")
+    teams_auth_record_file: str = Field(default="./teams-auth-record.json",
+                                        alias="EMPIRIE_TEAMS_AUTH_RECORD_FILE")
+    # azure-identity keeps the token cache in ~/.IdentityService/<name>
+    teams_token_cache_name: str = Field(default="empirie-bot", alias="EMPIRIE_TEAMS_CACHE_NAME")
+    teams_allow_unencrypted_storage: bool = Field(
+        default=False, alias="EMPIRIE_TEAMS_ALLOW_UNENCRYPTED_STORAGE")
+    teams_notification_url: str = Field(default="", alias="EMPIRIE_TEAMS_NOTIFICATION_URL")
+    teams_client_state: str = Field(default="", alias="EMPIRIE_TEAMS_CLIENT_STATE")
+    teams_graph_base_url: str = Field(default="", alias="EMPIRIE_TEAMS_GRAPH_BASE_URL")
+    teams_rate_per_chat: float = Field(default=1.0, alias="EMPIRIE_TEAMS_RATE_PER_CHAT")
+    teams_rate_overall: float = Field(default=4.0, alias="EMPIRIE_TEAMS_RATE_OVERALL")
+    teams_subscription_hours: float = Field(default=70, alias="EMPIRIE_TEAMS_SUBSCRIPTION_HOURS",
+                                            gt=0, le=72)
+    teams_calendar_poll_seconds: float = Field(default=600,
+                                               alias="EMPIRIE_TEAMS_CALENDAR_POLL_SECONDS")
+    teams_upkeep_seconds: float = Field(default=300, alias="EMPIRIE_TEAMS_UPKEEP_SECONDS")
+
     http_host: str = Field(default="127.0.0.1", alias="EMPIRIE_HTTP_HOST")
     http_port: int = Field(default=8080, alias="EMPIRIE_HTTP_PORT")
 
@@ -68,7 +88,18 @@ class Settings(BaseSettings):
         return bool(self.telegram_bot_token)
 
     @property
+    def platforms_enabled(self) -> bool:
+        """A chat platform is configured (else `run` is the console chat)."""
+        return self.telegram_enabled or self.teams_enabled
+
+    @property
+    def teams_enabled(self) -> bool:
+        return bool(self.teams_client_id or self.teams_graph_base_url)
+
+    @property
     def active_platforms(self) -> list[str]:
         """Platforms the bot runs on, in order of preference for private messages."""
         platforms = ["telegram"] if self.telegram_enabled else []
+        if self.teams_enabled:
+            platforms.append("teams")
         return platforms or ["console"]

@@ -48,10 +48,14 @@ class Incoming:
 
 @dataclass(frozen=True)
 class Action:
-    """A button. `command` is the typed command it stands for, e.g. `/rsvp 12 online`."""
+    """A button. `command` is the typed command it stands for, e.g. `/rsvp 12 online`.
+
+    `url`, when set, is a signed link to an answer page doing the same: platforms without
+    working buttons (Teams through Graph) show it as a link card beside the typed command."""
 
     label: str
     command: str
+    url: str | None = None
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ def to_payload(message: Outgoing, blob_ids: tuple[int, ...] = ()) -> dict[str, A
     files += [{"name": f.name, "mime": f.mime, "b64": base64.b64encode(f.content).decode()}
               for f in message.files]
     return {"text": message.text, "markdown": message.markdown, "pin": message.pin,
-            "actions": [[a.label, a.command] for a in message.actions], "files": files}
+            "actions": [[a.label, a.command, *([a.url] if a.url else [])]
+                        for a in message.actions], "files": files}
 
 
 def enqueue(session: Session, target: Target, message: Outgoing, now: datetime, *,

@@ -4,9 +4,9 @@ is state in the database, so a restart loses nothing."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -38,6 +38,12 @@ class Scheduler:
     async def _due_then_outbox(self) -> None:
         if await self.due.run_once():
             self.wake_outbox()
+
+    def every(self, run: Callable[[], Awaitable[Any]], seconds: float, job_id: str) -> None:
+        """Another clock-driven job (e.g. a transport's subscription upkeep)."""
+        self._scheduler.add_job(run, "interval", id=job_id, seconds=seconds,
+                                next_run_time=datetime.now(UTC), max_instances=1,
+                                coalesce=True)
 
     def start(self) -> None:
         self._scheduler.start()

@@ -19,6 +19,7 @@ from core.config import Settings
 from core.messages import ChatRef, EventKind, Incoming, Outgoing, Sender
 from models import seed
 from models.db import Database
+from tests.fakes.graph_api import FakeGraph
 from tests.fakes.telegram_api import FakeBotApi
 
 POSTGRES_URL = os.environ.get("EMPIRIE_TEST_POSTGRES_URL",
@@ -150,6 +151,15 @@ def chat(router: Router) -> Chat:
 async def api() -> AsyncIterator[FakeBotApi]:
     """The fake Bot API server, listening on 127.0.0.1."""
     fake = FakeBotApi()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def graph() -> AsyncIterator[FakeGraph]:
+    """The fake Microsoft Graph server, listening on 127.0.0.1 (for the real msgraph-sdk)."""
+    fake = FakeGraph()
     await fake.start()
     yield fake
     await fake.stop()

@@ -1,0 +1,1 @@
+"""Microsoft Teams through Microsoft Graph (msgraph-sdk). Imported only when configured."""

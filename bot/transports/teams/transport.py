@@ -1,0 +1,387 @@
+"""Microsoft Teams through Microsoft Graph: notifications in, neutral messages out.
+
+Receiving: Graph posts change notifications to our HTTP server; the endpoint answers the
+validationToken handshake, drops notifications whose clientState is wrong, answers 202 at once
+and processes in the background: GET the message by id, ignore the service account's own,
+strip HTML and the bot's @mention, map the sender (Entra object id) to a person — linking by
+the roster's e-mail/UPN when unknown — and hand the neutral event to the router. Replies go
+through the outbox, which paces them.
+
+Sending: ~1 message per second per chat or channel (and an overall cap for the one sending
+user); Graph's 429 Retry-After is honoured by kiota's RetryHandler for short waits and by the
+outbox for long ones. Private messages go to the 1:1 chat with the person (created on demand).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from aiohttp import web
+from aiolimiter import AsyncLimiter
+from azure.core.credentials import AccessToken
+from kiota_abstractions.base_request_configuration import RequestConfiguration
+from msgraph.generated.chats.item.messages.messages_request_builder import (
+    MessagesRequestBuilder,
+)
+from msgraph.generated.models.aad_user_conversation_member import AadUserConversationMember
+from msgraph.generated.models.body_type import BodyType
+from msgraph.generated.models.chat import Chat
+from msgraph.generated.models.chat_message import ChatMessage
+from msgraph.generated.models.chat_message_attachment import ChatMessageAttachment
+from msgraph.generated.models.chat_message_type import ChatMessageType
+from msgraph.generated.models.chat_type import ChatType
+from msgraph.generated.models.item_body import ItemBody
+
+from bot.http import HttpServer
+from bot.router import Router
+from bot.transports import DeliveryError
+from bot.transports.teams import graph, render, subscriptions
+from bot.transports.teams.files import upload
+from core.config import Settings
+from core.i18n import Translator
+from core.messages import ChatRef, EventKind, Incoming, Outgoing, Sender, Target
+from core.outbox import enqueue
+from models import audit, directory
+from models import teams as store
+from models.enums import Platform
+from models.teams import TeamsSubscription
+
+log = logging.getLogger("empirie.teams")
+RECOVER_TOP = 20  # missed messages read once per chat after downtime, newest first
+LOGIN_LOST_RETRY = 3600.0
+
+
+class LocalCredential:
+    """A fixed token for a local Graph (EMPIRIE_TEAMS_GRAPH_BASE_URL without a client id)."""
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        return AccessToken("local-graph-token", int(time.time()) + 3600)
+
+
+class TeamsTransport:
+    platform = Platform.TEAMS
+
+    def __init__(self, router: Router, settings: Settings, http: HttpServer | None = None, *,
+                 credential: Any = None, receive: bool = True,
+                 on_login_lost: Callable[[], None] | None = None) -> None:
+        self.router, self.settings = router, settings
+        if credential is None:
+            credential = graph.credential(settings) if settings.teams_client_id \
+                else LocalCredential()
+        self.client = graph.build_client(settings, credential)
+        self.receive = receive and bool(settings.teams_notification_url)
+        if self.receive:
+            if http is None:
+                raise RuntimeError("Teams notifications need the HTTP server")
+            if not settings.teams_client_state:
+                raise RuntimeError("set EMPIRIE_TEAMS_CLIENT_STATE: notifications are checked "
+                                   "against it")
+            http.add_route("POST", urlsplit(settings.teams_notification_url).path or "/",
+                           self.endpoint)
+        self.on_login_lost = on_login_lost
+        self.login_lost = False
+        self.me_id = ""
+        self._private_chats: dict[str, str] = {}  # Entra user id -> 1:1 chat id
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._last_sent: dict[str, float] = {}
+        self._overall = AsyncLimiter(max(settings.teams_rate_overall, 0.001), 1)
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    @property
+    def receiving(self) -> bool:
+        return self.receive and not self.login_lost
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        try:
+            me = await self.client.me.get()
+        except graph.LoginLost:
+            self.report_login_lost()
+            return
+        assert me is not None and me.id
+        self.me_id = me.id
+        log.info("teams.started receive=%s", self.receive)
+        if self.receive:
+            await self.discover_chats()
+            await subscriptions.maintain(self)
+            await self.recover_all()
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(BaseException):
+                await task
+
+    async def maintain(self) -> int:
+        """Woken by the scheduler: subscriptions to create or renew."""
+        return await subscriptions.maintain(self)
+
+    async def discover_chats(self) -> None:
+        """Group and 1:1 chats the service account is in get a subscription, so /polacz
+        works in a new group chat and /start <code> in a private one."""
+        try:
+            found = await self.client.me.chats.get()
+        except graph.LoginLost:
+            self.report_login_lost()
+            return
+        except Exception as error:
+            log.warning("teams.discover_failed status=%s", graph.status_code(error))
+            return
+        for chat in (found.value if found and found.value else []):
+            if chat.id and chat.chat_type in (ChatType.Group, ChatType.OneOnOne):
+                subscriptions.register(self, chat.id, "private"
+                                       if chat.chat_type == ChatType.OneOnOne else "group")
+
+    def report_login_lost(self) -> None:
+        """The sign-in expired or was revoked: say so once, stop using Graph (no retry loop)."""
+        if self.login_lost:
+            return
+        self.login_lost = True
+        log.error("teams.login_lost: run `empirie-bot teams login` and restart the bot; "
+                  "Teams messages stay queued until then")
+        if self.on_login_lost is not None:
+            self.on_login_lost()
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # --- incoming ------------------------------------------------------------------------
+
+    async def endpoint(self, request: web.Request) -> web.Response:
+        token = request.query.get("validationToken")
+        if token is not None:  # Graph checks we own the URL: echo the token within 10 s
+            return web.Response(text=token, content_type="text/plain")
+        try:
+            payload = await request.json()
+            items = list(payload.get("value") or [])
+        except Exception:
+            log.warning("teams.notification_refused reason=malformed")
+            return web.Response(status=400)
+        expected = self.settings.teams_client_state.encode()
+        for item in items:
+            given = str(item.get("clientState") or "").encode()
+            if not hmac.compare_digest(given, expected):
+                log.warning("teams.notification_refused reason=client_state subscription=%s",
+                            item.get("subscriptionId"))
+                continue
+            self._spawn(self._process(item))
+        return web.Response(status=202)  # at once; the work goes on in the background
+
+    async def _process(self, item: dict[str, Any]) -> None:
+        try:
+            if "lifecycleEvent" in item:
+                await subscriptions.on_lifecycle(self, item)
+            elif item.get("changeType") == "created":
+                await self._on_created(item)
+        except graph.LoginLost:
+            self.report_login_lost()
+        except Exception:
+            log.exception("teams.notification_crash subscription=%s",
+                          item.get("subscriptionId"))
+
+    async def _on_created(self, item: dict[str, Any]) -> None:
+        with self.router.db.session() as s:
+            row = store.subscription_by_graph_id(s, str(item.get("subscriptionId")))
+        message_id = str((item.get("resourceData") or {}).get("id") or "")
+        if row is None or not message_id:
+            log.info("teams.notification_unknown subscription=%s", item.get("subscriptionId"))
+            return
+        message = await self._messages(row.chat_id).by_chat_message_id(message_id).get()
+        if message is not None:
+            await self.handle_message(row, message)
+
+    def _messages(self, chat_key: str) -> Any:
+        if "/" in chat_key:
+            team, channel = chat_key.split("/", 1)
+            return self.client.teams.by_team_id(team).channels.by_channel_id(channel).messages
+        return self.client.chats.by_chat_id(chat_key).messages
+
+    async def handle_message(self, row: TeamsSubscription, message: ChatMessage) -> None:
+        if message.message_type not in (None, ChatMessageType.Message):
+            return
+        user = message.from_.user if message.from_ else None
+        if user is None or not user.id:
+            return  # an application or a system event
+        self._seen(row, message.created_date_time)
+        if user.id == self.me_id:
+            return  # our own message
+        mine = {str(m.id) for m in message.mentions or []
+                if m.mentioned and m.mentioned.user and m.mentioned.user.id == self.me_id}
+        body = message.body or ItemBody()
+        text = render.plain_text(body.content or "",
+                                 body.content_type.value if body.content_type else "html", mine)
+        if not text:
+            return
+        await self._link_by_email(user.id)
+        digest = hashlib.sha1(row.chat_id.encode()).hexdigest()[:16]
+        incoming = Incoming(Sender(self.platform, user.id, None, user.display_name),
+                            ChatRef(self.platform, row.chat_id, private=row.kind == "private"),
+                            EventKind.TEXT, text, f"{digest}:{message.id}")
+        replies = await self.router.handle(incoming)
+        if replies:
+            here = Target(self.platform, row.chat_id)
+            with self.router.db.session() as s:
+                for reply in replies:  # through the outbox: it paces per chat
+                    enqueue(s, reply.to or here, reply, self.router.clock.now(), kind="reply")
+            self.router.wake_outbox()
+
+    def _seen(self, row: TeamsSubscription, at: datetime | None) -> None:
+        if at is None:
+            return
+        with self.router.db.session() as s:
+            current = s.get(TeamsSubscription, row.id)
+            if current is not None and (current.last_message_at is None
+                                        or at > current.last_message_at):
+                current.last_message_at = at
+                s.add(current)
+
+    async def _link_by_email(self, user_id: str) -> None:
+        """An unknown sender whose e-mail or UPN is in the roster is linked to that person."""
+        with self.router.db.session() as s:
+            if directory.person_by_account(s, self.platform, user_id) is not None:
+                return
+        try:
+            user = await self.client.users.by_user_id(user_id).get()
+        except Exception as error:
+            log.info("teams.user_lookup_failed status=%s", graph.status_code(error))
+            return
+        if user is None:
+            return
+        now = self.router.clock.now()
+        with self.router.db.session() as s:
+            for address in (user.mail, user.user_principal_name):
+                person = store.person_by_email(s, address) if address else None
+                if person is None:
+                    continue
+                if directory.account_of(s, person.id or 0, self.platform) is not None:
+                    return  # relinking is confirmed by an invitation code, never automatic
+                directory.link_account(s, person.id or 0, self.platform, user_id, None, now)
+                audit.record(s, now, None, "account.link_email", f"person:{person.id}",
+                             platform=self.platform)
+                log.info("account.linked person=%s platform=teams by=email", person.id)
+                return
+
+    async def recover_all(self) -> None:
+        with self.router.db.session() as s:
+            rows = [r for r in store.subscriptions(s)
+                    if r.status == "active" and r.last_message_at is not None]
+        for row in rows:
+            await self.recover(row)
+
+    async def recover(self, row: TeamsSubscription) -> None:
+        """Read the newest messages once (bounded) and handle those after the last seen one;
+        the router's processed-event ids keep anything already handled from repeating."""
+        if row.last_message_at is None:
+            return
+        config = RequestConfiguration(
+            query_parameters=MessagesRequestBuilder.MessagesRequestBuilderGetQueryParameters(
+                top=RECOVER_TOP))
+        try:
+            page = await self._messages(row.chat_id).get(request_configuration=config)
+        except graph.LoginLost:
+            self.report_login_lost()
+            return
+        except Exception as error:
+            log.warning("teams.recover_failed row=%s status=%s", row.id,
+                        graph.status_code(error))
+            return
+        since = row.last_message_at
+        missed = sorted((m for m in (page.value if page and page.value else [])
+                         if m.created_date_time and m.created_date_time > since),
+                        key=lambda m: m.created_date_time or since)
+        log.info("teams.recover row=%s missed=%s", row.id, len(missed))
+        for message in missed:
+            await self.handle_message(row, message)
+
+    # --- outgoing ------------------------------------------------------------------------
+
+    async def send(self, target: Target, message: Outgoing) -> None:
+        if self.login_lost:
+            raise DeliveryError("teams: login lost", permanent=False,
+                                retry_after=LOGIN_LOST_RETRY)
+        try:
+            chat_key = await self._chat_for(target.chat_id)
+            t = Translator(self.settings.default_language, self.settings.tz)
+            parts = render.render(t, message)
+            files = [f for f in message.files if f.mime != "text/calendar"]
+            if files:
+                extra_html, attachments = await upload(self, chat_key, files)
+                if not parts:
+                    parts = [render.Rendered("")]
+                parts[-1].html += extra_html
+                parts[-1].attachments += attachments
+            for part in parts:
+                await self._post(chat_key, part)
+        except DeliveryError:
+            raise
+        except graph.LoginLost as error:
+            self.report_login_lost()
+            raise DeliveryError("teams: login lost", permanent=False,
+                                retry_after=LOGIN_LOST_RETRY) from error
+        except httpx.HTTPError as error:
+            raise DeliveryError(f"network: {type(error).__name__}", permanent=False) from error
+        except Exception as error:
+            raise self._delivery_error(error) from error
+
+    @staticmethod
+    def _delivery_error(error: BaseException) -> DeliveryError:
+        status = graph.status_code(error)
+        if status == 429:
+            return DeliveryError("rate_limited", permanent=False,
+                                 retry_after=graph.retry_after(error) or 5.0)
+        if status in (400, 403, 404, 413):
+            return DeliveryError(f"graph {status}", permanent=True)
+        return DeliveryError(f"graph {status or type(error).__name__}", permanent=False)
+
+    async def _chat_for(self, chat_id: str) -> str:
+        """A chat key as is; a person's Entra id → the 1:1 chat with them (created once)."""
+        if "/" in chat_id or "@" in chat_id:
+            return chat_id
+        if chat_id not in self._private_chats:
+            chat = await self.client.chats.post(Chat(chat_type=ChatType.OneOnOne, members=[
+                AadUserConversationMember(roles=["owner"], additional_data={
+                    "user@odata.bind": f"https://graph.microsoft.com/v1.0/users('{uid}')"})
+                for uid in (self.me_id, chat_id)]))
+            assert chat is not None and chat.id
+            self._private_chats[chat_id] = chat.id
+            if self.receive:
+                subscriptions.register(self, chat.id, "private")
+        return self._private_chats[chat_id]
+
+    @contextlib.asynccontextmanager
+    async def _paced(self, chat_key: str) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(chat_key, asyncio.Lock())
+        async with lock:
+            gap = 1.0 / max(self.settings.teams_rate_per_chat, 0.001)
+            wait = self._last_sent.get(chat_key, 0.0) + gap - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            async with self._overall:
+                try:
+                    yield
+                finally:
+                    self._last_sent[chat_key] = time.monotonic()
+
+    async def _post(self, chat_key: str, part: render.Rendered) -> None:
+        body = ChatMessage(
+            body=ItemBody(content_type=BodyType.Html, content=part.html),
+            attachments=[ChatMessageAttachment(
+                id=a["id"], content_type=a["contentType"], content=a.get("content"),
+                content_url=a.get("contentUrl"), name=a.get("name"))
+                for a in part.attachments] or None)
+        async with self._paced(chat_key):
+            await self._messages(chat_key).post(body)

@@ -1,0 +1,377 @@
+"""The real msgraph-sdk client against a local fake Graph on 127.0.0.1: sending, receiving
+notifications, subscriptions, throttling and an expired sign-in."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import aiohttp
+import pytest
+from azure.core.credentials import AccessToken
+from azure.identity import AuthenticationRequiredError
+
+from bot.http import HttpServer
+from bot.outbox import OutboxDispatcher
+from bot.router import Router
+from bot.transports import DeliveryError
+from bot.transports.teams.transport import TeamsTransport
+from core.clock import FrozenClock
+from core.config import Settings
+from core.messages import Action, File, Outgoing, Target
+from models import directory
+from models import teams as store
+from models.core import Person
+from models.db import Database
+from tests.cast import Cast, find_cast
+from tests.fakes.graph_api import BOT_USER, FakeGraph, Fault
+from tests.test_telegram import free_port
+
+TEAM = "a1b2c3d4-0000-4000-8000-00000000cafe"
+CHANNEL = "19:4a95f7d8db4c4e7fae857bcebe0623e6@thread.tacv2"
+CHANNEL_KEY = f"{TEAM}/{CHANNEL}"
+CHANNEL_BOX = f"teams/{TEAM}/channels/{CHANNEL}/messages"
+GROUP_CHAT = "19:8b081ef6-4792-4def-b2c9-c363a1bf41d5@thread.v2"
+GROUP_BOX = f"chats/{GROUP_CHAT}/messages"
+REP_AAD = "c0000000-0000-4000-8000-000000000002"
+COORD_AAD = "c0000000-0000-4000-8000-000000000001"
+STATE = "client-state-secret-1"
+
+
+class StaticCredential:
+    """Tokens as azure-identity would hand them out; `expired` = the sign-in was revoked."""
+
+    def __init__(self) -> None:
+        self.expired = False
+        self.calls = 0
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        self.calls += 1
+        if self.expired:
+            raise AuthenticationRequiredError(scopes, message="interaction required")
+        return AccessToken("test-token", int(time.time()) + 3600)
+
+
+@dataclass
+class Teams:
+    graph: FakeGraph
+    transport: TeamsTransport
+    outbox: OutboxDispatcher
+    credential: StaticCredential
+    cast: Cast
+    db: Database
+    clock: FrozenClock
+    url: str
+    lost: list[int]
+
+    async def notify(self, payload: dict[str, Any]) -> int:
+        async with aiohttp.ClientSession() as session, session.post(
+                self.url, data=json.dumps(payload),
+                headers={"Content-Type": "application/json"}) as answer:
+            return answer.status
+
+    async def settle(self) -> None:
+        """Let background processing finish, then deliver the outbox."""
+        for _ in range(200):
+            if not self.transport._tasks:
+                break
+            await asyncio.sleep(0.01)
+        await self.outbox.run_once()
+
+    def subscription_id(self, container: str) -> str:
+        sub = self.graph.subscription_for("/" + container)
+        assert sub is not None, container
+        return str(sub["id"])
+
+
+def teams_settings(settings: Settings, graph: FakeGraph, port: int, **extra: Any) -> Settings:
+    return settings.model_copy(update={
+        "teams_graph_base_url": graph.base_url,
+        "teams_notification_url": f"http://127.0.0.1:{port}/teams/notifications",
+        "teams_client_state": STATE, "teams_rate_per_chat": 1000, "teams_rate_overall": 1000,
+        **extra})
+
+
+def set_email(db: Database, person_id: int, email: str) -> None:
+    with db.session() as s:
+        person = s.get(Person, person_id)
+        assert person is not None
+        person.email = email
+        s.add(person)
+
+
+@pytest.fixture
+async def teams(graph: FakeGraph, router: Router, settings: Settings, seeded: Database,
+                clock: FrozenClock) -> AsyncIterator[Teams]:
+    cast = find_cast(seeded)
+    graph.add_user(REP_AAD, "Jan Reprezentant", "jan.rep@lomza.example.pl")
+    graph.add_user(COORD_AAD, "Katarzyna Koordynator", "k.koord@zmp.example.pl")
+    graph.add_group_chat(GROUP_CHAT, "EMPIRIE zielone", [COORD_AAD])
+    set_email(seeded, cast.laureate_rep, "Jan.Rep@lomza.example.pl")
+    with seeded.session() as s:
+        directory.link_account(s, cast.coordinator, "teams", COORD_AAD, None, clock.now())
+        directory.bind_chat(s, directory.require_network(s, "cyfrowe"), "teams", CHANNEL_KEY,
+                            None, cast.coordinator, clock.now())
+    port = free_port()
+    http = HttpServer("127.0.0.1", port)
+    credential = StaticCredential()
+    lost: list[int] = []
+    transport = TeamsTransport(router, teams_settings(settings, graph, port), http,
+                               credential=credential, on_login_lost=lambda: lost.append(1))
+    router.settings = transport.settings
+    await http.start()
+    await transport.start()
+    outbox = OutboxDispatcher(seeded, clock, {"teams": transport})
+    yield Teams(graph, transport, outbox, credential, cast, seeded, clock,
+                f"http://127.0.0.1:{port}/teams/notifications", lost)
+    await transport.stop()
+    await http.stop()
+
+
+# --- sending ---------------------------------------------------------------------------
+
+async def test_posts_to_a_channel_as_html_with_typed_command_hints(teams: Teams) -> None:
+    await teams.transport.send(Target("teams", CHANNEL_KEY), Outgoing(
+        "**Spotkanie** w Łomży\n- program: [strona](https://zmp.pl/a)\n- kawa <i>",
+        actions=(Action("Online", "/rsvp 3 online"), Action("Nie", "/rsvp 3 nie")),
+        markdown=True))
+    [posted] = teams.graph.sent(CHANNEL_BOX)
+    content = posted["body"]["content"]
+    assert posted["body"]["contentType"] == "html"
+    assert "<b>Spotkanie</b>" in content
+    assert '<ul><li>program: <a href="https://zmp.pl/a">strona</a></li>' in content
+    assert "kawa &lt;i&gt;" in content  # user text cannot inject markup
+    assert "<code>/rsvp 3 online</code>" in content and "<code>/rsvp 3 nie</code>" in content
+    assert posted["attachments"] == []  # no signed link: no card (no dead buttons)
+    assert teams.graph.requests("POST", CHANNEL_BOX)[0].headers["Authorization"] == \
+        "Bearer test-token"
+
+
+async def test_actions_with_a_signed_link_get_an_open_url_card(teams: Teams) -> None:
+    await teams.transport.send(Target("teams", GROUP_CHAT), Outgoing(
+        "Spotkanie #3", actions=(Action("Online", "/rsvp 3 online",
+                                        url="https://bot.example.org/a/3?sig=abc"),)))
+    [posted] = teams.graph.sent(GROUP_BOX)
+    [card] = posted["attachments"]
+    assert card["contentType"] == "application/vnd.microsoft.card.adaptive"
+    assert f'<attachment id="{card["id"]}"></attachment>' in posted["body"]["content"]
+    actions = json.loads(card["content"])["actions"]
+    assert actions == [{"type": "Action.OpenUrl", "title": "Online",
+                        "url": "https://bot.example.org/a/3?sig=abc"}]
+    assert "<code>/rsvp 3 online</code>" in posted["body"]["content"]
+
+
+async def test_private_message_goes_to_the_one_on_one_chat(teams: Teams) -> None:
+    for text in ("pierwsza", "druga"):
+        await teams.transport.send(Target("teams", COORD_AAD), Outgoing(text))
+    assert len(teams.graph.requests("POST", "chats")) - len(
+        teams.graph.requests("POST", "chats/")) == 1  # the 1:1 chat is created once
+    chat_id = f"19:{BOT_USER}_{COORD_AAD}@unq.gbl.spaces"
+    texts = [m["body"]["content"] for m in teams.graph.sent(f"chats/{chat_id}/messages")]
+    assert texts == ["<p>pierwsza</p>", "<p>druga</p>"]
+    await teams.transport.maintain()  # and the bot listens there (for /start <code>)
+    assert teams.graph.subscription_for(f"/chats/{chat_id}/messages") is not None
+
+
+async def test_files_are_uploaded_to_the_channel_folder_and_referenced(teams: Teams) -> None:
+    await teams.transport.send(Target("teams", CHANNEL_KEY), Outgoing(
+        "Lista", files=(File("lista.csv", b"a;b\n", "text/csv"),
+                        File("spotkanie_1.ics", b"BEGIN:VCALENDAR", "text/calendar"))))
+    [posted] = teams.graph.sent(CHANNEL_BOX)
+    [ref] = posted["attachments"]
+    assert ref["contentType"] == "reference" and ref["name"] == "lista.csv"
+    assert list(teams.graph.drive_content.values()) == [b"a;b\n"]  # the .ics: a calendar event
+
+
+async def test_a_429_with_retry_after_is_retried_by_the_sdk(teams: Teams) -> None:
+    teams.graph.faults.append(Fault("POST", CHANNEL_BOX, 429, times=1, retry_after=1))
+    started = time.monotonic()
+    await teams.transport.send(Target("teams", CHANNEL_KEY), Outgoing("raz"))
+    assert time.monotonic() - started >= 1.0
+    assert [c.status for c in teams.graph.requests("POST", CHANNEL_BOX)] == [429, 201]
+    assert len(teams.graph.sent(CHANNEL_BOX)) == 1
+
+
+async def test_persistent_throttling_goes_back_to_the_outbox_with_retry_after(
+        teams: Teams) -> None:
+    teams.graph.faults.append(Fault("POST", CHANNEL_BOX, 429, times=10, retry_after=1))
+    with pytest.raises(DeliveryError) as caught:
+        await teams.transport.send(Target("teams", CHANNEL_KEY), Outgoing("raz"))
+    assert not caught.value.permanent and caught.value.retry_after == 1
+    assert teams.graph.sent(CHANNEL_BOX) == []
+
+
+async def test_messages_to_one_chat_are_paced(teams: Teams) -> None:
+    teams.transport.settings = teams.transport.settings.model_copy(
+        update={"teams_rate_per_chat": 4})
+    started = time.monotonic()
+    for i in range(3):
+        await teams.transport.send(Target("teams", GROUP_CHAT), Outgoing(f"m{i}"))
+    assert time.monotonic() - started >= 0.5  # 3 messages at 4/s: two gaps of 0.25 s
+
+
+# --- receiving -------------------------------------------------------------------------
+
+async def test_subscriptions_are_created_with_the_validation_handshake(teams: Teams) -> None:
+    sub = teams.graph.subscription_for("/" + CHANNEL_BOX)
+    assert sub is not None
+    assert sub["clientState"] == STATE and sub["changeType"] == "created"
+    assert sub["lifecycleNotificationUrl"] == teams.url  # needed over one hour
+    assert teams.graph.subscription_for("/" + GROUP_BOX) is not None  # a group chat of ours
+    assert teams.graph.validation_answers and all(
+        status == 200 and ctype == "text/plain"
+        for status, ctype, _t in teams.graph.validation_answers)
+    async with aiohttp.ClientSession() as session, session.post(
+            teams.url, params={"validationToken": "a b&c"}) as answer:
+        assert answer.status == 200 and answer.content_type == "text/plain"
+        assert await answer.text() == "a b&c"
+
+
+async def test_typed_command_in_the_channel_is_answered(teams: Teams) -> None:
+    message = teams.graph.user_message(CHANNEL_BOX, REP_AAD, "/sieci", mention_bot=True)
+    status = await teams.notify(teams.graph.notification(
+        teams.subscription_id(CHANNEL_BOX), CHANNEL_BOX, message["id"], STATE))
+    assert status == 202
+    await teams.settle()
+    [reply] = teams.graph.sent(CHANNEL_BOX)
+    assert "cyfrowe" in reply["body"]["content"]
+    # the unknown sender was linked by the roster's e-mail address
+    with teams.db.session() as s:
+        person = directory.person_by_account(s, "teams", REP_AAD)
+    assert person is not None and person.id == teams.cast.laureate_rep
+
+
+async def test_a_redelivered_notification_has_one_effect(teams: Teams) -> None:
+    message = teams.graph.user_message(CHANNEL_BOX, COORD_AAD, "/sieci")
+    note = teams.graph.notification(teams.subscription_id(CHANNEL_BOX), CHANNEL_BOX,
+                                    message["id"], STATE)
+    assert await teams.notify(note) == 202
+    await teams.settle()
+    assert await teams.notify(note) == 202
+    await teams.settle()
+    assert len(teams.graph.sent(CHANNEL_BOX)) == 1
+
+
+async def test_a_wrong_client_state_is_dropped(teams: Teams,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    message = teams.graph.user_message(CHANNEL_BOX, COORD_AAD, "/sieci")
+    status = await teams.notify(teams.graph.notification(
+        teams.subscription_id(CHANNEL_BOX), CHANNEL_BOX, message["id"], "forged"))
+    await teams.settle()
+    assert status == 202
+    assert teams.graph.requests("GET", message["id"]) == []  # not even fetched
+    assert teams.graph.sent(CHANNEL_BOX) == []
+    assert "reason=client_state" in caplog.text
+
+
+async def test_the_bots_own_messages_are_ignored(teams: Teams) -> None:
+    await teams.transport.send(Target("teams", CHANNEL_KEY), Outgoing("/sieci"))
+    [own] = teams.graph.sent(CHANNEL_BOX)
+    await teams.notify(teams.graph.notification(teams.subscription_id(CHANNEL_BOX),
+                                                CHANNEL_BOX, own["id"], STATE))
+    await teams.settle()
+    assert teams.graph.requests("GET", own["id"])  # fetched, recognised, dropped
+    assert len(teams.graph.sent(CHANNEL_BOX)) == 1
+
+
+async def test_private_reply_goes_to_the_persons_chat_not_the_channel(teams: Teams) -> None:
+    message = teams.graph.user_message(CHANNEL_BOX, COORD_AAD, "/zaproszenie "
+                                       f"{teams.cast.laureate_rep2}")
+    await teams.notify(teams.graph.notification(teams.subscription_id(CHANNEL_BOX),
+                                                CHANNEL_BOX, message["id"], STATE))
+    await teams.settle()
+    [public] = teams.graph.sent(CHANNEL_BOX)
+    assert "private" in public["body"]["content"] or "prywatn" in public["body"]["content"]
+    chat_id = f"19:{BOT_USER}_{COORD_AAD}@unq.gbl.spaces"
+    [private] = teams.graph.sent(f"chats/{chat_id}/messages")
+    assert "/start" in private["body"]["content"]
+
+
+async def test_subscriptions_are_renewed_before_they_expire(teams: Teams) -> None:
+    sub_id = teams.subscription_id(CHANNEL_BOX)
+    before = teams.graph.subscriptions[sub_id]["expirationDateTime"]
+    assert await teams.transport.maintain() == 0  # nothing due yet
+    teams.clock.advance(timedelta(hours=60))
+    assert await teams.transport.maintain() >= 1
+    assert teams.graph.requests("PATCH", f"subscriptions/{sub_id}")
+    assert teams.graph.subscriptions[sub_id]["expirationDateTime"] > before
+    with teams.db.session() as s:
+        row = store.subscription_for(s, CHANNEL_KEY)
+    assert row is not None and row.expires_at is not None
+    assert row.expires_at > teams.clock.now() + timedelta(hours=60)
+
+
+async def test_a_removed_subscription_is_created_anew(teams: Teams) -> None:
+    old = teams.subscription_id(CHANNEL_BOX)
+    payload = teams.graph.lifecycle(old, "subscriptionRemoved", STATE)
+    del teams.graph.subscriptions[old]
+    assert await teams.notify(payload) == 202
+    await teams.settle()
+    new = teams.subscription_id(CHANNEL_BOX)
+    assert new != old
+    with teams.db.session() as s:
+        row = store.subscription_for(s, CHANNEL_KEY)
+    assert row is not None and row.subscription_id == new and row.status == "active"
+
+
+async def test_reauthorization_required_is_answered(teams: Teams) -> None:
+    sub_id = teams.subscription_id(CHANNEL_BOX)
+    await teams.notify(teams.graph.lifecycle(sub_id, "reauthorizationRequired", STATE))
+    await teams.settle()
+    assert teams.graph.requests("POST", f"subscriptions/{sub_id}/reauthorize")
+
+
+async def test_a_renewal_of_a_vanished_subscription_subscribes_again(teams: Teams) -> None:
+    old = teams.subscription_id(CHANNEL_BOX)
+    del teams.graph.subscriptions[old]
+    teams.clock.advance(timedelta(hours=65))
+    await teams.transport.maintain()
+    assert teams.subscription_id(CHANNEL_BOX) != old
+
+
+async def test_missed_messages_are_read_once_after_downtime(
+        teams: Teams, router: Router) -> None:
+    first = teams.graph.user_message(CHANNEL_BOX, COORD_AAD, "/sieci")
+    await teams.notify(teams.graph.notification(teams.subscription_id(CHANNEL_BOX),
+                                                CHANNEL_BOX, first["id"], STATE))
+    await teams.settle()
+    assert len(teams.graph.sent(CHANNEL_BOX)) == 1
+    await teams.transport.stop()
+    await asyncio.sleep(0.01)
+    teams.graph.user_message(CHANNEL_BOX, COORD_AAD, "/pomoc")  # while the bot was down
+    await teams.transport.recover_all()
+    await teams.transport.recover_all()  # twice: still one answer
+    await teams.outbox.run_once()
+    replies = teams.graph.sent(CHANNEL_BOX)
+    assert len(replies) == 2
+    assert len(teams.graph.requests("GET", CHANNEL_BOX)) >= 1
+
+
+# --- sign-in -----------------------------------------------------------------------------
+
+async def test_an_expired_login_is_reported_once_and_not_retried(teams: Teams) -> None:
+    teams.credential.expired = True
+    with pytest.raises(DeliveryError) as caught:
+        await teams.transport.send(Target("teams", CHANNEL_KEY), Outgoing("raz"))
+    assert not caught.value.permanent and (caught.value.retry_after or 0) >= 600
+    calls = teams.credential.calls
+    with pytest.raises(DeliveryError):
+        await teams.transport.send(Target("teams", CHANNEL_KEY), Outgoing("dwa"))
+    assert teams.credential.calls == calls  # no loop against the identity platform
+    assert teams.lost == [1]
+    teams.clock.advance(timedelta(hours=65))
+    assert await teams.transport.maintain() == 0
+
+
+async def test_files_in_a_chat_go_to_onedrive_with_a_link(teams: Teams) -> None:
+    await teams.transport.send(Target("teams", GROUP_CHAT), Outgoing(
+        "Raport", files=(File("raport.pdf", b"%PDF", "application/pdf"),)))
+    [posted] = teams.graph.sent(GROUP_BOX)
+    assert "raport.pdf</a>" in posted["body"]["content"]
+    assert "https://zmp.sharepoint.com/:b:/s/" in posted["body"]["content"]
+    assert teams.graph.requests("POST", "createLink")[0].body["scope"] == "organization"
