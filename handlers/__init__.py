@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import importlib
 
-FEATURES = ("help", "membership", "privacy", "announcements", "meetings", "feedback",
-            "feedback_report")
+FEATURES = ("help", "membership", "privacy", "announcements", "meetings", "roster", "joining",
+            "feedback", "feedback_report")
 
 
 def load_all() -> None:
