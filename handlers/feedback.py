@@ -9,6 +9,7 @@ here logs or sends anything that would join the two.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,6 +21,8 @@ from core.messages import Action as Button
 from core.messages import Outgoing, Target
 from core.outbox import enqueue, enqueue_to_person
 from handlers.context import Context
+from handlers.limits import check_text, parse_count, parse_id
+from handlers.objects import shown
 from handlers.permissions import Action
 from handlers.registry import REGISTRY
 from models import conversations, directory, due
@@ -238,12 +241,22 @@ def remind(s: Session, poll_id: int, now: datetime, settings: Settings) -> int:
     return told
 
 
+# What happens at closing besides the coordinators' note, per poll kind (ad-hoc polls post
+# their totals in the chat where they were asked).
+CLOSING: dict[str, Callable[[Session, Poll, datetime, Settings], None]] = {}
+
+
 def close(s: Session, poll_id: int, now: datetime, settings: Settings) -> None:
     poll = s.get(Poll, poll_id)
     if poll is None or poll.status == "closed":
         return
     store.close(s, poll)
     due.cancel(s, "feedback_remind", poll_id)
+    due.cancel(s, "feedback_close", poll_id)
+    if poll.kind in CLOSING:
+        CLOSING[poll.kind](s, poll, now, settings)
+        log.info("feedback.closed poll=%s", poll.id)
+        return
     marks = store.participants(s, poll_id)
     answered = sum(1 for m in marks if m.progress > 0)
     command = f"/raport {poll.meeting_id}" if poll.meeting_id else f"/wyniki {poll.id}"
@@ -260,10 +273,11 @@ def close(s: Session, poll_id: int, now: datetime, settings: Settings) -> None:
 # --- answering ----------------------------------------------------------------------------
 
 def _load_poll(s: Session, word: str) -> Poll:
-    poll = s.get(Poll, int(word)) if word.isdigit() else None
+    poll_id = parse_id(word)
+    poll = s.get(Poll, poll_id) if poll_id is not None else None
     if poll is None:
         raise DomainError(N_("There is no poll with the number “{id}”. /ankieta lists yours."),
-                          id=word)
+                          id=shown(word))
     return poll
 
 
@@ -281,7 +295,8 @@ def _answer(ctx: Context, poll_id: int, number: int, value: str) -> list[Outgoin
     try:
         with ctx.db.session() as s:
             poll = _load_poll(s, str(poll_id))
-            mine = store.record(s, poll, me.id or 0, number, value, ctx.now)
+            mine = store.record(s, poll, me.id or 0, number, check_text(value, 1000, "text"),
+                                ctx.now)
             if mine.done:
                 conversations.finish(s, chat.platform, chat.chat_id, me.id or 0)
             else:
@@ -333,10 +348,11 @@ async def answer(ctx: Context, args: str) -> list[Outgoing]:
             conversations.start(s, chat.platform, chat.chat_id, me.id or 0, FLOW, "answer",
                                 {"poll": poll.id, "q": mine_row.progress + 1}, ctx.now)
             return [Outgoing(introduction(ctx.t, poll)), ask(ctx.t, poll, mine_row.progress + 1)]
-    if not words[1].isdigit() or len(words) < 3:
+    poll_id, number = parse_id(words[0]), parse_count(words[1], low=1, high=50)
+    if poll_id is None or number is None or len(words) < 3:
         raise DomainError(N_("Write e.g. /ankieta 3 1 4 (poll 3, question 1, answer 4), or "
                              "/ankieta 3 to continue."))
-    return _answer(ctx, int(words[0]), int(words[1]), words[2])
+    return _answer(ctx, poll_id, number, words[2])
 
 
 @REGISTRY.flow(FLOW)

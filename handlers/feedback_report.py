@@ -23,6 +23,7 @@ from handlers import feedback_charts as charts
 from handlers.context import Context
 from handlers.feedback import option_texts, question_text
 from handlers.labels import STANDING
+from handlers.objects import fetch, first_word
 from handlers.permissions import Action
 from handlers.registry import REGISTRY
 from models import directory
@@ -88,6 +89,9 @@ PERIOD_SECTIONS: list[Callable[[Session, int, datetime, datetime, Translator],
 def results(s: Session, t: Translator, poll: Poll) -> PollResult:
     marks = store.participants(s, poll.id or 0)
     counts, texts = store.tallies(s, poll.id or 0), store.texts(s, poll.id or 0)
+    if not poll.anonymous:  # an open quick poll: named votes, counted here
+        chosen = [str(v.option) for v in store.votes(s, poll.id or 0)]
+        counts = {1: {value: chosen.count(value) for value in set(chosen)}}
     found = []
     for number, question in enumerate(poll.questions, start=1):
         result = QuestionResult(number, question_text(t, question), question["kind"], 0)
@@ -158,15 +162,6 @@ def by_standing(rows: list[AttendanceRow]) -> dict[str, AttendanceRow]:
         total.answered += row.answered
         total.present += row.present
     return found
-
-
-def _load_meeting(s: Session, args: str) -> Meeting:
-    word = args.split()[0] if args.split() else ""
-    meeting = s.get(Meeting, int(word)) if word.isdigit() else None
-    if meeting is None:
-        raise DomainError(N_("There is no meeting with the number “{id}”. /moje_spotkania "
-                             "lists yours."), id=word)
-    return meeting
 
 
 def period_of(s: Session, meeting: Meeting) -> tuple[datetime, datetime]:
@@ -317,10 +312,9 @@ def files(t: Translator, report: Report) -> tuple[File, ...]:
 async def report(ctx: Context, args: str) -> list[Outgoing]:
     ctx.require_person()
     with ctx.db.session() as s:
-        meeting = _load_meeting(s, args)
-        network = s.get(Network, meeting.network_id)
-        assert network is not None
-        ctx.require(Action.VIEW_REPORTS, network)
+        meeting, _network = fetch(ctx, s, Meeting, first_word(args), Action.VIEW_REPORTS,
+                                  N_("There is no meeting with the number “{id}”. "
+                                     "/moje_spotkania lists yours."))
         data = build(s, ctx.t, meeting)
     reply = Outgoing(message(ctx.t, data), files=files(ctx.t, data))
     if not ctx.private:  # a staff overview: privately, never in the group
@@ -344,15 +338,10 @@ def _private(ctx: Context, reply: Outgoing) -> Outgoing:
                   usage=N_("<poll>"), action=Action.VIEW_REPORTS)
 async def poll_results(ctx: Context, args: str) -> list[Outgoing]:
     ctx.require_person()
-    word = args.split()[0] if args.split() else ""
     with ctx.db.session() as s:
-        poll = s.get(Poll, int(word)) if word.isdigit() else None
-        if poll is None:
-            raise DomainError(N_("There is no poll with the number “{id}”. /ankieta lists "
-                                 "yours."), id=word)
-        network = s.get(Network, poll.network_id)
-        assert network is not None
-        ctx.require(Action.VIEW_REPORTS, network)
+        poll, _network = fetch(ctx, s, Poll, first_word(args), Action.VIEW_REPORTS,
+                               N_("There is no poll with the number “{id}”. /ankieta lists "
+                                  "yours."))
         if poll.status != "closed":
             raise DomainError(N_("The poll is running; results are hidden until it closes."))
         result = results(s, ctx.t, poll)

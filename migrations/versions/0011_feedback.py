@@ -1,7 +1,7 @@
 """feedback polls: questions, polls, markers, counters, unlinked open answers, named votes
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0005
 Create Date: 2026-11-23 20:10:50.255936
 """
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import models.types
 
 
 revision: str = '0011'
-down_revision: str | None = '0008'
+down_revision: str | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
