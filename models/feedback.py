@@ -282,7 +282,7 @@ def polls_of_network(s: Session, network_id: int, kind: str | None = None) -> Se
 
 def open_polls_for(s: Session, person_id: int, now: datetime) -> Sequence[Poll]:
     return s.exec(select(Poll).join(PollParticipant, col(PollParticipant.poll_id) == col(Poll.id))
-                  .where(PollParticipant.person_id == person_id,
+                  .where(PollParticipant.person_id == person_id, Poll.kind != "adhoc",
                          col(PollParticipant.done).is_(False), Poll.status == "open",
                          Poll.closes_at > now).order_by(col(Poll.id))).all()
 
