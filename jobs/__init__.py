@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-FEATURES = ("announcements", "meetings", "feedback")
+FEATURES = ("announcements", "meetings", "joining", "feedback")
 
 
 def load_all() -> None:
