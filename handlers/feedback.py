@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from core import links
 from core.config import Settings
 from core.i18n import Translator
 from core.messages import Action as Button
@@ -149,8 +150,14 @@ def _send_question(s: Session, settings: Settings, now: datetime, poll: Poll, pe
         return False
     t = Translator(person.language or settings.default_language, settings.tz)
     question = ask(t, poll, number)
+    page = links.button(t("Answer on a page"), links.page_url_in(
+        s, settings, person.id or 0, links.FEEDBACK, now, expires_at=poll.closes_at,
+        poll=poll.id or 0), f"/ankieta {poll.id}")
+    if page is not None:
+        header += "\n" + t("You can also answer on a page: type /strona.")
     enqueue(s, Target(*where), Outgoing(header + "\n\n" + question.text,
-                                        actions=question.actions), now,
+                                        actions=(*question.actions, *([page] if page else []))),
+            now,
             person_id=person.id, network_id=poll.network_id, kind=kind,
             dedupe_key=f"{kind}:{poll.id}:{person.id}")
     current = conversations.current(s, where[0], where[1], person.id or 0)
@@ -361,3 +368,33 @@ async def typed_answer(ctx: Context, conv: Conversation, text: str) -> list[Outg
     if not text:
         return []
     return _answer(ctx, int(conv.data["poll"]), int(conv.data["q"]), text)
+
+
+@REGISTRY.command("ankieta_strona", "feedback_page",
+                  summary=N_("answers sent from the poll's page"),
+                  usage=N_("<poll>, then one answer per line"), action=Action.GIVE_OPINION,
+                  hidden=True)
+async def page_answers(ctx: Context, args: str) -> list[Outgoing]:
+    """All remaining answers at once (the page's form), in order; "-" skips. One transaction:
+    a refused answer changes nothing."""
+    me = ctx.require_person()
+    _refuse_in_group(ctx)
+    first, _newline, rest = args.partition("\n")
+    poll_id = parse_id(first)
+    if poll_id is None:
+        raise DomainError(N_("Write e.g. /ankieta 3 1 4 (poll 3, question 1, answer 4), or "
+                             "/ankieta 3 to continue."))
+    answers = rest.split("\n")
+    with ctx.db.session() as s:
+        poll = _load_poll(s, str(poll_id))
+        mine = store.participant(s, poll.id or 0, me.id or 0)
+        if mine is None:
+            raise DomainError(N_("This poll is for the people it was sent to."))
+        start = mine.progress + 1
+        for number in range(start, len(poll.questions) + 1):
+            index = number - start
+            value = answers[index].strip() if index < len(answers) else ""
+            store.record(s, poll, me.id or 0, number,
+                         check_text(value or store.SKIP, 1000, "text"), ctx.now)
+    return [Outgoing(ctx.t("Thank you! Your answers are saved anonymously. The results "
+                           "will be shared after the poll closes."))]
