@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
@@ -62,6 +63,21 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(default=1.0, alias="EMPIRIE_OUTBOX_POLL_SECONDS")
     outbox_max_attempts: int = Field(default=8, alias="EMPIRIE_OUTBOX_MAX_ATTEMPTS")
     jobs_poll_seconds: float = Field(default=30.0, alias="EMPIRIE_JOBS_POLL_SECONDS")
+    # how long handled platform event ids are kept against redelivery (then purged daily)
+    processed_events_days: int = Field(default=14, alias="EMPIRIE_PROCESSED_EVENTS_DAYS",
+                                       ge=1, le=365)
+
+    # Feedback polls: sent this long after a meeting ends, one reminder, then closed.
+    feedback_delay_minutes: int = Field(default=30, alias="EMPIRIE_FEEDBACK_DELAY_MINUTES",
+                                        ge=0, le=7 * 24 * 60)
+    feedback_reminder_hours: int = Field(default=48, alias="EMPIRIE_FEEDBACK_REMINDER_HOURS",
+                                         ge=1, le=24 * 30)
+    feedback_close_days: int = Field(default=7, alias="EMPIRIE_FEEDBACK_CLOSE_DAYS", ge=1,
+                                     le=90)
+
+    @property
+    def feedback_delay(self) -> timedelta:
+        return timedelta(minutes=self.feedback_delay_minutes)
 
     # Funding-call digests (handlers/funding*, jobs/funding.py, bot/sources).
     funding_digest_weekday: int = Field(default=0, alias="EMPIRIE_FUNDING_DIGEST_WEEKDAY",

@@ -1,7 +1,7 @@
 """funding calls: calls, changes, profiles, feeds, mutes, follows, what was told and sent
 
 Revision ID: 0010
-Revises: 0005
+Revises: 0011
 Create Date: 2026-11-23 19:49:44.390704
 """
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import models.types
 
 
 revision: str = '0010'
-down_revision: str | None = '0005'
+down_revision: str | None = '0011'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
