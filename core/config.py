@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
@@ -65,6 +66,18 @@ class Settings(BaseSettings):
     # how long handled platform event ids are kept against redelivery (then purged daily)
     processed_events_days: int = Field(default=14, alias="EMPIRIE_PROCESSED_EVENTS_DAYS",
                                        ge=1, le=365)
+
+    # Feedback polls: sent this long after a meeting ends, one reminder, then closed.
+    feedback_delay_minutes: int = Field(default=30, alias="EMPIRIE_FEEDBACK_DELAY_MINUTES",
+                                        ge=0, le=7 * 24 * 60)
+    feedback_reminder_hours: int = Field(default=48, alias="EMPIRIE_FEEDBACK_REMINDER_HOURS",
+                                         ge=1, le=24 * 30)
+    feedback_close_days: int = Field(default=7, alias="EMPIRIE_FEEDBACK_CLOSE_DAYS", ge=1,
+                                     le=90)
+
+    @property
+    def feedback_delay(self) -> timedelta:
+        return timedelta(minutes=self.feedback_delay_minutes)
 
     @cached_property
     def tz(self) -> ZoneInfo:
