@@ -25,7 +25,7 @@ from typing import Any
 from bot.transports import DeliveryError, Transport
 from core.clock import Clock
 from core.formatting import split
-from core.messages import Action, File, Outgoing, Target, parts
+from core.messages import Action, File, Outgoing, PollSpec, Target, parts
 from models import outbox
 from models.blobs import Blob
 from models.chat_moves import move_chat
@@ -44,7 +44,14 @@ def message_of(payload: dict[str, Any], files: list[File]) -> Outgoing:
     return Outgoing(payload.get("text", ""),
                     actions=tuple(Action(*spec) for spec in payload["actions"]),
                     files=tuple(files), markdown=payload.get("markdown", False),
-                    pin=payload.get("pin", False))
+                    pin=payload.get("pin", False), poll=_poll(payload.get("poll")))
+
+
+def _poll(spec: dict[str, Any] | None) -> PollSpec | None:
+    if not spec:
+        return None
+    return PollSpec(int(spec["ref"]), spec["question"], tuple(spec["options"]),
+                    bool(spec.get("anonymous", True)))
 
 
 class OutboxDispatcher:
@@ -166,7 +173,7 @@ class OutboxDispatcher:
         if not hasattr(transport, "send_part"):  # a whole-message transport paces itself
             await transport.send(target, message)  # type: ignore[attr-defined]
             return
-        todo = parts(message, transport.max_text)
+        todo = parts(message, transport.max_text, getattr(transport, "native_polls", False))
         ids = list(row.sent_ids or [])[:row.parts_done]
         for index in range(row.parts_done, len(todo)):
             part = todo[index]

@@ -50,6 +50,7 @@ class EventKind(StrEnum):
     BOT_REMOVED = "bot_removed"  # the bot was removed from the chat
     BOT_ADDED = "bot_added"  # the bot was added to a group chat
     CHAT_MOVED = "chat_moved"  # the chat lives on under a new id, given in `text`
+    POLL_ANSWER = "poll_answer"  # a vote in a native poll: `text` is "<poll id> <option ids>"
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,17 @@ class Target:
 
 
 @dataclass(frozen=True)
+class PollSpec:
+    """A native poll where the platform has one (Telegram); elsewhere the message's text and
+    buttons stand in. `ref` is our poll's id, so the platform's answers find their way back."""
+
+    ref: int
+    question: str
+    options: tuple[str, ...]
+    anonymous: bool = True
+
+
+@dataclass(frozen=True)
 class Outgoing:
     text: str
     actions: tuple[Action, ...] = ()
@@ -110,6 +122,7 @@ class Outgoing:
     markdown: bool = False  # text uses the small formatting subset: **bold**, [link](url), lists
     pin: bool = False
     ack: bool = False  # the answer to a button press, shown to the presser only (see above)
+    poll: PollSpec | None = None
 
 
 TOAST_LIMIT = 190  # Telegram's callback answer takes 200 characters
@@ -118,7 +131,8 @@ TOAST_LIMIT = 190  # Telegram's callback answer takes 200 characters
 @dataclass(frozen=True)
 class Part:
     """One platform message of an `Outgoing`: "text" (a chunk; buttons on the last chunk),
-    "file" (one attachment) or "pin" (pin the first text part, whose id is `ref`)."""
+    "poll" (a native poll, where the platform has them), "file" (one attachment) or "pin"
+    (pin the first text part, whose id is `ref`)."""
 
     kind: str
     text: str = ""
@@ -126,15 +140,20 @@ class Part:
     actions: tuple[Action, ...] = ()
     file: File | None = None
     ref: str | None = None
+    poll: PollSpec | None = None
 
 
-def parts(message: Outgoing, max_text: int) -> list[Part]:
+def parts(message: Outgoing, max_text: int, native_polls: bool = False) -> list[Part]:
     """The parts a message is delivered as, in order; the pin needs the first text part's id,
-    which the sender fills in as `ref`."""
+    which the sender fills in as `ref`. With `native_polls` a message's poll is its own part
+    and replaces the buttons."""
     chunks = split(message.text, max_text) if message.text else []
-    out = [Part("text", chunk, message.markdown,
-                message.actions if i == len(chunks) - 1 else ())
+    poll = message.poll if native_polls else None
+    buttons = () if poll is not None else message.actions
+    out = [Part("text", chunk, message.markdown, buttons if i == len(chunks) - 1 else ())
            for i, chunk in enumerate(chunks)]
+    if poll is not None:
+        out.append(Part("poll", poll=poll))
     out += [Part("file", file=f) for f in message.files]
     if message.pin and chunks:
         out.append(Part("pin"))

@@ -5,7 +5,9 @@ from __future__ import annotations
 import importlib
 
 FEATURES = ("help", "membership", "privacy", "announcements", "meetings", "roster", "joining",
-            "pages", "group_chats")
+            "pages", "feedback", "feedback_report", "feedback_questions", "feedback_adhoc",
+            "funding",
+            "group_chats")
 
 
 def load_all() -> None:

@@ -145,6 +145,7 @@ def is_group(chat_id: str) -> bool:
 class TelegramTransport:
     platform = Platform.TELEGRAM
     max_text = MessageLimit.MAX_TEXT_LENGTH
+    native_polls = True  # a message's PollSpec goes out as a Telegram poll
 
     def __init__(self, router: Router, settings: Settings, http: HttpServer | None = None, *,
                  receive: bool = True) -> None:
@@ -268,6 +269,14 @@ class TelegramTransport:
                 return Incoming(self._sender(member.from_user), self._chat(member.chat),
                                 EventKind.BOT_ADDED, "", event_id)
             return None
+        if update.poll_answer is not None:
+            vote = update.poll_answer
+            if vote.user is None:  # answered as a channel: not a person we know
+                return None
+            return Incoming(self._sender(vote.user),
+                            ChatRef(Platform.TELEGRAM, str(vote.user.id), private=True),
+                            EventKind.POLL_ANSWER,
+                            " ".join([vote.poll_id, *map(str, vote.option_ids)]), event_id)
         if update.callback_query is not None:
             query = update.callback_query
             if query.message is None or not query.data:
@@ -386,6 +395,15 @@ class TelegramTransport:
                 chat_id=target.chat_id,
                 document=InputFile(part.file.content, filename=part.file.name))
             return str(sent.message_id)
+        if part.kind == "poll" and part.poll is not None:  # native: replaces the buttons
+            poll = await bot.send_poll(
+                chat_id=target.chat_id, question=part.poll.question[:300],
+                options=[o[:100] for o in part.poll.options],
+                is_anonymous=part.poll.anonymous)
+            if poll.poll is not None:
+                await asyncio.to_thread(self.router.native_poll_sent, part.poll.ref,
+                                        self.platform, poll.poll.id)
+            return str(poll.message_id)
         if part.kind == "pin" and part.ref:
             await bot.pin_chat_message(chat_id=target.chat_id, message_id=int(part.ref),
                                        disable_notification=True)
