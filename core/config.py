@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(default=8, alias="EMPIRIE_OUTBOX_MAX_ATTEMPTS")
     jobs_poll_seconds: float = Field(default=30.0, alias="EMPIRIE_JOBS_POLL_SECONDS")
 
+    # Expert office hours (README: Office hours).
+    office_open_days: int = Field(default=7, alias="EMPIRIE_OFFICE_OPEN_DAYS", ge=0, le=60)
+    office_cutoff_minutes: int = Field(default=120, alias="EMPIRIE_OFFICE_CUTOFF_MINUTES", ge=0)
+    office_offer_minutes: int = Field(default=30, alias="EMPIRIE_OFFICE_OFFER_MINUTES", ge=1)
+    office_horizon_days: int = Field(default=42, alias="EMPIRIE_OFFICE_HORIZON_DAYS", ge=1,
+                                     le=366)
+
     @cached_property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)

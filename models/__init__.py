@@ -6,6 +6,7 @@ from models import core as core
 from models import due as due
 from models import joins as joins
 from models import meetings as meetings
+from models import office_hours as office_hours
 from models import outbox as outbox
 from models import teams as teams
 from models.db import Database as Database
