@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     @property
     def demo_cast(self) -> bool:
         """Load the invented demo people? Never into a platform deployment unless asked."""
-        return self.seed_demo if self.seed_demo is not None else not self.telegram_enabled
+        return self.seed_demo if self.seed_demo is not None else not self.platforms_enabled
 
     @property
     def telegram_enabled(self) -> bool:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import importlib
 
-FEATURES = ("help", "membership", "privacy", "announcements", "meetings", "office_hours")
+FEATURES = ("help", "membership", "privacy", "announcements", "meetings", "roster", "joining",
+            "office_hours")
 
 
 def load_all() -> None:
