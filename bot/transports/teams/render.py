@@ -76,11 +76,13 @@ def text_to_html(text: str, markdown: bool) -> str:
 
 
 def actions_html(t: Translator, actions: tuple[Action, ...]) -> str:
-    """The buttons as typed commands: on Teams people answer by typing them."""
-    if not actions:
+    """The buttons as typed commands: on Teams people answer by typing them (a pure link has
+    no command: it is only in the card)."""
+    typed = [a for a in actions if a.command]
+    if not typed:
         return ""
     rows = "".join(f"<li>{html.escape(a.label)}: <code>{html.escape(a.command)}</code></li>"
-                   for a in actions)
+                   for a in typed)
     return f"<p>{html.escape(t(N_('Type a command to answer:')))}</p><ul>{rows}</ul>"
 
 
