@@ -7,6 +7,7 @@ group chat only the opening notice and "wolny termin" appear.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -21,7 +22,7 @@ from handlers.calendar import office_ics
 from handlers.context import Context
 from handlers.dates import _fold, parse_when, require_future
 from handlers.permissions import Action
-from handlers.registry import REGISTRY
+from handlers.registry import REGISTRY, Handler
 from models import conversations, directory
 from models import office_hours as oh
 from models.core import City, Conversation, Network, Person
@@ -192,6 +193,17 @@ def _private(ctx: Context, messages: list[Outgoing]) -> list[Outgoing]:
     return [Outgoing(m.text, m.actions, m.files, m.to or to, m.markdown) for m in messages]
 
 
+def privately(handler: Handler) -> Handler:
+    """Answers and refusals of a command typed in a group go to the person's private chat."""
+    @functools.wraps(handler)
+    async def wrapper(ctx: Context, args: str) -> list[Outgoing]:
+        try:
+            return _private(ctx, await handler(ctx, args))
+        except DomainError as refusal:
+            return _private(ctx, [Outgoing(ctx.t(refusal.msgid, **refusal.params))])
+    return wrapper
+
+
 def _numbers(args: str, count: int, usage: str) -> list[int]:
     words = args.split()
     if len(words) < count or not all(w.isdigit() for w in words[:count]):
@@ -240,6 +252,7 @@ def _staff(ctx: Context, session_id: int) -> Network:
 
 @REGISTRY.command("dyzur", "office_hours", summary=N_("the expert's office hours: free slots"),
                   usage=N_("[network]"), action=Action.READ)
+@privately
 async def show(ctx: Context, args: str) -> list[Outgoing]:
     ctx.require_person()
     network = ctx.target_network(args.strip() or None)
@@ -285,6 +298,7 @@ async def show(ctx: Context, args: str) -> list[Outgoing]:
 
 @REGISTRY.command("dyzur_wybierz", "office_pick", summary=N_("pick a free office-hours slot"),
                   usage=N_("<session> <slot>"), action=Action.BOOK_OFFICE_HOURS, hidden=True)
+@privately
 async def pick(ctx: Context, args: str) -> list[Outgoing]:
     """A slot button: asks for the topic in the private chat, then books (nothing is held)."""
     session_id, slot = _numbers(args, 2, N_("Write e.g. /dyzur_wybierz 12 2."))
@@ -312,11 +326,13 @@ async def pick(ctx: Context, args: str) -> list[Outgoing]:
 async def topic_step(ctx: Context, conv: Conversation, text: str) -> list[Outgoing]:
     with ctx.db.session() as s:
         conversations.finish(s, conv.platform, conv.chat_id, conv.person_id)
-    return await _book(ctx, int(conv.data["session"]), int(conv.data["slot"]), text)
+    return await privately(lambda c, a: _book(c, int(conv.data["session"]),
+                                              int(conv.data["slot"]), a))(ctx, text)
 
 
 @REGISTRY.command("dyzur_rezerwuj", "office_book", summary=N_("book an office-hours slot"),
                   usage=N_("<session> <slot or -> <topic>"), action=Action.BOOK_OFFICE_HOURS)
+@privately
 async def book(ctx: Context, args: str) -> list[Outgoing]:
     words = args.split(maxsplit=2)
     if len(words) < 2 or not words[0].isdigit() or not (words[1].isdigit() or words[1] == "-"):
@@ -360,6 +376,7 @@ async def _book(ctx: Context, session_id: int, slot: int | None, topic: str) -> 
 @REGISTRY.command("dyzur_odwolaj", "office_cancel",
                   summary=N_("cancel my city's office-hours booking"), usage=N_("<session>"),
                   action=Action.BOOK_OFFICE_HOURS)
+@privately
 async def cancel(ctx: Context, args: str) -> list[Outgoing]:
     [session_id] = _numbers(args, 1, N_("Write e.g. /dyzur_odwolaj 12."))
     _me, city_id = _booker(ctx, session_id)
@@ -384,6 +401,7 @@ async def cancel(ctx: Context, args: str) -> list[Outgoing]:
 
 @REGISTRY.command("dyzur_przyjmij", "office_accept", summary=N_("take an offered slot"),
                   usage=N_("<session>"), action=Action.BOOK_OFFICE_HOURS, hidden=True)
+@privately
 async def accept(ctx: Context, args: str) -> list[Outgoing]:
     [session_id] = _numbers(args, 1, N_("Write e.g. /dyzur_przyjmij 12."))
     _me, city_id = _booker(ctx, session_id)
@@ -398,6 +416,7 @@ async def accept(ctx: Context, args: str) -> list[Outgoing]:
 
 @REGISTRY.command("dyzur_odrzuc", "office_decline", summary=N_("let an offered slot go"),
                   usage=N_("<session>"), action=Action.BOOK_OFFICE_HOURS, hidden=True)
+@privately
 async def decline(ctx: Context, args: str) -> list[Outgoing]:
     [session_id] = _numbers(args, 1, N_("Write e.g. /dyzur_odrzuc 12."))
     _me, city_id = _booker(ctx, session_id)
@@ -417,6 +436,7 @@ async def decline(ctx: Context, args: str) -> list[Outgoing]:
 
 @REGISTRY.command("moje_dyzury", "my_office_hours", summary=N_("my city's office-hours "
                                                                 "bookings"), action=Action.READ)
+@privately
 async def mine(ctx: Context, args: str) -> list[Outgoing]:
     me = ctx.require_person()
     t = ctx.t
@@ -486,6 +506,7 @@ def _describe(t: Translator, series: OfficeSeries, sessions: Sequence[OfficeSess
 @REGISTRY.command("dyzur_seria", "office_series", summary=N_("define the expert's office-hours "
                                                               "series"),
                   usage=SERIES_USAGE, action=Action.MANAGE_OFFICE_HOURS)
+@privately
 async def define(ctx: Context, args: str) -> list[Outgoing]:
     me = ctx.require_person()
     parts = [p.strip() for p in args.split(";")]
@@ -529,6 +550,7 @@ SERIES_FIELDS = {"godzina": "time", "time": "time", "dzien": "day", "day": "day"
                   summary=N_("change an office-hours series from a date on"),
                   usage=N_("<series> <from date> godzina|dzien|dlugosc|link|miejsce|limit "
                            "<value>"), action=Action.MANAGE_OFFICE_HOURS)
+@privately
 async def edit_series(ctx: Context, args: str) -> list[Outgoing]:
     words = args.split(maxsplit=3)
     if len(words) < 4 or not words[0].isdigit() or words[2].lower() not in SERIES_FIELDS:
@@ -619,6 +641,7 @@ def _split(s: Session, ctx: Context, old: OfficeSeries, new: OfficeSeries,
 @REGISTRY.command("dyzur_seria_koniec", "office_series_end",
                   summary=N_("end an office-hours series from a date on"),
                   usage=N_("<series> <date>"), action=Action.MANAGE_OFFICE_HOURS)
+@privately
 async def end_series(ctx: Context, args: str) -> list[Outgoing]:
     words = args.split(maxsplit=1)
     if len(words) < 2 or not words[0].isdigit():
@@ -664,6 +687,7 @@ async def _drop_one(ctx: Context, args: str, status: str) -> list[Outgoing]:
 @REGISTRY.command("dyzur_pomin", "office_skip", summary=N_("skip one office-hours date "
                                                            "(e.g. a holiday)"),
                   usage=N_("<session>"), action=Action.MANAGE_OFFICE_HOURS)
+@privately
 async def skip(ctx: Context, args: str) -> list[Outgoing]:
     return await _drop_one(ctx, args, "skipped")
 
@@ -671,12 +695,14 @@ async def skip(ctx: Context, args: str) -> list[Outgoing]:
 @REGISTRY.command("dyzur_odwolaj_termin", "office_cancel_session",
                   summary=N_("cancel one office-hours session"), usage=N_("<session>"),
                   action=Action.MANAGE_OFFICE_HOURS)
+@privately
 async def cancel_session(ctx: Context, args: str) -> list[Outgoing]:
     return await _drop_one(ctx, args, "cancelled")
 
 
 @REGISTRY.command("dyzur_przesun", "office_move", summary=N_("move one office-hours session"),
                   usage=N_("<session> <new date and time>"), action=Action.MANAGE_OFFICE_HOURS)
+@privately
 async def move(ctx: Context, args: str) -> list[Outgoing]:
     words = args.split(maxsplit=1)
     if len(words) < 2 or not words[0].isdigit():
@@ -705,6 +731,7 @@ async def move(ctx: Context, args: str) -> list[Outgoing]:
 @REGISTRY.command("dyzur_agenda", "office_agenda", summary=N_("who comes to office hours, with "
                                                               "topics"),
                   usage=N_("<session>"), action=Action.MANAGE_OFFICE_HOURS)
+@privately
 async def agenda(ctx: Context, args: str) -> list[Outgoing]:
     [session_id] = _numbers(args, 1, N_("Write the session's number, e.g. 12."))
     _staff(ctx, session_id)
@@ -717,6 +744,7 @@ async def agenda(ctx: Context, args: str) -> list[Outgoing]:
 @REGISTRY.command("dyzur_terminy", "office_sessions", summary=N_("office-hours sessions of a "
                                                                   "network, with numbers"),
                   usage=N_("[network]"), action=Action.MANAGE_OFFICE_HOURS)
+@privately
 async def sessions(ctx: Context, args: str) -> list[Outgoing]:
     ctx.require_person()
     network = ctx.target_network(args.strip() or None)
@@ -749,6 +777,7 @@ def _current(s: Session, ctx: Context, args: str) -> OfficeSession:
 
 @REGISTRY.command("nastepny", "next", summary=N_("office hours: call the next city"),
                   usage=N_("[session]"), action=Action.MANAGE_OFFICE_HOURS)
+@privately
 async def call_next(ctx: Context, args: str) -> list[Outgoing]:
     t = ctx.t
     with ctx.db.session() as s:
@@ -790,6 +819,7 @@ async def _mark(ctx: Context, args: str, status: str) -> list[Outgoing]:
 
 @REGISTRY.command("dyzur_zrobione", "office_done", summary=N_("office hours: mark a slot done"),
                   usage=N_("<session> <slot>"), action=Action.MANAGE_OFFICE_HOURS)
+@privately
 async def done(ctx: Context, args: str) -> list[Outgoing]:
     return await _mark(ctx, args, "done")
 
@@ -797,6 +827,7 @@ async def done(ctx: Context, args: str) -> list[Outgoing]:
 @REGISTRY.command("dyzur_nieobecny", "office_no_show",
                   summary=N_("office hours: mark a city that did not come"),
                   usage=N_("<session> <slot>"), action=Action.MANAGE_OFFICE_HOURS)
+@privately
 async def no_show(ctx: Context, args: str) -> list[Outgoing]:
     return await _mark(ctx, args, "no_show")
 
@@ -804,6 +835,7 @@ async def no_show(ctx: Context, args: str) -> list[Outgoing]:
 @REGISTRY.command("dyzur_zwolnij", "office_release",
                   summary=N_("office hours: free a city's slot"),
                   usage=N_("<session> <slot>"), action=Action.MANAGE_OFFICE_HOURS)
+@privately
 async def release(ctx: Context, args: str) -> list[Outgoing]:
     session_id, slot = _numbers(args, 2, N_("Write the session and the slot, e.g. 12 2."))
     _staff(ctx, session_id)
@@ -845,6 +877,7 @@ def summary_text(s: Session, t: Translator, session: OfficeSession) -> str:
 @REGISTRY.command("dyzur_podsumowanie", "office_summary",
                   summary=N_("office hours: topics and no-shows, for the report"),
                   usage=N_("<session>"), action=Action.VIEW_REPORTS)
+@privately
 async def report(ctx: Context, args: str) -> list[Outgoing]:
     [session_id] = _numbers(args, 1, N_("Write the session's number, e.g. 12."))
     ctx.require_person()
