@@ -21,6 +21,7 @@ from core.outbox import enqueue, enqueue_to_person
 from handlers.calendar import office_ics
 from handlers.context import Context
 from handlers.dates import _fold, parse_when, require_future
+from handlers.limits import LINK, PLACE, check_text, parse_count, parse_id
 from handlers.permissions import Action
 from handlers.registry import REGISTRY, Handler
 from models import conversations, directory
@@ -206,9 +207,10 @@ def privately(handler: Handler) -> Handler:
 
 def _numbers(args: str, count: int, usage: str) -> list[int]:
     words = args.split()
-    if len(words) < count or not all(w.isdigit() for w in words[:count]):
+    numbers = [parse_id(w) for w in words[:count]]
+    if len(words) < count or None in numbers:
         raise DomainError(usage)
-    return [int(w) for w in words[:count]]
+    return [n for n in numbers if n is not None]
 
 
 def _load(s: Session, session_id: int) -> OfficeSession:
@@ -335,10 +337,12 @@ async def topic_step(ctx: Context, conv: Conversation, text: str) -> list[Outgoi
 @privately
 async def book(ctx: Context, args: str) -> list[Outgoing]:
     words = args.split(maxsplit=2)
-    if len(words) < 2 or not words[0].isdigit() or not (words[1].isdigit() or words[1] == "-"):
+    session_id = parse_id(words[0]) if words else None
+    slot = parse_id(words[1]) if len(words) > 1 else None
+    if session_id is None or (slot is None and words[1] != "-"):
         raise DomainError(N_("Write e.g. /dyzur_rezerwuj 12 2 dotacje na e-usługi (session, "
                              "slot or “-” for the first free one, topic)."))
-    return await _book(ctx, int(words[0]), int(words[1]) if words[1].isdigit() else None,
+    return await _book(ctx, session_id, slot,
                        words[2] if len(words) > 2 else "")
 
 
@@ -475,13 +479,22 @@ SERIES_USAGE = N_("<network>; <first date and time>; [every N weeks, 2]; [minute
                   "[slot minutes, 15]; [link or place]; [cap per city per quarter]")
 
 
+def _near(ctx: Context, when: datetime, text: str) -> datetime:
+    """Office hours are planned at most two years ahead (and a typo of a year is caught)."""
+    if when > ctx.now + timedelta(days=730):
+        raise DomainError(N_("“{text}” is more than two years ahead; office hours are planned "
+                             "closer than that."), text=text[:40])
+    return when
+
+
 def _positive(value: str, default: int, low: int, high: int) -> int:
     if not value:
         return default
-    if not value.isdigit() or not low <= int(value) <= high:
+    number = parse_count(value, low=low, high=high)
+    if number is None:
         raise DomainError(N_("“{value}” should be a number from {low} to {high}."),
-                          value=value, low=low, high=high)
-    return int(value)
+                          value=value[:20], low=low, high=high)
+    return number
 
 
 def _expert_of(s: Session, ctx: Context, network: Network) -> int | None:
@@ -515,10 +528,13 @@ async def define(ctx: Context, args: str) -> list[Outgoing]:
                              "https://teams.example/dyzur; 2"))
     parts += [""] * (7 - len(parts))
     code, when, every, minutes, slot, where_, cap = parts[:7]
+    check_text(where_, LINK if where_.startswith("http") else PLACE,
+               "link" if where_.startswith("http") else "place")
     with ctx.db.session() as s:
         network = directory.require_network(s, code)
     ctx.require(Action.MANAGE_OFFICE_HOURS, network)
-    start = require_future(parse_when(when, ctx.now, ctx.settings.tz), ctx.now, when)
+    start = _near(ctx, require_future(parse_when(when, ctx.now, ctx.settings.tz), ctx.now,
+                                      when), when)
     interval = _positive(every, 2, 1, 8)
     duration = _positive(minutes, 60, 10, 480)
     slot_minutes = _positive(slot, 15, 5, duration)
@@ -553,20 +569,20 @@ SERIES_FIELDS = {"godzina": "time", "time": "time", "dzien": "day", "day": "day"
 @privately
 async def edit_series(ctx: Context, args: str) -> list[Outgoing]:
     words = args.split(maxsplit=3)
-    if len(words) < 4 or not words[0].isdigit() or words[2].lower() not in SERIES_FIELDS:
+    if len(words) < 4 or parse_id(words[0]) is None or words[2].lower() not in SERIES_FIELDS:
         raise DomainError(N_("Write e.g. /dyzur_seria_zmien 3 1.02.2027 godzina 12:00 (fields: "
                              "godzina, dzien, dlugosc, link, miejsce, limit)."))
     field, value = SERIES_FIELDS[words[2].lower()], words[3].strip()
     tz, now = ctx.settings.tz, ctx.now
     with ctx.db.session() as s:
-        old = s.get(OfficeSeries, int(words[0]))
+        old = s.get(OfficeSeries, parse_id(words[0]))
         if old is None:
             raise DomainError(N_("There is no office-hours series with the number “{id}”."),
                               id=words[0])
         network = s.get(Network, old.network_id)
         assert network is not None
         ctx.require(Action.MANAGE_OFFICE_HOURS, network)
-        day = parse_when(f"{words[1]} 00:00", now, tz)
+        day = _near(ctx, parse_when(f"{words[1]} 00:00", now, tz), words[1])
         first = oh.occurrences(old, tz, day, day + timedelta(days=400))
         if not first:
             raise DomainError(N_("The series has no dates after {date}."), date=words[1])
@@ -585,6 +601,7 @@ async def edit_series(ctx: Context, args: str) -> list[Outgoing]:
         elif field == "cap":
             new.cap = _positive(value, 0, 0, 50) or None
         else:
+            check_text(value, LINK if field == "link" else PLACE, field)
             setattr(new, field, value if value != "-" else None)
         new.dtstart = local.astimezone(tz)
         new.rrule = ";".join(p if not p.startswith("BYDAY=") else
@@ -644,17 +661,18 @@ def _split(s: Session, ctx: Context, old: OfficeSeries, new: OfficeSeries,
 @privately
 async def end_series(ctx: Context, args: str) -> list[Outgoing]:
     words = args.split(maxsplit=1)
-    if len(words) < 2 or not words[0].isdigit():
+    if len(words) < 2 or parse_id(words[0]) is None:
         raise DomainError(N_("Write e.g. /dyzur_seria_koniec 3 1.06.2027."))
     with ctx.db.session() as s:
-        series = s.get(OfficeSeries, int(words[0]))
+        series = s.get(OfficeSeries, parse_id(words[0]))
         if series is None:
             raise DomainError(N_("There is no office-hours series with the number “{id}”."),
                               id=words[0])
         network = s.get(Network, series.network_id)
         assert network is not None
         ctx.require(Action.MANAGE_OFFICE_HOURS, network)
-        since = parse_when(f"{words[1]} 00:00", ctx.now, ctx.settings.tz)
+        since = _near(ctx, parse_when(f"{words[1]} 00:00", ctx.now, ctx.settings.tz),
+                      words[1])
         told = 0
         for session in oh.end_series(s, series, since, ctx.now):
             told += notify_change(s, ctx.settings, ctx.now, session, N_(
@@ -705,12 +723,14 @@ async def cancel_session(ctx: Context, args: str) -> list[Outgoing]:
 @privately
 async def move(ctx: Context, args: str) -> list[Outgoing]:
     words = args.split(maxsplit=1)
-    if len(words) < 2 or not words[0].isdigit():
+    session_id = parse_id(words[0]) if words else None
+    if len(words) < 2 or session_id is None:
         raise DomainError(N_("Write e.g. /dyzur_przesun 12 9.12.2026 12:00."))
-    starts = require_future(parse_when(words[1], ctx.now, ctx.settings.tz), ctx.now, words[1])
-    _staff(ctx, int(words[0]))
+    starts = _near(ctx, require_future(parse_when(words[1], ctx.now, ctx.settings.tz), ctx.now,
+                                       words[1]), words[1])
+    _staff(ctx, session_id)
     with ctx.db.session() as s:
-        session = oh.lock_session(s, int(words[0]))
+        session = oh.lock_session(s, session_id)
         if session.status != "scheduled":
             raise DomainError(N_("This office-hours session has been cancelled."))
         shift = starts - session.starts_at
@@ -764,8 +784,11 @@ async def sessions(ctx: Context, args: str) -> list[Outgoing]:
 
 def _current(s: Session, ctx: Context, args: str) -> OfficeSession:
     """The session named, else the one running now (or starting soon) the caller manages."""
-    if args.split() and args.split()[0].isdigit():
-        return _load(s, int(args.split()[0]))
+    if args.split():
+        number = parse_id(args.split()[0])
+        if number is None:
+            raise DomainError(N_("Write the session's number, e.g. 12."))
+        return _load(s, number)
     me = ctx.require_person()
     ids = [n.id or 0 for n in directory.networks_of(s, me.id or 0)]
     for x in oh.sessions_between(s, ids, ctx.now - timedelta(hours=8),
