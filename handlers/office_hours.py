@@ -339,7 +339,7 @@ async def book(ctx: Context, args: str) -> list[Outgoing]:
     words = args.split(maxsplit=2)
     session_id = parse_id(words[0]) if words else None
     slot = parse_id(words[1]) if len(words) > 1 else None
-    if session_id is None or (slot is None and words[1] != "-"):
+    if session_id is None or len(words) < 2 or (slot is None and words[1] != "-"):
         raise DomainError(N_("Write e.g. /dyzur_rezerwuj 12 2 dotacje na e-usługi (session, "
                              "slot or “-” for the first free one, topic)."))
     return await _book(ctx, session_id, slot,
