@@ -413,3 +413,19 @@ async def test_two_processes_200_attempts_for_4_slots(tmp_path: Path) -> None:
     finally:
         db.dispose()
         drop_database(url)
+
+
+async def test_the_leaders_network_is_only_for_its_members(chat: Chat, seeded: Database,
+                                                           clock: FrozenClock) -> None:
+    cast = find_cast(seeded)
+    with seeded.session() as s:
+        leaders = directory.require_network(s, "liderzy")
+        [expert] = [p.id for p, role, _c in directory.members(s, leaders.id or 0)
+                    if role == "expert"]
+    text = await chat.text(expert, "/dyzur_seria liderzy; 2.12.2026 9:00")
+    [session] = re.findall(r"#(\d+) 02\.12", text)
+    clock.set(FIRST - timedelta(days=1))
+    outsider = await chat.text(cast.laureate_rep, f"/dyzur_rezerwuj {session} - pytanie")
+    assert "Nie masz uprawnień" in outsider
+    assert "Zarezerwowano" in await chat.text(cast.mayor, f"/dyzur_rezerwuj {session} - wizja")
+    assert "Nie masz uprawnień" in await chat.text(cast.laureate_rep, "/dyzur liderzy")
