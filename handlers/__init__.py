@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 FEATURES = ("help", "membership", "privacy", "announcements", "meetings", "roster", "joining",
-            "office_hours")
+            "pages", "office_hours")
 
 
 def load_all() -> None:

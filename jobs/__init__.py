@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-FEATURES = ("announcements", "meetings", "office_hours")
+FEATURES = ("announcements", "meetings", "joining", "office_hours")
 
 
 def load_all() -> None:
