@@ -33,6 +33,7 @@ log = logging.getLogger("empirie.links")
 HUB = "hub"  # everything waiting for the person
 MEETINGS = "meetings"  # my upcoming meetings
 RSVP = "rsvp"  # answer one meeting invitation; params: meeting
+OFFICE_HOURS = "office_hours"  # book a slot at the expert's office hours; params: session
 
 SECRET_NAME = "page_links"
 _SALT = "empirie.page-link.v1"

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from core import links
 from core.config import Settings
 from core.i18n import Translator
 from core.messages import Action as Button
@@ -191,7 +193,7 @@ def _private(ctx: Context, messages: list[Outgoing]) -> list[Outgoing]:
     if account is None:
         return messages
     to = Target(account.platform, account.external_id)
-    return [Outgoing(m.text, m.actions, m.files, m.to or to, m.markdown) for m in messages]
+    return [replace(m, to=m.to or to) for m in messages]
 
 
 def privately(handler: Handler) -> Handler:
@@ -201,6 +203,8 @@ def privately(handler: Handler) -> Handler:
         try:
             return _private(ctx, await handler(ctx, args))
         except DomainError as refusal:
+            if ctx.private:  # nothing to move: the router explains it as usual
+                raise
             return _private(ctx, [Outgoing(ctx.t(refusal.msgid, **refusal.params))])
     return wrapper
 
@@ -291,6 +295,10 @@ async def show(ctx: Context, args: str) -> list[Outgoing]:
                     lines.append(t("Book: /dyzur_rezerwuj {id} <slot> <topic>", id=session.id))
                     buttons = [Button(t.time(session.slot_start(n)),
                                       f"/dyzur_wybierz {session.id} {n}") for n in free]
+            if can_book and mine is None and now >= session.opens_at:
+                page = ctx.page_button(t("Book on a page"), links.OFFICE_HOURS,
+                                       session=session.id or 0)
+                buttons += [page] if page is not None else []
             else:
                 lines.append(t("All slots are taken. /dyzur_rezerwuj {id} - <topic> puts your "
                                "city on the waitlist.", id=session.id))

@@ -6,17 +6,21 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
+from bot import pages
+from bot.http import HttpServer
 from bot.outbox import OutboxDispatcher
 from bot.router import Router
 from bot.transports.telegram import TelegramTransport
+from core import links
 from core.clock import FrozenClock
 from core.config import Settings
 from jobs.dispatch import DueDispatcher
-from models import directory
+from models import directory, seed
 from models.db import Database
 from models.office_hours import OfficeBooking
 from tests.cast import Cast, find_cast
@@ -25,6 +29,8 @@ from tests.fakes import telegram_updates as tg
 from tests.fakes.graph_api import BOT_USER
 from tests.fakes.telegram_api import FakeBotApi
 from tests.test_office_hours import FIRST, define
+from tests.test_pages_browser import PHONE, Browser
+from tests.test_pages_browser import browser as browser
 from tests.test_teams import CHANNEL_BOX, REP_AAD, STATE, Teams
 from tests.test_teams import teams as teams
 from tests.test_telegram import link, telegram_settings
@@ -112,3 +118,55 @@ async def test_booking_typed_in_a_teams_channel_is_answered_privately(
     with teams.db.session() as s:
         [booking] = s.exec(select(OfficeBooking)).all()
     assert booking.person_id == teams.cast.laureate_rep and booking.slot == 1
+
+
+# --- the answer page, in a real browser -----------------------------------------------------
+
+async def test_booking_on_the_answer_page(tmp_path: Path, clock: FrozenClock,
+                                          settings: Settings, browser: Browser) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'pages.db'}")
+    db.create_all()
+    with db.session() as s:
+        seed.seed_demo(s, clock.now())
+    configured = settings.model_copy(update={"public_url": "http://127.0.0.1:1"})
+    router = Router(db, clock, configured)
+    http = HttpServer("127.0.0.1", 0)
+    pages.install(http, router)
+    await http.start()
+    configured.public_url = f"http://127.0.0.1:{http.port}"
+    try:
+        chat = Chat(router)
+        cast = find_cast(db)
+        [first, *_] = await define(chat, cast.expert)
+        clock.set(FIRST - timedelta(days=2))
+        [listing, *_] = await chat.say(cast.laureate_rep, "/dyzur")
+        [url] = [a.url for a in listing.actions if a.url]
+        assert url and f"/p/{links.OFFICE_HOURS}/" in url
+
+        context = await browser.new_context(viewport=PHONE, locale="pl-PL")
+        page = await context.new_page()
+        await page.goto(url)
+        assert await page.get_by_role("heading", level=1).inner_text() == "Dyżur eksperta"
+        assert "Jeszcze bez rezerwacji." in await page.locator("#slot-state").inner_text()
+        await page.get_by_role("button", name="Zarezerwuj").click()  # no slot, no topic
+        assert "Wybierz termin." in await page.get_by_role("alert").inner_text()
+        await page.get_by_label("10:30").check()
+        await page.get_by_label("Twój temat").fill("wdrożenie KSeF")
+        await page.get_by_role("button", name="Zarezerwuj").click()
+        assert "Zarezerwowano: dyżur nr" in await page.get_by_role("status").inner_text()
+        assert "Termin 3" in await page.locator("#slot-state").inner_text()
+
+        # the other representative of the same city sees the city's slot, no form
+        other = links.page_url(db, configured, cast.laureate_rep2, links.OFFICE_HOURS,
+                               clock.now(), session=first)
+        assert other is not None
+        await page.goto(other)
+        assert "wdrożenie KSeF" in await page.locator("#slot-state").inner_text()
+        assert await page.locator("form").count() == 0
+        await context.close()
+        with db.session() as s:
+            [booking] = s.exec(select(OfficeBooking)).all()
+        assert booking.slot == 3 and booking.person_id == cast.laureate_rep
+    finally:
+        await http.stop()
+        db.dispose()
