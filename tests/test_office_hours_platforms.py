@@ -90,6 +90,7 @@ async def test_booking_with_buttons_in_a_telegram_group(
     await api.wait_for(lambda: any("o co chcesz zapytać" in t for t in api.texts(REP)))
     await api.inject(tg.message(tg.user(REP), tg.private_chat(REP), "wdrożenie KSeF"))
     await api.wait_for(lambda: any("Zarezerwowano" in t for t in api.texts(REP)))
+    await api.wait_for(lambda: bool(api.sent("sendDocument", REP)))
     assert [d.files["document"][0] for d in api.sent("sendDocument", REP)] == ["dyzur_1_2.ics"]
 
     # the second representative of the same city, typing in the group, is told privately
