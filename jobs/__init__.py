@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-FEATURES = ("announcements", "meetings", "joining", "office_hours")
+FEATURES = ("announcements", "meetings", "joining", "retention", "office_hours")
 
 
 def load_all() -> None:
