@@ -14,6 +14,7 @@ from bot.http import HttpServer
 from bot.migrate import upgrade
 from bot.outbox import OutboxDispatcher
 from bot.router import Router
+from bot.sources.poll import FundingPoller
 from bot.transports import Transport
 from core import links
 from core.clock import Clock, SystemClock
@@ -114,6 +115,8 @@ class App:
             started.append(teams)
             self.scheduler.every(teams.maintain, self.settings.teams_upkeep_seconds,
                                  "teams_upkeep")
+        poller = FundingPoller(self.db, self.clock, self.settings)
+        self.scheduler.every(poller.run_once, 15 * 60, "funding")
         if http is not None:
             if links.enabled(self.settings):
                 pages.install(http, self.router)
@@ -127,6 +130,7 @@ class App:
             self.scheduler.stop()
             for transport in reversed(started):
                 await transport.stop()
+            await poller.close()
             if http is not None:
                 await http.stop()
 

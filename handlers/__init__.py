@@ -5,7 +5,8 @@ from __future__ import annotations
 import importlib
 
 FEATURES = ("help", "membership", "privacy", "announcements", "meetings", "roster", "joining",
-            "pages", "office_hours")
+            "pages", "feedback", "feedback_report", "feedback_questions", "feedback_adhoc",
+            "funding", "office_hours")
 
 
 def load_all() -> None:

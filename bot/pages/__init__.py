@@ -9,7 +9,8 @@ import importlib
 from bot.http import HttpServer
 from bot.router import Router
 
-MODULES = ("hub", "meetings", "office_hours")  # each registers its Page(s) in registry.PAGES
+# each module registers its Page(s) in registry.PAGES
+MODULES = ("hub", "meetings", "feedback", "office_hours")
 
 
 def load_all() -> None:

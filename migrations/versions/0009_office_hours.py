@@ -1,7 +1,7 @@
 """office hours
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0010
 Create Date: 2026-11-23 20:08:26.475466
 """
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import models.types
 
 
 revision: str = '0009'
-down_revision: str | None = '0005'
+down_revision: str | None = '0010'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
