@@ -6,8 +6,7 @@ import importlib
 
 FEATURES = ("help", "membership", "privacy", "announcements", "meetings", "roster", "joining",
             "pages", "feedback", "feedback_report", "feedback_questions", "feedback_adhoc",
-            "funding",
-            "group_chats")
+            "funding", "office_hours", "group_chats")
 
 
 def load_all() -> None:

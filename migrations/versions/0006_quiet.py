@@ -1,7 +1,7 @@
 """outbox parts and live (editable) messages; per-chat order index
 
 Revision ID: 0006
-Revises: 0010
+Revises: 0009
 Create Date: 2026-11-23 20:00:00
 """
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0006'
-down_revision: str | None = '0010'
+down_revision: str | None = '0009'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
