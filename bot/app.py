@@ -112,6 +112,9 @@ class App:
             started.append(teams)
             self.scheduler.every(teams.maintain, self.settings.teams_upkeep_seconds,
                                  "teams_upkeep")
+            if self.settings.teams_calendar_poll_seconds > 0:
+                self.scheduler.every(teams.sync_calendar,
+                                     self.settings.teams_calendar_poll_seconds, "teams_calendar")
         if http is not None:
             await http.start()
         for transport in started:

@@ -28,7 +28,9 @@ from models import directory
 from models import teams as store
 from models.core import Person
 from models.db import Database
+from models.meetings import rsvps
 from tests.cast import Cast, find_cast
+from tests.conftest import Chat
 from tests.fakes.graph_api import BOT_USER, FakeGraph, Fault
 from tests.test_telegram import free_port
 
@@ -375,3 +377,65 @@ async def test_files_in_a_chat_go_to_onedrive_with_a_link(teams: Teams) -> None:
     assert "raport.pdf</a>" in posted["body"]["content"]
     assert "https://zmp.sharepoint.com/:b:/s/" in posted["body"]["content"]
     assert teams.graph.requests("POST", "createLink")[0].body["scope"] == "organization"
+
+
+# --- meetings as calendar events -----------------------------------------------------------
+
+async def test_meeting_becomes_an_event_and_native_answers_become_rsvps(
+        teams: Teams, router: Router) -> None:
+    cast = teams.cast
+    set_email(teams.db, cast.laureate_rep2, "anna@kolno.example.pl")
+    set_email(teams.db, cast.observer_rep, "obs@obserwator.example.pl")
+    chat = Chat(router, "teams")
+    said = await chat.text(COORD_AAD, "/spotkanie_nowe cyfrowe; Spotkanie II; 12.12.2026 10:00; "
+                           "hybrydowe; 6; Łomża, ul. Długa 1; ; 1; nie; 5.12.2026 12:00",
+                           CHANNEL_KEY)
+    assert "nr 1" in said
+    assert await teams.transport.sync_calendar() == 1
+    [event] = teams.graph.events.values()
+    assert event["isOnlineMeeting"] is True
+    assert event["onlineMeetingProvider"] == "teamsForBusiness"
+    assert event["start"] == {"dateTime": "2026-12-12T09:00:00", "timeZone": "UTC"}
+    invited = sorted(a["emailAddress"]["address"] for a in event["attendees"])
+    assert invited == ["Jan.Rep@lomza.example.pl", "anna@kolno.example.pl"]  # no open part:
+    # the observer city is not invited
+
+    teams.graph.respond(event["id"], "jan.rep@lomza.example.pl", "accepted")
+    teams.graph.respond(event["id"], "anna@kolno.example.pl", "accepted")
+    assert await teams.transport.sync_calendar() == 2
+    assert await teams.transport.sync_calendar() == 0  # read again: nothing new, no effect
+    with teams.db.session() as s:
+        answers = {r.person_id: (r.answer, r.waitlisted) for r in rsvps(s, 1)}
+    assert answers == {cast.laureate_rep: ("stacjonarnie", False),
+                       cast.laureate_rep2: ("stacjonarnie", True)}  # 1 seat: the waitlist
+
+    teams.graph.respond(event["id"], "jan.rep@lomza.example.pl", "declined")
+    await teams.transport.sync_calendar()
+    with teams.db.session() as s:
+        answers = {r.person_id: (r.answer, r.waitlisted) for r in rsvps(s, 1)}
+    assert answers == {cast.laureate_rep: ("nie", False),
+                       cast.laureate_rep2: ("stacjonarnie", False)}  # promoted
+
+    # moving the meeting moves the event; cancelling it cancels the event
+    assert "nr 1" in await chat.text(COORD_AAD, "/spotkanie_przesun 1 13.12.2026 11:00")
+    await teams.transport.sync_calendar()
+    assert teams.graph.events[event["id"]]["start"]["dateTime"] == "2026-12-13T10:00:00"
+    await chat.text(COORD_AAD, "/spotkanie_odwolaj 1")
+    await teams.transport.sync_calendar()
+    assert teams.graph.events[event["id"]]["isCancelled"] is True
+    assert teams.graph.requests("POST", "/cancel")
+
+
+async def test_a_late_calendar_answer_is_refused_by_the_same_rules(
+        teams: Teams, router: Router) -> None:
+    chat = Chat(router, "teams")
+    await chat.text(COORD_AAD, "/spotkanie_nowe cyfrowe; Online; 12.12.2026 10:00; online; 2; ; "
+                    "https://x; ; nie; 24.11.2026 12:00", CHANNEL_KEY)
+    await teams.transport.sync_calendar()
+    [event] = teams.graph.events.values()
+    assert event["onlineMeetingProvider"] == "teamsForBusiness"
+    teams.clock.advance(timedelta(days=2))  # after the answer deadline
+    teams.graph.respond(event["id"], "jan.rep@lomza.example.pl", "accepted")
+    assert await teams.transport.sync_calendar() == 0
+    with teams.db.session() as s:
+        assert list(rsvps(s, 1)) == []

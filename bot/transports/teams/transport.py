@@ -128,6 +128,12 @@ class TeamsTransport:
         """Woken by the scheduler: subscriptions to create or renew."""
         return await subscriptions.maintain(self)
 
+    async def sync_calendar(self) -> int:
+        """Woken by the scheduler: meetings mirrored as calendar events, responses read."""
+        from bot.transports.teams import calendar
+
+        return await calendar.sync(self)
+
     async def discover_chats(self) -> None:
         """Group and 1:1 chats the service account is in get a subscription, so /polacz
         works in a new group chat and /start <code> in a private one."""
