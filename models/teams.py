@@ -80,6 +80,12 @@ def ensure_subscription(session: Session, chat_id: str, resource: str, kind: str
     return row
 
 
+def delete_subscription(session: Session, row_id: int) -> None:
+    row = session.get(TeamsSubscription, row_id)
+    if row is not None:
+        session.delete(row)
+
+
 def due_for_renewal(session: Session, before: datetime) -> Sequence[TeamsSubscription]:
     """Subscriptions to create (pending) or to renew (expiring before `before`)."""
     return session.exec(select(TeamsSubscription).where(

@@ -336,6 +336,17 @@ async def test_a_renewal_of_a_vanished_subscription_subscribes_again(teams: Team
     assert teams.subscription_id(CHANNEL_BOX) != old
 
 
+async def test_an_unbound_channel_is_no_longer_listened_to(teams: Teams) -> None:
+    sub_id = teams.subscription_id(CHANNEL_BOX)
+    with teams.db.session() as s:
+        directory.unbind_chat(s, "teams", CHANNEL_KEY, None, teams.clock.now())
+    await teams.transport.maintain()
+    assert sub_id not in teams.graph.subscriptions
+    with teams.db.session() as s:
+        assert store.subscription_for(s, CHANNEL_KEY) is None
+    assert teams.graph.subscription_for("/" + GROUP_BOX) is not None  # chats stay: /polacz
+
+
 async def test_missed_messages_are_read_once_after_downtime(
         teams: Teams, router: Router) -> None:
     first = teams.graph.user_message(CHANNEL_BOX, COORD_AAD, "/sieci")
@@ -439,3 +450,49 @@ async def test_a_late_calendar_answer_is_refused_by_the_same_rules(
     assert await teams.transport.sync_calendar() == 0
     with teams.db.session() as s:
         assert list(rsvps(s, 1)) == []
+
+
+async def test_a_no_typed_in_chat_is_reflected_in_the_attendee_list(
+        teams: Teams, router: Router) -> None:
+    chat = Chat(router, "teams")
+    await chat.text(COORD_AAD, "/spotkanie_nowe cyfrowe; Spotkanie; 12.12.2026 10:00; "
+                    "stacjonarne; 6; Łomża; ; ; nie; 5.12.2026 12:00", CHANNEL_KEY)
+    await teams.transport.sync_calendar()
+    [event] = teams.graph.events.values()
+    assert event["isOnlineMeeting"] is False and event["location"]["displayName"] == "Łomża"
+    with teams.db.session() as s:
+        directory.link_account(s, teams.cast.laureate_rep, "teams", REP_AAD, None,
+                               teams.clock.now())
+    assert "nr 1" in await chat.text(REP_AAD, "/rsvp 1 nie")
+    await teams.transport.sync_calendar()
+    assert teams.graph.events[event["id"]]["attendees"] == []  # the organiser sees the "no"
+    await chat.text(REP_AAD, "/rsvp 1 stacjonarnie")
+    await teams.transport.sync_calendar()
+    assert [a["emailAddress"]["address"] for a in teams.graph.events[event["id"]]["attendees"]
+            ] == ["Jan.Rep@lomza.example.pl"]
+    with teams.db.session() as s:
+        assert [(r.answer, r.waitlisted) for r in rsvps(s, 1)] == [("stacjonarnie", False)]
+
+
+async def test_start_code_in_a_private_chat_links_the_account(teams: Teams) -> None:
+    from models import invitations
+
+    with teams.db.session() as s:
+        person = s.get(Person, teams.cast.laureate_rep2)
+        assert person is not None
+        code = invitations.issue(s, person, teams.cast.coordinator, teams.clock.now(),
+                                 timedelta(days=7))
+    stranger = "c0000000-0000-4000-8000-000000000009"
+    teams.graph.add_user(stranger, "Anna Nowa", "anna.nowa@gmail.example")
+    await teams.transport.send(Target("teams", stranger), Outgoing("Dzień dobry"))
+    await teams.transport.maintain()  # the new 1:1 chat is subscribed
+    chat_id = f"19:{BOT_USER}_{stranger}@unq.gbl.spaces"
+    box = f"chats/{chat_id}/messages"
+    message = teams.graph.user_message(box, stranger, f"/start {code}")
+    await teams.notify(teams.graph.notification(teams.subscription_id(box), box, message["id"],
+                                                STATE))
+    await teams.settle()
+    with teams.db.session() as s:
+        linked = directory.person_by_account(s, "teams", stranger)
+    assert linked is not None and linked.id == teams.cast.laureate_rep2
+    assert "/pomoc" in teams.graph.sent(box)[-1]["body"]["content"]  # the welcome

@@ -10,6 +10,7 @@ and every changed response is applied through the same rules as typed answers.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import logging
 from datetime import UTC, datetime, timedelta
@@ -27,12 +28,13 @@ from msgraph.generated.models.online_meeting_provider_type import OnlineMeetingP
 from msgraph.generated.users.item.events.item.cancel.cancel_post_request_body import (
     CancelPostRequestBody,
 )
+from sqlmodel import Session
 
 from bot.transports.teams import graph
 from handlers import calendar_answers
 from models import teams as store
 from models.core import Network
-from models.meetings import Meeting
+from models.meetings import Meeting, rsvps
 from models.teams import TeamsEvent
 
 if TYPE_CHECKING:
@@ -70,6 +72,22 @@ def event_of(transport: TeamsTransport, meeting: Meeting, network: Network,
         transaction_id=f"empirie-meeting-{meeting.id}")
 
 
+def attendees_for(s: Session, meeting: Meeting, mirror: TeamsEvent | None
+                  ) -> list[tuple[str, str]]:
+    """The invited representatives, except those who said “no” in chat (not in the calendar):
+    the organiser's attendee list follows the chat answers, and they get the cancellation."""
+    answered = {r.person_id: r.answer for r in rsvps(s, meeting.id or 0)}
+    seen = mirror.responses if mirror is not None else {}
+    return [(p.display_name, address) for p, address in store.invitees(s, meeting)
+            if not (answered.get(p.id or 0) == "nie"
+                    and seen.get(address.lower()) != "declined")]
+
+
+def _digest(emails: list[tuple[str, str]]) -> str:
+    return hashlib.sha256("\n".join(sorted(a.lower() for _n, a in emails)).encode()
+                          ).hexdigest()
+
+
 async def sync(transport: TeamsTransport) -> int:
     """Create, update or cancel events; read responses. Returns how many changes."""
     if transport.login_lost or not transport.me_id:
@@ -77,7 +95,7 @@ async def sync(transport: TeamsTransport) -> int:
     clock, db = transport.router.clock, transport.router.db
     now = clock.now()
     with db.session() as s:
-        work = [(m, n, e, [(p.display_name, addr) for p, addr in store.invitees(s, m)])
+        work = [(m, n, e, attendees_for(s, m, e))
                 for m, n, e in store.meetings_to_mirror(s, now)]
     changes = 0
     events = transport.client.me.events
@@ -90,7 +108,8 @@ async def sync(transport: TeamsTransport) -> int:
                 assert created is not None and created.id
                 with db.session() as s:
                     s.add(TeamsEvent(meeting_id=meeting.id or 0, event_id=created.id,
-                                     synced_sequence=meeting.sequence, created_at=now))
+                                     synced_sequence=meeting.sequence, created_at=now,
+                                     answers_digest=_digest(emails)))
                 log.info("teams.event_created meeting=%s", meeting.id)
                 changes += 1
                 continue
@@ -107,8 +126,17 @@ async def sync(transport: TeamsTransport) -> int:
             if meeting.sequence > mirror.synced_sequence:
                 await events.by_event_id(mirror.event_id).patch(
                     event_of(transport, meeting, network, emails))
-                _save(transport, mirror.id or 0, synced_sequence=meeting.sequence)
+                _save(transport, mirror.id or 0, synced_sequence=meeting.sequence,
+                      answers_digest=_digest(emails))
                 log.info("teams.event_updated meeting=%s", meeting.id)
+                changes += 1
+            elif _digest(emails) != mirror.answers_digest:
+                # a chat answer changed who should hold the invitation: only the attendees
+                await events.by_event_id(mirror.event_id).patch(Event(attendees=[
+                    Attendee(email_address=EmailAddress(address=address, name=name),
+                             type=AttendeeType.Required) for name, address in emails]))
+                _save(transport, mirror.id or 0, answers_digest=_digest(emails))
+                log.info("teams.event_attendees meeting=%s", meeting.id)
                 changes += 1
             changes += await read_responses(transport, meeting, mirror)
         except graph.LoginLost:

@@ -47,11 +47,17 @@ async def maintain(transport: TeamsTransport) -> int:
         return 0
     now = transport.router.clock.now()
     with transport.router.db.session() as s:
-        for binding in store.bound_chats(s):
-            store.ensure_subscription(s, binding.chat_id, resource_of(binding.chat_id),
-                                      "channel" if "/" in binding.chat_id else "group", now)
+        bound = {b.chat_id for b in store.bound_chats(s)}
+        for chat_id in bound:
+            store.ensure_subscription(s, chat_id, resource_of(chat_id),
+                                      "channel" if "/" in chat_id else "group", now)
+        unbound = [r for r in store.subscriptions(s)
+                   if r.kind == "channel" and r.chat_id not in bound]
         rows = list(store.due_for_renewal(s, now + RENEW_BEFORE))
     done = 0
+    for row in unbound:  # a channel no longer bound: stop listening there
+        done += await drop(transport, row)
+    rows = [r for r in rows if r not in unbound]
     for row in rows:
         if transport.login_lost:
             break
@@ -60,6 +66,24 @@ async def maintain(transport: TeamsTransport) -> int:
         else:
             done += await renew(transport, row)
     return done
+
+
+async def drop(transport: TeamsTransport, row: TeamsSubscription) -> int:
+    if row.subscription_id:
+        try:
+            await transport.client.subscriptions.by_subscription_id(row.subscription_id).delete()
+        except graph.LoginLost:
+            transport.report_login_lost()
+            return 0
+        except Exception as error:
+            if graph.status_code(error) != 404:
+                log.warning("teams.unsubscribe_failed row=%s status=%s", row.id,
+                            graph.status_code(error))
+                return 0
+    with transport.router.db.session() as s:
+        store.delete_subscription(s, row.id or 0)
+    log.info("teams.unsubscribed row=%s", row.id)
+    return 1
 
 
 def _expiry(transport: TeamsTransport) -> datetime:

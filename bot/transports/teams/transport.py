@@ -96,6 +96,7 @@ class TeamsTransport:
         self._last_sent: dict[str, float] = {}
         self._overall = AsyncLimiter(max(settings.teams_rate_overall, 0.001), 1)
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._looked_up: set[str] = set()  # unknown senders whose e-mail matched nobody
 
     @property
     def receiving(self) -> bool:
@@ -260,6 +261,9 @@ class TeamsTransport:
         with self.router.db.session() as s:
             if directory.person_by_account(s, self.platform, user_id) is not None:
                 return
+        if user_id in self._looked_up:
+            return  # one directory lookup per unknown sender and process
+        self._looked_up.add(user_id)
         try:
             user = await self.client.users.by_user_id(user_id).get()
         except Exception as error:
