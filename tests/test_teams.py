@@ -496,3 +496,17 @@ async def test_start_code_in_a_private_chat_links_the_account(teams: Teams) -> N
         linked = directory.person_by_account(s, "teams", stranger)
     assert linked is not None and linked.id == teams.cast.laureate_rep2
     assert "/pomoc" in teams.graph.sent(box)[-1]["body"]["content"]  # the welcome
+
+
+async def test_missed_chat_messages_are_read_newest_first_once(teams: Teams) -> None:
+    first = teams.graph.user_message(GROUP_BOX, COORD_AAD, "/sieci")
+    await teams.notify(teams.graph.notification(teams.subscription_id(GROUP_BOX), GROUP_BOX,
+                                                first["id"], STATE))
+    await teams.settle()
+    await asyncio.sleep(0.01)
+    teams.graph.user_message(GROUP_BOX, COORD_AAD, "/pomoc")
+    await teams.transport.recover_all()
+    await teams.outbox.run_once()
+    assert len(teams.graph.sent(GROUP_BOX)) == 2
+    # one bounded read: the newest 20, newest first
+    assert teams.graph.query_log[-1] == {"$top": "20", "$orderby": "createdDateTime desc"}

@@ -63,6 +63,7 @@ class FakeGraph:
         self.drive_items: dict[str, dict[str, Any]] = {}
         self.drive_content: dict[str, bytes] = {}
         self.validation_answers: list[tuple[int, str, str]] = []
+        self.query_log: list[dict[str, str]] = []  # query strings of message-list reads
         self._ids = itertools.count(1_700_000_000_000)
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -250,6 +251,7 @@ class FakeGraph:
                 raise KeyError(rest[0])
             return web.json_response(found)
         if method == "GET":
+            self.query_log.append(dict(request.query))
             top = int(request.query.get("$top", "50"))
             newest_first = sorted(self.messages.get(container, []),
                                   key=lambda m: m["createdDateTime"], reverse=True)

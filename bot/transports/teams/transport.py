@@ -297,9 +297,11 @@ class TeamsTransport:
         the router's processed-event ids keep anything already handled from repeating."""
         if row.last_message_at is None:
             return
+        # chats take an order (newest first); channel messages come newest first anyway
         config = RequestConfiguration(
             query_parameters=MessagesRequestBuilder.MessagesRequestBuilderGetQueryParameters(
-                top=RECOVER_TOP))
+                top=RECOVER_TOP,
+                orderby=None if "/" in row.chat_id else ["createdDateTime desc"]))
         try:
             page = await self._messages(row.chat_id).get(request_configuration=config)
         except graph.LoginLost:
