@@ -112,7 +112,7 @@ class App:
             started.append(teams)
             self.scheduler.every(teams.maintain, self.settings.teams_upkeep_seconds,
                                  "teams_upkeep")
-            if self.settings.teams_calendar_poll_seconds > 0:
+            if receive and self.settings.teams_calendar_poll_seconds > 0:  # one process
                 self.scheduler.every(teams.sync_calendar,
                                      self.settings.teams_calendar_poll_seconds, "teams_calendar")
         if http is not None:

@@ -180,6 +180,12 @@ async def test_private_message_goes_to_the_one_on_one_chat(teams: Teams) -> None
     assert teams.graph.subscription_for(f"/chats/{chat_id}/messages") is not None
 
 
+async def test_a_pinned_announcement_is_pinned_in_a_group_chat(teams: Teams) -> None:
+    await teams.transport.send(Target("teams", GROUP_CHAT), Outgoing("Ważne", pin=True))
+    [posted] = teams.graph.sent(GROUP_BOX)
+    assert teams.graph.pinned == [(GROUP_CHAT, posted["id"])]
+
+
 async def test_files_are_uploaded_to_the_channel_folder_and_referenced(teams: Teams) -> None:
     await teams.transport.send(Target("teams", CHANNEL_KEY), Outgoing(
         "Lista", files=(File("lista.csv", b"a;b\n", "text/csv"),
@@ -446,10 +452,17 @@ async def test_a_late_calendar_answer_is_refused_by_the_same_rules(
     [event] = teams.graph.events.values()
     assert event["onlineMeetingProvider"] == "teamsForBusiness"
     teams.clock.advance(timedelta(days=2))  # after the answer deadline
+    with teams.db.session() as s:
+        directory.link_account(s, teams.cast.laureate_rep, "teams", REP_AAD, None,
+                               teams.clock.now())
     teams.graph.respond(event["id"], "jan.rep@lomza.example.pl", "accepted")
     assert await teams.transport.sync_calendar() == 0
     with teams.db.session() as s:
         assert list(rsvps(s, 1)) == []
+    await teams.outbox.run_once()  # the person hears why, privately
+    [told] = teams.graph.sent(f"chats/19:{BOT_USER}_{REP_AAD}@unq.gbl.spaces/messages")
+    assert "nie została zapisana" in told["body"]["content"]
+    assert "Termin" in told["body"]["content"] or "termin" in told["body"]["content"]
 
 
 async def test_a_no_typed_in_chat_is_reflected_in_the_attendee_list(

@@ -64,6 +64,7 @@ class FakeGraph:
         self.drive_content: dict[str, bytes] = {}
         self.validation_answers: list[tuple[int, str, str]] = []
         self.query_log: list[dict[str, str]] = []  # query strings of message-list reads
+        self.pinned: list[tuple[str, str]] = []  # (chat id, message id)
         self._ids = itertools.count(1_700_000_000_000)
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -273,6 +274,9 @@ class FakeGraph:
         chat_id = parts[1]
         if len(parts) == 2:
             return web.json_response(self._chat_json(self.chats[chat_id]))
+        if parts[2] == "pinnedMessages" and method == "POST":
+            self.pinned.append((chat_id, body["message@odata.bind"].rsplit("/", 1)[1]))
+            return web.json_response({"id": "pin"}, status=201)
         if parts[2] == "messages":
             if chat_id not in self.chats:
                 raise KeyError(chat_id)

@@ -41,6 +41,7 @@ from msgraph.generated.models.chat_message_attachment import ChatMessageAttachme
 from msgraph.generated.models.chat_message_type import ChatMessageType
 from msgraph.generated.models.chat_type import ChatType
 from msgraph.generated.models.item_body import ItemBody
+from msgraph.generated.models.pinned_chat_message_info import PinnedChatMessageInfo
 
 from bot.http import HttpServer
 from bot.router import Router
@@ -336,8 +337,12 @@ class TeamsTransport:
                     parts = [render.Rendered("")]
                 parts[-1].html += extra_html
                 parts[-1].attachments += attachments
+            first: ChatMessage | None = None
             for part in parts:
-                await self._post(chat_key, part)
+                posted = await self._post(chat_key, part)
+                first = first or posted
+            if message.pin and first is not None and first.id:
+                await self._pin(chat_key, first.id)
         except DeliveryError:
             raise
         except graph.LoginLost as error:
@@ -388,7 +393,22 @@ class TeamsTransport:
                 finally:
                     self._last_sent[chat_key] = time.monotonic()
 
-    async def _post(self, chat_key: str, part: render.Rendered) -> None:
+    async def _pin(self, chat_key: str, message_id: str) -> None:
+        """Chats can pin through Graph; channels cannot (v1.0). A failed pin is logged, never
+        a reason to send the message again."""
+        if "/" in chat_key:
+            return
+        try:
+            await self.client.chats.by_chat_id(chat_key).pinned_messages.post(
+                PinnedChatMessageInfo(additional_data={
+                    "message@odata.bind": f"https://graph.microsoft.com/v1.0/chats/{chat_key}"
+                                          f"/messages/{message_id}"}))
+        except graph.LoginLost:
+            raise
+        except Exception as error:
+            log.warning("teams.pin_failed status=%s", graph.status_code(error))
+
+    async def _post(self, chat_key: str, part: render.Rendered) -> ChatMessage | None:
         body = ChatMessage(
             body=ItemBody(content_type=BodyType.Html, content=part.html),
             attachments=[ChatMessageAttachment(
@@ -396,4 +416,4 @@ class TeamsTransport:
                 content_url=a.get("contentUrl"), name=a.get("name"))
                 for a in part.attachments] or None)
         async with self._paced(chat_key):
-            await self._messages(chat_key).post(body)
+            return await self._messages(chat_key).post(body)
