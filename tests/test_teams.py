@@ -96,7 +96,7 @@ def teams_settings(settings: Settings, graph: FakeGraph, port: int, **extra: Any
         "teams_graph_base_url": graph.base_url,
         "teams_notification_url": f"http://127.0.0.1:{port}/teams/notifications",
         "teams_client_state": STATE, "teams_rate_per_chat": 1000, "teams_rate_overall": 1000,
-        **extra})
+        "teams_discover_seconds": 0, **extra})
 
 
 def set_email(db: Database, person_id: int, email: str) -> None:
@@ -523,3 +523,25 @@ async def test_missed_chat_messages_are_read_newest_first_once(teams: Teams) -> 
     assert len(teams.graph.sent(GROUP_BOX)) == 2
     # one bounded read: the newest 20, newest first
     assert teams.graph.query_log[-1] == {"$top": "20", "$orderby": "createdDateTime desc"}
+
+
+async def test_an_invitation_link_opens_a_chat_where_start_is_read_once_found(
+        teams: Teams, router: Router) -> None:
+    invite = await Chat(router, "teams").text(COORD_AAD, f"/zaproszenie {teams.cast.laureate_rep2}")
+    link = next(line for line in invite.split("\n") if line.startswith("teams: "))
+    assert link.startswith("teams: https://teams.microsoft.com/l/chat/0/0?users="
+                           "empirie-bot@zmp.example.org&message=/start%20")
+    code = link.rsplit("%20", 1)[1]
+    stranger = "c0000000-0000-4000-8000-00000000000a"
+    teams.graph.add_user(stranger, "Anna Nowa", "anna.nowa@gmail.example")
+    chat_id = teams.graph.user_opens_chat(stranger)
+    box = f"chats/{chat_id}/messages"
+    await asyncio.sleep(0.01)
+    teams.graph.user_message(box, stranger, f"/start {code}")  # before the bot listens there
+    await teams.transport.maintain()  # finds the chat, subscribes, reads what was written
+    await teams.outbox.run_once()
+    assert teams.graph.subscription_for("/" + box) is not None
+    with teams.db.session() as s:
+        linked = directory.person_by_account(s, "teams", stranger)
+    assert linked is not None and linked.id == teams.cast.laureate_rep2
+    assert "/pomoc" in teams.graph.sent(box)[-1]["body"]["content"]

@@ -97,7 +97,16 @@ class FakeGraph:
 
     def add_group_chat(self, chat_id: str, topic: str, members: list[str]) -> None:
         self.chats[chat_id] = {"id": chat_id, "chatType": "group", "topic": topic,
-                               "members": [BOT_USER, *members]}
+                               "members": [BOT_USER, *members],
+                               "createdDateTime": iso(datetime.now(UTC))}
+
+    def user_opens_chat(self, user_id: str) -> str:
+        """A person starts a 1:1 chat with the bot's account (e.g. from an invitation link)."""
+        chat_id = f"19:{BOT_USER}_{user_id}@unq.gbl.spaces"
+        self.chats[chat_id] = {"id": chat_id, "chatType": "oneOnOne", "topic": None,
+                               "members": sorted([BOT_USER, user_id]),
+                               "createdDateTime": iso(datetime.now(UTC))}
+        return chat_id
 
     def user_message(self, container: str, user_id: str, html: str, *,
                      mention_bot: bool = False, at: datetime | None = None) -> dict[str, Any]:
@@ -229,7 +238,8 @@ class FakeGraph:
         return web.json_response({"error": {"code": "BadRequest", "message": path}}, status=400)
 
     def _chat_json(self, chat: dict[str, Any]) -> dict[str, Any]:
-        return {"id": chat["id"], "chatType": chat["chatType"], "topic": chat.get("topic")}
+        return {"id": chat["id"], "chatType": chat["chatType"], "topic": chat.get("topic"),
+                "createdDateTime": chat.get("createdDateTime")}
 
     def _messages(self, method: str, container: str, rest: list[str], body: Any,
                   request: web.Request) -> web.Response:
@@ -269,7 +279,8 @@ class FakeGraph:
             other = next(m for m in members if m != BOT_USER)
             chat_id = f"19:{BOT_USER}_{other}@unq.gbl.spaces"
             self.chats[chat_id] = {"id": chat_id, "chatType": "oneOnOne", "topic": None,
-                                   "members": members}
+                                   "members": members,
+                                   "createdDateTime": iso(datetime.now(UTC))}
             return web.json_response(self._chat_json(self.chats[chat_id]), status=201)
         chat_id = parts[1]
         if len(parts) == 2:

@@ -34,17 +34,23 @@ def resource_of(chat_key: str) -> str:
     return f"/chats/{chat_key}/messages"
 
 
-def register(transport: TeamsTransport, chat_key: str, kind: str) -> None:
-    """Make sure a row exists for this chat; `maintain()` subscribes it."""
+def register(transport: TeamsTransport, chat_key: str, kind: str,
+             since: datetime | None = None) -> None:
+    """Make sure a row exists for this chat; `maintain()` subscribes it. `since`: a chat
+    found after people wrote in it — what they wrote since then is read once subscribed."""
     with transport.router.db.session() as s:
-        store.ensure_subscription(s, chat_key, resource_of(chat_key), kind,
-                                  transport.router.clock.now())
+        row = store.ensure_subscription(s, chat_key, resource_of(chat_key), kind,
+                                        transport.router.clock.now())
+        if since is not None and row.status == "pending" and row.last_message_at is None:
+            row.last_message_at = since
+            s.add(row)
 
 
 async def maintain(transport: TeamsTransport) -> int:
     """Register bound chats, create pending subscriptions and renew those expiring soon."""
     if not transport.receiving:
         return 0
+    await transport.discover_chats()
     now = transport.router.clock.now()
     with transport.router.db.session() as s:
         bound = {b.chat_id for b in store.bound_chats(s)}
@@ -62,7 +68,10 @@ async def maintain(transport: TeamsTransport) -> int:
         if transport.login_lost:
             break
         if row.status == "pending" or row.subscription_id is None:
-            done += await create(transport, row)
+            created = await create(transport, row)
+            if created and row.last_message_at is not None:
+                await transport.recover(row)  # e.g. `/start <code>` typed in a new chat
+            done += created
         else:
             done += await renew(transport, row)
     return done

@@ -21,7 +21,7 @@ import hmac
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -52,6 +52,7 @@ from core.config import Settings
 from core.i18n import Translator
 from core.messages import ChatRef, EventKind, Incoming, Outgoing, Sender, Target
 from core.outbox import enqueue
+from handlers import membership
 from models import audit, directory
 from models import teams as store
 from models.enums import Platform
@@ -97,7 +98,8 @@ class TeamsTransport:
         self._last_sent: dict[str, float] = {}
         self._overall = AsyncLimiter(max(settings.teams_rate_overall, 0.001), 1)
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._looked_up: set[str] = set()  # unknown senders whose e-mail matched nobody
+        self._looked_up: set[str] = set()
+        self._discovered_at = float("-inf")  # unknown senders whose e-mail matched nobody
 
     @property
     def receiving(self) -> bool:
@@ -114,12 +116,16 @@ class TeamsTransport:
         assert me is not None and me.id
         self.me_id = me.id
         log.info("teams.started receive=%s", self.receive)
+        if me.user_principal_name:  # opens a chat with the bot, the command typed in
+            membership.INVITE_LINKS[self.platform] = (
+                f"https://teams.microsoft.com/l/chat/0/0?users={me.user_principal_name}"
+                "&message=/start%20{code}")
         if self.receive:
-            await self.discover_chats()
             await subscriptions.maintain(self)
             await self.recover_all()
 
     async def stop(self) -> None:
+        membership.INVITE_LINKS.pop(self.platform, None)
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
@@ -136,9 +142,15 @@ class TeamsTransport:
 
         return await calendar.sync(self)
 
-    async def discover_chats(self) -> None:
+    async def discover_chats(self, force: bool = False) -> None:
         """Group and 1:1 chats the service account is in get a subscription, so /polacz
-        works in a new group chat and /start <code> in a private one."""
+        works in a new group chat and /start <code> in a private one. Graph cannot notify a
+        delegated account of new chats, so the list (not the messages) is read at most every
+        EMPIRIE_TEAMS_DISCOVER_SECONDS."""
+        moment = time.monotonic()
+        if not force and moment - self._discovered_at < self.settings.teams_discover_seconds:
+            return
+        self._discovered_at = moment
         try:
             found = await self.client.me.chats.get()
         except graph.LoginLost:
@@ -149,8 +161,11 @@ class TeamsTransport:
             return
         for chat in (found.value if found and found.value else []):
             if chat.id and chat.chat_type in (ChatType.Group, ChatType.OneOnOne):
+                since = chat.created_date_time - timedelta(seconds=1) \
+                    if chat.created_date_time else None
                 subscriptions.register(self, chat.id, "private"
-                                       if chat.chat_type == ChatType.OneOnOne else "group")
+                                       if chat.chat_type == ChatType.OneOnOne else "group",
+                                       since)
 
     def report_login_lost(self) -> None:
         """The sign-in expired or was revoked: say so once, stop using Graph (no retry loop)."""
