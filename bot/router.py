@@ -136,6 +136,11 @@ class Router:
                 flow = self.registry.flow_handler(conv.flow)
                 if flow is not None:
                     return await flow(ctx, conv, text.strip())
+        elif ctx.private:
+            for handler in self.registry.stranger_handlers():
+                replies = await handler(ctx, text.strip())
+                if replies is not None:
+                    return replies
         if ctx.private:
             return [Outgoing(ctx.t("Commands start with a slash. Type /pomoc to see what you "
                                    "can do."))]

@@ -55,6 +55,10 @@ class Settings(BaseSettings):
 
     http_host: str = Field(default="127.0.0.1", alias="EMPIRIE_HTTP_HOST")
     http_port: int = Field(default=8080, alias="EMPIRIE_HTTP_PORT")
+    # Answer pages (bot/pages): the external address of the HTTP server; empty: no links.
+    public_url: str = Field(default="", alias="EMPIRIE_PUBLIC_URL")
+    page_secret: str = Field(default="", alias="EMPIRIE_PAGE_SECRET")  # empty: generated, stored
+    page_link_days: int = Field(default=14, alias="EMPIRIE_PAGE_LINK_DAYS", ge=1, le=90)
 
     outbox_poll_seconds: float = Field(default=1.0, alias="EMPIRIE_OUTBOX_POLL_SECONDS")
     outbox_max_attempts: int = Field(default=8, alias="EMPIRIE_OUTBOX_MAX_ATTEMPTS")
@@ -69,7 +73,7 @@ class Settings(BaseSettings):
     @property
     def demo_cast(self) -> bool:
         """Load the invented demo people? Never into a platform deployment unless asked."""
-        return self.seed_demo if self.seed_demo is not None else not self.telegram_enabled
+        return self.seed_demo if self.seed_demo is not None else not self.platforms_enabled
 
     @property
     def telegram_enabled(self) -> bool:

@@ -50,12 +50,19 @@ class Incoming:
 class Action:
     """A button. `command` is the typed command it stands for, e.g. `/rsvp 12 online`.
 
-    `url`, when set, is a signed link to an answer page doing the same: platforms without
-    working buttons (Teams through Graph) show it as a link card beside the typed command."""
+    `url`, when set, is a signed link to a page of ours (core.links) doing the same. Platforms
+    without working buttons (Teams through Graph) show it as a link card (Action.OpenUrl)
+    beside the typed command. An action with a `url` and no `command` is a pure link: Telegram
+    shows a URL button, the console prints the address."""
 
     label: str
-    command: str
+    command: str = ""
     url: str | None = None
+
+    @property
+    def is_link(self) -> bool:
+        """A pure link (nothing to press in the chat itself)."""
+        return self.url is not None and not self.command
 
 
 @dataclass(frozen=True)

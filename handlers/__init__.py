@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-FEATURES = ("help", "membership", "privacy", "announcements", "meetings")
+FEATURES = ("help", "membership", "privacy", "announcements", "meetings", "roster", "joining")
 
 
 def load_all() -> None:

@@ -6,9 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from core import links
 from core.clock import Clock
 from core.config import Settings
 from core.i18n import Translator
+from core.messages import Action as Button
 from core.messages import Incoming
 from handlers.permissions import Action, Actor, allowed
 from models import directory
@@ -36,6 +38,20 @@ class Context:
     @property
     def private(self) -> bool:
         return self.incoming.chat.private
+
+    def page_url(self, purpose: str, person_id: int | None = None, **params: links.Param
+                 ) -> str | None:
+        """A signed link to a page for the caller (or `person_id`); None when links are off
+        or nobody is known."""
+        who = person_id if person_id is not None else (self.person.id if self.person else None)
+        if who is None:
+            return None
+        return links.page_url(self.db, self.settings, who, purpose, self.now, **params)
+
+    def page_button(self, label: str, purpose: str, command: str = "", **params: links.Param
+                    ) -> Button | None:
+        """A link button to the caller's page, or None (see page_url)."""
+        return links.button(label, self.page_url(purpose, **params), command)
 
     def actor(self, network: Network) -> Actor:
         key = network.id or 0

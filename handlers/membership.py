@@ -37,7 +37,8 @@ async def start(ctx: Context, args: str) -> list[Outgoing]:
                                    name=ctx.person.display_name))]
         return [Outgoing(ctx.t("Hello! I am the bot of the EMPIRIE experience-exchange networks. "
                                "To join, type /start followed by the invitation code from your "
-                               "coordinator."))]
+                               "coordinator.") + "\n" + ctx.t("No code? Ask to join a network "
+                                                                "with /zglos."))]
     if not ctx.private:
         return [Outgoing(ctx.t("Please send the invitation code to me in a private chat, not in "
                                "the group: a code works only once."))]
@@ -179,7 +180,9 @@ async def language(ctx: Context, args: str) -> list[Outgoing]:
 @REGISTRY.command("anuluj", "cancel", summary=N_("stop the command in progress"))
 async def cancel(ctx: Context, args: str) -> list[Outgoing]:
     if ctx.person is None:
-        return [Outgoing(ctx.t("Nothing to cancel."))]
+        from handlers.joining import cancel_draft
+
+        return [Outgoing(ctx.t("Cancelled.") if cancel_draft(ctx) else ctx.t("Nothing to cancel."))]
     with ctx.db.session() as s:
         stopped = conversations.finish(s, ctx.incoming.chat.platform, ctx.incoming.chat.chat_id,
                                        ctx.person.id or 0)

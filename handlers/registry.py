@@ -12,6 +12,9 @@ from models.core import Conversation
 
 Handler = Callable[[Context, str], Awaitable[list[Outgoing]]]
 FlowHandler = Callable[[Context, Conversation, str], Awaitable[list[Outgoing]]]
+# Plain text from someone the bot does not know, in a private chat (e.g. a join request being
+# filled in); None: not theirs to answer.
+StrangerHandler = Callable[[Context, str], Awaitable[list[Outgoing] | None]]
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,7 @@ class Registry:
     def __init__(self) -> None:
         self._commands: dict[str, Command] = {}
         self._flows: dict[str, FlowHandler] = {}
+        self._strangers: list[StrangerHandler] = []
 
     def command(self, name: str, *aliases: str, summary: str, usage: str = "",
                 action: Action | None = None, hidden: bool = False, scope: str = "any"
@@ -48,6 +52,13 @@ class Registry:
             self._flows[name] = handler
             return handler
         return register
+
+    def stranger(self, handler: StrangerHandler) -> StrangerHandler:
+        self._strangers.append(handler)
+        return handler
+
+    def stranger_handlers(self) -> list[StrangerHandler]:
+        return list(self._strangers)
 
     def lookup(self, name: str) -> Command | None:
         return self._commands.get(name.lower())

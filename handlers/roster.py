@@ -20,11 +20,14 @@ from core.i18n import Translator
 from core.messages import Outgoing
 from core.outbox import enqueue_to_person
 from handlers import roster_file
+from handlers.context import Context
 from handlers.labels import ROLE, STANDING
-from models import directory, invitations, roster
-from models.core import Account, Person
+from handlers.permissions import Action
+from handlers.registry import REGISTRY
+from models import audit, directory, invitations, roster
+from models.core import Account, City, Network, Person
 from models.db import Database
-from models.enums import Role
+from models.enums import Role, Standing
 from models.errors import N_, DomainError
 from models.meetings import Meeting
 
@@ -141,3 +144,260 @@ def people_lines(db: Database, t: Translator, code: str | None) -> list[str]:
                 lines.append(f"  #{person.id} {person.display_name}{email}{where} — "
                              f"{t(ROLE[Role(role)])} — {linked}")
     return lines
+
+
+# --- the coordinators' chat commands ------------------------------------------------------
+
+STAFF_ROLES = {"koordynator": Role.COORDINATOR, "coordinator": Role.COORDINATOR,
+               "ekspert": Role.EXPERT, "expert": Role.EXPERT, "opiekun": Role.ORGANISER,
+               "organiser": Role.ORGANISER, "zespol": Role.COORDINATING_TEAM,
+               "zespol koordynujacy": Role.COORDINATING_TEAM, "team": Role.COORDINATING_TEAM}
+EVERY_NETWORK = ("wszystkie", "all", "*")
+ADD_CITY = N_("<network>; <city>; <standing>[; <voivodeship>]")
+STATUS = N_("<network>; <city>; <standing>")
+ADD_PERSON = N_("<network>; <city>; <full name>; <position>[; <e-mail>]")
+REPLACE = N_("<network>; <person no.>; <new person's full name or no.>[; <position>; "
+             "<e-mail>]")
+END = N_("<network>; <person no.>")
+STAFF = N_("<network or “wszystkie”>; <person no.>; <role: koordynator, ekspert, opiekun, "
+           "zespół>")
+
+
+def _me(ctx: Context) -> int | None:
+    return ctx.person.id if ctx.person else None
+
+
+def _fields(ctx: Context, args: str, needed: int, command: str, usage: str, example: str
+            ) -> list[str]:
+    """The `;`-separated fields of a one-line command (refused outside a private chat)."""
+    if not ctx.private:
+        raise DomainError(N_("Roster changes are made in a private chat with me: write to me "
+                             "privately."))
+    ctx.require_person()
+    fields = [f.strip() for f in args.split(";")] if args.strip() else []
+    if len(fields) < needed or not all(fields[:needed]):
+        raise DomainError(N_("Usage: {usage}\nFor example: {example}"),
+                          usage=f"{command} {ctx.t(usage)}", example=example)
+    return fields
+
+
+def _managed_network(ctx: Context, s: Session, code: str) -> Network:
+    network = directory.require_network(s, code)
+    ctx.require(Action.MANAGE_MEMBERS, network)
+    return network
+
+
+def _standing(text: str) -> Standing:
+    standing = roster_file.STANDINGS.get(roster_file.fold(text))
+    if standing is None:
+        raise DomainError(N_("Unknown standing “{value}”: laureat, finalista, lider zmian or "
+                             "obserwator."), value=text)
+    return standing
+
+
+def _city_in(s: Session, network: Network, name: str) -> City:
+    city = roster.city_by_name(s, name)
+    if city is None or directory.standing_of(s, city.id, network.id) is None:
+        raise DomainError(N_("{city} is not in the network {network}. Add it with "
+                             "/miasto_dodaj."), city=name, network=network.code)
+    return city
+
+
+def _email(text: str | None) -> str | None:
+    if not text:
+        return None
+    if not roster_file.valid_email(text):
+        raise DomainError(N_("“{value}” is not an e-mail address."), value=text)
+    return text
+
+
+def _changed(ctx: Context, changes: roster.Changes) -> str:
+    return "\n".join(f"• {roster_file.describe_change(ctx.t, c)}" for c in changes.items) \
+        or ctx.t("Nothing to change: the roster already says so.")
+
+
+def _tell_coordinators(s: Session, ctx: Context, where: Network, msgid: str,
+                       **params: object) -> None:
+    """The network's coordinators (but the one acting) hear of a change privately."""
+    me = ctx.person.id if ctx.person else None
+    for person, role, _city in directory.members(s, where.id or 0):
+        if role == Role.COORDINATOR and person.id != me:
+            enqueue_to_person(s, person.id or 0, ctx.settings, ctx.now, lambda t: Outgoing(
+                t(msgid, **params)), kind="roster")
+
+
+@REGISTRY.command("miasto_dodaj", "city_add", summary=N_("add a city to a network"),
+                  usage=ADD_CITY,
+                  action=Action.MANAGE_MEMBERS, scope="private")
+async def add_city(ctx: Context, args: str) -> list[Outgoing]:
+    f = _fields(ctx, args, 3, "/miasto_dodaj", ADD_CITY, "/miasto_dodaj cyfrowe; Łomża; obserwator")
+    standing = _standing(f[2])
+    changes = roster.Changes()
+    with ctx.db.session() as s:
+        network = _managed_network(ctx, s, f[0])
+        existing = roster.city_by_name(s, f[1])
+        current = directory.standing_of(s, existing.id, network.id) if existing else None
+        if current is not None:
+            raise DomainError(N_("{city} is already in the network {network} ({standing}). "
+                                 "Change its standing with /status."), city=f[1],
+                              network=network.code, standing=ctx.t(STANDING[current]))
+        city = roster.ensure_city(s, f[1], f[3] if len(f) > 3 and f[3] else None, changes)
+        roster.set_standing(s, network, city, standing, changes, _me(ctx), ctx.now)
+    return [Outgoing(_changed(ctx, changes))]
+
+
+@REGISTRY.command("status", "standing", summary=N_("change a city's standing in a network"),
+                  usage=STATUS, action=Action.MANAGE_MEMBERS,
+                  scope="private")
+async def change_standing(ctx: Context, args: str) -> list[Outgoing]:
+    f = _fields(ctx, args, 3, "/status", STATUS,
+                "/status cyfrowe; Świdnik; laureat")
+    standing = _standing(f[2])
+    changes = roster.Changes()
+    with ctx.db.session() as s:
+        network = _managed_network(ctx, s, f[0])
+        city = _city_in(s, network, f[1])
+        roster.set_standing(s, network, city, standing, changes, _me(ctx), ctx.now)
+    return [Outgoing(_changed(ctx, changes))]
+
+
+def _new_person(s: Session, ctx: Context, network: Network, city: City, name: str,
+                position: str, email: str | None, changes: roster.Changes) -> Person:
+    row = roster.RosterRow(0, network.code, city.name, None, None, name, position,
+                           roster_file.office_of(position), email, Role.REPRESENTATIVE, None)
+    person = roster.upsert_person(s, row, city, changes, ctx.now)
+    audit.record(s, ctx.now, _me(ctx), "person.add", f"person:{person.id}",
+                 network=network.code)
+    return person
+
+
+@REGISTRY.command("osoba_dodaj", "person_add", summary=N_("add a representative of a city"),
+                  usage=ADD_PERSON,
+                  action=Action.MANAGE_MEMBERS, scope="private")
+async def add_person(ctx: Context, args: str) -> list[Outgoing]:
+    f = _fields(ctx, args, 4, "/osoba_dodaj", ADD_PERSON,
+                "/osoba_dodaj cyfrowe; Łomża; Anna Kowalska; Naczelniczka Wydziału IT; "
+                "a.kowalska@um.lomza.pl")
+    email = _email(f[4] if len(f) > 4 else None)
+    changes = roster.Changes()
+    with ctx.db.session() as s:
+        network = _managed_network(ctx, s, f[0])
+        city = _city_in(s, network, f[1])
+        person = _new_person(s, ctx, network, city, f[2], f[3], email, changes)
+        roster.check_seat(s, network, person)
+        roster.grant(s, person, network, Role.REPRESENTATIVE, _me(ctx), ctx.now, changes)
+    return [Outgoing(_changed(ctx, changes) + "\n" + ctx.t(
+        "To link their account, send them an invitation: /zaproszenie {id}", id=person.id))]
+
+
+@REGISTRY.command("zastap", "replace", summary=N_("replace a city's representative"),
+                  usage=REPLACE,
+                  action=Action.MANAGE_MEMBERS, scope="private")
+async def replace(ctx: Context, args: str) -> list[Outgoing]:
+    f = _fields(ctx, args, 3, "/zastap", REPLACE,
+                "/zastap cyfrowe; 12; Jan Nowak; Specjalista ds. e-usług; j.nowak@um.lomza.pl")
+    email = _email(f[4] if len(f) > 4 else None)
+    changes = roster.Changes()
+    with ctx.db.session() as s:
+        network = _managed_network(ctx, s, f[0])
+        old = find_one(s, f[1])
+        if Role.REPRESENTATIVE not in directory.roles_of(s, old.id or 0, network.id) \
+                or old.city_id is None:
+            raise DomainError(N_("{name} is not a representative in the network {network}."),
+                              name=old.display_name, network=network.code)
+        city = s.get(City, old.city_id)
+        assert city is not None
+        if f[2].lstrip("#").isdigit():
+            new = find_one(s, f[2])
+            if new.city_id != old.city_id:
+                raise DomainError(N_("{name} is from another city: a replacement takes over "
+                                     "the same city's seat."), name=new.display_name)
+        else:
+            new = _new_person(s, ctx, network, city, f[2], f[3] if len(f) > 3 else "", email,
+                              changes)
+        if new.id == old.id:
+            raise DomainError(N_("That is the same person."))
+        roster.end_in_network(s, old, network, _me(ctx), ctx.now, changes,
+                              frozenset({Role.REPRESENTATIVE}))
+        roster.grant(s, new, network, Role.REPRESENTATIVE, _me(ctx), ctx.now, changes)
+        audit.record(s, ctx.now, _me(ctx), "person.replace", f"person:{old.id}",
+                     by_person=new.id, network=network.code)
+        tell_promoted(s, ctx.settings, ctx.now, changes.released)
+        _tell_coordinators(s, ctx, network, N_(
+            "Roster change in {network}: {new} replaces {old} ({city}). Their answers to "
+            "upcoming meetings were released."), network=network.code, new=new.display_name,
+            old=old.display_name, city=city.name)
+    ctx.wake_outbox()
+    released = ctx.t("Answers released: {count} upcoming meetings.",
+                     count=len({m for m, _p in changes.released})) if changes.released else ""
+    return [Outgoing("\n".join(filter(None, [_changed(ctx, changes), released, ctx.t(
+        "To link their account, send them an invitation: /zaproszenie {id}", id=new.id)])))]
+
+
+@REGISTRY.command("zakoncz", "end", summary=N_("end a person's membership in a network"),
+                  usage=END, action=Action.MANAGE_MEMBERS,
+                  scope="private")
+async def end(ctx: Context, args: str) -> list[Outgoing]:
+    f = _fields(ctx, args, 2, "/zakoncz", END, "/zakoncz cyfrowe; 12")
+    changes = roster.Changes()
+    with ctx.db.session() as s:
+        network = _managed_network(ctx, s, f[0])
+        person = find_one(s, f[1])
+        if not roster.end_in_network(s, person, network, _me(ctx), ctx.now, changes):
+            raise DomainError(N_("{name} has no role in the network {network}."),
+                              name=person.display_name, network=network.code)
+        tell_promoted(s, ctx.settings, ctx.now, changes.released)
+        _tell_coordinators(s, ctx, network, N_(
+            "Roster change in {network}: {name}'s membership has ended."),
+            network=network.code, name=person.display_name)
+    ctx.wake_outbox()
+    return [Outgoing(_changed(ctx, changes))]
+
+
+def _staff_change(ctx: Context, args: str, grant: bool) -> list[Outgoing]:
+    name = "/rola_nadaj" if grant else "/rola_odbierz"
+    f = _fields(ctx, args, 3, name, STAFF,
+                f"{name} cyfrowe; 12; ekspert")
+    role = STAFF_ROLES.get(roster_file.fold(f[2]))
+    if role is None:
+        raise DomainError(N_("Staff roles are: koordynator, ekspert, opiekun, zespół (the "
+                             "coordinating team). Representatives are added with "
+                             "/osoba_dodaj."))
+    changes = roster.Changes()
+    with ctx.db.session() as s:
+        person = find_one(s, f[1])
+        everywhere = roster_file.fold(f[0]) in EVERY_NETWORK
+        if (role is Role.COORDINATING_TEAM) != everywhere:
+            raise DomainError(N_("The coordinating team works across all networks (write "
+                                 "“wszystkie”); other roles belong to one network."))
+        if everywhere:
+            if Role.COORDINATING_TEAM not in directory.roles_of(s, _me(ctx) or 0, None):
+                raise DomainError(N_("Only the coordinating team may change its own members."))
+            network = None
+        else:
+            network = _managed_network(ctx, s, f[0])
+        if grant:
+            roster.grant(s, person, network, role, _me(ctx), ctx.now, changes)
+        elif network is None:
+            for ended in directory.end_roles(s, person.id or 0, None, _me(ctx), ctx.now,
+                                             frozenset({role})):
+                changes.add(N_("role ended: {name} — {role}"), name=person.display_name,
+                            role=ended.value)
+        else:
+            roster.end_in_network(s, person, network, _me(ctx), ctx.now, changes,
+                                  frozenset({role}))
+    return [Outgoing(_changed(ctx, changes))]
+
+
+@REGISTRY.command("rola_nadaj", "role_grant", summary=N_("give someone a staff role"),
+                  usage=STAFF,
+                  action=Action.MANAGE_MEMBERS, scope="private")
+async def grant_role(ctx: Context, args: str) -> list[Outgoing]:
+    return _staff_change(ctx, args, grant=True)
+
+
+@REGISTRY.command("rola_odbierz", "role_revoke", summary=N_("take a staff role away"),
+                  usage=STAFF,
+                  action=Action.MANAGE_MEMBERS, scope="private")
+async def revoke_role(ctx: Context, args: str) -> list[Outgoing]:
+    return _staff_change(ctx, args, grant=False)

@@ -248,8 +248,6 @@ def describe_change(t: Translator, change: Change) -> str:
     for key in ("standing", "old"):
         if params.get(key) in Standing.__members__.values():
             params[key] = t(STANDING[Standing(params[key])])
-    if params.get("network") == "*":
-        params["network"] = t("all networks")
     return t(change.msgid, **params)
 
 

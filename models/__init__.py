@@ -7,5 +7,6 @@ from models import due as due
 from models import joins as joins
 from models import meetings as meetings
 from models import outbox as outbox
+from models import secrets as secrets
 from models import teams as teams
 from models.db import Database as Database

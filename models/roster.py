@@ -221,8 +221,12 @@ def grant(session: Session, person: Person, network: Network | None, role: Role,
     if held:
         return
     directory.grant_role(session, person, network, role, by, now)
-    changes.add(N_("role added: {name} — {role} in {network}"), name=person.display_name,
-                role=role.value, network=network.code if network else "*")
+    if network is None:
+        changes.add(N_("role added: {name} — {role}"), name=person.display_name,
+                    role=role.value)
+    else:
+        changes.add(N_("role added: {name} — {role} in {network}"), name=person.display_name,
+                    role=role.value, network=network.code)
 
 
 def apply(session: Session, rows: Sequence[RosterRow], now: datetime,
@@ -255,8 +259,8 @@ def apply(session: Session, rows: Sequence[RosterRow], now: datetime,
         if role.network_id is None:
             directory.end_roles(session, role.person_id, None, by, now,
                                 frozenset({Role(role.role)}))
-            changes.add(N_("role ended: {name} — {role} in {network}"),
-                        name=person.display_name, role=role.role, network="*")
+            changes.add(N_("role ended: {name} — {role}"), name=person.display_name,
+                        role=role.role)
         else:
             end_in_network(session, person, session.get(Network, role.network_id),  # type: ignore[arg-type]
                            by, now, changes, frozenset({Role(role.role)}))

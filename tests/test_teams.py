@@ -168,6 +168,16 @@ async def test_actions_with_a_signed_link_get_an_open_url_card(teams: Teams) -> 
     assert "<code>/rsvp 3 online</code>" in posted["body"]["content"]
 
 
+async def test_a_pure_link_is_a_card_button_and_a_link(teams: Teams) -> None:
+    await teams.transport.send(Target("teams", GROUP_CHAT), Outgoing(
+        "Ankieta po spotkaniu", actions=(Action("Wypełnij", url="https://bot.example.org/f/1"),)))
+    [posted] = teams.graph.sent(GROUP_BOX)
+    assert '<a href="https://bot.example.org/f/1">Wypełnij</a>' in posted["body"]["content"]
+    assert "<code>" not in posted["body"]["content"]  # nothing to type
+    assert json.loads(posted["attachments"][0]["content"])["actions"][0]["url"] == \
+        "https://bot.example.org/f/1"
+
+
 async def test_private_message_goes_to_the_one_on_one_chat(teams: Teams) -> None:
     for text in ("pierwsza", "druga"):
         await teams.transport.send(Target("teams", COORD_AAD), Outgoing(text))

@@ -117,9 +117,13 @@ class ConsoleTransport:
                                   for i, line in enumerate(message.text.splitlines() or [""])))
         else:
             self._print(message.text)
-            self.actions = message.actions or self.actions
-        for number, action in enumerate(message.actions, start=1):
+            buttons = tuple(a for a in message.actions if not a.is_link)
+            self.actions = buttons or self.actions
+        for number, action in enumerate((a for a in message.actions if not a.is_link), start=1):
             self._print(f"  [{number}] {action.label}")
+        for action in message.actions:
+            if action.is_link:
+                self._print(f"  🔗 {action.label}: {action.url}")
         for file in message.files:
             self.files_dir.mkdir(parents=True, exist_ok=True)
             path = self.files_dir / file.name

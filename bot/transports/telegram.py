@@ -282,5 +282,9 @@ class TelegramTransport:
         buttons = [InlineKeyboardButton(
             action.label, callback_data=self.router.button_token(action.command, self.platform,
                                                                  target.chat_id))
-            for action in message.actions]
-        return InlineKeyboardMarkup([buttons[i:i + 2] for i in range(0, len(buttons), 2)])
+            for action in message.actions if not action.is_link]
+        rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+        # a page link opens in the browser; each on its own row below the answer buttons
+        rows += [[InlineKeyboardButton(action.label, url=action.url)]
+                 for action in message.actions if action.is_link]
+        return InlineKeyboardMarkup(rows)

@@ -1,0 +1,131 @@
+"""Signed links to the bot's pages: per person, per purpose, expiring.
+
+A handler that wants to offer a page asks for a URL (or a ready link button)::
+
+    url = links.page_url(ctx.db, ctx.settings, person_id, links.RSVP, ctx.now, meeting=12)
+    button = links.button(ctx.t("Answer on a page"), url, command="/rsvp 12")
+
+Both return None when `EMPIRIE_PUBLIC_URL` is not set: then no link is offered anywhere.
+The token carries the person, the purpose, the expiry and a few small parameters, signed with
+`EMPIRIE_PAGE_SECRET` (or a secret generated once and kept in the database). The pages in
+bot/pages verify it with `verify(..., purpose=...)`; a token is good only for its purpose, and
+the page also refuses people who have been erased.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+from urllib.parse import quote
+
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from core.config import Settings
+from core.messages import Action
+from models import secrets
+from models.db import Database
+
+log = logging.getLogger("empirie.links")
+
+# Purposes. A feature that adds a page adds its purpose here (and its page in bot/pages).
+HUB = "hub"  # everything waiting for the person
+MEETINGS = "meetings"  # my upcoming meetings
+RSVP = "rsvp"  # answer one meeting invitation; params: meeting
+
+SECRET_NAME = "page_links"
+_SALT = "empirie.page-link.v1"
+Param = str | int
+
+
+class LinkError(Exception):
+    """Why a link is refused: `tampered` (bad signature or shape), `expired`, `purpose`
+    (issued for another page) or `person` (the person is gone or erased)."""
+
+    def __init__(self, reason: Literal["tampered", "expired", "purpose", "person"]) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Claim:
+    person_id: int
+    purpose: str
+    expires_at: datetime
+    params: dict[str, Param] = field(default_factory=dict)
+
+
+class Signer:
+    """Signs and checks link tokens and other page tokens (a separate salt per use)."""
+
+    def __init__(self, secret: str) -> None:
+        self.secret = secret
+        self._links = URLSafeSerializer(secret, salt=_SALT)
+
+    def serializer(self, salt: str) -> URLSafeSerializer:
+        """Another signer from the same secret, e.g. for form (CSRF) tokens."""
+        return URLSafeSerializer(self.secret, salt=f"{_SALT}:{salt}")
+
+    def sign(self, person_id: int, purpose: str, expires_at: datetime,
+             params: dict[str, Param] | None = None) -> str:
+        payload: list[Any] = [person_id, purpose, int(expires_at.timestamp())]
+        if params:
+            payload.append(params)
+        return str(self._links.dumps(payload))
+
+    def verify(self, token: str, now: datetime, purpose: str) -> Claim:
+        """The claim of a valid token for `purpose`; LinkError otherwise."""
+        try:
+            payload = self._links.loads(token)
+        except BadSignature as error:
+            raise LinkError("tampered") from error
+        try:
+            person_id, claimed, expires = int(payload[0]), str(payload[1]), int(payload[2])
+            params = dict(payload[3]) if len(payload) > 3 else {}
+        except (TypeError, ValueError, IndexError, KeyError) as error:
+            raise LinkError("tampered") from error
+        if claimed != purpose:
+            raise LinkError("purpose")
+        expires_at = datetime.fromtimestamp(expires, UTC)
+        if now >= expires_at:
+            raise LinkError("expired")
+        return Claim(person_id, claimed, expires_at, params)
+
+
+_signers: dict[tuple[str, str], Signer] = {}
+
+
+def signer(db: Database, settings: Settings, now: datetime) -> Signer:
+    """The signer for this deployment: the configured secret, else the stored one."""
+    key = (db.url, settings.page_secret)
+    if key not in _signers:
+        secret = settings.page_secret
+        if not secret:
+            with db.session() as s:
+                secret = secrets.get_or_create(s, SECRET_NAME, now)
+        _signers[key] = Signer(secret)
+    return _signers[key]
+
+
+def enabled(settings: Settings) -> bool:
+    return bool(settings.public_url)
+
+
+def page_url(db: Database, settings: Settings, person_id: int, purpose: str, now: datetime,
+             *, ttl: timedelta | None = None, expires_at: datetime | None = None,
+             **params: Param) -> str | None:
+    """The signed address of a person's page, or None when links are off (no public URL).
+
+    It expires at `expires_at`, else after `ttl`, else after EMPIRIE_PAGE_LINK_DAYS."""
+    if not enabled(settings):
+        return None
+    if expires_at is None:
+        expires_at = now + (ttl or timedelta(days=settings.page_link_days))
+    token = signer(db, settings, now).sign(person_id, purpose, expires_at, params)
+    return f"{settings.public_url.rstrip('/')}/p/{quote(purpose)}/{token}"
+
+
+def button(label: str, url: str | None, command: str = "") -> Action | None:
+    """A link button for `url` (None when there is no link); `command` is its typed twin."""
+    return None if url is None else Action(label, command, url=url)
