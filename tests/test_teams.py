@@ -264,6 +264,17 @@ async def test_typed_command_in_the_channel_is_answered(teams: Teams) -> None:
     assert person is not None and person.id == teams.cast.laureate_rep
 
 
+async def test_a_command_typed_as_a_reply_in_a_thread_is_answered(teams: Teams) -> None:
+    post = teams.graph.user_message(CHANNEL_BOX, COORD_AAD, "Dzień dobry wszystkim")
+    thread = f"{CHANNEL_BOX}/{post['id']}/replies"
+    reply = teams.graph.user_message(thread, COORD_AAD, "/sieci", mention_bot=True)
+    await teams.notify(teams.graph.notification(teams.subscription_id(CHANNEL_BOX), thread,
+                                                reply["id"], STATE))
+    await teams.settle()
+    [answer] = teams.graph.sent(CHANNEL_BOX)
+    assert "cyfrowe" in answer["body"]["content"]
+
+
 async def test_a_redelivered_notification_has_one_effect(teams: Teams) -> None:
     message = teams.graph.user_message(CHANNEL_BOX, COORD_AAD, "/sieci")
     note = teams.graph.notification(teams.subscription_id(CHANNEL_BOX), CHANNEL_BOX,

@@ -134,6 +134,8 @@ class FakeGraph:
         else:
             parts = container.split("/")
             message["channelIdentity"] = {"teamId": parts[1], "channelId": parts[3]}
+            if len(parts) == 7:
+                message["replyToId"] = parts[5]
         self.messages.setdefault(container, []).append(message)
         return message
 
@@ -148,13 +150,16 @@ class FakeGraph:
     def notification(self, subscription_id: str, container: str, message_id: str,
                      client_state: str) -> dict[str, Any]:
         """A change notification as Graph posts it (no resource data: ids only)."""
+        parts = container.split("/")
         if container.startswith("chats/"):
-            resource = f"chats('{container.split('/')[1]}')/messages('{message_id}')"
+            resource = f"chats('{parts[1]}')/messages('{message_id}')"
+        elif len(parts) == 7:  # a reply in a thread: …/messages/{parent}/replies
+            resource = (f"teams('{parts[1]}')/channels('{parts[3]}')/messages('{parts[5]}')"
+                        f"/replies('{message_id}')")
         else:
-            parts = container.split("/")
             resource = (f"teams('{parts[1]}')/channels('{parts[3]}')/messages('{message_id}')")
         sub = self.subscriptions[subscription_id]
-        return {"value": [{
+        return {"value": [{  # (a thread reply notifies the channel's subscription)
             "subscriptionId": subscription_id, "changeType": "created",
             "clientState": client_state, "tenantId": TENANT,
             "subscriptionExpirationDateTime": sub["expirationDateTime"],
@@ -218,6 +223,9 @@ class FakeGraph:
             mine = [self._chat_json(c) for c in self.chats.values()
                     if BOT_USER in c["members"]]
             return web.json_response({"value": mine})
+        if parts[0] == "teams" and len(parts) >= 7 and parts[6] == "replies":
+            container = "/".join(parts[:7])
+            return self._messages(method, container, parts[7:], body, request)
         if parts[0] == "teams" and len(parts) >= 5 and parts[4] == "messages":
             container = "/".join(parts[:5])
             return self._messages(method, container, parts[5:], body, request)

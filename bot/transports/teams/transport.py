@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import hmac
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import datetime, timedelta
@@ -61,6 +62,7 @@ from models.teams import TeamsSubscription
 log = logging.getLogger("empirie.teams")
 RECOVER_TOP = 20  # missed messages read once per chat after downtime, newest first
 LOGIN_LOST_RETRY = 3600.0
+_REPLY = re.compile(r"messages\('([^']+)'\)/replies\('([^']+)'\)")
 
 
 class LocalCredential:
@@ -223,7 +225,13 @@ class TeamsTransport:
         if row is None or not message_id:
             log.info("teams.notification_unknown subscription=%s", item.get("subscriptionId"))
             return
-        message = await self._messages(row.chat_id).by_chat_message_id(message_id).get()
+        messages = self._messages(row.chat_id)
+        thread = _REPLY.search(str(item.get("resource") or ""))
+        if thread is not None and "/" in row.chat_id:  # a reply in a channel thread
+            message = await messages.by_chat_message_id(thread.group(1)).replies \
+                .by_chat_message_id1(thread.group(2)).get()
+        else:
+            message = await messages.by_chat_message_id(message_id).get()
         if message is not None:
             await self.handle_message(row, message)
 
