@@ -566,3 +566,24 @@ async def test_an_invitation_link_opens_a_chat_where_start_is_read_once_found(
         linked = directory.person_by_account(s, "teams", stranger)
     assert linked is not None and linked.id == teams.cast.laureate_rep2
     assert "/pomoc" in teams.graph.sent(box)[-1]["body"]["content"]
+
+
+async def test_a_calendar_notification_applies_an_answer_at_once(
+        teams: Teams, router: Router) -> None:
+    await Chat(router, "teams").text(
+        COORD_AAD, "/spotkanie_nowe cyfrowe; Spotkanie; 12.12.2026 10:00; stacjonarne; 6; "
+        "Łomża; ; ; nie; 5.12.2026 12:00", CHANNEL_KEY)
+    await teams.transport.sync_calendar()
+    [event] = teams.graph.events.values()
+    sub = teams.graph.subscription_for("/me/events")
+    assert sub is not None and sub["changeType"] == "updated"
+    teams.graph.respond(event["id"], "jan.rep@lomza.example.pl", "tentativelyAccepted")
+    status = await teams.notify({"value": [{
+        "subscriptionId": sub["id"], "changeType": "updated", "clientState": STATE,
+        "resource": f"Users/{BOT_USER}/Events/{event['id']}",
+        "resourceData": {"id": event["id"], "@odata.type": "#Microsoft.Graph.Event"}}]})
+    assert status == 202
+    await teams.settle()
+    with teams.db.session() as s:
+        assert [(r.person_id, r.answer) for r in rsvps(s, 1)] == [
+            (teams.cast.laureate_rep, "moze")]

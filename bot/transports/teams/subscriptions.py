@@ -26,8 +26,13 @@ log = logging.getLogger("empirie.teams")
 RENEW_BEFORE = timedelta(hours=12)
 
 
+CALENDAR = "calendar"  # the key of the subscription on the service account's events
+
+
 def resource_of(chat_key: str) -> str:
     """Our chat key (`<team id>/<channel id>` or a chat id) as the Graph resource."""
+    if chat_key == CALENDAR:
+        return "/me/events"
     if "/" in chat_key:
         team, channel = chat_key.split("/", 1)
         return f"/teams/{team}/channels/{channel}/messages"
@@ -57,6 +62,8 @@ async def maintain(transport: TeamsTransport) -> int:
         for chat_id in bound:
             store.ensure_subscription(s, chat_id, resource_of(chat_id),
                                       "channel" if "/" in chat_id else "group", now)
+        if transport.settings.teams_calendar_poll_seconds > 0:  # answers arrive at once
+            store.ensure_subscription(s, CALENDAR, resource_of(CALENDAR), CALENDAR, now)
         unbound = [r for r in store.subscriptions(s)
                    if r.kind == "channel" and r.chat_id not in bound]
         rows = list(store.due_for_renewal(s, now + RENEW_BEFORE))
@@ -102,7 +109,8 @@ def _expiry(transport: TeamsTransport) -> datetime:
 
 async def create(transport: TeamsTransport, row: TeamsSubscription) -> int:
     url = transport.settings.teams_notification_url
-    body = Subscription(change_type="created", notification_url=url,
+    body = Subscription(change_type="updated" if row.kind == CALENDAR else "created",
+                        notification_url=url,
                         lifecycle_notification_url=url, resource=row.resource,
                         expiration_date_time=_expiry(transport),
                         client_state=transport.settings.teams_client_state)

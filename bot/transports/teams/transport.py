@@ -101,7 +101,8 @@ class TeamsTransport:
         self._overall = AsyncLimiter(max(settings.teams_rate_overall, 0.001), 1)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._looked_up: set[str] = set()
-        self._discovered_at = float("-inf")  # unknown senders whose e-mail matched nobody
+        self._discovered_at = float("-inf")
+        self._calendar_lock = asyncio.Lock()  # unknown senders whose e-mail matched nobody
 
     @property
     def receiving(self) -> bool:
@@ -139,10 +140,12 @@ class TeamsTransport:
         return await subscriptions.maintain(self)
 
     async def sync_calendar(self) -> int:
-        """Woken by the scheduler: meetings mirrored as calendar events, responses read."""
+        """Woken by the scheduler or a calendar notification: meetings mirrored as events,
+        responses read (one sync at a time)."""
         from bot.transports.teams import calendar
 
-        return await calendar.sync(self)
+        async with self._calendar_lock:
+            return await calendar.sync(self)
 
     async def discover_chats(self, force: bool = False) -> None:
         """Group and 1:1 chats the service account is in get a subscription, so /polacz
@@ -210,7 +213,7 @@ class TeamsTransport:
         try:
             if "lifecycleEvent" in item:
                 await subscriptions.on_lifecycle(self, item)
-            elif item.get("changeType") == "created":
+            elif item.get("changeType") in ("created", "updated"):
                 await self._on_created(item)
         except graph.LoginLost:
             self.report_login_lost()
@@ -222,8 +225,11 @@ class TeamsTransport:
         with self.router.db.session() as s:
             row = store.subscription_by_graph_id(s, str(item.get("subscriptionId")))
         message_id = str((item.get("resourceData") or {}).get("id") or "")
-        if row is None or not message_id:
-            log.info("teams.notification_unknown subscription=%s", item.get("subscriptionId"))
+        if row is not None and row.kind == subscriptions.CALENDAR:
+            await self.sync_calendar()  # someone answered an invitation: read it now
+            return
+        if row is None or not message_id or item.get("changeType") != "created":
+            log.info("teams.notification_skipped subscription=%s", item.get("subscriptionId"))
             return
         messages = self._messages(row.chat_id)
         thread = _REPLY.search(str(item.get("resource") or ""))
