@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 from sqlalchemy.exc import IntegrityError
 
@@ -19,14 +20,23 @@ from core.i18n import Translator
 from core.messages import EventKind, Incoming, Outgoing
 from handlers import load_all
 from handlers.context import Context
+from handlers.limits import MAX_MESSAGE
 from handlers.registry import REGISTRY, Registry
 from models import buttons, conversations, directory
 from models.core import Person, ProcessedEvent
 from models.db import Database
-from models.errors import DomainError
+from models.errors import N_, DomainError
 
 log = logging.getLogger("empirie.router")
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]+)(?:@\S+)?(?:\s+(.*))?$", re.DOTALL)
+
+
+def where(ctx: Context) -> str:
+    """Who and where, for logs: the person's id, a group's chat id, never a private chat id
+    (on Telegram that is the user's own id, i.e. personal data)."""
+    person = ctx.person.id if ctx.person else None
+    chat = "private" if ctx.incoming.chat.private else ctx.incoming.chat.chat_id
+    return f"person={person} chat={chat}"
 
 
 def parse_command(text: str) -> tuple[str, str] | None:
@@ -78,24 +88,45 @@ class Router:
                 if row is not None:
                     s.delete(row)
 
-    def button_token(self, command: str, platform: str, chat_id: str) -> str:
+    def button_token(self, command: str, platform: str, chat_id: str,
+                     owner: int | None = None) -> str:
         with self.db.session() as s:
-            return buttons.issue(s, command, platform, chat_id, self.clock.now())
+            return buttons.issue(s, command, platform, chat_id, self.clock.now(), owner)
 
     async def handle(self, incoming: Incoming) -> list[Outgoing]:
         if not self._first_delivery(incoming):
             return []
         ctx = self._context(incoming)
         try:
-            return await self._dispatch(ctx)
+            self._refuse_unacceptable(incoming)
+            return self._owned(ctx, await self._dispatch(ctx))
         except DomainError as error:
             return [Outgoing(ctx.t(error.msgid, **error.params))]
         except Exception:
-            log.exception("handler.crash platform=%s chat=%s", incoming.chat.platform,
-                          incoming.chat.chat_id)
+            log.exception("handler.crash platform=%s %s", incoming.chat.platform, where(ctx))
             self._forget_delivery(incoming)
             return [Outgoing(ctx.t("Sorry, something went wrong on my side. Please try again "
                                    "in a moment; if it keeps happening, tell your coordinator."))]
+
+    @staticmethod
+    def _owned(ctx: Context, replies: list[Outgoing]) -> list[Outgoing]:
+        """Buttons in a reply act for the person who asked: pressed by anyone else (in a
+        group) they are refused."""
+        if ctx.person is None:
+            return replies
+        return [replace(m, actions=tuple(a if a.owner is not None else
+                                         replace(a, owner=ctx.person.id) for a in m.actions))
+                if m.actions else m for m in replies]
+
+    @staticmethod
+    def _refuse_unacceptable(incoming: Incoming) -> None:
+        """Input no handler should see: a NUL byte (PostgreSQL refuses it), a flood of text."""
+        if "\x00" in incoming.text:
+            raise DomainError(N_("The message contains a NUL character, which I cannot store. "
+                                 "Please type it again."))
+        if len(incoming.text) > MAX_MESSAGE:
+            raise DomainError(N_("The message is too long for me (at most {limit} "
+                                 "characters)."), limit=MAX_MESSAGE)
 
     async def _dispatch(self, ctx: Context) -> list[Outgoing]:
         incoming = ctx.incoming
@@ -105,11 +136,15 @@ class Router:
         text = incoming.text
         if incoming.kind is EventKind.ACTION:
             with self.db.session() as s:
-                command = buttons.resolve(s, text, incoming.chat.platform, incoming.chat.chat_id,
-                                          self.clock.now())
+                token = buttons.resolve(s, text, incoming.chat.platform, incoming.chat.chat_id,
+                                        self.clock.now())
+            command = token.payload if token is not None else None
+            if token is not None and token.person_id is not None and (
+                    ctx.person is None or ctx.person.id != token.person_id):
+                log.info("button.not_yours platform=%s %s", incoming.chat.platform, where(ctx))
+                return [Outgoing(ctx.t("This button is for someone else."))]
             if command is None:
-                log.info("button.refused platform=%s chat=%s", incoming.chat.platform,
-                         incoming.chat.chat_id)
+                log.info("button.refused platform=%s %s", incoming.chat.platform, where(ctx))
                 return [Outgoing(ctx.t("This button is no longer valid. Type the command "
                                        "instead, or /pomoc for the list."))]
             text = command
@@ -120,9 +155,8 @@ class Router:
             if command_def is None:
                 return [Outgoing(ctx.t("I don't know the command /{name}. Type /pomoc to see "
                                        "what you can do.", name=name))]
-            log.info("command name=%s person=%s chat=%s:%s", command_def.name,
-                     ctx.person.id if ctx.person else None, incoming.chat.platform,
-                     incoming.chat.chat_id)
+            log.info("command name=%s platform=%s %s", command_def.name,
+                     incoming.chat.platform, where(ctx))
             return await command_def.handler(ctx, args)
         return await self._continue_flow(ctx, text)
 

@@ -17,6 +17,8 @@ from babel.dates import format_date, format_datetime, format_time
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
+from models.errors import Msgid
+
 LOCALE_DIR = Path(__file__).parent / "locale"
 LANGUAGES = ("pl", "en")
 
@@ -42,7 +44,10 @@ class Translator:
 
     def __call__(self, msgid: str, **params: Any) -> str:
         text = self._messages.get(msgid, msgid)
-        return text.format(**params) if params else text
+        if not params:
+            return text
+        params = {k: self(v) if isinstance(v, Msgid) else v for k, v in params.items()}
+        return text.format(**params)
 
     def local(self, when: datetime) -> datetime:
         return when.astimezone(self.tz)

@@ -53,11 +53,16 @@ class Action:
     `url`, when set, is a signed link to a page of ours (core.links) doing the same. Platforms
     without working buttons (Teams through Graph) show it as a link card (Action.OpenUrl)
     beside the typed command. An action with a `url` and no `command` is a pure link: Telegram
-    shows a URL button, the console prints the address."""
+    shows a URL button, the console prints the address.
+
+    `owner`: the person the button acts for; pressed by anyone else it is refused. Replies
+    get the caller as owner (bot.router); a shared button (RSVP under a group invitation) has
+    none."""
 
     label: str
     command: str = ""
     url: str | None = None
+    owner: int | None = None
 
     @property
     def is_link(self) -> bool:

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from core.config import Settings
 from core.i18n import Translator
-from core.messages import Outgoing, Target
+from core.messages import Action, Outgoing, Target
 from models import directory, outbox
 from models.core import Person
 from models.outbox import OutboxMessage
@@ -22,8 +22,15 @@ def to_payload(message: Outgoing, blob_ids: tuple[int, ...] = ()) -> dict[str, A
     files += [{"name": f.name, "mime": f.mime, "b64": base64.b64encode(f.content).decode()}
               for f in message.files]
     return {"text": message.text, "markdown": message.markdown, "pin": message.pin,
-            "actions": [[a.label, a.command, *([a.url] if a.url else [])]
-                        for a in message.actions], "files": files}
+            "actions": [_action(a) for a in message.actions], "files": files}
+
+
+def _action(action: Action) -> list[Any]:
+    """[label, command(, url(, owner))]: positional, as Action's fields, shortest form."""
+    spec: list[Any] = [action.label, action.command, action.url, action.owner]
+    while len(spec) > 2 and spec[-1] is None:
+        spec.pop()
+    return spec
 
 
 def enqueue(session: Session, target: Target, message: Outgoing, now: datetime, *,

@@ -20,6 +20,8 @@ from core.messages import File, Outgoing, Target
 from core.outbox import enqueue
 from handlers.context import Context
 from handlers.dates import parse_when, require_future
+from handlers.limits import ANNOUNCEMENT, check_text, parse_id
+from handlers.objects import first_word, shown
 from handlers.permissions import Action
 from handlers.registry import REGISTRY
 from models import blobs, conversations, directory, due, outbox
@@ -127,7 +129,7 @@ async def next_step(ctx: Context, conv: Conversation, text: str) -> list[Outgoin
         attached = _store_file(ctx, data)
         if not text and not attached:
             return [Outgoing(ctx.t("The announcement needs some text. Write it, or /anuluj."))]
-        data["text"] = text
+        data["text"] = check_text(text, ANNOUNCEMENT, "text")
         step = "target" if attached else "file"
     elif step == "file":
         if not _store_file(ctx, data) and answer not in NO:
@@ -212,13 +214,15 @@ def _preview(ctx: Context, s: Session, ann: Announcement) -> Outgoing:
 
 
 def _load_mine(ctx: Context, s: Session, args: str) -> Announcement:
+    """The caller's own announcement (or any, for the coordinating team). Someone else's gets
+    the same answer as a number that does not exist: numbers reveal nothing."""
     me = ctx.require_person()
-    ann = s.get(Announcement, int(args)) if args.strip().isdigit() else None
-    if ann is None:
-        raise DomainError(N_("There is no announcement with the number “{id}”."), id=args)
+    number = parse_id(first_word(args))
+    ann = s.get(Announcement, number) if number is not None else None
     team = Role.COORDINATING_TEAM in directory.roles_of(s, me.id or 0, None)
-    if ann.author_id != me.id and not team:
-        raise DomainError(N_("This is not your announcement."))
+    if ann is None or (ann.author_id != me.id and not team):
+        raise DomainError(N_("There is no announcement with the number “{id}”."),
+                          id=shown(first_word(args)))
     return ann
 
 

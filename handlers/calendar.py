@@ -10,7 +10,9 @@ from icalendar import Alarm, Calendar, Event
 from models.meetings import Meeting
 
 
-def meeting_ics(meeting: Meeting, network_name: str, tz: ZoneInfo, now: datetime) -> bytes:
+def meeting_ics(meeting: Meeting, network_name: str, tz: ZoneInfo, now: datetime, *,
+                details: bool = True) -> bytes:
+    """The calendar file; without `details` no online link or agenda (see invitation())."""
     calendar = Calendar()
     calendar.add("prodid", "-//ZMP EMPIRIE//empirie-bot//PL")
     calendar.add("version", "2.0")
@@ -26,11 +28,11 @@ def meeting_ics(meeting: Meeting, network_name: str, tz: ZoneInfo, now: datetime
     event.add("status", "CANCELLED" if meeting.status == "cancelled" else "CONFIRMED")
     if meeting.place:
         event.add("location", meeting.place)
-    elif meeting.online_link:
+    elif meeting.online_link and details:
         event.add("location", meeting.online_link)
-    if meeting.online_link:
+    if meeting.online_link and details:
         event.add("url", meeting.online_link)
-    if meeting.agenda:
+    if meeting.agenda and details:
         event.add("description", meeting.agenda)
     alarm = Alarm()
     alarm.add("action", "DISPLAY")

@@ -30,6 +30,7 @@ _NUMERIC = re.compile(rf"^(\d{{1,2}})[./](\d{{1,2}})(?:[./](\d{{4}}))?,?\s+{_TIM
 _ISO = re.compile(rf"^(\d{{4}})-(\d{{1,2}})-(\d{{1,2}})(?:\s+|t){_TIME}$")
 _WORDS = re.compile(rf"^(\d{{1,2}})\s+([a-z]+)\.?(?:\s+(\d{{4}}))?,?\s+{_TIME}$")
 _REL = re.compile(rf"^([a-z]+),?\s+{_TIME}$")
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 BAD_DATE = N_("I could not read the date “{text}”. Write e.g. 12.05.2026 10:00, 12 maja 10:00 "
               "or jutro 10:00.")
 
@@ -43,6 +44,7 @@ def _fold(text: str) -> str:
 def parse_when(text: str, now: datetime, tz: ZoneInfo) -> datetime:
     """The moment meant by `text`, as aware UTC. Without a year: the next such date."""
     folded = _fold(text)
+    text = text if len(text) <= 40 else text[:39] + "…"  # quoted back in a refusal
     today = now.astimezone(tz).date()
     year_given = True
     try:
@@ -70,6 +72,9 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo) -> datetime:
             day = day.replace(year=day.year + 1)
         except ValueError as error:  # 29.02 in a year that has none
             raise DomainError(N_("The date “{text}” does not exist."), text=text) from error
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:  # a typing mistake (and beyond some stores)
+        raise DomainError(N_("The date “{text}” is outside the years {first}–{last}."),
+                          text=text, first=FIRST_YEAR, last=LAST_YEAR)
     return datetime.combine(day, clock, tzinfo=tz).astimezone(UTC)
 
 

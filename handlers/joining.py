@@ -16,6 +16,7 @@ from core.outbox import enqueue, enqueue_to_person
 from handlers import roster_file
 from handlers.context import Context
 from handlers.labels import STANDING
+from handlers.limits import parse_id
 from handlers.permissions import Action
 from handlers.registry import REGISTRY
 from models import audit, directory, joins, roster
@@ -189,9 +190,10 @@ def _load(ctx: Context, s: Session, args: str) -> tuple[JoinRequest, list[str]]:
         raise DomainError(N_("Join requests are decided in a private chat with me."))
     ctx.require_person()
     words = args.split()
-    if not words or not words[0].lstrip("#").isdigit():
+    number = parse_id(words[0]) if words else None  # "²" and 2⁶³ are not request numbers
+    if number is None:
         raise DomainError(N_("Which request? For example: /przyjmij 3 cyfrowe"))
-    return joins.load_open(s, int(words[0].lstrip("#")), ctx.now), words[1:]
+    return joins.load_open(s, number, ctx.now), words[1:]
 
 
 def _tell_asker(s: Session, ctx: Context, request: JoinRequest, build: object) -> None:

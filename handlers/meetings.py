@@ -3,6 +3,7 @@ everyone sees the overview. Answers follow the rules in models.meetings."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlmodel import Session, col, select
@@ -15,17 +16,20 @@ from handlers.attendance_sheet import Row, to_csv, to_pdf
 from handlers.calendar import meeting_ics
 from handlers.context import Context
 from handlers.dates import parse_when, require_future
+from handlers.limits import AGENDA, LINK, NOTE, PLACE, TITLE, check_text, parse_count
+from handlers.objects import first_word, hidden_or, shown
 from handlers.permissions import Action
 from handlers.registry import REGISTRY
 from models import conversations, directory
 from models.announcements import recipients
 from models.core import Conversation, Network, Person
-from models.enums import Standing
+from models.enums import Role, Standing
 from models.errors import N_, DomainError
 from models.meetings import (
     ANSWERS,
     FORMATS,
     Meeting,
+    Rsvp,
     answer,
     cancel_reminders,
     rsvps,
@@ -35,6 +39,7 @@ from models.meetings import check_in as model_check_in
 
 ANSWER_LABEL = {"stacjonarnie": N_("In person"), "online": N_("Online"),
                 "nie": N_("I won't come"), "moze": N_("Maybe")}
+MAX_SEATS = 10000
 USAGE = N_("<network>; <title>; <date and time>; <format>[; <hours>; <place>; <link>; "
            "<in-person seats>; <open part: tak/nie>; <answer by>; <agenda>]")
 
@@ -43,16 +48,18 @@ def _label(t: Translator, key: str) -> str:
     return t(ANSWER_LABEL[key])
 
 
-def _load(s: Session, args: str) -> Meeting:
-    word = args.split()[0] if args.split() else ""
-    meeting = s.get(Meeting, int(word)) if word.isdigit() else None
-    if meeting is None:
-        raise DomainError(N_("There is no meeting with the number “{id}”. /moje_spotkania "
-                             "lists yours."), id=word)
-    return meeting
+MISSING = N_("There is no meeting with the number “{id}”. /moje_spotkania lists yours.")
 
 
-def invitation(t: Translator, meeting: Meeting, network: Network) -> Outgoing:
+def _load(ctx: Context, s: Session, args: str) -> Meeting:
+    """The meeting, if it is in a network the caller may read (else: "no such meeting")."""
+    return hidden_or(ctx, s, Meeting, first_word(args), MISSING)
+
+
+def invitation(t: Translator, meeting: Meeting, network: Network, *,
+               details: bool = True) -> Outgoing:
+    """The invitation; without `details` (a group chat, which holds observers, of a meeting
+    with no open part) the online link and agenda are left out: they go privately."""
     lines = [t("📅 Meeting #{id} of the network {network}: {title}", id=meeting.id,
                network=network.name, title=meeting.title),
              t("When: {when}, {hours} h", when=t.datetime(meeting.starts_at),
@@ -60,10 +67,12 @@ def invitation(t: Translator, meeting: Meeting, network: Network) -> Outgoing:
              t("Format: {format}", format=meeting.format)]
     if meeting.place:
         lines.append(t("Place: {place}", place=meeting.place))
-    if meeting.online_link:
+    if meeting.online_link and details:
         lines.append(t("Online: {link}", link=meeting.online_link))
-    if meeting.agenda:
+    if meeting.agenda and details:
         lines.append(t("Agenda: {agenda}", agenda=meeting.agenda))
+    if not details and (meeting.online_link or meeting.agenda):
+        lines.append(t("A closed meeting: the link and agenda go privately to those invited."))
     lines.append(t("Please answer by {when}: /rsvp {id} stacjonarnie | online | nie | moze",
                    when=t.datetime(meeting.rsvp_deadline), id=meeting.id))
     choices = [a for a in ANSWERS if not (
@@ -78,6 +87,7 @@ def invitation(t: Translator, meeting: Meeting, network: Network) -> Outgoing:
 async def create(ctx: Context, args: str) -> list[Outgoing]:
     me = ctx.require_person()
     if not args.strip():
+        _may_create_somewhere(ctx)
         return _start_guide(ctx, me.id or 0)
     parts = [p.strip() for p in args.split(";")]
     if len(parts) < 4 or not all(parts[:4]):
@@ -97,16 +107,20 @@ async def create(ctx: Context, args: str) -> list[Outgoing]:
         raise DomainError(N_("Format must be stacjonarne, online or hybrydowe."))
     if fmt.lower() != "online" and not place:
         raise DomainError(N_("A meeting in person needs a place."))
-    try:
-        duration = float((hours or "6").replace(",", "."))
-        capacity = int(seats) if seats else None
-    except ValueError as error:
-        raise DomainError(N_("Hours and seats must be numbers.")) from error
+    check_text(title, TITLE, "title")
+    check_text(place, PLACE, "place")
+    check_text(link, LINK, "link")
+    check_text(agenda, AGENDA, "agenda")
+    hours_text = (hours or "6").replace(",", ".")
+    if not re.fullmatch(r"[0-9]{1,2}(\.[0-9]{1,2})?", hours_text):
+        raise DomainError(N_("Hours and seats must be numbers."))
+    duration = float(hours_text)
     if not 0.5 <= duration <= 12:
         raise DomainError(N_("A meeting lasts between half an hour and 12 hours."))
-    if capacity is not None and capacity < 1:
-        raise DomainError(N_("In-person seats must be at least 1 (leave it empty for no "
-                             "limit)."))
+    capacity = parse_count(seats, low=1, high=MAX_SEATS) if seats else None
+    if seats and capacity is None:
+        raise DomainError(N_("In-person seats: a whole number from 1 to {limit} (leave it "
+                             "empty for no limit)."), limit=MAX_SEATS)
     answer_by = parse_when(deadline, ctx.now, tz) if deadline else max(
         ctx.now, starts - timedelta(days=7))
     if not ctx.now <= answer_by <= starts:
@@ -143,6 +157,17 @@ GUIDE = (
 )
 
 
+def _may_create_somewhere(ctx: Context) -> None:
+    """The guide asks eleven questions: say no before the first, not after the last."""
+    if ctx.network is not None:
+        ctx.require(Action.MANAGE_MEETINGS, ctx.network)
+        return
+    with ctx.db.session() as s:
+        every = directory.networks(s)
+    if not any(ctx.can(Action.MANAGE_MEETINGS, n) for n in every):
+        raise DomainError(N_("Only coordinators and the coordinating team create meetings."))
+
+
 def _start_guide(ctx: Context, person_id: int) -> list[Outgoing]:
     chat = ctx.incoming.chat
     data = {"network": ctx.network.code} if ctx.network is not None else {}
@@ -170,15 +195,26 @@ async def guide_step(ctx: Context, conv: Conversation, text: str) -> list[Outgoi
                          ctx.t("Type /spotkanie_nowe to start again."))]
 
 
+def _observer(s: Session, person_id: int | None, network: Network) -> bool:
+    person = s.get(Person, person_id) if person_id else None
+    if person is None:
+        return False
+    roles = directory.roles_of(s, person.id or 0, network.id)
+    standing = directory.standing_of(s, person.city_id, network.id)
+    return roles == {Role.REPRESENTATIVE} and standing is Standing.OBSERVER
+
+
 def _publish(s: Session, ctx: Context, meeting: Meeting, network: Network) -> tuple[int, int]:
     chats, people = recipients(s, [network.id or 0], "all", "private",
                                ctx.settings.active_platforms)
+    if not meeting.open_part:  # observers take part only in open parts: not invited
+        people = [r for r in people if not _observer(s, r.person_id, network)]
     for r in [*chats, *people]:
         t = Translator(r.language or ctx.settings.default_language, ctx.settings.tz)
-        message = invitation(t, meeting, network)
-        ics = File(f"spotkanie_{meeting.id}.ics", meeting_ics(meeting, network.name,
-                                                              ctx.settings.tz, ctx.now),
-                   "text/calendar")
+        details = meeting.open_part or r.person_id is not None
+        message = invitation(t, meeting, network, details=details)
+        ics = File(f"spotkanie_{meeting.id}.ics", meeting_ics(
+            meeting, network.name, ctx.settings.tz, ctx.now, details=details), "text/calendar")
         enqueue(s, Target(r.platform, r.chat_id), Outgoing(
             message.text, actions=message.actions, files=(ics,)), ctx.now,
             person_id=r.person_id, network_id=network.id, kind="meeting",
@@ -193,7 +229,7 @@ async def rsvp(ctx: Context, args: str) -> list[Outgoing]:
     me = ctx.require_person()
     words = args.split(maxsplit=2)
     with ctx.db.session() as s:
-        meeting = _load(s, args)
+        meeting = _load(ctx, s, args)
         network = s.get(Network, meeting.network_id)
         assert network is not None
         choice = words[1].lower().replace("ż", "z") if len(words) > 1 else ""
@@ -201,7 +237,7 @@ async def rsvp(ctx: Context, args: str) -> list[Outgoing]:
             raise DomainError(N_("Only representatives of the network's cities answer "
                                  "invitations."))
         standing = ctx.actor(network).standing
-        note = words[2] if len(words) > 2 else None
+        note = check_text(words[2], NOTE, "note") if len(words) > 2 else None
         mine, promoted = answer(s, meeting, me.id or 0, standing, choice, ctx.now, note)
         if promoted is not None:
             _tell_promoted(s, ctx, meeting, promoted)
@@ -229,7 +265,7 @@ async def overview(ctx: Context, args: str) -> list[Outgoing]:
     ctx.require_person()
     t = ctx.t
     with ctx.db.session() as s:
-        meeting = _load(s, args)
+        meeting = _load(ctx, s, args)
         network = s.get(Network, meeting.network_id)
         assert network is not None
         ctx.require(Action.VIEW_ATTENDANCE, network)
@@ -302,7 +338,7 @@ def _notify_answered(s: Session, ctx: Context, meeting: Meeting, network: Networ
 
 
 def _managed(ctx: Context, s: Session, args: str) -> tuple[Meeting, Network]:
-    meeting = _load(s, args)
+    meeting = _load(ctx, s, args)
     network = s.get(Network, meeting.network_id)
     assert network is not None
     ctx.require(Action.MANAGE_MEETINGS, network)
@@ -356,7 +392,7 @@ async def here(ctx: Context, args: str) -> list[Outgoing]:
     me = ctx.require_person()
     words = args.split()
     with ctx.db.session() as s:
-        meeting = _load(s, args)
+        meeting = _load(ctx, s, args)
         network = s.get(Network, meeting.network_id)
         assert network is not None
         if len(words) > 1:  # a coordinator or organiser marks someone else
@@ -364,14 +400,29 @@ async def here(ctx: Context, args: str) -> list[Outgoing]:
             found = directory.find_people(s, words[1])
             if len(found) != 1:
                 raise DomainError(N_("No single person matches “{query}” ({count} found). Use "
-                                     "the id from /osoby."), query=words[1], count=len(found))
+                                     "the id from /osoby."), query=shown(words[1]),
+                                  count=len(found))
             person = found[0]
         else:
             ctx.require(Action.CHECK_IN, network)
+            _invited_and_coming(s, meeting, me)
             person = me
         model_check_in(s, meeting, person.id or 0, ctx.now)
     return [Outgoing(ctx.t("Checked in: {name}, meeting #{id}.", name=person.display_name,
                            id=meeting.id))]
+
+
+def _invited_and_coming(s: Session, meeting: Meeting, person: Person) -> None:
+    """Checking oneself in needs an invitation (a representative of a core city of the
+    meeting's network) and no "nie" to it; staff mark anyone else with /jestem <nr> <person>."""
+    reply = s.exec(select(Rsvp).where(Rsvp.meeting_id == meeting.id,
+                                      Rsvp.person_id == person.id)).first()
+    if reply is not None and reply.answer == "nie":
+        raise DomainError(N_("You declined meeting #{id}. If you came after all, ask the "
+                             "organiser to mark you present."), id=meeting.id)
+    if reply is not None and reply.waitlisted:
+        raise DomainError(N_("You are on the waitlist for meeting #{id}. Ask the organiser to "
+                             "mark you present."), id=meeting.id)
 
 
 def sheet_rows(s: Session, t: Translator, meeting: Meeting) -> list[Row]:
@@ -399,7 +450,7 @@ def sheet_rows(s: Session, t: Translator, meeting: Meeting) -> list[Row]:
 async def attendance_list(ctx: Context, args: str) -> list[Outgoing]:
     ctx.require_person()
     with ctx.db.session() as s:
-        meeting = _load(s, args)
+        meeting = _load(ctx, s, args)
         network = s.get(Network, meeting.network_id)
         assert network is not None
         ctx.require(Action.VIEW_ATTENDANCE, network)
@@ -412,6 +463,8 @@ async def attendance_list(ctx: Context, args: str) -> list[Outgoing]:
                                  "application/pdf")))]
 
 
+FIELD_LIMIT = {"title": TITLE, "place": PLACE, "online_link": LINK, "agenda": AGENDA}
+FIELD_NAME = {"title": "title", "place": "place", "online_link": "link", "agenda": "agenda"}
 EDITABLE = {"tytul": "title", "title": "title", "miejsce": "place", "place": "place",
             "link": "online_link", "program": "agenda", "agenda": "agenda",
             "limit": "capacity", "seats": "capacity"}
@@ -431,17 +484,18 @@ async def edit(ctx: Context, args: str) -> list[Outgoing]:
     with ctx.db.session() as s:
         meeting, network = _managed(ctx, s, args)
         if field == "capacity":
-            if not value.isdigit() or int(value) < 1:
-                raise DomainError(N_("In-person seats must be at least 1 (leave it empty for "
-                                     "no limit)."))
+            seats = parse_count(value, low=1, high=MAX_SEATS)
+            if seats is None:
+                raise DomainError(N_("In-person seats: a whole number from 1 to {limit} (leave "
+                                     "it empty for no limit)."), limit=MAX_SEATS)
             seated = sum(1 for r in rsvps(s, meeting.id or 0)
                          if r.answer == "stacjonarnie" and not r.waitlisted)
-            if int(value) < seated:
+            if seats < seated:
                 raise DomainError(N_("{seated} people already have in-person seats; the limit "
                                      "cannot be lower."), seated=seated)
-            meeting.capacity = int(value)
+            meeting.capacity = seats
         else:
-            setattr(meeting, field, value)
+            setattr(meeting, field, check_text(value, FIELD_LIMIT[field], FIELD_NAME[field]))
         meeting.sequence += 1
         s.add(meeting)
         told = _notify_answered(s, ctx, meeting, network, N_(

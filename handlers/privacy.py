@@ -37,6 +37,9 @@ async def my_data(ctx: Context, args: str) -> list[Outgoing]:
 @REGISTRY.command("usun_dane", "delete_my_data", summary=N_("erase my personal data"))
 async def delete_my_data(ctx: Context, args: str) -> list[Outgoing]:
     me = ctx.require_person()
+    if not ctx.private:  # a destructive confirmation is never offered where others can press
+        return [Outgoing(ctx.t("Erasing your data is done in our private chat: write "
+                               "/usun_dane to me there."))]
     if args.strip().lower() not in CONFIRM_WORDS:
         return [Outgoing(
             ctx.t("This erases your name, position, e-mail, linked accounts and notes, and I will "

@@ -22,6 +22,7 @@ from core.outbox import enqueue_to_person
 from handlers import roster_file
 from handlers.context import Context
 from handlers.labels import ROLE, STANDING
+from handlers.limits import parse_id
 from handlers.permissions import Action
 from handlers.registry import REGISTRY
 from models import audit, directory, invitations, roster
@@ -106,7 +107,8 @@ def find_one(s: Session, who: str) -> Person:
     who = who.strip().lstrip("#")
     person = None
     if who.isdigit():
-        person = s.get(Person, int(who))
+        number = parse_id(who)  # "²" and 2⁶³ are digits to str.isdigit, not ids
+        person = s.get(Person, number) if number is not None else None
     elif "@" in who:
         person = roster.find_person(s, None, who, None)
     if person is None or person.erased_at is not None:

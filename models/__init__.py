@@ -9,4 +9,5 @@ from models import meetings as meetings
 from models import outbox as outbox
 from models import secrets as secrets
 from models import teams as teams
+from models import trust as trust
 from models.db import Database as Database

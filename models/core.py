@@ -116,6 +116,7 @@ class Invitation(SQLModel, table=True):
     expires_at: datetime = utc_field()
     used_at: datetime | None = utc_field(nullable=True)
     used_platform: str | None = Field(default=None, sa_type=String(16))
+    voided_at: datetime | None = utc_field(nullable=True)  # a newer code, or it was exposed
 
 
 class AuditEntry(SQLModel, table=True):
@@ -161,6 +162,7 @@ class ActionToken(SQLModel, table=True):
 
     token: str = Field(sa_type=String(32), primary_key=True)
     payload: str = Field(sa_type=String(512))
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)  # whose
     platform: str = Field(sa_type=String(16))
     chat_id: str = Field(sa_type=String(128))
     created_at: datetime = utc_field()

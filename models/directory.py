@@ -212,11 +212,20 @@ def members(session: Session, network_id: int) -> Sequence[tuple[Person, str, Ci
     ).all()
 
 
+def coordinating_team(session: Session) -> Sequence[Person]:
+    return session.exec(
+        select(Person).join(NetworkRole, col(NetworkRole.person_id) == col(Person.id))
+        .where(col(NetworkRole.network_id).is_(None),
+               NetworkRole.role == Role.COORDINATING_TEAM, col(Person.erased_at).is_(None),
+               _active())
+        .distinct().order_by(col(Person.id))).all()
+
+
 def find_people(session: Session, query: str) -> Sequence[Person]:
     """People by id or by a fragment of their name (case-insensitive)."""
-    query = query.strip()
-    if query.isdigit():
-        person = session.get(Person, int(query))
+    query = query.strip().lstrip("#")
+    if query.isascii() and query.isdigit():
+        person = session.get(Person, int(query)) if len(query) <= 9 else None
         return [person] if person and person.erased_at is None else []
     return session.exec(
         select(Person).where(col(Person.name).ilike(f"%{query}%"),

@@ -10,6 +10,10 @@ def N_(msgid: str) -> str:
     return msgid
 
 
+class Msgid(str):
+    """A message parameter that is itself a catalogue id: translated with the message."""
+
+
 class DomainError(Exception):
     """The user's request is refused. `keep` commits what the session recorded about the
     refusal (e.g. an audit entry for a reused invitation code) instead of rolling it back."""

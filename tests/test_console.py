@@ -39,11 +39,12 @@ def test_scripted_scenario_as_a_coordinator(first_run: tuple[Path, str]) -> None
     tmp, listing = first_run
     coordinator = next(line.split()[0].lstrip("#") for line in listing.splitlines()
                        if "koordynator-facylitator" in line)
-    out = run_console(tmp, f"/jako {coordinator}\n/czat cyfrowe\n/pomoc\n/osoby\n"
-                           "/usun_dane\n/wyjdz\n/sieci\n")
+    out = run_console(tmp, f"/jako {coordinator}\n/usun_dane\n/czat cyfrowe\n/pomoc\n"
+                           "/osoby\n/usun_dane\n/wyjdz\n/sieci\n")
     assert "Polecenia dostępne dla Ciebie w sieci MIASTO CYFROWE" in out
     assert "/zaproszenie" in out and "Osoby w sieci MIASTO CYFROWE" in out
-    assert "[1] Usuń moje dane" in out  # buttons are numbered
+    assert "[1] Usuń moje dane" in out  # buttons are numbered (in the private chat only)
+    assert out.count("[1] Usuń moje dane") == 1 and "naszym prywatnym czacie" in out
     assert "Sieci EMPIRIE" not in out  # /wyjdz ended the session before /sieci
 
 

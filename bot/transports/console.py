@@ -6,6 +6,7 @@ Works interactively and with piped stdin, so scripted scenarios can drive the bo
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -21,6 +22,7 @@ from models.core import Person
 from models.enums import Platform, Role
 
 PRIVATE = "prywatny"
+log = logging.getLogger("empirie.console")
 
 
 class ConsoleTransport:
@@ -74,17 +76,32 @@ class ConsoleTransport:
                 continue
             if not interactive:
                 self._print(f"{self._prompt()}{line}")
-            if not await self.handle_line(line):
+            if not await self.safely(line):
                 return
+
+    async def safely(self, line: str) -> bool:
+        """Whatever is typed, the console keeps running (only /wyjdz or end of input stop it)."""
+        try:
+            return await self.handle_line(line)
+        except Exception:
+            log.exception("console.crash")
+            self._print(self.t("Sorry, something went wrong on my side. Please try again in a "
+                               "moment; if it keeps happening, tell your coordinator."))
+            return True
 
     async def handle_line(self, line: str) -> bool:
         """Handle one typed line; False when the user wants to leave."""
-        if line.isdigit() and self.actions:
-            index = int(line) - 1
+        if line.isascii() and line.isdigit() and self.actions:
+            index = int(line) - 1 if len(line) < 6 else -1
             if not 0 <= index < len(self.actions):
                 self._print(self.t("Choose a number from 1 to {n}.", n=len(self.actions)))
                 return True
-            line = self.actions[index].command
+            action = self.actions[index]
+            if action.owner is not None and (self.person is None
+                                             or self.person.id != action.owner):
+                self._print(self.t("This button is for someone else."))
+                return True
+            line = action.command
         parsed = parse_command(line)
         if parsed is not None:
             name, args = parsed

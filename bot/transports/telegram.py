@@ -280,8 +280,8 @@ class TelegramTransport:
         if not message.actions:
             return None
         buttons = [InlineKeyboardButton(
-            action.label, callback_data=self.router.button_token(action.command, self.platform,
-                                                                 target.chat_id))
+            action.label, callback_data=self.router.button_token(
+                action.command, self.platform, target.chat_id, action.owner))
             for action in message.actions if not action.is_link]
         rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
         # a page link opens in the browser; each on its own row below the answer buttons

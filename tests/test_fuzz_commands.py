@@ -1,0 +1,104 @@
+"""Every registered command, with arbitrary arguments, as every kind of person in every kind of
+chat: the bot answers or stays silent, but never reaches the router's apology path.
+
+New commands join automatically (REGISTRY.commands()); a crash found here is a bug in the
+command, not in this test. SQLite only: the PostgreSQL-specific limits are covered by
+tests/test_input_limits.py on both stores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.router import Router
+from core.clock import FrozenClock
+from core.config import Settings
+from handlers import load_all
+from handlers.registry import REGISTRY
+from models import seed
+from models.db import Database
+from tests.cast import find_cast
+from tests.conftest import START, Chat
+
+load_all()
+NAMES = sorted({c.name for c in REGISTRY.commands()})
+# Pieces that have broken parsers before: unicode digits, huge numbers, far dates, NUL, codes.
+TOKENS = ["1", "2", "3", "0", "-1", "²", "①", "٣", "9223372036854775808", "1e9", "99999999999",
+          "cyfrowe", "liderzy", "zielone", "nic", "potwierdzam", "stacjonarnie", "online", "nie",
+          "moze", "tak", "tytul", "miejsce", "link", "program", "limit", "12.05.2027 10:00",
+          "01.01.0001 10:00", "31.12.9999 23:59", "jutro 10:00", "29.02 10:00", "\x00", ";",
+          "; ; ; ;", "x" * 400, "ż" * 300, "%", "' OR 1=1 --", "@bot", "\n", "hybrydowe",
+          "wszystkie", "rdzen", "czaty", "prywatnie", "teraz", "bez", "-"]
+NUMBERS = ["1", "2", "²", "①", "٣", "9223372036854775808", "0", "-5", "12abc"]
+WORDS = st.lists(st.one_of(st.sampled_from(TOKENS), st.text(max_size=30)), max_size=6).map(
+    lambda parts: " ".join(parts))
+# Most commands take an object number first: aim there often.
+ARGS = st.one_of(WORDS, st.tuples(st.sampled_from(NUMBERS), WORDS).map(" ".join))
+CHATS = [None, "cyfrowe", "liderzy", "luzna-grupa"]  # private, bound, closed bound, unbound
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> tuple[Chat, list[int | None], FrozenClock]:
+    db = Database(f"sqlite:///{tmp_path / 'fuzz.db'}")
+    db.create_all()
+    clock = FrozenClock(START)
+    with db.session() as s:
+        seed.seed_demo(s, clock.now())
+    router = Router(db, clock, Settings(EMPIRIE_DATABASE_URL=f"sqlite:///{tmp_path / 'u.db'}",
+                                        EMPIRIE_FILES_DIR=str(tmp_path / "files")))
+    chat = Chat(router)
+    cast = find_cast(db)
+    people: list[int | None] = [None, cast.team, cast.coordinator, cast.other_coordinator,
+                                cast.expert, cast.organiser, cast.laureate_rep,
+                                cast.observer_rep, cast.mayor]
+    return chat, people, clock
+
+
+async def _prepare(chat: Chat, people: list[int | None]) -> None:
+    team, coordinator = people[1], people[2]
+    await chat.say(coordinator, "/spotkanie_nowe cyfrowe; Spotkanie; 12.12.2026 10:00; "
+                                "hybrydowe; 6; Łomża; https://example.org/x; 2; nie")
+    await chat.say(team, "/spotkanie_nowe liderzy; Zamknięte; 13.12.2026 10:00; online; 4; ; "
+                         "https://example.org/l")
+    await chat.say(coordinator, "/ogloszenie")
+    for step in ("Treść", "bez", "cyfrowe", "wszyscy", "czaty", "nie", "teraz"):
+        await chat.say(coordinator, step)
+
+
+@settings(max_examples=int(os.environ.get("EMPIRIE_FUZZ_EXAMPLES", "400")), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_no_command_crashes(world: tuple[Chat, list[int | None], FrozenClock],
+                            caplog: pytest.LogCaptureFixture, data: st.DataObject) -> None:
+    chat, people, clock = world
+    loop = asyncio.new_event_loop()
+    try:
+        if not getattr(chat, "prepared", False):
+            loop.run_until_complete(_prepare(chat, people))
+            chat.prepared = True  # type: ignore[attr-defined]
+        name = data.draw(st.sampled_from(NAMES), label="command")
+        args = data.draw(ARGS, label="args")
+        who = data.draw(st.sampled_from(people), label="person")
+        room = data.draw(st.sampled_from(CHATS), label="chat")
+        follow = data.draw(st.lists(ARGS, max_size=2), label="follow-up text")
+        if data.draw(st.booleans(), label="later"):
+            clock.advance(timedelta(days=data.draw(st.integers(0, 40))))
+        caplog.clear()
+        with caplog.at_level(logging.ERROR, logger="empirie"):
+            loop.run_until_complete(chat.say(who, f"/{name} {args}", chat=room))
+            for text in follow:  # a guided flow's next answers, or ordinary chatter
+                loop.run_until_complete(chat.say(who, text, chat=room))
+        crashes = [r for r in caplog.records if r.getMessage().startswith("handler.crash")]
+        assert not crashes, (name, args, who, room, follow,
+                             [logging.Formatter().formatException(r.exc_info)
+                              for r in crashes if r.exc_info][:1])
+    finally:
+        loop.close()
