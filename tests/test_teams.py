@@ -587,3 +587,23 @@ async def test_a_calendar_notification_applies_an_answer_at_once(
     with teams.db.session() as s:
         assert [(r.person_id, r.answer) for r in rsvps(s, 1)] == [
             (teams.cast.laureate_rep, "moze")]
+
+
+async def test_graph_down_at_start_does_not_stop_the_bot_and_upkeep_retries(
+        graph: FakeGraph, router: Router, settings: Settings) -> None:
+    port = free_port()
+    http = HttpServer("127.0.0.1", port)
+    transport = TeamsTransport(router, teams_settings(settings, graph, port), http,
+                               credential=StaticCredential())
+    graph.faults.append(Fault("GET", "me", 503, times=4, retry_after=0))
+    await http.start()
+    try:
+        await transport.start()  # logs teams.unreachable, raises nothing
+        assert transport.me_id == ""
+        with pytest.raises(DeliveryError):  # private messages wait in the outbox meanwhile
+            await transport.send(Target("teams", COORD_AAD), Outgoing("x"))
+        await transport.maintain()
+        assert transport.me_id == BOT_USER
+    finally:
+        await transport.stop()
+        await http.stop()

@@ -100,9 +100,9 @@ class TeamsTransport:
         self._last_sent: dict[str, float] = {}
         self._overall = AsyncLimiter(max(settings.teams_rate_overall, 0.001), 1)
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._looked_up: set[str] = set()
+        self._looked_up: set[str] = set()  # unknown senders whose e-mail matched nobody
         self._discovered_at = float("-inf")
-        self._calendar_lock = asyncio.Lock()  # unknown senders whose e-mail matched nobody
+        self._calendar_lock = asyncio.Lock()
 
     @property
     def receiving(self) -> bool:
@@ -111,11 +111,22 @@ class TeamsTransport:
     # --- lifecycle -----------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Who we are, then subscriptions and what was missed. Graph being unreachable does
+        not stop the other platforms: the upkeep tries again."""
+        if await self._whoami() and self.receive:
+            await subscriptions.maintain(self)
+            await self.recover_all()
+
+    async def _whoami(self) -> bool:
         try:
             me = await self.client.me.get()
         except graph.LoginLost:
             self.report_login_lost()
-            return
+            return False
+        except Exception as error:
+            log.error("teams.unreachable status=%s error=%s", graph.status_code(error),
+                      type(error).__name__)
+            return False
         assert me is not None and me.id
         self.me_id = me.id
         log.info("teams.started receive=%s", self.receive)
@@ -123,9 +134,7 @@ class TeamsTransport:
             membership.INVITE_LINKS[self.platform] = (
                 f"https://teams.microsoft.com/l/chat/0/0?users={me.user_principal_name}"
                 "&message=/start%20{code}")
-        if self.receive:
-            await subscriptions.maintain(self)
-            await self.recover_all()
+        return True
 
     async def stop(self) -> None:
         membership.INVITE_LINKS.pop(self.platform, None)
@@ -137,6 +146,13 @@ class TeamsTransport:
 
     async def maintain(self) -> int:
         """Woken by the scheduler: subscriptions to create or renew."""
+        if not self.me_id and not self.login_lost:
+            if not await self._whoami():
+                return 0
+            if self.receive:
+                done = await subscriptions.maintain(self)
+                await self.recover_all()
+                return done
         return await subscriptions.maintain(self)
 
     async def sync_calendar(self) -> int:
@@ -397,6 +413,8 @@ class TeamsTransport:
         """A chat key as is; a person's Entra id → the 1:1 chat with them (created once)."""
         if "/" in chat_id or "@" in chat_id:
             return chat_id
+        if not self.me_id:
+            raise DeliveryError("teams: not connected yet", permanent=False, retry_after=60)
         if chat_id not in self._private_chats:
             chat = await self.client.chats.post(Chat(chat_type=ChatType.OneOnOne, members=[
                 AadUserConversationMember(roles=["owner"], additional_data={
