@@ -9,11 +9,13 @@ import signal
 from datetime import timedelta
 from typing import TextIO
 
+from bot import pages
 from bot.http import HttpServer
 from bot.migrate import upgrade
 from bot.outbox import OutboxDispatcher
 from bot.router import Router
 from bot.transports import Transport
+from core import links
 from core.clock import Clock, SystemClock
 from core.config import Settings
 from core.messages import Outgoing
@@ -116,6 +118,8 @@ class App:
                 self.scheduler.every(teams.sync_calendar,
                                      self.settings.teams_calendar_poll_seconds, "teams_calendar")
         if http is not None:
+            if links.enabled(self.settings):
+                pages.install(http, self.router)
             await http.start()
         for transport in started:
             await transport.start()
@@ -151,9 +155,16 @@ class App:
 
         console = ConsoleTransport(self.router, stdin, stdout, self.settings.files_dir)
         self.transports[console.platform] = console
+        http = None
+        if links.enabled(self.settings):  # the printed page links open on this machine
+            http = HttpServer(self.settings.http_host, self.settings.http_port)
+            pages.install(http, self.router)
+            await http.start()
         self.scheduler.start()
         try:
             await console.run()
             await self.outbox.run_once()  # piped scripts: show what was queued before leaving
         finally:
             self.scheduler.stop()
+            if http is not None:
+                await http.stop()

@@ -14,10 +14,11 @@ from dataclasses import replace
 
 from sqlalchemy.exc import IntegrityError
 
+from core import links
 from core.clock import Clock
 from core.config import Settings
 from core.i18n import Translator
-from core.messages import EventKind, Incoming, Outgoing
+from core.messages import ChatRef, EventKind, Incoming, Outgoing, Sender
 from handlers import load_all
 from handlers.context import Context
 from handlers.limits import MAX_MESSAGE
@@ -28,6 +29,7 @@ from models.db import Database
 from models.errors import N_, DomainError
 
 log = logging.getLogger("empirie.router")
+WEB = "web"  # the neutral platform of answers given on a page (bot/pages)
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]+)(?:@\S+)?(?:\s+(.*))?$", re.DOTALL)
 
 
@@ -52,6 +54,8 @@ class Router:
         load_all()
         self.db, self.clock, self.settings, self.registry = db, clock, settings, registry
         self.wake_outbox: Callable[[], None] = lambda: None  # the app connects the scheduler
+        if links.enabled(settings):  # make (or read) the link secret now, outside any handler's
+            links.signer(db, settings, clock.now())  # transaction (SQLite has one writer)
 
     def translator(self, language: str | None) -> Translator:
         return Translator(language or self.settings.default_language, self.settings.tz)
@@ -107,6 +111,27 @@ class Router:
             self._forget_delivery(incoming)
             return [Outgoing(ctx.t("Sorry, something went wrong on my side. Please try again "
                                    "in a moment; if it keeps happening, tell your coordinator."))]
+
+    async def handle_for(self, person: Person, text: str, language: str
+                         ) -> tuple[bool, list[Outgoing]]:
+        """Run a typed command for a person known by other means (a signed page link), through
+        the same handlers and rules as in chat, in a private chat of the neutral `web` platform.
+        Returns whether it succeeded and the replies (a refusal is one polite reply)."""
+        incoming = Incoming(Sender(WEB, str(person.id)), ChatRef(WEB, str(person.id),
+                                                                 private=True),
+                            EventKind.TEXT, text)
+        ctx = Context(self.db, self.clock, self.settings, incoming, person, None,
+                      self.translator(language), wake_outbox=self.wake_outbox)
+        try:
+            self._refuse_unacceptable(incoming)
+            return True, await self._dispatch(ctx)
+        except DomainError as error:
+            return False, [Outgoing(ctx.t(error.msgid, **error.params))]
+        except Exception:
+            log.exception("handler.crash platform=%s person=%s", WEB, person.id)
+            return False, [Outgoing(ctx.t("Sorry, something went wrong on my side. Please try "
+                                          "again in a moment; if it keeps happening, tell your "
+                                          "coordinator."))]
 
     @staticmethod
     def _owned(ctx: Context, replies: list[Outgoing]) -> list[Outgoing]:

@@ -97,7 +97,10 @@ _signers: dict[tuple[str, str], Signer] = {}
 
 
 def signer(db: Database, settings: Settings, now: datetime) -> Signer:
-    """The signer for this deployment: the configured secret, else the stored one."""
+    """The signer for this deployment: the configured secret, else the stored one.
+
+    The stored one is created on first use in a transaction of its own: the router asks for
+    it at start-up, so no handler's open transaction waits for it."""
     key = (db.url, settings.page_secret)
     if key not in _signers:
         secret = settings.page_secret

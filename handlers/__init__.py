@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import importlib
 
-FEATURES = ("help", "membership", "privacy", "announcements", "meetings", "roster", "joining")
+FEATURES = ("help", "membership", "privacy", "announcements", "meetings", "roster", "joining",
+            "pages")
 
 
 def load_all() -> None:

@@ -39,14 +39,15 @@ class Context:
     def private(self) -> bool:
         return self.incoming.chat.private
 
-    def page_url(self, purpose: str, person_id: int | None = None, **params: links.Param
-                 ) -> str | None:
+    def page_url(self, purpose: str, person_id: int | None = None, *,
+                 expires_at: datetime | None = None, **params: links.Param) -> str | None:
         """A signed link to a page for the caller (or `person_id`); None when links are off
         or nobody is known."""
         who = person_id if person_id is not None else (self.person.id if self.person else None)
         if who is None:
             return None
-        return links.page_url(self.db, self.settings, who, purpose, self.now, **params)
+        return links.page_url(self.db, self.settings, who, purpose, self.now,
+                              expires_at=expires_at, **params)
 
     def page_button(self, label: str, purpose: str, command: str = "", **params: links.Param
                     ) -> Button | None:

@@ -4,10 +4,12 @@ everyone sees the overview. Answers follow the rules in models.meetings."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
+from core import links
 from core.i18n import Translator
 from core.messages import Action as Button
 from core.messages import File, Outgoing, Target
@@ -75,11 +77,15 @@ def invitation(t: Translator, meeting: Meeting, network: Network, *,
         lines.append(t("A closed meeting: the link and agenda go privately to those invited."))
     lines.append(t("Please answer by {when}: /rsvp {id} stacjonarnie | online | nie | moze",
                    when=t.datetime(meeting.rsvp_deadline), id=meeting.id))
-    choices = [a for a in ANSWERS if not (
+    return Outgoing("\n".join(lines), actions=tuple(
+        Button(_label(t, a), f"/rsvp {meeting.id} {a}") for a in answer_choices(meeting)))
+
+
+def answer_choices(meeting: Meeting) -> list[str]:
+    """The answers offered for a meeting's format (buttons, answer page)."""
+    return [a for a in ANSWERS if not (
         (a == "stacjonarnie" and meeting.format == "online")
         or (a == "online" and meeting.format == "stacjonarne"))]
-    return Outgoing("\n".join(lines), actions=tuple(
-        Button(_label(t, a), f"/rsvp {meeting.id} {a}") for a in choices))
 
 
 @REGISTRY.command("spotkanie_nowe", "meeting_new", summary=N_("create and publish a meeting"),
@@ -215,6 +221,11 @@ def _publish(s: Session, ctx: Context, meeting: Meeting, network: Network) -> tu
         message = invitation(t, meeting, network, details=details)
         ics = File(f"spotkanie_{meeting.id}.ics", meeting_ics(
             meeting, network.name, ctx.settings.tz, ctx.now, details=details), "text/calendar")
+        if r.person_id is not None:  # a private invitation: their own answer page
+            page = links.button(t("Answer on a page"), ctx.page_url(
+                links.RSVP, r.person_id, expires_at=meeting.starts_at, meeting=meeting.id or 0))
+            if page is not None:
+                message = replace(message, actions=(*message.actions, page))
         enqueue(s, Target(r.platform, r.chat_id), Outgoing(
             message.text, actions=message.actions, files=(ics,)), ctx.now,
             person_id=r.person_id, network_id=network.id, kind="meeting",
@@ -311,8 +322,10 @@ async def mine(ctx: Context, args: str) -> list[Outgoing]:
             Meeting.status == "published").order_by(col(Meeting.starts_at))).all()
         answers = {r.meeting_id: r for m in meetings for r in rsvps(s, m.id or 0)
                    if r.person_id == me.id}
+    page = ctx.page_button(ctx.t("Open as a page"), links.MEETINGS) if ctx.private else None
+    links_row = (page,) if page is not None else ()
     if not meetings:
-        return [Outgoing(ctx.t("You have no upcoming meetings."))]
+        return [Outgoing(ctx.t("You have no upcoming meetings."), actions=links_row)]
     lines = [ctx.t("Your upcoming meetings:")]
     for m in meetings:
         reply = answers.get(m.id or 0)
@@ -320,7 +333,7 @@ async def mine(ctx: Context, args: str) -> list[Outgoing]:
         if reply is not None and reply.waitlisted:
             state += " " + ctx.t("(waitlist)")
         lines.append(f"#{m.id} {ctx.t.datetime(m.starts_at)} — {m.title} — {state}")
-    return [Outgoing("\n".join(lines))]
+    return [Outgoing("\n".join(lines), actions=links_row)]
 
 
 def _notify_answered(s: Session, ctx: Context, meeting: Meeting, network: Network,

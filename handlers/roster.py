@@ -25,8 +25,8 @@ from handlers.labels import ROLE, STANDING
 from handlers.limits import parse_id
 from handlers.permissions import Action
 from handlers.registry import REGISTRY
-from models import audit, directory, invitations, roster
-from models.core import Account, City, Network, Person
+from models import audit, conversations, directory, invitations, roster
+from models.core import Account, City, Conversation, Network, Person
 from models.db import Database
 from models.enums import Role, Standing
 from models.errors import N_, DomainError
@@ -232,6 +232,9 @@ def _tell_coordinators(s: Session, ctx: Context, where: Network, msgid: str,
                   usage=ADD_CITY,
                   action=Action.MANAGE_MEMBERS, scope="private")
 async def add_city(ctx: Context, args: str) -> list[Outgoing]:
+    guided = _guide_or_fields(ctx, "miasto_dodaj", args)
+    if guided is not None:
+        return guided
     f = _fields(ctx, args, 3, "/miasto_dodaj", ADD_CITY, "/miasto_dodaj cyfrowe; Łomża; obserwator")
     standing = _standing(f[2])
     changes = roster.Changes()
@@ -252,6 +255,9 @@ async def add_city(ctx: Context, args: str) -> list[Outgoing]:
                   usage=STATUS, action=Action.MANAGE_MEMBERS,
                   scope="private")
 async def change_standing(ctx: Context, args: str) -> list[Outgoing]:
+    guided = _guide_or_fields(ctx, "status", args)
+    if guided is not None:
+        return guided
     f = _fields(ctx, args, 3, "/status", STATUS,
                 "/status cyfrowe; Świdnik; laureat")
     standing = _standing(f[2])
@@ -264,8 +270,8 @@ async def change_standing(ctx: Context, args: str) -> list[Outgoing]:
 
 
 def _new_person(s: Session, ctx: Context, network: Network, city: City, name: str,
-                position: str, email: str | None, changes: roster.Changes) -> Person:
-    row = roster.RosterRow(0, network.code, city.name, None, None, name, position,
+                position: str | None, email: str | None, changes: roster.Changes) -> Person:
+    row = roster.RosterRow(0, network.code, city.name, None, None, name, position or None,
                            roster_file.office_of(position), email, Role.REPRESENTATIVE, None)
     person = roster.upsert_person(s, row, city, changes, ctx.now)
     audit.record(s, ctx.now, _me(ctx), "person.add", f"person:{person.id}",
@@ -277,6 +283,9 @@ def _new_person(s: Session, ctx: Context, network: Network, city: City, name: st
                   usage=ADD_PERSON,
                   action=Action.MANAGE_MEMBERS, scope="private")
 async def add_person(ctx: Context, args: str) -> list[Outgoing]:
+    guided = _guide_or_fields(ctx, "osoba_dodaj", args)
+    if guided is not None:
+        return guided
     f = _fields(ctx, args, 4, "/osoba_dodaj", ADD_PERSON,
                 "/osoba_dodaj cyfrowe; Łomża; Anna Kowalska; Naczelniczka Wydziału IT; "
                 "a.kowalska@um.lomza.pl")
@@ -296,6 +305,9 @@ async def add_person(ctx: Context, args: str) -> list[Outgoing]:
                   usage=REPLACE,
                   action=Action.MANAGE_MEMBERS, scope="private")
 async def replace(ctx: Context, args: str) -> list[Outgoing]:
+    guided = _guide_or_fields(ctx, "zastap", args)
+    if guided is not None:
+        return guided
     f = _fields(ctx, args, 3, "/zastap", REPLACE,
                 "/zastap cyfrowe; 12; Jan Nowak; Specjalista ds. e-usług; j.nowak@um.lomza.pl")
     email = _email(f[4] if len(f) > 4 else None)
@@ -315,8 +327,8 @@ async def replace(ctx: Context, args: str) -> list[Outgoing]:
                 raise DomainError(N_("{name} is from another city: a replacement takes over "
                                      "the same city's seat."), name=new.display_name)
         else:
-            new = _new_person(s, ctx, network, city, f[2], f[3] if len(f) > 3 else "", email,
-                              changes)
+            new = _new_person(s, ctx, network, city, f[2], f[3] if len(f) > 3 else None,
+                              email, changes)
         if new.id == old.id:
             raise DomainError(N_("That is the same person."))
         roster.end_in_network(s, old, network, _me(ctx), ctx.now, changes,
@@ -340,6 +352,9 @@ async def replace(ctx: Context, args: str) -> list[Outgoing]:
                   usage=END, action=Action.MANAGE_MEMBERS,
                   scope="private")
 async def end(ctx: Context, args: str) -> list[Outgoing]:
+    guided = _guide_or_fields(ctx, "zakoncz", args)
+    if guided is not None:
+        return guided
     f = _fields(ctx, args, 2, "/zakoncz", END, "/zakoncz cyfrowe; 12")
     changes = roster.Changes()
     with ctx.db.session() as s:
@@ -358,6 +373,9 @@ async def end(ctx: Context, args: str) -> list[Outgoing]:
 
 def _staff_change(ctx: Context, args: str, grant: bool) -> list[Outgoing]:
     name = "/rola_nadaj" if grant else "/rola_odbierz"
+    guided = _guide_or_fields(ctx, name[1:], args)
+    if guided is not None:
+        return guided
     f = _fields(ctx, args, 3, name, STAFF,
                 f"{name} cyfrowe; 12; ekspert")
     role = STAFF_ROLES.get(roster_file.fold(f[2]))
@@ -403,3 +421,70 @@ async def grant_role(ctx: Context, args: str) -> list[Outgoing]:
                   action=Action.MANAGE_MEMBERS, scope="private")
 async def revoke_role(ctx: Context, args: str) -> list[Outgoing]:
     return _staff_change(ctx, args, grant=False)
+
+
+# --- guided versions: the same commands, one question at a time ---------------------------
+
+NETWORK_Q = N_("Network code? (e.g. cyfrowe; /sieci lists them)")
+CITY_Q = N_("City?")
+STANDING_Q = N_("Standing? laureat, finalista, lider zmian or obserwator")
+PERSON_Q = N_("Person's number? (/osoby <network> lists them)")
+OPTIONAL = N_("“-” skips.")
+GUIDES: dict[str, tuple[tuple[str, bool], ...]] = {
+    "miasto_dodaj": ((NETWORK_Q, False), (CITY_Q, False), (STANDING_Q, False),
+                     (N_("Voivodeship?"), True)),
+    "status": ((NETWORK_Q, False), (CITY_Q, False), (STANDING_Q, False)),
+    "osoba_dodaj": ((NETWORK_Q, False), (CITY_Q, False), (N_("Full name?"), False),
+                    (N_("Position?"), False), (N_("E-mail?"), True)),
+    "zastap": ((NETWORK_Q, False), (N_("Number of the person being replaced?"), False),
+               (N_("The new person: full name, or their number if already in the roster?"),
+                False), (N_("Position?"), True), (N_("E-mail?"), True)),
+    "zakoncz": ((NETWORK_Q, False), (PERSON_Q, False)),
+    "rola_nadaj": ((N_("Network code, or “wszystkie” for the coordinating team?"), False),
+                   (PERSON_Q, False), (N_("Role? koordynator, ekspert, opiekun or zespół"),
+                                       False)),
+}
+GUIDES["rola_odbierz"] = GUIDES["rola_nadaj"]
+
+
+def _question(ctx: Context, command: str, index: int) -> Outgoing:
+    msgid, optional = GUIDES[command][index]
+    return Outgoing(ctx.t(msgid) + (" " + ctx.t(OPTIONAL) if optional else ""))
+
+
+def _guide_or_fields(ctx: Context, command: str, args: str) -> list[Outgoing] | None:
+    """No arguments in a private chat: start asking (None: run the one-line command)."""
+    if args.strip() or not ctx.private or ctx.person is None:
+        return None
+    with ctx.db.session() as s:
+        mine = [n for n in directory.networks(s) if ctx.can(Action.MANAGE_MEMBERS, n)]
+    if not mine:
+        raise DomainError(N_("Only coordinators and the coordinating team change the roster."))
+    chat = ctx.incoming.chat
+    with ctx.db.session() as s:
+        conversations.start(s, chat.platform, chat.chat_id, ctx.person.id or 0, "roster",
+                            "0", {"command": command, "answers": []}, ctx.now)
+    return [Outgoing(ctx.t("/anuluj stops.")), _question(ctx, command, 0)]
+
+
+@REGISTRY.flow("roster")
+async def guide_step(ctx: Context, conv: Conversation, text: str) -> list[Outgoing]:
+    command = str(conv.data["command"])
+    answers = [*conv.data["answers"], "" if text.strip() == "-" else text.strip()]
+    steps = GUIDES[command]
+    if not answers[-1] and not steps[len(answers) - 1][1]:
+        return [_question(ctx, command, len(answers) - 1)]
+    if len(answers) < len(steps):
+        with ctx.db.session() as s:
+            conversations.advance(s, conv, str(len(answers)), {"command": command,
+                                                                "answers": answers}, ctx.now)
+        return [_question(ctx, command, len(answers))]
+    with ctx.db.session() as s:
+        conversations.finish(s, conv.platform, conv.chat_id, conv.person_id)
+    handler = REGISTRY.lookup(command)
+    assert handler is not None
+    try:
+        return await handler.handler(ctx, "; ".join(answers))
+    except DomainError as error:  # nothing saved: say why and how to start again
+        return [Outgoing(ctx.t(error.msgid, **error.params) + "\n" +
+                         ctx.t("Type /{command} to start again.", command=command))]

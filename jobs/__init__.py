@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-FEATURES = ("announcements", "meetings")
+FEATURES = ("announcements", "meetings", "joining")
 
 
 def load_all() -> None:

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 from sqlalchemy import JSON, Column, Index, String, text
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from models import due
 from models.errors import N_, DomainError
 from models.types import UTCDateTime
 
@@ -96,6 +97,17 @@ def submit(session: Session, row: JoinRequest, now: datetime) -> None:
     row.submitted_at, row.expires_at = now, now + LIFETIME
     session.add(row)
     session.flush()
+    due.schedule(session, "join_expiry", row.id or 0, f"join_expiry:{row.id}", row.expires_at)
+
+
+def expire(session: Session, request_id: int, now: datetime) -> JoinRequest | None:
+    """Mark a still undecided request as lapsed; returns it, or None if it was decided."""
+    row = session.get(JoinRequest, request_id, with_for_update=True)
+    if row is None or row.status != "open" or row.expires_at is None or row.expires_at > now:
+        return None
+    row.status = "expired"
+    session.add(row)
+    return row
 
 
 def load_open(session: Session, request_id: int, now: datetime) -> JoinRequest:
@@ -105,6 +117,7 @@ def load_open(session: Session, request_id: int, now: datetime) -> JoinRequest:
     if row.status == "open" and row.expires_at is not None and row.expires_at <= now:
         row.status = "expired"
         session.add(row)
+    if row.status == "expired":
         raise DomainError(N_("Join request #{id} has expired (after 14 days)."), id=request_id,
                           keep=True)
     if row.status != "open":

@@ -114,7 +114,7 @@ def bound_chats(session: Session) -> Sequence[ChatBinding]:
 def coordinating_team(session: Session) -> Sequence[int]:
     """Ids of the coordinating team (told when the Teams sign-in is lost)."""
     return session.exec(select(NetworkRole.person_id).where(
-        NetworkRole.role == Role.COORDINATING_TEAM,
+        NetworkRole.role == Role.COORDINATING_TEAM, col(NetworkRole.ended_at).is_(None),
         col(NetworkRole.network_id).is_(None)).distinct()).all()
 
 

@@ -9,6 +9,8 @@ from datetime import timedelta
 from sqlmodel import select
 
 from core.clock import FrozenClock
+from core.config import Settings
+from jobs.dispatch import DueDispatcher
 from models import directory
 from models.core import AuditEntry, City, Person
 from models.db import Database
@@ -41,8 +43,9 @@ def outbox_to(db: Database, chat_id: str) -> list[OutboxMessage]:
 
 async def test_add_city_and_change_its_standing(chat: Chat, seeded: Database) -> None:
     cast = find_cast(seeded)
-    usage = await chat.text(cast.coordinator, "/miasto_dodaj")
-    assert usage.startswith("Użycie: /miasto_dodaj <sieć>; <miasto>; <status>[; <województwo>]")
+    usage = await chat.text(cast.coordinator, "/miasto_dodaj cyfrowe; Płock")
+    assert usage == ("Użycie: /miasto_dodaj <sieć>; <miasto>; <status>[; <województwo>]\n"
+                     "Na przykład: /miasto_dodaj cyfrowe; Łomża; obserwator")
     reply = await chat.text(cast.coordinator, "/miasto_dodaj cyfrowe; Płock; obserwator; "
                                               "mazowieckie")
     assert reply == "• dodano miasto: Płock\n• Płock dołącza do sieci cyfrowe jako obserwator"
@@ -291,3 +294,52 @@ async def test_join_request_rules(chat: Chat, seeded: Database, clock: FrozenClo
         assert request is not None and request.status == "expired"
     known = await chat.text(cast.laureate_rep, "/zglos")
     assert known.startswith("Jesteś już w składzie jako")
+
+
+async def test_guided_commands_ask_one_question_at_a_time(chat: Chat, seeded: Database) -> None:
+    cast = find_cast(seeded)
+    assert await chat.text(cast.laureate_rep, "/osoba_dodaj") == \
+        "Skład zmieniają tylko koordynatorzy i zespół koordynujący."
+    await chat.text(cast.coordinator, "/miasto_dodaj cyfrowe; Płock; laureat")
+    asked = [await chat.text(cast.coordinator, "/osoba_dodaj")]
+    for answer in ("cyfrowe", "Płock", "", "Anna Kowalska", "Specjalistka ds. e-usług", "-"):
+        asked.append(await chat.text(cast.coordinator, answer))
+    assert asked[:6] == [
+        "/anuluj przerywa.\nKod sieci? (np. cyfrowe; /sieci podaje listę)", "Miasto?",
+        "Imię i nazwisko?", "Imię i nazwisko?", "Stanowisko?", "E-mail? „-” pomija."]
+    assert asked[6].startswith("• dodano osobę: Anna Kowalska (Płock)")
+    with seeded.session() as s:
+        anna = s.exec(select(Person).where(Person.name == "Anna Kowalska")).one()
+        assert anna.email is None and anna.position == "Specjalistka ds. e-usług"
+    assert Role.REPRESENTATIVE in roles(seeded, anna.id or 0, "cyfrowe")
+
+    await chat.text(cast.coordinator, "/status")
+    await chat.text(cast.coordinator, "cyfrowe")
+    await chat.text(cast.coordinator, "Płock")
+    wrong = await chat.text(cast.coordinator, "zwycięzca")
+    assert wrong == ("Nieznany status „zwycięzca”: laureat, finalista, lider zmian albo "
+                     "obserwator.\nWpisz /status, aby zacząć od nowa.")
+    assert standing(seeded, "Płock", "cyfrowe") is Standing.LAUREATE
+    await chat.text(cast.coordinator, "/zakoncz")
+    assert await chat.text(cast.coordinator, "/anuluj") == "Przerwano."
+
+
+async def test_an_undecided_request_lapses_after_14_days_and_the_person_is_told(
+        chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings) -> None:
+    cast = find_cast(seeded)
+    await answer_join_questions(chat, "tg-950", "zielone")
+    jobs = DueDispatcher(seeded, clock, settings)
+    clock.advance(timedelta(days=13, hours=23))
+    await jobs.run_once()
+    assert outbox_to(seeded, "tg-950") == []
+    clock.advance(timedelta(hours=2))
+    await jobs.run_once()
+    assert [m.payload["text"] for m in outbox_to(seeded, "tg-950")] == [
+        "Twoje zgłoszenie nr 1 do sieci MIASTO NEUTRALNE KLIMATYCZNIE / ZIELONE wygasło po 14 "
+        "dniach bez decyzji. Możesz zgłosić się ponownie komendą /zglos albo napisać do "
+        "Związku Miast Polskich (ZMP)."]
+    assert await chat.text(cast.other_coordinator, "/przyjmij 1") == \
+        "Zgłoszenie nr 1 wygasło (po 14 dniach)."
+    await jobs.run_once()
+    assert len(outbox_to(seeded, "tg-950")) == 1  # told once
+    assert (await chat.text("tg-950", "/zglos")).startswith("Zadam Ci pięć krótkich pytań")

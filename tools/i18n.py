@@ -18,6 +18,8 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ("bot", "core", "handlers", "models", "jobs")
 KEYWORDS = {"t": None, "N_": None}
+# Python sources, and the pages' Jinja templates (they translate with `t("...")` too)
+METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2.ext:babel_extract")]
 LOCALES = ROOT / "core" / "locale"
 
 
@@ -25,7 +27,7 @@ def source_ids() -> dict[str, list[tuple[str, int]]]:
     found: dict[str, list[tuple[str, int]]] = {}
     for folder in SOURCES:
         for filename, lineno, message, _comments, _ctx in extract_from_dir(
-                ROOT / folder, keywords=KEYWORDS, comment_tags=()):
+                ROOT / folder, method_map=METHODS, keywords=KEYWORDS, comment_tags=()):
             if isinstance(message, str):
                 found.setdefault(message, []).append((f"{folder}/{filename}", lineno))
     return found

@@ -1,0 +1,25 @@
+"""Answer pages: signed, phone-friendly pages for people who cannot (or prefer not to) press
+buttons in chat. They show, and they turn a form into the typed command the chat would run;
+every rule stays in the handlers. See registry.py for how a feature adds its page."""
+
+from __future__ import annotations
+
+import importlib
+
+from bot.http import HttpServer
+from bot.router import Router
+
+MODULES = ("hub", "meetings")  # each registers its Page(s) in registry.PAGES
+
+
+def load_all() -> None:
+    for name in MODULES:
+        importlib.import_module(f"bot.pages.{name}")
+
+
+def install(http: HttpServer, router: Router) -> None:
+    """Serve the pages on the bot's HTTP server."""
+    from bot.pages.server import PageServer
+
+    load_all()
+    PageServer(router).install(http)

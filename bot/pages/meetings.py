@@ -1,0 +1,88 @@
+"""Meeting pages: answer one invitation, and my upcoming meetings. The answer is `/rsvp`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from bot.pages.registry import PAGES, FormError, HubItem, Page, PageRequest
+from core import links
+from handlers.meetings import ANSWER_LABEL, answer_choices
+from models import agenda
+from models.errors import N_
+from models.meetings import Meeting
+
+NOTE_MAX = 300
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def _state(req: PageRequest) -> agenda.MeetingState:
+    with req.db.session() as s:
+        meeting = s.get(Meeting, req.int_param("meeting"))
+        if meeting is None:
+            raise LookupError("meeting")
+        return agenda.meeting_state(s, meeting, req.person.id or 0)
+
+
+def rsvp_view(req: PageRequest) -> dict[str, Any]:
+    state = _state(req)
+    return {"state": state, "network": state.network, "meeting": state.meeting,
+            "open": state.open_for_answers(req.now),
+            "choices": [(a, req.t(ANSWER_LABEL[a])) for a in answer_choices(state.meeting)],
+            "answer_label": req.t(ANSWER_LABEL[state.answer.answer]) if state.answer else None,
+            "meetings_url": req.link(links.MEETINGS)}
+
+
+def rsvp_form(req: PageRequest, data: Mapping[str, str]) -> str:
+    """The form as `/rsvp <meeting> <answer> [note]`; the meeting comes from the signed link."""
+    meeting_id = req.int_param("meeting")
+    choice = data.get("answer", "").strip()
+    if choice not in ANSWER_LABEL:
+        raise FormError(N_("Choose one of the answers."), field="answer")
+    note = _CONTROL.sub(" ", data.get("note", "")).strip()
+    if len(note) > NOTE_MAX:
+        raise FormError(N_("Notes can be at most {max} characters long."), field="note",
+                        max=NOTE_MAX)
+    return f"/rsvp {meeting_id} {choice}" + (f" {note}" if note else "")
+
+
+def meetings_view(req: PageRequest) -> dict[str, Any]:
+    with req.db.session() as s:
+        states = agenda.upcoming(s, req.person.id or 0, req.now)
+    rows = []
+    for state in states:
+        label = req.t(ANSWER_LABEL[state.answer.answer]) if state.answer else None
+        rows.append({"state": state, "answer_label": label,
+                     "open": state.open_for_answers(req.now),
+                     "url": req.link(links.RSVP, meeting=state.meeting.id or 0)})
+    return {"rows": rows, "hub_url": req.link(links.HUB)}
+
+
+def meetings_hub(req: PageRequest) -> list[HubItem]:
+    """Invitations still open without an answer, and seats I am waiting for."""
+    with req.db.session() as s:
+        states = agenda.upcoming(s, req.person.id or 0, req.now)
+    items = []
+    for state in states:
+        m, t = state.meeting, req.t
+        url = req.link(links.RSVP, meeting=m.id or 0)
+        if state.answer is None and state.open_for_answers(req.now):
+            items.append(HubItem(
+                t("Answer the invitation: {title}", title=m.title),
+                t("{network}, {when}. Answer by {deadline}.", network=state.network.name,
+                  when=t.datetime(m.starts_at), deadline=t.datetime(m.rsvp_deadline)),
+                url, m.rsvp_deadline))
+        elif state.waitlist_position is not None:
+            items.append(HubItem(
+                t("On the waitlist: {title}", title=m.title),
+                t("{network}, {when}. You are number {position} on the waitlist.",
+                  network=state.network.name, when=t.datetime(m.starts_at),
+                  position=state.waitlist_position),
+                url, m.starts_at))
+    return items
+
+
+PAGES.add(Page(links.RSVP, "rsvp.html", N_("Answer the invitation"), rsvp_view, rsvp_form,
+               hub=meetings_hub))
+PAGES.add(Page(links.MEETINGS, "meetings.html", N_("My upcoming meetings"), meetings_view))

@@ -1,0 +1,201 @@
+"""The answer pages on the bot's HTTP server: check the link, render, take the form.
+
+GET  /p/<purpose>/<token>[?lang=en]  the page (a refused link: a clear page, nothing changes)
+POST /p/<purpose>/<token>            the form: CSRF token checked, then the typed command runs
+                                     through the router, i.e. the chat's handlers and rules
+GET  /p/static/<file>                the style sheet
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from bot.http import HttpServer
+from bot.pages.registry import PAGES, FormError, Page, PageRequest
+from bot.router import Router
+from core import links
+from core.i18n import LANGUAGES, Translator
+from core.messages import Outgoing
+from core.outbox import enqueue
+from models.core import Person
+from models.errors import N_
+
+log = logging.getLogger("empirie.pages")
+HERE = Path(__file__).parent
+CSRF_COOKIE = "empirie_csrf"
+CSRF_FIELD = "csrf"
+NETWORK_FAMILY = "EMPIRIE – Sieci Wymiany Doświadczeń"
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store, max-age=0",
+    "Pragma": "no-cache",
+    "Content-Security-Policy": ("default-src 'none'; style-src 'self'; img-src 'self'; "
+                                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+    "Referrer-Policy": "no-referrer",  # the link is a credential: never leak it onwards
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "X-Robots-Tag": "noindex, nofollow",
+}
+REFUSALS = {
+    "tampered": N_("This link is not valid. It may have been cut or changed on the way. Ask "
+                   "the bot for a new one: type /strona in your private chat with it."),
+    "expired": N_("This link has expired. Ask the bot for a new one: type /strona in your "
+                  "private chat with it."),
+    "purpose": N_("This link is for another page. Open the link exactly as the bot sent it."),
+    "person": N_("This link no longer works: the account it was made for does not exist any "
+                 "more."),
+    "page": N_("This page does not exist."),
+}
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Any) -> web.StreamResponse:
+    response: web.StreamResponse = await handler(request)
+    if request.path.startswith("/p/"):
+        response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+class PageServer:
+    def __init__(self, router: Router) -> None:
+        self.router = router
+        self.db, self.clock, self.settings = router.db, router.clock, router.settings
+        self.env = Environment(loader=FileSystemLoader(HERE / "templates"),
+                               autoescape=select_autoescape(["html"]), trim_blocks=True,
+                               lstrip_blocks=True)
+
+    def install(self, http: HttpServer) -> None:
+        http.app.middlewares.append(security_headers)
+        http.add_route("GET", "/p/static/{name}", self._static)
+        http.add_route("GET", "/p/{purpose}/{token}", self._get)
+        http.add_route("POST", "/p/{purpose}/{token}", self._post)
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _language(self, request: web.Request, person: Person | None) -> str:
+        asked = request.query.get("lang", "")
+        if asked in LANGUAGES:
+            return asked
+        if person is not None and person.language in LANGUAGES:
+            return str(person.language)
+        return self.settings.default_language
+
+    def _render(self, template: str, t: Translator, status: int = 200,
+                **values: Any) -> web.Response:
+        other = "en" if t.language == "pl" else "pl"
+        html = self.env.get_template(template).render(
+            t=t, lang=t.language, other_lang=other,
+            other_lang_name="English" if other == "en" else "Polski",
+            family=NETWORK_FAMILY, **values)
+        return web.Response(text=html, status=status, content_type="text/html",
+                            charset="utf-8")
+
+    def _refuse(self, request: web.Request, reason: str, status: int) -> web.Response:
+        t = self.router.translator(self._language(request, None))
+        log.info("page.refused reason=%s path=/p/%s", reason, request.match_info.get("purpose"))
+        return self._render("refused.html", t, status=status, title=t(N_("Link not valid")),
+                            message=t(REFUSALS[reason]))
+
+    def _open(self, request: web.Request) -> tuple[Page, PageRequest] | web.Response:
+        """The page and the verified visit, or the refusal page (nothing else happens)."""
+        page = PAGES.get(request.match_info["purpose"])
+        if page is None:
+            return self._refuse(request, "page", 404)
+        now = self.clock.now()
+        try:
+            claim = links.signer(self.db, self.settings, now).verify(
+                request.match_info["token"], now, page.purpose)
+            with self.db.session() as s:
+                person = s.get(Person, claim.person_id)
+            if person is None or person.erased_at is not None:
+                raise links.LinkError("person")
+        except links.LinkError as error:
+            return self._refuse(request, error.reason, 410 if error.reason == "expired" else 403)
+        t = self.router.translator(self._language(request, person))
+        return page, PageRequest(self.db, self.clock, self.settings, person, claim, t)
+
+    def _csrf_expected(self, cookie: str, token: str) -> str:
+        key = links.signer(self.db, self.settings, self.clock.now()).secret.encode()
+        return hmac.new(key, f"csrf|{cookie}|{token}".encode(), hashlib.sha256).hexdigest()
+
+    def _show(self, request: web.Request, page: Page, req: PageRequest, status: int = 200,
+              **extra: Any) -> web.Response:
+        cookie = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+        try:
+            values = page.view(req)
+        except LookupError:
+            return self._refuse(request, "tampered", 404)
+        response = self._render(
+            page.template, req.t, status=status, title=req.t(page.title), req=req,
+            csrf=self._csrf_expected(cookie, request.match_info["token"]),
+            csrf_field=CSRF_FIELD, action=f"{request.path}?lang={req.t.language}",
+            here=request.path, **values, **extra)
+        if CSRF_COOKIE not in request.cookies:
+            response.set_cookie(CSRF_COOKIE, cookie, path="/p/", httponly=True,
+                                samesite="Lax",
+                                secure=self.settings.public_url.startswith("https://"))
+        return response
+
+    # --- routes --------------------------------------------------------------------------
+
+    async def _static(self, request: web.Request) -> web.StreamResponse:
+        path = HERE / "static" / request.match_info["name"]
+        if path.parent != HERE / "static" or not path.is_file():
+            raise web.HTTPNotFound()
+        return web.FileResponse(path, headers={"Content-Type": "text/css; charset=utf-8"})
+
+    async def _get(self, request: web.Request) -> web.Response:
+        opened = self._open(request)
+        if isinstance(opened, web.Response):
+            return opened
+        return self._show(request, *opened)
+
+    async def _post(self, request: web.Request) -> web.Response:
+        opened = self._open(request)
+        if isinstance(opened, web.Response):
+            return opened
+        page, req = opened
+        if page.form is None:
+            raise web.HTTPMethodNotAllowed("POST", ["GET"])
+        data = await request.post()
+        cookie = request.cookies.get(CSRF_COOKIE, "")
+        given = str(data.get(CSRF_FIELD, ""))
+        if not cookie or not hmac.compare_digest(
+                given, self._csrf_expected(cookie, request.match_info["token"])):
+            log.info("page.csrf_refused purpose=%s person=%s", page.purpose, req.person.id)
+            return self._render("refused.html", req.t, status=403,
+                                title=req.t(N_("Form not accepted")),
+                                message=req.t(N_("This form has expired or did not come from "
+                                                 "this page, so nothing was changed. Open the "
+                                                 "link again and answer once more.")))
+        fields = {k: str(v) for k, v in data.items() if k != CSRF_FIELD}
+        try:
+            command = page.form(req, fields)
+        except FormError as error:
+            return self._show(request, page, req, status=422, form_error=req.t(
+                error.msgid, **error.params), error_field=error.field, submitted=fields)
+        except LookupError:
+            return self._refuse(request, "tampered", 404)
+        ok, replies = await self.router.handle_for(req.person, command, req.t.language)
+        self._forward(replies)
+        log.info("page.answered purpose=%s person=%s ok=%s", page.purpose, req.person.id, ok)
+        shown = [m.text for m in replies if m.to is None]
+        return self._show(request, page, req, status=200 if ok else 409,
+                          result=shown, result_ok=ok)
+
+    def _forward(self, replies: list[Outgoing]) -> None:
+        """Replies meant for other chats go out through the outbox as usual."""
+        elsewhere = [m for m in replies if m.to is not None]
+        if elsewhere:
+            with self.db.session() as s:
+                for message in elsewhere:
+                    assert message.to is not None
+                    enqueue(s, message.to, message, self.clock.now(), kind="reply")
+            self.router.wake_outbox()

@@ -1,0 +1,49 @@
+"""Read-only views of what is ahead of one person (for the answer pages and the hub)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from models import directory
+from models.core import Network
+from models.meetings import Meeting, Rsvp, rsvps
+
+
+@dataclass(frozen=True)
+class MeetingState:
+    """A meeting as one person sees it: their answer, waitlist place and the seats."""
+
+    meeting: Meeting
+    network: Network
+    answer: Rsvp | None
+    waitlist_position: int | None  # 1-based; None when not waiting
+    seats_taken: int
+    waiting: int
+
+    def open_for_answers(self, now: datetime) -> bool:
+        return self.meeting.status == "published" and now <= self.meeting.rsvp_deadline
+
+
+def meeting_state(session: Session, meeting: Meeting, person_id: int) -> MeetingState:
+    answers = rsvps(session, meeting.id or 0)  # in answer order: the waitlist's order
+    waiting = [r for r in answers if r.waitlisted]
+    mine = next((r for r in answers if r.person_id == person_id), None)
+    position = next((i for i, r in enumerate(waiting, 1) if r.person_id == person_id), None)
+    network = session.get(Network, meeting.network_id)
+    assert network is not None
+    return MeetingState(meeting, network, mine, position,
+                        sum(1 for r in answers if r.answer == "stacjonarnie" and not r.waitlisted),
+                        len(waiting))
+
+
+def upcoming(session: Session, person_id: int, now: datetime) -> Sequence[MeetingState]:
+    """Published meetings still ahead in the person's networks, soonest first."""
+    network_ids = [n.id for n in directory.networks_of(session, person_id)]
+    meetings = session.exec(select(Meeting).where(
+        col(Meeting.network_id).in_(network_ids), Meeting.starts_at > now,
+        Meeting.status == "published").order_by(col(Meeting.starts_at))).all()
+    return [meeting_state(session, m, person_id) for m in meetings]

@@ -1,0 +1,128 @@
+"""The answer pages without a browser: each form's validation, and the chat side of links."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from bot.pages.meetings import NOTE_MAX, rsvp_form
+from bot.pages.registry import FormError, PageRequest
+from bot.router import Router
+from core import links
+from core.clock import FrozenClock
+from core.config import Settings
+from core.i18n import Translator
+from core.messages import Outgoing
+from core.outbox import to_payload
+from models.core import Person
+from models.db import Database
+from models.outbox import OutboxMessage
+from tests.cast import find_cast
+from tests.conftest import START, Chat
+
+NEW = ("/spotkanie_nowe cyfrowe; Spotkanie II; 12.05.2027 10:00; hybrydowe; 6; "
+       "Łomża, ul. Długa 1; ; 40; tak; 5.05.2027 12:00")
+
+
+def request(params: dict[str, links.Param]) -> PageRequest:
+    claim = links.Claim(7, links.RSVP, START + timedelta(days=1), params)
+    return PageRequest(None, FrozenClock(START), Settings(), Person(id=7),  # type: ignore[arg-type]
+                       claim, Translator("pl", Settings().tz))
+
+
+def test_rsvp_form_becomes_the_typed_command_for_the_linked_meeting() -> None:
+    req = request({"meeting": 12})
+    assert rsvp_form(req, {"answer": "online"}) == "/rsvp 12 online"
+    assert rsvp_form(req, {"answer": "stacjonarnie", "note": "  wegańska\r\ndieta "}) == \
+        "/rsvp 12 stacjonarnie wegańska dieta"
+    # the meeting is the signed one, whatever the form says
+    assert rsvp_form(req, {"answer": "nie", "meeting": "99"}) == "/rsvp 12 nie"
+
+
+@pytest.mark.parametrize("answer", ["", "tak", "online; DROP", "/spotkanie_odwolaj 12"])
+def test_rsvp_form_refuses_an_unknown_answer(answer: str) -> None:
+    with pytest.raises(FormError) as refused:
+        rsvp_form(request({"meeting": 12}), {"answer": answer})
+    assert refused.value.field == "answer"
+
+
+def test_rsvp_form_refuses_too_long_notes() -> None:
+    assert rsvp_form(request({"meeting": 12}), {"answer": "moze", "note": "x" * NOTE_MAX})
+    with pytest.raises(FormError) as refused:
+        rsvp_form(request({"meeting": 12}), {"answer": "moze", "note": "x" * (NOTE_MAX + 1)})
+    assert refused.value.field == "note"
+    assert Translator("pl", Settings().tz)(refused.value.msgid, **refused.value.params) == \
+        "Uwagi mogą mieć najwyżej 300 znaków."
+
+
+def test_rsvp_form_without_a_meeting_in_the_link_is_not_a_form() -> None:
+    with pytest.raises(LookupError):
+        rsvp_form(request({}), {"answer": "online"})
+
+
+def _queued(db: Database) -> list[OutboxMessage]:
+    with db.session() as s:
+        return list(s.exec(select(OutboxMessage)).all())
+
+
+def _with_links(settings: Settings) -> Settings:
+    return settings.model_copy(update={"public_url": "https://bot.example.org"})
+
+
+async def test_private_invitations_offer_the_persons_own_answer_page(
+        seeded: Database, clock: FrozenClock, settings: Settings) -> None:
+    configured = _with_links(settings)
+    chat = Chat(Router(seeded, clock, configured))
+    cast = find_cast(seeded)
+    await chat.text(cast.laureate_rep, "/pomoc")  # linked on the console: reachable privately
+    await chat.text(cast.coordinator, NEW)
+    rows = _queued(seeded)
+    private = [r for r in rows if r.person_id == cast.laureate_rep]
+    assert len(private) == 1
+    label, _command, url = private[0].payload["actions"][-1]
+    assert label == "Odpowiedz na stronie"
+    claim = links.signer(seeded, configured, clock.now()).verify(url.rsplit("/", 1)[1],
+                                                                 clock.now(), links.RSVP)
+    assert claim.person_id == cast.laureate_rep and claim.params["meeting"] >= 1
+    group = [r for r in rows if r.person_id is None]
+    assert group and all(len(a) == 2 for r in group for a in r.payload["actions"])
+
+
+async def test_without_a_public_address_nothing_changes(chat: Chat, seeded: Database) -> None:
+    cast = find_cast(seeded)
+    await chat.text(cast.laureate_rep, "/pomoc")
+    await chat.text(cast.coordinator, NEW)
+    assert all(len(a) == 2 for r in _queued(seeded) for a in r.payload["actions"])
+    assert "nie są tu włączone" in await chat.text(cast.laureate_rep, "/strona")
+    replies = await chat.say(cast.laureate_rep, "/moje_spotkania")
+    assert replies[0].actions == ()
+
+
+async def test_strona_gives_the_hub_privately_never_in_the_group(
+        seeded: Database, clock: FrozenClock, settings: Settings) -> None:
+    configured = _with_links(settings)
+    chat = Chat(Router(seeded, clock, configured))
+    cast = find_cast(seeded)
+    replies = await chat.say(cast.laureate_rep, "/strona")
+    urls = [a.url for a in replies[0].actions]
+    assert [a.label for a in replies[0].actions] == ["Czeka na Ciebie",
+                                                     "Moje najbliższe spotkania"]
+    assert all(u and u.startswith("https://bot.example.org/p/") for u in urls)
+    assert "/p/hub/" in (urls[0] or "")
+    in_group = await chat.say(cast.laureate_rep, "/strona", chat="cyfrowe")
+    assert all(not a.url for m in in_group for a in m.actions)
+    private = [r for r in _queued(seeded) if r.kind == "page_link"]
+    assert [r.person_id for r in private] == [cast.laureate_rep]
+    mine = await chat.say(cast.laureate_rep, "/moje_spotkania")
+    assert mine[0].actions and mine[0].actions[0].url
+    group_mine = await chat.say(cast.laureate_rep, "/moje_spotkania", chat="cyfrowe")
+    assert group_mine[0].actions == ()
+
+
+def test_payload_keeps_pure_links() -> None:
+    button = links.button("A", "https://e.org/p/hub/t")
+    assert button is not None
+    assert to_payload(Outgoing("x", actions=(button,)))["actions"] == \
+        [["A", "", "https://e.org/p/hub/t"]]
