@@ -119,6 +119,8 @@ class OutboxDispatcher:
         with self.db.session() as s:
             outbox.mark_failed(s, row.id or 0, self.owner, error.reason, now, retry_at)
         log.log(logging.WARNING if give_up else logging.INFO,
-                "outbox.%s id=%s platform=%s chat=%s attempts=%s reason=%s",
-                "failed" if give_up else "retry", row.id, row.platform, row.chat_id,
+                "outbox.%s id=%s platform=%s person=%s chat=%s attempts=%s reason=%s",
+                "failed" if give_up else "retry", row.id, row.platform, row.person_id,
+                # a private chat's id is the person's account id: logged as the person
+                "private" if row.person_id is not None or row.kind == "reply" else row.chat_id,
                 row.attempts + 1, error.reason)

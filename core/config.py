@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(default=1.0, alias="EMPIRIE_OUTBOX_POLL_SECONDS")
     outbox_max_attempts: int = Field(default=8, alias="EMPIRIE_OUTBOX_MAX_ATTEMPTS")
     jobs_poll_seconds: float = Field(default=30.0, alias="EMPIRIE_JOBS_POLL_SECONDS")
+    # how long handled platform event ids are kept against redelivery (then purged daily)
+    processed_events_days: int = Field(default=14, alias="EMPIRIE_PROCESSED_EVENTS_DAYS",
+                                       ge=1, le=365)
 
     @cached_property
     def tz(self) -> ZoneInfo:

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlmodel import Session
 
 from core.config import Settings
 from core.messages import Action
@@ -111,6 +112,20 @@ def signer(db: Database, settings: Settings, now: datetime) -> Signer:
     return _signers[key]
 
 
+def signer_in(session: Session, settings: Settings, now: datetime) -> Signer:
+    """The signer, reading the stored secret through the caller's session (for jobs, which
+    run inside a transaction and have no Database at hand)."""
+    if settings.page_secret:
+        return _signers.setdefault(("", settings.page_secret), Signer(settings.page_secret))
+    key = (str(session.get_bind().url), "")
+    if key in _signers:
+        return _signers[key]
+    row = session.get(secrets.AppSecret, SECRET_NAME)
+    if row is None:  # made in the caller's transaction: not cached, it may still roll back
+        return Signer(secrets.get_or_create(session, SECRET_NAME, now))
+    return _signers.setdefault(key, Signer(row.value))
+
+
 def enabled(settings: Settings) -> bool:
     return bool(settings.public_url)
 
@@ -123,9 +138,25 @@ def page_url(db: Database, settings: Settings, person_id: int, purpose: str, now
     It expires at `expires_at`, else after `ttl`, else after EMPIRIE_PAGE_LINK_DAYS."""
     if not enabled(settings):
         return None
+    return _url(signer(db, settings, now), settings, person_id, purpose, now, ttl, expires_at,
+                params)
+
+
+def page_url_in(session: Session, settings: Settings, person_id: int, purpose: str,
+                now: datetime, *, ttl: timedelta | None = None,
+                expires_at: datetime | None = None, **params: Param) -> str | None:
+    """page_url for code running inside a transaction (jobs): the secret via `session`."""
+    if not enabled(settings):
+        return None
+    return _url(signer_in(session, settings, now), settings, person_id, purpose, now, ttl,
+                expires_at, params)
+
+
+def _url(signer: Signer, settings: Settings, person_id: int, purpose: str, now: datetime,
+         ttl: timedelta | None, expires_at: datetime | None, params: dict[str, Param]) -> str:
     if expires_at is None:
         expires_at = now + (ttl or timedelta(days=settings.page_link_days))
-    token = signer(db, settings, now).sign(person_id, purpose, expires_at, params)
+    token = signer.sign(person_id, purpose, expires_at, params)
     return f"{settings.public_url.rstrip('/')}/p/{quote(purpose)}/{token}"
 
 

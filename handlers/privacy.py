@@ -4,24 +4,105 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime
+from typing import Any
 
+from core.i18n import Translator
 from core.messages import Action as Button
 from core.messages import File, Outgoing
+from core.outbox import enqueue_to_person
 from handlers.context import Context
+from handlers.labels import ROLE
 from handlers.membership import private_target
 from handlers.registry import REGISTRY
 from models import privacy
+from models.enums import Role
 from models.errors import N_
+from models.meetings import Meeting
 
 log = logging.getLogger("empirie.privacy")
 CONFIRM_WORDS = ("potwierdzam", "confirm")
+
+SECTION = {
+    "person": N_("About you"), "accounts": N_("Linked accounts"),
+    "roles": N_("Roles in the networks"), "answers": N_("Answers to meeting invitations"),
+    "invitations": N_("Invitation codes issued for you"),
+    "link_requests": N_("Requests to link another account"),
+    "code_attempts": N_("Refused invitation-code attempts from your accounts"),
+    "audit": N_("Changes about you and by you (audit log)"),
+    "pending_messages": N_("Messages to you still waiting to be sent"),
+    "created_meetings": N_("Meetings you created"),
+    "created_announcements": N_("Announcements you wrote"),
+    "issued_invitations": N_("Invitation codes you issued"),
+    "bound_chats": N_("Group chats you bound to a network"),
+    "other": N_("Other records about you"),
+}
+FIELD = {
+    "name": N_("name"), "position": N_("position"), "email": N_("e-mail"), "city": N_("city"),
+    "office": N_("office"), "language": N_("language"), "created_at": N_("created"),
+    "platform": N_("platform"), "external_id": N_("account id on the platform"),
+    "username": N_("user name"), "linked_at": N_("linked"), "network": N_("network"),
+    "role": N_("role"), "started_at": N_("since"), "ended_at": N_("until"),
+    "meeting": N_("meeting"), "answer": N_("answer"), "waitlisted": N_("on the waitlist"),
+    "note": N_("notes"), "answered_at": N_("answered"), "checked_in_at": N_("checked in"),
+    "expires_at": N_("valid until"), "used_at": N_("used"), "voided_at": N_("voided"),
+    "status": N_("status"), "decided_at": N_("decided"), "at": N_("when"),
+    "what": N_("what happened"), "by": N_("by whom"), "details": N_("details"),
+    "failures": N_("wrong codes"), "locked_until": N_("paused until"), "kind": N_("kind"),
+    "text": N_("text"), "files": N_("files"), "starts_at": N_("starts"),
+    "announcement": N_("announcement"), "for": N_("for whom"), "chat": N_("chat"),
+    "bound_at": N_("bound"), "table": N_("record type"),
+}
+
+WHAT = {
+    "invitation.issue": N_("invitation code issued"),
+    "invitation.redeem": N_("invitation code used"),
+    "invitation.unknown": N_("an unknown code was typed"),
+    "invitation.reused": N_("a used code was typed"),
+    "invitation.expired": N_("an expired code was typed"),
+    "invitation.voided": N_("a cancelled code was typed"),
+    "invitation.locked": N_("attempts paused after too many wrong codes"),
+    "invitation.exposed": N_("a code shown in a group chat was cancelled"),
+    "invitation.wrong_codes": N_("wrong codes in a row"),
+    "role.grant": N_("role granted"), "role.end": N_("role ended"),
+    "chat.bind": N_("chat bound to a network"), "chat.unbind": N_("chat unbound"),
+    "account.relink_requested": N_("a new account asked to be linked"),
+    "account.relink": N_("a new account linked"),
+    "account.relink_refused": N_("a new account refused"),
+}
+STATUS = {"pending": N_("waiting"), "confirmed": N_("confirmed"), "refused": N_("refused"),
+          "draft": N_("draft"), "scheduled": N_("scheduled"), "queued": N_("sent"),
+          "cancelled": N_("cancelled")}
+
+
+def _value(t: Translator, key: str, value: Any) -> Any:
+    if isinstance(value, datetime):
+        return t.short_datetime(value)
+    if isinstance(value, bool):
+        return t("yes") if value else t("no")
+    if key == "role" and value in set(Role):
+        return t(ROLE[Role(value)])
+    if key == "what" and value in WHAT:
+        return t(WHAT[value])
+    if key == "status" and value in STATUS:
+        return t(STATUS[value])
+    if isinstance(value, dict):
+        return {t(FIELD.get(k, k)): _value(t, k, v) for k, v in value.items()}
+    return value
+
+
+def readable(t: Translator, data: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Section and field names in the person's language, dates as people write them."""
+    return {t(SECTION.get(section, section)): [
+        {t(FIELD.get(k, k)): _value(t, k, v) for k, v in row.items() if v not in (None, "")}
+        for row in rows] for section, rows in data.items()}
 
 
 @REGISTRY.command("moje_dane", "my_data", summary=N_("everything stored about me, as a file"))
 async def my_data(ctx: Context, args: str) -> list[Outgoing]:
     me = ctx.require_person()
     with ctx.db.session() as s:
-        data = privacy.export(s, me.id or 0)
+        data = readable(ctx.t, privacy.export(s, me.id or 0))
     content = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
     reply = Outgoing(ctx.t("Everything I store about you is in the attached file."),
                      files=(File(f"moje_dane_{me.id}.json", content, "application/json"),))
@@ -47,6 +128,14 @@ async def delete_my_data(ctx: Context, args: str) -> list[Outgoing]:
                   "stay. This cannot be undone. To confirm, type /usun_dane potwierdzam."),
             actions=(Button(ctx.t("Erase my data"), "/usun_dane potwierdzam"),))]
     with ctx.db.session() as s:
-        privacy.erase(s, me.id or 0, ctx.now)
+        promoted = privacy.erase(s, me.id or 0, ctx.now)
+        for meeting_id, person_id in promoted:  # a freed seat goes to the next on the waitlist
+            meeting = s.get(Meeting, meeting_id)
+            assert meeting is not None
+            enqueue_to_person(s, person_id, ctx.settings, ctx.now, lambda t, m=meeting: Outgoing(
+                t("A seat freed up: you now have an in-person place at meeting #{id} "
+                  "({title}).", id=m.id, title=m.title)), kind="waitlist")
+    if promoted:
+        ctx.wake_outbox()
     log.info("person.erased person=%s", me.id)
     return [Outgoing(ctx.t("Your personal data has been erased. Goodbye!"))]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-FEATURES = ("announcements", "meetings", "joining")
+FEATURES = ("announcements", "meetings", "joining", "retention")
 
 
 def load_all() -> None:

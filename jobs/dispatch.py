@@ -24,9 +24,15 @@ HANDLERS: dict[str, TaskHandler] = {}
 SWEEPS: list[Callable[[Session, datetime, Settings], int]] = []
 
 
-def task(kind: str) -> Callable[[TaskHandler], TaskHandler]:
+# Housekeeping kinds: they send nothing, so they do not count as effects (nothing to wake).
+QUIET: set[str] = set()
+
+
+def task(kind: str, *, quiet: bool = False) -> Callable[[TaskHandler], TaskHandler]:
     def register(handler: TaskHandler) -> TaskHandler:
         HANDLERS[kind] = handler
+        if quiet:
+            QUIET.add(kind)
         return handler
     return register
 
@@ -68,7 +74,7 @@ class DueDispatcher:
                         handler(s, item, now, self.settings)
                     else:
                         log.error("jobs.unknown_kind kind=%s id=%s", item.kind, item.id)
-                done += 1
+                done += item.kind not in QUIET
                 log.info("jobs.done kind=%s ref=%s", item.kind, item.ref_id)
             except _Skip:
                 continue

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from core import links
 from core.config import Settings
 from core.i18n import Translator
 from core.messages import Action, Outgoing
@@ -23,11 +24,13 @@ from models.meetings import REMINDERS, Meeting, rsvps
 
 
 def _send(s: Session, settings: Settings, now: datetime, person_id: int, text_id: str,
-          meeting: Meeting, kind: str, **extra: object) -> None:
+          meeting: Meeting, kind: str, page: str | None = None, **extra: object) -> None:
     def build(t: Translator) -> Outgoing:
         # the last reminder comes with the check-in button (the same as /jestem <nr>)
         buttons = (Action(t("I'm here"), f"/jestem {meeting.id}"),) \
             if kind == "reminder_1h" else ()
+        if page is not None:  # the person's own answer page (core.links)
+            buttons += (Action(t("Answer on a page"), url=page),)
         return Outgoing(t(text_id, id=meeting.id, title=meeting.title,
                           when=t.datetime(meeting.starts_at), **extra), actions=buttons)
 
@@ -60,7 +63,9 @@ def nudge(s: Session, item: DueTask, now: datetime, settings: Settings) -> None:
             _send(s, settings, now, person.id or 0, N_("Please answer the invitation to meeting "
                                                   "#{id} “{title}” ({when}): /rsvp {id} "
                                                   "stacjonarnie | online | nie | moze"),
-                  meeting, "rsvp_nudge")
+                  meeting, "rsvp_nudge", page=links.page_url_in(
+                      s, settings, person.id or 0, links.RSVP, now,
+                      expires_at=meeting.starts_at, meeting=meeting.id or 0))
 
 
 @task("headcount")

@@ -1,53 +1,187 @@
 """GDPR requests: export everything stored about a person, erase what identifies them.
 
-Tables take part by having a `person_id` column (exported) and by naming the columns that
-identify someone in `__pii_columns__` (erased). New feature tables join in by doing the same.
+Erasure works in three passes. (1) What exists only to reach the person goes: accounts,
+invitations, guided-flow state, link requests, wrong-code counters, button tokens, and
+messages queued to them. (2) Columns listed in a table's `__pii_columns__` are blanked on the
+rows keyed by the person (new feature tables join in by declaring theirs); their seats at
+upcoming meetings are released (the waitlist moves up). (3) Every text and JSON column of every
+other table is searched for the person's name, e-mail, account ids, usernames and notes, and
+those are replaced: copies in other people's queued messages, audit details, drafts. Ids stay,
+so anonymous counts (how many attended) stay whole.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import JSON, String, Table, Text, and_, delete, or_, select, update
 from sqlmodel import Session, SQLModel
 
 from models import audit
-from models.core import Account, Conversation, Invitation, Person
+from models.core import (
+    Account,
+    ActionToken,
+    AuditEntry,
+    ChatBinding,
+    City,
+    Conversation,
+    Invitation,
+    Network,
+    NetworkRole,
+    Person,
+)
+from models.meetings import Meeting, Rsvp
+from models.outbox import PENDING, OutboxMessage
+from models.trust import CodeGuess, LinkRequest
 
-_PERSON_COLUMNS = ("person_id", "actor_id", "issued_by")
-# Rows that only exist to reach the person: gone entirely on erasure.
-_DELETE_ON_ERASE: tuple[type[SQLModel], ...] = (Account, Invitation, Conversation)
+REDACTED = "[usunięto]"
+MIN_SCRUB = 4  # shorter strings (a console id "12") would hit unrelated text
+_DELETE_ON_ERASE: tuple[type[SQLModel], ...] = (Account, Invitation, Conversation, LinkRequest)
+TEXT_MIMES = ("text/", "application/json", "application/csv")
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
+def _accounts(session: Session, person_id: int) -> list[tuple[str, str, str | None]]:
+    """(platform, external id, username) of every account known for the person."""
+    found = [(a.platform, a.external_id, a.username) for a in session.execute(
+        select(Account).where(Account.person_id == person_id)).scalars()]  # type: ignore[call-overload]
+    found += [(r.platform, r.external_id, r.username) for r in session.execute(
+        select(LinkRequest).where(LinkRequest.person_id == person_id)).scalars()  # type: ignore[call-overload]
+        if r.external_id]
+    return found
+
+
+def identifiers(session: Session, person_id: int) -> set[str]:
+    """The strings that identify the person wherever they were copied."""
+    person = session.get(Person, person_id)
+    values: set[str | None] = set()
+    if person is not None:
+        values |= {person.name, person.email}
+    for _platform, external_id, username in _accounts(session, person_id):
+        values |= {external_id, username, f"@{username}" if username else None}
+    values |= {r.note for r in session.execute(select(Rsvp).where(
+        Rsvp.person_id == person_id)).scalars()}  # type: ignore[call-overload]
+    return {v for v in values if v and len(v) >= MIN_SCRUB}
+
+
+def _release_seats(session: Session, person_id: int, now: datetime) -> list[tuple[int, int]]:
+    from models import roster  # roster imports meetings helpers; keep the import local
+
+    networks = {m.network_id for m in session.execute(
+        select(Meeting).join(Rsvp, Rsvp.meeting_id == Meeting.id)  # type: ignore[arg-type]
+        .where(Rsvp.person_id == person_id, Meeting.starts_at > now)).scalars()}  # type: ignore[call-overload]
+    promoted: list[tuple[int, int]] = []
+    for network_id in sorted(networks):
+        promoted += roster.release_answers(session, person_id, network_id, now)
+    return promoted
+
+
+def _scrub_text(value: str, needles: Iterable[str]) -> str:
+    for needle in needles:
+        value = value.replace(needle, REDACTED)
     return value
 
 
-def _tables_with(column: str) -> list[Table]:
-    return [t for t in SQLModel.metadata.sorted_tables if column in t.c]
+def _scrub_json(value: Any, needles: set[str]) -> Any:
+    if isinstance(value, str):
+        return _scrub_text(value, needles)
+    if isinstance(value, list):
+        return [_scrub_json(v, needles) for v in value if not _identifying_file(v, needles)]
+    if isinstance(value, dict):
+        if "b64" in value and isinstance(value["b64"], str):
+            return _scrub_file(value, needles)
+        return {k: _scrub_json(v, needles) for k, v in value.items()}
+    return value
 
 
-def export(session: Session, person_id: int) -> dict[str, Any]:
-    person = session.get(Person, person_id)
-    data: dict[str, Any] = {"person": person.model_dump(mode="json") if person else None}
-    for column in _PERSON_COLUMNS:
-        for table in _tables_with(column):
-            rows = session.execute(select(table).where(table.c[column] == person_id)).mappings()
-            found = [{k: _jsonable(v) for k, v in row.items()} for row in rows]
-            if found:
-                data.setdefault(table.name, []).extend(found)
-    return data
+def _decoded(spec: dict[str, Any]) -> bytes:
+    try:
+        return base64.b64decode(spec["b64"])
+    except (binascii.Error, ValueError):
+        return b""
 
 
-def erase(session: Session, person_id: int, now: datetime) -> None:
-    """Blank identifying columns everywhere; keep ids so counts and history stay whole."""
+def _identifying_file(value: Any, needles: set[str]) -> bool:
+    """A queued binary file (a PDF) that names the person cannot be edited: it is dropped."""
+    if not (isinstance(value, dict) and isinstance(value.get("b64"), str)):
+        return False
+    if str(value.get("mime", "")).startswith(TEXT_MIMES):
+        return False
+    content = _decoded(value)
+    return any(n.encode() in content for n in needles)
+
+
+def _scrub_file(spec: dict[str, Any], needles: set[str]) -> dict[str, Any]:
+    content = _decoded(spec)
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        return spec
+    cleaned = _scrub_text(text, needles)
+    if cleaned == text:
+        return spec
+    return {**spec, "b64": base64.b64encode(cleaned.encode()).decode()}
+
+
+def _scrub_everywhere(session: Session, needles: set[str]) -> None:
+    """Pass 3: replace the person's identifiers in every text and JSON column left."""
+    if not needles:
+        return
+    for table in SQLModel.metadata.sorted_tables:
+        if table.name == Person.__tablename__:
+            continue
+        keys = list(table.primary_key.columns)
+        for column in table.columns:
+            if isinstance(column.type, JSON):
+                rows = session.execute(select(*keys, column).where(column.isnot(None))).all()
+                for row in rows:
+                    value = row[-1]
+                    cleaned = _scrub_json(value, needles)
+                    if cleaned != value:
+                        _update(session, table, keys, row, {column.name: cleaned})
+            elif isinstance(column.type, String | Text) and column not in keys:
+                hit = or_(*[column.contains(n, autoescape=True) for n in needles])
+                for row in session.execute(select(*keys, column).where(hit)).all():
+                    cleaned = _scrub_text(row[-1], needles)[: column.type.length or None]
+                    _update(session, table, keys, row, {column.name: cleaned})
+
+
+def _update(session: Session, table: Table, keys: list[Any], row: Any,
+            values: dict[str, Any]) -> None:
+    where = and_(*[key == row[i] for i, key in enumerate(keys)])
+    session.execute(update(table).where(where).values(values))
+
+
+def erase(session: Session, person_id: int, now: datetime) -> list[tuple[int, int]]:
+    """Erase the person; returns (meeting, promoted person) for every seat that was freed."""
+    needles = identifiers(session, person_id)
+    accounts = [(p, e) for p, e, _u in _accounts(session, person_id)]
+    promoted = _release_seats(session, person_id, now)
+    # pass 1: what exists only to reach them
+    to_them = or_(OutboxMessage.person_id == person_id,  # type: ignore[arg-type]
+                  *[and_(OutboxMessage.platform == p, OutboxMessage.chat_id == e)  # type: ignore[arg-type]
+                    for p, e in accounts])
+    session.execute(delete(OutboxMessage).where(to_them, OutboxMessage.status == PENDING))  # type: ignore[arg-type]
+    session.execute(update(OutboxMessage).where(to_them).values(
+        chat_id=REDACTED, payload={}, person_id=None))
+    session.execute(delete(ActionToken).where(or_(
+        ActionToken.person_id == person_id,  # type: ignore[arg-type]
+        *[and_(ActionToken.platform == p, ActionToken.chat_id == e)  # type: ignore[arg-type]
+          for p, e in accounts])))
+    for platform, external_id in accounts:
+        session.execute(delete(CodeGuess).where(
+            CodeGuess.platform == platform, CodeGuess.external_id == external_id))  # type: ignore[arg-type]
+        session.execute(update(AuditEntry).where(
+            AuditEntry.subject == f"account:{platform}:{external_id}")  # type: ignore[arg-type]
+            .values(subject=f"account:{platform}:{REDACTED}"))
     for model in _DELETE_ON_ERASE:
         table = model.__table__  # type: ignore[attr-defined]
         session.execute(delete(table).where(table.c.person_id == person_id))
-    for model in SQLModel.__subclasses__():
+    # pass 2: identifying columns of the rows keyed by the person
+    for model in _models():
         pii: tuple[str, ...] = getattr(model, "__pii_columns__", ())
         table = getattr(model, "__table__", None)
         if not pii or table is None or model in _DELETE_ON_ERASE:
@@ -56,6 +190,130 @@ def erase(session: Session, person_id: int, now: datetime) -> None:
         if key is None:
             continue
         session.execute(update(table).where(key == person_id).values({c: None for c in pii}))
+    session.flush()
+    # pass 3: copies anywhere else
+    _scrub_everywhere(session, needles)
     session.execute(update(Person.__table__).where(  # type: ignore[attr-defined]
         Person.__table__.c.id == person_id).values(erased_at=now))  # type: ignore[attr-defined]
     audit.record(session, now, person_id, "person.erase", f"person:{person_id}")
+    return promoted
+
+
+def _models() -> list[type[SQLModel]]:
+    seen: list[type[SQLModel]] = []
+    stack = list(SQLModel.__subclasses__())
+    while stack:
+        model = stack.pop()
+        if model not in seen:
+            seen.append(model)
+            stack.extend(model.__subclasses__())
+    return seen
+
+
+# --- export --------------------------------------------------------------------------------
+
+# Never exported: how the server works, not what it knows about someone.
+INTERNAL = {"lease_owner", "lease_until", "sent_by", "code_hash", "dedupe_key", "attempts",
+            "not_before", "last_error", "payload", "token", "b64", "blob_id", "sequence"}
+Row = dict[str, Any]
+
+
+def export(session: Session, person_id: int) -> dict[str, list[Row]]:
+    """Everything about the person, by section; values are plain (datetimes stay datetimes,
+    the caller formats them in the person's language)."""
+    person = session.get(Person, person_id)
+    if person is None:
+        return {}
+    accounts = _accounts(session, person_id)
+    networks = {n.id: n.code for n in session.execute(select(Network)).scalars()}  # type: ignore[call-overload]
+    city = session.get(City, person.city_id) if person.city_id else None
+    data: dict[str, list[Row]] = {"person": [{
+        "name": person.name, "position": person.position, "email": person.email,
+        "city": city.name if city else None, "office": person.office,
+        "language": person.language, "created_at": person.created_at}]}
+    data["accounts"] = [{"platform": a.platform, "external_id": a.external_id,
+                         "username": a.username, "linked_at": a.linked_at}
+                        for a in session.execute(select(Account).where(
+                            Account.person_id == person_id)).scalars()]  # type: ignore[call-overload]
+    data["roles"] = [{"network": networks.get(r.network_id) if r.network_id else None,
+                      "role": r.role, "started_at": r.started_at, "ended_at": r.ended_at}
+                     for r in session.execute(select(NetworkRole).where(
+                         NetworkRole.person_id == person_id)).scalars()]  # type: ignore[call-overload]
+    meetings = {m.id: m for m in session.execute(select(Meeting)).scalars()}  # type: ignore[call-overload]
+    data["answers"] = [{
+        "meeting": f"#{r.meeting_id} {meetings[r.meeting_id].title}"
+        if r.meeting_id in meetings else f"#{r.meeting_id}",
+        "answer": r.answer, "waitlisted": r.waitlisted, "note": r.note,
+        "answered_at": r.answered_at, "checked_in_at": r.checked_in_at}
+        for r in session.execute(select(Rsvp).where(Rsvp.person_id == person_id)).scalars()]  # type: ignore[call-overload]
+    data["invitations"] = [{"created_at": i.created_at, "expires_at": i.expires_at,
+                            "used_at": i.used_at, "voided_at": i.voided_at}
+                           for i in session.execute(select(Invitation).where(
+                               Invitation.person_id == person_id)).scalars()]  # type: ignore[call-overload]
+    data["link_requests"] = [{"platform": r.platform, "username": r.username,
+                              "created_at": r.created_at, "status": r.status,
+                              "decided_at": r.decided_at}
+                             for r in session.execute(select(LinkRequest).where(
+                                 LinkRequest.person_id == person_id)).scalars()]  # type: ignore[call-overload]
+    subjects = [f"account:{p}:{e}" for p, e, _u in accounts]
+    data["code_attempts"] = [{"at": a.at, "what": a.action}
+                             for a in session.execute(select(AuditEntry).where(
+                                 AuditEntry.subject.in_(subjects or [""]))  # type: ignore[attr-defined]
+                                 .order_by(AuditEntry.at)).scalars()]  # type: ignore[call-overload, arg-type]
+    data["code_attempts"] += [{"at": g.burst_started, "what": "invitation.wrong_codes",
+                               "failures": g.failures, "locked_until": g.locked_until}
+                              for p, e, _u in accounts for g in session.execute(
+                                  select(CodeGuess).where(CodeGuess.platform == p,  # type: ignore[arg-type]
+                                                          CodeGuess.external_id == e)).scalars()]  # type: ignore[call-overload, arg-type]
+    names = {p.id: p.display_name for p in session.execute(select(Person)).scalars()}  # type: ignore[call-overload]
+    data["audit"] = [{"at": a.at, "what": a.action,
+                      "by": names.get(a.actor_id) if a.actor_id else None,
+                      "details": {k: v for k, v in a.details.items() if k not in INTERNAL}}
+                     for a in session.execute(select(AuditEntry).where(or_(
+                         AuditEntry.subject == f"person:{person_id}",  # type: ignore[arg-type]
+                         AuditEntry.actor_id == person_id)).order_by(AuditEntry.at)).scalars()]  # type: ignore[call-overload, arg-type]
+    to_them = or_(OutboxMessage.person_id == person_id,  # type: ignore[arg-type]
+                  *[and_(OutboxMessage.platform == p, OutboxMessage.chat_id == e)  # type: ignore[arg-type]
+                    for p, e, _u in accounts])
+    data["pending_messages"] = [{
+        "created_at": m.created_at, "kind": m.kind, "text": m.payload.get("text", ""),
+        "files": ", ".join(f.get("name", "") for f in m.payload.get("files", []))}
+        for m in session.execute(select(OutboxMessage).where(
+            to_them, OutboxMessage.status == PENDING)).scalars()]  # type: ignore[call-overload, arg-type]
+    data["created_meetings"] = [{"meeting": f"#{m.id} {m.title}", "network":
+                                 networks.get(m.network_id), "starts_at": m.starts_at,
+                                 "created_at": m.created_at}
+                                for m in meetings.values() if m.created_by == person_id]
+    from models.announcements import Announcement
+
+    data["created_announcements"] = [{"announcement": f"#{a.id}", "created_at": a.created_at,
+                                      "status": a.status, "text": a.text}
+                                     for a in session.execute(select(Announcement).where(
+                                         Announcement.author_id == person_id)).scalars()]  # type: ignore[call-overload, arg-type]
+    data["issued_invitations"] = [{"for": names.get(i.person_id), "created_at": i.created_at}
+                                  for i in session.execute(select(Invitation).where(
+                                      Invitation.issued_by == person_id)).scalars()]  # type: ignore[call-overload, arg-type]
+    data["bound_chats"] = [{"chat": b.title, "network": networks.get(b.network_id),
+                            "bound_at": b.bound_at}
+                           for b in session.execute(select(ChatBinding).where(
+                               ChatBinding.bound_by == person_id)).scalars()]  # type: ignore[call-overload, arg-type]
+    data["other"] = _other_rows(session, person_id)
+    return {k: v for k, v in data.items() if v}
+
+
+COVERED = {"person", "account", "network_role", "rsvp", "invitation", "link_request",
+           "audit_entry", "outbox_message", "meeting", "announcement", "chat_binding",
+           "conversation", "action_token"}
+
+
+def _other_rows(session: Session, person_id: int) -> list[Row]:
+    """Rows of feature tables not described above, keyed by the person (e.g. join requests)."""
+    rows: list[Row] = []
+    for table in SQLModel.metadata.sorted_tables:
+        if table.name in COVERED or "person_id" not in table.c:
+            continue
+        for row in session.execute(select(table).where(table.c.person_id == person_id)).mappings():
+            rows.append({"table": table.name, **{k: v for k, v in row.items()
+                                                 if k not in INTERNAL and k != "id"
+                                                 and not k.endswith("_id")}})
+    return rows

@@ -148,3 +148,20 @@ async def test_telegram_shows_a_url_button_beside_the_callback_buttons(
     assert [b["text"] for b in rows[0]] == ["In person", "Online"]
     assert all("callback_data" in b for b in rows[0])
     assert rows[1] == [{"text": "Answer on a page", "url": "https://bot.example.org/p/rsvp/x"}]
+
+
+def test_teams_shows_a_pure_link_as_an_open_url_card_without_a_typed_command() -> None:
+    import json
+
+    from bot.transports.teams.render import render
+    from core.i18n import Translator
+
+    t = Translator("pl", Settings().tz)
+    [part] = render(t, Outgoing("Zaproszenie", actions=(
+        Action("Online", "/rsvp 1 online"),
+        Action("Odpowiedz na stronie", url="https://bot.example.org/p/rsvp/x"))))
+    assert "<code>/rsvp 1 online</code>" in part.html
+    assert "Odpowiedz na stronie:" not in part.html  # nothing to type for a pure link
+    card = json.loads(part.attachments[0]["content"])
+    assert card["actions"] == [{"type": "Action.OpenUrl", "title": "Odpowiedz na stronie",
+                                "url": "https://bot.example.org/p/rsvp/x"}]

@@ -126,3 +126,56 @@ def test_payload_keeps_pure_links() -> None:
     assert button is not None
     assert to_payload(Outgoing("x", actions=(button,)))["actions"] == \
         [["A", "", "https://e.org/p/hub/t"]]
+
+
+async def test_the_answer_nudge_carries_the_persons_answer_page(
+        seeded: Database, clock: FrozenClock, settings: Settings) -> None:
+    from datetime import UTC, datetime
+
+    from jobs.dispatch import DueDispatcher
+
+    configured = _with_links(settings)
+    chat = Chat(Router(seeded, clock, configured))
+    cast = find_cast(seeded)
+    await chat.text(cast.coordinator, NEW)
+    clock.set(datetime(2027, 5, 3, 10, 1, tzinfo=UTC))  # two days before the answer deadline
+    await DueDispatcher(seeded, clock, configured).run_once()
+    with seeded.session() as s:
+        [nudge] = s.exec(select(OutboxMessage).where(
+            OutboxMessage.kind == "rsvp_nudge",
+            OutboxMessage.person_id == cast.laureate_rep2)).all()
+    label, command, url = nudge.payload["actions"][-1]
+    assert (label, command) == ("Odpowiedz na stronie", "")
+    claim = links.signer(seeded, configured, clock.now()).verify(url.rsplit("/", 1)[1],
+                                                                 clock.now(), links.RSVP)
+    assert claim.person_id == cast.laureate_rep2
+    assert claim.expires_at == datetime(2027, 5, 12, 8, 0, tzinfo=UTC)  # the meeting's start
+
+
+async def test_unknown_page_and_the_style_sheet(seeded: Database, clock: FrozenClock,
+                                               settings: Settings) -> None:
+    import aiohttp
+
+    from bot import pages
+    from bot.http import HttpServer
+
+    http = HttpServer("127.0.0.1", 0)
+    pages.install(http, Router(seeded, clock, _with_links(settings)))
+    await http.start()
+    base = f"http://127.0.0.1:{http.port}"
+    try:
+        async with aiohttp.ClientSession() as client:
+            async with client.get(f"{base}/p/nieznana/abc") as response:
+                assert response.status == 404
+                assert "Taka strona nie istnieje." in await response.text()
+                assert response.headers["X-Frame-Options"] == "DENY"
+            async with client.get(f"{base}/p/static/style.css") as response:
+                assert response.status == 200
+                assert response.headers["Content-Type"].startswith("text/css")
+                assert response.headers["X-Content-Type-Options"] == "nosniff"
+            async with client.get(f"{base}/p/static/..%2Fserver.py") as response:
+                assert response.status == 404
+            async with client.get(f"{base}/healthz") as response:  # webhooks keep their own
+                assert "Content-Security-Policy" not in response.headers
+    finally:
+        await http.stop()

@@ -66,3 +66,78 @@ def test_two_roles_add_up() -> None:
     assert allowed(both, Action.MANAGE_FUNDING, network_closed=False)
     assert allowed(both, Action.MANAGE_ATTENDANCE, network_closed=False)
     assert not allowed(both, Action.ANNOUNCE, network_closed=False)
+
+
+# --- the rules applied to real commands: object numbers, first steps, buttons ---------------
+# (issue #9: each was once a hole; these walk every registered command, so a new command that
+# forgets the rule fails here.)
+
+from sqlmodel import select  # noqa: E402
+
+from handlers.context import Context  # noqa: E402
+from handlers.registry import REGISTRY  # noqa: E402
+from models import directory  # noqa: E402
+from models.core import Conversation  # noqa: E402
+from models.db import Database  # noqa: E402
+from tests.cast import find_cast  # noqa: E402
+from tests.conftest import Chat  # noqa: E402
+
+# Commands that take an object number say so in their usage: "<meeting> …", "<number>", …
+OBJECT_USAGES = ("<meeting", "<number", "<request", "<announcement", "<booking", "<poll",
+                 "<call", "<slot")
+
+
+def _object_commands() -> list[str]:
+    return [c.name for c in REGISTRY.commands() if c.usage.startswith(OBJECT_USAGES)]
+
+
+async def test_object_numbers_in_a_closed_network_answer_like_missing_ones(
+        chat: Chat, seeded: Database) -> None:
+    cast = find_cast(seeded)
+    await chat.say(cast.team, "/spotkanie_nowe liderzy; Tajne; 12.12.2026 10:00; online; 4; ; "
+                              "https://meet.example/l")
+    await chat.say(cast.team, "/ogloszenie")
+    for step in ("Tylko dla liderów", "bez", "liderzy", "wszyscy", "czaty", "nie", "teraz"):
+        await chat.say(cast.team, step)
+    assert _object_commands(), "no command takes an object number?"
+    for name in _object_commands():
+        for who in (cast.laureate_rep, cast.other_coordinator, cast.observer_rep):
+            real = await chat.text(who, f"/{name} 1 online")
+            fake = await chat.text(who, f"/{name} 987 online")
+            assert real == fake.replace("987", "1"), (name, who, real, fake)
+
+
+async def test_guided_commands_refuse_before_the_first_question(chat: Chat,
+                                                                seeded: Database) -> None:
+    cast = find_cast(seeded)
+    people = [cast.laureate_rep, cast.observer_rep, cast.coordinator, cast.expert,
+              cast.organiser, cast.mayor]
+    with seeded.session() as s:
+        networks = list(directory.networks(s))
+    for command in REGISTRY.commands():
+        if command.action is None:
+            continue
+        for who in people:
+            ctx = Context(seeded, chat.router.clock, chat.router.settings,
+                          None, None, None, chat.router.translator(None))  # type: ignore[arg-type]
+            with seeded.session() as s:
+                ctx.person = s.get(directory.Person, who)
+            if any(ctx.can(command.action, n) for n in networks):
+                continue  # may do it somewhere: a question is fine
+            for room in (None, "cyfrowe"):
+                await chat.say(who, f"/{command.name}", chat=room)
+                with seeded.session() as s:
+                    started = s.exec(select(Conversation).where(
+                        Conversation.person_id == who)).all()
+                assert started == [], (command.name, who, room)
+
+
+async def test_buttons_in_replies_belong_to_the_person_who_asked(chat: Chat,
+                                                                 seeded: Database) -> None:
+    cast = find_cast(seeded)
+    for command in REGISTRY.commands():
+        for who in (cast.coordinator, cast.laureate_rep, cast.team):
+            for message in await chat.say(who, f"/{command.name}", chat="cyfrowe"):
+                for action in message.actions:
+                    if not action.is_link:
+                        assert action.owner == who, (command.name, action)

@@ -22,9 +22,9 @@ async def test_export_contains_my_data(chat: Chat, seeded: Database) -> None:
     with seeded.session() as s:
         person = s.get(Person, cast.laureate_rep)
         assert person is not None
-    assert data["person"]["name"] == person.name
-    assert {row["role"] for row in data["network_role"]} == {"representative"}
-    assert data["account"][0]["platform"] == "console"
+    assert data["O Tobie"][0]["imię i nazwisko"] == person.name
+    assert {row["rola"] for row in data["Role w sieciach"]} == {"przedstawiciel(ka) miasta"}
+    assert data["Połączone konta"][0]["platforma"] == "console"
 
 
 async def test_export_in_a_group_is_sent_privately(chat: Chat, seeded: Database) -> None:

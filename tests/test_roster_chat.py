@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from core.clock import FrozenClock
@@ -343,3 +345,21 @@ async def test_an_undecided_request_lapses_after_14_days_and_the_person_is_told(
     await jobs.run_once()
     assert len(outbox_to(seeded, "tg-950")) == 1  # told once
     assert (await chat.text("tg-950", "/zglos")).startswith("Zadam Ci pięć krótkich pytań")
+
+
+def test_one_open_request_per_account_is_enforced_by_the_database(
+        db: Database, clock: FrozenClock) -> None:
+    def add(external_id: str, status: str) -> None:
+        with db.session() as s:
+            s.add(JoinRequest(platform="telegram", external_id=external_id, status=status,
+                              created_at=clock.now()))
+
+    add("1", "open")
+    with pytest.raises(IntegrityError):  # two taps racing past the handler's own check
+        add("1", "draft")
+    add("2", "rejected")
+    add("2", "expired")
+    add("2", "open")  # decided and lapsed requests do not count
+    add("3", "draft")
+    with db.session() as s:
+        assert len(s.exec(select(JoinRequest)).all()) == 5

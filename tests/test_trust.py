@@ -3,13 +3,16 @@ each on SQLite and PostgreSQL (the `db` fixture)."""
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import timedelta
 
+import pytest
 from sqlmodel import col, select
 
 from bot.router import Router
 from core.clock import FrozenClock
+from core.config import Settings
 from core.messages import EventKind
 from models import directory
 from models.core import ActionToken, AuditEntry, Conversation, Invitation
@@ -18,6 +21,7 @@ from models.meetings import Meeting, Rsvp
 from models.outbox import OutboxMessage
 from tests.cast import find_cast
 from tests.conftest import Chat
+from tests.fakes.telegram_api import FakeBotApi
 
 CODE = re.compile(r"\b([A-Z2-9]{10})\b")
 NEW_MEETING = ("/spotkanie_nowe {net}; Spotkanie; 12.12.2026 10:00; hybrydowe; 6; Łomża; "
@@ -278,3 +282,104 @@ async def test_erasure_is_confirmed_only_in_a_private_chat(chat: Chat, seeded: D
         assert directory.person_by_account(s, "console", str(cast.laureate_rep)) is not None
     private = await chat.say(cast.laureate_rep, "/usun_dane")
     assert private[0].actions and private[0].actions[0].owner == cast.laureate_rep
+
+
+# --- webhooks, logs, retention ---------------------------------------------------------------
+
+async def test_old_button_tokens_and_event_ids_are_purged_daily(
+        seeded: Database, clock: FrozenClock, settings: Settings) -> None:
+    from jobs.dispatch import DueDispatcher
+    from models.core import ProcessedEvent
+    from models.trust import CodeGuess
+
+    router = Router(seeded, clock, settings)
+    fresh = router.button_token("/sieci", "console", "cyfrowe")
+    with seeded.session() as s:
+        s.add(ActionToken(token="old-token", payload="/sieci", platform="console",
+                          chat_id="cyfrowe", created_at=clock.now() - timedelta(days=90),
+                          expires_at=clock.now() - timedelta(days=30)))
+        s.add(ProcessedEvent(platform="telegram", event_id="1", at=clock.now()
+                             - timedelta(days=settings.processed_events_days + 1)))
+        s.add(ProcessedEvent(platform="telegram", event_id="2", at=clock.now()))
+        s.add(CodeGuess(platform="telegram", external_id="9", failures=2,
+                        burst_started=clock.now() - timedelta(days=3)))
+    jobs = DueDispatcher(seeded, clock, settings)
+    await jobs.run_once()  # plans today's run
+    await jobs.run_once()  # runs it
+    with seeded.session() as s:
+        assert [t.token for t in s.exec(select(ActionToken)).all()] == [fresh]
+        assert [e.event_id for e in s.exec(select(ProcessedEvent)).all()] == ["2"]
+        assert s.exec(select(CodeGuess)).all() == []
+        s.add(ActionToken(token="old-2", payload="/sieci", platform="console",
+                          chat_id="cyfrowe", created_at=clock.now(), expires_at=clock.now()))
+    await jobs.run_once()  # once a day: the same day does not run again
+    with seeded.session() as s:
+        assert s.get(ActionToken, "old-2") is not None
+    clock.advance(timedelta(days=1))
+    await jobs.run_once()
+    await jobs.run_once()
+    with seeded.session() as s:
+        assert s.get(ActionToken, "old-2") is None
+
+
+def test_database_errors_never_carry_the_values(seeded: Database) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        with seeded.engine.connect() as conn:
+            conn.execute(text("insert into no_such_table values (:v)"),
+                         {"v": "Anna Nowak, dieta bez glutenu"})
+    except DBAPIError as error:
+        assert "glutenu" not in str(error)
+    else:  # pragma: no cover - the statement cannot succeed
+        raise AssertionError("the statement should fail")
+
+
+async def test_logs_name_people_by_id_never_by_private_chat_or_text(
+        router: Router, seeded: Database, caplog: pytest.LogCaptureFixture) -> None:
+    cast = find_cast(seeded)
+    telegram = Chat(router, "telegram")
+    code = await issue_code(Chat(router), cast.coordinator, cast.laureate_rep)
+    with caplog.at_level(logging.DEBUG):
+        await telegram.say("700100200", f"/start {code}")
+        await telegram.say("700100200", "/rsvp 1 stacjonarnie dieta bez glutenu")
+        await telegram.say("700100200", "/osoby", chat="-100500")
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert f"person={cast.laureate_rep}" in text
+    assert "700100200" not in text and "glutenu" not in text and code not in text
+    assert "-100500" in text  # a group's id is not personal
+
+
+async def test_webhook_needs_a_secret_and_refuses_big_or_malformed_bodies(
+        api: FakeBotApi, router: Router, settings: Settings) -> None:
+    import aiohttp
+
+    from bot.http import HttpServer
+    from bot.transports.telegram import SECRET_HEADER, WEBHOOK_MAX_BYTES, TelegramTransport
+    from tests.test_telegram import free_port, telegram_settings
+
+    http = HttpServer("127.0.0.1", free_port())
+    url = f"http://127.0.0.1:{http.port}/telegram/webhook"
+    base = f"http://127.0.0.1:{api.port}"
+    with pytest.raises(RuntimeError, match="TELEGRAM_WEBHOOK_SECRET"):
+        TelegramTransport(router, telegram_settings(settings, base, telegram_webhook_url=url),
+                          http)
+    transport = TelegramTransport(router, telegram_settings(
+        settings, base, telegram_webhook_url=url, telegram_webhook_secret="s3cret"), http)
+    await http.start()
+    await transport.start()
+    headers = {SECRET_HEADER: "s3cret", "Content-Type": "application/json"}
+    try:
+        async with aiohttp.ClientSession() as client:
+            big = b'{"update_id": 1, "pad": "' + b"x" * WEBHOOK_MAX_BYTES + b'"}'
+            async with client.post(url, data=big, headers=headers) as response:
+                assert response.status == 413
+            for body in (b"{not json", b"[1, 2]", b"\xff\xfe"):
+                async with client.post(url, data=body, headers=headers) as response:
+                    assert response.status == 400, body
+            async with client.post(url, data=b"{}", headers={}) as response:
+                assert response.status == 403
+    finally:
+        await transport.stop()
+        await http.stop()

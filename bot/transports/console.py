@@ -91,6 +91,10 @@ class ConsoleTransport:
 
     async def handle_line(self, line: str) -> bool:
         """Handle one typed line; False when the user wants to leave."""
+        if "\x00" in line:  # PostgreSQL refuses it; the router says the same for commands
+            self._print(self.t("The message contains a NUL character, which I cannot store. "
+                               "Please type it again."))
+            return True
         if line.isascii() and line.isdigit() and self.actions:
             index = int(line) - 1 if len(line) < 6 else -1
             if not 0 <= index < len(self.actions):

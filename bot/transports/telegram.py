@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 import os
 from dataclasses import replace
@@ -48,8 +49,14 @@ log = logging.getLogger("empirie.telegram")
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member",
                    "chat_member", "poll_answer"]
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+WEBHOOK_MAX_BYTES = 256 * 1024  # an update is a few KB; files come by reference
 REPLY_ATTEMPTS = 4
 MAX_REPLY_WAIT = 5.0  # seconds a reply may wait for Telegram's retry_after before deferring
+
+
+def loggable(chat_id: str) -> str:
+    """Group chats have negative ids; a positive one is a user's private chat (personal)."""
+    return chat_id if chat_id.startswith("-") else "private"
 
 
 def _seconds(value: int | timedelta) -> float:
@@ -102,6 +109,10 @@ class TelegramTransport:
         if self.webhook and receive:
             if http is None:
                 raise RuntimeError("webhook mode needs the HTTP server")
+            if not settings.telegram_webhook_secret:
+                # without it anyone who finds the URL could post updates "from" any user
+                raise RuntimeError("webhook mode needs TELEGRAM_WEBHOOK_SECRET (Telegram sends it "
+                                   "with every update; requests without it are refused)")
             http.add_route("POST", urlsplit(settings.telegram_webhook_url).path or "/",
                            self._webhook)
 
@@ -155,11 +166,21 @@ class TelegramTransport:
     async def _webhook(self, request: web.Request) -> web.Response:
         expected = self.settings.telegram_webhook_secret
         given = request.headers.get(SECRET_HEADER, "")
-        if expected and not hmac.compare_digest(given.encode(), expected.encode()):
+        if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
             log.warning("telegram.webhook_refused reason=secret")
             return web.Response(status=403)
+        if (request.content_length or 0) > WEBHOOK_MAX_BYTES:
+            log.warning("telegram.webhook_refused reason=too_large")
+            return web.Response(status=413)
+        body = await request.content.read(WEBHOOK_MAX_BYTES + 1)
+        if len(body) > WEBHOOK_MAX_BYTES:  # chunked, without a length: counted as read
+            log.warning("telegram.webhook_refused reason=too_large")
+            return web.Response(status=413)
         try:
-            update = Update.de_json(await request.json(), self.app.bot)
+            data = json.loads(body)
+            if not isinstance(data, dict):
+                raise ValueError("an update is a JSON object")
+            update = Update.de_json(data, self.app.bot)
         except Exception:
             log.warning("telegram.webhook_refused reason=malformed")
             return web.Response(status=400)
@@ -235,15 +256,15 @@ class TelegramTransport:
                 return
             except DeliveryError as error:
                 if error.permanent:
-                    log.error("telegram.reply_failed chat=%s reason=%s", target.chat_id,
+                    log.error("telegram.reply_failed chat=%s reason=%s", loggable(target.chat_id),
                               error.reason)
                     return
                 if attempt == REPLY_ATTEMPTS or (error.retry_after or 0) > MAX_REPLY_WAIT:
                     # hand it to the outbox, which keeps trying without holding up other chats
                     with self.router.db.session() as s:
                         enqueue(s, target, message, self.router.clock.now(), kind="reply")
-                    log.warning("telegram.reply_deferred chat=%s reason=%s", target.chat_id,
-                                error.reason)
+                    log.warning("telegram.reply_deferred chat=%s reason=%s",
+                                loggable(target.chat_id), error.reason)
                     return
                 await asyncio.sleep(error.retry_after or 0.5 * 2 ** attempt)
 

@@ -1,0 +1,31 @@
+"""Bookkeeping that must not pile up: expired button tokens, old processed-event ids, ended
+wrong-code bursts, undecided link requests. Each is safe to forget after its time."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, update
+from sqlmodel import Session, col
+
+from models import buttons
+from models.core import ProcessedEvent
+from models.trust import CodeGuess, LinkRequest
+
+
+def purge(session: Session, now: datetime, events_kept: timedelta) -> dict[str, int]:
+    """Delete what has expired; returns how many rows of each kind went."""
+    counts = {"action_token": buttons.purge_expired(session, now)}
+    # platforms redeliver within minutes or hours: an id older than this will not come back
+    result = session.execute(delete(ProcessedEvent).where(
+        col(ProcessedEvent.at) < now - events_kept))
+    counts["processed_event"] = int(result.rowcount)  # type: ignore[attr-defined]
+    result = session.execute(delete(CodeGuess).where(
+        col(CodeGuess.burst_started) < now - timedelta(days=1),
+        (col(CodeGuess.locked_until).is_(None)) | (col(CodeGuess.locked_until) < now)))
+    counts["code_guess"] = int(result.rowcount)  # type: ignore[attr-defined]
+    result = session.execute(update(LinkRequest).where(
+        col(LinkRequest.status) == "pending", col(LinkRequest.expires_at) <= now)
+        .values(status="expired", external_id=None, username=None))
+    counts["link_request"] = int(result.rowcount)  # type: ignore[attr-defined]
+    return counts
