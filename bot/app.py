@@ -14,6 +14,7 @@ from bot.http import HttpServer
 from bot.migrate import upgrade
 from bot.outbox import OutboxDispatcher
 from bot.router import Router
+from bot.sources.poll import FundingPoller
 from bot.transports import Transport
 from core import links
 from core.clock import Clock, SystemClock
@@ -117,6 +118,8 @@ class App:
             if receive and self.settings.teams_calendar_poll_seconds > 0:  # one process
                 self.scheduler.every(teams.sync_calendar,
                                      self.settings.teams_calendar_poll_seconds, "teams_calendar")
+        poller = FundingPoller(self.db, self.clock, self.settings)
+        self.scheduler.every(poller.run_once, 15 * 60, "funding")
         if http is not None:
             if links.enabled(self.settings):
                 pages.install(http, self.router)
@@ -130,6 +133,7 @@ class App:
             self.scheduler.stop()
             for transport in reversed(started):
                 await transport.stop()
+            await poller.close()
             if http is not None:
                 await http.stop()
 

@@ -14,10 +14,11 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
+from typing import Any
 
 from bot.transports import DeliveryError, Transport
 from core.clock import Clock
-from core.messages import Action, File, Outgoing, Target
+from core.messages import Action, File, Outgoing, PollSpec, Target
 from models import outbox
 from models.blobs import Blob
 from models.db import Database
@@ -28,6 +29,13 @@ log = logging.getLogger("empirie.outbox")
 
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(2 ** attempts, 600))
+
+
+def _poll(spec: dict[str, Any] | None) -> PollSpec | None:
+    if not spec:
+        return None
+    return PollSpec(int(spec["ref"]), spec["question"], tuple(spec["options"]),
+                    bool(spec.get("anonymous", True)))
 
 
 class OutboxDispatcher:
@@ -92,7 +100,7 @@ class OutboxDispatcher:
         return Outgoing(payload.get("text", ""),
                         actions=tuple(Action(*spec) for spec in payload["actions"]),
                         files=tuple(files), markdown=payload.get("markdown", False),
-                        pin=payload.get("pin", False))
+                        pin=payload.get("pin", False), poll=_poll(payload.get("poll")))
 
     async def _deliver(self, row: OutboxMessage, blobs: dict[int, File]) -> None:
         transport = self.transports[row.platform]

@@ -92,6 +92,13 @@ class Router:
                 if row is not None:
                     s.delete(row)
 
+    def native_poll_sent(self, poll_id: int, platform: str, native_id: str) -> None:
+        """A transport sent a native poll: remember its id for the votes that come back."""
+        from handlers.feedback_adhoc import link_native
+
+        with self.db.session() as s:
+            link_native(s, poll_id, platform, native_id)
+
     def button_token(self, command: str, platform: str, chat_id: str,
                      owner: int | None = None) -> str:
         with self.db.session() as s:
@@ -158,6 +165,9 @@ class Router:
         if incoming.kind is EventKind.BOT_REMOVED:
             from handlers.membership import bot_removed
             return await bot_removed(ctx)
+        if incoming.kind is EventKind.POLL_ANSWER:
+            from handlers.feedback_adhoc import native_vote
+            return await native_vote(ctx, incoming.text)
         text = incoming.text
         if incoming.kind is EventKind.ACTION:
             with self.db.session() as s:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
@@ -66,6 +67,41 @@ class Settings(BaseSettings):
     # how long handled platform event ids are kept against redelivery (then purged daily)
     processed_events_days: int = Field(default=14, alias="EMPIRIE_PROCESSED_EVENTS_DAYS",
                                        ge=1, le=365)
+
+    # Feedback polls: sent this long after a meeting ends, one reminder, then closed.
+    feedback_delay_minutes: int = Field(default=30, alias="EMPIRIE_FEEDBACK_DELAY_MINUTES",
+                                        ge=0, le=7 * 24 * 60)
+    feedback_reminder_hours: int = Field(default=48, alias="EMPIRIE_FEEDBACK_REMINDER_HOURS",
+                                         ge=1, le=24 * 30)
+    feedback_close_days: int = Field(default=7, alias="EMPIRIE_FEEDBACK_CLOSE_DAYS", ge=1,
+                                     le=90)
+
+    @property
+    def feedback_delay(self) -> timedelta:
+        return timedelta(minutes=self.feedback_delay_minutes)
+
+    # Funding-call digests (handlers/funding*, jobs/funding.py, bot/sources).
+    funding_digest_weekday: int = Field(default=0, alias="EMPIRIE_FUNDING_DIGEST_WEEKDAY",
+                                        ge=0, le=6)  # 0 = Monday
+    funding_digest_time: str = Field(default="09:00", alias="EMPIRIE_FUNDING_DIGEST_TIME",
+                                     pattern=r"^\d{1,2}:\d{2}$")
+    funding_soon_days: int = Field(default=14, alias="EMPIRIE_FUNDING_SOON_DAYS", ge=1, le=60)
+    funding_digest_cap: int = Field(default=15, alias="EMPIRIE_FUNDING_DIGEST_CAP", ge=3, le=100)
+    funding_meeting_days: int = Field(default=3, alias="EMPIRIE_FUNDING_MEETING_DAYS", ge=1,
+                                      le=14)
+    funding_poll_hours: float = Field(default=6, alias="EMPIRIE_FUNDING_POLL_HOURS", ge=1)
+    # off by default: the EU portal is on the internet; deployments turn it on
+    funding_eu_enabled: bool = Field(default=False, alias="EMPIRIE_FUNDING_EU")
+    funding_eu_url: str = Field(
+        default="https://api.tech.ec.europa.eu/search-api/prod/rest/search",
+        alias="EMPIRIE_FUNDING_EU_URL")
+    funding_eu_text: str = Field(default="***", alias="EMPIRIE_FUNDING_EU_TEXT")
+    funding_eu_max_pages: int = Field(default=10, alias="EMPIRIE_FUNDING_EU_MAX_PAGES", ge=1)
+    funding_http_timeout: float = Field(default=20, alias="EMPIRIE_FUNDING_HTTP_TIMEOUT", gt=0)
+    funding_feed_max_bytes: int = Field(default=5_000_000, alias="EMPIRIE_FUNDING_FEED_MAX_BYTES",
+                                        ge=10_000)
+    funding_feed_silent_days: int = Field(default=90, alias="EMPIRIE_FUNDING_FEED_SILENT_DAYS",
+                                          ge=7)
 
     @cached_property
     def tz(self) -> ZoneInfo:

@@ -34,6 +34,7 @@ log = logging.getLogger("empirie.links")
 HUB = "hub"  # everything waiting for the person
 MEETINGS = "meetings"  # my upcoming meetings
 RSVP = "rsvp"  # answer one meeting invitation; params: meeting
+FEEDBACK = "feedback"  # answer a feedback poll or survey (anonymously); params: poll
 
 SECRET_NAME = "page_links"
 _SALT = "empirie.page-link.v1"

@@ -27,6 +27,7 @@ class EventKind(StrEnum):
     TEXT = "text"  # typed text or command
     ACTION = "action"  # a button press; `text` holds the command the button stands for
     BOT_REMOVED = "bot_removed"  # the bot was removed from the chat
+    POLL_ANSWER = "poll_answer"  # a vote in a native poll: `text` is "<poll id> <option ids>"
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,17 @@ class Target:
 
 
 @dataclass(frozen=True)
+class PollSpec:
+    """A native poll where the platform has one (Telegram); elsewhere the message's text and
+    buttons stand in. `ref` is our poll's id, so the platform's answers find their way back."""
+
+    ref: int
+    question: str
+    options: tuple[str, ...]
+    anonymous: bool = True
+
+
+@dataclass(frozen=True)
 class Outgoing:
     text: str
     actions: tuple[Action, ...] = ()
@@ -86,3 +98,4 @@ class Outgoing:
     to: Target | None = None  # None: the chat the request came from
     markdown: bool = False  # text uses the small formatting subset: **bold**, [link](url), lists
     pin: bool = False
+    poll: PollSpec | None = None

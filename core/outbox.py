@@ -22,7 +22,10 @@ def to_payload(message: Outgoing, blob_ids: tuple[int, ...] = ()) -> dict[str, A
     files += [{"name": f.name, "mime": f.mime, "b64": base64.b64encode(f.content).decode()}
               for f in message.files]
     return {"text": message.text, "markdown": message.markdown, "pin": message.pin,
-            "actions": [_action(a) for a in message.actions], "files": files}
+            "actions": [_action(a) for a in message.actions], "files": files,
+            **({"poll": {"ref": message.poll.ref, "question": message.poll.question,
+                         "options": list(message.poll.options),
+                         "anonymous": message.poll.anonymous}} if message.poll else {})}
 
 
 def _action(action: Action) -> list[Any]:

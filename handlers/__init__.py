@@ -5,7 +5,8 @@ from __future__ import annotations
 import importlib
 
 FEATURES = ("help", "membership", "privacy", "announcements", "meetings", "roster", "joining",
-            "pages")
+            "pages", "feedback", "feedback_report", "feedback_questions", "feedback_adhoc",
+            "funding")
 
 
 def load_all() -> None:

@@ -140,7 +140,7 @@ async def create(ctx: Context, args: str) -> list[Outgoing]:
         s.add(meeting)
         s.flush()
         reached = _publish(s, ctx, meeting, network)
-        schedule_reminders(s, meeting, ctx.now)
+        schedule_reminders(s, meeting, ctx.now, ctx.settings.feedback_delay)
     ctx.wake_outbox()
     return [Outgoing(ctx.t("Meeting #{id} is published: {chats} chats, {people} people "
                            "invited.", id=meeting.id, chats=reached[0], people=reached[1]),
@@ -391,7 +391,7 @@ async def move(ctx: Context, args: str) -> list[Outgoing]:
         meeting.starts_at, meeting.sequence = starts, meeting.sequence + 1
         meeting.rsvp_deadline = min(max(meeting.rsvp_deadline + shift, ctx.now), starts)
         s.add(meeting)
-        schedule_reminders(s, meeting, ctx.now)
+        schedule_reminders(s, meeting, ctx.now, ctx.settings.feedback_delay)
         told = _notify_answered(s, ctx, meeting, network, N_(
             "🔁 Meeting #{id} “{title}” is moved to {when}. The calendar file is updated."))
     ctx.wake_outbox()

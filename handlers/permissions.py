@@ -26,6 +26,7 @@ class Action(StrEnum):
     MANAGE_OFFICE_HOURS = "manage_office_hours"
     MANAGE_FUNDING = "manage_funding"
     VIEW_REPORTS = "view_reports"
+    MANAGE_POLLS = "manage_polls"  # feedback questions, surveys, ad-hoc polls
     ANNOUNCE = "announce"  # to this network
     ANNOUNCE_ALL = "announce_all"  # to several or all networks
     BIND_CHAT = "bind_chat"
@@ -59,6 +60,7 @@ RULES: dict[Action, Grant] = {
     Action.MANAGE_OFFICE_HOURS: {_C: ANY, _E: ANY, _T: ANY},
     Action.MANAGE_FUNDING: {_C: ANY, _E: ANY, _T: ANY},
     Action.VIEW_REPORTS: {_C: ANY, _E: ANY, _T: ANY},
+    Action.MANAGE_POLLS: {_C: ANY, _T: ANY},
     Action.ANNOUNCE: {_C: ANY, _T: ANY},
     Action.ANNOUNCE_ALL: {_T: ANY},
     Action.BIND_CHAT: {_C: ANY, _T: ANY},

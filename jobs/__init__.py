@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-FEATURES = ("announcements", "meetings", "joining", "retention")
+FEATURES = ("announcements", "meetings", "joining", "retention", "feedback", "funding")
 
 
 def load_all() -> None:

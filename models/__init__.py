@@ -4,6 +4,8 @@ from models import announcements as announcements
 from models import blobs as blobs
 from models import core as core
 from models import due as due
+from models import feedback as feedback
+from models import funding as funding
 from models import joins as joins
 from models import meetings as meetings
 from models import outbox as outbox

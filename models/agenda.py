@@ -9,7 +9,8 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from models import directory
-from models.core import Network
+from models.core import Network, Person
+from models.enums import Role, Standing
 from models.meetings import Meeting, Rsvp, rsvps
 
 
@@ -23,6 +24,7 @@ class MeetingState:
     waitlist_position: int | None  # 1-based; None when not waiting
     seats_taken: int
     waiting: int
+    details: bool = True  # the online link and agenda; never for observers of a closed meeting
 
     def open_for_answers(self, now: datetime) -> bool:
         return self.meeting.status == "published" and now <= self.meeting.rsvp_deadline
@@ -37,7 +39,18 @@ def meeting_state(session: Session, meeting: Meeting, person_id: int) -> Meeting
     assert network is not None
     return MeetingState(meeting, network, mine, position,
                         sum(1 for r in answers if r.answer == "stacjonarnie" and not r.waitlisted),
-                        len(waiting))
+                        len(waiting), meeting.open_part or not _observer(session, person_id,
+                                                                         network))
+
+
+def _observer(session: Session, person_id: int, network: Network) -> bool:
+    """Only a representative of an observer city here (observers watch open parts only)."""
+    person = session.get(Person, person_id)
+    if person is None:
+        return True
+    roles = directory.roles_of(session, person_id, network.id)
+    standing = directory.standing_of(session, person.city_id, network.id)
+    return roles == {Role.REPRESENTATIVE} and standing is Standing.OBSERVER
 
 
 def upcoming(session: Session, person_id: int, now: datetime) -> Sequence[MeetingState]:

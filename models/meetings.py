@@ -124,12 +124,17 @@ def check_in(session: Session, meeting: Meeting, person_id: int, now: datetime) 
 # Due work of a meeting (run by jobs.meetings); moving a meeting moves it.
 REMINDERS = {"reminder_7d": timedelta(days=7), "reminder_1d": timedelta(days=1),
              "reminder_1h": timedelta(hours=1)}
-KINDS = (*REMINDERS, "rsvp_nudge", "headcount")
+KINDS = (*REMINDERS, "rsvp_nudge", "headcount", "feedback_open")
+FEEDBACK_AFTER = timedelta(minutes=30)  # default; the bot passes its configured delay
 
 
-def schedule_reminders(s: Session, meeting: Meeting, now: datetime) -> None:
-    """(Re)schedule every reminder of a meeting; those already past are not created."""
+def schedule_reminders(s: Session, meeting: Meeting, now: datetime,
+                       feedback_after: timedelta = FEEDBACK_AFTER) -> None:
+    """(Re)schedule every reminder of a meeting, and the feedback poll after its end; those
+    already past are not created."""
     moments = {kind: meeting.starts_at - before for kind, before in REMINDERS.items()}
+    moments["feedback_open"] = meeting.starts_at + timedelta(
+        minutes=meeting.duration_minutes) + feedback_after
     moments["rsvp_nudge"] = meeting.rsvp_deadline - timedelta(days=2)
     moments["headcount"] = meeting.rsvp_deadline
     for kind, when in moments.items():

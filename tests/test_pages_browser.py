@@ -110,6 +110,7 @@ async def test_open_the_invitation_answer_and_the_coordinator_sees_it(site: Site
     await shot(page, "rsvp_pl")
     assert await page.get_by_role("heading", level=1).inner_text() == "Odpowiedz na zaproszenie"
     assert "MIASTO CYFROWE" in await page.locator("header").inner_text()
+    assert "hybrydowe" in await page.locator("dl").inner_text()
     assert "Nie ma jeszcze Twojej odpowiedzi." in await page.locator("#answer-state").inner_text()
     assert "Możesz odpowiedzieć lub zmienić odpowiedź do: środa, 5 maja 2027, 12:00" in \
         await page.locator("#deadline").inner_text()
@@ -243,6 +244,7 @@ async def test_english_switch(site: Site, page: Page) -> None:
     await page.get_by_role("link", name="English").click()
     assert await page.get_attribute("html", "lang") == "en"
     assert await page.get_by_role("heading", level=1).inner_text() == "Answer the invitation"
+    assert "hybrid meeting" in await page.locator("dl").inner_text()
     await shot(page, "rsvp_en")
     await page.get_by_label("Online").check()
     await page.get_by_role("button", name="Send my answer").click()

@@ -383,3 +383,36 @@ async def test_webhook_needs_a_secret_and_refuses_big_or_malformed_bodies(
     finally:
         await transport.stop()
         await http.stop()
+
+
+async def test_the_answer_page_hides_the_link_of_a_closed_meeting_from_observers(
+        chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings) -> None:
+    import aiohttp
+
+    from bot import pages
+    from bot.http import HttpServer
+    from core import links
+
+    cast = find_cast(seeded)
+    await chat.say(cast.coordinator, NEW_MEETING.format(net="cyfrowe", open="nie"))
+    with seeded.session() as s:
+        meeting = s.exec(select(Meeting)).one()
+    with_links = settings.model_copy(update={"public_url": "https://bot.example.org"})
+    http = HttpServer("127.0.0.1", 0)
+    pages.install(http, Router(seeded, clock, with_links))
+    await http.start()
+    try:
+        seen = {}
+        async with aiohttp.ClientSession() as client:
+            for who in (cast.observer_rep, cast.laureate_rep):
+                url = links.page_url(seeded, with_links, who, links.RSVP, clock.now(),
+                                     meeting=meeting.id or 0)
+                local = url.replace("https://bot.example.org", f"http://127.0.0.1:{http.port}")
+                async with client.get(local) as response:
+                    assert response.status == 200
+                    seen[who] = await response.text()
+        assert "Spotkanie" in seen[cast.observer_rep]
+        assert "meet.example" not in seen[cast.observer_rep]
+        assert "meet.example" in seen[cast.laureate_rep]
+    finally:
+        await http.stop()

@@ -9,7 +9,7 @@ import importlib
 from bot.http import HttpServer
 from bot.router import Router
 
-MODULES = ("hub", "meetings")  # each registers its Page(s) in registry.PAGES
+MODULES = ("hub", "meetings", "feedback")  # each registers its Page(s) in registry.PAGES
 
 
 def load_all() -> None:

@@ -14,6 +14,8 @@ from models.errors import N_
 from models.meetings import Meeting
 
 NOTE_MAX = 300
+FORMAT_LABEL = {"stacjonarne": N_("in-person meeting"), "online": N_("online meeting"),
+                "hybrydowe": N_("hybrid meeting")}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
@@ -31,6 +33,7 @@ def rsvp_view(req: PageRequest) -> dict[str, Any]:
             "open": state.open_for_answers(req.now),
             "choices": [(a, req.t(ANSWER_LABEL[a])) for a in answer_choices(state.meeting)],
             "answer_label": req.t(ANSWER_LABEL[state.answer.answer]) if state.answer else None,
+            "format_label": req.t(FORMAT_LABEL.get(state.meeting.format, state.meeting.format)),
             "meetings_url": req.link(links.MEETINGS)}
 
 

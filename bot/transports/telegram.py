@@ -196,6 +196,14 @@ class TelegramTransport:
                 return Incoming(self._sender(member.from_user), self._chat(member.chat),
                                 EventKind.BOT_REMOVED, "", event_id)
             return None
+        if update.poll_answer is not None:
+            vote = update.poll_answer
+            if vote.user is None:  # answered as a channel: not a person we know
+                return None
+            return Incoming(self._sender(vote.user),
+                            ChatRef(Platform.TELEGRAM, str(vote.user.id), private=True),
+                            EventKind.POLL_ANSWER,
+                            " ".join([vote.poll_id, *map(str, vote.option_ids)]), event_id)
         if update.callback_query is not None:
             query = update.callback_query
             if query.message is None or not query.data:
@@ -287,9 +295,17 @@ class TelegramTransport:
                 chat_id=target.chat_id,
                 text=formatting.to_html(chunk) if message.markdown else chunk,
                 parse_mode=ParseMode.HTML if message.markdown else None,
-                reply_markup=self._keyboard(message, target) if last else None,
+                reply_markup=self._keyboard(message, target)
+                if last and message.poll is None else None,
                 link_preview_options=None)
             first_id = first_id or sent.message_id
+        if message.poll is not None:  # the native poll replaces the buttons
+            poll = await bot.send_poll(
+                chat_id=target.chat_id, question=message.poll.question[:300],
+                options=[o[:100] for o in message.poll.options],
+                is_anonymous=message.poll.anonymous)
+            if poll.poll is not None:
+                self.router.native_poll_sent(message.poll.ref, self.platform, poll.poll.id)
         for file in message.files:
             await bot.send_document(chat_id=target.chat_id,
                                     document=InputFile(file.content, filename=file.name))

@@ -35,6 +35,11 @@ class Fault:
     delay: float = 3.0
 
 
+def _flag(value: Any) -> bool:
+    """A boolean parameter as PTB sends it (form fields arrive as strings)."""
+    return value if isinstance(value, bool) else str(value).lower() == "true"
+
+
 def _decode(value: str) -> Any:
     try:
         return json.loads(value)
@@ -225,15 +230,18 @@ class FakeBotApi:
             "file_name": name, "file_size": len(content)})
 
     async def _api_sendPoll(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
-        options = [{"text": o if isinstance(o, str) else o["text"], "voter_count": 0}
-                   for o in params["options"]]
+        options = [{"text": o if isinstance(o, str) else o["text"], "voter_count": 0,
+                    "persistent_id": f"opt-{n}"}  # required since Bot API 9.6
+                   for n, o in enumerate(params["options"])]
         return self._message(params, poll={
             "id": f"poll-{len(self.calls)}", "question": params["question"], "options": options,
             "total_voter_count": 0, "is_closed": False,
-            "is_anonymous": bool(params.get("is_anonymous", True)), "type": "regular",
-            "allows_multiple_answers": bool(params.get("allows_multiple_answers", False))})
+            "is_anonymous": _flag(params.get("is_anonymous", True)), "type": "regular",
+            "allows_multiple_answers": bool(params.get("allows_multiple_answers", False)),
+            "allows_revoting": _flag(params.get("allows_revoting", True)),  # Bot API 9.6
+            "members_only": _flag(params.get("members_only", False))})  # Bot API 10.0
 
     async def _api_stopPoll(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
         return {"id": "poll", "question": "?", "options": [], "total_voter_count": 0,
                 "is_closed": True, "is_anonymous": False, "type": "regular",
-                "allows_multiple_answers": False}
+                "allows_multiple_answers": False, "allows_revoting": True, "members_only": False}

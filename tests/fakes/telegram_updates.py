@@ -78,3 +78,9 @@ def document(sender: dict[str, Any], chat: dict[str, Any], file_id: str, name: s
     if caption:
         msg["caption"] = caption
     return {"message": msg}
+
+
+def poll_answer(sender: dict[str, Any], poll_id: str, option_ids: list[int]) -> dict[str, Any]:
+    """A vote in a non-anonymous poll the bot sent (empty options: the vote was retracted)."""
+    return {"poll_answer": {"poll_id": poll_id, "user": sender, "option_ids": option_ids,
+                            "option_persistent_ids": [f"opt-{n}" for n in option_ids]}}

@@ -1,0 +1,1 @@
+"""Fetching funding calls from the outside world (parsing lives in handlers.funding_parse)."""

@@ -1,0 +1,217 @@
+"""/glosowanie: a coordinator's quick poll in the network chat, on the same store.
+
+Anonymous by default: buttons (and `/glosuj <nr> <option>`), the answer kept as a counter with
+the "has voted" marker apart, results posted when it closes. `jawne` (open) when individual
+votes must be counted: on Telegram a native non-anonymous poll (its `poll_answer` updates come
+back as neutral POLL_ANSWER events), elsewhere the same buttons; each member's vote is kept
+under their name and can be changed until closing.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
+
+from core.config import Settings
+from core.i18n import Translator
+from core.messages import Action as Button
+from core.messages import Outgoing, PollSpec, Target
+from core.outbox import enqueue
+from handlers.context import Context
+from handlers.feedback import CLOSING, close
+from handlers.limits import check_text, parse_count, parse_id
+from handlers.objects import fetch, hidden_or, shown
+from handlers.permissions import Action
+from handlers.registry import REGISTRY
+from models import directory, due
+from models import feedback as store
+from models.core import Network
+from models.enums import Role
+from models.errors import N_, DomainError
+from models.feedback import Poll
+
+log = logging.getLogger("empirie.feedback")
+OPEN_WORDS = ("jawne", "jawnie", "open", "named")
+LASTS = timedelta(days=1)
+MIN_GROUP = 3
+MISSING = N_("There is no poll with the number “{id}”. /ankieta lists yours.")
+
+
+def poll_message(t: Translator, poll: Poll) -> Outgoing:
+    question = poll.questions[0]
+    options = question["options"]
+    lines = [t("🗳 Poll #{id}: {question}", id=poll.id, question=question["text"])]
+    lines += [f"{n}. {o}" for n, o in enumerate(options, start=1)]
+    if poll.anonymous:
+        lines.append(t("🔒 Anonymous: I count the votes without names. Results when the poll "
+                       "closes, {when}.", when=t.datetime(poll.closes_at)))
+    else:
+        lines.append(t("👁 Open vote: each vote is counted under the voter's name (the "
+                       "coordinator needs individual votes). You may change it until {when}.",
+                       when=t.datetime(poll.closes_at)))
+    lines.append(t("Vote: /glosuj {id} <number>", id=poll.id))
+    return Outgoing("\n".join(lines), actions=tuple(
+        Button(f"{n}. {o}"[:60], f"/glosuj {poll.id} {n}")
+        for n, o in enumerate(options, start=1)),
+        poll=None if poll.anonymous else PollSpec(poll.id or 0, question["text"],
+                                                  tuple(options), anonymous=False))
+
+
+@REGISTRY.command("glosowanie", "poll", summary=N_("a quick poll in the network chat"),
+                  usage=N_("[jawne] <question> | <option> | <option> …"),
+                  action=Action.MANAGE_POLLS, scope="group")
+async def create(ctx: Context, args: str) -> list[Outgoing]:
+    me = ctx.require_person()
+    chat = ctx.incoming.chat
+    if ctx.private or ctx.network is None:
+        raise DomainError(N_("Start a poll in the network's group chat, so that everyone "
+                             "there can vote."))
+    network = ctx.network
+    ctx.require(Action.MANAGE_POLLS, network)
+    words = args.split(maxsplit=1)
+    named = bool(words) and words[0].lower() in OPEN_WORDS
+    body = words[1] if named and len(words) > 1 else ("" if named else args)
+    parts = [p.strip() for p in body.split("|")]
+    question, options = parts[0], [p for p in parts[1:] if p]
+    if not question or not 2 <= len(options) <= 10:
+        raise DomainError(N_("Write e.g. /glosowanie Kiedy następne spotkanie? | maj | czerwiec "
+                             "(2–10 options; add “jawne” first when votes must be counted by "
+                             "name)."))
+    check_text(question, 300, "text")
+    for option in options:
+        check_text(option, 100, "text")
+    with ctx.db.session() as s:
+        voters = [p.id or 0 for p, role, _c in directory.members(s, network.id or 0)
+                  if role == Role.REPRESENTATIVE]
+        poll = store.open_poll(s, Poll(
+            network_id=network.id or 0, kind="adhoc", survey="adhoc", title=question,
+            questions=[{"kind": "choice", "text": question, "options": options}],
+            anonymous=not named, opens_at=ctx.now, closes_at=ctx.now + LASTS,
+            created_by=me.id, platform=chat.platform, chat_id=chat.chat_id), voters)
+        due.schedule(s, "feedback_close", poll.id or 0, f"feedback_close:{poll.id}",
+                     poll.closes_at)
+        t = Translator(ctx.settings.default_language, ctx.settings.tz)
+        enqueue(s, Target(chat.platform, chat.chat_id), poll_message(t, poll), ctx.now,
+                network_id=network.id, kind="adhoc_poll",
+                dedupe_key=f"adhoc_poll:{poll.id}")
+    ctx.wake_outbox()
+    return []
+
+
+def _vote(s: Session, ctx: Context, poll: Poll, option: int | None) -> None:
+    me = ctx.require_person()
+    network = s.get(Network, poll.network_id)
+    assert network is not None
+    if not ctx.can(Action.GIVE_OPINION, network):
+        raise DomainError(N_("Only representatives of the network's cities vote."))
+    if poll.anonymous:
+        if option is None:
+            raise DomainError(N_("An anonymous vote cannot be withdrawn or changed."))
+        store.record(s, poll, me.id or 0, 1, str(option), ctx.now)
+    else:
+        store.vote(s, poll, me.id or 0, option, ctx.now)
+
+
+@REGISTRY.command("glosuj", "vote", summary=N_("vote in a quick poll"),
+                  usage=N_("<poll> <option>"), action=Action.GIVE_OPINION, hidden=True)
+async def vote(ctx: Context, args: str) -> list[Outgoing]:
+    ctx.require_person()
+    words = args.split()
+    poll_id = parse_id(words[0]) if len(words) == 2 else None
+    option = parse_count(words[1], low=1, high=10) if len(words) == 2 else None
+    if poll_id is None or option is None:
+        raise DomainError(N_("Write /glosuj <poll> <option number>, e.g. /glosuj 4 2."))
+    with ctx.db.session() as s:
+        poll = hidden_or(ctx, s, Poll, words[0], MISSING)
+        if poll.kind != "adhoc":
+            raise DomainError(MISSING, id=shown(words[0]))
+        try:
+            _vote(s, ctx, poll, option)
+        except DomainError as error:
+            if error.msgid == N_("You have already answered this poll. Thank you!"):
+                raise DomainError(N_("You have already voted in poll #{id}."),
+                                  id=poll.id) from error
+            raise
+    if poll.anonymous:
+        return [Outgoing(ctx.t("Your vote in poll #{id} is counted (anonymously).",
+                               id=poll.id))]
+    return [Outgoing(ctx.t("Your vote in poll #{id} is counted: option {option}.", id=poll.id,
+                           option=words[1]))]
+
+
+async def native_vote(ctx: Context, text: str) -> list[Outgoing]:
+    """A Telegram `poll_answer`: "<native poll id> <option ids…>" (none: vote withdrawn).
+    The voter sees their vote in the poll itself, so nothing is sent back; refusals are logged
+    (ids only)."""
+    words = text.split()
+    if not words or ctx.person is None:
+        return []
+    with ctx.db.session() as s:
+        poll = store.by_native_id(s, ctx.incoming.chat.platform, words[0])
+        if poll is None:
+            return []
+        chosen = parse_count(words[1], low=0, high=9) if len(words) > 1 else None
+        option = chosen + 1 if chosen is not None else None
+        try:
+            _vote(s, ctx, poll, option)
+        except DomainError as error:
+            log.info("feedback.native_vote_refused poll=%s reason=%s", poll.id, error.msgid)
+            s.rollback()
+    return []
+
+
+def link_native(s: Session, poll_id: int, platform: str, native_id: str) -> None:
+    """Remember the platform's id of the native poll we sent, for its answers."""
+    poll = s.get(Poll, poll_id)
+    if poll is not None:
+        poll.platform, poll.native_id = platform, native_id
+        s.add(poll)
+
+
+def counts(s: Session, poll: Poll) -> list[int]:
+    options = poll.questions[0]["options"]
+    if poll.anonymous:
+        found = store.tallies(s, poll.id or 0).get(1, {})
+        return [found.get(str(n), 0) for n in range(1, len(options) + 1)]
+    chosen = [v.option for v in store.votes(s, poll.id or 0)]
+    return [chosen.count(n) for n in range(1, len(options) + 1)]
+
+
+def announce_results(s: Session, poll: Poll, now: datetime, settings: Settings) -> None:
+    """At closing, the totals go to the chat where the poll was asked (no names)."""
+    if poll.platform is None or poll.chat_id is None:
+        return
+    t = Translator(settings.default_language, settings.tz)
+    found = counts(s, poll)
+    total = sum(found)
+    lines = [t("🗳 Poll #{id} has closed: {question}", id=poll.id,
+               question=poll.questions[0]["text"])]
+    if poll.anonymous and total < MIN_GROUP:
+        lines.append(t("{count} votes — fewer than 3, so only the number is shown.",
+                       count=total))
+    else:
+        lines += [f"{n}. {o}: {c}" for n, (o, c) in enumerate(
+            zip(poll.questions[0]["options"], found, strict=True), start=1)]
+        lines.append(t("Votes: {count}.", count=total))
+    enqueue(s, Target(poll.platform, poll.chat_id), Outgoing("\n".join(lines)), now,
+            network_id=poll.network_id, kind="adhoc_result",
+            dedupe_key=f"adhoc_result:{poll.id}")
+
+
+@REGISTRY.command("glosowanie_zamknij", "poll_close", summary=N_("close a quick poll now"),
+                  usage=N_("<poll>"), action=Action.MANAGE_POLLS)
+async def close_now(ctx: Context, args: str) -> list[Outgoing]:
+    ctx.require_person()
+    word = args.split()[0] if args.split() else ""
+    with ctx.db.session() as s:
+        poll, _network = fetch(ctx, s, Poll, word, Action.MANAGE_POLLS, MISSING)
+        if poll.status == "closed":
+            raise DomainError(N_("Poll #{id} is already closed."), id=poll.id)
+        close(s, poll.id or 0, ctx.now, ctx.settings)
+    ctx.wake_outbox()
+    return [Outgoing(ctx.t("Poll #{id} is closed.", id=poll.id))]
+
+
+CLOSING["adhoc"] = announce_results

@@ -1,0 +1,193 @@
+"""The report's pictures and paper: a PNG chart readable on a phone (matplotlib, Agg) and the
+coordinator's post-meeting report as a filled PDF draft (fpdf2, DejaVu Sans for Polish)."""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from typing import TYPE_CHECKING, Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display: render to bytes only
+import matplotlib.pyplot as plt
+from fpdf import FPDF
+
+from core.i18n import Translator
+from handlers.attendance_sheet import _font
+
+if TYPE_CHECKING:
+    from handlers.feedback_report import QuestionResult, Report
+
+WIDTH_INCHES, DPI = 7.2, 150  # 1080 px wide: a phone screen's width, large type
+COLOURS = ("#c0392b", "#e67e22", "#f1c40f", "#7fb800", "#27ae60")
+
+
+def _png(fig: Any) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def _wrap(text: str, width: int = 38) -> str:
+    return "\n".join(textwrap.wrap(text, width)) or text
+
+
+def meeting_chart(t: Translator, report: Report) -> bytes:
+    """Attendance on top, then one bar chart per rating or choice question."""
+    result = report.result
+    plotted: list[QuestionResult] = [q for q in result.questions if q.kind != "text"] \
+        if result else []
+    rows = 1 + len(plotted)
+    fig, axes = plt.subplots(rows, 1, figsize=(WIDTH_INCHES, 2.9 * rows), squeeze=False)
+    fig.suptitle(_wrap(f"#{report.meeting.id} {report.meeting.title}", 40), fontsize=17,
+                 fontweight="bold")
+    ax = axes[0][0]
+    labels = [t("invited"), t("answered"), t("present")]
+    values = [sum(r.invited for r in report.rows), sum(r.answered for r in report.rows),
+              sum(r.present for r in report.rows)]
+    bars = ax.barh(labels[::-1], values[::-1], color="#2c7fb8")
+    ax.bar_label(bars, fontsize=14, padding=4)
+    ax.set_title(t("Attendance"), fontsize=15, loc="left")
+    _style(ax, max([*values, 1]))
+    for ax_row, q in zip(axes[1:], plotted, strict=True):
+        ax = ax_row[0]
+        title = f"{q.number}. {q.text}"
+        if q.average is not None and q.shown:
+            title += " — " + t("average {average}", average=t.number(round(q.average, 1)))
+        ax.set_title(_wrap(title, 48), fontsize=14, loc="left")
+        if not q.shown:
+            ax.text(0.5, 0.5, t("{count} answers — too few to show", count=q.answers),
+                    ha="center", va="center", fontsize=15, transform=ax.transAxes)
+            ax.set_axis_off()
+            continue
+        names = [_wrap(v, 24) for v, _n in q.distribution][::-1]
+        counts = [n for _v, n in q.distribution][::-1]
+        colours = list(COLOURS[::-1]) if q.kind == "rating" else ["#2c7fb8"] * len(counts)
+        bars = ax.barh(names, counts, color=colours)
+        ax.bar_label(bars, fontsize=13, padding=4)
+        _style(ax, max([*counts, 1]))
+    if result is None:
+        fig.text(0.5, 0.01, t("Feedback results appear here after the poll closes."),
+                 ha="center", fontsize=13)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def _style(ax: Any, top: int) -> None:
+    ax.set_xlim(0, top * 1.2 + 0.5)
+    ax.tick_params(axis="y", labelsize=13)
+    ax.tick_params(axis="x", labelsize=11)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+def trend_chart(t: Translator, network: str, points: list[tuple[str, dict[str, Any]]]) -> bytes:
+    fig, ax = plt.subplots(figsize=(WIDTH_INCHES, 6))
+    labels = [label for label, _v in points]
+    questions = [k for k in points[-1][1] if k != "_rate"]
+    for number, question in enumerate(questions, start=1):
+        ys = [values.get(question) for _l, values in points]
+        ax.plot(labels, [y if y is not None else float("nan") for y in ys], marker="o",
+                linewidth=3, markersize=9, label=_wrap(f"{number}. {question}", 45))
+    ax.set_ylim(1, 5.2)
+    ax.set_title(_wrap(t("Feedback across meetings — {network}", network=network), 40),
+                 fontsize=16, loc="left")
+    ax.set_ylabel(t("average (1–5)"), fontsize=13)
+    ax.tick_params(labelsize=12)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=11, loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False)
+    fig.tight_layout()
+    return _png(fig)
+
+
+class _Draft(FPDF):
+    def __init__(self) -> None:
+        super().__init__(orientation="P", unit="mm", format="A4")
+        regular = _font()
+        bold = regular.with_name("DejaVuSans-Bold.ttf")
+        self.add_font("DejaVu", "", str(regular))
+        self.add_font("DejaVu", "B", str(bold if bold.exists() else regular))
+        self.set_auto_page_break(auto=True, margin=15)
+        self.add_page()
+
+    def heading(self, text: str) -> None:
+        self.ln(3)
+        self.set_font("DejaVu", "B", 12)
+        self.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+        self.set_font("DejaVu", "", 10)
+
+    def para(self, text: str) -> None:
+        self.set_font("DejaVu", "", 10)
+        self.multi_cell(0, 5.5, text, new_x="LMARGIN", new_y="NEXT")
+
+    def blank(self, lines: int = 3) -> None:
+        for _ in range(lines):
+            self.cell(0, 7, "." * 110, new_x="LMARGIN", new_y="NEXT")
+
+
+def draft_pdf(t: Translator, report: Report, chart: bytes) -> bytes:
+    """The coordinator's post-meeting report, filled with what the bot knows; the parts only
+    the coordinator can write are left as dotted lines."""
+    from handlers.feedback_report import result_lines, standing_label
+
+    m = report.meeting
+    pdf = _Draft()
+    pdf.set_font("DejaVu", "B", 15)
+    pdf.multi_cell(0, 8, t("Coordinator's report after the meeting — DRAFT"), align="C",
+                   new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 10)
+    pdf.multi_cell(0, 5.5, t("Prepared by the bot from the attendance list and the feedback "
+                             "poll; complete the dotted parts and check the figures."),
+                   align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.heading(t("1. The meeting"))
+    for line in (t("Network: {network}", network=report.network.name),
+                 t("Meeting: {title}", title=m.title),
+                 t("Date: {when}", when=t.datetime(m.starts_at)),
+                 t("Format: {format}", format=m.format),
+                 t("Place: {place}", place=m.place or m.online_link or "—")):
+        pdf.para(line)
+    if m.agenda:
+        pdf.para(t("Agenda: {agenda}", agenda=m.agenda))
+    pdf.heading(t("2. Attendance"))
+    pdf.para(t("Attendance: invited {invited}, answered {answered}, present {present}.",
+               invited=sum(r.invited for r in report.rows),
+               answered=sum(r.answered for r in report.rows),
+               present=sum(r.present for r in report.rows)))
+    if report.rows:
+        with pdf.table(col_widths=(60, 40, 30, 30, 30), line_height=7,
+                       text_align="LEFT") as table:
+            header = table.row()
+            for title in (t("City"), t("Standing"), t("invited"), t("answered"), t("present")):
+                header.cell(title)
+            for row in report.rows:
+                cells = table.row()
+                for value in (row.city, standing_label(t, row.standing), str(row.invited),
+                              str(row.answered), str(row.present)):
+                    cells.cell(value)
+    pdf.heading(t("3. Course of the meeting and main conclusions"))
+    pdf.blank(5)
+    pdf.heading(t("4. Participants' feedback"))
+    if report.result is not None:
+        for line in result_lines(t, report.result):
+            pdf.para(line)
+    elif report.hidden_until is not None:
+        pdf.para(t("Feedback: the poll is running; results are hidden until it closes on "
+                   "{when}.", when=t.datetime(report.hidden_until)))
+    else:
+        pdf.para(t("Feedback: no poll for this meeting yet (it is sent after the meeting "
+                   "ends)."))
+    for number, section in enumerate(report.sections, start=5):
+        pdf.heading(f"{number}. {section.title}")
+        for line in section.lines:
+            pdf.para(line)
+    pdf.heading(t("{number}. Recommendations and next steps", number=5 + len(report.sections)))
+    pdf.blank(4)
+    pdf.ln(6)
+    pdf.para(t("Date and signature of the coordinator: ……………………………………"))
+    pdf.add_page()
+    pdf.heading(t("Annex: chart"))
+    pdf.image(io.BytesIO(chart), w=170)
+    return bytes(pdf.output())

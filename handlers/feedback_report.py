@@ -1,0 +1,391 @@
+"""/raport: the coordinator's post-meeting report — attendance, feedback results, the period's
+office hours and funding calls — as a message, a PNG chart, a CSV and a filled PDF draft;
+/trend: the averages across a network's meetings; /wyniki: any closed poll's results.
+
+Results of a running poll are hidden from everyone. A question with fewer than 3 answers shows
+its count only (no average, distribution or texts), so that a small group stays anonymous.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from core.i18n import Translator
+from core.messages import File, Outgoing
+from handlers import feedback_charts as charts
+from handlers.context import Context
+from handlers.feedback import option_texts, question_text
+from handlers.labels import STANDING
+from handlers.objects import fetch, first_word
+from handlers.permissions import Action
+from handlers.registry import REGISTRY
+from models import directory
+from models import feedback as store
+from models.core import Network
+from models.enums import Standing
+from models.errors import N_, DomainError
+from models.feedback import Poll
+from models.meetings import Meeting, rsvps
+
+MIN_GROUP = 3  # fewer answers than this: counts only
+
+
+@dataclass
+class QuestionResult:
+    number: int
+    text: str
+    kind: str
+    answers: int
+    average: float | None = None
+    distribution: list[tuple[str, int]] = field(default_factory=list)
+    grouped: list[tuple[str, int]] = field(default_factory=list)  # open answers, merged
+
+    @property
+    def shown(self) -> bool:
+        return self.answers >= MIN_GROUP
+
+
+@dataclass
+class PollResult:
+    poll: Poll
+    asked: int
+    answered: int  # answered at least one question (the marker's progress)
+    finished: int
+    questions: list[QuestionResult]
+
+    @property
+    def rate(self) -> float:
+        return self.answered / self.asked if self.asked else 0.0
+
+
+@dataclass
+class AttendanceRow:
+    city: str
+    standing: str
+    invited: int = 0
+    answered: int = 0
+    present: int = 0
+
+
+@dataclass
+class Section:
+    title: str
+    lines: list[str]
+
+
+# Other features add what happened in a network between two moments (office hours, funding
+# calls): a function (session, network id, start, end, translator) -> Section or None.
+PERIOD_SECTIONS: list[Callable[[Session, int, datetime, datetime, Translator],
+                               Section | None]] = []
+
+
+def results(s: Session, t: Translator, poll: Poll) -> PollResult:
+    marks = store.participants(s, poll.id or 0)
+    counts, texts = store.tallies(s, poll.id or 0), store.texts(s, poll.id or 0)
+    if not poll.anonymous:  # an open quick poll: named votes, counted here
+        chosen = [str(v.option) for v in store.votes(s, poll.id or 0)]
+        counts = {1: {value: chosen.count(value) for value in set(chosen)}}
+    found = []
+    for number, question in enumerate(poll.questions, start=1):
+        result = QuestionResult(number, question_text(t, question), question["kind"], 0)
+        if question["kind"] == "text":
+            answers = texts.get(number, [])
+            result.answers = len(answers)
+            result.grouped = group_texts(answers)
+        else:
+            values = counts.get(number, {})
+            labels = list(store.values_of(question))
+            if question["kind"] == "choice":
+                names = dict(zip(labels, option_texts(t, question), strict=True))
+            else:
+                names = {v: v for v in labels}
+            result.distribution = [(names[v], values.get(v, 0)) for v in labels]
+            result.answers = sum(values.values())
+            if question["kind"] == "rating" and result.answers:
+                result.average = sum(int(v) * n for v, n in values.items()) / result.answers
+        found.append(result)
+    return PollResult(poll, len(marks), sum(1 for m in marks if m.progress > 0),
+                      sum(1 for m in marks if m.done), found)
+
+
+def group_texts(answers: list[str]) -> list[tuple[str, int]]:
+    """Open answers that say the same thing (case, spacing, final punctuation aside) become
+    one line with a count, shown in their most common spelling; most frequent first."""
+    merged: dict[str, list[str]] = {}
+    for answer in answers:
+        shown = " ".join(answer.split()).rstrip(" .!")
+        merged.setdefault(shown.lower(), []).append(shown)
+    grouped = []
+    for variants in merged.values():
+        best = min(set(variants), key=lambda v: (-variants.count(v), v))
+        grouped.append((best[:1].upper() + best[1:], len(variants)))
+    return sorted(grouped, key=lambda item: (-item[1], item[0]))
+
+
+def attendance(s: Session, meeting: Meeting) -> list[AttendanceRow]:
+    """Invited (the network's representatives), answered the invitation, present (checked in;
+    when nobody was checked in, those who said they would come), per city."""
+    replies = {r.person_id: r for r in rsvps(s, meeting.id or 0)}
+    checked = any(r.checked_in_at for r in replies.values())
+    rows: dict[tuple[str, str], AttendanceRow] = {}
+    for person, role, city in directory.members(s, meeting.network_id):
+        reply = replies.get(person.id or 0)
+        if role != "representative" and reply is None:
+            continue
+        standing = directory.standing_of(s, person.city_id, meeting.network_id)
+        key = (city.name if city else "—", standing.value if standing else "")
+        row = rows.setdefault(key, AttendanceRow(*key))
+        row.invited += int(role == "representative")
+        if reply is not None:
+            row.answered += 1
+            row.present += int((reply.checked_in_at is not None) if checked else (
+                reply.answer in ("stacjonarnie", "online") and not reply.waitlisted))
+    return sorted(rows.values(), key=lambda r: (r.city, r.standing))
+
+
+def standing_label(t: Translator, value: str) -> str:
+    return t(STANDING[Standing(value)]) if value else "—"
+
+
+def by_standing(rows: list[AttendanceRow]) -> dict[str, AttendanceRow]:
+    found: dict[str, AttendanceRow] = {}
+    for row in rows:
+        total = found.setdefault(row.standing, AttendanceRow("", row.standing))
+        total.invited += row.invited
+        total.answered += row.answered
+        total.present += row.present
+    return found
+
+
+def period_of(s: Session, meeting: Meeting) -> tuple[datetime, datetime]:
+    """From the end of the network's previous meeting (or 90 days back) to this one's end."""
+    end = meeting.starts_at + timedelta(minutes=meeting.duration_minutes)
+    previous = s.exec(select(Meeting).where(
+        Meeting.network_id == meeting.network_id, Meeting.starts_at < meeting.starts_at,
+        Meeting.status == "published").order_by(col(Meeting.starts_at).desc())).first()
+    start = previous.starts_at + timedelta(minutes=previous.duration_minutes) \
+        if previous else meeting.starts_at - timedelta(days=90)
+    return start, end
+
+
+def period_sections(s: Session, t: Translator, network_id: int, start: datetime,
+                    end: datetime) -> list[Section]:
+    sections = [section for fn in PERIOD_SECTIONS
+                if (section := fn(s, network_id, start, end, t)) is not None]
+    titles = {section.title for section in sections}
+    for title in (t("Office hours in the period"), t("Funding calls reviewed")):
+        if title not in titles:
+            sections.append(Section(title, [t("Not available yet: this part of the bot is "
+                                              "still being built, so there is nothing to "
+                                              "show. Fill it in by hand.")]))
+    return sections
+
+
+@dataclass
+class Report:
+    meeting: Meeting
+    network: Network
+    rows: list[AttendanceRow]
+    result: PollResult | None
+    hidden_until: datetime | None  # the poll is still running
+    sections: list[Section]
+
+
+def build(s: Session, t: Translator, meeting: Meeting) -> Report:
+    network = s.get(Network, meeting.network_id)
+    assert network is not None
+    poll = store.poll_for_meeting(s, meeting.id or 0)
+    result = results(s, t, poll) if poll is not None and poll.status == "closed" else None
+    start, end = period_of(s, meeting)
+    return Report(meeting, network, attendance(s, meeting), result,
+                  poll.closes_at if poll is not None and poll.status != "closed" else None,
+                  period_sections(s, t, network.id or 0, start, end))
+
+
+def _number(t: Translator, value: float) -> str:
+    return t.number(round(value, 1))
+
+
+def result_lines(t: Translator, result: PollResult) -> list[str]:
+    lines = [t("Feedback: {answered} of {asked} people answered ({rate} %), {finished} all "
+               "the questions.", answered=result.answered, asked=result.asked,
+               rate=round(100 * result.rate), finished=result.finished)]
+    for q in result.questions:
+        head = f"{q.number}. {q.text}"
+        if not q.shown:
+            lines.append(t("{question} — {count} answers (fewer than 3: counts only)",
+                           question=head, count=q.answers))
+        elif q.kind == "rating":
+            lines.append(t("{question} — average {average} of 5 ({count} answers: {spread})",
+                           question=head, average=_number(t, q.average or 0), count=q.answers,
+                           spread=", ".join(f"{v}×{n}" for v, n in q.distribution)))
+        elif q.kind == "choice":
+            lines.append(t("{question} — {count} answers: {spread}", question=head,
+                           count=q.answers,
+                           spread="; ".join(f"{v}: {n}" for v, n in q.distribution)))
+        else:
+            lines.append(t("{question} — {count} answers:", question=head, count=q.answers))
+            lines += [f"  • {text}" + (f" (×{n})" if n > 1 else "") for text, n in q.grouped]
+    return lines
+
+
+def message(t: Translator, report: Report) -> str:
+    m = report.meeting
+    invited = sum(r.invited for r in report.rows)
+    answered = sum(r.answered for r in report.rows)
+    present = sum(r.present for r in report.rows)
+    lines = [t("📊 Report: meeting #{id} “{title}”, {network}", id=m.id, title=m.title,
+               network=report.network.name),
+             t("Date: {when}", when=t.datetime(m.starts_at)),
+             t("Attendance: invited {invited}, answered {answered}, present {present}.",
+               invited=invited, answered=answered, present=present),
+             t("By standing: {items}", items="; ".join(
+                 f"{standing_label(t, k)} {r.present}/{r.invited}"
+                 for k, r in sorted(by_standing(report.rows).items())) or "—"),
+             t("By city (present/invited): {items}", items=", ".join(
+                 f"{r.city} {r.present}/{r.invited}" for r in report.rows) or "—"), ""]
+    if report.result is not None:
+        lines += result_lines(t, report.result)
+    elif report.hidden_until is not None:
+        lines.append(t("Feedback: the poll is running; results are hidden until it closes on "
+                       "{when}.", when=t.datetime(report.hidden_until)))
+    else:
+        lines.append(t("Feedback: no poll for this meeting yet (it is sent after the meeting "
+                       "ends)."))
+    for section in report.sections:
+        lines += ["", section.title + ":", *section.lines]
+    lines += ["", t("Attached: the chart, the data as CSV and a draft of your report to "
+                    "complete.")]
+    return "\n".join(lines)
+
+
+def to_csv(t: Translator, report: Report) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow([t("section"), t("item"), t("answer"), t("count")])
+    for row in report.rows:
+        writer.writerow([t("attendance"), f"{row.city} ({standing_label(t, row.standing)})",
+                         t("invited"), row.invited])
+        writer.writerow([t("attendance"), f"{row.city} ({standing_label(t, row.standing)})",
+                         t("answered"), row.answered])
+        writer.writerow([t("attendance"), f"{row.city} ({standing_label(t, row.standing)})",
+                         t("present"), row.present])
+    result = report.result
+    if result is not None:
+        writer.writerow([t("feedback"), t("people asked"), "", result.asked])
+        writer.writerow([t("feedback"), t("people who answered"), "", result.answered])
+        for q in result.questions:
+            item = f"{q.number}. {q.text}"
+            writer.writerow([t("feedback"), item, t("answers"), q.answers])
+            if not q.shown:
+                continue
+            if q.average is not None:
+                writer.writerow([t("feedback"), item, t("average"), _number(t, q.average)])
+            for value, n in q.distribution:
+                writer.writerow([t("feedback"), item, value, n])
+            for text, n in q.grouped:
+                writer.writerow([t("feedback"), item, text, n])
+    for section in report.sections:
+        for line in section.lines:
+            writer.writerow([section.title, line, "", ""])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: Excel reads it as UTF-8
+
+
+def files(t: Translator, report: Report) -> tuple[File, ...]:
+    base = f"raport_spotkania_{report.meeting.id}"
+    chart = charts.meeting_chart(t, report)
+    return (File(f"{base}.png", chart, "image/png"),
+            File(f"{base}.csv", to_csv(t, report), "text/csv"),
+            File(f"{base}.pdf", charts.draft_pdf(t, report, chart), "application/pdf"))
+
+
+@REGISTRY.command("raport", "report", summary=N_("report on a meeting: attendance, feedback, "
+                                                 "chart, CSV, draft"),
+                  usage=N_("<meeting>"), action=Action.VIEW_REPORTS)
+async def report(ctx: Context, args: str) -> list[Outgoing]:
+    ctx.require_person()
+    with ctx.db.session() as s:
+        meeting, _network = fetch(ctx, s, Meeting, first_word(args), Action.VIEW_REPORTS,
+                                  N_("There is no meeting with the number “{id}”. "
+                                     "/moje_spotkania lists yours."))
+        data = build(s, ctx.t, meeting)
+    reply = Outgoing(message(ctx.t, data), files=files(ctx.t, data))
+    if not ctx.private:  # a staff overview: privately, never in the group
+        return [_private(ctx, reply)]
+    return [reply]
+
+
+def _private(ctx: Context, reply: Outgoing) -> Outgoing:
+    from core.messages import Target
+
+    me = ctx.require_person()
+    with ctx.db.session() as s:
+        account = directory.account_of(s, me.id or 0, ctx.incoming.chat.platform)
+    if account is None:
+        raise DomainError(N_("Reports are sent privately: write to me in a private chat."))
+    return Outgoing(reply.text, files=reply.files, to=Target(ctx.incoming.chat.platform,
+                                                             account.external_id))
+
+
+@REGISTRY.command("wyniki", "results", summary=N_("results of a closed poll or survey"),
+                  usage=N_("<poll>"), action=Action.VIEW_REPORTS)
+async def poll_results(ctx: Context, args: str) -> list[Outgoing]:
+    ctx.require_person()
+    with ctx.db.session() as s:
+        poll, _network = fetch(ctx, s, Poll, first_word(args), Action.VIEW_REPORTS,
+                               N_("There is no poll with the number “{id}”. /ankieta lists "
+                                  "yours."))
+        if poll.status != "closed":
+            raise DomainError(N_("The poll is running; results are hidden until it closes."))
+        result = results(s, ctx.t, poll)
+    text = "\n".join([f"📊 {poll.title}", *result_lines(ctx.t, result)])
+    return [_private(ctx, Outgoing(text)) if not ctx.private else Outgoing(text)]
+
+
+def trend_points(s: Session, t: Translator, network_id: int) -> list[tuple[str, dict[str, Any]]]:
+    """(label, {question text: average or None, "_rate": response rate}) per closed meeting
+    poll, oldest first; an average of fewer than 3 answers is left out."""
+    points = []
+    for poll in store.polls_of_network(s, network_id, "meeting"):
+        if poll.status != "closed" or poll.meeting_id is None:
+            continue
+        meeting = s.get(Meeting, poll.meeting_id)
+        result = results(s, t, poll)
+        values: dict[str, Any] = {q.text: q.average if q.shown else None
+                                  for q in result.questions if q.kind == "rating"}
+        values["_rate"] = result.rate
+        label = f"#{poll.meeting_id} {t.local(meeting.starts_at):%d.%m.%Y}" if meeting else \
+            f"#{poll.meeting_id}"
+        points.append((label, values))
+    return points
+
+
+@REGISTRY.command("trend", "trends", summary=N_("feedback across a network's meetings"),
+                  usage=N_("[network]"), action=Action.VIEW_REPORTS)
+async def trend(ctx: Context, args: str) -> list[Outgoing]:
+    ctx.require_person()
+    network = ctx.target_network(args.split()[0] if args.split() else None)
+    ctx.require(Action.VIEW_REPORTS, network)
+    with ctx.db.session() as s:
+        points = trend_points(s, ctx.t, network.id or 0)
+    if not points:
+        return [Outgoing(ctx.t("No closed meeting polls in {network} yet.",
+                               network=network.name))]
+    lines = [ctx.t("📈 Feedback across meetings — {network}", network=network.name)]
+    for label, values in points:
+        averages = [f"{_number(ctx.t, v)}" if v is not None else "–"
+                    for k, v in values.items() if k != "_rate"]
+        lines.append(ctx.t("{meeting}: averages {averages}; answered {rate} %", meeting=label,
+                           averages=" / ".join(averages), rate=round(100 * values["_rate"])))
+    lines.append(ctx.t("“–”: fewer than 3 answers."))
+    reply = Outgoing("\n".join(lines), files=(File(
+        f"trend_{network.code}.png", charts.trend_chart(ctx.t, network.name, points),
+        "image/png"),))
+    return [reply if ctx.private else _private(ctx, reply)]

@@ -1,0 +1,161 @@
+"""Turning call records into stored calls (deduplicated, with changes recorded), the default
+theme profiles, and classifying stored calls against the profiles."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from handlers.funding_match import Match, Profile, match
+from handlers.funding_parse import (
+    CLOSED,
+    CallRecord,
+    canonical_link,
+    effective_status,
+    next_deadline,
+    title_key,
+)
+from models import directory
+from models import funding as store
+from models.funding import FundingCall, FundingProfile
+
+# Where the mapping is obvious; coordinators edit it with /profil_dodaj <net> program:CODE.
+DEFAULT_PROFILES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "cyfrowe": (("cyfryzacja", "cyfrowy", "e-usługi", "cyberbezpieczeństwo",
+                 "sztuczna inteligencja", "dane otwarte", "smart city", "digital",
+                 "digitalisation", "digitalization", "cybersecurity", "artificial intelligence",
+                 "e-government", "interoperability"), ("DIGITAL",)),
+    "zasoby": (("finanse", "finansowanie", "budżet", "inwestycje", "fundusze", "rozwój lokalny",
+                "partnerstwo publiczno-prywatne", "municipal finance", "investment",
+                "financing"), ("EUI",)),
+    "obywatele": (("partycypacja", "konsultacje społeczne", "budżet obywatelski",
+                   "społeczeństwo obywatelskie", "organizacje pozarządowe", "demokracja",
+                   "participation", "citizens", "civil society", "democracy"), ("CERV",)),
+    "dostepne": (("polityka społeczna", "senior", "senioralny", "niepełnosprawność",
+                  "dostępność", "wykluczenie", "włączenie społeczne", "opieka",
+                  "social inclusion", "accessibility", "elderly", "disability"), ("ESF",)),
+    "przedsiebiorcze": (("przedsiębiorczość", "przedsiębiorca", "MŚP", "turystyka",
+                         "gospodarka lokalna", "entrepreneurship", "SME", "tourism",
+                         "start-up"), ("SMP",)),
+    "zielone": (("klimat", "klimatyczny", "OZE", "energia odnawialna",
+                 "efektywność energetyczna", "środowisko", "adaptacja do zmian klimatu",
+                 "retencja", "zieleń", "climate", "renewable energy", "energy efficiency",
+                 "environment", "biodiversity", "circular economy"), ("LIFE",)),
+    "kadry": (("zasoby ludzkie", "kadry", "kompetencje", "szkolenia", "pracownicy",
+               "human resources", "skills", "training", "workforce"), ()),
+    "liderzy": (("przywództwo", "lider", "zarządzanie strategiczne", "strategia rozwoju",
+                 "leadership", "governance"), ()),
+}
+
+
+def ensure_profiles(session: Session, now: datetime) -> list[FundingProfile]:
+    """Every network has a profile; a new one starts from the defaults above."""
+    have = {p.network_id: p for p in store.profiles(session)}
+    for network in directory.networks(session):
+        if network.id not in have:
+            keywords, programmes = DEFAULT_PROFILES.get(network.code, ((), ()))
+            profile = FundingProfile(network_id=network.id or 0, keywords=list(keywords),
+                                     programmes=list(programmes), updated_at=now)
+            session.add(profile)
+            have[network.id or 0] = profile
+    session.flush()
+    return list(have.values())
+
+
+def matcher_profiles(rows: Iterable[FundingProfile]) -> list[Profile]:
+    return [Profile.of(r.network_id, r.keywords, r.programmes) for r in rows]
+
+
+def call_text(call: FundingCall) -> str:
+    return " ".join([call.title, call.programme or "", " ".join(call.tags), call.summary])
+
+
+def classify(calls: Iterable[FundingCall], profiles: Sequence[Profile]
+             ) -> dict[int, list[tuple[FundingCall, Match]]]:
+    """network id -> the calls that fit it, each with why."""
+    out: dict[int, list[tuple[FundingCall, Match]]] = {p.network_id: [] for p in profiles}
+    for call in calls:
+        for m in match(profiles, call_text(call), call.programme):
+            out[m.network_id].append((call, m))
+    return out
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when else None
+
+
+@dataclass
+class IngestResult:
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+
+
+def ingest(session: Session, records: Iterable[CallRecord], now: datetime,
+           created_by: int | None = None) -> IngestResult:
+    """Store records: new calls are added, known ones updated with their changes recorded."""
+    result = IngestResult()
+    for record in records:
+        call, created = upsert(session, record, now, created_by)
+        if created:
+            result.new += 1
+        elif call is not None and _updated(session, call, record, now):
+            result.changed += 1
+        else:
+            result.unchanged += 1
+    return result
+
+
+def upsert(session: Session, record: CallRecord, now: datetime, created_by: int | None
+           ) -> tuple[FundingCall | None, bool]:
+    link_key = canonical_link(record.link)
+    days = {d.isoformat()[:10] for d in record.deadlines}
+    found = store.find_same(session, record.identifier, link_key, title_key(record.title), days)
+    if found is not None:
+        return found, False
+    call = FundingCall(
+        source=record.source, identifier=record.identifier, link=record.link, link_key=link_key,
+        title=record.title[:300], title_key=title_key(record.title),
+        programme=record.programme[:120] if record.programme else None,
+        status=effective_status(record.status, record.deadlines, now), opens_at=record.opens_at,
+        deadlines=[d.isoformat() for d in record.deadlines], budget=record.budget,
+        currency=record.currency, tags=list(record.tags)[:40], summary=record.summary,
+        first_seen_at=now, updated_at=now, created_by=created_by)
+    session.add(call)
+    session.flush()
+    return call, True
+
+
+def _updated(session: Session, call: FundingCall, record: CallRecord, now: datetime) -> bool:
+    """Apply what a source says now; a moved deadline or new budget becomes a change."""
+    changed = False
+    call_id = call.id or 0
+    new_deadlines = [d.isoformat() for d in record.deadlines]
+    if new_deadlines and sorted(new_deadlines) != sorted(call.deadlines):
+        old_next = next_deadline(call.deadline_list, now)
+        new_next = next_deadline(record.deadlines, now)
+        store.add_change(session, call_id, now, "deadline", _iso(old_next), _iso(new_next))
+        call.deadlines, changed = sorted(new_deadlines), True
+    if record.budget is not None and record.budget != call.budget:
+        if call.budget is not None:
+            store.add_change(session, call_id, now, "budget", str(call.budget),
+                             str(record.budget))
+        call.budget, call.currency, changed = record.budget, record.currency, True
+    status = effective_status(record.status, record.deadlines or call.deadline_list, now)
+    if call.source == record.source and status != call.status:
+        store.add_change(session, call_id, now, "status", call.status, status)
+        call.status, changed = status, True
+    if changed:
+        call.updated_at = now
+        session.add(call)
+    return changed
+
+
+def is_open(call: FundingCall, now: datetime) -> bool:
+    """Listed in digests: not withdrawn, not closed, and not past all its deadlines."""
+    if call.withdrawn_at is not None:
+        return False
+    return effective_status(call.status, call.deadline_list, now) != CLOSED

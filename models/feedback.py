@@ -1,0 +1,296 @@
+"""Feedback polls, stored so that no row links an answer to a person.
+
+Three kinds of rows, deliberately apart:
+- `PollParticipant` — the "has answered" marker: who was asked and how far they got. It holds
+  no answer, no timestamp, and is created for everyone at once when the poll opens, so its ids
+  say nothing about who answered when.
+- `PollTally` — ratings and choices as counters (one row per question and value, created at
+  opening with 0): an answer is `count + 1`, never a new row, so there is no order to join.
+- `PollText` — open answers with a random key, no person, no time; at closing they are
+  rewritten in random order with fresh keys, and the counters and markers are touched in the
+  same transaction, so even the store's internals (insertion order, PostgreSQL's xmin/ctid)
+  no longer line up with the markers.
+The one double-vote rule (a question is answered once, in one atomic conditional UPDATE of
+the marker) lives here.
+
+Named votes exist only for ad-hoc polls the coordinator declared open ("jawne"), where the
+platform itself shows who voted (`PollVote`).
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, String, Text, UniqueConstraint, update
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from models.errors import N_, DomainError
+from models.types import UTCDateTime
+
+KINDS = ("rating", "choice", "text")
+SURVEYS = ("meeting", "trust", "expectations")
+RATING_VALUES = tuple(str(n) for n in range(1, 6))
+SKIP = "-"
+CLOSED = N_("This poll has closed. Thank you anyway — answers are no longer collected.")
+
+
+class FeedbackQuestion(SQLModel, table=True):
+    """A network's own question for one kind of survey (the defaults apply when none)."""
+
+    __tablename__ = "feedback_question"
+
+    id: int | None = Field(default=None, primary_key=True)
+    network_id: int = Field(foreign_key="network.id", index=True)
+    survey: str = Field(default="meeting", sa_type=String(16))
+    position: int = 0
+    kind: str = Field(sa_type=String(8))
+    text: str = Field(sa_type=String(300))
+    options: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class Poll(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    network_id: int = Field(foreign_key="network.id", index=True)
+    meeting_id: int | None = Field(default=None, foreign_key="meeting.id", unique=True)
+    kind: str = Field(sa_type=String(12))  # meeting | survey | adhoc
+    survey: str = Field(default="meeting", sa_type=String(16))
+    title: str = Field(sa_type=String(300))
+    # a snapshot: later edits of the network's questions do not change a running poll
+    questions: list[dict[str, Any]] = Field(default_factory=list,
+                                            sa_column=Column(JSON, nullable=False))
+    anonymous: bool = True
+    status: str = Field(default="open", sa_type=String(8))  # open | closed
+    opens_at: datetime = Field(sa_type=UTCDateTime)
+    closes_at: datetime = Field(sa_type=UTCDateTime)
+    created_by: int | None = Field(default=None, foreign_key="person.id")
+    platform: str | None = Field(default=None, sa_type=String(16))  # ad-hoc: the group chat
+    chat_id: str | None = Field(default=None, sa_type=String(128))
+    native_id: str | None = Field(default=None, sa_type=String(64), index=True)
+
+
+class PollParticipant(SQLModel, table=True):
+    """Asked / how far answered / reminded. Never an answer, never a time."""
+
+    __tablename__ = "poll_participant"
+    __table_args__ = (UniqueConstraint("poll_id", "person_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    poll_id: int = Field(foreign_key="poll.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    progress: int = 0  # questions answered or skipped, in order
+    done: bool = False
+    reminded: bool = False
+
+
+class PollTally(SQLModel, table=True):
+    __tablename__ = "poll_tally"
+    __table_args__ = (UniqueConstraint("poll_id", "question", "value"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    poll_id: int = Field(foreign_key="poll.id", index=True)
+    question: int  # 1-based
+    value: str = Field(sa_type=String(100))
+    count: int = 0
+
+
+class PollText(SQLModel, table=True):
+    __tablename__ = "poll_text"
+
+    key: str = Field(sa_type=String(32), primary_key=True)  # random, rewritten at closing
+    poll_id: int = Field(foreign_key="poll.id", index=True)
+    question: int
+    text: str = Field(sa_type=Text)
+
+
+class PollVote(SQLModel, table=True):
+    """A named vote in an ad-hoc poll declared open (the platform shows voters anyway)."""
+
+    __tablename__ = "poll_vote"
+    __table_args__ = (UniqueConstraint("poll_id", "person_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    poll_id: int = Field(foreign_key="poll.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    option: int  # 1-based
+
+
+def values_of(question: dict[str, Any]) -> tuple[str, ...]:
+    if question["kind"] == "rating":
+        return RATING_VALUES
+    if question["kind"] == "choice":
+        return tuple(str(n) for n in range(1, len(question["options"]) + 1))
+    return ()
+
+
+def open_poll(s: Session, poll: Poll, person_ids: Sequence[int]) -> Poll:
+    """Store a new poll with every marker and every counter at once (ids carry no order)."""
+    s.add(poll)
+    s.flush()
+    people = sorted(set(person_ids))
+    random.SystemRandom().shuffle(people)
+    for person_id in people:
+        s.add(PollParticipant(poll_id=poll.id or 0, person_id=person_id))
+    for number, question in enumerate(poll.questions, start=1):
+        for value in values_of(question):
+            s.add(PollTally(poll_id=poll.id or 0, question=number, value=value))
+    s.flush()
+    return poll
+
+
+def participant(s: Session, poll_id: int, person_id: int) -> PollParticipant | None:
+    return s.exec(select(PollParticipant).where(PollParticipant.poll_id == poll_id,
+                                                PollParticipant.person_id == person_id)).first()
+
+
+def participants(s: Session, poll_id: int) -> Sequence[PollParticipant]:
+    return s.exec(select(PollParticipant).where(PollParticipant.poll_id == poll_id)
+                  .order_by(col(PollParticipant.person_id))).all()
+
+
+def is_closed(poll: Poll, now: datetime) -> bool:
+    return poll.status == "closed" or now >= poll.closes_at
+
+
+def normalise(question: dict[str, Any], value: str) -> str:
+    """The stored form of an answer, or SKIP; a DomainError explains bad input."""
+    value = value.strip()
+    if value.lower() in (SKIP, "pomin", "pomiń", "skip"):
+        return SKIP
+    if question["kind"] == "text":
+        if len(value) > 1000:
+            raise DomainError(N_("Please keep it under 1000 characters."))
+        return value
+    allowed = values_of(question)
+    if value not in allowed:
+        if question["kind"] == "rating":
+            raise DomainError(N_("Please answer with a number from 1 to 5, or “-” to skip."))
+        raise DomainError(N_("Please answer with the number of an option (1–{last}), or “-” "
+                             "to skip."), last=len(allowed))
+    return value
+
+
+def record(s: Session, poll: Poll, person_id: int, number: int, value: str,
+           now: datetime) -> PollParticipant:
+    """Answer (or skip) question `number` once. Questions before it that were not answered
+    count as skipped. Two presses at the same moment: the conditional UPDATE lets one in."""
+    if is_closed(poll, now):
+        raise DomainError(CLOSED)
+    if not 1 <= number <= len(poll.questions):
+        raise DomainError(N_("This poll has questions 1–{last}."), last=len(poll.questions))
+    mine = participant(s, poll.id or 0, person_id)
+    if mine is None:
+        raise DomainError(N_("This poll is for the people it was sent to."))
+    if mine.done:
+        raise DomainError(N_("You have already answered this poll. Thank you!"))
+    stored = normalise(poll.questions[number - 1], value)
+    last = number == len(poll.questions)
+    won = s.execute(update(PollParticipant).where(
+        col(PollParticipant.id) == mine.id, col(PollParticipant.progress) < number,
+        col(PollParticipant.done).is_(False)).values(progress=number, done=last))
+    if not won.rowcount:  # type: ignore[attr-defined]
+        raise DomainError(N_("You have already answered question {number}."), number=number)
+    if stored != SKIP:
+        if poll.questions[number - 1]["kind"] == "text":
+            s.add(PollText(key=secrets.token_hex(16), poll_id=poll.id or 0, question=number,
+                           text=stored))
+        else:
+            s.execute(update(PollTally).where(
+                col(PollTally.poll_id) == poll.id, col(PollTally.question) == number,
+                col(PollTally.value) == stored).values(count=col(PollTally.count) + 1))
+    s.flush()
+    s.refresh(mine)
+    return mine
+
+
+def close(s: Session, poll: Poll) -> None:
+    """Close and scrub: open answers rewritten in random order under fresh keys, counters
+    and markers touched in the same transaction (nothing left that orders them)."""
+    poll.status = "closed"
+    s.add(poll)
+    texts = list(s.exec(select(PollText).where(PollText.poll_id == poll.id)).all())
+    kept = [(t.question, t.text) for t in texts]
+    for row in texts:
+        s.delete(row)
+    s.flush()
+    random.SystemRandom().shuffle(kept)
+    for question, text in kept:
+        s.add(PollText(key=secrets.token_hex(16), poll_id=poll.id or 0, question=question,
+                       text=text))
+    s.execute(update(PollTally).where(col(PollTally.poll_id) == poll.id)
+              .values(count=col(PollTally.count)))
+    s.execute(update(PollParticipant).where(col(PollParticipant.poll_id) == poll.id)
+              .values(done=col(PollParticipant.done)))
+    s.flush()
+
+
+def tallies(s: Session, poll_id: int) -> dict[int, dict[str, int]]:
+    found: dict[int, dict[str, int]] = {}
+    for row in s.exec(select(PollTally).where(PollTally.poll_id == poll_id)).all():
+        found.setdefault(row.question, {})[row.value] = row.count
+    return found
+
+
+def texts(s: Session, poll_id: int) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = {}
+    for row in s.exec(select(PollText).where(PollText.poll_id == poll_id)
+                      .order_by(col(PollText.key))).all():
+        found.setdefault(row.question, []).append(row.text)
+    return found
+
+
+def vote(s: Session, poll: Poll, person_id: int, option: int | None, now: datetime) -> None:
+    """A named vote (open ad-hoc poll): one per person, changeable, None withdraws it."""
+    if is_closed(poll, now):
+        raise DomainError(CLOSED)
+    options = poll.questions[0]["options"]
+    if option is not None and not 1 <= option <= len(options):
+        raise DomainError(N_("Please answer with the number of an option (1–{last}), or “-” "
+                             "to skip."), last=len(options))
+    mine = s.exec(select(PollVote).where(PollVote.poll_id == poll.id,
+                                         PollVote.person_id == person_id)).first()
+    if option is None:
+        if mine is not None:
+            s.delete(mine)
+        return
+    if mine is None:
+        mine = PollVote(poll_id=poll.id or 0, person_id=person_id, option=option)
+    mine.option = option
+    s.add(mine)
+
+
+def votes(s: Session, poll_id: int) -> Sequence[PollVote]:
+    return s.exec(select(PollVote).where(PollVote.poll_id == poll_id)
+                  .order_by(col(PollVote.person_id))).all()
+
+
+def network_questions(s: Session, network_id: int, survey: str) -> Sequence[FeedbackQuestion]:
+    return s.exec(select(FeedbackQuestion).where(
+        FeedbackQuestion.network_id == network_id, FeedbackQuestion.survey == survey)
+        .order_by(col(FeedbackQuestion.position), col(FeedbackQuestion.id))).all()
+
+
+def polls_of_network(s: Session, network_id: int, kind: str | None = None) -> Sequence[Poll]:
+    query = select(Poll).where(Poll.network_id == network_id)
+    if kind is not None:
+        query = query.where(Poll.kind == kind)
+    return s.exec(query.order_by(col(Poll.opens_at), col(Poll.id))).all()
+
+
+def open_polls_for(s: Session, person_id: int, now: datetime) -> Sequence[Poll]:
+    return s.exec(select(Poll).join(PollParticipant, col(PollParticipant.poll_id) == col(Poll.id))
+                  .where(PollParticipant.person_id == person_id, Poll.kind != "adhoc",
+                         col(PollParticipant.done).is_(False), Poll.status == "open",
+                         Poll.closes_at > now).order_by(col(Poll.id))).all()
+
+
+def by_native_id(s: Session, platform: str, native_id: str) -> Poll | None:
+    return s.exec(select(Poll).where(Poll.platform == platform,
+                                     Poll.native_id == native_id)).first()
+
+
+def poll_for_meeting(s: Session, meeting_id: int) -> Poll | None:
+    return s.exec(select(Poll).where(Poll.meeting_id == meeting_id)).first()

@@ -1,0 +1,262 @@
+"""Funding calls: the deduplicated calls, what changed, network profiles, feeds, follows,
+mutes and what each network was already told.
+
+Deduplication across sources happens here (identifier, canonical link, normalised title with
+the same next deadline), because the lookup and the insert must be one unit of work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Float, String, Text, UniqueConstraint
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from models.meetings import Meeting
+from models.types import UTCDateTime
+
+
+def _json_list() -> Any:
+    return Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class FundingCall(SQLModel, table=True):
+    __tablename__ = "funding_call"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(sa_type=String(32))  # eu | feed:<id> | manual | csv
+    identifier: str | None = Field(default=None, sa_type=String(120), unique=True)
+    link: str | None = Field(default=None, sa_type=String(500))
+    link_key: str | None = Field(default=None, sa_type=String(500), index=True)
+    title: str = Field(sa_type=String(300))
+    title_key: str = Field(sa_type=String(300), index=True)
+    programme: str | None = Field(default=None, sa_type=String(120))  # or the funder
+    status: str = Field(default="open", sa_type=String(12))  # forthcoming | open | closed
+    opens_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    deadlines: list[str] = _json_list()  # ISO datetimes, UTC, sorted
+    budget: float | None = Field(default=None, sa_type=Float)
+    currency: str | None = Field(default=None, sa_type=String(3))
+    tags: list[str] = _json_list()
+    summary: str = Field(default="", sa_type=Text)
+    first_seen_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_by: int | None = Field(default=None, foreign_key="person.id")
+
+    @property
+    def deadline_list(self) -> list[datetime]:
+        return [datetime.fromisoformat(d) for d in self.deadlines]
+
+
+class FundingChange(SQLModel, table=True):
+    """What changed in a call after it was first seen (a deadline moved, a budget changed)."""
+
+    __tablename__ = "funding_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int = Field(foreign_key="funding_call.id", index=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+    field_name: str = Field(sa_type=String(24))  # deadline | budget | status | title
+    old: str | None = Field(default=None, sa_type=String(300))
+    new: str | None = Field(default=None, sa_type=String(300))
+
+
+class FundingProfile(SQLModel, table=True):
+    """A network's theme: keywords (Polish and English) and the programmes that fit it."""
+
+    __tablename__ = "funding_profile"
+
+    id: int | None = Field(default=None, primary_key=True)
+    network_id: int = Field(foreign_key="network.id", unique=True)
+    keywords: list[str] = _json_list()
+    programmes: list[str] = _json_list()
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class FundingFeed(SQLModel, table=True):
+    """A source we poll: an RSS/Atom feed, or the EU portal (kind `eu`)."""
+
+    __tablename__ = "funding_feed"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(default="rss", sa_type=String(8))
+    url: str = Field(sa_type=String(500), unique=True)
+    title: str | None = Field(default=None, sa_type=String(200))
+    funder: str | None = Field(default=None, sa_type=String(120))
+    network_id: int | None = Field(default=None, foreign_key="network.id")  # who hears of trouble
+    added_by: int | None = Field(default=None, foreign_key="person.id")
+    added_at: datetime = Field(sa_type=UTCDateTime)
+    active: bool = True
+    etag: str | None = Field(default=None, sa_type=String(200))
+    last_modified: str | None = Field(default=None, sa_type=String(100))
+    polled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ok_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    newest_entry_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    problem: str | None = Field(default=None, sa_type=String(300))
+    problem_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class FundingMute(SQLModel, table=True):
+    __tablename__ = "funding_mute"
+    __table_args__ = (UniqueConstraint("network_id", "call_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    network_id: int = Field(foreign_key="network.id", index=True)
+    call_id: int = Field(foreign_key="funding_call.id")
+    muted_by: int | None = Field(default=None, foreign_key="person.id")
+    at: datetime = Field(sa_type=UTCDateTime)
+
+
+class FundingFollow(SQLModel, table=True):
+    __tablename__ = "funding_follow"
+    __table_args__ = (UniqueConstraint("person_id", "call_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    call_id: int = Field(foreign_key="funding_call.id", index=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+
+
+class FundingSeen(SQLModel, table=True):
+    """What a network was told about a call, so the next digest says only what is new."""
+
+    __tablename__ = "funding_seen"
+    __table_args__ = (UniqueConstraint("network_id", "call_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    network_id: int = Field(foreign_key="network.id", index=True)
+    call_id: int = Field(foreign_key="funding_call.id")
+    first_at: datetime = Field(sa_type=UTCDateTime)
+    deadline: str | None = Field(default=None, sa_type=String(40))  # the next one, as told
+    budget: float | None = Field(default=None, sa_type=Float)
+    soon_told: bool = False  # already listed under "closing soon"
+
+
+class FundingSent(SQLModel, table=True):
+    """A digest, reminder or report that went out: its key makes it once-only."""
+
+    __tablename__ = "funding_sent"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(sa_type=String(160), unique=True)
+    network_id: int | None = Field(default=None, foreign_key="network.id", index=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+
+
+def claim_once(session: Session, key: str, now: datetime, network_id: int | None = None) -> bool:
+    """Record that `key` is being sent; False if it already was (here or by another process).
+
+    A savepoint keeps the caller's transaction usable when the key exists; on PostgreSQL a
+    concurrent insert of the same key waits for the other transaction and then fails here.
+    """
+    if session.exec(select(FundingSent.id).where(FundingSent.key == key)).first() is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(FundingSent(key=key, network_id=network_id, at=now))
+    except IntegrityError:
+        return False
+    return True
+
+
+def last_sent(session: Session, network_id: int, prefix: str) -> datetime | None:
+    row = session.exec(select(FundingSent.at).where(
+        FundingSent.network_id == network_id, col(FundingSent.key).startswith(prefix))
+        .order_by(col(FundingSent.at).desc())).first()
+    return row
+
+
+def active_calls(session: Session) -> Sequence[FundingCall]:
+    return session.exec(select(FundingCall).where(col(FundingCall.withdrawn_at).is_(None))
+                        .order_by(col(FundingCall.id))).all()
+
+
+def profiles(session: Session) -> Sequence[FundingProfile]:
+    return session.exec(select(FundingProfile).order_by(col(FundingProfile.network_id))).all()
+
+
+def profile_of(session: Session, network_id: int) -> FundingProfile | None:
+    return session.exec(select(FundingProfile)
+                        .where(FundingProfile.network_id == network_id)).first()
+
+
+def muted(session: Session, network_id: int) -> set[int]:
+    return set(session.exec(select(FundingMute.call_id)
+                            .where(FundingMute.network_id == network_id)).all())
+
+
+def seen(session: Session, network_id: int) -> dict[int, FundingSeen]:
+    return {r.call_id: r for r in session.exec(
+        select(FundingSeen).where(FundingSeen.network_id == network_id)).all()}
+
+
+def changes_since(session: Session, call_ids: Sequence[int], since: datetime | None
+                  ) -> Sequence[FundingChange]:
+    query = select(FundingChange).where(col(FundingChange.call_id).in_(call_ids))
+    if since is not None:
+        query = query.where(FundingChange.at > since)
+    return session.exec(query.order_by(col(FundingChange.at))).all()
+
+
+def feeds(session: Session, *, active_only: bool = True) -> Sequence[FundingFeed]:
+    query = select(FundingFeed).order_by(col(FundingFeed.id))
+    if active_only:
+        query = query.where(col(FundingFeed.active).is_(True))
+    return session.exec(query).all()
+
+
+def follows(session: Session) -> Sequence[FundingFollow]:
+    return session.exec(select(FundingFollow).order_by(col(FundingFollow.id))).all()
+
+
+def find_same(session: Session, identifier: str | None, link_key: str | None, title_key: str,
+              deadline_days: set[str]) -> FundingCall | None:
+    """The call a new record duplicates: same identifier, same canonical link, or the same
+    normalised title with a deadline on the same day (or neither has one)."""
+    if identifier:
+        found = session.exec(select(FundingCall)
+                             .where(FundingCall.identifier == identifier)).first()
+        if found is not None:
+            return found
+    if link_key:
+        found = session.exec(select(FundingCall).where(FundingCall.link_key == link_key)
+                             .order_by(col(FundingCall.id))).first()
+        if found is not None:
+            return found
+    for candidate in session.exec(select(FundingCall).where(FundingCall.title_key == title_key)
+                                  .order_by(col(FundingCall.id))).all():
+        days = {d[:10] for d in candidate.deadlines}
+        if days & deadline_days or not (days or deadline_days):
+            return candidate
+    return None
+
+
+def add_change(session: Session, call_id: int, at: datetime, field_name: str,
+               old: str | None, new: str | None) -> None:
+    session.add(FundingChange(call_id=call_id, at=at, field_name=field_name,
+                              old=None if old is None else old[:300],
+                              new=None if new is None else new[:300]))
+
+
+def followers(session: Session, call_id: int) -> Sequence[FundingFollow]:
+    return session.exec(select(FundingFollow).where(FundingFollow.call_id == call_id)).all()
+
+
+def find_follow(session: Session, person_id: int, call_id: int) -> FundingFollow | None:
+    return session.exec(select(FundingFollow).where(FundingFollow.person_id == person_id,
+                                                    FundingFollow.call_id == call_id)).first()
+
+
+def feed_by_url(session: Session, url: str) -> FundingFeed | None:
+    return session.exec(select(FundingFeed).where(FundingFeed.url == url)).first()
+
+
+def meetings_between(session: Session, start: datetime, end: datetime) -> Sequence[Meeting]:
+    """Published meetings starting in [start, end]: each gets a review of calls before it."""
+    return session.exec(select(Meeting).where(Meeting.status == "published",
+                                              Meeting.starts_at >= start,
+                                              Meeting.starts_at <= end)
+                        .order_by(col(Meeting.starts_at))).all()

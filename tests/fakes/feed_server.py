@@ -1,0 +1,68 @@
+"""A local HTTP server for RSS/Atom feeds: conditional GET (ETag, Last-Modified -> 304), a
+broken document, a huge body, a slow answer and a 404, each at its own path."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+
+@dataclass
+class Served:
+    body: bytes
+    etag: str | None = None
+    last_modified: str | None = None
+    delay: float = 0.0
+    status: int = 200
+    content_type: str = "application/rss+xml"
+
+
+@dataclass
+class FeedServer:
+    paths: dict[str, Served] = field(default_factory=dict)
+    hits: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    port: int = 0
+    _runner: web.AppRunner | None = None
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/{tail:.*}", self._serve)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _serve(self, request: web.Request) -> web.StreamResponse:
+        self.hits.append((request.path, dict(request.headers)))
+        served = self.paths.get(request.path)
+        if served is None:
+            return web.Response(status=404)
+        if served.delay:
+            await asyncio.sleep(served.delay)
+        if served.etag and request.headers.get("If-None-Match") == served.etag:
+            return web.Response(status=304)
+        if served.last_modified and \
+                request.headers.get("If-Modified-Since") == served.last_modified:
+            return web.Response(status=304)
+        headers = {}
+        if served.etag:
+            headers["ETag"] = served.etag
+        if served.last_modified:
+            headers["Last-Modified"] = served.last_modified
+        response = web.StreamResponse(status=served.status, headers=headers)
+        response.content_type = served.content_type
+        await response.prepare(request)
+        for start in range(0, len(served.body), 65536):
+            await response.write(served.body[start:start + 65536])
+        await response.write_eof()
+        return response
