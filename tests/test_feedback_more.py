@@ -119,3 +119,31 @@ async def test_open_quick_poll_counts_named_votes_and_closes_early(
         rows = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "adhoc_result")).all()
     assert "1. tak: 1" in rows[0].payload["text"] and "2. nie: 1" in rows[0].payload["text"]
     assert "zamknięta" in await chat.text(a, "/glosuj 1 2", chat="cyfrowe")
+
+
+async def test_report_lists_the_funding_calls_the_network_was_told_about(
+        chat: Chat, seeded: Database, clock: FrozenClock) -> None:
+    from datetime import UTC, datetime
+
+    from models import directory
+    from models.funding import FundingCall, FundingSeen
+
+    cast = find_cast(seeded)
+    meeting = await make_meeting(chat, cast.coordinator)
+    with seeded.session() as s:
+        network = directory.require_network(s, "cyfrowe")
+        told = FundingCall(source="manual", title="Cyfrowa gmina 2027", title_key="cyfrowa",
+                           programme="FERC", deadlines=["2027-03-31T22:00:00+00:00"],
+                           first_seen_at=clock.now(), updated_at=clock.now())
+        later = FundingCall(source="manual", title="Po spotkaniu", title_key="po",
+                            first_seen_at=clock.now(), updated_at=clock.now())
+        s.add_all([told, later])
+        s.flush()
+        s.add(FundingSeen(network_id=network.id or 0, call_id=told.id or 0,
+                          first_at=clock.now()))
+        s.add(FundingSeen(network_id=network.id or 0, call_id=later.id or 0,
+                          first_at=datetime(2026, 12, 1, tzinfo=UTC)))  # after the meeting
+    report = await chat.text(cast.coordinator, f"/raport {meeting}")
+    section = report.split("Omówione nabory i źródła finansowania:")[1]
+    assert "• Cyfrowa gmina 2027 (FERC) — termin czwartek, 1 kwietnia 2027" in section
+    assert "Po spotkaniu" not in section
