@@ -103,6 +103,13 @@ class Settings(BaseSettings):
     funding_feed_silent_days: int = Field(default=90, alias="EMPIRIE_FUNDING_FEED_SILENT_DAYS",
                                           ge=7)
 
+    # Expert office hours (README: Office hours).
+    office_open_days: int = Field(default=7, alias="EMPIRIE_OFFICE_OPEN_DAYS", ge=0, le=60)
+    office_cutoff_minutes: int = Field(default=120, alias="EMPIRIE_OFFICE_CUTOFF_MINUTES", ge=0)
+    office_offer_minutes: int = Field(default=30, alias="EMPIRIE_OFFICE_OFFER_MINUTES", ge=1)
+    office_horizon_days: int = Field(default=42, alias="EMPIRIE_OFFICE_HORIZON_DAYS", ge=1,
+                                     le=366)
+
     @cached_property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)

@@ -35,6 +35,7 @@ HUB = "hub"  # everything waiting for the person
 MEETINGS = "meetings"  # my upcoming meetings
 RSVP = "rsvp"  # answer one meeting invitation; params: meeting
 FEEDBACK = "feedback"  # answer a feedback poll or survey (anonymously); params: poll
+OFFICE_HOURS = "office_hours"  # book a slot at the expert's office hours; params: session
 
 SECRET_NAME = "page_links"
 _SALT = "empirie.page-link.v1"

@@ -6,7 +6,7 @@ import importlib
 
 FEATURES = ("help", "membership", "privacy", "announcements", "meetings", "roster", "joining",
             "pages", "feedback", "feedback_report", "feedback_questions", "feedback_adhoc",
-            "funding")
+            "funding", "office_hours")
 
 
 def load_all() -> None:

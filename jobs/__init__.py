@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import importlib
 
-FEATURES = ("announcements", "meetings", "joining", "retention", "feedback", "funding")
+FEATURES = ("announcements", "meetings", "joining", "retention", "feedback", "funding",
+            "office_hours")
 
 
 def load_all() -> None:

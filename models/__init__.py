@@ -8,6 +8,7 @@ from models import feedback as feedback
 from models import funding as funding
 from models import joins as joins
 from models import meetings as meetings
+from models import office_hours as office_hours
 from models import outbox as outbox
 from models import secrets as secrets
 from models import teams as teams

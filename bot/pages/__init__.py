@@ -9,7 +9,8 @@ import importlib
 from bot.http import HttpServer
 from bot.router import Router
 
-MODULES = ("hub", "meetings", "feedback")  # each registers its Page(s) in registry.PAGES
+# each module registers its Page(s) in registry.PAGES
+MODULES = ("hub", "meetings", "feedback", "office_hours")
 
 
 def load_all() -> None:
