@@ -115,6 +115,9 @@ class App:
             started.append(teams)
             self.scheduler.every(teams.maintain, self.settings.teams_upkeep_seconds,
                                  "teams_upkeep")
+            if receive and self.settings.teams_calendar_poll_seconds > 0:  # one process
+                self.scheduler.every(teams.sync_calendar,
+                                     self.settings.teams_calendar_poll_seconds, "teams_calendar")
         poller = FundingPoller(self.db, self.clock, self.settings)
         self.scheduler.every(poller.run_once, 15 * 60, "funding")
         if http is not None:

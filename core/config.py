@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     teams_calendar_poll_seconds: float = Field(default=600,
                                                alias="EMPIRIE_TEAMS_CALENDAR_POLL_SECONDS")
     teams_upkeep_seconds: float = Field(default=300, alias="EMPIRIE_TEAMS_UPKEEP_SECONDS")
+    teams_discover_seconds: float = Field(default=900, alias="EMPIRIE_TEAMS_DISCOVER_SECONDS")
 
     http_host: str = Field(default="127.0.0.1", alias="EMPIRIE_HTTP_HOST")
     http_port: int = Field(default=8080, alias="EMPIRIE_HTTP_PORT")

@@ -11,8 +11,10 @@ from typing import Any
 from sqlalchemy import JSON, Column, String, func
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from models.core import ChatBinding, NetworkRole, Person
-from models.enums import Role
+from models import directory
+from models.core import ChatBinding, Network, NetworkRole, Person
+from models.enums import Role, Standing
+from models.meetings import Meeting
 from models.types import UTCDateTime
 
 
@@ -78,6 +80,12 @@ def ensure_subscription(session: Session, chat_id: str, resource: str, kind: str
     return row
 
 
+def delete_subscription(session: Session, row_id: int) -> None:
+    row = session.get(TeamsSubscription, row_id)
+    if row is not None:
+        session.delete(row)
+
+
 def due_for_renewal(session: Session, before: datetime) -> Sequence[TeamsSubscription]:
     """Subscriptions to create (pending) or to renew (expiring before `before`)."""
     return session.exec(select(TeamsSubscription).where(
@@ -108,3 +116,30 @@ def coordinating_team(session: Session) -> Sequence[int]:
     return session.exec(select(NetworkRole.person_id).where(
         NetworkRole.role == Role.COORDINATING_TEAM, col(NetworkRole.ended_at).is_(None),
         col(NetworkRole.network_id).is_(None)).distinct()).all()
+
+
+def meetings_to_mirror(session: Session, since: datetime) -> Sequence[
+        tuple[Meeting, Network, TeamsEvent | None]]:
+    """Meetings (not yet over) of networks bound to a Teams chat, with their event if any."""
+    bound = select(ChatBinding.network_id).where(ChatBinding.platform == "teams")
+    rows = session.exec(
+        select(Meeting, Network, TeamsEvent)
+        .join(Network, col(Network.id) == col(Meeting.network_id))
+        .join(TeamsEvent, col(TeamsEvent.meeting_id) == col(Meeting.id), isouter=True)
+        .where(col(Meeting.network_id).in_(bound), Meeting.starts_at > since)
+        .order_by(col(Meeting.id))).all()
+    return [(m, n, e) for m, n, e in rows]
+
+
+def invitees(session: Session, meeting: Meeting) -> list[tuple[Person, str]]:
+    """Representatives invited to the meeting who have a roster e-mail: core cities, and
+    observer cities when there is an open part they may follow."""
+    found = []
+    for person, role, _city in directory.members(session, meeting.network_id):
+        if role != Role.REPRESENTATIVE or not person.email:
+            continue
+        standing = directory.standing_of(session, person.city_id, meeting.network_id)
+        if standing is Standing.OBSERVER and not meeting.open_part:
+            continue
+        found.append((person, person.email))
+    return found

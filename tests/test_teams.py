@@ -28,7 +28,9 @@ from models import directory
 from models import teams as store
 from models.core import Person
 from models.db import Database
+from models.meetings import rsvps
 from tests.cast import Cast, find_cast
+from tests.conftest import Chat
 from tests.fakes.graph_api import BOT_USER, FakeGraph, Fault
 from tests.test_telegram import free_port
 
@@ -94,7 +96,7 @@ def teams_settings(settings: Settings, graph: FakeGraph, port: int, **extra: Any
         "teams_graph_base_url": graph.base_url,
         "teams_notification_url": f"http://127.0.0.1:{port}/teams/notifications",
         "teams_client_state": STATE, "teams_rate_per_chat": 1000, "teams_rate_overall": 1000,
-        **extra})
+        "teams_discover_seconds": 0, **extra})
 
 
 def set_email(db: Database, person_id: int, email: str) -> None:
@@ -166,6 +168,16 @@ async def test_actions_with_a_signed_link_get_an_open_url_card(teams: Teams) -> 
     assert "<code>/rsvp 3 online</code>" in posted["body"]["content"]
 
 
+async def test_a_pure_link_is_a_card_button_and_a_link(teams: Teams) -> None:
+    await teams.transport.send(Target("teams", GROUP_CHAT), Outgoing(
+        "Ankieta po spotkaniu", actions=(Action("Wypełnij", url="https://bot.example.org/f/1"),)))
+    [posted] = teams.graph.sent(GROUP_BOX)
+    assert '<a href="https://bot.example.org/f/1">Wypełnij</a>' in posted["body"]["content"]
+    assert "<code>" not in posted["body"]["content"]  # nothing to type
+    assert json.loads(posted["attachments"][0]["content"])["actions"][0]["url"] == \
+        "https://bot.example.org/f/1"
+
+
 async def test_private_message_goes_to_the_one_on_one_chat(teams: Teams) -> None:
     for text in ("pierwsza", "druga"):
         await teams.transport.send(Target("teams", COORD_AAD), Outgoing(text))
@@ -176,6 +188,12 @@ async def test_private_message_goes_to_the_one_on_one_chat(teams: Teams) -> None
     assert texts == ["<p>pierwsza</p>", "<p>druga</p>"]
     await teams.transport.maintain()  # and the bot listens there (for /start <code>)
     assert teams.graph.subscription_for(f"/chats/{chat_id}/messages") is not None
+
+
+async def test_a_pinned_announcement_is_pinned_in_a_group_chat(teams: Teams) -> None:
+    await teams.transport.send(Target("teams", GROUP_CHAT), Outgoing("Ważne", pin=True))
+    [posted] = teams.graph.sent(GROUP_BOX)
+    assert teams.graph.pinned == [(GROUP_CHAT, posted["id"])]
 
 
 async def test_files_are_uploaded_to_the_channel_folder_and_referenced(teams: Teams) -> None:
@@ -244,6 +262,17 @@ async def test_typed_command_in_the_channel_is_answered(teams: Teams) -> None:
     with teams.db.session() as s:
         person = directory.person_by_account(s, "teams", REP_AAD)
     assert person is not None and person.id == teams.cast.laureate_rep
+
+
+async def test_a_command_typed_as_a_reply_in_a_thread_is_answered(teams: Teams) -> None:
+    post = teams.graph.user_message(CHANNEL_BOX, COORD_AAD, "Dzień dobry wszystkim")
+    thread = f"{CHANNEL_BOX}/{post['id']}/replies"
+    reply = teams.graph.user_message(thread, COORD_AAD, "/sieci", mention_bot=True)
+    await teams.notify(teams.graph.notification(teams.subscription_id(CHANNEL_BOX), thread,
+                                                reply["id"], STATE))
+    await teams.settle()
+    [answer] = teams.graph.sent(CHANNEL_BOX)
+    assert "cyfrowe" in answer["body"]["content"]
 
 
 async def test_a_redelivered_notification_has_one_effect(teams: Teams) -> None:
@@ -334,6 +363,17 @@ async def test_a_renewal_of_a_vanished_subscription_subscribes_again(teams: Team
     assert teams.subscription_id(CHANNEL_BOX) != old
 
 
+async def test_an_unbound_channel_is_no_longer_listened_to(teams: Teams) -> None:
+    sub_id = teams.subscription_id(CHANNEL_BOX)
+    with teams.db.session() as s:
+        directory.unbind_chat(s, "teams", CHANNEL_KEY, None, teams.clock.now())
+    await teams.transport.maintain()
+    assert sub_id not in teams.graph.subscriptions
+    with teams.db.session() as s:
+        assert store.subscription_for(s, CHANNEL_KEY) is None
+    assert teams.graph.subscription_for("/" + GROUP_BOX) is not None  # chats stay: /polacz
+
+
 async def test_missed_messages_are_read_once_after_downtime(
         teams: Teams, router: Router) -> None:
     first = teams.graph.user_message(CHANNEL_BOX, COORD_AAD, "/sieci")
@@ -375,3 +415,195 @@ async def test_files_in_a_chat_go_to_onedrive_with_a_link(teams: Teams) -> None:
     assert "raport.pdf</a>" in posted["body"]["content"]
     assert "https://zmp.sharepoint.com/:b:/s/" in posted["body"]["content"]
     assert teams.graph.requests("POST", "createLink")[0].body["scope"] == "organization"
+
+
+# --- meetings as calendar events -----------------------------------------------------------
+
+async def test_meeting_becomes_an_event_and_native_answers_become_rsvps(
+        teams: Teams, router: Router) -> None:
+    cast = teams.cast
+    set_email(teams.db, cast.laureate_rep2, "anna@kolno.example.pl")
+    set_email(teams.db, cast.observer_rep, "obs@obserwator.example.pl")
+    chat = Chat(router, "teams")
+    said = await chat.text(COORD_AAD, "/spotkanie_nowe cyfrowe; Spotkanie II; 12.12.2026 10:00; "
+                           "hybrydowe; 6; Łomża, ul. Długa 1; ; 1; nie; 5.12.2026 12:00",
+                           CHANNEL_KEY)
+    assert "nr 1" in said
+    assert await teams.transport.sync_calendar() == 1
+    [event] = teams.graph.events.values()
+    assert event["isOnlineMeeting"] is True
+    assert event["onlineMeetingProvider"] == "teamsForBusiness"
+    assert event["start"] == {"dateTime": "2026-12-12T09:00:00", "timeZone": "UTC"}
+    invited = sorted(a["emailAddress"]["address"] for a in event["attendees"])
+    assert invited == ["Jan.Rep@lomza.example.pl", "anna@kolno.example.pl"]  # no open part:
+    # the observer city is not invited
+
+    teams.graph.respond(event["id"], "jan.rep@lomza.example.pl", "accepted")
+    teams.graph.respond(event["id"], "anna@kolno.example.pl", "accepted")
+    assert await teams.transport.sync_calendar() == 2
+    assert await teams.transport.sync_calendar() == 0  # read again: nothing new, no effect
+    with teams.db.session() as s:
+        answers = {r.person_id: (r.answer, r.waitlisted) for r in rsvps(s, 1)}
+    assert answers == {cast.laureate_rep: ("stacjonarnie", False),
+                       cast.laureate_rep2: ("stacjonarnie", True)}  # 1 seat: the waitlist
+
+    teams.graph.respond(event["id"], "jan.rep@lomza.example.pl", "declined")
+    await teams.transport.sync_calendar()
+    with teams.db.session() as s:
+        answers = {r.person_id: (r.answer, r.waitlisted) for r in rsvps(s, 1)}
+    assert answers == {cast.laureate_rep: ("nie", False),
+                       cast.laureate_rep2: ("stacjonarnie", False)}  # promoted
+
+    # moving the meeting moves the event; cancelling it cancels the event
+    assert "nr 1" in await chat.text(COORD_AAD, "/spotkanie_przesun 1 13.12.2026 11:00")
+    await teams.transport.sync_calendar()
+    assert teams.graph.events[event["id"]]["start"]["dateTime"] == "2026-12-13T10:00:00"
+    await chat.text(COORD_AAD, "/spotkanie_odwolaj 1")
+    await teams.transport.sync_calendar()
+    assert teams.graph.events[event["id"]]["isCancelled"] is True
+    assert teams.graph.requests("POST", "/cancel")
+
+
+async def test_a_late_calendar_answer_is_refused_by_the_same_rules(
+        teams: Teams, router: Router) -> None:
+    chat = Chat(router, "teams")
+    await chat.text(COORD_AAD, "/spotkanie_nowe cyfrowe; Online; 12.12.2026 10:00; online; 2; ; "
+                    "https://x; ; nie; 24.11.2026 12:00", CHANNEL_KEY)
+    await teams.transport.sync_calendar()
+    [event] = teams.graph.events.values()
+    assert event["onlineMeetingProvider"] == "teamsForBusiness"
+    teams.clock.advance(timedelta(days=2))  # after the answer deadline
+    with teams.db.session() as s:
+        directory.link_account(s, teams.cast.laureate_rep, "teams", REP_AAD, None,
+                               teams.clock.now())
+    teams.graph.respond(event["id"], "jan.rep@lomza.example.pl", "accepted")
+    assert await teams.transport.sync_calendar() == 0
+    with teams.db.session() as s:
+        assert list(rsvps(s, 1)) == []
+    await teams.outbox.run_once()  # the person hears why, privately
+    [told] = teams.graph.sent(f"chats/19:{BOT_USER}_{REP_AAD}@unq.gbl.spaces/messages")
+    assert "nie została zapisana" in told["body"]["content"]
+    assert "Termin" in told["body"]["content"] or "termin" in told["body"]["content"]
+
+
+async def test_a_no_typed_in_chat_is_reflected_in_the_attendee_list(
+        teams: Teams, router: Router) -> None:
+    chat = Chat(router, "teams")
+    await chat.text(COORD_AAD, "/spotkanie_nowe cyfrowe; Spotkanie; 12.12.2026 10:00; "
+                    "stacjonarne; 6; Łomża; ; ; nie; 5.12.2026 12:00", CHANNEL_KEY)
+    await teams.transport.sync_calendar()
+    [event] = teams.graph.events.values()
+    assert event["isOnlineMeeting"] is False and event["location"]["displayName"] == "Łomża"
+    with teams.db.session() as s:
+        directory.link_account(s, teams.cast.laureate_rep, "teams", REP_AAD, None,
+                               teams.clock.now())
+    assert "nr 1" in await chat.text(REP_AAD, "/rsvp 1 nie")
+    await teams.transport.sync_calendar()
+    assert teams.graph.events[event["id"]]["attendees"] == []  # the organiser sees the "no"
+    await chat.text(REP_AAD, "/rsvp 1 stacjonarnie")
+    await teams.transport.sync_calendar()
+    assert [a["emailAddress"]["address"] for a in teams.graph.events[event["id"]]["attendees"]
+            ] == ["Jan.Rep@lomza.example.pl"]
+    with teams.db.session() as s:
+        assert [(r.answer, r.waitlisted) for r in rsvps(s, 1)] == [("stacjonarnie", False)]
+
+
+async def test_start_code_in_a_private_chat_links_the_account(teams: Teams) -> None:
+    from models import invitations
+
+    with teams.db.session() as s:
+        person = s.get(Person, teams.cast.laureate_rep2)
+        assert person is not None
+        code = invitations.issue(s, person, teams.cast.coordinator, teams.clock.now(),
+                                 timedelta(days=7))
+    stranger = "c0000000-0000-4000-8000-000000000009"
+    teams.graph.add_user(stranger, "Anna Nowa", "anna.nowa@gmail.example")
+    await teams.transport.send(Target("teams", stranger), Outgoing("Dzień dobry"))
+    await teams.transport.maintain()  # the new 1:1 chat is subscribed
+    chat_id = f"19:{BOT_USER}_{stranger}@unq.gbl.spaces"
+    box = f"chats/{chat_id}/messages"
+    message = teams.graph.user_message(box, stranger, f"/start {code}")
+    await teams.notify(teams.graph.notification(teams.subscription_id(box), box, message["id"],
+                                                STATE))
+    await teams.settle()
+    with teams.db.session() as s:
+        linked = directory.person_by_account(s, "teams", stranger)
+    assert linked is not None and linked.id == teams.cast.laureate_rep2
+    assert "/pomoc" in teams.graph.sent(box)[-1]["body"]["content"]  # the welcome
+
+
+async def test_missed_chat_messages_are_read_newest_first_once(teams: Teams) -> None:
+    first = teams.graph.user_message(GROUP_BOX, COORD_AAD, "/sieci")
+    await teams.notify(teams.graph.notification(teams.subscription_id(GROUP_BOX), GROUP_BOX,
+                                                first["id"], STATE))
+    await teams.settle()
+    await asyncio.sleep(0.01)
+    teams.graph.user_message(GROUP_BOX, COORD_AAD, "/pomoc")
+    await teams.transport.recover_all()
+    await teams.outbox.run_once()
+    assert len(teams.graph.sent(GROUP_BOX)) == 2
+    # one bounded read: the newest 20, newest first
+    assert teams.graph.query_log[-1] == {"$top": "20", "$orderby": "createdDateTime desc"}
+
+
+async def test_an_invitation_link_opens_a_chat_where_start_is_read_once_found(
+        teams: Teams, router: Router) -> None:
+    invite = await Chat(router, "teams").text(COORD_AAD, f"/zaproszenie {teams.cast.laureate_rep2}")
+    link = next(line for line in invite.split("\n") if line.startswith("teams: "))
+    assert link.startswith("teams: https://teams.microsoft.com/l/chat/0/0?users="
+                           "empirie-bot@zmp.example.org&message=/start%20")
+    code = link.rsplit("%20", 1)[1]
+    stranger = "c0000000-0000-4000-8000-00000000000a"
+    teams.graph.add_user(stranger, "Anna Nowa", "anna.nowa@gmail.example")
+    chat_id = teams.graph.user_opens_chat(stranger)
+    box = f"chats/{chat_id}/messages"
+    await asyncio.sleep(0.01)
+    teams.graph.user_message(box, stranger, f"/start {code}")  # before the bot listens there
+    await teams.transport.maintain()  # finds the chat, subscribes, reads what was written
+    await teams.outbox.run_once()
+    assert teams.graph.subscription_for("/" + box) is not None
+    with teams.db.session() as s:
+        linked = directory.person_by_account(s, "teams", stranger)
+    assert linked is not None and linked.id == teams.cast.laureate_rep2
+    assert "/pomoc" in teams.graph.sent(box)[-1]["body"]["content"]
+
+
+async def test_a_calendar_notification_applies_an_answer_at_once(
+        teams: Teams, router: Router) -> None:
+    await Chat(router, "teams").text(
+        COORD_AAD, "/spotkanie_nowe cyfrowe; Spotkanie; 12.12.2026 10:00; stacjonarne; 6; "
+        "Łomża; ; ; nie; 5.12.2026 12:00", CHANNEL_KEY)
+    await teams.transport.sync_calendar()
+    [event] = teams.graph.events.values()
+    sub = teams.graph.subscription_for("/me/events")
+    assert sub is not None and sub["changeType"] == "updated"
+    teams.graph.respond(event["id"], "jan.rep@lomza.example.pl", "tentativelyAccepted")
+    status = await teams.notify({"value": [{
+        "subscriptionId": sub["id"], "changeType": "updated", "clientState": STATE,
+        "resource": f"Users/{BOT_USER}/Events/{event['id']}",
+        "resourceData": {"id": event["id"], "@odata.type": "#Microsoft.Graph.Event"}}]})
+    assert status == 202
+    await teams.settle()
+    with teams.db.session() as s:
+        assert [(r.person_id, r.answer) for r in rsvps(s, 1)] == [
+            (teams.cast.laureate_rep, "moze")]
+
+
+async def test_graph_down_at_start_does_not_stop_the_bot_and_upkeep_retries(
+        graph: FakeGraph, router: Router, settings: Settings) -> None:
+    port = free_port()
+    http = HttpServer("127.0.0.1", port)
+    transport = TeamsTransport(router, teams_settings(settings, graph, port), http,
+                               credential=StaticCredential())
+    graph.faults.append(Fault("GET", "me", 503, times=4, retry_after=0))
+    await http.start()
+    try:
+        await transport.start()  # logs teams.unreachable, raises nothing
+        assert transport.me_id == ""
+        with pytest.raises(DeliveryError):  # private messages wait in the outbox meanwhile
+            await transport.send(Target("teams", COORD_AAD), Outgoing("x"))
+        await transport.maintain()
+        assert transport.me_id == BOT_USER
+    finally:
+        await transport.stop()
+        await http.stop()

@@ -63,6 +63,8 @@ class FakeGraph:
         self.drive_items: dict[str, dict[str, Any]] = {}
         self.drive_content: dict[str, bytes] = {}
         self.validation_answers: list[tuple[int, str, str]] = []
+        self.query_log: list[dict[str, str]] = []  # query strings of message-list reads
+        self.pinned: list[tuple[str, str]] = []  # (chat id, message id)
         self._ids = itertools.count(1_700_000_000_000)
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -95,7 +97,16 @@ class FakeGraph:
 
     def add_group_chat(self, chat_id: str, topic: str, members: list[str]) -> None:
         self.chats[chat_id] = {"id": chat_id, "chatType": "group", "topic": topic,
-                               "members": [BOT_USER, *members]}
+                               "members": [BOT_USER, *members],
+                               "createdDateTime": iso(datetime.now(UTC))}
+
+    def user_opens_chat(self, user_id: str) -> str:
+        """A person starts a 1:1 chat with the bot's account (e.g. from an invitation link)."""
+        chat_id = f"19:{BOT_USER}_{user_id}@unq.gbl.spaces"
+        self.chats[chat_id] = {"id": chat_id, "chatType": "oneOnOne", "topic": None,
+                               "members": sorted([BOT_USER, user_id]),
+                               "createdDateTime": iso(datetime.now(UTC))}
+        return chat_id
 
     def user_message(self, container: str, user_id: str, html: str, *,
                      mention_bot: bool = False, at: datetime | None = None) -> dict[str, Any]:
@@ -123,6 +134,8 @@ class FakeGraph:
         else:
             parts = container.split("/")
             message["channelIdentity"] = {"teamId": parts[1], "channelId": parts[3]}
+            if len(parts) == 7:
+                message["replyToId"] = parts[5]
         self.messages.setdefault(container, []).append(message)
         return message
 
@@ -137,13 +150,16 @@ class FakeGraph:
     def notification(self, subscription_id: str, container: str, message_id: str,
                      client_state: str) -> dict[str, Any]:
         """A change notification as Graph posts it (no resource data: ids only)."""
+        parts = container.split("/")
         if container.startswith("chats/"):
-            resource = f"chats('{container.split('/')[1]}')/messages('{message_id}')"
+            resource = f"chats('{parts[1]}')/messages('{message_id}')"
+        elif len(parts) == 7:  # a reply in a thread: …/messages/{parent}/replies
+            resource = (f"teams('{parts[1]}')/channels('{parts[3]}')/messages('{parts[5]}')"
+                        f"/replies('{message_id}')")
         else:
-            parts = container.split("/")
             resource = (f"teams('{parts[1]}')/channels('{parts[3]}')/messages('{message_id}')")
         sub = self.subscriptions[subscription_id]
-        return {"value": [{
+        return {"value": [{  # (a thread reply notifies the channel's subscription)
             "subscriptionId": subscription_id, "changeType": "created",
             "clientState": client_state, "tenantId": TENANT,
             "subscriptionExpirationDateTime": sub["expirationDateTime"],
@@ -207,6 +223,9 @@ class FakeGraph:
             mine = [self._chat_json(c) for c in self.chats.values()
                     if BOT_USER in c["members"]]
             return web.json_response({"value": mine})
+        if parts[0] == "teams" and len(parts) >= 7 and parts[6] == "replies":
+            container = "/".join(parts[:7])
+            return self._messages(method, container, parts[7:], body, request)
         if parts[0] == "teams" and len(parts) >= 5 and parts[4] == "messages":
             container = "/".join(parts[:5])
             return self._messages(method, container, parts[5:], body, request)
@@ -227,7 +246,8 @@ class FakeGraph:
         return web.json_response({"error": {"code": "BadRequest", "message": path}}, status=400)
 
     def _chat_json(self, chat: dict[str, Any]) -> dict[str, Any]:
-        return {"id": chat["id"], "chatType": chat["chatType"], "topic": chat.get("topic")}
+        return {"id": chat["id"], "chatType": chat["chatType"], "topic": chat.get("topic"),
+                "createdDateTime": chat.get("createdDateTime")}
 
     def _messages(self, method: str, container: str, rest: list[str], body: Any,
                   request: web.Request) -> web.Response:
@@ -250,6 +270,7 @@ class FakeGraph:
                 raise KeyError(rest[0])
             return web.json_response(found)
         if method == "GET":
+            self.query_log.append(dict(request.query))
             top = int(request.query.get("$top", "50"))
             newest_first = sorted(self.messages.get(container, []),
                                   key=lambda m: m["createdDateTime"], reverse=True)
@@ -266,11 +287,15 @@ class FakeGraph:
             other = next(m for m in members if m != BOT_USER)
             chat_id = f"19:{BOT_USER}_{other}@unq.gbl.spaces"
             self.chats[chat_id] = {"id": chat_id, "chatType": "oneOnOne", "topic": None,
-                                   "members": members}
+                                   "members": members,
+                                   "createdDateTime": iso(datetime.now(UTC))}
             return web.json_response(self._chat_json(self.chats[chat_id]), status=201)
         chat_id = parts[1]
         if len(parts) == 2:
             return web.json_response(self._chat_json(self.chats[chat_id]))
+        if parts[2] == "pinnedMessages" and method == "POST":
+            self.pinned.append((chat_id, body["message@odata.bind"].rsplit("/", 1)[1]))
+            return web.json_response({"id": "pin"}, status=201)
         if parts[2] == "messages":
             if chat_id not in self.chats:
                 raise KeyError(chat_id)

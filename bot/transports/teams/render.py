@@ -76,14 +76,19 @@ def text_to_html(text: str, markdown: bool) -> str:
 
 
 def actions_html(t: Translator, actions: tuple[Action, ...]) -> str:
-    """The buttons as typed commands: on Teams people answer by typing them (a pure link has
-    no command: it is only in the card)."""
+    """The buttons as typed commands: on Teams people answer by typing them. A pure link (no
+    command) is written as a link too, so it works where the card is not shown."""
     typed = [a for a in actions if a.command]
-    if not typed:
-        return ""
-    rows = "".join(f"<li>{html.escape(a.label)}: <code>{html.escape(a.command)}</code></li>"
-                   for a in typed)
-    return f"<p>{html.escape(t(N_('Type a command to answer:')))}</p><ul>{rows}</ul>"
+    links = [a for a in actions if a.is_link]
+    out = ""
+    if typed:
+        rows = "".join(f"<li>{html.escape(a.label)}: <code>{html.escape(a.command)}</code></li>"
+                       for a in typed)
+        out += f"<p>{html.escape(t(N_('Type a command to answer:')))}</p><ul>{rows}</ul>"
+    for a in links:
+        out += (f'<p><a href="{html.escape(a.url or "", quote=True)}">'
+                f"{html.escape(a.label)}</a></p>")
+    return out
 
 
 def adaptive_card(actions: tuple[Action, ...]) -> dict[str, Any] | None:

@@ -26,40 +26,80 @@ log = logging.getLogger("empirie.teams")
 RENEW_BEFORE = timedelta(hours=12)
 
 
+CALENDAR = "calendar"  # the key of the subscription on the service account's events
+
+
 def resource_of(chat_key: str) -> str:
     """Our chat key (`<team id>/<channel id>` or a chat id) as the Graph resource."""
+    if chat_key == CALENDAR:
+        return "/me/events"
     if "/" in chat_key:
         team, channel = chat_key.split("/", 1)
         return f"/teams/{team}/channels/{channel}/messages"
     return f"/chats/{chat_key}/messages"
 
 
-def register(transport: TeamsTransport, chat_key: str, kind: str) -> None:
-    """Make sure a row exists for this chat; `maintain()` subscribes it."""
+def register(transport: TeamsTransport, chat_key: str, kind: str,
+             since: datetime | None = None) -> None:
+    """Make sure a row exists for this chat; `maintain()` subscribes it. `since`: a chat
+    found after people wrote in it — what they wrote since then is read once subscribed."""
     with transport.router.db.session() as s:
-        store.ensure_subscription(s, chat_key, resource_of(chat_key), kind,
-                                  transport.router.clock.now())
+        row = store.ensure_subscription(s, chat_key, resource_of(chat_key), kind,
+                                        transport.router.clock.now())
+        if since is not None and row.status == "pending" and row.last_message_at is None:
+            row.last_message_at = since
+            s.add(row)
 
 
 async def maintain(transport: TeamsTransport) -> int:
     """Register bound chats, create pending subscriptions and renew those expiring soon."""
     if not transport.receiving:
         return 0
+    await transport.discover_chats()
     now = transport.router.clock.now()
     with transport.router.db.session() as s:
-        for binding in store.bound_chats(s):
-            store.ensure_subscription(s, binding.chat_id, resource_of(binding.chat_id),
-                                      "channel" if "/" in binding.chat_id else "group", now)
+        bound = {b.chat_id for b in store.bound_chats(s)}
+        for chat_id in bound:
+            store.ensure_subscription(s, chat_id, resource_of(chat_id),
+                                      "channel" if "/" in chat_id else "group", now)
+        if transport.settings.teams_calendar_poll_seconds > 0:  # answers arrive at once
+            store.ensure_subscription(s, CALENDAR, resource_of(CALENDAR), CALENDAR, now)
+        unbound = [r for r in store.subscriptions(s)
+                   if r.kind == "channel" and r.chat_id not in bound]
         rows = list(store.due_for_renewal(s, now + RENEW_BEFORE))
     done = 0
+    for row in unbound:  # a channel no longer bound: stop listening there
+        done += await drop(transport, row)
+    rows = [r for r in rows if r not in unbound]
     for row in rows:
         if transport.login_lost:
             break
         if row.status == "pending" or row.subscription_id is None:
-            done += await create(transport, row)
+            created = await create(transport, row)
+            if created and row.last_message_at is not None:
+                await transport.recover(row)  # e.g. `/start <code>` typed in a new chat
+            done += created
         else:
             done += await renew(transport, row)
     return done
+
+
+async def drop(transport: TeamsTransport, row: TeamsSubscription) -> int:
+    if row.subscription_id:
+        try:
+            await transport.client.subscriptions.by_subscription_id(row.subscription_id).delete()
+        except graph.LoginLost:
+            transport.report_login_lost()
+            return 0
+        except Exception as error:
+            if graph.status_code(error) != 404:
+                log.warning("teams.unsubscribe_failed row=%s status=%s", row.id,
+                            graph.status_code(error))
+                return 0
+    with transport.router.db.session() as s:
+        store.delete_subscription(s, row.id or 0)
+    log.info("teams.unsubscribed row=%s", row.id)
+    return 1
 
 
 def _expiry(transport: TeamsTransport) -> datetime:
@@ -69,7 +109,8 @@ def _expiry(transport: TeamsTransport) -> datetime:
 
 async def create(transport: TeamsTransport, row: TeamsSubscription) -> int:
     url = transport.settings.teams_notification_url
-    body = Subscription(change_type="created", notification_url=url,
+    body = Subscription(change_type="updated" if row.kind == CALENDAR else "created",
+                        notification_url=url,
                         lifecycle_notification_url=url, resource=row.resource,
                         expiration_date_time=_expiry(transport),
                         client_state=transport.settings.teams_client_state)

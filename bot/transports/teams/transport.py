@@ -19,9 +19,10 @@ import contextlib
 import hashlib
 import hmac
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -41,6 +42,7 @@ from msgraph.generated.models.chat_message_attachment import ChatMessageAttachme
 from msgraph.generated.models.chat_message_type import ChatMessageType
 from msgraph.generated.models.chat_type import ChatType
 from msgraph.generated.models.item_body import ItemBody
+from msgraph.generated.models.pinned_chat_message_info import PinnedChatMessageInfo
 
 from bot.http import HttpServer
 from bot.router import Router
@@ -51,6 +53,7 @@ from core.config import Settings
 from core.i18n import Translator
 from core.messages import ChatRef, EventKind, Incoming, Outgoing, Sender, Target
 from core.outbox import enqueue
+from handlers import membership
 from models import audit, directory
 from models import teams as store
 from models.enums import Platform
@@ -59,6 +62,7 @@ from models.teams import TeamsSubscription
 log = logging.getLogger("empirie.teams")
 RECOVER_TOP = 20  # missed messages read once per chat after downtime, newest first
 LOGIN_LOST_RETRY = 3600.0
+_REPLY = re.compile(r"messages\('([^']+)'\)/replies\('([^']+)'\)")
 
 
 class LocalCredential:
@@ -96,6 +100,9 @@ class TeamsTransport:
         self._last_sent: dict[str, float] = {}
         self._overall = AsyncLimiter(max(settings.teams_rate_overall, 0.001), 1)
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._looked_up: set[str] = set()  # unknown senders whose e-mail matched nobody
+        self._discovered_at = float("-inf")
+        self._calendar_lock = asyncio.Lock()
 
     @property
     def receiving(self) -> bool:
@@ -104,20 +111,33 @@ class TeamsTransport:
     # --- lifecycle -----------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Who we are, then subscriptions and what was missed. Graph being unreachable does
+        not stop the other platforms: the upkeep tries again."""
+        if await self._whoami() and self.receive:
+            await subscriptions.maintain(self)
+            await self.recover_all()
+
+    async def _whoami(self) -> bool:
         try:
             me = await self.client.me.get()
         except graph.LoginLost:
             self.report_login_lost()
-            return
+            return False
+        except Exception as error:
+            log.error("teams.unreachable status=%s error=%s", graph.status_code(error),
+                      type(error).__name__)
+            return False
         assert me is not None and me.id
         self.me_id = me.id
         log.info("teams.started receive=%s", self.receive)
-        if self.receive:
-            await self.discover_chats()
-            await subscriptions.maintain(self)
-            await self.recover_all()
+        if me.user_principal_name:  # opens a chat with the bot, the command typed in
+            membership.INVITE_LINKS[self.platform] = (
+                f"https://teams.microsoft.com/l/chat/0/0?users={me.user_principal_name}"
+                "&message=/start%20{code}")
+        return True
 
     async def stop(self) -> None:
+        membership.INVITE_LINKS.pop(self.platform, None)
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
@@ -126,11 +146,32 @@ class TeamsTransport:
 
     async def maintain(self) -> int:
         """Woken by the scheduler: subscriptions to create or renew."""
+        if not self.me_id and not self.login_lost:
+            if not await self._whoami():
+                return 0
+            if self.receive:
+                done = await subscriptions.maintain(self)
+                await self.recover_all()
+                return done
         return await subscriptions.maintain(self)
 
-    async def discover_chats(self) -> None:
+    async def sync_calendar(self) -> int:
+        """Woken by the scheduler or a calendar notification: meetings mirrored as events,
+        responses read (one sync at a time)."""
+        from bot.transports.teams import calendar
+
+        async with self._calendar_lock:
+            return await calendar.sync(self)
+
+    async def discover_chats(self, force: bool = False) -> None:
         """Group and 1:1 chats the service account is in get a subscription, so /polacz
-        works in a new group chat and /start <code> in a private one."""
+        works in a new group chat and /start <code> in a private one. Graph cannot notify a
+        delegated account of new chats, so the list (not the messages) is read at most every
+        EMPIRIE_TEAMS_DISCOVER_SECONDS."""
+        moment = time.monotonic()
+        if not force and moment - self._discovered_at < self.settings.teams_discover_seconds:
+            return
+        self._discovered_at = moment
         try:
             found = await self.client.me.chats.get()
         except graph.LoginLost:
@@ -141,8 +182,11 @@ class TeamsTransport:
             return
         for chat in (found.value if found and found.value else []):
             if chat.id and chat.chat_type in (ChatType.Group, ChatType.OneOnOne):
+                since = chat.created_date_time - timedelta(seconds=1) \
+                    if chat.created_date_time else None
                 subscriptions.register(self, chat.id, "private"
-                                       if chat.chat_type == ChatType.OneOnOne else "group")
+                                       if chat.chat_type == ChatType.OneOnOne else "group",
+                                       since)
 
     def report_login_lost(self) -> None:
         """The sign-in expired or was revoked: say so once, stop using Graph (no retry loop)."""
@@ -185,7 +229,7 @@ class TeamsTransport:
         try:
             if "lifecycleEvent" in item:
                 await subscriptions.on_lifecycle(self, item)
-            elif item.get("changeType") == "created":
+            elif item.get("changeType") in ("created", "updated"):
                 await self._on_created(item)
         except graph.LoginLost:
             self.report_login_lost()
@@ -197,10 +241,19 @@ class TeamsTransport:
         with self.router.db.session() as s:
             row = store.subscription_by_graph_id(s, str(item.get("subscriptionId")))
         message_id = str((item.get("resourceData") or {}).get("id") or "")
-        if row is None or not message_id:
-            log.info("teams.notification_unknown subscription=%s", item.get("subscriptionId"))
+        if row is not None and row.kind == subscriptions.CALENDAR:
+            await self.sync_calendar()  # someone answered an invitation: read it now
             return
-        message = await self._messages(row.chat_id).by_chat_message_id(message_id).get()
+        if row is None or not message_id or item.get("changeType") != "created":
+            log.info("teams.notification_skipped subscription=%s", item.get("subscriptionId"))
+            return
+        messages = self._messages(row.chat_id)
+        thread = _REPLY.search(str(item.get("resource") or ""))
+        if thread is not None and "/" in row.chat_id:  # a reply in a channel thread
+            message = await messages.by_chat_message_id(thread.group(1)).replies \
+                .by_chat_message_id1(thread.group(2)).get()
+        else:
+            message = await messages.by_chat_message_id(message_id).get()
         if message is not None:
             await self.handle_message(row, message)
 
@@ -254,6 +307,9 @@ class TeamsTransport:
         with self.router.db.session() as s:
             if directory.person_by_account(s, self.platform, user_id) is not None:
                 return
+        if user_id in self._looked_up:
+            return  # one directory lookup per unknown sender and process
+        self._looked_up.add(user_id)
         try:
             user = await self.client.users.by_user_id(user_id).get()
         except Exception as error:
@@ -287,9 +343,11 @@ class TeamsTransport:
         the router's processed-event ids keep anything already handled from repeating."""
         if row.last_message_at is None:
             return
+        # chats take an order (newest first); channel messages come newest first anyway
         config = RequestConfiguration(
             query_parameters=MessagesRequestBuilder.MessagesRequestBuilderGetQueryParameters(
-                top=RECOVER_TOP))
+                top=RECOVER_TOP,
+                orderby=None if "/" in row.chat_id else ["createdDateTime desc"]))
         try:
             page = await self._messages(row.chat_id).get(request_configuration=config)
         except graph.LoginLost:
@@ -324,8 +382,12 @@ class TeamsTransport:
                     parts = [render.Rendered("")]
                 parts[-1].html += extra_html
                 parts[-1].attachments += attachments
+            first: ChatMessage | None = None
             for part in parts:
-                await self._post(chat_key, part)
+                posted = await self._post(chat_key, part)
+                first = first or posted
+            if message.pin and first is not None and first.id:
+                await self._pin(chat_key, first.id)
         except DeliveryError:
             raise
         except graph.LoginLost as error:
@@ -351,6 +413,8 @@ class TeamsTransport:
         """A chat key as is; a person's Entra id → the 1:1 chat with them (created once)."""
         if "/" in chat_id or "@" in chat_id:
             return chat_id
+        if not self.me_id:
+            raise DeliveryError("teams: not connected yet", permanent=False, retry_after=60)
         if chat_id not in self._private_chats:
             chat = await self.client.chats.post(Chat(chat_type=ChatType.OneOnOne, members=[
                 AadUserConversationMember(roles=["owner"], additional_data={
@@ -376,7 +440,22 @@ class TeamsTransport:
                 finally:
                     self._last_sent[chat_key] = time.monotonic()
 
-    async def _post(self, chat_key: str, part: render.Rendered) -> None:
+    async def _pin(self, chat_key: str, message_id: str) -> None:
+        """Chats can pin through Graph; channels cannot (v1.0). A failed pin is logged, never
+        a reason to send the message again."""
+        if "/" in chat_key:
+            return
+        try:
+            await self.client.chats.by_chat_id(chat_key).pinned_messages.post(
+                PinnedChatMessageInfo(additional_data={
+                    "message@odata.bind": f"https://graph.microsoft.com/v1.0/chats/{chat_key}"
+                                          f"/messages/{message_id}"}))
+        except graph.LoginLost:
+            raise
+        except Exception as error:
+            log.warning("teams.pin_failed status=%s", graph.status_code(error))
+
+    async def _post(self, chat_key: str, part: render.Rendered) -> ChatMessage | None:
         body = ChatMessage(
             body=ItemBody(content_type=BodyType.Html, content=part.html),
             attachments=[ChatMessageAttachment(
@@ -384,4 +463,4 @@ class TeamsTransport:
                 content_url=a.get("contentUrl"), name=a.get("name"))
                 for a in part.attachments] or None)
         async with self._paced(chat_key):
-            await self._messages(chat_key).post(body)
+            return await self._messages(chat_key).post(body)
