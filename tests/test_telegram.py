@@ -171,9 +171,9 @@ async def test_a_refused_reply_goes_to_the_outbox_instead_of_holding_the_update(
     bot.api.fail("sendMessage", "500")
     chat = tg.private_chat(COORDINATOR_TG)
     await bot.api.inject(tg.message(coordinator, chat, "/sieci"))
-    await bot.api.inject(tg.message(coordinator, chat, "/pomoc"))  # not held up by the refusal
+    await bot.api.inject(tg.message(coordinator, chat, "/moje_spotkania"))  # not held up
     await bot.api.wait_for(lambda: len(bot.api.texts(COORDINATOR_TG)) == 1)
-    assert bot.api.texts(COORDINATOR_TG)[0].startswith("Polecenia dostępne")
+    assert bot.api.texts(COORDINATOR_TG)[0] == "Nie masz nadchodzących spotkań."
     with bot.db.session() as s:
         [queued] = s.exec(select(OutboxMessage)).all()
     assert queued.kind == "reply" and queued.chat_id == str(COORDINATOR_TG)
@@ -208,10 +208,10 @@ async def test_duplicate_update_has_one_effect(bot: Bot) -> None:
     update = await bot.api.inject(tg.message(coordinator, chat, "/sieci"))
     await bot.api.wait_for(lambda: bool(bot.api.texts(COORDINATOR_TG)))
     await bot.api.inject({k: v for k, v in update.items()})  # same update_id again
-    await bot.api.inject(tg.message(coordinator, chat, "/pomoc"))
+    await bot.api.inject(tg.message(coordinator, chat, "/moje_spotkania"))
     await bot.api.wait_for(lambda: len(bot.api.texts(COORDINATOR_TG)) >= 2)
     texts = bot.api.texts(COORDINATOR_TG)
-    assert len(texts) == 2 and texts[1].startswith("Polecenia dostępne")
+    assert len(texts) == 2 and texts[1] == "Nie masz nadchodzących spotkań."
 
 
 async def test_long_text_is_split_and_files_go_as_documents(bot: Bot) -> None:
