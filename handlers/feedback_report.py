@@ -195,20 +195,29 @@ def funding_reviewed(s: Session, network_id: int, start: datetime, end: datetime
         t("No funding calls were sent to the network in this period.")])
 
 
-PERIOD_SECTIONS.append(funding_reviewed)
+def office_hours_held(s: Session, network_id: int, start: datetime, end: datetime,
+                      t: Translator) -> Section:
+    """The cities' office-hours topics in the period, and no-shows (the expert's queue)."""
+    from models import office_hours as oh
+
+    lines = []
+    for session in oh.sessions_between(s, [network_id], start, end):
+        for booking in oh.summary(s, session.id or 0):
+            city = directory.city_name(s, booking.city_id) or f"#{booking.city_id}"
+            absent = f" ({t('no-show')})" if booking.status == "no_show" else ""
+            lines.append(f"• {t.short_datetime(session.starts_at)} {city}: "
+                         f"{booking.topic}{absent}")
+    return Section(t("Office hours in the period"), lines or [
+        t("No office-hours bookings in this period.")])
+
+
+PERIOD_SECTIONS.extend((funding_reviewed, office_hours_held))
 
 
 def period_sections(s: Session, t: Translator, network_id: int, start: datetime,
                     end: datetime) -> list[Section]:
-    sections = [section for fn in PERIOD_SECTIONS
-                if (section := fn(s, network_id, start, end, t)) is not None]
-    titles = {section.title for section in sections}
-    for title in (t("Office hours in the period"), t("Funding calls reviewed")):
-        if title not in titles:
-            sections.append(Section(title, [t("Not available yet: this part of the bot is "
-                                              "still being built, so there is nothing to "
-                                              "show. Fill it in by hand.")]))
-    return sections
+    return [section for fn in PERIOD_SECTIONS
+            if (section := fn(s, network_id, start, end, t)) is not None]
 
 
 @dataclass

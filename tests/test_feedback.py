@@ -159,7 +159,7 @@ async def test_full_cycle_from_meeting_end_to_report(
     assert "Jak oceniasz organizację spotkania? — odpowiedzi: 2 (mniej niż 3" in body
     assert "Wymiana doświadczeń" not in body  # one answer: counts only
     assert "• Dostępność cyfrowa (×3)" in body and "• Więcej o e-usługach" in body
-    assert "Dyżury eksperckie" in body and "Uzupełnij ręcznie" in body
+    assert "Dyżury eksperckie" in body and "Brak rezerwacji dyżurów w tym okresie" in body
     files = {f.name: f for f in report.files}
     png = files[f"raport_spotkania_{meeting}.png"].content
     width, height = png_size(png)

@@ -3,7 +3,7 @@ the console chat on both stores."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import select
 
@@ -147,3 +147,37 @@ async def test_report_lists_the_funding_calls_the_network_was_told_about(
     section = report.split("Omówione nabory i źródła finansowania:")[1]
     assert "• Cyfrowa gmina 2027 (FERC) — termin czwartek, 1 kwietnia 2027" in section
     assert "Po spotkaniu" not in section
+
+
+async def test_report_lists_the_office_hours_topics_of_the_period(
+        chat: Chat, seeded: Database, clock: FrozenClock) -> None:
+    from models import directory
+    from models.core import Person
+    from models.office_hours import OfficeBooking, OfficeSession
+
+    cast = find_cast(seeded)
+    meeting = await make_meeting(chat, cast.coordinator)
+    with seeded.session() as s:
+        network = directory.require_network(s, "cyfrowe")
+        rep = s.get(Person, cast.laureate_rep)
+        assert rep is not None and rep.city_id is not None
+        city = directory.city_name(s, rep.city_id)
+
+        def held(when: datetime, topic: str, status: str) -> None:
+            session = OfficeSession(network_id=network.id or 0, occurrence=when, starts_at=when,
+                                    opens_at=when - timedelta(days=7), created_at=clock.now())
+            s.add(session)
+            s.flush()
+            s.add(OfficeBooking(session_id=session.id or 0, slot=0, city_id=rep.city_id or 0,
+                                person_id=rep.id or 0, topic=topic, status=status,
+                                active_slot=0, active_city=rep.city_id,
+                                created_at=clock.now()))
+
+        held(clock.now() + timedelta(hours=2), "Wdrożenie e-usług", "done")
+        held(clock.now() + timedelta(hours=4), "Budżet obywatelski online", "no_show")
+        held(clock.now() + timedelta(days=30), "Po spotkaniu", "booked")  # outside the period
+    report = await chat.text(cast.coordinator, f"/raport {meeting}")
+    section = report.split("Dyżury eksperckie w tym okresie")[1].split("\n\n")[0]
+    assert f"{city}: Wdrożenie e-usług" in section
+    assert f"{city}: Budżet obywatelski online (nieobecność)" in section
+    assert "Po spotkaniu" not in section and "Jeszcze niedostępne" not in report
