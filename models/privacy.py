@@ -93,7 +93,9 @@ def _scrub_json(value: Any, needles: set[str]) -> Any:
     if isinstance(value, dict):
         if "b64" in value and isinstance(value["b64"], str):
             return _scrub_file(value, needles)
-        return {k: _scrub_json(v, needles) for k, v in value.items()}
+        keys = needles | {n.lower() for n in needles}  # e-mails are keys in lower case
+        return {_scrub_text(k, keys) if isinstance(k, str) else k: _scrub_json(v, needles)
+                for k, v in value.items()}
     return value
 
 

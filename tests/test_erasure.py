@@ -19,8 +19,9 @@ from models.core import Conversation, Person
 from models.db import Database
 from models.meetings import Meeting, Rsvp
 from models.outbox import OutboxMessage
+from models.teams import TeamsEvent
 from tests.cast import find_cast
-from tests.conftest import Chat
+from tests.conftest import START, Chat
 
 NAME, EMAIL = "Zuzanna Testowa-Unikatowa", "zuzanna.unikatowa@example.org"
 TG_ID, TG_USER, NOTE = "7012345678", "zuzia_unikat", "dieta bez glutenu, alergia na orzechy"
@@ -75,7 +76,7 @@ def _strings(value: Any) -> list[str]:
     if isinstance(value, bytes):
         return [value.decode("utf-8", "ignore")]
     if isinstance(value, dict):
-        found = [s for v in value.values() for s in _strings(v)]
+        found = [s for k, v in value.items() for s in [str(k), *_strings(v)]]
         if isinstance(value.get("b64"), str):
             found.append(base64.b64decode(value["b64"]).decode("utf-8", "ignore"))
         return found
@@ -86,14 +87,17 @@ def _strings(value: Any) -> list[str]:
 
 async def test_erasure_leaves_no_identifier_in_any_table(router: Router,
                                                          seeded: Database) -> None:
-    victim, other, _meeting = await _lived_in(router, seeded)
+    victim, other, meeting = await _lived_in(router, seeded)
+    with seeded.session() as s:  # Teams keeps attendees' responses keyed by their e-mail
+        s.add(TeamsEvent(meeting_id=meeting, event_id="AAMkAD-1", created_at=START,
+                         responses={EMAIL.lower(): "accepted", "inna@example.org": "declined"}))
     with seeded.session() as s:  # the scenario really spread them around
         before = [t.name for t in SQLModel.metadata.sorted_tables
                   for row in s.execute(select(t)).all()
                   if any(secret in text for v in row for text in _strings(v)
                          for secret in SECRETS)]
     assert {"person", "account", "rsvp", "outbox_message", "audit_entry", "conversation",
-            "action_token"} <= set(before)
+            "action_token", "teams_event"} <= set(before)
 
     console = Chat(router)
     assert "usunięte" in await console.text(victim, "/usun_dane potwierdzam")
