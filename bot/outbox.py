@@ -161,9 +161,12 @@ class OutboxDispatcher:
 
     @staticmethod
     async def _paced(transport: Transport, chat_id: str) -> None:
+        """Wait for the chat's booked slot, then for the platform's overall limit (`sent`
+        must follow, whatever the send's outcome)."""
         delay = transport.pacer.reserve(chat_id)
         if delay:
             await asyncio.sleep(delay)
+        await transport.pacer.admit()
 
     async def _send_parts(self, row: OutboxMessage, transport: Transport, target: Target,
                           blobs: dict[int, File]) -> None:

@@ -33,20 +33,23 @@ BACKLOG = 4  # messages already queued for the group when the burst starts
 
 @dataclass
 class Burst:
-    pressed_at: float
-    presses: list[str]  # callback query ids, one per presser
+    pressed_at: float  # the first press's injection
+    last_pressed_at: float  # the last press's injection (about a second after the first)
+    presses: list[str]  # callback query ids, one per presser, in order
     help_asked_at: float
     group_messages: list[Call]  # what the group got after the burst began
 
 
-def add_representatives(db: Database, n: int, start: datetime) -> list[int]:
-    """n representatives of laureate cities in cyfrowe (three per city), Telegram-linked."""
+def add_representatives(db: Database, n: int, start: datetime, network_code: str = "cyfrowe",
+                        first: int = FIRST_PRESSER) -> list[int]:
+    """n representatives of laureate cities in a network (three per city), Telegram-linked
+    as users first, first + 1, …"""
     ids = []
     with db.session() as s:
-        network = directory.require_network(s, "cyfrowe")
+        network = directory.require_network(s, network_code)
         for i in range(n):
             if i % 3 == 0:
-                city = City(name=f"Miasto próbne {i // 3}")
+                city = City(name=f"Miasto próbne {network_code} {i // 3}")
                 s.add(city)
                 s.flush()
                 s.add(CityStanding(network_id=network.id or 0, city_id=city.id or 0,
@@ -57,7 +60,7 @@ def add_representatives(db: Database, n: int, start: datetime) -> list[int]:
             s.add(NetworkRole(person_id=person.id or 0, network_id=network.id,
                               role="representative"))
             s.add(Account(person_id=person.id or 0, platform="telegram",
-                          external_id=str(FIRST_PRESSER + i), linked_at=start))
+                          external_id=str(first + i), linked_at=start))
             ids.append(person.id or 0)
     return ids
 
@@ -65,7 +68,8 @@ def add_representatives(db: Database, n: int, start: datetime) -> list[int]:
 @contextlib.asynccontextmanager
 async def running_bot(api: FakeBotApi, db: Database, clock: Clock, settings: Settings
                       ) -> AsyncIterator[tuple[TelegramTransport, OutboxDispatcher]]:
-    """The bot as deployed: Telegram's real limits, the outbox woken every 0.2 s."""
+    """The bot as deployed: Telegram's real limits, the outbox woken every 0.2 s and at once
+    when a handler queued something (as the scheduler does)."""
     tg_settings = settings.model_copy(update={
         "telegram_bot_token": api.token, "telegram_api_base_url": f"http://127.0.0.1:{api.port}",
         "telegram_rate_overall": 30, "telegram_rate_group_per_minute": 20,
@@ -74,19 +78,23 @@ async def running_bot(api: FakeBotApi, db: Database, clock: Clock, settings: Set
     transport = TelegramTransport(router, tg_settings)
     outbox = OutboxDispatcher(db, clock, {"telegram": transport})
     await transport.start()
-    stop = asyncio.Event()
+    stop, woken = asyncio.Event(), asyncio.Event()
+    loop = asyncio.get_running_loop()
+    router.wake_outbox = lambda: loop.call_soon_threadsafe(woken.set)
 
     async def tick() -> None:
         while not stop.is_set():
+            woken.clear()
             await outbox.run_once()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 0.2)
+                await asyncio.wait_for(woken.wait(), 0.2)
 
     ticker = asyncio.create_task(tick())
     try:
         yield transport, outbox
     finally:
         stop.set()
+        woken.set()
         await ticker
         await transport.stop()
 
@@ -119,11 +127,12 @@ async def burst(api: FakeBotApi, db: Database, clock: Clock, buttons: list[str],
         update = await api.inject(tg.callback(tg.user(FIRST_PRESSER + i), tg.group_chat(GROUP),
                                               buttons[i % 2]))
         presses.append(update["callback_query"]["id"])
+        last_pressed_at = time.monotonic()
         if i == n // 2:
             help_asked_at = time.monotonic()
             await api.inject(tg.message(tg.user(ASKER), tg.private_chat(ASKER), "/pomoc"))
         await asyncio.sleep(1 / n)
-    return Burst(pressed_at, presses, help_asked_at,
+    return Burst(pressed_at, last_pressed_at, presses, help_asked_at,
                  [c for c in api.calls[before:] if str(c.params.get("chat_id")) == str(GROUP)])
 
 

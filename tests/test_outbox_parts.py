@@ -75,6 +75,18 @@ async def test_each_part_goes_out_once_and_nothing_is_refused(
     assert all(b - a >= 1.0 for a, b in pairwise(sends))  # 1/s per chat
 
 
+async def test_a_broadcast_beyond_the_overall_limit_reaches_each_chat_once_unrefused(
+        api: FakeBotApi, paced: TelegramTransport, seeded: Database, clock: FrozenClock) -> None:
+    """More than two seconds' worth of the overall limit (30/s) at once: Telegram counts
+    arrivals, so requests started in a clump must not be counted at their planned times."""
+    chats = [str(800 + i) for i in range(70)]
+    for chat in chats:
+        queue(seeded, clock, chat, Outgoing("Ogłoszenie dla wszystkich"))
+    await OutboxDispatcher(seeded, clock, {"telegram": paced}).run_once()
+    assert api.limits is not None and api.limits.refused == 0
+    assert all(api.texts(chat) == ["Ogłoszenie dla wszystkich"] for chat in chats)
+
+
 async def test_a_retry_resumes_after_the_last_part_sent_and_keeps_the_chat_in_order(
         api: FakeBotApi, paced: TelegramTransport, seeded: Database, clock: FrozenClock) -> None:
     api.fail("sendDocument", "500", times=1)

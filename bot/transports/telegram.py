@@ -348,9 +348,9 @@ class TelegramTransport:
         if delay is not None:
             if delay:
                 await asyncio.sleep(delay)
+            await self.pacer.admit()
             try:
                 await self.send(target, message)
-                self.pacer.sent(target.chat_id)
                 return
             except DeliveryError as error:
                 if error.retry_after:
@@ -361,6 +361,8 @@ class TelegramTransport:
                     return
                 log.info("telegram.reply_deferred chat=%s reason=%s", loggable(target.chat_id),
                          error.reason)
+            finally:
+                self.pacer.sent(target.chat_id)
         await asyncio.to_thread(self._defer, target, message)
         self.router.wake_outbox()
 

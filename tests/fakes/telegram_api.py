@@ -243,9 +243,12 @@ class FakeBotApi:
     async def _api_getUpdates(self, params: dict[str, Any], files: Any) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
         timeout = float(params.get("timeout") or 0)
+        limit = min(100, int(params.get("limit") or 100))  # Telegram's cap: 1–100 per call
+        if offset:  # Telegram forgets what an offset confirms
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
 
         def pending() -> list[dict[str, Any]]:
-            return [u for u in self._updates if u["update_id"] >= offset]
+            return [u for u in self._updates if u["update_id"] >= offset][:limit]
 
         async with self._new_update:
             if not pending() and timeout > 0:
