@@ -401,7 +401,7 @@ async def overview(ctx: Context, args: str) -> list[Outgoing]:
 
 
 @REGISTRY.command("moje_spotkania", "my_meetings", summary=N_("my upcoming meetings"),
-                  action=Action.READ)
+                  action=Action.READ, scope="private")
 async def mine(ctx: Context, args: str) -> list[Outgoing]:
     me = ctx.require_person()
     with ctx.db.session() as s:
