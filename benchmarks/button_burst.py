@@ -232,7 +232,8 @@ async def main() -> None:
         runs, report, toasts[backend] = await ours(backend, profile and backend == "sqlite")
         results += figures(backend, runs, base)
         if report:
-            print(f"cProfile of one burst on {backend} (all threads, by own time):")
+            print(f"cProfile of one more burst of {PRESSES} presses on {backend} (all threads; "
+                  f"wall-clock seconds, divide by {PRESSES} for one press):")
             print(report)
     show(f"{PRESSES} RSVP presses from {GROUPS * PEOPLE_PER_GROUP} people in {GROUPS} groups, "
          "all injected at once (fake Bot API, no limits)", results)

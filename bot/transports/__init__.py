@@ -59,6 +59,8 @@ async def send_message(transport: Transport, target: Target, message: Outgoing, 
         delay = transport.pacer.reserve(target.chat_id) if paced else 0
         if delay:
             await asyncio.sleep(delay)
+        if paced:
+            await transport.pacer.admit()
         try:
             sent = await transport.send_part(target, part)
         finally:
