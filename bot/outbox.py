@@ -168,12 +168,11 @@ class OutboxDispatcher:
 
     @staticmethod
     async def _paced(transport: Transport, chat_id: str) -> None:
-        """Wait for the chat's booked slot, then for the platform's overall limit (`sent`
-        must follow, whatever the send's outcome)."""
+        """Wait for the chat's booked slot (then, right before the request, the caller waits
+        for `pacer.admit`, which `pacer.sent` must follow whatever the outcome)."""
         delay = transport.pacer.reserve(chat_id)
         if delay:
             await asyncio.sleep(delay)
-        await transport.pacer.admit()
 
     async def _send_parts(self, row: OutboxMessage, transport: Transport, target: Target,
                           blobs: dict[int, File]) -> None:
@@ -192,6 +191,7 @@ class OutboxDispatcher:
             await self._paced(transport, row.chat_id)
             if index == row.parts_done and not await asyncio.to_thread(self._still_ours, row):
                 raise LeaseLost  # stalled past the lease; another process has the row now
+            await transport.pacer.admit()
             try:
                 sent = await transport.send_part(target, part)
             finally:
@@ -215,6 +215,7 @@ class OutboxDispatcher:
         await self._paced(transport, row.chat_id)
         if not await asyncio.to_thread(self._still_ours, row):
             raise LeaseLost
+        await transport.pacer.admit()
         try:
             await transport.edit(target, ids[texts - 1], message)
         finally:
