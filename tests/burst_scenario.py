@@ -107,10 +107,7 @@ async def publish_invitation(api: FakeBotApi, db: Database, coordinator: int) ->
     def invitations() -> list[Call]:
         return [c for c in api.sent("sendMessage", GROUP) if "📅" in c.params["text"]]
 
-    # the confirmation follows the invitation through the outbox (it may not overtake it):
-    # both are out before the burst begins
-    await api.wait_for(lambda: bool(invitations()) and any(
-        "opublikowane" in t for t in api.texts(GROUP)), timeout=30)
+    await api.wait_for(lambda: bool(invitations()), timeout=30)
     invitation = invitations()[0]
     return [b["callback_data"] for row in invitation.params["reply_markup"]["inline_keyboard"]
             for b in row if "callback_data" in b]
