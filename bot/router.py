@@ -25,7 +25,7 @@ from handlers.limits import MAX_MESSAGE
 from handlers.registry import REGISTRY, Registry
 from models import buttons, conversations, directory
 from models.core import Person, ProcessedEvent
-from models.db import Database
+from models.db import Database, is_disconnect
 from models.errors import N_, DomainError
 
 log = logging.getLogger("empirie.router")
@@ -71,7 +71,9 @@ class Router:
                        self.translator(person.language if person else None),
                        wake_outbox=self.wake_outbox)
 
-    def _first_delivery(self, incoming: Incoming) -> bool:
+    def _first_delivery(self, incoming: Incoming, retrying: bool = False) -> bool:
+        """Record the event; False when it was already handled. `retrying`: the previous
+        attempt lost its connection around the commit, so a row found now is our own."""
         if incoming.event_id is None:
             return True
         try:
@@ -79,18 +81,26 @@ class Router:
                 s.add(ProcessedEvent(platform=incoming.chat.platform, event_id=incoming.event_id,
                                      at=self.clock.now()))
         except IntegrityError:
+            if retrying:
+                return True
             log.info("event.duplicate platform=%s event=%s", incoming.chat.platform,
                      incoming.event_id)
             return False
         return True
 
     def _forget_delivery(self, incoming: Incoming) -> None:
-        """A crashed event may be retried by the platform: let the retry through."""
-        if incoming.event_id is not None:
+        """A crashed event may be retried by the platform: let the retry through (best
+        effort: with the database gone, the apology still goes out)."""
+        if incoming.event_id is None:
+            return
+        try:
             with self.db.session() as s:
                 row = s.get(ProcessedEvent, (incoming.chat.platform, incoming.event_id))
                 if row is not None:
                     s.delete(row)
+        except Exception as error:
+            log.warning("event.not_forgotten platform=%s error=%s", incoming.chat.platform,
+                        type(error).__name__)
 
     def native_poll_sent(self, poll_id: int, platform: str, native_id: str) -> None:
         """A transport sent a native poll: remember its id for the votes that come back."""
@@ -105,15 +115,41 @@ class Router:
             return buttons.issue(s, command, platform, chat_id, self.clock.now(), owner)
 
     async def handle(self, incoming: Incoming) -> list[Outgoing]:
-        if not self._first_delivery(incoming):
-            return [Outgoing("", ack=True)] if incoming.kind is EventKind.ACTION else []
+        """One update, answered. A database connection that dies under the update (server
+        restart, a killed backend) rolls its unit of work back; the update then runs once
+        more on a fresh connection, and if that fails too the person is asked, politely, to
+        send it again — nothing they were told is saved is lost, and no traceback shows."""
+        recorded = False
+        for attempt in (1, 2):
+            try:
+                if not recorded:
+                    if not self._first_delivery(incoming, retrying=attempt > 1):
+                        return [Outgoing("", ack=True)] if incoming.kind is EventKind.ACTION \
+                            else []
+                    recorded = True
+                return await self._handle_recorded(incoming)
+            except Exception as error:
+                if not is_disconnect(error):
+                    raise
+                log.warning("db.disconnected platform=%s attempt=%d", incoming.chat.platform,
+                            attempt)
+        self._forget_delivery(incoming)
+        ctx = Context(self.db, self.clock, self.settings, incoming, None, None,
+                      self.translator(None), wake_outbox=self.wake_outbox)
+        replies = [Outgoing(ctx.t("I lost the connection to my database for a moment and "
+                                  "could not finish this. Please send it again."))]
+        return self._acknowledge(ctx, replies) if incoming.kind is EventKind.ACTION else replies
+
+    async def _handle_recorded(self, incoming: Incoming) -> list[Outgoing]:
         ctx = self._context(incoming)
         try:
             self._refuse_unacceptable(incoming)
             replies = self._owned(ctx, await self._dispatch(ctx))
         except DomainError as error:
             replies = [Outgoing(ctx.t(error.msgid, **error.params))]
-        except Exception:
+        except Exception as error:
+            if is_disconnect(error):
+                raise  # handle() runs the update again
             log.exception("handler.crash platform=%s %s", incoming.chat.platform, where(ctx))
             self._forget_delivery(incoming)
             replies = [Outgoing(ctx.t("Sorry, something went wrong on my side. Please try "

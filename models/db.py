@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel, create_engine
 
 from models.errors import DomainError
@@ -31,6 +32,13 @@ def make_engine(url: str) -> Engine:
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5,
                          hide_parameters=True)
+
+
+def is_disconnect(error: BaseException) -> bool:
+    """The database connection died under us (server restart, `pg_terminate_backend`, network):
+    SQLAlchemy has thrown the connection away and the next session gets a fresh one, so the
+    unit of work may simply be run again."""
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
 
 
 class Database:
