@@ -5,7 +5,6 @@ reads back as the same moment. Also: the "is it Polish" check the fuzzers rely o
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -22,8 +21,7 @@ from tests.polish import polish_problem
 WARSAW = ZoneInfo("Europe/Warsaw")
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 PL, EN = Translator("pl", WARSAW), Translator("en", WARSAW)
-EXAMPLES = settings(max_examples=int(os.environ.get("EMPIRIE_FUZZ_PARSER_EXAMPLES", "300")),
-                    deadline=None)
+EXAMPLES = settings()  # the profile's bounds (tests/conftest.py: ci, dev, deep)
 
 NAME = st.from_regex(r"[A-Za-z0-9_]{1,32}", fullmatch=True)
 # arguments: anything a person could type, including the whitespace and marks that trip regexes
