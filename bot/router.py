@@ -30,6 +30,8 @@ from models.errors import N_, DomainError
 
 log = logging.getLogger("empirie.router")
 WEB = "web"  # the neutral platform of answers given on a page (bot/pages)
+LOST_DATABASE = N_("I lost the connection to my database for a moment and could not finish "
+                   "this. Please send it again.")
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]+)(?:@\S+)?(?:\s+(.*))?$", re.DOTALL)
 
 
@@ -136,8 +138,7 @@ class Router:
         self._forget_delivery(incoming)
         ctx = Context(self.db, self.clock, self.settings, incoming, None, None,
                       self.translator(None), wake_outbox=self.wake_outbox)
-        replies = [Outgoing(ctx.t("I lost the connection to my database for a moment and "
-                                  "could not finish this. Please send it again."))]
+        replies = [Outgoing(ctx.t(LOST_DATABASE))]
         return self._acknowledge(ctx, replies) if incoming.kind is EventKind.ACTION else replies
 
     async def _handle_recorded(self, incoming: Incoming) -> list[Outgoing]:
@@ -205,10 +206,18 @@ class Router:
                       self.translator(language), wake_outbox=self.wake_outbox)
         try:
             self._refuse_unacceptable(incoming)
-            return True, await self._dispatch(ctx)
+            try:
+                return True, await self._dispatch(ctx)
+            except Exception as error:
+                if not is_disconnect(error):
+                    raise
+                log.warning("db.disconnected platform=%s attempt=1", WEB)
+                return True, await self._dispatch(ctx)  # once more, on a fresh connection
         except DomainError as error:
             return False, [Outgoing(ctx.t(error.msgid, **error.params))]
-        except Exception:
+        except Exception as error:
+            if is_disconnect(error):
+                return False, [Outgoing(ctx.t(LOST_DATABASE))]
             log.exception("handler.crash platform=%s person=%s", WEB, person.id)
             return False, [Outgoing(ctx.t("Sorry, something went wrong on my side. Please try "
                                           "again in a moment; if it keeps happening, tell your "
