@@ -224,11 +224,15 @@ class FakeBotApi:
     def texts(self, chat_id: int | str) -> list[str]:
         return [c.params.get("text", "") for c in self.sent("sendMessage", chat_id)]
 
-    async def wait_for(self, predicate: Any, timeout: float = 10.0) -> None:
+    async def wait_for(self, predicate: Any, timeout: float = 10.0, tick: Any = None) -> None:
+        """Until predicate() holds; `tick` (e.g. the outbox's run_once) is awaited meanwhile,
+        for what the bot queues instead of answering directly."""
         deadline = time.monotonic() + timeout
         while not predicate():
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out; calls: {[c.method for c in self.calls]}")
+            if tick is not None:
+                await tick()
             await asyncio.sleep(0.02)
 
     # --- Bot API methods -------------------------------------------------------------------
