@@ -171,6 +171,14 @@ def mark_failed(session: Session, row_id: int, owner: str, reason: str, now: dat
                     .values(values))
 
 
+def chat_waiting(session: Session, platform: str, chat_id: str) -> bool:
+    """Something is still queued for this chat (perhaps waiting for a retry): a direct reply
+    would overtake it."""
+    return session.exec(select(OutboxMessage.id).where(
+        OutboxMessage.platform == platform, OutboxMessage.chat_id == chat_id,
+        OutboxMessage.status == PENDING).limit(1)).first() is not None
+
+
 def pending_count(session: Session, announcement_id: int | None = None) -> int:
     query = select(func.count()).select_from(OutboxMessage).where(
         OutboxMessage.status == PENDING)
