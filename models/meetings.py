@@ -85,7 +85,11 @@ def coming_by_meeting(session: Session,
 
 def answer(session: Session, meeting: Meeting, person_id: int, standing: Standing | None,
            choice: str, now: datetime, note: str | None = None) -> tuple[Rsvp, int | None]:
-    """Record an answer; returns it and the person promoted from the waitlist, if any."""
+    """Record an answer; returns it and the person promoted from the waitlist, if any.
+
+    The meeting row is locked first (PostgreSQL; SQLite has one writer anyway): answers to one
+    meeting are counted against its seats one at a time, also from concurrent updates."""
+    session.refresh(meeting, with_for_update=True)
     if meeting.status == "cancelled":
         raise DomainError(N_("This meeting has been cancelled."))
     if now > meeting.rsvp_deadline:
