@@ -36,6 +36,10 @@ log = logging.getLogger("empirie.outbox")
 POLL = 0.2  # seconds between claims while deliveries are running
 
 
+class LeaseLost(Exception):
+    """This process no longer holds the row's lease: another one delivers it."""
+
+
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(2 ** attempts, 600))
 
@@ -147,6 +151,9 @@ class OutboxDispatcher:
                 await self._edit(row, transport, target)
             else:
                 await self._send_parts(row, transport, target, blobs)
+        except LeaseLost:
+            log.warning("outbox.lease_lost id=%s parts_done=%s", row.id, row.parts_done)
+            return
         except DeliveryError as error:
             if error.moved_to:  # the chat lives on under a new id: follow it, send again
                 await asyncio.to_thread(self._moved, row, error.moved_to)
@@ -180,14 +187,16 @@ class OutboxDispatcher:
             if part.kind == "pin":
                 part = replace(part, ref=ids[0] if ids and ids[0] else None)
             await self._paced(transport, row.chat_id)
+            if index == row.parts_done and not await asyncio.to_thread(self._still_ours, row):
+                raise LeaseLost  # stalled past the lease; another process has the row now
             try:
                 sent = await transport.send_part(target, part)
             finally:
                 transport.pacer.sent(row.chat_id)
             ids.append(sent or "")
             row.parts_done, row.sent_ids = index + 1, ids
-            if index + 1 < len(todo):  # the last one is recorded with the row's `sent`
-                await asyncio.to_thread(self._progress, row)
+            if index + 1 < len(todo) and not await asyncio.to_thread(self._progress, row):
+                raise LeaseLost
 
     async def _edit(self, row: OutboxMessage, transport: Transport, target: Target) -> None:
         if not hasattr(transport, "edit"):
@@ -201,6 +210,8 @@ class OutboxDispatcher:
         if original.parts_done < texts or not ids[texts - 1]:
             raise DeliveryError("nothing to edit", permanent=True)
         await self._paced(transport, row.chat_id)
+        if not await asyncio.to_thread(self._still_ours, row):
+            raise LeaseLost
         try:
             await transport.edit(target, ids[texts - 1], message)
         finally:
@@ -216,10 +227,18 @@ class OutboxDispatcher:
         with self.db.session() as s:
             return outbox.live_original(s, row.platform, row.chat_id, row.live_key or "")
 
-    def _progress(self, row: OutboxMessage) -> None:
+    def _still_ours(self, row: OutboxMessage) -> bool:
+        """Checked (and the lease extended) right before a row's first send: a process that
+        stalled past its lease (a loaded machine, a long pause) must not send a row another
+        process has claimed since. What remains is the moment between this check and the
+        platform's answer — the at-least-once window of one message."""
         with self.db.session() as s:
-            outbox.mark_part(s, row.id or 0, self.owner, row.parts_done, row.sent_ids,
-                             self.clock.now() + self.lease)
+            return outbox.renew(s, [row.id or 0], self.owner, self.clock.now() + self.lease) > 0
+
+    def _progress(self, row: OutboxMessage) -> bool:
+        with self.db.session() as s:
+            return outbox.mark_part(s, row.id or 0, self.owner, row.parts_done, row.sent_ids,
+                                    self.clock.now() + self.lease)
 
     def _sent(self, row: OutboxMessage) -> None:
         with self.db.session() as s:

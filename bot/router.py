@@ -112,7 +112,7 @@ class Router:
             self._refuse_unacceptable(incoming)
             replies = self._owned(ctx, await self._dispatch(ctx))
         except DomainError as error:
-            replies = [Outgoing(ctx.t(error.msgid, **error.params))]
+            replies = self._refusal(ctx, Outgoing(ctx.t(error.msgid, **error.params)))
         except Exception:
             log.exception("handler.crash platform=%s %s", incoming.chat.platform, where(ctx))
             self._forget_delivery(incoming)
@@ -122,6 +122,14 @@ class Router:
         if incoming.kind is EventKind.ACTION:
             return self._acknowledge(ctx, replies)
         return replies
+
+    @staticmethod
+    def _refusal(ctx: Context, refusal: Outgoing) -> list[Outgoing]:
+        """A refusal is for the one refused: a command typed in a group by someone the bot
+        can write to is refused privately (a stranger has no private chat: the group it is)."""
+        if ctx.incoming.kind is EventKind.TEXT and not ctx.private and ctx.person is not None:
+            return ctx.privately([refusal], say_so=False)
+        return [refusal]
 
     @staticmethod
     def _acknowledge(ctx: Context, replies: list[Outgoing]) -> list[Outgoing]:

@@ -347,7 +347,11 @@ async def rsvp(ctx: Context, args: str) -> list[Outgoing]:
         text = ctx.t("Noted: {answer} for meeting #{id}. You can change it until {when}.",
                      answer=_label(ctx.t, mine.answer), id=meeting.id,
                      when=ctx.t.datetime(meeting.rsvp_deadline))
-    return [Outgoing(text)]
+    # typed in a group (on Teams that is how everyone answers): the group sees the edited
+    # invitation's counts, the person alone sees their confirmation
+    if ctx.incoming.kind is EventKind.ACTION:
+        return [Outgoing(text)]  # a press: the router makes it the presser's toast
+    return ctx.privately([Outgoing(text)], say_so=False)
 
 
 def _tell_promoted(s: Session, ctx: Context, meeting: Meeting, person_id: int) -> None:
@@ -397,7 +401,7 @@ async def overview(ctx: Context, args: str) -> list[Outgoing]:
 
 
 @REGISTRY.command("moje_spotkania", "my_meetings", summary=N_("my upcoming meetings"),
-                  action=Action.READ)
+                  action=Action.READ, scope="private")
 async def mine(ctx: Context, args: str) -> list[Outgoing]:
     me = ctx.require_person()
     with ctx.db.session() as s:

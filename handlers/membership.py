@@ -106,14 +106,14 @@ def _ask_to_confirm(s: Session, ctx: Context, done: invitations.Redeemed) -> Non
 
 @REGISTRY.command("potwierdz_konto", "confirm_account",
                   summary=N_("confirm a new account linked to you"), usage=N_("<request>"),
-                  hidden=True)
+                  hidden=True, scope="private")
 async def confirm_account(ctx: Context, args: str) -> list[Outgoing]:
     return await _decide(ctx, args, confirm=True)
 
 
 @REGISTRY.command("odrzuc_konto", "refuse_account",
                   summary=N_("refuse a new account linked to you"), usage=N_("<request>"),
-                  hidden=True)
+                  hidden=True, scope="private")
 async def refuse_account(ctx: Context, args: str) -> list[Outgoing]:
     return await _decide(ctx, args, confirm=False)
 
@@ -286,7 +286,7 @@ async def people(ctx: Context, args: str) -> list[Outgoing]:
 
 
 @REGISTRY.command("jezyk", "language", summary=N_("change my language (pl or en)"),
-                  usage="pl|en")
+                  usage="pl|en", scope="private")
 async def language(ctx: Context, args: str) -> list[Outgoing]:
     me = ctx.require_person()
     choice = args.strip().lower()

@@ -447,7 +447,8 @@ async def decline(ctx: Context, args: str) -> list[Outgoing]:
 
 
 @REGISTRY.command("moje_dyzury", "my_office_hours", summary=N_("my city's office-hours "
-                                                                "bookings"), action=Action.READ)
+                                                                "bookings"),
+                  action=Action.READ, scope="private")
 @privately
 async def mine(ctx: Context, args: str) -> list[Outgoing]:
     me = ctx.require_person()

@@ -98,7 +98,8 @@ def readable(t: Translator, data: dict[str, list[dict[str, Any]]]) -> dict[str, 
         for row in rows] for section, rows in data.items()}
 
 
-@REGISTRY.command("moje_dane", "my_data", summary=N_("everything stored about me, as a file"))
+@REGISTRY.command("moje_dane", "my_data", summary=N_("everything stored about me, as a file"),
+                  scope="private")
 async def my_data(ctx: Context, args: str) -> list[Outgoing]:
     me = ctx.require_person()
     with ctx.db.session() as s:
@@ -115,7 +116,8 @@ async def my_data(ctx: Context, args: str) -> list[Outgoing]:
             Outgoing(ctx.t("I sent it to you in a private message."))]
 
 
-@REGISTRY.command("usun_dane", "delete_my_data", summary=N_("erase my personal data"))
+@REGISTRY.command("usun_dane", "delete_my_data", summary=N_("erase my personal data"),
+                  scope="private")
 async def delete_my_data(ctx: Context, args: str) -> list[Outgoing]:
     me = ctx.require_person()
     if not ctx.private:  # a destructive confirmation is never offered where others can press

@@ -99,12 +99,14 @@ def mark_part(session: Session, row_id: int, owner: str, parts_done: int, sent_i
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def renew(session: Session, row_ids: Sequence[int], owner: str, lease_until: datetime) -> None:
-    """Keep the leases of rows still being delivered (a paced group may wait for its slot)."""
-    session.execute(update(OutboxMessage).where(col(OutboxMessage.id).in_(list(row_ids)),
-                                                col(OutboxMessage.lease_owner) == owner,
-                                                col(OutboxMessage.status) == PENDING)
-                    .values(lease_until=lease_until))
+def renew(session: Session, row_ids: Sequence[int], owner: str, lease_until: datetime) -> int:
+    """Keep the leases of rows still being delivered (a paced group may wait for its slot);
+    returns how many are still ours (a row whose lease ran out may have been claimed by
+    another process: that one is not ours to send any more)."""
+    result = session.execute(update(OutboxMessage).where(
+        col(OutboxMessage.id).in_(list(row_ids)), col(OutboxMessage.lease_owner) == owner,
+        col(OutboxMessage.status) == PENDING).values(lease_until=lease_until))
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def live_original(session: Session, platform: str, chat_id: str,
@@ -169,6 +171,14 @@ def mark_failed(session: Session, row_id: int, owner: str, reason: str, now: dat
                                                 col(OutboxMessage.lease_owner) == owner,
                                                 col(OutboxMessage.status) == PENDING)
                     .values(values))
+
+
+def chat_waiting(session: Session, platform: str, chat_id: str) -> bool:
+    """Something is still queued for this chat (perhaps waiting for a retry): a direct reply
+    would overtake it."""
+    return session.exec(select(OutboxMessage.id).where(
+        OutboxMessage.platform == platform, OutboxMessage.chat_id == chat_id,
+        OutboxMessage.status == PENDING).limit(1)).first() is not None
 
 
 def pending_count(session: Session, announcement_id: int | None = None) -> int:

@@ -140,11 +140,13 @@ def broadcast_database(url: str) -> int:
     return ann.id or 0
 
 
-async def start_worker(url: str, api: FakeBotApi, tmp_path: Path) -> asyncio.subprocess.Process:
+async def start_worker(url: str, api: FakeBotApi, tmp_path: Path, lease: float = 2
+                       ) -> asyncio.subprocess.Process:
+    """A short lease by default: a killed worker's rows are taken over within seconds."""
     env = {**os.environ, "EMPIRIE_DATABASE_URL": url, "EMPIRIE_SEED_DEMO": "false",
            "TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{api.port}",
            "TELEGRAM_RATE_OVERALL": "400", "TELEGRAM_TIMEOUT": "3",
-           "EMPIRIE_OUTBOX_POLL_SECONDS": "0.2", "EMPIRIE_OUTBOX_LEASE_SECONDS": "2",
+           "EMPIRIE_OUTBOX_POLL_SECONDS": "0.2", "EMPIRIE_OUTBOX_LEASE_SECONDS": str(lease),
            "EMPIRIE_LOG_LEVEL": "WARNING"}
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli", "worker", env=env, cwd=tmp_path,
@@ -205,7 +207,9 @@ async def test_two_processes_share_the_outbox_without_double_sending(
         api: FakeBotApi, tmp_path: Path) -> None:
     url = fresh_database_url("postgres", tmp_path, "empirie_two")
     broadcast_database(url)
-    workers = [await start_worker(url, api, tmp_path) for _ in range(2)]
+    # both live: a lease long enough that a loaded machine's stall (seconds of no CPU for the
+    # worker or the fake) does not hand a row in flight to the other (production: 60 s)
+    workers = [await start_worker(url, api, tmp_path, lease=15) for _ in range(2)]
     try:
         await api.wait_for(lambda: len(acknowledged(api)) == BROADCAST, timeout=90)
         await asyncio.sleep(1)

@@ -126,3 +126,21 @@ async def test_a_live_message_is_edited_in_place_and_edits_are_debounced(
         "Spotkanie: 4 osoby", "Spotkanie: 5 osób"]
     assert api.limits is not None and api.limits.refused == 0
     assert len(api.texts(GROUP)) == 1  # never re-posted
+
+
+async def test_a_direct_reply_does_not_overtake_a_message_waiting_for_its_retry(
+        api: FakeBotApi, paced: TelegramTransport, seeded: Database, clock: FrozenClock) -> None:
+    person = PEOPLE[0]
+    queue(seeded, clock, person, Outgoing("Przypomnienie o spotkaniu"),
+          not_before=clock.now() + timedelta(seconds=30))  # failed earlier, retried later
+    await paced.reply(Target("telegram", person), Outgoing("Lista poleceń"))
+    assert api.texts(person) == []  # not sent past the waiting message
+    clock.advance(timedelta(seconds=31))
+    await OutboxDispatcher(seeded, clock, {"telegram": paced}).run_once()
+    assert api.texts(person) == ["Przypomnienie o spotkaniu", "Lista poleceń"]
+
+
+async def test_a_direct_reply_goes_at_once_when_nothing_waits(
+        api: FakeBotApi, paced: TelegramTransport, seeded: Database) -> None:
+    await paced.reply(Target("telegram", PEOPLE[1]), Outgoing("Lista poleceń"))
+    assert api.texts(PEOPLE[1]) == ["Lista poleceń"]  # no outbox pass needed

@@ -20,7 +20,7 @@ from bot.http import HttpServer
 from bot.outbox import OutboxDispatcher
 from bot.router import Router
 from bot.transports import DeliveryError
-from bot.transports.teams.transport import TeamsTransport
+from bot.transports.teams.transport import TeamsTransport, pacer_for
 from core.clock import FrozenClock
 from core.config import Settings
 from core.messages import Action, File, Outgoing, Target
@@ -200,7 +200,8 @@ async def test_files_are_uploaded_to_the_channel_folder_and_referenced(teams: Te
     await teams.transport.send(Target("teams", CHANNEL_KEY), Outgoing(
         "Lista", files=(File("lista.csv", b"a;b\n", "text/csv"),
                         File("spotkanie_1.ics", b"BEGIN:VCALENDAR", "text/calendar"))))
-    [posted] = teams.graph.sent(CHANNEL_BOX)
+    text, posted = teams.graph.sent(CHANNEL_BOX)  # the text, then the file as its own message
+    assert text["body"]["content"] == "<p>Lista</p>"
     [ref] = posted["attachments"]
     assert ref["contentType"] == "reference" and ref["name"] == "lista.csv"
     assert list(teams.graph.drive_content.values()) == [b"a;b\n"]  # the .ics: a calendar event
@@ -225,8 +226,8 @@ async def test_persistent_throttling_goes_back_to_the_outbox_with_retry_after(
 
 
 async def test_messages_to_one_chat_are_paced(teams: Teams) -> None:
-    teams.transport.settings = teams.transport.settings.model_copy(
-        update={"teams_rate_per_chat": 4})
+    teams.transport.pacer = pacer_for(teams.transport.settings.model_copy(
+        update={"teams_rate_per_chat": 4}))
     started = time.monotonic()
     for i in range(3):
         await teams.transport.send(Target("teams", GROUP_CHAT), Outgoing(f"m{i}"))
@@ -411,7 +412,7 @@ async def test_an_expired_login_is_reported_once_and_not_retried(teams: Teams) -
 async def test_files_in_a_chat_go_to_onedrive_with_a_link(teams: Teams) -> None:
     await teams.transport.send(Target("teams", GROUP_CHAT), Outgoing(
         "Raport", files=(File("raport.pdf", b"%PDF", "application/pdf"),)))
-    [posted] = teams.graph.sent(GROUP_BOX)
+    _text, posted = teams.graph.sent(GROUP_BOX)
     assert "raport.pdf</a>" in posted["body"]["content"]
     assert "https://zmp.sharepoint.com/:b:/s/" in posted["body"]["content"]
     assert teams.graph.requests("POST", "createLink")[0].body["scope"] == "organization"
@@ -607,3 +608,32 @@ async def test_graph_down_at_start_does_not_stop_the_bot_and_upkeep_retries(
     finally:
         await transport.stop()
         await http.stop()
+
+
+async def test_the_group_invitation_is_edited_in_place_with_live_counts(
+        teams: Teams, router: Router) -> None:
+    """An answer typed in the channel is confirmed to the person privately; the channel sees
+    one invitation whose counts change (a PATCH of that message), not a message per answer."""
+    chat = Chat(router, "teams")
+    await chat.text(COORD_AAD, "/spotkanie_nowe cyfrowe; Spotkanie III; 12.12.2026 10:00; "
+                    "hybrydowe; 3; Łomża, ul. Długa 1; https://meet.example/x; 6", CHANNEL_KEY)
+    await teams.outbox.run_once()
+    [invitation] = [m for m in teams.graph.sent(CHANNEL_BOX)
+                    if "Spotkanie III" in m["body"]["content"]]
+    assert "0/6" in invitation["body"]["content"]
+    posted = len(teams.graph.sent(CHANNEL_BOX))
+
+    typed = teams.graph.user_message(CHANNEL_BOX, REP_AAD, "/rsvp 1 stacjonarnie",
+                                     mention_bot=True)
+    await teams.notify(teams.graph.notification(teams.subscription_id(CHANNEL_BOX),
+                                                CHANNEL_BOX, typed["id"], STATE))
+    await teams.settle()
+    teams.clock.advance(timedelta(seconds=10))  # past the debounce of live edits
+    await teams.outbox.run_once()
+
+    edited = next(m for m in teams.graph.sent(CHANNEL_BOX) if m["id"] == invitation["id"])
+    assert edited.get("edits") == 1 and "1/6" in edited["body"]["content"]
+    assert "<code>/rsvp 1 " in edited["body"]["content"]  # still answerable by typing
+    assert [m["body"]["content"] for m in teams.graph.sent(CHANNEL_BOX)][posted:] == []
+    private = f"chats/19:{BOT_USER}_{REP_AAD}@unq.gbl.spaces/messages"
+    assert teams.graph.sent(private)  # the person's own confirmation went to them alone

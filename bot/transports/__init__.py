@@ -12,6 +12,7 @@ outbox: it gets the whole message in one call and must pace and split it itself;
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from typing import Protocol
 
@@ -47,13 +48,22 @@ class Transport(Protocol):
         ...
 
 
-async def send_message(transport: Transport, target: Target, message: Outgoing) -> list[str]:
-    """Send every part now, in order, unpaced (tests and tools; the service paces)."""
+async def send_message(transport: Transport, target: Target, message: Outgoing, *,
+                       paced: bool = False) -> list[str]:
+    """Send every part now, in order (tests and tools; the service goes through the outbox);
+    `paced` waits for the transport's pacer before each part."""
     ids: list[str] = []
     for part in parts(message, transport.max_text):
         if part.kind == "pin":
             part = replace(part, ref=ids[0] if ids else None)
-        sent = await transport.send_part(target, part)
+        delay = transport.pacer.reserve(target.chat_id) if paced else 0
+        if delay:
+            await asyncio.sleep(delay)
+        try:
+            sent = await transport.send_part(target, part)
+        finally:
+            if paced:
+                transport.pacer.sent(target.chat_id)
         if sent is not None:
             ids.append(sent)
     return ids

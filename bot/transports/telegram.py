@@ -71,6 +71,7 @@ from core.messages import (
 from core.outbox import enqueue
 from handlers import membership
 from handlers.registry import REGISTRY, Command
+from models import outbox
 from models.enums import Platform
 
 log = logging.getLogger("empirie.telegram")
@@ -341,9 +342,11 @@ class TelegramTransport:
             log.warning("telegram.callback_answer_failed error=%s", type(error).__name__)
 
     async def reply(self, target: Target, message: Outgoing) -> None:
-        """Answer now when that is cheap (one part, the chat's slot free); otherwise hand it to
-        the outbox, which paces it, so that no update waits on a rate limit."""
-        single = len(parts(message, self.max_text)) == 1
+        """Answer now when that is cheap (one part, the chat's slot free, nothing queued for
+        the chat that it would overtake); otherwise hand it to the outbox, which paces it and
+        keeps the chat's order, so that no update waits on a rate limit."""
+        single = len(parts(message, self.max_text)) == 1 and \
+            not await asyncio.to_thread(self._queued, target)
         delay = self.pacer.reserve(target.chat_id, MAX_REPLY_WAIT) if single else None
         if delay is not None:
             if delay:
@@ -363,6 +366,10 @@ class TelegramTransport:
                          error.reason)
         await asyncio.to_thread(self._defer, target, message)
         self.router.wake_outbox()
+
+    def _queued(self, target: Target) -> bool:
+        with self.router.db.session() as s:
+            return outbox.chat_waiting(s, target.platform, target.chat_id)
 
     def _defer(self, target: Target, message: Outgoing) -> None:
         with self.router.db.session() as s:

@@ -263,6 +263,16 @@ class FakeGraph:
                 "body": body["body"], "attachments": body.get("attachments") or [],
                 "mentions": body.get("mentions") or []})
             return web.json_response(message, status=201)
+        if method == "PATCH" and len(rest) == 1:  # the sender edits its message
+            message = next((m for m in self.messages.get(container, []) if m["id"] == rest[0]),
+                           None)
+            if message is None or message["from"]["user"]["id"] != BOT_USER:
+                return web.json_response({"error": {"code": "Forbidden"}}, status=403)
+            message["body"] = body["body"]
+            message["attachments"] = body.get("attachments") or []
+            message["lastEditedDateTime"] = iso(datetime.now(UTC))
+            message["edits"] = message.get("edits", 0) + 1
+            return web.Response(status=204)
         if method == "GET" and rest:
             found = next(m for m in self.messages.get(container, []) if m["id"] == rest[0]) \
                 if any(m["id"] == rest[0] for m in self.messages.get(container, [])) else None

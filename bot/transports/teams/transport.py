@@ -7,8 +7,11 @@ strip HTML and the bot's @mention, map the sender (Entra object id) to a person 
 the roster's e-mail/UPN when unknown — and hand the neutral event to the router. Replies go
 through the outbox, which paces them.
 
-Sending: ~1 message per second per chat or channel (and an overall cap for the one sending
-user); Graph's 429 Retry-After is honoured by kiota's RetryHandler for short waits and by the
+Sending: part by part like every platform (text chunks, each file, the pin; see
+core.messages.parts), so the outbox records each part once and can later edit the text that
+carries the answers (a live invitation's counts: PATCH of the chat message). ~1 message per
+second per chat or channel and an overall cap for the one sending user, kept by the shared
+Pacer; Graph's 429 Retry-After is honoured by kiota's RetryHandler for short waits and by the
 outbox for long ones. Private messages go to the 1:1 chat with the person (created on demand).
 """
 
@@ -21,14 +24,13 @@ import hmac
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 from aiohttp import web
-from aiolimiter import AsyncLimiter
 from azure.core.credentials import AccessToken
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from msgraph.generated.chats.item.messages.messages_request_builder import (
@@ -45,13 +47,14 @@ from msgraph.generated.models.item_body import ItemBody
 from msgraph.generated.models.pinned_chat_message_info import PinnedChatMessageInfo
 
 from bot.http import HttpServer
+from bot.pacing import Limits, Pacer
 from bot.router import Router
-from bot.transports import DeliveryError
+from bot.transports import DeliveryError, send_message
 from bot.transports.teams import graph, render, subscriptions
 from bot.transports.teams.files import upload
 from core.config import Settings
 from core.i18n import Translator
-from core.messages import ChatRef, EventKind, Incoming, Outgoing, Sender, Target
+from core.messages import ChatRef, EventKind, Incoming, Outgoing, Part, Sender, Target
 from core.outbox import enqueue
 from handlers import membership
 from models import audit, directory
@@ -72,8 +75,16 @@ class LocalCredential:
         return AccessToken("local-graph-token", int(time.time()) + 3600)
 
 
+def pacer_for(settings: Settings) -> Pacer:
+    """Teams has no group quota of its own; one chat or channel and the one sending user are
+    what Graph throttles."""
+    return Pacer(Limits(1.0 / max(settings.teams_rate_per_chat, 0.001), 10**6,
+                        max(1, int(settings.teams_rate_overall))), lambda _chat: False)
+
+
 class TeamsTransport:
     platform = Platform.TEAMS
+    max_text = render.MAX_PART_CHARS
 
     def __init__(self, router: Router, settings: Settings, http: HttpServer | None = None, *,
                  credential: Any = None, receive: bool = True,
@@ -96,9 +107,7 @@ class TeamsTransport:
         self.login_lost = False
         self.me_id = ""
         self._private_chats: dict[str, str] = {}  # Entra user id -> 1:1 chat id
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._last_sent: dict[str, float] = {}
-        self._overall = AsyncLimiter(max(settings.teams_rate_overall, 0.001), 1)
+        self.pacer = pacer_for(settings)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._looked_up: set[str] = set()  # unknown senders whose e-mail matched nobody
         self._discovered_at = float("-inf")
@@ -368,26 +377,23 @@ class TeamsTransport:
     # --- outgoing ------------------------------------------------------------------------
 
     async def send(self, target: Target, message: Outgoing) -> None:
+        """Every part now, paced (tests and tools; the service goes through the outbox)."""
+        await send_message(self, target, message, paced=True)
+
+    async def send_part(self, target: Target, part: Part) -> str | None:
+        return await self._graph_call(self._send_part(target, part))
+
+    async def edit(self, target: Target, message_id: str, message: Outgoing) -> None:
+        """The text part that carries the answers, rewritten in place (live counts)."""
+        await self._graph_call(self._edit(target, message_id, message))
+
+    async def _graph_call(self, work: Coroutine[Any, Any, Any]) -> Any:
         if self.login_lost:
+            work.close()
             raise DeliveryError("teams: login lost", permanent=False,
                                 retry_after=LOGIN_LOST_RETRY)
         try:
-            chat_key = await self._chat_for(target.chat_id)
-            t = Translator(self.settings.default_language, self.settings.tz)
-            parts = render.render(t, message)
-            files = [f for f in message.files if f.mime != "text/calendar"]
-            if files:
-                extra_html, attachments = await upload(self, chat_key, files)
-                if not parts:
-                    parts = [render.Rendered("")]
-                parts[-1].html += extra_html
-                parts[-1].attachments += attachments
-            first: ChatMessage | None = None
-            for part in parts:
-                posted = await self._post(chat_key, part)
-                first = first or posted
-            if message.pin and first is not None and first.id:
-                await self._pin(chat_key, first.id)
+            return await work
         except DeliveryError:
             raise
         except graph.LoginLost as error:
@@ -398,6 +404,36 @@ class TeamsTransport:
             raise DeliveryError(f"network: {type(error).__name__}", permanent=False) from error
         except Exception as error:
             raise self._delivery_error(error) from error
+
+    def _translator(self) -> Translator:
+        return Translator(self.settings.default_language, self.settings.tz)
+
+    async def _send_part(self, target: Target, part: Part) -> str | None:
+        chat_key = await self._chat_for(target.chat_id)
+        if part.kind == "text":
+            [rendered] = render.render(self._translator(), Outgoing(
+                part.text, actions=part.actions, markdown=part.markdown)) or [render.Rendered("")]
+            return await self._post_id(chat_key, rendered)
+        if part.kind == "file" and part.file is not None:
+            if part.file.mime == "text/calendar":
+                return None  # meetings are calendar events on Teams (see calendar.py)
+            extra_html, attachments = await upload(self, chat_key, [part.file])
+            return await self._post_id(chat_key, render.Rendered(extra_html, attachments))
+        if part.kind == "pin" and part.ref:
+            await self._pin(chat_key, part.ref)
+        return None
+
+    async def _post_id(self, chat_key: str, rendered: render.Rendered) -> str | None:
+        posted = await self._post(chat_key, rendered)
+        return posted.id if posted is not None else None
+
+    async def _edit(self, target: Target, message_id: str, message: Outgoing) -> None:
+        chat_key = await self._chat_for(target.chat_id)
+        text = message.text[:self.max_text]
+        [rendered] = render.render(self._translator(), Outgoing(
+            text, actions=message.actions, markdown=message.markdown)) or [render.Rendered("")]
+        await self._messages(chat_key).by_chat_message_id(message_id).patch(
+            self._chat_message(rendered))
 
     @staticmethod
     def _delivery_error(error: BaseException) -> DeliveryError:
@@ -426,20 +462,6 @@ class TeamsTransport:
                 subscriptions.register(self, chat.id, "private")
         return self._private_chats[chat_id]
 
-    @contextlib.asynccontextmanager
-    async def _paced(self, chat_key: str) -> AsyncIterator[None]:
-        lock = self._locks.setdefault(chat_key, asyncio.Lock())
-        async with lock:
-            gap = 1.0 / max(self.settings.teams_rate_per_chat, 0.001)
-            wait = self._last_sent.get(chat_key, 0.0) + gap - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            async with self._overall:
-                try:
-                    yield
-                finally:
-                    self._last_sent[chat_key] = time.monotonic()
-
     async def _pin(self, chat_key: str, message_id: str) -> None:
         """Chats can pin through Graph; channels cannot (v1.0). A failed pin is logged, never
         a reason to send the message again."""
@@ -455,12 +477,14 @@ class TeamsTransport:
         except Exception as error:
             log.warning("teams.pin_failed status=%s", graph.status_code(error))
 
-    async def _post(self, chat_key: str, part: render.Rendered) -> ChatMessage | None:
-        body = ChatMessage(
+    @staticmethod
+    def _chat_message(part: render.Rendered) -> ChatMessage:
+        return ChatMessage(
             body=ItemBody(content_type=BodyType.Html, content=part.html),
             attachments=[ChatMessageAttachment(
                 id=a["id"], content_type=a["contentType"], content=a.get("content"),
                 content_url=a.get("contentUrl"), name=a.get("name"))
                 for a in part.attachments] or None)
-        async with self._paced(chat_key):
-            return await self._messages(chat_key).post(body)
+
+    async def _post(self, chat_key: str, part: render.Rendered) -> ChatMessage | None:
+        return await self._messages(chat_key).post(self._chat_message(part))
