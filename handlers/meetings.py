@@ -217,9 +217,11 @@ async def create(ctx: Context, args: str) -> list[Outgoing]:
         reached = _publish(s, ctx, meeting, network)
         schedule_reminders(s, meeting, ctx.now, ctx.settings.feedback_delay)
     ctx.wake_outbox()
-    return [Outgoing(ctx.t("Meeting #{id} is published: {chats} chats, {people} people "
-                           "invited.", id=meeting.id, chats=reached[0], people=reached[1]),
-                     actions=(Button(ctx.t("Attendance"), f"/obecnosc {meeting.id}"),))]
+    # the group sees the invitation itself; the organiser's overview is for the organiser
+    return ctx.privately([Outgoing(
+        ctx.t("Meeting #{id} is published: {chats} chats, {people} people invited.",
+              id=meeting.id, chats=reached[0], people=reached[1]),
+        actions=(Button(ctx.t("Attendance"), f"/obecnosc {meeting.id}"),))], say_so=False)
 
 
 # Guided creation asks for the one-line command's fields one by one, then runs it.
@@ -469,8 +471,9 @@ async def cancel(ctx: Context, args: str) -> list[Outgoing]:
             "❌ Meeting #{id} “{title}” ({when}) is cancelled.", id=meeting.id,
             title=meeting.title, when=t.datetime(meeting.starts_at)))
     ctx.wake_outbox()
-    return [Outgoing(ctx.t("Meeting #{id} is cancelled; told: {chats} group chats and {people} "
-                           "people invited.", id=meeting.id, chats=chats, people=people))]
+    return ctx.privately([Outgoing(ctx.t(
+        "Meeting #{id} is cancelled; told: {chats} group chats and {people} people invited.",
+        id=meeting.id, chats=chats, people=people))], say_so=False)
 
 
 @REGISTRY.command("spotkanie_przesun", "meeting_move", summary=N_("move a meeting"),
@@ -494,9 +497,10 @@ async def move(ctx: Context, args: str) -> list[Outgoing]:
             id=meeting.id, title=meeting.title, old=t.datetime(before),
             new=t.datetime(meeting.starts_at)))
     ctx.wake_outbox()
-    return [Outgoing(ctx.t("Meeting #{id} is moved to {when}; told: {chats} group chats and "
-                           "{people} people invited.", id=meeting.id, when=ctx.t.datetime(starts),
-                           chats=chats, people=people))]
+    return ctx.privately([Outgoing(ctx.t(
+        "Meeting #{id} is moved to {when}; told: {chats} group chats and {people} people "
+        "invited.", id=meeting.id, when=ctx.t.datetime(starts), chats=chats, people=people))],
+        say_so=False)
 
 
 @REGISTRY.command("jestem", "here", summary=N_("check in at a meeting"),

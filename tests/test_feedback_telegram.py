@@ -60,9 +60,11 @@ def keyboard(call: object) -> dict[str, str]:
             for b in row}
 
 
-async def say(api: FakeBotApi, user: int, text: str, expect: str) -> None:
+async def say(api: FakeBotApi, user: int, text: str, expect: str,
+              outbox: OutboxDispatcher | None = None) -> None:
     await api.inject(tg.message(tg.user(user), tg.private_chat(user), text))
-    await api.wait_for(lambda: any(expect in t for t in api.texts(user)))
+    await api.wait_for(lambda: any(expect in t for t in api.texts(user)),
+                       tick=outbox.run_once if outbox else None)
 
 
 async def test_poll_by_buttons_and_typing_then_report_files(
@@ -70,7 +72,7 @@ async def test_poll_by_buttons_and_typing_then_report_files(
         setup: tuple[OutboxDispatcher, DueDispatcher, Cast, Settings]) -> None:
     outbox, jobs, _cast, _settings = setup
     await say(api, COORD, "/spotkanie_nowe cyfrowe; Spotkanie II; 25.11.2026 10:00; online; 4",
-              "opublikowane")
+              "opublikowane", outbox)  # behind the coordinator's own invitation
     for user in (REP, REP2, REP3):
         await say(api, user, "/rsvp 1 online", "Zapisano")
     clock.set(ENDS + timedelta(minutes=30))

@@ -1,6 +1,16 @@
 """A local Bot API server over real HTTP: records every call, serves injected updates in the
 Bot API's JSON shapes, and fails on demand (429 with retry_after, 5xx, slow answers).
 
+Faults: `fail(method, kind, times, chat_id=…, skip=…)` fails chosen calls (`skip` lets that many
+matching calls through first: a later part of a message); `inject_faults(rate, seed, kinds)`
+fails a seeded random share of sends. Timeouts come in two kinds, because Telegram can time out
+on either side of doing the work: "slow" holds the request past the client's read timeout
+*without* processing it (nothing was delivered: a retry is the only copy), "lost" processes it
+(the message is in the chat) and then holds the reply past the timeout (a retry is a real
+duplicate: the at-least-once window, which no Bot API client can close). `on_accept` runs
+right after a call was processed and before its reply is written (the crash tests kill the bot
+there, at the worst moment).
+
 With `enforce_limits()` it also keeps Telegram's flood limits the way Telegram does: a message
 (send, edit, pin) beyond 1 per second per chat, 20 per minute per group or 30 per second overall
 is refused with 429 and a `retry_after`."""
@@ -12,8 +22,10 @@ import contextlib
 import itertools
 import json
 import math
+import random
 import time
-from collections import deque
+from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,15 +46,38 @@ class Call:
 @dataclass
 class Fault:
     method: str
-    kind: str  # "429" | "500" | "slow" | "forbidden" | "not_found" | "migrated"
+    kind: str  # "429" | "500" | "slow" | "lost" | "forbidden" | "not_found" | "migrated"
     times: int = 1
     retry_after: int = 1
     chat_id: str | None = None
     delay: float = 3.0
     migrate_to: int = 0  # "migrated": the supergroup's new id
+    skip: int = 0  # matching calls let through before failing (a later part of a message)
 
 
 LIMITED = ("sendMessage", "sendDocument", "editMessageText", "pinChatMessage", "sendPoll")
+
+
+@dataclass
+class RandomFaults:
+    """A seeded share of calls to `methods` fails with one of `kinds`, chosen at random."""
+    rate: float
+    seed: int
+    kinds: tuple[str, ...]
+    methods: tuple[str, ...] = LIMITED
+    retry_after: int = 1
+    delay: float = 1.0
+    injected: Counter[str] = field(default_factory=Counter)  # kind -> how many
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+
+    def take(self, method: str) -> Fault | None:
+        if method not in self.methods or self._rng.random() >= self.rate:
+            return None
+        kind = self._rng.choice(self.kinds)
+        self.injected[kind] += 1
+        return Fault(method, kind, retry_after=self.retry_after, delay=self.delay)
 
 
 @dataclass
@@ -105,6 +140,9 @@ class FakeBotApi:
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.limits: FloodLimits | None = None
+        self.random_faults: RandomFaults | None = None
+        self.on_accept: Callable[[Call], None] | None = None
+        self.active = 0  # requests being handled right now
 
     # --- server ----------------------------------------------------------------------
     async def start(self) -> str:
@@ -126,6 +164,13 @@ class FakeBotApi:
             await self._runner.cleanup()
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        self.active += 1
+        try:
+            return await self._handle(request)
+        finally:
+            self.active -= 1
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != self.token:
             return web.json_response({"ok": False, "error_code": 401,
                                       "description": "Unauthorized"}, status=401)
@@ -144,7 +189,9 @@ class FakeBotApi:
         call = Call(method, params, files)
         self.calls.append(call)
         fault = self._take_fault(method, params)
-        if fault is not None:
+        if fault is None and self.random_faults is not None:
+            fault = self.random_faults.take(method)
+        if fault is not None and fault.kind != "lost":
             return await self._fail(call, fault)
         if self.limits is not None and method in LIMITED:
             wait = self.limits.check(str(params.get("chat_id")), time.monotonic())
@@ -155,6 +202,10 @@ class FakeBotApi:
         if handler is None:
             return web.json_response({"ok": True, "result": True})
         result = await handler(params, files)
+        if self.on_accept is not None:
+            self.on_accept(call)
+        if fault is not None:  # "lost": done, but the reply comes after the client gave up
+            await asyncio.sleep(fault.delay)
         return web.json_response({"ok": True, "result": result})
 
     async def _download(self, request: web.Request) -> web.Response:
@@ -172,6 +223,9 @@ class FakeBotApi:
         for fault in self.faults:
             if fault.method == method and fault.times > 0 and (
                     fault.chat_id is None or str(params.get("chat_id")) == fault.chat_id):
+                if fault.skip > 0:
+                    fault.skip -= 1
+                    continue
                 fault.times -= 1
                 return fault
         return None
@@ -210,6 +264,13 @@ class FakeBotApi:
         self.faults.append(fault)
         return fault
 
+    def inject_faults(self, rate: float, seed: int,
+                      kinds: tuple[str, ...] = ("429", "500", "slow"), **kwargs: Any
+                      ) -> RandomFaults:
+        """From now on fail `rate` of the sends at random (seeded), besides `fail`'s faults."""
+        self.random_faults = RandomFaults(rate, seed, kinds, **kwargs)
+        return self.random_faults
+
     async def inject(self, update: dict[str, Any]) -> dict[str, Any]:
         update = {"update_id": next(self._update_ids), **update}
         async with self._new_update:
@@ -224,11 +285,15 @@ class FakeBotApi:
     def texts(self, chat_id: int | str) -> list[str]:
         return [c.params.get("text", "") for c in self.sent("sendMessage", chat_id)]
 
-    async def wait_for(self, predicate: Any, timeout: float = 10.0) -> None:
+    async def wait_for(self, predicate: Any, timeout: float = 10.0, tick: Any = None) -> None:
+        """Until predicate() holds; `tick` (e.g. the outbox's run_once) is awaited meanwhile,
+        for what the bot queues instead of answering directly."""
         deadline = time.monotonic() + timeout
         while not predicate():
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out; calls: {[c.method for c in self.calls]}")
+            if tick is not None:
+                await tick()
             await asyncio.sleep(0.02)
 
     # --- Bot API methods -------------------------------------------------------------------
