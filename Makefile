@@ -21,6 +21,7 @@ test: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) benchmarks/outbox_throughput.py
 	$(PY) benchmarks/burst.py
+	$(PY) benchmarks/scale.py
 	$(PY) benchmarks/funding.py
 	$(PY) benchmarks/footprint.py
 

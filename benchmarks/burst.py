@@ -6,7 +6,10 @@ woken every 0.2 s) on a SQLite file.
 
 Prints: the time until the last press is acknowledged (its toast), the time until the private
 /pomoc is answered, and how many requests the fake refused with 429. Targets ≤ 1 s each;
-measured before the change: 57 s and 60 s.
+measured before the change: 57 s and 60 s. Also how long injecting the 40 presses took: the
+harness injects them from the bot's own event loop, so when the bot holds that loop (database
+work on it, before updates ran on worker threads) the "burst" is spread out and both figures
+flatter the bot.
 
     .venv/bin/python benchmarks/burst.py
 """
@@ -67,6 +70,7 @@ async def main() -> dict[str, float]:
             await api.wait_for(lambda: bool(api.texts(ASKER)), timeout=120)
             last_ack = max(c.at for c in acks(api, result.presses)) - result.pressed_at
             helped = api.sent("sendMessage", ASKER)[0].at - result.help_asked_at
+            injected = result.injected_at - result.pressed_at
             await asyncio.sleep(6)  # let the debounced edit of the invitation go out
             edits = len(api.sent("editMessageText", GROUP))
     finally:
@@ -74,11 +78,14 @@ async def main() -> dict[str, float]:
         db.dispose()
     figures = {"last_press_acknowledged_s": round(last_ack, 2),
                "private_help_answered_s": round(helped, 2),
-               "refused_429": limits.refused, "invitation_edits": edits}
+               "refused_429": limits.refused, "invitation_edits": edits,
+               "presses_injected_within_s": round(injected, 2)}
     print("40 presses within 1 s in a group, Telegram's limits enforced by the fake Bot API")
     print(f"  last press acknowledged after {last_ack:.2f} s (target ≤ 1 s; before: 57 s)")
     print(f"  private /pomoc answered after {helped:.2f} s (target ≤ 1 s; before: 60 s)")
     print(f"  429 refusals: {limits.refused}; edits of the group invitation: {edits}")
+    print(f"  the 40 presses were injected within {injected:.2f} s (the harness shares the "
+          "bot's event loop: above ~1 s the bot was holding it up)")
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
     (out / "burst.json").write_text(json.dumps({"at": time.strftime("%Y-%m-%dT%H:%M:%SZ",

@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Float, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Float, String, Text, UniqueConstraint, cast, exists, literal
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from models.core import Network
 from models.meetings import Meeting
 from models.types import UTCDateTime
 
@@ -208,8 +209,25 @@ def feeds(session: Session, *, active_only: bool = True) -> Sequence[FundingFeed
     return session.exec(query).all()
 
 
-def follows(session: Session) -> Sequence[FundingFollow]:
-    return session.exec(select(FundingFollow).order_by(col(FundingFollow.id))).all()
+def not_yet_sent(prefix: str, ref: Any, suffix: str = "") -> Any:
+    """A condition: no once-only key `prefix + ref + suffix` was claimed (checked in the
+    database against the key's unique index, so a sweep over every network or meeting on
+    every tick is one query, not one per row)."""
+    key = literal(prefix) + cast(ref, String) + literal(suffix)
+    return ~exists().where(col(FundingSent.key) == key)
+
+
+def networks_without(session: Session, prefix: str, suffix: str) -> Sequence[Network]:
+    """Networks with no key `prefix + network id + suffix` claimed yet."""
+    return session.exec(select(Network).where(not_yet_sent(prefix, col(Network.id), suffix))
+                        .order_by(col(Network.id))).all()
+
+
+def follows_with_calls(session: Session) -> Sequence[tuple[FundingFollow, FundingCall]]:
+    """Every follow with its call, in one query (the reminder sweep runs on every tick)."""
+    return session.exec(select(FundingFollow, FundingCall).join(
+        FundingCall, col(FundingCall.id) == col(FundingFollow.call_id))
+        .order_by(col(FundingFollow.id))).all()  # type: ignore[return-value]
 
 
 def find_same(session: Session, identifier: str | None, link_key: str | None, title_key: str,
@@ -288,9 +306,12 @@ def feed_by_url(session: Session, url: str) -> FundingFeed | None:
     return session.exec(select(FundingFeed).where(FundingFeed.url == url)).first()
 
 
-def meetings_between(session: Session, start: datetime, end: datetime) -> Sequence[Meeting]:
-    """Published meetings starting in [start, end]: each gets a review of calls before it."""
-    return session.exec(select(Meeting).where(Meeting.status == "published",
-                                              Meeting.starts_at >= start,
-                                              Meeting.starts_at <= end)
-                        .order_by(col(Meeting.starts_at))).all()
+def meetings_between(session: Session, start: datetime, end: datetime,
+                     unless_sent: str | None = None) -> Sequence[Meeting]:
+    """Published meetings starting in [start, end]: each gets a review of calls before it.
+    With `unless_sent`, only those with no key `unless_sent + meeting id` claimed yet."""
+    query = select(Meeting).where(Meeting.status == "published", Meeting.starts_at >= start,
+                                  Meeting.starts_at <= end)
+    if unless_sent is not None:
+        query = query.where(not_yet_sent(unless_sent, col(Meeting.id)))
+    return session.exec(query.order_by(col(Meeting.starts_at))).all()

@@ -37,6 +37,7 @@ class Burst:
     presses: list[str]  # callback query ids, one per presser
     help_asked_at: float
     group_messages: list[Call]  # what the group got after the burst began
+    injected_at: float  # when the last press was in (the harness shares the bot's loop)
 
 
 def add_representatives(db: Database, n: int, start: datetime) -> list[int]:
@@ -124,7 +125,8 @@ async def burst(api: FakeBotApi, db: Database, clock: Clock, buttons: list[str],
             await api.inject(tg.message(tg.user(ASKER), tg.private_chat(ASKER), "/pomoc"))
         await asyncio.sleep(1 / n)
     return Burst(pressed_at, presses, help_asked_at,
-                 [c for c in api.calls[before:] if str(c.params.get("chat_id")) == str(GROUP)])
+                 [c for c in api.calls[before:] if str(c.params.get("chat_id")) == str(GROUP)],
+                 time.monotonic())
 
 
 def acks(api: FakeBotApi, presses: list[str]) -> list[Call]:
