@@ -22,6 +22,8 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/outbox_throughput.py
 	$(PY) benchmarks/burst.py
 	$(PY) benchmarks/scale.py
+	$(PY) benchmarks/funding.py
+	$(PY) benchmarks/footprint.py
 
 clean:
 	rm -rf $(VENV) empirie.db empirie.db-* .pytest_cache

@@ -244,12 +244,46 @@ def find_same(session: Session, identifier: str | None, link_key: str | None, ti
                              .order_by(col(FundingCall.id))).first()
         if found is not None:
             return found
-    for candidate in session.exec(select(FundingCall).where(FundingCall.title_key == title_key)
-                                  .order_by(col(FundingCall.id))).all():
+    return _same_day(session.exec(select(FundingCall).where(FundingCall.title_key == title_key)
+                                  .order_by(col(FundingCall.id))).all(), deadline_days)
+
+
+def _same_day(candidates: Sequence[FundingCall], deadline_days: set[str]) -> FundingCall | None:
+    for candidate in candidates:
         days = {d[:10] for d in candidate.deadlines}
         if days & deadline_days or not (days or deadline_days):
             return candidate
     return None
+
+
+class SameCalls:
+    """find_same for a whole batch (a feed, a SEDIA page run, a CSV): the stored calls read in
+    one query and the batch's new calls registered as they are added, instead of three
+    queries and a flush per record (10,000 records: ~25 s -> a few seconds)."""
+
+    def __init__(self, session: Session) -> None:
+        self._by_identifier: dict[str, FundingCall] = {}
+        self._by_link: dict[str, FundingCall] = {}
+        self._by_title: dict[str, list[FundingCall]] = {}
+        for call in session.exec(select(FundingCall).order_by(col(FundingCall.id))).all():
+            self.add(call)
+
+    def add(self, call: FundingCall) -> None:
+        """Register a call (in id order: the first one with a key is the one found)."""
+        if call.identifier:
+            self._by_identifier.setdefault(call.identifier, call)
+        if call.link_key:
+            self._by_link.setdefault(call.link_key, call)
+        self._by_title.setdefault(call.title_key, []).append(call)
+
+    def find(self, identifier: str | None, link_key: str | None, title_key: str,
+             deadline_days: set[str]) -> FundingCall | None:
+        """As find_same."""
+        if identifier and (found := self._by_identifier.get(identifier)) is not None:
+            return found
+        if link_key and (found := self._by_link.get(link_key)) is not None:
+            return found
+        return _same_day(self._by_title.get(title_key, ()), deadline_days)
 
 
 def add_change(session: Session, call_id: int, at: datetime, field_name: str,
