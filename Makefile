@@ -23,6 +23,9 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/burst.py
 	$(PY) benchmarks/button_burst.py
 	$(PY) benchmarks/broadcast.py
+	$(PY) benchmarks/scale.py
+	$(PY) benchmarks/funding.py
+	$(PY) benchmarks/footprint.py
 
 clean:
 	rm -rf $(VENV) empirie.db empirie.db-* .pytest_cache

@@ -9,12 +9,9 @@ import signal
 from datetime import timedelta
 from typing import TextIO
 
-from bot import pages
-from bot.http import HttpServer
 from bot.migrate import upgrade
 from bot.outbox import OutboxDispatcher
 from bot.router import Router
-from bot.sources.poll import FundingPoller
 from bot.transports import Transport
 from core import links
 from core.clock import Clock, SystemClock
@@ -98,6 +95,10 @@ class App:
 
     async def _run_platforms(self, receive: bool = True) -> None:
         """Telegram and Teams side by side (whichever is configured), one HTTP server."""
+        from bot import pages
+        from bot.http import HttpServer
+        from bot.sources.poll import FundingPoller
+
         http = HttpServer(self.settings.http_host, self.settings.http_port) if receive else None
         started: list[Transport] = []
         if self.settings.telegram_enabled:
@@ -127,6 +128,7 @@ class App:
         for transport in started:
             await transport.start()
         self.scheduler.start()
+        log.info("app.ready platforms=%s", ",".join(t.platform for t in started) or "none")
         try:
             await self._stop.wait()
         finally:
@@ -161,10 +163,14 @@ class App:
         self.transports[console.platform] = console
         http = None
         if links.enabled(self.settings):  # the printed page links open on this machine
+            from bot import pages  # aiohttp and jinja2 only when pages are served
+            from bot.http import HttpServer
+
             http = HttpServer(self.settings.http_host, self.settings.http_port)
             pages.install(http, self.router)
             await http.start()
         self.scheduler.start()
+        log.info("app.ready platforms=console")  # input is read from here on
         try:
             await console.run()
             await self.outbox.flush()  # piped scripts: show what was queued before leaving

@@ -7,37 +7,52 @@ short apology, never the traceback.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 
 from sqlalchemy.exc import IntegrityError
 
+from bot import workers
 from core import links
 from core.clock import Clock
 from core.config import Settings
 from core.i18n import Translator
 from core.messages import TOAST_LIMIT, ChatRef, EventKind, Incoming, Outgoing, Sender, Target
+from core.outbox import enqueue
 from handlers import load_all
 from handlers.context import Context
 from handlers.limits import MAX_MESSAGE
 from handlers.registry import REGISTRY, Registry
 from models import buttons, conversations, directory
 from models.core import Person, ProcessedEvent
-from models.db import Database
+from models.db import Database, is_disconnect
 from models.errors import N_, DomainError
 
 log = logging.getLogger("empirie.router")
 WEB = "web"  # the neutral platform of answers given on a page (bot/pages)
+# Worker threads for updates (bot.workers): SQLite has one writer (a unit holds its lock from
+# BEGIN IMMEDIATE to COMMIT), so one; on PostgreSQL a few, within the engine's pool (5 + 5
+# overflow) beside the dispatchers. Concurrent updates rely on the database for what must not
+# race: unique keys, and row locks where a handler reads then writes (e.g. an RSVP locks its
+# meeting before counting the seats).
+UPDATE_WORKERS_POSTGRES = 4
+LOST_DATABASE = N_("I lost the connection to my database for a moment and could not finish "
+                   "this. Please send it again.")
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]+)(?:@\S+)?(?:\s+(.*))?$", re.DOTALL)
 
 
 def where(ctx: Context) -> str:
     """Who and where, for logs: the person's id, a group's chat id, never a private chat id
     (on Telegram that is the user's own id, i.e. personal data)."""
-    person = ctx.person.id if ctx.person else None
-    chat = "private" if ctx.incoming.chat.private else ctx.incoming.chat.chat_id
+    return _where(ctx.person.id if ctx.person else None, ctx.incoming)
+
+
+def _where(person: int | None, incoming: Incoming) -> str:
+    chat = "private" if incoming.chat.private else incoming.chat.chat_id
     return f"person={person} chat={chat}"
 
 
@@ -54,13 +69,15 @@ class Router:
         load_all()
         self.db, self.clock, self.settings, self.registry = db, clock, settings, registry
         self.wake_outbox: Callable[[], None] = lambda: None  # the app connects the scheduler
+        self._turns: dict[tuple[str, str], asyncio.Lock] = {}
+        self.workers = workers.shared(UPDATE_WORKERS_POSTGRES if db.is_postgres else 1)
         if links.enabled(settings):  # make (or read) the link secret now, outside any handler's
             links.signer(db, settings, clock.now())  # transaction (SQLite has one writer)
 
     def translator(self, language: str | None) -> Translator:
         return Translator(language or self.settings.default_language, self.settings.tz)
 
-    def _context(self, incoming: Incoming) -> Context:
+    def _context(self, incoming: Incoming, woken: list[bool]) -> Context:
         with self.db.session() as s:
             person = directory.person_by_account(s, incoming.sender.platform,
                                                  incoming.sender.user_id)
@@ -69,7 +86,7 @@ class Router:
             network = directory.chat_network(s, incoming.chat.platform, incoming.chat.chat_id)
         return Context(self.db, self.clock, self.settings, incoming, person, network,
                        self.translator(person.language if person else None),
-                       wake_outbox=self.wake_outbox)
+                       wake_outbox=lambda: woken.append(True))
 
     def _first_delivery(self, incoming: Incoming) -> bool:
         if incoming.event_id is None:
@@ -84,14 +101,6 @@ class Router:
             return False
         return True
 
-    def _forget_delivery(self, incoming: Incoming) -> None:
-        """A crashed event may be retried by the platform: let the retry through."""
-        if incoming.event_id is not None:
-            with self.db.session() as s:
-                row = s.get(ProcessedEvent, (incoming.chat.platform, incoming.event_id))
-                if row is not None:
-                    s.delete(row)
-
     def native_poll_sent(self, poll_id: int, platform: str, native_id: str) -> None:
         """A transport sent a native poll: remember its id for the votes that come back."""
         from handlers.feedback_adhoc import link_native
@@ -101,26 +110,93 @@ class Router:
 
     def button_token(self, command: str, platform: str, chat_id: str,
                      owner: int | None = None) -> str:
-        with self.db.session() as s:
-            return buttons.issue(s, command, platform, chat_id, self.clock.now(), owner)
+        return self.button_tokens([(command, owner)], platform, chat_id)[0]
 
-    async def handle(self, incoming: Incoming) -> list[Outgoing]:
-        if not self._first_delivery(incoming):
-            return [Outgoing("", ack=True)] if incoming.kind is EventKind.ACTION else []
-        ctx = self._context(incoming)
+    def button_tokens(self, actions: list[tuple[str, int | None]], platform: str,
+                      chat_id: str) -> list[str]:
+        """Tokens for a message's buttons (command, owner), all in one transaction."""
+        with self.db.session() as s:
+            now = self.clock.now()
+            return [buttons.issue(s, command, platform, chat_id, now, owner)
+                    for command, owner in actions]
+
+    async def handle(self, incoming: Incoming, queue_to: Target | None = None
+                     ) -> list[Outgoing]:
+        """One update, start to end, as one database transaction on a worker thread (see
+        bot.workers): the caller's event loop stays free for other chats meanwhile.
+        `queue_to`: the replies go into the outbox (addressed there unless they name their
+        own chat) in that same transaction, and none are returned."""
+        woken: list[bool] = []
+        async with self._turn(incoming.chat):
+            replies = await self.workers.run(lambda: self._handle(incoming, woken, queue_to))
+        if woken:  # after the commit, on the caller's loop: the dispatcher sees the rows
+            self.wake_outbox()
+        return replies
+
+    @contextlib.asynccontextmanager
+    async def _turn(self, chat: ChatRef) -> AsyncIterator[None]:
+        """One update per chat at a time goes to the workers; the rest of that chat's wait
+        here, on the caller's loop. The workers' queue is first come, first served: without
+        this, 40 presses in a busy group would all queue ahead of someone's private /pomoc."""
+        key = (chat.platform, chat.chat_id)
+        lock = self._turns.setdefault(key, asyncio.Lock())
         try:
-            self._refuse_unacceptable(incoming)
-            replies = self._owned(ctx, await self._dispatch(ctx))
-        except DomainError as error:
-            replies = self._refusal(ctx, Outgoing(ctx.t(error.msgid, **error.params)))
-        except Exception:
-            log.exception("handler.crash platform=%s %s", incoming.chat.platform, where(ctx))
-            self._forget_delivery(incoming)
-            replies = [Outgoing(ctx.t("Sorry, something went wrong on my side. Please try "
+            async with lock:
+                yield
+        finally:
+            if not lock.locked() and not lock._waiters:  # type: ignore[attr-defined]
+                self._turns.pop(key, None)
+
+    def _queue(self, replies: list[Outgoing], here: Target | None, woken: list[bool]
+               ) -> list[Outgoing]:
+        """Put in the outbox the replies that name their chat (all of them when `here` is
+        given); returns the rest. Inside a unit, part of its transaction."""
+        queued = [(m.to or here, m) for m in replies if (m.to or here) is not None]
+        if queued:
+            with self.db.session() as s:
+                for target, message in queued:
+                    assert target is not None
+                    enqueue(s, target, message, self.clock.now(), kind="reply")
+            woken.append(True)
+        return [m for m in replies if (m.to or here) is None]
+
+    async def _handle(self, incoming: Incoming, woken: list[bool],
+                      queue_to: Target | None = None, retried: bool = False) -> list[Outgoing]:
+        ctx: Context | None = None
+        here = _where(None, incoming)  # ids read now: a rolled-back unit detaches expired rows
+        try:
+            with self.db.unit():
+                if not self._first_delivery(incoming):
+                    return [Outgoing("", ack=True)] if incoming.kind is EventKind.ACTION else []
+                ctx = self._context(incoming, woken)
+                here = where(ctx)
+                try:
+                    self._refuse_unacceptable(incoming)
+                    replies = self._owned(ctx, await self._dispatch(ctx))
+                except DomainError as error:
+                    replies = self._refusal(ctx, Outgoing(ctx.t(error.msgid, **error.params)))
+                if queue_to is not None:
+                    return self._queue(replies, queue_to, woken)
+        except Exception as error:
+            # The whole update is rolled back, its ProcessedEvent row too, so a platform's
+            # retry of this event gets through; nothing was committed to deliver.
+            woken.clear()
+            t = ctx.t if ctx is not None else self.translator(None)
+            if is_disconnect(error):  # the connection died (restart, failover): run it again
+                log.warning("db.disconnected platform=%s attempt=%d", incoming.chat.platform,
+                            1 + retried)
+                if not retried:
+                    return await self._handle(incoming, woken, queue_to, retried=True)
+                replies = [Outgoing(t(LOST_DATABASE))]
+            else:
+                log.exception("handler.crash platform=%s %s", incoming.chat.platform, here)
+                replies = [Outgoing(t("Sorry, something went wrong on my side. Please try "
                                       "again in a moment; if it keeps happening, tell your "
                                       "coordinator."))]
+            if queue_to is not None:
+                return self._queue(replies, queue_to, woken)
         if incoming.kind is EventKind.ACTION:
-            return self._acknowledge(ctx, replies)
+            return self._acknowledge(incoming, ctx.t if ctx else self.translator(None), replies)
         return replies
 
     @staticmethod
@@ -132,11 +208,11 @@ class Router:
         return [refusal]
 
     @staticmethod
-    def _acknowledge(ctx: Context, replies: list[Outgoing]) -> list[Outgoing]:
+    def _acknowledge(incoming: Incoming, t: Translator, replies: list[Outgoing]
+                     ) -> list[Outgoing]:
         """A press is answered to the presser only (see core.messages): one short `ack`
         first. In a group the toast is all there is, and whatever else would have gone to the
         group goes privately to the presser; in a private chat the replies stay there too."""
-        incoming = ctx.incoming
         ack = next((m for m in replies if m.ack), None)
         rest = [m for m in replies if m is not ack]
         here = [m for m in rest if m.to is None]
@@ -153,26 +229,44 @@ class Router:
             rest = [replace(m, to=presser) if m.to is None else m for m in rest]
         if ack is None:
             sent_private = not incoming.chat.private and any(m.to is not None for m in rest)
-            ack = Outgoing(ctx.t("The answer is in our private chat.") if sent_private else "",
+            ack = Outgoing(t("The answer is in our private chat.") if sent_private else "",
                            ack=True)
         return [replace(ack, text=ack.text[:TOAST_LIMIT], to=None), *rest]
 
     async def handle_for(self, person: Person, text: str, language: str
                          ) -> tuple[bool, list[Outgoing]]:
         """Run a typed command for a person known by other means (a signed page link), through
-        the same handlers and rules as in chat, in a private chat of the neutral `web` platform.
-        Returns whether it succeeded and the replies (a refusal is one polite reply)."""
+        the same handlers and rules as in chat, in a private chat of the neutral `web` platform,
+        as one transaction on a worker thread like `handle`. Replies that name their chat go
+        into the outbox in that transaction; returns whether it succeeded and the rest (a
+        refusal is one polite reply)."""
+        woken: list[bool] = []
+        result = await self.workers.run(lambda: self._handle_for(person, text, language, woken))
+        if woken:
+            self.wake_outbox()
+        return result
+
+    async def _handle_for(self, person: Person, text: str, language: str, woken: list[bool],
+                          retried: bool = False) -> tuple[bool, list[Outgoing]]:
         incoming = Incoming(Sender(WEB, str(person.id)), ChatRef(WEB, str(person.id),
                                                                  private=True),
                             EventKind.TEXT, text)
         ctx = Context(self.db, self.clock, self.settings, incoming, person, None,
-                      self.translator(language), wake_outbox=self.wake_outbox)
+                      self.translator(language), wake_outbox=lambda: woken.append(True))
         try:
-            self._refuse_unacceptable(incoming)
-            return True, await self._dispatch(ctx)
-        except DomainError as error:
-            return False, [Outgoing(ctx.t(error.msgid, **error.params))]
-        except Exception:
+            with self.db.unit():
+                try:
+                    self._refuse_unacceptable(incoming)
+                    return True, self._queue(await self._dispatch(ctx), None, woken)
+                except DomainError as error:
+                    return False, [Outgoing(ctx.t(error.msgid, **error.params))]
+        except Exception as error:
+            woken.clear()  # rolled back: nothing to deliver
+            if is_disconnect(error):
+                log.warning("db.disconnected platform=%s attempt=%d", WEB, 1 + retried)
+                if not retried:
+                    return await self._handle_for(person, text, language, woken, retried=True)
+                return False, [Outgoing(ctx.t(LOST_DATABASE))]
             log.exception("handler.crash platform=%s person=%s", WEB, person.id)
             return False, [Outgoing(ctx.t("Sorry, something went wrong on my side. Please try "
                                           "again in a moment; if it keeps happening, tell your "

@@ -106,6 +106,26 @@ def enqueue_to_people(session: Session, person_ids: Sequence[int], settings: Set
     of their accounts, the message built once per language (or per person with `personal`),
     one bulk insert. Returns how many were queued (the unreachable and erased are skipped)."""
     found = directory.reachable(session, person_ids, settings.active_platforms)
+    rows = rows_for_people(found, person_ids, settings, now, build, kind=kind, dedupe=dedupe,
+                           personal=personal)
+    outbox.add_many(session, rows)
+    return len(rows)
+
+
+def reachable(session: Session, person_ids: Sequence[int],
+              settings: Settings) -> dict[int, tuple[str | None, str, str]]:
+    """Where each person gets private messages (see models.directory.reachable): look it up
+    once for a whole batch of fan-outs, then build each one's rows with `rows_for_people`."""
+    return directory.reachable(session, person_ids, settings.active_platforms)
+
+
+def rows_for_people(found: dict[int, tuple[str | None, str, str]], person_ids: Sequence[int],
+                    settings: Settings, now: datetime, build: Callable[[Translator], Outgoing],
+                    *, kind: str, dedupe: Callable[[int], str] | None = None,
+                    personal: Callable[[Translator, int], Outgoing] | None = None
+                    ) -> list[dict[str, Any]]:
+    """Outbox rows of one message to these people (each once; those not in `found` skipped),
+    to be queued with `queue_rows` in the caller's transaction."""
     payloads: dict[str, dict[str, Any]] = {}
     rows = []
     for person_id in dict.fromkeys(person_ids):
@@ -122,5 +142,10 @@ def enqueue_to_people(session: Session, person_ids: Sequence[int], settings: Set
         rows.append({"created_at": now, "platform": platform, "chat_id": external_id,
                      "payload": payload, "person_id": person_id, "kind": kind,
                      "dedupe_key": dedupe(person_id) if dedupe else None, "not_before": now})
+    return rows
+
+
+def queue_rows(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Queue rows made by `rows_for_people` (of many fan-outs) in one bulk insert."""
     outbox.add_many(session, rows)
     return len(rows)

@@ -24,6 +24,17 @@ _MONTHS = {
     "listopada": 11, "listopad": 11, "lis": 11, "november": 11, "nov": 11,
     "grudnia": 12, "grudzien": 12, "gru": 12, "december": 12, "dec": 12,
 }
+# weekday names (folded) as the bot prints them (`wtorek, 1 grudnia 2026, 10:00`) and short
+_WEEKDAYS = {
+    "poniedzialek": 0, "pon": 0, "monday": 0, "mon": 0,
+    "wtorek": 1, "wt": 1, "tuesday": 1, "tue": 1,
+    "sroda": 2, "sr": 2, "wednesday": 2, "wed": 2,
+    "czwartek": 3, "czw": 3, "thursday": 3, "thu": 3,
+    "piatek": 4, "pt": 4, "friday": 4, "fri": 4,
+    "sobota": 5, "sob": 5, "saturday": 5, "sat": 5,
+    "niedziela": 6, "niedz": 6, "nd": 6, "sunday": 6, "sun": 6,
+}
+_WEEKDAY = re.compile(r"^([a-z]+)\.?,?\s+(?=\d)")
 _RELATIVE = {"dzis": 0, "dzisiaj": 0, "today": 0, "jutro": 1, "tomorrow": 1, "pojutrze": 2}
 _TIME = r"(?:o\s+|godz\.?\s*)?(\d{1,2})[:.](\d{2})"
 _NUMERIC = re.compile(rf"^(\d{{1,2}})[./](\d{{1,2}})(?:[./](\d{{4}}))?,?\s+{_TIME}$")
@@ -45,6 +56,10 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo) -> datetime:
     """The moment meant by `text`, as aware UTC. Without a year: the next such date."""
     folded = _fold(text)
     text = text if len(text) <= 40 else text[:39] + "…"  # quoted back in a refusal
+    weekday = None
+    if (named := _WEEKDAY.match(folded)) and named.group(1) in _WEEKDAYS:
+        weekday = _WEEKDAYS[named.group(1)]  # a date copied from the bot's own messages
+        folded = folded[named.end():]
     today = now.astimezone(tz).date()
     year_given = True
     try:
@@ -72,6 +87,8 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo) -> datetime:
             day = day.replace(year=day.year + 1)
         except ValueError as error:  # 29.02 in a year that has none
             raise DomainError(N_("The date “{text}” does not exist."), text=text) from error
+    if weekday is not None and day.weekday() != weekday:
+        raise DomainError(N_("The weekday in “{text}” does not match the date."), text=text)
     if not FIRST_YEAR <= day.year <= LAST_YEAR:  # a typing mistake (and beyond some stores)
         raise DomainError(N_("The date “{text}” is outside the years {first}–{last}."),
                           text=text, first=FIRST_YEAR, last=LAST_YEAR)

@@ -148,17 +148,18 @@ async def native_vote(ctx: Context, text: str) -> list[Outgoing]:
     words = text.split()
     if not words or ctx.person is None:
         return []
-    with ctx.db.session() as s:
-        poll = store.by_native_id(s, ctx.incoming.chat.platform, words[0])
-        if poll is None:
-            return []
-        chosen = parse_count(words[1], low=0, high=9) if len(words) > 1 else None
-        option = chosen + 1 if chosen is not None else None
-        try:
+    poll_id = None
+    try:  # a refusal undoes only this block (the update's transaction goes on)
+        with ctx.db.session() as s:
+            poll = store.by_native_id(s, ctx.incoming.chat.platform, words[0])
+            if poll is None:
+                return []
+            poll_id = poll.id
+            chosen = parse_count(words[1], low=0, high=9) if len(words) > 1 else None
+            option = chosen + 1 if chosen is not None else None
             _vote(s, ctx, poll, option)
-        except DomainError as error:
-            log.info("feedback.native_vote_refused poll=%s reason=%s", poll.id, error.msgid)
-            s.rollback()
+    except DomainError as error:
+        log.info("feedback.native_vote_refused poll=%s reason=%s", poll_id, error.msgid)
     return []
 
 

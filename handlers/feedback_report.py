@@ -19,7 +19,6 @@ from sqlmodel import Session, col, select
 
 from core.i18n import Translator
 from core.messages import File, Outgoing
-from handlers import feedback_charts as charts
 from handlers.context import Context
 from handlers.feedback import option_texts, question_text
 from handlers.labels import STANDING
@@ -331,6 +330,8 @@ def to_csv(t: Translator, report: Report) -> bytes:
 
 
 def files(t: Translator, report: Report) -> tuple[File, ...]:
+    from handlers import feedback_charts as charts  # matplotlib + fpdf: only when drawn
+
     base = f"raport_spotkania_{report.meeting.id}"
     chart = charts.meeting_chart(t, report)
     return (File(f"{base}.png", chart, "image/png"),
@@ -417,6 +418,8 @@ async def trend(ctx: Context, args: str) -> list[Outgoing]:
         lines.append(ctx.t("{meeting}: averages {averages}; answered {rate} %", meeting=label,
                            averages=" / ".join(averages), rate=round(100 * values["_rate"])))
     lines.append(ctx.t("“–”: fewer than 3 answers."))
+    from handlers import feedback_charts as charts  # matplotlib: only when drawn
+
     reply = Outgoing("\n".join(lines), files=(File(
         f"trend_{network.code}.png", charts.trend_chart(ctx.t, network.name, points),
         "image/png"),))

@@ -16,7 +16,7 @@ from core.i18n import Translator
 from core.messages import Action as Button
 from core.messages import File, Outgoing, Target
 from core.outbox import enqueue
-from handlers.funding_match import Match, Profile, match
+from handlers.funding_match import Match, Matcher
 from handlers.funding_parse import next_deadline
 from handlers.funding_store import call_text, ensure_profiles, is_open, matcher_profiles
 from models import funding as store
@@ -64,13 +64,13 @@ def matching_calls(session: Session, network_id: int, now: datetime
     row = store.profile_of(session, network_id)
     if row is None:
         return []
-    profile: Profile = matcher_profiles([row])[0]
+    matcher = Matcher(matcher_profiles([row]))
     hidden = store.muted(session, network_id)
     found = []
     for call in store.active_calls(session):
         if call.id in hidden or not is_open(call, now):
             continue
-        hits = match([profile], call_text(call), call.programme)
+        hits = matcher.match(call_text(call), call.programme)
         if hits:
             found.append((call, hits[0]))
     return found

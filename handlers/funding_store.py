@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from handlers.funding_match import Match, Profile, match
+from handlers.funding_match import Match, Matcher, Profile
 from handlers.funding_parse import (
     CLOSED,
     CallRecord,
@@ -77,8 +77,9 @@ def classify(calls: Iterable[FundingCall], profiles: Sequence[Profile]
              ) -> dict[int, list[tuple[FundingCall, Match]]]:
     """network id -> the calls that fit it, each with why."""
     out: dict[int, list[tuple[FundingCall, Match]]] = {p.network_id: [] for p in profiles}
+    matcher = Matcher(profiles)
     for call in calls:
-        for m in match(profiles, call_text(call), call.programme):
+        for m in matcher.match(call_text(call), call.programme):
             out[m.network_id].append((call, m))
     return out
 
@@ -98,40 +99,51 @@ def ingest(session: Session, records: Iterable[CallRecord], now: datetime,
            created_by: int | None = None) -> IngestResult:
     """Store records: new calls are added, known ones updated with their changes recorded."""
     result = IngestResult()
+    same = store.SameCalls(session)
     for record in records:
-        call, created = upsert(session, record, now, created_by)
+        call, created = upsert(session, record, now, created_by, same)
         if created:
             result.new += 1
         elif call is not None and _updated(session, call, record, now):
             result.changed += 1
         else:
             result.unchanged += 1
+    session.flush()
     return result
 
 
-def upsert(session: Session, record: CallRecord, now: datetime, created_by: int | None
-           ) -> tuple[FundingCall | None, bool]:
+def upsert(session: Session, record: CallRecord, now: datetime, created_by: int | None,
+           same: store.SameCalls | None = None) -> tuple[FundingCall | None, bool]:
+    """Find the stored call the record duplicates, or add it. With `same` (a batch), the
+    lookup is in memory and the new call is flushed only when its id is needed."""
     link_key = canonical_link(record.link)
     days = {d.isoformat()[:10] for d in record.deadlines}
-    found = store.find_same(session, record.identifier, link_key, title_key(record.title), days)
+    key = title_key(record.title)
+    found = store.find_same(session, record.identifier, link_key, key, days) if same is None \
+        else same.find(record.identifier, link_key, key, days)
     if found is not None:
         return found, False
     call = FundingCall(
         source=record.source, identifier=record.identifier, link=record.link, link_key=link_key,
-        title=record.title[:300], title_key=title_key(record.title),
+        title=record.title[:300], title_key=key,
         programme=record.programme[:120] if record.programme else None,
         status=effective_status(record.status, record.deadlines, now), opens_at=record.opens_at,
         deadlines=[d.isoformat() for d in record.deadlines], budget=record.budget,
         currency=record.currency, tags=list(record.tags)[:40], summary=record.summary,
         first_seen_at=now, updated_at=now, created_by=created_by)
     session.add(call)
-    session.flush()
+    if same is None:
+        session.flush()
+    else:
+        same.add(call)
     return call, True
 
 
 def _updated(session: Session, call: FundingCall, record: CallRecord, now: datetime) -> bool:
     """Apply what a source says now; a moved deadline or new budget becomes a change."""
     changed = False
+    if call.id is None:  # added earlier in the same batch, not flushed yet
+        session.flush()
     call_id = call.id or 0
     new_deadlines = [d.isoformat() for d in record.deadlines]
     if new_deadlines and sorted(new_deadlines) != sorted(call.deadlines):

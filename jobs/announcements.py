@@ -26,8 +26,10 @@ def send_scheduled(s: Session, item: DueTask, now: datetime, settings: Settings)
 def report_finished(s: Session, now: datetime, settings: Settings) -> int:
     """Tell each author how their broadcast went, once nothing of it is waiting any more."""
     sent = 0
-    for ann in unreported(s):
-        if outbox.pending_count(s, ann.id) > 0:
+    waiting = unreported(s)
+    pending = outbox.pending_by_announcement(s, [a.id or 0 for a in waiting])
+    for ann in waiting:
+        if pending.get(ann.id or 0, 0) > 0:
             continue
         ann.reported_at = now
         s.add(ann)

@@ -21,7 +21,6 @@ from handlers.funding_digest import days_left
 from handlers.funding_digest import send as send_digest
 from handlers.funding_parse import next_deadline
 from jobs.dispatch import sweep
-from models import directory
 from models import funding as store
 from models.core import Network
 from models.errors import N_
@@ -50,8 +49,9 @@ def weekly_digests(s: Session, now: datetime, settings: Settings) -> int:
     if now - moment > timedelta(hours=12):
         return 0  # down at that hour: the next week's digest covers it, no stale catch-up
     sent = 0
-    for network in directory.networks(s):
-        key = f"weekly:{network.id}:{moment.date().isoformat()}"
+    suffix = f":{moment.date().isoformat()}"
+    for network in store.networks_without(s, "weekly:", suffix):  # usually none: one query
+        key = f"weekly:{network.id}{suffix}"
         if store.claim_once(s, key, now, network.id):
             sent += send_digest(s, network, now, settings, heading_id=WEEKLY, key=key)
     return sent
@@ -61,9 +61,9 @@ def weekly_digests(s: Session, now: datetime, settings: Settings) -> int:
 def meeting_reviews(s: Session, now: datetime, settings: Settings) -> int:
     sent = 0
     horizon = now + timedelta(days=settings.funding_meeting_days)
-    for meeting in store.meetings_between(s, now, horizon):
-        network = s.get(Network, meeting.network_id)
+    for meeting in store.meetings_between(s, now, horizon, unless_sent="meeting:"):
         key = f"meeting:{meeting.id}"
+        network = s.get(Network, meeting.network_id)
         if network is None or not store.claim_once(s, key, now, network.id):
             continue
         t = Translator(settings.default_language, settings.tz)
@@ -86,9 +86,8 @@ def _note_in_agenda(s: Session, meeting: Meeting, t: Translator) -> None:
 @sweep
 def follow_reminders(s: Session, now: datetime, settings: Settings) -> int:
     sent = 0
-    for follow in store.follows(s):
-        call = s.get(FundingCall, follow.call_id)
-        if call is None or call.withdrawn_at is not None:
+    for follow, call in store.follows_with_calls(s):
+        if call.withdrawn_at is not None:
             continue
         deadline = next_deadline(call.deadline_list, now)
         if deadline is None:

@@ -12,16 +12,24 @@ from datetime import datetime
 from sqlmodel import Session
 
 from core import links
+from core import outbox as outbox_api
 from core.config import Settings
 from core.i18n import Translator
 from core.messages import Action, Outgoing
 from core.outbox import enqueue_to_people, enqueue_to_person
-from jobs.dispatch import task
+from jobs.dispatch import batch_task, task
 from models import directory
 from models.core import Network
 from models.due import DueTask
 from models.errors import N_
-from models.meetings import REMINDERS, Meeting, rsvps, silent_representatives
+from models.meetings import (
+    REMINDERS,
+    Meeting,
+    coming_by_meeting,
+    meetings_by_id,
+    rsvps,
+    silent_representatives,
+)
 
 
 def _message(t: Translator, meeting: Meeting, kind: str, text_id: str, page: str | None = None,
@@ -45,27 +53,39 @@ def _dedupe(kind: str, meeting: Meeting) -> Callable[[int], str]:
     return lambda person_id: f"{kind}:{meeting.id}:{meeting.sequence}:{person_id}"
 
 
-def _reminder(s: Session, item: DueTask, now: datetime, settings: Settings) -> None:
-    """Everyone coming (online and maybe: with the link), queued in bulk."""
-    meeting = s.get(Meeting, item.ref_id)
-    if meeting is None or meeting.status != "published":
-        return
-    coming = [r for r in rsvps(s, meeting.id or 0)
-              if r.answer in ("stacjonarnie", "moze", "online") and not r.waitlisted]
-    online = [r.person_id for r in coming
-              if meeting.online_link and r.answer in ("online", "moze")]
-    in_person = [r.person_id for r in coming if r.person_id not in set(online)]
-    enqueue_to_people(s, in_person, settings, now, lambda t: _message(
-        t, meeting, item.kind, N_("⏰ Reminder: meeting #{id} “{title}” — {when}.")),
-        kind=item.kind, dedupe=_dedupe(item.kind, meeting))
-    enqueue_to_people(s, online, settings, now, lambda t: _message(
-        t, meeting, item.kind, N_("⏰ Reminder: meeting #{id} “{title}” — {when}. Online: "
-                                  "{link}"), link=meeting.online_link),
-        kind=item.kind, dedupe=_dedupe(item.kind, meeting))
+IN_PERSON = N_("⏰ Reminder: meeting #{id} “{title}” — {when}.")
+ONLINE = N_("⏰ Reminder: meeting #{id} “{title}” — {when}. Online: {link}")
+
+
+def _builder(meeting: Meeting, kind: str, text_id: str) -> Callable[[Translator], Outgoing]:
+    return lambda t: _message(t, meeting, kind, text_id, link=meeting.online_link)
+
+
+def _reminders(s: Session, items: list[DueTask], now: datetime, settings: Settings) -> int:
+    """Everyone coming (online and maybe: with the link), for many meetings at once: one
+    query for the meetings, one for their answers, one lookup of every recipient's account,
+    one insert of all the messages. Returns how many were queued."""
+    meetings = meetings_by_id(s, [item.ref_id for item in items])
+    coming = coming_by_meeting(s, list(meetings))
+    found = outbox_api.reachable(s, [p for rows in coming.values() for p, _ in rows], settings)
+    rows = []
+    for item in items:
+        meeting = meetings.get(item.ref_id)
+        if meeting is None or meeting.status != "published":
+            continue
+        answers = coming[meeting.id or 0]
+        online = [p for p, choice in answers
+                  if meeting.online_link and choice in ("online", "moze")]
+        in_person = [p for p, _ in answers if p not in set(online)]
+        for people, text_id in ((in_person, IN_PERSON), (online, ONLINE)):
+            rows += outbox_api.rows_for_people(
+                found, people, settings, now, _builder(meeting, item.kind, text_id),
+                kind=item.kind, dedupe=_dedupe(item.kind, meeting))
+    return outbox_api.queue_rows(s, rows)
 
 
 for _kind in REMINDERS:
-    task(_kind)(_reminder)
+    batch_task(_kind)(_reminders)
 
 
 @task("rsvp_nudge")

@@ -26,8 +26,7 @@ def _key(now: datetime) -> str:
 
 @sweep
 def plan(s: Session, now: datetime, settings: Settings) -> int:
-    if not due.exists_key(s, _key(now)):
-        due.schedule(s, KIND, 0, _key(now), now)
+    due.schedule_once(s, KIND, 0, _key(now), now)
     return 0
 
 

@@ -1,13 +1,23 @@
-"""Engine and sessions. SQLite (WAL) is the embedded default; PostgreSQL is production."""
+"""Engine and sessions. SQLite (WAL) is the embedded default; PostgreSQL is production.
+
+`Database.unit()` makes one update one transaction: every `session()` opened inside it (on the
+same thread) reuses the unit's Session and connection as a SAVEPOINT, so an inner refusal or
+IntegrityError still undoes only its own block, while the whole unit commits once at the end or,
+on a crash, rolls back entirely.
+"""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel, create_engine
 
 from models.errors import DomainError
@@ -33,6 +43,24 @@ def make_engine(url: str) -> Engine:
                          hide_parameters=True)
 
 
+def is_disconnect(error: BaseException) -> bool:
+    """The database connection died under us (server restart, `pg_terminate_backend`, network):
+    SQLAlchemy has thrown the connection away and the next session gets a fresh one, so the
+    unit of work may simply be run again."""
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
+
+
+@dataclass
+class _Unit:
+    db: Database
+    session: Session
+    thread: int
+    depth: int = 0
+
+
+_UNIT: ContextVar[_Unit | None] = ContextVar("empirie_db_unit", default=None)
+
+
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -44,7 +72,13 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """One unit of work: committed on success, rolled back on any error."""
+        """One unit of work: committed on success, rolled back on any error (a DomainError
+        that asks to `keep` its changes commits them). Inside `unit()`: a savepoint of it."""
+        unit = _UNIT.get()
+        if unit is not None and self._joinable(unit):
+            with self._savepoint(unit) as session:
+                yield session
+            return
         with Session(self.engine, expire_on_commit=False) as session:
             try:
                 yield session
@@ -58,6 +92,67 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    def _joinable(self, unit: _Unit | None) -> bool:
+        return unit is not None and unit.db is self and unit.thread == threading.get_ident()
+
+    @contextmanager
+    def _savepoint(self, unit: _Unit) -> Iterator[Session]:
+        session = unit.session
+        nested = session.begin_nested()
+        unit.depth += 1
+        try:
+            yield session
+            nested.commit()  # flushes: a constraint error surfaces here, in its own block
+        except DomainError as refusal:
+            if refusal.keep and nested.is_active:
+                nested.commit()
+            elif session.get_nested_transaction() is nested:
+                nested.rollback()
+            raise
+        except BaseException:
+            if session.get_nested_transaction() is nested:  # also after a failed flush
+                nested.rollback()
+            raise
+        finally:
+            unit.depth -= 1
+            if unit.depth == 0:
+                # As with a session of its own, what a block loaded is detached when it ends:
+                # changing it afterwards (e.g. for display) is not written by a later flush.
+                session.expunge_all()
+
+    @contextmanager
+    def unit(self) -> Iterator[None]:
+        """One transaction for everything inside (e.g. one chat update): committed once at the
+        end; any exception rolls it all back (a DomainError commits, as its blocks have already
+        kept or undone their own part). Nested use joins the unit already open.
+
+        Only the thread that opened the unit joins it (a Session is not shared across threads).
+        On SQLite the unit starts with BEGIN IMMEDIATE: it takes the one write lock up front
+        (waiting for it like any writer) instead of reading first and failing to upgrade when
+        another connection wrote meanwhile; and an explicit BEGIN is what makes the SAVEPOINTs
+        part of the transaction under pysqlite's default (legacy) transaction control, which
+        otherwise emits BEGIN only before DML (see SQLAlchemy's SQLite dialect docs,
+        "Transactions with SQLite and the sqlite3 driver"). Sessions outside a unit keep
+        pysqlite's default behaviour."""
+        if self._joinable(_UNIT.get()):
+            yield
+            return
+        with Session(self.engine, expire_on_commit=False) as session:
+            if not self.is_postgres:
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            token = _UNIT.set(_Unit(self, session, threading.get_ident()))
+            try:
+                yield
+                session.commit()
+            except DomainError:
+                session.commit()
+                raise
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                _UNIT.reset(token)
 
     def create_all(self) -> None:
         SQLModel.metadata.create_all(self.engine)

@@ -270,7 +270,10 @@ def reachable(session: Session, person_ids: Sequence[int], platforms: Sequence[s
         rows = session.exec(
             select(Person.id, Person.language, Account.platform, Account.external_id)
             .join(Account, col(Account.person_id) == col(Person.id))
-            .where(col(Person.id).in_(ids[start:start + 500]), col(Person.erased_at).is_(None),
+            # the ids on both sides: each database then probes the account index too
+            .where(col(Person.id).in_(ids[start:start + 500]),
+                   col(Account.person_id).in_(ids[start:start + 500]),
+                   col(Person.erased_at).is_(None),
                    col(Account.platform).in_(list(platforms)))).all()
         for person_id, language, platform, external_id in rows:
             best = found.get(person_id or 0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Index, String, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.types import UTCDateTime
@@ -16,7 +17,8 @@ from models.types import UTCDateTime
 
 class DueTask(SQLModel, table=True):
     __tablename__ = "due_task"
-    __table_args__ = (Index("ix_due_task_due", "status", "due_at"),)
+    __table_args__ = (Index("ix_due_task_due", "status", "due_at"),
+                      Index("ix_due_task_ref", "kind", "ref_id"))
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(sa_type=String(32))
@@ -59,6 +61,31 @@ def finish(session: Session, task: DueTask, owner: str, now: datetime) -> bool:
                               col(DueTask.status) == "pending")
         .values(status="done", done_at=now, lease_until=None))
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def finish_many(session: Session, tasks: list[DueTask], owner: str,
+                now: datetime) -> list[DueTask]:
+    """`finish` for many tasks in one statement; returns those that were still this owner's
+    and pending (the others were cancelled or done elsewhere meanwhile)."""
+    ids = {row[0] for row in session.execute(
+        update(DueTask).where(col(DueTask.id).in_([t.id for t in tasks]),
+                              col(DueTask.lease_owner) == owner,
+                              col(DueTask.status) == "pending")
+        .values(status="done", done_at=now, lease_until=None).returning(col(DueTask.id)))}
+    return [t for t in tasks if t.id in ids]
+
+
+def schedule_once(session: Session, kind: str, ref_id: int, key: str, due_at: datetime) -> bool:
+    """Create the task with this key unless it exists (made here or, at the same moment, by
+    another process: a savepoint keeps the caller's transaction usable then)."""
+    if exists_key(session, key):
+        return False
+    try:
+        with session.begin_nested():
+            session.add(DueTask(kind=kind, ref_id=ref_id, key=key, due_at=due_at))
+    except IntegrityError:
+        return False
+    return True
 
 
 def exists_key(session: Session, key: str) -> bool:

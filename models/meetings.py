@@ -23,7 +23,7 @@ class Meeting(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     network_id: int = Field(foreign_key="network.id", index=True)
     title: str = Field(sa_type=String(200))
-    starts_at: datetime = Field(sa_type=UTCDateTime)
+    starts_at: datetime = Field(sa_type=UTCDateTime, index=True)
     duration_minutes: int = 360
     format: str = Field(sa_type=String(12))
     place: str | None = Field(default=None, sa_type=String(300))
@@ -57,9 +57,39 @@ def rsvps(session: Session, meeting_id: int) -> Sequence[Rsvp]:
                         .order_by(col(Rsvp.answered_at), col(Rsvp.id))).all()
 
 
+def meetings_by_id(session: Session, meeting_ids: Sequence[int]) -> dict[int, Meeting]:
+    ids = list(dict.fromkeys(meeting_ids))
+    found: dict[int, Meeting] = {}
+    for start in range(0, len(ids), 500):
+        found.update((m.id or 0, m) for m in session.exec(select(Meeting).where(
+            col(Meeting.id).in_(ids[start:start + 500]))).all())
+    return found
+
+
+def coming_by_meeting(session: Session,
+                      meeting_ids: Sequence[int]) -> dict[int, list[tuple[int, str]]]:
+    """(person, answer) of everyone coming — in person, online or maybe, not on the waitlist —
+    to each of these meetings, in the order they answered: one query per 500 meetings."""
+    ids = list(dict.fromkeys(meeting_ids))
+    coming: dict[int, list[tuple[int, str]]] = {i: [] for i in ids}
+    for start in range(0, len(ids), 500):
+        rows = session.exec(select(Rsvp.meeting_id, Rsvp.person_id, Rsvp.answer).where(
+            col(Rsvp.meeting_id).in_(ids[start:start + 500]),
+            col(Rsvp.answer).in_(("stacjonarnie", "moze", "online")),
+            col(Rsvp.waitlisted).is_(False))
+            .order_by(col(Rsvp.meeting_id), col(Rsvp.answered_at), col(Rsvp.id))).all()
+        for meeting_id, person_id, choice in rows:
+            coming[meeting_id].append((person_id, choice))
+    return coming
+
+
 def answer(session: Session, meeting: Meeting, person_id: int, standing: Standing | None,
            choice: str, now: datetime, note: str | None = None) -> tuple[Rsvp, int | None]:
-    """Record an answer; returns it and the person promoted from the waitlist, if any."""
+    """Record an answer; returns it and the person promoted from the waitlist, if any.
+
+    The meeting row is locked first (PostgreSQL; SQLite has one writer anyway): answers to one
+    meeting are counted against its seats one at a time, also from concurrent updates."""
+    session.refresh(meeting, with_for_update=True)
     if meeting.status == "cancelled":
         raise DomainError(N_("This meeting has been cancelled."))
     if now > meeting.rsvp_deadline:

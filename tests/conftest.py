@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
 
@@ -26,6 +28,15 @@ POSTGRES_URL = os.environ.get("EMPIRIE_TEST_POSTGRES_URL",
                               "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+# Property-based tests: bounded in CI (a couple of seconds per property on 2 cores), more
+# locally on request (HYPOTHESIS_PROFILE=deep). A failure prints the blob to reproduce it.
+# (The every-command fuzz sets its own count: EMPIRIE_FUZZ_EXAMPLES.)
+for _name, _examples in (("ci", 300), ("dev", 150), ("deep", 5000)):
+    hypothesis_settings.register_profile(
+        _name, max_examples=_examples, deadline=None, print_blob=True,
+        suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if IN_CI else "dev"))
 
 
 def _postgres_reachable() -> bool:

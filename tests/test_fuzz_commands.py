@@ -1,5 +1,6 @@
 """Every registered command, with arbitrary arguments, as every kind of person in every kind of
-chat: the bot answers or stays silent, but never reaches the router's apology path.
+chat: the bot never reaches the router's apology path, always answers a private message, and
+whatever it says is Polish from the catalogue (tests/polish.py), never a traceback.
 
 New commands join automatically (REGISTRY.commands()); a crash found here is a bug in the
 command, not in this test. SQLite only: the PostgreSQL-specific limits are covered by
@@ -21,12 +22,15 @@ from hypothesis import strategies as st
 from bot.router import Router
 from core.clock import FrozenClock
 from core.config import Settings
+from core.messages import Outgoing
 from handlers import load_all
 from handlers.registry import REGISTRY
 from models import seed
+from models.core import Account, Person
 from models.db import Database
 from tests.cast import find_cast
 from tests.conftest import START, Chat
+from tests.polish import polish_problem
 
 load_all()
 NAMES = sorted({c.name for c in REGISTRY.commands()})
@@ -56,10 +60,34 @@ def world(tmp_path: Path) -> tuple[Chat, list[int | None], FrozenClock]:
                                         EMPIRIE_FILES_DIR=str(tmp_path / "files")))
     chat = Chat(router)
     cast = find_cast(db)
+    # a stranger, every role of handlers/permissions (staff: coordinating team, coordinators,
+    # expert, organiser; representatives of every standing) and a person with no role at all
     people: list[int | None] = [None, cast.team, cast.coordinator, cast.other_coordinator,
                                 cast.expert, cast.organiser, cast.laureate_rep,
-                                cast.observer_rep, cast.mayor]
+                                cast.laureate_rep2, cast.observer_rep, cast.mayor,
+                                _without_role(db)]
     return chat, people, clock
+
+
+def _without_role(db: Database) -> int:
+    """Linked, but in no network (e.g. their city left, their role ended)."""
+    with db.session() as s:
+        person = Person(name="Bez Roli", created_at=START)
+        s.add(person)
+        s.flush()
+        s.add(Account(person_id=person.id or 0, platform="console", external_id=str(person.id),
+                      linked_at=START))
+        return person.id or 0
+
+
+def _check_replies(replies: list[Outgoing], private: bool, what: object) -> None:
+    """Private messages are always answered; anything said is Polish (groups may stay quiet)."""
+    if private:
+        assert any(m.text.strip() or m.files for m in replies), ("no answer", what)
+    for message in replies:
+        if message.text.strip():
+            problem = polish_problem(message.text)
+            assert problem is None, (problem, message.text[:300], what)
 
 
 async def _prepare(chat: Chat, people: list[int | None]) -> None:
@@ -93,9 +121,13 @@ def test_no_command_crashes(world: tuple[Chat, list[int | None], FrozenClock],
             clock.advance(timedelta(days=data.draw(st.integers(0, 40))))
         caplog.clear()
         with caplog.at_level(logging.ERROR, logger="empirie"):
-            loop.run_until_complete(chat.say(who, f"/{name} {args}", chat=room))
+            command = f"/{name} {args}"
+            replies = loop.run_until_complete(chat.say(who, command, chat=room))
+            _check_replies(replies, room is None, (command, who, room))
             for text in follow:  # a guided flow's next answers, or ordinary chatter
-                loop.run_until_complete(chat.say(who, text, chat=room))
+                replies = loop.run_until_complete(chat.say(who, text, chat=room))
+                if text.strip():  # (whitespace alone may be ignored)
+                    _check_replies(replies, room is None, (command, text, who, room))
         crashes = [r for r in caplog.records if r.getMessage().startswith("handler.crash")]
         assert not crashes, (name, args, who, room, follow,
                              [logging.Formatter().formatException(r.exc_info)

@@ -31,3 +31,32 @@ def test_upgrade_head_matches_models(empty_url: str) -> None:
         diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
     engine.dispose()
     assert diff == []
+
+
+def test_the_newest_revision_is_read_as_alembic_reads_it() -> None:
+    from alembic.script import ScriptDirectory
+
+    from bot.migrate import alembic_config, script_heads
+
+    assert script_heads() == set(ScriptDirectory.from_config(alembic_config("sqlite://"))
+                                 .get_heads())
+
+
+def test_a_database_behind_the_newest_revision_is_still_upgraded(empty_url: str) -> None:
+    from alembic.script import ScriptDirectory
+
+    from bot.migrate import alembic_config, at_head
+
+    script = ScriptDirectory.from_config(alembic_config(empty_url))
+    head = script.get_current_head()
+    previous = script.get_revision(head).down_revision  # type: ignore[union-attr]
+    assert isinstance(previous, str)
+    upgrade(empty_url, previous)
+    assert not at_head(empty_url)
+    upgrade(empty_url)  # a start after installing a newer version
+    assert at_head(empty_url)
+    engine = create_engine(empty_url)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    engine.dispose()
+    assert diff == []

@@ -171,16 +171,19 @@ async def test_a_refused_reply_goes_to_the_outbox_instead_of_holding_the_update(
     bot.api.fail("sendMessage", "500")
     chat = tg.private_chat(COORDINATOR_TG)
     await bot.api.inject(tg.message(coordinator, chat, "/sieci"))
-    await bot.api.inject(tg.message(coordinator, chat, "/moje_spotkania"))  # not held up
-    await bot.api.wait_for(lambda: len(bot.api.texts(COORDINATOR_TG)) == 1)
-    assert bot.api.texts(COORDINATOR_TG)[0] == "Nie masz nadchodzących spotkań."
-    with bot.db.session() as s:
-        [queued] = s.exec(select(OutboxMessage)).all()
-    assert queued.kind == "reply" and queued.chat_id == str(COORDINATOR_TG)
+    await bot.api.inject(tg.message(coordinator, chat, "/moje_spotkania"))  # not held up…
+
+    def queued() -> list[OutboxMessage]:
+        with bot.db.session() as s:
+            return list(s.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all())
+
+    await bot.api.wait_for(lambda: len(queued()) == 2)  # …but queued behind the failed one
+    assert all(r.kind == "reply" and r.chat_id == str(COORDINATOR_TG) for r in queued())
     router = bot.transport.router
     await OutboxDispatcher(bot.db, router.clock, {"telegram": bot.transport}).run_once()
     texts = bot.api.texts(COORDINATOR_TG)
-    assert len(texts) == 2 and texts[1].startswith("Sieci EMPIRIE")
+    assert len(texts) == 2 and texts[0].startswith("Sieci EMPIRIE")
+    assert texts[1] == "Nie masz nadchodzących spotkań."
 
 
 async def test_after_a_429_the_chat_waits_and_later_replies_keep_their_order(bot: Bot) -> None:

@@ -23,8 +23,6 @@ from bot.pages.registry import PAGES, FormError, Page, PageRequest
 from bot.router import Router
 from core import links
 from core.i18n import LANGUAGES, Translator
-from core.messages import Outgoing
-from core.outbox import enqueue
 from models.core import Person
 from models.errors import N_
 
@@ -184,18 +182,7 @@ class PageServer:
         except LookupError:
             return self._refuse(request, "tampered", 404)
         ok, replies = await self.router.handle_for(req.person, command, req.t.language)
-        self._forward(replies)
         log.info("page.answered purpose=%s person=%s ok=%s", page.purpose, req.person.id, ok)
         shown = [m.text for m in replies if m.to is None]
         return self._show(request, page, req, status=200 if ok else 409,
                           result=shown, result_ok=ok)
-
-    def _forward(self, replies: list[Outgoing]) -> None:
-        """Replies meant for other chats go out through the outbox as usual."""
-        elsewhere = [m for m in replies if m.to is not None]
-        if elsewhere:
-            with self.db.session() as s:
-                for message in elsewhere:
-                    assert message.to is not None
-                    enqueue(s, message.to, message, self.clock.now(), kind="reply")
-            self.router.wake_outbox()

@@ -447,5 +447,5 @@ class TelegramTransport:
         return InlineKeyboardMarkup(rows)
 
     def _tokens(self, actions: list[Any], target: Target) -> list[str]:
-        return [self.router.button_token(a.command, self.platform, target.chat_id, a.owner)
-                for a in actions]
+        return self.router.button_tokens([(a.command, a.owner) for a in actions],
+                                         self.platform, target.chat_id)

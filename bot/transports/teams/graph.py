@@ -33,7 +33,8 @@ log = logging.getLogger("empirie.teams")
 GRAPH = "https://graph.microsoft.com"
 # Delegated permissions the service account consents to (README: app registration).
 PERMISSIONS = ("User.Read", "User.ReadBasic.All", "ChannelMessage.Send", "ChatMessage.Send",
-               "ChannelMessage.Read.All", "Chat.ReadWrite", "Calendars.ReadWrite",
+               "ChannelMessage.Read.All", "ChannelMessage.ReadWrite",  # edit its own posts
+               "Chat.ReadWrite", "Calendars.ReadWrite",
                "Files.ReadWrite.All", "Team.ReadBasic.All", "Channel.ReadBasic.All")
 LOGIN_SCOPES = [f"{GRAPH}/{p}" for p in PERMISSIONS]
 DEFAULT_SCOPES = [f"{GRAPH}/.default"]

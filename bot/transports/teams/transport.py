@@ -55,7 +55,6 @@ from bot.transports.teams.files import upload
 from core.config import Settings
 from core.i18n import Translator
 from core.messages import ChatRef, EventKind, Incoming, Outgoing, Part, Sender, Target
-from core.outbox import enqueue
 from handlers import membership
 from models import audit, directory
 from models import teams as store
@@ -293,13 +292,8 @@ class TeamsTransport:
         incoming = Incoming(Sender(self.platform, user.id, None, user.display_name),
                             ChatRef(self.platform, row.chat_id, private=row.kind == "private"),
                             EventKind.TEXT, text, f"{digest}:{message.id}")
-        replies = await self.router.handle(incoming)
-        if replies:
-            here = Target(self.platform, row.chat_id)
-            with self.router.db.session() as s:
-                for reply in replies:  # through the outbox: it paces per chat
-                    enqueue(s, reply.to or here, reply, self.router.clock.now(), kind="reply")
-            self.router.wake_outbox()
+        # replies through the outbox (it paces per chat), in the update's own transaction
+        await self.router.handle(incoming, queue_to=Target(self.platform, row.chat_id))
 
     def _seen(self, row: TeamsSubscription, at: datetime | None) -> None:
         if at is None:
