@@ -34,20 +34,17 @@ from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
 from benchmarks.common import RUNS, figure, save, show
-from bot.migrate import upgrade
+from benchmarks.tg_harness import TEAM, networks_in_groups
 from core.clock import SystemClock
 from core.config import Settings
-from models import directory, seed
 from models.db import Database
 from tests.burst_scenario import add_representatives, running_bot
-from tests.cast import find_cast
 from tests.fakes import telegram_updates as tg
 from tests.fakes.telegram_api import FakeBotApi
 
 GROUPS, PEOPLE_PER_GROUP = 8, 50
 MESSAGES = GROUPS + GROUPS * PEOPLE_PER_GROUP
 FLOOR = MESSAGES / 30
-TEAM = 870001
 FIRST_GROUP = -1009970000
 FIRST_USER = 950000
 
@@ -89,20 +86,10 @@ class Copies:
 
 
 def prepare(url: str) -> Database:
-    upgrade(url)
-    db, clock = Database(url), SystemClock()
-    with db.session() as s:
-        seed.seed_demo(s, clock.now())
-    team = find_cast(db).team
-    with db.session() as s:
-        directory.link_account(s, team, "telegram", str(TEAM), None, clock.now())
-        codes = []
-        for g, network in enumerate(directory.networks(s)):
-            directory.bind_chat(s, network, "telegram", str(group_id(g)), network.name, team,
-                                clock.now())
-            codes.append(network.code)
+    db, codes = networks_in_groups(url, group_id)
+    now = SystemClock().now()
     for g, code in enumerate(codes):
-        add_representatives(db, PEOPLE_PER_GROUP, clock.now(), code, first=FIRST_USER + g * 1000)
+        add_representatives(db, PEOPLE_PER_GROUP, now, code, first=FIRST_USER + g * 1000)
     return db
 
 

@@ -33,20 +33,24 @@ from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler
 
 from benchmarks.common import RUNS, figure, save, show
-from benchmarks.tg_harness import ThreadProfile, TimedBotApi, percentile, store
-from bot.migrate import upgrade
+from benchmarks.tg_harness import (
+    TEAM,
+    ThreadProfile,
+    TimedBotApi,
+    networks_in_groups,
+    percentile,
+    store,
+)
 from bot.transports.telegram import ALLOWED_UPDATES, MAX_CONCURRENT_UPDATES
 from core.clock import SystemClock
 from core.config import Settings
-from models import directory, seed
+from models import directory
 from models.db import Database
 from tests.burst_scenario import add_representatives, running_bot
-from tests.cast import find_cast
 from tests.fakes import telegram_updates as tg
 
 GROUPS, PEOPLE_PER_GROUP, PRESSES_EACH = 8, 50, 5
 PRESSES = GROUPS * PEOPLE_PER_GROUP * PRESSES_EACH
-TEAM = 870001  # the coordinating team's Telegram id: may publish in every network
 FIRST_GROUP = -1009980000
 FIRST_USER = 900000
 TIMEOUT = 900.0  # a loaded 2-core machine has seen 7 presses/s
@@ -93,17 +97,7 @@ async def press_all(api: TimedBotApi, buttons: dict[int, list[str]]) -> Run:
 
 def prepare(url: str) -> Database:
     """8 networks bound to 8 groups; the coordinating team linked on Telegram."""
-    upgrade(url)
-    db, clock = Database(url), SystemClock()
-    with db.session() as s:
-        seed.seed_demo(s, clock.now())
-    team = find_cast(db).team
-    with db.session() as s:
-        directory.link_account(s, team, "telegram", str(TEAM), None, clock.now())
-        for g, network in enumerate(directory.networks(s)):
-            directory.bind_chat(s, network, "telegram", str(group_id(g)), network.name, team,
-                                clock.now())
-    return db
+    return networks_in_groups(url, group_id)[0]
 
 
 async def publish(api: TimedBotApi, db: Database) -> dict[int, list[str]]:

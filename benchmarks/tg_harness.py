@@ -19,7 +19,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import create_engine, text
 
+from bot.migrate import upgrade
+from core.clock import SystemClock
+from models import directory, seed
+from models.db import Database
+from tests.cast import find_cast
 from tests.fakes.telegram_api import FakeBotApi
+
+TEAM = 870001  # the coordinating team's Telegram id: may publish in every network
 
 POSTGRES_URL = os.environ.get("EMPIRIE_TEST_POSTGRES_URL",
                               "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -131,3 +138,21 @@ class ThreadProfile:
         stats.sort_stats("tottime").print_stats(top)
         stats.sort_stats("cumulative").print_stats(r"/(bot|handlers|models|core)/", top)
         return out.getvalue()
+
+
+def networks_in_groups(url: str, group_id: Callable[[int], int]) -> tuple[Database, list[str]]:
+    """The demo cast on a migrated database, the coordinating team linked on Telegram, network
+    g bound to the group `group_id(g)`; returns the database and the networks' codes in order."""
+    upgrade(url)
+    db, clock = Database(url), SystemClock()
+    with db.session() as s:
+        seed.seed_demo(s, clock.now())
+    team = find_cast(db).team
+    with db.session() as s:
+        directory.link_account(s, team, "telegram", str(TEAM), None, clock.now())
+        codes = []
+        for g, network in enumerate(directory.networks(s)):
+            directory.bind_chat(s, network, "telegram", str(group_id(g)), network.name, team,
+                                clock.now())
+            codes.append(network.code)
+    return db, codes

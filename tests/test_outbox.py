@@ -169,9 +169,10 @@ def assert_everyone_exactly_once(api: FakeBotApi, url: str) -> Database:
 
 
 async def stop(process: asyncio.subprocess.Process) -> None:
+    """SIGTERM, as a service manager stops the bot; it finishes what it is sending."""
     if process.returncode is None:
         process.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(process.wait(), 20)
+        await asyncio.wait_for(process.wait(), 30)
 
 
 @pytest.mark.skipif(not POSTGRES_OK, reason="PostgreSQL not reachable (outside CI)")

@@ -13,7 +13,6 @@ import json
 import os
 import random
 import re
-import signal
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from tests.conftest import IN_CI, POSTGRES_OK, Chat, drop_database, fresh_databa
 from tests.fakes import telegram_updates as tg
 from tests.fakes.telegram_api import FakeBotApi
 from tests.polish import assert_polish
+from tests.test_outbox import stop
 from tests.test_telegram import free_port
 
 SECONDS = float(os.environ.get("EMPIRIE_TWO_BOTS_SECONDS", "60" if IN_CI else "20"))
@@ -182,12 +182,6 @@ async def person(n: int, world: World, api: FakeBotApi, ports: list[int],
         await api.wait_for(lambda before=before: len(replies_to(api, uid)) > before, timeout=60)
         await asyncio.sleep(rng.uniform(0.3, 1.2))  # a person reads before typing again
     return sent
-
-
-async def stop(process: asyncio.subprocess.Process) -> None:
-    if process.returncode is None:
-        process.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(process.wait(), 30)
 
 
 @pytest.mark.skipif(not POSTGRES_OK, reason="PostgreSQL not reachable (outside CI)")
