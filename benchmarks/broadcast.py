@@ -55,7 +55,8 @@ def group_id(g: int) -> int:
 
 def chats() -> list[str]:
     return [str(group_id(g)) for g in range(GROUPS)] + [
-        str(FIRST_USER + g * 1000 + j) for g in range(GROUPS) for j in range(PEOPLE_PER_GROUP)]
+        str(FIRST_USER + g * 1000 + j) for g in range(GROUPS) for j in range(PEOPLE_PER_GROUP)
+    ]
 
 
 class Copies:
@@ -69,9 +70,12 @@ class Copies:
 
     def update(self) -> Copies:
         calls = self.api.calls
-        for call in calls[self.seen:]:
-            if call.method == "sendMessage" and call.status == 200 and \
-                    self.marker in str(call.params.get("text", "")):
+        for call in calls[self.seen :]:
+            if (
+                call.method == "sendMessage"
+                and call.status == 200
+                and self.marker in str(call.params.get("text", ""))
+            ):
                 chat = str(call.params["chat_id"])
                 self.per_chat[chat] = self.per_chat.get(chat, 0) + 1
                 self.last = max(self.last, call.at)
@@ -96,16 +100,29 @@ def prepare(url: str) -> Database:
 async def draft(api: FakeBotApi, marker: str) -> str:
     """The team writes an announcement through the dialogue; the preview's Send button."""
     me, chat = tg.user(TEAM), tg.private_chat(TEAM)
-    for answer in ("/ogloszenie", f"Spotkanie sieci 12 maja. {marker}", "bez", "wszystkie",
-                   "wszyscy", "prywatnie", "nie", "teraz"):
+    for answer in (
+        "/ogloszenie",
+        f"Spotkanie sieci 12 maja. {marker}",
+        "bez",
+        "wszystkie",
+        "wszyscy",
+        "prywatnie",
+        "nie",
+        "teraz",
+    ):
         before = len(api.sent("sendMessage", TEAM))
         await api.inject(tg.message(me, chat, answer))
-        await api.wait_for(lambda before=before: len(api.sent("sendMessage", TEAM)) > before,
-                           timeout=30)
+        await api.wait_for(
+            lambda before=before: len(api.sent("sendMessage", TEAM)) > before, timeout=30
+        )
     preview = api.sent("sendMessage", TEAM)[-1].params
     assert marker in preview["text"], preview["text"]
-    return next(b["callback_data"] for row in preview["reply_markup"]["inline_keyboard"]
-                for b in row if "callback_data" in b)  # "Send" comes first
+    return next(
+        b["callback_data"]
+        for row in preview["reply_markup"]["inline_keyboard"]
+        for b in row
+        if "callback_data" in b
+    )  # "Send" comes first
 
 
 async def ours() -> list[dict[str, float]]:
@@ -126,13 +143,19 @@ async def ours() -> list[dict[str, float]]:
                     copies, refused = Copies(api, marker), limits.refused
                     pressed = time.monotonic()
                     await api.inject(tg.callback(tg.user(TEAM), tg.private_chat(TEAM), send))
-                    await api.wait_for(lambda c=copies: len(c.update().per_chat) == MESSAGES,
-                                       timeout=120)
+                    await api.wait_for(
+                        lambda c=copies: len(c.update().per_chat) == MESSAGES, timeout=120
+                    )
                     await asyncio.sleep(1.0)  # anything sent twice would arrive by now
                     copies.update()
-                    runs.append({"total": copies.last - pressed,
-                                 "refused": limits.refused - refused,
-                                 "lost": copies.lost(), "duplicated": copies.duplicated()})
+                    runs.append(
+                        {
+                            "total": copies.last - pressed,
+                            "refused": limits.refused - refused,
+                            "lost": copies.lost(),
+                            "duplicated": copies.duplicated(),
+                        }
+                    )
         finally:
             await api.stop()
             db.dispose()
@@ -146,10 +169,12 @@ async def baseline() -> list[dict[str, float]]:
         api = FakeBotApi()
         await api.start()
         limits = api.enforce_limits()
-        bot: ExtBot[Any] = ExtBot(api.token, base_url=f"http://127.0.0.1:{api.port}/bot",
-                                  request=HTTPXRequest(connection_pool_size=16, pool_timeout=30,
-                                                       read_timeout=30),
-                                  rate_limiter=AIORateLimiter(max_retries=3))
+        bot: ExtBot[Any] = ExtBot(
+            api.token,
+            base_url=f"http://127.0.0.1:{api.port}/bot",
+            request=HTTPXRequest(connection_pool_size=16, pool_timeout=30, read_timeout=30),
+            rate_limiter=AIORateLimiter(max_retries=3),
+        )
         marker = f"[baseline {n}]"
         text = f"📣 Ogłoszenie — wszystkie sieci\n\nSpotkanie sieci 12 maja. {marker}"
 
@@ -164,8 +189,14 @@ async def baseline() -> list[dict[str, float]]:
             await asyncio.sleep(1.0)
             copies.update()
         await api.stop()
-        runs.append({"total": copies.last - started, "refused": limits.refused,
-                     "lost": copies.lost(), "duplicated": copies.duplicated()})
+        runs.append(
+            {
+                "total": copies.last - started,
+                "refused": limits.refused,
+                "lost": copies.lost(),
+                "duplicated": copies.duplicated(),
+            }
+        )
     return runs
 
 
@@ -181,22 +212,55 @@ async def main() -> None:
         return sorted(values(runs, key))[len(runs) // 2]
 
     figures = [
-        figure("outbox: press of Send → last of 408 copies delivered", "s",
-               values(mine, "total"), target=f"≤ 1.05 × floor {FLOOR:.1f} s = {1.05 * FLOOR:.2f} s",
-               ok=lambda v: v <= 1.05 * FLOOR, baseline=median(base, "total")),
-        figure("outbox: ratio to the floor", "×", [v / FLOOR for v in values(mine, "total")],
-               baseline=median(base, "total") / FLOOR),
-        figure("outbox: 429s received", "", values(mine, "refused"), target="0",
-               ok=lambda v: v == 0, baseline=median(base, "refused"), digits=0),
-        figure("outbox: chats without the announcement (lost)", "", values(mine, "lost"),
-               target="0", ok=lambda v: v == 0, baseline=median(base, "lost"), digits=0),
-        figure("outbox: chats that got it twice (duplicated)", "", values(mine, "duplicated"),
-               target="0", ok=lambda v: v == 0, baseline=median(base, "duplicated"), digits=0),
+        figure(
+            "outbox: press of Send → last of 408 copies delivered",
+            "s",
+            values(mine, "total"),
+            target=f"≤ 1.05 × floor {FLOOR:.1f} s = {1.05 * FLOOR:.2f} s",
+            ok=lambda v: v <= 1.05 * FLOOR,
+            baseline=median(base, "total"),
+        ),
+        figure(
+            "outbox: ratio to the floor",
+            "×",
+            [v / FLOOR for v in values(mine, "total")],
+            baseline=median(base, "total") / FLOOR,
+        ),
+        figure(
+            "outbox: 429s received",
+            "",
+            values(mine, "refused"),
+            target="0",
+            ok=lambda v: v == 0,
+            baseline=median(base, "refused"),
+            digits=0,
+        ),
+        figure(
+            "outbox: chats without the announcement (lost)",
+            "",
+            values(mine, "lost"),
+            target="0",
+            ok=lambda v: v == 0,
+            baseline=median(base, "lost"),
+            digits=0,
+        ),
+        figure(
+            "outbox: chats that got it twice (duplicated)",
+            "",
+            values(mine, "duplicated"),
+            target="0",
+            ok=lambda v: v == 0,
+            baseline=median(base, "duplicated"),
+            digits=0,
+        ),
         figure("baseline AIORateLimiter: time for 408", "s", values(base, "total")),
         figure("baseline AIORateLimiter: 429s received", "", values(base, "refused"), digits=0),
     ]
-    show(f"One announcement to {GROUPS} groups + {GROUPS * PEOPLE_PER_GROUP} private chats, "
-         f"Telegram's limits enforced (floor {MESSAGES} / 30 s = {FLOOR:.1f} s)", figures)
+    show(
+        f"One announcement to {GROUPS} groups + {GROUPS * PEOPLE_PER_GROUP} private chats, "
+        f"Telegram's limits enforced (floor {MESSAGES} / 30 s = {FLOOR:.1f} s)",
+        figures,
+    )
     print(f"  results: {save('broadcast', figures)}")
 
 

@@ -86,9 +86,13 @@ async def press_all(api: TimedBotApi, buttons: dict[int, list[str]]) -> Run:
         for g in range(GROUPS):
             for j in range(PEOPLE_PER_GROUP):
                 choices = buttons[g]
-                update = await api.inject(tg.callback(
-                    tg.user(user_id(g, j)), tg.group_chat(group_id(g)),
-                    choices[(j + k) % len(choices)]))
+                update = await api.inject(
+                    tg.callback(
+                        tg.user(user_id(g, j)),
+                        tg.group_chat(group_id(g)),
+                        choices[(j + k) % len(choices)],
+                    )
+                )
                 injected[update["callback_query"]["id"]] = time.monotonic()
     await api.all_answered(TIMEOUT)
     latencies = [api.answered[q] - at for q, at in injected.items()]
@@ -105,18 +109,26 @@ async def publish(api: TimedBotApi, db: Database) -> dict[int, list[str]]:
     with db.session() as s:
         codes = [n.code for n in directory.networks(s)]
     for g, code in enumerate(codes):
-        await api.inject(tg.message(tg.user(TEAM), tg.group_chat(group_id(g)),
-                                    f"/spotkanie_nowe {code}; Spotkanie robocze; 12.05.2027 10:00; "
-                                    "hybrydowe; 6; Łomża, ul. Długa 1; https://meet.example/x"))
+        await api.inject(
+            tg.message(
+                tg.user(TEAM),
+                tg.group_chat(group_id(g)),
+                f"/spotkanie_nowe {code}; Spotkanie robocze; 12.05.2027 10:00; "
+                "hybrydowe; 6; Łomża, ul. Długa 1; https://meet.example/x",
+            )
+        )
 
     def keyboards() -> dict[int, list[str]]:
         found = {}
         for g in range(GROUPS):
             for call in api.sent("sendMessage", group_id(g)):
                 if "📅" in call.params["text"] and call.params.get("reply_markup"):
-                    found[g] = [b["callback_data"]
-                                for row in call.params["reply_markup"]["inline_keyboard"]
-                                for b in row if "callback_data" in b]
+                    found[g] = [
+                        b["callback_data"]
+                        for row in call.params["reply_markup"]["inline_keyboard"]
+                        for b in row
+                        if "callback_data" in b
+                    ]
         return found
 
     await api.wait_for(lambda: len(keyboards()) == GROUPS, timeout=60)
@@ -135,8 +147,9 @@ async def ours(backend: str, profile: bool = False) -> tuple[list[Run], str, dic
             async with running_bot(api, db, clock, settings):
                 buttons = await publish(api, db)
                 for g, network in enumerate(_codes(db)):
-                    add_representatives(db, PEOPLE_PER_GROUP, clock.now(), network,
-                                        first=user_id(g, 0))
+                    add_representatives(
+                        db, PEOPLE_PER_GROUP, clock.now(), network, first=user_id(g, 0)
+                    )
                 for _ in range(RUNS):
                     runs.append(await press_all(api, buttons))
                 if profile:
@@ -172,11 +185,17 @@ async def baseline() -> list[Run]:
         api = TimedBotApi()
         await api.start()
         app: Application[Any, Any, Any, Any, Any, Any] = (
-            ApplicationBuilder().token(api.token)
+            ApplicationBuilder()
+            .token(api.token)
             .base_url(f"http://127.0.0.1:{api.port}/bot")
             .concurrent_updates(MAX_CONCURRENT_UPDATES)
-            .read_timeout(5).write_timeout(5).connect_timeout(5).pool_timeout(5)
-            .connection_pool_size(16).build())
+            .read_timeout(5)
+            .write_timeout(5)
+            .connect_timeout(5)
+            .pool_timeout(5)
+            .connection_pool_size(16)
+            .build()
+        )
 
         async def answer(update: Update, context: Any) -> None:
             assert update.callback_query is not None
@@ -186,8 +205,9 @@ async def baseline() -> list[Run]:
         await app.initialize()
         await app.start()
         assert app.updater is not None
-        await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES, poll_interval=0.0,
-                                        timeout=1)
+        await app.updater.start_polling(
+            allowed_updates=ALLOWED_UPDATES, poll_interval=0.0, timeout=1
+        )
         try:
             runs.append(await press_all(api, {g: ["a", "b", "c", "d"] for g in range(GROUPS)}))
         finally:
@@ -201,15 +221,36 @@ async def baseline() -> list[Run]:
 def figures(label: str, runs: list[Run], base: list[Run]) -> list[dict[str, Any]]:
     base_rate = sorted(r.rate for r in base)[len(base) // 2]
     base_p99 = sorted(r.p(99) for r in base)[len(base) // 2]
-    out = [figure(f"{label}: presses/s", "/s", [r.rate for r in runs], digits=1,
-                  target=f"≥ 50 % of baseline ({0.5 * base_rate:.0f}/s)",
-                  ok=lambda v: v >= 0.5 * base_rate, baseline=base_rate)]
+    out = [
+        figure(
+            f"{label}: presses/s",
+            "/s",
+            [r.rate for r in runs],
+            digits=1,
+            target=f"≥ 50 % of baseline ({0.5 * base_rate:.0f}/s)",
+            ok=lambda v: v >= 0.5 * base_rate,
+            baseline=base_rate,
+        )
+    ]
     for n in (50, 95):
-        out.append(figure(f"{label}: p{n} injection → answer", "s", [r.p(n) for r in runs],
-                          baseline=sorted(r.p(n) for r in base)[len(base) // 2]))
-    out.append(figure(f"{label}: p99 injection → answer", "s", [r.p(99) for r in runs],
-                      target=f"≤ 3 × baseline p99 ({3 * base_p99:.3f} s)",
-                      ok=lambda v: v <= 3 * base_p99, baseline=base_p99))
+        out.append(
+            figure(
+                f"{label}: p{n} injection → answer",
+                "s",
+                [r.p(n) for r in runs],
+                baseline=sorted(r.p(n) for r in base)[len(base) // 2],
+            )
+        )
+    out.append(
+        figure(
+            f"{label}: p99 injection → answer",
+            "s",
+            [r.p(99) for r in runs],
+            target=f"≤ 3 × baseline p99 ({3 * base_p99:.3f} s)",
+            ok=lambda v: v <= 3 * base_p99,
+            baseline=base_p99,
+        )
+    )
     return out
 
 
@@ -220,17 +261,23 @@ async def main() -> None:
     results: list[dict[str, Any]] = [
         figure("baseline (bare PTB): presses/s", "/s", [r.rate for r in base], digits=1),
         figure("baseline (bare PTB): p50 injection → answer", "s", [r.p(50) for r in base]),
-        figure("baseline (bare PTB): p99 injection → answer", "s", [r.p(99) for r in base])]
+        figure("baseline (bare PTB): p99 injection → answer", "s", [r.p(99) for r in base]),
+    ]
     toasts: dict[str, dict[str, int]] = {}
     for backend in ("sqlite", "postgres"):
         runs, report, toasts[backend] = await ours(backend, profile and backend == "sqlite")
         results += figures(backend, runs, base)
         if report:
-            print(f"cProfile of one more burst of {PRESSES} presses on {backend} (all threads; "
-                  f"wall-clock seconds, divide by {PRESSES} for one press):")
+            print(
+                f"cProfile of one more burst of {PRESSES} presses on {backend} (all threads; "
+                f"wall-clock seconds, divide by {PRESSES} for one press):"
+            )
             print(report)
-    show(f"{PRESSES} RSVP presses from {GROUPS * PEOPLE_PER_GROUP} people in {GROUPS} groups, "
-         "all injected at once (fake Bot API, no limits)", results)
+    show(
+        f"{PRESSES} RSVP presses from {GROUPS * PEOPLE_PER_GROUP} people in {GROUPS} groups, "
+        "all injected at once (fake Bot API, no limits)",
+        results,
+    )
     print(f"  toasts: {toasts}")
     print(f"  results: {save('button_burst', results, toasts=toasts)}")
 

@@ -29,20 +29,37 @@ def machine() -> dict[str, Any]:
                 memory = int(line.split()[1]) // 1024
     except OSError:
         pass
-    return {"cpus": os.cpu_count(), "memory_mb": memory, "python": platform.python_version(),
-            "system": platform.platform(terse=True)}
+    return {
+        "cpus": os.cpu_count(),
+        "memory_mb": memory,
+        "python": platform.python_version(),
+        "system": platform.platform(terse=True),
+    }
 
 
-def figure(name: str, unit: str, values: list[float], *, target: str | None = None,
-           ok: Callable[[float], bool] | None = None, baseline: float | None = None,
-           digits: int = 3) -> dict[str, Any]:
+def figure(
+    name: str,
+    unit: str,
+    values: list[float],
+    *,
+    target: str | None = None,
+    ok: Callable[[float], bool] | None = None,
+    baseline: float | None = None,
+    digits: int = 3,
+) -> dict[str, Any]:
     """Summarise repeated measurements; `ok` judges the median against the target."""
     median = statistics.median(values)
-    return {"name": name, "unit": unit, "median": round(median, digits),
-            "min": round(min(values), digits), "max": round(max(values), digits),
-            "runs": len(values), "target": target,
-            "met": None if ok is None else bool(ok(median)),
-            "baseline": None if baseline is None else round(baseline, digits)}
+    return {
+        "name": name,
+        "unit": unit,
+        "median": round(median, digits),
+        "min": round(min(values), digits),
+        "max": round(max(values), digits),
+        "runs": len(values),
+        "target": target,
+        "met": None if ok is None else bool(ok(median)),
+        "baseline": None if baseline is None else round(baseline, digits),
+    }
 
 
 def show(title: str, figures: list[dict[str, Any]]) -> None:
@@ -58,8 +75,18 @@ def show(title: str, figures: list[dict[str, Any]]) -> None:
 def save(benchmark: str, figures: list[dict[str, Any]], **extra: Any) -> Path:
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{benchmark}.json"
-    path.write_text(json.dumps({"benchmark": benchmark,
-                                "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                                "machine": machine(), "figures": figures, **extra},
-                               indent=2, ensure_ascii=False) + "\n")
+    path.write_text(
+        json.dumps(
+            {
+                "benchmark": benchmark,
+                "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "machine": machine(),
+                "figures": figures,
+                **extra,
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+        + "\n"
+    )
     return path

@@ -81,8 +81,12 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError("no VmRSS")
 
 
-async def _drain(stream: asyncio.StreamReader | None, lines: list[str],
-                 seen: asyncio.Event, ready: Callable[[str], bool]) -> None:
+async def _drain(
+    stream: asyncio.StreamReader | None,
+    lines: list[str],
+    seen: asyncio.Event,
+    ready: Callable[[str], bool],
+) -> None:
     if stream is None:
         return
     while raw := await stream.readline():
@@ -100,10 +104,18 @@ async def _file_ready(path: Path, seen: asyncio.Event, ready: Callable[[str], bo
         await asyncio.sleep(0.005)
 
 
-async def measure(cmd: list[str], env: dict[str, str], cwd: Path, *, ready_file: Path | None,
-                  marker: str, stop_input: bytes | None) -> tuple[float, float, float]:
+async def measure(
+    cmd: list[str],
+    env: dict[str, str],
+    cwd: Path,
+    *,
+    ready_file: Path | None,
+    marker: str,
+    stop_input: bytes | None,
+) -> tuple[float, float, float]:
     """Start `cmd`, wait for `marker` (in stderr or `ready_file`), read its RSS after SETTLE,
     stop it. Returns (seconds to ready, CPU seconds to ready, MB resident)."""
+
     def is_ready(line: str) -> bool:
         return marker in line
 
@@ -111,19 +123,26 @@ async def measure(cmd: list[str], env: dict[str, str], cwd: Path, *, ready_file:
     lines: list[str] = []
     started = time.perf_counter()
     proc = await asyncio.create_subprocess_exec(
-        *cmd, cwd=cwd, env=env, stdin=asyncio.subprocess.PIPE,
+        *cmd,
+        cwd=cwd,
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.DEVNULL if ready_file else asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE)
-    watchers = [asyncio.create_task(_drain(proc.stderr, lines, seen, is_ready)),
-                asyncio.create_task(_drain(proc.stdout, lines, seen, is_ready))]
+        stderr=asyncio.subprocess.PIPE,
+    )
+    watchers = [
+        asyncio.create_task(_drain(proc.stderr, lines, seen, is_ready)),
+        asyncio.create_task(_drain(proc.stdout, lines, seen, is_ready)),
+    ]
     if ready_file is not None:
         watchers.append(asyncio.create_task(_file_ready(ready_file, seen, is_ready)))
     try:
         try:
             await asyncio.wait_for(seen.wait(), READY_TIMEOUT)
         except TimeoutError:
-            raise RuntimeError(f"not ready in {READY_TIMEOUT} s: {cmd}\n{''.join(lines)[-3000:]}"
-                               ) from None
+            raise RuntimeError(
+                f"not ready in {READY_TIMEOUT} s: {cmd}\n{''.join(lines)[-3000:]}"
+            ) from None
         took = time.perf_counter() - started
         cpu = cpu_s(proc.pid)
         await asyncio.sleep(SETTLE)
@@ -153,8 +172,11 @@ async def main(root: Path) -> None:
     # files. An editable checkout under PYTHONDONTWRITEBYTECODE would instead compile the
     # project's ~90 modules from source on every start; the first (empty-database) start
     # below writes the bytecode.
-    base_env = {k: v for k, v in os.environ.items()
-                if not k.startswith(("EMPIRIE_", "TELEGRAM_")) and k != "PYTHONDONTWRITEBYTECODE"}
+    base_env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("EMPIRIE_", "TELEGRAM_")) and k != "PYTHONDONTWRITEBYTECODE"
+    }
     base_env["PYTHONPATH"] = str(root)
     bot = [python, "-m", "bot.cli", "run"]
     api, graph = FakeBotApi(), FakeGraph()
@@ -169,43 +191,78 @@ async def main(root: Path) -> None:
             platform_dir.mkdir()
             log_file = console_dir / "empirie.log"
             console_env = {**base_env, "EMPIRIE_CONSOLE_LOG_FILE": str(log_file)}
-            telegram_env = {**base_env, "TELEGRAM_BOT_TOKEN": api.token,
-                            "TELEGRAM_API_BASE_URL": api_url, "TELEGRAM_POLL_TIMEOUT": "1"}
+            telegram_env = {
+                **base_env,
+                "TELEGRAM_BOT_TOKEN": api.token,
+                "TELEGRAM_API_BASE_URL": api_url,
+                "TELEGRAM_POLL_TIMEOUT": "1",
+            }
 
             def teams_env() -> dict[str, str]:
                 port = free_port()
-                return {**telegram_env, "EMPIRIE_HTTP_PORT": str(port),
-                        "EMPIRIE_TEAMS_GRAPH_BASE_URL": graph.base_url,
-                        "EMPIRIE_TEAMS_NOTIFICATION_URL":
-                            f"http://127.0.0.1:{port}/teams/notifications",
-                        "EMPIRIE_TEAMS_CLIENT_STATE": STATE}
+                return {
+                    **telegram_env,
+                    "EMPIRIE_HTTP_PORT": str(port),
+                    "EMPIRIE_TEAMS_GRAPH_BASE_URL": graph.base_url,
+                    "EMPIRIE_TEAMS_NOTIFICATION_URL": f"http://127.0.0.1:{port}/teams/notifications",
+                    "EMPIRIE_TEAMS_CLIENT_STATE": STATE,
+                }
 
             async def console() -> tuple[float, float, float]:
                 log_file.unlink(missing_ok=True)  # "ready" must be this start's line
-                return await measure(bot, console_env, console_dir, ready_file=log_file,
-                                     marker="app.ready", stop_input=b"/wyjdz\n")
+                return await measure(
+                    bot,
+                    console_env,
+                    console_dir,
+                    ready_file=log_file,
+                    marker="app.ready",
+                    stop_input=b"/wyjdz\n",
+                )
 
             async def telegram() -> tuple[float, float, float]:
-                return await measure(bot, {**telegram_env, "EMPIRIE_HTTP_PORT": str(free_port())},
-                                     platform_dir, ready_file=None, marker="app.ready",
-                                     stop_input=None)
+                return await measure(
+                    bot,
+                    {**telegram_env, "EMPIRIE_HTTP_PORT": str(free_port())},
+                    platform_dir,
+                    ready_file=None,
+                    marker="app.ready",
+                    stop_input=None,
+                )
 
             async def both() -> tuple[float, float, float]:
-                return await measure(bot, teams_env(), platform_dir, ready_file=None,
-                                     marker="app.ready", stop_input=None)
+                return await measure(
+                    bot,
+                    teams_env(),
+                    platform_dir,
+                    ready_file=None,
+                    marker="app.ready",
+                    stop_input=None,
+                )
 
             async def baseline() -> tuple[float, float, float]:
                 code = "import sys, telegram; print('imported', flush=True); sys.stdin.read()"
-                return await measure([python, "-c", code], base_env, platform_dir,
-                                     ready_file=None, marker="imported", stop_input=b"")
+                return await measure(
+                    [python, "-c", code],
+                    base_env,
+                    platform_dir,
+                    ready_file=None,
+                    marker="imported",
+                    stop_input=b"",
+                )
 
             for name, run in (("console", console), ("telegram", telegram)):
                 took, cpu, memory = await run()  # empty database: migrations and seeding
-                first[name] = {"ready_s": round(took, 3), "cpu_s": round(cpu, 3),
-                               "rss_mb": round(memory, 1)}
-            configs: list[tuple[str, Any]] = [("bare python + import telegram", baseline),
-                                              ("console", console), ("telegram", telegram),
-                                              ("telegram + teams", both)]
+                first[name] = {
+                    "ready_s": round(took, 3),
+                    "cpu_s": round(cpu, 3),
+                    "rss_mb": round(memory, 1),
+                }
+            configs: list[tuple[str, Any]] = [
+                ("bare python + import telegram", baseline),
+                ("console", console),
+                ("telegram", telegram),
+                ("telegram + teams", both),
+            ]
             for _ in range(RUNS):  # interleaved: machine noise hits every configuration alike
                 for name, run in configs:
                     took, cpu, memory = await run()
@@ -219,29 +276,54 @@ async def main(root: Path) -> None:
 
     bare = "bare python + import telegram"
     base_t, base_c, base_m = (statistics.median(v) for v in results[bare])
-    figures = [figure(f"{bare}: start", "s", results[bare][0]),
-               figure(f"{bare}: CPU to start", "s", results[bare][1]),
-               figure(f"{bare}: RSS", "MB", results[bare][2], digits=1)]
+    figures = [
+        figure(f"{bare}: start", "s", results[bare][0]),
+        figure(f"{bare}: CPU to start", "s", results[bare][1]),
+        figure(f"{bare}: RSS", "MB", results[bare][2], digits=1),
+    ]
     for name, limit in (("console", 90), ("telegram", 90), ("telegram + teams", 140)):
         times, cpus, mems = results[name]
-        figures.append(figure(f"{name}: start to ready", "s", times, target="≤ 1.5 s",
-                              ok=lambda v: v <= 1.5, baseline=base_t))
+        figures.append(
+            figure(
+                f"{name}: start to ready",
+                "s",
+                times,
+                target="≤ 1.5 s",
+                ok=lambda v: v <= 1.5,
+                baseline=base_t,
+            )
+        )
         figures.append(figure(f"{name}: CPU to ready", "s", cpus, baseline=base_c))
-        figures.append(figure(f"{name}: RSS {SETTLE:g} s after ready", "MB", mems,
-                              target=f"≤ {limit} MB", ok=lambda v, lim=limit: v <= lim,
-                              baseline=base_m, digits=1))
+        figures.append(
+            figure(
+                f"{name}: RSS {SETTLE:g} s after ready",
+                "MB",
+                mems,
+                target=f"≤ {limit} MB",
+                ok=lambda v, lim=limit: v <= lim,
+                baseline=base_m,
+                digits=1,
+            )
+        )
     show("Footprint: process start to ready, resident memory", figures)
     for name, values in first.items():
-        print(f"  first start on an empty database ({name}, migrations + seeding, 1 run): "
-              f"{values['ready_s']} s (CPU {values['cpu_s']} s), {values['rss_mb']} MB")
+        print(
+            f"  first start on an empty database ({name}, migrations + seeding, 1 run): "
+            f"{values['ready_s']} s (CPU {values['cpu_s']} s), {values['rss_mb']} MB"
+        )
     print(f"  note: {NOTES}")
-    path = save("footprint", figures, first_start=first, settle_s=SETTLE, root=str(root),
-                notes=NOTES)
+    path = save(
+        "footprint", figures, first_start=first, settle_s=SETTLE, root=str(root), notes=NOTES
+    )
     print(f"  → {path}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", type=Path, default=ROOT,
-                        help="the checkout whose bot is started (default: this one)")
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=ROOT,
+        help="the checkout whose bot is started (default: this one)",
+    )
     asyncio.run(main(parser.parse_args().root.resolve()))

@@ -31,14 +31,44 @@ from handlers.funding_store import DEFAULT_PROFILES, ensure_profiles, ingest, ma
 from models import directory, funding, seed
 from models.db import Database
 
-WORDS = ["cyfryzacji", "usług cyfrowych", "polityce senioralnej", "seniorów", "ochrony klimatu",
-         "energii odnawialnej", "instalacji OZE", "przedsiębiorczości", "turystyce",
-         "zasobami ludzkimi", "konsultacji społecznych", "budżetu obywatelskiego",
-         "przywództwa", "rewitalizacji", "dostępności", "digital skills", "climate adaptation",
-         "renewable energy", "civil society", "tourism", "SME support", "leadership",
-         "infrastruktury drogowej", "kultury", "sportu", "edukacji", "zdrowia", "transportu"]
-FRAMES = ["Wsparcie {0} w gminach", "Program rozwoju {0} i {1}", "Nabór: {0}",
-          "Dotacje dla miast na rzecz {0}", "{0} — call for proposals", "Grants for {0} and {1}"]
+WORDS = [
+    "cyfryzacji",
+    "usług cyfrowych",
+    "polityce senioralnej",
+    "seniorów",
+    "ochrony klimatu",
+    "energii odnawialnej",
+    "instalacji OZE",
+    "przedsiębiorczości",
+    "turystyce",
+    "zasobami ludzkimi",
+    "konsultacji społecznych",
+    "budżetu obywatelskiego",
+    "przywództwa",
+    "rewitalizacji",
+    "dostępności",
+    "digital skills",
+    "climate adaptation",
+    "renewable energy",
+    "civil society",
+    "tourism",
+    "SME support",
+    "leadership",
+    "infrastruktury drogowej",
+    "kultury",
+    "sportu",
+    "edukacji",
+    "zdrowia",
+    "transportu",
+]
+FRAMES = [
+    "Wsparcie {0} w gminach",
+    "Program rozwoju {0} i {1}",
+    "Nabór: {0}",
+    "Dotacje dla miast na rzecz {0}",
+    "{0} — call for proposals",
+    "Grants for {0} and {1}",
+]
 PROGRAMMES = ["DIGITAL", "LIFE", "CERV", "ESF", "SMP", "HORIZON", "CEF", "NFOŚiGW", "BGK", None]
 
 
@@ -48,16 +78,23 @@ def synthetic(n: int, now: datetime) -> list[CallRecord]:
     for i in range(n):
         title = rng.choice(FRAMES).format(rng.choice(WORDS), rng.choice(WORDS))
         programme = rng.choice(PROGRAMMES)
-        calls.append(CallRecord(
-            source="eu", title=f"{title} {i}", identifier=f"{programme or 'X'}-{i:05d}",
-            link=f"https://example.eu/topic/{i}", programme=programme,
-            deadlines=(now + timedelta(days=rng.randint(1, 200)),),
-            summary=" ".join(rng.choice(WORDS) for _ in range(20))))
+        calls.append(
+            CallRecord(
+                source="eu",
+                title=f"{title} {i}",
+                identifier=f"{programme or 'X'}-{i:05d}",
+                link=f"https://example.eu/topic/{i}",
+                programme=programme,
+                deadlines=(now + timedelta(days=rng.randint(1, 200)),),
+                summary=" ".join(rng.choice(WORDS) for _ in range(20)),
+            )
+        )
     return calls
 
 
-def classify(profiles: list[Profile], texts: list[tuple[str, str | None]]
-             ) -> tuple[float, float, list[list[Match]]]:
+def classify(
+    profiles: list[Profile], texts: list[tuple[str, str | None]]
+) -> tuple[float, float, list[list[Match]]]:
     """Wall and CPU seconds (CPU: less sensitive to a busy shared machine), the matches."""
     start, cpu = time.perf_counter(), time.process_time()
     matcher = Matcher(profiles)  # compiling the profiles is part of the cost
@@ -65,16 +102,21 @@ def classify(profiles: list[Profile], texts: list[tuple[str, str | None]]
     return time.perf_counter() - start, time.process_time() - cpu, found
 
 
-def substring(profiles: list[Profile], texts: list[tuple[str, str | None]]
-              ) -> tuple[float, list[set[int]]]:
+def substring(
+    profiles: list[Profile], texts: list[tuple[str, str | None]]
+) -> tuple[float, list[set[int]]]:
     start = time.perf_counter()
-    folded = [(p.network_id, [fold(k.text) for k in p.keywords], p.programmes)
-              for p in profiles]
+    folded = [(p.network_id, [fold(k.text) for k in p.keywords], p.programmes) for p in profiles]
     found = []
     for text, programme in texts:
         low = fold(text)
-        found.append({nid for nid, kws, progs in folded
-                      if (programme or "").upper() in progs or any(k in low for k in kws)})
+        found.append(
+            {
+                nid
+                for nid, kws, progs in folded
+                if (programme or "").upper() in progs or any(k in low for k in kws)
+            }
+        )
     return time.perf_counter() - start, found
 
 
@@ -82,10 +124,14 @@ def main(n: int) -> None:
     now = datetime.now(UTC)
     records = synthetic(n, now)
     texts = [(" ".join([r.title, r.programme or "", r.summary]), r.programme) for r in records]
-    profiles = matcher_profiles([
-        funding.FundingProfile(network_id=i, keywords=list(kw), programmes=list(pr),
-                               updated_at=now)
-        for i, (kw, pr) in enumerate(DEFAULT_PROFILES.values(), start=1)])
+    profiles = matcher_profiles(
+        [
+            funding.FundingProfile(
+                network_id=i, keywords=list(kw), programmes=list(pr), updated_at=now
+            )
+            for i, (kw, pr) in enumerate(DEFAULT_PROFILES.values(), start=1)
+        ]
+    )
 
     ours_s, ours_cpu, naive_s = [], [], []
     for _ in range(RUNS):
@@ -122,19 +168,34 @@ def main(n: int) -> None:
 
     baseline = sorted(naive_s)[len(naive_s) // 2]
     figures = [
-        figure(f"classify {n} calls × {len(profiles)} profiles", "s", ours_s,
-               target="≤ 1 s", ok=lambda v: v <= 1.0, baseline=baseline),
+        figure(
+            f"classify {n} calls × {len(profiles)} profiles",
+            "s",
+            ours_s,
+            target="≤ 1 s",
+            ok=lambda v: v <= 1.0,
+            baseline=baseline,
+        ),
         figure("classify: CPU time", "s", ours_cpu),
         figure("substring search (baseline)", "s", naive_s),
         figure(f"build {len(sizes)} digests from {n} stored calls", "s", digests_s, digits=2),
         figure(f"store {n} calls with dedup (once, set-up)", "s", [ingest_s], digits=2),
     ]
     show(f"Funding: {n} calls, {len(profiles)} network profiles", figures)
-    print(f"  matches: ours {ours_pairs}, substring baseline {naive_pairs} "
-          f"(it misses {missed} inflected matches); digest items per network: {sizes}")
-    path = save("funding", figures, calls=n, profiles=len(profiles), matches=ours_pairs,
-                baseline_matches=naive_pairs, baseline_missed_matches=missed,
-                digest_sizes=sizes)
+    print(
+        f"  matches: ours {ours_pairs}, substring baseline {naive_pairs} "
+        f"(it misses {missed} inflected matches); digest items per network: {sizes}"
+    )
+    path = save(
+        "funding",
+        figures,
+        calls=n,
+        profiles=len(profiles),
+        matches=ours_pairs,
+        baseline_matches=naive_pairs,
+        baseline_missed_matches=missed,
+        digest_sizes=sizes,
+    )
     print(f"  → {path}")
 
 

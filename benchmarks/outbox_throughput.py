@@ -62,8 +62,9 @@ async def main(n: int) -> None:
     db, clock = Database(url), SystemClock()
     with db.session() as s:
         seed.seed_demo(s, clock.now())
-    message = Outgoing("📣 **Ogłoszenie** — MIASTO CYFROWE\n\nSpotkanie sieci 12 maja.",
-                       markdown=True)
+    message = Outgoing(
+        "📣 **Ogłoszenie** — MIASTO CYFROWE\n\nSpotkanie sieci 12 maja.", markdown=True
+    )
 
     baseline = NullTransport()
     started = time.perf_counter()
@@ -84,21 +85,23 @@ async def main(n: int) -> None:
     router = Router(db, clock, Settings(EMPIRIE_DATABASE_URL=url))
     latencies = []
     for _ in range(300):
-        incoming = Incoming(Sender("console", "3"), ChatRef("console", "cyfrowe", False),
-                            text="/pomoc")
+        incoming = Incoming(
+            Sender("console", "3"), ChatRef("console", "cyfrowe", False), text="/pomoc"
+        )
         t0 = time.perf_counter()
         await router.handle(incoming)
         latencies.append((time.perf_counter() - t0) * 1000)
     q = statistics.quantiles(latencies, n=100)
 
     print(f"broadcast of {n} messages on SQLite")
-    print(f"  outbox: {n / total:,.0f} msg/s (enqueue {queued * 1000:.0f} ms, "
-          f"total {total * 1000:.0f} ms)")
+    print(
+        f"  outbox: {n / total:,.0f} msg/s (enqueue {queued * 1000:.0f} ms, "
+        f"total {total * 1000:.0f} ms)"
+    )
     print(f"  baseline (direct send, no durability): {n / direct:,.0f} msg/s")
     print(f"  ratio outbox/baseline throughput: {direct / total:.4f}")
     print(f"  Telegram allows 30 msg/s: outbox headroom x{n / total / 30:,.0f}")
-    print(f"/pomoc through the router: p50 {q[49]:.2f} ms, p95 {q[94]:.2f} ms, "
-          f"p99 {q[98]:.2f} ms")
+    print(f"/pomoc through the router: p50 {q[49]:.2f} ms, p95 {q[94]:.2f} ms, p99 {q[98]:.2f} ms")
     print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 

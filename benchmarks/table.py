@@ -1,6 +1,6 @@
 """The README's results table, from the JSON files of the last `make bench` run.
 
-    .venv/bin/python benchmarks/table.py   # prints Markdown; paste it under "Benchmarks"
+.venv/bin/python benchmarks/table.py   # prints Markdown; paste it under "Benchmarks"
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import RESULTS
 
-ORDER = ["button_burst", "burst", "broadcast", "scale", "funding", "footprint",
-         "outbox_throughput"]
+ORDER = ["button_burst", "burst", "broadcast", "scale", "funding", "footprint", "outbox_throughput"]
 
 
 def _cell(value: Any, unit: str) -> str:
@@ -27,9 +26,11 @@ def rows(result: dict[str, Any]) -> list[str]:
     for f in result.get("figures", []):
         verdict = {True: "✔ met", False: "✘ missed", None: ""}[f.get("met")]
         spread = f"{f['min']}–{f['max']}" if f.get("runs", 1) > 1 else ""
-        out.append(f"| {result['benchmark']} | {f['name']} | {_cell(f['median'], f['unit'])} "
-                   f"| {spread} | {_cell(f.get('baseline'), f['unit'])} "
-                   f"| {f.get('target') or ''} | {verdict} |")
+        out.append(
+            f"| {result['benchmark']} | {f['name']} | {_cell(f['median'], f['unit'])} "
+            f"| {spread} | {_cell(f.get('baseline'), f['unit'])} "
+            f"| {f.get('target') or ''} | {verdict} |"
+        )
     return out
 
 
@@ -43,9 +44,11 @@ def main() -> None:
         sys.exit("no results: run `make bench` first")
     first = next(iter(results.values()))
     m = first["machine"]
-    print(f"Run {min(r['at'] for r in results.values())} – {max(r['at'] for r in results.values())}"
-          f" on {m['cpus']} CPUs, {m['memory_mb']} MB RAM, Python {m['python']} "
-          f"({m['system']}); medians of the runs shown, min–max beside them.\n")
+    print(
+        f"Run {min(r['at'] for r in results.values())} – {max(r['at'] for r in results.values())}"
+        f" on {m['cpus']} CPUs, {m['memory_mb']} MB RAM, Python {m['python']} "
+        f"({m['system']}); medians of the runs shown, min–max beside them.\n"
+    )
     print("| benchmark | figure | median | min–max | same-run baseline | target | |")
     print("|---|---|---|---|---|---|---|")
     for name in sorted(results, key=lambda n: (ORDER.index(n) if n in ORDER else 99, n)):

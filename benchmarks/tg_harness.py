@@ -37,8 +37,9 @@ from tests.fakes.telegram_api import FakeBotApi
 
 TEAM = 870001  # the coordinating team's Telegram id: may publish in every network
 
-POSTGRES_URL = os.environ.get("EMPIRIE_TEST_POSTGRES_URL",
-                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "EMPIRIE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 @contextlib.contextmanager
@@ -79,8 +80,9 @@ class TimedBotApi(FakeBotApi):
         try:
             await asyncio.wait_for(self._all_answered.wait(), timeout)
         except TimeoutError:
-            raise AssertionError(f"{len(self.answered)} of {self._expected} presses answered "
-                                 f"after {timeout} s") from None
+            raise AssertionError(
+                f"{len(self.answered)} of {self._expected} presses answered after {timeout} s"
+            ) from None
 
     async def _api_answerCallbackQuery(self, params: dict[str, Any], files: Any) -> bool:
         self.answered[str(params["callback_query_id"])] = time.monotonic()
@@ -129,8 +131,11 @@ class ThreadProfile:
         for profile in self.workers:
             with contextlib.suppress(TypeError):  # a thread that never ran anything
                 stats.add(profile)
-        idle = ("'get' of '_queue.SimpleQueue'", "'poll' of 'select.epoll'",
-                "'acquire' of '_thread.lock'")
+        idle = (
+            "'get' of '_queue.SimpleQueue'",
+            "'poll' of 'select.epoll'",
+            "'acquire' of '_thread.lock'",
+        )
         for key in [k for k in stats.stats if any(w in k[2] for w in idle)]:  # type: ignore[attr-defined]
             del stats.stats[key]  # type: ignore[attr-defined]
         out = io.StringIO()
@@ -152,7 +157,8 @@ def networks_in_groups(url: str, group_id: Callable[[int], int]) -> tuple[Databa
         directory.link_account(s, team, "telegram", str(TEAM), None, clock.now())
         codes = []
         for g, network in enumerate(directory.networks(s)):
-            directory.bind_chat(s, network, "telegram", str(group_id(g)), network.name, team,
-                                clock.now())
+            directory.bind_chat(
+                s, network, "telegram", str(group_id(g)), network.name, team, clock.now()
+            )
             codes.append(network.code)
     return db, codes

@@ -27,9 +27,11 @@ from models.enums import Platform
 from models.errors import N_
 
 log = logging.getLogger("empirie.app")
-LOGIN_LOST = N_("⚠️ The bot's Microsoft Teams sign-in has expired or was revoked. Teams "
-                "messages are kept until an administrator runs “empirie-bot teams login” on "
-                "the server and restarts the bot.")
+LOGIN_LOST = N_(
+    "⚠️ The bot's Microsoft Teams sign-in has expired or was revoked. Teams "
+    "messages are kept until an administrator runs “empirie-bot teams login” on "
+    "the server and restarts the bot."
+)
 
 
 def prepare_database(settings: Settings, clock: Clock, demo: bool | None = None) -> Database:
@@ -45,15 +47,18 @@ def prepare_database(settings: Settings, clock: Clock, demo: bool | None = None)
         else:
             seed.ensure_networks(s)
             if not seed.has_people(s):
-                log.warning("roster.empty: no people yet. Load the office's roster with "
-                            "`empirie-bot roster import FILE` (XLSX or CSV), then link the "
-                            "first coordinator with `empirie-bot invite EMAIL`.")
+                log.warning(
+                    "roster.empty: no people yet. Load the office's roster with "
+                    "`empirie-bot roster import FILE` (XLSX or CSV), then link the "
+                    "first coordinator with `empirie-bot invite EMAIL`."
+                )
     return db
 
 
 class App:
-    def __init__(self, settings: Settings, clock: Clock | None = None,
-                 db: Database | None = None) -> None:
+    def __init__(
+        self, settings: Settings, clock: Clock | None = None, db: Database | None = None
+    ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.db = db or prepare_database(settings, self.clock)
@@ -61,9 +66,13 @@ class App:
         self.transports: dict[str, Transport] = {}
         self.due = DueDispatcher(self.db, self.clock, settings)
         self.outbox = OutboxDispatcher(
-            self.db, self.clock, self.transports,
+            self.db,
+            self.clock,
+            self.transports,
             lease=timedelta(seconds=settings.outbox_lease_seconds),
-            max_attempts=settings.outbox_max_attempts, after_batch=self._after_batch)
+            max_attempts=settings.outbox_max_attempts,
+            after_batch=self._after_batch,
+        )
         self.scheduler = Scheduler(self.outbox, self.due, settings)
         self.router.wake_outbox = self.scheduler.wake_outbox
         self._stop = asyncio.Event()
@@ -110,15 +119,20 @@ class App:
         if self.settings.teams_enabled:
             from bot.transports.teams.transport import TeamsTransport  # heavy: only when used
 
-            teams = TeamsTransport(self.router, self.settings, http, receive=receive,
-                                   on_login_lost=self._teams_login_lost)
+            teams = TeamsTransport(
+                self.router,
+                self.settings,
+                http,
+                receive=receive,
+                on_login_lost=self._teams_login_lost,
+            )
             self.transports[teams.platform] = teams
             started.append(teams)
-            self.scheduler.every(teams.maintain, self.settings.teams_upkeep_seconds,
-                                 "teams_upkeep")
+            self.scheduler.every(teams.maintain, self.settings.teams_upkeep_seconds, "teams_upkeep")
             if receive and self.settings.teams_calendar_poll_seconds > 0:  # one process
-                self.scheduler.every(teams.sync_calendar,
-                                     self.settings.teams_calendar_poll_seconds, "teams_calendar")
+                self.scheduler.every(
+                    teams.sync_calendar, self.settings.teams_calendar_poll_seconds, "teams_calendar"
+                )
         poller = FundingPoller(self.db, self.clock, self.settings)
         self.scheduler.every(poller.run_once, 15 * 60, "funding")
         if http is not None:
@@ -150,10 +164,16 @@ class App:
         with self.db.session() as s:
             for person_id in teams_store.coordinating_team(s):
                 enqueue_to_person(
-                    s, person_id, self.settings.model_copy(update={
-                        "teams_client_id": "", "teams_graph_base_url": ""}), now,
-                    lambda t: Outgoing(t(LOGIN_LOST)), kind="teams_login_lost",
-                    dedupe_key=f"teams_login_lost:{now:%Y-%m-%d}:{person_id}")
+                    s,
+                    person_id,
+                    self.settings.model_copy(
+                        update={"teams_client_id": "", "teams_graph_base_url": ""}
+                    ),
+                    now,
+                    lambda t: Outgoing(t(LOGIN_LOST)),
+                    kind="teams_login_lost",
+                    dedupe_key=f"teams_login_lost:{now:%Y-%m-%d}:{person_id}",
+                )
         self.scheduler.wake_outbox()
 
     async def _run_console(self, stdin: TextIO | None, stdout: TextIO | None) -> None:

@@ -51,8 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None, *, clock: Clock | None = None,
-         out: TextIO | None = None) -> int:
+def main(
+    argv: list[str] | None = None, *, clock: Clock | None = None, out: TextIO | None = None
+) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     out = out or sys.stdout
@@ -87,16 +88,19 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None,
     from bot.app import App
 
     if args.command == "worker" and not settings.platforms_enabled:
-        parser.error("the worker delivers to a platform: set TELEGRAM_BOT_TOKEN or the "
-                     "EMPIRIE_TEAMS_* settings")
+        parser.error(
+            "the worker delivers to a platform: set TELEGRAM_BOT_TOKEN or the "
+            "EMPIRIE_TEAMS_* settings"
+        )
     app = App(settings, clock)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(app.run_worker() if args.command == "worker" else app.run())
     return 0
 
 
-def _office(args: argparse.Namespace, settings: Settings, clock: Clock, db: object,
-            out: TextIO) -> int:
+def _office(
+    args: argparse.Namespace, settings: Settings, clock: Clock, db: object, out: TextIO
+) -> int:
     from handlers import roster
     from models.db import Database
 
@@ -120,8 +124,9 @@ def _office(args: argparse.Namespace, settings: Settings, clock: Clock, db: obje
     return _invite(args.who, settings, clock, db, t, out)
 
 
-def _invite(who: str, settings: Settings, clock: Clock, db: object, t: Translator,
-            out: TextIO) -> int:
+def _invite(
+    who: str, settings: Settings, clock: Clock, db: object, t: Translator, out: TextIO
+) -> int:
     from handlers import roster
     from models.db import Database
 
@@ -132,9 +137,15 @@ def _invite(who: str, settings: Settings, clock: Clock, db: object, t: Translato
         print(t(error.msgid, **error.params), file=out)
         return 1
     expires = clock.now() + timedelta(days=settings.invitation_days)
-    lines = [t("Invitation code for {name}: {code}", name=person.display_name, code=code),
-             t("It works once and expires on {when}. The person types /start {code} in a "
-               "private chat with me.", when=t.datetime(expires), code=code)]
+    lines = [
+        t("Invitation code for {name}: {code}", name=person.display_name, code=code),
+        t(
+            "It works once and expires on {when}. The person types /start {code} in a "
+            "private chat with me.",
+            when=t.datetime(expires),
+            code=code,
+        ),
+    ]
     username = _telegram_username(settings)
     if username:
         lines.append(f"telegram: https://t.me/{username}?start={code}")

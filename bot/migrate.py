@@ -59,8 +59,10 @@ def at_head(url: str) -> bool:
         with engine.connect() as connection:
             if not inspect(connection).has_table("alembic_version"):
                 return False
-            current = {row[0] for row in connection.execute(
-                text("SELECT version_num FROM alembic_version"))}
+            current = {
+                row[0]
+                for row in connection.execute(text("SELECT version_num FROM alembic_version"))
+            }
     except SQLAlchemyError:
         return False
     finally:

@@ -41,28 +41,45 @@ class LeaseLost(Exception):
 
 
 def backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(2 ** attempts, 600))
+    return timedelta(seconds=min(2**attempts, 600))
 
 
 def message_of(payload: dict[str, Any], files: list[File]) -> Outgoing:
-    return Outgoing(payload.get("text", ""),
-                    actions=tuple(Action(*spec) for spec in payload["actions"]),
-                    files=tuple(files), markdown=payload.get("markdown", False),
-                    pin=payload.get("pin", False), poll=_poll(payload.get("poll")))
+    return Outgoing(
+        payload.get("text", ""),
+        actions=tuple(Action(*spec) for spec in payload["actions"]),
+        files=tuple(files),
+        markdown=payload.get("markdown", False),
+        pin=payload.get("pin", False),
+        poll=_poll(payload.get("poll")),
+    )
 
 
 def _poll(spec: dict[str, Any] | None) -> PollSpec | None:
     if not spec:
         return None
-    return PollSpec(int(spec["ref"]), spec["question"], tuple(spec["options"]),
-                    bool(spec.get("anonymous", True)))
+    return PollSpec(
+        int(spec["ref"]),
+        spec["question"],
+        tuple(spec["options"]),
+        bool(spec.get("anonymous", True)),
+    )
 
 
 class OutboxDispatcher:
-    def __init__(self, db: Database, clock: Clock, transports: Mapping[str, Transport], *,
-                 owner: str | None = None, lease: timedelta = timedelta(seconds=60),
-                 batch: int = 50, concurrency: int = 30, max_attempts: int = 8,
-                 after_batch: Callable[[], Awaitable[None]] | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        transports: Mapping[str, Transport],
+        *,
+        owner: str | None = None,
+        lease: timedelta = timedelta(seconds=60),
+        batch: int = 50,
+        concurrency: int = 30,
+        max_attempts: int = 8,
+        after_batch: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self.db, self.clock, self.transports = db, clock, transports
         self.owner = owner or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
         self.lease, self.batch, self.max_attempts = lease, batch, max_attempts
@@ -109,8 +126,9 @@ class OutboxDispatcher:
                     handled += 1
             if not running:
                 return handled
-            _done, running = await asyncio.wait(running, timeout=POLL,
-                                                return_when=asyncio.FIRST_COMPLETED)
+            _done, running = await asyncio.wait(
+                running, timeout=POLL, return_when=asyncio.FIRST_COMPLETED
+            )
 
     def _renew(self, row_ids: list[int]) -> None:
         with self.db.session() as s:
@@ -118,9 +136,16 @@ class OutboxDispatcher:
 
     def _claim(self, limit: int) -> list[OutboxMessage]:
         with self.db.session() as s:
-            return list(outbox.claim_due(s, now=self.clock.now(), owner=self.owner,
-                                         lease=self.lease, limit=limit,
-                                         platforms=list(self.transports)))
+            return list(
+                outbox.claim_due(
+                    s,
+                    now=self.clock.now(),
+                    owner=self.owner,
+                    lease=self.lease,
+                    limit=limit,
+                    platforms=list(self.transports),
+                )
+            )
 
     def _files(self, row: OutboxMessage, blobs: dict[int, File]) -> list[File]:
         files = []
@@ -161,8 +186,11 @@ class OutboxDispatcher:
             return
         except Exception as error:  # a bug or an unexpected library error: retry later
             log.exception("outbox.unexpected id=%s", row.id)
-            await asyncio.to_thread(self._failed, row, DeliveryError(
-                f"unexpected: {type(error).__name__}", permanent=False))
+            await asyncio.to_thread(
+                self._failed,
+                row,
+                DeliveryError(f"unexpected: {type(error).__name__}", permanent=False),
+            )
             return
         await asyncio.to_thread(self._sent, row)
 
@@ -174,16 +202,16 @@ class OutboxDispatcher:
         if delay:
             await asyncio.sleep(delay)
 
-    async def _send_parts(self, row: OutboxMessage, transport: Transport, target: Target,
-                          blobs: dict[int, File]) -> None:
-        files = await asyncio.to_thread(self._files, row, blobs) \
-            if row.payload.get("files") else []
+    async def _send_parts(
+        self, row: OutboxMessage, transport: Transport, target: Target, blobs: dict[int, File]
+    ) -> None:
+        files = await asyncio.to_thread(self._files, row, blobs) if row.payload.get("files") else []
         message = message_of(row.payload, files)
         if not hasattr(transport, "send_part"):  # a whole-message transport paces itself
             await transport.send(target, message)  # type: ignore[attr-defined]
             return
         todo = parts(message, transport.max_text, getattr(transport, "native_polls", False))
-        ids = list(row.sent_ids or [])[:row.parts_done]
+        ids = list(row.sent_ids or [])[: row.parts_done]
         for index in range(row.parts_done, len(todo)):
             part = todo[index]
             if part.kind == "pin":
@@ -224,8 +252,13 @@ class OutboxDispatcher:
     def _moved(self, row: OutboxMessage, new_chat_id: str) -> None:
         with self.db.session() as s:
             move_chat(s, row.platform, row.chat_id, new_chat_id, self.clock.now())
-        log.info("outbox.chat_moved id=%s platform=%s old=%s new=%s", row.id, row.platform,
-                 row.chat_id, new_chat_id)
+        log.info(
+            "outbox.chat_moved id=%s platform=%s old=%s new=%s",
+            row.id,
+            row.platform,
+            row.chat_id,
+            new_chat_id,
+        )
 
     def _original(self, row: OutboxMessage) -> OutboxMessage | None:
         with self.db.session() as s:
@@ -241,27 +274,47 @@ class OutboxDispatcher:
 
     def _progress(self, row: OutboxMessage) -> bool:
         with self.db.session() as s:
-            return outbox.mark_part(s, row.id or 0, self.owner, row.parts_done, row.sent_ids,
-                                    self.clock.now() + self.lease)
+            return outbox.mark_part(
+                s,
+                row.id or 0,
+                self.owner,
+                row.parts_done,
+                row.sent_ids,
+                self.clock.now() + self.lease,
+            )
 
     def _sent(self, row: OutboxMessage) -> None:
         with self.db.session() as s:
-            if not outbox.mark_sent(s, row.id or 0, self.owner, self.clock.now(),
-                                    row.parts_done, row.sent_ids):
+            if not outbox.mark_sent(
+                s, row.id or 0, self.owner, self.clock.now(), row.parts_done, row.sent_ids
+            ):
                 log.warning("outbox.lease_lost id=%s", row.id)
 
     def _failed(self, row: OutboxMessage, error: DeliveryError) -> None:
         now = self.clock.now()
         give_up = error.permanent or row.attempts + 1 >= self.max_attempts
-        retry_at = None if give_up else now + (
-            timedelta(seconds=error.retry_after) if error.retry_after is not None
-            else backoff(row.attempts))
+        retry_at = (
+            None
+            if give_up
+            else now
+            + (
+                timedelta(seconds=error.retry_after)
+                if error.retry_after is not None
+                else backoff(row.attempts)
+            )
+        )
         with self.db.session() as s:
             outbox.mark_failed(s, row.id or 0, self.owner, error.reason, now, retry_at)
-        log.log(logging.WARNING if give_up else logging.INFO,
-                "outbox.%s id=%s platform=%s person=%s chat=%s attempts=%s parts_done=%s "
-                "reason=%s", "failed" if give_up else "retry", row.id, row.platform,
-                row.person_id,
-                # a private chat's id is the person's account id: logged as the person
-                "private" if row.person_id is not None or row.kind == "reply" else row.chat_id,
-                row.attempts + 1, row.parts_done, error.reason)
+        log.log(
+            logging.WARNING if give_up else logging.INFO,
+            "outbox.%s id=%s platform=%s person=%s chat=%s attempts=%s parts_done=%s reason=%s",
+            "failed" if give_up else "retry",
+            row.id,
+            row.platform,
+            row.person_id,
+            # a private chat's id is the person's account id: logged as the person
+            "private" if row.person_id is not None or row.kind == "reply" else row.chat_id,
+            row.attempts + 1,
+            row.parts_done,
+            error.reason,
+        )

@@ -59,8 +59,12 @@ class _Window:
 
 
 class Pacer:
-    def __init__(self, limits: Limits, is_group: Callable[[str], bool],
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        limits: Limits,
+        is_group: Callable[[str], bool],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.limits, self.is_group, self.clock = limits, is_group, clock
         self._chat_next: dict[str, float] = {}
         self._groups: dict[str, _Window] = {}
@@ -96,8 +100,7 @@ class Pacer:
             return None
         self._chat_next[chat_id] = t + self.limits.per_chat_interval + MARGIN
         if self.is_group(chat_id):
-            window = self._groups.setdefault(
-                chat_id, _Window(self.limits.group_per_minute, 60.0))
+            window = self._groups.setdefault(chat_id, _Window(self.limits.group_per_minute, 60.0))
             window.prune(now)
             window.book(t)
         self._overall.book(t)

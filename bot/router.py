@@ -40,8 +40,10 @@ WEB = "web"  # the neutral platform of answers given on a page (bot/pages)
 # race: unique keys, and row locks where a handler reads then writes (e.g. an RSVP locks its
 # meeting before counting the seats).
 UPDATE_WORKERS_POSTGRES = 4
-LOST_DATABASE = N_("I lost the connection to my database for a moment and could not finish "
-                   "this. Please send it again.")
+LOST_DATABASE = N_(
+    "I lost the connection to my database for a moment and could not finish "
+    "this. Please send it again."
+)
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]+)(?:@\S+)?(?:\s+(.*))?$", re.DOTALL)
 
 
@@ -64,8 +66,9 @@ def parse_command(text: str) -> tuple[str, str] | None:
 
 
 class Router:
-    def __init__(self, db: Database, clock: Clock, settings: Settings,
-                 registry: Registry = REGISTRY) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, settings: Settings, registry: Registry = REGISTRY
+    ) -> None:
         load_all()
         self.db, self.clock, self.settings, self.registry = db, clock, settings, registry
         self.wake_outbox: Callable[[], None] = lambda: None  # the app connects the scheduler
@@ -79,25 +82,39 @@ class Router:
 
     def _context(self, incoming: Incoming, woken: list[bool]) -> Context:
         with self.db.session() as s:
-            person = directory.person_by_account(s, incoming.sender.platform,
-                                                 incoming.sender.user_id)
+            person = directory.person_by_account(
+                s, incoming.sender.platform, incoming.sender.user_id
+            )
             if person is not None and person.erased_at is not None:
                 person = None
             network = directory.chat_network(s, incoming.chat.platform, incoming.chat.chat_id)
-        return Context(self.db, self.clock, self.settings, incoming, person, network,
-                       self.translator(person.language if person else None),
-                       wake_outbox=lambda: woken.append(True))
+        return Context(
+            self.db,
+            self.clock,
+            self.settings,
+            incoming,
+            person,
+            network,
+            self.translator(person.language if person else None),
+            wake_outbox=lambda: woken.append(True),
+        )
 
     def _first_delivery(self, incoming: Incoming) -> bool:
         if incoming.event_id is None:
             return True
         try:
             with self.db.session() as s:
-                s.add(ProcessedEvent(platform=incoming.chat.platform, event_id=incoming.event_id,
-                                     at=self.clock.now()))
+                s.add(
+                    ProcessedEvent(
+                        platform=incoming.chat.platform,
+                        event_id=incoming.event_id,
+                        at=self.clock.now(),
+                    )
+                )
         except IntegrityError:
-            log.info("event.duplicate platform=%s event=%s", incoming.chat.platform,
-                     incoming.event_id)
+            log.info(
+                "event.duplicate platform=%s event=%s", incoming.chat.platform, incoming.event_id
+            )
             return False
         return True
 
@@ -108,20 +125,23 @@ class Router:
         with self.db.session() as s:
             link_native(s, poll_id, platform, native_id)
 
-    def button_token(self, command: str, platform: str, chat_id: str,
-                     owner: int | None = None) -> str:
+    def button_token(
+        self, command: str, platform: str, chat_id: str, owner: int | None = None
+    ) -> str:
         return self.button_tokens([(command, owner)], platform, chat_id)[0]
 
-    def button_tokens(self, actions: list[tuple[str, int | None]], platform: str,
-                      chat_id: str) -> list[str]:
+    def button_tokens(
+        self, actions: list[tuple[str, int | None]], platform: str, chat_id: str
+    ) -> list[str]:
         """Tokens for a message's buttons (command, owner), all in one transaction."""
         with self.db.session() as s:
             now = self.clock.now()
-            return [buttons.issue(s, command, platform, chat_id, now, owner)
-                    for command, owner in actions]
+            return [
+                buttons.issue(s, command, platform, chat_id, now, owner)
+                for command, owner in actions
+            ]
 
-    async def handle(self, incoming: Incoming, queue_to: Target | None = None
-                     ) -> list[Outgoing]:
+    async def handle(self, incoming: Incoming, queue_to: Target | None = None) -> list[Outgoing]:
         """One update, start to end, as one database transaction on a worker thread (see
         bot.workers): the caller's event loop stays free for other chats meanwhile.
         `queue_to`: the replies go into the outbox (addressed there unless they name their
@@ -147,8 +167,9 @@ class Router:
             if not lock.locked() and not lock._waiters:  # type: ignore[attr-defined]
                 self._turns.pop(key, None)
 
-    def _queue(self, replies: list[Outgoing], here: Target | None, woken: list[bool]
-               ) -> list[Outgoing]:
+    def _queue(
+        self, replies: list[Outgoing], here: Target | None, woken: list[bool]
+    ) -> list[Outgoing]:
         """Put in the outbox the replies that name their chat (all of them when `here` is
         given); returns the rest. Inside a unit, part of its transaction."""
         queued = [(m.to or here, m) for m in replies if (m.to or here) is not None]
@@ -160,8 +181,13 @@ class Router:
             woken.append(True)
         return [m for m in replies if (m.to or here) is None]
 
-    async def _handle(self, incoming: Incoming, woken: list[bool],
-                      queue_to: Target | None = None, retried: bool = False) -> list[Outgoing]:
+    async def _handle(
+        self,
+        incoming: Incoming,
+        woken: list[bool],
+        queue_to: Target | None = None,
+        retried: bool = False,
+    ) -> list[Outgoing]:
         ctx: Context | None = None
         here = _where(None, incoming)  # ids read now: a rolled-back unit detaches expired rows
         try:
@@ -183,16 +209,23 @@ class Router:
             woken.clear()
             t = ctx.t if ctx is not None else self.translator(None)
             if is_disconnect(error):  # the connection died (restart, failover): run it again
-                log.warning("db.disconnected platform=%s attempt=%d", incoming.chat.platform,
-                            1 + retried)
+                log.warning(
+                    "db.disconnected platform=%s attempt=%d", incoming.chat.platform, 1 + retried
+                )
                 if not retried:
                     return await self._handle(incoming, woken, queue_to, retried=True)
                 replies = [Outgoing(t(LOST_DATABASE))]
             else:
                 log.exception("handler.crash platform=%s %s", incoming.chat.platform, here)
-                replies = [Outgoing(t("Sorry, something went wrong on my side. Please try "
-                                      "again in a moment; if it keeps happening, tell your "
-                                      "coordinator."))]
+                replies = [
+                    Outgoing(
+                        t(
+                            "Sorry, something went wrong on my side. Please try "
+                            "again in a moment; if it keeps happening, tell your "
+                            "coordinator."
+                        )
+                    )
+                ]
             if queue_to is not None:
                 return self._queue(replies, queue_to, woken)
         if incoming.kind is EventKind.ACTION:
@@ -208,8 +241,7 @@ class Router:
         return [refusal]
 
     @staticmethod
-    def _acknowledge(incoming: Incoming, t: Translator, replies: list[Outgoing]
-                     ) -> list[Outgoing]:
+    def _acknowledge(incoming: Incoming, t: Translator, replies: list[Outgoing]) -> list[Outgoing]:
         """A press is answered to the presser only (see core.messages): one short `ack`
         first. In a group the toast is all there is, and whatever else would have gone to the
         group goes privately to the presser; in a private chat the replies stay there too."""
@@ -229,12 +261,14 @@ class Router:
             rest = [replace(m, to=presser) if m.to is None else m for m in rest]
         if ack is None:
             sent_private = not incoming.chat.private and any(m.to is not None for m in rest)
-            ack = Outgoing(t("The answer is in our private chat.") if sent_private else "",
-                           ack=True)
+            ack = Outgoing(
+                t("The answer is in our private chat.") if sent_private else "", ack=True
+            )
         return [replace(ack, text=ack.text[:TOAST_LIMIT], to=None), *rest]
 
-    async def handle_for(self, person: Person, text: str, language: str
-                         ) -> tuple[bool, list[Outgoing]]:
+    async def handle_for(
+        self, person: Person, text: str, language: str
+    ) -> tuple[bool, list[Outgoing]]:
         """Run a typed command for a person known by other means (a signed page link), through
         the same handlers and rules as in chat, in a private chat of the neutral `web` platform,
         as one transaction on a worker thread like `handle`. Replies that name their chat go
@@ -246,13 +280,25 @@ class Router:
             self.wake_outbox()
         return result
 
-    async def _handle_for(self, person: Person, text: str, language: str, woken: list[bool],
-                          retried: bool = False) -> tuple[bool, list[Outgoing]]:
-        incoming = Incoming(Sender(WEB, str(person.id)), ChatRef(WEB, str(person.id),
-                                                                 private=True),
-                            EventKind.TEXT, text)
-        ctx = Context(self.db, self.clock, self.settings, incoming, person, None,
-                      self.translator(language), wake_outbox=lambda: woken.append(True))
+    async def _handle_for(
+        self, person: Person, text: str, language: str, woken: list[bool], retried: bool = False
+    ) -> tuple[bool, list[Outgoing]]:
+        incoming = Incoming(
+            Sender(WEB, str(person.id)),
+            ChatRef(WEB, str(person.id), private=True),
+            EventKind.TEXT,
+            text,
+        )
+        ctx = Context(
+            self.db,
+            self.clock,
+            self.settings,
+            incoming,
+            person,
+            None,
+            self.translator(language),
+            wake_outbox=lambda: woken.append(True),
+        )
         try:
             with self.db.unit():
                 try:
@@ -268,9 +314,15 @@ class Router:
                     return await self._handle_for(person, text, language, woken, retried=True)
                 return False, [Outgoing(ctx.t(LOST_DATABASE))]
             log.exception("handler.crash platform=%s person=%s", WEB, person.id)
-            return False, [Outgoing(ctx.t("Sorry, something went wrong on my side. Please try "
-                                          "again in a moment; if it keeps happening, tell your "
-                                          "coordinator."))]
+            return False, [
+                Outgoing(
+                    ctx.t(
+                        "Sorry, something went wrong on my side. Please try "
+                        "again in a moment; if it keeps happening, tell your "
+                        "coordinator."
+                    )
+                )
+            ]
 
     @staticmethod
     def _owned(ctx: Context, replies: list[Outgoing]) -> list[Outgoing]:
@@ -278,58 +330,96 @@ class Router:
         group) they are refused."""
         if ctx.person is None:
             return replies
-        return [replace(m, actions=tuple(a if a.owner is not None else
-                                         replace(a, owner=ctx.person.id) for a in m.actions))
-                if m.actions else m for m in replies]
+        return [
+            replace(
+                m,
+                actions=tuple(
+                    a if a.owner is not None else replace(a, owner=ctx.person.id) for a in m.actions
+                ),
+            )
+            if m.actions
+            else m
+            for m in replies
+        ]
 
     @staticmethod
     def _refuse_unacceptable(incoming: Incoming) -> None:
         """Input no handler should see: a NUL byte (PostgreSQL refuses it), a flood of text."""
         if "\x00" in incoming.text:
-            raise DomainError(N_("The message contains a NUL character, which I cannot store. "
-                                 "Please type it again."))
+            raise DomainError(
+                N_(
+                    "The message contains a NUL character, which I cannot store. "
+                    "Please type it again."
+                )
+            )
         if len(incoming.text) > MAX_MESSAGE:
-            raise DomainError(N_("The message is too long for me (at most {limit} "
-                                 "characters)."), limit=MAX_MESSAGE)
+            raise DomainError(
+                N_("The message is too long for me (at most {limit} characters)."),
+                limit=MAX_MESSAGE,
+            )
 
     async def _dispatch(self, ctx: Context) -> list[Outgoing]:
         incoming = ctx.incoming
         if incoming.kind is EventKind.BOT_REMOVED:
             from handlers.membership import bot_removed
+
             return await bot_removed(ctx)
         if incoming.kind is EventKind.BOT_ADDED:
             from handlers.group_chats import bot_added
+
             return await bot_added(ctx)
         if incoming.kind is EventKind.CHAT_MOVED:
             from handlers.group_chats import chat_moved
+
             return await chat_moved(ctx, incoming.text)
         if incoming.kind is EventKind.POLL_ANSWER:
             from handlers.feedback_adhoc import native_vote
+
             return await native_vote(ctx, incoming.text)
         text = incoming.text
         if incoming.kind is EventKind.ACTION:
             with self.db.session() as s:
-                token = buttons.resolve(s, text, incoming.chat.platform, incoming.chat.chat_id,
-                                        self.clock.now())
+                token = buttons.resolve(
+                    s, text, incoming.chat.platform, incoming.chat.chat_id, self.clock.now()
+                )
             command = token.payload if token is not None else None
-            if token is not None and token.person_id is not None and (
-                    ctx.person is None or ctx.person.id != token.person_id):
+            if (
+                token is not None
+                and token.person_id is not None
+                and (ctx.person is None or ctx.person.id != token.person_id)
+            ):
                 log.info("button.not_yours platform=%s %s", incoming.chat.platform, where(ctx))
                 return [Outgoing(ctx.t("This button is for someone else."))]
             if command is None:
                 log.info("button.refused platform=%s %s", incoming.chat.platform, where(ctx))
-                return [Outgoing(ctx.t("This button is no longer valid. Type the command "
-                                       "instead, or /pomoc for the list."))]
+                return [
+                    Outgoing(
+                        ctx.t(
+                            "This button is no longer valid. Type the command "
+                            "instead, or /pomoc for the list."
+                        )
+                    )
+                ]
             text = command
         parsed = parse_command(text)
         if parsed is not None:
             name, args = parsed
             command_def = self.registry.lookup(name)
             if command_def is None:
-                return [Outgoing(ctx.t("I don't know the command /{name}. Type /pomoc to see "
-                                       "what you can do.", name=name))]
-            log.info("command name=%s platform=%s %s", command_def.name,
-                     incoming.chat.platform, where(ctx))
+                return [
+                    Outgoing(
+                        ctx.t(
+                            "I don't know the command /{name}. Type /pomoc to see what you can do.",
+                            name=name,
+                        )
+                    )
+                ]
+            log.info(
+                "command name=%s platform=%s %s",
+                command_def.name,
+                incoming.chat.platform,
+                where(ctx),
+            )
             return await command_def.handler(ctx, args)
         return await self._continue_flow(ctx, text)
 
@@ -337,8 +427,9 @@ class Router:
         person: Person | None = ctx.person
         if person is not None:
             with self.db.session() as s:
-                conv = conversations.current(s, ctx.incoming.chat.platform,
-                                             ctx.incoming.chat.chat_id, person.id or 0)
+                conv = conversations.current(
+                    s, ctx.incoming.chat.platform, ctx.incoming.chat.chat_id, person.id or 0
+                )
             if conv is not None:
                 flow = self.registry.flow_handler(conv.flow)
                 if flow is not None:
@@ -349,6 +440,7 @@ class Router:
                 if replies is not None:
                     return replies
         if ctx.private:
-            return [Outgoing(ctx.t("Commands start with a slash. Type /pomoc to see what you "
-                                   "can do."))]
+            return [
+                Outgoing(ctx.t("Commands start with a slash. Type /pomoc to see what you can do."))
+            ]
         return []  # ordinary group conversation is not for the bot

@@ -33,8 +33,10 @@ def _login(settings: Settings, parser: argparse.ArgumentParser) -> int:
     from bot.transports.teams import graph
 
     record = graph.login(settings, lambda text: print(text, flush=True))
-    print(f"Signed in as {record.username}. Saved {settings.teams_auth_record_file}; the "
-          f"token cache is “{settings.teams_token_cache_name}” in ~/.IdentityService.")
+    print(
+        f"Signed in as {record.username}. Saved {settings.teams_auth_record_file}; the "
+        f"token cache is “{settings.teams_token_cache_name}” in ~/.IdentityService."
+    )
     return 0
 
 
@@ -55,8 +57,7 @@ def _bind(args: argparse.Namespace, db: Database, parser: argparse.ArgumentParse
             parser.error(f"unknown network {args.network!r}")
         directory.bind_chat(s, network, "teams", key, None, None, now)
         store.ensure_subscription(s, key, resource_of(key), kind, now)
-    print(f"Bound {kind} {key} to {network.code}; the running bot subscribes to it within "
-          "minutes.")
+    print(f"Bound {kind} {key} to {network.code}; the running bot subscribes to it within minutes.")
     return 0
 
 
@@ -79,7 +80,10 @@ async def _status(settings: Settings, db: Database) -> int:
         networks = {n.id: n.code for n in directory.networks(s)}
         for binding in store.bound_chats(s):
             row = rows.get(binding.chat_id)
-            state = f"{row.status}, expires {row.expires_at:%Y-%m-%d %H:%M} UTC" \
-                if row and row.expires_at else (row.status if row else "no subscription")
+            state = (
+                f"{row.status}, expires {row.expires_at:%Y-%m-%d %H:%M} UTC"
+                if row and row.expires_at
+                else (row.status if row else "no subscription")
+            )
             print(f"{networks.get(binding.network_id)}: {binding.chat_id} — {state}")
     return 0

@@ -35,6 +35,7 @@ class Workers:
     def _run(self, work: Callable[[], Awaitable[T]]) -> T:
         async def main() -> T:
             return await work()
+
         return self._loop().run_until_complete(main())
 
     async def run(self, work: Callable[[], Awaitable[T]]) -> T:

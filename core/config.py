@@ -37,21 +37,25 @@ class Settings(BaseSettings):
     # Microsoft Teams through Microsoft Graph, as a delegated service account (README: Teams).
     teams_tenant_id: str = Field(default="", alias="EMPIRIE_TEAMS_TENANT_ID")
     teams_client_id: str = Field(default="", alias="EMPIRIE_TEAMS_CLIENT_ID")
-    teams_auth_record_file: str = Field(default="./teams-auth-record.json",
-                                        alias="EMPIRIE_TEAMS_AUTH_RECORD_FILE")
+    teams_auth_record_file: str = Field(
+        default="./teams-auth-record.json", alias="EMPIRIE_TEAMS_AUTH_RECORD_FILE"
+    )
     # azure-identity keeps the token cache in ~/.IdentityService/<name>
     teams_token_cache_name: str = Field(default="empirie-bot", alias="EMPIRIE_TEAMS_CACHE_NAME")
     teams_allow_unencrypted_storage: bool = Field(
-        default=False, alias="EMPIRIE_TEAMS_ALLOW_UNENCRYPTED_STORAGE")
+        default=False, alias="EMPIRIE_TEAMS_ALLOW_UNENCRYPTED_STORAGE"
+    )
     teams_notification_url: str = Field(default="", alias="EMPIRIE_TEAMS_NOTIFICATION_URL")
     teams_client_state: str = Field(default="", alias="EMPIRIE_TEAMS_CLIENT_STATE")
     teams_graph_base_url: str = Field(default="", alias="EMPIRIE_TEAMS_GRAPH_BASE_URL")
     teams_rate_per_chat: float = Field(default=1.0, alias="EMPIRIE_TEAMS_RATE_PER_CHAT")
     teams_rate_overall: float = Field(default=4.0, alias="EMPIRIE_TEAMS_RATE_OVERALL")
-    teams_subscription_hours: float = Field(default=70, alias="EMPIRIE_TEAMS_SUBSCRIPTION_HOURS",
-                                            gt=0, le=72)
-    teams_calendar_poll_seconds: float = Field(default=600,
-                                               alias="EMPIRIE_TEAMS_CALENDAR_POLL_SECONDS")
+    teams_subscription_hours: float = Field(
+        default=70, alias="EMPIRIE_TEAMS_SUBSCRIPTION_HOURS", gt=0, le=72
+    )
+    teams_calendar_poll_seconds: float = Field(
+        default=600, alias="EMPIRIE_TEAMS_CALENDAR_POLL_SECONDS"
+    )
     teams_upkeep_seconds: float = Field(default=300, alias="EMPIRIE_TEAMS_UPKEEP_SECONDS")
     teams_discover_seconds: float = Field(default=900, alias="EMPIRIE_TEAMS_DISCOVER_SECONDS")
 
@@ -66,50 +70,55 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(default=8, alias="EMPIRIE_OUTBOX_MAX_ATTEMPTS")
     jobs_poll_seconds: float = Field(default=30.0, alias="EMPIRIE_JOBS_POLL_SECONDS")
     # how long handled platform event ids are kept against redelivery (then purged daily)
-    processed_events_days: int = Field(default=14, alias="EMPIRIE_PROCESSED_EVENTS_DAYS",
-                                       ge=1, le=365)
+    processed_events_days: int = Field(
+        default=14, alias="EMPIRIE_PROCESSED_EVENTS_DAYS", ge=1, le=365
+    )
 
     # Feedback polls: sent this long after a meeting ends, one reminder, then closed.
-    feedback_delay_minutes: int = Field(default=30, alias="EMPIRIE_FEEDBACK_DELAY_MINUTES",
-                                        ge=0, le=7 * 24 * 60)
-    feedback_reminder_hours: int = Field(default=48, alias="EMPIRIE_FEEDBACK_REMINDER_HOURS",
-                                         ge=1, le=24 * 30)
-    feedback_close_days: int = Field(default=7, alias="EMPIRIE_FEEDBACK_CLOSE_DAYS", ge=1,
-                                     le=90)
+    feedback_delay_minutes: int = Field(
+        default=30, alias="EMPIRIE_FEEDBACK_DELAY_MINUTES", ge=0, le=7 * 24 * 60
+    )
+    feedback_reminder_hours: int = Field(
+        default=48, alias="EMPIRIE_FEEDBACK_REMINDER_HOURS", ge=1, le=24 * 30
+    )
+    feedback_close_days: int = Field(default=7, alias="EMPIRIE_FEEDBACK_CLOSE_DAYS", ge=1, le=90)
 
     @property
     def feedback_delay(self) -> timedelta:
         return timedelta(minutes=self.feedback_delay_minutes)
 
     # Funding-call digests (handlers/funding*, jobs/funding.py, bot/sources).
-    funding_digest_weekday: int = Field(default=0, alias="EMPIRIE_FUNDING_DIGEST_WEEKDAY",
-                                        ge=0, le=6)  # 0 = Monday
-    funding_digest_time: str = Field(default="09:00", alias="EMPIRIE_FUNDING_DIGEST_TIME",
-                                     pattern=r"^\d{1,2}:\d{2}$")
+    funding_digest_weekday: int = Field(
+        default=0, alias="EMPIRIE_FUNDING_DIGEST_WEEKDAY", ge=0, le=6
+    )  # 0 = Monday
+    funding_digest_time: str = Field(
+        default="09:00", alias="EMPIRIE_FUNDING_DIGEST_TIME", pattern=r"^\d{1,2}:\d{2}$"
+    )
     funding_soon_days: int = Field(default=14, alias="EMPIRIE_FUNDING_SOON_DAYS", ge=1, le=60)
     funding_digest_cap: int = Field(default=15, alias="EMPIRIE_FUNDING_DIGEST_CAP", ge=3, le=100)
-    funding_meeting_days: int = Field(default=3, alias="EMPIRIE_FUNDING_MEETING_DAYS", ge=1,
-                                      le=14)
+    funding_meeting_days: int = Field(default=3, alias="EMPIRIE_FUNDING_MEETING_DAYS", ge=1, le=14)
     funding_poll_hours: float = Field(default=6, alias="EMPIRIE_FUNDING_POLL_HOURS", ge=1)
     # off by default: the EU portal is on the internet; deployments turn it on
     funding_eu_enabled: bool = Field(default=False, alias="EMPIRIE_FUNDING_EU")
     funding_eu_url: str = Field(
         default="https://api.tech.ec.europa.eu/search-api/prod/rest/search",
-        alias="EMPIRIE_FUNDING_EU_URL")
+        alias="EMPIRIE_FUNDING_EU_URL",
+    )
     funding_eu_text: str = Field(default="***", alias="EMPIRIE_FUNDING_EU_TEXT")
     funding_eu_max_pages: int = Field(default=10, alias="EMPIRIE_FUNDING_EU_MAX_PAGES", ge=1)
     funding_http_timeout: float = Field(default=20, alias="EMPIRIE_FUNDING_HTTP_TIMEOUT", gt=0)
-    funding_feed_max_bytes: int = Field(default=5_000_000, alias="EMPIRIE_FUNDING_FEED_MAX_BYTES",
-                                        ge=10_000)
-    funding_feed_silent_days: int = Field(default=90, alias="EMPIRIE_FUNDING_FEED_SILENT_DAYS",
-                                          ge=7)
+    funding_feed_max_bytes: int = Field(
+        default=5_000_000, alias="EMPIRIE_FUNDING_FEED_MAX_BYTES", ge=10_000
+    )
+    funding_feed_silent_days: int = Field(
+        default=90, alias="EMPIRIE_FUNDING_FEED_SILENT_DAYS", ge=7
+    )
 
     # Expert office hours (README: Office hours).
     office_open_days: int = Field(default=7, alias="EMPIRIE_OFFICE_OPEN_DAYS", ge=0, le=60)
     office_cutoff_minutes: int = Field(default=120, alias="EMPIRIE_OFFICE_CUTOFF_MINUTES", ge=0)
     office_offer_minutes: int = Field(default=30, alias="EMPIRIE_OFFICE_OFFER_MINUTES", ge=1)
-    office_horizon_days: int = Field(default=42, alias="EMPIRIE_OFFICE_HORIZON_DAYS", ge=1,
-                                     le=366)
+    office_horizon_days: int = Field(default=42, alias="EMPIRIE_OFFICE_HORIZON_DAYS", ge=1, le=366)
 
     @cached_property
     def tz(self) -> ZoneInfo:

@@ -31,8 +31,7 @@ def catalogue(language: str) -> dict[str, str]:
     for path in sorted(folder.glob("*.po"), key=lambda p: (p.name != "messages.po", p.name)):
         with path.open("rb") as handle:
             po = read_po(handle, locale=language)
-        merged.update({str(m.id): str(m.string) for m in po
-                       if m.id and m.string and not m.fuzzy})
+        merged.update({str(m.id): str(m.string) for m in po if m.id and m.string and not m.fuzzy})
     return merged
 
 

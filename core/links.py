@@ -70,8 +70,13 @@ class Signer:
         """Another signer from the same secret, e.g. for form (CSRF) tokens."""
         return URLSafeSerializer(self.secret, salt=f"{_SALT}:{salt}")
 
-    def sign(self, person_id: int, purpose: str, expires_at: datetime,
-             params: dict[str, Param] | None = None) -> str:
+    def sign(
+        self,
+        person_id: int,
+        purpose: str,
+        expires_at: datetime,
+        params: dict[str, Param] | None = None,
+    ) -> str:
         payload: list[Any] = [person_id, purpose, int(expires_at.timestamp())]
         if params:
             payload.append(params)
@@ -132,30 +137,63 @@ def enabled(settings: Settings) -> bool:
     return bool(settings.public_url)
 
 
-def page_url(db: Database, settings: Settings, person_id: int, purpose: str, now: datetime,
-             *, ttl: timedelta | None = None, expires_at: datetime | None = None,
-             **params: Param) -> str | None:
+def page_url(
+    db: Database,
+    settings: Settings,
+    person_id: int,
+    purpose: str,
+    now: datetime,
+    *,
+    ttl: timedelta | None = None,
+    expires_at: datetime | None = None,
+    **params: Param,
+) -> str | None:
     """The signed address of a person's page, or None when links are off (no public URL).
 
     It expires at `expires_at`, else after `ttl`, else after EMPIRIE_PAGE_LINK_DAYS."""
     if not enabled(settings):
         return None
-    return _url(signer(db, settings, now), settings, person_id, purpose, now, ttl, expires_at,
-                params)
+    return _url(
+        signer(db, settings, now), settings, person_id, purpose, now, ttl, expires_at, params
+    )
 
 
-def page_url_in(session: Session, settings: Settings, person_id: int, purpose: str,
-                now: datetime, *, ttl: timedelta | None = None,
-                expires_at: datetime | None = None, **params: Param) -> str | None:
+def page_url_in(
+    session: Session,
+    settings: Settings,
+    person_id: int,
+    purpose: str,
+    now: datetime,
+    *,
+    ttl: timedelta | None = None,
+    expires_at: datetime | None = None,
+    **params: Param,
+) -> str | None:
     """page_url for code running inside a transaction (jobs): the secret via `session`."""
     if not enabled(settings):
         return None
-    return _url(signer_in(session, settings, now), settings, person_id, purpose, now, ttl,
-                expires_at, params)
+    return _url(
+        signer_in(session, settings, now),
+        settings,
+        person_id,
+        purpose,
+        now,
+        ttl,
+        expires_at,
+        params,
+    )
 
 
-def _url(signer: Signer, settings: Settings, person_id: int, purpose: str, now: datetime,
-         ttl: timedelta | None, expires_at: datetime | None, params: dict[str, Param]) -> str:
+def _url(
+    signer: Signer,
+    settings: Settings,
+    person_id: int,
+    purpose: str,
+    now: datetime,
+    ttl: timedelta | None,
+    expires_at: datetime | None,
+    params: dict[str, Param],
+) -> str:
     if expires_at is None:
         expires_at = now + (ttl or timedelta(days=settings.page_link_days))
     token = signer.sign(person_id, purpose, expires_at, params)

@@ -150,8 +150,10 @@ def parts(message: Outgoing, max_text: int, native_polls: bool = False) -> list[
     chunks = split(message.text, max_text) if message.text else []
     poll = message.poll if native_polls else None
     buttons = () if poll is not None else message.actions
-    out = [Part("text", chunk, message.markdown, buttons if i == len(chunks) - 1 else ())
-           for i, chunk in enumerate(chunks)]
+    out = [
+        Part("text", chunk, message.markdown, buttons if i == len(chunks) - 1 else ())
+        for i, chunk in enumerate(chunks)
+    ]
     if poll is not None:
         out.append(Part("poll", poll=poll))
     out += [Part("file", file=f) for f in message.files]

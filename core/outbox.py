@@ -21,13 +21,29 @@ EDIT_DEBOUNCE = timedelta(seconds=5)  # at most one edit of a live message this 
 
 def to_payload(message: Outgoing, blob_ids: tuple[int, ...] = ()) -> dict[str, Any]:
     files: list[dict[str, Any]] = [{"blob": b} for b in blob_ids]
-    files += [{"name": f.name, "mime": f.mime, "b64": base64.b64encode(f.content).decode()}
-              for f in message.files]
-    return {"text": message.text, "markdown": message.markdown, "pin": message.pin,
-            "actions": [_action(a) for a in message.actions], "files": files,
-            **({"poll": {"ref": message.poll.ref, "question": message.poll.question,
-                         "options": list(message.poll.options),
-                         "anonymous": message.poll.anonymous}} if message.poll else {})}
+    files += [
+        {"name": f.name, "mime": f.mime, "b64": base64.b64encode(f.content).decode()}
+        for f in message.files
+    ]
+    return {
+        "text": message.text,
+        "markdown": message.markdown,
+        "pin": message.pin,
+        "actions": [_action(a) for a in message.actions],
+        "files": files,
+        **(
+            {
+                "poll": {
+                    "ref": message.poll.ref,
+                    "question": message.poll.question,
+                    "options": list(message.poll.options),
+                    "anonymous": message.poll.anonymous,
+                }
+            }
+            if message.poll
+            else {}
+        ),
+    }
 
 
 def _action(action: Action) -> list[Any]:
@@ -38,15 +54,34 @@ def _action(action: Action) -> list[Any]:
     return spec
 
 
-def enqueue(session: Session, target: Target, message: Outgoing, now: datetime, *,
-            blob_ids: tuple[int, ...] = (), **meta: Any) -> OutboxMessage:
+def enqueue(
+    session: Session,
+    target: Target,
+    message: Outgoing,
+    now: datetime,
+    *,
+    blob_ids: tuple[int, ...] = (),
+    **meta: Any,
+) -> OutboxMessage:
     """Queue a message in the caller's transaction: it is sent only if that commits."""
-    return outbox.add(session, platform=target.platform, chat_id=target.chat_id,
-                      payload=to_payload(message, blob_ids), now=now, **meta)
+    return outbox.add(
+        session,
+        platform=target.platform,
+        chat_id=target.chat_id,
+        payload=to_payload(message, blob_ids),
+        now=now,
+        **meta,
+    )
 
 
-def enqueue_to_person(session: Session, person_id: int, settings: Settings, now: datetime,
-                      build: Callable[[Translator], Outgoing], **meta: Any) -> bool:
+def enqueue_to_person(
+    session: Session,
+    person_id: int,
+    settings: Settings,
+    now: datetime,
+    build: Callable[[Translator], Outgoing],
+    **meta: Any,
+) -> bool:
     """Queue a private message in the person's language on the first running platform where
     they have an account; False when they cannot be reached (or were erased)."""
     person = session.get(Person, person_id)
@@ -56,14 +91,26 @@ def enqueue_to_person(session: Session, person_id: int, settings: Settings, now:
         account = directory.account_of(session, person_id, platform)
         if account is not None:
             t = Translator(person.language or settings.default_language, settings.tz)
-            enqueue(session, Target(platform, account.external_id), build(t), now,
-                    person_id=person_id, **meta)
+            enqueue(
+                session,
+                Target(platform, account.external_id),
+                build(t),
+                now,
+                person_id=person_id,
+                **meta,
+            )
             return True
     return False
 
 
-def enqueue_edit(session: Session, target: Target, live_key: str, message: Outgoing,
-                 now: datetime, debounce: timedelta = EDIT_DEBOUNCE) -> OutboxMessage | None:
+def enqueue_edit(
+    session: Session,
+    target: Target,
+    live_key: str,
+    message: Outgoing,
+    now: datetime,
+    debounce: timedelta = EDIT_DEBOUNCE,
+) -> OutboxMessage | None:
     """Edit the message queued under `live_key` in that chat (text and buttons), debounced.
 
     Not sent yet: the queued message itself is rewritten. An edit already waiting: it gets the
@@ -75,8 +122,12 @@ def enqueue_edit(session: Session, target: Target, live_key: str, message: Outgo
     payload = to_payload(message)
     idle = original.lease_until is None or original.lease_until < now
     if original.status == PENDING and original.parts_done == 0 and idle:
-        original.payload = {**original.payload, "text": payload["text"],
-                            "markdown": payload["markdown"], "actions": payload["actions"]}
+        original.payload = {
+            **original.payload,
+            "text": payload["text"],
+            "markdown": payload["markdown"],
+            "actions": payload["actions"],
+        }
         session.add(original)
         return original
     edits = outbox.live_edits(session, target.platform, target.chat_id, live_key)
@@ -87,43 +138,65 @@ def enqueue_edit(session: Session, target: Target, live_key: str, message: Outgo
         return waiting
     last = max((e.sent_at or e.not_before for e in edits), default=None)
     not_before = max(now, last + debounce) if last is not None else now
-    return outbox.add(session, platform=target.platform, chat_id=target.chat_id,
-                      payload=payload, now=now, kind=EDIT, live_key=live_key,
-                      not_before=not_before, network_id=original.network_id)
+    return outbox.add(
+        session,
+        platform=target.platform,
+        chat_id=target.chat_id,
+        payload=payload,
+        now=now,
+        kind=EDIT,
+        live_key=live_key,
+        not_before=not_before,
+        network_id=original.network_id,
+    )
 
 
 def live_targets(session: Session, live_key: str) -> list[Target]:
     """Every chat holding a message queued under this key (e.g. a meeting's groups)."""
-    return [Target(platform, chat_id) for platform, chat_id in
-            outbox.live_chats(session, live_key)]
+    return [Target(platform, chat_id) for platform, chat_id in outbox.live_chats(session, live_key)]
 
 
-def enqueue_to_people(session: Session, person_ids: Sequence[int], settings: Settings,
-                      now: datetime, build: Callable[[Translator], Outgoing], *, kind: str,
-                      dedupe: Callable[[int], str] | None = None,
-                      personal: Callable[[Translator, int], Outgoing] | None = None) -> int:
+def enqueue_to_people(
+    session: Session,
+    person_ids: Sequence[int],
+    settings: Settings,
+    now: datetime,
+    build: Callable[[Translator], Outgoing],
+    *,
+    kind: str,
+    dedupe: Callable[[int], str] | None = None,
+    personal: Callable[[Translator, int], Outgoing] | None = None,
+) -> int:
     """`enqueue_to_person` for many people at once (1,000 reminders due together): one lookup
     of their accounts, the message built once per language (or per person with `personal`),
     one bulk insert. Returns how many were queued (the unreachable and erased are skipped)."""
     found = directory.reachable(session, person_ids, settings.active_platforms)
-    rows = rows_for_people(found, person_ids, settings, now, build, kind=kind, dedupe=dedupe,
-                           personal=personal)
+    rows = rows_for_people(
+        found, person_ids, settings, now, build, kind=kind, dedupe=dedupe, personal=personal
+    )
     outbox.add_many(session, rows)
     return len(rows)
 
 
-def reachable(session: Session, person_ids: Sequence[int],
-              settings: Settings) -> dict[int, tuple[str | None, str, str]]:
+def reachable(
+    session: Session, person_ids: Sequence[int], settings: Settings
+) -> dict[int, tuple[str | None, str, str]]:
     """Where each person gets private messages (see models.directory.reachable): look it up
     once for a whole batch of fan-outs, then build each one's rows with `rows_for_people`."""
     return directory.reachable(session, person_ids, settings.active_platforms)
 
 
-def rows_for_people(found: dict[int, tuple[str | None, str, str]], person_ids: Sequence[int],
-                    settings: Settings, now: datetime, build: Callable[[Translator], Outgoing],
-                    *, kind: str, dedupe: Callable[[int], str] | None = None,
-                    personal: Callable[[Translator, int], Outgoing] | None = None
-                    ) -> list[dict[str, Any]]:
+def rows_for_people(
+    found: dict[int, tuple[str | None, str, str]],
+    person_ids: Sequence[int],
+    settings: Settings,
+    now: datetime,
+    build: Callable[[Translator], Outgoing],
+    *,
+    kind: str,
+    dedupe: Callable[[int], str] | None = None,
+    personal: Callable[[Translator, int], Outgoing] | None = None,
+) -> list[dict[str, Any]]:
     """Outbox rows of one message to these people (each once; those not in `found` skipped),
     to be queued with `queue_rows` in the caller's transaction."""
     payloads: dict[str, dict[str, Any]] = {}
@@ -139,9 +212,18 @@ def rows_for_people(found: dict[int, tuple[str | None, str, str]], person_ids: S
             if language not in payloads:
                 payloads[language] = to_payload(build(Translator(language, settings.tz)))
             payload = payloads[language]
-        rows.append({"created_at": now, "platform": platform, "chat_id": external_id,
-                     "payload": payload, "person_id": person_id, "kind": kind,
-                     "dedupe_key": dedupe(person_id) if dedupe else None, "not_before": now})
+        rows.append(
+            {
+                "created_at": now,
+                "platform": platform,
+                "chat_id": external_id,
+                "payload": payload,
+                "person_id": person_id,
+                "kind": kind,
+                "dedupe_key": dedupe(person_id) if dedupe else None,
+                "not_before": now,
+            }
+        )
     return rows
 
 

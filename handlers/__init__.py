@@ -4,9 +4,23 @@ from __future__ import annotations
 
 import importlib
 
-FEATURES = ("help", "membership", "privacy", "announcements", "meetings", "roster", "joining",
-            "pages", "feedback", "feedback_report", "feedback_questions", "feedback_adhoc",
-            "funding", "office_hours", "group_chats")
+FEATURES = (
+    "help",
+    "membership",
+    "privacy",
+    "announcements",
+    "meetings",
+    "roster",
+    "joining",
+    "pages",
+    "feedback",
+    "feedback_report",
+    "feedback_questions",
+    "feedback_adhoc",
+    "funding",
+    "office_hours",
+    "group_chats",
+)
 
 
 def load_all() -> None:

@@ -32,15 +32,18 @@ def _font() -> Path:
     for path in FONT_PATHS:
         if path.exists():
             return path
-    raise DomainError(N_("The PDF needs the DejaVu Sans font (package fonts-dejavu-core); "
-                         "the CSV list works without it."))
+    raise DomainError(
+        N_(
+            "The PDF needs the DejaVu Sans font (package fonts-dejavu-core); "
+            "the CSV list works without it."
+        )
+    )
 
 
 def to_csv(t: Translator, rows: Sequence[Row]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")
-    writer.writerow([t("No."), t("Name"), t("City"), t("Position"), t("Answer"),
-                     t("Checked in")])
+    writer.writerow([t("No."), t("Name"), t("City"), t("Position"), t("Answer"), t("Checked in")])
     for number, row in enumerate(rows, start=1):
         writer.writerow([number, row.name, row.city, row.position, row.answer, row.checked_in])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: Excel opens it as UTF-8
@@ -59,10 +62,12 @@ def to_pdf(t: Translator, meeting: Meeting, network_name: str, rows: Sequence[Ro
     pdf.set_font("DejaVu", size=15)
     pdf.cell(0, 9, t("Attendance list"), new_x="LMARGIN", new_y="NEXT", align="C")
     pdf.set_font("DejaVu", size=10)
-    for line in (t("Network: {network}", network=network_name),
-                 t("Meeting: {title}", title=meeting.title),
-                 t("Date: {when}", when=t.datetime(meeting.starts_at)),
-                 t("Place: {place}", place=meeting.place or meeting.online_link or "—")):
+    for line in (
+        t("Network: {network}", network=network_name),
+        t("Meeting: {title}", title=meeting.title),
+        t("Date: {when}", when=t.datetime(meeting.starts_at)),
+        t("Place: {place}", place=meeting.place or meeting.online_link or "—"),
+    ):
         pdf.cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     widths = (10, 52, 38, 45, 45)

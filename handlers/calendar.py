@@ -10,8 +10,9 @@ from models.meetings import Meeting
 from models.office_hours import OfficeBooking, OfficeSession
 
 
-def meeting_ics(meeting: Meeting, network_name: str, tz: ZoneInfo, now: datetime, *,
-                details: bool = True) -> bytes:
+def meeting_ics(
+    meeting: Meeting, network_name: str, tz: ZoneInfo, now: datetime, *, details: bool = True
+) -> bytes:
     """The calendar file; without `details` no online link or agenda (see invitation())."""
     from icalendar import Alarm, Calendar, Event  # ~0.1 s at start saved: only when written
 
@@ -24,8 +25,9 @@ def meeting_ics(meeting: Meeting, network_name: str, tz: ZoneInfo, now: datetime
     event.add("sequence", meeting.sequence)
     event.add("dtstamp", now)
     event.add("dtstart", meeting.starts_at.astimezone(tz))
-    event.add("dtend", (meeting.starts_at + timedelta(minutes=meeting.duration_minutes))
-              .astimezone(tz))
+    event.add(
+        "dtend", (meeting.starts_at + timedelta(minutes=meeting.duration_minutes)).astimezone(tz)
+    )
     event.add("summary", f"{network_name}: {meeting.title}")
     event.add("status", "CANCELLED" if meeting.status == "cancelled" else "CONFIRMED")
     if meeting.place:
@@ -46,8 +48,14 @@ def meeting_ics(meeting: Meeting, network_name: str, tz: ZoneInfo, now: datetime
     return calendar.to_ical()
 
 
-def office_ics(session: OfficeSession, booking: OfficeBooking, network_name: str, tz: ZoneInfo,
-               now: datetime, cancelled: bool = False) -> bytes:
+def office_ics(
+    session: OfficeSession,
+    booking: OfficeBooking,
+    network_name: str,
+    tz: ZoneInfo,
+    now: datetime,
+    cancelled: bool = False,
+) -> bytes:
     """One booked office-hours slot; the UID is the booking's, SEQUENCE the session's."""
     from icalendar import Alarm, Calendar, Event
 

@@ -39,8 +39,9 @@ def choice_for(meeting: Meeting, standing: Standing | None, response: str) -> st
     return None
 
 
-def apply(s: Session, settings: Settings, now: datetime, meeting: Meeting, person: Person,
-          response: str) -> str | None:
+def apply(
+    s: Session, settings: Settings, now: datetime, meeting: Meeting, person: Person, response: str
+) -> str | None:
     """Record one calendar response; returns the answer recorded, or None."""
     standing = None
     for network in directory.networks_of(s, person.id or 0):
@@ -55,23 +56,56 @@ def apply(s: Session, settings: Settings, now: datetime, meeting: Meeting, perso
     except DomainError as error:
         refusal = error
         log.info("calendar.refused meeting=%s person=%s", meeting.id, person.id)
-        enqueue_to_person(s, person.id or 0, settings, now, lambda t: _refused(
-            t, meeting, refusal), kind="calendar_answer",
-            dedupe_key=f"calendar_refused:{meeting.id}:{person.id}:{response}:{now:%Y%m%d%H%M}")
+        enqueue_to_person(
+            s,
+            person.id or 0,
+            settings,
+            now,
+            lambda t: _refused(t, meeting, refusal),
+            kind="calendar_answer",
+            dedupe_key=f"calendar_refused:{meeting.id}:{person.id}:{response}:{now:%Y%m%d%H%M}",
+        )
         return None
     if mine.waitlisted:
-        enqueue_to_person(s, person.id or 0, settings, now, lambda t: Outgoing(t(
-            "All in-person seats are taken: you are on the waitlist. I will tell you when a "
-            "seat frees up.")), kind="calendar_answer")
+        enqueue_to_person(
+            s,
+            person.id or 0,
+            settings,
+            now,
+            lambda t: Outgoing(
+                t(
+                    "All in-person seats are taken: you are on the waitlist. I will tell you when a "
+                    "seat frees up."
+                )
+            ),
+            kind="calendar_answer",
+        )
     if promoted is not None:
-        enqueue_to_person(s, promoted, settings, now, lambda t: Outgoing(
-            t("A seat freed up: you now have an in-person place at meeting #{id} ({title}).",
-              id=meeting.id, title=meeting.title)), kind="waitlist")
+        enqueue_to_person(
+            s,
+            promoted,
+            settings,
+            now,
+            lambda t: Outgoing(
+                t(
+                    "A seat freed up: you now have an in-person place at meeting #{id} ({title}).",
+                    id=meeting.id,
+                    title=meeting.title,
+                )
+            ),
+            kind="waitlist",
+        )
     log.info("calendar.answer meeting=%s person=%s answer=%s", meeting.id, person.id, choice)
     return choice
 
 
 def _refused(t: Translator, meeting: Meeting, refusal: DomainError) -> Outgoing:
-    return Outgoing(t(N_("Your calendar answer to meeting #{id} “{title}” was not recorded:"),
-                      id=meeting.id, title=meeting.title) + " "
-                    + t(refusal.msgid, **refusal.params))
+    return Outgoing(
+        t(
+            N_("Your calendar answer to meeting #{id} “{title}” was not recorded:"),
+            id=meeting.id,
+            title=meeting.title,
+        )
+        + " "
+        + t(refusal.msgid, **refusal.params)
+    )

@@ -39,18 +39,26 @@ class Context:
     def private(self) -> bool:
         return self.incoming.chat.private
 
-    def page_url(self, purpose: str, person_id: int | None = None, *,
-                 expires_at: datetime | None = None, **params: links.Param) -> str | None:
+    def page_url(
+        self,
+        purpose: str,
+        person_id: int | None = None,
+        *,
+        expires_at: datetime | None = None,
+        **params: links.Param,
+    ) -> str | None:
         """A signed link to a page for the caller (or `person_id`); None when links are off
         or nobody is known."""
         who = person_id if person_id is not None else (self.person.id if self.person else None)
         if who is None:
             return None
-        return links.page_url(self.db, self.settings, who, purpose, self.now,
-                              expires_at=expires_at, **params)
+        return links.page_url(
+            self.db, self.settings, who, purpose, self.now, expires_at=expires_at, **params
+        )
 
-    def page_button(self, label: str, purpose: str, command: str = "", **params: links.Param
-                    ) -> Button | None:
+    def page_button(
+        self, label: str, purpose: str, command: str = "", **params: links.Param
+    ) -> Button | None:
         """A link button to the caller's page, or None (see page_url)."""
         return links.button(label, self.page_url(purpose, **params), command)
 
@@ -60,8 +68,10 @@ class Context:
         if self.private:
             return replies
         sender = self.incoming.sender
-        moved = [replace(m, to=Target(sender.platform, sender.user_id)) if m.to is None else m
-                 for m in replies]
+        moved = [
+            replace(m, to=Target(sender.platform, sender.user_id)) if m.to is None else m
+            for m in replies
+        ]
         if say_so and self.incoming.kind is not EventKind.ACTION:
             moved.append(Outgoing(self.t("I answered you in our private chat.")))
         return moved
@@ -75,7 +85,8 @@ class Context:
                 with self.db.session() as s:
                     self._actors[key] = Actor(
                         directory.roles_of(s, self.person.id or 0, network.id),
-                        directory.standing_of(s, self.person.city_id, network.id))
+                        directory.standing_of(s, self.person.city_id, network.id),
+                    )
         return self._actors[key]
 
     def can(self, action: Action, network: Network) -> bool:
@@ -85,13 +96,18 @@ class Context:
 
     def require(self, action: Action, network: Network) -> None:
         if not self.can(action, network):
-            raise DomainError(N_("You may not do this in the network {network}."),
-                              network=network.name)
+            raise DomainError(
+                N_("You may not do this in the network {network}."), network=network.name
+            )
 
     def require_person(self) -> Person:
         if self.person is None:
-            raise DomainError(N_("I don't know you yet. Open the invitation link from your "
-                                 "coordinator, or type /start followed by your code."))
+            raise DomainError(
+                N_(
+                    "I don't know you yet. Open the invitation link from your "
+                    "coordinator, or type /start followed by your code."
+                )
+            )
         return self.person
 
     def target_network(self, code: str | None) -> Network:
@@ -105,5 +121,6 @@ class Context:
                 mine = directory.networks_of(s, self.person.id or 0)
                 if len(mine) == 1:
                     return mine[0]
-        raise DomainError(N_("Which network? Add its code, e.g. cyfrowe, or write in the "
-                             "network's group chat."))
+        raise DomainError(
+            N_("Which network? Add its code, e.g. cyfrowe, or write in the network's group chat.")
+        )

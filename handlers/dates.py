@@ -11,28 +11,95 @@ from zoneinfo import ZoneInfo
 from models.errors import N_, DomainError
 
 _MONTHS = {
-    "stycznia": 1, "styczen": 1, "sty": 1, "january": 1, "jan": 1,
-    "lutego": 2, "luty": 2, "lut": 2, "february": 2, "feb": 2,
-    "marca": 3, "marzec": 3, "mar": 3, "march": 3,
-    "kwietnia": 4, "kwiecien": 4, "kwi": 4, "april": 4, "apr": 4,
-    "maja": 5, "maj": 5, "may": 5,
-    "czerwca": 6, "czerwiec": 6, "cze": 6, "june": 6, "jun": 6,
-    "lipca": 7, "lipiec": 7, "lip": 7, "july": 7, "jul": 7,
-    "sierpnia": 8, "sierpien": 8, "sie": 8, "august": 8, "aug": 8,
-    "wrzesnia": 9, "wrzesien": 9, "wrz": 9, "september": 9, "sep": 9,
-    "pazdziernika": 10, "pazdziernik": 10, "paz": 10, "october": 10, "oct": 10,
-    "listopada": 11, "listopad": 11, "lis": 11, "november": 11, "nov": 11,
-    "grudnia": 12, "grudzien": 12, "gru": 12, "december": 12, "dec": 12,
+    "stycznia": 1,
+    "styczen": 1,
+    "sty": 1,
+    "january": 1,
+    "jan": 1,
+    "lutego": 2,
+    "luty": 2,
+    "lut": 2,
+    "february": 2,
+    "feb": 2,
+    "marca": 3,
+    "marzec": 3,
+    "mar": 3,
+    "march": 3,
+    "kwietnia": 4,
+    "kwiecien": 4,
+    "kwi": 4,
+    "april": 4,
+    "apr": 4,
+    "maja": 5,
+    "maj": 5,
+    "may": 5,
+    "czerwca": 6,
+    "czerwiec": 6,
+    "cze": 6,
+    "june": 6,
+    "jun": 6,
+    "lipca": 7,
+    "lipiec": 7,
+    "lip": 7,
+    "july": 7,
+    "jul": 7,
+    "sierpnia": 8,
+    "sierpien": 8,
+    "sie": 8,
+    "august": 8,
+    "aug": 8,
+    "wrzesnia": 9,
+    "wrzesien": 9,
+    "wrz": 9,
+    "september": 9,
+    "sep": 9,
+    "pazdziernika": 10,
+    "pazdziernik": 10,
+    "paz": 10,
+    "october": 10,
+    "oct": 10,
+    "listopada": 11,
+    "listopad": 11,
+    "lis": 11,
+    "november": 11,
+    "nov": 11,
+    "grudnia": 12,
+    "grudzien": 12,
+    "gru": 12,
+    "december": 12,
+    "dec": 12,
 }
 # weekday names (folded) as the bot prints them (`wtorek, 1 grudnia 2026, 10:00`) and short
 _WEEKDAYS = {
-    "poniedzialek": 0, "pon": 0, "monday": 0, "mon": 0,
-    "wtorek": 1, "wt": 1, "tuesday": 1, "tue": 1,
-    "sroda": 2, "sr": 2, "wednesday": 2, "wed": 2,
-    "czwartek": 3, "czw": 3, "thursday": 3, "thu": 3,
-    "piatek": 4, "pt": 4, "friday": 4, "fri": 4,
-    "sobota": 5, "sob": 5, "saturday": 5, "sat": 5,
-    "niedziela": 6, "niedz": 6, "nd": 6, "sunday": 6, "sun": 6,
+    "poniedzialek": 0,
+    "pon": 0,
+    "monday": 0,
+    "mon": 0,
+    "wtorek": 1,
+    "wt": 1,
+    "tuesday": 1,
+    "tue": 1,
+    "sroda": 2,
+    "sr": 2,
+    "wednesday": 2,
+    "wed": 2,
+    "czwartek": 3,
+    "czw": 3,
+    "thursday": 3,
+    "thu": 3,
+    "piatek": 4,
+    "pt": 4,
+    "friday": 4,
+    "fri": 4,
+    "sobota": 5,
+    "sob": 5,
+    "saturday": 5,
+    "sat": 5,
+    "niedziela": 6,
+    "niedz": 6,
+    "nd": 6,
+    "sunday": 6,
+    "sun": 6,
 }
 _WEEKDAY = re.compile(r"^([a-z]+)\.?,?\s+(?=\d)")
 _RELATIVE = {"dzis": 0, "dzisiaj": 0, "today": 0, "jutro": 1, "tomorrow": 1, "pojutrze": 2}
@@ -42,8 +109,9 @@ _ISO = re.compile(rf"^(\d{{4}})-(\d{{1,2}})-(\d{{1,2}})(?:\s+|t){_TIME}$")
 _WORDS = re.compile(rf"^(\d{{1,2}})\s+([a-z]+)\.?(?:\s+(\d{{4}}))?,?\s+{_TIME}$")
 _REL = re.compile(rf"^([a-z]+),?\s+{_TIME}$")
 FIRST_YEAR, LAST_YEAR = 2000, 2100
-BAD_DATE = N_("I could not read the date “{text}”. Write e.g. 12.05.2026 10:00, 12 maja 10:00 "
-              "or jutro 10:00.")
+BAD_DATE = N_(
+    "I could not read the date “{text}”. Write e.g. 12.05.2026 10:00, 12 maja 10:00 or jutro 10:00."
+)
 
 
 def _fold(text: str) -> str:
@@ -59,7 +127,7 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo) -> datetime:
     weekday = None
     if (named := _WEEKDAY.match(folded)) and named.group(1) in _WEEKDAYS:
         weekday = _WEEKDAYS[named.group(1)]  # a date copied from the bot's own messages
-        folded = folded[named.end():]
+        folded = folded[named.end() :]
     today = now.astimezone(tz).date()
     year_given = True
     try:
@@ -90,8 +158,12 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo) -> datetime:
     if weekday is not None and day.weekday() != weekday:
         raise DomainError(N_("The weekday in “{text}” does not match the date."), text=text)
     if not FIRST_YEAR <= day.year <= LAST_YEAR:  # a typing mistake (and beyond some stores)
-        raise DomainError(N_("The date “{text}” is outside the years {first}–{last}."),
-                          text=text, first=FIRST_YEAR, last=LAST_YEAR)
+        raise DomainError(
+            N_("The date “{text}” is outside the years {first}–{last}."),
+            text=text,
+            first=FIRST_YEAR,
+            last=LAST_YEAR,
+        )
     return datetime.combine(day, clock, tzinfo=tz).astimezone(UTC)
 
 

@@ -52,28 +52,50 @@ DEFAULT_QUESTIONS: dict[str, list[dict[str, Any]]] = {
         _q("text", N_("What topics would you like next time?")),
     ],
     "trust": [
-        _q("rating", N_("How much do you trust the other cities in the network to share "
-                        "openly?")),
-        _q("rating", N_("How comfortable are you talking about your city's difficulties in "
-                        "this network?")),
+        _q("rating", N_("How much do you trust the other cities in the network to share openly?")),
+        _q(
+            "rating",
+            N_("How comfortable are you talking about your city's difficulties in this network?"),
+        ),
         _q("text", N_("What would help build trust in the network?")),
     ],
     "expectations": [
-        _q("choice", N_("What do you expect most from the network?"), (
-            N_("Learning from other cities' practice"),
-            N_("Solving a specific problem of my city"),
-            N_("Contacts with experts"),
-            N_("Information about funding"))),
+        _q(
+            "choice",
+            N_("What do you expect most from the network?"),
+            (
+                N_("Learning from other cities' practice"),
+                N_("Solving a specific problem of my city"),
+                N_("Contacts with experts"),
+                N_("Information about funding"),
+            ),
+        ),
         _q("text", N_("What would make this network worth your time?")),
         _q("text", N_("Which topics should the network take up first?")),
     ],
 }
-SURVEY_WORDS = {"zaufanie": "trust", "trust": "trust", "oczekiwania": "expectations",
-                "expectations": "expectations", "spotkanie": "meeting", "meeting": "meeting"}
-SURVEY_LABEL = {"meeting": N_("after meetings"), "trust": N_("trust (start of the network)"),
-                "expectations": N_("expectations (start of the network)")}
-KIND_WORDS = {"ocena": "rating", "rating": "rating", "wybor": "choice", "wybór": "choice",
-              "choice": "choice", "tekst": "text", "text": "text"}
+SURVEY_WORDS = {
+    "zaufanie": "trust",
+    "trust": "trust",
+    "oczekiwania": "expectations",
+    "expectations": "expectations",
+    "spotkanie": "meeting",
+    "meeting": "meeting",
+}
+SURVEY_LABEL = {
+    "meeting": N_("after meetings"),
+    "trust": N_("trust (start of the network)"),
+    "expectations": N_("expectations (start of the network)"),
+}
+KIND_WORDS = {
+    "ocena": "rating",
+    "rating": "rating",
+    "wybor": "choice",
+    "wybór": "choice",
+    "choice": "choice",
+    "tekst": "text",
+    "text": "text",
+}
 
 
 def _builtin(t: Translator, question: dict[str, Any], text: str) -> str:
@@ -99,12 +121,19 @@ def questions_for(s: Session, network_id: int, survey: str) -> list[dict[str, An
 
 # --- asking -------------------------------------------------------------------------------
 
+
 def ask(t: Translator, poll: Poll, number: int) -> Outgoing:
     """Question `number` (1-based) with its buttons; every button is a typed command too."""
     question = poll.questions[number - 1]
     total = len(poll.questions)
-    lines = [t("Question {number} of {total}: {text}", number=number, total=total,
-               text=question_text(t, question))]
+    lines = [
+        t(
+            "Question {number} of {total}: {text}",
+            number=number,
+            total=total,
+            text=question_text(t, question),
+        )
+    ]
     skip = Button(t("Skip"), f"/ankieta {poll.id} {number} -")
     if question["kind"] == "rating":
         lines.append(t("Tap a number from 1 (lowest) to 5 (highest), or type it; “-” skips."))
@@ -113,8 +142,10 @@ def ask(t: Translator, poll: Poll, number: int) -> Outgoing:
         options = option_texts(t, question)
         lines += [f"{n}. {o}" for n, o in enumerate(options, start=1)]
         lines.append(t("Tap an option or type its number; “-” skips."))
-        buttons = [Button(f"{n}. {o}"[:60], f"/ankieta {poll.id} {number} {n}")
-                   for n, o in enumerate(options, start=1)]
+        buttons = [
+            Button(f"{n}. {o}"[:60], f"/ankieta {poll.id} {number} {n}")
+            for n, o in enumerate(options, start=1)
+        ]
     else:
         lines.append(t("Type your answer in one message, or “-” to skip."))
         buttons = []
@@ -122,15 +153,21 @@ def ask(t: Translator, poll: Poll, number: int) -> Outgoing:
 
 
 def introduction(t: Translator, poll: Poll) -> str:
-    return "\n".join([
-        t("📝 {title}", title=poll.title),
-        t("{count} short questions, about two minutes. Every question can be skipped.",
-          count=len(poll.questions)),
-        t("🔒 Anonymous: your answers are stored without your name or anything that links "
-          "them to you. I only note that you have answered, so that I do not ask again. "
-          "Results are shown only after the poll closes on {when}.",
-          when=t.datetime(poll.closes_at)),
-    ])
+    return "\n".join(
+        [
+            t("📝 {title}", title=poll.title),
+            t(
+                "{count} short questions, about two minutes. Every question can be skipped.",
+                count=len(poll.questions),
+            ),
+            t(
+                "🔒 Anonymous: your answers are stored without your name or anything that links "
+                "them to you. I only note that you have answered, so that I do not ask again. "
+                "Results are shown only after the poll closes on {when}.",
+                when=t.datetime(poll.closes_at),
+            ),
+        ]
+    )
 
 
 def _private_chat(s: Session, person_id: int, settings: Settings) -> tuple[str, str] | None:
@@ -141,8 +178,16 @@ def _private_chat(s: Session, person_id: int, settings: Settings) -> tuple[str, 
     return None
 
 
-def _send_question(s: Session, settings: Settings, now: datetime, poll: Poll, person: Person,
-                   number: int, header: str, kind: str) -> bool:
+def _send_question(
+    s: Session,
+    settings: Settings,
+    now: datetime,
+    poll: Poll,
+    person: Person,
+    number: int,
+    header: str,
+    kind: str,
+) -> bool:
     """Queue a private message with the question and put the person's chat on it (unless
     they are in the middle of another guided command there)."""
     where = _private_chat(s, person.id or 0, settings)
@@ -150,20 +195,45 @@ def _send_question(s: Session, settings: Settings, now: datetime, poll: Poll, pe
         return False
     t = Translator(person.language or settings.default_language, settings.tz)
     question = ask(t, poll, number)
-    page = links.button(t("Answer on a page"), links.page_url_in(
-        s, settings, person.id or 0, links.FEEDBACK, now, expires_at=poll.closes_at,
-        poll=poll.id or 0), f"/ankieta {poll.id}")
+    page = links.button(
+        t("Answer on a page"),
+        links.page_url_in(
+            s,
+            settings,
+            person.id or 0,
+            links.FEEDBACK,
+            now,
+            expires_at=poll.closes_at,
+            poll=poll.id or 0,
+        ),
+        f"/ankieta {poll.id}",
+    )
     if page is not None:
         header += "\n" + t("You can also answer on a page: type /strona.")
-    enqueue(s, Target(*where), Outgoing(header + "\n\n" + question.text,
-                                        actions=(*question.actions, *([page] if page else []))),
-            now,
-            person_id=person.id, network_id=poll.network_id, kind=kind,
-            dedupe_key=f"{kind}:{poll.id}:{person.id}")
+    enqueue(
+        s,
+        Target(*where),
+        Outgoing(
+            header + "\n\n" + question.text, actions=(*question.actions, *([page] if page else []))
+        ),
+        now,
+        person_id=person.id,
+        network_id=poll.network_id,
+        kind=kind,
+        dedupe_key=f"{kind}:{poll.id}:{person.id}",
+    )
     current = conversations.current(s, where[0], where[1], person.id or 0)
     if current is None or current.flow == FLOW:
-        conversations.start(s, where[0], where[1], person.id or 0, FLOW, "answer",
-                            {"poll": poll.id, "q": number}, now)
+        conversations.start(
+            s,
+            where[0],
+            where[1],
+            person.id or 0,
+            FLOW,
+            "answer",
+            {"poll": poll.id, "q": number},
+            now,
+        )
     return True
 
 
@@ -173,12 +243,12 @@ def meeting_participants(s: Session, meeting: Meeting) -> list[int]:
     present = [r.person_id for r in answers if r.checked_in_at is not None]
     if present:
         return present
-    return [r.person_id for r in answers
-            if r.answer in ("stacjonarnie", "online") and not r.waitlisted]
+    return [
+        r.person_id for r in answers if r.answer in ("stacjonarnie", "online") and not r.waitlisted
+    ]
 
 
-def launch(s: Session, poll: Poll, person_ids: list[int], now: datetime,
-           settings: Settings) -> int:
+def launch(s: Session, poll: Poll, person_ids: list[int], now: datetime, settings: Settings) -> int:
     """Open a poll: markers and counters, first question privately, one note per network
     chat, the reminder and the closing as due tasks. Returns how many people were asked."""
     store.open_poll(s, poll, person_ids)
@@ -188,23 +258,34 @@ def launch(s: Session, poll: Poll, person_ids: list[int], now: datetime,
         if person is None:
             continue
         t = Translator(person.language or settings.default_language, settings.tz)
-        asked += _send_question(s, settings, now, poll, person, 1, introduction(t, poll),
-                                "feedback_poll")
+        asked += _send_question(
+            s, settings, now, poll, person, 1, introduction(t, poll), "feedback_poll"
+        )
     network = s.get(Network, poll.network_id)
     for binding in directory.chats_of(s, [poll.network_id]):
         if binding.platform not in settings.active_platforms:
             continue
         t = Translator(settings.default_language, settings.tz)
-        enqueue(s, Target(binding.platform, binding.chat_id), Outgoing(t(
-            "📝 {title}: I have sent each of the {count} people asked a short anonymous poll "
-            "in a private message. It is open until {when}. Thank you for your opinions!",
-            title=poll.title, count=len(set(person_ids)), when=t.datetime(poll.closes_at))),
-            now, network_id=network.id if network else None, kind="feedback_note",
-            dedupe_key=f"feedback_note:{poll.id}:{binding.platform}:{binding.chat_id}")
+        enqueue(
+            s,
+            Target(binding.platform, binding.chat_id),
+            Outgoing(
+                t(
+                    "📝 {title}: I have sent each of the {count} people asked a short anonymous poll "
+                    "in a private message. It is open until {when}. Thank you for your opinions!",
+                    title=poll.title,
+                    count=len(set(person_ids)),
+                    when=t.datetime(poll.closes_at),
+                )
+            ),
+            now,
+            network_id=network.id if network else None,
+            kind="feedback_note",
+            dedupe_key=f"feedback_note:{poll.id}:{binding.platform}:{binding.chat_id}",
+        )
     remind_at = poll.opens_at + timedelta(hours=settings.feedback_reminder_hours)
     if remind_at < poll.closes_at:
-        due.schedule(s, "feedback_remind", poll.id or 0, f"feedback_remind:{poll.id}",
-                     remind_at)
+        due.schedule(s, "feedback_remind", poll.id or 0, f"feedback_remind:{poll.id}", remind_at)
     due.schedule(s, "feedback_close", poll.id or 0, f"feedback_close:{poll.id}", poll.closes_at)
     log.info("feedback.opened poll=%s asked=%s", poll.id, asked)
     return asked
@@ -217,11 +298,16 @@ def open_for_meeting(s: Session, meeting_id: int, now: datetime, settings: Setti
     if store.poll_for_meeting(s, meeting_id) is not None:
         return
     t = Translator(settings.default_language, settings.tz)
-    poll = Poll(network_id=meeting.network_id, meeting_id=meeting.id, kind="meeting",
-                survey="meeting", title=t("Feedback on meeting #{id} “{title}”", id=meeting.id,
-                                          title=meeting.title),
-                questions=questions_for(s, meeting.network_id, "meeting"), opens_at=now,
-                closes_at=now + timedelta(days=settings.feedback_close_days))
+    poll = Poll(
+        network_id=meeting.network_id,
+        meeting_id=meeting.id,
+        kind="meeting",
+        survey="meeting",
+        title=t("Feedback on meeting #{id} “{title}”", id=meeting.id, title=meeting.title),
+        questions=questions_for(s, meeting.network_id, "meeting"),
+        opens_at=now,
+        closes_at=now + timedelta(days=settings.feedback_close_days),
+    )
     launch(s, poll, meeting_participants(s, meeting), now, settings)
 
 
@@ -238,11 +324,21 @@ def remind(s: Session, poll_id: int, now: datetime, settings: Settings) -> int:
         if person is None:
             continue
         t = Translator(person.language or settings.default_language, settings.tz)
-        header = t("⏰ A reminder: {title} is open until {when}. Your answers stay anonymous.",
-                   title=poll.title, when=t.datetime(poll.closes_at))
-        told += _send_question(s, settings, now, poll, person,
-                               min(mine.progress + 1, len(poll.questions)), header,
-                               "feedback_reminder")
+        header = t(
+            "⏰ A reminder: {title} is open until {when}. Your answers stay anonymous.",
+            title=poll.title,
+            when=t.datetime(poll.closes_at),
+        )
+        told += _send_question(
+            s,
+            settings,
+            now,
+            poll,
+            person,
+            min(mine.progress + 1, len(poll.questions)),
+            header,
+            "feedback_reminder",
+        )
         mine.reminded = True
         s.add(mine)
     return told
@@ -269,22 +365,38 @@ def close(s: Session, poll_id: int, now: datetime, settings: Settings) -> None:
     command = f"/raport {poll.meeting_id}" if poll.meeting_id else f"/wyniki {poll.id}"
     for person, role, _city in directory.members(s, poll.network_id):
         if role in (Role.COORDINATOR, Role.COORDINATING_TEAM):
-            enqueue_to_person(s, person.id or 0, settings, now, lambda t: Outgoing(t(
-                "📊 {title} has closed: {answered} of {asked} people answered. The report: "
-                "{command}", title=poll.title, answered=answered, asked=len(marks),
-                command=command), actions=(Button(t("Report"), command),)),
-                kind="feedback_closed", dedupe_key=f"feedback_closed:{poll.id}:{person.id}")
+            enqueue_to_person(
+                s,
+                person.id or 0,
+                settings,
+                now,
+                lambda t: Outgoing(
+                    t(
+                        "📊 {title} has closed: {answered} of {asked} people answered. The report: "
+                        "{command}",
+                        title=poll.title,
+                        answered=answered,
+                        asked=len(marks),
+                        command=command,
+                    ),
+                    actions=(Button(t("Report"), command),),
+                ),
+                kind="feedback_closed",
+                dedupe_key=f"feedback_closed:{poll.id}:{person.id}",
+            )
     log.info("feedback.closed poll=%s", poll.id)
 
 
 # --- answering ----------------------------------------------------------------------------
 
+
 def _load_poll(s: Session, word: str) -> Poll:
     poll_id = parse_id(word)
     poll = s.get(Poll, poll_id) if poll_id is not None else None
     if poll is None:
-        raise DomainError(N_("There is no poll with the number “{id}”. /ankieta lists yours."),
-                          id=shown(word))
+        raise DomainError(
+            N_("There is no poll with the number “{id}”. /ankieta lists yours."), id=shown(word)
+        )
     return poll
 
 
@@ -302,32 +414,56 @@ def _answer(ctx: Context, poll_id: int, number: int, value: str) -> list[Outgoin
     try:
         with ctx.db.session() as s:
             poll = _load_poll(s, str(poll_id))
-            mine = store.record(s, poll, me.id or 0, number, check_text(value, 1000, "text"),
-                                ctx.now)
+            mine = store.record(
+                s, poll, me.id or 0, number, check_text(value, 1000, "text"), ctx.now
+            )
             if mine.done:
                 conversations.finish(s, chat.platform, chat.chat_id, me.id or 0)
             else:
-                conversations.start(s, chat.platform, chat.chat_id, me.id or 0, FLOW, "answer",
-                                    {"poll": poll.id, "q": mine.progress + 1}, ctx.now)
+                conversations.start(
+                    s,
+                    chat.platform,
+                    chat.chat_id,
+                    me.id or 0,
+                    FLOW,
+                    "answer",
+                    {"poll": poll.id, "q": mine.progress + 1},
+                    ctx.now,
+                )
     except DomainError as error:
         if error.msgid in (store.CLOSED, N_("You have already answered this poll. Thank you!")):
             _finish_flow(ctx)
         raise
     if mine.done:
-        return [Outgoing(ctx.t("Thank you! Your answers are saved anonymously. The results "
-                               "will be shared after the poll closes."))]
+        return [
+            Outgoing(
+                ctx.t(
+                    "Thank you! Your answers are saved anonymously. The results "
+                    "will be shared after the poll closes."
+                )
+            )
+        ]
     return [ask(ctx.t, poll, mine.progress + 1)]
 
 
 def _refuse_in_group(ctx: Context) -> None:
     if not ctx.private:
-        raise DomainError(N_("Please answer polls in a private chat with me, so that your "
-                             "answers stay anonymous."))
+        raise DomainError(
+            N_(
+                "Please answer polls in a private chat with me, so that your "
+                "answers stay anonymous."
+            )
+        )
 
 
-@REGISTRY.command("ankieta", "feedback", summary=N_("answer a feedback poll (anonymous)"),
-                  usage=N_("[poll] [question] [answer]"), action=Action.GIVE_OPINION,
-                  scope="private")
+@REGISTRY.command(
+    "ankieta",
+    "feedback",
+    summary=N_("answer a feedback poll (anonymous)"),
+    usage=N_("[poll] [question] [answer]"),
+    action=Action.GIVE_OPINION,
+    scope="private",
+)
 async def answer(ctx: Context, args: str) -> list[Outgoing]:
     me = ctx.require_person()
     _refuse_in_group(ctx)
@@ -337,10 +473,17 @@ async def answer(ctx: Context, args: str) -> list[Outgoing]:
             mine = store.open_polls_for(s, me.id or 0, ctx.now)
         if not mine:
             return [Outgoing(ctx.t("You have no open polls. Thank you!"))]
-        return [Outgoing("\n".join([ctx.t("Your open polls:")] + [
-            f"#{p.id} {p.title} — {ctx.t.datetime(p.closes_at)}" for p in mine]),
-            actions=tuple(Button(ctx.t("Answer #{id}", id=p.id), f"/ankieta {p.id}")
-                          for p in mine))]
+        return [
+            Outgoing(
+                "\n".join(
+                    [ctx.t("Your open polls:")]
+                    + [f"#{p.id} {p.title} — {ctx.t.datetime(p.closes_at)}" for p in mine]
+                ),
+                actions=tuple(
+                    Button(ctx.t("Answer #{id}", id=p.id), f"/ankieta {p.id}") for p in mine
+                ),
+            )
+        ]
     if len(words) == 1:  # resume at the next question
         chat = ctx.incoming.chat
         with ctx.db.session() as s:
@@ -352,13 +495,25 @@ async def answer(ctx: Context, args: str) -> list[Outgoing]:
                 raise DomainError(N_("This poll is for the people it was sent to."))
             if mine_row.done:
                 raise DomainError(N_("You have already answered this poll. Thank you!"))
-            conversations.start(s, chat.platform, chat.chat_id, me.id or 0, FLOW, "answer",
-                                {"poll": poll.id, "q": mine_row.progress + 1}, ctx.now)
+            conversations.start(
+                s,
+                chat.platform,
+                chat.chat_id,
+                me.id or 0,
+                FLOW,
+                "answer",
+                {"poll": poll.id, "q": mine_row.progress + 1},
+                ctx.now,
+            )
             return [Outgoing(introduction(ctx.t, poll)), ask(ctx.t, poll, mine_row.progress + 1)]
     poll_id, number = parse_id(words[0]), parse_count(words[1], low=1, high=50)
     if poll_id is None or number is None or len(words) < 3:
-        raise DomainError(N_("Write e.g. /ankieta 3 1 4 (poll 3, question 1, answer 4), or "
-                             "/ankieta 3 to continue."))
+        raise DomainError(
+            N_(
+                "Write e.g. /ankieta 3 1 4 (poll 3, question 1, answer 4), or "
+                "/ankieta 3 to continue."
+            )
+        )
     return _answer(ctx, poll_id, number, words[2])
 
 
@@ -370,10 +525,14 @@ async def typed_answer(ctx: Context, conv: Conversation, text: str) -> list[Outg
     return _answer(ctx, int(conv.data["poll"]), int(conv.data["q"]), text)
 
 
-@REGISTRY.command("ankieta_strona", "feedback_page",
-                  summary=N_("answers sent from the poll's page"),
-                  usage=N_("<poll>, then one answer per line"), action=Action.GIVE_OPINION,
-                  hidden=True)
+@REGISTRY.command(
+    "ankieta_strona",
+    "feedback_page",
+    summary=N_("answers sent from the poll's page"),
+    usage=N_("<poll>, then one answer per line"),
+    action=Action.GIVE_OPINION,
+    hidden=True,
+)
 async def page_answers(ctx: Context, args: str) -> list[Outgoing]:
     """All remaining answers at once (the page's form), in order; "-" skips. One transaction:
     a refused answer changes nothing."""
@@ -382,8 +541,12 @@ async def page_answers(ctx: Context, args: str) -> list[Outgoing]:
     first, _newline, rest = args.partition("\n")
     poll_id = parse_id(first)
     if poll_id is None:
-        raise DomainError(N_("Write e.g. /ankieta 3 1 4 (poll 3, question 1, answer 4), or "
-                             "/ankieta 3 to continue."))
+        raise DomainError(
+            N_(
+                "Write e.g. /ankieta 3 1 4 (poll 3, question 1, answer 4), or "
+                "/ankieta 3 to continue."
+            )
+        )
     answers = rest.split("\n")
     with ctx.db.session() as s:
         poll = _load_poll(s, str(poll_id))
@@ -394,7 +557,14 @@ async def page_answers(ctx: Context, args: str) -> list[Outgoing]:
         for number in range(start, len(poll.questions) + 1):
             index = number - start
             value = answers[index].strip() if index < len(answers) else ""
-            store.record(s, poll, me.id or 0, number,
-                         check_text(value or store.SKIP, 1000, "text"), ctx.now)
-    return [Outgoing(ctx.t("Thank you! Your answers are saved anonymously. The results "
-                           "will be shared after the poll closes."))]
+            store.record(
+                s, poll, me.id or 0, number, check_text(value or store.SKIP, 1000, "text"), ctx.now
+            )
+    return [
+        Outgoing(
+            ctx.t(
+                "Thank you! Your answers are saved anonymously. The results "
+                "will be shared after the poll closes."
+            )
+        )
+    ]

@@ -45,29 +45,49 @@ def poll_message(t: Translator, poll: Poll) -> Outgoing:
     lines = [t("🗳 Poll #{id}: {question}", id=poll.id, question=question["text"])]
     lines += [f"{n}. {o}" for n, o in enumerate(options, start=1)]
     if poll.anonymous:
-        lines.append(t("🔒 Anonymous: I count the votes without names. Results when the poll "
-                       "closes, {when}.", when=t.datetime(poll.closes_at)))
+        lines.append(
+            t(
+                "🔒 Anonymous: I count the votes without names. Results when the poll "
+                "closes, {when}.",
+                when=t.datetime(poll.closes_at),
+            )
+        )
     else:
-        lines.append(t("👁 Open vote: each vote is counted under the voter's name (the "
-                       "coordinator needs individual votes). You may change it until {when}.",
-                       when=t.datetime(poll.closes_at)))
+        lines.append(
+            t(
+                "👁 Open vote: each vote is counted under the voter's name (the "
+                "coordinator needs individual votes). You may change it until {when}.",
+                when=t.datetime(poll.closes_at),
+            )
+        )
     lines.append(t("Vote: /glosuj {id} <number>", id=poll.id))
-    return Outgoing("\n".join(lines), actions=tuple(
-        Button(f"{n}. {o}"[:60], f"/glosuj {poll.id} {n}")
-        for n, o in enumerate(options, start=1)),
-        poll=None if poll.anonymous else PollSpec(poll.id or 0, question["text"],
-                                                  tuple(options), anonymous=False))
+    return Outgoing(
+        "\n".join(lines),
+        actions=tuple(
+            Button(f"{n}. {o}"[:60], f"/glosuj {poll.id} {n}")
+            for n, o in enumerate(options, start=1)
+        ),
+        poll=None
+        if poll.anonymous
+        else PollSpec(poll.id or 0, question["text"], tuple(options), anonymous=False),
+    )
 
 
-@REGISTRY.command("glosowanie", "poll", summary=N_("a quick poll in the network chat"),
-                  usage=N_("[jawne] <question> | <option> | <option> …"),
-                  action=Action.MANAGE_POLLS, scope="group")
+@REGISTRY.command(
+    "glosowanie",
+    "poll",
+    summary=N_("a quick poll in the network chat"),
+    usage=N_("[jawne] <question> | <option> | <option> …"),
+    action=Action.MANAGE_POLLS,
+    scope="group",
+)
 async def create(ctx: Context, args: str) -> list[Outgoing]:
     me = ctx.require_person()
     chat = ctx.incoming.chat
     if ctx.private or ctx.network is None:
-        raise DomainError(N_("Start a poll in the network's group chat, so that everyone "
-                             "there can vote."))
+        raise DomainError(
+            N_("Start a poll in the network's group chat, so that everyone there can vote.")
+        )
     network = ctx.network
     ctx.require(Action.MANAGE_POLLS, network)
     words = args.split(maxsplit=1)
@@ -76,26 +96,50 @@ async def create(ctx: Context, args: str) -> list[Outgoing]:
     parts = [p.strip() for p in body.split("|")]
     question, options = parts[0], [p for p in parts[1:] if p]
     if not question or not 2 <= len(options) <= 10:
-        raise DomainError(N_("Write e.g. /glosowanie Kiedy następne spotkanie? | maj | czerwiec "
-                             "(2–10 options; add “jawne” first when votes must be counted by "
-                             "name)."))
+        raise DomainError(
+            N_(
+                "Write e.g. /glosowanie Kiedy następne spotkanie? | maj | czerwiec "
+                "(2–10 options; add “jawne” first when votes must be counted by "
+                "name)."
+            )
+        )
     check_text(question, 300, "text")
     for option in options:
         check_text(option, 100, "text")
     with ctx.db.session() as s:
-        voters = [p.id or 0 for p, role, _c in directory.members(s, network.id or 0)
-                  if role == Role.REPRESENTATIVE]
-        poll = store.open_poll(s, Poll(
-            network_id=network.id or 0, kind="adhoc", survey="adhoc", title=question,
-            questions=[{"kind": "choice", "text": question, "options": options}],
-            anonymous=not named, opens_at=ctx.now, closes_at=ctx.now + LASTS,
-            created_by=me.id, platform=chat.platform, chat_id=chat.chat_id), voters)
-        due.schedule(s, "feedback_close", poll.id or 0, f"feedback_close:{poll.id}",
-                     poll.closes_at)
+        voters = [
+            p.id or 0
+            for p, role, _c in directory.members(s, network.id or 0)
+            if role == Role.REPRESENTATIVE
+        ]
+        poll = store.open_poll(
+            s,
+            Poll(
+                network_id=network.id or 0,
+                kind="adhoc",
+                survey="adhoc",
+                title=question,
+                questions=[{"kind": "choice", "text": question, "options": options}],
+                anonymous=not named,
+                opens_at=ctx.now,
+                closes_at=ctx.now + LASTS,
+                created_by=me.id,
+                platform=chat.platform,
+                chat_id=chat.chat_id,
+            ),
+            voters,
+        )
+        due.schedule(s, "feedback_close", poll.id or 0, f"feedback_close:{poll.id}", poll.closes_at)
         t = Translator(ctx.settings.default_language, ctx.settings.tz)
-        enqueue(s, Target(chat.platform, chat.chat_id), poll_message(t, poll), ctx.now,
-                network_id=network.id, kind="adhoc_poll",
-                dedupe_key=f"adhoc_poll:{poll.id}")
+        enqueue(
+            s,
+            Target(chat.platform, chat.chat_id),
+            poll_message(t, poll),
+            ctx.now,
+            network_id=network.id,
+            kind="adhoc_poll",
+            dedupe_key=f"adhoc_poll:{poll.id}",
+        )
     ctx.wake_outbox()
     return []
 
@@ -114,8 +158,14 @@ def _vote(s: Session, ctx: Context, poll: Poll, option: int | None) -> None:
         store.vote(s, poll, me.id or 0, option, ctx.now)
 
 
-@REGISTRY.command("glosuj", "vote", summary=N_("vote in a quick poll"),
-                  usage=N_("<poll> <option>"), action=Action.GIVE_OPINION, hidden=True)
+@REGISTRY.command(
+    "glosuj",
+    "vote",
+    summary=N_("vote in a quick poll"),
+    usage=N_("<poll> <option>"),
+    action=Action.GIVE_OPINION,
+    hidden=True,
+)
 async def vote(ctx: Context, args: str) -> list[Outgoing]:
     ctx.require_person()
     words = args.split()
@@ -131,14 +181,19 @@ async def vote(ctx: Context, args: str) -> list[Outgoing]:
             _vote(s, ctx, poll, option)
         except DomainError as error:
             if error.msgid == N_("You have already answered this poll. Thank you!"):
-                raise DomainError(N_("You have already voted in poll #{id}."),
-                                  id=poll.id) from error
+                raise DomainError(
+                    N_("You have already voted in poll #{id}."), id=poll.id
+                ) from error
             raise
     if poll.anonymous:
-        return [Outgoing(ctx.t("Your vote in poll #{id} is counted (anonymously).",
-                               id=poll.id))]
-    return [Outgoing(ctx.t("Your vote in poll #{id} is counted: option {option}.", id=poll.id,
-                           option=words[1]))]
+        return [Outgoing(ctx.t("Your vote in poll #{id} is counted (anonymously).", id=poll.id))]
+    return [
+        Outgoing(
+            ctx.t(
+                "Your vote in poll #{id} is counted: option {option}.", id=poll.id, option=words[1]
+            )
+        )
+    ]
 
 
 async def native_vote(ctx: Context, text: str) -> list[Outgoing]:
@@ -187,22 +242,37 @@ def announce_results(s: Session, poll: Poll, now: datetime, settings: Settings) 
     t = Translator(settings.default_language, settings.tz)
     found = counts(s, poll)
     total = sum(found)
-    lines = [t("🗳 Poll #{id} has closed: {question}", id=poll.id,
-               question=poll.questions[0]["text"])]
+    lines = [
+        t("🗳 Poll #{id} has closed: {question}", id=poll.id, question=poll.questions[0]["text"])
+    ]
     if poll.anonymous and total < MIN_GROUP:
-        lines.append(t("{count} votes — fewer than 3, so only the number is shown.",
-                       count=total))
+        lines.append(t("{count} votes — fewer than 3, so only the number is shown.", count=total))
     else:
-        lines += [f"{n}. {o}: {c}" for n, (o, c) in enumerate(
-            zip(poll.questions[0]["options"], found, strict=True), start=1)]
+        lines += [
+            f"{n}. {o}: {c}"
+            for n, (o, c) in enumerate(
+                zip(poll.questions[0]["options"], found, strict=True), start=1
+            )
+        ]
         lines.append(t("Votes: {count}.", count=total))
-    enqueue(s, Target(poll.platform, poll.chat_id), Outgoing("\n".join(lines)), now,
-            network_id=poll.network_id, kind="adhoc_result",
-            dedupe_key=f"adhoc_result:{poll.id}")
+    enqueue(
+        s,
+        Target(poll.platform, poll.chat_id),
+        Outgoing("\n".join(lines)),
+        now,
+        network_id=poll.network_id,
+        kind="adhoc_result",
+        dedupe_key=f"adhoc_result:{poll.id}",
+    )
 
 
-@REGISTRY.command("glosowanie_zamknij", "poll_close", summary=N_("close a quick poll now"),
-                  usage=N_("<poll>"), action=Action.MANAGE_POLLS)
+@REGISTRY.command(
+    "glosowanie_zamknij",
+    "poll_close",
+    summary=N_("close a quick poll now"),
+    usage=N_("<poll>"),
+    action=Action.MANAGE_POLLS,
+)
 async def close_now(ctx: Context, args: str) -> list[Outgoing]:
     ctx.require_person()
     word = args.split()[0] if args.split() else ""

@@ -37,16 +37,21 @@ def _wrap(text: str, width: int = 38) -> str:
 def meeting_chart(t: Translator, report: Report) -> bytes:
     """Attendance on top, then one bar chart per rating or choice question."""
     result = report.result
-    plotted: list[QuestionResult] = [q for q in result.questions if q.kind != "text"] \
-        if result else []
+    plotted: list[QuestionResult] = (
+        [q for q in result.questions if q.kind != "text"] if result else []
+    )
     rows = 1 + len(plotted)
     fig, axes = plt.subplots(rows, 1, figsize=(WIDTH_INCHES, 2.9 * rows), squeeze=False)
-    fig.suptitle(_wrap(f"#{report.meeting.id} {report.meeting.title}", 40), fontsize=17,
-                 fontweight="bold")
+    fig.suptitle(
+        _wrap(f"#{report.meeting.id} {report.meeting.title}", 40), fontsize=17, fontweight="bold"
+    )
     ax = axes[0][0]
     labels = [t("invited"), t("answered"), t("present")]
-    values = [sum(r.invited for r in report.rows), sum(r.answered for r in report.rows),
-              sum(r.present for r in report.rows)]
+    values = [
+        sum(r.invited for r in report.rows),
+        sum(r.answered for r in report.rows),
+        sum(r.present for r in report.rows),
+    ]
     bars = ax.barh(labels[::-1], values[::-1], color="#2c7fb8")
     ax.bar_label(bars, fontsize=14, padding=4)
     ax.set_title(t("Attendance"), fontsize=15, loc="left")
@@ -58,8 +63,15 @@ def meeting_chart(t: Translator, report: Report) -> bytes:
             title += " — " + t("average {average}", average=t.number(round(q.average, 1)))
         ax.set_title(_wrap(title, 48), fontsize=14, loc="left")
         if not q.shown:
-            ax.text(0.5, 0.5, t("{count} answers — too few to show", count=q.answers),
-                    ha="center", va="center", fontsize=15, transform=ax.transAxes)
+            ax.text(
+                0.5,
+                0.5,
+                t("{count} answers — too few to show", count=q.answers),
+                ha="center",
+                va="center",
+                fontsize=15,
+                transform=ax.transAxes,
+            )
             ax.set_axis_off()
             continue
         names = [_wrap(v, 24) for v, _n in q.distribution][::-1]
@@ -69,8 +81,13 @@ def meeting_chart(t: Translator, report: Report) -> bytes:
         ax.bar_label(bars, fontsize=13, padding=4)
         _style(ax, max([*counts, 1]))
     if result is None:
-        fig.text(0.5, 0.01, t("Feedback results appear here after the poll closes."),
-                 ha="center", fontsize=13)
+        fig.text(
+            0.5,
+            0.01,
+            t("Feedback results appear here after the poll closes."),
+            ha="center",
+            fontsize=13,
+        )
     fig.tight_layout()
     return _png(fig)
 
@@ -90,11 +107,20 @@ def trend_chart(t: Translator, network: str, points: list[tuple[str, dict[str, A
     questions = [k for k in points[-1][1] if k != "_rate"]
     for number, question in enumerate(questions, start=1):
         ys = [values.get(question) for _l, values in points]
-        ax.plot(labels, [y if y is not None else float("nan") for y in ys], marker="o",
-                linewidth=3, markersize=9, label=_wrap(f"{number}. {question}", 45))
+        ax.plot(
+            labels,
+            [y if y is not None else float("nan") for y in ys],
+            marker="o",
+            linewidth=3,
+            markersize=9,
+            label=_wrap(f"{number}. {question}", 45),
+        )
     ax.set_ylim(1, 5.2)
-    ax.set_title(_wrap(t("Feedback across meetings — {network}", network=network), 40),
-                 fontsize=16, loc="left")
+    ax.set_title(
+        _wrap(t("Feedback across meetings — {network}", network=network), 40),
+        fontsize=16,
+        loc="left",
+    )
     ax.set_ylabel(t("average (1–5)"), fontsize=13)
     ax.tick_params(labelsize=12)
     ax.grid(axis="y", alpha=0.3)
@@ -136,36 +162,60 @@ def draft_pdf(t: Translator, report: Report, chart: bytes) -> bytes:
     m = report.meeting
     pdf = _Draft()
     pdf.set_font("DejaVu", "B", 15)
-    pdf.multi_cell(0, 8, t("Coordinator's report after the meeting — DRAFT"), align="C",
-                   new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        0,
+        8,
+        t("Coordinator's report after the meeting — DRAFT"),
+        align="C",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.set_font("DejaVu", "", 10)
-    pdf.multi_cell(0, 5.5, t("Prepared by the bot from the attendance list and the feedback "
-                             "poll; complete the dotted parts and check the figures."),
-                   align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        0,
+        5.5,
+        t(
+            "Prepared by the bot from the attendance list and the feedback "
+            "poll; complete the dotted parts and check the figures."
+        ),
+        align="C",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.heading(t("1. The meeting"))
-    for line in (t("Network: {network}", network=report.network.name),
-                 t("Meeting: {title}", title=m.title),
-                 t("Date: {when}", when=t.datetime(m.starts_at)),
-                 t("Format: {format}", format=m.format),
-                 t("Place: {place}", place=m.place or m.online_link or "—")):
+    for line in (
+        t("Network: {network}", network=report.network.name),
+        t("Meeting: {title}", title=m.title),
+        t("Date: {when}", when=t.datetime(m.starts_at)),
+        t("Format: {format}", format=m.format),
+        t("Place: {place}", place=m.place or m.online_link or "—"),
+    ):
         pdf.para(line)
     if m.agenda:
         pdf.para(t("Agenda: {agenda}", agenda=m.agenda))
     pdf.heading(t("2. Attendance"))
-    pdf.para(t("Attendance: invited {invited}, answered {answered}, present {present}.",
-               invited=sum(r.invited for r in report.rows),
-               answered=sum(r.answered for r in report.rows),
-               present=sum(r.present for r in report.rows)))
+    pdf.para(
+        t(
+            "Attendance: invited {invited}, answered {answered}, present {present}.",
+            invited=sum(r.invited for r in report.rows),
+            answered=sum(r.answered for r in report.rows),
+            present=sum(r.present for r in report.rows),
+        )
+    )
     if report.rows:
-        with pdf.table(col_widths=(60, 40, 30, 30, 30), line_height=7,
-                       text_align="LEFT") as table:
+        with pdf.table(col_widths=(60, 40, 30, 30, 30), line_height=7, text_align="LEFT") as table:
             header = table.row()
             for title in (t("City"), t("Standing"), t("invited"), t("answered"), t("present")):
                 header.cell(title)
             for row in report.rows:
                 cells = table.row()
-                for value in (row.city, standing_label(t, row.standing), str(row.invited),
-                              str(row.answered), str(row.present)):
+                for value in (
+                    row.city,
+                    standing_label(t, row.standing),
+                    str(row.invited),
+                    str(row.answered),
+                    str(row.present),
+                ):
                     cells.cell(value)
     pdf.heading(t("3. Course of the meeting and main conclusions"))
     pdf.blank(5)
@@ -174,11 +224,14 @@ def draft_pdf(t: Translator, report: Report, chart: bytes) -> bytes:
         for line in result_lines(t, report.result):
             pdf.para(line)
     elif report.hidden_until is not None:
-        pdf.para(t("Feedback: the poll is running; results are hidden until it closes on "
-                   "{when}.", when=t.datetime(report.hidden_until)))
+        pdf.para(
+            t(
+                "Feedback: the poll is running; results are hidden until it closes on {when}.",
+                when=t.datetime(report.hidden_until),
+            )
+        )
     else:
-        pdf.para(t("Feedback: no poll for this meeting yet (it is sent after the meeting "
-                   "ends)."))
+        pdf.para(t("Feedback: no poll for this meeting yet (it is sent after the meeting ends)."))
     for number, section in enumerate(report.sections, start=5):
         pdf.heading(f"{number}. {section.title}")
         for line in section.lines:

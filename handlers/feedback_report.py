@@ -81,8 +81,7 @@ class Section:
 
 # Other features add what happened in a network between two moments (office hours, funding
 # calls): a function (session, network id, start, end, translator) -> Section or None.
-PERIOD_SECTIONS: list[Callable[[Session, int, datetime, datetime, Translator],
-                               Section | None]] = []
+PERIOD_SECTIONS: list[Callable[[Session, int, datetime, datetime, Translator], Section | None]] = []
 
 
 def results(s: Session, t: Translator, poll: Poll) -> PollResult:
@@ -110,8 +109,13 @@ def results(s: Session, t: Translator, poll: Poll) -> PollResult:
             if question["kind"] == "rating" and result.answers:
                 result.average = sum(int(v) * n for v, n in values.items()) / result.answers
         found.append(result)
-    return PollResult(poll, len(marks), sum(1 for m in marks if m.progress > 0),
-                      sum(1 for m in marks if m.done), found)
+    return PollResult(
+        poll,
+        len(marks),
+        sum(1 for m in marks if m.progress > 0),
+        sum(1 for m in marks if m.done),
+        found,
+    )
 
 
 def group_texts(answers: list[str]) -> list[tuple[str, int]]:
@@ -144,8 +148,11 @@ def attendance(s: Session, meeting: Meeting) -> list[AttendanceRow]:
         row.invited += int(role == "representative")
         if reply is not None:
             row.answered += 1
-            row.present += int((reply.checked_in_at is not None) if checked else (
-                reply.answer in ("stacjonarnie", "online") and not reply.waitlisted))
+            row.present += int(
+                (reply.checked_in_at is not None)
+                if checked
+                else (reply.answer in ("stacjonarnie", "online") and not reply.waitlisted)
+            )
     return sorted(rows.values(), key=lambda r: (r.city, r.standing))
 
 
@@ -166,36 +173,54 @@ def by_standing(rows: list[AttendanceRow]) -> dict[str, AttendanceRow]:
 def period_of(s: Session, meeting: Meeting) -> tuple[datetime, datetime]:
     """From the end of the network's previous meeting (or 90 days back) to this one's end."""
     end = meeting.starts_at + timedelta(minutes=meeting.duration_minutes)
-    previous = s.exec(select(Meeting).where(
-        Meeting.network_id == meeting.network_id, Meeting.starts_at < meeting.starts_at,
-        Meeting.status == "published").order_by(col(Meeting.starts_at).desc())).first()
-    start = previous.starts_at + timedelta(minutes=previous.duration_minutes) \
-        if previous else meeting.starts_at - timedelta(days=90)
+    previous = s.exec(
+        select(Meeting)
+        .where(
+            Meeting.network_id == meeting.network_id,
+            Meeting.starts_at < meeting.starts_at,
+            Meeting.status == "published",
+        )
+        .order_by(col(Meeting.starts_at).desc())
+    ).first()
+    start = (
+        previous.starts_at + timedelta(minutes=previous.duration_minutes)
+        if previous
+        else meeting.starts_at - timedelta(days=90)
+    )
     return start, end
 
 
-def funding_reviewed(s: Session, network_id: int, start: datetime, end: datetime,
-                     t: Translator) -> Section:
+def funding_reviewed(
+    s: Session, network_id: int, start: datetime, end: datetime, t: Translator
+) -> Section:
     """The funding calls the network was told about in the period (the expert's digests)."""
     from models.funding import FundingCall, FundingSeen
 
-    rows = s.exec(select(FundingCall).join(FundingSeen, col(FundingSeen.call_id) ==
-                                           col(FundingCall.id))
-                  .where(FundingSeen.network_id == network_id, FundingSeen.first_at >= start,
-                         FundingSeen.first_at < end)
-                  .order_by(col(FundingSeen.first_at), col(FundingCall.id))).all()
+    rows = s.exec(
+        select(FundingCall)
+        .join(FundingSeen, col(FundingSeen.call_id) == col(FundingCall.id))
+        .where(
+            FundingSeen.network_id == network_id,
+            FundingSeen.first_at >= start,
+            FundingSeen.first_at < end,
+        )
+        .order_by(col(FundingSeen.first_at), col(FundingCall.id))
+    ).all()
     lines = []
     for call in rows:
         line = f"• {call.title}" + (f" ({call.programme})" if call.programme else "")
         if call.deadlines:
             line += " — " + t("deadline {when}", when=t.date(call.deadline_list[0]))
         lines.append(line)
-    return Section(t("Funding calls reviewed"), lines or [
-        t("No funding calls were sent to the network in this period.")])
+    return Section(
+        t("Funding calls reviewed"),
+        lines or [t("No funding calls were sent to the network in this period.")],
+    )
 
 
-def office_hours_held(s: Session, network_id: int, start: datetime, end: datetime,
-                      t: Translator) -> Section:
+def office_hours_held(
+    s: Session, network_id: int, start: datetime, end: datetime, t: Translator
+) -> Section:
     """The cities' office-hours topics in the period, and no-shows (the expert's queue)."""
     from models import office_hours as oh
 
@@ -204,19 +229,23 @@ def office_hours_held(s: Session, network_id: int, start: datetime, end: datetim
         for booking in oh.summary(s, session.id or 0):
             city = directory.city_name(s, booking.city_id) or f"#{booking.city_id}"
             absent = f" ({t('no-show')})" if booking.status == "no_show" else ""
-            lines.append(f"• {t.short_datetime(session.starts_at)} {city}: "
-                         f"{booking.topic}{absent}")
-    return Section(t("Office hours in the period"), lines or [
-        t("No office-hours bookings in this period.")])
+            lines.append(f"• {t.short_datetime(session.starts_at)} {city}: {booking.topic}{absent}")
+    return Section(
+        t("Office hours in the period"), lines or [t("No office-hours bookings in this period.")]
+    )
 
 
 PERIOD_SECTIONS.extend((funding_reviewed, office_hours_held))
 
 
-def period_sections(s: Session, t: Translator, network_id: int, start: datetime,
-                    end: datetime) -> list[Section]:
-    return [section for fn in PERIOD_SECTIONS
-            if (section := fn(s, network_id, start, end, t)) is not None]
+def period_sections(
+    s: Session, t: Translator, network_id: int, start: datetime, end: datetime
+) -> list[Section]:
+    return [
+        section
+        for fn in PERIOD_SECTIONS
+        if (section := fn(s, network_id, start, end, t)) is not None
+    ]
 
 
 @dataclass
@@ -235,9 +264,14 @@ def build(s: Session, t: Translator, meeting: Meeting) -> Report:
     poll = store.poll_for_meeting(s, meeting.id or 0)
     result = results(s, t, poll) if poll is not None and poll.status == "closed" else None
     start, end = period_of(s, meeting)
-    return Report(meeting, network, attendance(s, meeting), result,
-                  poll.closes_at if poll is not None and poll.status != "closed" else None,
-                  period_sections(s, t, network.id or 0, start, end))
+    return Report(
+        meeting,
+        network,
+        attendance(s, meeting),
+        result,
+        poll.closes_at if poll is not None and poll.status != "closed" else None,
+        period_sections(s, t, network.id or 0, start, end),
+    )
 
 
 def _number(t: Translator, value: float) -> str:
@@ -245,22 +279,45 @@ def _number(t: Translator, value: float) -> str:
 
 
 def result_lines(t: Translator, result: PollResult) -> list[str]:
-    lines = [t("Feedback: {answered} of {asked} people answered ({rate} %), {finished} all "
-               "the questions.", answered=result.answered, asked=result.asked,
-               rate=round(100 * result.rate), finished=result.finished)]
+    lines = [
+        t(
+            "Feedback: {answered} of {asked} people answered ({rate} %), {finished} all "
+            "the questions.",
+            answered=result.answered,
+            asked=result.asked,
+            rate=round(100 * result.rate),
+            finished=result.finished,
+        )
+    ]
     for q in result.questions:
         head = f"{q.number}. {q.text}"
         if not q.shown:
-            lines.append(t("{question} — {count} answers (fewer than 3: counts only)",
-                           question=head, count=q.answers))
+            lines.append(
+                t(
+                    "{question} — {count} answers (fewer than 3: counts only)",
+                    question=head,
+                    count=q.answers,
+                )
+            )
         elif q.kind == "rating":
-            lines.append(t("{question} — average {average} of 5 ({count} answers: {spread})",
-                           question=head, average=_number(t, q.average or 0), count=q.answers,
-                           spread=", ".join(f"{v}×{n}" for v, n in q.distribution)))
+            lines.append(
+                t(
+                    "{question} — average {average} of 5 ({count} answers: {spread})",
+                    question=head,
+                    average=_number(t, q.average or 0),
+                    count=q.answers,
+                    spread=", ".join(f"{v}×{n}" for v, n in q.distribution),
+                )
+            )
         elif q.kind == "choice":
-            lines.append(t("{question} — {count} answers: {spread}", question=head,
-                           count=q.answers,
-                           spread="; ".join(f"{v}: {n}" for v, n in q.distribution)))
+            lines.append(
+                t(
+                    "{question} — {count} answers: {spread}",
+                    question=head,
+                    count=q.answers,
+                    spread="; ".join(f"{v}: {n}" for v, n in q.distribution),
+                )
+            )
         else:
             lines.append(t("{question} — {count} answers:", question=head, count=q.answers))
             lines += [f"  • {text}" + (f" (×{n})" if n > 1 else "") for text, n in q.grouped]
@@ -272,28 +329,50 @@ def message(t: Translator, report: Report) -> str:
     invited = sum(r.invited for r in report.rows)
     answered = sum(r.answered for r in report.rows)
     present = sum(r.present for r in report.rows)
-    lines = [t("📊 Report: meeting #{id} “{title}”, {network}", id=m.id, title=m.title,
-               network=report.network.name),
-             t("Date: {when}", when=t.datetime(m.starts_at)),
-             t("Attendance: invited {invited}, answered {answered}, present {present}.",
-               invited=invited, answered=answered, present=present),
-             t("By standing: {items}", items="; ".join(
-                 f"{standing_label(t, k)} {r.present}/{r.invited}"
-                 for k, r in sorted(by_standing(report.rows).items())) or "—"),
-             t("By city (present/invited): {items}", items=", ".join(
-                 f"{r.city} {r.present}/{r.invited}" for r in report.rows) or "—"), ""]
+    lines = [
+        t(
+            "📊 Report: meeting #{id} “{title}”, {network}",
+            id=m.id,
+            title=m.title,
+            network=report.network.name,
+        ),
+        t("Date: {when}", when=t.datetime(m.starts_at)),
+        t(
+            "Attendance: invited {invited}, answered {answered}, present {present}.",
+            invited=invited,
+            answered=answered,
+            present=present,
+        ),
+        t(
+            "By standing: {items}",
+            items="; ".join(
+                f"{standing_label(t, k)} {r.present}/{r.invited}"
+                for k, r in sorted(by_standing(report.rows).items())
+            )
+            or "—",
+        ),
+        t(
+            "By city (present/invited): {items}",
+            items=", ".join(f"{r.city} {r.present}/{r.invited}" for r in report.rows) or "—",
+        ),
+        "",
+    ]
     if report.result is not None:
         lines += result_lines(t, report.result)
     elif report.hidden_until is not None:
-        lines.append(t("Feedback: the poll is running; results are hidden until it closes on "
-                       "{when}.", when=t.datetime(report.hidden_until)))
+        lines.append(
+            t(
+                "Feedback: the poll is running; results are hidden until it closes on {when}.",
+                when=t.datetime(report.hidden_until),
+            )
+        )
     else:
-        lines.append(t("Feedback: no poll for this meeting yet (it is sent after the meeting "
-                       "ends)."))
+        lines.append(
+            t("Feedback: no poll for this meeting yet (it is sent after the meeting ends).")
+        )
     for section in report.sections:
         lines += ["", section.title + ":", *section.lines]
-    lines += ["", t("Attached: the chart, the data as CSV and a draft of your report to "
-                    "complete.")]
+    lines += ["", t("Attached: the chart, the data as CSV and a draft of your report to complete.")]
     return "\n".join(lines)
 
 
@@ -302,12 +381,30 @@ def to_csv(t: Translator, report: Report) -> bytes:
     writer = csv.writer(buffer, delimiter=";")
     writer.writerow([t("section"), t("item"), t("answer"), t("count")])
     for row in report.rows:
-        writer.writerow([t("attendance"), f"{row.city} ({standing_label(t, row.standing)})",
-                         t("invited"), row.invited])
-        writer.writerow([t("attendance"), f"{row.city} ({standing_label(t, row.standing)})",
-                         t("answered"), row.answered])
-        writer.writerow([t("attendance"), f"{row.city} ({standing_label(t, row.standing)})",
-                         t("present"), row.present])
+        writer.writerow(
+            [
+                t("attendance"),
+                f"{row.city} ({standing_label(t, row.standing)})",
+                t("invited"),
+                row.invited,
+            ]
+        )
+        writer.writerow(
+            [
+                t("attendance"),
+                f"{row.city} ({standing_label(t, row.standing)})",
+                t("answered"),
+                row.answered,
+            ]
+        )
+        writer.writerow(
+            [
+                t("attendance"),
+                f"{row.city} ({standing_label(t, row.standing)})",
+                t("present"),
+                row.present,
+            ]
+        )
     result = report.result
     if result is not None:
         writer.writerow([t("feedback"), t("people asked"), "", result.asked])
@@ -334,20 +431,31 @@ def files(t: Translator, report: Report) -> tuple[File, ...]:
 
     base = f"raport_spotkania_{report.meeting.id}"
     chart = charts.meeting_chart(t, report)
-    return (File(f"{base}.png", chart, "image/png"),
-            File(f"{base}.csv", to_csv(t, report), "text/csv"),
-            File(f"{base}.pdf", charts.draft_pdf(t, report, chart), "application/pdf"))
+    return (
+        File(f"{base}.png", chart, "image/png"),
+        File(f"{base}.csv", to_csv(t, report), "text/csv"),
+        File(f"{base}.pdf", charts.draft_pdf(t, report, chart), "application/pdf"),
+    )
 
 
-@REGISTRY.command("raport", "report", summary=N_("report on a meeting: attendance, feedback, "
-                                                 "chart, CSV, draft"),
-                  usage=N_("<meeting>"), action=Action.VIEW_REPORTS)
+@REGISTRY.command(
+    "raport",
+    "report",
+    summary=N_("report on a meeting: attendance, feedback, chart, CSV, draft"),
+    usage=N_("<meeting>"),
+    action=Action.VIEW_REPORTS,
+)
 async def report(ctx: Context, args: str) -> list[Outgoing]:
     ctx.require_person()
     with ctx.db.session() as s:
-        meeting, _network = fetch(ctx, s, Meeting, first_word(args), Action.VIEW_REPORTS,
-                                  N_("There is no meeting with the number “{id}”. "
-                                     "/moje_spotkania lists yours."))
+        meeting, _network = fetch(
+            ctx,
+            s,
+            Meeting,
+            first_word(args),
+            Action.VIEW_REPORTS,
+            N_("There is no meeting with the number “{id}”. /moje_spotkania lists yours."),
+        )
         data = build(s, ctx.t, meeting)
     reply = Outgoing(message(ctx.t, data), files=files(ctx.t, data))
     if not ctx.private:  # a staff overview: privately, never in the group
@@ -363,18 +471,29 @@ def _private(ctx: Context, reply: Outgoing) -> Outgoing:
         account = directory.account_of(s, me.id or 0, ctx.incoming.chat.platform)
     if account is None:
         raise DomainError(N_("Reports are sent privately: write to me in a private chat."))
-    return Outgoing(reply.text, files=reply.files, to=Target(ctx.incoming.chat.platform,
-                                                             account.external_id))
+    return Outgoing(
+        reply.text, files=reply.files, to=Target(ctx.incoming.chat.platform, account.external_id)
+    )
 
 
-@REGISTRY.command("wyniki", "results", summary=N_("results of a closed poll or survey"),
-                  usage=N_("<poll>"), action=Action.VIEW_REPORTS)
+@REGISTRY.command(
+    "wyniki",
+    "results",
+    summary=N_("results of a closed poll or survey"),
+    usage=N_("<poll>"),
+    action=Action.VIEW_REPORTS,
+)
 async def poll_results(ctx: Context, args: str) -> list[Outgoing]:
     ctx.require_person()
     with ctx.db.session() as s:
-        poll, _network = fetch(ctx, s, Poll, first_word(args), Action.VIEW_REPORTS,
-                               N_("There is no poll with the number “{id}”. /ankieta lists "
-                                  "yours."))
+        poll, _network = fetch(
+            ctx,
+            s,
+            Poll,
+            first_word(args),
+            Action.VIEW_REPORTS,
+            N_("There is no poll with the number “{id}”. /ankieta lists yours."),
+        )
         if poll.status != "closed":
             raise DomainError(N_("The poll is running; results are hidden until it closes."))
         result = results(s, ctx.t, poll)
@@ -391,17 +510,26 @@ def trend_points(s: Session, t: Translator, network_id: int) -> list[tuple[str, 
             continue
         meeting = s.get(Meeting, poll.meeting_id)
         result = results(s, t, poll)
-        values: dict[str, Any] = {q.text: q.average if q.shown else None
-                                  for q in result.questions if q.kind == "rating"}
+        values: dict[str, Any] = {
+            q.text: q.average if q.shown else None for q in result.questions if q.kind == "rating"
+        }
         values["_rate"] = result.rate
-        label = f"#{poll.meeting_id} {t.local(meeting.starts_at):%d.%m.%Y}" if meeting else \
-            f"#{poll.meeting_id}"
+        label = (
+            f"#{poll.meeting_id} {t.local(meeting.starts_at):%d.%m.%Y}"
+            if meeting
+            else f"#{poll.meeting_id}"
+        )
         points.append((label, values))
     return points
 
 
-@REGISTRY.command("trend", "trends", summary=N_("feedback across a network's meetings"),
-                  usage=N_("[network]"), action=Action.VIEW_REPORTS)
+@REGISTRY.command(
+    "trend",
+    "trends",
+    summary=N_("feedback across a network's meetings"),
+    usage=N_("[network]"),
+    action=Action.VIEW_REPORTS,
+)
 async def trend(ctx: Context, args: str) -> list[Outgoing]:
     ctx.require_person()
     network = ctx.target_network(args.split()[0] if args.split() else None)
@@ -409,18 +537,33 @@ async def trend(ctx: Context, args: str) -> list[Outgoing]:
     with ctx.db.session() as s:
         points = trend_points(s, ctx.t, network.id or 0)
     if not points:
-        return [Outgoing(ctx.t("No closed meeting polls in {network} yet.",
-                               network=network.name))]
+        return [Outgoing(ctx.t("No closed meeting polls in {network} yet.", network=network.name))]
     lines = [ctx.t("📈 Feedback across meetings — {network}", network=network.name)]
     for label, values in points:
-        averages = [f"{_number(ctx.t, v)}" if v is not None else "–"
-                    for k, v in values.items() if k != "_rate"]
-        lines.append(ctx.t("{meeting}: averages {averages}; answered {rate} %", meeting=label,
-                           averages=" / ".join(averages), rate=round(100 * values["_rate"])))
+        averages = [
+            f"{_number(ctx.t, v)}" if v is not None else "–"
+            for k, v in values.items()
+            if k != "_rate"
+        ]
+        lines.append(
+            ctx.t(
+                "{meeting}: averages {averages}; answered {rate} %",
+                meeting=label,
+                averages=" / ".join(averages),
+                rate=round(100 * values["_rate"]),
+            )
+        )
     lines.append(ctx.t("“–”: fewer than 3 answers."))
     from handlers import feedback_charts as charts  # matplotlib: only when drawn
 
-    reply = Outgoing("\n".join(lines), files=(File(
-        f"trend_{network.code}.png", charts.trend_chart(ctx.t, network.name, points),
-        "image/png"),))
+    reply = Outgoing(
+        "\n".join(lines),
+        files=(
+            File(
+                f"trend_{network.code}.png",
+                charts.trend_chart(ctx.t, network.name, points),
+                "image/png",
+            ),
+        ),
+    )
     return [reply if ctx.private else _private(ctx, reply)]

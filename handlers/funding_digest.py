@@ -57,8 +57,9 @@ def days_left(deadline: datetime, now: datetime, t: Translator) -> int:
     return (t.local(deadline).date() - t.local(now).date()).days
 
 
-def matching_calls(session: Session, network_id: int, now: datetime
-                   ) -> list[tuple[FundingCall, Match]]:
+def matching_calls(
+    session: Session, network_id: int, now: datetime
+) -> list[tuple[FundingCall, Match]]:
     """Open calls that fit the network's profile and are not muted there."""
     ensure_profiles(session, now)
     row = store.profile_of(session, network_id)
@@ -78,12 +79,16 @@ def matching_calls(session: Session, network_id: int, now: datetime
 
 def _by_deadline(item: Item) -> tuple[bool, float, int]:
     """Soonest deadline first; calls without one last."""
-    return (item.deadline is None, item.deadline.timestamp() if item.deadline else 0.0,
-            item.call.id or 0)
+    return (
+        item.deadline is None,
+        item.deadline.timestamp() if item.deadline else 0.0,
+        item.call.id or 0,
+    )
 
 
-def compose(session: Session, network_id: int, now: datetime, settings: Settings,
-            t: Translator) -> Digest:
+def compose(
+    session: Session, network_id: int, now: datetime, settings: Settings, t: Translator
+) -> Digest:
     digest = Digest()
     told = store.seen(session, network_id)
     soon_until = now + timedelta(days=settings.funding_soon_days)
@@ -97,8 +102,7 @@ def compose(session: Session, network_id: int, now: datetime, settings: Settings
         elif before.deadline and deadline and before.deadline != deadline.isoformat():
             item.change, item.old = "deadline", before.deadline
             digest.changed.append(item)
-        elif before.budget is not None and call.budget is not None \
-                and before.budget != call.budget:
+        elif before.budget is not None and call.budget is not None and before.budget != call.budget:
             item.change, item.old = "budget", str(before.budget)
             digest.changed.append(item)
         elif closing:
@@ -111,14 +115,16 @@ def compose(session: Session, network_id: int, now: datetime, settings: Settings
     return digest
 
 
-def remember(session: Session, network_id: int, digest: Digest, now: datetime,
-             settings: Settings) -> None:
+def remember(
+    session: Session, network_id: int, digest: Digest, now: datetime, settings: Settings
+) -> None:
     """What the network has now been told (so it is not news next time)."""
     told = store.seen(session, network_id)
     soon_until = now + timedelta(days=settings.funding_soon_days)
     for item in digest.all_items:
         row = told.get(item.call.id or 0) or FundingSeen(
-            network_id=network_id, call_id=item.call.id or 0, first_at=now)
+            network_id=network_id, call_id=item.call.id or 0, first_at=now
+        )
         row.deadline = item.deadline.isoformat() if item.deadline else None
         row.budget = item.call.budget
         row.soon_told = item.deadline is not None and item.deadline <= soon_until
@@ -143,26 +149,33 @@ def _money(t: Translator, call: FundingCall) -> str:
 def line(t: Translator, item: Item) -> str:
     call = item.call
     title = f"[{call.title}]({call.link})" if call.link else call.title
-    when = t("deadline {date}", date=t.local(item.deadline).strftime("%d.%m.%Y")) \
-        if item.deadline else t("no deadline given")
+    when = (
+        t("deadline {date}", date=t.local(item.deadline).strftime("%d.%m.%Y"))
+        if item.deadline
+        else t("no deadline given")
+    )
     if item.days_left is not None and item.days_left <= 31:
         when += " " + t("({days} days left)", days=item.days_left)
     source = f" · {call.programme}" if call.programme else ""
     text = f"- #{call.id} {title}{source} · {when}{_money(t, call)} — {_why(t, item.why)}"
     if item.change == "deadline" and item.old:
-        text += " · " + t("deadline was {old}", old=t.local(
-            datetime.fromisoformat(item.old)).strftime("%d.%m.%Y"))
+        text += " · " + t(
+            "deadline was {old}", old=t.local(datetime.fromisoformat(item.old)).strftime("%d.%m.%Y")
+        )
     elif item.change == "budget" and item.old:
         text += " · " + t("budget was {old}", old=t.number(round(float(item.old))))
     return text
 
 
-SECTIONS = (("new", N_("NEW")), ("soon", N_("Closing soon")), ("changed", N_("Changes")),
-            ("other", N_("Other open calls")))
+SECTIONS = (
+    ("new", N_("NEW")),
+    ("soon", N_("Closing soon")),
+    ("changed", N_("Changes")),
+    ("other", N_("Other open calls")),
+)
 
 
-def render(t: Translator, network: Network, digest: Digest, cap: int, heading: str
-           ) -> Outgoing:
+def render(t: Translator, network: Network, digest: Digest, cap: int, heading: str) -> Outgoing:
     lines = [f"**{heading}**"]
     shown = 0
     for key, label in SECTIONS:
@@ -178,33 +191,67 @@ def render(t: Translator, network: Network, digest: Digest, cap: int, heading: s
     total = len(digest.all_items)
     files: tuple[File, ...] = ()
     if total > shown:
-        lines += ["", t("…and {count} more: the full list is in the attached file.",
-                        count=total - shown)]
+        lines += [
+            "",
+            t("…and {count} more: the full list is in the attached file.", count=total - shown),
+        ]
         files = (File(f"konkursy_{network.code}.csv", to_csv(t, digest.all_items), "text/csv"),)
-    lines += ["", t("Follow a call: /obserwuj <nr> (reminders 7 and 1 days before the "
-                    "deadline). Hide it for the network: /ukryj <nr>.")]
-    buttons = tuple(Button(t("Follow #{id}", id=i.call.id), f"/obserwuj {i.call.id}")
-                    for i in digest.new[:3])
+    lines += [
+        "",
+        t(
+            "Follow a call: /obserwuj <nr> (reminders 7 and 1 days before the "
+            "deadline). Hide it for the network: /ukryj <nr>."
+        ),
+    ]
+    buttons = tuple(
+        Button(t("Follow #{id}", id=i.call.id), f"/obserwuj {i.call.id}") for i in digest.new[:3]
+    )
     return Outgoing("\n".join(lines), actions=buttons, files=files, markdown=True)
 
 
 def to_csv(t: Translator, items: list[Item]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
-    writer.writerow([t("Call no."), t("Title"), t("Programme or funder"), t("Next deadline"),
-                     t("All deadlines"), t("Budget"), t("Link"), t("Why it matched")])
+    writer.writerow(
+        [
+            t("Call no."),
+            t("Title"),
+            t("Programme or funder"),
+            t("Next deadline"),
+            t("All deadlines"),
+            t("Budget"),
+            t("Link"),
+            t("Why it matched"),
+        ]
+    )
     for i in items:
         c = i.call
-        writer.writerow([c.id, c.title, c.programme or "",
-                         t.local(i.deadline).strftime("%Y-%m-%d %H:%M") if i.deadline else "",
-                         ", ".join(t.local(d).strftime("%Y-%m-%d") for d in c.deadline_list),
-                         "" if c.budget is None else f"{c.budget:.0f} {c.currency or ''}",
-                         c.link or "", _why(t, i.why)])
+        writer.writerow(
+            [
+                c.id,
+                c.title,
+                c.programme or "",
+                t.local(i.deadline).strftime("%Y-%m-%d %H:%M") if i.deadline else "",
+                ", ".join(t.local(d).strftime("%Y-%m-%d") for d in c.deadline_list),
+                "" if c.budget is None else f"{c.budget:.0f} {c.currency or ''}",
+                c.link or "",
+                _why(t, i.why),
+            ]
+        )
     return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel opens it as UTF-8
 
 
-def send(session: Session, network: Network, now: datetime, settings: Settings, *,
-         heading_id: str, key: str, force: bool = False, **heading: object) -> int:
+def send(
+    session: Session,
+    network: Network,
+    now: datetime,
+    settings: Settings,
+    *,
+    heading_id: str,
+    key: str,
+    force: bool = False,
+    **heading: object,
+) -> int:
     """Queue the network's digest to its bound chats; returns how many chats it went to.
 
     Without `force`, nothing is sent when nothing is new (no new call, no change, nothing
@@ -213,16 +260,28 @@ def send(session: Session, network: Network, now: datetime, settings: Settings, 
     digest = compose(session, network.id or 0, now, settings, t0)
     if not digest.all_items or not (force or digest.has_news):
         return 0
-    chats, _people = recipients(session, [network.id or 0], "all", "chats",
-                                settings.active_platforms)
+    chats, _people = recipients(
+        session, [network.id or 0], "all", "chats", settings.active_platforms
+    )
     if not chats:
         return 0  # nobody told: it stays news for when a chat is bound
     for chat in chats:
         t = Translator(chat.language or settings.default_language, settings.tz)
-        message = render(t, network, digest, settings.funding_digest_cap,
-                         t(heading_id, network=network.name, **heading))
-        enqueue(session, Target(chat.platform, chat.chat_id), message, now,
-                network_id=network.id, kind="funding_digest",
-                dedupe_key=f"{key}:{chat.platform}:{chat.chat_id}"[:128])
+        message = render(
+            t,
+            network,
+            digest,
+            settings.funding_digest_cap,
+            t(heading_id, network=network.name, **heading),
+        )
+        enqueue(
+            session,
+            Target(chat.platform, chat.chat_id),
+            message,
+            now,
+            network_id=network.id,
+            kind="funding_digest",
+            dedupe_key=f"{key}:{chat.platform}:{chat.chat_id}"[:128],
+        )
     remember(session, network.id or 0, digest, now, settings)
     return len(chats)

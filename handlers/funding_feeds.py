@@ -27,9 +27,15 @@ def due_feeds(session: Session, now: datetime, settings: Settings) -> list[Fundi
     return [f for f in store.feeds(session) if f.polled_at is None or now - f.polled_at >= every]
 
 
-def record_success(session: Session, feed: FundingFeed, now: datetime, settings: Settings,
-                   parsed: FeedParse | None, etag: str | None, last_modified: str | None
-                   ) -> IngestResult:
+def record_success(
+    session: Session,
+    feed: FundingFeed,
+    now: datetime,
+    settings: Settings,
+    parsed: FeedParse | None,
+    etag: str | None,
+    last_modified: str | None,
+) -> IngestResult:
     """A fetch that answered: 304 (`parsed` None) or a body that parsed (maybe broken)."""
     feed.polled_at = now
     feed.etag, feed.last_modified = etag or feed.etag, last_modified or feed.last_modified
@@ -52,15 +58,17 @@ def record_success(session: Session, feed: FundingFeed, now: datetime, settings:
     return result
 
 
-def record_failure(session: Session, feed: FundingFeed, now: datetime, settings: Settings,
-                   reason: str) -> None:
+def record_failure(
+    session: Session, feed: FundingFeed, now: datetime, settings: Settings, reason: str
+) -> None:
     feed.polled_at = now
     _problem(session, feed, now, settings, reason)
     session.add(feed)
 
 
-def _problem(session: Session, feed: FundingFeed, now: datetime, settings: Settings,
-             reason: str) -> None:
+def _problem(
+    session: Session, feed: FundingFeed, now: datetime, settings: Settings, reason: str
+) -> None:
     if feed.problem is None:
         feed.problem_since = now
     feed.problem = reason[:300]
@@ -69,23 +77,45 @@ def _problem(session: Session, feed: FundingFeed, now: datetime, settings: Setti
     key = f"feed-problem:{feed.id}:{since.isoformat()}"
     people = [feed.added_by] if feed.added_by else []
     if not people and feed.network_id:
-        people = [p.id for p, role, _c in directory.members(session, feed.network_id)
-                  if role == "coordinator"]
+        people = [
+            p.id
+            for p, role, _c in directory.members(session, feed.network_id)
+            if role == "coordinator"
+        ]
     if not people or not store.claim_once(session, key, now, feed.network_id):
         return
 
     def build(t: Translator) -> Outgoing:
-        text = t("The funding feed #{id} ({url}) has gone silent: no new entries for over "
-                 "{days} days. Check it, or stop it with /zrodlo_usun {id}.", id=feed.id,
-                 url=feed.url, days=settings.funding_feed_silent_days) if reason == "silent" \
-            else t("The funding feed #{id} ({url}) could not be read: {why}. I will keep "
-                   "trying; /zrodlo_usun {id} stops it.", id=feed.id, url=feed.url, why=reason)
+        text = (
+            t(
+                "The funding feed #{id} ({url}) has gone silent: no new entries for over "
+                "{days} days. Check it, or stop it with /zrodlo_usun {id}.",
+                id=feed.id,
+                url=feed.url,
+                days=settings.funding_feed_silent_days,
+            )
+            if reason == "silent"
+            else t(
+                "The funding feed #{id} ({url}) could not be read: {why}. I will keep "
+                "trying; /zrodlo_usun {id} stops it.",
+                id=feed.id,
+                url=feed.url,
+                why=reason,
+            )
+        )
         return Outgoing(text)
 
     for person_id in people:
         if person_id is not None:
-            enqueue_to_person(session, person_id, settings, now, build, kind="funding_feed",
-                              dedupe_key=f"{key}:{person_id}"[:128])
+            enqueue_to_person(
+                session,
+                person_id,
+                settings,
+                now,
+                build,
+                kind="funding_feed",
+                dedupe_key=f"{key}:{person_id}"[:128],
+            )
 
 
 def record_portal(session: Session, now: datetime, records: list[CallRecord]) -> IngestResult:

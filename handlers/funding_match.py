@@ -26,21 +26,94 @@ from typing import NamedTuple
 # Inflectional endings (diacritics removed), Polish nouns, adjectives and some verbs, plus the
 # common English ones. Derivational suffixes (-owy, -yczny) are deliberately absent: a
 # profile lists "klimat" and "klimatyczny" when it wants both.
-_ENDINGS = sorted({
-    "", "a", "e", "i", "y", "o", "u", "em", "om", "ow", "ach", "ami", "mi",
-    "ego", "emu", "ej", "ym", "ymi", "ych", "im", "imi", "ich", "iem", "ie", "iom", "iach",
-    "ia", "ii", "io", "iu", "ja", "ji", "je", "jom", "jami", "jach", "ju",
-    "osc", "osci", "oscia", "oscmi", "osciom", "osciach",
-    "owie", "owi", "zy", "rzy", "anie", "ania", "aniu", "aniem", "an", "aniom", "aniach",
-    "enie", "enia", "eniu", "eniem", "en",
-    "s", "es", "ed", "ing", "ies",
-}, key=len, reverse=True)
+_ENDINGS = sorted(
+    {
+        "",
+        "a",
+        "e",
+        "i",
+        "y",
+        "o",
+        "u",
+        "em",
+        "om",
+        "ow",
+        "ach",
+        "ami",
+        "mi",
+        "ego",
+        "emu",
+        "ej",
+        "ym",
+        "ymi",
+        "ych",
+        "im",
+        "imi",
+        "ich",
+        "iem",
+        "ie",
+        "iom",
+        "iach",
+        "ia",
+        "ii",
+        "io",
+        "iu",
+        "ja",
+        "ji",
+        "je",
+        "jom",
+        "jami",
+        "jach",
+        "ju",
+        "osc",
+        "osci",
+        "oscia",
+        "oscmi",
+        "osciom",
+        "osciach",
+        "owie",
+        "owi",
+        "zy",
+        "rzy",
+        "anie",
+        "ania",
+        "aniu",
+        "aniem",
+        "an",
+        "aniom",
+        "aniach",
+        "enie",
+        "enia",
+        "eniu",
+        "eniem",
+        "en",
+        "s",
+        "es",
+        "ed",
+        "ing",
+        "ies",
+    },
+    key=len,
+    reverse=True,
+)
 _ENDING_SET = frozenset(_ENDINGS)
 _MAX_ENDING = max(len(e) for e in _ENDINGS)
 # A stem's last consonant(s) and how it looks before some endings (alternations).
-_ALTERNATIONS = (("k", "c"), ("g", "dz"), ("r", "rz"), ("t", "ci"), ("d", "dzi"),
-                 ("st", "sci"), ("ch", "sz"), ("n", "ni"), ("w", "wi"), ("m", "mi"),
-                 ("s", "si"), ("z", "zi"), ("l", "l"))
+_ALTERNATIONS = (
+    ("k", "c"),
+    ("g", "dz"),
+    ("r", "rz"),
+    ("t", "ci"),
+    ("d", "dzi"),
+    ("st", "sci"),
+    ("ch", "sz"),
+    ("n", "ni"),
+    ("w", "wi"),
+    ("m", "mi"),
+    ("s", "si"),
+    ("z", "zi"),
+    ("l", "l"),
+)
 _MIN_STEM = 3
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -56,8 +129,9 @@ def _combining_marks() -> re.Pattern[str]:
                 ranges[-1][1] = code
             else:
                 ranges.append([code, code])
-    return re.compile("[" + "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}"
-                                    for a, b in ranges) + "]")
+    return re.compile(
+        "[" + "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges) + "]"
+    )
 
 
 def fold(text: str) -> str:
@@ -120,8 +194,7 @@ class Profile:
     programmes: frozenset[str]  # upper-case programme codes, e.g. DIGITAL, LIFE
 
     @classmethod
-    def of(cls, network_id: int, keywords: Iterable[str], programmes: Iterable[str]
-           ) -> Profile:
+    def of(cls, network_id: int, keywords: Iterable[str], programmes: Iterable[str]) -> Profile:
         kws = tuple(k for k in (Keyword.of(t) for t in keywords) if k.stems)
         return cls(network_id, kws, frozenset(p.strip().upper() for p in programmes))
 
@@ -224,15 +297,20 @@ class Matcher:
                     if pid not in satisfied and _follow(positions, starts, rest):
                         satisfied.add(pid)
         pairs = sorted(chain.from_iterable(map(self._owners.__getitem__, satisfied)))
-        grouped = {pi: tuple(texts[ki] for _, ki in group)
-                   for pi, group in groupby(pairs, itemgetter(0))
-                   for texts in (self._texts[pi],)}
+        grouped = {
+            pi: tuple(texts[ki] for _, ki in group)
+            for pi, group in groupby(pairs, itemgetter(0))
+            for texts in (self._texts[pi],)
+        }
         code = (programme or "").upper()
         by_programme = self._by_programme.get(code, ()) if code else ()
         found = []
         for pi in sorted(grouped.keys() | by_programme) if by_programme else grouped:
-            found.append(Match(self._network_ids[pi], code if pi in by_programme else None,
-                               grouped.get(pi, ())))
+            found.append(
+                Match(
+                    self._network_ids[pi], code if pi in by_programme else None, grouped.get(pi, ())
+                )
+            )
         return found
 
 

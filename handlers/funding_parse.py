@@ -26,8 +26,10 @@ from handlers.funding_match import fold
 
 FORTHCOMING, OPEN, CLOSED = "forthcoming", "open", "closed"
 STATUS_CODES = {"31094501": FORTHCOMING, "31094502": OPEN, "31094503": CLOSED}
-TOPIC_PAGE = ("https://ec.europa.eu/info/funding-tenders/opportunities/portal/screen/"
-              "opportunities/topic-details/{id}")
+TOPIC_PAGE = (
+    "https://ec.europa.eu/info/funding-tenders/opportunities/portal/screen/"
+    "opportunities/topic-details/{id}"
+)
 
 
 @dataclass(frozen=True)
@@ -61,13 +63,14 @@ def next_deadline(deadlines: Iterable[datetime], now: datetime) -> datetime | No
 
 
 def effective_status(status: str, deadlines: Sequence[datetime], now: datetime) -> str:
-    """"Open" with every deadline passed is closed; forthcoming past its deadlines too."""
+    """ "Open" with every deadline passed is closed; forthcoming past its deadlines too."""
     if status in (OPEN, FORTHCOMING) and deadlines and next_deadline(deadlines, now) is None:
         return CLOSED
     return status
 
 
 # --- EU Funding & Tenders Portal -------------------------------------------------------------
+
 
 def _values(metadata: dict[str, Any], key: str) -> list[str]:
     """A metadata field as a flat list of strings, whatever shape it came in."""
@@ -126,8 +129,16 @@ BRUSSELS = ZoneInfo("Europe/Brussels")
 
 def _deadlines(values: Iterable[str]) -> tuple[datetime, ...]:
     """The portal gives deadline days (00:00 UTC); calls close at 17:00 Brussels time."""
-    return tuple(sorted({datetime.combine(d.date(), time(17, 0), BRUSSELS).astimezone(UTC)
-                         if d.time() == time(0, 0) else d for d in _dates(values)}))
+    return tuple(
+        sorted(
+            {
+                datetime.combine(d.date(), time(17, 0), BRUSSELS).astimezone(UTC)
+                if d.time() == time(0, 0)
+                else d
+                for d in _dates(values)
+            }
+        )
+    )
 
 
 def _budget(metadata: dict[str, Any], identifier: str) -> float | None:
@@ -194,32 +205,55 @@ def parse_sedia_result(result: dict[str, Any]) -> CallRecord | None:
     opens = _dates([*_values(metadata, "startDate"), *openings])
     code = _first(metadata, "status") or action_status or ""
     link = _first(metadata, "url") or result.get("url") or TOPIC_PAGE.format(id=identifier)
-    tags = [*_keywords(metadata), *_values(metadata, "tags"),
-            *_values(metadata, "crossCuttingPriorities")]
-    summary = " ".join([*_values(metadata, "callTitle"),
-                        *_values(metadata, "destinationDescription"),
-                        *(_clean_html(v) for v in _values(metadata, "descriptionByte"))])
+    tags = [
+        *_keywords(metadata),
+        *_values(metadata, "tags"),
+        *_values(metadata, "crossCuttingPriorities"),
+    ]
+    summary = " ".join(
+        [
+            *_values(metadata, "callTitle"),
+            *_values(metadata, "destinationDescription"),
+            *(_clean_html(v) for v in _values(metadata, "descriptionByte")),
+        ]
+    )
     return CallRecord(
-        source="eu", title=title, link=link, identifier=identifier,
-        programme=programme_of(identifier), status=STATUS_CODES.get(code, OPEN),
-        opens_at=opens[0] if opens else None, deadlines=deadlines,
-        budget=_budget(metadata, identifier), currency="EUR",
-        tags=tuple(dict.fromkeys(t for t in tags if t != identifier)), summary=summary[:4000])
+        source="eu",
+        title=title,
+        link=link,
+        identifier=identifier,
+        programme=programme_of(identifier),
+        status=STATUS_CODES.get(code, OPEN),
+        opens_at=opens[0] if opens else None,
+        deadlines=deadlines,
+        budget=_budget(metadata, identifier),
+        currency="EUR",
+        tags=tuple(dict.fromkeys(t for t in tags if t != identifier)),
+        summary=summary[:4000],
+    )
 
 
 def _richness(record: CallRecord) -> int:
-    return (len(record.deadlines) * 4 + bool(record.budget) * 2 + bool(record.opens_at)
-            + bool(record.summary) + len(record.tags))
+    return (
+        len(record.deadlines) * 4
+        + bool(record.budget) * 2
+        + bool(record.opens_at)
+        + bool(record.summary)
+        + len(record.tags)
+    )
 
 
 def merge(a: CallRecord, b: CallRecord) -> CallRecord:
     """Two rows of one call: keep the fuller, add the other's deadlines and tags."""
     main, other = (a, b) if _richness(a) >= _richness(b) else (b, a)
     return replace(
-        main, deadlines=tuple(sorted(set(main.deadlines) | set(other.deadlines))),
+        main,
+        deadlines=tuple(sorted(set(main.deadlines) | set(other.deadlines))),
         tags=tuple(dict.fromkeys([*main.tags, *other.tags])),
         budget=main.budget if main.budget is not None else other.budget,
-        opens_at=main.opens_at or other.opens_at, summary=main.summary or other.summary)
+        opens_at=main.opens_at or other.opens_at,
+        summary=main.summary or other.summary,
+    )
 
 
 def parse_sedia(payload: dict[str, Any]) -> list[CallRecord]:
@@ -235,6 +269,7 @@ def parse_sedia(payload: dict[str, Any]) -> list[CallRecord]:
 
 
 # --- RSS / Atom --------------------------------------------------------------------------------
+
 
 @dataclass
 class FeedParse:
@@ -262,8 +297,11 @@ def parse_feed(content: bytes, source: str, funder: str | None = None) -> FeedPa
         return FeedParse(broken=type(error).__name__)
     result = FeedParse(title=(parsed.feed.get("title") or None) if parsed.get("feed") else None)
     if parsed.bozo and not parsed.entries:
-        result.broken = type(parsed.get("bozo_exception")).__name__ \
-            if parsed.get("bozo_exception") else "not a feed"
+        result.broken = (
+            type(parsed.get("bozo_exception")).__name__
+            if parsed.get("bozo_exception")
+            else "not a feed"
+        )
         return result
     if not parsed.get("version") and not parsed.entries:
         result.broken = "not a feed"
@@ -278,16 +316,28 @@ def parse_feed(content: bytes, source: str, funder: str | None = None) -> FeedPa
         summary = _clean_html(entry.get("summary") or "")
         tags = tuple(t.get("term", "") for t in entry.get("tags") or [] if t.get("term"))
         deadline = _deadline_in(f"{title} {summary}")
-        result.records.append(CallRecord(
-            source=source, title=title[:300], link=entry.get("link") or None,
-            identifier=None, programme=funder or result.title, status=OPEN,
-            deadlines=(deadline,) if deadline else (), tags=tags, summary=summary[:4000],
-            published_at=published))
+        result.records.append(
+            CallRecord(
+                source=source,
+                title=title[:300],
+                link=entry.get("link") or None,
+                identifier=None,
+                programme=funder or result.title,
+                status=OPEN,
+                deadlines=(deadline,) if deadline else (),
+                tags=tags,
+                summary=summary[:4000],
+                published_at=published,
+            )
+        )
     return result
 
 
-_DEADLINE = re.compile(r"(?:termin|nabor|nabór|wnioski|deadline|do dnia|do)\D{0,40}?"
-                       r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})", re.IGNORECASE)
+_DEADLINE = re.compile(
+    r"(?:termin|nabor|nabór|wnioski|deadline|do dnia|do)\D{0,40}?"
+    r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})",
+    re.IGNORECASE,
+)
 
 
 def _deadline_in(text: str) -> datetime | None:
@@ -319,8 +369,9 @@ def canonical_link(url: str | None) -> str | None:
     if not parts.netloc:
         return None
     host = parts.netloc.lower().removeprefix("www.")
-    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query)
-                             if not k.lower().startswith(_TRACKING)))
+    query = urlencode(
+        sorted((k, v) for k, v in parse_qsl(parts.query) if not k.lower().startswith(_TRACKING))
+    )
     return urlunsplit(("", host, parts.path.rstrip("/") or "/", query, "")).lstrip("/")[:500]
 
 
@@ -331,9 +382,19 @@ def title_key(title: str) -> str:
 # --- CSV import ------------------------------------------------------------------------------
 
 CSV_COLUMNS = ("tytul", "grantodawca", "link", "termin", "kwota", "tagi")
-_ALIASES = {"tytuł": "tytul", "title": "tytul", "funder": "grantodawca", "url": "link",
-            "deadline": "termin", "amount": "kwota", "budzet": "kwota", "budżet": "kwota",
-            "tags": "tagi", "program": "grantodawca", "programme": "grantodawca"}
+_ALIASES = {
+    "tytuł": "tytul",
+    "title": "tytul",
+    "funder": "grantodawca",
+    "url": "link",
+    "deadline": "termin",
+    "amount": "kwota",
+    "budzet": "kwota",
+    "budżet": "kwota",
+    "tags": "tagi",
+    "program": "grantodawca",
+    "programme": "grantodawca",
+}
 
 
 @dataclass(frozen=True)
@@ -357,9 +418,13 @@ def read_csv(content: bytes) -> list[CsvRow]:
     rows = []
     try:
         for number, raw in enumerate(reader, start=2):
-            values = {_ALIASES.get(fold(k or "").strip(), fold(k or "").strip()):
-                      (v or "").strip() if isinstance(v, str) else ""
-                      for k, v in raw.items() if k}
+            values = {
+                _ALIASES.get(fold(k or "").strip(), fold(k or "").strip()): (v or "").strip()
+                if isinstance(v, str)
+                else ""
+                for k, v in raw.items()
+                if k
+            }
             if any(values.values()):
                 rows.append(CsvRow(number, values))
     except csv.Error as error:

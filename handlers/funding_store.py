@@ -24,30 +24,131 @@ from models.funding import FundingCall, FundingProfile
 
 # Where the mapping is obvious; coordinators edit it with /profil_dodaj <net> program:CODE.
 DEFAULT_PROFILES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "cyfrowe": (("cyfryzacja", "cyfrowy", "e-usługi", "cyberbezpieczeństwo",
-                 "sztuczna inteligencja", "dane otwarte", "smart city", "digital",
-                 "digitalisation", "digitalization", "cybersecurity", "artificial intelligence",
-                 "e-government", "interoperability"), ("DIGITAL",)),
-    "zasoby": (("finanse", "finansowanie", "budżet", "inwestycje", "fundusze", "rozwój lokalny",
-                "partnerstwo publiczno-prywatne", "municipal finance", "investment",
-                "financing"), ("EUI",)),
-    "obywatele": (("partycypacja", "konsultacje społeczne", "budżet obywatelski",
-                   "społeczeństwo obywatelskie", "organizacje pozarządowe", "demokracja",
-                   "participation", "citizens", "civil society", "democracy"), ("CERV",)),
-    "dostepne": (("polityka społeczna", "senior", "senioralny", "niepełnosprawność",
-                  "dostępność", "wykluczenie", "włączenie społeczne", "opieka",
-                  "social inclusion", "accessibility", "elderly", "disability"), ("ESF",)),
-    "przedsiebiorcze": (("przedsiębiorczość", "przedsiębiorca", "MŚP", "turystyka",
-                         "gospodarka lokalna", "entrepreneurship", "SME", "tourism",
-                         "start-up"), ("SMP",)),
-    "zielone": (("klimat", "klimatyczny", "OZE", "energia odnawialna",
-                 "efektywność energetyczna", "środowisko", "adaptacja do zmian klimatu",
-                 "retencja", "zieleń", "climate", "renewable energy", "energy efficiency",
-                 "environment", "biodiversity", "circular economy"), ("LIFE",)),
-    "kadry": (("zasoby ludzkie", "kadry", "kompetencje", "szkolenia", "pracownicy",
-               "human resources", "skills", "training", "workforce"), ()),
-    "liderzy": (("przywództwo", "lider", "zarządzanie strategiczne", "strategia rozwoju",
-                 "leadership", "governance"), ()),
+    "cyfrowe": (
+        (
+            "cyfryzacja",
+            "cyfrowy",
+            "e-usługi",
+            "cyberbezpieczeństwo",
+            "sztuczna inteligencja",
+            "dane otwarte",
+            "smart city",
+            "digital",
+            "digitalisation",
+            "digitalization",
+            "cybersecurity",
+            "artificial intelligence",
+            "e-government",
+            "interoperability",
+        ),
+        ("DIGITAL",),
+    ),
+    "zasoby": (
+        (
+            "finanse",
+            "finansowanie",
+            "budżet",
+            "inwestycje",
+            "fundusze",
+            "rozwój lokalny",
+            "partnerstwo publiczno-prywatne",
+            "municipal finance",
+            "investment",
+            "financing",
+        ),
+        ("EUI",),
+    ),
+    "obywatele": (
+        (
+            "partycypacja",
+            "konsultacje społeczne",
+            "budżet obywatelski",
+            "społeczeństwo obywatelskie",
+            "organizacje pozarządowe",
+            "demokracja",
+            "participation",
+            "citizens",
+            "civil society",
+            "democracy",
+        ),
+        ("CERV",),
+    ),
+    "dostepne": (
+        (
+            "polityka społeczna",
+            "senior",
+            "senioralny",
+            "niepełnosprawność",
+            "dostępność",
+            "wykluczenie",
+            "włączenie społeczne",
+            "opieka",
+            "social inclusion",
+            "accessibility",
+            "elderly",
+            "disability",
+        ),
+        ("ESF",),
+    ),
+    "przedsiebiorcze": (
+        (
+            "przedsiębiorczość",
+            "przedsiębiorca",
+            "MŚP",
+            "turystyka",
+            "gospodarka lokalna",
+            "entrepreneurship",
+            "SME",
+            "tourism",
+            "start-up",
+        ),
+        ("SMP",),
+    ),
+    "zielone": (
+        (
+            "klimat",
+            "klimatyczny",
+            "OZE",
+            "energia odnawialna",
+            "efektywność energetyczna",
+            "środowisko",
+            "adaptacja do zmian klimatu",
+            "retencja",
+            "zieleń",
+            "climate",
+            "renewable energy",
+            "energy efficiency",
+            "environment",
+            "biodiversity",
+            "circular economy",
+        ),
+        ("LIFE",),
+    ),
+    "kadry": (
+        (
+            "zasoby ludzkie",
+            "kadry",
+            "kompetencje",
+            "szkolenia",
+            "pracownicy",
+            "human resources",
+            "skills",
+            "training",
+            "workforce",
+        ),
+        (),
+    ),
+    "liderzy": (
+        (
+            "przywództwo",
+            "lider",
+            "zarządzanie strategiczne",
+            "strategia rozwoju",
+            "leadership",
+            "governance",
+        ),
+        (),
+    ),
 }
 
 
@@ -57,8 +158,12 @@ def ensure_profiles(session: Session, now: datetime) -> list[FundingProfile]:
     for network in directory.networks(session):
         if network.id not in have:
             keywords, programmes = DEFAULT_PROFILES.get(network.code, ((), ()))
-            profile = FundingProfile(network_id=network.id or 0, keywords=list(keywords),
-                                     programmes=list(programmes), updated_at=now)
+            profile = FundingProfile(
+                network_id=network.id or 0,
+                keywords=list(keywords),
+                programmes=list(programmes),
+                updated_at=now,
+            )
             session.add(profile)
             have[network.id or 0] = profile
     session.flush()
@@ -73,8 +178,9 @@ def call_text(call: FundingCall) -> str:
     return " ".join([call.title, call.programme or "", " ".join(call.tags), call.summary])
 
 
-def classify(calls: Iterable[FundingCall], profiles: Sequence[Profile]
-             ) -> dict[int, list[tuple[FundingCall, Match]]]:
+def classify(
+    calls: Iterable[FundingCall], profiles: Sequence[Profile]
+) -> dict[int, list[tuple[FundingCall, Match]]]:
     """network id -> the calls that fit it, each with why."""
     out: dict[int, list[tuple[FundingCall, Match]]] = {p.network_id: [] for p in profiles}
     matcher = Matcher(profiles)
@@ -95,8 +201,9 @@ class IngestResult:
     unchanged: int = 0
 
 
-def ingest(session: Session, records: Iterable[CallRecord], now: datetime,
-           created_by: int | None = None) -> IngestResult:
+def ingest(
+    session: Session, records: Iterable[CallRecord], now: datetime, created_by: int | None = None
+) -> IngestResult:
     """Store records: new calls are added, known ones updated with their changes recorded."""
     result = IngestResult()
     same = store.SameCalls(session)
@@ -112,25 +219,44 @@ def ingest(session: Session, records: Iterable[CallRecord], now: datetime,
     return result
 
 
-def upsert(session: Session, record: CallRecord, now: datetime, created_by: int | None,
-           same: store.SameCalls | None = None) -> tuple[FundingCall | None, bool]:
+def upsert(
+    session: Session,
+    record: CallRecord,
+    now: datetime,
+    created_by: int | None,
+    same: store.SameCalls | None = None,
+) -> tuple[FundingCall | None, bool]:
     """Find the stored call the record duplicates, or add it. With `same` (a batch), the
     lookup is in memory and the new call is flushed only when its id is needed."""
     link_key = canonical_link(record.link)
     days = {d.isoformat()[:10] for d in record.deadlines}
     key = title_key(record.title)
-    found = store.find_same(session, record.identifier, link_key, key, days) if same is None \
+    found = (
+        store.find_same(session, record.identifier, link_key, key, days)
+        if same is None
         else same.find(record.identifier, link_key, key, days)
+    )
     if found is not None:
         return found, False
     call = FundingCall(
-        source=record.source, identifier=record.identifier, link=record.link, link_key=link_key,
-        title=record.title[:300], title_key=key,
+        source=record.source,
+        identifier=record.identifier,
+        link=record.link,
+        link_key=link_key,
+        title=record.title[:300],
+        title_key=key,
         programme=record.programme[:120] if record.programme else None,
-        status=effective_status(record.status, record.deadlines, now), opens_at=record.opens_at,
-        deadlines=[d.isoformat() for d in record.deadlines], budget=record.budget,
-        currency=record.currency, tags=list(record.tags)[:40], summary=record.summary,
-        first_seen_at=now, updated_at=now, created_by=created_by)
+        status=effective_status(record.status, record.deadlines, now),
+        opens_at=record.opens_at,
+        deadlines=[d.isoformat() for d in record.deadlines],
+        budget=record.budget,
+        currency=record.currency,
+        tags=list(record.tags)[:40],
+        summary=record.summary,
+        first_seen_at=now,
+        updated_at=now,
+        created_by=created_by,
+    )
     session.add(call)
     if same is None:
         session.flush()
@@ -153,8 +279,7 @@ def _updated(session: Session, call: FundingCall, record: CallRecord, now: datet
         call.deadlines, changed = sorted(new_deadlines), True
     if record.budget is not None and record.budget != call.budget:
         if call.budget is not None:
-            store.add_change(session, call_id, now, "budget", str(call.budget),
-                             str(record.budget))
+            store.add_change(session, call_id, now, "budget", str(call.budget), str(record.budget))
         call.budget, call.currency, changed = record.budget, record.currency, True
     status = effective_status(record.status, record.deadlines or call.deadline_list, now)
     if call.source == record.source and status != call.status:

@@ -15,13 +15,26 @@ async def bot_added(ctx: Context) -> list[Outgoing]:
     """One short hello: what the group gets from the bot and how to bind it."""
     t = ctx.t
     if ctx.network is not None:
-        return [Outgoing(t("Hello again! This group is bound to the network {network}: I post "
-                           "meetings, changes and announcements here. Personal answers come "
-                           "in a private chat with me.", network=ctx.network.name))]
-    return [Outgoing(t("Hello! I am the EMPIRIE networks bot. A coordinator binds this group "
-                       "to its network with /polacz <code>, e.g. /polacz cyfrowe (/sieci lists "
-                       "the codes). Then I post meetings, changes and announcements here; "
-                       "personal answers come in a private chat with me."))]
+        return [
+            Outgoing(
+                t(
+                    "Hello again! This group is bound to the network {network}: I post "
+                    "meetings, changes and announcements here. Personal answers come "
+                    "in a private chat with me.",
+                    network=ctx.network.name,
+                )
+            )
+        ]
+    return [
+        Outgoing(
+            t(
+                "Hello! I am the EMPIRIE networks bot. A coordinator binds this group "
+                "to its network with /polacz <code>, e.g. /polacz cyfrowe (/sieci lists "
+                "the codes). Then I post meetings, changes and announcements here; "
+                "personal answers come in a private chat with me."
+            )
+        )
+    ]
 
 
 async def chat_moved(ctx: Context, new_chat_id: str) -> list[Outgoing]:
@@ -29,7 +42,12 @@ async def chat_moved(ctx: Context, new_chat_id: str) -> list[Outgoing]:
     chat = ctx.incoming.chat
     with ctx.db.session() as s:
         network = move_chat(s, chat.platform, chat.chat_id, new_chat_id, ctx.now)
-    log.info("chat.moved platform=%s old=%s new=%s network=%s", chat.platform, chat.chat_id,
-             new_chat_id, network.code if network else None)
+    log.info(
+        "chat.moved platform=%s old=%s new=%s network=%s",
+        chat.platform,
+        chat.chat_id,
+        new_chat_id,
+        network.code if network else None,
+    )
     ctx.wake_outbox()
     return []

@@ -38,11 +38,14 @@ async def help_command(ctx: Context, args: str) -> list[Outgoing]:
     networks = _networks_in_view(ctx)
     lines = [_line(ctx, c) for c in REGISTRY.commands() if _visible(ctx, c, networks)]
     if ctx.person is None:
-        header = ctx.t("EMPIRIE networks bot. To start, type /start followed by the invitation "
-                       "code from your coordinator.")
+        header = ctx.t(
+            "EMPIRIE networks bot. To start, type /start followed by the invitation "
+            "code from your coordinator."
+        )
     elif ctx.network is not None:
-        header = ctx.t("Commands available to you in the network {network}:",
-                       network=ctx.network.name)
+        header = ctx.t(
+            "Commands available to you in the network {network}:", network=ctx.network.name
+        )
     else:
         header = ctx.t("Commands available to you:")
     return [Outgoing("\n".join([header, "", *lines]))]

@@ -31,11 +31,13 @@ STEPS = ("city", "name", "position", "email", "networks")
 QUESTION = {
     "city": N_("Which city do you represent? (e.g. Łomża)"),
     "name": N_("Your first name and surname?"),
-    "position": N_("Your position in the city office? (e.g. Naczelnik Wydziału Cyfryzacji, "
-                   "Burmistrz)"),
+    "position": N_(
+        "Your position in the city office? (e.g. Naczelnik Wydziału Cyfryzacji, Burmistrz)"
+    ),
     "email": N_("Your work e-mail address?"),
-    "networks": N_("Which network or networks do you want to join? Give the codes separated "
-                   "by commas: {codes}"),
+    "networks": N_(
+        "Which network or networks do you want to join? Give the codes separated by commas: {codes}"
+    ),
 }
 LIMITS = {"city": 120, "name": 200, "position": 200, "email": 200}
 
@@ -43,25 +45,47 @@ LIMITS = {"city": 120, "name": 200, "position": 200, "email": 200}
 def _ask(ctx: Context, step: str) -> Outgoing:
     with ctx.db.session() as s:
         codes = ", ".join(n.code for n in directory.networks(s))
-    return Outgoing(ctx.t(QUESTION[step], codes=codes) if step == "networks"
-                    else ctx.t(QUESTION[step]))
+    return Outgoing(
+        ctx.t(QUESTION[step], codes=codes) if step == "networks" else ctx.t(QUESTION[step])
+    )
 
 
-@REGISTRY.command("zglos", "join", summary=N_("ask to join a network (for new people)"),
-                  scope="private")
+@REGISTRY.command(
+    "zglos", "join", summary=N_("ask to join a network (for new people)"), scope="private"
+)
 async def join(ctx: Context, args: str) -> list[Outgoing]:
     if not ctx.private:
         return [Outgoing(ctx.t("Please write /zglos to me in a private chat."))]
     if ctx.person is not None:
-        return [Outgoing(ctx.t("You are already in the roster as {name}. To join another "
-                               "network, ask its coordinator.", name=ctx.person.display_name))]
+        return [
+            Outgoing(
+                ctx.t(
+                    "You are already in the roster as {name}. To join another "
+                    "network, ask its coordinator.",
+                    name=ctx.person.display_name,
+                )
+            )
+        ]
     sender = ctx.incoming.sender
     hint = (sender.language_hint or "").lower()
     with ctx.db.session() as s:
-        joins.start(s, sender.platform, sender.user_id, sender.username,
-                    "en" if hint.startswith("en") else None, ctx.now)
-    return [Outgoing(ctx.t("I will ask you five short questions; the network's coordinator "
-                           "then decides. /anuluj stops.")), _ask(ctx, "city")]
+        joins.start(
+            s,
+            sender.platform,
+            sender.user_id,
+            sender.username,
+            "en" if hint.startswith("en") else None,
+            ctx.now,
+        )
+    return [
+        Outgoing(
+            ctx.t(
+                "I will ask you five short questions; the network's coordinator "
+                "then decides. /anuluj stops."
+            )
+        ),
+        _ask(ctx, "city"),
+    ]
 
 
 @REGISTRY.stranger
@@ -77,11 +101,20 @@ async def answer(ctx: Context, text: str) -> list[Outgoing] | None:
         if not value:
             return [_ask(ctx, step)]
         if step in LIMITS and len(value) > LIMITS[step]:
-            return [Outgoing(ctx.t("That is too long (at most {limit} characters). Please "
-                                   "shorten it.", limit=LIMITS[step])), _ask(ctx, step)]
+            return [
+                Outgoing(
+                    ctx.t(
+                        "That is too long (at most {limit} characters). Please shorten it.",
+                        limit=LIMITS[step],
+                    )
+                ),
+                _ask(ctx, step),
+            ]
         if step == "email" and not roster_file.valid_email(value):
-            return [Outgoing(ctx.t("“{value}” is not an e-mail address.", value=value)),
-                    _ask(ctx, step)]
+            return [
+                Outgoing(ctx.t("“{value}” is not an e-mail address.", value=value)),
+                _ask(ctx, step),
+            ]
         if step == "networks":
             problem = _networks(s, request, value)
             if problem is not None:
@@ -89,8 +122,12 @@ async def answer(ctx: Context, text: str) -> list[Outgoing] | None:
             joins.submit(s, request, ctx.now)
             names = ", ".join(directory.require_network(s, c).name for c in request.networks)
             offered = _offer(s, ctx, request)
-            log.info("join.submitted request=%s networks=%s offered=%s", request.id,
-                     ",".join(request.networks), offered)
+            log.info(
+                "join.submitted request=%s networks=%s offered=%s",
+                request.id,
+                ",".join(request.networks),
+                offered,
+            )
         else:
             setattr(request, "city_name" if step == "city" else step, value)
             if step == "position":
@@ -99,10 +136,17 @@ async def answer(ctx: Context, text: str) -> list[Outgoing] | None:
             s.add(request)
             return [_ask(ctx, request.step)]
     ctx.wake_outbox()
-    return [Outgoing(ctx.t("Thank you! Your request #{id} went to the coordinators of: "
-                           "{networks}. I will write to you here when they decide (at the "
-                           "latest in 14 days).", id=request.id,
-                           networks=names))]
+    return [
+        Outgoing(
+            ctx.t(
+                "Thank you! Your request #{id} went to the coordinators of: "
+                "{networks}. I will write to you here when they decide (at the "
+                "latest in 14 days).",
+                id=request.id,
+                networks=names,
+            )
+        )
+    ]
 
 
 def _networks(s: Session, request: JoinRequest, value: str) -> DomainError | None:
@@ -112,11 +156,15 @@ def _networks(s: Session, request: JoinRequest, value: str) -> DomainError | Non
             continue
         network = directory.network_by_code(s, roster_file.fold(word))
         if network is None:
-            return DomainError(N_("Unknown network “{code}”. Known codes: {codes}."), code=word,
-                               codes=", ".join(n.code for n in directory.networks(s)))
+            return DomainError(
+                N_("Unknown network “{code}”. Known codes: {codes}."),
+                code=word,
+                codes=", ".join(n.code for n in directory.networks(s)),
+            )
         if network.closed and not Office(request.office).may_lead:
-            return DomainError(N_("The leaders' network admits only mayors, city presidents "
-                                  "and their deputies."))
+            return DomainError(
+                N_("The leaders' network admits only mayors, city presidents and their deputies.")
+            )
         if network.code not in codes:
             codes.append(network.code)
     request.networks = codes
@@ -126,13 +174,22 @@ def _networks(s: Session, request: JoinRequest, value: str) -> DomainError | Non
 def _describe(t: Translator, s: Session, request: JoinRequest, network: Network) -> str:
     city = roster.city_by_name(s, request.city_name or "")
     standing = directory.standing_of(s, city.id, network.id) if city else None
-    where = t("already in the network as {standing}", standing=t(STANDING[standing])) \
-        if standing else t("not in the network yet: joins as an observer unless you say "
-                           "otherwise")
-    return t("Join request #{id} for the network {network}:\n{name}, {position}\n{city} "
-             "({where})\n{email}", id=request.id, network=network.name, name=request.name,
-             position=request.position, city=request.city_name, where=where,
-             email=request.email)
+    where = (
+        t("already in the network as {standing}", standing=t(STANDING[standing]))
+        if standing
+        else t("not in the network yet: joins as an observer unless you say otherwise")
+    )
+    return t(
+        "Join request #{id} for the network {network}:\n{name}, {position}\n{city} "
+        "({where})\n{email}",
+        id=request.id,
+        network=network.name,
+        name=request.name,
+        position=request.position,
+        city=request.city_name,
+        where=where,
+        email=request.email,
+    )
 
 
 def _offer(s: Session, ctx: Context, request: JoinRequest) -> int:
@@ -150,22 +207,38 @@ def _offer(s: Session, ctx: Context, request: JoinRequest) -> int:
 
                 def build(t: Translator, n: Network = network) -> Outgoing:
                     return Outgoing(
-                        _describe(t, s, request, n) + "\n" + t(
+                        _describe(t, s, request, n)
+                        + "\n"
+                        + t(
                             "Typed: /przyjmij {id} {code} [standing] or /odrzuc {id} {code} "
-                            "[reason]", id=request.id, code=n.code),
-                        actions=(Button(t("Accept"), f"/przyjmij {request.id} {n.code}"),
-                                 Button(t("Reject"), f"/odrzuc {request.id} {n.code}")))
-                reached += enqueue_to_person(s, person.id or 0, ctx.settings, ctx.now, build,
-                                             kind="join_request",
-                                             dedupe_key=f"join:{request.id}:{code}:{person.id}")
+                            "[reason]",
+                            id=request.id,
+                            code=n.code,
+                        ),
+                        actions=(
+                            Button(t("Accept"), f"/przyjmij {request.id} {n.code}"),
+                            Button(t("Reject"), f"/odrzuc {request.id} {n.code}"),
+                        ),
+                    )
+
+                reached += enqueue_to_person(
+                    s,
+                    person.id or 0,
+                    ctx.settings,
+                    ctx.now,
+                    build,
+                    kind="join_request",
+                    dedupe_key=f"join:{request.id}:{code}:{person.id}",
+                )
             if reached:
                 break
         offered += reached
     return offered
 
 
-def _target_networks(ctx: Context, s: Session, request: JoinRequest, words: list[str]
-                     ) -> tuple[list[Network], list[str]]:
+def _target_networks(
+    ctx: Context, s: Session, request: JoinRequest, words: list[str]
+) -> tuple[list[Network], list[str]]:
     """The request's undecided networks named first in `words` (else all this caller may
     decide), and the words left over."""
     pending = [directory.require_network(s, c) for c in request.pending]
@@ -173,15 +246,15 @@ def _target_networks(ctx: Context, s: Session, request: JoinRequest, words: list
         code = roster_file.fold(words[0])
         chosen = [n for n in pending if n.code == code]
         if not chosen:
-            raise DomainError(N_("Join request #{id} has already been decided."),
-                              id=request.id)
+            raise DomainError(N_("Join request #{id} has already been decided."), id=request.id)
         words = words[1:]
     else:
         chosen = pending
     mine = [n for n in chosen if ctx.can(Action.MANAGE_MEMBERS, n)]
     if not mine:
-        raise DomainError(N_("Only a coordinator of the requested network may decide this "
-                             "request."))
+        raise DomainError(
+            N_("Only a coordinator of the requested network may decide this request.")
+        )
     return mine, words
 
 
@@ -200,13 +273,23 @@ def _tell_asker(s: Session, ctx: Context, request: JoinRequest, build: object) -
     if request.external_id is None:
         return
     t = Translator(request.language or ctx.settings.default_language, ctx.settings.tz)
-    enqueue(s, Target(request.platform, request.external_id), build(t), ctx.now,  # type: ignore[operator]
-            kind="join_decision")
+    enqueue(
+        s,
+        Target(request.platform, request.external_id),
+        build(t),
+        ctx.now,  # type: ignore[operator]
+        kind="join_decision",
+    )
 
 
-@REGISTRY.command("przyjmij", "accept", summary=N_("accept a join request"),
-                  usage=N_("<request> [network] [standing of a new city]"),
-                  action=Action.MANAGE_MEMBERS, scope="private")
+@REGISTRY.command(
+    "przyjmij",
+    "accept",
+    summary=N_("accept a join request"),
+    usage=N_("<request> [network] [standing of a new city]"),
+    action=Action.MANAGE_MEMBERS,
+    scope="private",
+)
 async def accept(ctx: Context, args: str) -> list[Outgoing]:
     me = ctx.require_person()
     changes = roster.Changes()
@@ -217,23 +300,49 @@ async def accept(ctx: Context, args: str) -> list[Outgoing]:
         if words:
             found = roster_file.STANDINGS.get(roster_file.fold(" ".join(words)))
             if found is None:
-                raise DomainError(N_("Unknown standing “{value}”: laureat, finalista, lider "
-                                     "zmian or obserwator."), value=" ".join(words))
+                raise DomainError(
+                    N_(
+                        "Unknown standing “{value}”: laureat, finalista, lider zmian or obserwator."
+                    ),
+                    value=" ".join(words),
+                )
             standing = found
         city = roster.ensure_city(s, request.city_name or "", None, changes)
         person = s.get(Person, request.person_id) if request.person_id else None
         if person is None:
             known = roster.find_person(s, request.name, request.email, city.id)
             if known is not None:
-                raise DomainError(N_("{name} (#{id}) is already in the roster: send them an "
-                                     "invitation (/zaproszenie {id}) instead, and reject this "
-                                     "request."), name=known.display_name, id=known.id)
-            row = roster.RosterRow(0, None, city.name, None, None, request.name,
-                                   request.position, Office(request.office), request.email,
-                                   Role.REPRESENTATIVE, request.language)
+                raise DomainError(
+                    N_(
+                        "{name} (#{id}) is already in the roster: send them an "
+                        "invitation (/zaproszenie {id}) instead, and reject this "
+                        "request."
+                    ),
+                    name=known.display_name,
+                    id=known.id,
+                )
+            row = roster.RosterRow(
+                0,
+                None,
+                city.name,
+                None,
+                None,
+                request.name,
+                request.position,
+                Office(request.office),
+                request.email,
+                Role.REPRESENTATIVE,
+                request.language,
+            )
             person = roster.upsert_person(s, row, city, changes, ctx.now)
-            directory.link_account(s, person.id or 0, request.platform,
-                                   request.external_id or "", request.username, ctx.now)
+            directory.link_account(
+                s,
+                person.id or 0,
+                request.platform,
+                request.external_id or "",
+                request.username,
+                ctx.now,
+            )
             request.person_id = person.id
         for network in networks:
             if directory.standing_of(s, city.id, network.id) is None:
@@ -241,22 +350,51 @@ async def accept(ctx: Context, args: str) -> list[Outgoing]:
             roster.check_seat(s, network, person)
             roster.grant(s, person, network, Role.REPRESENTATIVE, me.id, ctx.now, changes)
         joins.decide(s, request, [n.code for n in networks], "accepted", ctx.now)
-        audit.record(s, ctx.now, me.id, "join.accept", f"join_request:{request.id}",
-                     networks=[n.code for n in networks], person=person.id)
+        audit.record(
+            s,
+            ctx.now,
+            me.id,
+            "join.accept",
+            f"join_request:{request.id}",
+            networks=[n.code for n in networks],
+            person=person.id,
+        )
         names = ", ".join(n.name for n in networks)
-        _tell_asker(s, ctx, request, lambda t: Outgoing(t(
-            "Welcome! Your request has been accepted: you are now in the network {networks}. "
-            "Your account is linked. Type /pomoc to see what you can do.", networks=names)))
+        _tell_asker(
+            s,
+            ctx,
+            request,
+            lambda t: Outgoing(
+                t(
+                    "Welcome! Your request has been accepted: you are now in the network {networks}. "
+                    "Your account is linked. Type /pomoc to see what you can do.",
+                    networks=names,
+                )
+            ),
+        )
     ctx.wake_outbox()
-    return [Outgoing(ctx.t("Accepted: {name} ({city}) joins {networks}. I told them and "
-                           "linked their account.", name=person.display_name, city=city.name,
-                           networks=names) + "\n" + "\n".join(
-        f"• {roster_file.describe_change(ctx.t, c)}" for c in changes.items))]
+    return [
+        Outgoing(
+            ctx.t(
+                "Accepted: {name} ({city}) joins {networks}. I told them and linked their account.",
+                name=person.display_name,
+                city=city.name,
+                networks=names,
+            )
+            + "\n"
+            + "\n".join(f"• {roster_file.describe_change(ctx.t, c)}" for c in changes.items)
+        )
+    ]
 
 
-@REGISTRY.command("odrzuc", "reject", summary=N_("reject a join request"),
-                  usage=N_("<request> [network] [reason]"), action=Action.MANAGE_MEMBERS,
-                  scope="private")
+@REGISTRY.command(
+    "odrzuc",
+    "reject",
+    summary=N_("reject a join request"),
+    usage=N_("<request> [network] [reason]"),
+    action=Action.MANAGE_MEMBERS,
+    scope="private",
+)
 async def reject(ctx: Context, args: str) -> list[Outgoing]:
     me = ctx.require_person()
     with ctx.db.session() as s:
@@ -264,21 +402,41 @@ async def reject(ctx: Context, args: str) -> list[Outgoing]:
         networks, words = _target_networks(ctx, s, request, words)
         reason = " ".join(words)[:300]
         joins.decide(s, request, [n.code for n in networks], "rejected", ctx.now)
-        audit.record(s, ctx.now, me.id, "join.reject", f"join_request:{request.id}",
-                     networks=[n.code for n in networks])
+        audit.record(
+            s,
+            ctx.now,
+            me.id,
+            "join.reject",
+            f"join_request:{request.id}",
+            networks=[n.code for n in networks],
+        )
         names = ", ".join(n.name for n in networks)
 
         def build(t: Translator) -> Outgoing:
-            text = t("Thank you for your interest in the network {networks}. This time the "
-                     "coordinator could not accept your request.", networks=names)
+            text = t(
+                "Thank you for your interest in the network {networks}. This time the "
+                "coordinator could not accept your request.",
+                networks=names,
+            )
             if reason:
                 text += "\n" + t("The coordinator's note: {reason}", reason=reason)
-            return Outgoing(text + "\n" + t("If you have questions, write to the Association "
-                                            "of Polish Cities (ZMP)."))
+            return Outgoing(
+                text
+                + "\n"
+                + t("If you have questions, write to the Association of Polish Cities (ZMP).")
+            )
+
         _tell_asker(s, ctx, request, build)
     ctx.wake_outbox()
-    return [Outgoing(ctx.t("Rejected: request #{id} for {networks}. I told the person "
-                           "politely.", id=request.id, networks=names))]
+    return [
+        Outgoing(
+            ctx.t(
+                "Rejected: request #{id} for {networks}. I told the person politely.",
+                id=request.id,
+                networks=names,
+            )
+        )
+    ]
 
 
 def cancel_draft(ctx: Context) -> bool:

@@ -19,8 +19,13 @@ MAX_MESSAGE = 8000  # anything longer is refused before a handler sees it
 # Field limits, matching the columns they end in (models/*.py).
 TITLE, PLACE, LINK, NOTE, AGENDA, NAME, ANNOUNCEMENT = 200, 300, 500, 300, 4000, 200, 4000
 FIELD_LABEL = {
-    "title": N_("title"), "place": N_("place"), "link": N_("link"), "note": N_("notes"),
-    "agenda": N_("agenda"), "name": N_("name"), "text": N_("text"),
+    "title": N_("title"),
+    "place": N_("place"),
+    "link": N_("link"),
+    "note": N_("notes"),
+    "agenda": N_("agenda"),
+    "name": N_("name"),
+    "text": N_("text"),
 }
 
 
@@ -45,10 +50,14 @@ def parse_count(text: str, *, low: int, high: int) -> int | None:
 def check_text(value: str, limit: int, field: str) -> str:
     """The value, if it fits its column and holds no NUL; else a DomainError naming the limit."""
     if "\x00" in value:
-        raise DomainError(N_("The message contains a NUL character, which I cannot store. "
-                             "Please type it again."))
+        raise DomainError(
+            N_("The message contains a NUL character, which I cannot store. Please type it again.")
+        )
     if len(value) > limit:
-        raise DomainError(N_("The field “{field}” is too long: at most {limit} characters "
-                             "(yours has {length})."), field=Msgid(FIELD_LABEL.get(field, field)),
-                          limit=limit, length=len(value))
+        raise DomainError(
+            N_("The field “{field}” is too long: at most {limit} characters (yours has {length})."),
+            field=Msgid(FIELD_LABEL.get(field, field)),
+            limit=limit,
+            length=len(value),
+        )
     return value

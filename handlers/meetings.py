@@ -43,11 +43,17 @@ from models.meetings import (
 )
 from models.meetings import check_in as model_check_in
 
-ANSWER_LABEL = {"stacjonarnie": N_("In person"), "online": N_("Online"),
-                "nie": N_("I won't come"), "moze": N_("Maybe")}
+ANSWER_LABEL = {
+    "stacjonarnie": N_("In person"),
+    "online": N_("Online"),
+    "nie": N_("I won't come"),
+    "moze": N_("Maybe"),
+}
 MAX_SEATS = 10000
-USAGE = N_("<network>; <title>; <date and time>; <format>[; <hours>; <place>; <link>; "
-           "<in-person seats>; <open part: tak/nie>; <answer by>; <agenda>]")
+USAGE = N_(
+    "<network>; <title>; <date and time>; <format>[; <hours>; <place>; <link>; "
+    "<in-person seats>; <open part: tak/nie>; <answer by>; <agenda>]"
+)
 
 
 def _label(t: Translator, key: str) -> str:
@@ -79,8 +85,11 @@ def choices_for(actor: Actor, meeting: Meeting, network: Network) -> tuple[str, 
 
 
 def counts_line(t: Translator, meeting: Meeting, counts: dict[str, int]) -> str:
-    seats = f"{counts['stacjonarnie']}/{meeting.capacity}" if meeting.capacity \
+    seats = (
+        f"{counts['stacjonarnie']}/{meeting.capacity}"
+        if meeting.capacity
         else str(counts["stacjonarnie"])
+    )
     parts = [t("in person {n}", n=seats)] if meeting.format != "online" else []
     if meeting.format != "stacjonarne":
         parts.append(t("online {n}", n=counts["online"]))
@@ -90,18 +99,33 @@ def counts_line(t: Translator, meeting: Meeting, counts: dict[str, int]) -> str:
     return t("Answers so far: {counts}", counts=" · ".join(parts))
 
 
-def invitation(t: Translator, meeting: Meeting, network: Network, *,
-               details: bool = True, choices: tuple[str, ...] | None = None,
-               counts: dict[str, int] | None = None) -> Outgoing:
+def invitation(
+    t: Translator,
+    meeting: Meeting,
+    network: Network,
+    *,
+    details: bool = True,
+    choices: tuple[str, ...] | None = None,
+    counts: dict[str, int] | None = None,
+) -> Outgoing:
     """The invitation; without `details` (a group chat, which holds observers, of a meeting
     with no open part) the online link and agenda are left out: they go privately. `choices`:
     the answers offered (None: all the format allows, as in a group, where each press is
     checked); `counts`: the live counts shown in a group's copy."""
-    lines = [t("📅 Meeting #{id} of the network {network}: {title}", id=meeting.id,
-               network=network.name, title=meeting.title),
-             t("When: {when}, {hours} h", when=t.datetime(meeting.starts_at),
-               hours=t.number(meeting.duration_minutes / 60)),
-             t("Format: {format}", format=meeting.format)]
+    lines = [
+        t(
+            "📅 Meeting #{id} of the network {network}: {title}",
+            id=meeting.id,
+            network=network.name,
+            title=meeting.title,
+        ),
+        t(
+            "When: {when}, {hours} h",
+            when=t.datetime(meeting.starts_at),
+            hours=t.number(meeting.duration_minutes / 60),
+        ),
+        t("Format: {format}", format=meeting.format),
+    ]
     if meeting.place:
         lines.append(t("Place: {place}", place=meeting.place))
     if meeting.online_link and details:
@@ -111,40 +135,55 @@ def invitation(t: Translator, meeting: Meeting, network: Network, *,
     if not details and (meeting.online_link or meeting.agenda):
         lines.append(t("A closed meeting: the link and agenda go privately to those invited."))
     if meeting.format != "online":
-        lines.append(t("In-person seats: {n}", n=meeting.capacity) if meeting.capacity
-                     else t("In-person seats: no limit"))
-    lines.append(t("Open part for observers (online): yes") if meeting.open_part
-                 else t("Open part for observers: none (core cities only)"))
+        lines.append(
+            t("In-person seats: {n}", n=meeting.capacity)
+            if meeting.capacity
+            else t("In-person seats: no limit")
+        )
+    lines.append(
+        t("Open part for observers (online): yes")
+        if meeting.open_part
+        else t("Open part for observers: none (core cities only)")
+    )
     if meeting.status == "cancelled":
         lines.insert(0, t("❌ CANCELLED"))
         return Outgoing("\n".join(lines))
     offered = tuple(answer_choices(meeting)) if choices is None else choices
     if offered:
-        lines.append(t("Please answer by {when}: /rsvp {id} {choices}",
-                       when=t.datetime(meeting.rsvp_deadline), id=meeting.id,
-                       choices=" | ".join(offered)))
+        lines.append(
+            t(
+                "Please answer by {when}: /rsvp {id} {choices}",
+                when=t.datetime(meeting.rsvp_deadline),
+                id=meeting.id,
+                choices=" | ".join(offered),
+            )
+        )
     if counts is not None:
         lines.append(counts_line(t, meeting, counts))
-    return Outgoing("\n".join(lines), actions=tuple(
-        Button(_label(t, a), f"/rsvp {meeting.id} {a}") for a in offered))
+    return Outgoing(
+        "\n".join(lines),
+        actions=tuple(Button(_label(t, a), f"/rsvp {meeting.id} {a}") for a in offered),
+    )
 
 
-def refresh_group_invitations(s: Session, ctx: Context, meeting: Meeting,
-                              network: Network) -> None:
+def refresh_group_invitations(s: Session, ctx: Context, meeting: Meeting, network: Network) -> None:
     """Edit the invitation in every group that got it: live counts, new details (debounced
     by the outbox: many answers, one edit)."""
     t = Translator(ctx.settings.default_language, ctx.settings.tz)
-    message = invitation(t, meeting, network, details=meeting.open_part,
-                         counts=tally(s, meeting.id or 0))
+    message = invitation(
+        t, meeting, network, details=meeting.open_part, counts=tally(s, meeting.id or 0)
+    )
     for target in live_targets(s, live_key(meeting)):
         enqueue_edit(s, target, live_key(meeting), message, ctx.now)
 
 
-def _invited(s: Session, ctx: Context, meeting: Meeting, network: Network
-             ) -> tuple[list[Recipient], list[Recipient]]:
+def _invited(
+    s: Session, ctx: Context, meeting: Meeting, network: Network
+) -> tuple[list[Recipient], list[Recipient]]:
     """The network's group chats and the people invited (observers only to an open part)."""
-    chats, people = recipients(s, [network.id or 0], "all", "private",
-                               ctx.settings.active_platforms)
+    chats, people = recipients(
+        s, [network.id or 0], "all", "private", ctx.settings.active_platforms
+    )
     if not meeting.open_part:  # observers take part only in open parts: not invited
         people = [r for r in people if not _observer(s, r.person_id, network)]
     return list(chats), list(people)
@@ -152,19 +191,31 @@ def _invited(s: Session, ctx: Context, meeting: Meeting, network: Network
 
 def _actor(s: Session, person_id: int, network: Network) -> Actor:
     person = s.get(Person, person_id)
-    return Actor(directory.roles_of(s, person_id, network.id),
-                 directory.standing_of(s, person.city_id if person else None, network.id))
+    return Actor(
+        directory.roles_of(s, person_id, network.id),
+        directory.standing_of(s, person.city_id if person else None, network.id),
+    )
 
 
 def answer_choices(meeting: Meeting) -> list[str]:
     """The answers offered for a meeting's format (buttons, answer page)."""
-    return [a for a in ANSWERS if not (
-        (a == "stacjonarnie" and meeting.format == "online")
-        or (a == "online" and meeting.format == "stacjonarne"))]
+    return [
+        a
+        for a in ANSWERS
+        if not (
+            (a == "stacjonarnie" and meeting.format == "online")
+            or (a == "online" and meeting.format == "stacjonarne")
+        )
+    ]
 
 
-@REGISTRY.command("spotkanie_nowe", "meeting_new", summary=N_("create and publish a meeting"),
-                  usage=USAGE, action=Action.MANAGE_MEETINGS)
+@REGISTRY.command(
+    "spotkanie_nowe",
+    "meeting_new",
+    summary=N_("create and publish a meeting"),
+    usage=USAGE,
+    action=Action.MANAGE_MEETINGS,
+)
 async def create(ctx: Context, args: str) -> list[Outgoing]:
     me = ctx.require_person()
     if not args.strip():
@@ -172,10 +223,14 @@ async def create(ctx: Context, args: str) -> list[Outgoing]:
         return _start_guide(ctx, me.id or 0)
     parts = [p.strip() for p in args.split(";")]
     if len(parts) < 4 or not all(parts[:4]):
-        raise DomainError(N_("Give at least: network; title; date and time; format. For example: "
-                             "/spotkanie_nowe cyfrowe; Spotkanie II; 12.05.2027 10:00; "
-                             "hybrydowe; 6; Łomża, ul. Długa 1; https://…; 40; tak; "
-                             "5.05.2027 12:00"))
+        raise DomainError(
+            N_(
+                "Give at least: network; title; date and time; format. For example: "
+                "/spotkanie_nowe cyfrowe; Spotkanie II; 12.05.2027 10:00; "
+                "hybrydowe; 6; Łomża, ul. Długa 1; https://…; 40; tak; "
+                "5.05.2027 12:00"
+            )
+        )
     parts += [""] * (11 - len(parts))
     code, title, when, fmt, hours, place, link, seats, open_part, deadline = parts[:10]
     agenda = "; ".join(p for p in parts[10:] if p)  # the agenda may itself contain ";"
@@ -200,17 +255,30 @@ async def create(ctx: Context, args: str) -> list[Outgoing]:
         raise DomainError(N_("A meeting lasts between half an hour and 12 hours."))
     capacity = parse_count(seats, low=1, high=MAX_SEATS) if seats else None
     if seats and capacity is None:
-        raise DomainError(N_("In-person seats: a whole number from 1 to {limit} (leave it "
-                             "empty for no limit)."), limit=MAX_SEATS)
-    answer_by = parse_when(deadline, ctx.now, tz) if deadline else max(
-        ctx.now, starts - timedelta(days=7))
+        raise DomainError(
+            N_("In-person seats: a whole number from 1 to {limit} (leave it empty for no limit)."),
+            limit=MAX_SEATS,
+        )
+    answer_by = (
+        parse_when(deadline, ctx.now, tz) if deadline else max(ctx.now, starts - timedelta(days=7))
+    )
     if not ctx.now <= answer_by <= starts:
         raise DomainError(N_("The answer deadline must be between now and the meeting."))
-    meeting = Meeting(network_id=network.id or 0, title=title, starts_at=starts,
-                      duration_minutes=round(duration * 60), format=fmt.lower(),
-                      place=place or None, online_link=link or None, rsvp_deadline=answer_by,
-                      capacity=capacity, open_part=open_part.lower() in ("tak", "yes"),
-                      agenda=agenda or None, created_by=me.id, created_at=ctx.now)
+    meeting = Meeting(
+        network_id=network.id or 0,
+        title=title,
+        starts_at=starts,
+        duration_minutes=round(duration * 60),
+        format=fmt.lower(),
+        place=place or None,
+        online_link=link or None,
+        rsvp_deadline=answer_by,
+        capacity=capacity,
+        open_part=open_part.lower() in ("tak", "yes"),
+        agenda=agenda or None,
+        created_by=me.id,
+        created_at=ctx.now,
+    )
     with ctx.db.session() as s:
         s.add(meeting)
         s.flush()
@@ -218,10 +286,20 @@ async def create(ctx: Context, args: str) -> list[Outgoing]:
         schedule_reminders(s, meeting, ctx.now, ctx.settings.feedback_delay)
     ctx.wake_outbox()
     # the group sees the invitation itself; the organiser's overview is for the organiser
-    return ctx.privately([Outgoing(
-        ctx.t("Meeting #{id} is published: {chats} chats, {people} people invited.",
-              id=meeting.id, chats=reached[0], people=reached[1]),
-        actions=(Button(ctx.t("Attendance"), f"/obecnosc {meeting.id}"),))], say_so=False)
+    return ctx.privately(
+        [
+            Outgoing(
+                ctx.t(
+                    "Meeting #{id} is published: {chats} chats, {people} people invited.",
+                    id=meeting.id,
+                    chats=reached[0],
+                    people=reached[1],
+                ),
+                actions=(Button(ctx.t("Attendance"), f"/obecnosc {meeting.id}"),),
+            )
+        ],
+        say_so=False,
+    )
 
 
 # Guided creation asks for the one-line command's fields one by one, then runs it.
@@ -256,8 +334,9 @@ def _start_guide(ctx: Context, person_id: int) -> list[Outgoing]:
     data = {"network": ctx.network.code} if ctx.network is not None else {}
     step = next(key for key, _q in GUIDE if key not in data)
     with ctx.db.session() as s:
-        conversations.start(s, chat.platform, chat.chat_id, person_id, "meeting", step, data,
-                            ctx.now)
+        conversations.start(
+            s, chat.platform, chat.chat_id, person_id, "meeting", step, data, ctx.now
+        )
     return [Outgoing(ctx.t(dict(GUIDE)[step]) + " " + ctx.t("/anuluj stops."))]
 
 
@@ -274,8 +353,13 @@ async def guide_step(ctx: Context, conv: Conversation, text: str) -> list[Outgoi
     try:
         return await create(ctx, "; ".join(data[key] for key, _q in GUIDE))
     except DomainError as error:  # nothing saved: say why and let them start again
-        return [Outgoing(ctx.t(error.msgid, **error.params) + "\n" +
-                         ctx.t("Type /spotkanie_nowe to start again."))]
+        return [
+            Outgoing(
+                ctx.t(error.msgid, **error.params)
+                + "\n"
+                + ctx.t("Type /spotkanie_nowe to start again.")
+            )
+        ]
 
 
 def _observer(s: Session, person_id: int | None, network: Network) -> bool:
@@ -293,45 +377,73 @@ def _publish(s: Session, ctx: Context, meeting: Meeting, network: Network) -> tu
         t = Translator(r.language or ctx.settings.default_language, ctx.settings.tz)
         details = meeting.open_part or r.person_id is not None
         if r.person_id is None:  # a group: every answer, and counts kept live
-            message = invitation(t, meeting, network, details=details,
-                                 counts=tally(s, meeting.id or 0))
+            message = invitation(
+                t, meeting, network, details=details, counts=tally(s, meeting.id or 0)
+            )
         else:
-            message = invitation(t, meeting, network, details=details, choices=choices_for(
-                _actor(s, r.person_id, network), meeting, network))
-        ics = File(f"spotkanie_{meeting.id}.ics", meeting_ics(
-            meeting, network.name, ctx.settings.tz, ctx.now, details=details), "text/calendar")
+            message = invitation(
+                t,
+                meeting,
+                network,
+                details=details,
+                choices=choices_for(_actor(s, r.person_id, network), meeting, network),
+            )
+        ics = File(
+            f"spotkanie_{meeting.id}.ics",
+            meeting_ics(meeting, network.name, ctx.settings.tz, ctx.now, details=details),
+            "text/calendar",
+        )
         if r.person_id is not None:  # a private invitation: their own answer page
-            page = links.button(t("Answer on a page"), ctx.page_url(
-                links.RSVP, r.person_id, expires_at=meeting.starts_at, meeting=meeting.id or 0))
+            page = links.button(
+                t("Answer on a page"),
+                ctx.page_url(
+                    links.RSVP, r.person_id, expires_at=meeting.starts_at, meeting=meeting.id or 0
+                ),
+            )
             if page is not None:
                 message = replace(message, actions=(*message.actions, page))
-        enqueue(s, Target(r.platform, r.chat_id), Outgoing(
-            message.text, actions=message.actions, files=(ics,)), ctx.now,
-            person_id=r.person_id, network_id=network.id, kind="meeting",
+        enqueue(
+            s,
+            Target(r.platform, r.chat_id),
+            Outgoing(message.text, actions=message.actions, files=(ics,)),
+            ctx.now,
+            person_id=r.person_id,
+            network_id=network.id,
+            kind="meeting",
             dedupe_key=f"meeting:{meeting.id}:{meeting.sequence}:{r.platform}:{r.chat_id}",
-            live_key=live_key(meeting) if r.person_id is None else None)
+            live_key=live_key(meeting) if r.person_id is None else None,
+        )
     return len(chats), len(people)
 
 
-@REGISTRY.command("rsvp", "odpowiedz", summary=N_("answer a meeting invitation"),
-                  usage=N_("<meeting> stacjonarnie|online|nie|moze [notes, e.g. diet]"),
-                  action=Action.RSVP_ONLINE)
+@REGISTRY.command(
+    "rsvp",
+    "odpowiedz",
+    summary=N_("answer a meeting invitation"),
+    usage=N_("<meeting> stacjonarnie|online|nie|moze [notes, e.g. diet]"),
+    action=Action.RSVP_ONLINE,
+)
 async def rsvp(ctx: Context, args: str) -> list[Outgoing]:
     me = ctx.require_person()
     words = args.split(maxsplit=2)
     if not words:
-        raise DomainError(N_("To answer an invitation write /rsvp <meeting number> and your "
-                             "answer: stacjonarnie, online, nie or moze, e.g. /rsvp 3 online "
-                             "(a note for the organisers may follow, e.g. a diet). Your "
-                             "meetings and their numbers: /moje_spotkania."))
+        raise DomainError(
+            N_(
+                "To answer an invitation write /rsvp <meeting number> and your "
+                "answer: stacjonarnie, online, nie or moze, e.g. /rsvp 3 online "
+                "(a note for the organisers may follow, e.g. a diet). Your "
+                "meetings and their numbers: /moje_spotkania."
+            )
+        )
     with ctx.db.session() as s:
         meeting = _load(ctx, s, args)
         network = s.get(Network, meeting.network_id)
         assert network is not None
         choice = words[1].lower().replace("ż", "z") if len(words) > 1 else ""
         if not ctx.can(Action.RSVP_ONLINE, network):  # in person: models.meetings decides
-            raise DomainError(N_("Only representatives of the network's cities answer "
-                                 "invitations."))
+            raise DomainError(
+                N_("Only representatives of the network's cities answer invitations.")
+            )
         standing = ctx.actor(network).standing
         note = check_text(words[2], NOTE, "note") if len(words) > 2 else None
         mine, promoted = answer(s, meeting, me.id or 0, standing, choice, ctx.now, note)
@@ -340,15 +452,22 @@ async def rsvp(ctx: Context, args: str) -> list[Outgoing]:
         refresh_group_invitations(s, ctx, meeting, network)
     ctx.wake_outbox()
     if mine.waitlisted:
-        text = ctx.t("All in-person seats are taken: you are on the waitlist. I will tell you "
-                     "when a seat frees up.")
+        text = ctx.t(
+            "All in-person seats are taken: you are on the waitlist. I will tell you "
+            "when a seat frees up."
+        )
         if ctx.incoming.kind is EventKind.ACTION and not ctx.private:  # toast + privately
-            return [Outgoing(ctx.t("Waitlist: all in-person seats are taken."), ack=True),
-                    Outgoing(text)]
+            return [
+                Outgoing(ctx.t("Waitlist: all in-person seats are taken."), ack=True),
+                Outgoing(text),
+            ]
     else:
-        text = ctx.t("Noted: {answer} for meeting #{id}. You can change it until {when}.",
-                     answer=_label(ctx.t, mine.answer), id=meeting.id,
-                     when=ctx.t.datetime(meeting.rsvp_deadline))
+        text = ctx.t(
+            "Noted: {answer} for meeting #{id}. You can change it until {when}.",
+            answer=_label(ctx.t, mine.answer),
+            id=meeting.id,
+            when=ctx.t.datetime(meeting.rsvp_deadline),
+        )
     # typed in a group (on Teams that is how everyone answers): the group sees the edited
     # invitation's counts, the person alone sees their confirmation
     if ctx.incoming.kind is EventKind.ACTION:
@@ -357,13 +476,29 @@ async def rsvp(ctx: Context, args: str) -> list[Outgoing]:
 
 
 def _tell_promoted(s: Session, ctx: Context, meeting: Meeting, person_id: int) -> None:
-    enqueue_to_person(s, person_id, ctx.settings, ctx.now, lambda t: Outgoing(
-        t("A seat freed up: you now have an in-person place at meeting #{id} ({title}).",
-          id=meeting.id, title=meeting.title)), kind="waitlist")
+    enqueue_to_person(
+        s,
+        person_id,
+        ctx.settings,
+        ctx.now,
+        lambda t: Outgoing(
+            t(
+                "A seat freed up: you now have an in-person place at meeting #{id} ({title}).",
+                id=meeting.id,
+                title=meeting.title,
+            )
+        ),
+        kind="waitlist",
+    )
 
 
-@REGISTRY.command("obecnosc", "attendance", summary=N_("answers to a meeting, per city"),
-                  usage=N_("<meeting>"), action=Action.VIEW_ATTENDANCE)
+@REGISTRY.command(
+    "obecnosc",
+    "attendance",
+    summary=N_("answers to a meeting, per city"),
+    usage=N_("<meeting>"),
+    action=Action.VIEW_ATTENDANCE,
+)
 async def overview(ctx: Context, args: str) -> list[Outgoing]:
     ctx.require_person()
     t = ctx.t
@@ -373,25 +508,40 @@ async def overview(ctx: Context, args: str) -> list[Outgoing]:
         assert network is not None
         ctx.require(Action.VIEW_ATTENDANCE, network)
         answers = {r.person_id: r for r in rsvps(s, meeting.id or 0)}
-        expected = [(p, c) for p, role, c in directory.members(s, network.id or 0)
-                    if role == "representative"]
+        expected = [
+            (p, c)
+            for p, role, c in directory.members(s, network.id or 0)
+            if role == "representative"
+        ]
         names = directory.display_names(s, list(answers))
-    counts = {a: sum(1 for r in answers.values() if r.answer == a and not r.waitlisted)
-              for a in ANSWERS}
+    counts = {
+        a: sum(1 for r in answers.values() if r.answer == a and not r.waitlisted) for a in ANSWERS
+    }
     waiting = [r for r in answers.values() if r.waitlisted]
-    lines = [t("Meeting #{id}: {title}", id=meeting.id, title=meeting.title),
-             " · ".join(f"{_label(t, a)}: {counts[a]}" for a in ANSWERS)]
+    lines = [
+        t("Meeting #{id}: {title}", id=meeting.id, title=meeting.title),
+        " · ".join(f"{_label(t, a)}: {counts[a]}" for a in ANSWERS),
+    ]
     if meeting.capacity:
-        lines.append(t("In-person seats: {taken} of {capacity}; waitlist: {waiting}",
-                       taken=counts["stacjonarnie"], capacity=meeting.capacity,
-                       waiting=len(waiting)))
+        lines.append(
+            t(
+                "In-person seats: {taken} of {capacity}; waitlist: {waiting}",
+                taken=counts["stacjonarnie"],
+                capacity=meeting.capacity,
+                waiting=len(waiting),
+            )
+        )
     per_city: dict[str, int] = {}
     for person, city in expected:
         reply = answers.get(person.id or 0)
         if city and reply and reply.answer in ("stacjonarnie", "online") and not reply.waitlisted:
             per_city[city.name] = per_city.get(city.name, 0) + 1
-    lines.append(t("Per city: {cities}", cities=", ".join(
-        f"{name} {n}" for name, n in sorted(per_city.items())) or "—"))
+    lines.append(
+        t(
+            "Per city: {cities}",
+            cities=", ".join(f"{name} {n}" for name, n in sorted(per_city.items())) or "—",
+        )
+    )
     silent = [p.display_name for p, _c in expected if (p.id or 0) not in answers]
     lines.append(t("Not answered yet: {names}", names=", ".join(silent) or "—"))
     for r in waiting:
@@ -402,8 +552,13 @@ async def overview(ctx: Context, args: str) -> list[Outgoing]:
     return ctx.privately([Outgoing("\n".join(lines))])  # names and notes: not for the group
 
 
-@REGISTRY.command("moje_spotkania", "my_meetings", summary=N_("my upcoming meetings"),
-                  action=Action.READ, scope="private")
+@REGISTRY.command(
+    "moje_spotkania",
+    "my_meetings",
+    summary=N_("my upcoming meetings"),
+    action=Action.READ,
+    scope="private",
+)
 async def mine(ctx: Context, args: str) -> list[Outgoing]:
     me = ctx.require_person()
     with ctx.db.session() as s:
@@ -424,8 +579,9 @@ async def mine(ctx: Context, args: str) -> list[Outgoing]:
     return [Outgoing("\n".join(lines), actions=links_row)]
 
 
-def _notify_change(s: Session, ctx: Context, meeting: Meeting, network: Network,
-                   say: Callable[[Translator], str]) -> tuple[int, int]:
+def _notify_change(
+    s: Session, ctx: Context, meeting: Meeting, network: Network, say: Callable[[Translator], str]
+) -> tuple[int, int]:
     """Tell everyone concerned what changed, with the updated calendar file: each group that
     got the invitation (a notice, and the invitation edited in place) and everyone invited,
     answered or not. Returns (chats, people) told."""
@@ -433,17 +589,33 @@ def _notify_change(s: Session, ctx: Context, meeting: Meeting, network: Network,
     answered = {r.person_id for r in rsvps(s, meeting.id or 0)}
     listed = {r.person_id for r in people}
     for person_id in answered - listed:  # e.g. an observer who answered before a change
-        enqueue_to_person(s, person_id, ctx.settings, ctx.now, lambda t: Outgoing(say(t)),
-                          kind="meeting_change",
-                          dedupe_key=f"change:{meeting.id}:{meeting.sequence}:p{person_id}")
+        enqueue_to_person(
+            s,
+            person_id,
+            ctx.settings,
+            ctx.now,
+            lambda t: Outgoing(say(t)),
+            kind="meeting_change",
+            dedupe_key=f"change:{meeting.id}:{meeting.sequence}:p{person_id}",
+        )
     for r in [*chats, *people]:
         t = Translator(r.language or ctx.settings.default_language, ctx.settings.tz)
         details = meeting.open_part or r.person_id is not None
-        ics = File(f"spotkanie_{meeting.id}.ics", meeting_ics(
-            meeting, network.name, ctx.settings.tz, ctx.now, details=details), "text/calendar")
-        enqueue(s, Target(r.platform, r.chat_id), Outgoing(say(t), files=(ics,)), ctx.now,
-                person_id=r.person_id, network_id=network.id, kind="meeting_change",
-                dedupe_key=f"change:{meeting.id}:{meeting.sequence}:{r.platform}:{r.chat_id}")
+        ics = File(
+            f"spotkanie_{meeting.id}.ics",
+            meeting_ics(meeting, network.name, ctx.settings.tz, ctx.now, details=details),
+            "text/calendar",
+        )
+        enqueue(
+            s,
+            Target(r.platform, r.chat_id),
+            Outgoing(say(t), files=(ics,)),
+            ctx.now,
+            person_id=r.person_id,
+            network_id=network.id,
+            kind="meeting_change",
+            dedupe_key=f"change:{meeting.id}:{meeting.sequence}:{r.platform}:{r.chat_id}",
+        )
     refresh_group_invitations(s, ctx, meeting, network)
     return len(chats), len(people) + len(answered - listed)
 
@@ -458,8 +630,13 @@ def _managed(ctx: Context, s: Session, args: str) -> tuple[Meeting, Network]:
     return meeting, network
 
 
-@REGISTRY.command("spotkanie_odwolaj", "meeting_cancel", summary=N_("cancel a meeting"),
-                  usage=N_("<meeting>"), action=Action.MANAGE_MEETINGS)
+@REGISTRY.command(
+    "spotkanie_odwolaj",
+    "meeting_cancel",
+    summary=N_("cancel a meeting"),
+    usage=N_("<meeting>"),
+    action=Action.MANAGE_MEETINGS,
+)
 async def cancel(ctx: Context, args: str) -> list[Outgoing]:
     ctx.require_person()
     with ctx.db.session() as s:
@@ -467,23 +644,48 @@ async def cancel(ctx: Context, args: str) -> list[Outgoing]:
         meeting.status, meeting.sequence = "cancelled", meeting.sequence + 1
         s.add(meeting)
         cancel_reminders(s, meeting.id or 0)
-        chats, people = _notify_change(s, ctx, meeting, network, lambda t: t(
-            "❌ Meeting #{id} “{title}” ({when}) is cancelled.", id=meeting.id,
-            title=meeting.title, when=t.datetime(meeting.starts_at)))
+        chats, people = _notify_change(
+            s,
+            ctx,
+            meeting,
+            network,
+            lambda t: t(
+                "❌ Meeting #{id} “{title}” ({when}) is cancelled.",
+                id=meeting.id,
+                title=meeting.title,
+                when=t.datetime(meeting.starts_at),
+            ),
+        )
     ctx.wake_outbox()
-    return ctx.privately([Outgoing(ctx.t(
-        "Meeting #{id} is cancelled; told: {chats} group chats and {people} people invited.",
-        id=meeting.id, chats=chats, people=people))], say_so=False)
+    return ctx.privately(
+        [
+            Outgoing(
+                ctx.t(
+                    "Meeting #{id} is cancelled; told: {chats} group chats and {people} people invited.",
+                    id=meeting.id,
+                    chats=chats,
+                    people=people,
+                )
+            )
+        ],
+        say_so=False,
+    )
 
 
-@REGISTRY.command("spotkanie_przesun", "meeting_move", summary=N_("move a meeting"),
-                  usage=N_("<meeting> <new date and time>"), action=Action.MANAGE_MEETINGS)
+@REGISTRY.command(
+    "spotkanie_przesun",
+    "meeting_move",
+    summary=N_("move a meeting"),
+    usage=N_("<meeting> <new date and time>"),
+    action=Action.MANAGE_MEETINGS,
+)
 async def move(ctx: Context, args: str) -> list[Outgoing]:
     ctx.require_person()
     words = args.split(maxsplit=1)
     if len(words) < 2:
-        raise DomainError(N_("Give the meeting and the new date, e.g. /spotkanie_przesun 3 "
-                             "19.05.2027 10:00."))
+        raise DomainError(
+            N_("Give the meeting and the new date, e.g. /spotkanie_przesun 3 19.05.2027 10:00.")
+        )
     starts = require_future(parse_when(words[1], ctx.now, ctx.settings.tz), ctx.now, words[1])
     with ctx.db.session() as s:
         meeting, network = _managed(ctx, s, args)
@@ -492,19 +694,44 @@ async def move(ctx: Context, args: str) -> list[Outgoing]:
         meeting.rsvp_deadline = min(max(meeting.rsvp_deadline + shift, ctx.now), starts)
         s.add(meeting)
         schedule_reminders(s, meeting, ctx.now, ctx.settings.feedback_delay)
-        chats, people = _notify_change(s, ctx, meeting, network, lambda t: t(
-            "🔁 Meeting #{id} “{title}” is moved: {old} → {new}. The calendar file is updated.",
-            id=meeting.id, title=meeting.title, old=t.datetime(before),
-            new=t.datetime(meeting.starts_at)))
+        chats, people = _notify_change(
+            s,
+            ctx,
+            meeting,
+            network,
+            lambda t: t(
+                "🔁 Meeting #{id} “{title}” is moved: {old} → {new}. The calendar file is updated.",
+                id=meeting.id,
+                title=meeting.title,
+                old=t.datetime(before),
+                new=t.datetime(meeting.starts_at),
+            ),
+        )
     ctx.wake_outbox()
-    return ctx.privately([Outgoing(ctx.t(
-        "Meeting #{id} is moved to {when}; told: {chats} group chats and {people} people "
-        "invited.", id=meeting.id, when=ctx.t.datetime(starts), chats=chats, people=people))],
-        say_so=False)
+    return ctx.privately(
+        [
+            Outgoing(
+                ctx.t(
+                    "Meeting #{id} is moved to {when}; told: {chats} group chats and {people} people "
+                    "invited.",
+                    id=meeting.id,
+                    when=ctx.t.datetime(starts),
+                    chats=chats,
+                    people=people,
+                )
+            )
+        ],
+        say_so=False,
+    )
 
 
-@REGISTRY.command("jestem", "here", summary=N_("check in at a meeting"),
-                  usage=N_("<meeting> [person id]"), action=Action.CHECK_IN)
+@REGISTRY.command(
+    "jestem",
+    "here",
+    summary=N_("check in at a meeting"),
+    usage=N_("<meeting> [person id]"),
+    action=Action.CHECK_IN,
+)
 async def here(ctx: Context, args: str) -> list[Outgoing]:
     me = ctx.require_person()
     words = args.split()
@@ -516,17 +743,25 @@ async def here(ctx: Context, args: str) -> list[Outgoing]:
             ctx.require(Action.MANAGE_ATTENDANCE, network)
             found = directory.find_people(s, words[1])
             if len(found) != 1:
-                raise DomainError(N_("No single person matches “{query}” ({count} found). Use "
-                                     "the id from /osoby."), query=shown(words[1]),
-                                  count=len(found))
+                raise DomainError(
+                    N_(
+                        "No single person matches “{query}” ({count} found). Use "
+                        "the id from /osoby."
+                    ),
+                    query=shown(words[1]),
+                    count=len(found),
+                )
             person = found[0]
         else:
             ctx.require(Action.CHECK_IN, network)
             _invited_and_coming(s, meeting, me)
             person = me
         model_check_in(s, meeting, person.id or 0, ctx.now)
-    return [Outgoing(ctx.t("Checked in: {name}, meeting #{id}.", name=person.display_name,
-                           id=meeting.id))]
+    return [
+        Outgoing(
+            ctx.t("Checked in: {name}, meeting #{id}.", name=person.display_name, id=meeting.id)
+        )
+    ]
 
 
 def _invited_and_coming(s: Session, meeting: Meeting, person: Person) -> None:
@@ -534,11 +769,18 @@ def _invited_and_coming(s: Session, meeting: Meeting, person: Person) -> None:
     meeting's network) and no "nie" to it; staff mark anyone else with /jestem <nr> <person>."""
     reply = answers_of(s, person.id or 0, [meeting.id or 0]).get(meeting.id or 0)
     if reply is not None and reply.answer == "nie":
-        raise DomainError(N_("You declined meeting #{id}. If you came after all, ask the "
-                             "organiser to mark you present."), id=meeting.id)
+        raise DomainError(
+            N_(
+                "You declined meeting #{id}. If you came after all, ask the "
+                "organiser to mark you present."
+            ),
+            id=meeting.id,
+        )
     if reply is not None and reply.waitlisted:
-        raise DomainError(N_("You are on the waitlist for meeting #{id}. Ask the organiser to "
-                             "mark you present."), id=meeting.id)
+        raise DomainError(
+            N_("You are on the waitlist for meeting #{id}. Ask the organiser to mark you present."),
+            id=meeting.id,
+        )
 
 
 def sheet_rows(s: Session, t: Translator, meeting: Meeting) -> list[Row]:
@@ -548,23 +790,34 @@ def sheet_rows(s: Session, t: Translator, meeting: Meeting) -> list[Row]:
     rows = []
     for person, role, city in directory.members(s, meeting.network_id):
         reply = answers.get(person.id or 0)
-        core = role == "representative" and (
-            directory.standing_of(s, person.city_id, meeting.network_id) or
-            Standing.OBSERVER).is_core
+        core = (
+            role == "representative"
+            and (
+                directory.standing_of(s, person.city_id, meeting.network_id) or Standing.OBSERVER
+            ).is_core
+        )
         coming = reply is not None and reply.answer == "stacjonarnie" and not reply.waitlisted
         away = reply is not None and (reply.answer == "nie" or reply.waitlisted)
         if (core or coming) and not away:
-            rows.append(Row(person.display_name, city.name if city else "",
-                            person.position or "",
-                            _label(t, reply.answer) if reply else t("no answer yet"),
-                            t.short_datetime(reply.checked_in_at)
-                            if reply and reply.checked_in_at else ""))
+            rows.append(
+                Row(
+                    person.display_name,
+                    city.name if city else "",
+                    person.position or "",
+                    _label(t, reply.answer) if reply else t("no answer yet"),
+                    t.short_datetime(reply.checked_in_at) if reply and reply.checked_in_at else "",
+                )
+            )
     return sorted(rows, key=lambda r: (r.city, r.name))
 
 
-@REGISTRY.command("lista_obecnosci", "attendance_list",
-                  summary=N_("attendance list as CSV and a PDF signing sheet"),
-                  usage=N_("<meeting>"), action=Action.VIEW_ATTENDANCE)
+@REGISTRY.command(
+    "lista_obecnosci",
+    "attendance_list",
+    summary=N_("attendance list as CSV and a PDF signing sheet"),
+    usage=N_("<meeting>"),
+    action=Action.VIEW_ATTENDANCE,
+)
 async def attendance_list(ctx: Context, args: str) -> list[Outgoing]:
     ctx.require_person()
     with ctx.db.session() as s:
@@ -574,32 +827,59 @@ async def attendance_list(ctx: Context, args: str) -> list[Outgoing]:
         ctx.require(Action.VIEW_ATTENDANCE, network)
         rows = sheet_rows(s, ctx.t, meeting)
     base = f"lista_obecnosci_{meeting.id}"
-    return [Outgoing(ctx.t("Attendance list for meeting #{id}: {count} people.",
-                           id=meeting.id, count=len(rows)),
-                     files=(File(f"{base}.csv", to_csv(ctx.t, rows), "text/csv"),
-                            File(f"{base}.pdf", to_pdf(ctx.t, meeting, network.name, rows),
-                                 "application/pdf")))]
+    return [
+        Outgoing(
+            ctx.t(
+                "Attendance list for meeting #{id}: {count} people.", id=meeting.id, count=len(rows)
+            ),
+            files=(
+                File(f"{base}.csv", to_csv(ctx.t, rows), "text/csv"),
+                File(f"{base}.pdf", to_pdf(ctx.t, meeting, network.name, rows), "application/pdf"),
+            ),
+        )
+    ]
 
 
 FIELD_LIMIT = {"title": TITLE, "place": PLACE, "online_link": LINK, "agenda": AGENDA}
-FIELD_LABEL = {"title": N_("title"), "place": N_("place"), "online_link": N_("online link"),
-               "agenda": N_("agenda"), "capacity": N_("in-person seats")}
+FIELD_LABEL = {
+    "title": N_("title"),
+    "place": N_("place"),
+    "online_link": N_("online link"),
+    "agenda": N_("agenda"),
+    "capacity": N_("in-person seats"),
+}
 FIELD_NAME = {"title": "title", "place": "place", "online_link": "link", "agenda": "agenda"}
-EDITABLE = {"tytul": "title", "title": "title", "miejsce": "place", "place": "place",
-            "link": "online_link", "program": "agenda", "agenda": "agenda",
-            "limit": "capacity", "seats": "capacity"}
+EDITABLE = {
+    "tytul": "title",
+    "title": "title",
+    "miejsce": "place",
+    "place": "place",
+    "link": "online_link",
+    "program": "agenda",
+    "agenda": "agenda",
+    "limit": "capacity",
+    "seats": "capacity",
+}
 
 
-@REGISTRY.command("spotkanie_zmien", "meeting_edit", summary=N_("change a meeting's details"),
-                  usage=N_("<meeting> tytul|miejsce|link|program|limit <new value>"),
-                  action=Action.MANAGE_MEETINGS)
+@REGISTRY.command(
+    "spotkanie_zmien",
+    "meeting_edit",
+    summary=N_("change a meeting's details"),
+    usage=N_("<meeting> tytul|miejsce|link|program|limit <new value>"),
+    action=Action.MANAGE_MEETINGS,
+)
 async def edit(ctx: Context, args: str) -> list[Outgoing]:
     ctx.require_person()
     words = args.split(maxsplit=2)
     if len(words) < 3 or words[1].lower() not in EDITABLE:
-        raise DomainError(N_("Write e.g. /spotkanie_zmien 3 miejsce Łomża, ul. Długa 1 (fields: "
-                             "tytul, miejsce, link, program, limit; to move it use "
-                             "/spotkanie_przesun)."))
+        raise DomainError(
+            N_(
+                "Write e.g. /spotkanie_zmien 3 miejsce Łomża, ul. Długa 1 (fields: "
+                "tytul, miejsce, link, program, limit; to move it use "
+                "/spotkanie_przesun)."
+            )
+        )
     field, value = EDITABLE[words[1].lower()], words[2].strip()
     promoted: list[int] = []
     with ctx.db.session() as s:
@@ -608,8 +888,13 @@ async def edit(ctx: Context, args: str) -> list[Outgoing]:
         if field == "capacity":
             seats = parse_count(value, low=1, high=MAX_SEATS)
             if seats is None:
-                raise DomainError(N_("In-person seats: a whole number from 1 to {limit} (leave "
-                                     "it empty for no limit)."), limit=MAX_SEATS)
+                raise DomainError(
+                    N_(
+                        "In-person seats: a whole number from 1 to {limit} (leave "
+                        "it empty for no limit)."
+                    ),
+                    limit=MAX_SEATS,
+                )
             promoted = set_capacity(s, meeting, seats)  # refuses fewer than those seated
             for person_id in promoted:
                 _tell_promoted(s, ctx, meeting, person_id)
@@ -618,15 +903,36 @@ async def edit(ctx: Context, args: str) -> list[Outgoing]:
         meeting.sequence += 1
         s.add(meeting)
         new = getattr(meeting, field)
-        chats, people = _notify_change(s, ctx, meeting, network, lambda t: t(
-            "✏️ Meeting #{id} “{title}” ({when}): {field} changed: {old} → {new}. The calendar "
-            "file is updated.", id=meeting.id, title=meeting.title,
-            when=t.datetime(meeting.starts_at), field=t(FIELD_LABEL[field]),
-            old="—" if old in (None, "") else old, new=new))
+        chats, people = _notify_change(
+            s,
+            ctx,
+            meeting,
+            network,
+            lambda t: t(
+                "✏️ Meeting #{id} “{title}” ({when}): {field} changed: {old} → {new}. The calendar "
+                "file is updated.",
+                id=meeting.id,
+                title=meeting.title,
+                when=t.datetime(meeting.starts_at),
+                field=t(FIELD_LABEL[field]),
+                old="—" if old in (None, "") else old,
+                new=new,
+            ),
+        )
     ctx.wake_outbox()
-    lines = [ctx.t("Meeting #{id} is updated; told: {chats} group chats and {people} people "
-                   "invited.", id=meeting.id, chats=chats, people=people)]
+    lines = [
+        ctx.t(
+            "Meeting #{id} is updated; told: {chats} group chats and {people} people invited.",
+            id=meeting.id,
+            chats=chats,
+            people=people,
+        )
+    ]
     if promoted:
-        lines.append(ctx.t("From the waitlist {count} got in-person seats (they are told).",
-                           count=len(promoted)))
+        lines.append(
+            ctx.t(
+                "From the waitlist {count} got in-person seats (they are told).",
+                count=len(promoted),
+            )
+        )
     return [Outgoing("\n".join(lines))]

@@ -31,8 +31,9 @@ def shown(word: str) -> str:
     return word if len(word) <= 20 else word[:19] + "…"
 
 
-def fetch(ctx: Context, s: Session, model: type[T], word: str, action: Action,
-          missing: str) -> tuple[T, Network]:
+def fetch(
+    ctx: Context, s: Session, model: type[T], word: str, action: Action, missing: str
+) -> tuple[T, Network]:
     """The object numbered `word` and its network, if the caller may do `action` there.
 
     `missing` is the msgid for "no such object" with an `{id}` placeholder; it is also the

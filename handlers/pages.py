@@ -12,23 +12,41 @@ from handlers.registry import REGISTRY
 from models.errors import N_
 
 
-@REGISTRY.command("strona", "my_page", summary=N_("your own page: everything waiting for you"),
-                  action=Action.READ)
+@REGISTRY.command(
+    "strona", "my_page", summary=N_("your own page: everything waiting for you"), action=Action.READ
+)
 async def my_page(ctx: Context, args: str) -> list[Outgoing]:
     me = ctx.require_person()
     url = ctx.page_url(links.HUB)
     if url is None:
-        return [Outgoing(ctx.t("Answer pages are not switched on here. Everything works with "
-                               "commands: /pomoc lists them."))]
+        return [
+            Outgoing(
+                ctx.t(
+                    "Answer pages are not switched on here. Everything works with "
+                    "commands: /pomoc lists them."
+                )
+            )
+        ]
     meetings = ctx.page_url(links.MEETINGS)
     days = ctx.settings.page_link_days
 
     def build(t: Translator) -> Outgoing:
-        return Outgoing(t("Your page with everything waiting for you. The link is only for you "
-                          "and works for {days} days; /strona gives a new one.", days=days),
-                        actions=tuple(b for b in (
-                            links.button(t("Waiting for you"), url),
-                            links.button(t("My upcoming meetings"), meetings)) if b))
+        return Outgoing(
+            t(
+                "Your page with everything waiting for you. The link is only for you "
+                "and works for {days} days; /strona gives a new one.",
+                days=days,
+            ),
+            actions=tuple(
+                b
+                for b in (
+                    links.button(t("Waiting for you"), url),
+                    links.button(t("My upcoming meetings"), meetings),
+                )
+                if b
+            ),
+        )
+
     if ctx.private:
         return [build(ctx.t)]
     with ctx.db.session() as s:  # a group is a shared room: the personal link goes privately

@@ -43,8 +43,13 @@ CORE = frozenset({Standing.LAUREATE, Standing.FINALIST, Standing.CHANGE_LEADER})
 EVERY = CORE | {Standing.OBSERVER}
 ANY = None  # staff roles: no standing involved
 
-_R, _C, _E, _O, _T = (Role.REPRESENTATIVE, Role.COORDINATOR, Role.EXPERT, Role.ORGANISER,
-                      Role.COORDINATING_TEAM)
+_R, _C, _E, _O, _T = (
+    Role.REPRESENTATIVE,
+    Role.COORDINATOR,
+    Role.EXPERT,
+    Role.ORGANISER,
+    Role.COORDINATING_TEAM,
+)
 Grant = dict[Role | Guest, frozenset[Standing] | None]
 
 RULES: dict[Action, Grant] = {

@@ -24,8 +24,10 @@ log = logging.getLogger("empirie.privacy")
 CONFIRM_WORDS = ("potwierdzam", "confirm")
 
 SECTION = {
-    "person": N_("About you"), "accounts": N_("Linked accounts"),
-    "roles": N_("Roles in the networks"), "answers": N_("Answers to meeting invitations"),
+    "person": N_("About you"),
+    "accounts": N_("Linked accounts"),
+    "roles": N_("Roles in the networks"),
+    "answers": N_("Answers to meeting invitations"),
     "invitations": N_("Invitation codes issued for you"),
     "link_requests": N_("Requests to link another account"),
     "code_attempts": N_("Refused invitation-code attempts from your accounts"),
@@ -38,20 +40,47 @@ SECTION = {
     "other": N_("Other records about you"),
 }
 FIELD = {
-    "name": N_("name"), "position": N_("position"), "email": N_("e-mail"), "city": N_("city"),
-    "office": N_("office"), "language": N_("language"), "created_at": N_("created"),
-    "platform": N_("platform"), "external_id": N_("account id on the platform"),
-    "username": N_("user name"), "linked_at": N_("linked"), "network": N_("network"),
-    "role": N_("role"), "started_at": N_("since"), "ended_at": N_("until"),
-    "meeting": N_("meeting"), "answer": N_("answer"), "waitlisted": N_("on the waitlist"),
-    "note": N_("notes"), "answered_at": N_("answered"), "checked_in_at": N_("checked in"),
-    "expires_at": N_("valid until"), "used_at": N_("used"), "voided_at": N_("voided"),
-    "status": N_("status"), "decided_at": N_("decided"), "at": N_("when"),
-    "what": N_("what happened"), "by": N_("by whom"), "details": N_("details"),
-    "failures": N_("wrong codes"), "locked_until": N_("paused until"), "kind": N_("kind"),
-    "text": N_("text"), "files": N_("files"), "starts_at": N_("starts"),
-    "announcement": N_("announcement"), "for": N_("for whom"), "chat": N_("chat"),
-    "bound_at": N_("bound"), "table": N_("record type"),
+    "name": N_("name"),
+    "position": N_("position"),
+    "email": N_("e-mail"),
+    "city": N_("city"),
+    "office": N_("office"),
+    "language": N_("language"),
+    "created_at": N_("created"),
+    "platform": N_("platform"),
+    "external_id": N_("account id on the platform"),
+    "username": N_("user name"),
+    "linked_at": N_("linked"),
+    "network": N_("network"),
+    "role": N_("role"),
+    "started_at": N_("since"),
+    "ended_at": N_("until"),
+    "meeting": N_("meeting"),
+    "answer": N_("answer"),
+    "waitlisted": N_("on the waitlist"),
+    "note": N_("notes"),
+    "answered_at": N_("answered"),
+    "checked_in_at": N_("checked in"),
+    "expires_at": N_("valid until"),
+    "used_at": N_("used"),
+    "voided_at": N_("voided"),
+    "status": N_("status"),
+    "decided_at": N_("decided"),
+    "at": N_("when"),
+    "what": N_("what happened"),
+    "by": N_("by whom"),
+    "details": N_("details"),
+    "failures": N_("wrong codes"),
+    "locked_until": N_("paused until"),
+    "kind": N_("kind"),
+    "text": N_("text"),
+    "files": N_("files"),
+    "starts_at": N_("starts"),
+    "announcement": N_("announcement"),
+    "for": N_("for whom"),
+    "chat": N_("chat"),
+    "bound_at": N_("bound"),
+    "table": N_("record type"),
 }
 
 WHAT = {
@@ -64,15 +93,23 @@ WHAT = {
     "invitation.locked": N_("attempts paused after too many wrong codes"),
     "invitation.exposed": N_("a code shown in a group chat was cancelled"),
     "invitation.wrong_codes": N_("wrong codes in a row"),
-    "role.grant": N_("role granted"), "role.end": N_("role ended"),
-    "chat.bind": N_("chat bound to a network"), "chat.unbind": N_("chat unbound"),
+    "role.grant": N_("role granted"),
+    "role.end": N_("role ended"),
+    "chat.bind": N_("chat bound to a network"),
+    "chat.unbind": N_("chat unbound"),
     "account.relink_requested": N_("a new account asked to be linked"),
     "account.relink": N_("a new account linked"),
     "account.relink_refused": N_("a new account refused"),
 }
-STATUS = {"pending": N_("waiting"), "confirmed": N_("confirmed"), "refused": N_("refused"),
-          "draft": N_("draft"), "scheduled": N_("scheduled"), "queued": N_("sent"),
-          "cancelled": N_("cancelled")}
+STATUS = {
+    "pending": N_("waiting"),
+    "confirmed": N_("confirmed"),
+    "refused": N_("refused"),
+    "draft": N_("draft"),
+    "scheduled": N_("scheduled"),
+    "queued": N_("sent"),
+    "cancelled": N_("cancelled"),
+}
 
 
 def _value(t: Translator, key: str, value: Any) -> Any:
@@ -93,50 +130,82 @@ def _value(t: Translator, key: str, value: Any) -> Any:
 
 def readable(t: Translator, data: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     """Section and field names in the person's language, dates as people write them."""
-    return {t(SECTION.get(section, section)): [
-        {t(FIELD.get(k, k)): _value(t, k, v) for k, v in row.items() if v not in (None, "")}
-        for row in rows] for section, rows in data.items()}
+    return {
+        t(SECTION.get(section, section)): [
+            {t(FIELD.get(k, k)): _value(t, k, v) for k, v in row.items() if v not in (None, "")}
+            for row in rows
+        ]
+        for section, rows in data.items()
+    }
 
 
-@REGISTRY.command("moje_dane", "my_data", summary=N_("everything stored about me, as a file"),
-                  scope="private")
+@REGISTRY.command(
+    "moje_dane", "my_data", summary=N_("everything stored about me, as a file"), scope="private"
+)
 async def my_data(ctx: Context, args: str) -> list[Outgoing]:
     me = ctx.require_person()
     with ctx.db.session() as s:
         data = readable(ctx.t, privacy.export(s, me.id or 0))
     content = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
-    reply = Outgoing(ctx.t("Everything I store about you is in the attached file."),
-                     files=(File(f"moje_dane_{me.id}.json", content, "application/json"),))
+    reply = Outgoing(
+        ctx.t("Everything I store about you is in the attached file."),
+        files=(File(f"moje_dane_{me.id}.json", content, "application/json"),),
+    )
     if ctx.private:
         return [reply]
     target = private_target(ctx, me)
     if target is None:
         return [Outgoing(ctx.t("Write to me privately and repeat the command there."))]
-    return [Outgoing(reply.text, files=reply.files, to=target),
-            Outgoing(ctx.t("I sent it to you in a private message."))]
+    return [
+        Outgoing(reply.text, files=reply.files, to=target),
+        Outgoing(ctx.t("I sent it to you in a private message.")),
+    ]
 
 
-@REGISTRY.command("usun_dane", "delete_my_data", summary=N_("erase my personal data"),
-                  scope="private")
+@REGISTRY.command(
+    "usun_dane", "delete_my_data", summary=N_("erase my personal data"), scope="private"
+)
 async def delete_my_data(ctx: Context, args: str) -> list[Outgoing]:
     me = ctx.require_person()
     if not ctx.private:  # a destructive confirmation is never offered where others can press
-        return [Outgoing(ctx.t("Erasing your data is done in our private chat: write "
-                               "/usun_dane to me there."))]
+        return [
+            Outgoing(
+                ctx.t(
+                    "Erasing your data is done in our private chat: write /usun_dane to me there."
+                )
+            )
+        ]
     if args.strip().lower() not in CONFIRM_WORDS:
-        return [Outgoing(
-            ctx.t("This erases your name, position, e-mail, linked accounts and notes, and I will "
-                  "no longer recognise you. Anonymous counts (e.g. how many attended a meeting) "
-                  "stay. This cannot be undone. To confirm, type /usun_dane potwierdzam."),
-            actions=(Button(ctx.t("Erase my data"), "/usun_dane potwierdzam"),))]
+        return [
+            Outgoing(
+                ctx.t(
+                    "This erases your name, position, e-mail, linked accounts and notes, and I will "
+                    "no longer recognise you. Anonymous counts (e.g. how many attended a meeting) "
+                    "stay. This cannot be undone. To confirm, type /usun_dane potwierdzam."
+                ),
+                actions=(Button(ctx.t("Erase my data"), "/usun_dane potwierdzam"),),
+            )
+        ]
     with ctx.db.session() as s:
         promoted = privacy.erase(s, me.id or 0, ctx.now)
         for meeting_id, person_id in promoted:  # a freed seat goes to the next on the waitlist
             meeting = s.get(Meeting, meeting_id)
             assert meeting is not None
-            enqueue_to_person(s, person_id, ctx.settings, ctx.now, lambda t, m=meeting: Outgoing(
-                t("A seat freed up: you now have an in-person place at meeting #{id} "
-                  "({title}).", id=m.id, title=m.title)), kind="waitlist")
+            enqueue_to_person(
+                s,
+                person_id,
+                ctx.settings,
+                ctx.now,
+                lambda t, m=meeting: Outgoing(
+                    t(
+                        "A seat freed up: you now have an in-person place at meeting #{id} "
+                        "({title}).",
+                        id=m.id,
+                        title=m.title,
+                    )
+                ),
+                kind="waitlist",
+            )
     if promoted:
         ctx.wake_outbox()
     log.info("person.erased person=%s", me.id)

@@ -35,9 +35,16 @@ class Registry:
         self._flows: dict[str, FlowHandler] = {}
         self._strangers: list[StrangerHandler] = []
 
-    def command(self, name: str, *aliases: str, summary: str, usage: str = "",
-                action: Action | None = None, hidden: bool = False, scope: str = "any"
-                ) -> Callable[[Handler], Handler]:
+    def command(
+        self,
+        name: str,
+        *aliases: str,
+        summary: str,
+        usage: str = "",
+        action: Action | None = None,
+        hidden: bool = False,
+        scope: str = "any",
+    ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             cmd = Command(name, aliases, handler, summary, usage, action, hidden, scope)
             for key in (name, *aliases):
@@ -45,12 +52,14 @@ class Registry:
                     raise ValueError(f"command /{key} registered twice")
                 self._commands[key] = cmd
             return handler
+
         return register
 
     def flow(self, name: str) -> Callable[[FlowHandler], FlowHandler]:
         def register(handler: FlowHandler) -> FlowHandler:
             self._flows[name] = handler
             return handler
+
         return register
 
     def stranger(self, handler: StrangerHandler) -> StrangerHandler:

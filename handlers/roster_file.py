@@ -31,28 +31,63 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "role": ("rola", "role"),
     "language": ("język", "language", "lang"),
 }
-STANDINGS = {"laureat": Standing.LAUREATE, "laureatka": Standing.LAUREATE,
-             "laureate": Standing.LAUREATE, "finalista": Standing.FINALIST,
-             "finalist": Standing.FINALIST, "lider zmian": Standing.CHANGE_LEADER,
-             "change leader": Standing.CHANGE_LEADER, "obserwator": Standing.OBSERVER,
-             "observer": Standing.OBSERVER}
-ROLES = {"przedstawiciel": Role.REPRESENTATIVE, "przedstawicielka": Role.REPRESENTATIVE,
-         "representative": Role.REPRESENTATIVE, "koordynator": Role.COORDINATOR,
-         "koordynatorka": Role.COORDINATOR, "koordynator facylitator": Role.COORDINATOR,
-         "coordinator": Role.COORDINATOR, "ekspert": Role.EXPERT, "ekspertka": Role.EXPERT,
-         "ekspert moderator": Role.EXPERT, "expert": Role.EXPERT, "opiekun": Role.ORGANISER,
-         "opiekunka": Role.ORGANISER, "opiekun organizacyjny": Role.ORGANISER,
-         "organiser": Role.ORGANISER, "zespol koordynujacy": Role.COORDINATING_TEAM,
-         "coordinating team": Role.COORDINATING_TEAM}
-ROLE_WORD = {Role.REPRESENTATIVE: "przedstawiciel", Role.COORDINATOR: "koordynator",
-             Role.EXPERT: "ekspert", Role.ORGANISER: "opiekun",
-             Role.COORDINATING_TEAM: "zespół koordynujący"}
-STANDING_WORD = {Standing.LAUREATE: "laureat", Standing.FINALIST: "finalista",
-                 Standing.CHANGE_LEADER: "lider zmian", Standing.OBSERVER: "obserwator"}
-OFFICE_WORD = {Office.MAYOR: "burmistrz", Office.CITY_PRESIDENT: "prezydent",
-               Office.DEPUTY: "zastępca", Office.OFFICIAL: "urzędnik"}
-LANGUAGES = {"pl": "pl", "polski": "pl", "en": "en", "angielski": "en", "english": "en",
-             "polish": "pl"}
+STANDINGS = {
+    "laureat": Standing.LAUREATE,
+    "laureatka": Standing.LAUREATE,
+    "laureate": Standing.LAUREATE,
+    "finalista": Standing.FINALIST,
+    "finalist": Standing.FINALIST,
+    "lider zmian": Standing.CHANGE_LEADER,
+    "change leader": Standing.CHANGE_LEADER,
+    "obserwator": Standing.OBSERVER,
+    "observer": Standing.OBSERVER,
+}
+ROLES = {
+    "przedstawiciel": Role.REPRESENTATIVE,
+    "przedstawicielka": Role.REPRESENTATIVE,
+    "representative": Role.REPRESENTATIVE,
+    "koordynator": Role.COORDINATOR,
+    "koordynatorka": Role.COORDINATOR,
+    "koordynator facylitator": Role.COORDINATOR,
+    "coordinator": Role.COORDINATOR,
+    "ekspert": Role.EXPERT,
+    "ekspertka": Role.EXPERT,
+    "ekspert moderator": Role.EXPERT,
+    "expert": Role.EXPERT,
+    "opiekun": Role.ORGANISER,
+    "opiekunka": Role.ORGANISER,
+    "opiekun organizacyjny": Role.ORGANISER,
+    "organiser": Role.ORGANISER,
+    "zespol koordynujacy": Role.COORDINATING_TEAM,
+    "coordinating team": Role.COORDINATING_TEAM,
+}
+ROLE_WORD = {
+    Role.REPRESENTATIVE: "przedstawiciel",
+    Role.COORDINATOR: "koordynator",
+    Role.EXPERT: "ekspert",
+    Role.ORGANISER: "opiekun",
+    Role.COORDINATING_TEAM: "zespół koordynujący",
+}
+STANDING_WORD = {
+    Standing.LAUREATE: "laureat",
+    Standing.FINALIST: "finalista",
+    Standing.CHANGE_LEADER: "lider zmian",
+    Standing.OBSERVER: "obserwator",
+}
+OFFICE_WORD = {
+    Office.MAYOR: "burmistrz",
+    Office.CITY_PRESIDENT: "prezydent",
+    Office.DEPUTY: "zastępca",
+    Office.OFFICIAL: "urzędnik",
+}
+LANGUAGES = {
+    "pl": "pl",
+    "polski": "pl",
+    "en": "en",
+    "angielski": "en",
+    "english": "en",
+    "polish": "pl",
+}
 _EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
 
 
@@ -104,11 +139,14 @@ def _cells(path: Path) -> list[list[str]]:
         try:
             book = load_workbook(path, read_only=True, data_only=True)
         except Exception as error:  # openpyxl raises several kinds for a broken file
-            raise UnreadableFile(N_("The file {file} is not a readable XLSX workbook."),
-                                 file=path.name) from error
+            raise UnreadableFile(
+                N_("The file {file} is not a readable XLSX workbook."), file=path.name
+            ) from error
         sheet = book.worksheets[0]
-        rows = [["" if v is None else str(v).strip() for v in row]
-                for row in sheet.iter_rows(values_only=True)]
+        rows = [
+            ["" if v is None else str(v).strip() for v in row]
+            for row in sheet.iter_rows(values_only=True)
+        ]
         book.close()
         return rows
     raw = path.read_bytes()
@@ -118,8 +156,7 @@ def _cells(path: Path) -> list[list[str]]:
         text = raw.decode("cp1250")  # Excel on Polish Windows saves CSV this way
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") >= first.count(",") else ","
-    return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text),
-                                                           delimiter=delimiter)]
+    return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
 
 
 def read(path: Path, network_codes: Iterable[str]) -> tuple[list[RosterRow], list[Problem]]:
@@ -133,15 +170,20 @@ def read(path: Path, network_codes: Iterable[str]) -> tuple[list[RosterRow], lis
     columns = {i: _HEADERS.get(fold(h)) for i, h in enumerate(cells[header_at])}
     missing = [k for k in ("network", "city", "name", "role") if k not in columns.values()]
     if missing:
-        raise UnreadableFile(N_("The file has no column for: {columns}. Expected headers: "
-                                "{expected}."), columns=", ".join(COLUMNS[k][0] for k in missing),
-                             expected=", ".join(aliases[0] for aliases in COLUMNS.values()))
+        raise UnreadableFile(
+            N_("The file has no column for: {columns}. Expected headers: {expected}."),
+            columns=", ".join(COLUMNS[k][0] for k in missing),
+            expected=", ".join(aliases[0] for aliases in COLUMNS.values()),
+        )
     codes = {fold(c): c for c in network_codes}
     rows: list[RosterRow] = []
     problems: list[Problem] = []
-    for i, cells_row in enumerate(cells[header_at + 1:], start=header_at + 2):
-        values = {key: cells_row[j].strip() for j, key in columns.items()
-                  if key and j < len(cells_row) and cells_row[j].strip()}
+    for i, cells_row in enumerate(cells[header_at + 1 :], start=header_at + 2):
+        values = {
+            key: cells_row[j].strip()
+            for j, key in columns.items()
+            if key and j < len(cells_row) and cells_row[j].strip()
+        }
         if not values:
             continue
         row, found = _check(i, values, codes)
@@ -152,8 +194,9 @@ def read(path: Path, network_codes: Iterable[str]) -> tuple[list[RosterRow], lis
     return rows, sorted(problems, key=lambda p: (p.line, p.warning))
 
 
-def _check(line: int, v: dict[str, str], codes: dict[str, str]
-           ) -> tuple[RosterRow | None, list[Problem]]:
+def _check(
+    line: int, v: dict[str, str], codes: dict[str, str]
+) -> tuple[RosterRow | None, list[Problem]]:
     problems: list[Problem] = []
 
     def bad(msgid: str, **params: Any) -> None:
@@ -163,22 +206,32 @@ def _check(line: int, v: dict[str, str], codes: dict[str, str]
     if "role" in v:
         role = ROLES.get(fold(v["role"]))
         if role is None:
-            bad(N_("unknown role “{value}” (przedstawiciel, koordynator, ekspert, opiekun, "
-                   "zespół koordynujący)"), value=v["role"])
+            bad(
+                N_(
+                    "unknown role “{value}” (przedstawiciel, koordynator, ekspert, opiekun, "
+                    "zespół koordynujący)"
+                ),
+                value=v["role"],
+            )
     network = None
     if "network" in v:
         network = codes.get(fold(v["network"]))
         if network is None:
-            bad(N_("unknown network code “{value}” (known: {codes})"), value=v["network"],
-                codes=", ".join(codes.values()))
+            bad(
+                N_("unknown network code “{value}” (known: {codes})"),
+                value=v["network"],
+                codes=", ".join(codes.values()),
+            )
     elif role is not Role.COORDINATING_TEAM:
         bad(N_("no network code"))
     standing = None
     if "standing" in v:
         standing = STANDINGS.get(fold(v["standing"]))
         if standing is None:
-            bad(N_("unknown standing “{value}” (laureat, finalista, lider zmian, obserwator)"),
-                value=v["standing"])
+            bad(
+                N_("unknown standing “{value}” (laureat, finalista, lider zmian, obserwator)"),
+                value=v["standing"],
+            )
     name, email = v.get("name"), v.get("email")
     if email and not valid_email(email):
         bad(N_("bad e-mail address “{value}”"), value=email)
@@ -195,18 +248,37 @@ def _check(line: int, v: dict[str, str], codes: dict[str, str]
     if role is Role.REPRESENTATIVE and "city" not in v:
         bad(N_("a representative needs a city"))
     if "city" in v and network and "standing" not in v and role in (None, Role.REPRESENTATIVE):
-        bad(N_("no standing of the city in the network (laureat, finalista, lider zmian, "
-               "obserwator)"))
+        bad(
+            N_(
+                "no standing of the city in the network (laureat, finalista, lider zmian, "
+                "obserwator)"
+            )
+        )
     if name is None and "city" not in v:
         bad(N_("the row names neither a person nor a city"))
     if network == "liderzy" and role is Role.REPRESENTATIVE and not office.may_lead:
-        bad(N_("the leaders' network admits only mayors, city presidents and their deputies "
-               "(office: “{value}”)"), value=v.get("office") or v.get("position") or "—")
+        bad(
+            N_(
+                "the leaders' network admits only mayors, city presidents and their deputies "
+                "(office: “{value}”)"
+            ),
+            value=v.get("office") or v.get("position") or "—",
+        )
     if problems:
         return None, problems
-    return RosterRow(line, None if role is Role.COORDINATING_TEAM else network, v.get("city"),
-                     v.get("voivodeship"), standing, name, v.get("position"), office, email,
-                     role, language), problems
+    return RosterRow(
+        line,
+        None if role is Role.COORDINATING_TEAM else network,
+        v.get("city"),
+        v.get("voivodeship"),
+        standing,
+        name,
+        v.get("position"),
+        office,
+        email,
+        role,
+        language,
+    ), problems
 
 
 def _cross_checks(rows: Sequence[RosterRow]) -> list[Problem]:
@@ -218,17 +290,28 @@ def _cross_checks(rows: Sequence[RosterRow]) -> list[Problem]:
             key = (row.network, fold(row.city))
             first = standings.setdefault(key, (row.standing, row.line))
             if first[0] is not row.standing:
-                problems.append(Problem(row.line, N_(
-                    "standing of {city} in {network} differs from row {row}"),
-                    {"city": row.city, "network": row.network, "row": first[1]}))
+                problems.append(
+                    Problem(
+                        row.line,
+                        N_("standing of {city} in {network} differs from row {row}"),
+                        {"city": row.city, "network": row.network, "row": first[1]},
+                    )
+                )
         if row.network and row.city and row.role is Role.REPRESENTATIVE:
             seats.setdefault((row.network, fold(row.city)), []).append(row)
     for (network, _city), reps in seats.items():
         people = {(fold(r.email or ""), fold(r.name or "")) for r in reps}
         if len(people) > MAX_REPRESENTATIVES:
-            problems.append(Problem(reps[MAX_REPRESENTATIVES].line, N_(
-                "{city} has more representatives in {network} than the handbook's 2–3: {count}"),
-                {"city": reps[0].city, "count": len(people), "network": network}, warning=True))
+            problems.append(
+                Problem(
+                    reps[MAX_REPRESENTATIVES].line,
+                    N_(
+                        "{city} has more representatives in {network} than the handbook's 2–3: {count}"
+                    ),
+                    {"city": reps[0].city, "count": len(people), "network": network},
+                    warning=True,
+                )
+            )
     return problems
 
 
@@ -255,10 +338,21 @@ HEADER = [aliases[0] for aliases in COLUMNS.values()]
 
 
 def _export_cells(rows: Sequence[RosterRow]) -> list[list[str]]:
-    return [[r.network or "", r.city or "", r.voivodeship or "",
-             STANDING_WORD[r.standing] if r.standing else "", r.name or "", r.position or "",
-             OFFICE_WORD[r.office] if r.name else "", r.email or "",
-             ROLE_WORD[r.role] if r.role else "", r.language or ""] for r in rows]
+    return [
+        [
+            r.network or "",
+            r.city or "",
+            r.voivodeship or "",
+            STANDING_WORD[r.standing] if r.standing else "",
+            r.name or "",
+            r.position or "",
+            OFFICE_WORD[r.office] if r.name else "",
+            r.email or "",
+            ROLE_WORD[r.role] if r.role else "",
+            r.language or "",
+        ]
+        for r in rows
+    ]
 
 
 def write(path: Path, rows: Sequence[RosterRow]) -> None:

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import importlib
 
-FEATURES = ("announcements", "meetings", "joining", "retention", "feedback", "funding",
-            "office_hours")
+FEATURES = (
+    "announcements",
+    "meetings",
+    "joining",
+    "retention",
+    "feedback",
+    "funding",
+    "office_hours",
+)
 
 
 def load_all() -> None:

@@ -34,7 +34,13 @@ def report_finished(s: Session, now: datetime, settings: Settings) -> int:
         ann.reported_at = now
         s.add(ann)
         if ann.author_id is not None and enqueue_to_person(
-                s, ann.author_id, settings, now, lambda t, a=ann: delivery_report(s, t, a),
-                kind="report", dedupe_key=f"ann-report:{ann.id}"):
+            s,
+            ann.author_id,
+            settings,
+            now,
+            lambda t, a=ann: delivery_report(s, t, a),
+            kind="report",
+            dedupe_key=f"ann-report:{ann.id}",
+        ):
             sent += 1
     return sent

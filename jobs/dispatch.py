@@ -39,21 +39,25 @@ def task(kind: str, *, quiet: bool = False) -> Callable[[TaskHandler], TaskHandl
         if quiet:
             QUIET.add(kind)
         return handler
+
     return register
 
 
 def batch_task(kind: str) -> Callable[[BatchHandler], BatchHandler]:
     """Register a handler of many tasks of one kind; it also runs a single task (a batch that
     fails is retried one task at a time, so one bad task does not hold up the others)."""
+
     def register(handler: BatchHandler) -> BatchHandler:
         BATCHES[kind] = handler
         HANDLERS[kind] = lambda s, item, now, settings: handler(s, [item], now, settings)
         return handler
+
     return register
 
 
-def sweep(fn: Callable[[Session, datetime, Settings], int]
-          ) -> Callable[[Session, datetime, Settings], int]:
+def sweep(
+    fn: Callable[[Session, datetime, Settings], int],
+) -> Callable[[Session, datetime, Settings], int]:
     SWEEPS.append(fn)
     return fn
 
@@ -63,9 +67,17 @@ class _Skip(Exception):
 
 
 class DueDispatcher:
-    def __init__(self, db: Database, clock: Clock, settings: Settings, *,
-                 owner: str | None = None, lease: timedelta = timedelta(minutes=5),
-                 batch: int = 100, max_batches: int = 50) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        settings: Settings,
+        *,
+        owner: str | None = None,
+        lease: timedelta = timedelta(minutes=5),
+        batch: int = 100,
+        max_batches: int = 50,
+    ) -> None:
         from jobs import load_all
 
         load_all()
@@ -84,9 +96,17 @@ class DueDispatcher:
         done, self._queued = 0, 0
         for _ in range(self.max_batches):
             with self.db.session() as s:
-                tasks = list(queue.claim(s, DueTask, due_column=DueTask.__table__.c.due_at,
-                                         now=now, owner=self.owner, lease=self.lease,
-                                         limit=self.batch))
+                tasks = list(
+                    queue.claim(
+                        s,
+                        DueTask,
+                        due_column=DueTask.__table__.c.due_at,
+                        now=now,
+                        owner=self.owner,
+                        lease=self.lease,
+                        limit=self.batch,
+                    )
+                )
             done += self._run_tasks(tasks, now)
             if len(tasks) < self.batch:
                 break
@@ -106,8 +126,7 @@ class DueDispatcher:
         order they fell due."""
         groups: dict[str, list[DueTask]] = {}
         for item in tasks:
-            groups.setdefault(item.kind if item.kind in BATCHES else f"#{item.id}",
-                              []).append(item)
+            groups.setdefault(item.kind if item.kind in BATCHES else f"#{item.id}", []).append(item)
         done = 0
         for items in groups.values():
             kind = items[0].kind

@@ -67,9 +67,18 @@ def meeting_reviews(s: Session, now: datetime, settings: Settings) -> int:
         if network is None or not store.claim_once(s, key, now, network.id):
             continue
         t = Translator(settings.default_language, settings.tz)
-        count = send_digest(s, network, now, settings, heading_id=FOR_MEETING, key=key,
-                            force=True, id=meeting.id, title=meeting.title,
-                            date=t.local(meeting.starts_at).strftime("%d.%m.%Y"))
+        count = send_digest(
+            s,
+            network,
+            now,
+            settings,
+            heading_id=FOR_MEETING,
+            key=key,
+            force=True,
+            id=meeting.id,
+            title=meeting.title,
+            date=t.local(meeting.starts_at).strftime("%d.%m.%Y"),
+        )
         if count:
             _note_in_agenda(s, meeting, t)
         sent += count
@@ -100,16 +109,30 @@ def follow_reminders(s: Session, now: datetime, settings: Settings) -> int:
             if not store.claim_once(s, key, now):
                 continue
 
-            def build(t: Translator, call: FundingCall = call, deadline: datetime = deadline
-                      ) -> Outgoing:
-                return Outgoing(t("⏰ Funding call #{id} “{title}”: the deadline is {when} "
-                                  "({days} days left). {link}", id=call.id, title=call.title,
-                                  when=t.datetime(deadline), days=days_left(deadline, now, t),
-                                  link=call.link or ""),
-                                actions=(Action(t("Stop following"),
-                                                f"/nie_obserwuj {call.id}"),))
+            def build(
+                t: Translator, call: FundingCall = call, deadline: datetime = deadline
+            ) -> Outgoing:
+                return Outgoing(
+                    t(
+                        "⏰ Funding call #{id} “{title}”: the deadline is {when} "
+                        "({days} days left). {link}",
+                        id=call.id,
+                        title=call.title,
+                        when=t.datetime(deadline),
+                        days=days_left(deadline, now, t),
+                        link=call.link or "",
+                    ),
+                    actions=(Action(t("Stop following"), f"/nie_obserwuj {call.id}"),),
+                )
 
-            if enqueue_to_person(s, follow.person_id, settings, now, build,
-                                 kind="funding_reminder", dedupe_key=key[:128]):
+            if enqueue_to_person(
+                s,
+                follow.person_id,
+                settings,
+                now,
+                build,
+                kind="funding_reminder",
+                dedupe_key=key[:128],
+            ):
                 sent += 1
     return sent

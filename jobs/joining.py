@@ -15,8 +15,10 @@ from models import directory, joins
 from models.due import DueTask
 from models.errors import N_
 
-LAPSED = N_("Your request #{id} to join {networks} lapsed after 14 days without a decision. "
-            "You may ask again with /zglos, or write to the Association of Polish Cities (ZMP).")
+LAPSED = N_(
+    "Your request #{id} to join {networks} lapsed after 14 days without a decision. "
+    "You may ask again with /zglos, or write to the Association of Polish Cities (ZMP)."
+)
 
 
 @task("join_expiry")
@@ -25,8 +27,14 @@ def lapse(s: Session, item: DueTask, now: datetime, settings: Settings) -> None:
     if request is None or request.external_id is None:
         return
     t = Translator(request.language or settings.default_language, settings.tz)
-    names = ", ".join(n.name for code in request.pending
-                      if (n := directory.network_by_code(s, code)) is not None)
-    enqueue(s, Target(request.platform, request.external_id),
-            Outgoing(t(LAPSED, id=request.id, networks=names)), now, kind="join_expiry",
-            dedupe_key=f"join_expiry:{request.id}")
+    names = ", ".join(
+        n.name for code in request.pending if (n := directory.network_by_code(s, code)) is not None
+    )
+    enqueue(
+        s,
+        Target(request.platform, request.external_id),
+        Outgoing(t(LAPSED, id=request.id, networks=names)),
+        now,
+        kind="join_expiry",
+        dedupe_key=f"join_expiry:{request.id}",
+    )

@@ -32,21 +32,43 @@ from models.meetings import (
 )
 
 
-def _message(t: Translator, meeting: Meeting, kind: str, text_id: str, page: str | None = None,
-             **extra: object) -> Outgoing:
+def _message(
+    t: Translator,
+    meeting: Meeting,
+    kind: str,
+    text_id: str,
+    page: str | None = None,
+    **extra: object,
+) -> Outgoing:
     # the last reminder comes with the check-in button (the same as /jestem <nr>)
     buttons = (Action(t("I'm here"), f"/jestem {meeting.id}"),) if kind == "reminder_1h" else ()
     if page is not None:  # the person's own answer page (core.links)
         buttons += (Action(t("Answer on a page"), url=page),)
-    return Outgoing(t(text_id, id=meeting.id, title=meeting.title,
-                      when=t.datetime(meeting.starts_at), **extra), actions=buttons)
+    return Outgoing(
+        t(text_id, id=meeting.id, title=meeting.title, when=t.datetime(meeting.starts_at), **extra),
+        actions=buttons,
+    )
 
 
-def _send(s: Session, settings: Settings, now: datetime, person_id: int, text_id: str,
-          meeting: Meeting, kind: str, **extra: object) -> None:
-    enqueue_to_person(s, person_id, settings, now,
-                      lambda t: _message(t, meeting, kind, text_id, **extra), kind=kind,
-                      dedupe_key=f"{kind}:{meeting.id}:{meeting.sequence}:{person_id}")
+def _send(
+    s: Session,
+    settings: Settings,
+    now: datetime,
+    person_id: int,
+    text_id: str,
+    meeting: Meeting,
+    kind: str,
+    **extra: object,
+) -> None:
+    enqueue_to_person(
+        s,
+        person_id,
+        settings,
+        now,
+        lambda t: _message(t, meeting, kind, text_id, **extra),
+        kind=kind,
+        dedupe_key=f"{kind}:{meeting.id}:{meeting.sequence}:{person_id}",
+    )
 
 
 def _dedupe(kind: str, meeting: Meeting) -> Callable[[int], str]:
@@ -74,13 +96,20 @@ def _reminders(s: Session, items: list[DueTask], now: datetime, settings: Settin
         if meeting is None or meeting.status != "published":
             continue
         answers = coming[meeting.id or 0]
-        online = [p for p, choice in answers
-                  if meeting.online_link and choice in ("online", "moze")]
+        online = [
+            p for p, choice in answers if meeting.online_link and choice in ("online", "moze")
+        ]
         in_person = [p for p, _ in answers if p not in set(online)]
         for people, text_id in ((in_person, IN_PERSON), (online, ONLINE)):
             rows += outbox_api.rows_for_people(
-                found, people, settings, now, _builder(meeting, item.kind, text_id),
-                kind=item.kind, dedupe=_dedupe(item.kind, meeting))
+                found,
+                people,
+                settings,
+                now,
+                _builder(meeting, item.kind, text_id),
+                kind=item.kind,
+                dedupe=_dedupe(item.kind, meeting),
+            )
     return outbox_api.queue_rows(s, rows)
 
 
@@ -96,15 +125,35 @@ def nudge(s: Session, item: DueTask, now: datetime, settings: Settings) -> None:
         return
 
     def message(t: Translator, person_id: int) -> Outgoing:
-        return _message(t, meeting, "rsvp_nudge", N_(
-            "Please answer the invitation to meeting #{id} “{title}” ({when}): /rsvp {id} "
-            "stacjonarnie | online | nie | moze"), page=links.page_url_in(
-                s, settings, person_id, links.RSVP, now, expires_at=meeting.starts_at,
-                meeting=meeting.id or 0))
+        return _message(
+            t,
+            meeting,
+            "rsvp_nudge",
+            N_(
+                "Please answer the invitation to meeting #{id} “{title}” ({when}): /rsvp {id} "
+                "stacjonarnie | online | nie | moze"
+            ),
+            page=links.page_url_in(
+                s,
+                settings,
+                person_id,
+                links.RSVP,
+                now,
+                expires_at=meeting.starts_at,
+                meeting=meeting.id or 0,
+            ),
+        )
 
-    enqueue_to_people(s, silent_representatives(s, meeting), settings, now,
-                      lambda t: Outgoing(""), kind="rsvp_nudge",
-                      dedupe=_dedupe("rsvp_nudge", meeting), personal=message)
+    enqueue_to_people(
+        s,
+        silent_representatives(s, meeting),
+        settings,
+        now,
+        lambda t: Outgoing(""),
+        kind="rsvp_nudge",
+        dedupe=_dedupe("rsvp_nudge", meeting),
+        personal=message,
+    )
 
 
 @task("headcount")
@@ -114,14 +163,29 @@ def headcount(s: Session, item: DueTask, now: datetime, settings: Settings) -> N
     if meeting is None or network is None or meeting.status != "published":
         return
     answers = [r for r in rsvps(s, meeting.id or 0) if not r.waitlisted]
-    counts = {a: sum(1 for r in answers if r.answer == a) for a in ("stacjonarnie", "online",
-                                                                   "moze", "nie")}
+    counts = {
+        a: sum(1 for r in answers if r.answer == a)
+        for a in ("stacjonarnie", "online", "moze", "nie")
+    }
     notes = "; ".join(r.note for r in answers if r.note and r.answer == "stacjonarnie") or "—"
     for person, role, _city in directory.members(s, network.id or 0):
         if role in ("organiser", "coordinator"):
-            _send(s, settings, now, person.id or 0, N_("Headcount for meeting #{id} “{title}” "
-                                                  "({when}): in person {in_person}, online "
-                                                  "{online}, maybe {maybe}, no {no}. Notes: "
-                                                  "{notes}."), meeting, "headcount",
-                  in_person=counts["stacjonarnie"], online=counts["online"],
-                  maybe=counts["moze"], no=counts["nie"], notes=notes)
+            _send(
+                s,
+                settings,
+                now,
+                person.id or 0,
+                N_(
+                    "Headcount for meeting #{id} “{title}” "
+                    "({when}): in person {in_person}, online "
+                    "{online}, maybe {maybe}, no {no}. Notes: "
+                    "{notes}."
+                ),
+                meeting,
+                "headcount",
+                in_person=counts["stacjonarnie"],
+                online=counts["online"],
+                maybe=counts["moze"],
+                no=counts["nie"],
+                notes=notes,
+            )

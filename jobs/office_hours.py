@@ -32,8 +32,11 @@ def materialise(s: Session, now: datetime, settings: Settings) -> int:
     """Sessions of every series up to the horizon exist as rows (with their due work)."""
     made = 0
     for series in oh.active_series(s):
-        made += len(oh.materialise(s, series, settings.tz, now,
-                                   timedelta(days=settings.office_horizon_days)))
+        made += len(
+            oh.materialise(
+                s, series, settings.tz, now, timedelta(days=settings.office_horizon_days)
+            )
+        )
     return made
 
 
@@ -53,23 +56,40 @@ def announce_opening(s: Session, item: DueTask, now: datetime, settings: Setting
     t = Translator(settings.default_language, settings.tz)
     free = len(oh.free_slots(s, session, now))
     for chat in directory.chats_of(s, [network.id or 0]):
-        enqueue(s, Target(chat.platform, chat.chat_id), Outgoing(
-            t("🗓 Booking is open: the expert's office hours #{id}, {when} ({free} slots of "
-              "{minutes} min). Core cities book privately: /dyzur or /dyzur_rezerwuj {id} "
-              "<slot> <topic>.", id=session.id, when=t.datetime(session.starts_at), free=free,
-              minutes=session.slot_minutes),
-            actions=(Action(t("Free slots"), f"/dyzur {network.code}"),)),
-            now, kind="office_open",
-            dedupe_key=f"office_open:{session.id}:{chat.platform}:{chat.chat_id}")
+        enqueue(
+            s,
+            Target(chat.platform, chat.chat_id),
+            Outgoing(
+                t(
+                    "🗓 Booking is open: the expert's office hours #{id}, {when} ({free} slots of "
+                    "{minutes} min). Core cities book privately: /dyzur or /dyzur_rezerwuj {id} "
+                    "<slot> <topic>.",
+                    id=session.id,
+                    when=t.datetime(session.starts_at),
+                    free=free,
+                    minutes=session.slot_minutes,
+                ),
+                actions=(Action(t("Free slots"), f"/dyzur {network.code}"),),
+            ),
+            now,
+            kind="office_open",
+            dedupe_key=f"office_open:{session.id}:{chat.platform}:{chat.chat_id}",
+        )
 
 
 def _agenda(s: Session, item: DueTask, now: datetime, settings: Settings) -> None:
     session = _session(s, item)
     if session is None or session.expert_id is None:
         return
-    enqueue_to_person(s, session.expert_id, settings, now, lambda t: Outgoing(
-        "\n".join(agenda_lines(s, t, session))), kind=item.kind,
-        dedupe_key=f"{item.kind}:{session.id}:{session.sequence}")
+    enqueue_to_person(
+        s,
+        session.expert_id,
+        settings,
+        now,
+        lambda t: Outgoing("\n".join(agenda_lines(s, t, session))),
+        kind=item.kind,
+        dedupe_key=f"{item.kind}:{session.id}:{session.sequence}",
+    )
 
 
 task("office_agenda_1d")(_agenda)
@@ -83,13 +103,31 @@ def _remind(s: Session, item: DueTask, now: datetime, settings: Settings) -> Non
     session = s.get(OfficeSession, booking.session_id)
     if session is None or session.status != "scheduled":
         return
-    text_id = N_("⏰ Tomorrow: your city's office hours #{id} with the expert, {when}. "
-                 "Topic: {topic}. Join: {where}") if item.kind == "office_remind_24h" else \
-        N_("⏰ In 15 minutes: office hours #{id}, {when}. Topic: {topic}. Join: {where}")
-    enqueue_to_person(s, booking.person_id, settings, now, lambda t: Outgoing(
-        t(text_id, id=session.id, when=t.datetime(session.slot_start(booking.slot)),
-          topic=booking.topic, where=where(t, session))), kind=item.kind,
-        dedupe_key=f"{item.kind}:{booking.id}:{session.sequence}")
+    text_id = (
+        N_(
+            "⏰ Tomorrow: your city's office hours #{id} with the expert, {when}. "
+            "Topic: {topic}. Join: {where}"
+        )
+        if item.kind == "office_remind_24h"
+        else N_("⏰ In 15 minutes: office hours #{id}, {when}. Topic: {topic}. Join: {where}")
+    )
+    enqueue_to_person(
+        s,
+        booking.person_id,
+        settings,
+        now,
+        lambda t: Outgoing(
+            t(
+                text_id,
+                id=session.id,
+                when=t.datetime(session.slot_start(booking.slot)),
+                topic=booking.topic,
+                where=where(t, session),
+            )
+        ),
+        kind=item.kind,
+        dedupe_key=f"{item.kind}:{booking.id}:{session.sequence}",
+    )
 
 
 task("office_remind_24h")(_remind)
@@ -103,10 +141,21 @@ def offer_expired(s: Session, item: DueTask, now: datetime, settings: Settings) 
         return
     session = s.get(OfficeSession, freed.booking.session_id)
     assert session is not None
-    enqueue_to_person(s, freed.booking.person_id, settings, now, lambda t: Outgoing(
-        t("The offered slot in office hours #{id} went to the next city: the time to take it "
-          "has passed.", id=session.id)), kind="office_offer",
-        dedupe_key=f"office_offer_expired:{freed.booking.id}")
+    enqueue_to_person(
+        s,
+        freed.booking.person_id,
+        settings,
+        now,
+        lambda t: Outgoing(
+            t(
+                "The offered slot in office hours #{id} went to the next city: the time to take it "
+                "has passed.",
+                id=session.id,
+            )
+        ),
+        kind="office_offer",
+        dedupe_key=f"office_offer_expired:{freed.booking.id}",
+    )
     after_freed(s, settings, now, session, freed)
 
 
@@ -117,7 +166,16 @@ def ended(s: Session, item: DueTask, now: datetime, settings: Settings) -> None:
     session = _session(s, item)
     if session is None or session.expert_id is None:
         return
-    enqueue_to_person(s, session.expert_id, settings, now, lambda t: Outgoing(
-        summary_text(s, t, session) + "\n" + t(
-            "Mark who did not come: /dyzur_nieobecny {id} <slot>", id=session.id)),
-        kind="office_end", dedupe_key=f"office_end:{session.id}")
+    enqueue_to_person(
+        s,
+        session.expert_id,
+        settings,
+        now,
+        lambda t: Outgoing(
+            summary_text(s, t, session)
+            + "\n"
+            + t("Mark who did not come: /dyzur_nieobecny {id} <slot>", id=session.id)
+        ),
+        kind="office_end",
+        dedupe_key=f"office_end:{session.id}",
+    )

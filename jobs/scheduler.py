@@ -28,12 +28,24 @@ class Scheduler:
         self.outbox, self.due = outbox, due
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         now = datetime.now(UTC)
-        self._scheduler.add_job(outbox.run_once, "interval", id="outbox",
-                                seconds=settings.outbox_poll_seconds, next_run_time=now,
-                                max_instances=1, coalesce=True)
-        self._scheduler.add_job(self._due_then_outbox, "interval", id="due",
-                                seconds=settings.jobs_poll_seconds, next_run_time=now,
-                                max_instances=1, coalesce=True)
+        self._scheduler.add_job(
+            outbox.run_once,
+            "interval",
+            id="outbox",
+            seconds=settings.outbox_poll_seconds,
+            next_run_time=now,
+            max_instances=1,
+            coalesce=True,
+        )
+        self._scheduler.add_job(
+            self._due_then_outbox,
+            "interval",
+            id="due",
+            seconds=settings.jobs_poll_seconds,
+            next_run_time=now,
+            max_instances=1,
+            coalesce=True,
+        )
 
     async def _due_then_outbox(self) -> None:
         if await self.due.run_once():
@@ -41,9 +53,15 @@ class Scheduler:
 
     def every(self, run: Callable[[], Awaitable[Any]], seconds: float, job_id: str) -> None:
         """Another clock-driven job (e.g. a transport's subscription upkeep)."""
-        self._scheduler.add_job(run, "interval", id=job_id, seconds=seconds,
-                                next_run_time=datetime.now(UTC), max_instances=1,
-                                coalesce=True)
+        self._scheduler.add_job(
+            run,
+            "interval",
+            id=job_id,
+            seconds=seconds,
+            next_run_time=datetime.now(UTC),
+            max_instances=1,
+            coalesce=True,
+        )
 
     def start(self) -> None:
         self._scheduler.start()

@@ -37,10 +37,15 @@ def meeting_state(session: Session, meeting: Meeting, person_id: int) -> Meeting
     position = next((i for i, r in enumerate(waiting, 1) if r.person_id == person_id), None)
     network = session.get(Network, meeting.network_id)
     assert network is not None
-    return MeetingState(meeting, network, mine, position,
-                        sum(1 for r in answers if r.answer == "stacjonarnie" and not r.waitlisted),
-                        len(waiting), meeting.open_part or not _observer(session, person_id,
-                                                                         network))
+    return MeetingState(
+        meeting,
+        network,
+        mine,
+        position,
+        sum(1 for r in answers if r.answer == "stacjonarnie" and not r.waitlisted),
+        len(waiting),
+        meeting.open_part or not _observer(session, person_id, network),
+    )
 
 
 def _observer(session: Session, person_id: int, network: Network) -> bool:
@@ -56,7 +61,13 @@ def _observer(session: Session, person_id: int, network: Network) -> bool:
 def upcoming(session: Session, person_id: int, now: datetime) -> Sequence[MeetingState]:
     """Published meetings still ahead in the person's networks, soonest first."""
     network_ids = [n.id for n in directory.networks_of(session, person_id)]
-    meetings = session.exec(select(Meeting).where(
-        col(Meeting.network_id).in_(network_ids), Meeting.starts_at > now,
-        Meeting.status == "published").order_by(col(Meeting.starts_at))).all()
+    meetings = session.exec(
+        select(Meeting)
+        .where(
+            col(Meeting.network_id).in_(network_ids),
+            Meeting.starts_at > now,
+            Meeting.status == "published",
+        )
+        .order_by(col(Meeting.starts_at))
+    ).all()
     return [meeting_state(session, m, person_id) for m in meetings]

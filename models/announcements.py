@@ -51,17 +51,23 @@ def _people(session: Session, network_ids: Sequence[int], audience: str) -> list
     rows = session.exec(
         select(Person, NetworkRole.role, NetworkRole.network_id, CityStanding.standing)
         .join(NetworkRole, col(NetworkRole.person_id) == col(Person.id))
-        .join(CityStanding, (col(CityStanding.city_id) == col(Person.city_id))
-              & (col(CityStanding.network_id) == col(NetworkRole.network_id)), isouter=True)
-        .where(col(NetworkRole.network_id).in_(network_ids), col(Person.erased_at).is_(None),
-               col(NetworkRole.ended_at).is_(None))
+        .join(
+            CityStanding,
+            (col(CityStanding.city_id) == col(Person.city_id))
+            & (col(CityStanding.network_id) == col(NetworkRole.network_id)),
+            isouter=True,
+        )
+        .where(
+            col(NetworkRole.network_id).in_(network_ids),
+            col(Person.erased_at).is_(None),
+            col(NetworkRole.ended_at).is_(None),
+        )
         .order_by(col(Person.id))
     ).all()
     chosen: dict[int, Person] = {}
     for person, role, _network_id, standing in rows:
         representative = role == Role.REPRESENTATIVE
-        if audience == "core" and not (representative and standing
-                                       and Standing(standing).is_core):
+        if audience == "core" and not (representative and standing and Standing(standing).is_core):
             continue
         if audience == "leaders" and not (representative and Office(person.office).may_lead):
             continue
@@ -69,9 +75,14 @@ def _people(session: Session, network_ids: Sequence[int], audience: str) -> list
     return list(chosen.values())
 
 
-def recipients(session: Session, network_ids: Sequence[int], audience: str, delivery: str,
-               platforms: Iterable[str], exclude: int | None = None
-               ) -> tuple[list[Recipient], list[Recipient]]:
+def recipients(
+    session: Session,
+    network_ids: Sequence[int],
+    audience: str,
+    delivery: str,
+    platforms: Iterable[str],
+    exclude: int | None = None,
+) -> tuple[list[Recipient], list[Recipient]]:
     """(group chats, private chats) an announcement reaches on the running platforms.
 
     Group chats hold everyone, observers included, so a restricted audience is reached only
@@ -81,16 +92,22 @@ def recipients(session: Session, network_ids: Sequence[int], audience: str, deli
     platforms = list(platforms)
     chats: list[Recipient] = []
     if audience == "all":
-        bindings = session.exec(select(ChatBinding).where(
-            col(ChatBinding.network_id).in_(network_ids),
-            col(ChatBinding.platform).in_(platforms)).order_by(col(ChatBinding.id))).all()
+        bindings = session.exec(
+            select(ChatBinding)
+            .where(
+                col(ChatBinding.network_id).in_(network_ids),
+                col(ChatBinding.platform).in_(platforms),
+            )
+            .order_by(col(ChatBinding.id))
+        ).all()
         chats = [Recipient(b.platform, b.chat_id, network_id=b.network_id) for b in bindings]
     if delivery == "chats" and audience == "all":
         return chats, []
     people = [p for p in _people(session, network_ids, audience) if p.id != exclude]
     accounts: dict[int, dict[str, str]] = {}
-    for account in session.exec(select(Account).where(
-            col(Account.person_id).in_([p.id for p in people]))).all():
+    for account in session.exec(
+        select(Account).where(col(Account.person_id).in_([p.id for p in people]))
+    ).all():
         accounts.setdefault(account.person_id, {})[account.platform] = account.external_id
     private = []
     for person in people:
@@ -101,25 +118,37 @@ def recipients(session: Session, network_ids: Sequence[int], audience: str, deli
     return chats, private
 
 
-def unreachable(session: Session, network_ids: Sequence[int], audience: str,
-                platforms: Iterable[str]) -> int:
+def unreachable(
+    session: Session, network_ids: Sequence[int], audience: str, platforms: Iterable[str]
+) -> int:
     """People in the audience with no account on a running platform (for the preview)."""
     _, private = recipients(session, network_ids, audience, "private", platforms)
     return len(_people(session, network_ids, audience)) - len(private)
 
 
 def network_names(session: Session, network_ids: Sequence[int]) -> list[str]:
-    return [n.name for n in session.exec(select(Network).where(
-        col(Network.id).in_(network_ids)).order_by(col(Network.id))).all()]
+    return [
+        n.name
+        for n in session.exec(
+            select(Network).where(col(Network.id).in_(network_ids)).order_by(col(Network.id))
+        ).all()
+    ]
 
 
 def by_author(session: Session, person_id: int, limit: int = 15) -> Sequence[Announcement]:
     """A person's latest announcements, newest first."""
-    return session.exec(select(Announcement).where(Announcement.author_id == person_id)
-                        .order_by(col(Announcement.id).desc()).limit(limit)).all()
+    return session.exec(
+        select(Announcement)
+        .where(Announcement.author_id == person_id)
+        .order_by(col(Announcement.id).desc())
+        .limit(limit)
+    ).all()
 
 
 def unreported(session: Session) -> Sequence[Announcement]:
     """Broadcasts queued whose author has not had the delivery report yet."""
-    return session.exec(select(Announcement).where(
-        Announcement.status == "queued", col(Announcement.reported_at).is_(None))).all()
+    return session.exec(
+        select(Announcement).where(
+            Announcement.status == "queued", col(Announcement.reported_at).is_(None)
+        )
+    ).all()

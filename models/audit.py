@@ -10,7 +10,9 @@ from sqlmodel import Session
 from models.core import AuditEntry
 
 
-def record(session: Session, at: datetime, actor_id: int | None, action: str, subject: str,
-           **details: Any) -> None:
-    session.add(AuditEntry(at=at, actor_id=actor_id, action=action, subject=subject,
-                           details=details))
+def record(
+    session: Session, at: datetime, actor_id: int | None, action: str, subject: str, **details: Any
+) -> None:
+    session.add(
+        AuditEntry(at=at, actor_id=actor_id, action=action, subject=subject, details=details)
+    )

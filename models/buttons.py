@@ -15,18 +15,33 @@ from models.core import ActionToken
 TOKEN_LIFETIME = timedelta(days=60)
 
 
-def issue(session: Session, command: str, platform: str, chat_id: str, now: datetime,
-          person_id: int | None = None) -> str:
+def issue(
+    session: Session,
+    command: str,
+    platform: str,
+    chat_id: str,
+    now: datetime,
+    person_id: int | None = None,
+) -> str:
     """A token for a button; `person_id`: the only person it acts for (None: anyone)."""
     token = secrets.token_urlsafe(12)
-    session.add(ActionToken(token=token, payload=command[:512], platform=platform,
-                            chat_id=chat_id, person_id=person_id, created_at=now,
-                            expires_at=now + TOKEN_LIFETIME))
+    session.add(
+        ActionToken(
+            token=token,
+            payload=command[:512],
+            platform=platform,
+            chat_id=chat_id,
+            person_id=person_id,
+            created_at=now,
+            expires_at=now + TOKEN_LIFETIME,
+        )
+    )
     return token
 
 
-def resolve(session: Session, token: str, platform: str, chat_id: str,
-            now: datetime) -> ActionToken | None:
+def resolve(
+    session: Session, token: str, platform: str, chat_id: str, now: datetime
+) -> ActionToken | None:
     row = session.get(ActionToken, token[:32])
     if row is None or row.platform != platform or row.chat_id != chat_id or row.expires_at <= now:
         return None
@@ -34,6 +49,9 @@ def resolve(session: Session, token: str, platform: str, chat_id: str,
 
 
 def purge_expired(session: Session, now: datetime) -> int:
-    result = session.exec(delete(ActionToken).where(  # type: ignore[call-overload]
-        col(ActionToken.expires_at) <= now))
+    result = session.exec(
+        delete(ActionToken).where(  # type: ignore[call-overload]
+            col(ActionToken.expires_at) <= now
+        )
+    )
     return int(result.rowcount)

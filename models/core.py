@@ -12,8 +12,9 @@ from models.types import UTCDateTime
 
 
 def utc_field(*, nullable: bool = False, index: bool = False) -> Any:
-    return Field(default=None if nullable else ..., sa_type=UTCDateTime, nullable=nullable,
-                 index=index)
+    return Field(
+        default=None if nullable else ..., sa_type=UTCDateTime, nullable=nullable, index=index
+    )
 
 
 class Network(SQLModel, table=True):

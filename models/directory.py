@@ -25,14 +25,18 @@ def network_by_code(session: Session, code: str) -> Network | None:
 def require_network(session: Session, code: str) -> Network:
     network = network_by_code(session, code)
     if network is None:
-        raise DomainError(N_("Unknown network “{code}”. Known codes: {codes}."), code=code,
-                          codes=", ".join(n.code for n in networks(session)))
+        raise DomainError(
+            N_("Unknown network “{code}”. Known codes: {codes}."),
+            code=code,
+            codes=", ".join(n.code for n in networks(session)),
+        )
     return network
 
 
 def person_by_account(session: Session, platform: str, external_id: str) -> Person | None:
     return session.exec(
-        select(Person).join(Account, col(Account.person_id) == col(Person.id))
+        select(Person)
+        .join(Account, col(Account.person_id) == col(Person.id))
         .where(Account.platform == platform, Account.external_id == external_id)
     ).first()
 
@@ -43,15 +47,22 @@ def account_of(session: Session, person_id: int, platform: str) -> Account | Non
     ).first()
 
 
-def link_account(session: Session, person_id: int, platform: str, external_id: str,
-                 username: str | None, now: datetime) -> Account:
+def link_account(
+    session: Session,
+    person_id: int,
+    platform: str,
+    external_id: str,
+    username: str | None,
+    now: datetime,
+) -> Account:
     """Link a platform account to a person; a person keeps one account per platform."""
     taken = session.exec(
         select(Account).where(Account.platform == platform, Account.external_id == external_id)
     ).first()
     if taken is not None and taken.person_id != person_id:
-        raise DomainError(N_("This account is already linked to another person. "
-                             "Ask your coordinator for help."))
+        raise DomainError(
+            N_("This account is already linked to another person. Ask your coordinator for help.")
+        )
     existing = account_of(session, person_id, platform)
     if existing is not None and taken is None:
         session.delete(existing)
@@ -59,8 +70,13 @@ def link_account(session: Session, person_id: int, platform: str, external_id: s
     if taken is not None:
         taken.username = username
         return taken
-    account = Account(person_id=person_id, platform=platform, external_id=external_id,
-                      username=username, linked_at=now)
+    account = Account(
+        person_id=person_id,
+        platform=platform,
+        external_id=external_id,
+        username=username,
+        linked_at=now,
+    )
     session.add(account)
     session.flush()
     return account
@@ -68,37 +84,52 @@ def link_account(session: Session, person_id: int, platform: str, external_id: s
 
 def chat_network(session: Session, platform: str, chat_id: str) -> Network | None:
     return session.exec(
-        select(Network).join(ChatBinding, col(ChatBinding.network_id) == col(Network.id))
+        select(Network)
+        .join(ChatBinding, col(ChatBinding.network_id) == col(Network.id))
         .where(ChatBinding.platform == platform, ChatBinding.chat_id == chat_id)
     ).first()
 
 
 def chats_of(session: Session, network_ids: Sequence[int]) -> Sequence[ChatBinding]:
     return session.exec(
-        select(ChatBinding).where(col(ChatBinding.network_id).in_(network_ids))
+        select(ChatBinding)
+        .where(col(ChatBinding.network_id).in_(network_ids))
         .order_by(col(ChatBinding.network_id), col(ChatBinding.id))
     ).all()
 
 
-def bind_chat(session: Session, network: Network, platform: str, chat_id: str,
-              title: str | None, by: int | None, now: datetime) -> ChatBinding:
+def bind_chat(
+    session: Session,
+    network: Network,
+    platform: str,
+    chat_id: str,
+    title: str | None,
+    by: int | None,
+    now: datetime,
+) -> ChatBinding:
     binding = session.exec(
         select(ChatBinding).where(ChatBinding.platform == platform, ChatBinding.chat_id == chat_id)
     ).first()
     if binding is None:
-        binding = ChatBinding(network_id=network.id or 0, platform=platform, chat_id=chat_id,
-                              title=title, bound_by=by, bound_at=now)
+        binding = ChatBinding(
+            network_id=network.id or 0,
+            platform=platform,
+            chat_id=chat_id,
+            title=title,
+            bound_by=by,
+            bound_at=now,
+        )
     else:
         binding.network_id, binding.title = network.id or 0, title
         binding.bound_by, binding.bound_at = by, now
     session.add(binding)
-    audit.record(session, now, by, "chat.bind", f"chat:{platform}:{chat_id}",
-                 network=network.code)
+    audit.record(session, now, by, "chat.bind", f"chat:{platform}:{chat_id}", network=network.code)
     return binding
 
 
-def unbind_chat(session: Session, platform: str, chat_id: str, by: int | None,
-                now: datetime) -> Network | None:
+def unbind_chat(
+    session: Session, platform: str, chat_id: str, by: int | None, now: datetime
+) -> Network | None:
     binding = session.exec(
         select(ChatBinding).where(ChatBinding.platform == platform, ChatBinding.chat_id == chat_id)
     ).first()
@@ -106,8 +137,14 @@ def unbind_chat(session: Session, platform: str, chat_id: str, by: int | None,
         return None
     network = session.get(Network, binding.network_id)
     session.delete(binding)
-    audit.record(session, now, by, "chat.unbind", f"chat:{platform}:{chat_id}",
-                 network=network.code if network else None)
+    audit.record(
+        session,
+        now,
+        by,
+        "chat.unbind",
+        f"chat:{platform}:{chat_id}",
+        network=network.code if network else None,
+    )
     return network
 
 
@@ -119,9 +156,11 @@ def _active() -> Any:
 def networks_of(session: Session, person_id: int) -> Sequence[Network]:
     """Networks where the person holds a role of their own (global roles excluded)."""
     return session.exec(
-        select(Network).join(NetworkRole, col(NetworkRole.network_id) == col(Network.id))
+        select(Network)
+        .join(NetworkRole, col(NetworkRole.network_id) == col(Network.id))
         .where(NetworkRole.person_id == person_id, _active())
-        .distinct().order_by(col(Network.id))
+        .distinct()
+        .order_by(col(Network.id))
     ).all()
 
 
@@ -129,7 +168,8 @@ def roles_of(session: Session, person_id: int, network_id: int | None) -> frozen
     """Roles a person holds in a network, plus global ones (coordinating team)."""
     rows = session.exec(
         select(NetworkRole.role).where(
-            NetworkRole.person_id == person_id, _active(),
+            NetworkRole.person_id == person_id,
+            _active(),
             or_(col(NetworkRole.network_id).is_(None), NetworkRole.network_id == network_id),
         )
     ).all()
@@ -141,44 +181,79 @@ def standing_of(session: Session, city_id: int | None, network_id: int | None) -
         return None
     value = session.exec(
         select(CityStanding.standing).where(
-            CityStanding.city_id == city_id, CityStanding.network_id == network_id)
+            CityStanding.city_id == city_id, CityStanding.network_id == network_id
+        )
     ).first()
     return Standing(value) if value else None
 
 
-def grant_role(session: Session, person: Person, network: Network | None, role: Role,
-               by: int | None, now: datetime) -> NetworkRole:
+def grant_role(
+    session: Session,
+    person: Person,
+    network: Network | None,
+    role: Role,
+    by: int | None,
+    now: datetime,
+) -> NetworkRole:
     """Give a person a role; the leaders' network admits only mayors, presidents and deputies."""
-    if network is not None and network.closed and role is Role.REPRESENTATIVE \
-            and not Office(person.office).may_lead:
-        raise DomainError(N_("The leaders' network admits only mayors, city presidents "
-                             "and their deputies."))
+    if (
+        network is not None
+        and network.closed
+        and role is Role.REPRESENTATIVE
+        and not Office(person.office).may_lead
+    ):
+        raise DomainError(
+            N_("The leaders' network admits only mayors, city presidents and their deputies.")
+        )
     if network is None and role is not Role.COORDINATING_TEAM:
         raise DomainError(N_("Only the coordinating team works across all networks."))
     network_id = network.id if network else None
-    existing = session.exec(select(NetworkRole).where(
-        NetworkRole.person_id == person.id, NetworkRole.role == role,
-        NetworkRole.network_id == network_id if network_id is not None
-        else col(NetworkRole.network_id).is_(None))).first()
+    existing = session.exec(
+        select(NetworkRole).where(
+            NetworkRole.person_id == person.id,
+            NetworkRole.role == role,
+            NetworkRole.network_id == network_id
+            if network_id is not None
+            else col(NetworkRole.network_id).is_(None),
+        )
+    ).first()
     if existing is not None and existing.ended_at is None:
         return existing
     row = existing or NetworkRole(person_id=person.id or 0, network_id=network_id, role=role)
     row.started_at, row.ended_at = now, None
     session.add(row)
     session.flush()
-    audit.record(session, now, by, "role.grant", f"person:{person.id}", role=role.value,
-                 network=network.code if network else None)
+    audit.record(
+        session,
+        now,
+        by,
+        "role.grant",
+        f"person:{person.id}",
+        role=role.value,
+        network=network.code if network else None,
+    )
     return row
 
 
-def end_roles(session: Session, person_id: int, network: Network | None, by: int | None,
-              now: datetime, roles: frozenset[Role] | None = None) -> list[Role]:
+def end_roles(
+    session: Session,
+    person_id: int,
+    network: Network | None,
+    by: int | None,
+    now: datetime,
+    roles: frozenset[Role] | None = None,
+) -> list[Role]:
     """Close the person's roles in a network (or their global ones): the rows stay."""
     network_id = network.id if network else None
-    rows = session.exec(select(NetworkRole).where(
-        NetworkRole.person_id == person_id, _active(),
-        NetworkRole.network_id == network_id if network_id is not None
-        else col(NetworkRole.network_id).is_(None))).all()
+    rows = session.exec(
+        select(NetworkRole).where(
+            NetworkRole.person_id == person_id,
+            _active(),
+            NetworkRole.network_id == network_id
+            if network_id is not None
+            else col(NetworkRole.network_id).is_(None),
+        )
+    ).all()
     ended = []
     for row in rows:
         if roles is not None and Role(row.role) not in roles:
@@ -186,8 +261,15 @@ def end_roles(session: Session, person_id: int, network: Network | None, by: int
         row.ended_at = now
         session.add(row)
         ended.append(Role(row.role))
-        audit.record(session, now, by, "role.end", f"person:{person_id}", role=row.role,
-                     network=network.code if network else None)
+        audit.record(
+            session,
+            now,
+            by,
+            "role.end",
+            f"person:{person_id}",
+            role=row.role,
+            network=network.code if network else None,
+        )
     session.flush()
     return ended
 
@@ -214,11 +296,17 @@ def members(session: Session, network_id: int) -> Sequence[tuple[Person, str, Ci
 
 def coordinating_team(session: Session) -> Sequence[Person]:
     return session.exec(
-        select(Person).join(NetworkRole, col(NetworkRole.person_id) == col(Person.id))
-        .where(col(NetworkRole.network_id).is_(None),
-               NetworkRole.role == Role.COORDINATING_TEAM, col(Person.erased_at).is_(None),
-               _active())
-        .distinct().order_by(col(Person.id))).all()
+        select(Person)
+        .join(NetworkRole, col(NetworkRole.person_id) == col(Person.id))
+        .where(
+            col(NetworkRole.network_id).is_(None),
+            NetworkRole.role == Role.COORDINATING_TEAM,
+            col(Person.erased_at).is_(None),
+            _active(),
+        )
+        .distinct()
+        .order_by(col(Person.id))
+    ).all()
 
 
 def find_people(session: Session, query: str) -> Sequence[Person]:
@@ -228,8 +316,9 @@ def find_people(session: Session, query: str) -> Sequence[Person]:
         person = session.get(Person, int(query)) if len(query) <= 9 else None
         return [person] if person and person.erased_at is None else []
     return session.exec(
-        select(Person).where(col(Person.name).ilike(f"%{query}%"),
-                             col(Person.erased_at).is_(None)).order_by(col(Person.id))
+        select(Person)
+        .where(col(Person.name).ilike(f"%{query}%"), col(Person.erased_at).is_(None))
+        .order_by(col(Person.id))
     ).all()
 
 
@@ -255,12 +344,15 @@ def all_chats(session: Session) -> Sequence[ChatBinding]:
 
 def platforms_of(session: Session, person_id: int) -> list[str]:
     """The platforms a person has linked accounts on."""
-    return [a.platform for a in session.exec(select(Account).where(
-        Account.person_id == person_id)).all()]
+    return [
+        a.platform
+        for a in session.exec(select(Account).where(Account.person_id == person_id)).all()
+    ]
 
 
-def reachable(session: Session, person_ids: Sequence[int], platforms: Sequence[str]
-              ) -> dict[int, tuple[str | None, str, str]]:
+def reachable(
+    session: Session, person_ids: Sequence[int], platforms: Sequence[str]
+) -> dict[int, tuple[str | None, str, str]]:
     """For each person (not erased): (language, platform, account id) on the first of the
     running `platforms` where they have an account. A few queries for any number of people."""
     ids = list(dict.fromkeys(person_ids))
@@ -271,10 +363,13 @@ def reachable(session: Session, person_ids: Sequence[int], platforms: Sequence[s
             select(Person.id, Person.language, Account.platform, Account.external_id)
             .join(Account, col(Account.person_id) == col(Person.id))
             # the ids on both sides: each database then probes the account index too
-            .where(col(Person.id).in_(ids[start:start + 500]),
-                   col(Account.person_id).in_(ids[start:start + 500]),
-                   col(Person.erased_at).is_(None),
-                   col(Account.platform).in_(list(platforms)))).all()
+            .where(
+                col(Person.id).in_(ids[start : start + 500]),
+                col(Account.person_id).in_(ids[start : start + 500]),
+                col(Person.erased_at).is_(None),
+                col(Account.platform).in_(list(platforms)),
+            )
+        ).all()
         for person_id, language, platform, external_id in rows:
             best = found.get(person_id or 0)
             if best is None or order[platform] < order[best[1]]:

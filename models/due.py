@@ -17,8 +17,10 @@ from models.types import UTCDateTime
 
 class DueTask(SQLModel, table=True):
     __tablename__ = "due_task"
-    __table_args__ = (Index("ix_due_task_due", "status", "due_at"),
-                      Index("ix_due_task_ref", "kind", "ref_id"))
+    __table_args__ = (
+        Index("ix_due_task_due", "status", "due_at"),
+        Index("ix_due_task_ref", "kind", "ref_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(sa_type=String(32))
@@ -44,34 +46,54 @@ def schedule(session: Session, kind: str, ref_id: int, key: str, due_at: datetim
 
 def cancel(session: Session, kind: str, ref_id: int) -> int:
     result = session.execute(
-        update(DueTask).where(col(DueTask.kind) == kind, col(DueTask.ref_id) == ref_id,
-                              col(DueTask.status) == "pending").values(status="cancelled"))
+        update(DueTask)
+        .where(
+            col(DueTask.kind) == kind,
+            col(DueTask.ref_id) == ref_id,
+            col(DueTask.status) == "pending",
+        )
+        .values(status="cancelled")
+    )
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def cancel_key(session: Session, key: str) -> None:
-    session.execute(update(DueTask).where(col(DueTask.key) == key,
-                                          col(DueTask.status) == "pending")
-                    .values(status="cancelled"))
+    session.execute(
+        update(DueTask)
+        .where(col(DueTask.key) == key, col(DueTask.status) == "pending")
+        .values(status="cancelled")
+    )
 
 
 def finish(session: Session, task: DueTask, owner: str, now: datetime) -> bool:
     result = session.execute(
-        update(DueTask).where(col(DueTask.id) == task.id, col(DueTask.lease_owner) == owner,
-                              col(DueTask.status) == "pending")
-        .values(status="done", done_at=now, lease_until=None))
+        update(DueTask)
+        .where(
+            col(DueTask.id) == task.id,
+            col(DueTask.lease_owner) == owner,
+            col(DueTask.status) == "pending",
+        )
+        .values(status="done", done_at=now, lease_until=None)
+    )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def finish_many(session: Session, tasks: list[DueTask], owner: str,
-                now: datetime) -> list[DueTask]:
+def finish_many(session: Session, tasks: list[DueTask], owner: str, now: datetime) -> list[DueTask]:
     """`finish` for many tasks in one statement; returns those that were still this owner's
     and pending (the others were cancelled or done elsewhere meanwhile)."""
-    ids = {row[0] for row in session.execute(
-        update(DueTask).where(col(DueTask.id).in_([t.id for t in tasks]),
-                              col(DueTask.lease_owner) == owner,
-                              col(DueTask.status) == "pending")
-        .values(status="done", done_at=now, lease_until=None).returning(col(DueTask.id)))}
+    ids = {
+        row[0]
+        for row in session.execute(
+            update(DueTask)
+            .where(
+                col(DueTask.id).in_([t.id for t in tasks]),
+                col(DueTask.lease_owner) == owner,
+                col(DueTask.status) == "pending",
+            )
+            .values(status="done", done_at=now, lease_until=None)
+            .returning(col(DueTask.id))
+        )
+    }
     return [t for t in tasks if t.id in ids]
 
 

@@ -60,8 +60,9 @@ class Poll(SQLModel, table=True):
     survey: str = Field(default="meeting", sa_type=String(16))
     title: str = Field(sa_type=String(300))
     # a snapshot: later edits of the network's questions do not change a running poll
-    questions: list[dict[str, Any]] = Field(default_factory=list,
-                                            sa_column=Column(JSON, nullable=False))
+    questions: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
     anonymous: bool = True
     status: str = Field(default="open", sa_type=String(8))  # open | closed
     opens_at: datetime = Field(sa_type=UTCDateTime)
@@ -142,13 +143,19 @@ def open_poll(s: Session, poll: Poll, person_ids: Sequence[int]) -> Poll:
 
 
 def participant(s: Session, poll_id: int, person_id: int) -> PollParticipant | None:
-    return s.exec(select(PollParticipant).where(PollParticipant.poll_id == poll_id,
-                                                PollParticipant.person_id == person_id)).first()
+    return s.exec(
+        select(PollParticipant).where(
+            PollParticipant.poll_id == poll_id, PollParticipant.person_id == person_id
+        )
+    ).first()
 
 
 def participants(s: Session, poll_id: int) -> Sequence[PollParticipant]:
-    return s.exec(select(PollParticipant).where(PollParticipant.poll_id == poll_id)
-                  .order_by(col(PollParticipant.person_id))).all()
+    return s.exec(
+        select(PollParticipant)
+        .where(PollParticipant.poll_id == poll_id)
+        .order_by(col(PollParticipant.person_id))
+    ).all()
 
 
 def is_closed(poll: Poll, now: datetime) -> bool:
@@ -168,13 +175,16 @@ def normalise(question: dict[str, Any], value: str) -> str:
     if value not in allowed:
         if question["kind"] == "rating":
             raise DomainError(N_("Please answer with a number from 1 to 5, or “-” to skip."))
-        raise DomainError(N_("Please answer with the number of an option (1–{last}), or “-” "
-                             "to skip."), last=len(allowed))
+        raise DomainError(
+            N_("Please answer with the number of an option (1–{last}), or “-” to skip."),
+            last=len(allowed),
+        )
     return value
 
 
-def record(s: Session, poll: Poll, person_id: int, number: int, value: str,
-           now: datetime) -> PollParticipant:
+def record(
+    s: Session, poll: Poll, person_id: int, number: int, value: str, now: datetime
+) -> PollParticipant:
     """Answer (or skip) question `number` once. Questions before it that were not answered
     count as skipped. Two presses at the same moment: the conditional UPDATE lets one in."""
     if is_closed(poll, now):
@@ -188,19 +198,34 @@ def record(s: Session, poll: Poll, person_id: int, number: int, value: str,
         raise DomainError(N_("You have already answered this poll. Thank you!"))
     stored = normalise(poll.questions[number - 1], value)
     last = number == len(poll.questions)
-    won = s.execute(update(PollParticipant).where(
-        col(PollParticipant.id) == mine.id, col(PollParticipant.progress) < number,
-        col(PollParticipant.done).is_(False)).values(progress=number, done=last))
+    won = s.execute(
+        update(PollParticipant)
+        .where(
+            col(PollParticipant.id) == mine.id,
+            col(PollParticipant.progress) < number,
+            col(PollParticipant.done).is_(False),
+        )
+        .values(progress=number, done=last)
+    )
     if not won.rowcount:  # type: ignore[attr-defined]
         raise DomainError(N_("You have already answered question {number}."), number=number)
     if stored != SKIP:
         if poll.questions[number - 1]["kind"] == "text":
-            s.add(PollText(key=secrets.token_hex(16), poll_id=poll.id or 0, question=number,
-                           text=stored))
+            s.add(
+                PollText(
+                    key=secrets.token_hex(16), poll_id=poll.id or 0, question=number, text=stored
+                )
+            )
         else:
-            s.execute(update(PollTally).where(
-                col(PollTally.poll_id) == poll.id, col(PollTally.question) == number,
-                col(PollTally.value) == stored).values(count=col(PollTally.count) + 1))
+            s.execute(
+                update(PollTally)
+                .where(
+                    col(PollTally.poll_id) == poll.id,
+                    col(PollTally.question) == number,
+                    col(PollTally.value) == stored,
+                )
+                .values(count=col(PollTally.count) + 1)
+            )
     s.flush()
     s.refresh(mine)
     return mine
@@ -218,12 +243,19 @@ def close(s: Session, poll: Poll) -> None:
     s.flush()
     random.SystemRandom().shuffle(kept)
     for question, text in kept:
-        s.add(PollText(key=secrets.token_hex(16), poll_id=poll.id or 0, question=question,
-                       text=text))
-    s.execute(update(PollTally).where(col(PollTally.poll_id) == poll.id)
-              .values(count=col(PollTally.count)))
-    s.execute(update(PollParticipant).where(col(PollParticipant.poll_id) == poll.id)
-              .values(done=col(PollParticipant.done)))
+        s.add(
+            PollText(key=secrets.token_hex(16), poll_id=poll.id or 0, question=question, text=text)
+        )
+    s.execute(
+        update(PollTally)
+        .where(col(PollTally.poll_id) == poll.id)
+        .values(count=col(PollTally.count))
+    )
+    s.execute(
+        update(PollParticipant)
+        .where(col(PollParticipant.poll_id) == poll.id)
+        .values(done=col(PollParticipant.done))
+    )
     s.flush()
 
 
@@ -236,8 +268,9 @@ def tallies(s: Session, poll_id: int) -> dict[int, dict[str, int]]:
 
 def texts(s: Session, poll_id: int) -> dict[int, list[str]]:
     found: dict[int, list[str]] = {}
-    for row in s.exec(select(PollText).where(PollText.poll_id == poll_id)
-                      .order_by(col(PollText.key))).all():
+    for row in s.exec(
+        select(PollText).where(PollText.poll_id == poll_id).order_by(col(PollText.key))
+    ).all():
         found.setdefault(row.question, []).append(row.text)
     return found
 
@@ -248,10 +281,13 @@ def vote(s: Session, poll: Poll, person_id: int, option: int | None, now: dateti
         raise DomainError(CLOSED)
     options = poll.questions[0]["options"]
     if option is not None and not 1 <= option <= len(options):
-        raise DomainError(N_("Please answer with the number of an option (1–{last}), or “-” "
-                             "to skip."), last=len(options))
-    mine = s.exec(select(PollVote).where(PollVote.poll_id == poll.id,
-                                         PollVote.person_id == person_id)).first()
+        raise DomainError(
+            N_("Please answer with the number of an option (1–{last}), or “-” to skip."),
+            last=len(options),
+        )
+    mine = s.exec(
+        select(PollVote).where(PollVote.poll_id == poll.id, PollVote.person_id == person_id)
+    ).first()
     if option is None:
         if mine is not None:
             s.delete(mine)
@@ -263,14 +299,17 @@ def vote(s: Session, poll: Poll, person_id: int, option: int | None, now: dateti
 
 
 def votes(s: Session, poll_id: int) -> Sequence[PollVote]:
-    return s.exec(select(PollVote).where(PollVote.poll_id == poll_id)
-                  .order_by(col(PollVote.person_id))).all()
+    return s.exec(
+        select(PollVote).where(PollVote.poll_id == poll_id).order_by(col(PollVote.person_id))
+    ).all()
 
 
 def network_questions(s: Session, network_id: int, survey: str) -> Sequence[FeedbackQuestion]:
-    return s.exec(select(FeedbackQuestion).where(
-        FeedbackQuestion.network_id == network_id, FeedbackQuestion.survey == survey)
-        .order_by(col(FeedbackQuestion.position), col(FeedbackQuestion.id))).all()
+    return s.exec(
+        select(FeedbackQuestion)
+        .where(FeedbackQuestion.network_id == network_id, FeedbackQuestion.survey == survey)
+        .order_by(col(FeedbackQuestion.position), col(FeedbackQuestion.id))
+    ).all()
 
 
 def polls_of_network(s: Session, network_id: int, kind: str | None = None) -> Sequence[Poll]:
@@ -281,15 +320,24 @@ def polls_of_network(s: Session, network_id: int, kind: str | None = None) -> Se
 
 
 def open_polls_for(s: Session, person_id: int, now: datetime) -> Sequence[Poll]:
-    return s.exec(select(Poll).join(PollParticipant, col(PollParticipant.poll_id) == col(Poll.id))
-                  .where(PollParticipant.person_id == person_id, Poll.kind != "adhoc",
-                         col(PollParticipant.done).is_(False), Poll.status == "open",
-                         Poll.closes_at > now).order_by(col(Poll.id))).all()
+    return s.exec(
+        select(Poll)
+        .join(PollParticipant, col(PollParticipant.poll_id) == col(Poll.id))
+        .where(
+            PollParticipant.person_id == person_id,
+            Poll.kind != "adhoc",
+            col(PollParticipant.done).is_(False),
+            Poll.status == "open",
+            Poll.closes_at > now,
+        )
+        .order_by(col(Poll.id))
+    ).all()
 
 
 def by_native_id(s: Session, platform: str, native_id: str) -> Poll | None:
-    return s.exec(select(Poll).where(Poll.platform == platform,
-                                     Poll.native_id == native_id)).first()
+    return s.exec(
+        select(Poll).where(Poll.platform == platform, Poll.native_id == native_id)
+    ).first()
 
 
 def poll_for_meeting(s: Session, meeting_id: int) -> Poll | None:

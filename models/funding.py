@@ -164,15 +164,20 @@ def claim_once(session: Session, key: str, now: datetime, network_id: int | None
 
 
 def last_sent(session: Session, network_id: int, prefix: str) -> datetime | None:
-    row = session.exec(select(FundingSent.at).where(
-        FundingSent.network_id == network_id, col(FundingSent.key).startswith(prefix))
-        .order_by(col(FundingSent.at).desc())).first()
+    row = session.exec(
+        select(FundingSent.at)
+        .where(FundingSent.network_id == network_id, col(FundingSent.key).startswith(prefix))
+        .order_by(col(FundingSent.at).desc())
+    ).first()
     return row
 
 
 def active_calls(session: Session) -> Sequence[FundingCall]:
-    return session.exec(select(FundingCall).where(col(FundingCall.withdrawn_at).is_(None))
-                        .order_by(col(FundingCall.id))).all()
+    return session.exec(
+        select(FundingCall)
+        .where(col(FundingCall.withdrawn_at).is_(None))
+        .order_by(col(FundingCall.id))
+    ).all()
 
 
 def profiles(session: Session) -> Sequence[FundingProfile]:
@@ -180,22 +185,27 @@ def profiles(session: Session) -> Sequence[FundingProfile]:
 
 
 def profile_of(session: Session, network_id: int) -> FundingProfile | None:
-    return session.exec(select(FundingProfile)
-                        .where(FundingProfile.network_id == network_id)).first()
+    return session.exec(
+        select(FundingProfile).where(FundingProfile.network_id == network_id)
+    ).first()
 
 
 def muted(session: Session, network_id: int) -> set[int]:
-    return set(session.exec(select(FundingMute.call_id)
-                            .where(FundingMute.network_id == network_id)).all())
+    return set(
+        session.exec(select(FundingMute.call_id).where(FundingMute.network_id == network_id)).all()
+    )
 
 
 def seen(session: Session, network_id: int) -> dict[int, FundingSeen]:
-    return {r.call_id: r for r in session.exec(
-        select(FundingSeen).where(FundingSeen.network_id == network_id)).all()}
+    return {
+        r.call_id: r
+        for r in session.exec(select(FundingSeen).where(FundingSeen.network_id == network_id)).all()
+    }
 
 
-def changes_since(session: Session, call_ids: Sequence[int], since: datetime | None
-                  ) -> Sequence[FundingChange]:
+def changes_since(
+    session: Session, call_ids: Sequence[int], since: datetime | None
+) -> Sequence[FundingChange]:
     query = select(FundingChange).where(col(FundingChange.call_id).in_(call_ids))
     if since is not None:
         query = query.where(FundingChange.at > since)
@@ -219,33 +229,53 @@ def not_yet_sent(prefix: str, ref: Any, suffix: str = "") -> Any:
 
 def networks_without(session: Session, prefix: str, suffix: str) -> Sequence[Network]:
     """Networks with no key `prefix + network id + suffix` claimed yet."""
-    return session.exec(select(Network).where(not_yet_sent(prefix, col(Network.id), suffix))
-                        .order_by(col(Network.id))).all()
+    return session.exec(
+        select(Network)
+        .where(not_yet_sent(prefix, col(Network.id), suffix))
+        .order_by(col(Network.id))
+    ).all()
 
 
 def follows_with_calls(session: Session) -> Sequence[tuple[FundingFollow, FundingCall]]:
     """Every follow with its call, in one query (the reminder sweep runs on every tick)."""
-    return session.exec(select(FundingFollow, FundingCall).join(
-        FundingCall, col(FundingCall.id) == col(FundingFollow.call_id))
-        .order_by(col(FundingFollow.id))).all()  # type: ignore[return-value]
+    return session.exec(
+        select(FundingFollow, FundingCall)
+        .join(FundingCall, col(FundingCall.id) == col(FundingFollow.call_id))
+        .order_by(col(FundingFollow.id))
+    ).all()  # type: ignore[return-value]
 
 
-def find_same(session: Session, identifier: str | None, link_key: str | None, title_key: str,
-              deadline_days: set[str]) -> FundingCall | None:
+def find_same(
+    session: Session,
+    identifier: str | None,
+    link_key: str | None,
+    title_key: str,
+    deadline_days: set[str],
+) -> FundingCall | None:
     """The call a new record duplicates: same identifier, same canonical link, or the same
     normalised title with a deadline on the same day (or neither has one)."""
     if identifier:
-        found = session.exec(select(FundingCall)
-                             .where(FundingCall.identifier == identifier)).first()
+        found = session.exec(
+            select(FundingCall).where(FundingCall.identifier == identifier)
+        ).first()
         if found is not None:
             return found
     if link_key:
-        found = session.exec(select(FundingCall).where(FundingCall.link_key == link_key)
-                             .order_by(col(FundingCall.id))).first()
+        found = session.exec(
+            select(FundingCall)
+            .where(FundingCall.link_key == link_key)
+            .order_by(col(FundingCall.id))
+        ).first()
         if found is not None:
             return found
-    return _same_day(session.exec(select(FundingCall).where(FundingCall.title_key == title_key)
-                                  .order_by(col(FundingCall.id))).all(), deadline_days)
+    return _same_day(
+        session.exec(
+            select(FundingCall)
+            .where(FundingCall.title_key == title_key)
+            .order_by(col(FundingCall.id))
+        ).all(),
+        deadline_days,
+    )
 
 
 def _same_day(candidates: Sequence[FundingCall], deadline_days: set[str]) -> FundingCall | None:
@@ -276,8 +306,9 @@ class SameCalls:
             self._by_link.setdefault(call.link_key, call)
         self._by_title.setdefault(call.title_key, []).append(call)
 
-    def find(self, identifier: str | None, link_key: str | None, title_key: str,
-             deadline_days: set[str]) -> FundingCall | None:
+    def find(
+        self, identifier: str | None, link_key: str | None, title_key: str, deadline_days: set[str]
+    ) -> FundingCall | None:
         """As find_same."""
         if identifier and (found := self._by_identifier.get(identifier)) is not None:
             return found
@@ -286,11 +317,18 @@ class SameCalls:
         return _same_day(self._by_title.get(title_key, ()), deadline_days)
 
 
-def add_change(session: Session, call_id: int, at: datetime, field_name: str,
-               old: str | None, new: str | None) -> None:
-    session.add(FundingChange(call_id=call_id, at=at, field_name=field_name,
-                              old=None if old is None else old[:300],
-                              new=None if new is None else new[:300]))
+def add_change(
+    session: Session, call_id: int, at: datetime, field_name: str, old: str | None, new: str | None
+) -> None:
+    session.add(
+        FundingChange(
+            call_id=call_id,
+            at=at,
+            field_name=field_name,
+            old=None if old is None else old[:300],
+            new=None if new is None else new[:300],
+        )
+    )
 
 
 def followers(session: Session, call_id: int) -> Sequence[FundingFollow]:
@@ -298,20 +336,25 @@ def followers(session: Session, call_id: int) -> Sequence[FundingFollow]:
 
 
 def find_follow(session: Session, person_id: int, call_id: int) -> FundingFollow | None:
-    return session.exec(select(FundingFollow).where(FundingFollow.person_id == person_id,
-                                                    FundingFollow.call_id == call_id)).first()
+    return session.exec(
+        select(FundingFollow).where(
+            FundingFollow.person_id == person_id, FundingFollow.call_id == call_id
+        )
+    ).first()
 
 
 def feed_by_url(session: Session, url: str) -> FundingFeed | None:
     return session.exec(select(FundingFeed).where(FundingFeed.url == url)).first()
 
 
-def meetings_between(session: Session, start: datetime, end: datetime,
-                     unless_sent: str | None = None) -> Sequence[Meeting]:
+def meetings_between(
+    session: Session, start: datetime, end: datetime, unless_sent: str | None = None
+) -> Sequence[Meeting]:
     """Published meetings starting in [start, end]: each gets a review of calls before it.
     With `unless_sent`, only those with no key `unless_sent + meeting id` claimed yet."""
-    query = select(Meeting).where(Meeting.status == "published", Meeting.starts_at >= start,
-                                  Meeting.starts_at <= end)
+    query = select(Meeting).where(
+        Meeting.status == "published", Meeting.starts_at >= start, Meeting.starts_at <= end
+    )
     if unless_sent is not None:
         query = query.where(not_yet_sent(unless_sent, col(Meeting.id)))
     return session.exec(query.order_by(col(Meeting.starts_at))).all()

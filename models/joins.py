@@ -21,12 +21,23 @@ OPEN = ("draft", "open")  # draft: still answering the bot's questions
 
 class JoinRequest(SQLModel, table=True):
     __tablename__ = "join_request"
-    __pii_columns__: ClassVar[tuple[str, ...]] = ("external_id", "username", "city_name",
-                                                  "name", "position", "email")
+    __pii_columns__: ClassVar[tuple[str, ...]] = (
+        "external_id",
+        "username",
+        "city_name",
+        "name",
+        "position",
+        "email",
+    )
     __table_args__ = (
-        Index("uq_join_request_open_account", "platform", "external_id", unique=True,
-              sqlite_where=text("status IN ('draft', 'open')"),
-              postgresql_where=text("status IN ('draft', 'open')")),
+        Index(
+            "uq_join_request_open_account",
+            "platform",
+            "external_id",
+            unique=True,
+            sqlite_where=text("status IN ('draft', 'open')"),
+            postgresql_where=text("status IN ('draft', 'open')"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -44,8 +55,7 @@ class JoinRequest(SQLModel, table=True):
     email: str | None = Field(default=None, sa_type=String(200))
     networks: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # network code → "accepted" | "rejected", filled as each network's coordinator decides
-    decisions: dict[str, Any] = Field(default_factory=dict,
-                                      sa_column=Column(JSON, nullable=False))
+    decisions: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     created_at: datetime = Field(sa_type=UTCDateTime)
     submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -58,35 +68,59 @@ class JoinRequest(SQLModel, table=True):
 
 
 def _expire(session: Session, now: datetime, platform: str, external_id: str) -> None:
-    for row in session.exec(select(JoinRequest).where(
-            JoinRequest.platform == platform, JoinRequest.external_id == external_id,
-            JoinRequest.status == "open", col(JoinRequest.expires_at) <= now)).all():
+    for row in session.exec(
+        select(JoinRequest).where(
+            JoinRequest.platform == platform,
+            JoinRequest.external_id == external_id,
+            JoinRequest.status == "open",
+            col(JoinRequest.expires_at) <= now,
+        )
+    ).all():
         row.status = "expired"
         session.add(row)
     session.flush()
 
 
-def current(session: Session, platform: str, external_id: str, now: datetime
-            ) -> JoinRequest | None:
+def current(session: Session, platform: str, external_id: str, now: datetime) -> JoinRequest | None:
     """The account's draft or open request (a lapsed one is marked expired first)."""
     _expire(session, now, platform, external_id)
-    return session.exec(select(JoinRequest).where(
-        JoinRequest.platform == platform, JoinRequest.external_id == external_id,
-        col(JoinRequest.status).in_(OPEN))).first()
+    return session.exec(
+        select(JoinRequest).where(
+            JoinRequest.platform == platform,
+            JoinRequest.external_id == external_id,
+            col(JoinRequest.status).in_(OPEN),
+        )
+    ).first()
 
 
-def start(session: Session, platform: str, external_id: str, username: str | None,
-          language: str | None, now: datetime) -> JoinRequest:
+def start(
+    session: Session,
+    platform: str,
+    external_id: str,
+    username: str | None,
+    language: str | None,
+    now: datetime,
+) -> JoinRequest:
     existing = current(session, platform, external_id, now)
     if existing is not None and existing.status == "open":
-        raise DomainError(N_("You already have a request waiting for the coordinator "
-                             "(#{id}). You will hear from me when it is decided."),
-                          id=existing.id)
+        raise DomainError(
+            N_(
+                "You already have a request waiting for the coordinator "
+                "(#{id}). You will hear from me when it is decided."
+            ),
+            id=existing.id,
+        )
     if existing is not None:  # a draft: begin again
         session.delete(existing)
         session.flush()
-    row = JoinRequest(platform=platform, external_id=external_id, username=username,
-                      language=language, step="city", created_at=now)
+    row = JoinRequest(
+        platform=platform,
+        external_id=external_id,
+        username=username,
+        language=language,
+        step="city",
+        created_at=now,
+    )
     session.add(row)
     session.flush()
     return row
@@ -118,15 +152,17 @@ def load_open(session: Session, request_id: int, now: datetime) -> JoinRequest:
         row.status = "expired"
         session.add(row)
     if row.status == "expired":
-        raise DomainError(N_("Join request #{id} has expired (after 14 days)."), id=request_id,
-                          keep=True)
+        raise DomainError(
+            N_("Join request #{id} has expired (after 14 days)."), id=request_id, keep=True
+        )
     if row.status != "open":
         raise DomainError(N_("Join request #{id} has already been decided."), id=request_id)
     return row
 
 
-def decide(session: Session, row: JoinRequest, codes: Sequence[str], decision: str,
-           now: datetime) -> None:
+def decide(
+    session: Session, row: JoinRequest, codes: Sequence[str], decision: str, now: datetime
+) -> None:
     row.decisions = {**row.decisions, **{code: decision for code in codes}}
     if not row.pending:
         accepted = any(v == "accepted" for v in row.decisions.values())

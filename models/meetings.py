@@ -53,38 +53,57 @@ class Rsvp(SQLModel, table=True):
 
 
 def rsvps(session: Session, meeting_id: int) -> Sequence[Rsvp]:
-    return session.exec(select(Rsvp).where(Rsvp.meeting_id == meeting_id)
-                        .order_by(col(Rsvp.answered_at), col(Rsvp.id))).all()
+    return session.exec(
+        select(Rsvp)
+        .where(Rsvp.meeting_id == meeting_id)
+        .order_by(col(Rsvp.answered_at), col(Rsvp.id))
+    ).all()
 
 
 def meetings_by_id(session: Session, meeting_ids: Sequence[int]) -> dict[int, Meeting]:
     ids = list(dict.fromkeys(meeting_ids))
     found: dict[int, Meeting] = {}
     for start in range(0, len(ids), 500):
-        found.update((m.id or 0, m) for m in session.exec(select(Meeting).where(
-            col(Meeting.id).in_(ids[start:start + 500]))).all())
+        found.update(
+            (m.id or 0, m)
+            for m in session.exec(
+                select(Meeting).where(col(Meeting.id).in_(ids[start : start + 500]))
+            ).all()
+        )
     return found
 
 
-def coming_by_meeting(session: Session,
-                      meeting_ids: Sequence[int]) -> dict[int, list[tuple[int, str]]]:
+def coming_by_meeting(
+    session: Session, meeting_ids: Sequence[int]
+) -> dict[int, list[tuple[int, str]]]:
     """(person, answer) of everyone coming — in person, online or maybe, not on the waitlist —
     to each of these meetings, in the order they answered: one query per 500 meetings."""
     ids = list(dict.fromkeys(meeting_ids))
     coming: dict[int, list[tuple[int, str]]] = {i: [] for i in ids}
     for start in range(0, len(ids), 500):
-        rows = session.exec(select(Rsvp.meeting_id, Rsvp.person_id, Rsvp.answer).where(
-            col(Rsvp.meeting_id).in_(ids[start:start + 500]),
-            col(Rsvp.answer).in_(("stacjonarnie", "moze", "online")),
-            col(Rsvp.waitlisted).is_(False))
-            .order_by(col(Rsvp.meeting_id), col(Rsvp.answered_at), col(Rsvp.id))).all()
+        rows = session.exec(
+            select(Rsvp.meeting_id, Rsvp.person_id, Rsvp.answer)
+            .where(
+                col(Rsvp.meeting_id).in_(ids[start : start + 500]),
+                col(Rsvp.answer).in_(("stacjonarnie", "moze", "online")),
+                col(Rsvp.waitlisted).is_(False),
+            )
+            .order_by(col(Rsvp.meeting_id), col(Rsvp.answered_at), col(Rsvp.id))
+        ).all()
         for meeting_id, person_id, choice in rows:
             coming[meeting_id].append((person_id, choice))
     return coming
 
 
-def answer(session: Session, meeting: Meeting, person_id: int, standing: Standing | None,
-           choice: str, now: datetime, note: str | None = None) -> tuple[Rsvp, int | None]:
+def answer(
+    session: Session,
+    meeting: Meeting,
+    person_id: int,
+    standing: Standing | None,
+    choice: str,
+    now: datetime,
+    note: str | None = None,
+) -> tuple[Rsvp, int | None]:
     """Record an answer; returns it and the person promoted from the waitlist, if any.
 
     The meeting row is locked first (PostgreSQL; SQLite has one writer anyway): answers to one
@@ -97,8 +116,9 @@ def answer(session: Session, meeting: Meeting, person_id: int, standing: Standin
     if choice not in ANSWERS:
         raise DomainError(N_("Answer stacjonarnie, online, nie or moze."))
     if standing is Standing.OBSERVER and choice in ("stacjonarnie", "moze"):
-        raise DomainError(N_("Observer cities follow the open part online: answer “online” "
-                             "or “nie”."))
+        raise DomainError(
+            N_("Observer cities follow the open part online: answer “online” or “nie”.")
+        )
     if standing is Standing.OBSERVER and choice == "online" and not meeting.open_part:
         raise DomainError(N_("This meeting has no open part, so observers cannot take part."))
     if choice == "stacjonarnie" and meeting.format == "online":
@@ -109,16 +129,19 @@ def answer(session: Session, meeting: Meeting, person_id: int, standing: Standin
     mine = next((r for r in all_answers if r.person_id == person_id), None)
     was_seated = mine is not None and mine.answer == "stacjonarnie" and not mine.waitlisted
     if mine is None:
-        mine = Rsvp(meeting_id=meeting.id or 0, person_id=person_id, answer=choice,
-                    answered_at=now)
+        mine = Rsvp(meeting_id=meeting.id or 0, person_id=person_id, answer=choice, answered_at=now)
     elif mine.answer != choice:
         mine.answer, mine.answered_at = choice, now  # a new answer queues anew
     mine.note = note or mine.note
-    seated = sum(1 for r in all_answers if r.answer == "stacjonarnie" and not r.waitlisted
-                 and r.person_id != person_id)
+    seated = sum(
+        1
+        for r in all_answers
+        if r.answer == "stacjonarnie" and not r.waitlisted and r.person_id != person_id
+    )
     if choice == "stacjonarnie":
-        mine.waitlisted = not was_seated and meeting.capacity is not None \
-            and seated >= meeting.capacity
+        mine.waitlisted = (
+            not was_seated and meeting.capacity is not None and seated >= meeting.capacity
+        )
     else:
         mine.waitlisted = False
     session.add(mine)
@@ -137,34 +160,43 @@ def check_in(session: Session, meeting: Meeting, person_id: int, now: datetime) 
     """Mark presence on the day; someone who never answered is recorded as in person."""
     if meeting.status == "cancelled":
         raise DomainError(N_("This meeting has been cancelled."))
-    if not meeting.starts_at - timedelta(hours=2) <= now <= \
-            meeting.starts_at + timedelta(minutes=meeting.duration_minutes):
-        raise DomainError(N_("Check-in is open from two hours before the meeting until its "
-                             "end."))
-    row = session.exec(select(Rsvp).where(Rsvp.meeting_id == meeting.id,
-                                          Rsvp.person_id == person_id)).first()
+    if (
+        not meeting.starts_at - timedelta(hours=2)
+        <= now
+        <= meeting.starts_at + timedelta(minutes=meeting.duration_minutes)
+    ):
+        raise DomainError(N_("Check-in is open from two hours before the meeting until its end."))
+    row = session.exec(
+        select(Rsvp).where(Rsvp.meeting_id == meeting.id, Rsvp.person_id == person_id)
+    ).first()
     if row is None:
-        row = Rsvp(meeting_id=meeting.id or 0, person_id=person_id, answer="stacjonarnie",
-                   answered_at=now)
+        row = Rsvp(
+            meeting_id=meeting.id or 0, person_id=person_id, answer="stacjonarnie", answered_at=now
+        )
     row.checked_in_at = row.checked_in_at or now
     session.add(row)
     return row
 
 
 # Due work of a meeting (run by jobs.meetings); moving a meeting moves it.
-REMINDERS = {"reminder_7d": timedelta(days=7), "reminder_1d": timedelta(days=1),
-             "reminder_1h": timedelta(hours=1)}
+REMINDERS = {
+    "reminder_7d": timedelta(days=7),
+    "reminder_1d": timedelta(days=1),
+    "reminder_1h": timedelta(hours=1),
+}
 KINDS = (*REMINDERS, "rsvp_nudge", "headcount", "feedback_open")
 FEEDBACK_AFTER = timedelta(minutes=30)  # default; the bot passes its configured delay
 
 
-def schedule_reminders(s: Session, meeting: Meeting, now: datetime,
-                       feedback_after: timedelta = FEEDBACK_AFTER) -> None:
+def schedule_reminders(
+    s: Session, meeting: Meeting, now: datetime, feedback_after: timedelta = FEEDBACK_AFTER
+) -> None:
     """(Re)schedule every reminder of a meeting, and the feedback poll after its end; those
     already past are not created."""
     moments = {kind: meeting.starts_at - before for kind, before in REMINDERS.items()}
-    moments["feedback_open"] = meeting.starts_at + timedelta(
-        minutes=meeting.duration_minutes) + feedback_after
+    moments["feedback_open"] = (
+        meeting.starts_at + timedelta(minutes=meeting.duration_minutes) + feedback_after
+    )
     moments["rsvp_nudge"] = meeting.rsvp_deadline - timedelta(days=2)
     moments["headcount"] = meeting.rsvp_deadline
     for kind, when in moments.items():
@@ -181,8 +213,11 @@ def cancel_reminders(s: Session, meeting_id: int) -> None:
 
 def tally(session: Session, meeting_id: int) -> dict[str, int]:
     """Live counts for the invitation: answers (seated only) and the waitlist, in one query."""
-    rows = session.exec(select(Rsvp.answer, Rsvp.waitlisted, func.count()).where(
-        Rsvp.meeting_id == meeting_id).group_by(col(Rsvp.answer), col(Rsvp.waitlisted))).all()
+    rows = session.exec(
+        select(Rsvp.answer, Rsvp.waitlisted, func.count())
+        .where(Rsvp.meeting_id == meeting_id)
+        .group_by(col(Rsvp.answer), col(Rsvp.waitlisted))
+    ).all()
     counts = dict.fromkeys((*ANSWERS, "waitlist"), 0)
     for choice, waitlisted, n in rows:
         counts["waitlist" if waitlisted else choice] += n
@@ -195,8 +230,10 @@ def set_capacity(session: Session, meeting: Meeting, capacity: int) -> list[int]
     answers = list(rsvps(session, meeting.id or 0))
     seated = sum(1 for r in answers if r.answer == "stacjonarnie" and not r.waitlisted)
     if capacity < seated:
-        raise DomainError(N_("{seated} people already have in-person seats; the limit cannot "
-                             "be lower."), seated=seated)
+        raise DomainError(
+            N_("{seated} people already have in-person seats; the limit cannot be lower."),
+            seated=seated,
+        )
     meeting.capacity = capacity
     session.add(meeting)
     promoted = []
@@ -212,16 +249,22 @@ def set_capacity(session: Session, meeting: Meeting, capacity: int) -> list[int]
 
 def upcoming(session: Session, network_ids: Sequence[int], now: datetime) -> Sequence[Meeting]:
     """Published meetings still ahead in these networks, soonest first."""
-    return session.exec(select(Meeting).where(
-        col(Meeting.network_id).in_(list(network_ids)), Meeting.starts_at > now,
-        Meeting.status == "published").order_by(col(Meeting.starts_at))).all()
+    return session.exec(
+        select(Meeting)
+        .where(
+            col(Meeting.network_id).in_(list(network_ids)),
+            Meeting.starts_at > now,
+            Meeting.status == "published",
+        )
+        .order_by(col(Meeting.starts_at))
+    ).all()
 
 
-def answers_of(session: Session, person_id: int,
-               meeting_ids: Sequence[int]) -> dict[int, Rsvp]:
+def answers_of(session: Session, person_id: int, meeting_ids: Sequence[int]) -> dict[int, Rsvp]:
     """One person's answers to these meetings, by meeting."""
-    rows = session.exec(select(Rsvp).where(Rsvp.person_id == person_id,
-                                           col(Rsvp.meeting_id).in_(list(meeting_ids)))).all()
+    rows = session.exec(
+        select(Rsvp).where(Rsvp.person_id == person_id, col(Rsvp.meeting_id).in_(list(meeting_ids)))
+    ).all()
     return {r.meeting_id: r for r in rows}
 
 
@@ -232,10 +275,15 @@ def silent_representatives(session: Session, meeting: Meeting) -> list[int]:
 
     answered = select(Rsvp.person_id).where(Rsvp.meeting_id == meeting.id)
     rows = session.exec(
-        select(NetworkRole.person_id).join(Person, col(Person.id) == col(NetworkRole.person_id))
-        .where(NetworkRole.network_id == meeting.network_id,
-               NetworkRole.role == "representative", col(NetworkRole.ended_at).is_(None),
-               col(Person.erased_at).is_(None),
-               col(NetworkRole.person_id).not_in(answered))
-        .order_by(col(NetworkRole.person_id))).all()
+        select(NetworkRole.person_id)
+        .join(Person, col(Person.id) == col(NetworkRole.person_id))
+        .where(
+            NetworkRole.network_id == meeting.network_id,
+            NetworkRole.role == "representative",
+            col(NetworkRole.ended_at).is_(None),
+            col(Person.erased_at).is_(None),
+            col(NetworkRole.person_id).not_in(answered),
+        )
+        .order_by(col(NetworkRole.person_id))
+    ).all()
     return [int(r) for r in dict.fromkeys(rows)]

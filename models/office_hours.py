@@ -91,8 +91,10 @@ class OfficeSession(SQLModel, table=True):
 
 class OfficeBooking(SQLModel, table=True):
     __tablename__ = "office_booking"
-    __table_args__ = (UniqueConstraint("session_id", "active_slot"),
-                      UniqueConstraint("session_id", "active_city"))
+    __table_args__ = (
+        UniqueConstraint("session_id", "active_slot"),
+        UniqueConstraint("session_id", "active_city"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     session_id: int = Field(foreign_key="office_session.id", index=True)
@@ -128,8 +130,10 @@ class OfficeWaitlist(SQLModel, table=True):
 
 # --- series and sessions -------------------------------------------------------------------
 
-def occurrences(series: OfficeSeries, tz: ZoneInfo, start: datetime, end: datetime
-                ) -> list[datetime]:
+
+def occurrences(
+    series: OfficeSeries, tz: ZoneInfo, start: datetime, end: datetime
+) -> list[datetime]:
     """The series' dates in [start, end), UTC; expanded in local time so 10:00 stays 10:00
     across daylight-saving changes."""
     local_start = series.dtstart.astimezone(tz).replace(tzinfo=None)
@@ -147,19 +151,29 @@ def occurrences(series: OfficeSeries, tz: ZoneInfo, start: datetime, end: dateti
 
 def new_session(series: OfficeSeries, when: datetime, now: datetime) -> OfficeSession:
     return OfficeSession(
-        series_id=series.id, network_id=series.network_id, expert_id=series.expert_id,
-        occurrence=when, starts_at=when, duration_minutes=series.duration_minutes,
-        slot_minutes=series.slot_minutes, link=series.link, place=series.place,
-        opens_at=when - timedelta(days=series.open_days), cutoff_minutes=series.cutoff_minutes,
-        created_at=now)
+        series_id=series.id,
+        network_id=series.network_id,
+        expert_id=series.expert_id,
+        occurrence=when,
+        starts_at=when,
+        duration_minutes=series.duration_minutes,
+        slot_minutes=series.slot_minutes,
+        link=series.link,
+        place=series.place,
+        opens_at=when - timedelta(days=series.open_days),
+        cutoff_minutes=series.cutoff_minutes,
+        created_at=now,
+    )
 
 
-def materialise(s: Session, series: OfficeSeries, tz: ZoneInfo, now: datetime,
-                horizon: timedelta) -> list[OfficeSession]:
+def materialise(
+    s: Session, series: OfficeSeries, tz: ZoneInfo, now: datetime, horizon: timedelta
+) -> list[OfficeSession]:
     """Create the sessions of the next `horizon` that have no row yet (a skipped or moved one
     keeps its row, so it is never re-created)."""
-    have = set(s.exec(select(OfficeSession.occurrence).where(
-        OfficeSession.series_id == series.id)).all())
+    have = set(
+        s.exec(select(OfficeSession.occurrence).where(OfficeSession.series_id == series.id)).all()
+    )
     created = []
     for when in occurrences(series, tz, now, now + horizon):
         if when in have:
@@ -176,10 +190,16 @@ def materialise(s: Session, series: OfficeSeries, tz: ZoneInfo, now: datetime,
     return created
 
 
-SESSION_TASKS = {"office_open": None, "office_agenda_1d": timedelta(days=1),
-                 "office_agenda_1h": timedelta(hours=1), "office_end": None}
-BOOKING_TASKS = {"office_remind_24h": timedelta(hours=24),
-                 "office_remind_15m": timedelta(minutes=15)}
+SESSION_TASKS = {
+    "office_open": None,
+    "office_agenda_1d": timedelta(days=1),
+    "office_agenda_1h": timedelta(hours=1),
+    "office_end": None,
+}
+BOOKING_TASKS = {
+    "office_remind_24h": timedelta(hours=24),
+    "office_remind_15m": timedelta(minutes=15),
+}
 
 
 def schedule_session(s: Session, session: OfficeSession, now: datetime) -> None:
@@ -208,8 +228,9 @@ def schedule_session(s: Session, session: OfficeSession, now: datetime) -> None:
             schedule_booking(s, session, b, now)
 
 
-def schedule_booking(s: Session, session: OfficeSession, booking: OfficeBooking,
-                     now: datetime) -> None:
+def schedule_booking(
+    s: Session, session: OfficeSession, booking: OfficeBooking, now: datetime
+) -> None:
     for kind, before in BOOKING_TASKS.items():
         when = session.slot_start(booking.slot) - before
         key = f"{kind}:{booking.id}"
@@ -224,16 +245,21 @@ def cancel_booking_tasks(s: Session, booking: OfficeBooking) -> None:
         due.cancel(s, kind, booking.id or 0)
 
 
-def end_series(s: Session, series: OfficeSeries, when: datetime, now: datetime
-               ) -> list[OfficeSession]:
+def end_series(
+    s: Session, series: OfficeSeries, when: datetime, now: datetime
+) -> list[OfficeSession]:
     """The series has no dates from `when` on. Returns its future sessions that had bookings
     (cancelled here; the caller tells the cities); unbooked ones are simply removed."""
     series.until = when if series.until is None else min(series.until, when)
     s.add(series)
     touched = []
-    for session in s.exec(select(OfficeSession).where(
-            OfficeSession.series_id == series.id, OfficeSession.occurrence >= when,
-            OfficeSession.status == "scheduled")).all():
+    for session in s.exec(
+        select(OfficeSession).where(
+            OfficeSession.series_id == series.id,
+            OfficeSession.occurrence >= when,
+            OfficeSession.status == "scheduled",
+        )
+    ).all():
         if holding(s, session.id or 0) or waiting(s, session.id or 0):
             session.status, session.sequence = "cancelled", session.sequence + 1
             s.add(session)
@@ -250,58 +276,83 @@ def end_series(s: Session, series: OfficeSeries, when: datetime, now: datetime
 def lock_session(s: Session, session_id: int) -> OfficeSession:
     """The session row, locked for this transaction: bookings of one session go one by one."""
     if s.get_bind().dialect.name == "postgresql":
-        found = s.exec(select(OfficeSession).where(OfficeSession.id == session_id)
-                       .with_for_update()).first()
+        found = s.exec(
+            select(OfficeSession).where(OfficeSession.id == session_id).with_for_update()
+        ).first()
     else:  # a write first: SQLite takes its write lock now, before anything is read
-        s.execute(update(OfficeSession).where(col(OfficeSession.id) == session_id)
-                  .values(sequence=OfficeSession.sequence))
+        s.execute(
+            update(OfficeSession)
+            .where(col(OfficeSession.id) == session_id)
+            .values(sequence=OfficeSession.sequence)
+        )
         found = s.get(OfficeSession, session_id, populate_existing=True)
     if found is None:
-        raise DomainError(N_("There is no office-hours session with the number “{id}”. "
-                             "/dyzur lists them."), id=session_id)
+        raise DomainError(
+            N_("There is no office-hours session with the number “{id}”. /dyzur lists them."),
+            id=session_id,
+        )
     return found
 
 
 def _lock_city(s: Session, network_id: int, city_id: int) -> None:
     if s.get_bind().dialect.name == "postgresql":
-        s.exec(select(CityStanding).where(CityStanding.network_id == network_id,
-                                          CityStanding.city_id == city_id).with_for_update())
+        s.exec(
+            select(CityStanding)
+            .where(CityStanding.network_id == network_id, CityStanding.city_id == city_id)
+            .with_for_update()
+        )
 
 
 # --- bookings ------------------------------------------------------------------------------
 
+
 def holding(s: Session, session_id: int) -> Sequence[OfficeBooking]:
     """Bookings and offers that hold a slot, in slot order."""
-    return s.exec(select(OfficeBooking).where(
-        OfficeBooking.session_id == session_id, col(OfficeBooking.active_slot).is_not(None))
-        .order_by(col(OfficeBooking.slot))).all()
+    return s.exec(
+        select(OfficeBooking)
+        .where(OfficeBooking.session_id == session_id, col(OfficeBooking.active_slot).is_not(None))
+        .order_by(col(OfficeBooking.slot))
+    ).all()
 
 
 def waiting(s: Session, session_id: int) -> Sequence[OfficeWaitlist]:
-    return s.exec(select(OfficeWaitlist).where(
-        OfficeWaitlist.session_id == session_id, OfficeWaitlist.status == "waiting")
-        .order_by(col(OfficeWaitlist.joined_at), col(OfficeWaitlist.id))).all()
+    return s.exec(
+        select(OfficeWaitlist)
+        .where(OfficeWaitlist.session_id == session_id, OfficeWaitlist.status == "waiting")
+        .order_by(col(OfficeWaitlist.joined_at), col(OfficeWaitlist.id))
+    ).all()
 
 
 def free_slots(s: Session, session: OfficeSession, now: datetime) -> list[int]:
     taken = {b.slot for b in holding(s, session.id or 0)}
-    return [n for n in range(1, session.slots + 1)
-            if n not in taken and session.slot_start(n) > now]
+    return [
+        n for n in range(1, session.slots + 1) if n not in taken and session.slot_start(n) > now
+    ]
 
 
 def city_booking(s: Session, session_id: int, city_id: int) -> OfficeBooking | None:
-    return s.exec(select(OfficeBooking).where(OfficeBooking.session_id == session_id,
-                                              OfficeBooking.active_city == city_id)).first()
+    return s.exec(
+        select(OfficeBooking).where(
+            OfficeBooking.session_id == session_id, OfficeBooking.active_city == city_id
+        )
+    ).first()
 
 
 def clean_topic(topic: str) -> str:
     topic = " ".join(topic.split())
     if not topic:
-        raise DomainError(N_("Add a short topic, e.g. /dyzur_rezerwuj 12 2 dotacje na "
-                             "e-usługi. The expert prepares for it."))
+        raise DomainError(
+            N_(
+                "Add a short topic, e.g. /dyzur_rezerwuj 12 2 dotacje na "
+                "e-usługi. The expert prepares for it."
+            )
+        )
     if len(topic) > TOPIC_MAX:
-        raise DomainError(N_("The topic is too long ({length} characters); keep it under "
-                             "{limit}."), length=len(topic), limit=TOPIC_MAX)
+        raise DomainError(
+            N_("The topic is too long ({length} characters); keep it under {limit}."),
+            length=len(topic),
+            limit=TOPIC_MAX,
+        )
     return topic
 
 
@@ -320,15 +371,30 @@ def _check_cap(s: Session, session: OfficeSession, city_id: int, tz: ZoneInfo) -
         return
     _lock_city(s, session.network_id, city_id)
     start, end = period_bounds(session.starts_at, series.cap_months, tz)
-    used = s.exec(select(func.count()).select_from(OfficeBooking).join(
-        OfficeSession, col(OfficeSession.id) == col(OfficeBooking.session_id)).where(
-        OfficeSession.network_id == session.network_id, OfficeBooking.city_id == city_id,
-        col(OfficeBooking.status).in_(COUNTED), OfficeSession.starts_at >= start,
-        OfficeSession.starts_at < end, OfficeSession.status == "scheduled")).one()
+    used = s.exec(
+        select(func.count())
+        .select_from(OfficeBooking)
+        .join(OfficeSession, col(OfficeSession.id) == col(OfficeBooking.session_id))
+        .where(
+            OfficeSession.network_id == session.network_id,
+            OfficeBooking.city_id == city_id,
+            col(OfficeBooking.status).in_(COUNTED),
+            OfficeSession.starts_at >= start,
+            OfficeSession.starts_at < end,
+            OfficeSession.status == "scheduled",
+        )
+    ).one()
     if used >= series.cap:
-        raise DomainError(N_("Your city has used its office hours for this period ({used} of "
-                             "{cap}). Let other cities have a turn; the next period starts on "
-                             "{date}."), used=used, cap=series.cap, date=_day(end, tz))
+        raise DomainError(
+            N_(
+                "Your city has used its office hours for this period ({used} of "
+                "{cap}). Let other cities have a turn; the next period starts on "
+                "{date}."
+            ),
+            used=used,
+            cap=series.cap,
+            date=_day(end, tz),
+        )
 
 
 def _day(when: datetime, tz: ZoneInfo) -> str:
@@ -343,8 +409,9 @@ def _check_open(session: OfficeSession, now: datetime, tz: ZoneInfo) -> None:
     if session.status != "scheduled":
         raise DomainError(N_("This office-hours session has been cancelled."))
     if now < session.opens_at:
-        raise DomainError(N_("Booking for this session opens on {date}."),
-                          date=_clock(session.opens_at, tz))
+        raise DomainError(
+            N_("Booking for this session opens on {date}."), date=_clock(session.opens_at, tz)
+        )
     if now >= session.ends_at:
         raise DomainError(N_("This office-hours session is over."))
 
@@ -358,8 +425,16 @@ class Outcome:
     taken_free: list[int] | None = None  # the slot asked for is taken; these are free
 
 
-def book(s: Session, session_id: int, city_id: int, person_id: int, topic: str,
-         slot: int | None, now: datetime, tz: ZoneInfo) -> Outcome:
+def book(
+    s: Session,
+    session_id: int,
+    city_id: int,
+    person_id: int,
+    topic: str,
+    slot: int | None,
+    now: datetime,
+    tz: ZoneInfo,
+) -> Outcome:
     """Book a slot for a city (the first free one when `slot` is None); a full session puts
     the city on the waitlist. Rules: open, one slot per city, the cap, the slot is free."""
     topic = clean_topic(topic)
@@ -369,10 +444,15 @@ def book(s: Session, session_id: int, city_id: int, person_id: int, topic: str,
         raise DomainError(N_("This session has slots 1–{count}."), count=session.slots)
     mine = city_booking(s, session_id, city_id)
     if mine is not None:
-        raise DomainError(N_("Your city already has slot {slot} ({time}) in this session: "
-                             "“{topic}”. One slot per city; /moje_dyzury shows it."),
-                          slot=mine.slot, time=_clock(session.slot_start(mine.slot), tz),
-                          topic=mine.topic)
+        raise DomainError(
+            N_(
+                "Your city already has slot {slot} ({time}) in this session: "
+                "“{topic}”. One slot per city; /moje_dyzury shows it."
+            ),
+            slot=mine.slot,
+            time=_clock(session.slot_start(mine.slot), tz),
+            topic=mine.topic,
+        )
     _check_cap(s, session, city_id, tz)
     free = free_slots(s, session, now)
     if slot is not None and slot not in free:
@@ -383,9 +463,17 @@ def book(s: Session, session_id: int, city_id: int, person_id: int, topic: str,
     choice = slot if slot is not None and slot in free else (free[0] if free else None)
     if choice is None:
         return Outcome(waitlisted=join_waitlist(s, session_id, city_id, person_id, topic, now))
-    booking = OfficeBooking(session_id=session_id, slot=choice, city_id=city_id,
-                            person_id=person_id, topic=topic, status="booked",
-                            active_slot=choice, active_city=city_id, created_at=now)
+    booking = OfficeBooking(
+        session_id=session_id,
+        slot=choice,
+        city_id=city_id,
+        person_id=person_id,
+        topic=topic,
+        status="booked",
+        active_slot=choice,
+        active_city=city_id,
+        created_at=now,
+    )
     try:
         with s.begin_nested():
             s.add(booking)
@@ -393,10 +481,17 @@ def book(s: Session, session_id: int, city_id: int, person_id: int, topic: str,
     except IntegrityError:
         # the constraints caught a race the lock did not (e.g. a lock-free store): say it
         # plainly rather than guess
-        raise DomainError(N_("Someone was faster: that slot or your city's place was just "
-                             "taken. Look again with /dyzur.")) from None
-    entry = s.exec(select(OfficeWaitlist).where(OfficeWaitlist.session_id == session_id,
-                                                OfficeWaitlist.city_id == city_id)).first()
+        raise DomainError(
+            N_(
+                "Someone was faster: that slot or your city's place was just "
+                "taken. Look again with /dyzur."
+            )
+        ) from None
+    entry = s.exec(
+        select(OfficeWaitlist).where(
+            OfficeWaitlist.session_id == session_id, OfficeWaitlist.city_id == city_id
+        )
+    ).first()
     if entry is not None:  # booked after all: no longer waiting
         entry.status = "booked"
         s.add(entry)
@@ -404,13 +499,18 @@ def book(s: Session, session_id: int, city_id: int, person_id: int, topic: str,
     return Outcome(booking=booking)
 
 
-def join_waitlist(s: Session, session_id: int, city_id: int, person_id: int, topic: str,
-                  now: datetime) -> OfficeWaitlist:
-    entry = s.exec(select(OfficeWaitlist).where(OfficeWaitlist.session_id == session_id,
-                                                OfficeWaitlist.city_id == city_id)).first()
+def join_waitlist(
+    s: Session, session_id: int, city_id: int, person_id: int, topic: str, now: datetime
+) -> OfficeWaitlist:
+    entry = s.exec(
+        select(OfficeWaitlist).where(
+            OfficeWaitlist.session_id == session_id, OfficeWaitlist.city_id == city_id
+        )
+    ).first()
     if entry is None:
-        entry = OfficeWaitlist(session_id=session_id, city_id=city_id, person_id=person_id,
-                               topic=topic, joined_at=now)
+        entry = OfficeWaitlist(
+            session_id=session_id, city_id=city_id, person_id=person_id, topic=topic, joined_at=now
+        )
     elif entry.status != "waiting":
         entry.status, entry.joined_at, entry.person_id = "waiting", now, person_id
     entry.topic = topic
@@ -430,24 +530,38 @@ class Freed:
     left_waitlist: bool = False
 
 
-def cancel(s: Session, session_id: int, city_id: int, now: datetime, tz: ZoneInfo,
-           offer_minutes: int) -> Freed:
+def cancel(
+    s: Session, session_id: int, city_id: int, now: datetime, tz: ZoneInfo, offer_minutes: int
+) -> Freed:
     """A city gives its slot back (or leaves the waitlist). Before the cutoff the first
     waiting city gets the slot at once; after it, waiting cities are offered it one by one."""
     session = lock_session(s, session_id)
     mine = city_booking(s, session_id, city_id)
     if mine is None or mine.status not in ("booked", "offered"):
-        entry = s.exec(select(OfficeWaitlist).where(
-            OfficeWaitlist.session_id == session_id, OfficeWaitlist.city_id == city_id,
-            OfficeWaitlist.status == "waiting")).first()
+        entry = s.exec(
+            select(OfficeWaitlist).where(
+                OfficeWaitlist.session_id == session_id,
+                OfficeWaitlist.city_id == city_id,
+                OfficeWaitlist.status == "waiting",
+            )
+        ).first()
         if entry is None:
             raise DomainError(N_("Your city has no booking in session {id}."), id=session_id)
         entry.status = "gone"
         s.add(entry)
-        return Freed(booking=OfficeBooking(session_id=session_id, slot=0, city_id=city_id,
-                                           person_id=entry.person_id, topic=entry.topic,
-                                           status="left", created_at=now),
-                     late=False, left_waitlist=True)
+        return Freed(
+            booking=OfficeBooking(
+                session_id=session_id,
+                slot=0,
+                city_id=city_id,
+                person_id=entry.person_id,
+                topic=entry.topic,
+                status="left",
+                created_at=now,
+            ),
+            late=False,
+            left_waitlist=True,
+        )
     if session.slot_start(mine.slot) <= now:
         raise DomainError(N_("Your slot has already begun; tell the expert instead."))
     if mine.status == "offered":
@@ -460,14 +574,16 @@ def cancel(s: Session, session_id: int, city_id: int, now: datetime, tz: ZoneInf
     return _refill(s, session, mine, now, tz, offer_minutes, late)
 
 
-def release_by_staff(s: Session, session_id: int, slot: int, now: datetime, tz: ZoneInfo,
-                     offer_minutes: int) -> Freed:
+def release_by_staff(
+    s: Session, session_id: int, slot: int, now: datetime, tz: ZoneInfo, offer_minutes: int
+) -> Freed:
     """The expert or coordinator frees a booked slot (e.g. the city said it cannot come)."""
     session = lock_session(s, session_id)
     booking = next((b for b in holding(s, session_id) if b.slot == slot), None)
     if booking is None or booking.status not in ("booked", "offered"):
-        raise DomainError(N_("Slot {slot} of session {id} is not booked."), slot=slot,
-                          id=session_id)
+        raise DomainError(
+            N_("Slot {slot} of session {id} is not booked."), slot=slot, id=session_id
+        )
     late = now >= session.cutoff(slot)
     booking.release("late_cancelled" if late else "cancelled", now)
     s.add(booking)
@@ -476,8 +592,15 @@ def release_by_staff(s: Session, session_id: int, slot: int, now: datetime, tz: 
     return _refill(s, session, booking, now, tz, offer_minutes, late)
 
 
-def _refill(s: Session, session: OfficeSession, freed: OfficeBooking, now: datetime,
-            tz: ZoneInfo, offer_minutes: int, late: bool) -> Freed:
+def _refill(
+    s: Session,
+    session: OfficeSession,
+    freed: OfficeBooking,
+    now: datetime,
+    tz: ZoneInfo,
+    offer_minutes: int,
+    late: bool,
+) -> Freed:
     result = Freed(booking=freed, late=late)
     if session.slot_start(freed.slot) <= now:
         return result
@@ -495,12 +618,27 @@ def _refill(s: Session, session: OfficeSession, freed: OfficeBooking, now: datet
     return result
 
 
-def _give(s: Session, session: OfficeSession, entry: OfficeWaitlist, slot: int, status: str,
-          now: datetime, expires: datetime | None = None) -> OfficeBooking:
-    booking = OfficeBooking(session_id=session.id or 0, slot=slot, city_id=entry.city_id,
-                            person_id=entry.person_id, topic=entry.topic, status=status,
-                            active_slot=slot, active_city=entry.city_id, created_at=now,
-                            offer_expires_at=expires)
+def _give(
+    s: Session,
+    session: OfficeSession,
+    entry: OfficeWaitlist,
+    slot: int,
+    status: str,
+    now: datetime,
+    expires: datetime | None = None,
+) -> OfficeBooking:
+    booking = OfficeBooking(
+        session_id=session.id or 0,
+        slot=slot,
+        city_id=entry.city_id,
+        person_id=entry.person_id,
+        topic=entry.topic,
+        status=status,
+        active_slot=slot,
+        active_city=entry.city_id,
+        created_at=now,
+        offer_expires_at=expires,
+    )
     s.add(booking)
     s.flush()
     entry.status = "booked" if status == "booked" else "offered"
@@ -508,13 +646,19 @@ def _give(s: Session, session: OfficeSession, entry: OfficeWaitlist, slot: int, 
     if status == "booked":
         schedule_booking(s, session, booking, now)
     else:
-        due.schedule(s, "office_offer_expire", booking.id or 0,
-                     f"office_offer_expire:{booking.id}", expires or now)
+        due.schedule(
+            s,
+            "office_offer_expire",
+            booking.id or 0,
+            f"office_offer_expire:{booking.id}",
+            expires or now,
+        )
     return booking
 
 
-def offer_next(s: Session, session: OfficeSession, slot: int, now: datetime, tz: ZoneInfo,
-               offer_minutes: int) -> OfficeBooking | None:
+def offer_next(
+    s: Session, session: OfficeSession, slot: int, now: datetime, tz: ZoneInfo, offer_minutes: int
+) -> OfficeBooking | None:
     """Offer a slot to the first waiting city, for a limited time (never past the slot)."""
     expires = min(now + timedelta(minutes=offer_minutes), session.slot_start(slot))
     if expires <= now:
@@ -533,8 +677,9 @@ def accept_offer(s: Session, session_id: int, city_id: int, now: datetime) -> Of
     session = lock_session(s, session_id)
     offer = city_booking(s, session_id, city_id)
     if offer is None or offer.status != "offered":
-        raise DomainError(N_("There is no open offer for your city in session {id}."),
-                          id=session_id)
+        raise DomainError(
+            N_("There is no open offer for your city in session {id}."), id=session_id
+        )
     if offer.offer_expires_at is not None and now >= offer.offer_expires_at:
         raise DomainError(N_("The offer has expired; the slot went to the next city."))
     offer.status, offer.offer_expires_at = "booked", None
@@ -544,23 +689,35 @@ def accept_offer(s: Session, session_id: int, city_id: int, now: datetime) -> Of
     return offer
 
 
-def decline_offer(s: Session, session: OfficeSession, offer: OfficeBooking, now: datetime,
-                  tz: ZoneInfo, offer_minutes: int, status: str = "declined") -> Freed:
+def decline_offer(
+    s: Session,
+    session: OfficeSession,
+    offer: OfficeBooking,
+    now: datetime,
+    tz: ZoneInfo,
+    offer_minutes: int,
+    status: str = "declined",
+) -> Freed:
     offer.release(status, now)
     s.add(offer)
     due.cancel(s, "office_offer_expire", offer.id or 0)
-    entry = s.exec(select(OfficeWaitlist).where(OfficeWaitlist.session_id == session.id,
-                                                OfficeWaitlist.city_id == offer.city_id)).first()
+    entry = s.exec(
+        select(OfficeWaitlist).where(
+            OfficeWaitlist.session_id == session.id, OfficeWaitlist.city_id == offer.city_id
+        )
+    ).first()
     if entry is not None:
         entry.status = "gone"
         s.add(entry)
     s.flush()
-    return Freed(booking=offer, late=True,
-                 offered=offer_next(s, session, offer.slot, now, tz, offer_minutes))
+    return Freed(
+        booking=offer, late=True, offered=offer_next(s, session, offer.slot, now, tz, offer_minutes)
+    )
 
 
-def expire_offer(s: Session, booking_id: int, now: datetime, tz: ZoneInfo,
-                 offer_minutes: int) -> Freed | None:
+def expire_offer(
+    s: Session, booking_id: int, now: datetime, tz: ZoneInfo, offer_minutes: int
+) -> Freed | None:
     offer = s.get(OfficeBooking, booking_id)
     if offer is None or offer.status != "offered":
         return None
@@ -575,8 +732,9 @@ def mark(s: Session, session_id: int, slot: int, status: str, now: datetime) -> 
     """Done or no-show, recorded by the expert during or after the session."""
     booking = next((b for b in holding(s, session_id) if b.slot == slot), None)
     if booking is None or booking.status not in ("booked", "done", "no_show"):
-        raise DomainError(N_("Slot {slot} of session {id} is not booked."), slot=slot,
-                          id=session_id)
+        raise DomainError(
+            N_("Slot {slot} of session {id} is not booked."), slot=slot, id=session_id
+        )
     booking.status, booking.ended_at = status, now
     booking.called_at = booking.called_at or now
     s.add(booking)
@@ -596,18 +754,27 @@ def call_next(s: Session, session_id: int, now: datetime) -> OfficeBooking | Non
 
 def no_shows(s: Session, network_id: int) -> dict[int, int]:
     """No-shows per city in a network (for the coordinator)."""
-    rows = s.exec(select(OfficeBooking.city_id, func.count()).join(
-        OfficeSession, col(OfficeSession.id) == col(OfficeBooking.session_id)).where(
-        OfficeSession.network_id == network_id, OfficeBooking.status == "no_show")
-        .group_by(col(OfficeBooking.city_id))).all()
+    rows = s.exec(
+        select(OfficeBooking.city_id, func.count())
+        .join(OfficeSession, col(OfficeSession.id) == col(OfficeBooking.session_id))
+        .where(OfficeSession.network_id == network_id, OfficeBooking.status == "no_show")
+        .group_by(col(OfficeBooking.city_id))
+    ).all()
     return {city: int(n) for city, n in rows}
 
 
-def sessions_between(s: Session, network_ids: Sequence[int], start: datetime, end: datetime
-                     ) -> Sequence[OfficeSession]:
-    return s.exec(select(OfficeSession).where(
-        col(OfficeSession.network_id).in_(list(network_ids)), OfficeSession.starts_at >= start,
-        OfficeSession.starts_at < end).order_by(col(OfficeSession.starts_at))).all()
+def sessions_between(
+    s: Session, network_ids: Sequence[int], start: datetime, end: datetime
+) -> Sequence[OfficeSession]:
+    return s.exec(
+        select(OfficeSession)
+        .where(
+            col(OfficeSession.network_id).in_(list(network_ids)),
+            OfficeSession.starts_at >= start,
+            OfficeSession.starts_at < end,
+        )
+        .order_by(col(OfficeSession.starts_at))
+    ).all()
 
 
 def active_series(s: Session) -> Sequence[OfficeSeries]:
@@ -617,4 +784,3 @@ def active_series(s: Session) -> Sequence[OfficeSeries]:
 def summary(s: Session, session_id: int) -> list[OfficeBooking]:
     """The topics of a session as held (done, no-show, still booked), for the report."""
     return [b for b in holding(s, session_id) if b.status in COUNTED]
-

@@ -27,9 +27,11 @@ EDIT = "edit"
 
 class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox_message"
-    __table_args__ = (Index("ix_outbox_due", "status", "not_before"),
-                      Index("ix_outbox_chat", "platform", "chat_id", "status", "id"),
-                      Index("ix_outbox_live", "platform", "chat_id", "live_key"))
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "not_before"),
+        Index("ix_outbox_chat", "platform", "chat_id", "status", "id"),
+        Index("ix_outbox_live", "platform", "chat_id", "live_key"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(sa_type=UTCDateTime)
@@ -54,15 +56,35 @@ class OutboxMessage(SQLModel, table=True):
     live_key: str | None = Field(default=None, sa_type=String(64))  # editable later by this key
 
 
-def add(session: Session, *, platform: str, chat_id: str, payload: dict[str, Any],
-        now: datetime, person_id: int | None = None, network_id: int | None = None,
-        announcement_id: int | None = None, kind: str = "message",
-        dedupe_key: str | None = None, not_before: datetime | None = None,
-        live_key: str | None = None) -> OutboxMessage:
-    row = OutboxMessage(created_at=now, platform=platform, chat_id=chat_id, payload=payload,
-                        person_id=person_id, network_id=network_id,
-                        announcement_id=announcement_id, kind=kind, dedupe_key=dedupe_key,
-                        not_before=not_before or now, live_key=live_key, sent_ids=[])
+def add(
+    session: Session,
+    *,
+    platform: str,
+    chat_id: str,
+    payload: dict[str, Any],
+    now: datetime,
+    person_id: int | None = None,
+    network_id: int | None = None,
+    announcement_id: int | None = None,
+    kind: str = "message",
+    dedupe_key: str | None = None,
+    not_before: datetime | None = None,
+    live_key: str | None = None,
+) -> OutboxMessage:
+    row = OutboxMessage(
+        created_at=now,
+        platform=platform,
+        chat_id=chat_id,
+        payload=payload,
+        person_id=person_id,
+        network_id=network_id,
+        announcement_id=announcement_id,
+        kind=kind,
+        dedupe_key=dedupe_key,
+        not_before=not_before or now,
+        live_key=live_key,
+        sent_ids=[],
+    )
     session.add(row)
     return row
 
@@ -70,9 +92,13 @@ def add(session: Session, *, platform: str, chat_id: str, payload: dict[str, Any
 def add_many(session: Session, rows: list[dict[str, Any]]) -> None:
     """Queue many messages in one statement (fan-out of due work)."""
     if rows:
-        session.execute(insert(OutboxMessage), [
-            {"status": PENDING, "attempts": 0, "parts_done": 0, "sent_ids": [], **row}
-            for row in rows])
+        session.execute(
+            insert(OutboxMessage),
+            [
+                {"status": PENDING, "attempts": 0, "parts_done": 0, "sent_ids": [], **row}
+                for row in rows
+            ],
+        )
 
 
 ANALYZE_AFTER = 1000  # rows queued at once
@@ -90,27 +116,56 @@ def refresh_statistics(session: Session) -> None:
         session.execute(text("ANALYZE outbox_message"))
 
 
-def claim_due(session: Session, *, now: datetime, owner: str, lease: timedelta, limit: int,
-              platforms: Sequence[str]) -> Sequence[OutboxMessage]:
+def claim_due(
+    session: Session,
+    *,
+    now: datetime,
+    owner: str,
+    lease: timedelta,
+    limit: int,
+    platforms: Sequence[str],
+) -> Sequence[OutboxMessage]:
     """Due rows that are first in their chat's queue (at most one per chat)."""
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
     older = aliased(OutboxMessage)
-    first_in_chat = ~exists().where(and_(
-        col(older.platform) == table.c.platform, col(older.chat_id) == table.c.chat_id,
-        col(older.status) == PENDING, col(older.id) < table.c.id))
-    return queue.claim(session, OutboxMessage, due_column=table.c.not_before,
-                       now=now, owner=owner, lease=lease, limit=limit,
-                       extra=and_(table.c.platform.in_(platforms), first_in_chat))
+    first_in_chat = ~exists().where(
+        and_(
+            col(older.platform) == table.c.platform,
+            col(older.chat_id) == table.c.chat_id,
+            col(older.status) == PENDING,
+            col(older.id) < table.c.id,
+        )
+    )
+    return queue.claim(
+        session,
+        OutboxMessage,
+        due_column=table.c.not_before,
+        now=now,
+        owner=owner,
+        lease=lease,
+        limit=limit,
+        extra=and_(table.c.platform.in_(platforms), first_in_chat),
+    )
 
 
-def mark_part(session: Session, row_id: int, owner: str, parts_done: int, sent_ids: list[str],
-              lease_until: datetime) -> bool:
+def mark_part(
+    session: Session,
+    row_id: int,
+    owner: str,
+    parts_done: int,
+    sent_ids: list[str],
+    lease_until: datetime,
+) -> bool:
     """Record that parts up to `parts_done` went out (and extend the lease for the next)."""
     result = session.execute(
-        update(OutboxMessage).where(col(OutboxMessage.id) == row_id,
-                                    col(OutboxMessage.lease_owner) == owner,
-                                    col(OutboxMessage.status) == PENDING)
-        .values(parts_done=parts_done, sent_ids=list(sent_ids), lease_until=lease_until))
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.id) == row_id,
+            col(OutboxMessage.lease_owner) == owner,
+            col(OutboxMessage.status) == PENDING,
+        )
+        .values(parts_done=parts_done, sent_ids=list(sent_ids), lease_until=lease_until)
+    )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -118,87 +173,148 @@ def renew(session: Session, row_ids: Sequence[int], owner: str, lease_until: dat
     """Keep the leases of rows still being delivered (a paced group may wait for its slot);
     returns how many are still ours (a row whose lease ran out may have been claimed by
     another process: that one is not ours to send any more)."""
-    result = session.execute(update(OutboxMessage).where(
-        col(OutboxMessage.id).in_(list(row_ids)), col(OutboxMessage.lease_owner) == owner,
-        col(OutboxMessage.status) == PENDING).values(lease_until=lease_until))
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.id).in_(list(row_ids)),
+            col(OutboxMessage.lease_owner) == owner,
+            col(OutboxMessage.status) == PENDING,
+        )
+        .values(lease_until=lease_until)
+    )
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def live_original(session: Session, platform: str, chat_id: str,
-                  live_key: str) -> OutboxMessage | None:
+def live_original(
+    session: Session, platform: str, chat_id: str, live_key: str
+) -> OutboxMessage | None:
     """The newest message queued under this key (not an edit)."""
-    return session.exec(select(OutboxMessage).where(
-        OutboxMessage.platform == platform, OutboxMessage.chat_id == chat_id,
-        OutboxMessage.live_key == live_key, OutboxMessage.kind != EDIT)
-        .order_by(col(OutboxMessage.id).desc())).first()
+    return session.exec(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.platform == platform,
+            OutboxMessage.chat_id == chat_id,
+            OutboxMessage.live_key == live_key,
+            OutboxMessage.kind != EDIT,
+        )
+        .order_by(col(OutboxMessage.id).desc())
+    ).first()
 
 
-def live_edits(session: Session, platform: str, chat_id: str,
-               live_key: str) -> Sequence[OutboxMessage]:
+def live_edits(
+    session: Session, platform: str, chat_id: str, live_key: str
+) -> Sequence[OutboxMessage]:
     """Edits of the keyed message, newest first."""
-    return session.exec(select(OutboxMessage).where(
-        OutboxMessage.platform == platform, OutboxMessage.chat_id == chat_id,
-        OutboxMessage.live_key == live_key, OutboxMessage.kind == EDIT)
-        .order_by(col(OutboxMessage.id).desc()).limit(2)).all()
+    return session.exec(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.platform == platform,
+            OutboxMessage.chat_id == chat_id,
+            OutboxMessage.live_key == live_key,
+            OutboxMessage.kind == EDIT,
+        )
+        .order_by(col(OutboxMessage.id).desc())
+        .limit(2)
+    ).all()
 
 
 def live_chats(session: Session, live_key: str) -> Sequence[tuple[str, str]]:
     """Every chat holding a message queued under this key."""
-    return session.exec(select(OutboxMessage.platform, OutboxMessage.chat_id).where(
-        OutboxMessage.live_key == live_key, OutboxMessage.kind != EDIT,
-        OutboxMessage.status != FAILED).distinct()).all()  # type: ignore[return-value]
+    return session.exec(
+        select(OutboxMessage.platform, OutboxMessage.chat_id)
+        .where(
+            OutboxMessage.live_key == live_key,
+            OutboxMessage.kind != EDIT,
+            OutboxMessage.status != FAILED,
+        )
+        .distinct()
+    ).all()  # type: ignore[return-value]
 
 
 def move_chat(session: Session, platform: str, old_chat_id: str, new_chat_id: str) -> int:
     """A chat got a new id (a Telegram group became a supergroup): its rows follow."""
-    result = session.execute(update(OutboxMessage).where(
-        col(OutboxMessage.platform) == platform, col(OutboxMessage.chat_id) == old_chat_id)
-        .values(chat_id=new_chat_id))
+    result = session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.platform) == platform, col(OutboxMessage.chat_id) == old_chat_id)
+        .values(chat_id=new_chat_id)
+    )
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def mark_sent(session: Session, row_id: int, owner: str, now: datetime,
-              parts_done: int | None = None, sent_ids: list[str] | None = None) -> bool:
+def mark_sent(
+    session: Session,
+    row_id: int,
+    owner: str,
+    now: datetime,
+    parts_done: int | None = None,
+    sent_ids: list[str] | None = None,
+) -> bool:
     """Exactly once: only the lease holder of a still-pending row can mark it."""
-    values: dict[str, Any] = {"status": SENT, "sent_at": now, "sent_by": owner,
-                              "lease_until": None, "attempts": OutboxMessage.attempts + 1}
+    values: dict[str, Any] = {
+        "status": SENT,
+        "sent_at": now,
+        "sent_by": owner,
+        "lease_until": None,
+        "attempts": OutboxMessage.attempts + 1,
+    }
     if parts_done is not None:
         values.update(parts_done=parts_done, sent_ids=list(sent_ids or []))
     result = session.execute(
-        update(OutboxMessage).where(col(OutboxMessage.id) == row_id,
-                                    col(OutboxMessage.lease_owner) == owner,
-                                    col(OutboxMessage.status) == PENDING)
-        .values(values))
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.id) == row_id,
+            col(OutboxMessage.lease_owner) == owner,
+            col(OutboxMessage.status) == PENDING,
+        )
+        .values(values)
+    )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def mark_failed(session: Session, row_id: int, owner: str, reason: str, now: datetime,
-                retry_at: datetime | None) -> None:
+def mark_failed(
+    session: Session, row_id: int, owner: str, reason: str, now: datetime, retry_at: datetime | None
+) -> None:
     """Permanent failure (retry_at None) or a later retry."""
-    values: dict[str, Any] = {"attempts": OutboxMessage.attempts + 1,
-                              "last_error": reason[:500], "lease_until": None,
-                              "lease_owner": None}
+    values: dict[str, Any] = {
+        "attempts": OutboxMessage.attempts + 1,
+        "last_error": reason[:500],
+        "lease_until": None,
+        "lease_owner": None,
+    }
     if retry_at is None:
         values.update(status=FAILED, sent_at=now)
     else:
         values["not_before"] = retry_at
-    session.execute(update(OutboxMessage).where(col(OutboxMessage.id) == row_id,
-                                                col(OutboxMessage.lease_owner) == owner,
-                                                col(OutboxMessage.status) == PENDING)
-                    .values(values))
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.id) == row_id,
+            col(OutboxMessage.lease_owner) == owner,
+            col(OutboxMessage.status) == PENDING,
+        )
+        .values(values)
+    )
 
 
 def chat_waiting(session: Session, platform: str, chat_id: str) -> bool:
     """Something is still queued for this chat (perhaps waiting for a retry): a direct reply
     would overtake it."""
-    return session.exec(select(OutboxMessage.id).where(
-        OutboxMessage.platform == platform, OutboxMessage.chat_id == chat_id,
-        OutboxMessage.status == PENDING).limit(1)).first() is not None
+    return (
+        session.exec(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.platform == platform,
+                OutboxMessage.chat_id == chat_id,
+                OutboxMessage.status == PENDING,
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
 def pending_count(session: Session, announcement_id: int | None = None) -> int:
-    query = select(func.count()).select_from(OutboxMessage).where(
-        OutboxMessage.status == PENDING)
+    query = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == PENDING)
     if announcement_id is not None:
         query = query.where(OutboxMessage.announcement_id == announcement_id)
     return int(session.exec(query).one())
@@ -208,14 +324,22 @@ def pending_by_announcement(session: Session, announcement_ids: Sequence[int]) -
     """How many rows of each of these broadcasts are still waiting, in one query."""
     if not announcement_ids:
         return {}
-    rows = session.exec(select(OutboxMessage.announcement_id, func.count()).where(
-        OutboxMessage.status == PENDING,
-        col(OutboxMessage.announcement_id).in_(list(announcement_ids)))
-        .group_by(col(OutboxMessage.announcement_id))).all()
+    rows = session.exec(
+        select(OutboxMessage.announcement_id, func.count())
+        .where(
+            OutboxMessage.status == PENDING,
+            col(OutboxMessage.announcement_id).in_(list(announcement_ids)),
+        )
+        .group_by(col(OutboxMessage.announcement_id))
+    ).all()
     return {int(a): int(n) for a, n in rows if a is not None}
 
 
 def for_announcement(session: Session, announcement_id: int) -> Sequence[OutboxMessage]:
-    return session.exec(select(OutboxMessage).where(
-        OutboxMessage.announcement_id == announcement_id,
-        OutboxMessage.kind == "announcement").order_by(col(OutboxMessage.id))).all()
+    return session.exec(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.announcement_id == announcement_id, OutboxMessage.kind == "announcement"
+        )
+        .order_by(col(OutboxMessage.id))
+    ).all()

@@ -46,11 +46,17 @@ TEXT_MIMES = ("text/", "application/json", "application/csv")
 
 def _accounts(session: Session, person_id: int) -> list[tuple[str, str, str | None]]:
     """(platform, external id, username) of every account known for the person."""
-    found = [(a.platform, a.external_id, a.username) for a in session.execute(
-        select(Account).where(Account.person_id == person_id)).scalars()]  # type: ignore[call-overload]
-    found += [(r.platform, r.external_id, r.username) for r in session.execute(
-        select(LinkRequest).where(LinkRequest.person_id == person_id)).scalars()  # type: ignore[call-overload]
-        if r.external_id]
+    found = [
+        (a.platform, a.external_id, a.username)
+        for a in session.execute(select(Account).where(Account.person_id == person_id)).scalars()
+    ]  # type: ignore[call-overload]
+    found += [
+        (r.platform, r.external_id, r.username)
+        for r in session.execute(
+            select(LinkRequest).where(LinkRequest.person_id == person_id)
+        ).scalars()  # type: ignore[call-overload]
+        if r.external_id
+    ]
     return found
 
 
@@ -62,17 +68,23 @@ def identifiers(session: Session, person_id: int) -> set[str]:
         values |= {person.name, person.email}
     for _platform, external_id, username in _accounts(session, person_id):
         values |= {external_id, username, f"@{username}" if username else None}
-    values |= {r.note for r in session.execute(select(Rsvp).where(
-        Rsvp.person_id == person_id)).scalars()}  # type: ignore[call-overload]
+    values |= {
+        r.note for r in session.execute(select(Rsvp).where(Rsvp.person_id == person_id)).scalars()
+    }  # type: ignore[call-overload]
     return {v for v in values if v and len(v) >= MIN_SCRUB}
 
 
 def _release_seats(session: Session, person_id: int, now: datetime) -> list[tuple[int, int]]:
     from models import roster  # roster imports meetings helpers; keep the import local
 
-    networks = {m.network_id for m in session.execute(
-        select(Meeting).join(Rsvp, Rsvp.meeting_id == Meeting.id)  # type: ignore[arg-type]
-        .where(Rsvp.person_id == person_id, Meeting.starts_at > now)).scalars()}  # type: ignore[call-overload]
+    networks = {
+        m.network_id
+        for m in session.execute(
+            select(Meeting)
+            .join(Rsvp, Rsvp.meeting_id == Meeting.id)  # type: ignore[arg-type]
+            .where(Rsvp.person_id == person_id, Meeting.starts_at > now)
+        ).scalars()
+    }  # type: ignore[call-overload]
     promoted: list[tuple[int, int]] = []
     for network_id in sorted(networks):
         promoted += roster.release_answers(session, person_id, network_id, now)
@@ -94,8 +106,10 @@ def _scrub_json(value: Any, needles: set[str]) -> Any:
         if "b64" in value and isinstance(value["b64"], str):
             return _scrub_file(value, needles)
         keys = needles | {n.lower() for n in needles}  # e-mails are keys in lower case
-        return {_scrub_text(k, keys) if isinstance(k, str) else k: _scrub_json(v, needles)
-                for k, v in value.items()}
+        return {
+            _scrub_text(k, keys) if isinstance(k, str) else k: _scrub_json(v, needles)
+            for k, v in value.items()
+        }
     return value
 
 
@@ -151,8 +165,9 @@ def _scrub_everywhere(session: Session, needles: set[str]) -> None:
                     _update(session, table, keys, row, {column.name: cleaned})
 
 
-def _update(session: Session, table: Table, keys: list[Any], row: Any,
-            values: dict[str, Any]) -> None:
+def _update(
+    session: Session, table: Table, keys: list[Any], row: Any, values: dict[str, Any]
+) -> None:
     where = and_(*[key == row[i] for i, key in enumerate(keys)])
     session.execute(update(table).where(where).values(values))
 
@@ -163,22 +178,39 @@ def erase(session: Session, person_id: int, now: datetime) -> list[tuple[int, in
     accounts = [(p, e) for p, e, _u in _accounts(session, person_id)]
     promoted = _release_seats(session, person_id, now)
     # pass 1: what exists only to reach them
-    to_them = or_(OutboxMessage.person_id == person_id,  # type: ignore[arg-type]
-                  *[and_(OutboxMessage.platform == p, OutboxMessage.chat_id == e)  # type: ignore[arg-type]
-                    for p, e in accounts])
+    to_them = or_(
+        OutboxMessage.person_id == person_id,  # type: ignore[arg-type]
+        *[
+            and_(OutboxMessage.platform == p, OutboxMessage.chat_id == e)  # type: ignore[arg-type]
+            for p, e in accounts
+        ],
+    )
     session.execute(delete(OutboxMessage).where(to_them, OutboxMessage.status == PENDING))  # type: ignore[arg-type]
-    session.execute(update(OutboxMessage).where(to_them).values(
-        chat_id=REDACTED, payload={}, person_id=None))
-    session.execute(delete(ActionToken).where(or_(
-        ActionToken.person_id == person_id,  # type: ignore[arg-type]
-        *[and_(ActionToken.platform == p, ActionToken.chat_id == e)  # type: ignore[arg-type]
-          for p, e in accounts])))
+    session.execute(
+        update(OutboxMessage).where(to_them).values(chat_id=REDACTED, payload={}, person_id=None)
+    )
+    session.execute(
+        delete(ActionToken).where(
+            or_(
+                ActionToken.person_id == person_id,  # type: ignore[arg-type]
+                *[
+                    and_(ActionToken.platform == p, ActionToken.chat_id == e)  # type: ignore[arg-type]
+                    for p, e in accounts
+                ],
+            )
+        )
+    )
     for platform, external_id in accounts:
-        session.execute(delete(CodeGuess).where(
-            CodeGuess.platform == platform, CodeGuess.external_id == external_id))  # type: ignore[arg-type]
-        session.execute(update(AuditEntry).where(
-            AuditEntry.subject == f"account:{platform}:{external_id}")  # type: ignore[arg-type]
-            .values(subject=f"account:{platform}:{REDACTED}"))
+        session.execute(
+            delete(CodeGuess).where(
+                CodeGuess.platform == platform, CodeGuess.external_id == external_id
+            )
+        )  # type: ignore[arg-type]
+        session.execute(
+            update(AuditEntry)
+            .where(AuditEntry.subject == f"account:{platform}:{external_id}")  # type: ignore[arg-type]
+            .values(subject=f"account:{platform}:{REDACTED}")
+        )
     for model in _DELETE_ON_ERASE:
         table = model.__table__  # type: ignore[attr-defined]
         session.execute(delete(table).where(table.c.person_id == person_id))
@@ -195,8 +227,13 @@ def erase(session: Session, person_id: int, now: datetime) -> list[tuple[int, in
     session.flush()
     # pass 3: copies anywhere else
     _scrub_everywhere(session, needles)
-    session.execute(update(Person.__table__).where(  # type: ignore[attr-defined]
-        Person.__table__.c.id == person_id).values(erased_at=now))  # type: ignore[attr-defined]
+    session.execute(
+        update(Person.__table__)
+        .where(  # type: ignore[attr-defined]
+            Person.__table__.c.id == person_id
+        )
+        .values(erased_at=now)
+    )  # type: ignore[attr-defined]
     audit.record(session, now, person_id, "person.erase", f"person:{person_id}")
     return promoted
 
@@ -215,8 +252,21 @@ def _models() -> list[type[SQLModel]]:
 # --- export --------------------------------------------------------------------------------
 
 # Never exported: how the server works, not what it knows about someone.
-INTERNAL = {"lease_owner", "lease_until", "sent_by", "code_hash", "dedupe_key", "attempts",
-            "not_before", "last_error", "payload", "token", "b64", "blob_id", "sequence"}
+INTERNAL = {
+    "lease_owner",
+    "lease_until",
+    "sent_by",
+    "code_hash",
+    "dedupe_key",
+    "attempts",
+    "not_before",
+    "last_error",
+    "payload",
+    "token",
+    "b64",
+    "blob_id",
+    "sequence",
+}
 Row = dict[str, Any]
 
 
@@ -229,83 +279,186 @@ def export(session: Session, person_id: int) -> dict[str, list[Row]]:
     accounts = _accounts(session, person_id)
     networks = {n.id: n.code for n in session.execute(select(Network)).scalars()}  # type: ignore[call-overload]
     city = session.get(City, person.city_id) if person.city_id else None
-    data: dict[str, list[Row]] = {"person": [{
-        "name": person.name, "position": person.position, "email": person.email,
-        "city": city.name if city else None, "office": person.office,
-        "language": person.language, "created_at": person.created_at}]}
-    data["accounts"] = [{"platform": a.platform, "external_id": a.external_id,
-                         "username": a.username, "linked_at": a.linked_at}
-                        for a in session.execute(select(Account).where(
-                            Account.person_id == person_id)).scalars()]  # type: ignore[call-overload]
-    data["roles"] = [{"network": networks.get(r.network_id) if r.network_id else None,
-                      "role": r.role, "started_at": r.started_at, "ended_at": r.ended_at}
-                     for r in session.execute(select(NetworkRole).where(
-                         NetworkRole.person_id == person_id)).scalars()]  # type: ignore[call-overload]
+    data: dict[str, list[Row]] = {
+        "person": [
+            {
+                "name": person.name,
+                "position": person.position,
+                "email": person.email,
+                "city": city.name if city else None,
+                "office": person.office,
+                "language": person.language,
+                "created_at": person.created_at,
+            }
+        ]
+    }
+    data["accounts"] = [
+        {
+            "platform": a.platform,
+            "external_id": a.external_id,
+            "username": a.username,
+            "linked_at": a.linked_at,
+        }
+        for a in session.execute(select(Account).where(Account.person_id == person_id)).scalars()
+    ]  # type: ignore[call-overload]
+    data["roles"] = [
+        {
+            "network": networks.get(r.network_id) if r.network_id else None,
+            "role": r.role,
+            "started_at": r.started_at,
+            "ended_at": r.ended_at,
+        }
+        for r in session.execute(
+            select(NetworkRole).where(NetworkRole.person_id == person_id)
+        ).scalars()
+    ]  # type: ignore[call-overload]
     meetings = {m.id: m for m in session.execute(select(Meeting)).scalars()}  # type: ignore[call-overload]
-    data["answers"] = [{
-        "meeting": f"#{r.meeting_id} {meetings[r.meeting_id].title}"
-        if r.meeting_id in meetings else f"#{r.meeting_id}",
-        "answer": r.answer, "waitlisted": r.waitlisted, "note": r.note,
-        "answered_at": r.answered_at, "checked_in_at": r.checked_in_at}
-        for r in session.execute(select(Rsvp).where(Rsvp.person_id == person_id)).scalars()]  # type: ignore[call-overload]
-    data["invitations"] = [{"created_at": i.created_at, "expires_at": i.expires_at,
-                            "used_at": i.used_at, "voided_at": i.voided_at}
-                           for i in session.execute(select(Invitation).where(
-                               Invitation.person_id == person_id)).scalars()]  # type: ignore[call-overload]
-    data["link_requests"] = [{"platform": r.platform, "username": r.username,
-                              "created_at": r.created_at, "status": r.status,
-                              "decided_at": r.decided_at}
-                             for r in session.execute(select(LinkRequest).where(
-                                 LinkRequest.person_id == person_id)).scalars()]  # type: ignore[call-overload]
+    data["answers"] = [
+        {
+            "meeting": f"#{r.meeting_id} {meetings[r.meeting_id].title}"
+            if r.meeting_id in meetings
+            else f"#{r.meeting_id}",
+            "answer": r.answer,
+            "waitlisted": r.waitlisted,
+            "note": r.note,
+            "answered_at": r.answered_at,
+            "checked_in_at": r.checked_in_at,
+        }
+        for r in session.execute(select(Rsvp).where(Rsvp.person_id == person_id)).scalars()
+    ]  # type: ignore[call-overload]
+    data["invitations"] = [
+        {
+            "created_at": i.created_at,
+            "expires_at": i.expires_at,
+            "used_at": i.used_at,
+            "voided_at": i.voided_at,
+        }
+        for i in session.execute(
+            select(Invitation).where(Invitation.person_id == person_id)
+        ).scalars()
+    ]  # type: ignore[call-overload]
+    data["link_requests"] = [
+        {
+            "platform": r.platform,
+            "username": r.username,
+            "created_at": r.created_at,
+            "status": r.status,
+            "decided_at": r.decided_at,
+        }
+        for r in session.execute(
+            select(LinkRequest).where(LinkRequest.person_id == person_id)
+        ).scalars()
+    ]  # type: ignore[call-overload]
     subjects = [f"account:{p}:{e}" for p, e, _u in accounts]
-    data["code_attempts"] = [{"at": a.at, "what": a.action}
-                             for a in session.execute(select(AuditEntry).where(
-                                 AuditEntry.subject.in_(subjects or [""]))  # type: ignore[attr-defined]
-                                 .order_by(AuditEntry.at)).scalars()]  # type: ignore[call-overload, arg-type]
-    data["code_attempts"] += [{"at": g.burst_started, "what": "invitation.wrong_codes",
-                               "failures": g.failures, "locked_until": g.locked_until}
-                              for p, e, _u in accounts for g in session.execute(
-                                  select(CodeGuess).where(CodeGuess.platform == p,  # type: ignore[arg-type]
-                                                          CodeGuess.external_id == e)).scalars()]  # type: ignore[call-overload, arg-type]
+    data["code_attempts"] = [
+        {"at": a.at, "what": a.action}
+        for a in session.execute(
+            select(AuditEntry)
+            .where(AuditEntry.subject.in_(subjects or [""]))  # type: ignore[attr-defined]
+            .order_by(AuditEntry.at)
+        ).scalars()
+    ]  # type: ignore[call-overload, arg-type]
+    data["code_attempts"] += [
+        {
+            "at": g.burst_started,
+            "what": "invitation.wrong_codes",
+            "failures": g.failures,
+            "locked_until": g.locked_until,
+        }
+        for p, e, _u in accounts
+        for g in session.execute(
+            select(CodeGuess).where(
+                CodeGuess.platform == p,  # type: ignore[arg-type]
+                CodeGuess.external_id == e,
+            )
+        ).scalars()
+    ]  # type: ignore[call-overload, arg-type]
     names = {p.id: p.display_name for p in session.execute(select(Person)).scalars()}  # type: ignore[call-overload]
-    data["audit"] = [{"at": a.at, "what": a.action,
-                      "by": names.get(a.actor_id) if a.actor_id else None,
-                      "details": {k: v for k, v in a.details.items() if k not in INTERNAL}}
-                     for a in session.execute(select(AuditEntry).where(or_(
-                         AuditEntry.subject == f"person:{person_id}",  # type: ignore[arg-type]
-                         AuditEntry.actor_id == person_id)).order_by(AuditEntry.at)).scalars()]  # type: ignore[call-overload, arg-type]
-    to_them = or_(OutboxMessage.person_id == person_id,  # type: ignore[arg-type]
-                  *[and_(OutboxMessage.platform == p, OutboxMessage.chat_id == e)  # type: ignore[arg-type]
-                    for p, e, _u in accounts])
-    data["pending_messages"] = [{
-        "created_at": m.created_at, "kind": m.kind, "text": m.payload.get("text", ""),
-        "files": ", ".join(f.get("name", "") for f in m.payload.get("files", []))}
-        for m in session.execute(select(OutboxMessage).where(
-            to_them, OutboxMessage.status == PENDING)).scalars()]  # type: ignore[call-overload, arg-type]
-    data["created_meetings"] = [{"meeting": f"#{m.id} {m.title}", "network":
-                                 networks.get(m.network_id), "starts_at": m.starts_at,
-                                 "created_at": m.created_at}
-                                for m in meetings.values() if m.created_by == person_id]
+    data["audit"] = [
+        {
+            "at": a.at,
+            "what": a.action,
+            "by": names.get(a.actor_id) if a.actor_id else None,
+            "details": {k: v for k, v in a.details.items() if k not in INTERNAL},
+        }
+        for a in session.execute(
+            select(AuditEntry)
+            .where(
+                or_(
+                    AuditEntry.subject == f"person:{person_id}",  # type: ignore[arg-type]
+                    AuditEntry.actor_id == person_id,
+                )
+            )
+            .order_by(AuditEntry.at)
+        ).scalars()
+    ]  # type: ignore[call-overload, arg-type]
+    to_them = or_(
+        OutboxMessage.person_id == person_id,  # type: ignore[arg-type]
+        *[
+            and_(OutboxMessage.platform == p, OutboxMessage.chat_id == e)  # type: ignore[arg-type]
+            for p, e, _u in accounts
+        ],
+    )
+    data["pending_messages"] = [
+        {
+            "created_at": m.created_at,
+            "kind": m.kind,
+            "text": m.payload.get("text", ""),
+            "files": ", ".join(f.get("name", "") for f in m.payload.get("files", [])),
+        }
+        for m in session.execute(
+            select(OutboxMessage).where(to_them, OutboxMessage.status == PENDING)
+        ).scalars()
+    ]  # type: ignore[call-overload, arg-type]
+    data["created_meetings"] = [
+        {
+            "meeting": f"#{m.id} {m.title}",
+            "network": networks.get(m.network_id),
+            "starts_at": m.starts_at,
+            "created_at": m.created_at,
+        }
+        for m in meetings.values()
+        if m.created_by == person_id
+    ]
     from models.announcements import Announcement
 
-    data["created_announcements"] = [{"announcement": f"#{a.id}", "created_at": a.created_at,
-                                      "status": a.status, "text": a.text}
-                                     for a in session.execute(select(Announcement).where(
-                                         Announcement.author_id == person_id)).scalars()]  # type: ignore[call-overload, arg-type]
-    data["issued_invitations"] = [{"for": names.get(i.person_id), "created_at": i.created_at}
-                                  for i in session.execute(select(Invitation).where(
-                                      Invitation.issued_by == person_id)).scalars()]  # type: ignore[call-overload, arg-type]
-    data["bound_chats"] = [{"chat": b.title, "network": networks.get(b.network_id),
-                            "bound_at": b.bound_at}
-                           for b in session.execute(select(ChatBinding).where(
-                               ChatBinding.bound_by == person_id)).scalars()]  # type: ignore[call-overload, arg-type]
+    data["created_announcements"] = [
+        {"announcement": f"#{a.id}", "created_at": a.created_at, "status": a.status, "text": a.text}
+        for a in session.execute(
+            select(Announcement).where(Announcement.author_id == person_id)
+        ).scalars()
+    ]  # type: ignore[call-overload, arg-type]
+    data["issued_invitations"] = [
+        {"for": names.get(i.person_id), "created_at": i.created_at}
+        for i in session.execute(
+            select(Invitation).where(Invitation.issued_by == person_id)
+        ).scalars()
+    ]  # type: ignore[call-overload, arg-type]
+    data["bound_chats"] = [
+        {"chat": b.title, "network": networks.get(b.network_id), "bound_at": b.bound_at}
+        for b in session.execute(
+            select(ChatBinding).where(ChatBinding.bound_by == person_id)
+        ).scalars()
+    ]  # type: ignore[call-overload, arg-type]
     data["other"] = _other_rows(session, person_id)
     return {k: v for k, v in data.items() if v}
 
 
-COVERED = {"person", "account", "network_role", "rsvp", "invitation", "link_request",
-           "audit_entry", "outbox_message", "meeting", "announcement", "chat_binding",
-           "conversation", "action_token"}
+COVERED = {
+    "person",
+    "account",
+    "network_role",
+    "rsvp",
+    "invitation",
+    "link_request",
+    "audit_entry",
+    "outbox_message",
+    "meeting",
+    "announcement",
+    "chat_binding",
+    "conversation",
+    "action_token",
+}
 
 
 def _other_rows(session: Session, person_id: int) -> list[Row]:
@@ -315,7 +468,14 @@ def _other_rows(session: Session, person_id: int) -> list[Row]:
         if table.name in COVERED or "person_id" not in table.c:
             continue
         for row in session.execute(select(table).where(table.c.person_id == person_id)).mappings():
-            rows.append({"table": table.name, **{k: v for k, v in row.items()
-                                                 if k not in INTERNAL and k != "id"
-                                                 and not k.endswith("_id")}})
+            rows.append(
+                {
+                    "table": table.name,
+                    **{
+                        k: v
+                        for k, v in row.items()
+                        if k not in INTERNAL and k != "id" and not k.endswith("_id")
+                    },
+                }
+            )
     return rows

@@ -17,13 +17,25 @@ from sqlmodel import Session
 T = TypeVar("T")
 
 
-def claim(session: Session, model: type[T], *, due_column: Any, now: datetime, owner: str,
-          lease: timedelta, limit: int, extra: Any = None) -> Sequence[T]:
+def claim(
+    session: Session,
+    model: type[T],
+    *,
+    due_column: Any,
+    now: datetime,
+    owner: str,
+    lease: timedelta,
+    limit: int,
+    extra: Any = None,
+) -> Sequence[T]:
     table = model.__table__  # type: ignore[attr-defined]
     candidates = (
         select(table.c.id)
-        .where(table.c.status == "pending", due_column <= now,
-               or_(table.c.lease_until.is_(None), table.c.lease_until < now))
+        .where(
+            table.c.status == "pending",
+            due_column <= now,
+            or_(table.c.lease_until.is_(None), table.c.lease_until < now),
+        )
         .order_by(due_column, table.c.id)
         .limit(limit)
     )
@@ -32,12 +44,23 @@ def claim(session: Session, model: type[T], *, due_column: Any, now: datetime, o
     if session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     until = now + lease
-    ids = [row[0] for row in session.execute(
-        update(table).where(table.c.id.in_(candidates.scalar_subquery()))
-        .values(lease_owner=owner, lease_until=until).returning(table.c.id))]
+    ids = [
+        row[0]
+        for row in session.execute(
+            update(table)
+            .where(table.c.id.in_(candidates.scalar_subquery()))
+            .values(lease_owner=owner, lease_until=until)
+            .returning(table.c.id)
+        )
+    ]
     session.commit()
     if not ids:
         return []
-    rows = session.execute(select(model).where(
-        and_(table.c.id.in_(ids), table.c.lease_owner == owner))).scalars().all()
+    rows = (
+        session.execute(
+            select(model).where(and_(table.c.id.in_(ids), table.c.lease_owner == owner))
+        )
+        .scalars()
+        .all()
+    )
     return sorted(rows, key=lambda r: r.id)  # type: ignore[attr-defined]

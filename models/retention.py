@@ -17,15 +17,21 @@ def purge(session: Session, now: datetime, events_kept: timedelta) -> dict[str, 
     """Delete what has expired; returns how many rows of each kind went."""
     counts = {"action_token": buttons.purge_expired(session, now)}
     # platforms redeliver within minutes or hours: an id older than this will not come back
-    result = session.execute(delete(ProcessedEvent).where(
-        col(ProcessedEvent.at) < now - events_kept))
+    result = session.execute(
+        delete(ProcessedEvent).where(col(ProcessedEvent.at) < now - events_kept)
+    )
     counts["processed_event"] = int(result.rowcount)  # type: ignore[attr-defined]
-    result = session.execute(delete(CodeGuess).where(
-        col(CodeGuess.burst_started) < now - timedelta(days=1),
-        (col(CodeGuess.locked_until).is_(None)) | (col(CodeGuess.locked_until) < now)))
+    result = session.execute(
+        delete(CodeGuess).where(
+            col(CodeGuess.burst_started) < now - timedelta(days=1),
+            (col(CodeGuess.locked_until).is_(None)) | (col(CodeGuess.locked_until) < now),
+        )
+    )
     counts["code_guess"] = int(result.rowcount)  # type: ignore[attr-defined]
-    result = session.execute(update(LinkRequest).where(
-        col(LinkRequest.status) == "pending", col(LinkRequest.expires_at) <= now)
-        .values(status="expired", external_id=None, username=None))
+    result = session.execute(
+        update(LinkRequest)
+        .where(col(LinkRequest.status) == "pending", col(LinkRequest.expires_at) <= now)
+        .values(status="expired", external_id=None, username=None)
+    )
     counts["link_request"] = int(result.rowcount)  # type: ignore[attr-defined]
     return counts

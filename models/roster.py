@@ -67,8 +67,7 @@ def city_by_name(session: Session, name: str) -> City | None:
     return next((c for c in session.exec(select(City)).all() if _key(c.name) == wanted), None)
 
 
-def ensure_city(session: Session, name: str, voivodeship: str | None, changes: Changes
-                ) -> City:
+def ensure_city(session: Session, name: str, voivodeship: str | None, changes: Changes) -> City:
     city = city_by_name(session, name)
     if city is None:
         city = City(name=" ".join(name.split()), voivodeship=voivodeship)
@@ -82,29 +81,57 @@ def ensure_city(session: Session, name: str, voivodeship: str | None, changes: C
     return city
 
 
-def set_standing(session: Session, network: Network, city: City, standing: Standing,
-                 changes: Changes, by: int | None, now: datetime) -> None:
-    row = session.exec(select(CityStanding).where(
-        CityStanding.network_id == network.id, CityStanding.city_id == city.id)).first()
+def set_standing(
+    session: Session,
+    network: Network,
+    city: City,
+    standing: Standing,
+    changes: Changes,
+    by: int | None,
+    now: datetime,
+) -> None:
+    row = session.exec(
+        select(CityStanding).where(
+            CityStanding.network_id == network.id, CityStanding.city_id == city.id
+        )
+    ).first()
     if row is not None and row.standing == standing:
         return
     old = row.standing if row else None
     if row is None:
         row = CityStanding(network_id=network.id or 0, city_id=city.id or 0, standing=standing)
-        changes.add(N_("{city} joins {network} as {standing}"), city=city.name,
-                    network=network.code, standing=standing.value)
+        changes.add(
+            N_("{city} joins {network} as {standing}"),
+            city=city.name,
+            network=network.code,
+            standing=standing.value,
+        )
     else:
         row.standing = standing
-        changes.add(N_("standing of {city} in {network}: {old} → {standing}"), city=city.name,
-                    network=network.code, old=old, standing=standing.value)
+        changes.add(
+            N_("standing of {city} in {network}: {old} → {standing}"),
+            city=city.name,
+            network=network.code,
+            old=old,
+            standing=standing.value,
+        )
     session.add(row)
     session.flush()
-    audit.record(session, now, by, "standing.set", f"city:{city.id}", network=network.code,
-                 old=old, new=standing.value)
+    audit.record(
+        session,
+        now,
+        by,
+        "standing.set",
+        f"city:{city.id}",
+        network=network.code,
+        old=old,
+        new=standing.value,
+    )
 
 
-def find_person(session: Session, name: str | None, email: str | None,
-                city_id: int | None) -> Person | None:
+def find_person(
+    session: Session, name: str | None, email: str | None, city_id: int | None
+) -> Person | None:
     """The same person: by e-mail, else by name and city."""
     people = session.exec(select(Person).where(col(Person.erased_at).is_(None))).all()
     if email:
@@ -112,25 +139,39 @@ def find_person(session: Session, name: str | None, email: str | None,
         if found is not None:
             return found
     if name:
-        return next((p for p in people if _key(p.name) == _key(name)
-                     and p.city_id == city_id), None)
+        return next(
+            (p for p in people if _key(p.name) == _key(name) and p.city_id == city_id), None
+        )
     return None
 
 
-def upsert_person(session: Session, row: RosterRow, city: City | None, changes: Changes,
-                  now: datetime) -> Person:
+def upsert_person(
+    session: Session, row: RosterRow, city: City | None, changes: Changes, now: datetime
+) -> Person:
     person = find_person(session, row.name, row.email, city.id if city else None)
     if person is None:
-        person = Person(name=row.name, city_id=city.id if city else None, position=row.position,
-                        office=row.office, email=row.email, language=row.language,
-                        created_at=now)
+        person = Person(
+            name=row.name,
+            city_id=city.id if city else None,
+            position=row.position,
+            office=row.office,
+            email=row.email,
+            language=row.language,
+            created_at=now,
+        )
         session.add(person)
         session.flush()
-        changes.add(N_("person added: {name} ({city})"), name=person.name,
-                    city=city.name if city else "—")
+        changes.add(
+            N_("person added: {name} ({city})"), name=person.name, city=city.name if city else "—"
+        )
         return person
-    wanted = {"name": row.name, "position": row.position, "office": row.office.value,
-              "email": row.email, "city_id": city.id if city else person.city_id}
+    wanted = {
+        "name": row.name,
+        "position": row.position,
+        "office": row.office.value,
+        "email": row.email,
+        "city_id": city.id if city else person.city_id,
+    }
     if row.language:
         wanted["language"] = row.language
     changed = [k for k, v in wanted.items() if v is not None and getattr(person, k) != v]
@@ -138,18 +179,24 @@ def upsert_person(session: Session, row: RosterRow, city: City | None, changes: 
         setattr(person, k, wanted[k])
     if changed:
         session.add(person)
-        changes.add(N_("person changed: {name} ({fields})"), name=person.name,
-                    fields=", ".join(changed))
+        changes.add(
+            N_("person changed: {name} ({fields})"), name=person.name, fields=", ".join(changed)
+        )
     return person
 
 
 def representatives(session: Session, network_id: int, city_id: int) -> Sequence[Person]:
     """The city's current representatives in the network."""
     return session.exec(
-        select(Person).join(NetworkRole, col(NetworkRole.person_id) == col(Person.id))
-        .where(NetworkRole.network_id == network_id, NetworkRole.role == Role.REPRESENTATIVE,
-               col(NetworkRole.ended_at).is_(None), Person.city_id == city_id,
-               col(Person.erased_at).is_(None))
+        select(Person)
+        .join(NetworkRole, col(NetworkRole.person_id) == col(Person.id))
+        .where(
+            NetworkRole.network_id == network_id,
+            NetworkRole.role == Role.REPRESENTATIVE,
+            col(NetworkRole.ended_at).is_(None),
+            Person.city_id == city_id,
+            col(Person.erased_at).is_(None),
+        )
         .order_by(col(Person.id))
     ).all()
 
@@ -159,27 +206,40 @@ def check_seat(session: Session, network: Network, person: Person) -> None:
     if person.city_id is None:
         raise DomainError(N_("A representative needs a city."))
     if directory.standing_of(session, person.city_id, network.id) is None:
-        raise DomainError(N_("The city is not in the network {network} yet: add it first."),
-                          network=network.code)
-    taken = [p for p in representatives(session, network.id or 0, person.city_id)
-             if p.id != person.id]
+        raise DomainError(
+            N_("The city is not in the network {network} yet: add it first."), network=network.code
+        )
+    taken = [
+        p for p in representatives(session, network.id or 0, person.city_id) if p.id != person.id
+    ]
     if len(taken) >= MAX_REPRESENTATIVES:
-        raise DomainError(N_("The city already has {count} representatives in the network "
-                             "{network}: replace one of them instead."),
-                          count=len(taken), network=network.code)
+        raise DomainError(
+            N_(
+                "The city already has {count} representatives in the network "
+                "{network}: replace one of them instead."
+            ),
+            count=len(taken),
+            network=network.code,
+        )
 
 
-def release_answers(session: Session, person_id: int, network_id: int, now: datetime
-                    ) -> list[tuple[int, int]]:
+def release_answers(
+    session: Session, person_id: int, network_id: int, now: datetime
+) -> list[tuple[int, int]]:
     """Free the person's answers to the network's future meetings; returns (meeting id,
     promoted person id) for every waitlisted person who got the freed seat."""
     promoted: list[tuple[int, int]] = []
-    meetings = session.exec(select(Meeting).where(
-        Meeting.network_id == network_id, Meeting.starts_at > now,
-        Meeting.status == "published")).all()
+    meetings = session.exec(
+        select(Meeting).where(
+            Meeting.network_id == network_id, Meeting.starts_at > now, Meeting.status == "published"
+        )
+    ).all()
     for meeting in meetings:
-        answers = session.exec(select(Rsvp).where(Rsvp.meeting_id == meeting.id)
-                               .order_by(col(Rsvp.answered_at), col(Rsvp.id))).all()
+        answers = session.exec(
+            select(Rsvp)
+            .where(Rsvp.meeting_id == meeting.id)
+            .order_by(col(Rsvp.answered_at), col(Rsvp.id))
+        ).all()
         mine = next((r for r in answers if r.person_id == person_id), None)
         if mine is None or mine.answer == "nie":
             continue
@@ -187,8 +247,7 @@ def release_answers(session: Session, person_id: int, network_id: int, now: date
         mine.answer, mine.waitlisted, mine.answered_at = "nie", False, now
         session.add(mine)
         if seated:
-            waiting = next((r for r in answers if r.waitlisted and r.person_id != person_id),
-                           None)
+            waiting = next((r for r in answers if r.waitlisted and r.person_id != person_id), None)
             if waiting is not None:
                 waiting.waitlisted = False
                 session.add(waiting)
@@ -197,40 +256,66 @@ def release_answers(session: Session, person_id: int, network_id: int, now: date
     return promoted
 
 
-def end_in_network(session: Session, person: Person, network: Network, by: int | None,
-                   now: datetime, changes: Changes, roles: frozenset[Role] | None = None
-                   ) -> list[Role]:
+def end_in_network(
+    session: Session,
+    person: Person,
+    network: Network,
+    by: int | None,
+    now: datetime,
+    changes: Changes,
+    roles: frozenset[Role] | None = None,
+) -> list[Role]:
     ended = directory.end_roles(session, person.id or 0, network, by, now, roles)
     for role in ended:
-        changes.add(N_("role ended: {name} — {role} in {network}"), name=person.display_name,
-                    role=role.value, network=network.code)
+        changes.add(
+            N_("role ended: {name} — {role} in {network}"),
+            name=person.display_name,
+            role=role.value,
+            network=network.code,
+        )
     if Role.REPRESENTATIVE in ended:
         changes.released += release_answers(session, person.id or 0, network.id or 0, now)
     return ended
 
 
-def grant(session: Session, person: Person, network: Network | None, role: Role,
-          by: int | None, now: datetime, changes: Changes) -> None:
+def grant(
+    session: Session,
+    person: Person,
+    network: Network | None,
+    role: Role,
+    by: int | None,
+    now: datetime,
+    changes: Changes,
+) -> None:
     before = directory.roles_of(session, person.id or 0, network.id if network else None)
     if network is not None:
-        held = session.exec(select(NetworkRole).where(
-            NetworkRole.person_id == person.id, NetworkRole.network_id == network.id,
-            NetworkRole.role == role, col(NetworkRole.ended_at).is_(None))).first()
+        held = session.exec(
+            select(NetworkRole).where(
+                NetworkRole.person_id == person.id,
+                NetworkRole.network_id == network.id,
+                NetworkRole.role == role,
+                col(NetworkRole.ended_at).is_(None),
+            )
+        ).first()
     else:
         held = None if role not in before else True
     if held:
         return
     directory.grant_role(session, person, network, role, by, now)
     if network is None:
-        changes.add(N_("role added: {name} — {role}"), name=person.display_name,
-                    role=role.value)
+        changes.add(N_("role added: {name} — {role}"), name=person.display_name, role=role.value)
     else:
-        changes.add(N_("role added: {name} — {role} in {network}"), name=person.display_name,
-                    role=role.value, network=network.code)
+        changes.add(
+            N_("role added: {name} — {role} in {network}"),
+            name=person.display_name,
+            role=role.value,
+            network=network.code,
+        )
 
 
-def apply(session: Session, rows: Sequence[RosterRow], now: datetime,
-          by: int | None = None) -> Changes:
+def apply(
+    session: Session, rows: Sequence[RosterRow], now: datetime, by: int | None = None
+) -> Changes:
     """Make the store match the file. The file speaks for the networks it names (and for the
     coordinating team if it lists any): roles there that the file no longer lists are ended,
     never deleted. Applying the same file twice changes nothing the second time."""
@@ -257,13 +342,20 @@ def apply(session: Session, rows: Sequence[RosterRow], now: datetime,
         person = session.get(Person, role.person_id)
         assert person is not None
         if role.network_id is None:
-            directory.end_roles(session, role.person_id, None, by, now,
-                                frozenset({Role(role.role)}))
-            changes.add(N_("role ended: {name} — {role}"), name=person.display_name,
-                        role=role.role)
+            directory.end_roles(
+                session, role.person_id, None, by, now, frozenset({Role(role.role)})
+            )
+            changes.add(N_("role ended: {name} — {role}"), name=person.display_name, role=role.role)
         else:
-            end_in_network(session, person, session.get(Network, role.network_id),  # type: ignore[arg-type]
-                           by, now, changes, frozenset({Role(role.role)}))
+            end_in_network(
+                session,
+                person,
+                session.get(Network, role.network_id),  # type: ignore[arg-type]
+                by,
+                now,
+                changes,
+                frozenset({Role(role.role)}),
+            )
     if changes.items:
         audit.record(session, now, by, "roster.import", "roster", changes=len(changes.items))
     session.flush()
@@ -275,11 +367,14 @@ def export_rows(session: Session) -> list[RosterRow]:
     out: list[RosterRow] = []
     networks = {n.id: n for n in directory.networks(session)}
     cities = {c.id: c for c in session.exec(select(City)).all()}
-    standings = {(s.network_id, s.city_id): Standing(s.standing)
-                 for s in session.exec(select(CityStanding)).all()}
+    standings = {
+        (s.network_id, s.city_id): Standing(s.standing)
+        for s in session.exec(select(CityStanding)).all()
+    }
     seated: set[tuple[int, int]] = set()
-    roles = sorted(directory.active_roles(session),
-                   key=lambda r: (r.network_id or 0, r.role, r.person_id))
+    roles = sorted(
+        directory.active_roles(session), key=lambda r: (r.network_id or 0, r.role, r.person_id)
+    )
     for role in roles:
         person = session.get(Person, role.person_id)
         if person is None or person.erased_at is not None:
@@ -289,14 +384,38 @@ def export_rows(session: Session) -> list[RosterRow]:
         standing = standings.get((network.id or 0, city.id or 0)) if network and city else None
         if network and city:
             seated.add((network.id or 0, city.id or 0))
-        out.append(RosterRow(0, network.code if network else None, city.name if city else None,
-                             city.voivodeship if city else None, standing, person.name,
-                             person.position, Office(person.office), person.email,
-                             Role(role.role), person.language))
+        out.append(
+            RosterRow(
+                0,
+                network.code if network else None,
+                city.name if city else None,
+                city.voivodeship if city else None,
+                standing,
+                person.name,
+                person.position,
+                Office(person.office),
+                person.email,
+                Role(role.role),
+                person.language,
+            )
+        )
     for (network_id, city_id), standing in sorted(standings.items()):
         if (network_id, city_id) in seated:
             continue
         city = cities[city_id]
-        out.append(RosterRow(0, networks[network_id].code, city.name, city.voivodeship,
-                             standing, None, None, Office.OFFICIAL, None, None, None))
+        out.append(
+            RosterRow(
+                0,
+                networks[network_id].code,
+                city.name,
+                city.voivodeship,
+                standing,
+                None,
+                None,
+                Office.OFFICIAL,
+                None,
+                None,
+                None,
+            )
+        )
     return out

@@ -22,22 +22,62 @@ NETWORKS: tuple[tuple[str, str, str, bool], ...] = (
 )
 
 CITIES: tuple[tuple[str, str], ...] = (
-    ("Łomża", "podlaskie"), ("Świdnik", "lubelskie"), ("Żyrardów", "mazowieckie"),
-    ("Gniezno", "wielkopolskie"), ("Kłodzko", "dolnośląskie"), ("Ełk", "warmińsko-mazurskie"),
-    ("Sanok", "podkarpackie"), ("Chełm", "lubelskie"), ("Nowa Sól", "lubuskie"),
-    ("Bochnia", "małopolskie"), ("Starogard Gdański", "pomorskie"), ("Kutno", "łódzkie"),
+    ("Łomża", "podlaskie"),
+    ("Świdnik", "lubelskie"),
+    ("Żyrardów", "mazowieckie"),
+    ("Gniezno", "wielkopolskie"),
+    ("Kłodzko", "dolnośląskie"),
+    ("Ełk", "warmińsko-mazurskie"),
+    ("Sanok", "podkarpackie"),
+    ("Chełm", "lubelskie"),
+    ("Nowa Sól", "lubuskie"),
+    ("Bochnia", "małopolskie"),
+    ("Starogard Gdański", "pomorskie"),
+    ("Kutno", "łódzkie"),
 )
 
-_FIRST = ("Anna", "Piotr", "Katarzyna", "Tomasz", "Magdalena", "Paweł", "Agnieszka", "Michał",
-          "Joanna", "Krzysztof", "Małgorzata", "Łukasz", "Ewa", "Grzegorz", "Zofia", "Jakub")
-_LAST = (("Nowak", "Nowak"), ("Wiśniewski", "Wiśniewska"), ("Wójcik", "Wójcik"),
-         ("Kowalczyk", "Kowalczyk"), ("Kamiński", "Kamińska"), ("Lewandowski", "Lewandowska"),
-         ("Zieliński", "Zielińska"), ("Szymański", "Szymańska"), ("Woźniak", "Woźniak"),
-         ("Dąbrowski", "Dąbrowska"), ("Kozłowski", "Kozłowska"), ("Jankowski", "Jankowska"),
-         ("Mazur", "Mazur"), ("Krawczyk", "Krawczyk"))
+_FIRST = (
+    "Anna",
+    "Piotr",
+    "Katarzyna",
+    "Tomasz",
+    "Magdalena",
+    "Paweł",
+    "Agnieszka",
+    "Michał",
+    "Joanna",
+    "Krzysztof",
+    "Małgorzata",
+    "Łukasz",
+    "Ewa",
+    "Grzegorz",
+    "Zofia",
+    "Jakub",
+)
+_LAST = (
+    ("Nowak", "Nowak"),
+    ("Wiśniewski", "Wiśniewska"),
+    ("Wójcik", "Wójcik"),
+    ("Kowalczyk", "Kowalczyk"),
+    ("Kamiński", "Kamińska"),
+    ("Lewandowski", "Lewandowska"),
+    ("Zieliński", "Zielińska"),
+    ("Szymański", "Szymańska"),
+    ("Woźniak", "Woźniak"),
+    ("Dąbrowski", "Dąbrowska"),
+    ("Kozłowski", "Kozłowska"),
+    ("Jankowski", "Jankowska"),
+    ("Mazur", "Mazur"),
+    ("Krawczyk", "Krawczyk"),
+)
 # Standing of the i-th city (rotating over CITIES) in each thematic network.
-_STANDINGS = (Standing.LAUREATE, Standing.LAUREATE, Standing.FINALIST, Standing.CHANGE_LEADER,
-              Standing.OBSERVER)
+_STANDINGS = (
+    Standing.LAUREATE,
+    Standing.LAUREATE,
+    Standing.FINALIST,
+    Standing.CHANGE_LEADER,
+    Standing.OBSERVER,
+)
 
 
 def ensure_networks(session: Session) -> list[Network]:
@@ -79,37 +119,62 @@ def seed_demo(session: Session, now: datetime) -> bool:
     names = _Names()
 
     def person(city: City | None, position: str, office: Office = Office.OFFICIAL) -> Person:
-        p = Person(name=names.next(), city_id=city.id if city else None, position=position,
-                   office=office, created_at=now)
+        p = Person(
+            name=names.next(),
+            city_id=city.id if city else None,
+            position=position,
+            office=office,
+            created_at=now,
+        )
         session.add(p)
         session.flush()
-        session.add(Account(person_id=p.id or 0, platform=Platform.CONSOLE,
-                            external_id=str(p.id), linked_at=now))
+        session.add(
+            Account(
+                person_id=p.id or 0, platform=Platform.CONSOLE, external_id=str(p.id), linked_at=now
+            )
+        )
         return p
 
     team = person(None, "Zespół koordynujący ZH-16")
     directory.grant_role(session, team, None, Role.COORDINATING_TEAM, None, now)
     organiser = person(None, "Opiekun organizacyjny, biuro ZMP")
     for n, network in enumerate(networks):
-        session.add(ChatBinding(network_id=network.id or 0, platform=Platform.CONSOLE,
-                                chat_id=network.code, title=network.name, bound_at=now))
-        for role, position in ((Role.COORDINATOR, "Koordynator-facylitator"),
-                               (Role.EXPERT, "Ekspert-moderator")):
+        session.add(
+            ChatBinding(
+                network_id=network.id or 0,
+                platform=Platform.CONSOLE,
+                chat_id=network.code,
+                title=network.name,
+                bound_at=now,
+            )
+        )
+        for role, position in (
+            (Role.COORDINATOR, "Koordynator-facylitator"),
+            (Role.EXPERT, "Ekspert-moderator"),
+        ):
             directory.grant_role(session, person(None, position), network, role, None, now)
         directory.grant_role(session, organiser, network, Role.ORGANISER, None, now)
         for k, standing in enumerate(_STANDINGS):
             city = cities[(n * 3 + k) % len(cities)]
-            session.add(CityStanding(network_id=network.id or 0, city_id=city.id or 0,
-                                     standing=standing if not network.closed
-                                     else Standing.LAUREATE))
+            session.add(
+                CityStanding(
+                    network_id=network.id or 0,
+                    city_id=city.id or 0,
+                    standing=standing if not network.closed else Standing.LAUREATE,
+                )
+            )
             if network.closed:
-                office, position = ((Office.MAYOR, f"Burmistrz Miasta {city.name}") if k % 2
-                                    else (Office.CITY_PRESIDENT, f"Prezydent Miasta {city.name}"))
+                office, position = (
+                    (Office.MAYOR, f"Burmistrz Miasta {city.name}")
+                    if k % 2
+                    else (Office.CITY_PRESIDENT, f"Prezydent Miasta {city.name}")
+                )
                 reps = [(position, office)]
             else:
                 reps = [("Naczelnik wydziału", Office.OFFICIAL), ("Specjalista", Office.OFFICIAL)]
                 reps = reps[: 1 if standing is Standing.OBSERVER else 2]
             for position, office in reps:
-                directory.grant_role(session, person(city, position, office), network,
-                                     Role.REPRESENTATIVE, None, now)
+                directory.grant_role(
+                    session, person(city, position, office), network, Role.REPRESENTATIVE, None, now
+                )
     return True

@@ -55,26 +55,30 @@ class TeamsEvent(SQLModel, table=True):
 
 
 def subscription_for(session: Session, chat_id: str) -> TeamsSubscription | None:
-    return session.exec(select(TeamsSubscription)
-                        .where(TeamsSubscription.chat_id == chat_id)).first()
+    return session.exec(
+        select(TeamsSubscription).where(TeamsSubscription.chat_id == chat_id)
+    ).first()
 
 
 def subscription_by_graph_id(session: Session, subscription_id: str) -> TeamsSubscription | None:
-    return session.exec(select(TeamsSubscription)
-                        .where(TeamsSubscription.subscription_id == subscription_id)).first()
+    return session.exec(
+        select(TeamsSubscription).where(TeamsSubscription.subscription_id == subscription_id)
+    ).first()
 
 
 def subscriptions(session: Session) -> Sequence[TeamsSubscription]:
     return session.exec(select(TeamsSubscription).order_by(col(TeamsSubscription.id))).all()
 
 
-def ensure_subscription(session: Session, chat_id: str, resource: str, kind: str,
-                        now: datetime) -> TeamsSubscription:
+def ensure_subscription(
+    session: Session, chat_id: str, resource: str, kind: str, now: datetime
+) -> TeamsSubscription:
     """The row for a chat (created pending: the running bot subscribes it with Graph)."""
     row = subscription_for(session, chat_id)
     if row is None:
-        row = TeamsSubscription(chat_id=chat_id, resource=resource, kind=kind, created_at=now,
-                                updated_at=now)
+        row = TeamsSubscription(
+            chat_id=chat_id, resource=resource, kind=kind, created_at=now, updated_at=now
+        )
         session.add(row)
         session.flush()
     return row
@@ -88,16 +92,23 @@ def delete_subscription(session: Session, row_id: int) -> None:
 
 def due_for_renewal(session: Session, before: datetime) -> Sequence[TeamsSubscription]:
     """Subscriptions to create (pending) or to renew (expiring before `before`)."""
-    return session.exec(select(TeamsSubscription).where(
-        (TeamsSubscription.status == "pending") | (col(TeamsSubscription.expires_at) < before))
-        .order_by(col(TeamsSubscription.id))).all()
+    return session.exec(
+        select(TeamsSubscription)
+        .where(
+            (TeamsSubscription.status == "pending") | (col(TeamsSubscription.expires_at) < before)
+        )
+        .order_by(col(TeamsSubscription.id))
+    ).all()
 
 
 def person_by_email(session: Session, address: str) -> Person | None:
     """The one roster person with this e-mail address (case-insensitive), if exactly one."""
-    found = session.exec(select(Person).where(
-        func.lower(col(Person.email)) == address.strip().lower(),
-        col(Person.erased_at).is_(None))).all()
+    found = session.exec(
+        select(Person).where(
+            func.lower(col(Person.email)) == address.strip().lower(),
+            col(Person.erased_at).is_(None),
+        )
+    ).all()
     return found[0] if len(found) == 1 else None
 
 
@@ -107,19 +118,27 @@ def event_for(session: Session, meeting_id: int) -> TeamsEvent | None:
 
 def bound_chats(session: Session) -> Sequence[ChatBinding]:
     """Teams channels and chats bound to a network."""
-    return session.exec(select(ChatBinding).where(ChatBinding.platform == "teams")
-                        .order_by(col(ChatBinding.id))).all()
+    return session.exec(
+        select(ChatBinding).where(ChatBinding.platform == "teams").order_by(col(ChatBinding.id))
+    ).all()
 
 
 def coordinating_team(session: Session) -> Sequence[int]:
     """Ids of the coordinating team (told when the Teams sign-in is lost)."""
-    return session.exec(select(NetworkRole.person_id).where(
-        NetworkRole.role == Role.COORDINATING_TEAM, col(NetworkRole.ended_at).is_(None),
-        col(NetworkRole.network_id).is_(None)).distinct()).all()
+    return session.exec(
+        select(NetworkRole.person_id)
+        .where(
+            NetworkRole.role == Role.COORDINATING_TEAM,
+            col(NetworkRole.ended_at).is_(None),
+            col(NetworkRole.network_id).is_(None),
+        )
+        .distinct()
+    ).all()
 
 
-def meetings_to_mirror(session: Session, since: datetime) -> Sequence[
-        tuple[Meeting, Network, TeamsEvent | None]]:
+def meetings_to_mirror(
+    session: Session, since: datetime
+) -> Sequence[tuple[Meeting, Network, TeamsEvent | None]]:
     """Meetings (not yet over) of networks bound to a Teams chat, with their event if any."""
     bound = select(ChatBinding.network_id).where(ChatBinding.platform == "teams")
     rows = session.exec(
@@ -127,7 +146,8 @@ def meetings_to_mirror(session: Session, since: datetime) -> Sequence[
         .join(Network, col(Network.id) == col(Meeting.network_id))
         .join(TeamsEvent, col(TeamsEvent.meeting_id) == col(Meeting.id), isouter=True)
         .where(col(Meeting.network_id).in_(bound), Meeting.starts_at > since)
-        .order_by(col(Meeting.id))).all()
+        .order_by(col(Meeting.id))
+    ).all()
     return [(m, n, e) for m, n, e in rows]
 
 

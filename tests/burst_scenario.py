@@ -40,8 +40,9 @@ class Burst:
     group_messages: list[Call]  # what the group got after the burst began
 
 
-def add_representatives(db: Database, n: int, start: datetime, network_code: str = "cyfrowe",
-                        first: int = FIRST_PRESSER) -> list[int]:
+def add_representatives(
+    db: Database, n: int, start: datetime, network_code: str = "cyfrowe", first: int = FIRST_PRESSER
+) -> list[int]:
     """n representatives of laureate cities in a network (three per city), Telegram-linked
     as users first, first + 1, …"""
     ids = []
@@ -52,28 +53,46 @@ def add_representatives(db: Database, n: int, start: datetime, network_code: str
                 city = City(name=f"Miasto próbne {network_code} {i // 3}")
                 s.add(city)
                 s.flush()
-                s.add(CityStanding(network_id=network.id or 0, city_id=city.id or 0,
-                                   standing="laureat"))
+                s.add(
+                    CityStanding(
+                        network_id=network.id or 0, city_id=city.id or 0, standing="laureat"
+                    )
+                )
             person = Person(name=f"Przedstawiciel {i}", city_id=city.id, created_at=start)
             s.add(person)
             s.flush()
-            s.add(NetworkRole(person_id=person.id or 0, network_id=network.id,
-                              role="representative"))
-            s.add(Account(person_id=person.id or 0, platform="telegram",
-                          external_id=str(first + i), linked_at=start))
+            s.add(
+                NetworkRole(person_id=person.id or 0, network_id=network.id, role="representative")
+            )
+            s.add(
+                Account(
+                    person_id=person.id or 0,
+                    platform="telegram",
+                    external_id=str(first + i),
+                    linked_at=start,
+                )
+            )
             ids.append(person.id or 0)
     return ids
 
 
 @contextlib.asynccontextmanager
-async def running_bot(api: FakeBotApi, db: Database, clock: Clock, settings: Settings
-                      ) -> AsyncIterator[tuple[TelegramTransport, OutboxDispatcher]]:
+async def running_bot(
+    api: FakeBotApi, db: Database, clock: Clock, settings: Settings
+) -> AsyncIterator[tuple[TelegramTransport, OutboxDispatcher]]:
     """The bot as deployed: Telegram's real limits, the outbox woken every 0.2 s and at once
     when a handler queued something (as the scheduler does)."""
-    tg_settings = settings.model_copy(update={
-        "telegram_bot_token": api.token, "telegram_api_base_url": f"http://127.0.0.1:{api.port}",
-        "telegram_rate_overall": 30, "telegram_rate_group_per_minute": 20,
-        "telegram_chat_interval": 1.0, "telegram_read_timeout": 5, "telegram_poll_timeout": 1})
+    tg_settings = settings.model_copy(
+        update={
+            "telegram_bot_token": api.token,
+            "telegram_api_base_url": f"http://127.0.0.1:{api.port}",
+            "telegram_rate_overall": 30,
+            "telegram_rate_group_per_minute": 20,
+            "telegram_chat_interval": 1.0,
+            "telegram_read_timeout": 5,
+            "telegram_poll_timeout": 1,
+        }
+    )
     router = Router(db, clock, tg_settings)
     transport = TelegramTransport(router, tg_settings)
     outbox = OutboxDispatcher(db, clock, {"telegram": transport})
@@ -101,42 +120,61 @@ async def running_bot(api: FakeBotApi, db: Database, clock: Clock, settings: Set
 
 async def publish_invitation(api: FakeBotApi, db: Database, coordinator: int) -> list[str]:
     """The coordinator creates a meeting in the bound group; returns the group's buttons."""
-    await api.inject(tg.message(tg.user(COORDINATOR), tg.group_chat(GROUP),
-                                "/spotkanie_nowe cyfrowe; Spotkanie robocze; 12.05.2027 10:00; "
-                                "hybrydowe; 6; Łomża, ul. Długa 1; https://meet.example/x"))
+    await api.inject(
+        tg.message(
+            tg.user(COORDINATOR),
+            tg.group_chat(GROUP),
+            "/spotkanie_nowe cyfrowe; Spotkanie robocze; 12.05.2027 10:00; "
+            "hybrydowe; 6; Łomża, ul. Długa 1; https://meet.example/x",
+        )
+    )
+
     def invitations() -> list[Call]:
         return [c for c in api.sent("sendMessage", GROUP) if "📅" in c.params["text"]]
 
     await api.wait_for(lambda: bool(invitations()), timeout=30)
     invitation = invitations()[0]
-    return [b["callback_data"] for row in invitation.params["reply_markup"]["inline_keyboard"]
-            for b in row if "callback_data" in b]
+    return [
+        b["callback_data"]
+        for row in invitation.params["reply_markup"]["inline_keyboard"]
+        for b in row
+        if "callback_data" in b
+    ]
 
 
-async def burst(api: FakeBotApi, db: Database, clock: Clock, buttons: list[str],
-                n: int = 40) -> Burst:
+async def burst(
+    api: FakeBotApi, db: Database, clock: Clock, buttons: list[str], n: int = 40
+) -> Burst:
     """Queue a backlog for the group, then n presses within a second and one private /pomoc."""
     with db.session() as s:
         for i in range(BACKLOG):
-            enqueue(s, Target("telegram", str(GROUP)), Outgoing(f"Komunikat {i + 1}"),
-                    clock.now())
+            enqueue(s, Target("telegram", str(GROUP)), Outgoing(f"Komunikat {i + 1}"), clock.now())
     before = len(api.calls)
     pressed_at = time.monotonic()
     presses = []
     for i in range(n):
-        update = await api.inject(tg.callback(tg.user(FIRST_PRESSER + i), tg.group_chat(GROUP),
-                                              buttons[i % 2]))
+        update = await api.inject(
+            tg.callback(tg.user(FIRST_PRESSER + i), tg.group_chat(GROUP), buttons[i % 2])
+        )
         presses.append(update["callback_query"]["id"])
         last_pressed_at = time.monotonic()
         if i == n // 2:
             help_asked_at = time.monotonic()
             await api.inject(tg.message(tg.user(ASKER), tg.private_chat(ASKER), "/pomoc"))
         await asyncio.sleep(1 / n)
-    return Burst(pressed_at, last_pressed_at, presses, help_asked_at,
-                 [c for c in api.calls[before:] if str(c.params.get("chat_id")) == str(GROUP)])
+    return Burst(
+        pressed_at,
+        last_pressed_at,
+        presses,
+        help_asked_at,
+        [c for c in api.calls[before:] if str(c.params.get("chat_id")) == str(GROUP)],
+    )
 
 
 def acks(api: FakeBotApi, presses: list[str]) -> list[Call]:
     wanted = set(presses)
-    return [c for c in api.sent("answerCallbackQuery")
-            if str(c.params.get("callback_query_id")) in wanted]
+    return [
+        c
+        for c in api.sent("answerCallbackQuery")
+        if str(c.params.get("callback_query_id")) in wanted
+    ]

@@ -24,6 +24,7 @@ class Cast:
 
 def find_cast(db: Database) -> Cast:
     with db.session() as s:
+
         def by_role(code: str, role: Role, standing: Standing | None = None) -> list[int]:
             network = directory.require_network(s, code)
             found = []

@@ -24,8 +24,9 @@ from models.db import Database
 from tests.fakes.graph_api import FakeGraph
 from tests.fakes.telegram_api import FakeBotApi
 
-POSTGRES_URL = os.environ.get("EMPIRIE_TEST_POSTGRES_URL",
-                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "EMPIRIE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -34,8 +35,12 @@ START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 # (The every-command fuzz sets its own count: EMPIRIE_FUZZ_EXAMPLES.)
 for _name, _examples in (("ci", 300), ("dev", 150), ("deep", 5000)):
     hypothesis_settings.register_profile(
-        _name, max_examples=_examples, deadline=None, print_blob=True,
-        suppress_health_check=[HealthCheck.too_slow])
+        _name,
+        max_examples=_examples,
+        deadline=None,
+        print_blob=True,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if IN_CI else "dev"))
 
 
@@ -54,8 +59,10 @@ def _postgres_reachable() -> bool:
 POSTGRES_OK = IN_CI or _postgres_reachable()
 BACKENDS = [
     "sqlite",
-    pytest.param("postgres", marks=pytest.mark.skipif(
-        not POSTGRES_OK, reason="PostgreSQL not reachable (outside CI)")),
+    pytest.param(
+        "postgres",
+        marks=pytest.mark.skipif(not POSTGRES_OK, reason="PostgreSQL not reachable (outside CI)"),
+    ),
 ]
 
 
@@ -117,8 +124,10 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(EMPIRIE_DATABASE_URL=f"sqlite:///{tmp_path / 'unused.db'}",
-                    EMPIRIE_FILES_DIR=str(tmp_path / "files"))
+    return Settings(
+        EMPIRIE_DATABASE_URL=f"sqlite:///{tmp_path / 'unused.db'}",
+        EMPIRIE_FILES_DIR=str(tmp_path / "files"),
+    )
 
 
 @pytest.fixture
@@ -140,14 +149,23 @@ class Chat:
         self.router = router
         self.platform = platform
 
-    async def say(self, who: int | str | None, text: str, chat: str | None = None,
-                  event_id: str | None = None, kind: EventKind = EventKind.TEXT
-                  ) -> list[Outgoing]:
+    async def say(
+        self,
+        who: int | str | None,
+        text: str,
+        chat: str | None = None,
+        event_id: str | None = None,
+        kind: EventKind = EventKind.TEXT,
+    ) -> list[Outgoing]:
         user = str(who) if who is not None else "stranger"
-        room = ChatRef(self.platform, chat, private=False) if chat else \
-            ChatRef(self.platform, user, private=True)
+        room = (
+            ChatRef(self.platform, chat, private=False)
+            if chat
+            else ChatRef(self.platform, user, private=True)
+        )
         return await self.router.handle(
-            Incoming(Sender(self.platform, user), room, kind, text, event_id))
+            Incoming(Sender(self.platform, user), room, kind, text, event_id)
+        )
 
     async def text(self, who: int | str | None, text: str, chat: str | None = None) -> str:
         return "\n".join(m.text for m in await self.say(who, text, chat))

@@ -21,13 +21,17 @@ from models.db import Database
 def main() -> None:
     url, session_id, now, *people = sys.argv[1:]
     db = Database(url)
-    router = Router(db, FrozenClock(datetime.fromisoformat(now)),
-                    Settings(EMPIRIE_DATABASE_URL=url))
+    router = Router(
+        db, FrozenClock(datetime.fromisoformat(now)), Settings(EMPIRIE_DATABASE_URL=url)
+    )
 
     def attempt(index: int, person: str) -> str:
         slot = "-" if index % 2 else str(index % 4 + 1)
-        incoming = Incoming(Sender("console", person), ChatRef("console", person, private=True),
-                            text=f"/dyzur_rezerwuj {session_id} {slot} pytanie {person}")
+        incoming = Incoming(
+            Sender("console", person),
+            ChatRef("console", person, private=True),
+            text=f"/dyzur_rezerwuj {session_id} {slot} pytanie {person}",
+        )
         replies = asyncio.run(router.handle(incoming))
         return "\n".join(r.text for r in replies)
 

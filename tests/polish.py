@@ -11,8 +11,16 @@ from functools import cache
 from core.i18n import catalogue
 
 _FIELDS = string.Formatter()
-CRASH_SIGNS = ("Traceback", "Exception", "Error:", "psycopg", "sqlalchemy", "SELECT ",
-               "INSERT ", 'File "')
+CRASH_SIGNS = (
+    "Traceback",
+    "Exception",
+    "Error:",
+    "psycopg",
+    "sqlalchemy",
+    "SELECT ",
+    "INSERT ",
+    'File "',
+)
 
 
 def _pieces(template: str, shortest: int) -> set[str]:
@@ -22,14 +30,18 @@ def _pieces(template: str, shortest: int) -> set[str]:
         parts = [literal for literal, *_ in _FIELDS.parse(template)]
     except ValueError:
         parts = [template]
-    return {p.strip() for part in parts for p in part.split("\n")
-            if len(p.strip()) >= shortest}
+    return {p.strip() for part in parts for p in part.split("\n") if len(p.strip()) >= shortest}
 
 
 @cache
 def _polish_pieces() -> tuple[str, ...]:
-    return tuple(sorted({p for text in catalogue("pl").values() for p in _pieces(text, 8)},
-                        key=len, reverse=True))
+    return tuple(
+        sorted(
+            {p for text in catalogue("pl").values() for p in _pieces(text, 8)},
+            key=len,
+            reverse=True,
+        )
+    )
 
 
 @cache
@@ -37,8 +49,13 @@ def _english_pieces() -> tuple[str, ...]:
     """Fixed pieces of English message ids that no Polish translation contains (so seeing one
     means a message went out untranslated)."""
     polish = "\n".join(catalogue("pl").values())
-    found = {p for msgid, text in catalogue("pl").items() if text != msgid
-             for p in _pieces(msgid, 20) if p not in polish and re.search(r"[a-z]{3} [a-z]", p)}
+    found = {
+        p
+        for msgid, text in catalogue("pl").items()
+        if text != msgid
+        for p in _pieces(msgid, 20)
+        if p not in polish and re.search(r"[a-z]{3} [a-z]", p)
+    }
     return tuple(sorted(found))
 
 

@@ -67,17 +67,33 @@ def console(router: Router) -> tuple[ConsoleTransport, io.StringIO]:
 
 
 async def test_guided_announcement_preview_confirm_and_delivery(
-        chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings,
-        console: tuple[ConsoleTransport, io.StringIO]) -> None:
+    chat: Chat,
+    seeded: Database,
+    clock: FrozenClock,
+    settings: Settings,
+    console: tuple[ConsoleTransport, io.StringIO],
+) -> None:
     cast = find_cast(seeded)
     text = "**Spotkanie** sieci 12 maja.\n- agenda w załączniku\n- [rejestracja](https://zmp.pl)"
-    [preview] = await run_flow(chat, cast.coordinator, "cyfrowe", text, "bez", "cyfrowe",
-                               "wszyscy", "prywatnie", "tak", "teraz")
+    [preview] = await run_flow(
+        chat,
+        cast.coordinator,
+        "cyfrowe",
+        text,
+        "bez",
+        "cyfrowe",
+        "wszyscy",
+        "prywatnie",
+        "tak",
+        "teraz",
+    )
     people = expected_people(seeded, "cyfrowe")
     assert reach(preview) == (1, len(people))
     assert "Odbiorcy: wszyscy, także obserwatorzy" in preview.text and text in preview.text
     assert [a.command for a in preview.actions] == [
-        f"/ogloszenie_wyslij {number_of(preview)}", f"/ogloszenie_anuluj {number_of(preview)}"]
+        f"/ogloszenie_wyslij {number_of(preview)}",
+        f"/ogloszenie_anuluj {number_of(preview)}",
+    ]
     with seeded.session() as s:
         assert s.exec(select(OutboxMessage)).all() == []  # nothing before confirmation
 
@@ -105,8 +121,9 @@ async def test_guided_announcement_preview_confirm_and_delivery(
 
 async def test_confirming_twice_sends_once(chat: Chat, seeded: Database) -> None:
     cast = find_cast(seeded)
-    [preview] = await run_flow(chat, cast.coordinator, None, "Tekst", "bez", "cyfrowe",
-                               "wszyscy", "czaty", "nie", "teraz")
+    [preview] = await run_flow(
+        chat, cast.coordinator, None, "Tekst", "bez", "cyfrowe", "wszyscy", "czaty", "nie", "teraz"
+    )
     await chat.say(cast.coordinator, preview.actions[0].command)
     again = await chat.text(cast.coordinator, preview.actions[0].command)
     assert "zostało już potwierdzone" in again
@@ -116,8 +133,9 @@ async def test_confirming_twice_sends_once(chat: Chat, seeded: Database) -> None
 
 async def test_core_and_leaders_audiences(chat: Chat, seeded: Database) -> None:
     cast = find_cast(seeded)
-    [core] = await run_flow(chat, cast.coordinator, None, "Tylko rdzeń", "bez", "cyfrowe",
-                            "rdzen", "teraz")
+    [core] = await run_flow(
+        chat, cast.coordinator, None, "Tylko rdzeń", "bez", "cyfrowe", "rdzen", "teraz"
+    )
     core_people = expected_people(seeded, "cyfrowe", lambda st: st and st != Standing.OBSERVER)
     assert reach(core) == (0, len(core_people))
     assert "tylko prywatnie" in core.text
@@ -126,8 +144,9 @@ async def test_core_and_leaders_audiences(chat: Chat, seeded: Database) -> None:
         got = {r.person_id for r in s.exec(select(OutboxMessage)).all()}
     assert got == core_people and cast.observer_rep not in got
 
-    [leaders] = await run_flow(chat, cast.team, None, "Do liderów", "bez", "wszystkie",
-                               "liderzy", "teraz")
+    [leaders] = await run_flow(
+        chat, cast.team, None, "Do liderów", "bez", "wszystkie", "liderzy", "teraz"
+    )
     with seeded.session() as s:
         mayors = {p.id for p in s.exec(select(Person)).all() if p.office != "official"}
     assert reach(leaders) == (0, len(mayors))
@@ -140,8 +159,9 @@ async def test_who_may_send_where(chat: Chat, seeded: Database) -> None:
     assert "Nie masz uprawnień" in refused[0].text
     refused = await run_flow(chat, cast.coordinator, None, "x", "bez", "wszystkie")
     assert "Nie masz uprawnień" in refused[0].text
-    [team] = await run_flow(chat, cast.team, None, "x", "bez", "wszystkie", "wszyscy", "czaty",
-                            "nie", "teraz")
+    [team] = await run_flow(
+        chat, cast.team, None, "x", "bez", "wszystkie", "wszyscy", "czaty", "nie", "teraz"
+    )
     assert reach(team) == (8, 0)  # the eight console network chats
 
 
@@ -160,17 +180,39 @@ async def test_bad_answers_in_the_flow_are_explained(chat: Chat, seeded: Databas
 
 
 async def test_scheduled_announcement_goes_at_its_time_and_can_be_cancelled(
-        chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings) -> None:
+    chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings
+) -> None:
     cast = find_cast(seeded)
-    [first] = await run_flow(chat, cast.coordinator, None, "Jutro rano", "bez", "cyfrowe",
-                             "wszyscy", "czaty", "nie", "jutro 9:00")
-    [second] = await run_flow(chat, cast.coordinator, None, "Odwołane", "bez", "cyfrowe",
-                              "wszyscy", "czaty", "nie", "jutro 9:00")
+    [first] = await run_flow(
+        chat,
+        cast.coordinator,
+        None,
+        "Jutro rano",
+        "bez",
+        "cyfrowe",
+        "wszyscy",
+        "czaty",
+        "nie",
+        "jutro 9:00",
+    )
+    [second] = await run_flow(
+        chat,
+        cast.coordinator,
+        None,
+        "Odwołane",
+        "bez",
+        "cyfrowe",
+        "wszyscy",
+        "czaty",
+        "nie",
+        "jutro 9:00",
+    )
     assert "Zaplanuj" in [a.label for a in first.actions]
     assert "zaplanowano" in (await chat.text(cast.coordinator, first.actions[0].command)).lower()
     await chat.say(cast.coordinator, second.actions[0].command)
-    assert "anulowano" in await chat.text(cast.coordinator,
-                                          f"/ogloszenie_anuluj {number_of(second)}")
+    assert "anulowano" in await chat.text(
+        cast.coordinator, f"/ogloszenie_anuluj {number_of(second)}"
+    )
     listing = await chat.say(cast.coordinator, "/ogloszenia")
     assert "zaplanowane" in listing[0].text and "anulowane" in listing[0].text
 
@@ -185,12 +227,14 @@ async def test_scheduled_announcement_goes_at_its_time_and_can_be_cancelled(
         rows = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "announcement")).all()
         assert [r.announcement_id for r in rows] == [number_of(first)]
         assert s.get(Announcement, number_of(second)).status == "cancelled"
-    assert "już wysłane" in await chat.text(cast.coordinator,
-                                            f"/ogloszenie_anuluj {number_of(first)}")
+    assert "już wysłane" in await chat.text(
+        cast.coordinator, f"/ogloszenie_anuluj {number_of(first)}"
+    )
 
 
 async def test_attachment_and_delivery_report_with_failures(
-        chat: Chat, seeded: Database, clock: FrozenClock) -> None:
+    chat: Chat, seeded: Database, clock: FrozenClock
+) -> None:
     cast = find_cast(seeded)
     await chat.say(cast.coordinator, "/ogloszenie")
     replies = await chat.router.handle(_with_file(cast.coordinator))
@@ -209,10 +253,12 @@ async def test_attachment_and_delivery_report_with_failures(
 
         async def send_part(self, target, part):  # a platform that refuses one person
             from bot.transports import DeliveryError
+
             if target.chat_id == str(cast.laureate_rep):
                 raise DeliveryError("forbidden: bot was blocked by the user", permanent=True)
             self.seen.setdefault(target.chat_id, []).append(
-                part.file.name if part.file else part.kind)
+                part.file.name if part.file else part.kind
+            )
             return str(len(self.seen))
 
         async def edit(self, target, message_id, message):
@@ -223,8 +269,7 @@ async def test_attachment_and_delivery_report_with_failures(
     assert flaky.seen and all(kinds == ["text", "agenda.pdf"] for kinds in flaky.seen.values())
     [report] = await chat.say(cast.coordinator, f"/ogloszenie_raport {number_of(preview)}")
     assert "nieudane 1" in report.text and "zablokowany" in report.text
-    rows = list(csv.reader(io.StringIO(report.files[0].content.decode("utf-8-sig")),
-                           delimiter=";"))
+    rows = list(csv.reader(io.StringIO(report.files[0].content.decode("utf-8-sig")), delimiter=";"))
     assert rows[0] == ["typ", "odbiorca", "platforma", "stan", "powód", "czas"]
     failed = [r for r in rows[1:] if r[3] == "nieudane"]
     with seeded.session() as s:
@@ -235,16 +280,20 @@ async def test_attachment_and_delivery_report_with_failures(
 def _with_file(person: int):
     from core.messages import ChatRef, Incoming, Sender
 
-    return Incoming(Sender("console", str(person)), ChatRef("console", str(person), True),
-                    text="Agenda spotkania", files=(File("agenda.pdf", b"%PDF-1.4 test",
-                                                         "application/pdf"),))
+    return Incoming(
+        Sender("console", str(person)),
+        ChatRef("console", str(person), True),
+        text="Agenda spotkania",
+        files=(File("agenda.pdf", b"%PDF-1.4 test", "application/pdf"),),
+    )
 
 
 async def test_erased_person_is_not_a_recipient(chat: Chat, seeded: Database) -> None:
     cast = find_cast(seeded)
     await chat.say(cast.laureate_rep, "/usun_dane potwierdzam")
-    [preview] = await run_flow(chat, cast.coordinator, None, "x", "bez", "cyfrowe", "rdzen",
-                               "teraz")
+    [preview] = await run_flow(
+        chat, cast.coordinator, None, "x", "bez", "cyfrowe", "rdzen", "teraz"
+    )
     with seeded.session() as s:
         linked = s.exec(select(Account.person_id)).all()
     assert cast.laureate_rep not in linked

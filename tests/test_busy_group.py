@@ -27,13 +27,21 @@ from tests.test_telegram import link
 
 
 async def test_forty_presses_in_a_second_in_a_group_with_flood_limits(
-        api: FakeBotApi, seeded: Database, settings: Settings) -> None:
+    api: FakeBotApi, seeded: Database, settings: Settings
+) -> None:
     clock = SystemClock()
     cast = find_cast(seeded)
     link(seeded, cast.coordinator, COORDINATOR)
     with seeded.session() as s:
-        directory.bind_chat(s, directory.require_network(s, "cyfrowe"), "telegram", str(GROUP),
-                            "Miasto Cyfrowe", cast.coordinator, clock.now())
+        directory.bind_chat(
+            s,
+            directory.require_network(s, "cyfrowe"),
+            "telegram",
+            str(GROUP),
+            "Miasto Cyfrowe",
+            cast.coordinator,
+            clock.now(),
+        )
     limits = api.enforce_limits()
     async with running_bot(api, seeded, clock, settings):
         buttons = await publish_invitation(api, seeded, cast.coordinator)
@@ -47,18 +55,36 @@ async def test_forty_presses_in_a_second_in_a_group_with_flood_limits(
         # the private question is answered while the group's queue is still draining
         await api.wait_for(lambda: bool(api.texts(ASKER)), timeout=20)
         answered = api.sent("sendMessage", ASKER)[0].at
-        await api.wait_for(lambda: len([c for c in api.sent("sendMessage", GROUP)
-                                        if c.params["text"].startswith("Komunikat")]) == 4,
-                           timeout=30)
-        last_backlog = max(c.at for c in api.sent("sendMessage", GROUP)
-                           if c.params["text"].startswith("Komunikat"))
+        await api.wait_for(
+            lambda: (
+                len(
+                    [
+                        c
+                        for c in api.sent("sendMessage", GROUP)
+                        if c.params["text"].startswith("Komunikat")
+                    ]
+                )
+                == 4
+            ),
+            timeout=30,
+        )
+        last_backlog = max(
+            c.at for c in api.sent("sendMessage", GROUP) if c.params["text"].startswith("Komunikat")
+        )
         assert answered < last_backlog
         # the invitation is edited in place with the live counts, never re-posted
-        await api.wait_for(lambda: any("stacjonarnie 20" in c.params["text"] and
-                                       "online 20" in c.params["text"]
-                                       for c in api.sent("editMessageText", GROUP)), timeout=30)
-    posted = [c.params["text"] for c in result.group_messages if c.method == "sendMessage"
-              and c.status == 200]
+        await api.wait_for(
+            lambda: any(
+                "stacjonarnie 20" in c.params["text"] and "online 20" in c.params["text"]
+                for c in api.sent("editMessageText", GROUP)
+            ),
+            timeout=30,
+        )
+    posted = [
+        c.params["text"]
+        for c in result.group_messages
+        if c.method == "sendMessage" and c.status == 200
+    ]
     assert all(re.fullmatch(r"Komunikat \d", t) for t in posted), posted
     edits = api.sent("editMessageText", GROUP)
     assert 1 <= len(edits) <= 3  # debounced: not one per press

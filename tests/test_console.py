@@ -13,10 +13,15 @@ BOT = [sys.executable, "-m", "bot.cli", "run"]
 
 
 def run_console(tmp_path: Path, script: str, timeout: float = 60) -> str:
-    env = {**os.environ, "EMPIRIE_DATABASE_URL": f"sqlite:///{tmp_path / 'console.db'}",
-           "EMPIRIE_FILES_DIR": str(tmp_path / "files"), "TELEGRAM_BOT_TOKEN": ""}
-    done = subprocess.run(BOT, input=script, capture_output=True, text=True, timeout=timeout,
-                          env=env, cwd=tmp_path)
+    env = {
+        **os.environ,
+        "EMPIRIE_DATABASE_URL": f"sqlite:///{tmp_path / 'console.db'}",
+        "EMPIRIE_FILES_DIR": str(tmp_path / "files"),
+        "TELEGRAM_BOT_TOKEN": "",
+    }
+    done = subprocess.run(
+        BOT, input=script, capture_output=True, text=True, timeout=timeout, env=env, cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stdout + done.stderr
     return done.stdout
@@ -37,10 +42,16 @@ def test_first_run_loads_the_demo_networks(first_run: tuple[Path, str]) -> None:
 
 def test_scripted_scenario_as_a_coordinator(first_run: tuple[Path, str]) -> None:
     tmp, listing = first_run
-    coordinator = next(line.split()[0].lstrip("#") for line in listing.splitlines()
-                       if "koordynator-facylitator" in line)
-    out = run_console(tmp, f"/jako {coordinator}\n/usun_dane\n/czat cyfrowe\n/pomoc\n"
-                           "/osoby\n/usun_dane\n/wyjdz\n/sieci\n")
+    coordinator = next(
+        line.split()[0].lstrip("#")
+        for line in listing.splitlines()
+        if "koordynator-facylitator" in line
+    )
+    out = run_console(
+        tmp,
+        f"/jako {coordinator}\n/usun_dane\n/czat cyfrowe\n/pomoc\n"
+        "/osoby\n/usun_dane\n/wyjdz\n/sieci\n",
+    )
     assert "Polecenia dostępne dla Ciebie w sieci MIASTO CYFROWE" in out
     assert "/zaproszenie" in out and "Osoby w sieci MIASTO CYFROWE" in out
     assert "[1] Usuń moje dane" in out  # buttons are numbered (in the private chat only)
@@ -50,8 +61,9 @@ def test_scripted_scenario_as_a_coordinator(first_run: tuple[Path, str]) -> None
 
 def test_numbered_button_runs_its_command(first_run: tuple[Path, str]) -> None:
     tmp, listing = first_run
-    rep = next(line.split()[0].lstrip("#") for line in listing.splitlines()
-               if "przedstawiciel" in line)
+    rep = next(
+        line.split()[0].lstrip("#") for line in listing.splitlines() if "przedstawiciel" in line
+    )
     out = run_console(tmp, f"/jako {rep}\n/moje_dane\n/usun_dane\n7\n1\n/moje_dane\n")
     assert "Wybierz numer od 1 do 1." in out
     assert "Twoje dane osobowe zostały usunięte" in out
@@ -61,15 +73,22 @@ def test_numbered_button_runs_its_command(first_run: tuple[Path, str]) -> None:
 
 def test_meeting_cycle_in_the_console(first_run: tuple[Path, str]) -> None:
     tmp, listing = first_run
-    coordinator = next(line.split()[0].lstrip("#") for line in listing.splitlines()
-                       if "koordynator-facylitator" in line)
-    rep = [line.split()[0].lstrip("#") for line in listing.splitlines()
-           if "przedstawiciel" in line][-1]  # not the one another test erases
-    out = run_console(tmp, f"/jako {coordinator}\n/czat cyfrowe\n"
-                           "/spotkanie_nowe cyfrowe; Spotkanie II; 12.05.2027 10:00; hybrydowe; "
-                           "6; Łomża; ; 10; tak\n"
-                           f"/jako {rep}\n/czat prywatny\n/rsvp 1 stacjonarnie\n/moje_spotkania\n"
-                           f"/jako {coordinator}\n/obecnosc 1\n/lista_obecnosci 1\n")
+    coordinator = next(
+        line.split()[0].lstrip("#")
+        for line in listing.splitlines()
+        if "koordynator-facylitator" in line
+    )
+    rep = [
+        line.split()[0].lstrip("#") for line in listing.splitlines() if "przedstawiciel" in line
+    ][-1]  # not the one another test erases
+    out = run_console(
+        tmp,
+        f"/jako {coordinator}\n/czat cyfrowe\n"
+        "/spotkanie_nowe cyfrowe; Spotkanie II; 12.05.2027 10:00; hybrydowe; "
+        "6; Łomża; ; 10; tak\n"
+        f"/jako {rep}\n/czat prywatny\n/rsvp 1 stacjonarnie\n/moje_spotkania\n"
+        f"/jako {coordinator}\n/obecnosc 1\n/lista_obecnosci 1\n",
+    )
     assert "Spotkanie nr 1 opublikowane" in out
     assert "📅 Spotkanie nr 1 sieci MIASTO CYFROWE: Spotkanie II" in out  # delivered to the chat
     assert "Zapisano: Stacjonarnie na spotkanie nr 1" in out

@@ -51,17 +51,21 @@ class Killer:
     def run(self) -> None:
         with self.engine.connect() as conn:
             while not self.stop.wait(PAUSE):
-                self.killed += conn.execute(text(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid() "
-                    "AND state IN ('active', 'idle in transaction')"),
-                    {"name": self.name}).scalar_one()
+                self.killed += conn.execute(
+                    text(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                        "WHERE datname = :name AND pid <> pg_backend_pid() "
+                        "AND state IN ('active', 'idle in transaction')"
+                    ),
+                    {"name": self.name},
+                ).scalar_one()
         self.engine.dispose()
 
 
 @pytest.mark.skipif(not POSTGRES_OK, reason="PostgreSQL not reachable (outside CI)")
 async def test_killed_connections_lose_no_answer_and_show_no_traceback(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     url = fresh_database_url("postgres", tmp_path, "empirie_kill")
     db = Database(url)
     db.create_all()
@@ -69,13 +73,17 @@ async def test_killed_connections_lose_no_answer_and_show_no_traceback(
     try:
         with db.session() as s:
             seed.seed_demo(s, clock.now())
-        router = Router(db, clock, Settings(EMPIRIE_DATABASE_URL=url,
-                                            EMPIRIE_FILES_DIR=str(tmp_path / "files")))
+        router = Router(
+            db, clock, Settings(EMPIRIE_DATABASE_URL=url, EMPIRIE_FILES_DIR=str(tmp_path / "files"))
+        )
         chat = Chat(router)
         cast = find_cast(db)
-        created = await chat.text(cast.coordinator, "/spotkanie_nowe cyfrowe; Spotkanie; "
-                                  "12.12.2026 10:00; hybrydowe; 6; Łomża; https://example.org/x;"
-                                  " 200; nie")
+        created = await chat.text(
+            cast.coordinator,
+            "/spotkanie_nowe cyfrowe; Spotkanie; "
+            "12.12.2026 10:00; hybrydowe; 6; Łomża; https://example.org/x;"
+            " 200; nie",
+        )
         meeting = int(re.search(r"nr (\d+)", created).group(1))  # type: ignore[union-attr]
         sessions = await define(chat, cast.expert)
         clock.set(FIRST - timedelta(days=7))  # booking opens
@@ -87,18 +95,25 @@ async def test_killed_connections_lose_no_answer_and_show_no_traceback(
             returns every reply they saw."""
             seen: list[str] = []
             for _ in range(TRIES):
-                incoming = Incoming(Sender("console", str(person)),
-                                    ChatRef("console", str(person), private=True),
-                                    text=command, event_id=f"kill-{next(event_ids)}")
+                incoming = Incoming(
+                    Sender("console", str(person)),
+                    ChatRef("console", str(person), private=True),
+                    text=command,
+                    event_id=f"kill-{next(event_ids)}",
+                )
                 reply = "\n".join(m.text for m in asyncio.run(router.handle(incoming)))
                 seen.append(reply)
                 if AGAIN not in reply:
                     break
             return seen
 
-        commands = {person: {"rsvp": f"/rsvp {meeting} {ANSWERS[i % len(ANSWERS)]} bez glutenu",
-                             "book": f"/dyzur_rezerwuj {sessions[0]} - temat {person}"}
-                    for i, person in enumerate(people)}
+        commands = {
+            person: {
+                "rsvp": f"/rsvp {meeting} {ANSWERS[i % len(ANSWERS)]} bez glutenu",
+                "book": f"/dyzur_rezerwuj {sessions[0]} - temat {person}",
+            }
+            for i, person in enumerate(people)
+        }
 
         def work(person: int) -> dict[str, list[str]]:
             return {kind: say(person, command) for kind, command in commands[person].items()}
@@ -124,8 +139,9 @@ async def test_killed_connections_lose_no_answer_and_show_no_traceback(
 
         disconnects = [r for r in caplog.records if r.getMessage().startswith("db.disconnected")]
         assert disconnects, "no update was hit by a killed connection: the test proves nothing"
-        crashes = [r.getMessage() for r in caplog.records
-                   if r.getMessage().startswith("handler.crash")]
+        crashes = [
+            r.getMessage() for r in caplog.records if r.getMessage().startswith("handler.crash")
+        ]
         assert crashes == []  # a lost connection is never the generic "something went wrong"
 
         for replies in (r for result in results for r in result.values()):
@@ -133,13 +149,15 @@ async def test_killed_connections_lose_no_answer_and_show_no_traceback(
                 assert_polish(reply)
                 assert "Traceback" not in reply and "psycopg" not in reply
                 assert "Error" not in reply and "SELECT" not in reply
-        final = {person: {k: v[-1] for k, v in result.items()}
-                 for person, result in zip(people, results, strict=True)}
+        final = {
+            person: {k: v[-1] for k, v in result.items()}
+            for person, result in zip(people, results, strict=True)
+        }
         with db.session() as s:
-            rsvps = {r.person_id: r for r in s.exec(select(Rsvp).where(
-                Rsvp.meeting_id == meeting)).all()}
-            booked = s.exec(select(OfficeBooking).where(
-                OfficeBooking.active_slot != None)).all()  # noqa: E711
+            rsvps = {
+                r.person_id: r for r in s.exec(select(Rsvp).where(Rsvp.meeting_id == meeting)).all()
+            }
+            booked = s.exec(select(OfficeBooking).where(OfficeBooking.active_slot != None)).all()  # noqa: E711
             waiting = s.exec(select(OfficeWaitlist)).all()
             cities = {p: directory_city(s, p) for p in people}
         for index, person in enumerate(people):
@@ -149,12 +167,14 @@ async def test_killed_connections_lose_no_answer_and_show_no_traceback(
             session = sessions[0]
             # booked, or (the reply to a booking lost with the connection) told so on resending
             if "Zarezerwowano" in book or "Twoje miasto ma już termin" in book:
-                assert any(b.city_id == cities[person] and b.session_id == session
-                           for b in booked), book
+                assert any(
+                    b.city_id == cities[person] and b.session_id == session for b in booked
+                ), book
             else:
                 assert "liście rezerwowej" in book, book
-                assert any(w.city_id == cities[person] and w.session_id == session
-                           for w in waiting), book
+                assert any(
+                    w.city_id == cities[person] and w.session_id == session for w in waiting
+                ), book
             assert "Spotkanie" in after[person]  # the meeting they answered is listed
         per_slot = [(b.session_id, b.slot) for b in booked]
         assert len(per_slot) == len(set(per_slot))  # no slot held twice

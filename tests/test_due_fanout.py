@@ -40,26 +40,49 @@ def build(db: Database, now: FrozenClock, networks: int = 3) -> dict[int, dict[s
             s.add(network)
             s.flush()
             starts = at + timedelta(days=1, minutes=1)
-            meeting = Meeting(network_id=network.id or 0, title=f"Spotkanie {n}",
-                              starts_at=starts, format="hybrydowe",
-                              online_link="https://meet.example/m", created_at=at,
-                              rsvp_deadline=starts - timedelta(days=2), capacity=2)
+            meeting = Meeting(
+                network_id=network.id or 0,
+                title=f"Spotkanie {n}",
+                starts_at=starts,
+                format="hybrydowe",
+                online_link="https://meet.example/m",
+                created_at=at,
+                rsvp_deadline=starts - timedelta(days=2),
+                capacity=2,
+            )
             s.add(meeting)
             s.flush()
             want: dict[str, set[int]] = {"in_person": set(), "online": set()}
             for k, choice in enumerate(ANSWERS):
-                person = Person(name=f"Osoba {n}.{k}", created_at=at,
-                                language="en" if k == 1 else None)
+                person = Person(
+                    name=f"Osoba {n}.{k}", created_at=at, language="en" if k == 1 else None
+                )
                 s.add(person)
                 s.flush()
-                s.add(NetworkRole(person_id=person.id or 0, network_id=network.id,
-                                  role="representative"))
-                s.add(Account(person_id=person.id or 0, platform="console",
-                              external_id=f"u{person.id}", linked_at=at))
+                s.add(
+                    NetworkRole(
+                        person_id=person.id or 0, network_id=network.id, role="representative"
+                    )
+                )
+                s.add(
+                    Account(
+                        person_id=person.id or 0,
+                        platform="console",
+                        external_id=f"u{person.id}",
+                        linked_at=at,
+                    )
+                )
                 # the second "stacjonarnie" is over the 2 seats: waitlisted, not reminded
                 waitlisted = k == 4
-                s.add(Rsvp(meeting_id=meeting.id or 0, person_id=person.id or 0,
-                           answer=choice, waitlisted=waitlisted, answered_at=at))
+                s.add(
+                    Rsvp(
+                        meeting_id=meeting.id or 0,
+                        person_id=person.id or 0,
+                        answer=choice,
+                        waitlisted=waitlisted,
+                        answered_at=at,
+                    )
+                )
                 if choice == "stacjonarnie" and not waitlisted:
                     want["in_person"].add(person.id or 0)
                 elif choice in ("online", "moze"):
@@ -70,20 +93,36 @@ def build(db: Database, now: FrozenClock, networks: int = 3) -> dict[int, dict[s
                 s.add(ghost)
                 s.flush()
                 if erased:
-                    s.add(Account(person_id=ghost.id or 0, platform="console",
-                                  external_id=f"u{ghost.id}", linked_at=at))
-                s.add(Rsvp(meeting_id=meeting.id or 0, person_id=ghost.id or 0,
-                           answer="stacjonarnie", answered_at=at))
-            due.schedule(s, "reminder_1d", meeting.id or 0, f"reminder_1d:{meeting.id}",
-                         starts - timedelta(days=1))
+                    s.add(
+                        Account(
+                            person_id=ghost.id or 0,
+                            platform="console",
+                            external_id=f"u{ghost.id}",
+                            linked_at=at,
+                        )
+                    )
+                s.add(
+                    Rsvp(
+                        meeting_id=meeting.id or 0,
+                        person_id=ghost.id or 0,
+                        answer="stacjonarnie",
+                        answered_at=at,
+                    )
+                )
+            due.schedule(
+                s,
+                "reminder_1d",
+                meeting.id or 0,
+                f"reminder_1d:{meeting.id}",
+                starts - timedelta(days=1),
+            )
             expected[meeting.id or 0] = want
     return expected
 
 
 def reminders(db: Database) -> list[OutboxMessage]:
     with db.session() as s:
-        return list(s.exec(select(OutboxMessage).where(
-            OutboxMessage.kind == "reminder_1d")).all())
+        return list(s.exec(select(OutboxMessage).where(OutboxMessage.kind == "reminder_1d")).all())
 
 
 def check(db: Database, expected: dict[int, dict[str, set[int]]]) -> None:
@@ -106,7 +145,8 @@ def now() -> FrozenClock:
 
 
 async def test_many_reminders_reach_exactly_the_people_coming_once(
-        db: Database, now: FrozenClock, settings: Settings) -> None:
+    db: Database, now: FrozenClock, settings: Settings
+) -> None:
     expected = build(db, now)
     now.advance(timedelta(minutes=2))
     jobs = DueDispatcher(db, now, settings, batch=2)  # two batches: 2 tasks, then 1
@@ -120,7 +160,8 @@ async def test_many_reminders_reach_exactly_the_people_coming_once(
 
 
 async def test_two_dispatchers_at_the_same_moment_send_each_reminder_once(
-        db: Database, now: FrozenClock, settings: Settings) -> None:
+    db: Database, now: FrozenClock, settings: Settings
+) -> None:
     expected = build(db, now, networks=4)
     now.advance(timedelta(minutes=2))
     first, second = (DueDispatcher(db, now, settings, owner=o, batch=2) for o in ("a", "b"))
@@ -130,8 +171,8 @@ async def test_two_dispatchers_at_the_same_moment_send_each_reminder_once(
 
 
 async def test_a_failing_task_does_not_hold_up_the_rest_of_its_batch(
-        db: Database, now: FrozenClock, settings: Settings,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    db: Database, now: FrozenClock, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     expected = build(db, now)
     bad = min(expected)
     real = dispatch.BATCHES["reminder_1d"]
@@ -142,8 +183,9 @@ async def test_a_failing_task_does_not_hold_up_the_rest_of_its_batch(
         return real(s, items, when, cfg)
 
     monkeypatch.setitem(dispatch.BATCHES, "reminder_1d", fragile)
-    monkeypatch.setitem(dispatch.HANDLERS, "reminder_1d",
-                        lambda s, item, when, cfg: fragile(s, [item], when, cfg))
+    monkeypatch.setitem(
+        dispatch.HANDLERS, "reminder_1d", lambda s, item, when, cfg: fragile(s, [item], when, cfg)
+    )
     now.advance(timedelta(minutes=2))
     assert await DueDispatcher(db, now, settings).run_once() == len(expected) - 1
     del expected[bad]
@@ -158,14 +200,16 @@ INDEXES = {"meeting": "ix_meeting_starts_at", "due_task": "ix_due_task_ref"}
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_the_scale_indexes_come_and_go_with_their_migration(backend: str,
-                                                            tmp_path: Path) -> None:
+def test_the_scale_indexes_come_and_go_with_their_migration(backend: str, tmp_path: Path) -> None:
     url = fresh_database_url(backend, tmp_path, "empirie_scale_indexes")
 
     def present() -> set[str]:
         engine = create_engine(url)
-        found = {name for t, name in INDEXES.items()
-                 if name in {i["name"] for i in inspect(engine).get_indexes(t)}}
+        found = {
+            name
+            for t, name in INDEXES.items()
+            if name in {i["name"] for i in inspect(engine).get_indexes(t)}
+        }
         engine.dispose()
         return found
 

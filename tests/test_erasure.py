@@ -37,16 +37,22 @@ async def _lived_in(router: Router, db: Database) -> tuple[int, int, int]:
         person = s.get(Person, victim)
         person.name, person.email = NAME, EMAIL
         s.add(person)
-    assert "połączone" in await telegram.text(TG_ID, "/start " + re.search(
-        r"\b([A-Z2-9]{10})\b", await console.text(cast.coordinator, f"/zaproszenie {victim}")
-    ).group(1))
+    assert "połączone" in await telegram.text(
+        TG_ID,
+        "/start "
+        + re.search(
+            r"\b([A-Z2-9]{10})\b", await console.text(cast.coordinator, f"/zaproszenie {victim}")
+        ).group(1),
+    )
     with db.session() as s:  # the platform told us their user name
         account = directory.account_of(s, victim, "telegram")
         account.username = TG_USER
         s.add(account)
     await telegram.say(TG_ID, "/start ZZZZZZZZZZ")  # a refused attempt, audited
-    await console.say(cast.coordinator, "/spotkanie_nowe cyfrowe; Warsztat; 12.12.2026 10:00; "
-                                        "stacjonarne; 6; Łomża; ; 1; tak")
+    await console.say(
+        cast.coordinator,
+        "/spotkanie_nowe cyfrowe; Warsztat; 12.12.2026 10:00; stacjonarne; 6; Łomża; ; 1; tak",
+    )
     with db.session() as s:
         meeting = s.execute(select(Meeting)).scalars().one()
     await console.say(victim, f"/rsvp {meeting.id} stacjonarnie {NOTE}")
@@ -55,17 +61,44 @@ async def _lived_in(router: Router, db: Database) -> tuple[int, int, int]:
     await console.say(victim, "/spotkanie_nowe")  # a guided flow left open
     with db.session() as s:
         # a deferred reply to their private chat, and their name and note in someone's queue
-        enqueue(s, Target("telegram", TG_ID), Outgoing("Twoja odpowiedź została zapisana"),
-                router.clock.now(), kind="reply")
-        enqueue(s, Target("console", str(cast.organiser)), Outgoing(
-            f"Uwagi: {NAME}: {NOTE}", files=(File("lista.csv", f"{NAME};{EMAIL}\n".encode(),
-                                                  "text/csv"),)),
-            router.clock.now(), person_id=cast.organiser, kind="headcount")
-        audit.record(s, router.clock.now(), cast.coordinator, "roster.note",
-                     f"person:{victim}", name=NAME, username=f"@{TG_USER}")
-        s.add(Conversation(platform="console", chat_id=str(cast.coordinator),
-                           person_id=cast.coordinator, flow="announcement", step="target",
-                           data={"text": f"Gratulacje dla {NAME}!"}, updated_at=router.clock.now()))
+        enqueue(
+            s,
+            Target("telegram", TG_ID),
+            Outgoing("Twoja odpowiedź została zapisana"),
+            router.clock.now(),
+            kind="reply",
+        )
+        enqueue(
+            s,
+            Target("console", str(cast.organiser)),
+            Outgoing(
+                f"Uwagi: {NAME}: {NOTE}",
+                files=(File("lista.csv", f"{NAME};{EMAIL}\n".encode(), "text/csv"),),
+            ),
+            router.clock.now(),
+            person_id=cast.organiser,
+            kind="headcount",
+        )
+        audit.record(
+            s,
+            router.clock.now(),
+            cast.coordinator,
+            "roster.note",
+            f"person:{victim}",
+            name=NAME,
+            username=f"@{TG_USER}",
+        )
+        s.add(
+            Conversation(
+                platform="console",
+                chat_id=str(cast.coordinator),
+                person_id=cast.coordinator,
+                flow="announcement",
+                step="target",
+                data={"text": f"Gratulacje dla {NAME}!"},
+                updated_at=router.clock.now(),
+            )
+        )
     return victim, other, meeting.id or 0
 
 
@@ -85,19 +118,34 @@ def _strings(value: Any) -> list[str]:
     return [str(value)]
 
 
-async def test_erasure_leaves_no_identifier_in_any_table(router: Router,
-                                                         seeded: Database) -> None:
+async def test_erasure_leaves_no_identifier_in_any_table(router: Router, seeded: Database) -> None:
     victim, other, meeting = await _lived_in(router, seeded)
     with seeded.session() as s:  # Teams keeps attendees' responses keyed by their e-mail
-        s.add(TeamsEvent(meeting_id=meeting, event_id="AAMkAD-1", created_at=START,
-                         responses={EMAIL.lower(): "accepted", "inna@example.org": "declined"}))
+        s.add(
+            TeamsEvent(
+                meeting_id=meeting,
+                event_id="AAMkAD-1",
+                created_at=START,
+                responses={EMAIL.lower(): "accepted", "inna@example.org": "declined"},
+            )
+        )
     with seeded.session() as s:  # the scenario really spread them around
-        before = [t.name for t in SQLModel.metadata.sorted_tables
-                  for row in s.execute(select(t)).all()
-                  if any(secret in text for v in row for text in _strings(v)
-                         for secret in SECRETS)]
-    assert {"person", "account", "rsvp", "outbox_message", "audit_entry", "conversation",
-            "action_token", "teams_event"} <= set(before)
+        before = [
+            t.name
+            for t in SQLModel.metadata.sorted_tables
+            for row in s.execute(select(t)).all()
+            if any(secret in text for v in row for text in _strings(v) for secret in SECRETS)
+        ]
+    assert {
+        "person",
+        "account",
+        "rsvp",
+        "outbox_message",
+        "audit_entry",
+        "conversation",
+        "action_token",
+        "teams_event",
+    } <= set(before)
 
     console = Chat(router)
     assert "usunięte" in await console.text(victim, "/usun_dane potwierdzam")
@@ -108,13 +156,17 @@ async def test_erasure_leaves_no_identifier_in_any_table(router: Router,
             for row in s.execute(select(table)).mappings():
                 for column, value in row.items():
                     for text in _strings(value):
-                        leaks += [(table.name, column, secret) for secret in SECRETS
-                                  if secret in text]
+                        leaks += [
+                            (table.name, column, secret) for secret in SECRETS if secret in text
+                        ]
         # anonymous aggregates stay: the answer row counts, the seat went to the next one
         mine = s.execute(select(Rsvp).where(Rsvp.person_id == victim)).scalars().one()
         theirs = s.execute(select(Rsvp).where(Rsvp.person_id == other)).scalars().one()
-        told = s.execute(select(OutboxMessage).where(OutboxMessage.person_id == other,
-                                                     OutboxMessage.kind == "waitlist")).all()
+        told = s.execute(
+            select(OutboxMessage).where(
+                OutboxMessage.person_id == other, OutboxMessage.kind == "waitlist"
+            )
+        ).all()
     assert leaks == []
     assert mine.answer == "nie" and not theirs.waitlisted and told
 
@@ -127,13 +179,17 @@ async def test_export_is_readable_and_complete(router: Router, seeded: Database)
     assert data["O Tobie"][0]["imię i nazwisko"] == NAME
     assert any(a.get("nazwa użytkownika") == TG_USER for a in data["Połączone konta"])
     answer = data["Odpowiedzi na zaproszenia na spotkania"][0]
-    assert answer["uwagi"] == NOTE and re.fullmatch(r"\d\d\.\d\d\.\d{4} \d\d:\d\d",
-                                                    answer["odpowiedziano"])
+    assert answer["uwagi"] == NOTE and re.fullmatch(
+        r"\d\d\.\d\d\.\d{4} \d\d:\d\d", answer["odpowiedziano"]
+    )
     assert data["Odrzucone próby użycia kodu zaproszenia z Twoich kont"]
-    assert any("Twoja odpowiedź" in m["treść"]
-               for m in data["Wiadomości do Ciebie czekające na wysłanie"])
-    assert any(row["co się stało"] == "roster.note"
-               for row in data["Zmiany dotyczące Ciebie i dokonane przez Ciebie (dziennik)"])
+    assert any(
+        "Twoja odpowiedź" in m["treść"] for m in data["Wiadomości do Ciebie czekające na wysłanie"]
+    )
+    assert any(
+        row["co się stało"] == "roster.note"
+        for row in data["Zmiany dotyczące Ciebie i dokonane przez Ciebie (dziennik)"]
+    )
     # no server internals
     for word in ("lease", "hash", "b64", "dedupe", "sent_by", "T10:00", "+00:00"):
         assert word not in text, word

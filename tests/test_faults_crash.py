@@ -50,8 +50,12 @@ KILL_AT = BROADCAST * 3 // 8  # the 150th message processed by the fake
 IN_FLIGHT_MAX = OutboxDispatcher.__init__.__kwdefaults__["concurrency"]
 
 
-async def crash_when(api: FakeBotApi, worker: asyncio.subprocess.Process,
-                     when: Callable[[Call], bool], timeout: float = 60) -> Call:
+async def crash_when(
+    api: FakeBotApi,
+    worker: asyncio.subprocess.Process,
+    when: Callable[[Call], bool],
+    timeout: float = 60,
+) -> Call:
     """SIGKILL the worker as soon as the fake has processed a call matching `when`, before the
     answer is written: that send is delivered, and the worker never learns it."""
     killed: list[Call] = []
@@ -60,6 +64,7 @@ async def crash_when(api: FakeBotApi, worker: asyncio.subprocess.Process,
         if not killed and when(call):
             os.kill(worker.pid, signal.SIGKILL)
             killed.append(call)
+
     api.on_accept = hook
     try:
         assert await asyncio.wait_for(worker.wait(), timeout) == -signal.SIGKILL
@@ -82,9 +87,12 @@ async def settle(api: FakeBotApi, url: str, timeout: float = 20) -> None:
     try:
         while True:
             with engine.connect() as conn:
-                others = conn.execute(text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND pid <> pg_backend_pid()")).scalar_one()
+                others = conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND pid <> pg_backend_pid()"
+                    )
+                ).scalar_one()
             if not others:
                 return
             assert time.monotonic() < deadline, f"{others} sessions of the dead worker remain"
@@ -113,7 +121,8 @@ async def finish(worker: asyncio.subprocess.Process, db: Database, timeout: floa
 
 @pytest.mark.parametrize("backend", BACKENDS)
 async def test_sigkill_mid_broadcast_then_restart_loses_nothing_and_repeats_only_the_window(
-        backend: str, api: FakeBotApi, tmp_path: Path) -> None:
+    backend: str, api: FakeBotApi, tmp_path: Path
+) -> None:
     """400 private chats; the worker is killed just after the fake processed the 150th
     message. After the restart every chat has the announcement; the only chats that have it
     twice are those whose send was processed but not yet marked when the process died — the
@@ -130,6 +139,7 @@ async def test_sigkill_mid_broadcast_then_restart_loses_nothing_and_repeats_only
             nonlocal accepted
             accepted += call.method == "sendMessage"
             return accepted == KILL_AT
+
         killed = await crash_when(api, worker, at_kill_point)
         await settle(api, url)
         marked = {int(r.chat_id) for r in outbox_rows(db) if r.status == "sent"}
@@ -139,10 +149,12 @@ async def test_sigkill_mid_broadcast_then_restart_loses_nothing_and_repeats_only
         # what the dead process got delivered: every send before the new process's first call
         # (its getMe; sends the dead one had already written are processed long before that)
         kill_at = next(i for i, c in enumerate(api.calls) if c is killed)
-        restart_at = next(i for i, c in enumerate(api.calls)
-                          if c.method == "getMe" and i > kill_at)
-        before = Counter(int(c.params["chat_id"]) for c in api.calls[:restart_at]
-                         if c.method == "sendMessage" and c.status == 200)
+        restart_at = next(i for i, c in enumerate(api.calls) if c.method == "getMe" and i > kill_at)
+        before = Counter(
+            int(c.params["chat_id"])
+            for c in api.calls[:restart_at]
+            if c.method == "sendMessage" and c.status == 200
+        )
         assert KILL_AT <= len(before) < BROADCAST and max(before.values()) == 1
         assert marked <= set(before)  # nothing is marked that was not delivered
         window = set(before) - marked  # delivered, and the dead process never recorded it
@@ -161,7 +173,8 @@ async def test_sigkill_mid_broadcast_then_restart_loses_nothing_and_repeats_only
 
 
 async def test_sigkill_between_parts_resumes_at_the_unmarked_part(
-        api: FakeBotApi, tmp_path: Path) -> None:
+    api: FakeBotApi, tmp_path: Path
+) -> None:
     """A three-part text with an .ics and a .csv, then a later message, to one person. The
     worker dies just after the fake processed the .ics. The restarted worker resumes there:
     the text is not repeated, the .ics is the one-part window (delivered, not yet marked), the
@@ -184,8 +197,12 @@ async def test_sigkill_between_parts_resumes_at_the_unmarked_part(
         restarted = await start_worker(url, api, tmp_path, TELEGRAM_CHAT_INTERVAL="0")
         await finish(restarted, db)
         parts = expected_calls(invitation)
-        assert received(api, person) == [*parts[:4], parts[3], parts[4],
-                                          ("sendMessage", "Następna wiadomość")]
+        assert received(api, person) == [
+            *parts[:4],
+            parts[3],
+            parts[4],
+            ("sendMessage", "Następna wiadomość"),
+        ]
         assert {r.status for r in outbox_rows(db)} == {"sent"}
     finally:
         db.dispose()

@@ -42,11 +42,16 @@ CSV = File("lista_7.csv", "imię;miasto\r\nAnna;Łomża\r\n".encode(), "text/csv
 
 
 @pytest.fixture
-async def sender(api: FakeBotApi, router: Router, settings: Settings
-                 ) -> AsyncIterator[TelegramTransport]:
-    transport = TelegramTransport(router, telegram_settings(
-        settings, f"http://127.0.0.1:{api.port}", telegram_read_timeout=READ_TIMEOUT),
-        receive=False)
+async def sender(
+    api: FakeBotApi, router: Router, settings: Settings
+) -> AsyncIterator[TelegramTransport]:
+    transport = TelegramTransport(
+        router,
+        telegram_settings(
+            settings, f"http://127.0.0.1:{api.port}", telegram_read_timeout=READ_TIMEOUT
+        ),
+        receive=False,
+    )
     await transport.start()
     yield transport
     await transport.stop()
@@ -67,50 +72,66 @@ def rows(db: Database) -> list[OutboxMessage]:
 def expected_calls(message: Outgoing) -> list[tuple[str, str]]:
     """What a chat should receive for one message, in order: its text parts, then its files."""
     return [("sendMessage", chunk) for chunk in split(message.text, 4096)] + [
-        ("sendDocument", f.name) for f in message.files]
+        ("sendDocument", f.name) for f in message.files
+    ]
 
 
 def received(api: FakeBotApi, chat_id: str) -> list[tuple[str, str]]:
     """What the chat holds: every call the fake processed, in arrival order."""
+
     def shown(call: Call) -> str:
         if call.method == "sendDocument":
             return call.files["document"][0]
         return str(call.params.get("text", call.params.get("message_id", "")))
-    return [(c.method, shown(c)) for c in api.calls
-            if c.status == 200 and str(c.params.get("chat_id")) == chat_id
-            and c.method in ("sendMessage", "sendDocument", "pinChatMessage")]
+
+    return [
+        (c.method, shown(c))
+        for c in api.calls
+        if c.status == 200
+        and str(c.params.get("chat_id")) == chat_id
+        and c.method in ("sendMessage", "sendDocument", "pinChatMessage")
+    ]
 
 
-async def deliver_all(dispatcher: OutboxDispatcher, db: Database, clock: FrozenClock,
-                      rounds: int = 30) -> None:
+async def deliver_all(
+    dispatcher: OutboxDispatcher, db: Database, clock: FrozenClock, rounds: int = 30
+) -> None:
     """Dispatch, let the retry times come, dispatch again, until nothing is pending."""
     for _ in range(rounds):
         await dispatcher.run_once()
         if all(r.status != "pending" for r in rows(db)):
             return
         clock.advance(timedelta(minutes=15))  # past any backoff or retry_after
-    raise AssertionError(f"still pending after {rounds} rounds: "
-                         f"{[(r.chat_id, r.attempts) for r in rows(db) if r.status == 'pending']}")
+    raise AssertionError(
+        f"still pending after {rounds} rounds: "
+        f"{[(r.chat_id, r.attempts) for r in rows(db) if r.status == 'pending']}"
+    )
 
 
 async def test_a_fifth_of_the_sends_failing_still_delivers_everything_once_in_order(
-        api: FakeBotApi, sender: TelegramTransport, seeded: Database,
-        clock: FrozenClock) -> None:
+    api: FakeBotApi, sender: TelegramTransport, seeded: Database, clock: FrozenClock
+) -> None:
     """429 (with retry_after), 500 and timeouts-before-processing on a seeded 20 % of every
     send, files and later text parts included: each chat gets every part exactly once, in the
     order queued — a failed message is not overtaken by a later one to the same chat."""
-    faults = api.inject_faults(rate=0.2, seed=16, kinds=("429", "500", "slow"),
-                               retry_after=3, delay=2 * READ_TIMEOUT)
+    faults = api.inject_faults(
+        rate=0.2, seed=16, kinds=("429", "500", "slow"), retry_after=3, delay=2 * READ_TIMEOUT
+    )
     plan: dict[str, list[Outgoing]] = {chat: [] for chat in GROUPS + PEOPLE}
     for n in range(6):
         for chat in plan:
-            message = (Outgoing(f"{n}. " + LONG) if n % 3 == 1 else
-                       Outgoing(f"{n}. Zaproszenie", files=(ICS, CSV)) if n % 3 == 2 else
-                       Outgoing(f"{n}. Krótko do {chat}"))
+            message = (
+                Outgoing(f"{n}. " + LONG)
+                if n % 3 == 1
+                else Outgoing(f"{n}. Zaproszenie", files=(ICS, CSV))
+                if n % 3 == 2
+                else Outgoing(f"{n}. Krótko do {chat}")
+            )
             plan[chat].append(message)
             queue(seeded, clock, chat, message)
-    await deliver_all(OutboxDispatcher(seeded, clock, {"telegram": sender},
-                                       max_attempts=20), seeded, clock)
+    await deliver_all(
+        OutboxDispatcher(seeded, clock, {"telegram": sender}, max_attempts=20), seeded, clock
+    )
     assert set(faults.injected) == {"429", "500", "slow"}, faults.injected
     assert sum(faults.injected.values()) >= 20  # about a fifth of ~150 sends
     for chat, messages in plan.items():
@@ -121,8 +142,8 @@ async def test_a_fifth_of_the_sends_failing_still_delivers_everything_once_in_or
 
 
 async def test_a_long_message_failing_at_its_third_part_resumes_there(
-        api: FakeBotApi, sender: TelegramTransport, seeded: Database,
-        clock: FrozenClock) -> None:
+    api: FakeBotApi, sender: TelegramTransport, seeded: Database, clock: FrozenClock
+) -> None:
     """Three text parts and a pin to a group; the third part fails (500). The retry sends the
     third part and the pin — the first two are not repeated, the pin points at the first."""
     group = GROUPS[0]
@@ -138,14 +159,16 @@ async def test_a_long_message_failing_at_its_third_part_resumes_there(
     chunks = split(LONG, 4096)
     assert len(chunks) == 3
     assert [t for m, t in received(api, group) if m == "sendMessage"] == [
-        *chunks, "Następna wiadomość"]
+        *chunks,
+        "Następna wiadomość",
+    ]
     [pin] = api.sent("pinChatMessage", group)
     assert str(pin.params["message_id"]) == halfway[first].sent_ids[0]
 
 
 async def test_files_failing_at_the_second_file_resume_there(
-        api: FakeBotApi, sender: TelegramTransport, seeded: Database,
-        clock: FrozenClock) -> None:
+    api: FakeBotApi, sender: TelegramTransport, seeded: Database, clock: FrozenClock
+) -> None:
     """An invitation with an .ics and a .csv; the .csv times out (not processed). The retry
     sends only the .csv: no second invitation text, no second .ics."""
     person = PEOPLE[0]
@@ -159,13 +182,15 @@ async def test_files_failing_at_the_second_file_resume_there(
     assert halfway.status == "pending" and halfway.parts_done == 2
     assert "network" in (halfway.last_error or "")
     await deliver_all(dispatcher, seeded, clock)
-    assert received(api, person) == [*expected_calls(message),
-                                      ("sendMessage", "Następna wiadomość")]
+    assert received(api, person) == [
+        *expected_calls(message),
+        ("sendMessage", "Następna wiadomość"),
+    ]
 
 
 async def test_a_reply_lost_after_telegram_delivered_is_the_one_duplicate(
-        api: FakeBotApi, sender: TelegramTransport, seeded: Database,
-        clock: FrozenClock) -> None:
+    api: FakeBotApi, sender: TelegramTransport, seeded: Database, clock: FrozenClock
+) -> None:
     """The honest limit: Telegram delivered the message but its answer never reached the bot
     (timeout). The bot cannot know, so it sends again — at least once, not exactly once. The
     window is that one message: the chat holds it twice, then the next one, still in order."""

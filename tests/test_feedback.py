@@ -37,9 +37,12 @@ ENDS = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)
 def core_reps(db: Database) -> list[int]:
     with db.session() as s:
         network = directory.require_network(s, "cyfrowe")
-        return sorted(p.id or 0 for p, role, _c in directory.members(s, network.id or 0)
-                      if role == Role.REPRESENTATIVE and directory.standing_of(
-                          s, p.city_id, network.id) is not Standing.OBSERVER)
+        return sorted(
+            p.id or 0
+            for p, role, _c in directory.members(s, network.id or 0)
+            if role == Role.REPRESENTATIVE
+            and directory.standing_of(s, p.city_id, network.id) is not Standing.OBSERVER
+        )
 
 
 async def make_meeting(chat: Chat, coordinator: int) -> int:
@@ -51,8 +54,11 @@ async def make_meeting(chat: Chat, coordinator: int) -> int:
 
 def outbox(db: Database, kind: str) -> list[OutboxMessage]:
     with db.session() as s:
-        return list(s.exec(select(OutboxMessage).where(OutboxMessage.kind == kind)
-                           .order_by(OutboxMessage.id)).all())
+        return list(
+            s.exec(
+                select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id)
+            ).all()
+        )
 
 
 def press(message: Outgoing, label: str) -> str:
@@ -66,7 +72,8 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 
 async def test_full_cycle_from_meeting_end_to_report(
-        chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings) -> None:
+    chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings
+) -> None:
     cast = find_cast(seeded)
     a, b, c, d, e = core_reps(seeded)[:5]
     meeting = await make_meeting(chat, cast.coordinator)
@@ -144,8 +151,14 @@ async def test_full_cycle_from_meeting_end_to_report(
     late = await chat.text(d, f"/ankieta {p} 2 3")
     assert "jest już zamknięta" in late
     with seeded.session() as s:
-        assert s.exec(select(Conversation).where(Conversation.flow == "feedback",
-                                                 Conversation.person_id == d)).first() is None
+        assert (
+            s.exec(
+                select(Conversation).where(
+                    Conversation.flow == "feedback", Conversation.person_id == d
+                )
+            ).first()
+            is None
+        )
 
     # the report
     [report] = await chat.say(cast.coordinator, f"/raport {meeting}")
@@ -168,16 +181,30 @@ async def test_full_cycle_from_meeting_end_to_report(
 
     pixels = matplotlib.image.imread(io.BytesIO(png))
     assert pixels[..., :3].std() > 0.05  # not a blank canvas
-    rows = list(csv.reader(io.StringIO(
-        files[f"raport_spotkania_{meeting}.csv"].content.decode("utf-8-sig")), delimiter=";"))
+    rows = list(
+        csv.reader(
+            io.StringIO(files[f"raport_spotkania_{meeting}.csv"].content.decode("utf-8-sig")),
+            delimiter=";",
+        )
+    )
     assert rows[0] == ["sekcja", "pozycja", "odpowiedź", "liczba"]
     assert ["ankieta", "1. Jak ogólnie oceniasz spotkanie?", "średnia", "3,5"] in rows
-    assert ["ankieta", "6. Jakie tematy chcesz poruszyć następnym razem?",
-            "Dostępność cyfrowa", "3"] in rows
+    assert [
+        "ankieta",
+        "6. Jakie tematy chcesz poruszyć następnym razem?",
+        "Dostępność cyfrowa",
+        "3",
+    ] in rows
     pdf = PdfReader(io.BytesIO(files[f"raport_spotkania_{meeting}.pdf"].content))
     pdf_text = " ".join(page.extract_text() for page in pdf.pages)
-    for expected in ("Sprawozdanie koordynatora", "Frekwencja", "Spotkanie II",
-                     "średnia 3,5 na 5", "Dostępność cyfrowa", "Rekomendacje"):
+    for expected in (
+        "Sprawozdanie koordynatora",
+        "Frekwencja",
+        "Spotkanie II",
+        "średnia 3,5 na 5",
+        "Dostępność cyfrowa",
+        "Rekomendacje",
+    ):
         assert expected in pdf_text, expected
 
     # the trend across meetings
@@ -187,7 +214,8 @@ async def test_full_cycle_from_meeting_end_to_report(
 
 
 async def test_checked_in_people_are_asked_and_a_restart_sends_nothing_twice(
-        chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings) -> None:
+    chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings
+) -> None:
     cast = find_cast(seeded)
     a, b = core_reps(seeded)[:2]
     meeting = await make_meeting(chat, cast.coordinator)
@@ -202,7 +230,8 @@ async def test_checked_in_people_are_asked_and_a_restart_sends_nothing_twice(
 
 
 async def test_cancelled_meeting_gets_no_poll(
-        chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings) -> None:
+    chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings
+) -> None:
     cast = find_cast(seeded)
     meeting = await make_meeting(chat, cast.coordinator)
     await chat.say(core_reps(seeded)[0], f"/rsvp {meeting} online")
@@ -214,12 +243,16 @@ async def test_cancelled_meeting_gets_no_poll(
 
 
 def _person_columns(table: object) -> set[str]:
-    return {c.name for c in table.columns  # type: ignore[attr-defined]
-            if any(fk.column.table.name == "person" for fk in c.foreign_keys)}
+    return {
+        c.name
+        for c in table.columns  # type: ignore[attr-defined]
+        if any(fk.column.table.name == "person" for fk in c.foreign_keys)
+    }
 
 
 async def test_no_stored_row_links_an_answer_to_a_person(
-        chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings) -> None:
+    chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings
+) -> None:
     cast = find_cast(seeded)
     reps = core_reps(seeded)[:4]
     meeting = await make_meeting(chat, cast.coordinator)
@@ -243,25 +276,32 @@ async def test_no_stored_row_links_an_answer_to_a_person(
     for model in (PollTally, PollText):
         table = model.__table__  # type: ignore[attr-defined]
         assert _person_columns(table) == set()
-        assert not any(isinstance(getattr(c.type, "impl", c.type), DateTime)
-                       or c.name.endswith("_at")
-                       for c in table.columns), table.name
+        assert not any(
+            isinstance(getattr(c.type, "impl", c.type), DateTime) or c.name.endswith("_at")
+            for c in table.columns
+        ), table.name
     # 2. the marker holds no answer and no time
     assert {c.name for c in PollParticipant.__table__.columns} == {  # type: ignore[attr-defined]
-        "id", "poll_id", "person_id", "progress", "done", "reminded"}
+        "id",
+        "poll_id",
+        "person_id",
+        "progress",
+        "done",
+        "reminded",
+    }
     # 3. no row anywhere that names a person (or an account) contains an answer
     answers = set(secrets_typed.values())
     with seeded.engine.connect() as conn:
         for table in SQLModel.metadata.sorted_tables:
-            personal = _person_columns(table) or table.name in ("account", "person",
-                                                                "conversation")
+            personal = _person_columns(table) or table.name in ("account", "person", "conversation")
             for row in conn.execute(table.select()).mappings():
                 blob = " ".join(str(v) for v in row.values())
                 if personal:
                     assert not any(x in blob for x in answers), (table.name, dict(row))
         # ratings live only as counters: one row per value, never one per answer
-        counts = conn.execute(text(
-            "select value, count from poll_tally where question = 1 order by value")).all()
+        counts = conn.execute(
+            text("select value, count from poll_tally where question = 1 order by value")
+        ).all()
     assert [tuple(r) for r in counts] == [("1", 0), ("2", 1), ("3", 1), ("4", 1), ("5", 1)]
     # 4. closing rewrote the open answers under fresh keys (no insertion order survives)
     with seeded.session() as s:
@@ -274,10 +314,12 @@ async def test_no_stored_row_links_an_answer_to_a_person(
     assert {m.person_id for m in marks} == set(reps) and all(m.progress == 4 for m in marks)
 
 
-@pytest.mark.parametrize("value,expected", [("0", "od 1 do 5"), ("6", "od 1 do 5"),
-                                            ("x" * 5, "od 1 do 5")])
-async def test_bad_ratings_are_explained(chat: Chat, seeded: Database, clock: FrozenClock,
-                                         settings: Settings, value: str, expected: str) -> None:
+@pytest.mark.parametrize(
+    "value,expected", [("0", "od 1 do 5"), ("6", "od 1 do 5"), ("x" * 5, "od 1 do 5")]
+)
+async def test_bad_ratings_are_explained(
+    chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings, value: str, expected: str
+) -> None:
     cast = find_cast(seeded)
     a = core_reps(seeded)[0]
     meeting = await make_meeting(chat, cast.coordinator)

@@ -19,21 +19,29 @@ from tests.test_feedback import ENDS, core_reps, make_meeting, outbox
 
 
 async def test_own_questions_replace_the_defaults_in_new_polls(
-        chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings) -> None:
+    chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings
+) -> None:
     cast = find_cast(seeded)
     listing = await chat.text(cast.coordinator, "/ankieta_pytania cyfrowe")
     assert "Jak ogólnie oceniasz spotkanie?" in listing  # the defaults
-    added = await chat.text(cast.coordinator, "/ankieta_pytanie cyfrowe spotkanie ocena Jak "
-                                              "oceniasz moderację?")
+    added = await chat.text(
+        cast.coordinator, "/ankieta_pytanie cyfrowe spotkanie ocena Jak oceniasz moderację?"
+    )
     assert "Dodano pytanie 1" in added
-    await chat.say(cast.coordinator, "/ankieta_pytanie cyfrowe spotkanie wybor Forma kolejnego "
-                                     "spotkania? | stacjonarnie | online | hybrydowo")
-    assert "od 2 do 8" in await chat.text(cast.coordinator,
-                                          "/ankieta_pytanie cyfrowe spotkanie wybor X | jedna")
+    await chat.say(
+        cast.coordinator,
+        "/ankieta_pytanie cyfrowe spotkanie wybor Forma kolejnego "
+        "spotkania? | stacjonarnie | online | hybrydowo",
+    )
+    assert "od 2 do 8" in await chat.text(
+        cast.coordinator, "/ankieta_pytanie cyfrowe spotkanie wybor X | jedna"
+    )
     assert "Nie masz uprawnień" in await chat.text(
-        cast.other_coordinator, "/ankieta_pytanie cyfrowe spotkanie tekst Coś?")
+        cast.other_coordinator, "/ankieta_pytanie cyfrowe spotkanie tekst Coś?"
+    )
     assert "Nie masz uprawnień" in await chat.text(
-        cast.laureate_rep, "/ankieta_pytanie cyfrowe spotkanie tekst Coś?")
+        cast.laureate_rep, "/ankieta_pytanie cyfrowe spotkanie tekst Coś?"
+    )
     listing = await chat.text(cast.coordinator, "/ankieta_pytania cyfrowe")
     assert "Jak oceniasz moderację?" in listing and "stacjonarnie | online" in listing
     assert "Jak ogólnie oceniasz" not in listing
@@ -51,7 +59,8 @@ async def test_own_questions_replace_the_defaults_in_new_polls(
 
 
 async def test_start_of_network_survey_reaches_all_representatives(
-        chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings) -> None:
+    chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings
+) -> None:
     cast = find_cast(seeded)
     reply = await chat.text(cast.coordinator, "/ankieta_start cyfrowe zaufanie")
     assert "wysłana do 9 osób" in reply
@@ -65,8 +74,7 @@ async def test_start_of_network_survey_reaches_all_representatives(
     assert "Anonimowo" in first and "ufasz" in first
     for who in sorted(asked)[:3]:
         await chat.say(who, f"/ankieta {poll.id} 1 {2 + who % 3}")
-    assert "wyniki są ukryte" in (await chat.text(cast.coordinator, f"/wyniki {poll.id}")
-                                  ).lower()
+    assert "wyniki są ukryte" in (await chat.text(cast.coordinator, f"/wyniki {poll.id}")).lower()
     clock.advance(timedelta(days=7))
     await DueDispatcher(seeded, clock, settings).run_once()
     results = await chat.text(cast.coordinator, f"/wyniki {poll.id}")
@@ -75,13 +83,17 @@ async def test_start_of_network_survey_reaches_all_representatives(
 
 
 async def test_anonymous_quick_poll_in_the_group(
-        chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings) -> None:
+    chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings
+) -> None:
     cast = find_cast(seeded)
     a, b, c, d = core_reps(seeded)[:4]
-    assert "czacie grupowym" in await chat.text(cast.coordinator,
-                                                "/glosowanie Kiedy? | maj | czerwiec")
-    assert await chat.say(cast.coordinator, "/glosowanie Kiedy? | maj | czerwiec",
-                          chat="cyfrowe") == []
+    assert "czacie grupowym" in await chat.text(
+        cast.coordinator, "/glosowanie Kiedy? | maj | czerwiec"
+    )
+    assert (
+        await chat.say(cast.coordinator, "/glosowanie Kiedy? | maj | czerwiec", chat="cyfrowe")
+        == []
+    )
     [posted] = outbox(seeded, "adhoc_poll")
     assert posted.chat_id == "cyfrowe" and "Anonimowo" in posted.payload["text"]
     assert [x[1] for x in posted.payload["actions"]] == ["/glosuj 1 1", "/glosuj 1 2"]
@@ -89,8 +101,9 @@ async def test_anonymous_quick_poll_in_the_group(
     for who, option in ((a, 2), (b, 2), (c, 1)):
         assert "anonimowo" in await chat.text(who, f"/glosuj 1 {option}", chat="cyfrowe")
     assert "już głosowałeś" in await chat.text(a, "/glosuj 1 1", chat="cyfrowe")
-    assert "Głosują tylko przedstawiciele" in await chat.text(cast.expert, "/glosuj 1 1",
-                                                      chat="cyfrowe")
+    assert "Głosują tylko przedstawiciele" in await chat.text(
+        cast.expert, "/glosuj 1 1", chat="cyfrowe"
+    )
     with seeded.session() as s:
         assert s.exec(select(PollVote)).all() == []  # nothing stored under a name
     clock.advance(timedelta(days=1))
@@ -102,11 +115,13 @@ async def test_anonymous_quick_poll_in_the_group(
 
 
 async def test_open_quick_poll_counts_named_votes_and_closes_early(
-        chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings) -> None:
+    chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings
+) -> None:
     cast = find_cast(seeded)
     a, b = core_reps(seeded)[:2]
-    await chat.say(cast.coordinator, "/glosowanie jawne Przyjmujemy plan? | tak | nie",
-                   chat="cyfrowe")
+    await chat.say(
+        cast.coordinator, "/glosowanie jawne Przyjmujemy plan? | tak | nie", chat="cyfrowe"
+    )
     [posted] = outbox(seeded, "adhoc_poll")
     assert "Głosowanie jawne" in posted.payload["text"]
     assert posted.payload["poll"]["anonymous"] is False  # Telegram: a native named poll
@@ -122,7 +137,8 @@ async def test_open_quick_poll_counts_named_votes_and_closes_early(
 
 
 async def test_report_lists_the_funding_calls_the_network_was_told_about(
-        chat: Chat, seeded: Database, clock: FrozenClock) -> None:
+    chat: Chat, seeded: Database, clock: FrozenClock
+) -> None:
     from datetime import UTC, datetime
 
     from models import directory
@@ -132,17 +148,32 @@ async def test_report_lists_the_funding_calls_the_network_was_told_about(
     meeting = await make_meeting(chat, cast.coordinator)
     with seeded.session() as s:
         network = directory.require_network(s, "cyfrowe")
-        told = FundingCall(source="manual", title="Cyfrowa gmina 2027", title_key="cyfrowa",
-                           programme="FERC", deadlines=["2027-03-31T22:00:00+00:00"],
-                           first_seen_at=clock.now(), updated_at=clock.now())
-        later = FundingCall(source="manual", title="Po spotkaniu", title_key="po",
-                            first_seen_at=clock.now(), updated_at=clock.now())
+        told = FundingCall(
+            source="manual",
+            title="Cyfrowa gmina 2027",
+            title_key="cyfrowa",
+            programme="FERC",
+            deadlines=["2027-03-31T22:00:00+00:00"],
+            first_seen_at=clock.now(),
+            updated_at=clock.now(),
+        )
+        later = FundingCall(
+            source="manual",
+            title="Po spotkaniu",
+            title_key="po",
+            first_seen_at=clock.now(),
+            updated_at=clock.now(),
+        )
         s.add_all([told, later])
         s.flush()
-        s.add(FundingSeen(network_id=network.id or 0, call_id=told.id or 0,
-                          first_at=clock.now()))
-        s.add(FundingSeen(network_id=network.id or 0, call_id=later.id or 0,
-                          first_at=datetime(2026, 12, 1, tzinfo=UTC)))  # after the meeting
+        s.add(FundingSeen(network_id=network.id or 0, call_id=told.id or 0, first_at=clock.now()))
+        s.add(
+            FundingSeen(
+                network_id=network.id or 0,
+                call_id=later.id or 0,
+                first_at=datetime(2026, 12, 1, tzinfo=UTC),
+            )
+        )  # after the meeting
     report = await chat.text(cast.coordinator, f"/raport {meeting}")
     section = report.split("Omówione nabory i źródła finansowania:")[1]
     assert "• Cyfrowa gmina 2027 (FERC) — termin czwartek, 1 kwietnia 2027" in section
@@ -150,7 +181,8 @@ async def test_report_lists_the_funding_calls_the_network_was_told_about(
 
 
 async def test_report_lists_the_office_hours_topics_of_the_period(
-        chat: Chat, seeded: Database, clock: FrozenClock) -> None:
+    chat: Chat, seeded: Database, clock: FrozenClock
+) -> None:
     from models import directory
     from models.core import Person
     from models.office_hours import OfficeBooking, OfficeSession
@@ -164,14 +196,28 @@ async def test_report_lists_the_office_hours_topics_of_the_period(
         city = directory.city_name(s, rep.city_id)
 
         def held(when: datetime, topic: str, status: str) -> None:
-            session = OfficeSession(network_id=network.id or 0, occurrence=when, starts_at=when,
-                                    opens_at=when - timedelta(days=7), created_at=clock.now())
+            session = OfficeSession(
+                network_id=network.id or 0,
+                occurrence=when,
+                starts_at=when,
+                opens_at=when - timedelta(days=7),
+                created_at=clock.now(),
+            )
             s.add(session)
             s.flush()
-            s.add(OfficeBooking(session_id=session.id or 0, slot=0, city_id=rep.city_id or 0,
-                                person_id=rep.id or 0, topic=topic, status=status,
-                                active_slot=0, active_city=rep.city_id,
-                                created_at=clock.now()))
+            s.add(
+                OfficeBooking(
+                    session_id=session.id or 0,
+                    slot=0,
+                    city_id=rep.city_id or 0,
+                    person_id=rep.id or 0,
+                    topic=topic,
+                    status=status,
+                    active_slot=0,
+                    active_city=rep.city_id,
+                    created_at=clock.now(),
+                )
+            )
 
         held(clock.now() + timedelta(hours=2), "Wdrożenie e-usług", "done")
         held(clock.now() + timedelta(hours=4), "Budżet obywatelski online", "no_show")

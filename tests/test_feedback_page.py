@@ -34,8 +34,7 @@ class Site:
 
 
 @pytest.fixture
-async def site(seeded: Database, clock: FrozenClock, settings: Settings
-               ) -> AsyncIterator[Site]:
+async def site(seeded: Database, clock: FrozenClock, settings: Settings) -> AsyncIterator[Site]:
     configured = settings.model_copy(update={"public_url": "http://127.0.0.1:1"})
     router = Router(seeded, clock, configured)
     http = HttpServer("127.0.0.1", 0)
@@ -54,8 +53,9 @@ def csrf(page: str) -> str:
     return match.group(1)
 
 
-async def test_the_poll_answered_on_its_page(site: Site, seeded: Database,
-                                             clock: FrozenClock) -> None:
+async def test_the_poll_answered_on_its_page(
+    site: Site, seeded: Database, clock: FrozenClock
+) -> None:
     cast = find_cast(seeded)
     a, b = core_reps(seeded)[:2]
     meeting = await make_meeting(site.chat, cast.coordinator)
@@ -76,8 +76,10 @@ async def test_the_poll_answered_on_its_page(site: Site, seeded: Database,
         token = csrf(page)
         refused = await web.post(url, data={"csrf": token, "q2": "9"})
         assert refused.status == 422 and "Wybierz jedną z odpowiedzi" in await refused.text()
-        sent = await web.post(url, data={"csrf": token, "q2": "4", "q3": "",
-                                         "q4": "Dobra moderacja", "q5": "", "q6": ""})
+        sent = await web.post(
+            url,
+            data={"csrf": token, "q2": "4", "q3": "", "q4": "Dobra moderacja", "q5": "", "q6": ""},
+        )
         assert sent.status == 200 and "Dziękuję" in await sent.text()
         again = await (await web.get(url)).text()
         assert "Ta ankieta ma już Twoje odpowiedzi" in again and "<form" not in again
@@ -85,22 +87,23 @@ async def test_the_poll_answered_on_its_page(site: Site, seeded: Database,
         assert "już" in await site.chat.text(a, f"/ankieta {poll.id} 3 1")
         # another person's link after closing: a polite "closed", no form
         clock.set(poll.closes_at)
-        late = links.page_url(seeded, site.settings, b, links.FEEDBACK, clock.now(),
-                              poll=poll.id)
+        late = links.page_url(seeded, site.settings, b, links.FEEDBACK, clock.now(), poll=poll.id)
         assert late is not None
         closed = await (await web.get(late)).text()
         assert "jest już zamknięta" in closed and "<form" not in closed
     with seeded.session() as s:
-        q2 = {t.value: t.count for t in s.exec(select(PollTally).where(
-            PollTally.question == 2)).all()}
+        q2 = {
+            t.value: t.count for t in s.exec(select(PollTally).where(PollTally.question == 2)).all()
+        }
         texts = [t.text for t in s.exec(select(PollText)).all()]
         [mine] = s.exec(select(PollParticipant).where(PollParticipant.person_id == a)).all()
     assert q2["4"] == 1 and sum(q2.values()) == 1
     assert texts == ["Dobra moderacja"] and mine.done
 
 
-async def test_open_polls_are_on_the_persons_hub(site: Site, seeded: Database,
-                                                 clock: FrozenClock) -> None:
+async def test_open_polls_are_on_the_persons_hub(
+    site: Site, seeded: Database, clock: FrozenClock
+) -> None:
     cast = find_cast(seeded)
     a = core_reps(seeded)[0]
     await site.chat.say(cast.coordinator, "/ankieta_start cyfrowe zaufanie")

@@ -32,8 +32,9 @@ COORD, REP, REP2, REP3 = 301, 302, 303, 304
 
 
 @pytest.fixture
-async def setup(api: FakeBotApi, seeded: Database, clock: FrozenClock, settings: Settings
-                ) -> AsyncIterator[tuple[OutboxDispatcher, DueDispatcher, Cast, Settings]]:
+async def setup(
+    api: FakeBotApi, seeded: Database, clock: FrozenClock, settings: Settings
+) -> AsyncIterator[tuple[OutboxDispatcher, DueDispatcher, Cast, Settings]]:
     tg_settings = telegram_settings(settings, f"http://127.0.0.1:{api.port}")
     transport = TelegramTransport(Router(seeded, clock, tg_settings), tg_settings)
     await transport.start()
@@ -42,10 +43,21 @@ async def setup(api: FakeBotApi, seeded: Database, clock: FrozenClock, settings:
     for person, user in ((cast.coordinator, COORD), (a, REP), (b, REP2), (c, REP3)):
         link(seeded, person, user)
     with seeded.session() as s:
-        directory.bind_chat(s, directory.require_network(s, "cyfrowe"), "telegram", str(GROUP),
-                            "Miasto Cyfrowe", cast.coordinator, clock.now())
-    yield (OutboxDispatcher(seeded, clock, {"telegram": transport}),
-           DueDispatcher(seeded, clock, tg_settings), cast, tg_settings)
+        directory.bind_chat(
+            s,
+            directory.require_network(s, "cyfrowe"),
+            "telegram",
+            str(GROUP),
+            "Miasto Cyfrowe",
+            cast.coordinator,
+            clock.now(),
+        )
+    yield (
+        OutboxDispatcher(seeded, clock, {"telegram": transport}),
+        DueDispatcher(seeded, clock, tg_settings),
+        cast,
+        tg_settings,
+    )
     await transport.stop()
 
 
@@ -56,23 +68,32 @@ def polls(db: Database) -> list[Poll]:
 
 def keyboard(call: object) -> dict[str, str]:
     markup = call.params.get("reply_markup") or {}  # type: ignore[attr-defined]
-    return {b["text"]: b["callback_data"] for row in markup.get("inline_keyboard", [])
-            for b in row}
+    return {b["text"]: b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row}
 
 
-async def say(api: FakeBotApi, user: int, text: str, expect: str,
-              outbox: OutboxDispatcher | None = None) -> None:
+async def say(
+    api: FakeBotApi, user: int, text: str, expect: str, outbox: OutboxDispatcher | None = None
+) -> None:
     await api.inject(tg.message(tg.user(user), tg.private_chat(user), text))
-    await api.wait_for(lambda: any(expect in t for t in api.texts(user)),
-                       tick=outbox.run_once if outbox else None)
+    await api.wait_for(
+        lambda: any(expect in t for t in api.texts(user)), tick=outbox.run_once if outbox else None
+    )
 
 
 async def test_poll_by_buttons_and_typing_then_report_files(
-        api: FakeBotApi, seeded: Database, clock: FrozenClock,
-        setup: tuple[OutboxDispatcher, DueDispatcher, Cast, Settings]) -> None:
+    api: FakeBotApi,
+    seeded: Database,
+    clock: FrozenClock,
+    setup: tuple[OutboxDispatcher, DueDispatcher, Cast, Settings],
+) -> None:
     outbox, jobs, _cast, _settings = setup
-    await say(api, COORD, "/spotkanie_nowe cyfrowe; Spotkanie II; 25.11.2026 10:00; online; 4",
-              "opublikowane", outbox)  # behind the coordinator's own invitation
+    await say(
+        api,
+        COORD,
+        "/spotkanie_nowe cyfrowe; Spotkanie II; 25.11.2026 10:00; online; 4",
+        "opublikowane",
+        outbox,
+    )  # behind the coordinator's own invitation
     for user in (REP, REP2, REP3):
         await say(api, user, "/rsvp 1 online", "Zapisano")
     clock.set(ENDS + timedelta(minutes=30))
@@ -84,19 +105,19 @@ async def test_poll_by_buttons_and_typing_then_report_files(
     assert not any("Pytanie 1 z 6" in t for t in api.texts(GROUP))  # questions only privately
 
     for user, rating in ((REP, "5"), (REP2, "4"), (REP3, "4")):
-        call = next(c for c in api.sent("sendMessage", user) if "Pytanie 1 z 6" in
-                    c.params["text"])
-        await api.inject(tg.callback(tg.user(user), tg.private_chat(user),
-                                     keyboard(call)[rating]))
+        call = next(c for c in api.sent("sendMessage", user) if "Pytanie 1 z 6" in c.params["text"])
+        await api.inject(tg.callback(tg.user(user), tg.private_chat(user), keyboard(call)[rating]))
         await api.wait_for(lambda u=user: any("Pytanie 2 z 6" in t for t in api.texts(u)))
     await say(api, REP, "3", "Pytanie 3 z 6")  # a typed number
     second = [c for c in api.sent("sendMessage", REP2) if "Pytanie 2 z 6" in c.params["text"]]
-    await api.inject(tg.callback(tg.user(REP2), tg.private_chat(REP2),
-                                 keyboard(second[-1])["Pomiń"]))  # a skipped question
+    await api.inject(
+        tg.callback(tg.user(REP2), tg.private_chat(REP2), keyboard(second[-1])["Pomiń"])
+    )  # a skipped question
     await api.wait_for(lambda: any("Pytanie 3 z 6" in t for t in api.texts(REP2)))
     # the same button again: a double vote
-    await api.inject(tg.callback(tg.user(REP2), tg.private_chat(REP2),
-                                 keyboard(second[-1])["Pomiń"]))
+    await api.inject(
+        tg.callback(tg.user(REP2), tg.private_chat(REP2), keyboard(second[-1])["Pomiń"])
+    )
     await api.wait_for(lambda: any("już odpowiedział" in t for t in api.texts(REP2)))
 
     with seeded.session() as s:
@@ -108,9 +129,13 @@ async def test_poll_by_buttons_and_typing_then_report_files(
     await say(api, REP3, "/ankieta 1 2 4", "jest już zamknięta")  # late
 
     await api.inject(tg.message(tg.user(COORD), tg.group_chat(GROUP), "/raport 1"))
+
     def reports() -> list[str]:
-        return [d.files["document"][0] for d in api.sent("sendDocument", COORD)
-                if d.files["document"][0].startswith("raport")]
+        return [
+            d.files["document"][0]
+            for d in api.sent("sendDocument", COORD)
+            if d.files["document"][0].startswith("raport")
+        ]
 
     for _ in range(200):  # text and three files: paced through the outbox
         await outbox.run_once()
@@ -118,27 +143,39 @@ async def test_poll_by_buttons_and_typing_then_report_files(
             break
         await asyncio.sleep(0.05)
     assert len(reports()) >= 3
-    assert reports() == ["raport_spotkania_1.png", "raport_spotkania_1.csv",
-                         "raport_spotkania_1.pdf"]
-    assert not any(d.files["document"][0].startswith("raport")
-                   for d in api.sent("sendDocument", GROUP))
+    assert reports() == [
+        "raport_spotkania_1.png",
+        "raport_spotkania_1.csv",
+        "raport_spotkania_1.pdf",
+    ]
+    assert not any(
+        d.files["document"][0].startswith("raport") for d in api.sent("sendDocument", GROUP)
+    )
     assert any("średnia 4,3 na 5" in t for t in api.texts(COORD))
     assert not any("Raport" in t for t in api.texts(GROUP))  # staff overview: privately only
 
 
 async def test_open_quick_poll_is_a_native_telegram_poll_and_counts_poll_answers(
-        api: FakeBotApi, seeded: Database, clock: FrozenClock,
-        setup: tuple[OutboxDispatcher, DueDispatcher, Cast, Settings]) -> None:
+    api: FakeBotApi,
+    seeded: Database,
+    clock: FrozenClock,
+    setup: tuple[OutboxDispatcher, DueDispatcher, Cast, Settings],
+) -> None:
     outbox, jobs, _cast, _settings = setup
     group = tg.group_chat(GROUP)
-    await api.inject(tg.message(tg.user(COORD), group,
-                                "/glosowanie jawne Kiedy następne spotkanie? | maj | czerwiec"))
+    await api.inject(
+        tg.message(
+            tg.user(COORD), group, "/glosowanie jawne Kiedy następne spotkanie? | maj | czerwiec"
+        )
+    )
     await api.wait_for(lambda: bool(polls(seeded)))
     await outbox.run_once()
     [sent] = api.sent("sendPoll", GROUP)
     assert sent.params["is_anonymous"] in (False, "false", "False")
     assert [o if isinstance(o, str) else o["text"] for o in sent.params["options"]] == [
-        "maj", "czerwiec"]
+        "maj",
+        "czerwiec",
+    ]
     with seeded.session() as s:
         [poll] = s.exec(select(Poll)).all()
     assert poll.native_id and not poll.anonymous

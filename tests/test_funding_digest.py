@@ -27,17 +27,28 @@ MONDAY_9 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # 9:00 in Warsaw
 
 def digests(db: Database, chat_id: str = "cyfrowe") -> list[OutboxMessage]:
     with db.session() as s:
-        return list(s.exec(select(OutboxMessage).where(
-            OutboxMessage.kind == "funding_digest", OutboxMessage.chat_id == chat_id)
-            .order_by(OutboxMessage.id)).all())  # type: ignore[arg-type]
+        return list(
+            s.exec(
+                select(OutboxMessage)
+                .where(OutboxMessage.kind == "funding_digest", OutboxMessage.chat_id == chat_id)
+                .order_by(OutboxMessage.id)
+            ).all()
+        )  # type: ignore[arg-type]
 
 
-def eu(identifier: str, title: str, *deadlines: datetime, budget: float | None = None
-       ) -> CallRecord:
-    return CallRecord(source="eu", title=title, identifier=identifier,
-                      link=f"https://ec.europa.eu/topic/{identifier}",
-                      programme=identifier.split("-")[0], deadlines=tuple(deadlines),
-                      budget=budget, currency="EUR")
+def eu(
+    identifier: str, title: str, *deadlines: datetime, budget: float | None = None
+) -> CallRecord:
+    return CallRecord(
+        source="eu",
+        title=title,
+        identifier=identifier,
+        link=f"https://ec.europa.eu/topic/{identifier}",
+        programme=identifier.split("-")[0],
+        deadlines=tuple(deadlines),
+        budget=budget,
+        currency="EUR",
+    )
 
 
 def store(db: Database, now: datetime, *records: CallRecord) -> None:
@@ -50,16 +61,22 @@ async def run(db: Database, clock: FrozenClock, settings: Settings) -> int:
 
 
 async def test_weekly_digest_sections_reasons_and_no_repeats(
-        seeded: Database, clock: FrozenClock, settings: Settings, chat: Chat) -> None:
+    seeded: Database, clock: FrozenClock, settings: Settings, chat: Chat
+) -> None:
     cast = find_cast(seeded)
     far = datetime(2027, 3, 1, 16, tzinfo=UTC)
-    store(seeded, clock.now(),
-          eu("DIGITAL-2027-AI-01", "AI for local public services", far, budget=2_000_000),
-          eu("LIFE-2027-CLIMA-01", "Climate adaptation in cities", far),
-          eu("HORIZON-2027-X", "Cyfryzacja usług publicznych w gminach",
-             START + timedelta(days=5)))
-    text = await chat.text(cast.expert, "/konkurs_dodaj Cyfrowa gmina; CPPC; "
-                                        "https://cppc.gov.pl/nabor; 30.01.2027; 500000; e-usługi")
+    store(
+        seeded,
+        clock.now(),
+        eu("DIGITAL-2027-AI-01", "AI for local public services", far, budget=2_000_000),
+        eu("LIFE-2027-CLIMA-01", "Climate adaptation in cities", far),
+        eu("HORIZON-2027-X", "Cyfryzacja usług publicznych w gminach", START + timedelta(days=5)),
+    )
+    text = await chat.text(
+        cast.expert,
+        "/konkurs_dodaj Cyfrowa gmina; CPPC; "
+        "https://cppc.gov.pl/nabor; 30.01.2027; 500000; e-usługi",
+    )
     assert "Dodano konkurs nr 4" in text
     assert await run(seeded, clock, settings) > 0
     [digest] = digests(seeded)
@@ -85,21 +102,27 @@ async def test_weekly_digest_sections_reasons_and_no_repeats(
     assert len(digests(seeded)) == 1
 
 
-async def test_changes_closing_soon_and_mute(seeded: Database, clock: FrozenClock,
-                                             settings: Settings, chat: Chat) -> None:
+async def test_changes_closing_soon_and_mute(
+    seeded: Database, clock: FrozenClock, settings: Settings, chat: Chat
+) -> None:
     cast = find_cast(seeded)
     first = datetime(2027, 3, 1, 16, tzinfo=UTC)
-    store(seeded, clock.now(), eu("DIGITAL-A", "Digital twins for towns", first),
-          eu("DIGITAL-B", "Digital skills for officials", datetime(2026, 12, 20, 16, tzinfo=UTC)),
-          eu("DIGITAL-C", "Digital cadastre", first))
+    store(
+        seeded,
+        clock.now(),
+        eu("DIGITAL-A", "Digital twins for towns", first),
+        eu("DIGITAL-B", "Digital skills for officials", datetime(2026, 12, 20, 16, tzinfo=UTC)),
+        eu("DIGITAL-C", "Digital cadastre", first),
+    )
     await run(seeded, clock, settings)
     assert len(digests(seeded)) == 1
 
     clock.set(MONDAY_9 + timedelta(days=7, minutes=1))  # 30.11: B's deadline is 20 days away
     moved = datetime(2027, 4, 15, 15, tzinfo=UTC)
     store(seeded, clock.now(), eu("DIGITAL-A", "Digital twins for towns", moved))
-    assert "Konkurs nr 3 nie będzie" in await chat.text(cast.laureate_rep, "/ukryj 3",
-                                                         chat="cyfrowe")
+    assert "Konkurs nr 3 nie będzie" in await chat.text(
+        cast.laureate_rep, "/ukryj 3", chat="cyfrowe"
+    )
     await run(seeded, clock, settings)
     second = digests(seeded)[-1].payload["text"]
     assert "**Zmiany** (1)" in second and "wcześniej termin 01.03.2027" in second
@@ -123,7 +146,8 @@ async def test_changes_closing_soon_and_mute(seeded: Database, clock: FrozenCloc
 
 
 async def test_follow_reminders_seven_and_one_day_before(
-        seeded: Database, clock: FrozenClock, settings: Settings, chat: Chat) -> None:
+    seeded: Database, clock: FrozenClock, settings: Settings, chat: Chat
+) -> None:
     cast = find_cast(seeded)
     deadline = datetime(2026, 12, 10, 16, tzinfo=UTC)
     store(seeded, clock.now(), eu("DIGITAL-F", "Followed call", deadline))
@@ -132,8 +156,9 @@ async def test_follow_reminders_seven_and_one_day_before(
 
     def reminders() -> list[OutboxMessage]:
         with seeded.session() as s:
-            return list(s.exec(select(OutboxMessage).where(
-                OutboxMessage.kind == "funding_reminder")).all())
+            return list(
+                s.exec(select(OutboxMessage).where(OutboxMessage.kind == "funding_reminder")).all()
+            )
 
     clock.set(deadline - timedelta(days=7, hours=1))
     await run(seeded, clock, settings)
@@ -153,17 +178,25 @@ async def test_follow_reminders_seven_and_one_day_before(
 
 
 async def test_review_before_a_meeting_is_sent_even_without_news_and_noted_in_agenda(
-        seeded: Database, clock: FrozenClock, settings: Settings) -> None:
+    seeded: Database, clock: FrozenClock, settings: Settings
+) -> None:
     cast = find_cast(seeded)
     store(seeded, clock.now(), eu("DIGITAL-M", "Digital call", datetime(2027, 2, 1, tzinfo=UTC)))
     await run(seeded, clock, settings)  # the weekly digest tells it first
     with seeded.session() as s:
         from models import directory
+
         network = directory.require_network(s, "cyfrowe")
-        meeting = Meeting(network_id=network.id or 0, title="Spotkanie II",
-                          starts_at=datetime(2026, 12, 3, 9, tzinfo=UTC), format="online",
-                          rsvp_deadline=datetime(2026, 12, 1, tzinfo=UTC),
-                          created_by=cast.coordinator, created_at=clock.now(), agenda="1. Start")
+        meeting = Meeting(
+            network_id=network.id or 0,
+            title="Spotkanie II",
+            starts_at=datetime(2026, 12, 3, 9, tzinfo=UTC),
+            format="online",
+            rsvp_deadline=datetime(2026, 12, 1, tzinfo=UTC),
+            created_by=cast.coordinator,
+            created_at=clock.now(),
+            agenda="1. Start",
+        )
         s.add(meeting)
     clock.set(datetime(2026, 11, 30, 10, tzinfo=UTC))  # 3 days before
     await run(seeded, clock, settings)
@@ -178,9 +211,16 @@ async def test_review_before_a_meeting_is_sent_even_without_news_and_noted_in_ag
 
 
 async def test_long_digest_is_capped_with_the_full_list_attached(
-        seeded: Database, clock: FrozenClock, settings: Settings) -> None:
-    records = [eu(f"DIGITAL-{i:03d}", f"Digital topic {i}",
-                  datetime(2027, 1, 1, tzinfo=UTC) + timedelta(days=i)) for i in range(40)]
+    seeded: Database, clock: FrozenClock, settings: Settings
+) -> None:
+    records = [
+        eu(
+            f"DIGITAL-{i:03d}",
+            f"Digital topic {i}",
+            datetime(2027, 1, 1, tzinfo=UTC) + timedelta(days=i),
+        )
+        for i in range(40)
+    ]
     store(seeded, clock.now(), *records)
     await run(seeded, clock, settings)
     [digest] = digests(seeded)
@@ -190,18 +230,26 @@ async def test_long_digest_is_capped_with_the_full_list_attached(
     [attached] = digest.payload["files"]
     assert attached["name"] == "konkursy_cyfrowe.csv"
     import base64
-    rows = list(csv.reader(io.StringIO(base64.b64decode(attached["b64"]).decode("utf-8-sig")),
-                           delimiter=";"))
+
+    rows = list(
+        csv.reader(
+            io.StringIO(base64.b64decode(attached["b64"]).decode("utf-8-sig")), delimiter=";"
+        )
+    )
     assert rows[0][:2] == ["Nr", "Tytuł"] and len(rows) == 41
 
 
 async def test_calls_past_their_deadline_or_withdrawn_are_not_listed(
-        seeded: Database, clock: FrozenClock, settings: Settings, chat: Chat) -> None:
+    seeded: Database, clock: FrozenClock, settings: Settings, chat: Chat
+) -> None:
     cast = find_cast(seeded)
-    store(seeded, clock.now(),
-          eu("DIGITAL-OLD", "Digital but past", datetime(2026, 9, 15, tzinfo=UTC)),
-          eu("DIGITAL-NEW", "Digital and open", datetime(2027, 2, 1, tzinfo=UTC)),
-          eu("DIGITAL-GONE", "Digital withdrawn", datetime(2027, 2, 1, tzinfo=UTC)))
+    store(
+        seeded,
+        clock.now(),
+        eu("DIGITAL-OLD", "Digital but past", datetime(2026, 9, 15, tzinfo=UTC)),
+        eu("DIGITAL-NEW", "Digital and open", datetime(2027, 2, 1, tzinfo=UTC)),
+        eu("DIGITAL-GONE", "Digital withdrawn", datetime(2027, 2, 1, tzinfo=UTC)),
+    )
     assert "wycofany" in await chat.text(cast.coordinator, "/konkurs_wycofaj 3")
     listing = await chat.text(cast.laureate_rep, "/konkursy cyfrowe")
     assert "Digital and open" in listing

@@ -39,24 +39,31 @@ def test_inflected_forms_match(keyword: str, text: str) -> None:
     assert match([Profile.of(1, [keyword], [])], text, None), (keyword, text)
 
 
-@pytest.mark.parametrize(("keyword", "text"), [
-    ("miasto", "miastowy festyn"),  # a different word, not an inflection
-    ("klimat", "Serwis klimatyzacji"),
-    ("las", "klasa szkolna"),
-    ("AI", "First aid training"),  # short words match whole words only
-    ("zasoby ludzkie", "zasoby wodne i ludzkie"),  # phrase words must be adjacent
-    ("senior", "sen i orientacja"),
-])
+@pytest.mark.parametrize(
+    ("keyword", "text"),
+    [
+        ("miasto", "miastowy festyn"),  # a different word, not an inflection
+        ("klimat", "Serwis klimatyzacji"),
+        ("las", "klasa szkolna"),
+        ("AI", "First aid training"),  # short words match whole words only
+        ("zasoby ludzkie", "zasoby wodne i ludzkie"),  # phrase words must be adjacent
+        ("senior", "sen i orientacja"),
+    ],
+)
 def test_other_words_do_not_match(keyword: str, text: str) -> None:
     assert not match([Profile.of(1, [keyword], [])], text, None), (keyword, text)
 
 
 def test_a_call_fits_several_networks_and_says_why() -> None:
-    profiles = [Profile.of(1, ["cyfryzacja", "e-usługi"], ["DIGITAL"]),
-                Profile.of(2, ["klimat", "OZE"], ["LIFE"]),
-                Profile.of(3, ["senior"], [])]
-    found = {m.network_id: m for m in match(
-        profiles, "Cyfryzacja sieci ciepłowniczych dla ochrony klimatu", "DIGITAL")}
+    profiles = [
+        Profile.of(1, ["cyfryzacja", "e-usługi"], ["DIGITAL"]),
+        Profile.of(2, ["klimat", "OZE"], ["LIFE"]),
+        Profile.of(3, ["senior"], []),
+    ]
+    found = {
+        m.network_id: m
+        for m in match(profiles, "Cyfryzacja sieci ciepłowniczych dla ochrony klimatu", "DIGITAL")
+    }
     assert set(found) == {1, 2}
     assert found[1].programme == "DIGITAL" and found[1].keywords == ("cyfryzacja",)
     assert found[2].programme is None and found[2].keywords == ("klimat",)

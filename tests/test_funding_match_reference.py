@@ -51,8 +51,7 @@ class ReferenceIndexed:
         return any(all(start + k + 1 in rest[k] for k in range(len(rest))) for start in first)
 
 
-def reference_match(profiles: Iterable[Profile], text: str, programme: str | None
-                    ) -> list[Match]:
+def reference_match(profiles: Iterable[Profile], text: str, programme: str | None) -> list[Match]:
     indexed = ReferenceIndexed(text)
     programme = (programme or "").upper()
     found = []
@@ -65,25 +64,96 @@ def reference_match(profiles: Iterable[Profile], text: str, programme: str | Non
 
 
 DEFAULTS = [Profile.of(i, kw, pr) for i, (kw, pr) in enumerate(DEFAULT_PROFILES.values(), 1)]
-FORMS = ["cyfryzacji", "cyfryzację", "usług cyfrowych", "cyfrowej", "polityce społecznej",
-         "seniorów", "Seniorzy", "ochrony klimatu", "klimacie", "klimatyzacji",
-         "energii odnawialnej", "instalacji OZE", "przedsiębiorczości", "przedsiębiorców",
-         "turystyce", "zasobami ludzkimi", "zasoby wodne i ludzkie", "konsultacji społecznych",
-         "budżetu obywatelskiego", "budżet", "przywództwa", "liderów", "dostępności",
-         "niepełnosprawności", "włączenia społecznego", "e-usług", "e-usługi", "MŚP", "msp",
-         "smart city", "Smart Cities", "digital skills", "digitalisation", "climate adaptation",
-         "renewable energies", "civil society", "Civil Societies", "tourism", "SME",
-         "SMEs", "leadership", "governance", "start-upów", "start-up", "Łódź", "zieleni",
-         "środowiska", "adaptacji do zmian klimatu", "efektywności energetycznej",
-         "strategii rozwoju", "zarządzania strategicznego", "human resources", "training",
-         "kadr", "kompetencji", "szkoleń", "pracowników", "finansowania", "inwestycji",
-         "funduszy", "rozwoju lokalnego", "partnerstwa publiczno-prywatnego", "demokracji",
-         "organizacji pozarządowych", "partycypacji", "opieki", "wykluczenia", "retencji",
-         "biodiversity", "circular economy", "AI", "aid", "sztucznej inteligencji",
-         "danych otwartych", "dane otwarte", "cyberbezpieczeństwa", "interoperability"]
-FRAMES = ["Wsparcie {0} w gminach", "Program rozwoju {0} i {1}", "Nabór: {0}",
-          "Dotacje dla miast na rzecz {0}", "{0} — call for proposals", "Grants for {0} and {1}",
-          "{0}{1}", "{0}, {1}; {0}", "ZAPROSZENIE: {1} / {0} (2026)"]
+FORMS = [
+    "cyfryzacji",
+    "cyfryzację",
+    "usług cyfrowych",
+    "cyfrowej",
+    "polityce społecznej",
+    "seniorów",
+    "Seniorzy",
+    "ochrony klimatu",
+    "klimacie",
+    "klimatyzacji",
+    "energii odnawialnej",
+    "instalacji OZE",
+    "przedsiębiorczości",
+    "przedsiębiorców",
+    "turystyce",
+    "zasobami ludzkimi",
+    "zasoby wodne i ludzkie",
+    "konsultacji społecznych",
+    "budżetu obywatelskiego",
+    "budżet",
+    "przywództwa",
+    "liderów",
+    "dostępności",
+    "niepełnosprawności",
+    "włączenia społecznego",
+    "e-usług",
+    "e-usługi",
+    "MŚP",
+    "msp",
+    "smart city",
+    "Smart Cities",
+    "digital skills",
+    "digitalisation",
+    "climate adaptation",
+    "renewable energies",
+    "civil society",
+    "Civil Societies",
+    "tourism",
+    "SME",
+    "SMEs",
+    "leadership",
+    "governance",
+    "start-upów",
+    "start-up",
+    "Łódź",
+    "zieleni",
+    "środowiska",
+    "adaptacji do zmian klimatu",
+    "efektywności energetycznej",
+    "strategii rozwoju",
+    "zarządzania strategicznego",
+    "human resources",
+    "training",
+    "kadr",
+    "kompetencji",
+    "szkoleń",
+    "pracowników",
+    "finansowania",
+    "inwestycji",
+    "funduszy",
+    "rozwoju lokalnego",
+    "partnerstwa publiczno-prywatnego",
+    "demokracji",
+    "organizacji pozarządowych",
+    "partycypacji",
+    "opieki",
+    "wykluczenia",
+    "retencji",
+    "biodiversity",
+    "circular economy",
+    "AI",
+    "aid",
+    "sztucznej inteligencji",
+    "danych otwartych",
+    "dane otwarte",
+    "cyberbezpieczeństwa",
+    "interoperability",
+]
+FRAMES = [
+    "Wsparcie {0} w gminach",
+    "Program rozwoju {0} i {1}",
+    "Nabór: {0}",
+    "Dotacje dla miast na rzecz {0}",
+    "{0} — call for proposals",
+    "Grants for {0} and {1}",
+    "{0}{1}",
+    "{0}, {1}; {0}",
+    "ZAPROSZENIE: {1} / {0} (2026)",
+]
 PROGRAMMES = ["DIGITAL", "digital", "LIFE", "CERV", "ESF", "SMP", "EUI", "CEF", None, ""]
 
 
@@ -103,20 +173,50 @@ def test_the_default_profiles_on_a_realistic_mix_match_exactly_as_before() -> No
     assert compared == 2000 and matched > 2000  # the sample really exercises matching
 
 
-words_st = st.one_of(st.sampled_from(FORMS), st.text(min_size=1, max_size=12),
-                     st.sampled_from(["ą", "ł", "Ł", "ß", "ﬁ", "İ", "²", "e\u0301", "\u00a0",
-                                      "ΣΑΣ", "Ⅻ", "ｆｕｌｌ", "  ", "\t", "-", "0"]))
-keywords_st = st.lists(st.one_of(st.sampled_from(FORMS), st.text(min_size=1, max_size=15)),
-                       min_size=0, max_size=6)
+words_st = st.one_of(
+    st.sampled_from(FORMS),
+    st.text(min_size=1, max_size=12),
+    st.sampled_from(
+        [
+            "ą",
+            "ł",
+            "Ł",
+            "ß",
+            "ﬁ",
+            "İ",
+            "²",
+            "e\u0301",
+            "\u00a0",
+            "ΣΑΣ",
+            "Ⅻ",
+            "ｆｕｌｌ",
+            "  ",
+            "\t",
+            "-",
+            "0",
+        ]
+    ),
+)
+keywords_st = st.lists(
+    st.one_of(st.sampled_from(FORMS), st.text(min_size=1, max_size=15)), min_size=0, max_size=6
+)
 
 
 @settings(max_examples=300, deadline=None)
-@given(profiles=st.lists(st.tuples(keywords_st, st.lists(st.sampled_from(
-           ["DIGITAL", "life", "CERV", " esf "]), max_size=2)), min_size=1, max_size=4),
-       text=st.lists(words_st, max_size=30).map(" ".join),
-       programme=st.one_of(st.none(), st.sampled_from(["DIGITAL", "Life", "esf", "X"])))
+@given(
+    profiles=st.lists(
+        st.tuples(
+            keywords_st, st.lists(st.sampled_from(["DIGITAL", "life", "CERV", " esf "]), max_size=2)
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    text=st.lists(words_st, max_size=30).map(" ".join),
+    programme=st.one_of(st.none(), st.sampled_from(["DIGITAL", "Life", "esf", "X"])),
+)
 def test_generated_profiles_and_texts_match_exactly_as_before(
-        profiles: list[tuple[list[str], list[str]]], text: str, programme: str | None) -> None:
+    profiles: list[tuple[list[str], list[str]]], text: str, programme: str | None
+) -> None:
     compiled = [Profile.of(i, kws, progs) for i, (kws, progs) in enumerate(profiles, 1)]
     expected = reference_match(compiled, text, programme)
     assert Matcher(compiled).match(text, programme) == expected

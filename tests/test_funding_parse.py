@@ -22,18 +22,22 @@ NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 def test_real_page_keeps_identifier_title_programme_status_dates_and_link() -> None:
     records = {r.identifier: r for r in parse_sedia(real_page())}
-    assert set(records) == {"HORIZON-CL4-2027-04-DIGITAL-EMERGING-10",
-                            "HORIZON-CL3-2026-02-CS-ECCC-01"}
+    assert set(records) == {
+        "HORIZON-CL4-2027-04-DIGITAL-EMERGING-10",
+        "HORIZON-CL3-2026-02-CS-ECCC-01",
+    }
     foresight = records["HORIZON-CL4-2027-04-DIGITAL-EMERGING-10"]
-    assert foresight.title == ("Horizon scanning and foresight in future enabling digital "
-                               "technologies (CSA)")
+    assert foresight.title == (
+        "Horizon scanning and foresight in future enabling digital technologies (CSA)"
+    )
     assert foresight.programme == "HORIZON"
     assert foresight.status == FORTHCOMING
     assert foresight.opens_at == datetime(2026, 11, 17, tzinfo=UTC)
     # the portal gives the day; calls close at 17:00 Brussels time (16:00 UTC in winter)
     assert foresight.deadlines == (datetime(2027, 3, 18, 16, 0, tzinfo=UTC),)
     assert foresight.link is not None and foresight.link.endswith(
-        "/topic-details/HORIZON-CL4-2027-04-DIGITAL-EMERGING-10")
+        "/topic-details/HORIZON-CL4-2027-04-DIGITAL-EMERGING-10"
+    )
     assert "Computer sciences, information science and bioinformatics" in foresight.tags
     assert "foresight" in foresight.summary.lower()
     # its budgetOverview only lists a sibling topic (…-04): no budget is made up
@@ -46,9 +50,16 @@ def test_real_page_keeps_identifier_title_programme_status_dates_and_link() -> N
 
 
 def test_two_stage_call_shows_the_next_deadline_and_keeps_both() -> None:
-    page = {"results": [result("LIFE-2027-CET-01", "Clean energy transition",
-                               deadlines=("2026-12-01", "2027-09-15"),
-                               deadline_model="two-stage")]}
+    page = {
+        "results": [
+            result(
+                "LIFE-2027-CET-01",
+                "Clean energy transition",
+                deadlines=("2026-12-01", "2027-09-15"),
+                deadline_model="two-stage",
+            )
+        ]
+    }
     [record] = parse_sedia(page)
     assert [d.date().isoformat() for d in record.deadlines] == ["2026-12-01", "2027-09-15"]
     assert record.next_deadline(NOW) == datetime(2026, 12, 1, 16, 0, tzinfo=UTC)
@@ -58,14 +69,20 @@ def test_two_stage_call_shows_the_next_deadline_and_keeps_both() -> None:
 
 
 def test_duplicate_and_empty_rows_become_one_call_with_all_deadlines() -> None:
-    page = {"results": [
-        result("CERV-2027-CITIZENS-01", "Town twinning", deadlines=("2027-02-10",)),
-        empty_row("CERV-2027-CITIZENS-01"),
-        result("CERV-2027-CITIZENS-01", "Town twinning", deadlines=("2027-09-10",),
-               budget=1_500_000),
-        {"metadata": {}},  # a row with nothing at all
-        "not even a dict",
-    ]}
+    page = {
+        "results": [
+            result("CERV-2027-CITIZENS-01", "Town twinning", deadlines=("2027-02-10",)),
+            empty_row("CERV-2027-CITIZENS-01"),
+            result(
+                "CERV-2027-CITIZENS-01",
+                "Town twinning",
+                deadlines=("2027-09-10",),
+                budget=1_500_000,
+            ),
+            {"metadata": {}},  # a row with nothing at all
+            "not even a dict",
+        ]
+    }
     [record] = parse_sedia(page)  # type: ignore[arg-type]
     assert record.identifier == "CERV-2027-CITIZENS-01"
     assert record.title == "Town twinning"
@@ -74,24 +91,37 @@ def test_duplicate_and_empty_rows_become_one_call_with_all_deadlines() -> None:
 
 
 def test_keywords_as_one_json_encoded_string_are_unpacked() -> None:
-    page = {"results": [result("DIGITAL-2027-AI-05", "AI for public services",
-                               keywords=("artificial intelligence", "e-government"),
-                               keywords_as_one_json=True)]}
+    page = {
+        "results": [
+            result(
+                "DIGITAL-2027-AI-05",
+                "AI for public services",
+                keywords=("artificial intelligence", "e-government"),
+                keywords_as_one_json=True,
+            )
+        ]
+    }
     [record] = parse_sedia(page)
     assert "artificial intelligence" in record.tags and "e-government" in record.tags
     assert not any(t.startswith("[") for t in record.tags)
 
 
 def test_status_codes_and_closed_calls() -> None:
-    page = {"results": [
-        result("DIGITAL-1", "A", status="forthcoming", deadlines=("2027-05-01",)),
-        result("DIGITAL-2", "B", status="open", deadlines=("2027-05-01",)),
-        result("DIGITAL-3", "C", status="closed", deadlines=("2027-05-01",)),
-        result("DIGITAL-4", "D", status="open", deadlines=("2026-01-10", "2026-06-10")),
-    ]}
+    page = {
+        "results": [
+            result("DIGITAL-1", "A", status="forthcoming", deadlines=("2027-05-01",)),
+            result("DIGITAL-2", "B", status="open", deadlines=("2027-05-01",)),
+            result("DIGITAL-3", "C", status="closed", deadlines=("2027-05-01",)),
+            result("DIGITAL-4", "D", status="open", deadlines=("2026-01-10", "2026-06-10")),
+        ]
+    }
     status = {r.identifier: r.effective_status(NOW) for r in parse_sedia(page)}
-    assert status == {"DIGITAL-1": FORTHCOMING, "DIGITAL-2": OPEN, "DIGITAL-3": CLOSED,
-                      "DIGITAL-4": CLOSED}
+    assert status == {
+        "DIGITAL-1": FORTHCOMING,
+        "DIGITAL-2": OPEN,
+        "DIGITAL-3": CLOSED,
+        "DIGITAL-4": CLOSED,
+    }
 
 
 RSS = """<?xml version="1.0" encoding="utf-8"?>
@@ -129,16 +159,19 @@ def test_broken_feed_is_reported_not_raised() -> None:
 
 
 def test_identity_keys_for_deduplication() -> None:
-    assert canonical_link("https://www.nfosigw.gov.pl/a/?utm_source=x#top") == \
-        canonical_link("http://nfosigw.gov.pl/a")
+    assert canonical_link("https://www.nfosigw.gov.pl/a/?utm_source=x#top") == canonical_link(
+        "http://nfosigw.gov.pl/a"
+    )
     assert canonical_link("not a link") is None
     assert title_key("Nabór: Ciepłe  Mieszkanie 2027!") == "nabor cieple mieszkanie 2027"
 
 
 def test_csv_with_semicolons_bom_and_polish_headers() -> None:
-    content = ("\ufeffTytuł;Grantodawca;Link;Termin;Kwota;Tagi\n"
-               "Cyfrowa gmina;CPPC;https://cppc.gov.pl/x;30.04.2027;500 000;cyfryzacja\n"
-               ";;;;;\n").encode()
+    content = (
+        "\ufeffTytuł;Grantodawca;Link;Termin;Kwota;Tagi\n"
+        "Cyfrowa gmina;CPPC;https://cppc.gov.pl/x;30.04.2027;500 000;cyfryzacja\n"
+        ";;;;;\n"
+    ).encode()
     [row] = read_csv(content)
     assert row.line == 2
     assert row.values["tytul"] == "Cyfrowa gmina" and row.values["kwota"] == "500 000"

@@ -27,8 +27,16 @@ from tests.test_funding_parse import RSS
 
 @pytest.fixture
 async def sedia() -> AsyncIterator[FakeSedia]:
-    fake = FakeSedia([result(f"DIGITAL-2027-X-{i:02d}", f"Digital topic {i}",
-                             deadlines=("2027-04-0" + str(1 + i % 9),)) for i in range(7)])
+    fake = FakeSedia(
+        [
+            result(
+                f"DIGITAL-2027-X-{i:02d}",
+                f"Digital topic {i}",
+                deadlines=("2027-04-0" + str(1 + i % 9),),
+            )
+            for i in range(7)
+        ]
+    )
     await fake.start()
     yield fake
     await fake.stop()
@@ -51,8 +59,10 @@ async def test_portal_request_shape_and_paging(sedia: FakeSedia) -> None:
     assert first.params["apiKey"] == "SEDIA" and first.params["pageSize"] == "3"
     assert "query" not in first.params  # in the URL the portal ignores it
     assert {name: kind for name, (kind, _v) in first.parts.items()} == {
-        "query": "application/json", "languages": "application/json",
-        "sort": "application/json"}
+        "query": "application/json",
+        "languages": "application/json",
+        "sort": "application/json",
+    }
     query = first.parts["query"][1]
     assert query["bool"]["must"][1] == {"terms": {"status": ["31094501", "31094502"]}}
     assert first.parts["languages"][1] == ["en"]
@@ -60,8 +70,7 @@ async def test_portal_request_shape_and_paging(sedia: FakeSedia) -> None:
 
 async def test_portal_refuses_form_fields_and_we_say_so(sedia: FakeSedia) -> None:
     async with httpx.AsyncClient() as client:
-        response = await client.post(sedia.url, params={"apiKey": "SEDIA"},
-                                     data={"query": "{}"})
+        response = await client.post(sedia.url, params={"apiKey": "SEDIA"}, data={"query": "{}"})
         assert response.status_code == 500  # how the real API treats plain form fields
         sedia.results = []
         fetched = await eu_portal.search(client, url=sedia.url)
@@ -74,8 +83,9 @@ async def test_conditional_get_and_failures(server: FeedServer) -> None:
     server.paths["/slow"] = Served(RSS, delay=2)
     async with httpx.AsyncClient(timeout=httpx.Timeout(0.5)) as client:
         first = await feeds.fetch(client, server.url("/rss"))
-        again = await feeds.fetch(client, server.url("/rss"), etag=first.etag,
-                                  last_modified=first.last_modified)
+        again = await feeds.fetch(
+            client, server.url("/rss"), etag=first.etag, last_modified=first.last_modified
+        )
         huge = await feeds.fetch(client, server.url("/huge"), max_bytes=100_000)
         slow = await feeds.fetch(client, server.url("/slow"))
         missing = await feeds.fetch(client, server.url("/nothing"))
@@ -90,8 +100,8 @@ async def test_conditional_get_and_failures(server: FeedServer) -> None:
 
 
 async def test_poller_stores_calls_and_reports_a_broken_feed_once(
-        server: FeedServer, sedia: FakeSedia, seeded: Database, clock: FrozenClock,
-        settings: Settings) -> None:
+    server: FeedServer, sedia: FakeSedia, seeded: Database, clock: FrozenClock, settings: Settings
+) -> None:
     cast = find_cast(seeded)
     server.paths["/rss"] = Served(RSS, etag='"v1"')
     server.paths["/broken"] = Served(b"<html>Przerwa techniczna</html>", content_type="text/html")
@@ -108,8 +118,7 @@ async def test_poller_stores_calls_and_reports_a_broken_feed_once(
     with seeded.session() as s:
         calls = s.exec(select(FundingCall)).all()
         rss, broken = s.exec(select(FundingFeed).order_by(FundingFeed.id)).all()  # type: ignore[arg-type]
-        reports = s.exec(select(OutboxMessage).where(
-            OutboxMessage.kind == "funding_feed")).all()
+        reports = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "funding_feed")).all()
     assert len(calls) == 8
     assert rss.problem is None and rss.ok_at is not None and rss.etag == '"v1"'
     assert [h[1].get("If-None-Match") for h in server.hits if h[0] == "/rss"] == [None, '"v1"']
@@ -118,8 +127,9 @@ async def test_poller_stores_calls_and_reports_a_broken_feed_once(
     assert "nie udało się odczytać" in reports[0].payload["text"].lower()
 
 
-async def test_silent_feed_is_reported(server: FeedServer, seeded: Database,
-                                       clock: FrozenClock, settings: Settings) -> None:
+async def test_silent_feed_is_reported(
+    server: FeedServer, seeded: Database, clock: FrozenClock, settings: Settings
+) -> None:
     cast = find_cast(seeded)
     server.paths["/old"] = Served(RSS)  # newest entry: 16.11.2026
     with seeded.session() as s:

@@ -35,15 +35,60 @@ from tests.polish import polish_problem
 load_all()
 NAMES = sorted({c.name for c in REGISTRY.commands()})
 # Pieces that have broken parsers before: unicode digits, huge numbers, far dates, NUL, codes.
-TOKENS = ["1", "2", "3", "0", "-1", "²", "①", "٣", "9223372036854775808", "1e9", "99999999999",
-          "cyfrowe", "liderzy", "zielone", "nic", "potwierdzam", "stacjonarnie", "online", "nie",
-          "moze", "tak", "tytul", "miejsce", "link", "program", "limit", "12.05.2027 10:00",
-          "01.01.0001 10:00", "31.12.9999 23:59", "jutro 10:00", "29.02 10:00", "\x00", ";",
-          "; ; ; ;", "x" * 400, "ż" * 300, "%", "' OR 1=1 --", "@bot", "\n", "hybrydowe",
-          "wszystkie", "rdzen", "czaty", "prywatnie", "teraz", "bez", "-"]
+TOKENS = [
+    "1",
+    "2",
+    "3",
+    "0",
+    "-1",
+    "²",
+    "①",
+    "٣",
+    "9223372036854775808",
+    "1e9",
+    "99999999999",
+    "cyfrowe",
+    "liderzy",
+    "zielone",
+    "nic",
+    "potwierdzam",
+    "stacjonarnie",
+    "online",
+    "nie",
+    "moze",
+    "tak",
+    "tytul",
+    "miejsce",
+    "link",
+    "program",
+    "limit",
+    "12.05.2027 10:00",
+    "01.01.0001 10:00",
+    "31.12.9999 23:59",
+    "jutro 10:00",
+    "29.02 10:00",
+    "\x00",
+    ";",
+    "; ; ; ;",
+    "x" * 400,
+    "ż" * 300,
+    "%",
+    "' OR 1=1 --",
+    "@bot",
+    "\n",
+    "hybrydowe",
+    "wszystkie",
+    "rdzen",
+    "czaty",
+    "prywatnie",
+    "teraz",
+    "bez",
+    "-",
+]
 NUMBERS = ["1", "2", "²", "①", "٣", "9223372036854775808", "0", "-5", "12abc"]
 WORDS = st.lists(st.one_of(st.sampled_from(TOKENS), st.text(max_size=30)), max_size=6).map(
-    lambda parts: " ".join(parts))
+    lambda parts: " ".join(parts)
+)
 # Most commands take an object number first: aim there often.
 ARGS = st.one_of(WORDS, st.tuples(st.sampled_from(NUMBERS), WORDS).map(" ".join))
 CHATS = [None, "cyfrowe", "liderzy", "luzna-grupa"]  # private, bound, closed bound, unbound
@@ -56,16 +101,31 @@ def world(tmp_path: Path) -> tuple[Chat, list[int | None], FrozenClock]:
     clock = FrozenClock(START)
     with db.session() as s:
         seed.seed_demo(s, clock.now())
-    router = Router(db, clock, Settings(EMPIRIE_DATABASE_URL=f"sqlite:///{tmp_path / 'u.db'}",
-                                        EMPIRIE_FILES_DIR=str(tmp_path / "files")))
+    router = Router(
+        db,
+        clock,
+        Settings(
+            EMPIRIE_DATABASE_URL=f"sqlite:///{tmp_path / 'u.db'}",
+            EMPIRIE_FILES_DIR=str(tmp_path / "files"),
+        ),
+    )
     chat = Chat(router)
     cast = find_cast(db)
     # a stranger, every role of handlers/permissions (staff: coordinating team, coordinators,
     # expert, organiser; representatives of every standing) and a person with no role at all
-    people: list[int | None] = [None, cast.team, cast.coordinator, cast.other_coordinator,
-                                cast.expert, cast.organiser, cast.laureate_rep,
-                                cast.laureate_rep2, cast.observer_rep, cast.mayor,
-                                _without_role(db)]
+    people: list[int | None] = [
+        None,
+        cast.team,
+        cast.coordinator,
+        cast.other_coordinator,
+        cast.expert,
+        cast.organiser,
+        cast.laureate_rep,
+        cast.laureate_rep2,
+        cast.observer_rep,
+        cast.mayor,
+        _without_role(db),
+    ]
     return chat, people, clock
 
 
@@ -75,8 +135,14 @@ def _without_role(db: Database) -> int:
         person = Person(name="Bez Roli", created_at=START)
         s.add(person)
         s.flush()
-        s.add(Account(person_id=person.id or 0, platform="console", external_id=str(person.id),
-                      linked_at=START))
+        s.add(
+            Account(
+                person_id=person.id or 0,
+                platform="console",
+                external_id=str(person.id),
+                linked_at=START,
+            )
+        )
         return person.id or 0
 
 
@@ -92,20 +158,31 @@ def _check_replies(replies: list[Outgoing], private: bool, what: object) -> None
 
 async def _prepare(chat: Chat, people: list[int | None]) -> None:
     team, coordinator = people[1], people[2]
-    await chat.say(coordinator, "/spotkanie_nowe cyfrowe; Spotkanie; 12.12.2026 10:00; "
-                                "hybrydowe; 6; Łomża; https://example.org/x; 2; nie")
-    await chat.say(team, "/spotkanie_nowe liderzy; Zamknięte; 13.12.2026 10:00; online; 4; ; "
-                         "https://example.org/l")
+    await chat.say(
+        coordinator,
+        "/spotkanie_nowe cyfrowe; Spotkanie; 12.12.2026 10:00; "
+        "hybrydowe; 6; Łomża; https://example.org/x; 2; nie",
+    )
+    await chat.say(
+        team,
+        "/spotkanie_nowe liderzy; Zamknięte; 13.12.2026 10:00; online; 4; ; https://example.org/l",
+    )
     await chat.say(coordinator, "/ogloszenie")
     for step in ("Treść", "bez", "cyfrowe", "wszyscy", "czaty", "nie", "teraz"):
         await chat.say(coordinator, step)
 
 
-@settings(max_examples=int(os.environ.get("EMPIRIE_FUZZ_EXAMPLES", "400")), deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=int(os.environ.get("EMPIRIE_FUZZ_EXAMPLES", "400")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=st.data())
-def test_no_command_crashes(world: tuple[Chat, list[int | None], FrozenClock],
-                            caplog: pytest.LogCaptureFixture, data: st.DataObject) -> None:
+def test_no_command_crashes(
+    world: tuple[Chat, list[int | None], FrozenClock],
+    caplog: pytest.LogCaptureFixture,
+    data: st.DataObject,
+) -> None:
     chat, people, clock = world
     loop = asyncio.new_event_loop()
     try:
@@ -129,8 +206,13 @@ def test_no_command_crashes(world: tuple[Chat, list[int | None], FrozenClock],
                 if text.strip():  # (whitespace alone may be ignored)
                     _check_replies(replies, room is None, (command, text, who, room))
         crashes = [r for r in caplog.records if r.getMessage().startswith("handler.crash")]
-        assert not crashes, (name, args, who, room, follow,
-                             [logging.Formatter().formatException(r.exc_info)
-                              for r in crashes if r.exc_info][:1])
+        assert not crashes, (
+            name,
+            args,
+            who,
+            room,
+            follow,
+            [logging.Formatter().formatException(r.exc_info) for r in crashes if r.exc_info][:1],
+        )
     finally:
         loop.close()

@@ -40,8 +40,12 @@ def test_parse_command_never_raises(text: str) -> None:
 
 
 @EXAMPLES
-@given(NAME, st.one_of(st.just(""), st.from_regex(r"@[A-Za-z0-9_]{1,20}", fullmatch=True)),
-       ARGS, st.sampled_from([" ", "  ", "\n", "\t", " \n "]))
+@given(
+    NAME,
+    st.one_of(st.just(""), st.from_regex(r"@[A-Za-z0-9_]{1,20}", fullmatch=True)),
+    ARGS,
+    st.sampled_from([" ", "  ", "\n", "\t", " \n "]),
+)
 def test_command_round_trip(name: str, mention: str, args: str, gap: str) -> None:
     """`/Name@bot args` is the command `name` with `args`, however it is spaced."""
     parsed = parse_command(f"{name!s}".join(["/", ""]) + mention + gap + args)
@@ -55,19 +59,25 @@ def test_parse_when_only_refuses_politely(text: str) -> None:
 
 
 DAY = st.integers(0, 40).map(str)
-MONTH = st.one_of(st.integers(0, 13).map(str), st.sampled_from(
-    ["maja", "Grudnia", "pazdziernika", "października", "lut", "may", "xyz", "styczeń"]))
+MONTH = st.one_of(
+    st.integers(0, 13).map(str),
+    st.sampled_from(
+        ["maja", "Grudnia", "pazdziernika", "października", "lut", "may", "xyz", "styczeń"]
+    ),
+)
 YEAR = st.one_of(st.just(""), st.integers(0, 10_000).map(str))
 CLOCK = st.tuples(st.integers(0, 30), st.integers(0, 70)).map(lambda hm: f"{hm[0]}:{hm[1]:02}")
 SHAPED = st.one_of(
     st.tuples(DAY, st.sampled_from([".", "/"]), st.integers(0, 13).map(str), YEAR, CLOCK).map(
-        lambda p: f"{p[0]}{p[1]}{p[2]}{'.' + p[3] if p[3] else ''} {p[4]}"),
+        lambda p: f"{p[0]}{p[1]}{p[2]}{'.' + p[3] if p[3] else ''} {p[4]}"
+    ),
     st.tuples(DAY, MONTH, YEAR, st.sampled_from(["", "o ", "godz. ", ", "]), CLOCK).map(
-        lambda p: f"{p[0]} {p[1]} {p[2]} {p[3]}{p[4]}"),
-    st.tuples(YEAR, st.integers(0, 13), DAY, CLOCK).map(
-        lambda p: f"{p[0]}-{p[1]}-{p[2]} {p[3]}"),
+        lambda p: f"{p[0]} {p[1]} {p[2]} {p[3]}{p[4]}"
+    ),
+    st.tuples(YEAR, st.integers(0, 13), DAY, CLOCK).map(lambda p: f"{p[0]}-{p[1]}-{p[2]} {p[3]}"),
     st.tuples(st.sampled_from(["jutro", "Dziś", "pojutrze", "wczoraj", "today"]), CLOCK).map(
-        " ".join),
+        " ".join
+    ),
 )
 
 
@@ -87,8 +97,11 @@ def _check_when(text: str) -> None:
     assert FIRST_YEAR <= when.astimezone(WARSAW).year <= LAST_YEAR
 
 
-MOMENTS = st.datetimes(min_value=datetime(FIRST_YEAR, 1, 2), max_value=datetime(LAST_YEAR, 12, 30),
-                       timezones=st.just(UTC)).map(lambda d: d.replace(second=0, microsecond=0))
+MOMENTS = st.datetimes(
+    min_value=datetime(FIRST_YEAR, 1, 2),
+    max_value=datetime(LAST_YEAR, 12, 30),
+    timezones=st.just(UTC),
+).map(lambda d: d.replace(second=0, microsecond=0))
 
 
 def _unambiguous(when: datetime) -> bool:
@@ -104,18 +117,22 @@ def test_dates_the_bot_prints_read_back_as_the_same_moment(when: datetime) -> No
     if not _unambiguous(when):
         return
     local = when.astimezone(WARSAW)
-    for printed in (PL.short_datetime(when),  # 01.12.2026 10:30
-                    PL.datetime(when),  # wtorek, 1 grudnia 2026, 10:30
-                    PL.datetime(when).split(", ", 1)[1],  # 1 grudnia 2026, 10:30
-                    EN.datetime(when),  # Tuesday, 1 December 2026, 10:30
-                    local.strftime("%Y-%m-%d %H:%M")):
+    for printed in (
+        PL.short_datetime(when),  # 01.12.2026 10:30
+        PL.datetime(when),  # wtorek, 1 grudnia 2026, 10:30
+        PL.datetime(when).split(", ", 1)[1],  # 1 grudnia 2026, 10:30
+        EN.datetime(when),  # Tuesday, 1 December 2026, 10:30
+        local.strftime("%Y-%m-%d %H:%M"),
+    ):
         assert parse_when(printed, NOW, WARSAW) == when, printed
 
 
 def test_the_polish_check_has_teeth() -> None:
     assert polish_problem(PL("Cancelled.")) is None
-    assert polish_problem(EN("Commands start with a slash. Type /pomoc to see what you can "
-                             "do.")) is not None
-    assert polish_problem("Traceback (most recent call last):\n  File \"x.py\"") is not None
+    assert (
+        polish_problem(EN("Commands start with a slash. Type /pomoc to see what you can do."))
+        is not None
+    )
+    assert polish_problem('Traceback (most recent call last):\n  File "x.py"') is not None
     assert polish_problem("") is not None
     assert polish_problem("Hello there, something happened") is not None

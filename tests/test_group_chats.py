@@ -29,8 +29,9 @@ COORD = 301
 
 
 @pytest.fixture
-async def bot(api: FakeBotApi, seeded: Database, clock: FrozenClock, settings: Settings
-              ) -> AsyncIterator[TelegramTransport]:
+async def bot(
+    api: FakeBotApi, seeded: Database, clock: FrozenClock, settings: Settings
+) -> AsyncIterator[TelegramTransport]:
     tg_settings = telegram_settings(settings, f"http://127.0.0.1:{api.port}")
     transport = TelegramTransport(Router(seeded, clock, tg_settings), tg_settings)
     await transport.start()
@@ -40,7 +41,8 @@ async def bot(api: FakeBotApi, seeded: Database, clock: FrozenClock, settings: S
 
 
 async def test_added_to_a_group_the_bot_says_how_to_bind_it(
-        api: FakeBotApi, bot: TelegramTransport) -> None:
+    api: FakeBotApi, bot: TelegramTransport
+) -> None:
     group = {"id": OLD, "type": "group", "title": "Sieć"}
     await api.inject(tg.bot_membership(tg.user(COORD), group, "left", "member"))
     await api.wait_for(lambda: bool(api.texts(OLD)))
@@ -49,16 +51,33 @@ async def test_added_to_a_group_the_bot_says_how_to_bind_it(
 
 
 async def test_a_group_upgraded_to_a_supergroup_stays_bound_with_its_queue_and_buttons(
-        api: FakeBotApi, bot: TelegramTransport, seeded: Database, clock: FrozenClock) -> None:
+    api: FakeBotApi, bot: TelegramTransport, seeded: Database, clock: FrozenClock
+) -> None:
     cast = find_cast(seeded)
     with seeded.session() as s:
-        directory.bind_chat(s, directory.require_network(s, "cyfrowe"), "telegram", str(OLD),
-                            "Sieć", cast.coordinator, clock.now())
+        directory.bind_chat(
+            s,
+            directory.require_network(s, "cyfrowe"),
+            "telegram",
+            str(OLD),
+            "Sieć",
+            cast.coordinator,
+            clock.now(),
+        )
         enqueue(s, Target("telegram", str(OLD)), Outgoing("Ogłoszenie dla grupy"), clock.now())
     token = bot.router.button_token("/pomoc", "telegram", str(OLD))
     old_group = {"id": OLD, "type": "group", "title": "Sieć"}
-    await api.inject({"message": {"message_id": 5, "date": 0, "chat": old_group,
-                                  "from": tg.user(COORD), "migrate_to_chat_id": NEW}})
+    await api.inject(
+        {
+            "message": {
+                "message_id": 5,
+                "date": 0,
+                "chat": old_group,
+                "from": tg.user(COORD),
+                "migrate_to_chat_id": NEW,
+            }
+        }
+    )
     await api.wait_for(lambda: _bound(seeded, str(NEW)))
     assert not _bound(seeded, str(OLD))
     with seeded.session() as s:
@@ -69,11 +88,19 @@ async def test_a_group_upgraded_to_a_supergroup_stays_bound_with_its_queue_and_b
 
 
 async def test_a_send_refused_because_the_group_moved_follows_it(
-        api: FakeBotApi, bot: TelegramTransport, seeded: Database, clock: FrozenClock) -> None:
+    api: FakeBotApi, bot: TelegramTransport, seeded: Database, clock: FrozenClock
+) -> None:
     cast = find_cast(seeded)
     with seeded.session() as s:
-        directory.bind_chat(s, directory.require_network(s, "cyfrowe"), "telegram", str(OLD),
-                            "Sieć", cast.coordinator, clock.now())
+        directory.bind_chat(
+            s,
+            directory.require_network(s, "cyfrowe"),
+            "telegram",
+            str(OLD),
+            "Sieć",
+            cast.coordinator,
+            clock.now(),
+        )
         enqueue(s, Target("telegram", str(OLD)), Outgoing("Przypomnienie"), clock.now())
     api.fail("sendMessage", "migrated", chat_id=str(OLD), migrate_to=NEW)
     dispatcher = OutboxDispatcher(seeded, clock, {"telegram": bot})

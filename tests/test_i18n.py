@@ -40,5 +40,7 @@ def test_english_and_unknown_languages() -> None:
     assert Translator("en", WARSAW)("Cancelled.") == "Cancelled."
     assert Translator("pl", WARSAW)("Cancelled.") == "Przerwano."
     assert Translator("de", WARSAW)("Cancelled.") == "Przerwano."  # falls back to Polish
-    assert Translator("en", WARSAW).datetime(datetime(2026, 5, 12, 8, tzinfo=UTC)) == \
-        "Tuesday, 12 May 2026, 10:00"
+    assert (
+        Translator("en", WARSAW).datetime(datetime(2026, 5, 12, 8, tzinfo=UTC))
+        == "Tuesday, 12 May 2026, 10:00"
+    )

@@ -84,9 +84,11 @@ def test_without_a_public_address_no_link_is_offered(db: Database, settings: Set
 
 
 def test_page_url_uses_the_public_address_and_the_default_lifetime(
-        db: Database, settings: Settings) -> None:
-    configured = settings.model_copy(update={"public_url": "https://bot.example.org/",
-                                             "page_link_days": 3})
+    db: Database, settings: Settings
+) -> None:
+    configured = settings.model_copy(
+        update={"public_url": "https://bot.example.org/", "page_link_days": 3}
+    )
     url = links.page_url(db, configured, 7, links.RSVP, START, meeting=4)
     assert url is not None and url.startswith("https://bot.example.org/p/rsvp/")
     claim = links.signer(db, configured, START).verify(url.rsplit("/", 1)[1], START, links.RSVP)
@@ -107,18 +109,29 @@ def test_the_generated_secret_is_stored_once_and_shared(db: Database, settings: 
 
 
 def test_link_buttons_survive_the_outbox(db: Database, clock: FrozenClock) -> None:
-    message = Outgoing("Invitation", actions=(
-        Action("Online", "/rsvp 1 online"), Action("Answer on a page", "/rsvp 1",
-                                                   url="https://bot.example.org/p/rsvp/x")))
+    message = Outgoing(
+        "Invitation",
+        actions=(
+            Action("Online", "/rsvp 1 online"),
+            Action("Answer on a page", "/rsvp 1", url="https://bot.example.org/p/rsvp/x"),
+        ),
+    )
     assert message_of(to_payload(message), []).actions == message.actions
 
 
 async def test_console_prints_the_link_and_numbers_only_the_buttons(router: Router) -> None:
     out = io.StringIO()
     console = ConsoleTransport(router, io.StringIO(), out)
-    await console.deliver(None, Outgoing("Invitation", actions=(
-        Action("Online", "/rsvp 1 online"),
-        Action("Answer on a page", url="https://bot.example.org/p/rsvp/x"))))
+    await console.deliver(
+        None,
+        Outgoing(
+            "Invitation",
+            actions=(
+                Action("Online", "/rsvp 1 online"),
+                Action("Answer on a page", url="https://bot.example.org/p/rsvp/x"),
+            ),
+        ),
+    )
     printed = out.getvalue()
     assert "[1] Online" in printed and "[2]" not in printed
     assert "🔗 Answer on a page: https://bot.example.org/p/rsvp/x" in printed
@@ -126,17 +139,27 @@ async def test_console_prints_the_link_and_numbers_only_the_buttons(router: Rout
 
 
 async def test_telegram_shows_a_url_button_beside_the_callback_buttons(
-        api: FakeBotApi, router: Router, settings: Settings) -> None:
+    api: FakeBotApi, router: Router, settings: Settings
+) -> None:
     from bot.transports.telegram import TelegramTransport
     from tests.test_telegram import telegram_settings
 
-    transport = TelegramTransport(router, telegram_settings(settings,
-                                                            f"http://127.0.0.1:{api.port}"))
+    transport = TelegramTransport(
+        router, telegram_settings(settings, f"http://127.0.0.1:{api.port}")
+    )
     await transport.start()
     try:
-        await transport.send(Target("telegram", "5001"), Outgoing("Invitation", actions=(
-            Action("In person", "/rsvp 1 stacjonarnie"), Action("Online", "/rsvp 1 online"),
-            Action("Answer on a page", url="https://bot.example.org/p/rsvp/x"))))
+        await transport.send(
+            Target("telegram", "5001"),
+            Outgoing(
+                "Invitation",
+                actions=(
+                    Action("In person", "/rsvp 1 stacjonarnie"),
+                    Action("Online", "/rsvp 1 online"),
+                    Action("Answer on a page", url="https://bot.example.org/p/rsvp/x"),
+                ),
+            ),
+        )
     finally:
         await transport.stop()
     rows = api.sent("sendMessage", 5001)[0].params["reply_markup"]["inline_keyboard"]
@@ -152,11 +175,23 @@ def test_teams_shows_a_pure_link_as_an_open_url_card_without_a_typed_command() -
     from core.i18n import Translator
 
     t = Translator("pl", Settings().tz)
-    [part] = render(t, Outgoing("Zaproszenie", actions=(
-        Action("Online", "/rsvp 1 online"),
-        Action("Odpowiedz na stronie", url="https://bot.example.org/p/rsvp/x"))))
+    [part] = render(
+        t,
+        Outgoing(
+            "Zaproszenie",
+            actions=(
+                Action("Online", "/rsvp 1 online"),
+                Action("Odpowiedz na stronie", url="https://bot.example.org/p/rsvp/x"),
+            ),
+        ),
+    )
     assert "<code>/rsvp 1 online</code>" in part.html
     assert "Odpowiedz na stronie:" not in part.html  # nothing to type for a pure link
     card = json.loads(part.attachments[0]["content"])
-    assert card["actions"] == [{"type": "Action.OpenUrl", "title": "Odpowiedz na stronie",
-                                "url": "https://bot.example.org/p/rsvp/x"}]
+    assert card["actions"] == [
+        {
+            "type": "Action.OpenUrl",
+            "title": "Odpowiedz na stronie",
+            "url": "https://bot.example.org/p/rsvp/x",
+        }
+    ]

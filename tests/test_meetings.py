@@ -22,8 +22,10 @@ from models.outbox import OutboxMessage
 from tests.cast import find_cast
 from tests.conftest import START, Chat
 
-NEW = ("/spotkanie_nowe cyfrowe; Spotkanie II; 12.05.2027 10:00; hybrydowe; 6; "
-       "Łomża, ul. Długa 1; https://teams.example/m; {seats}; {open}; 5.05.2027 12:00")
+NEW = (
+    "/spotkanie_nowe cyfrowe; Spotkanie II; 12.05.2027 10:00; hybrydowe; 6; "
+    "Łomża, ul. Długa 1; https://teams.example/m; {seats}; {open}; 5.05.2027 12:00"
+)
 
 
 async def create(chat: Chat, who: int, seats: str = "", open_part: str = "nie") -> int:
@@ -34,7 +36,8 @@ async def create(chat: Chat, who: int, seats: str = "", open_part: str = "nie") 
 
 
 async def test_publishing_invites_chats_and_people_with_buttons_and_calendar(
-        chat: Chat, seeded: Database) -> None:
+    chat: Chat, seeded: Database
+) -> None:
     cast = find_cast(seeded)
     meeting_id = await create(chat, cast.coordinator, seats="40", open_part="tak")
     with seeded.session() as s:
@@ -46,7 +49,8 @@ async def test_publishing_invites_chats_and_people_with_buttons_and_calendar(
     assert [r.chat_id for r in group] == ["cyfrowe"]
     assert "środa, 12 maja 2027, 10:00" in group[0].payload["text"]
     assert [a[1] for a in group[0].payload["actions"]] == [
-        f"/rsvp {meeting_id} {a}" for a in ("stacjonarnie", "online", "nie", "moze")]
+        f"/rsvp {meeting_id} {a}" for a in ("stacjonarnie", "online", "nie", "moze")
+    ]
     assert group[0].payload["files"][0]["name"] == f"spotkanie_{meeting_id}.ics"
     assert cast.laureate_rep in {r.person_id for r in rows}
 
@@ -56,13 +60,23 @@ def test_calendar_file_round_trips(seeded: Database, clock: FrozenClock) -> None
 
     from handlers.calendar import meeting_ics
 
-    meeting = Meeting(id=7, network_id=1, title="Spotkanie II", sequence=2, format="hybrydowe",
-                      starts_at=datetime(2027, 5, 12, 8, tzinfo=UTC), duration_minutes=360,
-                      place="Łomża, ul. Długa 1", online_link="https://teams.example/m",
-                      agenda="Dyżur eksperta", rsvp_deadline=datetime(2027, 5, 5, tzinfo=UTC),
-                      created_at=clock.now())
-    calendar = Calendar.from_ical(meeting_ics(meeting, "MIASTO CYFROWE",
-                                              ZoneInfo("Europe/Warsaw"), clock.now()))
+    meeting = Meeting(
+        id=7,
+        network_id=1,
+        title="Spotkanie II",
+        sequence=2,
+        format="hybrydowe",
+        starts_at=datetime(2027, 5, 12, 8, tzinfo=UTC),
+        duration_minutes=360,
+        place="Łomża, ul. Długa 1",
+        online_link="https://teams.example/m",
+        agenda="Dyżur eksperta",
+        rsvp_deadline=datetime(2027, 5, 5, tzinfo=UTC),
+        created_at=clock.now(),
+    )
+    calendar = Calendar.from_ical(
+        meeting_ics(meeting, "MIASTO CYFROWE", ZoneInfo("Europe/Warsaw"), clock.now())
+    )
     [event] = calendar.walk("VEVENT")
     assert str(event["uid"]) == "meeting-7@empirie-bot" and int(event["sequence"]) == 2
     assert event.decoded("dtstart") == datetime(2027, 5, 12, 8, tzinfo=UTC)
@@ -84,16 +98,17 @@ async def test_bad_input_is_explained_and_nothing_is_saved(chat: Chat, seeded: D
         "/spotkanie_nowe cyfrowe; X; 12.05.2027 10:00; stacjonarne": "musi mieć miejsce",
         "/spotkanie_nowe cyfrowe; X; 12.05.2027 10:00; online; 6; ; ; 0": "co najmniej 1",
         "/spotkanie_nowe cyfrowe; X; 12.05.2027 10:00; online; 30": "do 12 godzin",
-        "/spotkanie_nowe cyfrowe; X; 12.05.2027 10:00; online; 6;;;;; 13.05.2027 10:00":
-            "Termin odpowiedzi",
+        "/spotkanie_nowe cyfrowe; X; 12.05.2027 10:00; online; 6;;;;; 13.05.2027 10:00": "Termin odpowiedzi",
         "/spotkanie_nowe nic; X; 12.05.2027 10:00; online": "Nieznana sieć",
     }
     for command, expected in cases.items():
         assert expected in await chat.text(cast.coordinator, command), command
     assert "Nie masz uprawnień" in await chat.text(
-        cast.laureate_rep, "/spotkanie_nowe cyfrowe; X; 12.05.2027 10:00; online")
+        cast.laureate_rep, "/spotkanie_nowe cyfrowe; X; 12.05.2027 10:00; online"
+    )
     assert "Nie masz uprawnień" in await chat.text(
-        cast.other_coordinator, "/spotkanie_nowe cyfrowe; X; 12.05.2027 10:00; online")
+        cast.other_coordinator, "/spotkanie_nowe cyfrowe; X; 12.05.2027 10:00; online"
+    )
     with seeded.session() as s:
         assert s.exec(select(Meeting)).all() == []
         assert s.exec(select(OutboxMessage)).all() == []
@@ -121,38 +136,42 @@ async def test_waitlist_and_automatic_promotion(chat: Chat, seeded: Database) ->
     assert "Spotkanie II — Stacjonarnie" in mine and "rezerwowa" not in mine
 
 
-async def test_observers_only_online_and_only_with_an_open_part(chat: Chat,
-                                                                seeded: Database) -> None:
+async def test_observers_only_online_and_only_with_an_open_part(
+    chat: Chat, seeded: Database
+) -> None:
     cast = find_cast(seeded)
     closed = await create(chat, cast.coordinator, open_part="nie")
     opened = await create(chat, cast.coordinator, open_part="tak")
     assert "śledzą część otwartą online" in await chat.text(
-        cast.observer_rep, f"/rsvp {opened} stacjonarnie")
-    assert "nie ma części otwartej" in await chat.text(cast.observer_rep,
-                                                       f"/rsvp {closed} online")
+        cast.observer_rep, f"/rsvp {opened} stacjonarnie"
+    )
+    assert "nie ma części otwartej" in await chat.text(cast.observer_rep, f"/rsvp {closed} online")
     assert "Zapisano: Online" in await chat.text(cast.observer_rep, f"/rsvp {opened} online")
     assert "Nie masz uprawnień" in await chat.text(cast.observer_rep, f"/obecnosc {opened}")
 
 
-async def test_answers_change_until_the_deadline(chat: Chat, seeded: Database,
-                                                 clock: FrozenClock) -> None:
+async def test_answers_change_until_the_deadline(
+    chat: Chat, seeded: Database, clock: FrozenClock
+) -> None:
     cast = find_cast(seeded)
     meeting_id = await create(chat, cast.coordinator)
     await chat.say(cast.laureate_rep, f"/rsvp {meeting_id} moze")
     assert "Zapisano: Online" in await chat.text(cast.laureate_rep, f"/rsvp {meeting_id} online")
-    assert "Odpowiedz: stacjonarnie" in await chat.text(cast.laureate_rep,
-                                                        f"/rsvp {meeting_id} jutro")
+    assert "Odpowiedz: stacjonarnie" in await chat.text(
+        cast.laureate_rep, f"/rsvp {meeting_id} jutro"
+    )
     assert "Nie ma spotkania" in await chat.text(cast.laureate_rep, "/rsvp 999 online")
     clock.set(datetime(2027, 5, 6, tzinfo=UTC))
-    assert "Termin odpowiedzi minął" in await chat.text(cast.laureate_rep,
-                                                        f"/rsvp {meeting_id} nie")
+    assert "Termin odpowiedzi minął" in await chat.text(
+        cast.laureate_rep, f"/rsvp {meeting_id} nie"
+    )
     with seeded.session() as s:
         assert s.exec(select(Rsvp.answer)).all() == ["online"]
 
 
-async def test_reminders_fire_at_their_moments_once(chat: Chat, seeded: Database,
-                                                    clock: FrozenClock,
-                                                    settings: Settings) -> None:
+async def test_reminders_fire_at_their_moments_once(
+    chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings
+) -> None:
     cast = find_cast(seeded)
     meeting_id = await create(chat, cast.coordinator)  # 12.05.2027 10:00, answers by 5.05 12:00
     await chat.say(cast.laureate_rep, f"/rsvp {meeting_id} online")
@@ -160,8 +179,10 @@ async def test_reminders_fire_at_their_moments_once(chat: Chat, seeded: Database
 
     def sent(kind: str) -> list[int | None]:
         with seeded.session() as s:
-            return [m.person_id for m in s.exec(select(OutboxMessage).where(
-                OutboxMessage.kind == kind)).all()]
+            return [
+                m.person_id
+                for m in s.exec(select(OutboxMessage).where(OutboxMessage.kind == kind)).all()
+            ]
 
     moments = [  # (Warsaw-local moment just after it is due, kind, who gets it)
         (datetime(2027, 5, 3, 10, 1, tzinfo=UTC), "rsvp_nudge", "silent"),
@@ -186,9 +207,11 @@ async def test_reminders_fire_at_their_moments_once(chat: Chat, seeded: Database
         else:
             assert got == who, kind
     with seeded.session() as s:
-        [count] = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "headcount",
-                                                     OutboxMessage.person_id == cast.organiser)
-                         ).all()
+        [count] = s.exec(
+            select(OutboxMessage).where(
+                OutboxMessage.kind == "headcount", OutboxMessage.person_id == cast.organiser
+            )
+        ).all()
     assert "online 1" in count.payload["text"]
     with seeded.session() as s:
         [last] = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "reminder_1h")).all()
@@ -196,7 +219,8 @@ async def test_reminders_fire_at_their_moments_once(chat: Chat, seeded: Database
 
 
 async def test_moving_reschedules_and_cancelling_drops_reminders(
-        chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings) -> None:
+    chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings
+) -> None:
     cast = find_cast(seeded)
     meeting_id = await create(chat, cast.coordinator)
     await chat.say(cast.laureate_rep, f"/rsvp {meeting_id} stacjonarnie")
@@ -204,23 +228,27 @@ async def test_moving_reschedules_and_cancelling_drops_reminders(
     assert "przeniesiono na: środa, 19 maja 2027, 10:00" in moved
     with seeded.session() as s:
         meeting = s.get(Meeting, meeting_id)
-        changes = s.exec(select(OutboxMessage).where(
-            OutboxMessage.kind == "meeting_change")).all()
-        invited = {r.person_id for r in s.exec(select(OutboxMessage).where(
-            OutboxMessage.kind == "meeting")).all()}
-    assert meeting.sequence == 1 and meeting.rsvp_deadline == datetime(2027, 5, 12, 10, 0,
-                                                                       tzinfo=UTC)
+        changes = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "meeting_change")).all()
+        invited = {
+            r.person_id
+            for r in s.exec(select(OutboxMessage).where(OutboxMessage.kind == "meeting")).all()
+        }
+    assert meeting.sequence == 1 and meeting.rsvp_deadline == datetime(
+        2027, 5, 12, 10, 0, tzinfo=UTC
+    )
     # everyone invited (answered or not) and the group: old → new, with the updated .ics
     assert {c.person_id for c in changes} == invited and None in invited
     assert cast.laureate_rep2 in invited  # has not answered, is told anyway
-    assert all("12 maja 2027, 10:00 → środa, 19 maja 2027, 10:00" in c.payload["text"]
-               and c.payload["files"] for c in changes)
+    assert all(
+        "12 maja 2027, 10:00 → środa, 19 maja 2027, 10:00" in c.payload["text"]
+        and c.payload["files"]
+        for c in changes
+    )
     jobs = DueDispatcher(seeded, clock, settings)
     clock.set(datetime(2027, 5, 11, 8, 1, tzinfo=UTC))  # the old "1 day before"
     await jobs.run_once()
     with seeded.session() as s:
-        assert s.exec(select(OutboxMessage).where(
-            OutboxMessage.kind == "reminder_1d")).all() == []
+        assert s.exec(select(OutboxMessage).where(OutboxMessage.kind == "reminder_1d")).all() == []
     clock.set(datetime(2027, 5, 13, 9, 0, tzinfo=UTC))
     assert "odwołane" in await chat.text(cast.coordinator, f"/spotkanie_odwolaj {meeting_id}")
     clock.set(datetime(2027, 5, 19, 7, 30, tzinfo=UTC))
@@ -229,12 +257,14 @@ async def test_moving_reschedules_and_cancelling_drops_reminders(
         kinds = {m.kind for m in s.exec(select(OutboxMessage)).all()}
     assert not kinds & {"reminder_1d", "reminder_1h"}
     assert "odwołane" in await chat.text(cast.laureate_rep, f"/rsvp {meeting_id} online")
-    assert "Nie masz uprawnień" in await chat.text(cast.laureate_rep,
-                                                   f"/spotkanie_odwolaj {meeting_id}")
+    assert "Nie masz uprawnień" in await chat.text(
+        cast.laureate_rep, f"/spotkanie_odwolaj {meeting_id}"
+    )
 
 
-async def test_check_in_and_attendance_exports(chat: Chat, seeded: Database,
-                                               clock: FrozenClock) -> None:
+async def test_check_in_and_attendance_exports(
+    chat: Chat, seeded: Database, clock: FrozenClock
+) -> None:
     cast = find_cast(seeded)
     meeting_id = await create(chat, cast.coordinator)
     await chat.say(cast.laureate_rep, f"/rsvp {meeting_id} stacjonarnie")
@@ -242,9 +272,11 @@ async def test_check_in_and_attendance_exports(chat: Chat, seeded: Database,
     clock.set(datetime(2027, 5, 12, 8, 15, tzinfo=UTC))
     assert "Obecność potwierdzona" in await chat.text(cast.laureate_rep, f"/jestem {meeting_id}")
     assert "Nie masz uprawnień" in await chat.text(
-        cast.laureate_rep, f"/jestem {meeting_id} {cast.laureate_rep2}")
+        cast.laureate_rep, f"/jestem {meeting_id} {cast.laureate_rep2}"
+    )
     assert "Obecność potwierdzona" in await chat.text(
-        cast.organiser, f"/jestem {meeting_id} {cast.laureate_rep2}")
+        cast.organiser, f"/jestem {meeting_id} {cast.laureate_rep2}"
+    )
     assert "Nie masz uprawnień" in await chat.text(cast.observer_rep, f"/jestem {meeting_id}")
 
     [reply] = await chat.say(cast.organiser, f"/lista_obecnosci {meeting_id}")
@@ -260,16 +292,26 @@ async def test_check_in_and_attendance_exports(chat: Chat, seeded: Database,
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf_file.content)).pages)
     assert "Lista obecności" in text and "MIASTO CYFROWE" in text and "Podpis" in text
     assert rep.name in text and "Łomża" in text and "środa, 12 maja 2027" in text
-    assert "Nie masz uprawnień" in await chat.text(cast.laureate_rep,
-                                                   f"/lista_obecnosci {meeting_id}")
+    assert "Nie masz uprawnień" in await chat.text(
+        cast.laureate_rep, f"/lista_obecnosci {meeting_id}"
+    )
 
 
 async def test_guided_creation_asks_step_by_step(chat: Chat, seeded: Database) -> None:
     cast = find_cast(seeded)
     first = await chat.text(cast.coordinator, "/spotkanie_nowe", chat="cyfrowe")
     assert first.startswith("Tytuł spotkania?")  # the chat's network is taken as given
-    answers = ["Spotkanie III", "jutro 10:00", "online", "-", "-", "https://teams.example/x",
-               "-", "tak", "-"]
+    answers = [
+        "Spotkanie III",
+        "jutro 10:00",
+        "online",
+        "-",
+        "-",
+        "https://teams.example/x",
+        "-",
+        "tak",
+        "-",
+    ]
     for answer in answers:
         assert "?" in await chat.text(cast.coordinator, answer, chat="cyfrowe")
     done = await chat.text(cast.coordinator, "Dyskusja; dyżur eksperta", chat="cyfrowe")
@@ -277,13 +319,16 @@ async def test_guided_creation_asks_step_by_step(chat: Chat, seeded: Database) -
     with seeded.session() as s:
         [meeting] = s.exec(select(Meeting)).all()
     assert (meeting.title, meeting.format, meeting.open_part, meeting.capacity) == (
-        "Spotkanie III", "online", True, None)
+        "Spotkanie III",
+        "online",
+        True,
+        None,
+    )
     assert meeting.agenda == "Dyskusja; dyżur eksperta"
     assert meeting.rsvp_deadline == START  # a week before is already past: answers from now
 
 
-async def test_guided_creation_with_a_bad_value_saves_nothing(chat: Chat,
-                                                             seeded: Database) -> None:
+async def test_guided_creation_with_a_bad_value_saves_nothing(chat: Chat, seeded: Database) -> None:
     cast = find_cast(seeded)
     await chat.say(cast.coordinator, "/spotkanie_nowe")
     for answer in ("cyfrowe", "X", "1.01.2020 10:00", "online", "-", "-", "-", "-", "nie", "-"):
@@ -295,13 +340,15 @@ async def test_guided_creation_with_a_bad_value_saves_nothing(chat: Chat,
 
 
 async def test_editing_details_tells_the_group_and_everyone_invited(
-        chat: Chat, seeded: Database) -> None:
+    chat: Chat, seeded: Database
+) -> None:
     cast = find_cast(seeded)
     meeting_id = await create(chat, cast.coordinator, seats="2")
     await chat.say(cast.laureate_rep, f"/rsvp {meeting_id} stacjonarnie")
     await chat.say(cast.laureate_rep2, f"/rsvp {meeting_id} stacjonarnie")
-    assert "nie może być mniejszy" in await chat.text(cast.coordinator,
-                                                      f"/spotkanie_zmien {meeting_id} limit 1")
+    assert "nie może być mniejszy" in await chat.text(
+        cast.coordinator, f"/spotkanie_zmien {meeting_id} limit 1"
+    )
     edit = f"/spotkanie_zmien {meeting_id}"
     assert "pola: tytul" in await chat.text(cast.coordinator, f"{edit} kolor x")
     reply = await chat.text(cast.coordinator, f"{edit} miejsce Gniezno, Rynek 1")
@@ -309,15 +356,18 @@ async def test_editing_details_tells_the_group_and_everyone_invited(
     with seeded.session() as s:
         meeting = s.get(Meeting, meeting_id)
         told = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "meeting_change")).all()
-        invited = {r.person_id for r in s.exec(select(OutboxMessage).where(
-            OutboxMessage.kind == "meeting")).all()}
+        invited = {
+            r.person_id
+            for r in s.exec(select(OutboxMessage).where(OutboxMessage.kind == "meeting")).all()
+        }
     assert meeting.place == "Gniezno, Rynek 1" and meeting.sequence == 1
     assert {m.person_id for m in told} == invited  # the group (None) and every invitee
     assert all("→ Gniezno, Rynek 1" in m.payload["text"] for m in told)
 
 
 async def test_raising_the_seat_limit_seats_the_waitlist_at_once(
-        chat: Chat, seeded: Database) -> None:
+    chat: Chat, seeded: Database
+) -> None:
     cast = find_cast(seeded)
     meeting_id = await create(chat, cast.coordinator, seats="1")
     await chat.say(cast.laureate_rep, f"/rsvp {meeting_id} stacjonarnie")

@@ -47,7 +47,8 @@ async def test_invitation_links_a_new_account_once(chat: Chat, seeded: Database)
 
 
 async def test_expired_and_unknown_codes_are_refused_and_logged(
-        chat: Chat, seeded: Database, clock: FrozenClock) -> None:
+    chat: Chat, seeded: Database, clock: FrozenClock
+) -> None:
     cast = find_cast(seeded)
     code = await issue_code(chat, cast.coordinator, cast.laureate_rep)
     clock.advance(timedelta(days=8))
@@ -60,8 +61,7 @@ async def test_expired_and_unknown_codes_are_refused_and_logged(
     assert "invitation.expired" in actions and "invitation.unknown" in actions
 
 
-async def test_code_typed_in_a_group_is_voided_on_the_spot(chat: Chat,
-                                                             seeded: Database) -> None:
+async def test_code_typed_in_a_group_is_voided_on_the_spot(chat: Chat, seeded: Database) -> None:
     cast = find_cast(seeded)
     code = await issue_code(chat, cast.coordinator, cast.laureate_rep)
     assert "unieważniłem" in await chat.text("tg-5", f"/start {code}", chat="cyfrowe")
@@ -76,21 +76,22 @@ async def test_code_typed_in_a_group_is_voided_on_the_spot(chat: Chat,
 
 async def test_invitation_issued_in_group_goes_privately(chat: Chat, seeded: Database) -> None:
     cast = find_cast(seeded)
-    replies = await chat.say(cast.coordinator, f"/zaproszenie {cast.laureate_rep}",
-                             chat="cyfrowe")
+    replies = await chat.say(cast.coordinator, f"/zaproszenie {cast.laureate_rep}", chat="cyfrowe")
     private, public = replies
     assert private.to is not None and private.to.chat_id == str(cast.coordinator)
     assert CODE.search(private.text)
     assert not CODE.search(public.text)
 
 
-async def test_only_coordinators_of_the_persons_network_invite(chat: Chat,
-                                                                seeded: Database) -> None:
+async def test_only_coordinators_of_the_persons_network_invite(
+    chat: Chat, seeded: Database
+) -> None:
     cast = find_cast(seeded)
     refused = await chat.text(cast.laureate_rep, f"/zaproszenie {cast.observer_rep}")
     assert "tylko osoby z sieci" in refused and not CODE.search(refused)
-    assert "tylko osoby z sieci" in await chat.text(cast.other_coordinator,
-                                                     f"/zaproszenie {cast.laureate_rep}")
+    assert "tylko osoby z sieci" in await chat.text(
+        cast.other_coordinator, f"/zaproszenie {cast.laureate_rep}"
+    )
     assert CODE.search(await chat.text(cast.team, f"/zaproszenie {cast.mayor}"))
 
 
@@ -109,13 +110,16 @@ async def test_binding_a_group_chat(chat: Chat, seeded: Database) -> None:
     cast = find_cast(seeded)
     refused = await chat.text(cast.laureate_rep, "/polacz cyfrowe", chat="tg-group-1")
     assert "uprawnień" in refused
-    assert "nieznana sieć" in (await chat.text(cast.coordinator, "/polacz nic",
-                                               chat="tg-group-1")).lower()
+    assert (
+        "nieznana sieć"
+        in (await chat.text(cast.coordinator, "/polacz nic", chat="tg-group-1")).lower()
+    )
     reply = await chat.text(cast.coordinator, "/polacz cyfrowe", chat="tg-group-1")
     assert "połączony z siecią MIASTO CYFROWE" in reply
     # a coordinator of another network may not take over that network's name
-    assert "uprawnień" in await chat.text(cast.other_coordinator, "/polacz cyfrowe",
-                                          chat="tg-group-2")
+    assert "uprawnień" in await chat.text(
+        cast.other_coordinator, "/polacz cyfrowe", chat="tg-group-2"
+    )
     with seeded.session() as s:
         network = directory.chat_network(s, "console", "tg-group-1")
         assert network is not None and network.code == "cyfrowe"
@@ -136,21 +140,21 @@ async def test_leaders_network_is_closed(chat: Chat, seeded: Database) -> None:
 
 
 def test_leaders_network_admits_only_mayors_presidents_and_deputies(
-        seeded: Database, clock: FrozenClock) -> None:
+    seeded: Database, clock: FrozenClock
+) -> None:
     cast = find_cast(seeded)
     with seeded.session() as s:
         leaders = directory.require_network(s, "liderzy")
         official = s.get(Person, cast.laureate_rep)
         assert official is not None
         with pytest.raises(DomainError):
-            directory.grant_role(s, official, leaders, directory.Role.REPRESENTATIVE, None,
-                                 clock.now())
+            directory.grant_role(
+                s, official, leaders, directory.Role.REPRESENTATIVE, None, clock.now()
+            )
         official.office = "deputy"
-        directory.grant_role(s, official, leaders, directory.Role.REPRESENTATIVE, None,
-                             clock.now())
+        directory.grant_role(s, official, leaders, directory.Role.REPRESENTATIVE, None, clock.now())
     with seeded.session() as s:
-        assert directory.Role.REPRESENTATIVE in directory.roles_of(s, cast.laureate_rep,
-                                                                   leaders.id)
+        assert directory.Role.REPRESENTATIVE in directory.roles_of(s, cast.laureate_rep, leaders.id)
 
 
 async def test_language_switch(chat: Chat, seeded: Database) -> None:

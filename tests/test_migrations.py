@@ -38,8 +38,9 @@ def test_the_newest_revision_is_read_as_alembic_reads_it() -> None:
 
     from bot.migrate import alembic_config, script_heads
 
-    assert script_heads() == set(ScriptDirectory.from_config(alembic_config("sqlite://"))
-                                 .get_heads())
+    assert script_heads() == set(
+        ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
+    )
 
 
 def test_a_database_behind_the_newest_revision_is_still_upgraded(empty_url: str) -> None:

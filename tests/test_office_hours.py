@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.migrate import upgrade
 from core.clock import FrozenClock
@@ -41,8 +41,7 @@ SERIES = "/dyzur_seria cyfrowe; 1.12.2026 10:00; 2; 60; 15; https://teams.exampl
 FIRST = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # 10:00 in Warsaw
 
 
-def add_city(db: Database, name: str, standing: str = "finalista", code: str = "cyfrowe"
-             ) -> int:
+def add_city(db: Database, name: str, standing: str = "finalista", code: str = "cyfrowe") -> int:
     """One more city in the network with one representative who uses the console."""
     with db.session() as s:
         network = directory.require_network(s, code)
@@ -53,8 +52,14 @@ def add_city(db: Database, name: str, standing: str = "finalista", code: str = "
         person = Person(name=f"Przedstawiciel {name}", city_id=city.id, created_at=FIRST)
         s.add(person)
         s.flush()
-        s.add(Account(person_id=person.id or 0, platform="console", external_id=str(person.id),
-                      linked_at=FIRST))
+        s.add(
+            Account(
+                person_id=person.id or 0,
+                platform="console",
+                external_id=str(person.id),
+                linked_at=FIRST,
+            )
+        )
         s.add(NetworkRole(person_id=person.id or 0, network_id=network.id, role="representative"))
         return person.id or 0
 
@@ -91,13 +96,20 @@ async def run_jobs(db: Database, clock: FrozenClock, settings: Settings) -> None
 
 def holders(db: Database, session_id: int) -> dict[int, int]:
     with db.session() as s:
-        return {b.slot: b.city_id for b in s.exec(select(OfficeBooking).where(
-            OfficeBooking.session_id == session_id, OfficeBooking.active_slot != None))}  # noqa: E711
+        return {
+            b.slot: b.city_id
+            for b in s.exec(
+                select(OfficeBooking).where(
+                    OfficeBooking.session_id == session_id,
+                    col(OfficeBooking.active_slot).is_not(None),
+                )
+            )
+        }
 
 
-async def test_series_opening_and_the_booking_rules(chat: Chat, seeded: Database,
-                                                    clock: FrozenClock,
-                                                    settings: Settings) -> None:
+async def test_series_opening_and_the_booking_rules(
+    chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings
+) -> None:
     cast = find_cast(seeded)
     sessions = await define(chat, cast.expert)
     assert len(sessions) == 3  # 1, 15 and 29 December within the six-week horizon
@@ -117,8 +129,9 @@ async def test_series_opening_and_the_booking_rules(chat: Chat, seeded: Database
     assert f"dyżur eksperta nr {first}" in notice.payload["text"]
 
     # typed in the group: the answer goes to the person privately, with the calendar file
-    [reply] = await chat.say(cast.laureate_rep, f"/dyzur_rezerwuj {first} 2  e-usługi  w urzędzie",
-                             chat="cyfrowe")
+    [reply] = await chat.say(
+        cast.laureate_rep, f"/dyzur_rezerwuj {first} 2  e-usługi  w urzędzie", chat="cyfrowe"
+    )
     assert reply.to is not None and reply.to.chat_id == str(cast.laureate_rep)
     assert "Zarezerwowano: dyżur nr" in reply.text and "10:15" in reply.text
     assert "Temat: e-usługi w urzędzie" in reply.text
@@ -165,8 +178,9 @@ async def test_series_opening_and_the_booking_rules(chat: Chat, seeded: Database
     assert "termin 2" in await chat.text(extra, "/moje_dyzury")
 
 
-async def test_the_database_refuses_a_second_holder(seeded: Database, chat: Chat,
-                                                    clock: FrozenClock) -> None:
+async def test_the_database_refuses_a_second_holder(
+    seeded: Database, chat: Chat, clock: FrozenClock
+) -> None:
     cast = find_cast(seeded)
     [first, *_] = await define(chat, cast.expert)
     clock.set(FIRST - timedelta(days=1))
@@ -176,22 +190,41 @@ async def test_the_database_refuses_a_second_holder(seeded: Database, chat: Chat
     other = core_reps(seeded)[1]
     with seeded.session() as s:
         other_city = s.get(Person, other).city_id  # type: ignore[union-attr]
-    cases = [dict(slot=1, city_id=other_city, active_slot=1, active_city=other_city),
-             dict(slot=2, city_id=held.city_id, active_slot=2, active_city=held.city_id)]
+    cases = [
+        dict(slot=1, city_id=other_city, active_slot=1, active_city=other_city),
+        dict(slot=2, city_id=held.city_id, active_slot=2, active_city=held.city_id),
+    ]
     for case in cases:
         with pytest.raises(IntegrityError), seeded.session() as s:
-            s.add(OfficeBooking(session_id=first, person_id=other, topic="x", status="booked",
-                                created_at=clock.now(), **case))
+            s.add(
+                OfficeBooking(
+                    session_id=first,
+                    person_id=other,
+                    topic="x",
+                    status="booked",
+                    created_at=clock.now(),
+                    **case,
+                )
+            )
     # released rows keep their history without blocking the slot
     with seeded.session() as s:
-        s.add(OfficeBooking(session_id=first, slot=1, city_id=other_city, person_id=other,
-                            topic="old", status="cancelled", created_at=clock.now()))
+        s.add(
+            OfficeBooking(
+                session_id=first,
+                slot=1,
+                city_id=other_city,
+                person_id=other,
+                topic="old",
+                status="cancelled",
+                created_at=clock.now(),
+            )
+        )
     assert holders(seeded, first) == {1: held.city_id}
 
 
-async def test_late_cancellation_offers_the_slot_one_by_one(chat: Chat, seeded: Database,
-                                                            clock: FrozenClock,
-                                                            settings: Settings) -> None:
+async def test_late_cancellation_offers_the_slot_one_by_one(
+    chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings
+) -> None:
     cast = find_cast(seeded)
     [first, *_] = await define(chat, cast.expert)
     clock.set(FIRST - timedelta(days=2))
@@ -207,8 +240,10 @@ async def test_late_cancellation_offers_the_slot_one_by_one(chat: Chat, seeded: 
     assert "Termin odwołania już minął" in text
     [offer] = sent(seeded, "office_offer", late_a)
     assert "Czeka na Twoje miasto do 10:00" in offer.payload["text"]
-    assert [a[1] for a in offer.payload["actions"]] == [f"/dyzur_przyjmij {first}",
-                                                        f"/dyzur_odrzuc {first}"]
+    assert [a[1] for a in offer.payload["actions"]] == [
+        f"/dyzur_przyjmij {first}",
+        f"/dyzur_odrzuc {first}",
+    ]
     assert "nie czeka żadna propozycja" in await chat.text(late_b, f"/dyzur_przyjmij {first}")
 
     clock.advance(timedelta(minutes=31))  # A lets the 30 minutes run out
@@ -230,9 +265,9 @@ async def test_late_cancellation_offers_the_slot_one_by_one(chat: Chat, seeded: 
     assert f"/dyzur_rezerwuj {first} 3" in free.payload["text"]
 
 
-async def test_reminders_agenda_next_marks_and_summary(chat: Chat, seeded: Database,
-                                                       clock: FrozenClock,
-                                                       settings: Settings) -> None:
+async def test_reminders_agenda_next_marks_and_summary(
+    chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings
+) -> None:
     cast = find_cast(seeded)
     [first, *_] = await define(chat, cast.expert)
     clock.set(FIRST - timedelta(days=3))
@@ -264,7 +299,10 @@ async def test_reminders_agenda_next_marks_and_summary(chat: Chat, seeded: Datab
     assert "Twoja kolej" in turn.payload["text"]
     assert "https://teams.example/dyzur" in turn.payload["text"]
     assert [a.command for a in called[0].actions] == [
-        f"/dyzur_zrobione {first} 1", f"/dyzur_nieobecny {first} 1", f"/nastepny {first}"]
+        f"/dyzur_zrobione {first} 1",
+        f"/dyzur_nieobecny {first} 1",
+        f"/nastepny {first}",
+    ]
     assert "odbyty" in await chat.text(cast.expert, f"/dyzur_zrobione {first} 1")
     assert "dotacje" in await chat.text(cast.expert, "/nastepny")
     assert "nieobecność" in await chat.text(cast.expert, f"/dyzur_nieobecny {first} 2")
@@ -280,9 +318,9 @@ async def test_reminders_agenda_next_marks_and_summary(chat: Chat, seeded: Datab
     assert "Dotychczasowe nieobecności:" in report and " 1" in report
 
 
-async def test_exceptions_and_series_changes_tell_booked_cities(chat: Chat, seeded: Database,
-                                                                clock: FrozenClock,
-                                                                settings: Settings) -> None:
+async def test_exceptions_and_series_changes_tell_booked_cities(
+    chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings
+) -> None:
     cast = find_cast(seeded)
     first, second, third = await define(chat, cast.expert)
     clock.set(FIRST - timedelta(days=6))
@@ -334,15 +372,17 @@ async def test_cap_per_city_per_quarter(chat: Chat, seeded: Database, clock: Fro
     assert "Zarezerwowano" in await chat.text(rep, f"/dyzur_rezerwuj {second} - b")
 
 
-async def test_buttons_ask_for_the_topic_privately(chat: Chat, seeded: Database,
-                                                   clock: FrozenClock) -> None:
+async def test_buttons_ask_for_the_topic_privately(
+    chat: Chat, seeded: Database, clock: FrozenClock
+) -> None:
     cast = find_cast(seeded)
     [first, *_] = await define(chat, cast.expert)
     clock.set(FIRST - timedelta(days=1))
     [listing, *_] = await chat.say(cast.laureate_rep, "/dyzur", chat="cyfrowe")
     assert listing.to is not None and listing.to.chat_id == str(cast.laureate_rep)
-    assert [a.command for a in listing.actions] == [f"/dyzur_wybierz {first} {n}"
-                                                   for n in (1, 2, 3, 4)]
+    assert [a.command for a in listing.actions] == [
+        f"/dyzur_wybierz {first} {n}" for n in (1, 2, 3, 4)
+    ]
     [ask] = await chat.say(cast.laureate_rep, f"/dyzur_wybierz {first} 3", chat="cyfrowe")
     assert "o co chcesz zapytać" in ask.text and ask.to is not None
     # nothing is held until the topic comes, and the topic is typed in the private chat
@@ -355,6 +395,7 @@ async def test_buttons_ask_for_the_topic_privately(chat: Chat, seeded: Database,
 
 
 # --- two bot processes, one PostgreSQL, the moment booking opens ----------------------------
+
 
 @pytest.mark.skipif(not POSTGRES_OK, reason="PostgreSQL not reachable (outside CI)")
 async def test_two_processes_200_attempts_for_4_slots(tmp_path: Path) -> None:
@@ -369,43 +410,72 @@ async def test_two_processes_200_attempts_for_4_slots(tmp_path: Path) -> None:
             city = City(name=f"Miasto {n}")
             s.add(city)
             s.flush()
-            s.add(CityStanding(network_id=network.id or 0, city_id=city.id or 0,
-                               standing="laureat"))
+            s.add(
+                CityStanding(network_id=network.id or 0, city_id=city.id or 0, standing="laureat")
+            )
             for k in range(2):
                 person = Person(name=f"Osoba {n}-{k}", city_id=city.id, created_at=opening)
                 s.add(person)
                 s.flush()
-                s.add(Account(person_id=person.id or 0, platform="console",
-                              external_id=str(person.id), linked_at=opening))
-                s.add(NetworkRole(person_id=person.id or 0, network_id=network.id,
-                                  role="representative"))
+                s.add(
+                    Account(
+                        person_id=person.id or 0,
+                        platform="console",
+                        external_id=str(person.id),
+                        linked_at=opening,
+                    )
+                )
+                s.add(
+                    NetworkRole(
+                        person_id=person.id or 0, network_id=network.id, role="representative"
+                    )
+                )
                 people.append(str(person.id))
-        series = OfficeSeries(network_id=network.id or 0, rrule="FREQ=WEEKLY;INTERVAL=2",
-                              dtstart=FIRST, created_at=opening)
+        series = OfficeSeries(
+            network_id=network.id or 0,
+            rrule="FREQ=WEEKLY;INTERVAL=2",
+            dtstart=FIRST,
+            created_at=opening,
+        )
         s.add(series)
         s.flush()
-        [session, *_] = materialise(s, series, ZoneInfo("Europe/Warsaw"), opening,
-                                    timedelta(days=10))
+        [session, *_] = materialise(
+            s, series, ZoneInfo("Europe/Warsaw"), opening, timedelta(days=10)
+        )
     try:
         env = {**os.environ, "EMPIRIE_LOG_LEVEL": "WARNING"}
-        procs = [await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tests.office_load", url, str(session.id),
-            opening.isoformat(), *people[i::2] + people[1 - i::2], env=env,
-            cwd=Path(__file__).parent.parent, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE) for i in range(2)]
+        procs = [
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "tests.office_load",
+                url,
+                str(session.id),
+                opening.isoformat(),
+                *people[i::2] + people[1 - i :: 2],
+                env=env,
+                cwd=Path(__file__).parent.parent,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            for i in range(2)
+        ]
         outputs = [await asyncio.wait_for(p.communicate(), 180) for p in procs]
         assert [p.returncode for p in procs] == [0, 0], [o[1][-2000:] for o in outputs]
         replies = [text for out, _err in outputs for text in json.loads(out)]
         assert len(replies) == 200
         booked = [r for r in replies if "Zarezerwowano" in r]
         assert len(booked) == 4
-        expected = ("Zarezerwowano", "liście rezerwowej", "Twoje miasto ma już termin",
-                    "jest już zajęty. Wolne:")
+        expected = (
+            "Zarezerwowano",
+            "liście rezerwowej",
+            "Twoje miasto ma już termin",
+            "jest już zajęty. Wolne:",
+        )
         strange = [r for r in replies if not any(e in r for e in expected)]
         assert strange == []  # no error, no apology: every reply is a booking answer
         with db.session() as s:
-            held = s.exec(select(OfficeBooking).where(
-                OfficeBooking.active_slot != None)).all()  # noqa: E711
+            held = s.exec(select(OfficeBooking).where(OfficeBooking.active_slot != None)).all()  # noqa: E711
             waiting = s.exec(select(OfficeWaitlist)).all()
         assert sorted(b.slot for b in held) == [1, 2, 3, 4]
         assert len({b.city_id for b in held}) == 4
@@ -415,13 +485,15 @@ async def test_two_processes_200_attempts_for_4_slots(tmp_path: Path) -> None:
         drop_database(url)
 
 
-async def test_the_leaders_network_is_only_for_its_members(chat: Chat, seeded: Database,
-                                                           clock: FrozenClock) -> None:
+async def test_the_leaders_network_is_only_for_its_members(
+    chat: Chat, seeded: Database, clock: FrozenClock
+) -> None:
     cast = find_cast(seeded)
     with seeded.session() as s:
         leaders = directory.require_network(s, "liderzy")
-        [expert] = [p.id for p, role, _c in directory.members(s, leaders.id or 0)
-                    if role == "expert"]
+        [expert] = [
+            p.id for p, role, _c in directory.members(s, leaders.id or 0) if role == "expert"
+        ]
     text = await chat.text(expert, "/dyzur_seria liderzy; 2.12.2026 9:00")
     [session] = re.findall(r"#(\d+) 02\.12", text)
     clock.set(FIRST - timedelta(days=1))

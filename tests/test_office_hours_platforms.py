@@ -41,18 +41,29 @@ EXPERT, REP, REP2 = 301, 302, 303
 
 
 @pytest.fixture
-async def setup(api: FakeBotApi, seeded: Database, clock: FrozenClock, settings: Settings
-                ) -> AsyncIterator[tuple[TelegramTransport, OutboxDispatcher, Cast, Settings]]:
+async def setup(
+    api: FakeBotApi, seeded: Database, clock: FrozenClock, settings: Settings
+) -> AsyncIterator[tuple[TelegramTransport, OutboxDispatcher, Cast, Settings]]:
     tg_settings = telegram_settings(settings, f"http://127.0.0.1:{api.port}")
     transport = TelegramTransport(Router(seeded, clock, tg_settings), tg_settings)
     await transport.start()
     cast = find_cast(seeded)
-    for person, user in ((cast.expert, EXPERT), (cast.laureate_rep, REP),
-                         (cast.laureate_rep2, REP2)):
+    for person, user in (
+        (cast.expert, EXPERT),
+        (cast.laureate_rep, REP),
+        (cast.laureate_rep2, REP2),
+    ):
         link(seeded, person, user)
     with seeded.session() as s:
-        directory.bind_chat(s, directory.require_network(s, "cyfrowe"), "telegram", str(GROUP),
-                            "Miasto Cyfrowe", cast.coordinator, clock.now())
+        directory.bind_chat(
+            s,
+            directory.require_network(s, "cyfrowe"),
+            "telegram",
+            str(GROUP),
+            "Miasto Cyfrowe",
+            cast.coordinator,
+            clock.now(),
+        )
     yield transport, OutboxDispatcher(seeded, clock, {"telegram": transport}), cast, tg_settings
     await transport.stop()
 
@@ -63,12 +74,19 @@ def buttons(call: object) -> list[dict[str, str]]:
 
 
 async def test_booking_with_buttons_in_a_telegram_group(
-        api: FakeBotApi, seeded: Database, clock: FrozenClock,
-        setup: tuple[TelegramTransport, OutboxDispatcher, Cast, Settings]) -> None:
+    api: FakeBotApi,
+    seeded: Database,
+    clock: FrozenClock,
+    setup: tuple[TelegramTransport, OutboxDispatcher, Cast, Settings],
+) -> None:
     _, outbox, _cast, tg_settings = setup
-    await api.inject(tg.message(tg.user(EXPERT), tg.private_chat(EXPERT),
-                                "/dyzur_seria cyfrowe; 1.12.2026 10:00; 2; 60; 15; "
-                                "https://teams.example/dyzur"))
+    await api.inject(
+        tg.message(
+            tg.user(EXPERT),
+            tg.private_chat(EXPERT),
+            "/dyzur_seria cyfrowe; 1.12.2026 10:00; 2; 60; 15; https://teams.example/dyzur",
+        )
+    )
     await api.wait_for(lambda: any("Cykl dyżurów nr 1" in t for t in api.texts(EXPERT)))
 
     clock.set(FIRST - timedelta(days=7))
@@ -86,8 +104,9 @@ async def test_booking_with_buttons_in_a_telegram_group(
     slot_buttons = buttons(listing)
     assert [b["text"] for b in slot_buttons] == ["10:00", "10:15", "10:30", "10:45"]
 
-    await api.inject(tg.callback(tg.user(REP), tg.private_chat(REP),
-                                 slot_buttons[1]["callback_data"]))
+    await api.inject(
+        tg.callback(tg.user(REP), tg.private_chat(REP), slot_buttons[1]["callback_data"])
+    )
     await api.wait_for(lambda: any("o co chcesz zapytać" in t for t in api.texts(REP)))
     await api.inject(tg.message(tg.user(REP), tg.private_chat(REP), "wdrożenie KSeF"))
     for _ in range(200):  # text and .ics: two parts, paced through the outbox
@@ -99,8 +118,9 @@ async def test_booking_with_buttons_in_a_telegram_group(
     assert [d.files["document"][0] for d in api.sent("sendDocument", REP)] == ["dyzur_1_2.ics"]
 
     # the second representative of the same city, typing in the group, is told privately
-    await api.inject(tg.message(tg.user(REP2), tg.group_chat(GROUP),
-                                "/dyzur_rezerwuj 1 3 inny temat"))
+    await api.inject(
+        tg.message(tg.user(REP2), tg.group_chat(GROUP), "/dyzur_rezerwuj 1 3 inny temat")
+    )
     await api.wait_for(lambda: any("ma już termin 2" in t for t in api.texts(REP2)))
     assert api.texts(GROUP) == [notice.params["text"]]  # nothing per booking in the group
     assert len(api.sent("answerCallbackQuery")) == 2
@@ -110,13 +130,18 @@ async def test_booking_with_buttons_in_a_telegram_group(
 
 
 async def test_booking_typed_in_a_teams_channel_is_answered_privately(
-        teams: Teams, chat: Chat, clock: FrozenClock) -> None:
+    teams: Teams, chat: Chat, clock: FrozenClock
+) -> None:
     await define(chat, teams.cast.expert)
     clock.set(FIRST - timedelta(days=2))
-    message = teams.graph.user_message(CHANNEL_BOX, REP_AAD, "/dyzur_rezerwuj 1 - e-usługi",
-                                       mention_bot=True)
-    await teams.notify(teams.graph.notification(teams.subscription_id(CHANNEL_BOX),
-                                                CHANNEL_BOX, message["id"], STATE))
+    message = teams.graph.user_message(
+        CHANNEL_BOX, REP_AAD, "/dyzur_rezerwuj 1 - e-usługi", mention_bot=True
+    )
+    await teams.notify(
+        teams.graph.notification(
+            teams.subscription_id(CHANNEL_BOX), CHANNEL_BOX, message["id"], STATE
+        )
+    )
     await teams.settle()
     assert teams.graph.sent(CHANNEL_BOX) == []  # nothing in the channel
     private = teams.graph.sent(f"chats/19:{BOT_USER}_{REP_AAD}@unq.gbl.spaces/messages")
@@ -128,8 +153,10 @@ async def test_booking_typed_in_a_teams_channel_is_answered_privately(
 
 # --- the answer page, in a real browser -----------------------------------------------------
 
-async def test_booking_on_the_answer_page(tmp_path: Path, clock: FrozenClock,
-                                          settings: Settings, browser: Browser) -> None:
+
+async def test_booking_on_the_answer_page(
+    tmp_path: Path, clock: FrozenClock, settings: Settings, browser: Browser
+) -> None:
     db = Database(f"sqlite:///{tmp_path / 'pages.db'}")
     db.create_all()
     with db.session() as s:
@@ -163,8 +190,9 @@ async def test_booking_on_the_answer_page(tmp_path: Path, clock: FrozenClock,
         assert "Termin 3" in await page.locator("#slot-state").inner_text()
 
         # the other representative of the same city sees the city's slot, no form
-        other = links.page_url(db, configured, cast.laureate_rep2, links.OFFICE_HOURS,
-                               clock.now(), session=first)
+        other = links.page_url(
+            db, configured, cast.laureate_rep2, links.OFFICE_HOURS, clock.now(), session=first
+        )
         assert other is not None
         await page.goto(other)
         assert "wdrożenie KSeF" in await page.locator("#slot-state").inner_text()

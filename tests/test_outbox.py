@@ -38,10 +38,14 @@ FIRST_CHAT = 600_000
 
 
 @pytest.fixture
-async def sender(api: FakeBotApi, router: Router, settings: Settings
-                 ) -> AsyncIterator[TelegramTransport]:
-    transport = TelegramTransport(router, telegram_settings(
-        settings, f"http://127.0.0.1:{api.port}", telegram_read_timeout=0.5), receive=False)
+async def sender(
+    api: FakeBotApi, router: Router, settings: Settings
+) -> AsyncIterator[TelegramTransport]:
+    transport = TelegramTransport(
+        router,
+        telegram_settings(settings, f"http://127.0.0.1:{api.port}", telegram_read_timeout=0.5),
+        receive=False,
+    )
     await transport.start()
     yield transport
     await transport.stop()
@@ -62,9 +66,9 @@ def row(db: Database, row_id: int) -> OutboxMessage:
 
 
 @pytest.mark.parametrize("fault", ["429", "500", "slow"])
-async def test_transient_failures_are_retried_later(fault: str, api: FakeBotApi,
-                                                    sender: TelegramTransport, seeded: Database,
-                                                    clock: FrozenClock) -> None:
+async def test_transient_failures_are_retried_later(
+    fault: str, api: FakeBotApi, sender: TelegramTransport, seeded: Database, clock: FrozenClock
+) -> None:
     api.fail("sendMessage", fault, times=5, retry_after=30, delay=2)  # PTB retries a 429 itself
     row_id = queue_one(seeded, clock)
     dispatcher = OutboxDispatcher(seeded, clock, {"telegram": sender})
@@ -82,10 +86,9 @@ async def test_transient_failures_are_retried_later(fault: str, api: FakeBotApi,
     assert api.texts(4242) == ["Przypomnienie"]
 
 
-async def test_permanent_failure_is_recorded_not_retried(api: FakeBotApi,
-                                                         sender: TelegramTransport,
-                                                         seeded: Database,
-                                                         clock: FrozenClock) -> None:
+async def test_permanent_failure_is_recorded_not_retried(
+    api: FakeBotApi, sender: TelegramTransport, seeded: Database, clock: FrozenClock
+) -> None:
     api.fail("sendMessage", "forbidden", times=10)
     row_id = queue_one(seeded, clock)
     await OutboxDispatcher(seeded, clock, {"telegram": sender}).run_once()
@@ -96,8 +99,9 @@ async def test_permanent_failure_is_recorded_not_retried(api: FakeBotApi,
     assert len([c for c in api.calls if c.method == "sendMessage"]) == 1
 
 
-async def test_retries_stop_after_the_limit(api: FakeBotApi, sender: TelegramTransport,
-                                            seeded: Database, clock: FrozenClock) -> None:
+async def test_retries_stop_after_the_limit(
+    api: FakeBotApi, sender: TelegramTransport, seeded: Database, clock: FrozenClock
+) -> None:
     api.fail("sendMessage", "500", times=100)
     row_id = queue_one(seeded, clock)
     dispatcher = OutboxDispatcher(seeded, clock, {"telegram": sender}, max_attempts=3)
@@ -110,6 +114,7 @@ async def test_retries_stop_after_the_limit(api: FakeBotApi, sender: TelegramTra
 
 # --- other processes --------------------------------------------------------------------
 
+
 def broadcast_database(url: str) -> int:
     """A migrated store with one announcement queued to BROADCAST Telegram users."""
     upgrade(url)
@@ -120,17 +125,35 @@ def broadcast_database(url: str) -> int:
         s.add(city)
         s.flush()
         s.add(CityStanding(network_id=network.id or 0, city_id=city.id or 0, standing="laureat"))
-        people = [Person(name=f"Osoba {i}", city_id=city.id, created_at=START)
-                  for i in range(BROADCAST)]
+        people = [
+            Person(name=f"Osoba {i}", city_id=city.id, created_at=START) for i in range(BROADCAST)
+        ]
         s.add_all(people)
         s.flush()
-        s.add_all([Account(person_id=p.id or 0, platform="telegram",
-                           external_id=str(FIRST_CHAT + i), linked_at=START)
-                   for i, p in enumerate(people)])
-        s.add_all([NetworkRole(person_id=p.id or 0, network_id=network.id, role="representative")
-                   for p in people])
-        ann = Announcement(created_at=START, text="Ważne: nabór", network_ids=[network.id],
-                           audience="all", delivery="private")
+        s.add_all(
+            [
+                Account(
+                    person_id=p.id or 0,
+                    platform="telegram",
+                    external_id=str(FIRST_CHAT + i),
+                    linked_at=START,
+                )
+                for i, p in enumerate(people)
+            ]
+        )
+        s.add_all(
+            [
+                NetworkRole(person_id=p.id or 0, network_id=network.id, role="representative")
+                for p in people
+            ]
+        )
+        ann = Announcement(
+            created_at=START,
+            text="Ważne: nabór",
+            network_ids=[network.id],
+            audience="all",
+            delivery="private",
+        )
         s.add(ann)
         s.flush()
         settings = Settings(TELEGRAM_BOT_TOKEN="123456:TEST-TOKEN")
@@ -140,17 +163,33 @@ def broadcast_database(url: str) -> int:
     return ann.id or 0
 
 
-async def start_worker(url: str, api: FakeBotApi, tmp_path: Path, lease: float = 2,
-                       **settings: str) -> asyncio.subprocess.Process:
+async def start_worker(
+    url: str, api: FakeBotApi, tmp_path: Path, lease: float = 2, **settings: str
+) -> asyncio.subprocess.Process:
     """`empirie-bot worker` as a process of its own, configured by environment variables."""
-    env = {**os.environ, "EMPIRIE_DATABASE_URL": url, "EMPIRIE_SEED_DEMO": "false",
-           "TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{api.port}",
-           "TELEGRAM_RATE_OVERALL": "400", "TELEGRAM_TIMEOUT": "3",
-           "EMPIRIE_OUTBOX_POLL_SECONDS": "0.2", "EMPIRIE_OUTBOX_LEASE_SECONDS": str(lease),
-           "EMPIRIE_LOG_LEVEL": "WARNING", **settings}
+    env = {
+        **os.environ,
+        "EMPIRIE_DATABASE_URL": url,
+        "EMPIRIE_SEED_DEMO": "false",
+        "TELEGRAM_BOT_TOKEN": api.token,
+        "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{api.port}",
+        "TELEGRAM_RATE_OVERALL": "400",
+        "TELEGRAM_TIMEOUT": "3",
+        "EMPIRIE_OUTBOX_POLL_SECONDS": "0.2",
+        "EMPIRIE_OUTBOX_LEASE_SECONDS": str(lease),
+        "EMPIRIE_LOG_LEVEL": "WARNING",
+        **settings,
+    }
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "worker", env=env, cwd=tmp_path,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "worker",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
 
 
 def acknowledged(api: FakeBotApi) -> Counter[int]:
@@ -177,7 +216,8 @@ async def stop(process: asyncio.subprocess.Process) -> None:
 
 @pytest.mark.skipif(not POSTGRES_OK, reason="PostgreSQL not reachable (outside CI)")
 async def test_two_processes_share_the_outbox_without_double_sending(
-        api: FakeBotApi, tmp_path: Path) -> None:
+    api: FakeBotApi, tmp_path: Path
+) -> None:
     url = fresh_database_url("postgres", tmp_path, "empirie_two")
     broadcast_database(url)
     # both live: a lease long enough that a loaded machine's stall (seconds of no CPU for the

@@ -22,21 +22,31 @@ from models.outbox import OutboxMessage
 from tests.cast import find_cast
 from tests.conftest import START, Chat
 
-NEW = ("/spotkanie_nowe cyfrowe; Spotkanie II; 12.05.2027 10:00; hybrydowe; 6; "
-       "Łomża, ul. Długa 1; ; 40; tak; 5.05.2027 12:00")
+NEW = (
+    "/spotkanie_nowe cyfrowe; Spotkanie II; 12.05.2027 10:00; hybrydowe; 6; "
+    "Łomża, ul. Długa 1; ; 40; tak; 5.05.2027 12:00"
+)
 
 
 def request(params: dict[str, links.Param]) -> PageRequest:
     claim = links.Claim(7, links.RSVP, START + timedelta(days=1), params)
-    return PageRequest(None, FrozenClock(START), Settings(), Person(id=7),  # type: ignore[arg-type]
-                       claim, Translator("pl", Settings().tz))
+    return PageRequest(
+        None,
+        FrozenClock(START),
+        Settings(),
+        Person(id=7),  # type: ignore[arg-type]
+        claim,
+        Translator("pl", Settings().tz),
+    )
 
 
 def test_rsvp_form_becomes_the_typed_command_for_the_linked_meeting() -> None:
     req = request({"meeting": 12})
     assert rsvp_form(req, {"answer": "online"}) == "/rsvp 12 online"
-    assert rsvp_form(req, {"answer": "stacjonarnie", "note": "  wegańska\r\ndieta "}) == \
-        "/rsvp 12 stacjonarnie wegańska dieta"
+    assert (
+        rsvp_form(req, {"answer": "stacjonarnie", "note": "  wegańska\r\ndieta "})
+        == "/rsvp 12 stacjonarnie wegańska dieta"
+    )
     # the meeting is the signed one, whatever the form says
     assert rsvp_form(req, {"answer": "nie", "meeting": "99"}) == "/rsvp 12 nie"
 
@@ -53,8 +63,10 @@ def test_rsvp_form_refuses_too_long_notes() -> None:
     with pytest.raises(FormError) as refused:
         rsvp_form(request({"meeting": 12}), {"answer": "moze", "note": "x" * (NOTE_MAX + 1)})
     assert refused.value.field == "note"
-    assert Translator("pl", Settings().tz)(refused.value.msgid, **refused.value.params) == \
-        "Uwagi mogą mieć najwyżej 300 znaków."
+    assert (
+        Translator("pl", Settings().tz)(refused.value.msgid, **refused.value.params)
+        == "Uwagi mogą mieć najwyżej 300 znaków."
+    )
 
 
 def test_rsvp_form_without_a_meeting_in_the_link_is_not_a_form() -> None:
@@ -72,7 +84,8 @@ def _with_links(settings: Settings) -> Settings:
 
 
 async def test_private_invitations_offer_the_persons_own_answer_page(
-        seeded: Database, clock: FrozenClock, settings: Settings) -> None:
+    seeded: Database, clock: FrozenClock, settings: Settings
+) -> None:
     configured = _with_links(settings)
     chat = Chat(Router(seeded, clock, configured))
     cast = find_cast(seeded)
@@ -83,8 +96,9 @@ async def test_private_invitations_offer_the_persons_own_answer_page(
     assert len(private) == 1
     label, _command, url = private[0].payload["actions"][-1]
     assert label == "Odpowiedz na stronie"
-    claim = links.signer(seeded, configured, clock.now()).verify(url.rsplit("/", 1)[1],
-                                                                 clock.now(), links.RSVP)
+    claim = links.signer(seeded, configured, clock.now()).verify(
+        url.rsplit("/", 1)[1], clock.now(), links.RSVP
+    )
     assert claim.person_id == cast.laureate_rep and claim.params["meeting"] >= 1
     group = [r for r in rows if r.person_id is None]
     assert group and all(len(a) == 2 for r in group for a in r.payload["actions"])
@@ -101,14 +115,14 @@ async def test_without_a_public_address_nothing_changes(chat: Chat, seeded: Data
 
 
 async def test_strona_gives_the_hub_privately_never_in_the_group(
-        seeded: Database, clock: FrozenClock, settings: Settings) -> None:
+    seeded: Database, clock: FrozenClock, settings: Settings
+) -> None:
     configured = _with_links(settings)
     chat = Chat(Router(seeded, clock, configured))
     cast = find_cast(seeded)
     replies = await chat.say(cast.laureate_rep, "/strona")
     urls = [a.url for a in replies[0].actions]
-    assert [a.label for a in replies[0].actions] == ["Czeka na Ciebie",
-                                                     "Moje najbliższe spotkania"]
+    assert [a.label for a in replies[0].actions] == ["Czeka na Ciebie", "Moje najbliższe spotkania"]
     assert all(u and u.startswith("https://bot.example.org/p/") for u in urls)
     assert "/p/hub/" in (urls[0] or "")
     in_group = await chat.say(cast.laureate_rep, "/strona", chat="cyfrowe")
@@ -124,12 +138,14 @@ async def test_strona_gives_the_hub_privately_never_in_the_group(
 def test_payload_keeps_pure_links() -> None:
     button = links.button("A", "https://e.org/p/hub/t")
     assert button is not None
-    assert to_payload(Outgoing("x", actions=(button,)))["actions"] == \
-        [["A", "", "https://e.org/p/hub/t"]]
+    assert to_payload(Outgoing("x", actions=(button,)))["actions"] == [
+        ["A", "", "https://e.org/p/hub/t"]
+    ]
 
 
 async def test_the_answer_nudge_carries_the_persons_answer_page(
-        seeded: Database, clock: FrozenClock, settings: Settings) -> None:
+    seeded: Database, clock: FrozenClock, settings: Settings
+) -> None:
     from datetime import UTC, datetime
 
     from jobs.dispatch import DueDispatcher
@@ -141,19 +157,23 @@ async def test_the_answer_nudge_carries_the_persons_answer_page(
     clock.set(datetime(2027, 5, 3, 10, 1, tzinfo=UTC))  # two days before the answer deadline
     await DueDispatcher(seeded, clock, configured).run_once()
     with seeded.session() as s:
-        [nudge] = s.exec(select(OutboxMessage).where(
-            OutboxMessage.kind == "rsvp_nudge",
-            OutboxMessage.person_id == cast.laureate_rep2)).all()
+        [nudge] = s.exec(
+            select(OutboxMessage).where(
+                OutboxMessage.kind == "rsvp_nudge", OutboxMessage.person_id == cast.laureate_rep2
+            )
+        ).all()
     label, command, url = nudge.payload["actions"][-1]
     assert (label, command) == ("Odpowiedz na stronie", "")
-    claim = links.signer(seeded, configured, clock.now()).verify(url.rsplit("/", 1)[1],
-                                                                 clock.now(), links.RSVP)
+    claim = links.signer(seeded, configured, clock.now()).verify(
+        url.rsplit("/", 1)[1], clock.now(), links.RSVP
+    )
     assert claim.person_id == cast.laureate_rep2
     assert claim.expires_at == datetime(2027, 5, 12, 8, 0, tzinfo=UTC)  # the meeting's start
 
 
-async def test_unknown_page_and_the_style_sheet(seeded: Database, clock: FrozenClock,
-                                               settings: Settings) -> None:
+async def test_unknown_page_and_the_style_sheet(
+    seeded: Database, clock: FrozenClock, settings: Settings
+) -> None:
     import aiohttp
 
     from bot import pages

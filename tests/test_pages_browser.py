@@ -28,10 +28,19 @@ from tests.conftest import Chat
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
 PHONE = {"width": 390, "height": 844}
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-NEW = ("/spotkanie_nowe cyfrowe; Spotkanie II; 12.05.2027 10:00; hybrydowe; 6; "
-       "Łomża, ul. Długa 1; https://meet.example.org/x; 1; tak; 5.05.2027 12:00")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+NEW = (
+    "/spotkanie_nowe cyfrowe; Spotkanie II; 12.05.2027 10:00; hybrydowe; 6; "
+    "Łomża, ul. Długa 1; https://meet.example.org/x; 1; tak; 5.05.2027 12:00"
+)
 
 
 @pytest.fixture
@@ -52,12 +61,14 @@ class Site:
     cast: Cast
     meeting: int
 
-    def link(self, person: int, purpose: str = links.RSVP, ttl: timedelta | None = None,
-             **params: int) -> str:
+    def link(
+        self, person: int, purpose: str = links.RSVP, ttl: timedelta | None = None, **params: int
+    ) -> str:
         if purpose == links.RSVP and not params:
             params = {"meeting": self.meeting}
-        url = links.page_url(self.db, self.settings, person, purpose, self.clock.now(),
-                             ttl=ttl, **params)
+        url = links.page_url(
+            self.db, self.settings, person, purpose, self.clock.now(), ttl=ttl, **params
+        )
         assert url is not None
         return url
 
@@ -102,8 +113,9 @@ async def shot(page: Page, name: str) -> None:
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-async def test_open_the_invitation_answer_and_the_coordinator_sees_it(site: Site,
-                                                                      page: Page) -> None:
+async def test_open_the_invitation_answer_and_the_coordinator_sees_it(
+    site: Site, page: Page
+) -> None:
     response = await page.goto(site.link(site.cast.laureate_rep))
     assert response is not None and response.status == 200
     assert await page.get_attribute("html", "lang") == "pl"
@@ -112,8 +124,10 @@ async def test_open_the_invitation_answer_and_the_coordinator_sees_it(site: Site
     assert "MIASTO CYFROWE" in await page.locator("header").inner_text()
     assert "hybrydowe" in await page.locator("dl").inner_text()
     assert "Nie ma jeszcze Twojej odpowiedzi." in await page.locator("#answer-state").inner_text()
-    assert "Możesz odpowiedzieć lub zmienić odpowiedź do: środa, 5 maja 2027, 12:00" in \
-        await page.locator("#deadline").inner_text()
+    assert (
+        "Możesz odpowiedzieć lub zmienić odpowiedź do: środa, 5 maja 2027, 12:00"
+        in await page.locator("#deadline").inner_text()
+    )
     await page.get_by_label("Stacjonarnie").check()
     await page.get_by_label("Uwagi dla organizatorów").fill("bez glutenu")
     await page.get_by_role("button", name="Wyślij odpowiedź").click()
@@ -131,8 +145,10 @@ async def test_open_the_invitation_answer_and_the_coordinator_sees_it(site: Site
     await page.get_by_label("Stacjonarnie").check()
     await page.get_by_role("button", name="Wyślij odpowiedź").click()
     assert "jesteś na liście rezerwowej" in await page.get_by_role("status").inner_text()
-    assert "jesteś na liście rezerwowej na miejscu 1" in \
-        await page.locator("#answer-state").inner_text()
+    assert (
+        "jesteś na liście rezerwowej na miejscu 1"
+        in await page.locator("#answer-state").inner_text()
+    )
     await shot(page, "rsvp_waitlist")
     assert "Lista rezerwowa:" in await site.attendance()
 
@@ -147,8 +163,7 @@ async def test_keyboard_only_answer(site: Site, page: Page) -> None:
     assert "Online: 1" in await site.attendance()
 
 
-async def test_the_rules_are_the_chats_observer_cannot_take_a_seat(site: Site,
-                                                                    page: Page) -> None:
+async def test_the_rules_are_the_chats_observer_cannot_take_a_seat(site: Site, page: Page) -> None:
     await page.goto(site.link(site.cast.observer_rep))
     await page.get_by_label("Stacjonarnie").check()
     async with page.expect_response(lambda r: r.request.method == "POST") as posted:
@@ -160,8 +175,9 @@ async def test_the_rules_are_the_chats_observer_cannot_take_a_seat(site: Site,
         assert rsvps(s, site.meeting) == []
 
 
-async def test_after_the_deadline_the_page_says_so_and_nothing_changes(site: Site,
-                                                                      page: Page) -> None:
+async def test_after_the_deadline_the_page_says_so_and_nothing_changes(
+    site: Site, page: Page
+) -> None:
     url = site.link(site.cast.laureate_rep, ttl=timedelta(days=365))
     with site.db.session() as s:
         deadline = s.get(Meeting, site.meeting).rsvp_deadline  # type: ignore[union-attr]
@@ -183,7 +199,8 @@ async def test_after_the_deadline_the_page_says_so_and_nothing_changes(site: Sit
 
 
 async def test_tampered_expired_other_purpose_and_erased_links_are_refused(
-        site: Site, page: Page) -> None:
+    site: Site, page: Page
+) -> None:
     url = site.link(site.cast.laureate_rep)
     body, signature = url.rsplit(".", 1)
     tampered = body + "." + ("A" if signature[0] != "A" else "B") + signature[1:]
@@ -262,8 +279,7 @@ async def test_hub_and_my_meetings(site: Site, page: Page) -> None:
     assert "Odpowiedz do: środa, 5 maja 2027, 12:00" in await item.inner_text()
     await shot(page, "hub")
     await page.get_by_role("link", name="Moje najbliższe spotkania").click()
-    assert await page.get_by_role("heading", level=1).inner_text() == \
-        "Moje najbliższe spotkania"
+    assert await page.get_by_role("heading", level=1).inner_text() == "Moje najbliższe spotkania"
     assert "bez odpowiedzi" in (await page.locator("main").inner_text()).lower()
     await shot(page, "meetings")
     await page.get_by_role("link", name=re.compile("Odpowiedz lub zmień")).click()

@@ -13,19 +13,32 @@ from handlers.permissions import Action, Actor, allowed
 from models.enums import Role, Standing
 
 STAFF_ACTIONS = {
-    Role.COORDINATOR: {Action.READ, Action.MANAGE_MEETINGS, Action.VIEW_ATTENDANCE,
-                       Action.MANAGE_ATTENDANCE, Action.MANAGE_OFFICE_HOURS,
-                       Action.MANAGE_FUNDING, Action.VIEW_REPORTS, Action.ANNOUNCE,
-                       Action.BIND_CHAT, Action.INVITE, Action.MANAGE_MEMBERS,
-                       Action.MANAGE_POLLS},
-    Role.EXPERT: {Action.READ, Action.VIEW_ATTENDANCE, Action.MANAGE_OFFICE_HOURS,
-                  Action.MANAGE_FUNDING, Action.VIEW_REPORTS},
+    Role.COORDINATOR: {
+        Action.READ,
+        Action.MANAGE_MEETINGS,
+        Action.VIEW_ATTENDANCE,
+        Action.MANAGE_ATTENDANCE,
+        Action.MANAGE_OFFICE_HOURS,
+        Action.MANAGE_FUNDING,
+        Action.VIEW_REPORTS,
+        Action.ANNOUNCE,
+        Action.BIND_CHAT,
+        Action.INVITE,
+        Action.MANAGE_MEMBERS,
+        Action.MANAGE_POLLS,
+    },
+    Role.EXPERT: {
+        Action.READ,
+        Action.VIEW_ATTENDANCE,
+        Action.MANAGE_OFFICE_HOURS,
+        Action.MANAGE_FUNDING,
+        Action.VIEW_REPORTS,
+    },
     Role.ORGANISER: {Action.READ, Action.VIEW_ATTENDANCE, Action.MANAGE_ATTENDANCE},
 }
 # Observers watch open parts online, read results, give opinions — nothing closed or in person.
 OBSERVER_ACTIONS = {Action.READ, Action.GIVE_OPINION, Action.RSVP_ONLINE}
-CORE_ACTIONS = OBSERVER_ACTIONS | {Action.RSVP_IN_PERSON, Action.CHECK_IN,
-                                   Action.BOOK_OFFICE_HOURS}
+CORE_ACTIONS = OBSERVER_ACTIONS | {Action.RSVP_IN_PERSON, Action.CHECK_IN, Action.BOOK_OFFICE_HOURS}
 
 
 def expected(role: Role | None, standing: Standing | None, action: Action, closed: bool) -> bool:
@@ -43,23 +56,26 @@ def expected(role: Role | None, standing: Standing | None, action: Action, close
 CASES = [
     (role, standing, action, closed)
     for role, standing, action, closed in itertools.product(
-        [*Role, None], [*Standing, None], Action, (False, True))
+        [*Role, None], [*Standing, None], Action, (False, True)
+    )
     if role is Role.REPRESENTATIVE or standing is None
 ]
 
 
 @pytest.mark.parametrize(("role", "standing", "action", "closed"), CASES)
-def test_rule_table(role: Role | None, standing: Standing | None, action: Action,
-                    closed: bool) -> None:
+def test_rule_table(
+    role: Role | None, standing: Standing | None, action: Action, closed: bool
+) -> None:
     actor = Actor(frozenset({role}) if role else frozenset(), standing)
-    assert allowed(actor, action, network_closed=closed) is expected(role, standing, action,
-                                                                       closed)
+    assert allowed(actor, action, network_closed=closed) is expected(role, standing, action, closed)
 
 
 def test_every_action_has_a_rule_and_someone_who_may_do_it() -> None:
     for action in Action:
-        assert any(allowed(Actor(frozenset({r}), Standing.LAUREATE), action,
-                           network_closed=False) for r in Role)
+        assert any(
+            allowed(Actor(frozenset({r}), Standing.LAUREATE), action, network_closed=False)
+            for r in Role
+        )
 
 
 def test_two_roles_add_up() -> None:
@@ -84,8 +100,16 @@ from tests.cast import find_cast  # noqa: E402
 from tests.conftest import Chat  # noqa: E402
 
 # Commands that take an object number say so in their usage: "<meeting> …", "<number>", …
-OBJECT_USAGES = ("<meeting", "<number", "<request", "<announcement", "<booking", "<poll",
-                 "<call", "<slot")
+OBJECT_USAGES = (
+    "<meeting",
+    "<number",
+    "<request",
+    "<announcement",
+    "<booking",
+    "<poll",
+    "<call",
+    "<slot",
+)
 
 
 def _object_commands() -> list[str]:
@@ -93,10 +117,13 @@ def _object_commands() -> list[str]:
 
 
 async def test_object_numbers_in_a_closed_network_answer_like_missing_ones(
-        chat: Chat, seeded: Database) -> None:
+    chat: Chat, seeded: Database
+) -> None:
     cast = find_cast(seeded)
-    await chat.say(cast.team, "/spotkanie_nowe liderzy; Tajne; 12.12.2026 10:00; online; 4; ; "
-                              "https://meet.example/l")
+    await chat.say(
+        cast.team,
+        "/spotkanie_nowe liderzy; Tajne; 12.12.2026 10:00; online; 4; ; https://meet.example/l",
+    )
     await chat.say(cast.team, "/ogloszenie")
     for step in ("Tylko dla liderów", "bez", "liderzy", "wszyscy", "czaty", "nie", "teraz"):
         await chat.say(cast.team, step)
@@ -108,19 +135,33 @@ async def test_object_numbers_in_a_closed_network_answer_like_missing_ones(
             assert real == fake.replace("987", "1"), (name, who, real, fake)
 
 
-async def test_guided_commands_refuse_before_the_first_question(chat: Chat,
-                                                                seeded: Database) -> None:
+async def test_guided_commands_refuse_before_the_first_question(
+    chat: Chat, seeded: Database
+) -> None:
     cast = find_cast(seeded)
-    people = [cast.laureate_rep, cast.observer_rep, cast.coordinator, cast.expert,
-              cast.organiser, cast.mayor]
+    people = [
+        cast.laureate_rep,
+        cast.observer_rep,
+        cast.coordinator,
+        cast.expert,
+        cast.organiser,
+        cast.mayor,
+    ]
     with seeded.session() as s:
         networks = list(directory.networks(s))
     for command in REGISTRY.commands():
         if command.action is None:
             continue
         for who in people:
-            ctx = Context(seeded, chat.router.clock, chat.router.settings,
-                          None, None, None, chat.router.translator(None))  # type: ignore[arg-type]
+            ctx = Context(
+                seeded,
+                chat.router.clock,
+                chat.router.settings,
+                None,
+                None,
+                None,
+                chat.router.translator(None),
+            )  # type: ignore[arg-type]
             with seeded.session() as s:
                 ctx.person = s.get(directory.Person, who)
             if any(ctx.can(command.action, n) for n in networks):
@@ -128,13 +169,15 @@ async def test_guided_commands_refuse_before_the_first_question(chat: Chat,
             for room in (None, "cyfrowe"):
                 await chat.say(who, f"/{command.name}", chat=room)
                 with seeded.session() as s:
-                    started = s.exec(select(Conversation).where(
-                        Conversation.person_id == who)).all()
+                    started = s.exec(
+                        select(Conversation).where(Conversation.person_id == who)
+                    ).all()
                 assert started == [], (command.name, who, room)
 
 
-async def test_buttons_in_replies_belong_to_the_person_who_asked(chat: Chat,
-                                                                 seeded: Database) -> None:
+async def test_buttons_in_replies_belong_to_the_person_who_asked(
+    chat: Chat, seeded: Database
+) -> None:
     cast = find_cast(seeded)
     for command in REGISTRY.commands():
         for who in (cast.coordinator, cast.laureate_rep, cast.team):

@@ -50,8 +50,10 @@ async def test_erasure_needs_confirmation_then_forgets_me(chat: Chat, seeded: Da
         assert person.name is None and person.position is None and person.erased_at
         assert s.exec(select(Account).where(Account.person_id == cast.laureate_rep)).all() == []
         # anonymous aggregates stay: the role still counts, the audit trail keeps ids
-        assert s.exec(select(NetworkRole).where(
-            NetworkRole.person_id == cast.laureate_rep)).first() is not None
+        assert (
+            s.exec(select(NetworkRole).where(NetworkRole.person_id == cast.laureate_rep)).first()
+            is not None
+        )
         assert "person.erase" in s.exec(select(AuditEntry.action)).all()
         assert directory.person_by_account(s, "console", str(cast.laureate_rep)) is None
     assert "Jeszcze Cię nie znam" in await chat.text(cast.laureate_rep, "/moje_dane")

@@ -39,17 +39,25 @@ def standing(db: Database, city: str, code: str) -> Standing | None:
 
 def outbox_to(db: Database, chat_id: str) -> list[OutboxMessage]:
     with db.session() as s:
-        return list(s.exec(select(OutboxMessage).where(OutboxMessage.chat_id == chat_id)
-                           .order_by(OutboxMessage.id)).all())
+        return list(
+            s.exec(
+                select(OutboxMessage)
+                .where(OutboxMessage.chat_id == chat_id)
+                .order_by(OutboxMessage.id)
+            ).all()
+        )
 
 
 async def test_add_city_and_change_its_standing(chat: Chat, seeded: Database) -> None:
     cast = find_cast(seeded)
     usage = await chat.text(cast.coordinator, "/miasto_dodaj cyfrowe; Płock")
-    assert usage == ("Użycie: /miasto_dodaj <sieć>; <miasto>; <status>[; <województwo>]\n"
-                     "Na przykład: /miasto_dodaj cyfrowe; Łomża; obserwator")
-    reply = await chat.text(cast.coordinator, "/miasto_dodaj cyfrowe; Płock; obserwator; "
-                                              "mazowieckie")
+    assert usage == (
+        "Użycie: /miasto_dodaj <sieć>; <miasto>; <status>[; <województwo>]\n"
+        "Na przykład: /miasto_dodaj cyfrowe; Łomża; obserwator"
+    )
+    reply = await chat.text(
+        cast.coordinator, "/miasto_dodaj cyfrowe; Płock; obserwator; mazowieckie"
+    )
     assert reply == "• dodano miasto: Płock\n• Płock dołącza do sieci cyfrowe jako obserwator"
     again = await chat.text(cast.coordinator, "/miasto_dodaj cyfrowe; płock; laureat")
     assert again.startswith("Miasto płock już jest w sieci cyfrowe (obserwator).")
@@ -59,7 +67,9 @@ async def test_add_city_and_change_its_standing(chat: Chat, seeded: Database) ->
     with seeded.session() as s:
         entries = s.exec(select(AuditEntry).where(AuditEntry.action == "standing.set")).all()
     assert [(e.actor_id, e.details["new"]) for e in entries] == [
-        (cast.coordinator, "obserwator"), (cast.coordinator, "lider_zmian")]
+        (cast.coordinator, "obserwator"),
+        (cast.coordinator, "lider_zmian"),
+    ]
 
     refused = await chat.text(cast.other_coordinator, "/status cyfrowe; Płock; laureat")
     assert refused == "Nie masz uprawnień, aby zrobić to w sieci MIASTO CYFROWE."
@@ -74,54 +84,83 @@ async def test_add_a_person_within_the_handbooks_limits(chat: Chat, seeded: Data
     cast = find_cast(seeded)
     await chat.text(cast.coordinator, "/miasto_dodaj cyfrowe; Płock; laureat")
     for n, name in enumerate(("Anna Kowalska", "Jan Wąs", "Ewa Żak")):
-        reply = await chat.text(cast.coordinator, f"/osoba_dodaj cyfrowe; Płock; {name}; "
-                                                  f"Specjalista; osoba{n}@plock.pl")
+        reply = await chat.text(
+            cast.coordinator, f"/osoba_dodaj cyfrowe; Płock; {name}; Specjalista; osoba{n}@plock.pl"
+        )
         assert f"• dodano osobę: {name} (Płock)" in reply
         assert "/zaproszenie" in reply
-    fourth = await chat.text(cast.coordinator, "/osoba_dodaj cyfrowe; Płock; Piotr Łoś; "
-                                               "Specjalista")
-    assert fourth == ("Miasto ma już w sieci cyfrowe przedstawicieli: 3. Zamiast dodawać "
-                      "kolejną osobę, zastąp jedną z nich.")
-    bad_mail = await chat.text(cast.coordinator, "/osoba_dodaj cyfrowe; Płock; Piotr Łoś; "
-                                                 "Specjalista; piotr@")
+    fourth = await chat.text(
+        cast.coordinator, "/osoba_dodaj cyfrowe; Płock; Piotr Łoś; Specjalista"
+    )
+    assert fourth == (
+        "Miasto ma już w sieci cyfrowe przedstawicieli: 3. Zamiast dodawać "
+        "kolejną osobę, zastąp jedną z nich."
+    )
+    bad_mail = await chat.text(
+        cast.coordinator, "/osoba_dodaj cyfrowe; Płock; Piotr Łoś; Specjalista; piotr@"
+    )
     assert bad_mail == "„piotr@” nie jest adresem e-mail."
-    unknown_city = await chat.text(cast.coordinator, "/osoba_dodaj cyfrowe; Radom; Piotr Łoś; "
-                                                     "Specjalista")
+    unknown_city = await chat.text(
+        cast.coordinator, "/osoba_dodaj cyfrowe; Radom; Piotr Łoś; Specjalista"
+    )
     assert unknown_city.startswith("Miasta Radom nie ma w sieci cyfrowe.")
     with seeded.session() as s:
         assert s.exec(select(Person).where(Person.name == "Piotr Łoś")).first() is None
 
     await chat.text(cast.team, "/miasto_dodaj liderzy; Płock; laureat")
     official = await chat.text(cast.team, "/osoba_dodaj liderzy; Płock; Jan Kos; Naczelnik")
-    assert official == ("Do sieci liderów należą wyłącznie burmistrzowie, prezydenci miast i "
-                        "ich zastępcy.")
-    mayor = await chat.text(cast.team, "/osoba_dodaj liderzy; Płock; Andrzej Nowakowski; "
-                                       "Prezydent Miasta Płocka")
+    assert official == (
+        "Do sieci liderów należą wyłącznie burmistrzowie, prezydenci miast i ich zastępcy."
+    )
+    mayor = await chat.text(
+        cast.team, "/osoba_dodaj liderzy; Płock; Andrzej Nowakowski; Prezydent Miasta Płocka"
+    )
     assert "• dodano rolę: Andrzej Nowakowski" in mayor
     with seeded.session() as s:
         assert s.exec(select(Person).where(Person.name == "Jan Kos")).first() is None
 
 
 async def test_replacing_a_representative_releases_answers_and_tells_the_coordinator(
-        chat: Chat, seeded: Database, clock: FrozenClock) -> None:
+    chat: Chat, seeded: Database, clock: FrozenClock
+) -> None:
     cast = find_cast(seeded)
     with seeded.session() as s:
         network = directory.require_network(s, "cyfrowe")
-        meeting = Meeting(network_id=network.id or 0, title="Spotkanie w Łomży",
-                          starts_at=clock.now() + timedelta(days=20), format="stacjonarne",
-                          rsvp_deadline=clock.now() + timedelta(days=10), capacity=1,
-                          created_at=clock.now())
+        meeting = Meeting(
+            network_id=network.id or 0,
+            title="Spotkanie w Łomży",
+            starts_at=clock.now() + timedelta(days=20),
+            format="stacjonarne",
+            rsvp_deadline=clock.now() + timedelta(days=10),
+            capacity=1,
+            created_at=clock.now(),
+        )
         s.add(meeting)
         s.flush()
-        s.add(Rsvp(meeting_id=meeting.id or 0, person_id=cast.laureate_rep,
-                   answer="stacjonarnie", answered_at=clock.now()))
-        s.add(Rsvp(meeting_id=meeting.id or 0, person_id=cast.laureate_rep2,
-                   answer="stacjonarnie", waitlisted=True,
-                   answered_at=clock.now() + timedelta(minutes=1)))
+        s.add(
+            Rsvp(
+                meeting_id=meeting.id or 0,
+                person_id=cast.laureate_rep,
+                answer="stacjonarnie",
+                answered_at=clock.now(),
+            )
+        )
+        s.add(
+            Rsvp(
+                meeting_id=meeting.id or 0,
+                person_id=cast.laureate_rep2,
+                answer="stacjonarnie",
+                waitlisted=True,
+                answered_at=clock.now() + timedelta(minutes=1),
+            )
+        )
         old = s.get(Person, cast.laureate_rep)
         assert old is not None
-    reply = await chat.text(cast.team, f"/zastap cyfrowe; {cast.laureate_rep}; Jan Nowak; "
-                                       "Specjalista ds. e-usług; j.nowak@example.pl")
+    reply = await chat.text(
+        cast.team,
+        f"/zastap cyfrowe; {cast.laureate_rep}; Jan Nowak; "
+        "Specjalista ds. e-usług; j.nowak@example.pl",
+    )
     assert f"• zakończono rolę: {old.name} — przedstawiciel(ka) miasta w sieci cyfrowe" in reply
     assert "• dodano rolę: Jan Nowak — przedstawiciel(ka) miasta w sieci cyfrowe" in reply
     assert "Zwolnione odpowiedzi na nadchodzące spotkania: 1." in reply
@@ -132,12 +171,17 @@ async def test_replacing_a_representative_releases_answers_and_tells_the_coordin
         answers = {r.person_id: r for r in s.exec(select(Rsvp)).all()}
         assert answers[cast.laureate_rep].answer == "nie"
         assert not answers[cast.laureate_rep2].waitlisted
-        assert s.exec(select(AuditEntry).where(AuditEntry.action == "person.replace",
-                                               AuditEntry.actor_id == cast.team)).first()
+        assert s.exec(
+            select(AuditEntry).where(
+                AuditEntry.action == "person.replace", AuditEntry.actor_id == cast.team
+            )
+        ).first()
     told = [m.payload["text"] for m in outbox_to(seeded, str(cast.coordinator))]
-    assert told == [f"Zmiana w składzie sieci cyfrowe: Jan Nowak zastępuje osobę {old.name} "
-                    f"({directory_city(seeded, old.city_id)}). Jej odpowiedzi na nadchodzące "
-                    "spotkania zostały zwolnione."]
+    assert told == [
+        f"Zmiana w składzie sieci cyfrowe: Jan Nowak zastępuje osobę {old.name} "
+        f"({directory_city(seeded, old.city_id)}). Jej odpowiedzi na nadchodzące "
+        "spotkania zostały zwolnione."
+    ]
     promoted = [m.payload["text"] for m in outbox_to(seeded, str(cast.laureate_rep2))]
     assert any(t.startswith("Zwolniło się miejsce") for t in promoted)
 
@@ -162,18 +206,19 @@ async def test_ending_membership_keeps_the_person(chat: Chat, seeded: Database) 
     again = await chat.text(cast.coordinator, f"/zakoncz cyfrowe; {cast.observer_rep}")
     assert again.endswith("nie ma żadnej roli w sieci cyfrowe.")
     # An ended role is history, not a network: nothing upcoming for them any more.
-    assert await chat.text(cast.observer_rep, "/moje_spotkania") == \
-        "Nie masz nadchodzących spotkań."
+    assert (
+        await chat.text(cast.observer_rep, "/moje_spotkania") == "Nie masz nadchodzących spotkań."
+    )
 
 
 async def test_staff_roles_are_given_and_taken(chat: Chat, seeded: Database) -> None:
     cast = find_cast(seeded)
-    reply = await chat.text(cast.coordinator, f"/rola_nadaj cyfrowe; {cast.laureate_rep2}; "
-                                              "ekspert")
+    reply = await chat.text(cast.coordinator, f"/rola_nadaj cyfrowe; {cast.laureate_rep2}; ekspert")
     assert reply.startswith("• dodano rolę: ")
     assert Role.EXPERT in roles(seeded, cast.laureate_rep2, "cyfrowe")
-    reply = await chat.text(cast.coordinator, f"/rola_odbierz cyfrowe; {cast.laureate_rep2}; "
-                                              "ekspert")
+    reply = await chat.text(
+        cast.coordinator, f"/rola_odbierz cyfrowe; {cast.laureate_rep2}; ekspert"
+    )
     assert reply.startswith("• zakończono rolę: ")
     assert Role.EXPERT not in roles(seeded, cast.laureate_rep2, "cyfrowe")
     assert Role.REPRESENTATIVE in roles(seeded, cast.laureate_rep2, "cyfrowe")
@@ -185,17 +230,20 @@ async def test_staff_roles_are_given_and_taken(chat: Chat, seeded: Database) -> 
     assert Role.COORDINATING_TEAM in roles(seeded, cast.expert, "zielone")
     mixed = await chat.text(cast.team, f"/rola_nadaj cyfrowe; {cast.expert}; zespół")
     assert mixed.startswith("Zespół koordynujący działa we wszystkich sieciach")
-    rep = await chat.text(cast.coordinator, f"/rola_nadaj cyfrowe; {cast.expert}; "
-                                            "przedstawiciel")
+    rep = await chat.text(cast.coordinator, f"/rola_nadaj cyfrowe; {cast.expert}; przedstawiciel")
     assert rep.startswith("Role zespołu wsparcia to:")
     with seeded.session() as s:
-        grants = s.exec(select(AuditEntry).where(AuditEntry.action == "role.grant",
-                                                 AuditEntry.actor_id == cast.team)).all()
+        grants = s.exec(
+            select(AuditEntry).where(
+                AuditEntry.action == "role.grant", AuditEntry.actor_id == cast.team
+            )
+        ).all()
     assert len(grants) == 1
 
 
-async def answer_join_questions(chat: Chat, who: str, networks: str,
-                                position: str = "Naczelnik Wydziału Cyfryzacji") -> list[str]:
+async def answer_join_questions(
+    chat: Chat, who: str, networks: str, position: str = "Naczelnik Wydziału Cyfryzacji"
+) -> list[str]:
     replies = [await chat.text(who, "/zglos")]
     for answer in ("Płock", "Marta Kwiatkowska", position, "m.kwiatkowska@plock.eu", networks):
         replies.append(await chat.text(who, answer))
@@ -203,21 +251,27 @@ async def answer_join_questions(chat: Chat, who: str, networks: str,
 
 
 async def test_join_request_accepted_adds_and_links_the_person(
-        chat: Chat, seeded: Database) -> None:
+    chat: Chat, seeded: Database
+) -> None:
     cast = find_cast(seeded)
     replies = await answer_join_questions(chat, "tg-777", "cyfrowe")
     assert replies[0].startswith("Zadam Ci pięć krótkich pytań")
     assert replies[0].endswith("Jakie miasto reprezentujesz? (np. Łomża)")
     assert replies[4].startswith("Do której sieci (lub sieci) chcesz dołączyć?")
-    assert replies[5].startswith("Dziękuję! Twoje zgłoszenie nr 1 trafiło do koordynatorów "
-                                 "sieci: MIASTO CYFROWE.")
+    assert replies[5].startswith(
+        "Dziękuję! Twoje zgłoszenie nr 1 trafiło do koordynatorów sieci: MIASTO CYFROWE."
+    )
     offer = outbox_to(seeded, str(cast.coordinator))
     assert len(offer) == 1
     text = offer[0].payload["text"]
-    assert text.startswith("Zgłoszenie nr 1 do sieci MIASTO CYFROWE:\nMarta Kwiatkowska, "
-                           "Naczelnik Wydziału Cyfryzacji\nPłock (jeszcze nie w sieci")
-    assert offer[0].payload["actions"] == [["Przyjmij", "/przyjmij 1 cyfrowe"],
-                                           ["Odrzuć", "/odrzuc 1 cyfrowe"]]
+    assert text.startswith(
+        "Zgłoszenie nr 1 do sieci MIASTO CYFROWE:\nMarta Kwiatkowska, "
+        "Naczelnik Wydziału Cyfryzacji\nPłock (jeszcze nie w sieci"
+    )
+    assert offer[0].payload["actions"] == [
+        ["Przyjmij", "/przyjmij 1 cyfrowe"],
+        ["Odrzuć", "/odrzuc 1 cyfrowe"],
+    ]
     assert outbox_to(seeded, str(cast.other_coordinator)) == []
 
     stranger = await chat.text(cast.other_coordinator, "/przyjmij 1 cyfrowe")
@@ -226,8 +280,9 @@ async def test_join_request_accepted_adds_and_links_the_person(
     assert in_group == "O zgłoszeniach decyduje się w prywatnym czacie ze mną."
 
     accepted = await chat.text(cast.coordinator, "/przyjmij 1 cyfrowe")
-    assert accepted.startswith("Przyjęto: Marta Kwiatkowska (Płock) dołącza do sieci MIASTO "
-                               "CYFROWE.")
+    assert accepted.startswith(
+        "Przyjęto: Marta Kwiatkowska (Płock) dołącza do sieci MIASTO CYFROWE."
+    )
     assert standing(seeded, "Płock", "cyfrowe") is Standing.OBSERVER
     with seeded.session() as s:
         marta = directory.person_by_account(s, "console", "tg-777")
@@ -236,11 +291,14 @@ async def test_join_request_accepted_adds_and_links_the_person(
         assert request is not None and request.status == "accepted"
     assert Role.REPRESENTATIVE in roles(seeded, marta.id or 0, "cyfrowe")
     welcome = [m.payload["text"] for m in outbox_to(seeded, "tg-777")]
-    assert welcome == ["Witaj! Twoje zgłoszenie zostało przyjęte: należysz teraz do sieci "
-                       "MIASTO CYFROWE. Twoje konto jest połączone. Wpisz /pomoc, aby "
-                       "zobaczyć, co możesz zrobić."]
-    assert await chat.text("tg-777", "/start") == ("Dzień dobry, Marta Kwiatkowska! Wpisz "
-                                                   "/pomoc, aby zobaczyć, co możesz zrobić.")
+    assert welcome == [
+        "Witaj! Twoje zgłoszenie zostało przyjęte: należysz teraz do sieci "
+        "MIASTO CYFROWE. Twoje konto jest połączone. Wpisz /pomoc, aby "
+        "zobaczyć, co możesz zrobić."
+    ]
+    assert await chat.text("tg-777", "/start") == (
+        "Dzień dobry, Marta Kwiatkowska! Wpisz /pomoc, aby zobaczyć, co możesz zrobić."
+    )
     twice = await chat.text(cast.coordinator, "/przyjmij 1 cyfrowe")
     assert twice == "Zgłoszenie nr 1 zostało już rozpatrzone."
 
@@ -252,12 +310,16 @@ async def test_join_request_rejected_is_told_politely(chat: Chat, seeded: Databa
     again = await chat.text("tg-888", "/zglos")
     assert again.startswith("Masz już zgłoszenie czekające na koordynatora (nr 1).")
     reply = await chat.text(cast.coordinator, "/odrzuc 1 cyfrowe Sieć jest już pełna")
-    assert reply == "Odrzucono zgłoszenie nr 1 do sieci MIASTO CYFROWE. Uprzejmie " \
-                    "powiadomiłem tę osobę."
+    assert (
+        reply == "Odrzucono zgłoszenie nr 1 do sieci MIASTO CYFROWE. Uprzejmie "
+        "powiadomiłem tę osobę."
+    )
     told = [m.payload["text"] for m in outbox_to(seeded, "tg-888")]
-    assert told == ["Dziękujemy za zainteresowanie siecią MIASTO CYFROWE. Tym razem koordynator "
-                    "nie mógł przyjąć Twojego zgłoszenia.\nUwaga koordynatora: Sieć jest już "
-                    "pełna\nW razie pytań napisz do Związku Miast Polskich (ZMP)."]
+    assert told == [
+        "Dziękujemy za zainteresowanie siecią MIASTO CYFROWE. Tym razem koordynator "
+        "nie mógł przyjąć Twojego zgłoszenia.\nUwaga koordynatora: Sieć jest już "
+        "pełna\nW razie pytań napisz do Związku Miast Polskich (ZMP)."
+    ]
     with seeded.session() as s:
         request = s.get(JoinRequest, 1)
         assert request is not None and request.status == "open"  # zielone still decides
@@ -277,14 +339,16 @@ async def test_join_request_rules(chat: Chat, seeded: Database, clock: FrozenClo
     assert replies[5].splitlines()[1].startswith("Do której sieci")  # asked again
     cancelled = await chat.text("tg-901", "/anuluj")
     assert cancelled == "Przerwano."
-    assert await chat.text("tg-901", "Płock") == ("Polecenia zaczynają się od ukośnika. Wpisz "
-                                                  "/pomoc, aby zobaczyć, co możesz zrobić.")
+    assert await chat.text("tg-901", "Płock") == (
+        "Polecenia zaczynają się od ukośnika. Wpisz /pomoc, aby zobaczyć, co możesz zrobić."
+    )
 
     await chat.text("tg-902", "/zglos")
     for answer in ("Płock", "Jan Kos", "Burmistrz Miasta Płocka"):
         await chat.text("tg-902", answer)
-    assert await chat.text("tg-902", "jan@") == ("„jan@” nie jest adresem e-mail.\nTwój "
-                                                 "służbowy adres e-mail?")
+    assert await chat.text("tg-902", "jan@") == (
+        "„jan@” nie jest adresem e-mail.\nTwój służbowy adres e-mail?"
+    )
     await chat.text("tg-902", "jan.kos@plock.eu")
     done = await chat.text("tg-902", "liderzy")
     assert done.startswith("Dziękuję! Twoje zgłoszenie nr 2")  # a mayor may ask for liderzy
@@ -300,15 +364,22 @@ async def test_join_request_rules(chat: Chat, seeded: Database, clock: FrozenClo
 
 async def test_guided_commands_ask_one_question_at_a_time(chat: Chat, seeded: Database) -> None:
     cast = find_cast(seeded)
-    assert await chat.text(cast.laureate_rep, "/osoba_dodaj") == \
-        "Skład zmieniają tylko koordynatorzy i zespół koordynujący."
+    assert (
+        await chat.text(cast.laureate_rep, "/osoba_dodaj")
+        == "Skład zmieniają tylko koordynatorzy i zespół koordynujący."
+    )
     await chat.text(cast.coordinator, "/miasto_dodaj cyfrowe; Płock; laureat")
     asked = [await chat.text(cast.coordinator, "/osoba_dodaj")]
     for answer in ("cyfrowe", "Płock", "", "Anna Kowalska", "Specjalistka ds. e-usług", "-"):
         asked.append(await chat.text(cast.coordinator, answer))
     assert asked[:6] == [
-        "/anuluj przerywa.\nKod sieci? (np. cyfrowe; /sieci podaje listę)", "Miasto?",
-        "Imię i nazwisko?", "Imię i nazwisko?", "Stanowisko?", "E-mail? „-” pomija."]
+        "/anuluj przerywa.\nKod sieci? (np. cyfrowe; /sieci podaje listę)",
+        "Miasto?",
+        "Imię i nazwisko?",
+        "Imię i nazwisko?",
+        "Stanowisko?",
+        "E-mail? „-” pomija.",
+    ]
     assert asked[6].startswith("• dodano osobę: Anna Kowalska (Płock)")
     with seeded.session() as s:
         anna = s.exec(select(Person).where(Person.name == "Anna Kowalska")).one()
@@ -319,15 +390,18 @@ async def test_guided_commands_ask_one_question_at_a_time(chat: Chat, seeded: Da
     await chat.text(cast.coordinator, "cyfrowe")
     await chat.text(cast.coordinator, "Płock")
     wrong = await chat.text(cast.coordinator, "zwycięzca")
-    assert wrong == ("Nieznany status „zwycięzca”: laureat, finalista, lider zmian albo "
-                     "obserwator.\nWpisz /status, aby zacząć od nowa.")
+    assert wrong == (
+        "Nieznany status „zwycięzca”: laureat, finalista, lider zmian albo "
+        "obserwator.\nWpisz /status, aby zacząć od nowa."
+    )
     assert standing(seeded, "Płock", "cyfrowe") is Standing.LAUREATE
     await chat.text(cast.coordinator, "/zakoncz")
     assert await chat.text(cast.coordinator, "/anuluj") == "Przerwano."
 
 
 async def test_an_undecided_request_lapses_after_14_days_and_the_person_is_told(
-        chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings) -> None:
+    chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings
+) -> None:
     cast = find_cast(seeded)
     await answer_join_questions(chat, "tg-950", "zielone")
     jobs = DueDispatcher(seeded, clock, settings)
@@ -339,20 +413,30 @@ async def test_an_undecided_request_lapses_after_14_days_and_the_person_is_told(
     assert [m.payload["text"] for m in outbox_to(seeded, "tg-950")] == [
         "Twoje zgłoszenie nr 1 do sieci MIASTO NEUTRALNE KLIMATYCZNIE / ZIELONE wygasło po 14 "
         "dniach bez decyzji. Możesz zgłosić się ponownie komendą /zglos albo napisać do "
-        "Związku Miast Polskich (ZMP)."]
-    assert await chat.text(cast.other_coordinator, "/przyjmij 1") == \
-        "Zgłoszenie nr 1 wygasło (po 14 dniach)."
+        "Związku Miast Polskich (ZMP)."
+    ]
+    assert (
+        await chat.text(cast.other_coordinator, "/przyjmij 1")
+        == "Zgłoszenie nr 1 wygasło (po 14 dniach)."
+    )
     await jobs.run_once()
     assert len(outbox_to(seeded, "tg-950")) == 1  # told once
     assert (await chat.text("tg-950", "/zglos")).startswith("Zadam Ci pięć krótkich pytań")
 
 
 def test_one_open_request_per_account_is_enforced_by_the_database(
-        db: Database, clock: FrozenClock) -> None:
+    db: Database, clock: FrozenClock
+) -> None:
     def add(external_id: str, status: str) -> None:
         with db.session() as s:
-            s.add(JoinRequest(platform="telegram", external_id=external_id, status=status,
-                              created_at=clock.now()))
+            s.add(
+                JoinRequest(
+                    platform="telegram",
+                    external_id=external_id,
+                    status=status,
+                    created_at=clock.now(),
+                )
+            )
 
     add("1", "open")
     with pytest.raises(IntegrityError):  # two taps racing past the handler's own check

@@ -34,8 +34,9 @@ GROUP = -1009876543210
 
 
 @pytest.fixture(params=BACKENDS)
-def url(request: pytest.FixtureRequest, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def url(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
     """A brand-new, empty database, as an office starts with; the CLI reads it from the env."""
     database_url = fresh_database_url(request.param, tmp_path, "empirie_cli")
     for name in ("TELEGRAM_BOT_TOKEN", "TELEGRAM_API_BASE_URL", "EMPIRIE_SEED_DEMO"):
@@ -53,8 +54,9 @@ def cli(clock: FrozenClock, *argv: str) -> tuple[int, str]:
     return code, out.getvalue()
 
 
-def test_import_people_and_export_from_the_command_line(url: str, clock: FrozenClock,
-                                                        tmp_path: Path) -> None:
+def test_import_people_and_export_from_the_command_line(
+    url: str, clock: FrozenClock, tmp_path: Path
+) -> None:
     sheet = write_xlsx(tmp_path / "skład sieci.xlsx", ROWS)
     code, out = cli(clock, "roster", "import", str(sheet), "--dry-run")
     assert code == 0 and out.startswith("Próba: import pliku wprowadziłby te zmiany")
@@ -64,8 +66,10 @@ def test_import_people_and_export_from_the_command_line(url: str, clock: FrozenC
     code, out = cli(clock, "roster", "import", str(sheet))
     assert code == 0 and out.startswith("Zaimportowano; liczba zmian:")
     code, out = cli(clock, "people", "cyfrowe")
-    assert "Grażyna Żółkiewska <g.zolkiewska@um.lomza.pl>, Łomża (laureat) — " \
-           "przedstawiciel(ka) miasta — bez połączonego konta" in out
+    assert (
+        "Grażyna Żółkiewska <g.zolkiewska@um.lomza.pl>, Łomża (laureat) — "
+        "przedstawiciel(ka) miasta — bez połączonego konta" in out
+    )
     code, out = cli(clock, "roster", "import", str(sheet))
     assert out.strip() == "Skład już odpowiada plikowi: nie ma nic do zmiany."
 
@@ -78,12 +82,14 @@ def test_import_people_and_export_from_the_command_line(url: str, clock: FrozenC
     assert code == 1 and "Wiersz 2: nieznany kod sieci „cyfrowy”" in out
 
     code, out = cli(clock, "invite", "nikt@nigdzie.pl")
-    assert code == 1 and out.strip() == ("W składzie nie ma nikogo o numerze ani adresie "
-                                         "e-mail „nikt@nigdzie.pl”.")
+    assert code == 1 and out.strip() == (
+        "W składzie nie ma nikogo o numerze ani adresie e-mail „nikt@nigdzie.pl”."
+    )
 
 
 def test_platform_deployment_starts_with_networks_and_no_people(
-        url: str, clock: FrozenClock, caplog: pytest.LogCaptureFixture) -> None:
+    url: str, clock: FrozenClock, caplog: pytest.LogCaptureFixture
+) -> None:
     platform = Settings().model_copy(update={"telegram_bot_token": "123:ABC"})
     with caplog.at_level(logging.WARNING, logger="empirie.app"):
         db = prepare_database(platform, clock)
@@ -108,8 +114,8 @@ def test_console_default_loads_the_demo_cast(url: str, clock: FrozenClock) -> No
 
 
 async def test_first_coordinator_is_invited_from_the_cli_and_links_over_telegram(
-        url: str, clock: FrozenClock, tmp_path: Path, api: FakeBotApi,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    url: str, clock: FrozenClock, tmp_path: Path, api: FakeBotApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:TEST-TOKEN")
     monkeypatch.setenv("TELEGRAM_API_BASE_URL", f"http://127.0.0.1:{api.port}")
     sheet = write_xlsx(tmp_path / "skład.xlsx", ROWS)
@@ -126,8 +132,9 @@ async def test_first_coordinator_is_invited_from_the_cli_and_links_over_telegram
     await transport.start()
     try:
         koordynatorka = tg.user(222001, "Małgorzata", "gosia_zmp")
-        await api.inject(tg.message(koordynatorka, tg.private_chat(222001),
-                                    f"/start {link.group(1)}"))
+        await api.inject(
+            tg.message(koordynatorka, tg.private_chat(222001), f"/start {link.group(1)}")
+        )
         await api.wait_for(lambda: bool(api.texts(222001)))
         assert api.texts(222001)[0].startswith("Witaj, Małgorzata Źrebiec!")
         assert "MIASTO CYFROWE" in api.texts(222001)[0]
@@ -136,10 +143,13 @@ async def test_first_coordinator_is_invited_from_the_cli_and_links_over_telegram
         await api.inject(tg.message(koordynatorka, group, "/polacz@EmpirieTestBot cyfrowe"))
         await api.wait_for(lambda: bool(api.texts(GROUP)))
         assert api.texts(GROUP) == [
-            "Ten czat jest teraz połączony z siecią MIASTO CYFROWE (cyfrowe)."]
+            "Ten czat jest teraz połączony z siecią MIASTO CYFROWE (cyfrowe)."
+        ]
     finally:
         await transport.stop()
         db.dispose()
     code, out = await asyncio.to_thread(cli, clock, "people", "cyfrowe")
-    assert "Małgorzata Źrebiec <m.zrebiec@zmp.poznan.pl> — koordynator-facylitator — " \
-           "połączone konto: telegram" in out
+    assert (
+        "Małgorzata Źrebiec <m.zrebiec@zmp.poznan.pl> — koordynator-facylitator — "
+        "połączone konto: telegram" in out
+    )

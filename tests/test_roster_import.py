@@ -24,21 +24,91 @@ from models.meetings import Meeting, Rsvp
 from models.outbox import OutboxMessage
 
 T = Translator("pl", Settings().tz)
-HEADER = ["Sieć", "Miasto", "Województwo", "Status", "Imię i nazwisko", "Stanowisko",
-          "Funkcja", "E-mail", "Rola", "Język"]
+HEADER = [
+    "Sieć",
+    "Miasto",
+    "Województwo",
+    "Status",
+    "Imię i nazwisko",
+    "Stanowisko",
+    "Funkcja",
+    "E-mail",
+    "Rola",
+    "Język",
+]
 ROWS = [
-    ["cyfrowe", "Łomża", "podlaskie", "laureat", "Grażyna Żółkiewska", "Naczelniczka Wydziału "
-     "Informatyki", "naczelnik", "g.zolkiewska@um.lomza.pl", "przedstawiciel", "pl"],
-    ["cyfrowe", "Łomża", "podlaskie", "laureat", "Jędrzej Ślęzak", "Specjalista ds. e-usług",
-     "specjalista", "j.slezak@um.lomza.pl", "przedstawiciel", ""],
-    ["cyfrowe", "Świdnik", "lubelskie", "obserwator", "Bożena Łęcka", "Inspektorka", "",
-     "", "przedstawiciel", ""],
-    ["cyfrowe", "", "", "", "Małgorzata Źrebiec", "Koordynatorka-facylitatorka", "",
-     "m.zrebiec@zmp.poznan.pl", "koordynator", ""],
-    ["liderzy", "Łomża", "podlaskie", "laureat", "Mariusz Chrzanowski", "Prezydent Miasta "
-     "Łomża", "prezydent", "prezydent@um.lomza.pl", "przedstawiciel", ""],
-    ["", "", "", "", "Wiesław Kłos", "Zespół koordynujący ZH-16", "", "w.klos@zmp.poznan.pl",
-     "zespół koordynujący", "en"],
+    [
+        "cyfrowe",
+        "Łomża",
+        "podlaskie",
+        "laureat",
+        "Grażyna Żółkiewska",
+        "Naczelniczka Wydziału Informatyki",
+        "naczelnik",
+        "g.zolkiewska@um.lomza.pl",
+        "przedstawiciel",
+        "pl",
+    ],
+    [
+        "cyfrowe",
+        "Łomża",
+        "podlaskie",
+        "laureat",
+        "Jędrzej Ślęzak",
+        "Specjalista ds. e-usług",
+        "specjalista",
+        "j.slezak@um.lomza.pl",
+        "przedstawiciel",
+        "",
+    ],
+    [
+        "cyfrowe",
+        "Świdnik",
+        "lubelskie",
+        "obserwator",
+        "Bożena Łęcka",
+        "Inspektorka",
+        "",
+        "",
+        "przedstawiciel",
+        "",
+    ],
+    [
+        "cyfrowe",
+        "",
+        "",
+        "",
+        "Małgorzata Źrebiec",
+        "Koordynatorka-facylitatorka",
+        "",
+        "m.zrebiec@zmp.poznan.pl",
+        "koordynator",
+        "",
+    ],
+    [
+        "liderzy",
+        "Łomża",
+        "podlaskie",
+        "laureat",
+        "Mariusz Chrzanowski",
+        "Prezydent Miasta Łomża",
+        "prezydent",
+        "prezydent@um.lomza.pl",
+        "przedstawiciel",
+        "",
+    ],
+    [
+        "",
+        "",
+        "",
+        "",
+        "Wiesław Kłos",
+        "Zespół koordynujący ZH-16",
+        "",
+        "w.klos@zmp.poznan.pl",
+        "zespół koordynujący",
+        "en",
+    ],
     ["zielone", "Kłodzko", "dolnośląskie", "lider zmian", "", "", "", "", "", ""],
 ]
 
@@ -54,8 +124,14 @@ def write_xlsx(path: Path, rows: list[list[str]], header: list[str] = HEADER) ->
     return path
 
 
-def write_csv(path: Path, rows: list[list[str]], header: list[str] = HEADER, *,
-              delimiter: str = ";", bom: bool = True) -> Path:
+def write_csv(
+    path: Path,
+    rows: list[list[str]],
+    header: list[str] = HEADER,
+    *,
+    delimiter: str = ";",
+    bom: bool = True,
+) -> Path:
     with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as out:
         csv.writer(out, delimiter=delimiter).writerows([header, *rows])
     return path
@@ -68,8 +144,9 @@ def empty(db: Database) -> Database:
     return db
 
 
-def run(db: Database, clock: FrozenClock, settings: Settings, path: Path,
-        dry_run: bool = False) -> roster.ImportResult:
+def run(
+    db: Database, clock: FrozenClock, settings: Settings, path: Path, dry_run: bool = False
+) -> roster.ImportResult:
     return roster.import_file(db, clock, settings, path, T, dry_run=dry_run)
 
 
@@ -80,15 +157,19 @@ def people(db: Database, code: str) -> dict[str, str]:
 
 
 def test_xlsx_import_loads_cities_standings_people_and_roles(
-        empty: Database, clock: FrozenClock, settings: Settings, tmp_path: Path) -> None:
+    empty: Database, clock: FrozenClock, settings: Settings, tmp_path: Path
+) -> None:
     result = run(empty, clock, settings, write_xlsx(tmp_path / "skład.xlsx", ROWS))
     assert result.ok, result.lines
     assert "Zaimportowano" in result.lines[0]
     assert "• dodano miasto: Łomża" in result.lines
     assert people(empty, "cyfrowe") == {
-        "Grażyna Żółkiewska": "representative", "Jędrzej Ślęzak": "representative",
-        "Bożena Łęcka": "representative", "Małgorzata Źrebiec": "coordinator",
-        "Wiesław Kłos": "coordinating_team"}
+        "Grażyna Żółkiewska": "representative",
+        "Jędrzej Ślęzak": "representative",
+        "Bożena Łęcka": "representative",
+        "Małgorzata Źrebiec": "coordinator",
+        "Wiesław Kłos": "coordinating_team",
+    }
     assert people(empty, "liderzy")["Mariusz Chrzanowski"] == "representative"
     with empty.session() as s:
         lomza = s.exec(select(City).where(City.name == "Łomża")).one()
@@ -104,8 +185,9 @@ def test_xlsx_import_loads_cities_standings_people_and_roles(
         assert team.language == "en" and team.city_id is None
 
 
-def test_reimport_changes_nothing(empty: Database, clock: FrozenClock, settings: Settings,
-                                  tmp_path: Path) -> None:
+def test_reimport_changes_nothing(
+    empty: Database, clock: FrozenClock, settings: Settings, tmp_path: Path
+) -> None:
     path = write_xlsx(tmp_path / "skład.xlsx", ROWS)
     assert run(empty, clock, settings, path).changes > 0
     with empty.session() as s:
@@ -119,17 +201,53 @@ def test_reimport_changes_nothing(empty: Database, clock: FrozenClock, settings:
 
 @pytest.mark.parametrize(("delimiter", "bom"), [(";", True), (",", False)])
 def test_csv_with_plain_headers_and_values_without_diacritics(
-        empty: Database, clock: FrozenClock, settings: Settings, tmp_path: Path,
-        delimiter: str, bom: bool) -> None:
-    header = ["SIEC", "miasto", "WOJEWODZTWO", "status", "imie i nazwisko", "stanowisko",
-              "funkcja", "e-mail", "ROLA", "jezyk"]
-    rows = [["CYFROWE", "Łomża", "podlaskie", "LIDER ZMIAN", "Grażyna Żółkiewska",
-             "Naczelnik, Wydział Cyfryzacji", "naczelnik", "g.zolkiewska@um.lomza.pl",
-             "Przedstawicielka", "PL"],
-            ["liderzy", "Łomża", "podlaskie", "laureat", "Ewa Żak", "Zastepca Prezydenta",
-             "zastepca", "", "przedstawiciel", ""],
-            ["kadry", "", "", "", "Zofia Ćwik", "Opiekunka, biuro ZMP", "", "", "opiekun", ""],
-            ["", "", "", "", "Jan Wąs", "ZH-16", "", "", "Zespol koordynujacy", ""]]
+    empty: Database,
+    clock: FrozenClock,
+    settings: Settings,
+    tmp_path: Path,
+    delimiter: str,
+    bom: bool,
+) -> None:
+    header = [
+        "SIEC",
+        "miasto",
+        "WOJEWODZTWO",
+        "status",
+        "imie i nazwisko",
+        "stanowisko",
+        "funkcja",
+        "e-mail",
+        "ROLA",
+        "jezyk",
+    ]
+    rows = [
+        [
+            "CYFROWE",
+            "Łomża",
+            "podlaskie",
+            "LIDER ZMIAN",
+            "Grażyna Żółkiewska",
+            "Naczelnik, Wydział Cyfryzacji",
+            "naczelnik",
+            "g.zolkiewska@um.lomza.pl",
+            "Przedstawicielka",
+            "PL",
+        ],
+        [
+            "liderzy",
+            "Łomża",
+            "podlaskie",
+            "laureat",
+            "Ewa Żak",
+            "Zastepca Prezydenta",
+            "zastepca",
+            "",
+            "przedstawiciel",
+            "",
+        ],
+        ["kadry", "", "", "", "Zofia Ćwik", "Opiekunka, biuro ZMP", "", "", "opiekun", ""],
+        ["", "", "", "", "Jan Wąs", "ZH-16", "", "", "Zespol koordynujacy", ""],
+    ]
     path = write_csv(tmp_path / "sklad.csv", rows, header, delimiter=delimiter, bom=bom)
     result = run(empty, clock, settings, path)
     assert result.ok, result.lines
@@ -145,18 +263,40 @@ def test_csv_with_plain_headers_and_values_without_diacritics(
 
 
 def test_bad_file_reports_every_row_in_polish_and_writes_nothing(
-        empty: Database, clock: FrozenClock, settings: Settings, tmp_path: Path) -> None:
+    empty: Database, clock: FrozenClock, settings: Settings, tmp_path: Path
+) -> None:
     rows = [
         ROWS[0],
         ["cyfrowy", "Łomża", "", "laureat", "Anna Nowak", "", "", "", "przedstawiciel", ""],
-        ["cyfrowe", "Świdnik", "", "zwycięzca", "Piotr Wójcik", "", "", "", "przedstawiciel",
-         ""],
-        ["cyfrowe", "Świdnik", "", "finalista", "Ewa Mazur", "", "", "ewa.mazur@", "przedstawiciel",
-         ""],
-        ["liderzy", "Łomża", "", "laureat", "Tomasz Kowalczyk", "Naczelnik wydziału",
-         "naczelnik", "", "przedstawiciel", ""],
-        *[["zasoby", "Chełm", "", "laureat", f"Osoba {n}", "", "", "", "przedstawiciel", ""]
-          for n in range(4)],
+        ["cyfrowe", "Świdnik", "", "zwycięzca", "Piotr Wójcik", "", "", "", "przedstawiciel", ""],
+        [
+            "cyfrowe",
+            "Świdnik",
+            "",
+            "finalista",
+            "Ewa Mazur",
+            "",
+            "",
+            "ewa.mazur@",
+            "przedstawiciel",
+            "",
+        ],
+        [
+            "liderzy",
+            "Łomża",
+            "",
+            "laureat",
+            "Tomasz Kowalczyk",
+            "Naczelnik wydziału",
+            "naczelnik",
+            "",
+            "przedstawiciel",
+            "",
+        ],
+        *[
+            ["zasoby", "Chełm", "", "laureat", f"Osoba {n}", "", "", "", "przedstawiciel", ""]
+            for n in range(4)
+        ],
     ]
     result = run(empty, clock, settings, write_xlsx(tmp_path / "zły.xlsx", rows))
     assert not result.ok
@@ -165,17 +305,22 @@ def test_bad_file_reports_every_row_in_polish_and_writes_nothing(
     assert "Wiersz 3: nieznany kod sieci „cyfrowy”" in text
     assert "Wiersz 4: nieznany status „zwycięzca”" in text
     assert "Wiersz 5: błędny adres e-mail „ewa.mazur@”" in text
-    assert "Wiersz 6: sieć liderów przyjmuje tylko burmistrzów, prezydentów miast i ich " \
-           "zastępców" in text
-    assert "Wiersz 10 (ostrzeżenie): Chełm ma w sieci zasoby więcej przedstawicieli, niż " \
-           "zaleca Vademecum (2–3): 4" in text
+    assert (
+        "Wiersz 6: sieć liderów przyjmuje tylko burmistrzów, prezydentów miast i ich "
+        "zastępców" in text
+    )
+    assert (
+        "Wiersz 10 (ostrzeżenie): Chełm ma w sieci zasoby więcej przedstawicieli, niż "
+        "zaleca Vademecum (2–3): 4" in text
+    )
     with empty.session() as s:
         assert s.exec(select(Person)).first() is None
         assert s.exec(select(City)).first() is None
 
 
 def test_missing_columns_and_missing_file_are_explained(
-        empty: Database, clock: FrozenClock, settings: Settings, tmp_path: Path) -> None:
+    empty: Database, clock: FrozenClock, settings: Settings, tmp_path: Path
+) -> None:
     path = write_csv(tmp_path / "x.csv", [["cyfrowe", "Łomża"]], ["Sieć", "Miasto"])
     result = run(empty, clock, settings, path)
     assert not result.ok
@@ -185,49 +330,83 @@ def test_missing_columns_and_missing_file_are_explained(
 
 
 def test_dry_run_shows_the_changes_and_writes_nothing(
-        empty: Database, clock: FrozenClock, settings: Settings, tmp_path: Path) -> None:
+    empty: Database, clock: FrozenClock, settings: Settings, tmp_path: Path
+) -> None:
     run(empty, clock, settings, write_xlsx(tmp_path / "v1.xlsx", ROWS))
     newer = [r[:] for r in ROWS if r[4] != "Jędrzej Ślęzak"]
     next(r for r in newer if r[1] == "Świdnik")[3] = "finalista"  # observer → finalist
-    newer.append(["cyfrowe", "Łomża", "podlaskie", "laureat", "Anna Wiśniewska", "Specjalistka",
-                  "", "a.wisniewska@um.lomza.pl", "przedstawiciel", ""])
+    newer.append(
+        [
+            "cyfrowe",
+            "Łomża",
+            "podlaskie",
+            "laureat",
+            "Anna Wiśniewska",
+            "Specjalistka",
+            "",
+            "a.wisniewska@um.lomza.pl",
+            "przedstawiciel",
+            "",
+        ]
+    )
     result = run(empty, clock, settings, write_xlsx(tmp_path / "v2.xlsx", newer), dry_run=True)
     assert result.ok
-    assert result.lines[0] == "Próba: import pliku wprowadziłby te zmiany (4); niczego nie " \
-                              "zapisano:"
+    assert (
+        result.lines[0] == "Próba: import pliku wprowadziłby te zmiany (4); niczego nie zapisano:"
+    )
     assert set(result.lines[1:]) == {
         "• status Świdnik w sieci cyfrowe: obserwator → finalista",
         "• dodano osobę: Anna Wiśniewska (Łomża)",
         "• dodano rolę: Anna Wiśniewska — przedstawiciel(ka) miasta w sieci cyfrowe",
-        "• zakończono rolę: Jędrzej Ślęzak — przedstawiciel(ka) miasta w sieci cyfrowe"}
+        "• zakończono rolę: Jędrzej Ślęzak — przedstawiciel(ka) miasta w sieci cyfrowe",
+    }
     assert "Jędrzej Ślęzak" in people(empty, "cyfrowe")
     assert "Anna Wiśniewska" not in people(empty, "cyfrowe")
 
 
 def test_person_missing_from_a_newer_file_is_ended_not_deleted(
-        empty: Database, clock: FrozenClock, settings: Settings, tmp_path: Path) -> None:
+    empty: Database, clock: FrozenClock, settings: Settings, tmp_path: Path
+) -> None:
     run(empty, clock, settings, write_xlsx(tmp_path / "v1.xlsx", ROWS))
     with empty.session() as s:
         cyfrowe = directory.require_network(s, "cyfrowe")
         slezak = s.exec(select(Person).where(Person.name == "Jędrzej Ślęzak")).one()
         grazyna = s.exec(select(Person).where(Person.name == "Grażyna Żółkiewska")).one()
-        meeting = Meeting(network_id=cyfrowe.id or 0, title="Spotkanie w Łomży",
-                          starts_at=clock.now() + timedelta(days=20), format="stacjonarne",
-                          rsvp_deadline=clock.now() + timedelta(days=10), capacity=1,
-                          created_at=clock.now())
+        meeting = Meeting(
+            network_id=cyfrowe.id or 0,
+            title="Spotkanie w Łomży",
+            starts_at=clock.now() + timedelta(days=20),
+            format="stacjonarne",
+            rsvp_deadline=clock.now() + timedelta(days=10),
+            capacity=1,
+            created_at=clock.now(),
+        )
         s.add(meeting)
         s.flush()
-        s.add(Rsvp(meeting_id=meeting.id or 0, person_id=slezak.id or 0, answer="stacjonarnie",
-                   answered_at=clock.now()))
-        s.add(Rsvp(meeting_id=meeting.id or 0, person_id=grazyna.id or 0,
-                   answer="stacjonarnie", waitlisted=True,
-                   answered_at=clock.now() + timedelta(minutes=1)))
+        s.add(
+            Rsvp(
+                meeting_id=meeting.id or 0,
+                person_id=slezak.id or 0,
+                answer="stacjonarnie",
+                answered_at=clock.now(),
+            )
+        )
+        s.add(
+            Rsvp(
+                meeting_id=meeting.id or 0,
+                person_id=grazyna.id or 0,
+                answer="stacjonarnie",
+                waitlisted=True,
+                answered_at=clock.now() + timedelta(minutes=1),
+            )
+        )
         directory.link_account(s, grazyna.id or 0, "console", "g", None, clock.now())
     clock.advance(timedelta(days=1))
     newer = [r for r in ROWS if r[4] != "Jędrzej Ślęzak"]
     result = run(empty, clock, settings, write_xlsx(tmp_path / "v2.xlsx", newer))
-    assert result.lines[1:] == ["• zakończono rolę: Jędrzej Ślęzak — przedstawiciel(ka) "
-                                "miasta w sieci cyfrowe"]
+    assert result.lines[1:] == [
+        "• zakończono rolę: Jędrzej Ślęzak — przedstawiciel(ka) miasta w sieci cyfrowe"
+    ]
     assert "Jędrzej Ślęzak" not in people(empty, "cyfrowe")
     with empty.session() as s:
         kept = s.get(Person, slezak.id)
@@ -241,14 +420,16 @@ def test_person_missing_from_a_newer_file_is_ended_not_deleted(
         assert "Zwolniło się miejsce" in told.payload["text"]
     # Back in a later file: the same row is reopened, the person is not duplicated.
     again = run(empty, clock, settings, write_xlsx(tmp_path / "v3.xlsx", ROWS))
-    assert again.lines[1:] == ["• dodano rolę: Jędrzej Ślęzak — przedstawiciel(ka) miasta w "
-                               "sieci cyfrowe"]
+    assert again.lines[1:] == [
+        "• dodano rolę: Jędrzej Ślęzak — przedstawiciel(ka) miasta w sieci cyfrowe"
+    ]
     with empty.session() as s:
         assert len(s.exec(select(Person).where(Person.name == "Jędrzej Ślęzak")).all()) == 1
 
 
 def test_people_are_matched_by_email_then_by_name_and_city(
-        empty: Database, clock: FrozenClock, settings: Settings, tmp_path: Path) -> None:
+    empty: Database, clock: FrozenClock, settings: Settings, tmp_path: Path
+) -> None:
     run(empty, clock, settings, write_xlsx(tmp_path / "v1.xlsx", ROWS))
     newer = [r[:] for r in ROWS]
     newer[0][4] = "Grażyna Żółkiewska-Nowak"  # married: same e-mail
@@ -256,14 +437,16 @@ def test_people_are_matched_by_email_then_by_name_and_city(
     result = run(empty, clock, settings, write_xlsx(tmp_path / "v2.xlsx", newer))
     assert set(result.lines[1:]) == {
         "• zmieniono dane osoby: Grażyna Żółkiewska-Nowak (name)",
-        "• zmieniono dane osoby: Bożena Łęcka (email)"}
+        "• zmieniono dane osoby: Bożena Łęcka (email)",
+    }
     with empty.session() as s:
         assert len(s.exec(select(Person)).all()) == 6
 
 
 @pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
-def test_export_imports_back_unchanged(seeded: Database, clock: FrozenClock,
-                                       settings: Settings, tmp_path: Path, suffix: str) -> None:
+def test_export_imports_back_unchanged(
+    seeded: Database, clock: FrozenClock, settings: Settings, tmp_path: Path, suffix: str
+) -> None:
     path = tmp_path / f"eksport{suffix}"
     count = roster.export_file(seeded, path)
     with seeded.session() as s:
@@ -280,12 +463,35 @@ def test_export_imports_back_unchanged(seeded: Database, clock: FrozenClock,
 
 
 def test_leaders_network_takes_only_mayors_presidents_and_deputies(
-        empty: Database, clock: FrozenClock, settings: Settings, tmp_path: Path) -> None:
-    rows = [["liderzy", "Gniezno", "", "laureat", "Michał Pawlak", "Burmistrz Miasta", "", "",
-             "przedstawiciel", ""],
-            ["liderzy", "Sanok", "", "laureat", "Ewa Ryś", "Wiceprezydent", "", "",
-             "przedstawiciel", ""],
-            ["liderzy", "", "", "", "Jan Koordynator", "Koordynator", "", "", "koordynator", ""]]
+    empty: Database, clock: FrozenClock, settings: Settings, tmp_path: Path
+) -> None:
+    rows = [
+        [
+            "liderzy",
+            "Gniezno",
+            "",
+            "laureat",
+            "Michał Pawlak",
+            "Burmistrz Miasta",
+            "",
+            "",
+            "przedstawiciel",
+            "",
+        ],
+        [
+            "liderzy",
+            "Sanok",
+            "",
+            "laureat",
+            "Ewa Ryś",
+            "Wiceprezydent",
+            "",
+            "",
+            "przedstawiciel",
+            "",
+        ],
+        ["liderzy", "", "", "", "Jan Koordynator", "Koordynator", "", "", "koordynator", ""],
+    ]
     result = run(empty, clock, settings, write_csv(tmp_path / "liderzy.csv", rows))
     assert result.ok, result.lines
     assert set(people(empty, "liderzy")) == {"Michał Pawlak", "Ewa Ryś", "Jan Koordynator"}

@@ -24,8 +24,9 @@ COORD, NEWCOMER, GROUP = 301, 302, -100301
 
 
 @pytest.fixture
-async def setup(api: FakeBotApi, seeded: Database, clock: FrozenClock, settings: Settings
-                ) -> AsyncIterator[tuple[OutboxDispatcher, Cast]]:
+async def setup(
+    api: FakeBotApi, seeded: Database, clock: FrozenClock, settings: Settings
+) -> AsyncIterator[tuple[OutboxDispatcher, Cast]]:
     tg_settings = telegram_settings(settings, f"http://127.0.0.1:{api.port}")
     transport = TelegramTransport(Router(seeded, clock, tg_settings), tg_settings)
     await transport.start()
@@ -36,11 +37,18 @@ async def setup(api: FakeBotApi, seeded: Database, clock: FrozenClock, settings:
 
 
 async def test_join_request_accepted_by_button_links_the_telegram_account(
-        api: FakeBotApi, seeded: Database, setup: tuple[OutboxDispatcher, Cast]) -> None:
+    api: FakeBotApi, seeded: Database, setup: tuple[OutboxDispatcher, Cast]
+) -> None:
     outbox, _cast = setup
     newcomer, chat = tg.user(NEWCOMER, "Marta", "marta_plock"), tg.private_chat(NEWCOMER)
-    answers = ["/zglos", "Płock", "Marta Kwiatkowska", "Naczelniczka Wydziału Cyfryzacji",
-               "m.kwiatkowska@plock.eu", "cyfrowe"]
+    answers = [
+        "/zglos",
+        "Płock",
+        "Marta Kwiatkowska",
+        "Naczelniczka Wydziału Cyfryzacji",
+        "m.kwiatkowska@plock.eu",
+        "cyfrowe",
+    ]
     for n, text in enumerate(answers, start=1):
         await api.inject(tg.message(newcomer, chat, text))
         await api.wait_for(lambda n=n: len(api.texts(NEWCOMER)) >= n + 1)
@@ -53,16 +61,20 @@ async def test_join_request_accepted_by_button_links_the_telegram_account(
     assert [b["text"] for b in buttons] == ["Przyjmij", "Odrzuć"]
 
     # The button belongs to the coordinator's private chat: pressed elsewhere it is refused.
-    await api.inject(tg.callback(tg.user(COORD), tg.group_chat(GROUP),
-                                 buttons[0]["callback_data"]))
+    await api.inject(tg.callback(tg.user(COORD), tg.group_chat(GROUP), buttons[0]["callback_data"]))
     await api.wait_for(lambda: any("nieaktualny" in text for text in _refusals(api)))
-    await api.inject(tg.callback(tg.user(COORD), tg.private_chat(COORD),
-                                 buttons[0]["callback_data"]))
-    await api.wait_for(lambda: any(t.startswith("Przyjęto: Marta Kwiatkowska")
-                                   for t in api.texts(COORD)))
+    await api.inject(
+        tg.callback(tg.user(COORD), tg.private_chat(COORD), buttons[0]["callback_data"])
+    )
+    await api.wait_for(
+        lambda: any(t.startswith("Przyjęto: Marta Kwiatkowska") for t in api.texts(COORD))
+    )
     await outbox.run_once()
-    await api.wait_for(lambda: any(t.startswith("Witaj! Twoje zgłoszenie zostało przyjęte")
-                                   for t in api.texts(NEWCOMER)))
+    await api.wait_for(
+        lambda: any(
+            t.startswith("Witaj! Twoje zgłoszenie zostało przyjęte") for t in api.texts(NEWCOMER)
+        )
+    )
     with seeded.session() as s:
         marta = directory.person_by_account(s, "telegram", str(NEWCOMER))
         assert marta is not None and marta.name == "Marta Kwiatkowska"

@@ -13,15 +13,31 @@ from models.db import Database
 from tests.cast import find_cast
 from tests.conftest import Chat
 
-NASTY = ["/", "//", "/ pomoc", "/pomoc@", "/zaproszenie", "/zaproszenie ' OR 1=1 --",
-         "/zaproszenie 999999999999999999999", "/polacz", "/jezyk", "/start \x00\x01",
-         "/osoby ąęśćżźłó", "/" + "x" * 5000, "/usun_dane nie", "🙂", "/sieci " + "ż" * 3000,
-         "/zaproszenie %", "/osoby nieistniejąca"]
+NASTY = [
+    "/",
+    "//",
+    "/ pomoc",
+    "/pomoc@",
+    "/zaproszenie",
+    "/zaproszenie ' OR 1=1 --",
+    "/zaproszenie 999999999999999999999",
+    "/polacz",
+    "/jezyk",
+    "/start \x00\x01",
+    "/osoby ąęśćżźłó",
+    "/" + "x" * 5000,
+    "/usun_dane nie",
+    "🙂",
+    "/sieci " + "ż" * 3000,
+    "/zaproszenie %",
+    "/osoby nieistniejąca",
+]
 
 
 @pytest.mark.parametrize("text", NASTY)
-async def test_malformed_input_never_leaks_a_traceback(chat: Chat, seeded: Database,
-                                                       text: str) -> None:
+async def test_malformed_input_never_leaks_a_traceback(
+    chat: Chat, seeded: Database, text: str
+) -> None:
     cast = find_cast(seeded)
     for who, room in ((cast.coordinator, "cyfrowe"), (cast.laureate_rep, None), (None, None)):
         for message in await chat.say(who, text, chat=room):
@@ -31,7 +47,8 @@ async def test_malformed_input_never_leaks_a_traceback(chat: Chat, seeded: Datab
 
 async def test_unknown_command_gets_polish_hint(chat: Chat, seeded: Database) -> None:
     assert await chat.text(None, "/rsvpp 12") == (
-        "Nie znam polecenia /rsvpp. Wpisz /pomoc, aby zobaczyć, co możesz zrobić.")
+        "Nie znam polecenia /rsvpp. Wpisz /pomoc, aby zobaczyć, co możesz zrobić."
+    )
 
 
 async def test_plain_text_private_hint_and_silence_in_groups(chat: Chat, seeded: Database) -> None:
@@ -40,8 +57,9 @@ async def test_plain_text_private_hint_and_silence_in_groups(chat: Chat, seeded:
     assert await chat.say(cast.laureate_rep, "dzień dobry wszystkim", chat="cyfrowe") == []
 
 
-async def test_crashing_handler_apologises_and_logs(chat: Chat, seeded: Database,
-                                                    caplog: pytest.LogCaptureFixture) -> None:
+async def test_crashing_handler_apologises_and_logs(
+    chat: Chat, seeded: Database, caplog: pytest.LogCaptureFixture
+) -> None:
     @REGISTRY.command("test_boom", summary="boom", hidden=True)
     async def boom(ctx: object, args: str) -> list:  # pragma: no cover - raises
         raise RuntimeError("secret internals")
@@ -56,8 +74,7 @@ async def test_crashing_handler_apologises_and_logs(chat: Chat, seeded: Database
     assert any("secret internals" in (r.exc_text or "") or r.exc_info for r in caplog.records)
 
 
-async def test_the_same_event_delivered_twice_has_one_effect(chat: Chat,
-                                                             seeded: Database) -> None:
+async def test_the_same_event_delivered_twice_has_one_effect(chat: Chat, seeded: Database) -> None:
     cast = find_cast(seeded)
     first = await chat.say(cast.coordinator, "/polacz cyfrowe", chat="g-9", event_id="u-1")
     second = await chat.say(cast.coordinator, "/polacz cyfrowe", chat="g-9", event_id="u-1")
@@ -70,8 +87,7 @@ async def test_forged_button_is_refused(chat: Chat, seeded: Database) -> None:
     assert "nieaktualny" in reply[0].text
 
 
-async def test_button_token_runs_its_command_only_in_its_chat(chat: Chat,
-                                                              seeded: Database) -> None:
+async def test_button_token_runs_its_command_only_in_its_chat(chat: Chat, seeded: Database) -> None:
     cast = find_cast(seeded)
     token = chat.router.button_token("/sieci", "console", str(cast.laureate_rep))
     ok = await chat.say(cast.laureate_rep, token, kind=EventKind.ACTION)

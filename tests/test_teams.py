@@ -72,9 +72,12 @@ class Teams:
     lost: list[int]
 
     async def notify(self, payload: dict[str, Any]) -> int:
-        async with aiohttp.ClientSession() as session, session.post(
-                self.url, data=json.dumps(payload),
-                headers={"Content-Type": "application/json"}) as answer:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
+                self.url, data=json.dumps(payload), headers={"Content-Type": "application/json"}
+            ) as answer,
+        ):
             return answer.status
 
     async def settle(self) -> None:
@@ -92,11 +95,17 @@ class Teams:
 
 
 def teams_settings(settings: Settings, graph: FakeGraph, port: int, **extra: Any) -> Settings:
-    return settings.model_copy(update={
-        "teams_graph_base_url": graph.base_url,
-        "teams_notification_url": f"http://127.0.0.1:{port}/teams/notifications",
-        "teams_client_state": STATE, "teams_rate_per_chat": 1000, "teams_rate_overall": 1000,
-        "teams_discover_seconds": 0, **extra})
+    return settings.model_copy(
+        update={
+            "teams_graph_base_url": graph.base_url,
+            "teams_notification_url": f"http://127.0.0.1:{port}/teams/notifications",
+            "teams_client_state": STATE,
+            "teams_rate_per_chat": 1000,
+            "teams_rate_overall": 1000,
+            "teams_discover_seconds": 0,
+            **extra,
+        }
+    )
 
 
 def set_email(db: Database, person_id: int, email: str) -> None:
@@ -108,8 +117,9 @@ def set_email(db: Database, person_id: int, email: str) -> None:
 
 
 @pytest.fixture
-async def teams(graph: FakeGraph, router: Router, settings: Settings, seeded: Database,
-                clock: FrozenClock) -> AsyncIterator[Teams]:
+async def teams(
+    graph: FakeGraph, router: Router, settings: Settings, seeded: Database, clock: FrozenClock
+) -> AsyncIterator[Teams]:
     cast = find_cast(seeded)
     graph.add_user(REP_AAD, "Jan Reprezentant", "jan.rep@lomza.example.pl")
     graph.add_user(COORD_AAD, "Katarzyna Koordynator", "k.koord@zmp.example.pl")
@@ -117,31 +127,57 @@ async def teams(graph: FakeGraph, router: Router, settings: Settings, seeded: Da
     set_email(seeded, cast.laureate_rep, "Jan.Rep@lomza.example.pl")
     with seeded.session() as s:
         directory.link_account(s, cast.coordinator, "teams", COORD_AAD, None, clock.now())
-        directory.bind_chat(s, directory.require_network(s, "cyfrowe"), "teams", CHANNEL_KEY,
-                            None, cast.coordinator, clock.now())
+        directory.bind_chat(
+            s,
+            directory.require_network(s, "cyfrowe"),
+            "teams",
+            CHANNEL_KEY,
+            None,
+            cast.coordinator,
+            clock.now(),
+        )
     port = free_port()
     http = HttpServer("127.0.0.1", port)
     credential = StaticCredential()
     lost: list[int] = []
-    transport = TeamsTransport(router, teams_settings(settings, graph, port), http,
-                               credential=credential, on_login_lost=lambda: lost.append(1))
+    transport = TeamsTransport(
+        router,
+        teams_settings(settings, graph, port),
+        http,
+        credential=credential,
+        on_login_lost=lambda: lost.append(1),
+    )
     router.settings = transport.settings
     await http.start()
     await transport.start()
     outbox = OutboxDispatcher(seeded, clock, {"teams": transport})
-    yield Teams(graph, transport, outbox, credential, cast, seeded, clock,
-                f"http://127.0.0.1:{port}/teams/notifications", lost)
+    yield Teams(
+        graph,
+        transport,
+        outbox,
+        credential,
+        cast,
+        seeded,
+        clock,
+        f"http://127.0.0.1:{port}/teams/notifications",
+        lost,
+    )
     await transport.stop()
     await http.stop()
 
 
 # --- sending ---------------------------------------------------------------------------
 
+
 async def test_posts_to_a_channel_as_html_with_typed_command_hints(teams: Teams) -> None:
-    await teams.transport.send(Target("teams", CHANNEL_KEY), Outgoing(
-        "**Spotkanie** w Łomży\n- program: [strona](https://zmp.pl/a)\n- kawa <i>",
-        actions=(Action("Online", "/rsvp 3 online"), Action("Nie", "/rsvp 3 nie")),
-        markdown=True))
+    await teams.transport.send(
+        Target("teams", CHANNEL_KEY),
+        Outgoing(
+            "**Spotkanie** w Łomży\n- program: [strona](https://zmp.pl/a)\n- kawa <i>",
+            actions=(Action("Online", "/rsvp 3 online"), Action("Nie", "/rsvp 3 nie")),
+            markdown=True,
+        ),
+    )
     [posted] = teams.graph.sent(CHANNEL_BOX)
     content = posted["body"]["content"]
     assert posted["body"]["contentType"] == "html"
@@ -150,39 +186,55 @@ async def test_posts_to_a_channel_as_html_with_typed_command_hints(teams: Teams)
     assert "kawa &lt;i&gt;" in content  # user text cannot inject markup
     assert "<code>/rsvp 3 online</code>" in content and "<code>/rsvp 3 nie</code>" in content
     assert posted["attachments"] == []  # no signed link: no card (no dead buttons)
-    assert teams.graph.requests("POST", CHANNEL_BOX)[0].headers["Authorization"] == \
-        "Bearer test-token"
+    assert (
+        teams.graph.requests("POST", CHANNEL_BOX)[0].headers["Authorization"] == "Bearer test-token"
+    )
 
 
 async def test_actions_with_a_signed_link_get_an_open_url_card(teams: Teams) -> None:
-    await teams.transport.send(Target("teams", GROUP_CHAT), Outgoing(
-        "Spotkanie #3", actions=(Action("Online", "/rsvp 3 online",
-                                        url="https://bot.example.org/a/3?sig=abc"),)))
+    await teams.transport.send(
+        Target("teams", GROUP_CHAT),
+        Outgoing(
+            "Spotkanie #3",
+            actions=(
+                Action("Online", "/rsvp 3 online", url="https://bot.example.org/a/3?sig=abc"),
+            ),
+        ),
+    )
     [posted] = teams.graph.sent(GROUP_BOX)
     [card] = posted["attachments"]
     assert card["contentType"] == "application/vnd.microsoft.card.adaptive"
     assert f'<attachment id="{card["id"]}"></attachment>' in posted["body"]["content"]
     actions = json.loads(card["content"])["actions"]
-    assert actions == [{"type": "Action.OpenUrl", "title": "Online",
-                        "url": "https://bot.example.org/a/3?sig=abc"}]
+    assert actions == [
+        {"type": "Action.OpenUrl", "title": "Online", "url": "https://bot.example.org/a/3?sig=abc"}
+    ]
     assert "<code>/rsvp 3 online</code>" in posted["body"]["content"]
 
 
 async def test_a_pure_link_is_a_card_button_and_a_link(teams: Teams) -> None:
-    await teams.transport.send(Target("teams", GROUP_CHAT), Outgoing(
-        "Ankieta po spotkaniu", actions=(Action("Wypełnij", url="https://bot.example.org/f/1"),)))
+    await teams.transport.send(
+        Target("teams", GROUP_CHAT),
+        Outgoing(
+            "Ankieta po spotkaniu", actions=(Action("Wypełnij", url="https://bot.example.org/f/1"),)
+        ),
+    )
     [posted] = teams.graph.sent(GROUP_BOX)
     assert '<a href="https://bot.example.org/f/1">Wypełnij</a>' in posted["body"]["content"]
     assert "<code>" not in posted["body"]["content"]  # nothing to type
-    assert json.loads(posted["attachments"][0]["content"])["actions"][0]["url"] == \
-        "https://bot.example.org/f/1"
+    assert (
+        json.loads(posted["attachments"][0]["content"])["actions"][0]["url"]
+        == "https://bot.example.org/f/1"
+    )
 
 
 async def test_private_message_goes_to_the_one_on_one_chat(teams: Teams) -> None:
     for text in ("pierwsza", "druga"):
         await teams.transport.send(Target("teams", COORD_AAD), Outgoing(text))
-    assert len(teams.graph.requests("POST", "chats")) - len(
-        teams.graph.requests("POST", "chats/")) == 1  # the 1:1 chat is created once
+    assert (
+        len(teams.graph.requests("POST", "chats")) - len(teams.graph.requests("POST", "chats/"))
+        == 1
+    )  # the 1:1 chat is created once
     chat_id = f"19:{BOT_USER}_{COORD_AAD}@unq.gbl.spaces"
     texts = [m["body"]["content"] for m in teams.graph.sent(f"chats/{chat_id}/messages")]
     assert texts == ["<p>pierwsza</p>", "<p>druga</p>"]
@@ -197,9 +249,16 @@ async def test_a_pinned_announcement_is_pinned_in_a_group_chat(teams: Teams) -> 
 
 
 async def test_files_are_uploaded_to_the_channel_folder_and_referenced(teams: Teams) -> None:
-    await teams.transport.send(Target("teams", CHANNEL_KEY), Outgoing(
-        "Lista", files=(File("lista.csv", b"a;b\n", "text/csv"),
-                        File("spotkanie_1.ics", b"BEGIN:VCALENDAR", "text/calendar"))))
+    await teams.transport.send(
+        Target("teams", CHANNEL_KEY),
+        Outgoing(
+            "Lista",
+            files=(
+                File("lista.csv", b"a;b\n", "text/csv"),
+                File("spotkanie_1.ics", b"BEGIN:VCALENDAR", "text/calendar"),
+            ),
+        ),
+    )
     text, posted = teams.graph.sent(CHANNEL_BOX)  # the text, then the file as its own message
     assert text["body"]["content"] == "<p>Lista</p>"
     [ref] = posted["attachments"]
@@ -216,8 +275,7 @@ async def test_a_429_with_retry_after_is_retried_by_the_sdk(teams: Teams) -> Non
     assert len(teams.graph.sent(CHANNEL_BOX)) == 1
 
 
-async def test_persistent_throttling_goes_back_to_the_outbox_with_retry_after(
-        teams: Teams) -> None:
+async def test_persistent_throttling_goes_back_to_the_outbox_with_retry_after(teams: Teams) -> None:
     teams.graph.faults.append(Fault("POST", CHANNEL_BOX, 429, times=10, retry_after=1))
     with pytest.raises(DeliveryError) as caught:
         await teams.transport.send(Target("teams", CHANNEL_KEY), Outgoing("raz"))
@@ -226,8 +284,9 @@ async def test_persistent_throttling_goes_back_to_the_outbox_with_retry_after(
 
 
 async def test_messages_to_one_chat_are_paced(teams: Teams) -> None:
-    teams.transport.pacer = pacer_for(teams.transport.settings.model_copy(
-        update={"teams_rate_per_chat": 4}))
+    teams.transport.pacer = pacer_for(
+        teams.transport.settings.model_copy(update={"teams_rate_per_chat": 4})
+    )
     started = time.monotonic()
     for i in range(3):
         await teams.transport.send(Target("teams", GROUP_CHAT), Outgoing(f"m{i}"))
@@ -235,6 +294,7 @@ async def test_messages_to_one_chat_are_paced(teams: Teams) -> None:
 
 
 # --- receiving -------------------------------------------------------------------------
+
 
 async def test_subscriptions_are_created_with_the_validation_handshake(teams: Teams) -> None:
     sub = teams.graph.subscription_for("/" + CHANNEL_BOX)
@@ -244,17 +304,23 @@ async def test_subscriptions_are_created_with_the_validation_handshake(teams: Te
     assert teams.graph.subscription_for("/" + GROUP_BOX) is not None  # a group chat of ours
     assert teams.graph.validation_answers and all(
         status == 200 and ctype == "text/plain"
-        for status, ctype, _t in teams.graph.validation_answers)
-    async with aiohttp.ClientSession() as session, session.post(
-            teams.url, params={"validationToken": "a b&c"}) as answer:
+        for status, ctype, _t in teams.graph.validation_answers
+    )
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(teams.url, params={"validationToken": "a b&c"}) as answer,
+    ):
         assert answer.status == 200 and answer.content_type == "text/plain"
         assert await answer.text() == "a b&c"
 
 
 async def test_typed_command_in_the_channel_is_answered(teams: Teams) -> None:
     message = teams.graph.user_message(CHANNEL_BOX, REP_AAD, "/sieci", mention_bot=True)
-    status = await teams.notify(teams.graph.notification(
-        teams.subscription_id(CHANNEL_BOX), CHANNEL_BOX, message["id"], STATE))
+    status = await teams.notify(
+        teams.graph.notification(
+            teams.subscription_id(CHANNEL_BOX), CHANNEL_BOX, message["id"], STATE
+        )
+    )
     assert status == 202
     await teams.settle()
     [reply] = teams.graph.sent(CHANNEL_BOX)
@@ -269,8 +335,9 @@ async def test_a_command_typed_as_a_reply_in_a_thread_is_answered(teams: Teams) 
     post = teams.graph.user_message(CHANNEL_BOX, COORD_AAD, "Dzień dobry wszystkim")
     thread = f"{CHANNEL_BOX}/{post['id']}/replies"
     reply = teams.graph.user_message(thread, COORD_AAD, "/sieci", mention_bot=True)
-    await teams.notify(teams.graph.notification(teams.subscription_id(CHANNEL_BOX), thread,
-                                                reply["id"], STATE))
+    await teams.notify(
+        teams.graph.notification(teams.subscription_id(CHANNEL_BOX), thread, reply["id"], STATE)
+    )
     await teams.settle()
     [answer] = teams.graph.sent(CHANNEL_BOX)
     assert "cyfrowe" in answer["body"]["content"]
@@ -278,8 +345,9 @@ async def test_a_command_typed_as_a_reply_in_a_thread_is_answered(teams: Teams) 
 
 async def test_a_redelivered_notification_has_one_effect(teams: Teams) -> None:
     message = teams.graph.user_message(CHANNEL_BOX, COORD_AAD, "/sieci")
-    note = teams.graph.notification(teams.subscription_id(CHANNEL_BOX), CHANNEL_BOX,
-                                    message["id"], STATE)
+    note = teams.graph.notification(
+        teams.subscription_id(CHANNEL_BOX), CHANNEL_BOX, message["id"], STATE
+    )
     assert await teams.notify(note) == 202
     await teams.settle()
     assert await teams.notify(note) == 202
@@ -287,11 +355,15 @@ async def test_a_redelivered_notification_has_one_effect(teams: Teams) -> None:
     assert len(teams.graph.sent(CHANNEL_BOX)) == 1
 
 
-async def test_a_wrong_client_state_is_dropped(teams: Teams,
-                                               caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_wrong_client_state_is_dropped(
+    teams: Teams, caplog: pytest.LogCaptureFixture
+) -> None:
     message = teams.graph.user_message(CHANNEL_BOX, COORD_AAD, "/sieci")
-    status = await teams.notify(teams.graph.notification(
-        teams.subscription_id(CHANNEL_BOX), CHANNEL_BOX, message["id"], "forged"))
+    status = await teams.notify(
+        teams.graph.notification(
+            teams.subscription_id(CHANNEL_BOX), CHANNEL_BOX, message["id"], "forged"
+        )
+    )
     await teams.settle()
     assert status == 202
     assert teams.graph.requests("GET", message["id"]) == []  # not even fetched
@@ -302,18 +374,23 @@ async def test_a_wrong_client_state_is_dropped(teams: Teams,
 async def test_the_bots_own_messages_are_ignored(teams: Teams) -> None:
     await teams.transport.send(Target("teams", CHANNEL_KEY), Outgoing("/sieci"))
     [own] = teams.graph.sent(CHANNEL_BOX)
-    await teams.notify(teams.graph.notification(teams.subscription_id(CHANNEL_BOX),
-                                                CHANNEL_BOX, own["id"], STATE))
+    await teams.notify(
+        teams.graph.notification(teams.subscription_id(CHANNEL_BOX), CHANNEL_BOX, own["id"], STATE)
+    )
     await teams.settle()
     assert teams.graph.requests("GET", own["id"])  # fetched, recognised, dropped
     assert len(teams.graph.sent(CHANNEL_BOX)) == 1
 
 
 async def test_private_reply_goes_to_the_persons_chat_not_the_channel(teams: Teams) -> None:
-    message = teams.graph.user_message(CHANNEL_BOX, COORD_AAD, "/zaproszenie "
-                                       f"{teams.cast.laureate_rep2}")
-    await teams.notify(teams.graph.notification(teams.subscription_id(CHANNEL_BOX),
-                                                CHANNEL_BOX, message["id"], STATE))
+    message = teams.graph.user_message(
+        CHANNEL_BOX, COORD_AAD, f"/zaproszenie {teams.cast.laureate_rep2}"
+    )
+    await teams.notify(
+        teams.graph.notification(
+            teams.subscription_id(CHANNEL_BOX), CHANNEL_BOX, message["id"], STATE
+        )
+    )
     await teams.settle()
     [public] = teams.graph.sent(CHANNEL_BOX)
     assert "private" in public["body"]["content"] or "prywatn" in public["body"]["content"]
@@ -375,11 +452,13 @@ async def test_an_unbound_channel_is_no_longer_listened_to(teams: Teams) -> None
     assert teams.graph.subscription_for("/" + GROUP_BOX) is not None  # chats stay: /polacz
 
 
-async def test_missed_messages_are_read_once_after_downtime(
-        teams: Teams, router: Router) -> None:
+async def test_missed_messages_are_read_once_after_downtime(teams: Teams, router: Router) -> None:
     first = teams.graph.user_message(CHANNEL_BOX, COORD_AAD, "/sieci")
-    await teams.notify(teams.graph.notification(teams.subscription_id(CHANNEL_BOX),
-                                                CHANNEL_BOX, first["id"], STATE))
+    await teams.notify(
+        teams.graph.notification(
+            teams.subscription_id(CHANNEL_BOX), CHANNEL_BOX, first["id"], STATE
+        )
+    )
     await teams.settle()
     assert len(teams.graph.sent(CHANNEL_BOX)) == 1
     await teams.transport.stop()
@@ -394,6 +473,7 @@ async def test_missed_messages_are_read_once_after_downtime(
 
 
 # --- sign-in -----------------------------------------------------------------------------
+
 
 async def test_an_expired_login_is_reported_once_and_not_retried(teams: Teams) -> None:
     teams.credential.expired = True
@@ -410,8 +490,10 @@ async def test_an_expired_login_is_reported_once_and_not_retried(teams: Teams) -
 
 
 async def test_files_in_a_chat_go_to_onedrive_with_a_link(teams: Teams) -> None:
-    await teams.transport.send(Target("teams", GROUP_CHAT), Outgoing(
-        "Raport", files=(File("raport.pdf", b"%PDF", "application/pdf"),)))
+    await teams.transport.send(
+        Target("teams", GROUP_CHAT),
+        Outgoing("Raport", files=(File("raport.pdf", b"%PDF", "application/pdf"),)),
+    )
     _text, posted = teams.graph.sent(GROUP_BOX)
     assert "raport.pdf</a>" in posted["body"]["content"]
     assert "https://zmp.sharepoint.com/:b:/s/" in posted["body"]["content"]
@@ -420,15 +502,20 @@ async def test_files_in_a_chat_go_to_onedrive_with_a_link(teams: Teams) -> None:
 
 # --- meetings as calendar events -----------------------------------------------------------
 
+
 async def test_meeting_becomes_an_event_and_native_answers_become_rsvps(
-        teams: Teams, router: Router) -> None:
+    teams: Teams, router: Router
+) -> None:
     cast = teams.cast
     set_email(teams.db, cast.laureate_rep2, "anna@kolno.example.pl")
     set_email(teams.db, cast.observer_rep, "obs@obserwator.example.pl")
     chat = Chat(router, "teams")
-    said = await chat.text(COORD_AAD, "/spotkanie_nowe cyfrowe; Spotkanie II; 12.12.2026 10:00; "
-                           "hybrydowe; 6; Łomża, ul. Długa 1; ; 1; nie; 5.12.2026 12:00",
-                           CHANNEL_KEY)
+    said = await chat.text(
+        COORD_AAD,
+        "/spotkanie_nowe cyfrowe; Spotkanie II; 12.12.2026 10:00; "
+        "hybrydowe; 6; Łomża, ul. Długa 1; ; 1; nie; 5.12.2026 12:00",
+        CHANNEL_KEY,
+    )
     assert "nr 1" in said
     assert await teams.transport.sync_calendar() == 1
     [event] = teams.graph.events.values()
@@ -445,15 +532,19 @@ async def test_meeting_becomes_an_event_and_native_answers_become_rsvps(
     assert await teams.transport.sync_calendar() == 0  # read again: nothing new, no effect
     with teams.db.session() as s:
         answers = {r.person_id: (r.answer, r.waitlisted) for r in rsvps(s, 1)}
-    assert answers == {cast.laureate_rep: ("stacjonarnie", False),
-                       cast.laureate_rep2: ("stacjonarnie", True)}  # 1 seat: the waitlist
+    assert answers == {
+        cast.laureate_rep: ("stacjonarnie", False),
+        cast.laureate_rep2: ("stacjonarnie", True),
+    }  # 1 seat: the waitlist
 
     teams.graph.respond(event["id"], "jan.rep@lomza.example.pl", "declined")
     await teams.transport.sync_calendar()
     with teams.db.session() as s:
         answers = {r.person_id: (r.answer, r.waitlisted) for r in rsvps(s, 1)}
-    assert answers == {cast.laureate_rep: ("nie", False),
-                       cast.laureate_rep2: ("stacjonarnie", False)}  # promoted
+    assert answers == {
+        cast.laureate_rep: ("nie", False),
+        cast.laureate_rep2: ("stacjonarnie", False),
+    }  # promoted
 
     # moving the meeting moves the event; cancelling it cancels the event
     assert "nr 1" in await chat.text(COORD_AAD, "/spotkanie_przesun 1 13.12.2026 11:00")
@@ -466,17 +557,23 @@ async def test_meeting_becomes_an_event_and_native_answers_become_rsvps(
 
 
 async def test_a_late_calendar_answer_is_refused_by_the_same_rules(
-        teams: Teams, router: Router) -> None:
+    teams: Teams, router: Router
+) -> None:
     chat = Chat(router, "teams")
-    await chat.text(COORD_AAD, "/spotkanie_nowe cyfrowe; Online; 12.12.2026 10:00; online; 2; ; "
-                    "https://x; ; nie; 24.11.2026 12:00", CHANNEL_KEY)
+    await chat.text(
+        COORD_AAD,
+        "/spotkanie_nowe cyfrowe; Online; 12.12.2026 10:00; online; 2; ; "
+        "https://x; ; nie; 24.11.2026 12:00",
+        CHANNEL_KEY,
+    )
     await teams.transport.sync_calendar()
     [event] = teams.graph.events.values()
     assert event["onlineMeetingProvider"] == "teamsForBusiness"
     teams.clock.advance(timedelta(days=2))  # after the answer deadline
     with teams.db.session() as s:
-        directory.link_account(s, teams.cast.laureate_rep, "teams", REP_AAD, None,
-                               teams.clock.now())
+        directory.link_account(
+            s, teams.cast.laureate_rep, "teams", REP_AAD, None, teams.clock.now()
+        )
     teams.graph.respond(event["id"], "jan.rep@lomza.example.pl", "accepted")
     assert await teams.transport.sync_calendar() == 0
     with teams.db.session() as s:
@@ -488,23 +585,30 @@ async def test_a_late_calendar_answer_is_refused_by_the_same_rules(
 
 
 async def test_a_no_typed_in_chat_is_reflected_in_the_attendee_list(
-        teams: Teams, router: Router) -> None:
+    teams: Teams, router: Router
+) -> None:
     chat = Chat(router, "teams")
-    await chat.text(COORD_AAD, "/spotkanie_nowe cyfrowe; Spotkanie; 12.12.2026 10:00; "
-                    "stacjonarne; 6; Łomża; ; ; nie; 5.12.2026 12:00", CHANNEL_KEY)
+    await chat.text(
+        COORD_AAD,
+        "/spotkanie_nowe cyfrowe; Spotkanie; 12.12.2026 10:00; "
+        "stacjonarne; 6; Łomża; ; ; nie; 5.12.2026 12:00",
+        CHANNEL_KEY,
+    )
     await teams.transport.sync_calendar()
     [event] = teams.graph.events.values()
     assert event["isOnlineMeeting"] is False and event["location"]["displayName"] == "Łomża"
     with teams.db.session() as s:
-        directory.link_account(s, teams.cast.laureate_rep, "teams", REP_AAD, None,
-                               teams.clock.now())
+        directory.link_account(
+            s, teams.cast.laureate_rep, "teams", REP_AAD, None, teams.clock.now()
+        )
     assert "nr 1" in await chat.text(REP_AAD, "/rsvp 1 nie")
     await teams.transport.sync_calendar()
     assert teams.graph.events[event["id"]]["attendees"] == []  # the organiser sees the "no"
     await chat.text(REP_AAD, "/rsvp 1 stacjonarnie")
     await teams.transport.sync_calendar()
-    assert [a["emailAddress"]["address"] for a in teams.graph.events[event["id"]]["attendees"]
-            ] == ["Jan.Rep@lomza.example.pl"]
+    assert [a["emailAddress"]["address"] for a in teams.graph.events[event["id"]]["attendees"]] == [
+        "Jan.Rep@lomza.example.pl"
+    ]
     with teams.db.session() as s:
         assert [(r.answer, r.waitlisted) for r in rsvps(s, 1)] == [("stacjonarnie", False)]
 
@@ -515,8 +619,9 @@ async def test_start_code_in_a_private_chat_links_the_account(teams: Teams) -> N
     with teams.db.session() as s:
         person = s.get(Person, teams.cast.laureate_rep2)
         assert person is not None
-        code = invitations.issue(s, person, teams.cast.coordinator, teams.clock.now(),
-                                 timedelta(days=7))
+        code = invitations.issue(
+            s, person, teams.cast.coordinator, teams.clock.now(), timedelta(days=7)
+        )
     stranger = "c0000000-0000-4000-8000-000000000009"
     teams.graph.add_user(stranger, "Anna Nowa", "anna.nowa@gmail.example")
     await teams.transport.send(Target("teams", stranger), Outgoing("Dzień dobry"))
@@ -524,8 +629,9 @@ async def test_start_code_in_a_private_chat_links_the_account(teams: Teams) -> N
     chat_id = f"19:{BOT_USER}_{stranger}@unq.gbl.spaces"
     box = f"chats/{chat_id}/messages"
     message = teams.graph.user_message(box, stranger, f"/start {code}")
-    await teams.notify(teams.graph.notification(teams.subscription_id(box), box, message["id"],
-                                                STATE))
+    await teams.notify(
+        teams.graph.notification(teams.subscription_id(box), box, message["id"], STATE)
+    )
     await teams.settle()
     with teams.db.session() as s:
         linked = directory.person_by_account(s, "teams", stranger)
@@ -535,8 +641,9 @@ async def test_start_code_in_a_private_chat_links_the_account(teams: Teams) -> N
 
 async def test_missed_chat_messages_are_read_newest_first_once(teams: Teams) -> None:
     first = teams.graph.user_message(GROUP_BOX, COORD_AAD, "/sieci")
-    await teams.notify(teams.graph.notification(teams.subscription_id(GROUP_BOX), GROUP_BOX,
-                                                first["id"], STATE))
+    await teams.notify(
+        teams.graph.notification(teams.subscription_id(GROUP_BOX), GROUP_BOX, first["id"], STATE)
+    )
     await teams.settle()
     await asyncio.sleep(0.01)
     teams.graph.user_message(GROUP_BOX, COORD_AAD, "/pomoc")
@@ -548,11 +655,14 @@ async def test_missed_chat_messages_are_read_newest_first_once(teams: Teams) -> 
 
 
 async def test_an_invitation_link_opens_a_chat_where_start_is_read_once_found(
-        teams: Teams, router: Router) -> None:
+    teams: Teams, router: Router
+) -> None:
     invite = await Chat(router, "teams").text(COORD_AAD, f"/zaproszenie {teams.cast.laureate_rep2}")
     link = next(line for line in invite.split("\n") if line.startswith("teams: "))
-    assert link.startswith("teams: https://teams.microsoft.com/l/chat/0/0?users="
-                           "empirie-bot@zmp.example.org&message=/start%20")
+    assert link.startswith(
+        "teams: https://teams.microsoft.com/l/chat/0/0?users="
+        "empirie-bot@zmp.example.org&message=/start%20"
+    )
     code = link.rsplit("%20", 1)[1]
     stranger = "c0000000-0000-4000-8000-00000000000a"
     teams.graph.add_user(stranger, "Anna Nowa", "anna.nowa@gmail.example")
@@ -570,32 +680,46 @@ async def test_an_invitation_link_opens_a_chat_where_start_is_read_once_found(
 
 
 async def test_a_calendar_notification_applies_an_answer_at_once(
-        teams: Teams, router: Router) -> None:
+    teams: Teams, router: Router
+) -> None:
     await Chat(router, "teams").text(
-        COORD_AAD, "/spotkanie_nowe cyfrowe; Spotkanie; 12.12.2026 10:00; stacjonarne; 6; "
-        "Łomża; ; ; nie; 5.12.2026 12:00", CHANNEL_KEY)
+        COORD_AAD,
+        "/spotkanie_nowe cyfrowe; Spotkanie; 12.12.2026 10:00; stacjonarne; 6; "
+        "Łomża; ; ; nie; 5.12.2026 12:00",
+        CHANNEL_KEY,
+    )
     await teams.transport.sync_calendar()
     [event] = teams.graph.events.values()
     sub = teams.graph.subscription_for("/me/events")
     assert sub is not None and sub["changeType"] == "updated"
     teams.graph.respond(event["id"], "jan.rep@lomza.example.pl", "tentativelyAccepted")
-    status = await teams.notify({"value": [{
-        "subscriptionId": sub["id"], "changeType": "updated", "clientState": STATE,
-        "resource": f"Users/{BOT_USER}/Events/{event['id']}",
-        "resourceData": {"id": event["id"], "@odata.type": "#Microsoft.Graph.Event"}}]})
+    status = await teams.notify(
+        {
+            "value": [
+                {
+                    "subscriptionId": sub["id"],
+                    "changeType": "updated",
+                    "clientState": STATE,
+                    "resource": f"Users/{BOT_USER}/Events/{event['id']}",
+                    "resourceData": {"id": event["id"], "@odata.type": "#Microsoft.Graph.Event"},
+                }
+            ]
+        }
+    )
     assert status == 202
     await teams.settle()
     with teams.db.session() as s:
-        assert [(r.person_id, r.answer) for r in rsvps(s, 1)] == [
-            (teams.cast.laureate_rep, "moze")]
+        assert [(r.person_id, r.answer) for r in rsvps(s, 1)] == [(teams.cast.laureate_rep, "moze")]
 
 
 async def test_graph_down_at_start_does_not_stop_the_bot_and_upkeep_retries(
-        graph: FakeGraph, router: Router, settings: Settings) -> None:
+    graph: FakeGraph, router: Router, settings: Settings
+) -> None:
     port = free_port()
     http = HttpServer("127.0.0.1", port)
-    transport = TeamsTransport(router, teams_settings(settings, graph, port), http,
-                               credential=StaticCredential())
+    transport = TeamsTransport(
+        router, teams_settings(settings, graph, port), http, credential=StaticCredential()
+    )
     graph.faults.append(Fault("GET", "me", 503, times=4, retry_after=0))
     await http.start()
     try:
@@ -611,22 +735,30 @@ async def test_graph_down_at_start_does_not_stop_the_bot_and_upkeep_retries(
 
 
 async def test_the_group_invitation_is_edited_in_place_with_live_counts(
-        teams: Teams, router: Router) -> None:
+    teams: Teams, router: Router
+) -> None:
     """An answer typed in the channel is confirmed to the person privately; the channel sees
     one invitation whose counts change (a PATCH of that message), not a message per answer."""
     chat = Chat(router, "teams")
-    await chat.text(COORD_AAD, "/spotkanie_nowe cyfrowe; Spotkanie III; 12.12.2026 10:00; "
-                    "hybrydowe; 3; Łomża, ul. Długa 1; https://meet.example/x; 6", CHANNEL_KEY)
+    await chat.text(
+        COORD_AAD,
+        "/spotkanie_nowe cyfrowe; Spotkanie III; 12.12.2026 10:00; "
+        "hybrydowe; 3; Łomża, ul. Długa 1; https://meet.example/x; 6",
+        CHANNEL_KEY,
+    )
     await teams.outbox.run_once()
-    [invitation] = [m for m in teams.graph.sent(CHANNEL_BOX)
-                    if "Spotkanie III" in m["body"]["content"]]
+    [invitation] = [
+        m for m in teams.graph.sent(CHANNEL_BOX) if "Spotkanie III" in m["body"]["content"]
+    ]
     assert "0/6" in invitation["body"]["content"]
     posted = len(teams.graph.sent(CHANNEL_BOX))
 
-    typed = teams.graph.user_message(CHANNEL_BOX, REP_AAD, "/rsvp 1 stacjonarnie",
-                                     mention_bot=True)
-    await teams.notify(teams.graph.notification(teams.subscription_id(CHANNEL_BOX),
-                                                CHANNEL_BOX, typed["id"], STATE))
+    typed = teams.graph.user_message(CHANNEL_BOX, REP_AAD, "/rsvp 1 stacjonarnie", mention_bot=True)
+    await teams.notify(
+        teams.graph.notification(
+            teams.subscription_id(CHANNEL_BOX), CHANNEL_BOX, typed["id"], STATE
+        )
+    )
     await teams.settle()
     teams.clock.advance(timedelta(seconds=10))  # past the debounce of live edits
     await teams.outbox.run_once()

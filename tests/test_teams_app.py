@@ -32,20 +32,32 @@ async def _until(check: Any, timeout: float = 10.0) -> None:
 
 
 @pytest.fixture
-async def running(api: FakeBotApi, graph: FakeGraph, seeded: Database,
-                  clock: FrozenClock, settings: Settings
-                  ) -> AsyncIterator[tuple[App, Cast, str]]:
+async def running(
+    api: FakeBotApi, graph: FakeGraph, seeded: Database, clock: FrozenClock, settings: Settings
+) -> AsyncIterator[tuple[App, Cast, str]]:
     port = free_port()
-    both = teams_settings(telegram_settings(settings, f"http://127.0.0.1:{api.port}"), graph,
-                          port, http_port=port, outbox_poll_seconds=0.2,
-                          jobs_poll_seconds=60)
+    both = teams_settings(
+        telegram_settings(settings, f"http://127.0.0.1:{api.port}"),
+        graph,
+        port,
+        http_port=port,
+        outbox_poll_seconds=0.2,
+        jobs_poll_seconds=60,
+    )
     cast = find_cast(seeded)
     graph.add_user(COORD_AAD, "Katarzyna Koordynator", "k.koord@zmp.example.pl")
     link(seeded, cast.team, 5550001)
     with seeded.session() as s:
         directory.link_account(s, cast.coordinator, "teams", COORD_AAD, None, clock.now())
-        directory.bind_chat(s, directory.require_network(s, "cyfrowe"), "teams", CHANNEL_KEY,
-                            None, cast.coordinator, clock.now())
+        directory.bind_chat(
+            s,
+            directory.require_network(s, "cyfrowe"),
+            "teams",
+            CHANNEL_KEY,
+            None,
+            cast.coordinator,
+            clock.now(),
+        )
     app = App(both, clock=clock, db=seeded)
     task = asyncio.create_task(app.run())
     await _until(lambda: graph.subscription_for("/" + CHANNEL_BOX) is not None)
@@ -54,31 +66,37 @@ async def running(api: FakeBotApi, graph: FakeGraph, seeded: Database,
     await asyncio.wait_for(task, 10)
 
 
-async def test_telegram_and_teams_run_together(running: tuple[App, Cast, str],
-                                               graph: FakeGraph,
-                                               api: FakeBotApi) -> None:
+async def test_telegram_and_teams_run_together(
+    running: tuple[App, Cast, str], graph: FakeGraph, api: FakeBotApi
+) -> None:
     app, _cast, url = running
     assert set(app.transports) == {"telegram", "teams"}
     assert api.sent("getMe")  # Telegram started beside Teams
     message = graph.user_message(CHANNEL_BOX, COORD_AAD, "/sieci")
     sub = graph.subscription_for("/" + CHANNEL_BOX)
     assert sub is not None
-    async with aiohttp.ClientSession() as session, session.post(
-            url, data=json.dumps(graph.notification(sub["id"], CHANNEL_BOX, message["id"],
-                                                    STATE)),
-            headers={"Content-Type": "application/json"}) as answer:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            url,
+            data=json.dumps(graph.notification(sub["id"], CHANNEL_BOX, message["id"], STATE)),
+            headers={"Content-Type": "application/json"},
+        ) as answer,
+    ):
         assert answer.status == 202
     await _until(lambda: len(graph.sent(CHANNEL_BOX)) == 1)
     assert "zielone" in graph.sent(CHANNEL_BOX)[0]["body"]["content"]
 
 
 async def test_a_lost_teams_login_holds_teams_and_tells_the_team_on_telegram(
-        running: tuple[App, Cast, str], api: FakeBotApi) -> None:
+    running: tuple[App, Cast, str], api: FakeBotApi
+) -> None:
     app, cast, _url = running
     app.transports["teams"].report_login_lost()  # type: ignore[attr-defined]
     assert "teams" not in app.transports  # its outbox rows wait for a new sign-in
-    await _until(lambda: any("teams login" in c.params.get("text", "")
-                             for c in api.sent("sendMessage")))
+    await _until(
+        lambda: any("teams login" in c.params.get("text", "") for c in api.sent("sendMessage"))
+    )
     [told] = [c for c in api.sent("sendMessage") if "teams login" in c.params.get("text", "")]
     assert str(told.params["chat_id"]) == "5550001"
     with app.db.session() as s:

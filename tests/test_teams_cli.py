@@ -22,9 +22,11 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def test_bind_a_channel_and_a_chat_then_see_them_in_status(
-        env: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["teams", "bind", "cyfrowe", "--team", "T-1",
-                 "--channel", "19:abc@thread.tacv2"]) == 0
+    env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(["teams", "bind", "cyfrowe", "--team", "T-1", "--channel", "19:abc@thread.tacv2"]) == 0
+    )
     assert main(["teams", "bind", "zielone", "--chat", "19:xyz@thread.v2"]) == 0
     assert main(["teams", "status"]) == 0
     out = capsys.readouterr().out
@@ -35,9 +37,10 @@ def test_bind_a_channel_and_a_chat_then_see_them_in_status(
     with db.session() as s:
         rows = {r.chat_id: (r.resource, r.kind) for r in store.subscriptions(s)}
     db.dispose()
-    assert rows == {"T-1/19:abc@thread.tacv2": ("/teams/T-1/channels/19:abc@thread.tacv2/messages",
-                                                "channel"),
-                    "19:xyz@thread.v2": ("/chats/19:xyz@thread.v2/messages", "group")}
+    assert rows == {
+        "T-1/19:abc@thread.tacv2": ("/teams/T-1/channels/19:abc@thread.tacv2/messages", "channel"),
+        "19:xyz@thread.v2": ("/chats/19:xyz@thread.v2/messages", "group"),
+    }
 
 
 def test_bind_needs_a_channel_with_its_team_or_a_chat(env: str) -> None:
@@ -48,7 +51,8 @@ def test_bind_needs_a_channel_with_its_team_or_a_chat(env: str) -> None:
 
 
 def test_login_without_an_app_registration_says_what_to_set(
-        env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit):
         main(["teams", "login"])
     assert "EMPIRIE_TEAMS_CLIENT_ID" in capsys.readouterr().err

@@ -39,11 +39,18 @@ def free_port() -> int:
 
 
 def telegram_settings(settings: Settings, base_url: str, **extra: Any) -> Settings:
-    return settings.model_copy(update={
-        "telegram_bot_token": "123456:TEST-TOKEN", "telegram_api_base_url": base_url,
-        "telegram_rate_overall": 1000, "telegram_rate_group_per_minute": 1000,
-        "telegram_chat_interval": 0.0,
-        "telegram_read_timeout": 2, "telegram_poll_timeout": 1, **extra})
+    return settings.model_copy(
+        update={
+            "telegram_bot_token": "123456:TEST-TOKEN",
+            "telegram_api_base_url": base_url,
+            "telegram_rate_overall": 1000,
+            "telegram_rate_group_per_minute": 1000,
+            "telegram_chat_interval": 0.0,
+            "telegram_read_timeout": 2,
+            "telegram_poll_timeout": 1,
+            **extra,
+        }
+    )
 
 
 @dataclass
@@ -58,14 +65,16 @@ def link(db: Database, person_id: int, telegram_id: int) -> None:
     with db.session() as s:
         person = s.get(Person, person_id)
         assert person is not None
-        directory.link_account(s, person_id, "telegram", str(telegram_id), None,
-                               person.created_at)
+        directory.link_account(s, person_id, "telegram", str(telegram_id), None, person.created_at)
 
 
 @pytest.fixture
-async def bot(api: FakeBotApi, router: Router, settings: Settings,
-              seeded: Database) -> AsyncIterator[Bot]:
-    transport = TelegramTransport(router, telegram_settings(settings, f"http://127.0.0.1:{api.port}"))
+async def bot(
+    api: FakeBotApi, router: Router, settings: Settings, seeded: Database
+) -> AsyncIterator[Bot]:
+    transport = TelegramTransport(
+        router, telegram_settings(settings, f"http://127.0.0.1:{api.port}")
+    )
     await transport.start()
     cast = find_cast(seeded)
     link(seeded, cast.coordinator, COORDINATOR_TG)
@@ -80,8 +89,10 @@ group = tg.group_chat(GROUP)
 async def test_start_publishes_command_menus(bot: Bot) -> None:
     menus = bot.api.sent("setMyCommands")
     assert len(menus) == 4
-    by_key = {(c.params["scope"]["type"], c.params.get("language_code")): c.params["commands"]
-              for c in menus}
+    by_key = {
+        (c.params["scope"]["type"], c.params.get("language_code")): c.params["commands"]
+        for c in menus
+    }
     private_pl = {c["command"]: c["description"] for c in by_key[("all_private_chats", None)]}
     group_en = {c["command"] for c in by_key[("all_group_chats", "en")]}
     assert private_pl["pomoc"] == "co mogę tu dla Ciebie zrobić"
@@ -121,8 +132,9 @@ async def test_invitation_deep_link_links_the_account(bot: Bot) -> None:
     with bot.db.session() as s:
         person = s.get(Person, bot.cast.laureate_rep)
         assert person is not None
-        code = invitations.issue(s, person, bot.cast.coordinator, person.created_at,
-                                 timedelta(days=3650))
+        code = invitations.issue(
+            s, person, bot.cast.coordinator, person.created_at, timedelta(days=3650)
+        )
     rep = tg.user(REP_TG, "Anna", "ania")
     await bot.api.inject(tg.message(rep, tg.private_chat(REP_TG), f"/start {code}"))
     await bot.api.wait_for(lambda: bool(bot.api.texts(REP_TG)))
@@ -166,8 +178,7 @@ async def test_forged_or_foreign_callback_is_refused(bot: Bot) -> None:
         assert person is not None and person.erased_at is None  # nothing happened
 
 
-async def test_a_refused_reply_goes_to_the_outbox_instead_of_holding_the_update(
-        bot: Bot) -> None:
+async def test_a_refused_reply_goes_to_the_outbox_instead_of_holding_the_update(bot: Bot) -> None:
     bot.api.fail("sendMessage", "500")
     chat = tg.private_chat(COORDINATOR_TG)
     await bot.api.inject(tg.message(coordinator, chat, "/sieci"))
@@ -219,8 +230,12 @@ async def test_duplicate_update_has_one_effect(bot: Bot) -> None:
 
 async def test_long_text_is_split_and_files_go_as_documents(bot: Bot) -> None:
     long_text = "\n".join(f"Linia {i}: " + "ż" * 60 for i in range(200))
-    await bot.transport.send(Target("telegram", str(COORDINATOR_TG)), Outgoing(
-        long_text, files=(File("lista.csv", "miasto;osoba\nŁomża;Anna\n".encode(), "text/csv"),)))
+    await bot.transport.send(
+        Target("telegram", str(COORDINATOR_TG)),
+        Outgoing(
+            long_text, files=(File("lista.csv", "miasto;osoba\nŁomża;Anna\n".encode(), "text/csv"),)
+        ),
+    )
     parts = bot.api.texts(COORDINATOR_TG)
     assert len(parts) == 4 and all(len(p) <= 4096 for p in parts)
     assert "\n".join(parts) == long_text
@@ -229,18 +244,26 @@ async def test_long_text_is_split_and_files_go_as_documents(bot: Bot) -> None:
 
 
 async def test_formatted_announcement_text_becomes_html(bot: Bot) -> None:
-    await bot.transport.send(Target("telegram", str(GROUP)), Outgoing(
-        "**Ważne** <script>: [nabór](https://example.org/a?b=1&c=2)\n- punkt", markdown=True,
-        pin=True))
+    await bot.transport.send(
+        Target("telegram", str(GROUP)),
+        Outgoing(
+            "**Ważne** <script>: [nabór](https://example.org/a?b=1&c=2)\n- punkt",
+            markdown=True,
+            pin=True,
+        ),
+    )
     [sent] = bot.api.sent("sendMessage", GROUP)
     assert sent.params["parse_mode"] == "HTML"
-    assert sent.params["text"] == ('<b>Ważne</b> &lt;script&gt;: '
-                                   '<a href="https://example.org/a?b=1&amp;c=2">nabór</a>\n• punkt')
+    assert sent.params["text"] == (
+        "<b>Ważne</b> &lt;script&gt;: "
+        '<a href="https://example.org/a?b=1&amp;c=2">nabór</a>\n• punkt'
+    )
     assert bot.api.sent("pinChatMessage", GROUP)
 
 
-@pytest.mark.parametrize(("fault", "permanent"), [("forbidden", True), ("not_found", True),
-                                                  ("500", False)])
+@pytest.mark.parametrize(
+    ("fault", "permanent"), [("forbidden", True), ("not_found", True), ("500", False)]
+)
 async def test_delivery_errors_are_sorted(bot: Bot, fault: str, permanent: bool) -> None:
     bot.api.fail("sendMessage", fault, times=10)
     with pytest.raises(DeliveryError) as caught:
@@ -248,13 +271,21 @@ async def test_delivery_errors_are_sorted(bot: Bot, fault: str, permanent: bool)
     assert caught.value.permanent is permanent
 
 
-async def test_webhook_checks_the_secret_token(api: FakeBotApi, router: Router,
-                                               settings: Settings, seeded: Database) -> None:
+async def test_webhook_checks_the_secret_token(
+    api: FakeBotApi, router: Router, settings: Settings, seeded: Database
+) -> None:
     http = HttpServer("127.0.0.1", free_port())
     url = f"http://127.0.0.1:{http.port}/telegram/webhook"
-    transport = TelegramTransport(router, telegram_settings(
-        settings, f"http://127.0.0.1:{api.port}", telegram_webhook_url=url,
-        telegram_webhook_secret="s3cret-token"), http)
+    transport = TelegramTransport(
+        router,
+        telegram_settings(
+            settings,
+            f"http://127.0.0.1:{api.port}",
+            telegram_webhook_url=url,
+            telegram_webhook_secret="s3cret-token",
+        ),
+        http,
+    )
     await http.start()
     await transport.start()
     try:
@@ -262,15 +293,18 @@ async def test_webhook_checks_the_secret_token(api: FakeBotApi, router: Router,
         assert api.webhook["url"] == url and "callback_query" in api.webhook["allowed_updates"]
         cast = find_cast(seeded)
         link(seeded, cast.coordinator, COORDINATOR_TG)
-        body = {"update_id": 5, **tg.message(coordinator, tg.private_chat(COORDINATOR_TG),
-                                             "/sieci")}
+        body = {
+            "update_id": 5,
+            **tg.message(coordinator, tg.private_chat(COORDINATOR_TG), "/sieci"),
+        }
         async with aiohttp.ClientSession() as client:
             for headers in ({}, {SECRET_HEADER: "wrong"}):
                 async with client.post(url, data=json.dumps(body), headers=headers) as response:
                     assert response.status == 403
             for _ in range(2):  # Telegram retries a webhook: the second copy changes nothing
-                async with client.post(url, json=body,
-                                       headers={SECRET_HEADER: "s3cret-token"}) as response:
+                async with client.post(
+                    url, json=body, headers={SECRET_HEADER: "s3cret-token"}
+                ) as response:
                     assert response.status == 200
             await api.wait_for(lambda: bool(api.texts(COORDINATOR_TG)))
             async with client.get(f"http://127.0.0.1:{http.port}/healthz") as response:

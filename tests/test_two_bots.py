@@ -75,38 +75,54 @@ def build(url: str) -> World:
             city = City(name=f"Gmina {n}")
             s.add(city)
             s.flush()
-            s.add(CityStanding(network_id=network.id or 0, city_id=city.id or 0,
-                               standing="laureat"))
+            s.add(
+                CityStanding(network_id=network.id or 0, city_id=city.id or 0, standing="laureat")
+            )
             person = Person(name=f"Osoba {n}", city_id=city.id, created_at=now)
             s.add(person)
             s.flush()
-            s.add(Account(person_id=person.id or 0, platform="telegram",
-                          external_id=str(FIRST_UID + n), linked_at=now))
-            s.add(NetworkRole(person_id=person.id or 0, network_id=network.id,
-                              role="representative"))
+            s.add(
+                Account(
+                    person_id=person.id or 0,
+                    platform="telegram",
+                    external_id=str(FIRST_UID + n),
+                    linked_at=now,
+                )
+            )
+            s.add(
+                NetworkRole(person_id=person.id or 0, network_id=network.id, role="representative")
+            )
             city_of[FIRST_UID + n] = city.id or 0
     router = Router(db, SystemClock(), Settings(EMPIRIE_DATABASE_URL=url))
     chat = Chat(router)
     cast = find_cast(db)
-    start = (now + timedelta(days=10)).astimezone(WARSAW).replace(minute=0, second=0,
-                                                                  microsecond=0)
+    start = (now + timedelta(days=10)).astimezone(WARSAW).replace(minute=0, second=0, microsecond=0)
     meetings = []
     for k in range(MEETINGS):
-        text = asyncio.run(chat.text(
-            cast.coordinator, f"/spotkanie_nowe cyfrowe; Spotkanie {k}; "
-            f"{start + timedelta(hours=k):%d.%m.%Y %H:%M}; hybrydowe; 2; Łomża; "
-            f"https://example.org/m{k}; 200; nie"))
+        text = asyncio.run(
+            chat.text(
+                cast.coordinator,
+                f"/spotkanie_nowe cyfrowe; Spotkanie {k}; "
+                f"{start + timedelta(hours=k):%d.%m.%Y %H:%M}; hybrydowe; 2; Łomża; "
+                f"https://example.org/m{k}; 200; nie",
+            )
+        )
         meetings.append(int(re.search(r"nr (\d+)", text).group(1)))  # type: ignore[union-attr]
-    first = (now + timedelta(days=3)).astimezone(WARSAW).replace(minute=0, second=0,
-                                                                 microsecond=0)
+    first = (now + timedelta(days=3)).astimezone(WARSAW).replace(minute=0, second=0, microsecond=0)
     series = f"/dyzur_seria cyfrowe; {first:%d.%m.%Y %H:%M}; 2; 60; 15; https://teams.example/d"
     sessions = _sessions(asyncio.run(chat.text(cast.expert, series)))
     for n in range(STEADY):  # these answered before: their reminders must all arrive
         for meeting in meetings:
             uid = FIRST_UID + n
-            replies = asyncio.run(router.handle(Incoming(
-                Sender("telegram", str(uid)), ChatRef("telegram", str(uid), private=True),
-                text=f"/rsvp {meeting} stacjonarnie")))
+            replies = asyncio.run(
+                router.handle(
+                    Incoming(
+                        Sender("telegram", str(uid)),
+                        ChatRef("telegram", str(uid), private=True),
+                        text=f"/rsvp {meeting} stacjonarnie",
+                    )
+                )
+            )
             assert "Zapisano" in replies[0].text
     with db.session() as s:  # booking is open for the first one only
         sessions = [i for i in sessions if s.get(OfficeSession, i).opens_at <= now]  # type: ignore[union-attr]
@@ -122,8 +138,11 @@ def reminders_come_due(world: World) -> None:
         for k, meeting in enumerate(world.meetings):
             due = now + timedelta(seconds=SECONDS * (k + 1) / (MEETINGS + 1))
             for kind, later in (("reminder_1d", 0), ("rsvp_nudge", 2)):
-                s.execute(update(DueTask).where(DueTask.ref_id == meeting, DueTask.kind == kind)
-                          .values(due_at=due + timedelta(seconds=later)))
+                s.execute(
+                    update(DueTask)
+                    .where(DueTask.ref_id == meeting, DueTask.kind == kind)
+                    .values(due_at=due + timedelta(seconds=later))
+                )
     db.dispose()
 
 
@@ -132,20 +151,37 @@ def _sessions(text: str) -> list[int]:
     return [int(n) for n in re.findall(r"#(\d+) \d\d\.\d\d", text)]
 
 
-async def start_bot(world: World, api: FakeBotApi, folder: Path, port: int
-                    ) -> asyncio.subprocess.Process:
+async def start_bot(
+    world: World, api: FakeBotApi, folder: Path, port: int
+) -> asyncio.subprocess.Process:
     folder.mkdir()
-    env = {**os.environ, "EMPIRIE_DATABASE_URL": world.url, "EMPIRIE_SEED_DEMO": "false",
-           "TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{api.port}",
-           "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
-           "TELEGRAM_WEBHOOK_SECRET": SECRET, "EMPIRIE_HTTP_PORT": str(port),
-           "TELEGRAM_RATE_OVERALL": "400", "TELEGRAM_CHAT_INTERVAL": "0.2",
-           "TELEGRAM_TIMEOUT": "5", "EMPIRIE_OUTBOX_POLL_SECONDS": "0.3",
-           "EMPIRIE_OUTBOX_LEASE_SECONDS": "5", "EMPIRIE_JOBS_POLL_SECONDS": "0.5",
-           "EMPIRIE_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "EMPIRIE_DATABASE_URL": world.url,
+        "EMPIRIE_SEED_DEMO": "false",
+        "TELEGRAM_BOT_TOKEN": api.token,
+        "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{api.port}",
+        "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
+        "TELEGRAM_WEBHOOK_SECRET": SECRET,
+        "EMPIRIE_HTTP_PORT": str(port),
+        "TELEGRAM_RATE_OVERALL": "400",
+        "TELEGRAM_CHAT_INTERVAL": "0.2",
+        "TELEGRAM_TIMEOUT": "5",
+        "EMPIRIE_OUTBOX_POLL_SECONDS": "0.3",
+        "EMPIRIE_OUTBOX_LEASE_SECONDS": "5",
+        "EMPIRIE_JOBS_POLL_SECONDS": "0.5",
+        "EMPIRIE_LOG_LEVEL": "WARNING",
+    }
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run", env=env, cwd=folder,
-        stdout=asyncio.subprocess.DEVNULL, stderr=(folder / "stderr.log").open("wb"))
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        env=env,
+        cwd=folder,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=(folder / "stderr.log").open("wb"),
+    )
 
 
 def texts_to(api: FakeBotApi, uid: int) -> list[str]:
@@ -156,8 +192,14 @@ def replies_to(api: FakeBotApi, uid: int) -> list[str]:
     return [t for t in api.texts(uid) if not t.startswith(SCHEDULED)]
 
 
-async def person(n: int, world: World, api: FakeBotApi, ports: list[int],
-                 http: aiohttp.ClientSession, until: float) -> int:
+async def person(
+    n: int,
+    world: World,
+    api: FakeBotApi,
+    ports: list[int],
+    http: aiohttp.ClientSession,
+    until: float,
+) -> int:
     """One representative, one message at a time (waiting for the answer), until `until`.
     Returns how many messages they sent."""
     uid, rng, sent = FIRST_UID + n, random.Random(n), 0
@@ -171,12 +213,15 @@ async def person(n: int, world: World, api: FakeBotApi, ports: list[int],
         else:
             command = rng.choice(["/moje_spotkania", "/moje_dyzury"])
         before = len(replies_to(api, uid))
-        update = {"update_id": FIRST_UID * 10 + n * 10_000 + sent,
-                  **tg.message(tg.user(uid), tg.private_chat(uid), command)}
-        async with http.post(f"http://127.0.0.1:{rng.choice(ports)}/telegram",
-                             data=json.dumps(update), headers={
-                                 "X-Telegram-Bot-Api-Secret-Token": SECRET,
-                                 "Content-Type": "application/json"}) as response:
+        update = {
+            "update_id": FIRST_UID * 10 + n * 10_000 + sent,
+            **tg.message(tg.user(uid), tg.private_chat(uid), command),
+        }
+        async with http.post(
+            f"http://127.0.0.1:{rng.choice(ports)}/telegram",
+            data=json.dumps(update),
+            headers={"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"},
+        ) as response:
             assert response.status == 200
         sent += 1
         await api.wait_for(lambda before=before: len(replies_to(api, uid)) > before, timeout=60)
@@ -186,30 +231,42 @@ async def person(n: int, world: World, api: FakeBotApi, ports: list[int],
 
 @pytest.mark.skipif(not POSTGRES_OK, reason="PostgreSQL not reachable (outside CI)")
 async def test_two_bots_one_database_mixed_load_with_reminders_due(
-        api: FakeBotApi, tmp_path: Path) -> None:
+    api: FakeBotApi, tmp_path: Path
+) -> None:
     url = fresh_database_url("postgres", tmp_path, "empirie_twobots")
     world = await asyncio.to_thread(build, url)
     db = Database(url)
     ports = [free_port(), free_port()]
-    bots = [await start_bot(world, api, tmp_path / f"bot{i}", port)
-            for i, port in enumerate(ports)]
+    bots = [await start_bot(world, api, tmp_path / f"bot{i}", port) for i, port in enumerate(ports)]
     try:
         await api.wait_for(lambda: len(api.sent("setWebhook")) == 2, timeout=90)
         await asyncio.to_thread(reminders_come_due, world)
         loop = asyncio.get_running_loop()
         async with aiohttp.ClientSession() as http:
-            counts = await asyncio.gather(*(
-                person(n, world, api, ports, http, loop.time() + SECONDS)
-                for n in range(STEADY + CHANGING)))
+            counts = await asyncio.gather(
+                *(
+                    person(n, world, api, ports, http, loop.time() + SECONDS)
+                    for n in range(STEADY + CHANGING)
+                )
+            )
 
         def settled() -> bool:  # every reminder and nudge that came due is done and delivered
             with db.session() as s:
-                due = s.exec(select(DueTask).where(DueTask.kind.in_(  # type: ignore[attr-defined]
-                    ("reminder_1d", "rsvp_nudge")), DueTask.ref_id.in_(  # type: ignore[attr-defined]
-                        world.meetings))).all()
-                waiting = s.exec(select(OutboxMessage).where(
-                    OutboxMessage.platform == "telegram",
-                    OutboxMessage.status == PENDING)).all()
+                due = s.exec(
+                    select(DueTask).where(
+                        DueTask.kind.in_(  # type: ignore[attr-defined]
+                            ("reminder_1d", "rsvp_nudge")
+                        ),
+                        DueTask.ref_id.in_(  # type: ignore[attr-defined]
+                            world.meetings
+                        ),
+                    )
+                ).all()
+                waiting = s.exec(
+                    select(OutboxMessage).where(
+                        OutboxMessage.platform == "telegram", OutboxMessage.status == PENDING
+                    )
+                ).all()
             return all(d.status == "done" for d in due) and not waiting
 
         await api.wait_for(settled, timeout=90)
@@ -233,18 +290,23 @@ async def test_two_bots_one_database_mixed_load_with_reminders_due(
             assert all(n == 1 for n in scheduled.values()), scheduled  # nothing twice
         for uid in uids[:STEADY]:  # answered beforehand: one reminder per meeting, each
             reminders = [t for t in texts_to(api, uid) if t.startswith("⏰")]
-            assert sorted(int(re.search(r"nr (\d+)", t).group(1))  # type: ignore[union-attr]
-                          for t in reminders) == sorted(world.meetings), reminders
+            assert sorted(
+                int(re.search(r"nr (\d+)", t).group(1))  # type: ignore[union-attr]
+                for t in reminders
+            ) == sorted(world.meetings), reminders
 
         with db.session() as s:
-            held = s.exec(select(OfficeBooking).where(
-                OfficeBooking.active_slot != None)).all()  # noqa: E711
+            held = s.exec(select(OfficeBooking).where(OfficeBooking.active_slot != None)).all()  # noqa: E711
         slots = [(b.session_id, b.slot) for b in held]
         assert len(slots) == len(set(slots))  # no slot held twice
         per_city = [(b.session_id, b.city_id) for b in held]
         assert len(per_city) == len(set(per_city))  # one slot per city per session
-        told = {(int(m), world.city_of[uid]) for uid in uids
-                for t in replies_to(api, uid) for m in BOOKED.findall(t)}
+        told = {
+            (int(m), world.city_of[uid])
+            for uid in uids
+            for t in replies_to(api, uid)
+            for m in BOOKED.findall(t)
+        }
         assert told and told <= set(per_city)  # every booking someone was told about holds
     finally:
         db.dispose()

@@ -27,19 +27,24 @@ from tests.conftest import BACKENDS, Chat
 from tests.fakes import telegram_updates as tg
 from tests.test_telegram import REP_TG, Bot, bot, link  # noqa: F401  (bot: a fixture)
 
-NEW = ("cyfrowe; Spotkanie II; 12.05.2027 10:00; hybrydowe; 6; Łomża, ul. Długa 1; "
-       "https://teams.example/m")
+NEW = (
+    "cyfrowe; Spotkanie II; 12.05.2027 10:00; hybrydowe; 6; Łomża, ul. Długa 1; "
+    "https://teams.example/m"
+)
 ASKER = 555001
 
 
 def written(db: Database) -> dict[str, int]:
     with db.session() as s:
-        return {model.__name__: s.exec(select(func.count()).select_from(model)).one()
-                for model in (Meeting, OutboxMessage, AuditEntry, Rsvp, ProcessedEvent)}
+        return {
+            model.__name__: s.exec(select(func.count()).select_from(model)).one()
+            for model in (Meeting, OutboxMessage, AuditEntry, Rsvp, ProcessedEvent)
+        }
 
 
 async def test_a_crash_half_way_leaves_nothing_written_and_the_retry_goes_through(
-        chat: Chat, seeded: Database, caplog: pytest.LogCaptureFixture) -> None:
+    chat: Chat, seeded: Database, caplog: pytest.LogCaptureFixture
+) -> None:
     cast = find_cast(seeded)
     crashes = [RuntimeError("the line dropped after publishing")]
 
@@ -53,12 +58,14 @@ async def test_a_crash_half_way_leaves_nothing_written_and_the_retry_goes_throug
     before = written(seeded)
     try:
         with caplog.at_level(logging.ERROR):
-            crashed = await chat.say(cast.coordinator, f"/test_publish_then_crash {NEW}",
-                                     chat="cyfrowe", event_id="u-77")
+            crashed = await chat.say(
+                cast.coordinator, f"/test_publish_then_crash {NEW}", chat="cyfrowe", event_id="u-77"
+            )
         assert crashed[0].text.startswith("Przepraszam, coś poszło nie tak")
         assert written(seeded) == before  # no meeting, no invitation queued, no audit line
-        retried = await chat.say(cast.coordinator, f"/test_publish_then_crash {NEW}",
-                                 chat="cyfrowe", event_id="u-77")
+        retried = await chat.say(
+            cast.coordinator, f"/test_publish_then_crash {NEW}", chat="cyfrowe", event_id="u-77"
+        )
     finally:
         REGISTRY._commands.pop("test_publish_then_crash")
     assert re.search(r"Spotkanie nr \d+ opublikowane", retried[0].text)
@@ -97,7 +104,9 @@ async def test_a_refused_step_undoes_only_itself(chat: Chat, seeded: Database) -
 
 @pytest.mark.parametrize("db", [BACKENDS[1]], indirect=True)  # PostgreSQL: several workers
 async def test_an_update_waiting_on_a_database_lock_does_not_hold_up_another_person(
-        bot: Bot, chat: Chat) -> None:  # noqa: F811
+    bot: Bot,  # noqa: F811
+    chat: Chat,
+) -> None:
     """Someone's RSVP waits for a lock another connection holds on the meeting; meanwhile a
     stranger's private /pomoc on Telegram is answered. Then the lock goes and the RSVP lands.
     (On SQLite updates run one at a time: it has one writer.)"""
@@ -113,34 +122,46 @@ async def test_an_update_waiting_on_a_database_lock_does_not_hold_up_another_per
     guard.daemon = True
     guard.start()
     with db.engine.connect() as other:
-        other.execute(text("SELECT id FROM meeting WHERE id = :id FOR UPDATE"),
-                      {"id": meeting_id})
-        await bot.api.inject(tg.message(tg.user(REP_TG, "Anna"), tg.private_chat(REP_TG),
-                                        f"/rsvp {meeting_id} online"))
+        other.execute(text("SELECT id FROM meeting WHERE id = :id FOR UPDATE"), {"id": meeting_id})
+        await bot.api.inject(
+            tg.message(
+                tg.user(REP_TG, "Anna"), tg.private_chat(REP_TG), f"/rsvp {meeting_id} online"
+            )
+        )
         await bot.api.wait_for(lambda: _waiting_on_a_lock(db) == 1, timeout=30)
-        await bot.api.inject(tg.message(tg.user(ASKER, "Ktoś"), tg.private_chat(ASKER),
-                                        "/pomoc"))
+        await bot.api.inject(tg.message(tg.user(ASKER, "Ktoś"), tg.private_chat(ASKER), "/pomoc"))
         await bot.api.wait_for(lambda: bool(bot.api.texts(ASKER)), timeout=30)
         assert bot.api.texts(REP_TG) == []  # still waiting for the lock
         other.rollback()
     await bot.api.wait_for(lambda: bool(bot.api.texts(REP_TG)), timeout=30)
     assert bot.api.texts(REP_TG)[0].startswith("Zapisano: Online")
-    first_rsvp = next(i for i, c in enumerate(bot.api.calls)
-                      if str(c.params.get("chat_id")) == str(REP_TG))
-    first_help = next(i for i, c in enumerate(bot.api.calls)
-                      if str(c.params.get("chat_id")) == str(ASKER))
+    first_rsvp = next(
+        i for i, c in enumerate(bot.api.calls) if str(c.params.get("chat_id")) == str(REP_TG)
+    )
+    first_help = next(
+        i for i, c in enumerate(bot.api.calls) if str(c.params.get("chat_id")) == str(ASKER)
+    )
     assert first_help < first_rsvp
     guard.cancel()  # (left running when the test fails: it finds nothing to cancel)
 
 
 def _cancel_lock_waits(db: Database) -> None:
     with db.engine.connect() as conn:
-        conn.execute(text("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE "
-                          "datname = current_database() AND wait_event_type = 'Lock'"))
+        conn.execute(
+            text(
+                "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE "
+                "datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        )
 
 
 def _waiting_on_a_lock(db: Database) -> int:
     with db.engine.connect() as conn:
-        return int(conn.execute(text(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND wait_event_type = 'Lock'")).scalar_one())
+        return int(
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'"
+                )
+            ).scalar_one()
+        )

@@ -27,7 +27,8 @@ def source_ids() -> dict[str, list[tuple[str, int]]]:
     found: dict[str, list[tuple[str, int]]] = {}
     for folder in SOURCES:
         for filename, lineno, message, _comments, _ctx in extract_from_dir(
-                ROOT / folder, method_map=METHODS, keywords=KEYWORDS, comment_tags=()):
+            ROOT / folder, method_map=METHODS, keywords=KEYWORDS, comment_tags=()
+        ):
             if isinstance(message, str):
                 found.setdefault(message, []).append((f"{folder}/{filename}", lineno))
     return found
@@ -46,8 +47,7 @@ def _read(path: Path, language: str) -> Catalog:
 def _save(path: Path, catalog: Catalog) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as handle:
-        write_po(handle, catalog, width=100, omit_header=False, sort_output=True,
-                 no_location=True)
+        write_po(handle, catalog, width=100, omit_header=False, sort_output=True, no_location=True)
 
 
 def refresh(language: str, write: bool = True) -> list[str]:
@@ -68,7 +68,8 @@ def refresh(language: str, write: bool = True) -> list[str]:
         if path == main_path:
             for msgid in ids:
                 if msgid not in placed and not any(
-                        msgid in _read(p, language) for p in _files(language) if p != path):
+                    msgid in _read(p, language) for p in _files(language) if p != path
+                ):
                     new.add(msgid, "")
                     placed.add(msgid)
         if write:

@@ -38,13 +38,25 @@ def view(req: PageRequest) -> dict[str, Any]:
     questions = []
     for number in _remaining(poll, mine):
         question = poll.questions[number - 1]
-        questions.append({"number": number, "kind": question["kind"],
-                          "text": question_text(t, question),
-                          "options": list(enumerate(option_texts(t, question), start=1))})
-    return {"poll": poll, "closed": store.is_closed(poll, req.now), "asked": mine is not None,
-            "done": mine is not None and mine.done, "questions": questions,
-            "total": len(poll.questions), "ratings": store.RATING_VALUES,
-            "closes": t.datetime(poll.closes_at), "hub_url": req.link(links.HUB)}
+        questions.append(
+            {
+                "number": number,
+                "kind": question["kind"],
+                "text": question_text(t, question),
+                "options": list(enumerate(option_texts(t, question), start=1)),
+            }
+        )
+    return {
+        "poll": poll,
+        "closed": store.is_closed(poll, req.now),
+        "asked": mine is not None,
+        "done": mine is not None and mine.done,
+        "questions": questions,
+        "total": len(poll.questions),
+        "ratings": store.RATING_VALUES,
+        "closes": t.datetime(poll.closes_at),
+        "hub_url": req.link(links.HUB),
+    }
 
 
 def form(req: PageRequest, data: Mapping[str, str]) -> str:
@@ -65,9 +77,15 @@ def form(req: PageRequest, data: Mapping[str, str]) -> str:
 def hub(req: PageRequest) -> list[HubItem]:
     with req.db.session() as s:
         polls = [p for p in store.open_polls_for(s, req.person.id or 0, req.now)]
-    return [HubItem(p.title, req.t("Anonymous. Open until {when}.",
-                                   when=req.t.datetime(p.closes_at)),
-                    req.link(links.FEEDBACK, poll=p.id or 0), p.closes_at) for p in polls]
+    return [
+        HubItem(
+            p.title,
+            req.t("Anonymous. Open until {when}.", when=req.t.datetime(p.closes_at)),
+            req.link(links.FEEDBACK, poll=p.id or 0),
+            p.closes_at,
+        )
+        for p in polls
+    ]
 
 
 PAGES.add(Page(links.FEEDBACK, "feedback.html", N_("Your feedback"), view, form, hub=hub))

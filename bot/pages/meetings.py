@@ -14,8 +14,11 @@ from models.errors import N_
 from models.meetings import Meeting
 
 NOTE_MAX = 300
-FORMAT_LABEL = {"stacjonarne": N_("in-person meeting"), "online": N_("online meeting"),
-                "hybrydowe": N_("hybrid meeting")}
+FORMAT_LABEL = {
+    "stacjonarne": N_("in-person meeting"),
+    "online": N_("online meeting"),
+    "hybrydowe": N_("hybrid meeting"),
+}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
@@ -29,12 +32,16 @@ def _state(req: PageRequest) -> agenda.MeetingState:
 
 def rsvp_view(req: PageRequest) -> dict[str, Any]:
     state = _state(req)
-    return {"state": state, "network": state.network, "meeting": state.meeting,
-            "open": state.open_for_answers(req.now),
-            "choices": [(a, req.t(ANSWER_LABEL[a])) for a in answer_choices(state.meeting)],
-            "answer_label": req.t(ANSWER_LABEL[state.answer.answer]) if state.answer else None,
-            "format_label": req.t(FORMAT_LABEL.get(state.meeting.format, state.meeting.format)),
-            "meetings_url": req.link(links.MEETINGS)}
+    return {
+        "state": state,
+        "network": state.network,
+        "meeting": state.meeting,
+        "open": state.open_for_answers(req.now),
+        "choices": [(a, req.t(ANSWER_LABEL[a])) for a in answer_choices(state.meeting)],
+        "answer_label": req.t(ANSWER_LABEL[state.answer.answer]) if state.answer else None,
+        "format_label": req.t(FORMAT_LABEL.get(state.meeting.format, state.meeting.format)),
+        "meetings_url": req.link(links.MEETINGS),
+    }
 
 
 def rsvp_form(req: PageRequest, data: Mapping[str, str]) -> str:
@@ -45,8 +52,9 @@ def rsvp_form(req: PageRequest, data: Mapping[str, str]) -> str:
         raise FormError(N_("Choose one of the answers."), field="answer")
     note = _CONTROL.sub(" ", data.get("note", "")).strip()
     if len(note) > NOTE_MAX:
-        raise FormError(N_("Notes can be at most {max} characters long."), field="note",
-                        max=NOTE_MAX)
+        raise FormError(
+            N_("Notes can be at most {max} characters long."), field="note", max=NOTE_MAX
+        )
     return f"/rsvp {meeting_id} {choice}" + (f" {note}" if note else "")
 
 
@@ -56,9 +64,14 @@ def meetings_view(req: PageRequest) -> dict[str, Any]:
     rows = []
     for state in states:
         label = req.t(ANSWER_LABEL[state.answer.answer]) if state.answer else None
-        rows.append({"state": state, "answer_label": label,
-                     "open": state.open_for_answers(req.now),
-                     "url": req.link(links.RSVP, meeting=state.meeting.id or 0)})
+        rows.append(
+            {
+                "state": state,
+                "answer_label": label,
+                "open": state.open_for_answers(req.now),
+                "url": req.link(links.RSVP, meeting=state.meeting.id or 0),
+            }
+        )
     return {"rows": rows, "hub_url": req.link(links.HUB)}
 
 
@@ -71,21 +84,39 @@ def meetings_hub(req: PageRequest) -> list[HubItem]:
         m, t = state.meeting, req.t
         url = req.link(links.RSVP, meeting=m.id or 0)
         if state.answer is None and state.open_for_answers(req.now):
-            items.append(HubItem(
-                t("Answer the invitation: {title}", title=m.title),
-                t("{network}, {when}. Answer by {deadline}.", network=state.network.name,
-                  when=t.datetime(m.starts_at), deadline=t.datetime(m.rsvp_deadline)),
-                url, m.rsvp_deadline))
+            items.append(
+                HubItem(
+                    t("Answer the invitation: {title}", title=m.title),
+                    t(
+                        "{network}, {when}. Answer by {deadline}.",
+                        network=state.network.name,
+                        when=t.datetime(m.starts_at),
+                        deadline=t.datetime(m.rsvp_deadline),
+                    ),
+                    url,
+                    m.rsvp_deadline,
+                )
+            )
         elif state.waitlist_position is not None:
-            items.append(HubItem(
-                t("On the waitlist: {title}", title=m.title),
-                t("{network}, {when}. You are number {position} on the waitlist.",
-                  network=state.network.name, when=t.datetime(m.starts_at),
-                  position=state.waitlist_position),
-                url, m.starts_at))
+            items.append(
+                HubItem(
+                    t("On the waitlist: {title}", title=m.title),
+                    t(
+                        "{network}, {when}. You are number {position} on the waitlist.",
+                        network=state.network.name,
+                        when=t.datetime(m.starts_at),
+                        position=state.waitlist_position,
+                    ),
+                    url,
+                    m.starts_at,
+                )
+            )
     return items
 
 
-PAGES.add(Page(links.RSVP, "rsvp.html", N_("Answer the invitation"), rsvp_view, rsvp_form,
-               hub=meetings_hub))
+PAGES.add(
+    Page(
+        links.RSVP, "rsvp.html", N_("Answer the invitation"), rsvp_view, rsvp_form, hub=meetings_hub
+    )
+)
 PAGES.add(Page(links.MEETINGS, "meetings.html", N_("My upcoming meetings"), meetings_view))

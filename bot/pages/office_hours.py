@@ -31,13 +31,18 @@ def view(req: PageRequest) -> dict[str, Any]:
         mine = oh.city_booking(s, session.id or 0, city) if city else None
         queue = [w.city_id for w in oh.waiting(s, session.id or 0)]
         free = oh.free_slots(s, session, now)
-    return {"network": network, "session": session, "where": session.link or session.place,
-            "open": session.status == "scheduled" and session.opens_at <= now < session.ends_at,
-            "not_yet": now < session.opens_at,
-            "slots": [(n, t.time(session.slot_start(n))) for n in free],
-            "mine": mine, "mine_time": t.datetime(session.slot_start(mine.slot)) if mine else "",
-            "waiting": queue.index(city) + 1 if city in queue else None,
-            "topic_max": oh.TOPIC_MAX}
+    return {
+        "network": network,
+        "session": session,
+        "where": session.link or session.place,
+        "open": session.status == "scheduled" and session.opens_at <= now < session.ends_at,
+        "not_yet": now < session.opens_at,
+        "slots": [(n, t.time(session.slot_start(n))) for n in free],
+        "mine": mine,
+        "mine_time": t.datetime(session.slot_start(mine.slot)) if mine else "",
+        "waiting": queue.index(city) + 1 if city in queue else None,
+        "topic_max": oh.TOPIC_MAX,
+    }
 
 
 def form(req: PageRequest, data: Mapping[str, str]) -> str:
@@ -50,8 +55,9 @@ def form(req: PageRequest, data: Mapping[str, str]) -> str:
     if not topic:
         raise FormError(N_("Write the topic you will bring."), field="topic")
     if len(topic) > oh.TOPIC_MAX:
-        raise FormError(N_("The topic can be at most {max} characters long."), field="topic",
-                        max=oh.TOPIC_MAX)
+        raise FormError(
+            N_("The topic can be at most {max} characters long."), field="topic", max=oh.TOPIC_MAX
+        )
     return f"/dyzur_rezerwuj {session_id} {slot} {topic}"
 
 
@@ -63,23 +69,43 @@ def hub(req: PageRequest) -> list[HubItem]:
     items = []
     with req.db.session() as s:
         for network in directory.networks_of(s, person.id or 0):
-            actor = Actor(directory.roles_of(s, person.id or 0, network.id),
-                          directory.standing_of(s, person.city_id, network.id))
+            actor = Actor(
+                directory.roles_of(s, person.id or 0, network.id),
+                directory.standing_of(s, person.city_id, network.id),
+            )
             if not allowed(actor, Action.BOOK_OFFICE_HOURS, network_closed=network.closed):
                 continue
             horizon = now + timedelta(days=req.settings.office_horizon_days)
             for session in oh.sessions_between(s, [network.id or 0], now, horizon):
-                if session.status != "scheduled" or session.opens_at > now or \
-                        oh.city_booking(s, session.id or 0, person.city_id) is not None:
+                if (
+                    session.status != "scheduled"
+                    or session.opens_at > now
+                    or oh.city_booking(s, session.id or 0, person.city_id) is not None
+                ):
                     continue
                 free = oh.free_slots(s, session, now)
-                items.append(HubItem(
-                    t("Book the expert's office hours: {network}", network=network.name),
-                    t("{when}. Free slots: {count}.", when=t.datetime(session.starts_at),
-                      count=len(free)),
-                    req.link(links.OFFICE_HOURS, session=session.id or 0), session.starts_at))
+                items.append(
+                    HubItem(
+                        t("Book the expert's office hours: {network}", network=network.name),
+                        t(
+                            "{when}. Free slots: {count}.",
+                            when=t.datetime(session.starts_at),
+                            count=len(free),
+                        ),
+                        req.link(links.OFFICE_HOURS, session=session.id or 0),
+                        session.starts_at,
+                    )
+                )
     return items
 
 
-PAGES.add(Page(links.OFFICE_HOURS, "office_hours.html", N_("The expert's office hours"), view,
-               form, hub=hub))
+PAGES.add(
+    Page(
+        links.OFFICE_HOURS,
+        "office_hours.html",
+        N_("The expert's office hours"),
+        view,
+        form,
+        hub=hub,
+    )
+)

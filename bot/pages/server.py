@@ -34,21 +34,26 @@ NETWORK_FAMILY = "EMPIRIE – Sieci Wymiany Doświadczeń"
 SECURITY_HEADERS = {
     "Cache-Control": "no-store, max-age=0",
     "Pragma": "no-cache",
-    "Content-Security-Policy": ("default-src 'none'; style-src 'self'; img-src 'self'; "
-                                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
     "Referrer-Policy": "no-referrer",  # the link is a credential: never leak it onwards
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "X-Robots-Tag": "noindex, nofollow",
 }
 REFUSALS = {
-    "tampered": N_("This link is not valid. It may have been cut or changed on the way. Ask "
-                   "the bot for a new one: type /strona in your private chat with it."),
-    "expired": N_("This link has expired. Ask the bot for a new one: type /strona in your "
-                  "private chat with it."),
+    "tampered": N_(
+        "This link is not valid. It may have been cut or changed on the way. Ask "
+        "the bot for a new one: type /strona in your private chat with it."
+    ),
+    "expired": N_(
+        "This link has expired. Ask the bot for a new one: type /strona in your "
+        "private chat with it."
+    ),
     "purpose": N_("This link is for another page. Open the link exactly as the bot sent it."),
-    "person": N_("This link no longer works: the account it was made for does not exist any "
-                 "more."),
+    "person": N_("This link no longer works: the account it was made for does not exist any more."),
     "page": N_("This page does not exist."),
 }
 
@@ -65,9 +70,12 @@ class PageServer:
     def __init__(self, router: Router) -> None:
         self.router = router
         self.db, self.clock, self.settings = router.db, router.clock, router.settings
-        self.env = Environment(loader=FileSystemLoader(HERE / "templates"),
-                               autoescape=select_autoescape(["html"]), trim_blocks=True,
-                               lstrip_blocks=True)
+        self.env = Environment(
+            loader=FileSystemLoader(HERE / "templates"),
+            autoescape=select_autoescape(["html"]),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
 
     def install(self, http: HttpServer) -> None:
         http.app.middlewares.append(security_headers)
@@ -85,21 +93,30 @@ class PageServer:
             return str(person.language)
         return self.settings.default_language
 
-    def _render(self, template: str, t: Translator, status: int = 200,
-                **values: Any) -> web.Response:
+    def _render(
+        self, template: str, t: Translator, status: int = 200, **values: Any
+    ) -> web.Response:
         other = "en" if t.language == "pl" else "pl"
         html = self.env.get_template(template).render(
-            t=t, lang=t.language, other_lang=other,
+            t=t,
+            lang=t.language,
+            other_lang=other,
             other_lang_name="English" if other == "en" else "Polski",
-            family=NETWORK_FAMILY, **values)
-        return web.Response(text=html, status=status, content_type="text/html",
-                            charset="utf-8")
+            family=NETWORK_FAMILY,
+            **values,
+        )
+        return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
 
     def _refuse(self, request: web.Request, reason: str, status: int) -> web.Response:
         t = self.router.translator(self._language(request, None))
         log.info("page.refused reason=%s path=/p/%s", reason, request.match_info.get("purpose"))
-        return self._render("refused.html", t, status=status, title=t(N_("Link not valid")),
-                            message=t(REFUSALS[reason]))
+        return self._render(
+            "refused.html",
+            t,
+            status=status,
+            title=t(N_("Link not valid")),
+            message=t(REFUSALS[reason]),
+        )
 
     def _open(self, request: web.Request) -> tuple[Page, PageRequest] | web.Response:
         """The page and the verified visit, or the refusal page (nothing else happens)."""
@@ -109,7 +126,8 @@ class PageServer:
         now = self.clock.now()
         try:
             claim = links.signer(self.db, self.settings, now).verify(
-                request.match_info["token"], now, page.purpose)
+                request.match_info["token"], now, page.purpose
+            )
             with self.db.session() as s:
                 person = s.get(Person, claim.person_id)
             if person is None or person.erased_at is not None:
@@ -123,22 +141,36 @@ class PageServer:
         key = links.signer(self.db, self.settings, self.clock.now()).secret.encode()
         return hmac.new(key, f"csrf|{cookie}|{token}".encode(), hashlib.sha256).hexdigest()
 
-    def _show(self, request: web.Request, page: Page, req: PageRequest, status: int = 200,
-              **extra: Any) -> web.Response:
+    def _show(
+        self, request: web.Request, page: Page, req: PageRequest, status: int = 200, **extra: Any
+    ) -> web.Response:
         cookie = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
         try:
             values = page.view(req)
         except LookupError:
             return self._refuse(request, "tampered", 404)
         response = self._render(
-            page.template, req.t, status=status, title=req.t(page.title), req=req,
+            page.template,
+            req.t,
+            status=status,
+            title=req.t(page.title),
+            req=req,
             csrf=self._csrf_expected(cookie, request.match_info["token"]),
-            csrf_field=CSRF_FIELD, action=f"{request.path}?lang={req.t.language}",
-            here=request.path, **values, **extra)
+            csrf_field=CSRF_FIELD,
+            action=f"{request.path}?lang={req.t.language}",
+            here=request.path,
+            **values,
+            **extra,
+        )
         if CSRF_COOKIE not in request.cookies:
-            response.set_cookie(CSRF_COOKIE, cookie, path="/p/", httponly=True,
-                                samesite="Lax",
-                                secure=self.settings.public_url.startswith("https://"))
+            response.set_cookie(
+                CSRF_COOKIE,
+                cookie,
+                path="/p/",
+                httponly=True,
+                samesite="Lax",
+                secure=self.settings.public_url.startswith("https://"),
+            )
         return response
 
     # --- routes --------------------------------------------------------------------------
@@ -166,23 +198,38 @@ class PageServer:
         cookie = request.cookies.get(CSRF_COOKIE, "")
         given = str(data.get(CSRF_FIELD, ""))
         if not cookie or not hmac.compare_digest(
-                given, self._csrf_expected(cookie, request.match_info["token"])):
+            given, self._csrf_expected(cookie, request.match_info["token"])
+        ):
             log.info("page.csrf_refused purpose=%s person=%s", page.purpose, req.person.id)
-            return self._render("refused.html", req.t, status=403,
-                                title=req.t(N_("Form not accepted")),
-                                message=req.t(N_("This form has expired or did not come from "
-                                                 "this page, so nothing was changed. Open the "
-                                                 "link again and answer once more.")))
+            return self._render(
+                "refused.html",
+                req.t,
+                status=403,
+                title=req.t(N_("Form not accepted")),
+                message=req.t(
+                    N_(
+                        "This form has expired or did not come from "
+                        "this page, so nothing was changed. Open the "
+                        "link again and answer once more."
+                    )
+                ),
+            )
         fields = {k: str(v) for k, v in data.items() if k != CSRF_FIELD}
         try:
             command = page.form(req, fields)
         except FormError as error:
-            return self._show(request, page, req, status=422, form_error=req.t(
-                error.msgid, **error.params), error_field=error.field, submitted=fields)
+            return self._show(
+                request,
+                page,
+                req,
+                status=422,
+                form_error=req.t(error.msgid, **error.params),
+                error_field=error.field,
+                submitted=fields,
+            )
         except LookupError:
             return self._refuse(request, "tampered", 404)
         ok, replies = await self.router.handle_for(req.person, command, req.t.language)
         log.info("page.answered purpose=%s person=%s ok=%s", page.purpose, req.person.id, ok)
         shown = [m.text for m in replies if m.to is None]
-        return self._show(request, page, req, status=200 if ok else 409,
-                          result=shown, result_ok=ok)
+        return self._show(request, page, req, status=200 if ok else 409, result=shown, result_ok=ok)

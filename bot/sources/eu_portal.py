@@ -22,10 +22,14 @@ log = logging.getLogger("empirie.sources.eu")
 
 SEARCH_URL = "https://api.tech.ec.europa.eu/search-api/prod/rest/search"
 # Grants (types 1 and 2: topics and calls for proposals; 8: cascade funding), not closed.
-DEFAULT_QUERY: dict[str, Any] = {"bool": {"must": [
-    {"terms": {"type": ["1", "2", "8"]}},
-    {"terms": {"status": ["31094501", "31094502"]}},
-]}}
+DEFAULT_QUERY: dict[str, Any] = {
+    "bool": {
+        "must": [
+            {"terms": {"type": ["1", "2", "8"]}},
+            {"terms": {"status": ["31094501", "31094502"]}},
+        ]
+    }
+}
 DEFAULT_SORT = {"field": "sortStatus", "order": "ASC"}
 
 
@@ -44,19 +48,35 @@ def _part(value: Any) -> tuple[str, bytes, str]:
     return ("blob", json.dumps(value).encode(), "application/json")
 
 
-async def search(client: httpx.AsyncClient, *, url: str = SEARCH_URL, text: str = "***",
-                 query: dict[str, Any] | None = None, languages: tuple[str, ...] = ("en",),
-                 page_size: int = 100, max_pages: int = 10) -> PortalFetch:
+async def search(
+    client: httpx.AsyncClient,
+    *,
+    url: str = SEARCH_URL,
+    text: str = "***",
+    query: dict[str, Any] | None = None,
+    languages: tuple[str, ...] = ("en",),
+    page_size: int = 100,
+    max_pages: int = 10,
+) -> PortalFetch:
     """Every page of one search, parsed and merged by identifier."""
     by_id: dict[str, CallRecord] = {}
     total: int | None = None
     page = 0
     for page in range(1, max_pages + 1):
         response = await client.post(
-            url, params={"apiKey": "SEDIA", "text": text, "pageSize": str(page_size),
-                         "pageNumber": str(page)},
-            files={"query": _part(query or DEFAULT_QUERY), "languages": _part(list(languages)),
-                   "sort": _part(DEFAULT_SORT)})
+            url,
+            params={
+                "apiKey": "SEDIA",
+                "text": text,
+                "pageSize": str(page_size),
+                "pageNumber": str(page),
+            },
+            files={
+                "query": _part(query or DEFAULT_QUERY),
+                "languages": _part(list(languages)),
+                "sort": _part(DEFAULT_SORT),
+            },
+        )
         if response.status_code != 200:
             raise PortalError(f"HTTP {response.status_code}")
         try:

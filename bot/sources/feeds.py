@@ -26,11 +26,18 @@ class FeedFetch:
     last_modified: str | None = None
 
 
-async def fetch(client: httpx.AsyncClient, url: str, *, etag: str | None = None,
-                last_modified: str | None = None, max_bytes: int = 5_000_000) -> FeedFetch:
-    headers = {"User-Agent": USER_AGENT,
-               "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, "
-                         "*/*;q=0.5"}
+async def fetch(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    max_bytes: int = 5_000_000,
+) -> FeedFetch:
+    headers = {
+        "User-Agent": USER_AGENT,
+        "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5",
+    }
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
@@ -49,8 +56,11 @@ async def fetch(client: httpx.AsyncClient, url: str, *, etag: str | None = None,
                 body += chunk
                 if len(body) > max_bytes:
                     return FeedFetch(None, error="too large")
-            return FeedFetch(bytes(body), etag=response.headers.get("ETag"),
-                             last_modified=response.headers.get("Last-Modified"))
+            return FeedFetch(
+                bytes(body),
+                etag=response.headers.get("ETag"),
+                last_modified=response.headers.get("Last-Modified"),
+            )
     except httpx.TimeoutException:
         return FeedFetch(None, error="timeout")
     except httpx.HTTPError as error:

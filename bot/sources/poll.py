@@ -22,15 +22,21 @@ log = logging.getLogger("empirie.sources.poll")
 
 
 class FundingPoller:
-    def __init__(self, db: Database, clock: Clock, settings: Settings,
-                 client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        settings: Settings,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
         self.db, self.clock, self.settings = db, clock, settings
         self._client = client
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=httpx.Timeout(
-                self.settings.funding_http_timeout))
+            self._client = httpx.AsyncClient(
+                timeout=httpx.Timeout(self.settings.funding_http_timeout)
+            )
         return self._client
 
     async def close(self) -> None:
@@ -52,8 +58,9 @@ class FundingPoller:
         """One poll per period across processes (the period's start is the key)."""
         now = self.clock.now()
         period = timedelta(hours=self.settings.funding_poll_hours)
-        slot = datetime.fromtimestamp(now.timestamp() // period.total_seconds()
-                                      * period.total_seconds(), tz=now.tzinfo)
+        slot = datetime.fromtimestamp(
+            now.timestamp() // period.total_seconds() * period.total_seconds(), tz=now.tzinfo
+        )
         with self.db.session() as s:
             return store.claim_once(s, f"poll:{key}:{slot.isoformat()}", now)
 
@@ -62,8 +69,11 @@ class FundingPoller:
             return 0
         try:
             fetched = await eu_portal.search(
-                self._http(), url=self.settings.funding_eu_url, text=self.settings.funding_eu_text,
-                max_pages=self.settings.funding_eu_max_pages)
+                self._http(),
+                url=self.settings.funding_eu_url,
+                text=self.settings.funding_eu_text,
+                max_pages=self.settings.funding_eu_max_pages,
+            )
         except (eu_portal.PortalError, httpx.HTTPError) as error:
             log.warning("funding.eu_failed error=%s", error)
             return 0
@@ -77,9 +87,13 @@ class FundingPoller:
             feed = s.get(FundingFeed, feed_id)
         if feed is None:
             return 0
-        got = await feeds.fetch(self._http(), feed.url, etag=feed.etag,
-                                last_modified=feed.last_modified,
-                                max_bytes=self.settings.funding_feed_max_bytes)
+        got = await feeds.fetch(
+            self._http(),
+            feed.url,
+            etag=feed.etag,
+            last_modified=feed.last_modified,
+            max_bytes=self.settings.funding_feed_max_bytes,
+        )
         now = self.clock.now()
         with self.db.session() as s:
             feed = s.get(FundingFeed, feed_id)
@@ -87,7 +101,11 @@ class FundingPoller:
             if got.error:
                 record_failure(s, feed, now, self.settings, got.error)
                 return 0
-            parsed = None if got.not_modified else parse_feed(
-                got.content or b"", f"feed:{feed_id}", feed.funder)
-            return record_success(s, feed, now, self.settings, parsed, got.etag,
-                                  got.last_modified).new
+            parsed = (
+                None
+                if got.not_modified
+                else parse_feed(got.content or b"", f"feed:{feed_id}", feed.funder)
+            )
+            return record_success(
+                s, feed, now, self.settings, parsed, got.etag, got.last_modified
+            ).new

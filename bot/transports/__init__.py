@@ -23,8 +23,14 @@ from core.messages import Outgoing, Part, Target, parts
 class DeliveryError(Exception):
     """A message could not be delivered. `permanent` failures are not retried."""
 
-    def __init__(self, reason: str, *, permanent: bool, retry_after: float | None = None,
-                 moved_to: str | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        permanent: bool,
+        retry_after: float | None = None,
+        moved_to: str | None = None,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
@@ -48,8 +54,9 @@ class Transport(Protocol):
         ...
 
 
-async def send_message(transport: Transport, target: Target, message: Outgoing, *,
-                       paced: bool = False) -> list[str]:
+async def send_message(
+    transport: Transport, target: Target, message: Outgoing, *, paced: bool = False
+) -> list[str]:
     """Send every part now, in order (tests and tools; the service goes through the outbox);
     `paced` waits for the transport's pacer before each part."""
     ids: list[str] = []

@@ -30,8 +30,13 @@ class ConsoleTransport:
     platform = Platform.CONSOLE
     max_text = 4096
 
-    def __init__(self, router: Router, stdin: TextIO | None = None, stdout: TextIO | None = None,
-                 files_dir: str = "./empirie-files") -> None:
+    def __init__(
+        self,
+        router: Router,
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+        files_dir: str = "./empirie-files",
+    ) -> None:
         self.router = router
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
@@ -53,8 +58,9 @@ class ConsoleTransport:
 
     def _chat(self) -> ChatRef:
         if self.chat_id is None:
-            return ChatRef(self.platform, str(self.person.id) if self.person else "anonymous",
-                           private=True)
+            return ChatRef(
+                self.platform, str(self.person.id) if self.person else "anonymous", private=True
+            )
         return ChatRef(self.platform, self.chat_id, private=False, title=self.chat_id)
 
     def _prompt(self) -> str:
@@ -63,9 +69,13 @@ class ConsoleTransport:
 
     async def run(self) -> None:
         """Read lines until end of input or /wyjdz."""
-        self._print(self.t("EMPIRIE console. /kto lists people, /jako <no.|name> chooses who you "
-                           "are, /czat <network>|prywatny chooses the chat, /pomoc lists "
-                           "commands, /wyjdz exits."))
+        self._print(
+            self.t(
+                "EMPIRIE console. /kto lists people, /jako <no.|name> chooses who you "
+                "are, /czat <network>|prywatny chooses the chat, /pomoc lists "
+                "commands, /wyjdz exits."
+            )
+        )
         interactive = self.stdin.isatty()
         loop = asyncio.get_running_loop()
         while True:
@@ -89,8 +99,12 @@ class ConsoleTransport:
             return await self.handle_line(line)
         except Exception:
             log.exception("console.crash")
-            self._print(self.t("Sorry, something went wrong on my side. Please try again in a "
-                               "moment; if it keeps happening, tell your coordinator."))
+            self._print(
+                self.t(
+                    "Sorry, something went wrong on my side. Please try again in a "
+                    "moment; if it keeps happening, tell your coordinator."
+                )
+            )
             return True
 
     async def handle_line(self, line: str) -> bool:
@@ -98,8 +112,12 @@ class ConsoleTransport:
         button with that number (a button press, answered like on a platform)."""
         kind = EventKind.TEXT
         if "\x00" in line:  # PostgreSQL refuses it; the router says the same for commands
-            self._print(self.t("The message contains a NUL character, which I cannot store. "
-                               "Please type it again."))
+            self._print(
+                self.t(
+                    "The message contains a NUL character, which I cannot store. "
+                    "Please type it again."
+                )
+            )
             return True
         if line.isascii() and line.isdigit() and self.actions:
             index = int(line) - 1 if len(line) < 6 else -1
@@ -108,22 +126,32 @@ class ConsoleTransport:
                 return True
             action = self.actions[index]
             chat = self._chat()
-            line = self.router.button_token(action.command, self.platform, chat.chat_id,
-                                            action.owner)
+            line = self.router.button_token(
+                action.command, self.platform, chat.chat_id, action.owner
+            )
             kind = EventKind.ACTION  # the router refuses someone else's button
         parsed = parse_command(line) if kind is EventKind.TEXT else None
         if parsed is not None:
             name, args = parsed
             if name in ("wyjdz", "exit", "quit"):
                 return False
-            local = {"jako": self._as, "as": self._as, "czat": self._chat_cmd,
-                     "chat": self._chat_cmd, "kto": self._who, "who": self._who}.get(name)
+            local = {
+                "jako": self._as,
+                "as": self._as,
+                "czat": self._chat_cmd,
+                "chat": self._chat_cmd,
+                "kto": self._who,
+                "who": self._who,
+            }.get(name)
             if local is not None:
                 local(args)
                 return True
         self._seq += 1
-        sender = Sender(self.platform, str(self.person.id) if self.person else "anonymous",
-                        display_name=self.person.display_name if self.person else None)
+        sender = Sender(
+            self.platform,
+            str(self.person.id) if self.person else "anonymous",
+            display_name=self.person.display_name if self.person else None,
+        )
         replies = await self.router.handle(Incoming(sender, self._chat(), kind, line))
         for message in replies:
             if message.ack:  # what a platform shows the presser only, as a toast
@@ -143,16 +171,20 @@ class ConsoleTransport:
         if part.kind == "file" and part.file is not None:
             await self.deliver(target, Outgoing("", files=(part.file,)))
         else:
-            await self.deliver(target, Outgoing(part.text, actions=part.actions,
-                                                markdown=part.markdown))
+            await self.deliver(
+                target, Outgoing(part.text, actions=part.actions, markdown=part.markdown)
+            )
         self._message_ids += 1
         return str(self._message_ids)
 
     async def edit(self, target: Target, message_id: str, message: Outgoing) -> None:
         header = self._describe(target) if target.chat_id != self._chat().chat_id else ""
         text = formatting.to_plain(message.text) if message.markdown else message.text
-        self._print(self.t("  ✎ {chat} message updated:", chat=f"[{header}]" if header else "")
-                    + "\n" + "\n".join(f"    {line}" for line in text.splitlines()))
+        self._print(
+            self.t("  ✎ {chat} message updated:", chat=f"[{header}]" if header else "")
+            + "\n"
+            + "\n".join(f"    {line}" for line in text.splitlines())
+        )
 
     async def deliver(self, target: Target | None, message: Outgoing) -> None:
         if not message.text and not message.files:
@@ -162,11 +194,17 @@ class ConsoleTransport:
         here = self._chat()
         if not message.text:
             pass
-        elif target is not None and (target.platform, target.chat_id) != (here.platform,
-                                                                          here.chat_id):
+        elif target is not None and (target.platform, target.chat_id) != (
+            here.platform,
+            here.chat_id,
+        ):
             header = self._describe(target)
-            self._print("\n".join(f"  ⇢ [{header}] {line}" if i == 0 else f"    {line}"
-                                  for i, line in enumerate(message.text.splitlines() or [""])))
+            self._print(
+                "\n".join(
+                    f"  ⇢ [{header}] {line}" if i == 0 else f"    {line}"
+                    for i, line in enumerate(message.text.splitlines() or [""])
+                )
+            )
         else:
             self._print(message.text)
         if target is None or (target.platform, target.chat_id) == (here.platform, here.chat_id):
@@ -178,14 +216,15 @@ class ConsoleTransport:
             if action.is_link:
                 self._print(f"  🔗 {action.label}: {action.url}")
         elsewhere = target is not None and (target.platform, target.chat_id) != (
-            here.platform, here.chat_id)
+            here.platform,
+            here.chat_id,
+        )
         for file in message.files:
             self.files_dir.mkdir(parents=True, exist_ok=True)
             path = self.files_dir / file.name
             path.write_bytes(file.content)
             line = self.t("  📎 file: {path}", path=str(path))
-            self._print(f"  ⇢ [{self._describe(target)}]{line}" if elsewhere and target
-                        else line)
+            self._print(f"  ⇢ [{self._describe(target)}]{line}" if elsewhere and target else line)
 
     def _describe(self, target: Target) -> str:
         if not target.chat_id.isdigit():
@@ -199,17 +238,29 @@ class ConsoleTransport:
         with self.router.db.session() as s:
             found = directory.find_people(s, args) if args else []
             if len(found) != 1:
-                self._print(self.t("No single person matches “{query}” ({count} found). /kto "
-                                   "lists people.", query=args, count=len(found)))
+                self._print(
+                    self.t(
+                        "No single person matches “{query}” ({count} found). /kto lists people.",
+                        query=args,
+                        count=len(found),
+                    )
+                )
                 return
             person = found[0]
-            directory.link_account(s, person.id or 0, self.platform, str(person.id), None,
-                                   self.router.clock.now())
+            directory.link_account(
+                s, person.id or 0, self.platform, str(person.id), None, self.router.clock.now()
+            )
             city = directory.city_name(s, person.city_id)
         self.person, self.actions = person, ()
         where = f", {city}" if city else ""
-        self._print(self.t("You are now {name}{where} ({position}).", name=person.display_name,
-                           where=where, position=person.position or "—"))
+        self._print(
+            self.t(
+                "You are now {name}{where} ({position}).",
+                name=person.display_name,
+                where=where,
+                position=person.position or "—",
+            )
+        )
 
     def _chat_cmd(self, args: str) -> None:
         code = args.strip().lower()
@@ -221,14 +272,22 @@ class ConsoleTransport:
             network = directory.network_by_code(s, code)
             bound = network and directory.chat_network(s, self.platform, network.code)
             if network is not None and not bound:
-                directory.bind_chat(s, network, self.platform, network.code, network.name, None,
-                                    self.router.clock.now())
+                directory.bind_chat(
+                    s,
+                    network,
+                    self.platform,
+                    network.code,
+                    network.name,
+                    None,
+                    self.router.clock.now(),
+                )
         if network is None:
             self._print(self.t("Unknown network “{code}”. /sieci lists the codes.", code=code))
             return
         self.chat_id, self.actions = network.code, ()
-        self._print(self.t("You are in the group chat of the network {network}.",
-                           network=network.name))
+        self._print(
+            self.t("You are in the group chat of the network {network}.", network=network.name)
+        )
 
     def _who(self, args: str) -> None:
         with self.router.db.session() as s:

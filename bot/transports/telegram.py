@@ -75,8 +75,14 @@ from models import outbox
 from models.enums import Platform
 
 log = logging.getLogger("empirie.telegram")
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member",
-                   "chat_member", "poll_answer"]
+ALLOWED_UPDATES = [
+    "message",
+    "edited_message",
+    "callback_query",
+    "my_chat_member",
+    "chat_member",
+    "poll_answer",
+]
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 WEBHOOK_MAX_BYTES = 256 * 1024  # an update is a few KB; files come by reference
 MAX_REPLY_WAIT = 0.5  # seconds a direct reply may wait for its chat's slot; else the outbox
@@ -95,11 +101,13 @@ def _seconds(value: int | timedelta) -> float:
 def delivery_error(error: TelegramError) -> DeliveryError:
     """Sort Telegram's answers into retry-later and give-up, keeping the reason."""
     if isinstance(error, ChatMigrated):  # a group became a supergroup: same chat, new id
-        return DeliveryError("chat_migrated", permanent=False, retry_after=0,
-                             moved_to=str(error.new_chat_id))
+        return DeliveryError(
+            "chat_migrated", permanent=False, retry_after=0, moved_to=str(error.new_chat_id)
+        )
     if isinstance(error, RetryAfter):
-        return DeliveryError("rate_limited", permanent=False,
-                             retry_after=_seconds(error.retry_after))
+        return DeliveryError(
+            "rate_limited", permanent=False, retry_after=_seconds(error.retry_after)
+        )
     if isinstance(error, Forbidden):  # blocked by the user, kicked from the group
         return DeliveryError(f"forbidden: {error.message}", permanent=True)
     if isinstance(error, BadRequest):  # chat not found, message malformed
@@ -148,18 +156,30 @@ class TelegramTransport:
     max_text = MessageLimit.MAX_TEXT_LENGTH
     native_polls = True  # a message's PollSpec goes out as a Telegram poll
 
-    def __init__(self, router: Router, settings: Settings, http: HttpServer | None = None, *,
-                 receive: bool = True) -> None:
+    def __init__(
+        self,
+        router: Router,
+        settings: Settings,
+        http: HttpServer | None = None,
+        *,
+        receive: bool = True,
+    ) -> None:
         self.router = router
         self.settings = settings
         self.http = http
         self.receive = receive  # False: a worker that only sends
         self.webhook = bool(settings.telegram_webhook_url)
-        self.pacer = Pacer(Limits(settings.telegram_chat_interval,
-                                  int(settings.telegram_rate_group_per_minute),
-                                  int(settings.telegram_rate_overall)), is_group)
+        self.pacer = Pacer(
+            Limits(
+                settings.telegram_chat_interval,
+                int(settings.telegram_rate_group_per_minute),
+                int(settings.telegram_rate_overall),
+            ),
+            is_group,
+        )
         builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
-            ApplicationBuilder().token(settings.telegram_bot_token)
+            ApplicationBuilder()
+            .token(settings.telegram_bot_token)
             .concurrent_updates(PerSenderOrder(MAX_CONCURRENT_UPDATES))
             .read_timeout(settings.telegram_read_timeout)
             .write_timeout(settings.telegram_read_timeout)
@@ -180,10 +200,13 @@ class TelegramTransport:
                 raise RuntimeError("webhook mode needs the HTTP server")
             if not settings.telegram_webhook_secret:
                 # without it anyone who finds the URL could post updates "from" any user
-                raise RuntimeError("webhook mode needs TELEGRAM_WEBHOOK_SECRET (Telegram sends it "
-                                   "with every update; requests without it are refused)")
-            http.add_route("POST", urlsplit(settings.telegram_webhook_url).path or "/",
-                           self._webhook)
+                raise RuntimeError(
+                    "webhook mode needs TELEGRAM_WEBHOOK_SECRET (Telegram sends it "
+                    "with every update; requests without it are refused)"
+                )
+            http.add_route(
+                "POST", urlsplit(settings.telegram_webhook_url).path or "/", self._webhook
+            )
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -196,15 +219,18 @@ class TelegramTransport:
         await self.publish_commands()
         await self.app.start()
         if self.webhook:
-            await self.app.bot.set_webhook(self.settings.telegram_webhook_url,
-                                           secret_token=self.settings.telegram_webhook_secret
-                                           or None,
-                                           allowed_updates=ALLOWED_UPDATES)
+            await self.app.bot.set_webhook(
+                self.settings.telegram_webhook_url,
+                secret_token=self.settings.telegram_webhook_secret or None,
+                allowed_updates=ALLOWED_UPDATES,
+            )
         else:
             assert self.app.updater is not None
-            await self.app.updater.start_polling(allowed_updates=ALLOWED_UPDATES,
-                                                 poll_interval=0.0,
-                                                 timeout=self.settings.telegram_poll_timeout)
+            await self.app.updater.start_polling(
+                allowed_updates=ALLOWED_UPDATES,
+                poll_interval=0.0,
+                timeout=self.settings.telegram_poll_timeout,
+            )
         log.info("telegram.started mode=%s", "webhook" if self.webhook else "polling")
 
     async def stop(self) -> None:
@@ -218,13 +244,18 @@ class TelegramTransport:
         """Command menus in Polish (default) and English, for private chats and for groups."""
         for language in ("pl", "en"):
             t = self.router.translator(language)
-            for scope_name, scope in (("private", BotCommandScopeAllPrivateChats()),
-                                      ("group", BotCommandScopeAllGroupChats())):
-                commands = [BotCommand(self._menu_name(c, language), t(c.summary)[:256])
-                            for c in REGISTRY.commands()
-                            if not c.hidden and c.scope in ("any", scope_name)]
+            for scope_name, scope in (
+                ("private", BotCommandScopeAllPrivateChats()),
+                ("group", BotCommandScopeAllGroupChats()),
+            ):
+                commands = [
+                    BotCommand(self._menu_name(c, language), t(c.summary)[:256])
+                    for c in REGISTRY.commands()
+                    if not c.hidden and c.scope in ("any", scope_name)
+                ]
                 await self.app.bot.set_my_commands(
-                    commands, scope=scope, language_code=None if language == "pl" else language)
+                    commands, scope=scope, language_code=None if language == "pl" else language
+                )
 
     @staticmethod
     def _menu_name(command: Command, language: str) -> str:
@@ -264,37 +295,65 @@ class TelegramTransport:
             old, new = member.old_chat_member.status, member.new_chat_member.status
             gone = (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
             if new in gone:
-                return Incoming(self._sender(member.from_user), self._chat(member.chat),
-                                EventKind.BOT_REMOVED, "", event_id)
+                return Incoming(
+                    self._sender(member.from_user),
+                    self._chat(member.chat),
+                    EventKind.BOT_REMOVED,
+                    "",
+                    event_id,
+                )
             if old in gone and member.chat.type != "private":
-                return Incoming(self._sender(member.from_user), self._chat(member.chat),
-                                EventKind.BOT_ADDED, "", event_id)
+                return Incoming(
+                    self._sender(member.from_user),
+                    self._chat(member.chat),
+                    EventKind.BOT_ADDED,
+                    "",
+                    event_id,
+                )
             return None
         if update.poll_answer is not None:
             vote = update.poll_answer
             if vote.user is None:  # answered as a channel: not a person we know
                 return None
-            return Incoming(self._sender(vote.user),
-                            ChatRef(Platform.TELEGRAM, str(vote.user.id), private=True),
-                            EventKind.POLL_ANSWER,
-                            " ".join([vote.poll_id, *map(str, vote.option_ids)]), event_id)
+            return Incoming(
+                self._sender(vote.user),
+                ChatRef(Platform.TELEGRAM, str(vote.user.id), private=True),
+                EventKind.POLL_ANSWER,
+                " ".join([vote.poll_id, *map(str, vote.option_ids)]),
+                event_id,
+            )
         if update.callback_query is not None:
             query = update.callback_query
             if query.message is None or not query.data:
                 return None
-            return Incoming(self._sender(query.from_user), self._chat(query.message.chat),
-                            EventKind.ACTION, query.data, event_id)
+            return Incoming(
+                self._sender(query.from_user),
+                self._chat(query.message.chat),
+                EventKind.ACTION,
+                query.data,
+                event_id,
+            )
         message = update.message
         if message is None or message.from_user is None:
             return None
         if message.migrate_to_chat_id is not None:  # the old group's last word
-            return Incoming(self._sender(message.from_user), self._chat(message.chat),
-                            EventKind.CHAT_MOVED, str(message.migrate_to_chat_id), event_id)
+            return Incoming(
+                self._sender(message.from_user),
+                self._chat(message.chat),
+                EventKind.CHAT_MOVED,
+                str(message.migrate_to_chat_id),
+                event_id,
+            )
         text = message.text or message.caption or ""
         if (not text and message.document is None) or not self._addressed_to_me(text):
             return None
-        return Incoming(self._sender(message.from_user), self._chat(message.chat),
-                        EventKind.TEXT, text, event_id)
+        return Incoming(
+            self._sender(message.from_user),
+            self._chat(message.chat),
+            EventKind.TEXT,
+            text,
+            event_id,
+        )
 
     def _addressed_to_me(self, text: str) -> bool:
         """`/pomoc@OtherBot` in a group is for another bot."""
@@ -305,13 +364,15 @@ class TelegramTransport:
 
     @staticmethod
     def _sender(user: Any) -> Sender:
-        return Sender(Platform.TELEGRAM, str(user.id), user.username, user.full_name,
-                      user.language_code)
+        return Sender(
+            Platform.TELEGRAM, str(user.id), user.username, user.full_name, user.language_code
+        )
 
     @staticmethod
     def _chat(chat: Any) -> ChatRef:
-        return ChatRef(Platform.TELEGRAM, str(chat.id), private=chat.type == "private",
-                       title=chat.title)
+        return ChatRef(
+            Platform.TELEGRAM, str(chat.id), private=chat.type == "private", title=chat.title
+        )
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         incoming = self.translate(update)
@@ -323,9 +384,16 @@ class TelegramTransport:
         document = update.message.document if update.message else None
         if document is not None:
             data = await (await document.get_file()).download_as_bytearray()
-            incoming = replace(incoming, files=(File(
-                document.file_name or "plik", bytes(data),
-                document.mime_type or "application/octet-stream"),))
+            incoming = replace(
+                incoming,
+                files=(
+                    File(
+                        document.file_name or "plik",
+                        bytes(data),
+                        document.mime_type or "application/octet-stream",
+                    ),
+                ),
+            )
         replies = await self.router.handle(incoming)
         if query is not None:  # the press is answered to the presser only: a toast
             ack = next((m for m in replies if m.ack), None)
@@ -345,8 +413,9 @@ class TelegramTransport:
         """Answer now when that is cheap (one part, the chat's slot free, nothing queued for
         the chat that it would overtake); otherwise hand it to the outbox, which paces it and
         keeps the chat's order, so that no update waits on a rate limit."""
-        single = len(parts(message, self.max_text)) == 1 and \
-            not await asyncio.to_thread(self._queued, target)
+        single = len(parts(message, self.max_text)) == 1 and not await asyncio.to_thread(
+            self._queued, target
+        )
         delay = self.pacer.reserve(target.chat_id, MAX_REPLY_WAIT) if single else None
         if delay is not None:
             if delay:
@@ -359,11 +428,17 @@ class TelegramTransport:
                 if error.retry_after:
                     self.pacer.penalize(target.chat_id, error.retry_after)
                 if error.permanent:
-                    log.error("telegram.reply_failed chat=%s reason=%s", loggable(target.chat_id),
-                              error.reason)
+                    log.error(
+                        "telegram.reply_failed chat=%s reason=%s",
+                        loggable(target.chat_id),
+                        error.reason,
+                    )
                     return
-                log.info("telegram.reply_deferred chat=%s reason=%s", loggable(target.chat_id),
-                         error.reason)
+                log.info(
+                    "telegram.reply_deferred chat=%s reason=%s",
+                    loggable(target.chat_id),
+                    error.reason,
+                )
             finally:
                 self.pacer.sent(target.chat_id)
         await asyncio.to_thread(self._defer, target, message)
@@ -397,35 +472,43 @@ class TelegramTransport:
                 text=formatting.to_html(part.text) if part.markdown else part.text,
                 parse_mode=ParseMode.HTML if part.markdown else None,
                 reply_markup=await self._keyboard(part.actions, target),
-                link_preview_options=None)
+                link_preview_options=None,
+            )
             return str(sent.message_id)
         if part.kind == "file" and part.file is not None:
             sent = await bot.send_document(
                 chat_id=target.chat_id,
-                document=InputFile(part.file.content, filename=part.file.name))
+                document=InputFile(part.file.content, filename=part.file.name),
+            )
             return str(sent.message_id)
         if part.kind == "poll" and part.poll is not None:  # native: replaces the buttons
             poll = await bot.send_poll(
-                chat_id=target.chat_id, question=part.poll.question[:300],
+                chat_id=target.chat_id,
+                question=part.poll.question[:300],
                 options=[o[:100] for o in part.poll.options],
-                is_anonymous=part.poll.anonymous)
+                is_anonymous=part.poll.anonymous,
+            )
             if poll.poll is not None:
-                await asyncio.to_thread(self.router.native_poll_sent, part.poll.ref,
-                                        self.platform, poll.poll.id)
+                await asyncio.to_thread(
+                    self.router.native_poll_sent, part.poll.ref, self.platform, poll.poll.id
+                )
             return str(poll.message_id)
         if part.kind == "pin" and part.ref:
-            await bot.pin_chat_message(chat_id=target.chat_id, message_id=int(part.ref),
-                                       disable_notification=True)
+            await bot.pin_chat_message(
+                chat_id=target.chat_id, message_id=int(part.ref), disable_notification=True
+            )
         return None
 
     async def edit(self, target: Target, message_id: str, message: Outgoing) -> None:
-        text = message.text[:self.max_text]
+        text = message.text[: self.max_text]
         try:
             await self.app.bot.edit_message_text(
-                chat_id=target.chat_id, message_id=int(message_id),
+                chat_id=target.chat_id,
+                message_id=int(message_id),
                 text=formatting.to_html(text) if message.markdown else text,
                 parse_mode=ParseMode.HTML if message.markdown else None,
-                reply_markup=await self._keyboard(message.actions, target))
+                reply_markup=await self._keyboard(message.actions, target),
+            )
         except BadRequest as error:
             if "not modified" in error.message.lower():
                 return
@@ -433,19 +516,23 @@ class TelegramTransport:
         except TelegramError as error:
             raise delivery_error(error) from error
 
-    async def _keyboard(self, actions: tuple[Any, ...], target: Target
-                        ) -> InlineKeyboardMarkup | None:
+    async def _keyboard(
+        self, actions: tuple[Any, ...], target: Target
+    ) -> InlineKeyboardMarkup | None:
         if not actions:
             return None
         pressable = [a for a in actions if not a.is_link]
         tokens = await asyncio.to_thread(self._tokens, pressable, target)
-        buttons = [InlineKeyboardButton(a.label, callback_data=token)
-                   for a, token in zip(pressable, tokens, strict=True)]
-        rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+        buttons = [
+            InlineKeyboardButton(a.label, callback_data=token)
+            for a, token in zip(pressable, tokens, strict=True)
+        ]
+        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
         # a page link opens in the browser; each on its own row below the answer buttons
         rows += [[InlineKeyboardButton(a.label, url=a.url)] for a in actions if a.is_link]
         return InlineKeyboardMarkup(rows)
 
     def _tokens(self, actions: list[Any], target: Target) -> list[str]:
-        return self.router.button_tokens([(a.command, a.owner) for a in actions],
-                                         self.platform, target.chat_id)
+        return self.router.button_tokens(
+            [(a.command, a.owner) for a in actions], self.platform, target.chat_id
+        )

@@ -49,8 +49,10 @@ class FeedServer:
             await asyncio.sleep(served.delay)
         if served.etag and request.headers.get("If-None-Match") == served.etag:
             return web.Response(status=304)
-        if served.last_modified and \
-                request.headers.get("If-Modified-Since") == served.last_modified:
+        if (
+            served.last_modified
+            and request.headers.get("If-Modified-Since") == served.last_modified
+        ):
             return web.Response(status=304)
         headers = {}
         if served.etag:
@@ -61,6 +63,6 @@ class FeedServer:
         response.content_type = served.content_type
         await response.prepare(request)
         for start in range(0, len(served.body), 65536):
-            await response.write(served.body[start:start + 65536])
+            await response.write(served.body[start : start + 65536])
         await response.write_eof()
         return response

@@ -53,9 +53,13 @@ class FakeGraph:
         self.calls: list[Call] = []
         self.faults: list[Fault] = []
         self.users: dict[str, dict[str, Any]] = {
-            BOT_USER: {"id": BOT_USER, "displayName": "EMPIRIE Bot",
-                       "userPrincipalName": "empirie-bot@zmp.example.org",
-                       "mail": "empirie-bot@zmp.example.org"}}
+            BOT_USER: {
+                "id": BOT_USER,
+                "displayName": "EMPIRIE Bot",
+                "userPrincipalName": "empirie-bot@zmp.example.org",
+                "mail": "empirie-bot@zmp.example.org",
+            }
+        }
         self.messages: dict[str, list[dict[str, Any]]] = {}  # container key -> messages
         self.chats: dict[str, dict[str, Any]] = {}
         self.subscriptions: dict[str, dict[str, Any]] = {}
@@ -89,46 +93,95 @@ class FakeGraph:
             await self._runner.cleanup()
 
     # --- helpers for tests -------------------------------------------------------------
-    def add_user(self, user_id: str, name: str, mail: str | None = None,
-                 upn: str | None = None) -> dict[str, Any]:
-        self.users[user_id] = {"id": user_id, "displayName": name, "mail": mail,
-                               "userPrincipalName": upn or mail or f"{user_id}@example.org"}
+    def add_user(
+        self, user_id: str, name: str, mail: str | None = None, upn: str | None = None
+    ) -> dict[str, Any]:
+        self.users[user_id] = {
+            "id": user_id,
+            "displayName": name,
+            "mail": mail,
+            "userPrincipalName": upn or mail or f"{user_id}@example.org",
+        }
         return self.users[user_id]
 
     def add_group_chat(self, chat_id: str, topic: str, members: list[str]) -> None:
-        self.chats[chat_id] = {"id": chat_id, "chatType": "group", "topic": topic,
-                               "members": [BOT_USER, *members],
-                               "createdDateTime": iso(datetime.now(UTC))}
+        self.chats[chat_id] = {
+            "id": chat_id,
+            "chatType": "group",
+            "topic": topic,
+            "members": [BOT_USER, *members],
+            "createdDateTime": iso(datetime.now(UTC)),
+        }
 
     def user_opens_chat(self, user_id: str) -> str:
         """A person starts a 1:1 chat with the bot's account (e.g. from an invitation link)."""
         chat_id = f"19:{BOT_USER}_{user_id}@unq.gbl.spaces"
-        self.chats[chat_id] = {"id": chat_id, "chatType": "oneOnOne", "topic": None,
-                               "members": sorted([BOT_USER, user_id]),
-                               "createdDateTime": iso(datetime.now(UTC))}
+        self.chats[chat_id] = {
+            "id": chat_id,
+            "chatType": "oneOnOne",
+            "topic": None,
+            "members": sorted([BOT_USER, user_id]),
+            "createdDateTime": iso(datetime.now(UTC)),
+        }
         return chat_id
 
-    def user_message(self, container: str, user_id: str, html: str, *,
-                     mention_bot: bool = False, at: datetime | None = None) -> dict[str, Any]:
+    def user_message(
+        self,
+        container: str,
+        user_id: str,
+        html: str,
+        *,
+        mention_bot: bool = False,
+        at: datetime | None = None,
+    ) -> dict[str, Any]:
         """A message typed by a member (stored; the test then notifies the bot)."""
         user = self.users[user_id]
         mentions = []
         if mention_bot:
             html = f'<at id="0">EMPIRIE Bot</at> {html}'
-            mentions = [{"id": 0, "mentionText": "EMPIRIE Bot", "mentioned": {"user": {
-                "id": BOT_USER, "displayName": "EMPIRIE Bot", "userIdentityType": "aadUser"}}}]
-        return self._store(container, {
-            "messageType": "message",
-            "from": {"user": {"id": user_id, "displayName": user["displayName"],
-                              "userIdentityType": "aadUser", "tenantId": TENANT},
-                     "application": None},
-            "body": {"contentType": "html", "content": f"<p>{html}</p>"},
-            "mentions": mentions, "attachments": []}, at)
+            mentions = [
+                {
+                    "id": 0,
+                    "mentionText": "EMPIRIE Bot",
+                    "mentioned": {
+                        "user": {
+                            "id": BOT_USER,
+                            "displayName": "EMPIRIE Bot",
+                            "userIdentityType": "aadUser",
+                        }
+                    },
+                }
+            ]
+        return self._store(
+            container,
+            {
+                "messageType": "message",
+                "from": {
+                    "user": {
+                        "id": user_id,
+                        "displayName": user["displayName"],
+                        "userIdentityType": "aadUser",
+                        "tenantId": TENANT,
+                    },
+                    "application": None,
+                },
+                "body": {"contentType": "html", "content": f"<p>{html}</p>"},
+                "mentions": mentions,
+                "attachments": [],
+            },
+            at,
+        )
 
-    def _store(self, container: str, message: dict[str, Any],
-               at: datetime | None = None) -> dict[str, Any]:
-        message = {"id": str(next(self._ids)), "replyToId": None, "etag": "1",
-                   "createdDateTime": iso(at or datetime.now(UTC)), **message}
+    def _store(
+        self, container: str, message: dict[str, Any], at: datetime | None = None
+    ) -> dict[str, Any]:
+        message = {
+            "id": str(next(self._ids)),
+            "replyToId": None,
+            "etag": "1",
+            "createdDateTime": iso(at or datetime.now(UTC)),
+            **message,
+        }
         if container.startswith("chats/"):
             message["chatId"] = container.split("/")[1]
         else:
@@ -141,37 +194,61 @@ class FakeGraph:
 
     def sent(self, container: str) -> list[dict[str, Any]]:
         """Messages the bot posted there."""
-        return [m for m in self.messages.get(container, [])
-                if (m.get("from") or {}).get("user", {}).get("id") == BOT_USER]
+        return [
+            m
+            for m in self.messages.get(container, [])
+            if (m.get("from") or {}).get("user", {}).get("id") == BOT_USER
+        ]
 
     def requests(self, method: str, contains: str = "") -> list[Call]:
         return [c for c in self.calls if c.method == method and contains in c.path]
 
-    def notification(self, subscription_id: str, container: str, message_id: str,
-                     client_state: str) -> dict[str, Any]:
+    def notification(
+        self, subscription_id: str, container: str, message_id: str, client_state: str
+    ) -> dict[str, Any]:
         """A change notification as Graph posts it (no resource data: ids only)."""
         parts = container.split("/")
         if container.startswith("chats/"):
             resource = f"chats('{parts[1]}')/messages('{message_id}')"
         elif len(parts) == 7:  # a reply in a thread: …/messages/{parent}/replies
-            resource = (f"teams('{parts[1]}')/channels('{parts[3]}')/messages('{parts[5]}')"
-                        f"/replies('{message_id}')")
+            resource = (
+                f"teams('{parts[1]}')/channels('{parts[3]}')/messages('{parts[5]}')"
+                f"/replies('{message_id}')"
+            )
         else:
-            resource = (f"teams('{parts[1]}')/channels('{parts[3]}')/messages('{message_id}')")
+            resource = f"teams('{parts[1]}')/channels('{parts[3]}')/messages('{message_id}')"
         sub = self.subscriptions[subscription_id]
-        return {"value": [{  # (a thread reply notifies the channel's subscription)
-            "subscriptionId": subscription_id, "changeType": "created",
-            "clientState": client_state, "tenantId": TENANT,
-            "subscriptionExpirationDateTime": sub["expirationDateTime"],
-            "resource": resource,
-            "resourceData": {"id": message_id, "@odata.type": "#Microsoft.Graph.chatMessage",
-                             "@odata.id": resource}}]}
+        return {
+            "value": [
+                {  # (a thread reply notifies the channel's subscription)
+                    "subscriptionId": subscription_id,
+                    "changeType": "created",
+                    "clientState": client_state,
+                    "tenantId": TENANT,
+                    "subscriptionExpirationDateTime": sub["expirationDateTime"],
+                    "resource": resource,
+                    "resourceData": {
+                        "id": message_id,
+                        "@odata.type": "#Microsoft.Graph.chatMessage",
+                        "@odata.id": resource,
+                    },
+                }
+            ]
+        }
 
     def lifecycle(self, subscription_id: str, event: str, client_state: str) -> dict[str, Any]:
         sub = self.subscriptions.get(subscription_id, {})
-        return {"value": [{"subscriptionId": subscription_id, "lifecycleEvent": event,
-                           "clientState": client_state, "tenantId": TENANT,
-                           "subscriptionExpirationDateTime": sub.get("expirationDateTime")}]}
+        return {
+            "value": [
+                {
+                    "subscriptionId": subscription_id,
+                    "lifecycleEvent": event,
+                    "clientState": client_state,
+                    "tenantId": TENANT,
+                    "subscriptionExpirationDateTime": sub.get("expirationDateTime"),
+                }
+            ]
+        }
 
     def subscription_for(self, resource: str) -> dict[str, Any] | None:
         return next((s for s in self.subscriptions.values() if s["resource"] == resource), None)
@@ -196,19 +273,25 @@ class FakeGraph:
         call = Call(request.method, path, body, dict(request.headers))
         self.calls.append(call)
         for fault in self.faults:
-            if fault.times > 0 and fault.method == request.method \
-                    and fault.path_contains in path:
+            if fault.times > 0 and fault.method == request.method and fault.path_contains in path:
                 fault.times -= 1
                 call.status = fault.status
                 return web.json_response(
-                    {"error": {"code": "TooManyRequests" if fault.status == 429 else "Fault",
-                               "message": "fake fault"}},
-                    status=fault.status, headers={"Retry-After": str(fault.retry_after)})
+                    {
+                        "error": {
+                            "code": "TooManyRequests" if fault.status == 429 else "Fault",
+                            "message": "fake fault",
+                        }
+                    },
+                    status=fault.status,
+                    headers={"Retry-After": str(fault.retry_after)},
+                )
         try:
             response = await self._route(request, path, body)
         except KeyError as missing:
             response = web.json_response(
-                {"error": {"code": "NotFound", "message": f"not found: {missing}"}}, status=404)
+                {"error": {"code": "NotFound", "message": f"not found: {missing}"}}, status=404
+            )
         call.status = response.status
         return response
 
@@ -220,8 +303,7 @@ class FakeGraph:
         if parts[0] == "users" and len(parts) == 2:
             return web.json_response(self.users[parts[1]])
         if parts[0] == "me" and parts[1] == "chats" and method == "GET":
-            mine = [self._chat_json(c) for c in self.chats.values()
-                    if BOT_USER in c["members"]]
+            mine = [self._chat_json(c) for c in self.chats.values() if BOT_USER in c["members"]]
             return web.json_response({"value": mine})
         if parts[0] == "teams" and len(parts) >= 7 and parts[6] == "replies":
             container = "/".join(parts[:7])
@@ -231,14 +313,15 @@ class FakeGraph:
             return self._messages(method, container, parts[5:], body, request)
         if parts[0] == "teams" and len(parts) == 5 and parts[4] == "filesFolder":
             folder_id = f"folder-{parts[3]}"
-            return web.json_response({"id": folder_id, "name": "General",
-                                      "parentReference": {"driveId": "drive-team"}})
+            return web.json_response(
+                {"id": folder_id, "name": "General", "parentReference": {"driveId": "drive-team"}}
+            )
         if parts[0] == "chats":
             return self._chats(method, parts, body, request)
         if parts[0] == "subscriptions":
             return await self._subscriptions(method, parts, body)
         if parts[0] in ("me", "users") and "events" in parts:
-            return self._events(method, parts[parts.index("events") + 1:], body)
+            return self._events(method, parts[parts.index("events") + 1 :], body)
         if parts[0] == "me" and parts[1] == "drive" and len(parts) == 2:
             return web.json_response({"id": "drive-me"})
         if parts[0] == "drives":
@@ -246,26 +329,44 @@ class FakeGraph:
         return web.json_response({"error": {"code": "BadRequest", "message": path}}, status=400)
 
     def _chat_json(self, chat: dict[str, Any]) -> dict[str, Any]:
-        return {"id": chat["id"], "chatType": chat["chatType"], "topic": chat.get("topic"),
-                "createdDateTime": chat.get("createdDateTime")}
+        return {
+            "id": chat["id"],
+            "chatType": chat["chatType"],
+            "topic": chat.get("topic"),
+            "createdDateTime": chat.get("createdDateTime"),
+        }
 
-    def _messages(self, method: str, container: str, rest: list[str], body: Any,
-                  request: web.Request) -> web.Response:
+    def _messages(
+        self, method: str, container: str, rest: list[str], body: Any, request: web.Request
+    ) -> web.Response:
         if method == "POST" and not rest:
             content = body["body"]["content"]
             if len(content.encode()) > 28 * 1024:
-                return web.json_response({"error": {"code": "BadRequest",
-                                                    "message": "too large"}}, status=413)
-            message = self._store(container, {
-                "messageType": "message",
-                "from": {"user": {"id": BOT_USER, "displayName": "EMPIRIE Bot",
-                                  "userIdentityType": "aadUser"}, "application": None},
-                "body": body["body"], "attachments": body.get("attachments") or [],
-                "mentions": body.get("mentions") or []})
+                return web.json_response(
+                    {"error": {"code": "BadRequest", "message": "too large"}}, status=413
+                )
+            message = self._store(
+                container,
+                {
+                    "messageType": "message",
+                    "from": {
+                        "user": {
+                            "id": BOT_USER,
+                            "displayName": "EMPIRIE Bot",
+                            "userIdentityType": "aadUser",
+                        },
+                        "application": None,
+                    },
+                    "body": body["body"],
+                    "attachments": body.get("attachments") or [],
+                    "mentions": body.get("mentions") or [],
+                },
+            )
             return web.json_response(message, status=201)
         if method == "PATCH" and len(rest) == 1:  # the sender edits its message
-            message = next((m for m in self.messages.get(container, []) if m["id"] == rest[0]),
-                           None)
+            message = next(
+                (m for m in self.messages.get(container, []) if m["id"] == rest[0]), None
+            )
             if message is None or message["from"]["user"]["id"] != BOT_USER:
                 return web.json_response({"error": {"code": "Forbidden"}}, status=403)
             message["body"] = body["body"]
@@ -274,21 +375,26 @@ class FakeGraph:
             message["edits"] = message.get("edits", 0) + 1
             return web.Response(status=204)
         if method == "GET" and rest:
-            found = next(m for m in self.messages.get(container, []) if m["id"] == rest[0]) \
-                if any(m["id"] == rest[0] for m in self.messages.get(container, [])) else None
+            found = (
+                next(m for m in self.messages.get(container, []) if m["id"] == rest[0])
+                if any(m["id"] == rest[0] for m in self.messages.get(container, []))
+                else None
+            )
             if found is None:
                 raise KeyError(rest[0])
             return web.json_response(found)
         if method == "GET":
             self.query_log.append(dict(request.query))
             top = int(request.query.get("$top", "50"))
-            newest_first = sorted(self.messages.get(container, []),
-                                  key=lambda m: m["createdDateTime"], reverse=True)
+            newest_first = sorted(
+                self.messages.get(container, []), key=lambda m: m["createdDateTime"], reverse=True
+            )
             return web.json_response({"value": newest_first[:top]})
         raise KeyError(method)
 
-    def _chats(self, method: str, parts: list[str], body: Any,
-               request: web.Request) -> web.Response:
+    def _chats(
+        self, method: str, parts: list[str], body: Any, request: web.Request
+    ) -> web.Response:
         if len(parts) == 1 and method == "POST":
             members = sorted(m["user@odata.bind"].rsplit("'", 2)[1] for m in body["members"])
             for chat in self.chats.values():
@@ -296,9 +402,13 @@ class FakeGraph:
                     return web.json_response(self._chat_json(chat), status=201)
             other = next(m for m in members if m != BOT_USER)
             chat_id = f"19:{BOT_USER}_{other}@unq.gbl.spaces"
-            self.chats[chat_id] = {"id": chat_id, "chatType": "oneOnOne", "topic": None,
-                                   "members": members,
-                                   "createdDateTime": iso(datetime.now(UTC))}
+            self.chats[chat_id] = {
+                "id": chat_id,
+                "chatType": "oneOnOne",
+                "topic": None,
+                "members": members,
+                "createdDateTime": iso(datetime.now(UTC)),
+            }
             return web.json_response(self._chat_json(self.chats[chat_id]), status=201)
         chat_id = parts[1]
         if len(parts) == 2:
@@ -309,20 +419,29 @@ class FakeGraph:
         if parts[2] == "messages":
             if chat_id not in self.chats:
                 raise KeyError(chat_id)
-            return self._messages(method, f"chats/{chat_id}/messages", parts[3:], body,
-                                  request)
+            return self._messages(method, f"chats/{chat_id}/messages", parts[3:], body, request)
         raise KeyError(parts[2])
 
     async def _subscriptions(self, method: str, parts: list[str], body: Any) -> web.Response:
         if len(parts) == 1 and method == "POST":
             for url in {body["notificationUrl"], body.get("lifecycleNotificationUrl")} - {None}:
                 if not await self._validate(url):
-                    return web.json_response({"error": {
-                        "code": "InvalidRequest",
-                        "message": "Subscription validation request failed."}}, status=400)
+                    return web.json_response(
+                        {
+                            "error": {
+                                "code": "InvalidRequest",
+                                "message": "Subscription validation request failed.",
+                            }
+                        },
+                        status=400,
+                    )
             sub_id = str(uuid.uuid4())
-            self.subscriptions[sub_id] = {**body, "id": sub_id,
-                                          "applicationId": "app", "creatorId": BOT_USER}
+            self.subscriptions[sub_id] = {
+                **body,
+                "id": sub_id,
+                "applicationId": "app",
+                "creatorId": BOT_USER,
+            }
             return web.json_response(self.subscriptions[sub_id], status=201)
         sub_id = parts[1]
         sub = self.subscriptions[sub_id]
@@ -338,25 +457,31 @@ class FakeGraph:
 
     async def _validate(self, url: str) -> bool:
         token = f"Validation: Testing client application reachability {uuid.uuid4().hex}"
-        async with aiohttp.ClientSession() as session, session.post(
-                url, params={"validationToken": token},
-                timeout=aiohttp.ClientTimeout(total=10)) as answer:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
+                url, params={"validationToken": token}, timeout=aiohttp.ClientTimeout(total=10)
+            ) as answer,
+        ):
             text = await answer.text()
             self.validation_answers.append((answer.status, answer.content_type, text))
-            return answer.status == 200 and answer.content_type == "text/plain" \
-                and text == token
+            return answer.status == 200 and answer.content_type == "text/plain" and text == token
 
     def _events(self, method: str, rest: list[str], body: Any) -> web.Response:
         if not rest and method == "POST":
             event_id = f"AAMkAD{uuid.uuid4().hex}"
             for attendee in body.get("attendees", []):
-                attendee.setdefault("status", {"response": "none",
-                                               "time": "0001-01-01T00:00:00Z"})
-            self.events[event_id] = {**body, "id": event_id, "isCancelled": False,
-                                     "responseStatus": {"response": "organizer"}}
+                attendee.setdefault("status", {"response": "none", "time": "0001-01-01T00:00:00Z"})
+            self.events[event_id] = {
+                **body,
+                "id": event_id,
+                "isCancelled": False,
+                "responseStatus": {"response": "organizer"},
+            }
             if body.get("isOnlineMeeting"):
                 self.events[event_id]["onlineMeeting"] = {
-                    "joinUrl": f"https://teams.microsoft.com/l/meetup-join/{event_id}"}
+                    "joinUrl": f"https://teams.microsoft.com/l/meetup-join/{event_id}"
+                }
             return web.json_response(self.events[event_id], status=201)
         event = self.events[rest[0]]
         if len(rest) == 2 and rest[1] == "cancel":
@@ -364,12 +489,16 @@ class FakeGraph:
             event["cancelComment"] = (body or {}).get("Comment") or (body or {}).get("comment")
             return web.Response(status=202)
         if method == "PATCH":
-            previous = {a["emailAddress"]["address"].lower(): a.get("status")
-                        for a in event.get("attendees", [])}
+            previous = {
+                a["emailAddress"]["address"].lower(): a.get("status")
+                for a in event.get("attendees", [])
+            }
             event.update(body)
             for attendee in event.get("attendees", []):
-                attendee["status"] = previous.get(attendee["emailAddress"]["address"].lower()) \
-                    or {"response": "none", "time": "0001-01-01T00:00:00Z"}
+                attendee["status"] = previous.get(attendee["emailAddress"]["address"].lower()) or {
+                    "response": "none",
+                    "time": "0001-01-01T00:00:00Z",
+                }
             return web.json_response(event)
         return web.json_response(event)
 
@@ -380,16 +509,27 @@ class FakeGraph:
             name = joined.rsplit(":/", 1)[0].rsplit("/", 1)[-1].rstrip(":")
             item_id = f"item-{uuid.uuid4().hex[:8]}"
             self.drive_items[item_id] = {
-                "id": item_id, "name": name, "size": len(body or b""),
+                "id": item_id,
+                "name": name,
+                "size": len(body or b""),
                 "eTag": f'"{{{str(uuid.uuid4()).upper()}}},1"',
-                "webUrl": f"https://zmp.sharepoint.com/files/{name}"}
+                "webUrl": f"https://zmp.sharepoint.com/files/{name}",
+            }
             self.drive_content[item_id] = body or b""
             return web.json_response(self.drive_items[item_id], status=201)
         if method == "POST" and parts[-1] == "createLink":
             item = self.drive_items[parts[3]]
-            return web.json_response({"id": "perm", "link": {
-                "type": "view", "scope": body.get("scope"),
-                "webUrl": f"https://zmp.sharepoint.com/:b:/s/{item['id']}"}}, status=201)
+            return web.json_response(
+                {
+                    "id": "perm",
+                    "link": {
+                        "type": "view",
+                        "scope": body.get("scope"),
+                        "webUrl": f"https://zmp.sharepoint.com/:b:/s/{item['id']}",
+                    },
+                },
+                status=201,
+            )
         raise KeyError(joined)
 
 

@@ -53,6 +53,13 @@ class FakeSedia:
             return web.json_response({"error": "apiKey"}, status=401)
         size = int(request.query.get("pageSize", "50"))
         number = int(request.query.get("pageNumber", "1"))
-        page = self.results[(number - 1) * size: number * size]
-        return web.json_response({"apiVersion": "2.151", "totalResults": len(self.results),
-                                  "pageNumber": number, "pageSize": size, "results": page})
+        page = self.results[(number - 1) * size : number * size]
+        return web.json_response(
+            {
+                "apiVersion": "2.151",
+                "totalResults": len(self.results),
+                "pageNumber": number,
+                "pageSize": size,
+                "results": page,
+            }
+        )

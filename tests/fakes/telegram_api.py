@@ -61,6 +61,7 @@ LIMITED = ("sendMessage", "sendDocument", "editMessageText", "pinChatMessage", "
 @dataclass
 class RandomFaults:
     """A seeded share of calls to `methods` fails with one of `kinds`, chosen at random."""
+
     rate: float
     seed: int
     kinds: tuple[str, ...]
@@ -172,8 +173,9 @@ class FakeBotApi:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != self.token:
-            return web.json_response({"ok": False, "error_code": 401,
-                                      "description": "Unauthorized"}, status=401)
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
         method = request.match_info["method"]
         params: dict[str, Any] = {}
         files: dict[str, tuple[str, bytes]] = {}
@@ -196,8 +198,9 @@ class FakeBotApi:
         if self.limits is not None and method in LIMITED:
             wait = self.limits.check(str(params.get("chat_id")), time.monotonic())
             if wait > 0:
-                return await self._fail(call, Fault(method, "429",
-                                                    retry_after=max(1, math.ceil(wait))))
+                return await self._fail(
+                    call, Fault(method, "429", retry_after=max(1, math.ceil(wait)))
+                )
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             return web.json_response({"ok": True, "result": True})
@@ -216,13 +219,20 @@ class FakeBotApi:
 
     async def _api_getFile(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
         file_id = str(params["file_id"])
-        return {"file_id": file_id, "file_unique_id": f"u-{file_id}",
-                "file_size": len(self.files[file_id][1]), "file_path": f"documents/{file_id}"}
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u-{file_id}",
+            "file_size": len(self.files[file_id][1]),
+            "file_path": f"documents/{file_id}",
+        }
 
     def _take_fault(self, method: str, params: dict[str, Any]) -> Fault | None:
         for fault in self.faults:
-            if fault.method == method and fault.times > 0 and (
-                    fault.chat_id is None or str(params.get("chat_id")) == fault.chat_id):
+            if (
+                fault.method == method
+                and fault.times > 0
+                and (fault.chat_id is None or str(params.get("chat_id")) == fault.chat_id)
+            ):
                 if fault.skip > 0:
                     fault.skip -= 1
                     continue
@@ -234,21 +244,41 @@ class FakeBotApi:
         if fault.kind == "slow":  # the client gives up first: nothing was acknowledged
             call.status = 0
             await asyncio.sleep(fault.delay)
-            return web.json_response({"ok": False, "error_code": 504,
-                                      "description": "Gateway Timeout"}, status=504)
+            return web.json_response(
+                {"ok": False, "error_code": 504, "description": "Gateway Timeout"}, status=504
+            )
         status, body = {
-            "429": (429, {"ok": False, "error_code": 429,
-                          "description": f"Too Many Requests: retry after {fault.retry_after}",
-                          "parameters": {"retry_after": fault.retry_after}}),
+            "429": (
+                429,
+                {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": f"Too Many Requests: retry after {fault.retry_after}",
+                    "parameters": {"retry_after": fault.retry_after},
+                },
+            ),
             "500": (500, {"ok": False, "error_code": 500, "description": "Internal Server Error"}),
-            "forbidden": (403, {"ok": False, "error_code": 403,
-                                "description": "Forbidden: bot was blocked by the user"}),
-            "not_found": (400, {"ok": False, "error_code": 400,
-                                "description": "Bad Request: chat not found"}),
-            "migrated": (400, {"ok": False, "error_code": 400,
-                               "description": "Bad Request: group chat was upgraded to a "
-                                              "supergroup chat",
-                               "parameters": {"migrate_to_chat_id": fault.migrate_to}}),
+            "forbidden": (
+                403,
+                {
+                    "ok": False,
+                    "error_code": 403,
+                    "description": "Forbidden: bot was blocked by the user",
+                },
+            ),
+            "not_found": (
+                400,
+                {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"},
+            ),
+            "migrated": (
+                400,
+                {
+                    "ok": False,
+                    "error_code": 400,
+                    "description": "Bad Request: group chat was upgraded to a supergroup chat",
+                    "parameters": {"migrate_to_chat_id": fault.migrate_to},
+                },
+            ),
         }[fault.kind]
         call.status = status
         return web.json_response(body, status=status)
@@ -264,9 +294,9 @@ class FakeBotApi:
         self.faults.append(fault)
         return fault
 
-    def inject_faults(self, rate: float, seed: int,
-                      kinds: tuple[str, ...] = ("429", "500", "slow"), **kwargs: Any
-                      ) -> RandomFaults:
+    def inject_faults(
+        self, rate: float, seed: int, kinds: tuple[str, ...] = ("429", "500", "slow"), **kwargs: Any
+    ) -> RandomFaults:
         """From now on fail `rate` of the sends at random (seeded), besides `fail`'s faults."""
         self.random_faults = RandomFaults(rate, seed, kinds, **kwargs)
         return self.random_faults
@@ -279,8 +309,13 @@ class FakeBotApi:
         return update
 
     def sent(self, method: str = "sendMessage", chat_id: int | str | None = None) -> list[Call]:
-        return [c for c in self.calls if c.method == method and c.status == 200
-                and (chat_id is None or str(c.params.get("chat_id")) == str(chat_id))]
+        return [
+            c
+            for c in self.calls
+            if c.method == method
+            and c.status == 200
+            and (chat_id is None or str(c.params.get("chat_id")) == str(chat_id))
+        ]
 
     def texts(self, chat_id: int | str) -> list[str]:
         return [c.params.get("text", "") for c in self.sent("sendMessage", chat_id)]
@@ -298,9 +333,15 @@ class FakeBotApi:
 
     # --- Bot API methods -------------------------------------------------------------------
     def _bot_user(self) -> dict[str, Any]:
-        return {"id": BOT_ID, "is_bot": True, "first_name": "EMPIRIE", "username": self.username,
-                "can_join_groups": True, "can_read_all_group_messages": False,
-                "supports_inline_queries": False}
+        return {
+            "id": BOT_ID,
+            "is_bot": True,
+            "first_name": "EMPIRIE",
+            "username": self.username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
 
     async def _api_getMe(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
         return self._bot_user()
@@ -318,8 +359,9 @@ class FakeBotApi:
         async with self._new_update:
             if not pending() and timeout > 0:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._new_update.wait_for(lambda: bool(pending())),
-                                           timeout=min(timeout, 5))
+                    await asyncio.wait_for(
+                        self._new_update.wait_for(lambda: bool(pending())), timeout=min(timeout, 5)
+                    )
             return pending()
 
     async def _api_setWebhook(self, params: dict[str, Any], files: Any) -> bool:
@@ -337,8 +379,13 @@ class FakeBotApi:
         return {"id": chat_id, "type": "supergroup", "title": "Group"}
 
     def _message(self, params: dict[str, Any], **extra: Any) -> dict[str, Any]:
-        return {"message_id": next(self._message_ids), "date": int(time.time()),
-                "chat": self._chat(params["chat_id"]), "from": self._bot_user(), **extra}
+        return {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": self._chat(params["chat_id"]),
+            "from": self._bot_user(),
+            **extra,
+        }
 
     async def _api_sendMessage(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
         extra: dict[str, Any] = {"text": params["text"]}
@@ -349,26 +396,55 @@ class FakeBotApi:
     async def _api_editMessageText(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
         return self._message(params, text=params["text"], edit_date=int(time.time()))
 
-    async def _api_sendDocument(self, params: dict[str, Any],
-                                files: dict[str, tuple[str, bytes]]) -> dict[str, Any]:
+    async def _api_sendDocument(
+        self, params: dict[str, Any], files: dict[str, tuple[str, bytes]]
+    ) -> dict[str, Any]:
         name, content = files.get("document", ("file", b""))
-        return self._message(params, document={
-            "file_id": f"doc-{len(self.calls)}", "file_unique_id": f"u{len(self.calls)}",
-            "file_name": name, "file_size": len(content)})
+        return self._message(
+            params,
+            document={
+                "file_id": f"doc-{len(self.calls)}",
+                "file_unique_id": f"u{len(self.calls)}",
+                "file_name": name,
+                "file_size": len(content),
+            },
+        )
 
     async def _api_sendPoll(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
-        options = [{"text": o if isinstance(o, str) else o["text"], "voter_count": 0,
-                    "persistent_id": f"opt-{n}"}  # required since Bot API 9.6
-                   for n, o in enumerate(params["options"])]
-        return self._message(params, poll={
-            "id": f"poll-{len(self.calls)}", "question": params["question"], "options": options,
-            "total_voter_count": 0, "is_closed": False,
-            "is_anonymous": _flag(params.get("is_anonymous", True)), "type": "regular",
-            "allows_multiple_answers": bool(params.get("allows_multiple_answers", False)),
-            "allows_revoting": _flag(params.get("allows_revoting", True)),  # Bot API 9.6
-            "members_only": _flag(params.get("members_only", False))})  # Bot API 10.0
+        options = [
+            {
+                "text": o if isinstance(o, str) else o["text"],
+                "voter_count": 0,
+                "persistent_id": f"opt-{n}",
+            }  # required since Bot API 9.6
+            for n, o in enumerate(params["options"])
+        ]
+        return self._message(
+            params,
+            poll={
+                "id": f"poll-{len(self.calls)}",
+                "question": params["question"],
+                "options": options,
+                "total_voter_count": 0,
+                "is_closed": False,
+                "is_anonymous": _flag(params.get("is_anonymous", True)),
+                "type": "regular",
+                "allows_multiple_answers": bool(params.get("allows_multiple_answers", False)),
+                "allows_revoting": _flag(params.get("allows_revoting", True)),  # Bot API 9.6
+                "members_only": _flag(params.get("members_only", False)),
+            },
+        )  # Bot API 10.0
 
     async def _api_stopPoll(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
-        return {"id": "poll", "question": "?", "options": [], "total_voter_count": 0,
-                "is_closed": True, "is_anonymous": False, "type": "regular",
-                "allows_multiple_answers": False, "allows_revoting": True, "members_only": False}
+        return {
+            "id": "poll",
+            "question": "?",
+            "options": [],
+            "total_voter_count": 0,
+            "is_closed": True,
+            "is_anonymous": False,
+            "type": "regular",
+            "allows_multiple_answers": False,
+            "allows_revoting": True,
+            "members_only": False,
+        }

@@ -44,12 +44,14 @@ log = logging.getLogger("empirie.teams")
 
 
 def _when(moment: datetime) -> DateTimeTimeZone:
-    return DateTimeTimeZone(date_time=moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
-                            time_zone="UTC")
+    return DateTimeTimeZone(
+        date_time=moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"), time_zone="UTC"
+    )
 
 
-def event_of(transport: TeamsTransport, meeting: Meeting, network: Network,
-             emails: list[tuple[str, str]]) -> Event:
+def event_of(
+    transport: TeamsTransport, meeting: Meeting, network: Network, emails: list[tuple[str, str]]
+) -> Event:
     lines = [f"<p><b>{html.escape(network.name)}</b>: {html.escape(meeting.title)}</p>"]
     if meeting.agenda:
         lines.append(f"<p>{html.escape(meeting.agenda)}</p>")
@@ -64,28 +66,34 @@ def event_of(transport: TeamsTransport, meeting: Meeting, network: Network,
         start=_when(meeting.starts_at),
         end=_when(meeting.starts_at + timedelta(minutes=meeting.duration_minutes)),
         location=Location(display_name=meeting.place) if meeting.place else None,
-        attendees=[Attendee(email_address=EmailAddress(address=address, name=name),
-                            type=AttendeeType.Required) for name, address in emails],
+        attendees=[
+            Attendee(
+                email_address=EmailAddress(address=address, name=name), type=AttendeeType.Required
+            )
+            for name, address in emails
+        ],
         is_online_meeting=online,
         online_meeting_provider=OnlineMeetingProviderType.TeamsForBusiness if online else None,
-        allow_new_time_proposals=False, response_requested=True,
-        transaction_id=f"empirie-meeting-{meeting.id}")
+        allow_new_time_proposals=False,
+        response_requested=True,
+        transaction_id=f"empirie-meeting-{meeting.id}",
+    )
 
 
-def attendees_for(s: Session, meeting: Meeting, mirror: TeamsEvent | None
-                  ) -> list[tuple[str, str]]:
+def attendees_for(s: Session, meeting: Meeting, mirror: TeamsEvent | None) -> list[tuple[str, str]]:
     """The invited representatives, except those who said “no” in chat (not in the calendar):
     the organiser's attendee list follows the chat answers, and they get the cancellation."""
     answered = {r.person_id: r.answer for r in rsvps(s, meeting.id or 0)}
     seen = mirror.responses if mirror is not None else {}
-    return [(p.display_name, address) for p, address in store.invitees(s, meeting)
-            if not (answered.get(p.id or 0) == "nie"
-                    and seen.get(address.lower()) != "declined")]
+    return [
+        (p.display_name, address)
+        for p, address in store.invitees(s, meeting)
+        if not (answered.get(p.id or 0) == "nie" and seen.get(address.lower()) != "declined")
+    ]
 
 
 def _digest(emails: list[tuple[str, str]]) -> str:
-    return hashlib.sha256("\n".join(sorted(a.lower() for _n, a in emails)).encode()
-                          ).hexdigest()
+    return hashlib.sha256("\n".join(sorted(a.lower() for _n, a in emails)).encode()).hexdigest()
 
 
 async def sync(transport: TeamsTransport) -> int:
@@ -95,8 +103,7 @@ async def sync(transport: TeamsTransport) -> int:
     clock, db = transport.router.clock, transport.router.db
     now = clock.now()
     with db.session() as s:
-        work = [(m, n, e, attendees_for(s, m, e))
-                for m, n, e in store.meetings_to_mirror(s, now)]
+        work = [(m, n, e, attendees_for(s, m, e)) for m, n, e in store.meetings_to_mirror(s, now)]
     changes = 0
     events = transport.client.me.events
     for meeting, network, mirror, emails in work:
@@ -107,9 +114,15 @@ async def sync(transport: TeamsTransport) -> int:
                 created = await events.post(event_of(transport, meeting, network, emails))
                 assert created is not None and created.id
                 with db.session() as s:
-                    s.add(TeamsEvent(meeting_id=meeting.id or 0, event_id=created.id,
-                                     synced_sequence=meeting.sequence, created_at=now,
-                                     answers_digest=_digest(emails)))
+                    s.add(
+                        TeamsEvent(
+                            meeting_id=meeting.id or 0,
+                            event_id=created.id,
+                            synced_sequence=meeting.sequence,
+                            created_at=now,
+                            answers_digest=_digest(emails),
+                        )
+                    )
                 log.info("teams.event_created meeting=%s", meeting.id)
                 changes += 1
                 continue
@@ -117,24 +130,37 @@ async def sync(transport: TeamsTransport) -> int:
                 continue
             if meeting.status == "cancelled":
                 await events.by_event_id(mirror.event_id).cancel.post(
-                    CancelPostRequestBody(comment=f"{network.name}: {meeting.title}"))
-                _save(transport, mirror.id or 0, cancelled=True,
-                      synced_sequence=meeting.sequence)
+                    CancelPostRequestBody(comment=f"{network.name}: {meeting.title}")
+                )
+                _save(transport, mirror.id or 0, cancelled=True, synced_sequence=meeting.sequence)
                 log.info("teams.event_cancelled meeting=%s", meeting.id)
                 changes += 1
                 continue
             if meeting.sequence > mirror.synced_sequence:
                 await events.by_event_id(mirror.event_id).patch(
-                    event_of(transport, meeting, network, emails))
-                _save(transport, mirror.id or 0, synced_sequence=meeting.sequence,
-                      answers_digest=_digest(emails))
+                    event_of(transport, meeting, network, emails)
+                )
+                _save(
+                    transport,
+                    mirror.id or 0,
+                    synced_sequence=meeting.sequence,
+                    answers_digest=_digest(emails),
+                )
                 log.info("teams.event_updated meeting=%s", meeting.id)
                 changes += 1
             elif _digest(emails) != mirror.answers_digest:
                 # a chat answer changed who should hold the invitation: only the attendees
-                await events.by_event_id(mirror.event_id).patch(Event(attendees=[
-                    Attendee(email_address=EmailAddress(address=address, name=name),
-                             type=AttendeeType.Required) for name, address in emails]))
+                await events.by_event_id(mirror.event_id).patch(
+                    Event(
+                        attendees=[
+                            Attendee(
+                                email_address=EmailAddress(address=address, name=name),
+                                type=AttendeeType.Required,
+                            )
+                            for name, address in emails
+                        ]
+                    )
+                )
                 _save(transport, mirror.id or 0, answers_digest=_digest(emails))
                 log.info("teams.event_attendees meeting=%s", meeting.id)
                 changes += 1
@@ -143,15 +169,15 @@ async def sync(transport: TeamsTransport) -> int:
             transport.report_login_lost()
             return changes
         except Exception as error:
-            log.warning("teams.event_sync_failed meeting=%s status=%s", meeting.id,
-                        graph.status_code(error))
+            log.warning(
+                "teams.event_sync_failed meeting=%s status=%s", meeting.id, graph.status_code(error)
+            )
     if changes:
         transport.router.wake_outbox()
     return changes
 
 
-async def read_responses(transport: TeamsTransport, meeting: Meeting,
-                         mirror: TeamsEvent) -> int:
+async def read_responses(transport: TeamsTransport, meeting: Meeting, mirror: TeamsEvent) -> int:
     """Apply each attendee response that changed since it was last read."""
     event = await transport.client.me.events.by_event_id(mirror.event_id).get()
     if event is None:
@@ -165,18 +191,24 @@ async def read_responses(transport: TeamsTransport, meeting: Meeting,
             return 0
         seen = dict(row.responses)
         for attendee in event.attendees or []:
-            address = (attendee.email_address.address or "").lower() \
-                if attendee.email_address else ""
-            response = attendee.status.response.value \
-                if attendee.status and attendee.status.response else "none"
+            address = (
+                (attendee.email_address.address or "").lower() if attendee.email_address else ""
+            )
+            response = (
+                attendee.status.response.value
+                if attendee.status and attendee.status.response
+                else "none"
+            )
             if not address or seen.get(address) == response:
                 continue
             seen[address] = response
             person = store.person_by_email(s, address)
             if person is None:
                 continue
-            if calendar_answers.apply(s, transport.settings, now, current, person,
-                                      response) is not None:
+            if (
+                calendar_answers.apply(s, transport.settings, now, current, person, response)
+                is not None
+            ):
                 applied += 1
         row.responses, row.polled_at = seen, now
         s.add(row)

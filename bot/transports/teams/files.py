@@ -26,16 +26,18 @@ def _safe(name: str) -> str:
     return re.sub(r'[\\/:*?"<>|#%]', "_", name) or "plik"
 
 
-async def upload(transport: TeamsTransport, chat_key: str,
-                 files: list[File]) -> tuple[str, list[dict[str, Any]]]:
+async def upload(
+    transport: TeamsTransport, chat_key: str, files: list[File]
+) -> tuple[str, list[dict[str, Any]]]:
     """Upload each file; returns HTML to append and the message's reference attachments."""
     client = transport.client
     parts: list[str] = []
     attachments: list[dict[str, Any]] = []
     if "/" in chat_key:
         team, channel = chat_key.split("/", 1)
-        folder = await client.teams.by_team_id(team).channels.by_channel_id(
-            channel).files_folder.get()
+        folder = (
+            await client.teams.by_team_id(team).channels.by_channel_id(channel).files_folder.get()
+        )
         assert folder is not None and folder.parent_reference is not None
         drive_id, parent = folder.parent_reference.drive_id or "", folder.id or ""
     else:
@@ -50,13 +52,22 @@ async def upload(transport: TeamsTransport, chat_key: str,
         if "/" in chat_key:
             match = _GUID.search(item.e_tag or "")
             attachment_id = match.group(0) if match else str(uuid.uuid4())
-            attachments.append({"id": attachment_id, "contentType": "reference",
-                                "contentUrl": item.web_url, "name": file.name})
+            attachments.append(
+                {
+                    "id": attachment_id,
+                    "contentType": "reference",
+                    "contentUrl": item.web_url,
+                    "name": file.name,
+                }
+            )
             parts.append(f'<attachment id="{attachment_id}"></attachment>')
         else:
             link = await items.by_drive_item_id(item.id or "").create_link.post(
-                CreateLinkPostRequestBody(type="view", scope="organization"))
+                CreateLinkPostRequestBody(type="view", scope="organization")
+            )
             url = link.link.web_url if link and link.link else item.web_url
-            parts.append(f'<p>📎 <a href="{html.escape(url or "", quote=True)}">'
-                         f"{html.escape(file.name)}</a></p>")
+            parts.append(
+                f'<p>📎 <a href="{html.escape(url or "", quote=True)}">'
+                f"{html.escape(file.name)}</a></p>"
+            )
     return "".join(parts), attachments

@@ -32,10 +32,19 @@ log = logging.getLogger("empirie.teams")
 
 GRAPH = "https://graph.microsoft.com"
 # Delegated permissions the service account consents to (README: app registration).
-PERMISSIONS = ("User.Read", "User.ReadBasic.All", "ChannelMessage.Send", "ChatMessage.Send",
-               "ChannelMessage.Read.All", "ChannelMessage.ReadWrite",  # edit its own posts
-               "Chat.ReadWrite", "Calendars.ReadWrite",
-               "Files.ReadWrite.All", "Team.ReadBasic.All", "Channel.ReadBasic.All")
+PERMISSIONS = (
+    "User.Read",
+    "User.ReadBasic.All",
+    "ChannelMessage.Send",
+    "ChatMessage.Send",
+    "ChannelMessage.Read.All",
+    "ChannelMessage.ReadWrite",  # edit its own posts
+    "Chat.ReadWrite",
+    "Calendars.ReadWrite",
+    "Files.ReadWrite.All",
+    "Team.ReadBasic.All",
+    "Channel.ReadBasic.All",
+)
 LOGIN_SCOPES = [f"{GRAPH}/{p}" for p in PERMISSIONS]
 DEFAULT_SCOPES = [f"{GRAPH}/.default"]
 
@@ -47,7 +56,8 @@ def _cache_options(settings: Settings) -> Any:
 
     return TokenCachePersistenceOptions(
         name=settings.teams_token_cache_name,
-        allow_unencrypted_storage=settings.teams_allow_unencrypted_storage)
+        allow_unencrypted_storage=settings.teams_allow_unencrypted_storage,
+    )
 
 
 def load_record(settings: Settings) -> Any | None:
@@ -64,10 +74,12 @@ def credential(settings: Settings) -> Any:
     from azure.identity import DeviceCodeCredential
 
     return DeviceCodeCredential(
-        client_id=settings.teams_client_id, tenant_id=settings.teams_tenant_id or None,
+        client_id=settings.teams_client_id,
+        tenant_id=settings.teams_tenant_id or None,
         authentication_record=load_record(settings),
         cache_persistence_options=_cache_options(settings),
-        disable_automatic_authentication=True)
+        disable_automatic_authentication=True,
+    )
 
 
 def login(settings: Settings, prompt: Callable[[str], None]) -> Any:
@@ -75,12 +87,17 @@ def login(settings: Settings, prompt: Callable[[str], None]) -> Any:
     from azure.identity import DeviceCodeCredential
 
     def show(uri: str, code: str, expires_on: Any) -> None:
-        prompt(f"Open {uri} and enter the code {code} (valid until {expires_on:%H:%M} UTC), "
-               "then sign in as the bot's service account.")
+        prompt(
+            f"Open {uri} and enter the code {code} (valid until {expires_on:%H:%M} UTC), "
+            "then sign in as the bot's service account."
+        )
 
     cred = DeviceCodeCredential(
-        client_id=settings.teams_client_id, tenant_id=settings.teams_tenant_id or None,
-        cache_persistence_options=_cache_options(settings), prompt_callback=show)
+        client_id=settings.teams_client_id,
+        tenant_id=settings.teams_tenant_id or None,
+        cache_persistence_options=_cache_options(settings),
+        prompt_callback=show,
+    )
     record = cred.authenticate(scopes=LOGIN_SCOPES)
     path = Path(settings.teams_auth_record_file)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -95,11 +112,13 @@ def build_client(settings: Settings, token_credential: Any) -> GraphServiceClien
     another Graph (the local fake in tests)."""
     # graph_options: /users/me-token-to-replace -> /me, as GraphRequestAdapter's own default
     http = GraphClientFactory.create_with_default_middleware(
-        client=httpx.AsyncClient(timeout=httpx.Timeout(30.0)), options=graph_options)
+        client=httpx.AsyncClient(timeout=httpx.Timeout(30.0)), options=graph_options
+    )
     base = settings.teams_graph_base_url.rstrip("/")
     hosts = [urlsplit(base).hostname or ""] if base else ["graph.microsoft.com"]
     auth = AzureIdentityAuthenticationProvider(
-        token_credential, scopes=[] if base else DEFAULT_SCOPES, allowed_hosts=hosts)
+        token_credential, scopes=[] if base else DEFAULT_SCOPES, allowed_hosts=hosts
+    )
     adapter = GraphRequestAdapter(auth, http)
     if base:
         adapter.base_url = base

@@ -39,8 +39,9 @@ class Rendered:
 def _inline(line: str, markdown: bool) -> str:
     if markdown:
         return formatting.to_html(line)
-    return _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>',
-                    html.escape(line, quote=False))
+    return _URL.sub(
+        lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', html.escape(line, quote=False)
+    )
 
 
 def text_to_html(text: str, markdown: bool) -> str:
@@ -82,12 +83,12 @@ def actions_html(t: Translator, actions: tuple[Action, ...]) -> str:
     links = [a for a in actions if a.is_link]
     out = ""
     if typed:
-        rows = "".join(f"<li>{html.escape(a.label)}: <code>{html.escape(a.command)}</code></li>"
-                       for a in typed)
+        rows = "".join(
+            f"<li>{html.escape(a.label)}: <code>{html.escape(a.command)}</code></li>" for a in typed
+        )
         out += f"<p>{html.escape(t(N_('Type a command to answer:')))}</p><ul>{rows}</ul>"
     for a in links:
-        out += (f'<p><a href="{html.escape(a.url or "", quote=True)}">'
-                f"{html.escape(a.label)}</a></p>")
+        out += f'<p><a href="{html.escape(a.url or "", quote=True)}">{html.escape(a.label)}</a></p>'
     return out
 
 
@@ -96,10 +97,13 @@ def adaptive_card(actions: tuple[Action, ...]) -> dict[str, Any] | None:
     linked = [a for a in actions if a.url]
     if not linked:
         return None
-    card = {"type": "AdaptiveCard", "version": "1.4",
-            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "body": [],
-            "actions": [{"type": "Action.OpenUrl", "title": a.label, "url": a.url}
-                        for a in linked]}
+    card = {
+        "type": "AdaptiveCard",
+        "version": "1.4",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "body": [],
+        "actions": [{"type": "Action.OpenUrl", "title": a.label, "url": a.url} for a in linked],
+    }
     return {"id": uuid.uuid4().hex, "contentType": CARD_TYPE, "content": json.dumps(card)}
 
 
@@ -147,6 +151,7 @@ def plain_text(body_html: str, content_type: str, own_mention_ids: set[str]) -> 
     parser = _Text(own_mention_ids)
     parser.feed(body_html)
     parser.close()
-    lines = [" ".join(line.replace("\xa0", " ").split()) for line in "".join(parser.out)
-             .split("\n")]
+    lines = [
+        " ".join(line.replace("\xa0", " ").split()) for line in "".join(parser.out).split("\n")
+    ]
     return "\n".join(line for line in lines if line).strip()

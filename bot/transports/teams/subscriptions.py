@@ -39,13 +39,15 @@ def resource_of(chat_key: str) -> str:
     return f"/chats/{chat_key}/messages"
 
 
-def register(transport: TeamsTransport, chat_key: str, kind: str,
-             since: datetime | None = None) -> None:
+def register(
+    transport: TeamsTransport, chat_key: str, kind: str, since: datetime | None = None
+) -> None:
     """Make sure a row exists for this chat; `maintain()` subscribes it. `since`: a chat
     found after people wrote in it — what they wrote since then is read once subscribed."""
     with transport.router.db.session() as s:
-        row = store.ensure_subscription(s, chat_key, resource_of(chat_key), kind,
-                                        transport.router.clock.now())
+        row = store.ensure_subscription(
+            s, chat_key, resource_of(chat_key), kind, transport.router.clock.now()
+        )
         if since is not None and row.status == "pending" and row.last_message_at is None:
             row.last_message_at = since
             s.add(row)
@@ -60,12 +62,14 @@ async def maintain(transport: TeamsTransport) -> int:
     with transport.router.db.session() as s:
         bound = {b.chat_id for b in store.bound_chats(s)}
         for chat_id in bound:
-            store.ensure_subscription(s, chat_id, resource_of(chat_id),
-                                      "channel" if "/" in chat_id else "group", now)
+            store.ensure_subscription(
+                s, chat_id, resource_of(chat_id), "channel" if "/" in chat_id else "group", now
+            )
         if transport.settings.teams_calendar_poll_seconds > 0:  # answers arrive at once
             store.ensure_subscription(s, CALENDAR, resource_of(CALENDAR), CALENDAR, now)
-        unbound = [r for r in store.subscriptions(s)
-                   if r.kind == "channel" and r.chat_id not in bound]
+        unbound = [
+            r for r in store.subscriptions(s) if r.kind == "channel" and r.chat_id not in bound
+        ]
         rows = list(store.due_for_renewal(s, now + RENEW_BEFORE))
     done = 0
     for row in unbound:  # a channel no longer bound: stop listening there
@@ -93,8 +97,9 @@ async def drop(transport: TeamsTransport, row: TeamsSubscription) -> int:
             return 0
         except Exception as error:
             if graph.status_code(error) != 404:
-                log.warning("teams.unsubscribe_failed row=%s status=%s", row.id,
-                            graph.status_code(error))
+                log.warning(
+                    "teams.unsubscribe_failed row=%s status=%s", row.id, graph.status_code(error)
+                )
                 return 0
     with transport.router.db.session() as s:
         store.delete_subscription(s, row.id or 0)
@@ -104,31 +109,43 @@ async def drop(transport: TeamsTransport, row: TeamsSubscription) -> int:
 
 def _expiry(transport: TeamsTransport) -> datetime:
     return transport.router.clock.now() + timedelta(
-        hours=transport.settings.teams_subscription_hours)
+        hours=transport.settings.teams_subscription_hours
+    )
 
 
 async def create(transport: TeamsTransport, row: TeamsSubscription) -> int:
     url = transport.settings.teams_notification_url
-    body = Subscription(change_type="updated" if row.kind == CALENDAR else "created",
-                        notification_url=url,
-                        lifecycle_notification_url=url, resource=row.resource,
-                        expiration_date_time=_expiry(transport),
-                        client_state=transport.settings.teams_client_state)
+    body = Subscription(
+        change_type="updated" if row.kind == CALENDAR else "created",
+        notification_url=url,
+        lifecycle_notification_url=url,
+        resource=row.resource,
+        expiration_date_time=_expiry(transport),
+        client_state=transport.settings.teams_client_state,
+    )
     try:
         created = await transport.client.subscriptions.post(body)
     except graph.LoginLost:
         transport.report_login_lost()
         return 0
     except Exception as error:
-        _save(transport, row.id or 0, status="failed" if graph.status_code(error) in
-              (400, 403, 404) else "pending", last_error=f"{type(error).__name__}: "
-              f"{graph.status_code(error)}")
-        log.warning("teams.subscribe_failed chat=%s status=%s", row.id,
-                    graph.status_code(error))
+        _save(
+            transport,
+            row.id or 0,
+            status="failed" if graph.status_code(error) in (400, 403, 404) else "pending",
+            last_error=f"{type(error).__name__}: {graph.status_code(error)}",
+        )
+        log.warning("teams.subscribe_failed chat=%s status=%s", row.id, graph.status_code(error))
         return 0
     assert created is not None
-    _save(transport, row.id or 0, status="active", subscription_id=created.id,
-          expires_at=created.expiration_date_time, last_error=None)
+    _save(
+        transport,
+        row.id or 0,
+        status="active",
+        subscription_id=created.id,
+        expires_at=created.expiration_date_time,
+        last_error=None,
+    )
     log.info("teams.subscribed row=%s subscription=%s", row.id, created.id)
     return 1
 
@@ -136,8 +153,8 @@ async def create(transport: TeamsTransport, row: TeamsSubscription) -> int:
 async def renew(transport: TeamsTransport, row: TeamsSubscription) -> int:
     try:
         renewed = await transport.client.subscriptions.by_subscription_id(
-            row.subscription_id or "").patch(Subscription(
-                expiration_date_time=_expiry(transport)))
+            row.subscription_id or ""
+        ).patch(Subscription(expiration_date_time=_expiry(transport)))
     except graph.LoginLost:
         transport.report_login_lost()
         return 0
@@ -168,7 +185,8 @@ async def on_lifecycle(transport: TeamsTransport, item: dict[str, object]) -> No
     elif event == "reauthorizationRequired":
         try:
             await transport.client.subscriptions.by_subscription_id(
-                row.subscription_id or "").reauthorize.post()
+                row.subscription_id or ""
+            ).reauthorize.post()
         except graph.LoginLost:
             transport.report_login_lost()
         except Exception:

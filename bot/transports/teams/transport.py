@@ -77,31 +77,47 @@ class LocalCredential:
 def pacer_for(settings: Settings) -> Pacer:
     """Teams has no group quota of its own; one chat or channel and the one sending user are
     what Graph throttles."""
-    return Pacer(Limits(1.0 / max(settings.teams_rate_per_chat, 0.001), 10**6,
-                        max(1, int(settings.teams_rate_overall))), lambda _chat: False)
+    return Pacer(
+        Limits(
+            1.0 / max(settings.teams_rate_per_chat, 0.001),
+            10**6,
+            max(1, int(settings.teams_rate_overall)),
+        ),
+        lambda _chat: False,
+    )
 
 
 class TeamsTransport:
     platform = Platform.TEAMS
     max_text = render.MAX_PART_CHARS
 
-    def __init__(self, router: Router, settings: Settings, http: HttpServer | None = None, *,
-                 credential: Any = None, receive: bool = True,
-                 on_login_lost: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        router: Router,
+        settings: Settings,
+        http: HttpServer | None = None,
+        *,
+        credential: Any = None,
+        receive: bool = True,
+        on_login_lost: Callable[[], None] | None = None,
+    ) -> None:
         self.router, self.settings = router, settings
         if credential is None:
-            credential = graph.credential(settings) if settings.teams_client_id \
-                else LocalCredential()
+            credential = (
+                graph.credential(settings) if settings.teams_client_id else LocalCredential()
+            )
         self.client = graph.build_client(settings, credential)
         self.receive = receive and bool(settings.teams_notification_url)
         if self.receive:
             if http is None:
                 raise RuntimeError("Teams notifications need the HTTP server")
             if not settings.teams_client_state:
-                raise RuntimeError("set EMPIRIE_TEAMS_CLIENT_STATE: notifications are checked "
-                                   "against it")
-            http.add_route("POST", urlsplit(settings.teams_notification_url).path or "/",
-                           self.endpoint)
+                raise RuntimeError(
+                    "set EMPIRIE_TEAMS_CLIENT_STATE: notifications are checked against it"
+                )
+            http.add_route(
+                "POST", urlsplit(settings.teams_notification_url).path or "/", self.endpoint
+            )
         self.on_login_lost = on_login_lost
         self.login_lost = False
         self.me_id = ""
@@ -132,8 +148,11 @@ class TeamsTransport:
             self.report_login_lost()
             return False
         except Exception as error:
-            log.error("teams.unreachable status=%s error=%s", graph.status_code(error),
-                      type(error).__name__)
+            log.error(
+                "teams.unreachable status=%s error=%s",
+                graph.status_code(error),
+                type(error).__name__,
+            )
             return False
         assert me is not None and me.id
         self.me_id = me.id
@@ -141,7 +160,8 @@ class TeamsTransport:
         if me.user_principal_name:  # opens a chat with the bot, the command typed in
             membership.INVITE_LINKS[self.platform] = (
                 f"https://teams.microsoft.com/l/chat/0/0?users={me.user_principal_name}"
-                "&message=/start%20{code}")
+                "&message=/start%20{code}"
+            )
         return True
 
     async def stop(self) -> None:
@@ -188,21 +208,29 @@ class TeamsTransport:
         except Exception as error:
             log.warning("teams.discover_failed status=%s", graph.status_code(error))
             return
-        for chat in (found.value if found and found.value else []):
+        for chat in found.value if found and found.value else []:
             if chat.id and chat.chat_type in (ChatType.Group, ChatType.OneOnOne):
-                since = chat.created_date_time - timedelta(seconds=1) \
-                    if chat.created_date_time else None
-                subscriptions.register(self, chat.id, "private"
-                                       if chat.chat_type == ChatType.OneOnOne else "group",
-                                       since)
+                since = (
+                    chat.created_date_time - timedelta(seconds=1)
+                    if chat.created_date_time
+                    else None
+                )
+                subscriptions.register(
+                    self,
+                    chat.id,
+                    "private" if chat.chat_type == ChatType.OneOnOne else "group",
+                    since,
+                )
 
     def report_login_lost(self) -> None:
         """The sign-in expired or was revoked: say so once, stop using Graph (no retry loop)."""
         if self.login_lost:
             return
         self.login_lost = True
-        log.error("teams.login_lost: run `empirie-bot teams login` and restart the bot; "
-                  "Teams messages stay queued until then")
+        log.error(
+            "teams.login_lost: run `empirie-bot teams login` and restart the bot; "
+            "Teams messages stay queued until then"
+        )
         if self.on_login_lost is not None:
             self.on_login_lost()
 
@@ -227,8 +255,10 @@ class TeamsTransport:
         for item in items:
             given = str(item.get("clientState") or "").encode()
             if not hmac.compare_digest(given, expected):
-                log.warning("teams.notification_refused reason=client_state subscription=%s",
-                            item.get("subscriptionId"))
+                log.warning(
+                    "teams.notification_refused reason=client_state subscription=%s",
+                    item.get("subscriptionId"),
+                )
                 continue
             self._spawn(self._process(item))
         return web.Response(status=202)  # at once; the work goes on in the background
@@ -242,8 +272,7 @@ class TeamsTransport:
         except graph.LoginLost:
             self.report_login_lost()
         except Exception:
-            log.exception("teams.notification_crash subscription=%s",
-                          item.get("subscriptionId"))
+            log.exception("teams.notification_crash subscription=%s", item.get("subscriptionId"))
 
     async def _on_created(self, item: dict[str, Any]) -> None:
         with self.router.db.session() as s:
@@ -258,8 +287,11 @@ class TeamsTransport:
         messages = self._messages(row.chat_id)
         thread = _REPLY.search(str(item.get("resource") or ""))
         if thread is not None and "/" in row.chat_id:  # a reply in a channel thread
-            message = await messages.by_chat_message_id(thread.group(1)).replies \
-                .by_chat_message_id1(thread.group(2)).get()
+            message = (
+                await messages.by_chat_message_id(thread.group(1))
+                .replies.by_chat_message_id1(thread.group(2))
+                .get()
+            )
         else:
             message = await messages.by_chat_message_id(message_id).get()
         if message is not None:
@@ -280,18 +312,26 @@ class TeamsTransport:
         self._seen(row, message.created_date_time)
         if user.id == self.me_id:
             return  # our own message
-        mine = {str(m.id) for m in message.mentions or []
-                if m.mentioned and m.mentioned.user and m.mentioned.user.id == self.me_id}
+        mine = {
+            str(m.id)
+            for m in message.mentions or []
+            if m.mentioned and m.mentioned.user and m.mentioned.user.id == self.me_id
+        }
         body = message.body or ItemBody()
-        text = render.plain_text(body.content or "",
-                                 body.content_type.value if body.content_type else "html", mine)
+        text = render.plain_text(
+            body.content or "", body.content_type.value if body.content_type else "html", mine
+        )
         if not text:
             return
         await self._link_by_email(user.id)
         digest = hashlib.sha1(row.chat_id.encode()).hexdigest()[:16]
-        incoming = Incoming(Sender(self.platform, user.id, None, user.display_name),
-                            ChatRef(self.platform, row.chat_id, private=row.kind == "private"),
-                            EventKind.TEXT, text, f"{digest}:{message.id}")
+        incoming = Incoming(
+            Sender(self.platform, user.id, None, user.display_name),
+            ChatRef(self.platform, row.chat_id, private=row.kind == "private"),
+            EventKind.TEXT,
+            text,
+            f"{digest}:{message.id}",
+        )
         # replies through the outbox (it paces per chat), in the update's own transaction
         await self.router.handle(incoming, queue_to=Target(self.platform, row.chat_id))
 
@@ -300,8 +340,9 @@ class TeamsTransport:
             return
         with self.router.db.session() as s:
             current = s.get(TeamsSubscription, row.id)
-            if current is not None and (current.last_message_at is None
-                                        or at > current.last_message_at):
+            if current is not None and (
+                current.last_message_at is None or at > current.last_message_at
+            ):
                 current.last_message_at = at
                 s.add(current)
 
@@ -329,15 +370,24 @@ class TeamsTransport:
                 if directory.account_of(s, person.id or 0, self.platform) is not None:
                     return  # relinking is confirmed by an invitation code, never automatic
                 directory.link_account(s, person.id or 0, self.platform, user_id, None, now)
-                audit.record(s, now, None, "account.link_email", f"person:{person.id}",
-                             platform=self.platform)
+                audit.record(
+                    s,
+                    now,
+                    None,
+                    "account.link_email",
+                    f"person:{person.id}",
+                    platform=self.platform,
+                )
                 log.info("account.linked person=%s platform=teams by=email", person.id)
                 return
 
     async def recover_all(self) -> None:
         with self.router.db.session() as s:
-            rows = [r for r in store.subscriptions(s)
-                    if r.status == "active" and r.last_message_at is not None]
+            rows = [
+                r
+                for r in store.subscriptions(s)
+                if r.status == "active" and r.last_message_at is not None
+            ]
         for row in rows:
             await self.recover(row)
 
@@ -349,21 +399,26 @@ class TeamsTransport:
         # chats take an order (newest first); channel messages come newest first anyway
         config = RequestConfiguration(
             query_parameters=MessagesRequestBuilder.MessagesRequestBuilderGetQueryParameters(
-                top=RECOVER_TOP,
-                orderby=None if "/" in row.chat_id else ["createdDateTime desc"]))
+                top=RECOVER_TOP, orderby=None if "/" in row.chat_id else ["createdDateTime desc"]
+            )
+        )
         try:
             page = await self._messages(row.chat_id).get(request_configuration=config)
         except graph.LoginLost:
             self.report_login_lost()
             return
         except Exception as error:
-            log.warning("teams.recover_failed row=%s status=%s", row.id,
-                        graph.status_code(error))
+            log.warning("teams.recover_failed row=%s status=%s", row.id, graph.status_code(error))
             return
         since = row.last_message_at
-        missed = sorted((m for m in (page.value if page and page.value else [])
-                         if m.created_date_time and m.created_date_time > since),
-                        key=lambda m: m.created_date_time or since)
+        missed = sorted(
+            (
+                m
+                for m in (page.value if page and page.value else [])
+                if m.created_date_time and m.created_date_time > since
+            ),
+            key=lambda m: m.created_date_time or since,
+        )
         log.info("teams.recover row=%s missed=%s", row.id, len(missed))
         for message in missed:
             await self.handle_message(row, message)
@@ -384,16 +439,16 @@ class TeamsTransport:
     async def _graph_call(self, work: Coroutine[Any, Any, Any]) -> Any:
         if self.login_lost:
             work.close()
-            raise DeliveryError("teams: login lost", permanent=False,
-                                retry_after=LOGIN_LOST_RETRY)
+            raise DeliveryError("teams: login lost", permanent=False, retry_after=LOGIN_LOST_RETRY)
         try:
             return await work
         except DeliveryError:
             raise
         except graph.LoginLost as error:
             self.report_login_lost()
-            raise DeliveryError("teams: login lost", permanent=False,
-                                retry_after=LOGIN_LOST_RETRY) from error
+            raise DeliveryError(
+                "teams: login lost", permanent=False, retry_after=LOGIN_LOST_RETRY
+            ) from error
         except httpx.HTTPError as error:
             raise DeliveryError(f"network: {type(error).__name__}", permanent=False) from error
         except Exception as error:
@@ -405,8 +460,10 @@ class TeamsTransport:
     async def _send_part(self, target: Target, part: Part) -> str | None:
         chat_key = await self._chat_for(target.chat_id)
         if part.kind == "text":
-            [rendered] = render.render(self._translator(), Outgoing(
-                part.text, actions=part.actions, markdown=part.markdown)) or [render.Rendered("")]
+            [rendered] = render.render(
+                self._translator(),
+                Outgoing(part.text, actions=part.actions, markdown=part.markdown),
+            ) or [render.Rendered("")]
             return await self._post_id(chat_key, rendered)
         if part.kind == "file" and part.file is not None:
             if part.file.mime == "text/calendar":
@@ -423,18 +480,23 @@ class TeamsTransport:
 
     async def _edit(self, target: Target, message_id: str, message: Outgoing) -> None:
         chat_key = await self._chat_for(target.chat_id)
-        text = message.text[:self.max_text]
-        [rendered] = render.render(self._translator(), Outgoing(
-            text, actions=message.actions, markdown=message.markdown)) or [render.Rendered("")]
-        await self._messages(chat_key).by_chat_message_id(message_id).patch(
-            self._chat_message(rendered))
+        text = message.text[: self.max_text]
+        [rendered] = render.render(
+            self._translator(), Outgoing(text, actions=message.actions, markdown=message.markdown)
+        ) or [render.Rendered("")]
+        await (
+            self._messages(chat_key)
+            .by_chat_message_id(message_id)
+            .patch(self._chat_message(rendered))
+        )
 
     @staticmethod
     def _delivery_error(error: BaseException) -> DeliveryError:
         status = graph.status_code(error)
         if status == 429:
-            return DeliveryError("rate_limited", permanent=False,
-                                 retry_after=graph.retry_after(error) or 5.0)
+            return DeliveryError(
+                "rate_limited", permanent=False, retry_after=graph.retry_after(error) or 5.0
+            )
         if status in (400, 403, 404, 413):
             return DeliveryError(f"graph {status}", permanent=True)
         return DeliveryError(f"graph {status or type(error).__name__}", permanent=False)
@@ -446,10 +508,20 @@ class TeamsTransport:
         if not self.me_id:
             raise DeliveryError("teams: not connected yet", permanent=False, retry_after=60)
         if chat_id not in self._private_chats:
-            chat = await self.client.chats.post(Chat(chat_type=ChatType.OneOnOne, members=[
-                AadUserConversationMember(roles=["owner"], additional_data={
-                    "user@odata.bind": f"https://graph.microsoft.com/v1.0/users('{uid}')"})
-                for uid in (self.me_id, chat_id)]))
+            chat = await self.client.chats.post(
+                Chat(
+                    chat_type=ChatType.OneOnOne,
+                    members=[
+                        AadUserConversationMember(
+                            roles=["owner"],
+                            additional_data={
+                                "user@odata.bind": f"https://graph.microsoft.com/v1.0/users('{uid}')"
+                            },
+                        )
+                        for uid in (self.me_id, chat_id)
+                    ],
+                )
+            )
             assert chat is not None and chat.id
             self._private_chats[chat_id] = chat.id
             if self.receive:
@@ -463,9 +535,13 @@ class TeamsTransport:
             return
         try:
             await self.client.chats.by_chat_id(chat_key).pinned_messages.post(
-                PinnedChatMessageInfo(additional_data={
-                    "message@odata.bind": f"https://graph.microsoft.com/v1.0/chats/{chat_key}"
-                                          f"/messages/{message_id}"}))
+                PinnedChatMessageInfo(
+                    additional_data={
+                        "message@odata.bind": f"https://graph.microsoft.com/v1.0/chats/{chat_key}"
+                        f"/messages/{message_id}"
+                    }
+                )
+            )
         except graph.LoginLost:
             raise
         except Exception as error:
@@ -475,10 +551,18 @@ class TeamsTransport:
     def _chat_message(part: render.Rendered) -> ChatMessage:
         return ChatMessage(
             body=ItemBody(content_type=BodyType.Html, content=part.html),
-            attachments=[ChatMessageAttachment(
-                id=a["id"], content_type=a["contentType"], content=a.get("content"),
-                content_url=a.get("contentUrl"), name=a.get("name"))
-                for a in part.attachments] or None)
+            attachments=[
+                ChatMessageAttachment(
+                    id=a["id"],
+                    content_type=a["contentType"],
+                    content=a.get("content"),
+                    content_url=a.get("contentUrl"),
+                    name=a.get("name"),
+                )
+                for a in part.attachments
+            ]
+            or None,
+        )
 
     async def _post(self, chat_key: str, part: render.Rendered) -> ChatMessage | None:
         return await self._messages(chat_key).post(self._chat_message(part))
