@@ -24,9 +24,9 @@ from core.i18n import Translator
 from core.messages import TOAST_LIMIT, ChatRef, EventKind, Incoming, Outgoing, Sender, Target
 from core.outbox import enqueue
 from handlers import load_all
-from handlers.context import Context
-from handlers.limits import MAX_MESSAGE
-from handlers.registry import REGISTRY, Registry
+from handlers.kit.context import Context
+from handlers.kit.limits import MAX_MESSAGE
+from handlers.kit.registry import REGISTRY, Registry
 from models import buttons, conversations, directory
 from models.core import Person, ProcessedEvent
 from models.db import Database, is_disconnect

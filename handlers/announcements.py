@@ -18,12 +18,12 @@ from core.i18n import Translator
 from core.messages import Action as Button
 from core.messages import File, Outgoing, Target
 from core.outbox import enqueue
-from handlers.context import Context
-from handlers.dates import parse_when, require_future
-from handlers.limits import ANNOUNCEMENT, check_text, parse_id
-from handlers.objects import first_word, shown
-from handlers.permissions import Action
-from handlers.registry import REGISTRY
+from handlers.kit.context import Context
+from handlers.kit.dates import parse_when, require_future
+from handlers.kit.limits import ANNOUNCEMENT, check_text, parse_id
+from handlers.kit.objects import first_word, shown
+from handlers.kit.permissions import Action
+from handlers.kit.registry import REGISTRY
 from models import announcements as announcements_store
 from models import blobs, conversations, directory, due, outbox
 from models.announcements import Announcement, network_names, recipients, unreachable

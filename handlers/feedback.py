@@ -21,11 +21,11 @@ from core.i18n import Translator
 from core.messages import Action as Button
 from core.messages import Outgoing, Target
 from core.outbox import enqueue, enqueue_to_person
-from handlers.context import Context
-from handlers.limits import check_text, parse_count, parse_id
-from handlers.objects import shown
-from handlers.permissions import Action
-from handlers.registry import REGISTRY
+from handlers.kit.context import Context
+from handlers.kit.limits import check_text, parse_count, parse_id
+from handlers.kit.objects import shown
+from handlers.kit.permissions import Action
+from handlers.kit.registry import REGISTRY
 from models import conversations, directory, due
 from models import feedback as store
 from models.core import Conversation, Network, Person

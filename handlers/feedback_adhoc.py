@@ -19,12 +19,12 @@ from core.i18n import Translator
 from core.messages import Action as Button
 from core.messages import Outgoing, PollSpec, Target
 from core.outbox import enqueue
-from handlers.context import Context
 from handlers.feedback import CLOSING, close
-from handlers.limits import check_text, parse_count, parse_id
-from handlers.objects import fetch, hidden_or, shown
-from handlers.permissions import Action
-from handlers.registry import REGISTRY
+from handlers.kit.context import Context
+from handlers.kit.limits import check_text, parse_count, parse_id
+from handlers.kit.objects import fetch, hidden_or, shown
+from handlers.kit.permissions import Action
+from handlers.kit.registry import REGISTRY
 from models import directory, due
 from models import feedback as store
 from models.core import Network

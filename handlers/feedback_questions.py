@@ -8,7 +8,6 @@ from datetime import timedelta
 from sqlmodel import col, select
 
 from core.messages import Outgoing
-from handlers.context import Context
 from handlers.feedback import (
     DEFAULT_QUESTIONS,
     KIND_WORDS,
@@ -18,10 +17,11 @@ from handlers.feedback import (
     question_text,
     questions_for,
 )
-from handlers.limits import check_text
-from handlers.objects import fetch
-from handlers.permissions import Action
-from handlers.registry import REGISTRY
+from handlers.kit.context import Context
+from handlers.kit.limits import check_text
+from handlers.kit.objects import fetch
+from handlers.kit.permissions import Action
+from handlers.kit.registry import REGISTRY
 from models import directory
 from models import feedback as store
 from models.core import Network

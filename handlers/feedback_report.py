@@ -19,12 +19,12 @@ from sqlmodel import Session, col, select
 
 from core.i18n import Translator
 from core.messages import File, Outgoing
-from handlers.context import Context
 from handlers.feedback import option_texts, question_text
-from handlers.labels import STANDING
-from handlers.objects import fetch, first_word
-from handlers.permissions import Action
-from handlers.registry import REGISTRY
+from handlers.kit.context import Context
+from handlers.kit.labels import STANDING
+from handlers.kit.objects import fetch, first_word
+from handlers.kit.permissions import Action
+from handlers.kit.registry import REGISTRY
 from models import directory
 from models import feedback as store
 from models.core import Network

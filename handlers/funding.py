@@ -10,16 +10,16 @@ from sqlmodel import Session
 
 from core.messages import Action as Button
 from core.messages import Outgoing
-from handlers.context import Context
-from handlers.dates import parse_when
 from handlers.funding_digest import days_left, matching_calls
 from handlers.funding_match import fold
 from handlers.funding_parse import CallRecord, canonical_link, next_deadline, read_csv, title_key
 from handlers.funding_store import ensure_profiles, ingest
-from handlers.limits import parse_id
+from handlers.kit.context import Context
+from handlers.kit.dates import parse_when
+from handlers.kit.limits import parse_id
+from handlers.kit.permissions import Action
+from handlers.kit.registry import REGISTRY
 from handlers.membership import private_target
-from handlers.permissions import Action
-from handlers.registry import REGISTRY
 from models import audit, directory
 from models import funding as store
 from models.core import Network

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from core.messages import Outgoing
-from handlers.context import Context
+from handlers.kit.context import Context
 from models.chat_moves import move_chat
 
 log = logging.getLogger("empirie.groups")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from core.messages import Outgoing
-from handlers.context import Context
-from handlers.registry import REGISTRY, Command
+from handlers.kit.context import Context
+from handlers.kit.registry import REGISTRY, Command
 from models import directory
 from models.core import Network
 from models.errors import N_

@@ -14,11 +14,11 @@ from core.messages import Action as Button
 from core.messages import Outgoing, Target
 from core.outbox import enqueue, enqueue_to_person
 from handlers import roster_file
-from handlers.context import Context
-from handlers.labels import STANDING
-from handlers.limits import parse_id
-from handlers.permissions import Action
-from handlers.registry import REGISTRY
+from handlers.kit.context import Context
+from handlers.kit.labels import STANDING
+from handlers.kit.limits import parse_id
+from handlers.kit.permissions import Action
+from handlers.kit.registry import REGISTRY
 from models import audit, directory, joins, roster
 from models.core import Network, Person
 from models.enums import Office, Role, Standing

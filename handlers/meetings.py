@@ -17,12 +17,12 @@ from core.messages import EventKind, File, Outgoing, Target
 from core.outbox import enqueue, enqueue_edit, enqueue_to_person, live_targets
 from handlers.attendance_sheet import Row, to_csv, to_pdf
 from handlers.calendar import meeting_ics
-from handlers.context import Context
-from handlers.dates import parse_when, require_future
-from handlers.limits import AGENDA, LINK, NOTE, PLACE, TITLE, check_text, parse_count
-from handlers.objects import first_word, hidden_or, shown
-from handlers.permissions import Action, Actor, allowed
-from handlers.registry import REGISTRY
+from handlers.kit.context import Context
+from handlers.kit.dates import parse_when, require_future
+from handlers.kit.limits import AGENDA, LINK, NOTE, PLACE, TITLE, check_text, parse_count
+from handlers.kit.objects import first_word, hidden_or, shown
+from handlers.kit.permissions import Action, Actor, allowed
+from handlers.kit.registry import REGISTRY
 from models import conversations, directory
 from models.announcements import Recipient, recipients
 from models.core import Conversation, Network, Person

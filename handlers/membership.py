@@ -11,12 +11,12 @@ from core.i18n import Translator
 from core.messages import Action as Button
 from core.messages import Outgoing, Target
 from core.outbox import enqueue, enqueue_to_person
-from handlers.context import Context
-from handlers.labels import ROLE
-from handlers.limits import NAME, check_text, parse_id
-from handlers.objects import shown
-from handlers.permissions import Action
-from handlers.registry import REGISTRY
+from handlers.kit.context import Context
+from handlers.kit.labels import ROLE
+from handlers.kit.limits import NAME, check_text, parse_id
+from handlers.kit.objects import shown
+from handlers.kit.permissions import Action
+from handlers.kit.registry import REGISTRY
 from models import conversations, directory, invitations
 from models.core import Network, Person
 from models.enums import Role

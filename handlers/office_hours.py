@@ -21,11 +21,11 @@ from core.messages import Action as Button
 from core.messages import File, Outgoing, Target
 from core.outbox import enqueue, enqueue_to_person
 from handlers.calendar import office_ics
-from handlers.context import Context
-from handlers.dates import _fold, parse_when, require_future
-from handlers.limits import LINK, PLACE, check_text, parse_count, parse_id
-from handlers.permissions import Action
-from handlers.registry import REGISTRY, Handler
+from handlers.kit.context import Context
+from handlers.kit.dates import _fold, parse_when, require_future
+from handlers.kit.limits import LINK, PLACE, check_text, parse_count, parse_id
+from handlers.kit.permissions import Action
+from handlers.kit.registry import REGISTRY, Handler
 from models import conversations, directory
 from models import office_hours as oh
 from models.core import City, Conversation, Network, Person

@@ -6,9 +6,9 @@ from core import links
 from core.i18n import Translator
 from core.messages import Outgoing
 from core.outbox import enqueue_to_person
-from handlers.context import Context
-from handlers.permissions import Action
-from handlers.registry import REGISTRY
+from handlers.kit.context import Context
+from handlers.kit.permissions import Action
+from handlers.kit.registry import REGISTRY
 from models.errors import N_
 
 

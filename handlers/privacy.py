@@ -11,10 +11,10 @@ from core.i18n import Translator
 from core.messages import Action as Button
 from core.messages import File, Outgoing
 from core.outbox import enqueue_to_person
-from handlers.context import Context
-from handlers.labels import ROLE
+from handlers.kit.context import Context
+from handlers.kit.labels import ROLE
+from handlers.kit.registry import REGISTRY
 from handlers.membership import private_target
-from handlers.registry import REGISTRY
 from models import privacy
 from models.enums import Role
 from models.errors import N_

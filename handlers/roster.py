@@ -20,11 +20,11 @@ from core.i18n import Translator
 from core.messages import Outgoing
 from core.outbox import enqueue_to_person
 from handlers import roster_file
-from handlers.context import Context
-from handlers.labels import ROLE, STANDING
-from handlers.limits import parse_id
-from handlers.permissions import Action
-from handlers.registry import REGISTRY
+from handlers.kit.context import Context
+from handlers.kit.labels import ROLE, STANDING
+from handlers.kit.limits import parse_id
+from handlers.kit.permissions import Action
+from handlers.kit.registry import REGISTRY
 from models import audit, conversations, directory, invitations, roster
 from models.core import City, Conversation, Network, Person
 from models.db import Database

@@ -323,7 +323,7 @@ def describe_problem(t: Translator, problem: Problem) -> str:
 
 
 def describe_change(t: Translator, change: Change) -> str:
-    from handlers.labels import ROLE, STANDING
+    from handlers.kit.labels import ROLE, STANDING
 
     params = dict(change.params)
     if params.get("role") in Role.__members__.values():

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handlers.dates import parse_when, require_future
+from handlers.kit.dates import parse_when, require_future
 from models.errors import DomainError
 
 WARSAW = ZoneInfo("Europe/Warsaw")

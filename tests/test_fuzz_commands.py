@@ -24,7 +24,7 @@ from core.clock import FrozenClock
 from core.config import Settings
 from core.messages import Outgoing
 from handlers import load_all
-from handlers.registry import REGISTRY
+from handlers.kit.registry import REGISTRY
 from models import seed
 from models.core import Account, Person
 from models.db import Database
@@ -111,7 +111,7 @@ def world(tmp_path: Path) -> tuple[Chat, list[int | None], FrozenClock]:
     )
     chat = Chat(router)
     cast = find_cast(db)
-    # a stranger, every role of handlers/permissions (staff: coordinating team, coordinators,
+    # a stranger, every role of handlers/kit/permissions (staff: coordinating team, coordinators,
     # expert, organiser; representatives of every standing) and a person with no role at all
     people: list[int | None] = [
         None,

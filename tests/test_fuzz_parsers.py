@@ -1,5 +1,5 @@
 """Property-based fuzzing of the two parsers every command goes through: the command line
-(bot.router.parse_command) and Polish dates (handlers.dates.parse_when). Whatever is typed,
+(bot.router.parse_command) and Polish dates (handlers.kit.dates.parse_when). Whatever is typed,
 they never fail with anything but a polite DomainError, and what the bot prints as a date
 reads back as the same moment. Also: the "is it Polish" check the fuzzers rely on has teeth."""
 
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from bot.router import parse_command
 from core.i18n import Translator
-from handlers.dates import FIRST_YEAR, LAST_YEAR, parse_when
+from handlers.kit.dates import FIRST_YEAR, LAST_YEAR, parse_when
 from models.errors import DomainError
 from tests.polish import polish_problem
 

@@ -9,7 +9,7 @@ import itertools
 
 import pytest
 
-from handlers.permissions import Action, Actor, allowed
+from handlers.kit.permissions import Action, Actor, allowed
 from models.enums import Role, Standing
 
 STAFF_ACTIONS = {
@@ -91,8 +91,8 @@ def test_two_roles_add_up() -> None:
 
 from sqlmodel import select  # noqa: E402
 
-from handlers.context import Context  # noqa: E402
-from handlers.registry import REGISTRY  # noqa: E402
+from handlers.kit.context import Context  # noqa: E402
+from handlers.kit.registry import REGISTRY  # noqa: E402
 from models import directory  # noqa: E402
 from models.core import Conversation  # noqa: E402
 from models.db import Database  # noqa: E402

@@ -8,7 +8,7 @@ import pytest
 
 from bot.router import parse_command
 from core.messages import EventKind
-from handlers.registry import REGISTRY
+from handlers.kit.registry import REGISTRY
 from models.db import Database
 from tests.cast import find_cast
 from tests.conftest import Chat

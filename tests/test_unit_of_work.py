@@ -16,8 +16,8 @@ from sqlmodel import select
 
 from core.messages import Outgoing
 from handlers import meetings
-from handlers.context import Context
-from handlers.registry import REGISTRY
+from handlers.kit.context import Context
+from handlers.kit.registry import REGISTRY
 from models.core import AuditEntry, ProcessedEvent
 from models.db import Database
 from models.meetings import Meeting, Rsvp

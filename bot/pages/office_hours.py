@@ -10,8 +10,8 @@ from typing import Any
 
 from bot.pages.registry import PAGES, FormError, HubItem, Page, PageRequest
 from core import links
-from handlers.limits import parse_id
-from handlers.permissions import Action, Actor, allowed
+from handlers.kit.limits import parse_id
+from handlers.kit.permissions import Action, Actor, allowed
 from models import directory
 from models import office_hours as oh
 from models.core import Network

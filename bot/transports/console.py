@@ -17,7 +17,7 @@ from bot.router import Router, parse_command
 from core import formatting
 from core.i18n import Translator
 from core.messages import Action, ChatRef, EventKind, Incoming, Outgoing, Part, Sender, Target
-from handlers.labels import ROLE
+from handlers.kit.labels import ROLE
 from models import directory
 from models.core import Person
 from models.enums import Platform, Role

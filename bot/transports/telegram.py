@@ -70,7 +70,7 @@ from core.messages import (
 )
 from core.outbox import enqueue
 from handlers import membership
-from handlers.registry import REGISTRY, Command
+from handlers.kit.registry import REGISTRY, Command
 from models import outbox
 from models.enums import Platform
 

@@ -6,8 +6,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from core.messages import Outgoing
-from handlers.context import Context
-from handlers.permissions import Action
+from handlers.kit.context import Context
+from handlers.kit.permissions import Action
 from models.core import Conversation
 
 Handler = Callable[[Context, str], Awaitable[list[Outgoing]]]

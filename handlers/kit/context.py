@@ -12,7 +12,7 @@ from core.config import Settings
 from core.i18n import Translator
 from core.messages import Action as Button
 from core.messages import EventKind, Incoming, Outgoing, Target
-from handlers.permissions import Action, Actor, allowed
+from handlers.kit.permissions import Action, Actor, allowed
 from models import directory
 from models.core import Network, Person
 from models.db import Database

@@ -12,9 +12,9 @@ from typing import Any, TypeVar
 
 from sqlmodel import Session
 
-from handlers.context import Context
-from handlers.limits import parse_id
-from handlers.permissions import Action
+from handlers.kit.context import Context
+from handlers.kit.limits import parse_id
+from handlers.kit.permissions import Action
 from models.core import Network
 from models.errors import DomainError
 
