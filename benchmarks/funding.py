@@ -24,10 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.common import RUNS, figure, save, show
 from core.config import Settings
 from core.i18n import Translator
-from handlers.funding_digest import compose
-from handlers.funding_match import Match, Matcher, Profile, fold
-from handlers.funding_parse import CallRecord
-from handlers.funding_store import DEFAULT_PROFILES, ensure_profiles, ingest, matcher_profiles
+from handlers.funding.digest import compose
+from handlers.funding.match import Match, Matcher, Profile, fold
+from handlers.funding.parse import CallRecord
+from handlers.funding.store import DEFAULT_PROFILES, ensure_profiles, ingest, matcher_profiles
 from models import directory, funding, seed
 from models.db import Database
 

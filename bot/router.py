@@ -120,7 +120,7 @@ class Router:
 
     def native_poll_sent(self, poll_id: int, platform: str, native_id: str) -> None:
         """A transport sent a native poll: remember its id for the votes that come back."""
-        from handlers.feedback_adhoc import link_native
+        from handlers.feedback.adhoc import link_native
 
         with self.db.session() as s:
             link_native(s, poll_id, platform, native_id)
@@ -373,7 +373,7 @@ class Router:
 
             return await chat_moved(ctx, incoming.text)
         if incoming.kind is EventKind.POLL_ANSWER:
-            from handlers.feedback_adhoc import native_vote
+            from handlers.feedback.adhoc import native_vote
 
             return await native_vote(ctx, incoming.text)
         text = incoming.text
@@ -420,7 +420,9 @@ class Router:
                 incoming.chat.platform,
                 where(ctx),
             )
-            return await command_def.handler(ctx, args)
+            command_def.gate(ctx)
+            replies = await command_def.run(ctx, args)
+            return ctx.privately(replies) if command_def.private else replies
         return await self._continue_flow(ctx, text)
 
     async def _continue_flow(self, ctx: Context, text: str) -> list[Outgoing]:

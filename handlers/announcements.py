@@ -20,6 +20,7 @@ from core.messages import File, Outgoing, Target
 from core.outbox import enqueue
 from handlers.kit.context import Context
 from handlers.kit.dates import parse_when, require_future
+from handlers.kit.feature import Feature
 from handlers.kit.limits import ANNOUNCEMENT, check_text, parse_id
 from handlers.kit.objects import first_word, shown
 from handlers.kit.permissions import Action
@@ -30,6 +31,8 @@ from models.announcements import Announcement, network_names, recipients, unreac
 from models.core import Conversation, Network
 from models.enums import Role
 from models.errors import N_, DomainError
+
+FEATURE = Feature("announcements", jobs=True)
 
 FLOW = "announcement"
 AUDIENCE_WORDS = {

@@ -6,7 +6,10 @@ import logging
 
 from core.messages import Outgoing
 from handlers.kit.context import Context
+from handlers.kit.feature import Feature
 from models.chat_moves import move_chat
+
+FEATURE = Feature("group_chats")
 
 log = logging.getLogger("empirie.groups")
 

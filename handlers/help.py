@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from core.messages import Outgoing
 from handlers.kit.context import Context
+from handlers.kit.feature import Feature
 from handlers.kit.registry import REGISTRY, Command
 from models import directory
 from models.core import Network
 from models.errors import N_
+
+FEATURE = Feature("help")
 
 
 def _networks_in_view(ctx: Context) -> list[Network]:

@@ -13,17 +13,20 @@ from core.i18n import Translator
 from core.messages import Action as Button
 from core.messages import Outgoing, Target
 from core.outbox import enqueue, enqueue_to_person
-from handlers import roster_file
 from handlers.kit.context import Context
+from handlers.kit.feature import Feature
 from handlers.kit.labels import STANDING
 from handlers.kit.limits import parse_id
 from handlers.kit.permissions import Action
 from handlers.kit.registry import REGISTRY
+from handlers.roster import sheet as roster_file
 from models import audit, directory, joins, roster
 from models.core import Network, Person
 from models.enums import Office, Role, Standing
 from models.errors import N_, DomainError
 from models.joins import JoinRequest
+
+FEATURE = Feature("joining", jobs=True)
 
 log = logging.getLogger("empirie.joining")
 

@@ -12,6 +12,7 @@ from core.messages import Action as Button
 from core.messages import Outgoing, Target
 from core.outbox import enqueue, enqueue_to_person
 from handlers.kit.context import Context
+from handlers.kit.feature import Feature
 from handlers.kit.labels import ROLE
 from handlers.kit.limits import NAME, check_text, parse_id
 from handlers.kit.objects import shown
@@ -21,6 +22,8 @@ from models import conversations, directory, invitations
 from models.core import Network, Person
 from models.enums import Role
 from models.errors import N_, DomainError
+
+FEATURE = Feature("membership")
 
 log = logging.getLogger("empirie.membership")
 

@@ -12,6 +12,7 @@ from core.messages import Action as Button
 from core.messages import File, Outgoing
 from core.outbox import enqueue_to_person
 from handlers.kit.context import Context
+from handlers.kit.feature import Feature
 from handlers.kit.labels import ROLE
 from handlers.kit.registry import REGISTRY
 from handlers.membership import private_target
@@ -19,6 +20,8 @@ from models import privacy
 from models.enums import Role
 from models.errors import N_
 from models.meetings import Meeting
+
+FEATURE = Feature("privacy", jobs=True)
 
 log = logging.getLogger("empirie.privacy")
 CONFIRM_WORDS = ("potwierdzam", "confirm")

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from core.config import Settings
-from handlers import feedback
+from handlers.feedback import poll as feedback
 from jobs.dispatch import task
 from models.due import DueTask
 

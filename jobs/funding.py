@@ -17,9 +17,9 @@ from core.config import Settings
 from core.i18n import Translator
 from core.messages import Action, Outgoing
 from core.outbox import enqueue_to_person
-from handlers.funding_digest import days_left
-from handlers.funding_digest import send as send_digest
-from handlers.funding_parse import next_deadline
+from handlers.funding.digest import days_left
+from handlers.funding.digest import send as send_digest
+from handlers.funding.parse import next_deadline
 from jobs.dispatch import sweep
 from models import funding as store
 from models.core import Network

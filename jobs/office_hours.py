@@ -12,7 +12,7 @@ from core.config import Settings
 from core.i18n import Translator
 from core.messages import Action, Outgoing, Target
 from core.outbox import enqueue, enqueue_to_person
-from handlers.office_hours import (
+from handlers.office_hours.commands import (
     after_freed,
     agenda_lines,
     summary_text,

@@ -176,6 +176,40 @@ def roles_of(session: Session, person_id: int, network_id: int | None) -> frozen
     return frozenset(Role(r) for r in rows)
 
 
+def actors_everywhere(
+    session: Session, person: Person
+) -> list[tuple[frozenset[Role], Standing | None, bool]]:
+    """For each network: the person's roles there (global ones included), their city's
+    standing and whether the network is closed; three queries, whatever the number of
+    networks."""
+    roles: dict[int | None, set[Role]] = {}
+    for network_id, role in session.exec(
+        select(NetworkRole.network_id, NetworkRole.role).where(
+            NetworkRole.person_id == (person.id or 0), _active()
+        )
+    ).all():
+        roles.setdefault(network_id, set()).add(Role(role))
+    standings: dict[int, Standing] = {}
+    if person.city_id is not None:
+        standings = {
+            network_id: Standing(standing)
+            for network_id, standing in session.exec(
+                select(CityStanding.network_id, CityStanding.standing).where(
+                    CityStanding.city_id == person.city_id
+                )
+            ).all()
+        }
+    everywhere = roles.get(None, set())
+    return [
+        (
+            frozenset(roles.get(n.id, set()) | everywhere),
+            standings.get(n.id or 0),
+            n.closed,
+        )
+        for n in networks(session)
+    ]
+
+
 def standing_of(session: Session, city_id: int | None, network_id: int | None) -> Standing | None:
     if city_id is None or network_id is None:
         return None

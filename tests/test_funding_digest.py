@@ -12,8 +12,8 @@ from sqlmodel import select
 
 from core.clock import FrozenClock
 from core.config import Settings
-from handlers.funding_parse import CallRecord
-from handlers.funding_store import ingest
+from handlers.funding.parse import CallRecord
+from handlers.funding.store import ingest
 from jobs.dispatch import DueDispatcher
 from models.db import Database
 from models.funding import FundingCall, FundingChange

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.funding_match import Profile, fold, match
+from handlers.funding.match import Profile, fold, match
 
 INFLECTED = [
     ("cyfryzacja", "Wsparcie cyfryzacji urzędów gmin"),

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handlers.funding_match import (
+from handlers.funding.match import (
     _WORD,
     Match,
     Matcher,
@@ -23,7 +23,7 @@ from handlers.funding_match import (
     word_stems,
     words,
 )
-from handlers.funding_store import DEFAULT_PROFILES
+from handlers.funding.store import DEFAULT_PROFILES
 
 _FOLD = str.maketrans({"ł": "l", "Ł": "l"})
 

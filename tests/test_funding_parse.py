@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from handlers.funding_parse import (
+from handlers.funding.parse import (
     CLOSED,
     FORTHCOMING,
     OPEN,

@@ -58,7 +58,7 @@ async def test_publishing_invites_chats_and_people_with_buttons_and_calendar(
 def test_calendar_file_round_trips(seeded: Database, clock: FrozenClock) -> None:
     from zoneinfo import ZoneInfo
 
-    from handlers.calendar import meeting_ics
+    from handlers.meetings.calendar import meeting_ics
 
     meeting = Meeting(
         id=7,

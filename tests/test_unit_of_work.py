@@ -15,9 +15,9 @@ from sqlalchemy import func, text
 from sqlmodel import select
 
 from core.messages import Outgoing
-from handlers import meetings
 from handlers.kit.context import Context
 from handlers.kit.registry import REGISTRY
+from handlers.meetings import commands as meetings
 from models.core import AuditEntry, ProcessedEvent
 from models.db import Database
 from models.meetings import Meeting, Rsvp

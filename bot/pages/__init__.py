@@ -8,14 +8,15 @@ import importlib
 
 from bot.http import HttpServer
 from bot.router import Router
-
-# each module registers its Page(s) in registry.PAGES
-MODULES = ("hub", "meetings", "feedback", "office_hours")
+from handlers import features
 
 
 def load_all() -> None:
-    for name in MODULES:
-        importlib.import_module(f"bot.pages.{name}")
+    """Each feature that declares `pages=True` has bot/pages/<feature>.py, which registers its
+    Page(s) in registry.PAGES."""
+    for feature in features():
+        if feature.pages:
+            importlib.import_module(f"bot.pages.{feature.name}")
 
 
 def install(http: HttpServer, router: Router) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.pages.registry import PAGES, FormError, HubItem, Page, PageRequest
 from core import links
-from handlers.feedback import option_texts, question_text
+from handlers.feedback.poll import option_texts, question_text
 from models import feedback as store
 from models.errors import N_
 from models.feedback import Poll, PollParticipant

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.pages.registry import PAGES, FormError, HubItem, Page, PageRequest
 from core import links
-from handlers.meetings import ANSWER_LABEL, answer_choices
+from handlers.meetings.commands import ANSWER_LABEL, answer_choices
 from models import agenda
 from models.errors import N_
 from models.meetings import Meeting

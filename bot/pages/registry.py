@@ -14,7 +14,7 @@ A feature adds its page in a module of this package::
     PAGES.add(Page(links.OFFICE_HOURS, "office_hours.html", N_("Office hours"), view, form,
                    hub=lambda req: [...]))
 
-and lists the module in `bot.pages.MODULES`. The server checks the link, the person and the
+and its feature's manifest says `pages=True` (handlers/kit/feature.py). The server checks the link, the person and the
 form's CSRF token; the command goes through the router to the same handler as in chat, so no
 rule is written twice. Templates extend `base.html` and translate with `t("English id")`.
 """

@@ -1,1 +1,1 @@
-"""Fetching funding calls from the outside world (parsing lives in handlers.funding_parse)."""
+"""Fetching funding calls from the outside world (parsing lives in handlers.funding.parse)."""

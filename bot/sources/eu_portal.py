@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from handlers.funding_parse import CallRecord, merge, parse_sedia
+from handlers.funding.parse import CallRecord, merge, parse_sedia
 
 log = logging.getLogger("empirie.sources.eu")
 

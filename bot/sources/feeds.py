@@ -1,7 +1,7 @@
 """Fetching RSS/Atom feeds with httpx: timeouts, conditional GET and a size cap.
 
 Never raises for the feed's sake: every failure comes back as a short reason the coordinator
-can read ("timeout", "HTTP 404", "too large"), and parsing (handlers.funding_parse) decides
+can read ("timeout", "HTTP 404", "too large"), and parsing (handlers.funding.parse) decides
 whether the bytes are a feed at all.
 """
 

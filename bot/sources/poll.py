@@ -1,5 +1,5 @@
 """The funding poller: every few hours, read the EU portal and the registered feeds and hand
-what they say to handlers.funding_feeds. Woken by the scheduler; safe to run in two processes
+what they say to handlers.funding.feeds. Woken by the scheduler; safe to run in two processes
 (each feed's poll time is claimed in the database before fetching)."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import httpx
 from bot.sources import eu_portal, feeds
 from core.clock import Clock
 from core.config import Settings
-from handlers.funding_feeds import due_feeds, record_failure, record_portal, record_success
-from handlers.funding_parse import parse_feed
+from handlers.funding.feeds import due_feeds, record_failure, record_portal, record_success
+from handlers.funding.parse import parse_feed
 from models import funding as store
 from models.db import Database
 from models.funding import FundingFeed

@@ -62,16 +62,25 @@ class Context:
         """A link button to the caller's page, or None (see page_url)."""
         return links.button(label, self.page_url(purpose, **params), command)
 
-    def privately(self, replies: list[Outgoing], say_so: bool = True) -> list[Outgoing]:
-        """Personal results asked for in a group go to the asker's private chat; the group
-        gets one line saying so (or nothing)."""
+    def private_target(self) -> Target:
+        """The caller's private chat on this platform: their linked account there, else the
+        sender's own id (Telegram: the same; Teams: the transport finds the 1:1 chat)."""
+        sender = self.incoming.sender
+        if self.person is not None:
+            with self.db.session() as s:
+                account = directory.account_of(s, self.person.id or 0, sender.platform)
+            if account is not None:
+                return Target(account.platform, account.external_id)
+        return Target(sender.platform, sender.user_id)
+
+    def privately(self, replies: list[Outgoing], say_so: bool = False) -> list[Outgoing]:
+        """The one way to answer privately: replies not addressed elsewhere go to the caller's
+        private chat (nothing moves in a private chat). `say_so`: the group gets one line
+        saying where the answer went (a typed command only; a press has its toast)."""
         if self.private:
             return replies
-        sender = self.incoming.sender
-        moved = [
-            replace(m, to=Target(sender.platform, sender.user_id)) if m.to is None else m
-            for m in replies
-        ]
+        to = self.private_target()
+        moved = [replace(m, to=to) if m.to is None else m for m in replies]
         if say_so and self.incoming.kind is not EventKind.ACTION:
             moved.append(Outgoing(self.t("I answered you in our private chat.")))
         return moved
@@ -93,6 +102,19 @@ class Context:
         if self.person is None:
             return False
         return allowed(self.actor(network), action, network_closed=network.closed)
+
+    def can_anywhere(self, action: Action) -> bool:
+        """May the caller do `action` in any network (the router's gate for a command)?"""
+        if self.person is None:
+            return False
+        if self.network is not None and self.can(action, self.network):
+            return True
+        with self.db.session() as s:
+            everywhere = directory.actors_everywhere(s, self.person)
+        return any(
+            allowed(Actor(roles, standing), action, network_closed=closed)
+            for roles, standing, closed in everywhere
+        )
 
     def require(self, action: Action, network: Network) -> None:
         if not self.can(action, network):

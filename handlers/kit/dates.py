@@ -114,7 +114,7 @@ BAD_DATE = N_(
 )
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     text = text.strip().lower().replace("ł", "l")
     text = unicodedata.normalize("NFKD", text)
     return re.sub(r"\s+", " ", "".join(c for c in text if not unicodedata.combining(c)))
@@ -122,7 +122,7 @@ def _fold(text: str) -> str:
 
 def parse_when(text: str, now: datetime, tz: ZoneInfo) -> datetime:
     """The moment meant by `text`, as aware UTC. Without a year: the next such date."""
-    folded = _fold(text)
+    folded = fold(text)
     text = text if len(text) <= 40 else text[:39] + "…"  # quoted back in a refusal
     weekday = None
     if (named := _WEEKDAY.match(folded)) and named.group(1) in _WEEKDAYS:

@@ -1,20 +1,42 @@
-"""The command table: Polish names, English aliases, the handler, and what /pomoc shows."""
+"""The command table. A command declares, on itself, everything the router needs:
+
+    @command(
+        "dyzur_odwolaj", "office_cancel",
+        summary=N_("cancel your city's office-hours booking"),
+        args=Words(Id("session")), example="/dyzur_odwolaj 12",
+        action=Action.BOOK_OFFICE_HOURS, private=True,
+    )
+    async def cancel(ctx: Context, session: int) -> list[Outgoing]: ...
+
+- `args`: the declared arguments (handlers.kit.args); the handler gets the parsed values by
+  name. A command without `args` takes nothing after its name.
+- `action`: the permission the caller must hold in some network to use it at all; the router
+  refuses everyone else before parsing anything (and /pomoc lists only what the caller may use).
+  The handler still checks the action in the network it acts on (objects.fetch, ctx.require).
+- `private`: the answer (and a refusal) goes to the caller's private chat, never to a group.
+- `when_empty`: typed with nothing after it, this runs instead (a guided form, a list).
+"""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from core.messages import Outgoing
+from handlers.kit.args import BadArgs, Spec
 from handlers.kit.context import Context
 from handlers.kit.permissions import Action
 from models.core import Conversation
+from models.errors import N_, DomainError
 
-Handler = Callable[[Context, str], Awaitable[list[Outgoing]]]
+Handler = Callable[..., Awaitable[list[Outgoing]]]
 FlowHandler = Callable[[Context, Conversation, str], Awaitable[list[Outgoing]]]
 # Plain text from someone the bot does not know, in a private chat (e.g. a join request being
 # filled in); None: not theirs to answer.
 StrangerHandler = Callable[[Context, str], Awaitable[list[Outgoing] | None]]
+USAGE = N_("Usage: {usage}\nFor example: {example}")
 
 
 @dataclass(frozen=True)
@@ -23,10 +45,51 @@ class Command:
     aliases: tuple[str, ...]
     handler: Handler
     summary: str  # catalogue message id
-    usage: str = ""
-    action: Action | None = None  # what /pomoc checks before listing it
+    args: Spec | None = None
+    usage: str = ""  # catalogue id; defaults to what `args` declares
+    example: str = ""  # a complete example, shown with the usage when the input does not fit
+    action: Action | None = None
+    private: bool = False
     hidden: bool = False  # reachable, not listed (e.g. button targets)
     scope: str = "any"  # where platform menus offer it: any | private | group
+    when_empty: Handler | None = None
+    raw: bool = False  # transitional: an undeclared handler that still reads the text itself
+
+    def usage_text(self, t: Callable[..., str]) -> str:
+        if self.usage:
+            return t(self.usage)
+        return self.args.usage(t) if self.args is not None else ""
+
+    def parse(self, ctx: Context, text: str) -> dict[str, Any]:
+        """The declared values, or a DomainError with the usage and the example."""
+        if self.args is None:
+            return {}
+        try:
+            return self.args.parse(text, ctx)
+        except BadArgs:
+            raise self.usage_error(ctx) from None
+
+    def usage_error(self, ctx: Context) -> DomainError:
+        usage = f"/{self.name} {self.usage_text(ctx.t)}".rstrip()
+        return DomainError(USAGE, usage=usage, example=self.example or f"/{self.name}")
+
+    async def run(self, ctx: Context, text: str) -> list[Outgoing]:
+        if self.when_empty is not None and not text.strip():
+            return await self.when_empty(ctx)
+        if self.raw:
+            return await self.handler(ctx, text)
+        return await self.handler(ctx, **self.parse(ctx, text))
+
+    def gate(self, ctx: Context) -> None:
+        """Refuse, before anything is parsed, whoever may not use this command anywhere."""
+        if self.action is None:
+            return
+        ctx.require_person()
+        if ctx.can_anywhere(self.action):
+            return
+        if ctx.network is not None:
+            ctx.require(self.action, ctx.network)
+        raise DomainError(N_("You may not use /{name}."), name=self.name)
 
 
 class Registry:
@@ -40,13 +103,31 @@ class Registry:
         name: str,
         *aliases: str,
         summary: str,
+        args: Spec | None = None,
         usage: str = "",
+        example: str = "",
         action: Action | None = None,
+        private: bool = False,
         hidden: bool = False,
         scope: str = "any",
+        when_empty: Handler | None = None,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            cmd = Command(name, aliases, handler, summary, usage, action, hidden, scope)
+            cmd = Command(
+                name,
+                aliases,
+                handler,
+                summary,
+                args,
+                usage,
+                example,
+                action,
+                private,
+                hidden,
+                scope,
+                when_empty,
+                raw=args is None and "args" in inspect.signature(handler).parameters,
+            )
             for key in (name, *aliases):
                 if key in self._commands:
                     raise ValueError(f"command /{key} registered twice")
@@ -81,3 +162,6 @@ class Registry:
 
 
 REGISTRY = Registry()
+command = REGISTRY.command
+flow = REGISTRY.flow
+stranger = REGISTRY.stranger

@@ -31,7 +31,7 @@ from msgraph.generated.users.item.events.item.cancel.cancel_post_request_body im
 from sqlmodel import Session
 
 from bot.transports.teams import graph
-from handlers import calendar_answers
+from handlers.meetings import calendar_answers
 from models import teams as store
 from models.core import Network
 from models.meetings import Meeting, rsvps

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlmodel import col, select
 
 from core.messages import Outgoing
-from handlers.feedback import (
+from handlers.feedback.poll import (
     DEFAULT_QUESTIONS,
     KIND_WORDS,
     SURVEY_LABEL,

@@ -19,12 +19,12 @@ from core.config import Settings
 from core.i18n import Translator
 from core.messages import Outgoing
 from core.outbox import enqueue_to_person
-from handlers import roster_file
 from handlers.kit.context import Context
 from handlers.kit.labels import ROLE, STANDING
 from handlers.kit.limits import parse_id
 from handlers.kit.permissions import Action
 from handlers.kit.registry import REGISTRY
+from handlers.roster import sheet as roster_file
 from models import audit, conversations, directory, invitations, roster
 from models.core import City, Conversation, Network, Person
 from models.db import Database
@@ -715,7 +715,7 @@ async def guide_step(ctx: Context, conv: Conversation, text: str) -> list[Outgoi
     handler = REGISTRY.lookup(command)
     assert handler is not None
     try:
-        return await handler.handler(ctx, "; ".join(answers))
+        return await handler.run(ctx, "; ".join(answers))
     except DomainError as error:  # nothing saved: say why and how to start again
         return [
             Outgoing(

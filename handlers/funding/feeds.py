@@ -13,8 +13,8 @@ from core.config import Settings
 from core.i18n import Translator
 from core.messages import Outgoing
 from core.outbox import enqueue_to_person
-from handlers.funding_parse import CallRecord, FeedParse
-from handlers.funding_store import IngestResult, ingest
+from handlers.funding.parse import CallRecord, FeedParse
+from handlers.funding.store import IngestResult, ingest
 from models import directory
 from models import funding as store
 from models.funding import FundingFeed

@@ -19,7 +19,7 @@ from core.i18n import Translator
 from core.messages import Action as Button
 from core.messages import Outgoing, PollSpec, Target
 from core.outbox import enqueue
-from handlers.feedback import CLOSING, close
+from handlers.feedback.poll import CLOSING, close
 from handlers.kit.context import Context
 from handlers.kit.limits import check_text, parse_count, parse_id
 from handlers.kit.objects import fetch, hidden_or, shown

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from core.i18n import Translator
 from core.messages import File, Outgoing
-from handlers.feedback import option_texts, question_text
+from handlers.feedback.poll import option_texts, question_text
 from handlers.kit.context import Context
 from handlers.kit.labels import STANDING
 from handlers.kit.objects import fetch, first_word
@@ -427,7 +427,7 @@ def to_csv(t: Translator, report: Report) -> bytes:
 
 
 def files(t: Translator, report: Report) -> tuple[File, ...]:
-    from handlers import feedback_charts as charts  # matplotlib + fpdf: only when drawn
+    from handlers.feedback import charts  # matplotlib + fpdf: only when drawn
 
     base = f"raport_spotkania_{report.meeting.id}"
     chart = charts.meeting_chart(t, report)
@@ -554,7 +554,7 @@ async def trend(ctx: Context, args: str) -> list[Outgoing]:
             )
         )
     lines.append(ctx.t("“–”: fewer than 3 answers."))
-    from handlers import feedback_charts as charts  # matplotlib: only when drawn
+    from handlers.feedback import charts  # matplotlib: only when drawn
 
     reply = Outgoing(
         "\n".join(lines),

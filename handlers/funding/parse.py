@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
-from handlers.funding_match import fold
+from handlers.funding.match import fold
 
 FORTHCOMING, OPEN, CLOSED = "forthcoming", "open", "closed"
 STATUS_CODES = {"31094501": FORTHCOMING, "31094502": OPEN, "31094503": CLOSED}

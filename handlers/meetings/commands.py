@@ -15,14 +15,14 @@ from core.i18n import Translator
 from core.messages import Action as Button
 from core.messages import EventKind, File, Outgoing, Target
 from core.outbox import enqueue, enqueue_edit, enqueue_to_person, live_targets
-from handlers.attendance_sheet import Row, to_csv, to_pdf
-from handlers.calendar import meeting_ics
 from handlers.kit.context import Context
 from handlers.kit.dates import parse_when, require_future
 from handlers.kit.limits import AGENDA, LINK, NOTE, PLACE, TITLE, check_text, parse_count
 from handlers.kit.objects import first_word, hidden_or, shown
 from handlers.kit.permissions import Action, Actor, allowed
 from handlers.kit.registry import REGISTRY
+from handlers.meetings.attendance_sheet import Row, to_csv, to_pdf
+from handlers.meetings.calendar import meeting_ics
 from models import conversations, directory
 from models.announcements import Recipient, recipients
 from models.core import Conversation, Network, Person

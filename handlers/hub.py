@@ -7,9 +7,12 @@ from core.i18n import Translator
 from core.messages import Outgoing
 from core.outbox import enqueue_to_person
 from handlers.kit.context import Context
+from handlers.kit.feature import Feature
 from handlers.kit.permissions import Action
 from handlers.kit.registry import REGISTRY
 from models.errors import N_
+
+FEATURE = Feature("hub", pages=True)
 
 
 @REGISTRY.command(

@@ -20,12 +20,12 @@ from core.i18n import Translator
 from core.messages import Action as Button
 from core.messages import File, Outgoing, Target
 from core.outbox import enqueue, enqueue_to_person
-from handlers.calendar import office_ics
 from handlers.kit.context import Context
-from handlers.kit.dates import _fold, parse_when, require_future
+from handlers.kit.dates import fold, parse_when, require_future
 from handlers.kit.limits import LINK, PLACE, check_text, parse_count, parse_id
 from handlers.kit.permissions import Action
 from handlers.kit.registry import REGISTRY, Handler
+from handlers.meetings.calendar import office_ics
 from models import conversations, directory
 from models import office_hours as oh
 from models.core import City, Conversation, Network, Person
@@ -947,9 +947,9 @@ async def edit_series(ctx: Context, args: str) -> list[Outgoing]:
             moment = parse_when(f"{local:%d.%m.%Y} {value}", now, tz)
             local = moment.astimezone(tz)
         elif field == "day":
-            if _fold(value) not in DAY_WORDS:
+            if fold(value) not in DAY_WORDS:
                 raise DomainError(N_("Give a weekday, e.g. wtorek."))
-            local = local + timedelta(days=(DAY_WORDS[_fold(value)] - local.weekday()) % 7)
+            local = local + timedelta(days=(DAY_WORDS[fold(value)] - local.weekday()) % 7)
         elif field == "minutes":
             new.duration_minutes = _positive(value, 60, new.slot_minutes, 480)
         elif field == "cap":

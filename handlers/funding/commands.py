@@ -10,10 +10,10 @@ from sqlmodel import Session
 
 from core.messages import Action as Button
 from core.messages import Outgoing
-from handlers.funding_digest import days_left, matching_calls
-from handlers.funding_match import fold
-from handlers.funding_parse import CallRecord, canonical_link, next_deadline, read_csv, title_key
-from handlers.funding_store import ensure_profiles, ingest
+from handlers.funding.digest import days_left, matching_calls
+from handlers.funding.match import fold
+from handlers.funding.parse import CallRecord, canonical_link, next_deadline, read_csv, title_key
+from handlers.funding.store import ensure_profiles, ingest
 from handlers.kit.context import Context
 from handlers.kit.dates import parse_when
 from handlers.kit.limits import parse_id

@@ -14,10 +14,10 @@ import matplotlib.pyplot as plt
 from fpdf import FPDF
 
 from core.i18n import Translator
-from handlers.attendance_sheet import _font
+from handlers.meetings.attendance_sheet import _font
 
 if TYPE_CHECKING:
-    from handlers.feedback_report import QuestionResult, Report
+    from handlers.feedback.report import QuestionResult, Report
 
 WIDTH_INCHES, DPI = 7.2, 150  # 1080 px wide: a phone screen's width, large type
 COLOURS = ("#c0392b", "#e67e22", "#f1c40f", "#7fb800", "#27ae60")
@@ -157,7 +157,7 @@ class _Draft(FPDF):
 def draft_pdf(t: Translator, report: Report, chart: bytes) -> bytes:
     """The coordinator's post-meeting report, filled with what the bot knows; the parts only
     the coordinator can write are left as dotted lines."""
-    from handlers.feedback_report import result_lines, standing_label
+    from handlers.feedback.report import result_lines, standing_label
 
     m = report.meeting
     pdf = _Draft()

@@ -9,8 +9,8 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from handlers.funding_match import Match, Matcher, Profile
-from handlers.funding_parse import (
+from handlers.funding.match import Match, Matcher, Profile
+from handlers.funding.parse import (
     CLOSED,
     CallRecord,
     canonical_link,

@@ -16,9 +16,9 @@ from core.i18n import Translator
 from core.messages import Action as Button
 from core.messages import File, Outgoing, Target
 from core.outbox import enqueue
-from handlers.funding_match import Match, Matcher
-from handlers.funding_parse import next_deadline
-from handlers.funding_store import call_text, ensure_profiles, is_open, matcher_profiles
+from handlers.funding.match import Match, Matcher
+from handlers.funding.parse import next_deadline
+from handlers.funding.store import call_text, ensure_profiles, is_open, matcher_profiles
 from models import funding as store
 from models.announcements import recipients
 from models.core import Network

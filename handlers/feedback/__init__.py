@@ -1,0 +1,11 @@
+"""Feedback after meetings: the poll, ad-hoc votes, the question sets, results and the coordinator's report."""
+
+from handlers.kit.feature import Feature
+
+FEATURE = Feature(
+    "feedback",
+    modules=("poll", "adhoc", "questions", "report"),
+    jobs=True,
+    pages=True,
+    lazy=("charts",),
+)

@@ -1,0 +1,5 @@
+"""Funding calls: feeds and the EU portal, matching to each network's profile, digests, follows."""
+
+from handlers.kit.feature import Feature
+
+FEATURE = Feature("funding", modules=("commands",), jobs=True, lazy=("feeds",))
