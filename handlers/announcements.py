@@ -116,7 +116,11 @@ def _prompt(ctx: Context, step: str, data: dict) -> Outgoing:
 
 
 @REGISTRY.command(
-    "ogloszenie", "announce", summary=N_("send an announcement to networks"), action=Action.ANNOUNCE
+    "ogloszenie",
+    "announce",
+    summary=N_("send an announcement to networks"),
+    action=Action.ANNOUNCE,
+    refusal=N_("Only coordinators and the coordinating team send announcements."),
 )
 async def start(ctx: Context, args: str) -> list[Outgoing]:
     me = ctx.require_person()

@@ -7,26 +7,45 @@ import logging
 import socket
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
 from core.clock import Clock
 from core.config import Settings
+from core.i18n import Translator
 from models import due, outbox, queue
 from models.db import Database
 from models.due import DueTask
 
 log = logging.getLogger("empirie.jobs")
 
-TaskHandler = Callable[[Session, DueTask, datetime, Settings], None]
-BatchHandler = Callable[[Session, list[DueTask], datetime, Settings], int]  # rows queued
+
+@dataclass(frozen=True)
+class Job:
+    """What a job gets, as a handler gets its Context: the transaction it runs in (its effects
+    commit with the task's done mark), the moment it runs for, and the settings."""
+
+    session: Session
+    now: datetime
+    settings: Settings
+
+    @property
+    def t(self) -> Translator:
+        """The bot's default language, for what goes to a whole group."""
+        return Translator(self.settings.default_language, self.settings.tz)
+
+
+TaskHandler = Callable[[Job, DueTask], None]
+BatchHandler = Callable[[Job, list[DueTask]], int]  # rows queued
+Sweep = Callable[[Job], int]
 HANDLERS: dict[str, TaskHandler] = {}
 # Kinds whose handler takes many tasks at once (1,000 reminders due together: one lookup of
 # every recipient and one insert of their messages per batch, not a transaction per task).
 BATCHES: dict[str, BatchHandler] = {}
 # Periodic sweeps that are not tied to one task (e.g. delivery reports when a broadcast ends).
-SWEEPS: list[Callable[[Session, datetime, Settings], int]] = []
+SWEEPS: list[Sweep] = []
 
 
 # Housekeeping kinds: they send nothing, so they do not count as effects (nothing to wake).
@@ -49,15 +68,13 @@ def batch_task(kind: str) -> Callable[[BatchHandler], BatchHandler]:
 
     def register(handler: BatchHandler) -> BatchHandler:
         BATCHES[kind] = handler
-        HANDLERS[kind] = lambda s, item, now, settings: handler(s, [item], now, settings)
+        HANDLERS[kind] = lambda job, item: handler(job, [item])
         return handler
 
     return register
 
 
-def sweep(
-    fn: Callable[[Session, datetime, Settings], int],
-) -> Callable[[Session, datetime, Settings], int]:
+def sweep(fn: Sweep) -> Sweep:
     SWEEPS.append(fn)
     return fn
 
@@ -116,7 +133,7 @@ class DueDispatcher:
         for fn in SWEEPS:
             try:
                 with self.db.session() as s:
-                    done += fn(s, now, self.settings)
+                    done += fn(Job(s, now, self.settings))
             except Exception:  # rolled back; the other sweeps still run, this one next tick
                 log.exception("jobs.sweep_crash sweep=%s", fn.__name__)
         return done
@@ -145,7 +162,7 @@ class DueDispatcher:
         try:
             with self.db.session() as s:
                 mine = due.finish_many(s, items, self.owner, now)
-                queued = BATCHES[kind](s, mine, now, self.settings) if mine else 0
+                queued = BATCHES[kind](Job(s, now, self.settings), mine) if mine else 0
         except Exception:
             log.exception("jobs.batch_crash kind=%s tasks=%s", kind, len(items))
             return None
@@ -160,7 +177,7 @@ class DueDispatcher:
                 if not due.finish(s, item, self.owner, now):
                     raise _Skip
                 if handler is not None:
-                    handler(s, item, now, self.settings)
+                    handler(Job(s, now, self.settings), item)
                 else:
                     log.error("jobs.unknown_kind kind=%s id=%s", item.kind, item.id)
             log.info("jobs.done kind=%s ref=%s", item.kind, item.ref_id)

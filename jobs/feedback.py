@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlmodel import Session
-
-from core.config import Settings
 from handlers.feedback import poll as feedback
-from jobs.dispatch import task
+from jobs.dispatch import Job, task
 from models.due import DueTask
 
 
 @task("feedback_open")
-def open_poll(s: Session, item: DueTask, now: datetime, settings: Settings) -> None:
-    feedback.open_for_meeting(s, item.ref_id, now, settings)
+def open_poll(job: Job, item: DueTask) -> None:
+    feedback.open_for_meeting(job.session, item.ref_id, job.now, job.settings)
 
 
 @task("feedback_remind")
-def remind(s: Session, item: DueTask, now: datetime, settings: Settings) -> None:
-    feedback.remind(s, item.ref_id, now, settings)
+def remind(job: Job, item: DueTask) -> None:
+    feedback.remind(job.session, item.ref_id, job.now, job.settings)
 
 
 @task("feedback_close")
-def close(s: Session, item: DueTask, now: datetime, settings: Settings) -> None:
-    feedback.close(s, item.ref_id, now, settings)
+def close(job: Job, item: DueTask) -> None:
+    feedback.close(job.session, item.ref_id, job.now, job.settings)

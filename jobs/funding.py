@@ -20,7 +20,7 @@ from core.outbox import enqueue_to_person
 from handlers.funding.digest import days_left
 from handlers.funding.digest import send as send_digest
 from handlers.funding.parse import next_deadline
-from jobs.dispatch import sweep
+from jobs.dispatch import Job, sweep
 from models import funding as store
 from models.core import Network
 from models.errors import N_
@@ -44,34 +44,38 @@ def weekly_moment(now: datetime, settings: Settings) -> datetime:
 
 
 @sweep
-def weekly_digests(s: Session, now: datetime, settings: Settings) -> int:
-    moment = weekly_moment(now, settings)
-    if now - moment > timedelta(hours=12):
+def weekly_digests(job: Job) -> int:
+    moment = weekly_moment(job.now, job.settings)
+    if job.now - moment > timedelta(hours=12):
         return 0  # down at that hour: the next week's digest covers it, no stale catch-up
     sent = 0
     suffix = f":{moment.date().isoformat()}"
-    for network in store.networks_without(s, "weekly:", suffix):  # usually none: one query
+    for network in store.networks_without(
+        job.session, "weekly:", suffix
+    ):  # usually none: one query
         key = f"weekly:{network.id}{suffix}"
-        if store.claim_once(s, key, now, network.id):
-            sent += send_digest(s, network, now, settings, heading_id=WEEKLY, key=key)
+        if store.claim_once(job.session, key, job.now, network.id):
+            sent += send_digest(
+                job.session, network, job.now, job.settings, heading_id=WEEKLY, key=key
+            )
     return sent
 
 
 @sweep
-def meeting_reviews(s: Session, now: datetime, settings: Settings) -> int:
+def meeting_reviews(job: Job) -> int:
     sent = 0
-    horizon = now + timedelta(days=settings.funding_meeting_days)
-    for meeting in store.meetings_between(s, now, horizon, unless_sent="meeting:"):
+    horizon = job.now + timedelta(days=job.settings.funding_meeting_days)
+    for meeting in store.meetings_between(job.session, job.now, horizon, unless_sent="meeting:"):
         key = f"meeting:{meeting.id}"
-        network = s.get(Network, meeting.network_id)
-        if network is None or not store.claim_once(s, key, now, network.id):
+        network = job.session.get(Network, meeting.network_id)
+        if network is None or not store.claim_once(job.session, key, job.now, network.id):
             continue
-        t = Translator(settings.default_language, settings.tz)
+        t = Translator(job.settings.default_language, job.settings.tz)
         count = send_digest(
-            s,
+            job.session,
             network,
-            now,
-            settings,
+            job.now,
+            job.settings,
             heading_id=FOR_MEETING,
             key=key,
             force=True,
@@ -80,7 +84,7 @@ def meeting_reviews(s: Session, now: datetime, settings: Settings) -> int:
             date=t.local(meeting.starts_at).strftime("%d.%m.%Y"),
         )
         if count:
-            _note_in_agenda(s, meeting, t)
+            _note_in_agenda(job.session, meeting, t)
         sent += count
     return sent
 
@@ -93,20 +97,20 @@ def _note_in_agenda(s: Session, meeting: Meeting, t: Translator) -> None:
 
 
 @sweep
-def follow_reminders(s: Session, now: datetime, settings: Settings) -> int:
+def follow_reminders(job: Job) -> int:
     sent = 0
-    for follow, call in store.follows_with_calls(s):
+    for follow, call in store.follows_with_calls(job.session):
         if call.withdrawn_at is not None:
             continue
-        deadline = next_deadline(call.deadline_list, now)
+        deadline = next_deadline(call.deadline_list, job.now)
         if deadline is None:
             continue
         for days in REMINDER_DAYS:
             moment = deadline - timedelta(days=days)
-            if not moment <= now < min(deadline, moment + timedelta(days=1)):
+            if not moment <= job.now < min(deadline, moment + timedelta(days=1)):
                 continue
             key = f"follow:{follow.id}:{deadline.isoformat()}:{days}"
-            if not store.claim_once(s, key, now):
+            if not store.claim_once(job.session, key, job.now):
                 continue
 
             def build(
@@ -119,17 +123,17 @@ def follow_reminders(s: Session, now: datetime, settings: Settings) -> int:
                         id=call.id,
                         title=call.title,
                         when=t.datetime(deadline),
-                        days=days_left(deadline, now, t),
+                        days=days_left(deadline, job.now, t),
                         link=call.link or "",
                     ),
                     actions=(Action(t("Stop following"), f"/nie_obserwuj {call.id}"),),
                 )
 
             if enqueue_to_person(
-                s,
+                job.session,
                 follow.person_id,
-                settings,
-                now,
+                job.settings,
+                job.now,
                 build,
                 kind="funding_reminder",
                 dedupe_key=key[:128],

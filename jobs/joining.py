@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlmodel import Session
-
-from core.config import Settings
 from core.i18n import Translator
 from core.messages import Outgoing, Target
 from core.outbox import enqueue
-from jobs.dispatch import task
+from jobs.dispatch import Job, task
 from models import directory, joins
 from models.due import DueTask
 from models.errors import N_
@@ -22,19 +17,21 @@ LAPSED = N_(
 
 
 @task("join_expiry")
-def lapse(s: Session, item: DueTask, now: datetime, settings: Settings) -> None:
-    request = joins.expire(s, item.ref_id, now)
+def lapse(job: Job, item: DueTask) -> None:
+    request = joins.expire(job.session, item.ref_id, job.now)
     if request is None or request.external_id is None:
         return
-    t = Translator(request.language or settings.default_language, settings.tz)
+    t = Translator(request.language or job.settings.default_language, job.settings.tz)
     names = ", ".join(
-        n.name for code in request.pending if (n := directory.network_by_code(s, code)) is not None
+        n.name
+        for code in request.pending
+        if (n := directory.network_by_code(job.session, code)) is not None
     )
     enqueue(
-        s,
+        job.session,
         Target(request.platform, request.external_id),
         Outgoing(t(LAPSED, id=request.id, networks=names)),
-        now,
+        job.now,
         kind="join_expiry",
         dedupe_key=f"join_expiry:{request.id}",
     )

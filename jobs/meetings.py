@@ -17,7 +17,7 @@ from core.config import Settings
 from core.i18n import Translator
 from core.messages import Action, Outgoing
 from core.outbox import enqueue_to_people, enqueue_to_person
-from jobs.dispatch import batch_task, task
+from jobs.dispatch import Job, batch_task, task
 from models import directory
 from models.core import Network
 from models.due import DueTask
@@ -83,13 +83,15 @@ def _builder(meeting: Meeting, kind: str, text_id: str) -> Callable[[Translator]
     return lambda t: _message(t, meeting, kind, text_id, link=meeting.online_link)
 
 
-def _reminders(s: Session, items: list[DueTask], now: datetime, settings: Settings) -> int:
+def _reminders(job: Job, items: list[DueTask]) -> int:
     """Everyone coming (online and maybe: with the link), for many meetings at once: one
     query for the meetings, one for their answers, one lookup of every recipient's account,
     one insert of all the messages. Returns how many were queued."""
-    meetings = meetings_by_id(s, [item.ref_id for item in items])
-    coming = coming_by_meeting(s, list(meetings))
-    found = outbox_api.reachable(s, [p for rows in coming.values() for p, _ in rows], settings)
+    meetings = meetings_by_id(job.session, [item.ref_id for item in items])
+    coming = coming_by_meeting(job.session, list(meetings))
+    found = outbox_api.reachable(
+        job.session, [p for rows in coming.values() for p, _ in rows], job.settings
+    )
     rows = []
     for item in items:
         meeting = meetings.get(item.ref_id)
@@ -104,13 +106,13 @@ def _reminders(s: Session, items: list[DueTask], now: datetime, settings: Settin
             rows += outbox_api.rows_for_people(
                 found,
                 people,
-                settings,
-                now,
+                job.settings,
+                job.now,
                 _builder(meeting, item.kind, text_id),
                 kind=item.kind,
                 dedupe=_dedupe(item.kind, meeting),
             )
-    return outbox_api.queue_rows(s, rows)
+    return outbox_api.queue_rows(job.session, rows)
 
 
 for _kind in REMINDERS:
@@ -118,9 +120,9 @@ for _kind in REMINDERS:
 
 
 @task("rsvp_nudge")
-def nudge(s: Session, item: DueTask, now: datetime, settings: Settings) -> None:
+def nudge(job: Job, item: DueTask) -> None:
     """Representatives who have not answered (one indexed query), each with their own page."""
-    meeting = s.get(Meeting, item.ref_id)
+    meeting = job.session.get(Meeting, item.ref_id)
     if meeting is None or meeting.status != "published":
         return
 
@@ -134,21 +136,21 @@ def nudge(s: Session, item: DueTask, now: datetime, settings: Settings) -> None:
                 "stacjonarnie | online | nie | moze"
             ),
             page=links.page_url_in(
-                s,
-                settings,
+                job.session,
+                job.settings,
                 person_id,
                 links.RSVP,
-                now,
+                job.now,
                 expires_at=meeting.starts_at,
                 meeting=meeting.id or 0,
             ),
         )
 
     enqueue_to_people(
-        s,
-        silent_representatives(s, meeting),
-        settings,
-        now,
+        job.session,
+        silent_representatives(job.session, meeting),
+        job.settings,
+        job.now,
         lambda t: Outgoing(""),
         kind="rsvp_nudge",
         dedupe=_dedupe("rsvp_nudge", meeting),
@@ -157,23 +159,23 @@ def nudge(s: Session, item: DueTask, now: datetime, settings: Settings) -> None:
 
 
 @task("headcount")
-def headcount(s: Session, item: DueTask, now: datetime, settings: Settings) -> None:
-    meeting = s.get(Meeting, item.ref_id)
-    network = s.get(Network, meeting.network_id) if meeting else None
+def headcount(job: Job, item: DueTask) -> None:
+    meeting = job.session.get(Meeting, item.ref_id)
+    network = job.session.get(Network, meeting.network_id) if meeting else None
     if meeting is None or network is None or meeting.status != "published":
         return
-    answers = [r for r in rsvps(s, meeting.id or 0) if not r.waitlisted]
+    answers = [r for r in rsvps(job.session, meeting.id or 0) if not r.waitlisted]
     counts = {
         a: sum(1 for r in answers if r.answer == a)
         for a in ("stacjonarnie", "online", "moze", "nie")
     }
     notes = "; ".join(r.note for r in answers if r.note and r.answer == "stacjonarnie") or "—"
-    for person, role, _city in directory.members(s, network.id or 0):
+    for person, role, _city in directory.members(job.session, network.id or 0):
         if role in ("organiser", "coordinator"):
             _send(
-                s,
-                settings,
-                now,
+                job.session,
+                job.settings,
+                job.now,
                 person.id or 0,
                 N_(
                     "Headcount for meeting #{id} “{title}” "

@@ -4,11 +4,10 @@ materialising sweep), so a restart neither loses nor repeats one."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlmodel import Session
 
-from core.config import Settings
 from core.i18n import Translator
 from core.messages import Action, Outgoing, Target
 from core.outbox import enqueue, enqueue_to_person
@@ -18,7 +17,7 @@ from handlers.office_hours.commands import (
     summary_text,
     where,
 )
-from jobs.dispatch import sweep, task
+from jobs.dispatch import Job, sweep, task
 from models import directory
 from models import office_hours as oh
 from models.core import Network
@@ -28,13 +27,17 @@ from models.office_hours import OfficeBooking, OfficeSession
 
 
 @sweep
-def materialise(s: Session, now: datetime, settings: Settings) -> int:
+def materialise(job: Job) -> int:
     """Sessions of every series up to the horizon exist as rows (with their due work)."""
     made = 0
-    for series in oh.active_series(s):
+    for series in oh.active_series(job.session):
         made += len(
             oh.materialise(
-                s, series, settings.tz, now, timedelta(days=settings.office_horizon_days)
+                job.session,
+                series,
+                job.settings.tz,
+                job.now,
+                timedelta(days=job.settings.office_horizon_days),
             )
         )
     return made
@@ -46,18 +49,18 @@ def _session(s: Session, item: DueTask) -> OfficeSession | None:
 
 
 @task("office_open")
-def announce_opening(s: Session, item: DueTask, now: datetime, settings: Settings) -> None:
-    session = _session(s, item)
-    if session is None or session.ends_at <= now:
+def announce_opening(job: Job, item: DueTask) -> None:
+    session = _session(job.session, item)
+    if session is None or session.ends_at <= job.now:
         return
-    network = s.get(Network, session.network_id)
+    network = job.session.get(Network, session.network_id)
     if network is None:
         return
-    t = Translator(settings.default_language, settings.tz)
-    free = len(oh.free_slots(s, session, now))
-    for chat in directory.chats_of(s, [network.id or 0]):
+    t = Translator(job.settings.default_language, job.settings.tz)
+    free = len(oh.free_slots(job.session, session, job.now))
+    for chat in directory.chats_of(job.session, [network.id or 0]):
         enqueue(
-            s,
+            job.session,
             Target(chat.platform, chat.chat_id),
             Outgoing(
                 t(
@@ -71,22 +74,22 @@ def announce_opening(s: Session, item: DueTask, now: datetime, settings: Setting
                 ),
                 actions=(Action(t("Free slots"), f"/dyzur {network.code}"),),
             ),
-            now,
+            job.now,
             kind="office_open",
             dedupe_key=f"office_open:{session.id}:{chat.platform}:{chat.chat_id}",
         )
 
 
-def _agenda(s: Session, item: DueTask, now: datetime, settings: Settings) -> None:
-    session = _session(s, item)
+def _agenda(job: Job, item: DueTask) -> None:
+    session = _session(job.session, item)
     if session is None or session.expert_id is None:
         return
     enqueue_to_person(
-        s,
+        job.session,
         session.expert_id,
-        settings,
-        now,
-        lambda t: Outgoing("\n".join(agenda_lines(s, t, session))),
+        job.settings,
+        job.now,
+        lambda t: Outgoing("\n".join(agenda_lines(job.session, t, session))),
         kind=item.kind,
         dedupe_key=f"{item.kind}:{session.id}:{session.sequence}",
     )
@@ -96,11 +99,11 @@ task("office_agenda_1d")(_agenda)
 task("office_agenda_1h")(_agenda)
 
 
-def _remind(s: Session, item: DueTask, now: datetime, settings: Settings) -> None:
-    booking = s.get(OfficeBooking, item.ref_id)
+def _remind(job: Job, item: DueTask) -> None:
+    booking = job.session.get(OfficeBooking, item.ref_id)
     if booking is None or booking.status != "booked":
         return
-    session = s.get(OfficeSession, booking.session_id)
+    session = job.session.get(OfficeSession, booking.session_id)
     if session is None or session.status != "scheduled":
         return
     text_id = (
@@ -112,10 +115,10 @@ def _remind(s: Session, item: DueTask, now: datetime, settings: Settings) -> Non
         else N_("⏰ In 15 minutes: office hours #{id}, {when}. Topic: {topic}. Join: {where}")
     )
     enqueue_to_person(
-        s,
+        job.session,
         booking.person_id,
-        settings,
-        now,
+        job.settings,
+        job.now,
         lambda t: Outgoing(
             t(
                 text_id,
@@ -135,17 +138,19 @@ task("office_remind_15m")(_remind)
 
 
 @task("office_offer_expire")
-def offer_expired(s: Session, item: DueTask, now: datetime, settings: Settings) -> None:
-    freed = oh.expire_offer(s, item.ref_id, now, settings.tz, settings.office_offer_minutes)
+def offer_expired(job: Job, item: DueTask) -> None:
+    freed = oh.expire_offer(
+        job.session, item.ref_id, job.now, job.settings.tz, job.settings.office_offer_minutes
+    )
     if freed is None:
         return
-    session = s.get(OfficeSession, freed.booking.session_id)
+    session = job.session.get(OfficeSession, freed.booking.session_id)
     assert session is not None
     enqueue_to_person(
-        s,
+        job.session,
         freed.booking.person_id,
-        settings,
-        now,
+        job.settings,
+        job.now,
         lambda t: Outgoing(
             t(
                 "The offered slot in office hours #{id} went to the next city: the time to take it "
@@ -156,23 +161,23 @@ def offer_expired(s: Session, item: DueTask, now: datetime, settings: Settings) 
         kind="office_offer",
         dedupe_key=f"office_offer_expired:{freed.booking.id}",
     )
-    after_freed(s, settings, now, session, freed)
+    after_freed(job.session, job.settings, job.now, session, freed)
 
 
 @task("office_end")
-def ended(s: Session, item: DueTask, now: datetime, settings: Settings) -> None:
+def ended(job: Job, item: DueTask) -> None:
     """After the session: the topics go to the expert (the coordinator reads them with
     /dyzur_podsumowanie for the report)."""
-    session = _session(s, item)
+    session = _session(job.session, item)
     if session is None or session.expert_id is None:
         return
     enqueue_to_person(
-        s,
+        job.session,
         session.expert_id,
-        settings,
-        now,
+        job.settings,
+        job.now,
         lambda t: Outgoing(
-            summary_text(s, t, session)
+            summary_text(job.session, t, session)
             + "\n"
             + t("Mark who did not come: /dyzur_nieobecny {id} <slot>", id=session.id)
         ),

@@ -9,10 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlmodel import Session
-
-from core.config import Settings
-from jobs.dispatch import sweep, task
+from jobs.dispatch import Job, sweep, task
 from models import due, retention
 from models.due import DueTask
 
@@ -25,12 +22,14 @@ def _key(now: datetime) -> str:
 
 
 @sweep
-def plan(s: Session, now: datetime, settings: Settings) -> int:
-    due.schedule_once(s, KIND, 0, _key(now), now)
+def plan(job: Job) -> int:
+    due.schedule_once(job.session, KIND, 0, _key(job.now), job.now)
     return 0
 
 
 @task(KIND, quiet=True)
-def run(s: Session, item: DueTask, now: datetime, settings: Settings) -> None:
-    counts = retention.purge(s, now, timedelta(days=settings.processed_events_days))
+def run(job: Job, item: DueTask) -> None:
+    counts = retention.purge(
+        job.session, job.now, timedelta(days=job.settings.processed_events_days)
+    )
     log.info("retention.purged %s", " ".join(f"{k}={v}" for k, v in sorted(counts.items())))

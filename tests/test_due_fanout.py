@@ -177,15 +177,13 @@ async def test_a_failing_task_does_not_hold_up_the_rest_of_its_batch(
     bad = min(expected)
     real = dispatch.BATCHES["reminder_1d"]
 
-    def fragile(s, items, when, cfg):  # type: ignore[no-untyped-def]
+    def fragile(job: dispatch.Job, items: list[DueTask]) -> int:
         if any(i.ref_id == bad for i in items):
             raise RuntimeError("broken meeting")
-        return real(s, items, when, cfg)
+        return real(job, items)
 
     monkeypatch.setitem(dispatch.BATCHES, "reminder_1d", fragile)
-    monkeypatch.setitem(
-        dispatch.HANDLERS, "reminder_1d", lambda s, item, when, cfg: fragile(s, [item], when, cfg)
-    )
+    monkeypatch.setitem(dispatch.HANDLERS, "reminder_1d", lambda job, item: fragile(job, [item]))
     now.advance(timedelta(minutes=2))
     assert await DueDispatcher(db, now, settings).run_once() == len(expected) - 1
     del expected[bad]

@@ -15,6 +15,7 @@
   The handler still checks the action in the network it acts on (objects.fetch, ctx.require).
 - `private`: the answer (and a refusal) goes to the caller's private chat, never to a group.
 - `when_empty`: typed with nothing after it, this runs instead (a guided form, a list).
+- `refusal`: what the gate says instead of the generic "you may not use /x".
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ FlowHandler = Callable[[Context, Conversation, str], Awaitable[list[Outgoing]]]
 # Plain text from someone the bot does not know, in a private chat (e.g. a join request being
 # filled in); None: not theirs to answer.
 StrangerHandler = Callable[[Context, str], Awaitable[list[Outgoing] | None]]
+# Why the gate refused: a message id, or a function of the caller for a refusal that depends on
+# who they are (e.g. an observer city asking for the expert's office hours).
+Refusal = str | Callable[[Context], DomainError]
 USAGE = N_("Usage: {usage}\nFor example: {example}")
 
 
@@ -53,6 +57,7 @@ class Command:
     hidden: bool = False  # reachable, not listed (e.g. button targets)
     scope: str = "any"  # where platform menus offer it: any | private | group
     when_empty: Handler | None = None
+    refusal: Refusal = ""
     raw: bool = False  # transitional: an undeclared handler that still reads the text itself
 
     def usage_text(self, t: Callable[..., str]) -> str:
@@ -87,6 +92,10 @@ class Command:
         ctx.require_person()
         if ctx.can_anywhere(self.action):
             return
+        if callable(self.refusal):
+            raise self.refusal(ctx)
+        if self.refusal:
+            raise DomainError(self.refusal)
         if ctx.network is not None:
             ctx.require(self.action, ctx.network)
         raise DomainError(N_("You may not use /{name}."), name=self.name)
@@ -111,6 +120,7 @@ class Registry:
         hidden: bool = False,
         scope: str = "any",
         when_empty: Handler | None = None,
+        refusal: Refusal = "",
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             cmd = Command(
@@ -126,6 +136,7 @@ class Registry:
                 hidden,
                 scope,
                 when_empty,
+                refusal,
                 raw=args is None and "args" in inspect.signature(handler).parameters,
             )
             for key in (name, *aliases):

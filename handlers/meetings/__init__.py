@@ -2,4 +2,6 @@
 
 from handlers.kit.feature import Feature
 
-FEATURE = Feature("meetings", modules=("commands",), jobs=True, pages=True, lazy=("calendar_answers",))
+FEATURE = Feature(
+    "meetings", modules=("commands",), jobs=True, pages=True, lazy=("calendar_answers",)
+)
