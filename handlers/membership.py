@@ -264,6 +264,7 @@ async def _decide(ctx: Context, args: str, *, confirm: bool) -> list[Outgoing]:
     summary=N_("issue an invitation code for a person"),
     usage=N_("<person id or name>"),
     action=Action.INVITE,
+    refusal=N_("You may invite only people from the networks you coordinate."),
 )
 async def invite(ctx: Context, args: str) -> list[Outgoing]:
     me = ctx.require_person()

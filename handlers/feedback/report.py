@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,6 +24,7 @@ from handlers.kit.labels import STANDING
 from handlers.kit.objects import fetch, first_word
 from handlers.kit.permissions import Action
 from handlers.kit.registry import REGISTRY
+from handlers.kit.report import Section, report_section, sections
 from models import directory
 from models import feedback as store
 from models.core import Network
@@ -71,17 +71,6 @@ class AttendanceRow:
     invited: int = 0
     answered: int = 0
     present: int = 0
-
-
-@dataclass
-class Section:
-    title: str
-    lines: list[str]
-
-
-# Other features add what happened in a network between two moments (office hours, funding
-# calls): a function (session, network id, start, end, translator) -> Section or None.
-PERIOD_SECTIONS: list[Callable[[Session, int, datetime, datetime, Translator], Section | None]] = []
 
 
 def results(s: Session, t: Translator, poll: Poll) -> PollResult:
@@ -190,8 +179,9 @@ def period_of(s: Session, meeting: Meeting) -> tuple[datetime, datetime]:
     return start, end
 
 
+@report_section(order=10)
 def funding_reviewed(
-    s: Session, network_id: int, start: datetime, end: datetime, t: Translator
+    s: Session, t: Translator, network_id: int, start: datetime, end: datetime
 ) -> Section:
     """The funding calls the network was told about in the period (the expert's digests)."""
     from models.funding import FundingCall, FundingSeen
@@ -218,8 +208,9 @@ def funding_reviewed(
     )
 
 
+@report_section(order=20)
 def office_hours_held(
-    s: Session, network_id: int, start: datetime, end: datetime, t: Translator
+    s: Session, t: Translator, network_id: int, start: datetime, end: datetime
 ) -> Section:
     """The cities' office-hours topics in the period, and no-shows (the expert's queue)."""
     from models import office_hours as oh
@@ -233,19 +224,6 @@ def office_hours_held(
     return Section(
         t("Office hours in the period"), lines or [t("No office-hours bookings in this period.")]
     )
-
-
-PERIOD_SECTIONS.extend((funding_reviewed, office_hours_held))
-
-
-def period_sections(
-    s: Session, t: Translator, network_id: int, start: datetime, end: datetime
-) -> list[Section]:
-    return [
-        section
-        for fn in PERIOD_SECTIONS
-        if (section := fn(s, network_id, start, end, t)) is not None
-    ]
 
 
 @dataclass
@@ -270,7 +248,7 @@ def build(s: Session, t: Translator, meeting: Meeting) -> Report:
         attendance(s, meeting),
         result,
         poll.closes_at if poll is not None and poll.status != "closed" else None,
-        period_sections(s, t, network.id or 0, start, end),
+        sections(s, t, network.id or 0, start, end),
     )
 
 

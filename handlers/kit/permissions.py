@@ -74,6 +74,11 @@ RULES: dict[Action, Grant] = {
 }
 
 
+def holders(action: Action) -> list[Role]:
+    """The roles that may do `action` somewhere (for telling a refused person who may)."""
+    return [role for role in RULES[action] if isinstance(role, Role)]
+
+
 @dataclass(frozen=True)
 class Actor:
     """A person as seen from one network."""

@@ -28,7 +28,8 @@ from typing import Any
 from core.messages import Outgoing
 from handlers.kit.args import BadArgs, Spec
 from handlers.kit.context import Context
-from handlers.kit.permissions import Action
+from handlers.kit.labels import ROLE
+from handlers.kit.permissions import Action, holders
 from models.core import Conversation
 from models.errors import N_, DomainError
 
@@ -98,7 +99,10 @@ class Command:
             raise DomainError(self.refusal)
         if ctx.network is not None:
             ctx.require(self.action, ctx.network)
-        raise DomainError(N_("You may not use /{name}."), name=self.name)
+        roles = ", ".join(ctx.t(ROLE[role]) for role in holders(self.action))
+        raise DomainError(
+            N_("You have no right to use /{name}: it is for {roles}."), name=self.name, roles=roles
+        )
 
 
 class Registry:
