@@ -12,7 +12,7 @@ from typing import TextIO
 from bot.migrate import upgrade
 from bot.outbox import OutboxDispatcher
 from bot.router import Router
-from bot.transports import Transport
+from bot.transports import Service, Transport
 from core import links
 from core.clock import Clock, SystemClock
 from core.config import Settings
@@ -109,7 +109,7 @@ class App:
         from bot.sources.poll import FundingPoller
 
         http = HttpServer(self.settings.http_host, self.settings.http_port) if receive else None
-        started: list[Transport] = []
+        started: list[Service] = []
         if self.settings.telegram_enabled:
             from bot.transports.telegram import TelegramTransport
 

@@ -163,7 +163,11 @@ def _telegram_username(settings: Settings) -> str | None:
     from telegram.error import TelegramError
 
     base = settings.telegram_api_base_url.rstrip("/")
-    bot = Bot(settings.telegram_bot_token, **({"base_url": f"{base}/bot"} if base else {}))
+    bot = (
+        Bot(settings.telegram_bot_token, base_url=f"{base}/bot")
+        if base
+        else Bot(settings.telegram_bot_token)
+    )
 
     async def ask() -> str | None:
         async with bot:

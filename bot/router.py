@@ -164,7 +164,7 @@ class Router:
             async with lock:
                 yield
         finally:
-            if not lock.locked() and not lock._waiters:  # type: ignore[attr-defined]
+            if not lock.locked() and not lock._waiters:
                 self._turns.pop(key, None)
 
     def _queue(

@@ -7,7 +7,7 @@ the English id, and the catalogue test keeps the Polish one complete.
 
 from __future__ import annotations
 
-from datetime import datetime
+import datetime as dt
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -48,20 +48,20 @@ class Translator:
         params = {k: self(v) if isinstance(v, Msgid) else v for k, v in params.items()}
         return text.format(**params)
 
-    def local(self, when: datetime) -> datetime:
+    def local(self, when: dt.datetime) -> dt.datetime:
         return when.astimezone(self.tz)
 
-    def datetime(self, when: datetime) -> str:
+    def datetime(self, when: dt.datetime) -> str:
         """`wtorek, 12 maja 2026, 10:00` in the bot's timezone."""
         return format_datetime(self.local(when), "EEEE, d MMMM y, HH:mm", locale=self.language)
 
-    def date(self, when: datetime) -> str:
+    def date(self, when: dt.datetime) -> str:
         return format_date(self.local(when), "EEEE, d MMMM y", locale=self.language)
 
-    def short_datetime(self, when: datetime) -> str:
+    def short_datetime(self, when: dt.datetime) -> str:
         return format_datetime(self.local(when), "dd.MM.y HH:mm", locale=self.language)
 
-    def time(self, when: datetime) -> str:
+    def time(self, when: dt.datetime) -> str:
         return format_time(self.local(when), "HH:mm", locale=self.language)
 
     def number(self, value: float) -> str:

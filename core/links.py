@@ -124,7 +124,8 @@ def signer_in(session: Session, settings: Settings, now: datetime) -> Signer:
     run inside a transaction and have no Database at hand)."""
     if settings.page_secret:
         return _signers.setdefault(("", settings.page_secret), Signer(settings.page_secret))
-    key = (str(session.get_bind().url), "")
+    bind = session.get_bind()
+    key = (str(bind.engine.url), "")
     if key in _signers:
         return _signers[key]
     row = session.get(secrets.AppSecret, SECRET_NAME)
@@ -151,6 +152,21 @@ def page_url(
     """The signed address of a person's page, or None when links are off (no public URL).
 
     It expires at `expires_at`, else after `ttl`, else after EMPIRIE_PAGE_LINK_DAYS."""
+    return signed_url(db, settings, person_id, purpose, now, params, ttl=ttl, expires_at=expires_at)
+
+
+def signed_url(
+    db: Database,
+    settings: Settings,
+    person_id: int,
+    purpose: str,
+    now: datetime,
+    params: dict[str, Param],
+    *,
+    ttl: timedelta | None = None,
+    expires_at: datetime | None = None,
+) -> str | None:
+    """page_url with the page's parameters as a dict (for code that passes them on)."""
     if not enabled(settings):
         return None
     return _url(

@@ -68,7 +68,11 @@ def batch_task(kind: str) -> Callable[[BatchHandler], BatchHandler]:
 
     def register(handler: BatchHandler) -> BatchHandler:
         BATCHES[kind] = handler
-        HANDLERS[kind] = lambda job, item: handler(job, [item])
+
+        def one(job: Job, item: DueTask) -> None:
+            handler(job, [item])
+
+        HANDLERS[kind] = one
         return handler
 
     return register
@@ -117,7 +121,7 @@ class DueDispatcher:
                     queue.claim(
                         s,
                         DueTask,
-                        due_column=DueTask.__table__.c.due_at,
+                        due_column=DueTask.__table__.c.due_at,  # type: ignore[attr-defined]
                         now=now,
                         owner=self.owner,
                         lease=self.lease,

@@ -49,9 +49,5 @@ def resolve(
 
 
 def purge_expired(session: Session, now: datetime) -> int:
-    result = session.exec(
-        delete(ActionToken).where(  # type: ignore[call-overload]
-            col(ActionToken.expires_at) <= now
-        )
-    )
+    result = session.exec(delete(ActionToken).where(col(ActionToken.expires_at) <= now))
     return int(result.rowcount)

@@ -228,7 +228,7 @@ def live_chats(session: Session, live_key: str) -> Sequence[tuple[str, str]]:
             OutboxMessage.status != FAILED,
         )
         .distinct()
-    ).all()  # type: ignore[return-value]
+    ).all()
 
 
 def move_chat(session: Session, platform: str, old_chat_id: str, new_chat_id: str) -> int:

@@ -63,4 +63,4 @@ def claim(
         .scalars()
         .all()
     )
-    return sorted(rows, key=lambda r: r.id)  # type: ignore[attr-defined]
+    return sorted(rows, key=lambda r: r.id)

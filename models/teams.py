@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, String, func
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, SQLModel, col, or_, select
 
 from models import directory
 from models.core import ChatBinding, Network, NetworkRole, Person
@@ -95,7 +95,10 @@ def due_for_renewal(session: Session, before: datetime) -> Sequence[TeamsSubscri
     return session.exec(
         select(TeamsSubscription)
         .where(
-            (TeamsSubscription.status == "pending") | (col(TeamsSubscription.expires_at) < before)
+            or_(
+                col(TeamsSubscription.status) == "pending",
+                col(TeamsSubscription.expires_at) < before,
+            )
         )
         .order_by(col(TeamsSubscription.id))
     ).all()

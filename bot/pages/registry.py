@@ -69,8 +69,8 @@ class PageRequest:
 
     def link(self, purpose: str, **params: links.Param) -> str | None:
         """A fresh signed link to another page of the same person, in the same language."""
-        url = links.page_url(
-            self.db, self.settings, self.person.id or 0, purpose, self.now, **params
+        url = links.signed_url(
+            self.db, self.settings, self.person.id or 0, purpose, self.now, params
         )
         return None if url is None else f"{url}?lang={self.t.language}"
 

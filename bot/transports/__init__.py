@@ -39,8 +39,14 @@ class DeliveryError(Exception):
 
 
 class Transport(Protocol):
-    platform: str
-    max_text: int  # characters one text part may carry
+    @property
+    def platform(self) -> str: ...
+
+    @property
+    def max_text(self) -> int:
+        """Characters one text part may carry."""
+        ...
+
     pacer: Pacer  # this platform's flood limits, shared by everything sending in the process
 
     async def send_part(self, target: Target, part: Part) -> str | None:
@@ -52,6 +58,14 @@ class Transport(Protocol):
         """Replace the text and buttons of a message sent earlier (its text part carrying the
         buttons). Raise DeliveryError; an edit that changes nothing is not an error."""
         ...
+
+
+class Service(Transport, Protocol):
+    """A transport the app runs: it starts receiving and stops."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 async def send_message(

@@ -137,7 +137,7 @@ class PerSenderOrder(BaseUpdateProcessor):
             async with lock:
                 await coroutine
         finally:
-            if not lock.locked() and not lock._waiters:  # type: ignore[attr-defined]
+            if not lock.locked() and not lock._waiters:
                 self._locks.pop(key, None)
 
     async def initialize(self) -> None:

@@ -49,18 +49,27 @@ class Context:
     ) -> str | None:
         """A signed link to a page for the caller (or `person_id`); None when links are off
         or nobody is known."""
+        return self._page_url(purpose, person_id, expires_at, params)
+
+    def _page_url(
+        self,
+        purpose: str,
+        person_id: int | None,
+        expires_at: datetime | None,
+        params: dict[str, links.Param],
+    ) -> str | None:
         who = person_id if person_id is not None else (self.person.id if self.person else None)
         if who is None:
             return None
-        return links.page_url(
-            self.db, self.settings, who, purpose, self.now, expires_at=expires_at, **params
+        return links.signed_url(
+            self.db, self.settings, who, purpose, self.now, params, expires_at=expires_at
         )
 
     def page_button(
         self, label: str, purpose: str, command: str = "", **params: links.Param
     ) -> Button | None:
         """A link button to the caller's page, or None (see page_url)."""
-        return links.button(label, self.page_url(purpose, **params), command)
+        return links.button(label, self._page_url(purpose, None, None, params), command)
 
     def private_target(self) -> Target:
         """The caller's private chat on this platform: their linked account there, else the

@@ -52,4 +52,4 @@ def hidden_or(ctx: Context, s: Session, model: type[T], word: str, missing: str)
     network = s.get(Network, obj.network_id) if obj is not None else None
     if obj is None or network is None or not ctx.can(Action.READ, network):
         raise DomainError(missing, id=shown(word))
-    return obj  # type: ignore[no-any-return]
+    return obj

@@ -195,7 +195,7 @@ async def read_responses(transport: TeamsTransport, meeting: Meeting, mirror: Te
                 (attendee.email_address.address or "").lower() if attendee.email_address else ""
             )
             response = (
-                attendee.status.response.value
+                str(attendee.status.response.value)  # msgraph's enums type values as tuples
                 if attendee.status and attendee.status.response
                 else "none"
             )

@@ -319,7 +319,7 @@ class TeamsTransport:
         }
         body = message.body or ItemBody()
         text = render.plain_text(
-            body.content or "", body.content_type.value if body.content_type else "html", mine
+            body.content or "", str(body.content_type.value) if body.content_type else "html", mine
         )
         if not text:
             return
