@@ -61,3 +61,16 @@ def test_a_database_behind_the_newest_revision_is_still_upgraded(empty_url: str)
         diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
     engine.dispose()
     assert diff == []
+
+
+def test_migration_files_are_numbered_in_chain_order() -> None:
+    """A newcomer reads migrations/versions top to bottom as the database went: each file's
+    number is its place in the chain (revision ids stay as deployed databases know them)."""
+    from alembic.script import ScriptDirectory
+
+    from bot.migrate import alembic_config
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    chain = list(reversed(list(script.walk_revisions())))
+    numbers = [Path(rev.path).name.split("_")[0] for rev in chain]
+    assert numbers == [f"{n:04d}" for n in range(1, len(chain) + 1)]
