@@ -6,14 +6,15 @@ RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-co
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
-COPY pyproject.toml README.md alembic.ini ./
+COPY pyproject.toml README.md alembic.ini requirements.lock ./
+RUN pip install --require-hashes -r requirements.lock
 COPY bot ./bot
 COPY core ./core
 COPY handlers ./handlers
 COPY models ./models
 COPY jobs ./jobs
 COPY migrations ./migrations
-RUN pip install ".[telegram,postgres]"
+RUN pip install --no-deps .
 
 RUN useradd --create-home empirie && mkdir -p /data && chown empirie /data
 USER empirie

@@ -153,3 +153,12 @@ async def test_first_coordinator_is_invited_from_the_cli_and_links_over_telegram
         "Małgorzata Źrebiec <m.zrebiec@zmp.poznan.pl> — koordynator-facylitator — "
         "połączone konto: telegram" in out
     )
+
+
+def test_version_is_printed(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == f"empirie-bot {version('empirie-bot')}"
