@@ -44,3 +44,21 @@ def test_english_and_unknown_languages() -> None:
         Translator("en", WARSAW).datetime(datetime(2026, 5, 12, 8, tzinfo=UTC))
         == "Tuesday, 12 May 2026, 10:00"
     )
+
+
+def test_each_message_lives_in_the_catalogue_of_its_feature() -> None:
+    """A feature's texts are found under its own name (core/locale/*/LC_MESSAGES/<feature>.po);
+    `python -m tools.i18n` puts new ones there."""
+    from babel.messages.pofile import read_po
+
+    from tools.i18n import LOCALES, features, home
+
+    ids, known = source_ids(), features()
+    misplaced = []
+    for path in sorted(LOCALES.glob("*/LC_MESSAGES/*.po")):
+        with path.open("rb") as handle:
+            for message in read_po(handle):
+                if message.id and str(message.id) in ids:
+                    if home(ids[str(message.id)], known) != path.name:
+                        misplaced.append((path.parent.parent.name, path.name, message.id))
+    assert misplaced == []

@@ -3,7 +3,9 @@
     python -m tools.i18n            # add new message ids, drop unused ones, list untranslated
     python -m tools.i18n --check    # write nothing; exit 1 when pl has untranslated ids
 
-New ids land in messages.po; a feature may keep its own `<feature>.po` beside it.
+Each id lives in the catalogue of the feature that uses it (`<feature>.po`, named as
+handlers/<feature>); ids shared by several features or used by the kit and the edges live in
+messages.po.
 """
 
 from __future__ import annotations
@@ -50,31 +52,61 @@ def _save(path: Path, catalog: Catalog) -> None:
         write_po(handle, catalog, width=100, omit_header=False, sort_output=True, no_location=True)
 
 
+def features() -> set[str]:
+    folder = ROOT / "handlers"
+    return {
+        p.stem if p.is_file() else p.name
+        for p in folder.iterdir()
+        if (p.suffix == ".py" or (p / "__init__.py").exists())
+        and p.stem not in ("__init__", "kit", "__pycache__")
+    }
+
+
+def feature_of(location: str, known: set[str]) -> str | None:
+    """The feature a source file belongs to: handlers/<f>…, jobs/<f>.py, bot/pages/<f>.py,
+    bot/pages/templates/<f>.html, models/<f>…; None for the kit, the kernel and the edges."""
+    parts = Path(location).parts
+    candidates: list[str] = []
+    if parts[0] in ("handlers", "jobs", "models") and len(parts) > 1:
+        candidates.append(Path(parts[1]).stem)
+    if parts[:2] == ("bot", "pages") and len(parts) > 2:
+        candidates.append(Path(parts[-1]).stem)
+    return next((c for c in candidates if c in known), None)
+
+
+def home(locations: list[tuple[str, int]], known: set[str]) -> str:
+    """The catalogue file of a message: its feature's, or messages.po when it is shared."""
+    owners = {feature_of(path, known) for path, _ in locations}
+    if len(owners) == 1 and None not in owners:
+        return f"{owners.pop()}.po"
+    return "messages.po"
+
+
 def refresh(language: str, write: bool = True) -> list[str]:
-    """Each file keeps its ids still in use; ids new to every file go to messages.po."""
+    """Each message id in use goes to the file of the feature that uses it (messages.po when
+    it is shared or belongs to the kit), keeping its translation; unused ids are dropped."""
     ids = source_ids()
-    main_path = LOCALES / language / "LC_MESSAGES" / "messages.po"
-    placed: set[str] = set()
-    translated: set[str] = set()
-    for path in _files(language) or [main_path]:
-        old = _read(path, language) if path.exists() else Catalog(locale=language)
-        new = Catalog(locale=language, project="empirie-bot", fuzzy=False)
-        for message in old:
-            if message.id and message.id in ids and message.id not in placed:
-                new.add(message.id, message.string)
-                placed.add(str(message.id))
-                if message.string:
-                    translated.add(str(message.id))
-        if path == main_path:
-            for msgid in ids:
-                if msgid not in placed and not any(
-                    msgid in _read(p, language) for p in _files(language) if p != path
-                ):
-                    new.add(msgid, "")
-                    placed.add(msgid)
-        if write:
-            _save(path, new)
-    return [m for m in ids if m not in translated]
+    known = features()
+    translations: dict[str, str] = {}
+    for path in _files(language):
+        for message in _read(path, language):
+            if message.id and message.string and str(message.id) not in translations:
+                translations[str(message.id)] = str(message.string)
+    catalogs: dict[str, Catalog] = {}
+    for msgid, locations in ids.items():
+        name = home(locations, known)
+        catalog = catalogs.setdefault(
+            name, Catalog(locale=language, project="empirie-bot", fuzzy=False)
+        )
+        catalog.add(msgid, translations.get(msgid, ""))
+    if write:
+        folder = LOCALES / language / "LC_MESSAGES"
+        for path in _files(language):
+            if path.name not in catalogs:
+                path.unlink()
+        for name, catalog in catalogs.items():
+            _save(folder / name, catalog)
+    return [m for m in ids if m not in translations]
 
 
 def main() -> int:

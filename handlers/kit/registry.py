@@ -44,7 +44,7 @@ Refusal = str | Callable[[Context], DomainError]
 USAGE = N_("Usage: {usage}\nFor example: {example}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one object per command: compared and hashed by identity
 class Command:
     name: str
     aliases: tuple[str, ...]
