@@ -68,8 +68,8 @@ class RosterFields(Fields):
 
 
 @dataclass(frozen=True)
-class StandingArg(Arg):
-    """laureat, finalista, lider zmian or obserwator."""
+class StandingArg(Text):
+    """laureat, finalista, lider zmian or obserwator (the rest of the line, in `Words`)."""
 
     def parse(self, text: str) -> Standing:
         standing = roster_file.STANDINGS.get(roster_file.fold(text))
