@@ -125,7 +125,7 @@ async def list_mine(ctx: Context) -> list[Outgoing]:
     for ann in rows:
         when = ctx.t.short_datetime(ann.send_at or ann.queued_at or ann.created_at)
         first = ann.text.splitlines()[0][:60] if ann.text else ""
-        lines.append(f"#{ann.id} {when} — {status[ann.status]} — {first}")
+        lines.append(f"#{ann.id} {when} — {status[AnnouncementStatus(ann.status)]} — {first}")
         if ann.status == AnnouncementStatus.SCHEDULED:
             buttons.append(Button(ctx.t("Cancel #{id}", id=ann.id), f"/ogloszenie_anuluj {ann.id}"))
     return [Outgoing("\n".join(lines), actions=tuple(buttons))]
