@@ -111,7 +111,7 @@ def main(
 def _office(
     args: argparse.Namespace, settings: Settings, clock: Clock, db: object, out: TextIO
 ) -> int:
-    from handlers.roster import commands as roster
+    from handlers.roster import office as roster
     from models.db import Database
 
     assert isinstance(db, Database)
@@ -137,7 +137,7 @@ def _office(
 def _invite(
     who: str, settings: Settings, clock: Clock, db: object, t: Translator, out: TextIO
 ) -> int:
-    from handlers.roster import commands as roster
+    from handlers.roster import office as roster
     from models.db import Database
 
     assert isinstance(db, Database)

@@ -32,12 +32,13 @@ def _visible(ctx: Context, cmd: Command, networks: list[Network]) -> bool:
 
 def _line(ctx: Context, cmd: Command) -> str:
     name = cmd.aliases[0] if ctx.t.language == "en" and cmd.aliases else cmd.name
-    usage = f" {ctx.t(cmd.usage)}" if cmd.usage else ""
+    usage = cmd.usage_text(ctx.t)
+    usage = f" {usage}" if usage else ""
     return f"/{name}{usage} — {ctx.t(cmd.summary)}"
 
 
 @REGISTRY.command("pomoc", "help", summary=N_("what I can do for you here"))
-async def help_command(ctx: Context, args: str) -> list[Outgoing]:
+async def help_command(ctx: Context) -> list[Outgoing]:
     networks = _networks_in_view(ctx)
     lines = [_line(ctx, c) for c in REGISTRY.commands() if _visible(ctx, c, networks)]
     if ctx.person is None:

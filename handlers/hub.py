@@ -18,7 +18,7 @@ FEATURE = Feature("hub", pages=True)
 @REGISTRY.command(
     "strona", "my_page", summary=N_("your own page: everything waiting for you"), action=Action.READ
 )
-async def my_page(ctx: Context, args: str) -> list[Outgoing]:
+async def my_page(ctx: Context) -> list[Outgoing]:
     me = ctx.require_person()
     url = ctx.page_url(links.HUB)
     if url is None:

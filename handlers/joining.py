@@ -13,18 +13,19 @@ from core.i18n import Translator
 from core.messages import Action as Button
 from core.messages import Outgoing, Target
 from core.outbox import enqueue, enqueue_to_person
+from handlers.kit.args import Code, Id, Text, Words
 from handlers.kit.context import Context
 from handlers.kit.feature import Feature
 from handlers.kit.labels import STANDING
-from handlers.kit.limits import parse_id
 from handlers.kit.permissions import Action
 from handlers.kit.registry import REGISTRY
 from handlers.roster import sheet as roster_file
+from handlers.roster.chat import StandingArg
 from models import audit, directory, joins, roster
 from models.core import Network, Person
 from models.enums import Office, Role, Standing
 from models.errors import N_, DomainError
-from models.joins import JoinRequest
+from models.joins import JoinRequest, JoinStatus
 
 FEATURE = Feature("joining", jobs=True)
 
@@ -56,7 +57,7 @@ def _ask(ctx: Context, step: str) -> Outgoing:
 @REGISTRY.command(
     "zglos", "join", summary=N_("ask to join a network (for new people)"), scope="private"
 )
-async def join(ctx: Context, args: str) -> list[Outgoing]:
+async def join(ctx: Context) -> list[Outgoing]:
     if not ctx.private:
         return [Outgoing(ctx.t("Please write /zglos to me in a private chat."))]
     if ctx.person is not None:
@@ -97,7 +98,7 @@ async def answer(ctx: Context, text: str) -> list[Outgoing] | None:
     sender = ctx.incoming.sender
     with ctx.db.session() as s:
         request = joins.current(s, sender.platform, sender.user_id, ctx.now)
-        if request is None or request.status != "draft" or request.step not in STEPS:
+        if request is None or request.status != JoinStatus.DRAFT or request.step not in STEPS:
             return None
         step = request.step
         value = " ".join(text.split())
@@ -240,17 +241,16 @@ def _offer(s: Session, ctx: Context, request: JoinRequest) -> int:
 
 
 def _target_networks(
-    ctx: Context, s: Session, request: JoinRequest, words: list[str]
-) -> tuple[list[Network], list[str]]:
-    """The request's undecided networks named first in `words` (else all this caller may
-    decide), and the words left over."""
+    ctx: Context, s: Session, request: JoinRequest, code: str | None
+) -> list[Network]:
+    """The request's undecided network named (else all of them) that this caller may decide."""
     pending = [directory.require_network(s, c) for c in request.pending]
-    if words and roster_file.fold(words[0]) in request.networks:
-        code = roster_file.fold(words[0])
+    if code is not None and code in request.networks:
         chosen = [n for n in pending if n.code == code]
         if not chosen:
             raise DomainError(N_("Join request #{id} has already been decided."), id=request.id)
-        words = words[1:]
+    elif code is not None:
+        chosen = []  # a network this request did not ask for
     else:
         chosen = pending
     mine = [n for n in chosen if ctx.can(Action.MANAGE_MEMBERS, n)]
@@ -258,18 +258,17 @@ def _target_networks(
         raise DomainError(
             N_("Only a coordinator of the requested network may decide this request.")
         )
-    return mine, words
+    return mine
 
 
-def _load(ctx: Context, s: Session, args: str) -> tuple[JoinRequest, list[str]]:
+def _in_private(ctx: Context) -> None:
     if not ctx.private:
         raise DomainError(N_("Join requests are decided in a private chat with me."))
-    ctx.require_person()
-    words = args.split()
-    number = parse_id(words[0]) if words else None  # "²" and 2⁶³ are not request numbers
-    if number is None:
-        raise DomainError(N_("Which request? For example: /przyjmij 3 cyfrowe"))
-    return joins.load_open(s, number, ctx.now), words[1:]
+
+
+async def which_request(ctx: Context) -> list[Outgoing]:
+    _in_private(ctx)
+    raise DomainError(N_("Which request? For example: /przyjmij 3 cyfrowe"))
 
 
 def _tell_asker(s: Session, ctx: Context, request: JoinRequest, build: object) -> None:
@@ -289,27 +288,26 @@ def _tell_asker(s: Session, ctx: Context, request: JoinRequest, build: object) -
     "przyjmij",
     "accept",
     summary=N_("accept a join request"),
+    args=Words(
+        Id("number"),
+        Code("network", optional=True),
+        StandingArg("standing", optional=True, default=Standing.OBSERVER),
+    ),
     usage=N_("<request> [network] [standing of a new city]"),
+    example="/przyjmij 3 cyfrowe",
     action=Action.MANAGE_MEMBERS,
     scope="private",
+    when_empty=which_request,
 )
-async def accept(ctx: Context, args: str) -> list[Outgoing]:
+async def accept(
+    ctx: Context, number: int, network: str | None, standing: Standing
+) -> list[Outgoing]:
+    _in_private(ctx)
     me = ctx.require_person()
     changes = roster.Changes()
     with ctx.db.session() as s:
-        request, words = _load(ctx, s, args)
-        networks, words = _target_networks(ctx, s, request, words)
-        standing = Standing.OBSERVER
-        if words:
-            found = roster_file.STANDINGS.get(roster_file.fold(" ".join(words)))
-            if found is None:
-                raise DomainError(
-                    N_(
-                        "Unknown standing “{value}”: laureat, finalista, lider zmian or obserwator."
-                    ),
-                    value=" ".join(words),
-                )
-            standing = found
+        request = joins.load_open(s, number, ctx.now)
+        networks = _target_networks(ctx, s, request, network)
         city = roster.ensure_city(s, request.city_name or "", None, changes)
         person = s.get(Person, request.person_id) if request.person_id else None
         if person is None:
@@ -347,12 +345,12 @@ async def accept(ctx: Context, args: str) -> list[Outgoing]:
                 ctx.now,
             )
             request.person_id = person.id
-        for network in networks:
-            if directory.standing_of(s, city.id, network.id) is None:
-                roster.set_standing(s, network, city, standing, changes, me.id, ctx.now)
-            roster.check_seat(s, network, person)
-            roster.grant(s, person, network, Role.REPRESENTATIVE, me.id, ctx.now, changes)
-        joins.decide(s, request, [n.code for n in networks], "accepted", ctx.now)
+        for where in networks:
+            if directory.standing_of(s, city.id, where.id) is None:
+                roster.set_standing(s, where, city, standing, changes, me.id, ctx.now)
+            roster.check_seat(s, where, person)
+            roster.grant(s, person, where, Role.REPRESENTATIVE, me.id, ctx.now, changes)
+        joins.decide(s, request, [n.code for n in networks], JoinStatus.ACCEPTED, ctx.now)
         audit.record(
             s,
             ctx.now,
@@ -394,17 +392,23 @@ async def accept(ctx: Context, args: str) -> list[Outgoing]:
     "odrzuc",
     "reject",
     summary=N_("reject a join request"),
+    args=Words(Id("number"), Code("network", optional=True), Text("reason", optional=True)),
     usage=N_("<request> [network] [reason]"),
+    example="/odrzuc 3 cyfrowe",
     action=Action.MANAGE_MEMBERS,
     scope="private",
+    when_empty=which_request,
 )
-async def reject(ctx: Context, args: str) -> list[Outgoing]:
+async def reject(
+    ctx: Context, number: int, network: str | None, reason: str | None
+) -> list[Outgoing]:
+    _in_private(ctx)
     me = ctx.require_person()
     with ctx.db.session() as s:
-        request, words = _load(ctx, s, args)
-        networks, words = _target_networks(ctx, s, request, words)
-        reason = " ".join(words)[:300]
-        joins.decide(s, request, [n.code for n in networks], "rejected", ctx.now)
+        request = joins.load_open(s, number, ctx.now)
+        networks = _target_networks(ctx, s, request, network)
+        reason = " ".join((reason or "").split())[:300]
+        joins.decide(s, request, [n.code for n in networks], JoinStatus.REJECTED, ctx.now)
         audit.record(
             s,
             ctx.now,
@@ -446,9 +450,4 @@ def cancel_draft(ctx: Context) -> bool:
     """/anuluj from a stranger stops their unfinished join request."""
     sender = ctx.incoming.sender
     with ctx.db.session() as s:
-        request = joins.current(s, sender.platform, sender.user_id, ctx.now)
-        if request is None or request.status != "draft":
-            return False
-        request.status = "cancelled"
-        s.add(request)
-    return True
+        return joins.cancel_draft(s, sender.platform, sender.user_id, ctx.now)

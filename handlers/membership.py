@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlmodel import Session
@@ -11,10 +12,11 @@ from core.i18n import Translator
 from core.messages import Action as Button
 from core.messages import Outgoing, Target
 from core.outbox import enqueue, enqueue_to_person
+from handlers.kit.args import Arg, Code, Id, Text, Word, Words
 from handlers.kit.context import Context
 from handlers.kit.feature import Feature
 from handlers.kit.labels import ROLE
-from handlers.kit.limits import NAME, check_text, parse_id
+from handlers.kit.limits import NAME
 from handlers.kit.objects import shown
 from handlers.kit.permissions import Action
 from handlers.kit.registry import REGISTRY
@@ -38,40 +40,46 @@ def private_target(ctx: Context, person: Person) -> Target | None:
     return Target(account.platform, account.external_id) if account else None
 
 
+async def greet(ctx: Context) -> list[Outgoing]:
+    """/start without a code: hello, and how to join."""
+    if ctx.person is not None:
+        return [
+            Outgoing(
+                ctx.t(
+                    "Hello, {name}! Type /pomoc to see what you can do.",
+                    name=ctx.person.display_name,
+                )
+            )
+        ]
+    return [
+        Outgoing(
+            ctx.t(
+                "Hello! I am the bot of the EMPIRIE experience-exchange networks. "
+                "To join, type /start followed by the invitation code from your "
+                "coordinator."
+            )
+            + "\n"
+            + ctx.t("No code? Ask to join a network with /zglos.")
+        )
+    ]
+
+
 @REGISTRY.command(
     "start",
     "kod",
     "code",
     summary=N_("join with your invitation code"),
+    args=Words(Word("code")),
     usage=N_("<code>"),
+    example="/start ABCDEFGHJK",
     scope="private",
+    when_empty=greet,
 )
-async def start(ctx: Context, args: str) -> list[Outgoing]:
-    if not args:
-        if ctx.person is not None:
-            return [
-                Outgoing(
-                    ctx.t(
-                        "Hello, {name}! Type /pomoc to see what you can do.",
-                        name=ctx.person.display_name,
-                    )
-                )
-            ]
-        return [
-            Outgoing(
-                ctx.t(
-                    "Hello! I am the bot of the EMPIRIE experience-exchange networks. "
-                    "To join, type /start followed by the invitation code from your "
-                    "coordinator."
-                )
-                + "\n"
-                + ctx.t("No code? Ask to join a network with /zglos.")
-            )
-        ]
+async def start(ctx: Context, code: str) -> list[Outgoing]:
     if not ctx.private:
         with ctx.db.session() as s:
             exposed = invitations.void_exposed(
-                s, args.split()[0], ctx.person.id if ctx.person else None, ctx.now
+                s, code, ctx.person.id if ctx.person else None, ctx.now
             )
         if exposed:
             log.info("invitation.exposed platform=%s", ctx.incoming.chat.platform)
@@ -95,7 +103,7 @@ async def start(ctx: Context, args: str) -> list[Outgoing]:
     sender = ctx.incoming.sender
     with ctx.db.session() as s:
         done = invitations.redeem(
-            s, args.split()[0], sender.platform, sender.user_id, sender.username, ctx.now
+            s, code, sender.platform, sender.user_id, sender.username, ctx.now
         )
         person = done.person
         if done.request is not None:
@@ -175,40 +183,47 @@ def _ask_to_confirm(s: Session, ctx: Context, done: invitations.Redeemed) -> Non
         )
 
 
+REQUEST = Words(Id("request"))
+
+
 @REGISTRY.command(
     "potwierdz_konto",
     "confirm_account",
     summary=N_("confirm a new account linked to you"),
+    args=REQUEST,
     usage=N_("<request>"),
+    example="/potwierdz_konto 3",
     hidden=True,
+    private=True,
     scope="private",
 )
-async def confirm_account(ctx: Context, args: str) -> list[Outgoing]:
-    return await _decide(ctx, args, confirm=True)
+async def confirm_account(ctx: Context, request: int) -> list[Outgoing]:
+    return await _decide(ctx, request, confirm=True)
 
 
 @REGISTRY.command(
     "odrzuc_konto",
     "refuse_account",
     summary=N_("refuse a new account linked to you"),
+    args=REQUEST,
     usage=N_("<request>"),
+    example="/odrzuc_konto 3",
     hidden=True,
+    private=True,
     scope="private",
 )
-async def refuse_account(ctx: Context, args: str) -> list[Outgoing]:
-    return await _decide(ctx, args, confirm=False)
+async def refuse_account(ctx: Context, request: int) -> list[Outgoing]:
+    return await _decide(ctx, request, confirm=False)
 
 
-async def _decide(ctx: Context, args: str, *, confirm: bool) -> list[Outgoing]:
+async def _decide(ctx: Context, number: int, *, confirm: bool) -> list[Outgoing]:
     me = ctx.require_person()
-    number = parse_id(args.split()[0]) if args.split() else None
     with ctx.db.session() as s:
-        request = invitations.pending_request(s, number, ctx.now) if number else None
+        request = invitations.pending_request(s, number, ctx.now)
         team = Role.COORDINATING_TEAM in directory.roles_of(s, me.id or 0, None)
         if request is None or (request.person_id != me.id and not team):
             raise DomainError(
-                N_("There is no pending account request with the number “{id}”."),
-                id=args.split()[0][:20] if args.split() else "",
+                N_("There is no pending account request with the number “{id}”."), id=number
             )
         old = invitations.decide(s, request, confirm, me.id or 0, ctx.now)
         person = s.get(Person, request.person_id)
@@ -258,29 +273,34 @@ async def _decide(ctx: Context, args: str, *, confirm: bool) -> list[Outgoing]:
     ]
 
 
+async def whom_to_invite(ctx: Context) -> list[Outgoing]:
+    raise DomainError(
+        N_(
+            "Whom to invite? Give the person's id or name, e.g. /zaproszenie 12 "
+            "(ids are listed by /osoby)."
+        )
+    )
+
+
 @REGISTRY.command(
     "zaproszenie",
     "invite",
     summary=N_("issue an invitation code for a person"),
+    args=Words(Text("who", limit=NAME, field_name="name")),
     usage=N_("<person id or name>"),
+    example="/zaproszenie 12",
     action=Action.INVITE,
+    when_empty=whom_to_invite,
     refusal=N_("You may invite only people from the networks you coordinate."),
 )
-async def invite(ctx: Context, args: str) -> list[Outgoing]:
+async def invite(ctx: Context, who: str) -> list[Outgoing]:
     me = ctx.require_person()
-    if not args:
-        raise DomainError(
-            N_(
-                "Whom to invite? Give the person's id or name, e.g. /zaproszenie 12 "
-                "(ids are listed by /osoby)."
-            )
-        )
     with ctx.db.session() as s:
-        found = directory.find_people(s, check_text(args, NAME, "name"))
+        found = directory.find_people(s, who)
         if len(found) != 1:
             raise DomainError(
                 N_("No single person matches “{query}” ({count} found). Use the id from /osoby."),
-                query=shown(args),
+                query=shown(who),
                 count=len(found),
             )
         person = found[0]
@@ -315,35 +335,11 @@ async def invite(ctx: Context, args: str) -> list[Outgoing]:
         f"{platform}: {template.format(code=code)}"
         for platform, template in sorted(INVITE_LINKS.items())
     ]
-    text = "\n".join(lines)
-    if ctx.private:
-        return [Outgoing(text)]
-    target = private_target(ctx, me)
-    if target is None:
-        return [
-            Outgoing(
-                ctx.t(
-                    "I can send the code only in a private chat. Write to me "
-                    "privately and repeat the command there."
-                )
-            )
-        ]
-    return [
-        Outgoing(text, to=target),
-        Outgoing(ctx.t("I sent the invitation code to you in a private message.")),
-    ]
+    # a code is personal: privately, with a line in the group saying where it went
+    return ctx.privately([Outgoing("\n".join(lines))], say_so=True)
 
 
-@REGISTRY.command(
-    "polacz",
-    "bind",
-    summary=N_("bind this group chat to a network"),
-    usage=N_("<network code>"),
-    action=Action.BIND_CHAT,
-    scope="group",
-)
-async def bind(ctx: Context, args: str) -> list[Outgoing]:
-    me = ctx.require_person()
+def _in_a_group(ctx: Context) -> None:
     if ctx.private:
         raise DomainError(
             N_(
@@ -351,11 +347,34 @@ async def bind(ctx: Context, args: str) -> list[Outgoing]:
                 "type the command there."
             )
         )
-    if not args:
-        raise DomainError(N_("Which network? For example: /polacz cyfrowe (codes: /sieci)."))
+
+
+async def which_network(ctx: Context) -> list[Outgoing]:
+    _in_a_group(ctx)
+    raise DomainError(N_("Which network? For example: /polacz cyfrowe (codes: /sieci)."))
+
+
+@REGISTRY.command(
+    "polacz",
+    "bind",
+    summary=N_("bind this group chat to a network"),
+    args=Words(Code("network")),
+    usage=N_("<network code>"),
+    example="/polacz cyfrowe",
+    action=Action.BIND_CHAT,
+    scope="group",
+    when_empty=which_network,
+)
+async def bind(ctx: Context, network: str) -> list[Outgoing]:
+    me = ctx.require_person()
+    _in_a_group(ctx)
+    return _bind(ctx, me, network)
+
+
+def _bind(ctx: Context, me: Person, code: str) -> list[Outgoing]:
     chat = ctx.incoming.chat
     with ctx.db.session() as s:
-        network = directory.require_network(s, args.split()[0])
+        network = directory.require_network(s, code)
     ctx.require(Action.BIND_CHAT, network)
     former = ctx.network if ctx.network is not None and ctx.network.id != network.id else None
     if former is not None and not ctx.can(Action.BIND_CHAT, former):
@@ -422,7 +441,7 @@ def _tell_former(s: Session, ctx: Context, former: Network, network: Network, me
     action=Action.BIND_CHAT,
     scope="group",
 )
-async def unbind(ctx: Context, args: str) -> list[Outgoing]:
+async def unbind(ctx: Context) -> list[Outgoing]:
     me = ctx.require_person()
     if ctx.network is None:
         raise DomainError(N_("This chat is not bound to any network."))
@@ -453,7 +472,7 @@ async def bot_removed(ctx: Context) -> list[Outgoing]:
 
 
 @REGISTRY.command("sieci", "networks", summary=N_("the EMPIRIE networks and their codes"))
-async def list_networks(ctx: Context, args: str) -> list[Outgoing]:
+async def list_networks(ctx: Context) -> list[Outgoing]:
     with ctx.db.session() as s:
         rows = directory.networks(s)
     lines = [ctx.t("EMPIRIE networks:")]
@@ -468,30 +487,54 @@ async def list_networks(ctx: Context, args: str) -> list[Outgoing]:
     "osoby",
     "people",
     summary=N_("people in the network and their roles"),
+    args=Words(Code("network", optional=True)),
     usage=N_("[network code]"),
+    example="/osoby cyfrowe",
     action=Action.READ,
 )
-async def people(ctx: Context, args: str) -> list[Outgoing]:
-    ctx.require_person()
-    network = ctx.target_network(args or None)
-    ctx.require(Action.READ, network)
+async def people(ctx: Context, network: str | None) -> list[Outgoing]:
+    where = ctx.target_network(network)
+    ctx.require(Action.READ, where)
     with ctx.db.session() as s:
-        rows = directory.members(s, network.id or 0)
-    lines = [ctx.t("People in the network {network}:", network=network.name)]
+        rows = directory.members(s, where.id or 0)
+    lines = [ctx.t("People in the network {network}:", network=where.name)]
     for person, role, city in rows:
-        where = f", {city.name}" if city else ""
-        lines.append(f"#{person.id} {person.display_name}{where} — {ctx.t(ROLE[Role(role)])}")
+        place = f", {city.name}" if city else ""
+        lines.append(f"#{person.id} {person.display_name}{place} — {ctx.t(ROLE[Role(role)])}")
     return [Outgoing("\n".join(lines))]
 
 
+@dataclass(frozen=True)
+class Language(Arg):
+    """pl or en (anything else is answered with the choice, as before)."""
+
+    def parse(self, text: str) -> str:
+        choice = text.strip().lower()
+        if choice not in ("pl", "en"):
+            raise DomainError(CHOOSE_LANGUAGE)
+        return choice
+
+
+CHOOSE_LANGUAGE = N_("Choose pl or en, e.g. /jezyk en.")
+
+
+async def choose_language(ctx: Context) -> list[Outgoing]:
+    raise DomainError(CHOOSE_LANGUAGE)
+
+
 @REGISTRY.command(
-    "jezyk", "language", summary=N_("change my language (pl or en)"), usage="pl|en", scope="private"
+    "jezyk",
+    "language",
+    summary=N_("change my language (pl or en)"),
+    args=Words(Language("choice")),
+    usage="pl|en",
+    example="/jezyk en",
+    private=True,
+    scope="private",
+    when_empty=choose_language,
 )
-async def language(ctx: Context, args: str) -> list[Outgoing]:
+async def language(ctx: Context, choice: str) -> list[Outgoing]:
     me = ctx.require_person()
-    choice = args.strip().lower()
-    if choice not in ("pl", "en"):
-        raise DomainError(N_("Choose pl or en, e.g. /jezyk en."))
     with ctx.db.session() as s:
         person = s.get(Person, me.id)
         assert person is not None
@@ -502,7 +545,7 @@ async def language(ctx: Context, args: str) -> list[Outgoing]:
 
 
 @REGISTRY.command("anuluj", "cancel", summary=N_("stop the command in progress"))
-async def cancel(ctx: Context, args: str) -> list[Outgoing]:
+async def cancel(ctx: Context) -> list[Outgoing]:
     if ctx.person is None:
         from handlers.joining import cancel_draft
 

@@ -10,16 +10,15 @@ from typing import Any
 from core.i18n import Translator
 from core.messages import Action as Button
 from core.messages import File, Outgoing
-from core.outbox import enqueue_to_person
+from handlers.kit.args import Text, Words
 from handlers.kit.context import Context
 from handlers.kit.feature import Feature
 from handlers.kit.labels import ROLE
 from handlers.kit.registry import REGISTRY
-from handlers.membership import private_target
+from handlers.roster.office import tell_promoted
 from models import privacy
 from models.enums import Role
 from models.errors import N_
-from models.meetings import Meeting
 
 FEATURE = Feature("privacy", jobs=True)
 
@@ -145,7 +144,7 @@ def readable(t: Translator, data: dict[str, list[dict[str, Any]]]) -> dict[str, 
 @REGISTRY.command(
     "moje_dane", "my_data", summary=N_("everything stored about me, as a file"), scope="private"
 )
-async def my_data(ctx: Context, args: str) -> list[Outgoing]:
+async def my_data(ctx: Context) -> list[Outgoing]:
     me = ctx.require_person()
     with ctx.db.session() as s:
         data = readable(ctx.t, privacy.export(s, me.id or 0))
@@ -154,21 +153,19 @@ async def my_data(ctx: Context, args: str) -> list[Outgoing]:
         ctx.t("Everything I store about you is in the attached file."),
         files=(File(f"moje_dane_{me.id}.json", content, "application/json"),),
     )
-    if ctx.private:
-        return [reply]
-    target = private_target(ctx, me)
-    if target is None:
-        return [Outgoing(ctx.t("Write to me privately and repeat the command there."))]
-    return [
-        Outgoing(reply.text, files=reply.files, to=target),
-        Outgoing(ctx.t("I sent it to you in a private message.")),
-    ]
+    return ctx.privately([reply], say_so=True)  # a group only hears where it went
 
 
 @REGISTRY.command(
-    "usun_dane", "delete_my_data", summary=N_("erase my personal data"), scope="private"
+    "usun_dane",
+    "delete_my_data",
+    summary=N_("erase my personal data"),
+    args=Words(Text("answer", optional=True, limit=100)),
+    usage="[potwierdzam]",
+    example="/usun_dane potwierdzam",
+    scope="private",
 )
-async def delete_my_data(ctx: Context, args: str) -> list[Outgoing]:
+async def delete_my_data(ctx: Context, answer: str | None) -> list[Outgoing]:
     me = ctx.require_person()
     if not ctx.private:  # a destructive confirmation is never offered where others can press
         return [
@@ -178,7 +175,7 @@ async def delete_my_data(ctx: Context, args: str) -> list[Outgoing]:
                 )
             )
         ]
-    if args.strip().lower() not in CONFIRM_WORDS:
+    if (answer or "").lower() not in CONFIRM_WORDS:
         return [
             Outgoing(
                 ctx.t(
@@ -191,24 +188,7 @@ async def delete_my_data(ctx: Context, args: str) -> list[Outgoing]:
         ]
     with ctx.db.session() as s:
         promoted = privacy.erase(s, me.id or 0, ctx.now)
-        for meeting_id, person_id in promoted:  # a freed seat goes to the next on the waitlist
-            meeting = s.get(Meeting, meeting_id)
-            assert meeting is not None
-            enqueue_to_person(
-                s,
-                person_id,
-                ctx.settings,
-                ctx.now,
-                lambda t, m=meeting: Outgoing(
-                    t(
-                        "A seat freed up: you now have an in-person place at meeting #{id} "
-                        "({title}).",
-                        id=m.id,
-                        title=m.title,
-                    )
-                ),
-                kind="waitlist",
-            )
+        tell_promoted(s, ctx.settings, ctx.now, promoted)  # a freed seat goes to the next
     if promoted:
         ctx.wake_outbox()
     log.info("person.erased person=%s", me.id)

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from core.outbox import enqueue_to_person
-from handlers.announcements import delivery_report, queue_announcement
+from handlers.announcements.render import delivery_report, queue_announcement
 from jobs.dispatch import Job, sweep, task
 from models import outbox
-from models.announcements import Announcement, unreported
+from models.announcements import Announcement, AnnouncementStatus, unreported
 from models.due import DueTask
 
 
 @task("announcement")
 def send_scheduled(job: Job, item: DueTask) -> None:
     ann = job.session.get(Announcement, item.ref_id)
-    if ann is not None and ann.status == "scheduled":
+    if ann is not None and ann.status == AnnouncementStatus.SCHEDULED:
         queue_announcement(job.session, ann, job.now, job.settings)
 
 

@@ -5,15 +5,27 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import ClassVar
 
 from sqlalchemy import JSON, Column, String, Text
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from models import directory
 from models.blobs import Blob as Blob
 from models.core import Account, ChatBinding, CityStanding, Network, NetworkRole, Person
 from models.enums import Office, Role, Standing
 from models.types import UTCDateTime
+
+
+class AnnouncementStatus(StrEnum):
+    """draft → scheduled → queued (in the outbox) | cancelled."""
+
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    QUEUED = "queued"
+    CANCELLED = "cancelled"
+
 
 AUDIENCES = ("all", "core", "leaders")
 DELIVERIES = ("chats", "private")  # private = the chats and privately to each person
@@ -32,8 +44,7 @@ class Announcement(SQLModel, table=True):
     delivery: str = Field(default="chats", sa_type=String(12))
     pin: bool = False
     send_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    # draft → scheduled → queued (in the outbox) | cancelled
-    status: str = Field(default="draft", sa_type=String(12))
+    status: str = Field(default=AnnouncementStatus.DRAFT, sa_type=String(12))
     queued_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reported_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
@@ -149,6 +160,17 @@ def unreported(session: Session) -> Sequence[Announcement]:
     """Broadcasts queued whose author has not had the delivery report yet."""
     return session.exec(
         select(Announcement).where(
-            Announcement.status == "queued", col(Announcement.reported_at).is_(None)
+            Announcement.status == AnnouncementStatus.QUEUED,
+            col(Announcement.reported_at).is_(None),
         )
     ).all()
+
+
+def of_author(session: Session, number: int, person_id: int) -> Announcement | None:
+    """The announcement if this person wrote it (the coordinating team: any one). Someone
+    else's is None, as a number that does not exist is: numbers reveal nothing."""
+    ann = session.get(Announcement, number)
+    if ann is None or ann.author_id == person_id:
+        return ann
+    team = Role.COORDINATING_TEAM in directory.roles_of(session, person_id, None)
+    return ann if team else None

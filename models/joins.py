@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import JSON, Column, Index, String, text
@@ -16,7 +17,21 @@ from models.errors import N_, DomainError
 from models.types import UTCDateTime
 
 LIFETIME = timedelta(days=14)
-OPEN = ("draft", "open")  # draft: still answering the bot's questions
+
+
+class JoinStatus(StrEnum):
+    """draft → open → accepted | rejected | expired; draft → cancelled. Also a network's
+    decision in `JoinRequest.decisions` (accepted | rejected)."""
+
+    DRAFT = "draft"  # still answering the bot's questions
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+OPEN = (JoinStatus.DRAFT, JoinStatus.OPEN)
 
 
 class JoinRequest(SQLModel, table=True):
@@ -46,7 +61,7 @@ class JoinRequest(SQLModel, table=True):
     username: str | None = Field(default=None, sa_type=String(128))
     language: str | None = Field(default=None, sa_type=String(5))
     # draft → open → accepted | rejected | expired; draft → cancelled
-    status: str = Field(default="draft", sa_type=String(12), index=True)
+    status: str = Field(default=JoinStatus.DRAFT, sa_type=String(12), index=True)
     step: str | None = Field(default=None, sa_type=String(16))
     city_name: str | None = Field(default=None, sa_type=String(120))
     name: str | None = Field(default=None, sa_type=String(200))
@@ -72,11 +87,11 @@ def _expire(session: Session, now: datetime, platform: str, external_id: str) ->
         select(JoinRequest).where(
             JoinRequest.platform == platform,
             JoinRequest.external_id == external_id,
-            JoinRequest.status == "open",
+            JoinRequest.status == JoinStatus.OPEN,
             col(JoinRequest.expires_at) <= now,
         )
     ).all():
-        row.status = "expired"
+        row.status = JoinStatus.EXPIRED
         session.add(row)
     session.flush()
 
@@ -102,7 +117,7 @@ def start(
     now: datetime,
 ) -> JoinRequest:
     existing = current(session, platform, external_id, now)
-    if existing is not None and existing.status == "open":
+    if existing is not None and existing.status == JoinStatus.OPEN:
         raise DomainError(
             N_(
                 "You already have a request waiting for the coordinator "
@@ -127,7 +142,7 @@ def start(
 
 
 def submit(session: Session, row: JoinRequest, now: datetime) -> None:
-    row.status, row.step = "open", None
+    row.status, row.step = JoinStatus.OPEN, None
     row.submitted_at, row.expires_at = now, now + LIFETIME
     session.add(row)
     session.flush()
@@ -137,36 +152,51 @@ def submit(session: Session, row: JoinRequest, now: datetime) -> None:
 def expire(session: Session, request_id: int, now: datetime) -> JoinRequest | None:
     """Mark a still undecided request as lapsed; returns it, or None if it was decided."""
     row = session.get(JoinRequest, request_id, with_for_update=True)
-    if row is None or row.status != "open" or row.expires_at is None or row.expires_at > now:
+    if (
+        row is None
+        or row.status != JoinStatus.OPEN
+        or row.expires_at is None
+        or row.expires_at > now
+    ):
         return None
-    row.status = "expired"
+    row.status = JoinStatus.EXPIRED
     session.add(row)
     return row
 
 
+def cancel_draft(session: Session, platform: str, external_id: str, now: datetime) -> bool:
+    """The account's unfinished request stops (False: there was none)."""
+    row = current(session, platform, external_id, now)
+    if row is None or row.status != JoinStatus.DRAFT:
+        return False
+    row.status = JoinStatus.CANCELLED
+    session.add(row)
+    return True
+
+
 def load_open(session: Session, request_id: int, now: datetime) -> JoinRequest:
     row = session.get(JoinRequest, request_id, with_for_update=True)
-    if row is None or row.status in ("draft", "cancelled"):
+    if row is None or row.status in (JoinStatus.DRAFT, JoinStatus.CANCELLED):
         raise DomainError(N_("There is no join request #{id}."), id=request_id)
-    if row.status == "open" and row.expires_at is not None and row.expires_at <= now:
-        row.status = "expired"
+    if row.status == JoinStatus.OPEN and row.expires_at is not None and row.expires_at <= now:
+        row.status = JoinStatus.EXPIRED
         session.add(row)
-    if row.status == "expired":
+    if row.status == JoinStatus.EXPIRED:
         raise DomainError(
             N_("Join request #{id} has expired (after 14 days)."), id=request_id, keep=True
         )
-    if row.status != "open":
+    if row.status != JoinStatus.OPEN:
         raise DomainError(N_("Join request #{id} has already been decided."), id=request_id)
     return row
 
 
 def decide(
-    session: Session, row: JoinRequest, codes: Sequence[str], decision: str, now: datetime
+    session: Session, row: JoinRequest, codes: Sequence[str], decision: JoinStatus, now: datetime
 ) -> None:
-    row.decisions = {**row.decisions, **{code: decision for code in codes}}
+    row.decisions = {**row.decisions, **{code: str(decision) for code in codes}}
     if not row.pending:
-        accepted = any(v == "accepted" for v in row.decisions.values())
-        row.status = "accepted" if accepted else "rejected"
+        accepted = any(v == JoinStatus.ACCEPTED for v in row.decisions.values())
+        row.status = JoinStatus.ACCEPTED if accepted else JoinStatus.REJECTED
         row.decided_at = now
     session.add(row)
     session.flush()

@@ -23,7 +23,7 @@ from core.clock import FrozenClock
 from core.config import Settings
 from core.messages import Outgoing, Target
 from core.outbox import enqueue
-from handlers.announcements import queue_announcement
+from handlers.announcements.render import queue_announcement
 from models import seed
 from models.announcements import Announcement
 from models.core import Account, City, CityStanding, NetworkRole, Person

@@ -15,7 +15,7 @@ from sqlmodel import select
 from core.clock import FrozenClock
 from core.config import Settings
 from core.i18n import Translator
-from handlers.roster import commands as roster
+from handlers.roster import office as roster
 from models import directory, seed
 from models.core import AuditEntry, City, NetworkRole, Person
 from models.db import Database

@@ -1,0 +1,191 @@
+"""What announcements say, to the people who get them and to their authors: the message
+itself (queued by the confirmation and by the scheduled job), the preview and the delivery
+report."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+
+from sqlmodel import Session
+
+from core.config import Settings
+from core.i18n import Translator
+from core.messages import Action as Button
+from core.messages import File, Outgoing, Target
+from core.outbox import enqueue
+from models import directory, outbox
+from models.announcements import (
+    Announcement,
+    AnnouncementStatus,
+    network_names,
+    recipients,
+    unreachable,
+)
+from models.errors import N_
+
+AUDIENCE_LABEL = {
+    "all": N_("everyone, observers included"),
+    "core": N_("core cities only"),
+    "leaders": N_("leaders only (mayors, presidents, deputies)"),
+}
+DELIVERY_LABEL = {
+    "chats": N_("network chats"),
+    "private": N_("network chats and privately to each person"),
+}
+
+
+def label(t: Translator, table: dict[str, str], key: str) -> str:
+    return t(table[key])
+
+
+def render(t: Translator, names: list[str], text: str) -> str:
+    """The announcement as its recipients read it."""
+    return t("📣 **Announcement** — {networks}", networks=", ".join(names)) + "\n\n" + text
+
+
+def queue_announcement(
+    s: Session, ann: Announcement, now: datetime, settings: Settings
+) -> tuple[int, int]:
+    """Write one outbox row per chat and person; the dedupe key makes a second call a no-op."""
+    if ann.status == AnnouncementStatus.QUEUED:
+        return 0, 0
+    chats, people = recipients(
+        s, ann.network_ids, ann.audience, ann.delivery, settings.active_platforms
+    )
+    names = network_names(s, ann.network_ids)
+    files = (ann.blob_id,) if ann.blob_id else ()
+    for r in [*chats, *people]:
+        t = Translator(r.language or settings.default_language, settings.tz)
+        message = Outgoing(
+            render(t, names, ann.text), markdown=True, pin=ann.pin and r.person_id is None
+        )
+        enqueue(
+            s,
+            Target(r.platform, r.chat_id),
+            message,
+            now,
+            blob_ids=files,
+            person_id=r.person_id,
+            network_id=r.network_id,
+            announcement_id=ann.id,
+            kind="announcement",
+            dedupe_key=f"ann:{ann.id}:{r.platform}:{r.chat_id}",
+        )
+    ann.status, ann.queued_at = AnnouncementStatus.QUEUED, now
+    s.add(ann)
+    return len(chats), len(people)
+
+
+def preview(t: Translator, s: Session, ann: Announcement, settings: Settings) -> Outgoing:
+    """What the author sees before confirming: whom it reaches, when, and the text."""
+    platforms = settings.active_platforms
+    chats, people = recipients(s, ann.network_ids, ann.audience, ann.delivery, platforms)
+    missing = (
+        unreachable(s, ann.network_ids, ann.audience, platforms) if ann.delivery == "private" else 0
+    )
+    when = t("now") if ann.send_at is None else t.datetime(ann.send_at)
+    lines = [
+        t("📣 Announcement #{id} — preview", id=ann.id),
+        t("Networks: {names}", names=", ".join(network_names(s, ann.network_ids))),
+        t("Audience: {audience}", audience=label(t, AUDIENCE_LABEL, ann.audience)),
+        t("Delivery: {delivery}", delivery=label(t, DELIVERY_LABEL, ann.delivery)),
+        t("Pinned: {pinned}", pinned=t("yes") if ann.pin else t("no")),
+        t("Sending: {when}", when=when),
+        t(
+            "It will reach {chats} chats and {people} people privately.",
+            chats=len(chats),
+            people=len(people),
+        ),
+    ]
+    if missing:
+        lines.append(
+            t(
+                "{count} people in the audience have no linked account and will not "
+                "get it privately.",
+                count=missing,
+            )
+        )
+    if ann.audience != "all":
+        lines.append(
+            t("Group chats include observers, so a restricted audience is reached privately only.")
+        )
+    if ann.blob_id:
+        lines.append(t("Attachment: yes"))
+    lines += ["", ann.text]
+    return Outgoing(
+        "\n".join(lines),
+        markdown=True,
+        actions=(
+            Button(
+                t("Send") if ann.send_at is None else t("Schedule"), f"/ogloszenie_wyslij {ann.id}"
+            ),
+            Button(t("Cancel"), f"/ogloszenie_anuluj {ann.id}"),
+        ),
+    )
+
+
+def reason_label(t: Translator, reason: str | None) -> str:
+    reason = reason or ""
+    if reason.startswith("forbidden"):
+        return t("the bot was blocked or removed from the chat")
+    if "chat not found" in reason:
+        return t("the chat no longer exists")
+    if reason.startswith(("network", "rate_limited", "unexpected", "telegram")):
+        return t("the platform did not answer (retried)")
+    return reason or "—"
+
+
+def delivery_report(s: Session, t: Translator, ann: Announcement) -> Outgoing:
+    rows = outbox.for_announcement(s, ann.id or 0)
+    people = directory.people_by_id(s, [r.person_id for r in rows if r.person_id])
+    chats = {(c.platform, c.chat_id): c for c in directory.all_chats(s)}
+    labels = {"sent": t("sent"), "failed": t("failed"), "pending": t("waiting")}
+    counts = {(kind, st): 0 for kind in ("chat", "person") for st in labels}
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow([t("type"), t("recipient"), t("platform"), t("status"), t("reason"), t("time")])
+    failures = []
+    for row in rows:
+        kind = "person" if row.person_id else "chat"
+        counts[(kind, row.status)] += 1
+        if row.person_id:
+            person = people.get(row.person_id)
+            who = person.display_name if person else f"#{row.person_id}"
+        else:
+            binding = chats.get((row.platform, row.chat_id))
+            who = binding.title if binding and binding.title else row.chat_id
+        reason = reason_label(t, row.last_error) if row.status == "failed" else ""
+        writer.writerow(
+            [
+                t("chat") if kind == "chat" else t("person"),
+                who,
+                row.platform,
+                labels[row.status],
+                reason,
+                t.short_datetime(row.sent_at) if row.sent_at else "",
+            ]
+        )
+        if row.status == "failed":
+            failures.append(f"• {who}: {reason}")
+    lines = [
+        t("Delivery report for announcement #{id}", id=ann.id),
+        t(
+            "Chats: {sent} sent, {failed} failed, {pending} waiting.",
+            sent=counts[("chat", "sent")],
+            failed=counts[("chat", "failed")],
+            pending=counts[("chat", "pending")],
+        ),
+        t(
+            "People: {sent} sent, {failed} failed, {pending} waiting.",
+            sent=counts[("person", "sent")],
+            failed=counts[("person", "failed")],
+            pending=counts[("person", "pending")],
+        ),
+        *failures,
+    ]
+    content = ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: Excel reads UTF-8
+    return Outgoing(
+        "\n".join(lines), files=(File(f"raport_ogloszenia_{ann.id}.csv", content, "text/csv"),)
+    )
