@@ -451,3 +451,24 @@ def reviewed_calls(
         )
         .order_by(col(FundingSeen.first_at), col(FundingCall.id))
     ).all()
+
+
+def edit_call(session: Session, call: FundingCall, now: datetime, **fields: Any) -> None:
+    """Set the given columns of a call by hand. A new deadline (`deadline`, replacing them all;
+    `was` the next one before) or a new `budget` is recorded as a change, as a source's is."""
+    call_id = call.id or 0
+    if "deadline" in fields:
+        new, was = fields.pop("deadline"), fields.pop("was", None)
+        add_change(
+            session, call_id, now, "deadline", was.isoformat() if was else None, new.isoformat()
+        )
+        call.deadlines = [new.isoformat()]
+    if "budget" in fields:
+        amount = fields.pop("budget")
+        before = None if call.budget is None else str(call.budget)
+        add_change(session, call_id, now, "budget", before, str(amount))
+        call.budget, call.currency = amount, call.currency or "PLN"
+    for name, value in fields.items():
+        setattr(call, name, value)
+    call.updated_at = now
+    session.add(call)

@@ -58,10 +58,11 @@ def parse_amount(text: str) -> float | None:
     return value
 
 
-def check_link(text: str) -> str:
+def check_link(text: str, limit: int = 500) -> str:
+    """An http(s) address that fits its column, or why not."""
     if not text.startswith(("http://", "https://")):
         raise DomainError(BAD_LINK)
-    return text
+    return check_text(text, limit, "link")
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ class Link(Arg):
             not value.startswith(("http://", "https://")) or len(value) > self.limit
         ):
             raise BadArgs(self.name)
-        return check_text(check_link(value), self.limit, "link")
+        return check_link(value, self.limit)
 
 
 @dataclass(frozen=True)

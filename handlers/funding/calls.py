@@ -197,27 +197,20 @@ async def edit(ctx: Context, call: int, field: str, value: str) -> list[Outgoing
     with ctx.db.session() as s:
         found = store.require_call(s, call)
         if field == "deadline":
-            new = parse_deadline(ctx, value)
-            old = next_deadline(found.deadline_list, ctx.now)
-            store.add_change(
-                s, call, ctx.now, "deadline", old.isoformat() if old else None, new.isoformat()
-            )
-            found.deadlines = [new.isoformat()]
+            was = next_deadline(found.deadline_list, ctx.now)
+            store.edit_call(s, found, ctx.now, deadline=parse_deadline(ctx, value), was=was)
         elif field == "budget":
-            amount = parse_amount(value)
-            before = None if found.budget is None else str(found.budget)
-            store.add_change(s, call, ctx.now, "budget", before, str(amount))
-            found.budget, found.currency = amount, found.currency or "PLN"
+            store.edit_call(s, found, ctx.now, budget=parse_amount(value))
         elif field == "title":
-            found.title, found.title_key = value[:300], title_key(value)
+            store.edit_call(s, found, ctx.now, title=value[:300], title_key=title_key(value))
         elif field == "link":
-            found.link, found.link_key = check_link(value), canonical_link(value)
+            link = check_link(value)
+            store.edit_call(s, found, ctx.now, link=link, link_key=canonical_link(link))
         elif field == "tags":
-            found.tags = [t.strip() for t in value.split(",") if t.strip()]
+            tags = [t.strip() for t in value.split(",") if t.strip()]
+            store.edit_call(s, found, ctx.now, tags=tags)
         else:
-            found.programme = value[:120]
-        found.updated_at = ctx.now
-        s.add(found)
+            store.edit_call(s, found, ctx.now, programme=value[:120])
         audit.record(s, ctx.now, me.id, "funding.edit", f"call:{call}", field=field)
     return [Outgoing(ctx.t("Saved.") + "\n\n" + describe(ctx.t, found, ctx.now))]
 
