@@ -15,11 +15,11 @@ from sqlmodel import Session
 
 from core.config import Settings
 from core.i18n import Translator
-from core.messages import Action, Outgoing
+from core.messages import Outgoing
 from core.outbox import enqueue_to_person
-from handlers.funding.digest import days_left
 from handlers.funding.digest import send as send_digest
 from handlers.funding.parse import next_deadline
+from handlers.funding.render import reminder
 from jobs.dispatch import Job, sweep
 from models import funding as store
 from models.core import Network
@@ -116,18 +116,7 @@ def follow_reminders(job: Job) -> int:
             def build(
                 t: Translator, call: FundingCall = call, deadline: datetime = deadline
             ) -> Outgoing:
-                return Outgoing(
-                    t(
-                        "⏰ Funding call #{id} “{title}”: the deadline is {when} "
-                        "({days} days left). {link}",
-                        id=call.id,
-                        title=call.title,
-                        when=t.datetime(deadline),
-                        days=days_left(deadline, job.now, t),
-                        link=call.link or "",
-                    ),
-                    actions=(Action(t("Stop following"), f"/nie_obserwuj {call.id}"),),
-                )
+                return reminder(t, call, deadline, job.now)
 
             if enqueue_to_person(
                 job.session,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Float, String, Text, UniqueConstraint, cast, exists, literal
@@ -16,8 +17,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.core import Network
+from models.errors import N_, DomainError
 from models.meetings import Meeting
 from models.types import UTCDateTime
+
+NO_CALL = N_("There is no funding call with the number “{id}”. /konkursy lists them.")
+NO_FEED = N_("There is no feed with the number “{id}”.")
+
+
+class CallStatus(StrEnum):
+    """What the source says about a call (a past last deadline closes it whatever it says)."""
+
+    FORTHCOMING = "forthcoming"
+    OPEN = "open"
+    CLOSED = "closed"
 
 
 def _json_list() -> Any:
@@ -35,7 +48,7 @@ class FundingCall(SQLModel, table=True):
     title: str = Field(sa_type=String(300))
     title_key: str = Field(sa_type=String(300), index=True)
     programme: str | None = Field(default=None, sa_type=String(120))  # or the funder
-    status: str = Field(default="open", sa_type=String(12))  # forthcoming | open | closed
+    status: str = Field(default=CallStatus.OPEN, sa_type=String(12))  # CallStatus
     opens_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     deadlines: list[str] = _json_list()  # ISO datetimes, UTC, sorted
     budget: float | None = Field(default=None, sa_type=Float)
@@ -358,3 +371,104 @@ def meetings_between(
     if unless_sent is not None:
         query = query.where(not_yet_sent(unless_sent, col(Meeting.id)))
     return session.exec(query.order_by(col(Meeting.starts_at))).all()
+
+
+def require_call(session: Session, call_id: int) -> FundingCall:
+    """The call numbered `call_id`, or NO_CALL."""
+    call = session.get(FundingCall, call_id)
+    if call is None:
+        raise DomainError(NO_CALL, id=call_id)
+    return call
+
+
+def require_feed(session: Session, feed_id: int) -> FundingFeed:
+    """The feed numbered `feed_id`, or NO_FEED."""
+    feed = session.get(FundingFeed, feed_id)
+    if feed is None:
+        raise DomainError(NO_FEED, id=feed_id)
+    return feed
+
+
+def follow(session: Session, person_id: int, call_id: int, now: datetime) -> None:
+    """The person follows the call (once: following twice changes nothing)."""
+    if find_follow(session, person_id, call_id) is None:
+        session.add(FundingFollow(person_id=person_id, call_id=call_id, at=now))
+
+
+def unfollow(session: Session, person_id: int, call_id: int) -> None:
+    found = find_follow(session, person_id, call_id)
+    if found is not None:
+        session.delete(found)
+
+
+def mute(
+    session: Session, network_id: int, call_id: int, muted_by: int | None, now: datetime
+) -> None:
+    """The call is left out of the network's digests (once)."""
+    if call_id not in muted(session, network_id):
+        session.add(FundingMute(network_id=network_id, call_id=call_id, muted_by=muted_by, at=now))
+
+
+def withdraw(session: Session, call: FundingCall, now: datetime) -> None:
+    """Kept, never listed again; the first withdrawal's moment stays."""
+    call.withdrawn_at = call.withdrawn_at or now
+    session.add(call)
+
+
+def add_feed(
+    session: Session,
+    url: str,
+    *,
+    network_id: int | None,
+    added_by: int | None,
+    funder: str | None,
+    now: datetime,
+) -> FundingFeed:
+    feed = FundingFeed(
+        url=url, network_id=network_id, added_by=added_by, added_at=now, funder=funder
+    )
+    session.add(feed)
+    session.flush()
+    return feed
+
+
+def stop_feed(session: Session, feed: FundingFeed) -> None:
+    feed.active = False
+    session.add(feed)
+
+
+def reviewed_calls(
+    session: Session, network_id: int, start: datetime, end: datetime
+) -> Sequence[FundingCall]:
+    """The calls the network was first told about in [start, end), in the order told."""
+    return session.exec(
+        select(FundingCall)
+        .join(FundingSeen, col(FundingSeen.call_id) == col(FundingCall.id))
+        .where(
+            FundingSeen.network_id == network_id,
+            FundingSeen.first_at >= start,
+            FundingSeen.first_at < end,
+        )
+        .order_by(col(FundingSeen.first_at), col(FundingCall.id))
+    ).all()
+
+
+def edit_call(session: Session, call: FundingCall, now: datetime, **fields: Any) -> None:
+    """Set the given columns of a call by hand. A new deadline (`deadline`, replacing them all;
+    `was` the next one before) or a new `budget` is recorded as a change, as a source's is."""
+    call_id = call.id or 0
+    if "deadline" in fields:
+        new, was = fields.pop("deadline"), fields.pop("was", None)
+        add_change(
+            session, call_id, now, "deadline", was.isoformat() if was else None, new.isoformat()
+        )
+        call.deadlines = [new.isoformat()]
+    if "budget" in fields:
+        amount = fields.pop("budget")
+        before = None if call.budget is None else str(call.budget)
+        add_change(session, call_id, now, "budget", before, str(amount))
+        call.budget, call.currency = amount, call.currency or "PLN"
+    for name, value in fields.items():
+        setattr(call, name, value)
+    call.updated_at = now
+    session.add(call)

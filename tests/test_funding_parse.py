@@ -6,15 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from handlers.funding.parse import (
-    CLOSED,
-    FORTHCOMING,
-    OPEN,
     canonical_link,
     parse_feed,
     parse_sedia,
     read_csv,
     title_key,
 )
+from models.funding import CallStatus
 from tests.funding_data import empty_row, real_page, result
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -31,7 +29,7 @@ def test_real_page_keeps_identifier_title_programme_status_dates_and_link() -> N
         "Horizon scanning and foresight in future enabling digital technologies (CSA)"
     )
     assert foresight.programme == "HORIZON"
-    assert foresight.status == FORTHCOMING
+    assert foresight.status == CallStatus.FORTHCOMING
     assert foresight.opens_at == datetime(2026, 11, 17, tzinfo=UTC)
     # the portal gives the day; calls close at 17:00 Brussels time (16:00 UTC in winter)
     assert foresight.deadlines == (datetime(2027, 3, 18, 16, 0, tzinfo=UTC),)
@@ -43,9 +41,9 @@ def test_real_page_keeps_identifier_title_programme_status_dates_and_link() -> N
     # its budgetOverview only lists a sibling topic (…-04): no budget is made up
     assert foresight.budget is None
     security = records["HORIZON-CL3-2026-02-CS-ECCC-01"]
-    assert security.status == OPEN
+    assert security.status == CallStatus.OPEN
     # marked open, but its only deadline (15.09.2026) has passed: not open
-    assert security.effective_status(NOW) == CLOSED
+    assert security.effective_status(NOW) == CallStatus.CLOSED
     assert security.next_deadline(NOW) is None
 
 
@@ -65,7 +63,7 @@ def test_two_stage_call_shows_the_next_deadline_and_keeps_both() -> None:
     assert record.next_deadline(NOW) == datetime(2026, 12, 1, 16, 0, tzinfo=UTC)
     after_first = datetime(2026, 12, 2, tzinfo=UTC)
     assert record.next_deadline(after_first) == datetime(2027, 9, 15, 15, 0, tzinfo=UTC)
-    assert record.effective_status(after_first) == OPEN
+    assert record.effective_status(after_first) == CallStatus.OPEN
 
 
 def test_duplicate_and_empty_rows_become_one_call_with_all_deadlines() -> None:
@@ -117,10 +115,10 @@ def test_status_codes_and_closed_calls() -> None:
     }
     status = {r.identifier: r.effective_status(NOW) for r in parse_sedia(page)}
     assert status == {
-        "DIGITAL-1": FORTHCOMING,
-        "DIGITAL-2": OPEN,
-        "DIGITAL-3": CLOSED,
-        "DIGITAL-4": CLOSED,
+        "DIGITAL-1": CallStatus.FORTHCOMING,
+        "DIGITAL-2": CallStatus.OPEN,
+        "DIGITAL-3": CallStatus.CLOSED,
+        "DIGITAL-4": CallStatus.CLOSED,
     }
 
 

@@ -179,35 +179,6 @@ def period_of(s: Session, meeting: Meeting) -> tuple[datetime, datetime]:
     return start, end
 
 
-@report_section(order=10)
-def funding_reviewed(
-    s: Session, t: Translator, network_id: int, start: datetime, end: datetime
-) -> Section:
-    """The funding calls the network was told about in the period (the expert's digests)."""
-    from models.funding import FundingCall, FundingSeen
-
-    rows = s.exec(
-        select(FundingCall)
-        .join(FundingSeen, col(FundingSeen.call_id) == col(FundingCall.id))
-        .where(
-            FundingSeen.network_id == network_id,
-            FundingSeen.first_at >= start,
-            FundingSeen.first_at < end,
-        )
-        .order_by(col(FundingSeen.first_at), col(FundingCall.id))
-    ).all()
-    lines = []
-    for call in rows:
-        line = f"• {call.title}" + (f" ({call.programme})" if call.programme else "")
-        if call.deadlines:
-            line += " — " + t("deadline {when}", when=t.date(call.deadline_list[0]))
-        lines.append(line)
-    return Section(
-        t("Funding calls reviewed"),
-        lines or [t("No funding calls were sent to the network in this period.")],
-    )
-
-
 @report_section(order=20)
 def office_hours_held(
     s: Session, t: Translator, network_id: int, start: datetime, end: datetime

@@ -2,4 +2,9 @@
 
 from handlers.kit.feature import Feature
 
-FEATURE = Feature("funding", modules=("commands",), jobs=True, lazy=("feeds",))
+FEATURE = Feature(
+    "funding",
+    modules=("calls", "profile", "follow", "sources", "report"),
+    jobs=True,
+    lazy=("feeds",),
+)

@@ -4,8 +4,6 @@ network was told so the next digest repeats nothing."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -13,16 +11,15 @@ from sqlmodel import Session
 
 from core.config import Settings
 from core.i18n import Translator
-from core.messages import Action as Button
-from core.messages import File, Outgoing, Target
+from core.messages import Target
 from core.outbox import enqueue
 from handlers.funding.match import Match, Matcher
 from handlers.funding.parse import next_deadline
+from handlers.funding.render import days_left, digest_message
 from handlers.funding.store import call_text, ensure_profiles, is_open, matcher_profiles
 from models import funding as store
 from models.announcements import recipients
 from models.core import Network
-from models.errors import N_
 from models.funding import FundingCall, FundingSeen
 
 
@@ -51,10 +48,6 @@ class Digest:
     @property
     def all_items(self) -> list[Item]:
         return [*self.new, *self.soon, *self.changed, *self.other]
-
-
-def days_left(deadline: datetime, now: datetime, t: Translator) -> int:
-    return (t.local(deadline).date() - t.local(now).date()).days
 
 
 def matching_calls(
@@ -131,116 +124,6 @@ def remember(
         session.add(row)
 
 
-def _why(t: Translator, why: Match) -> str:
-    parts = []
-    if why.keywords:
-        parts.append(t("words: {words}", words=", ".join(why.keywords[:4])))
-    if why.programme:
-        parts.append(t("programme: {programme}", programme=why.programme))
-    return "; ".join(parts)
-
-
-def _money(t: Translator, call: FundingCall) -> str:
-    if call.budget is None:
-        return ""
-    return f" · {t.number(round(call.budget))} {call.currency or ''}".rstrip()
-
-
-def line(t: Translator, item: Item) -> str:
-    call = item.call
-    title = f"[{call.title}]({call.link})" if call.link else call.title
-    when = (
-        t("deadline {date}", date=t.local(item.deadline).strftime("%d.%m.%Y"))
-        if item.deadline
-        else t("no deadline given")
-    )
-    if item.days_left is not None and item.days_left <= 31:
-        when += " " + t("({days} days left)", days=item.days_left)
-    source = f" · {call.programme}" if call.programme else ""
-    text = f"- #{call.id} {title}{source} · {when}{_money(t, call)} — {_why(t, item.why)}"
-    if item.change == "deadline" and item.old:
-        text += " · " + t(
-            "deadline was {old}", old=t.local(datetime.fromisoformat(item.old)).strftime("%d.%m.%Y")
-        )
-    elif item.change == "budget" and item.old:
-        text += " · " + t("budget was {old}", old=t.number(round(float(item.old))))
-    return text
-
-
-SECTIONS = (
-    ("new", N_("NEW")),
-    ("soon", N_("Closing soon")),
-    ("changed", N_("Changes")),
-    ("other", N_("Other open calls")),
-)
-
-
-def render(t: Translator, network: Network, digest: Digest, cap: int, heading: str) -> Outgoing:
-    lines = [f"**{heading}**"]
-    shown = 0
-    for key, label in SECTIONS:
-        items: list[Item] = getattr(digest, key)
-        if not items:
-            continue
-        room = max(cap - shown, 0)
-        if room == 0:
-            break
-        lines += ["", f"**{t(label)}** ({len(items)})"]
-        lines += [line(t, i) for i in items[:room]]
-        shown += min(len(items), room)
-    total = len(digest.all_items)
-    files: tuple[File, ...] = ()
-    if total > shown:
-        lines += [
-            "",
-            t("…and {count} more: the full list is in the attached file.", count=total - shown),
-        ]
-        files = (File(f"konkursy_{network.code}.csv", to_csv(t, digest.all_items), "text/csv"),)
-    lines += [
-        "",
-        t(
-            "Follow a call: /obserwuj <nr> (reminders 7 and 1 days before the "
-            "deadline). Hide it for the network: /ukryj <nr>."
-        ),
-    ]
-    buttons = tuple(
-        Button(t("Follow #{id}", id=i.call.id), f"/obserwuj {i.call.id}") for i in digest.new[:3]
-    )
-    return Outgoing("\n".join(lines), actions=buttons, files=files, markdown=True)
-
-
-def to_csv(t: Translator, items: list[Item]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(
-        [
-            t("Call no."),
-            t("Title"),
-            t("Programme or funder"),
-            t("Next deadline"),
-            t("All deadlines"),
-            t("Budget"),
-            t("Link"),
-            t("Why it matched"),
-        ]
-    )
-    for i in items:
-        c = i.call
-        writer.writerow(
-            [
-                c.id,
-                c.title,
-                c.programme or "",
-                t.local(i.deadline).strftime("%Y-%m-%d %H:%M") if i.deadline else "",
-                ", ".join(t.local(d).strftime("%Y-%m-%d") for d in c.deadline_list),
-                "" if c.budget is None else f"{c.budget:.0f} {c.currency or ''}",
-                c.link or "",
-                _why(t, i.why),
-            ]
-        )
-    return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel opens it as UTF-8
-
-
 def send(
     session: Session,
     network: Network,
@@ -267,7 +150,7 @@ def send(
         return 0  # nobody told: it stays news for when a chat is bound
     for chat in chats:
         t = Translator(chat.language or settings.default_language, settings.tz)
-        message = render(
+        message = digest_message(
             t,
             network,
             digest,

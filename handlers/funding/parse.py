@@ -23,9 +23,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from handlers.funding.match import fold
+from models.funding import CallStatus
 
-FORTHCOMING, OPEN, CLOSED = "forthcoming", "open", "closed"
-STATUS_CODES = {"31094501": FORTHCOMING, "31094502": OPEN, "31094503": CLOSED}
+STATUS_CODES = {
+    "31094501": CallStatus.FORTHCOMING,
+    "31094502": CallStatus.OPEN,
+    "31094503": CallStatus.CLOSED,
+}
 TOPIC_PAGE = (
     "https://ec.europa.eu/info/funding-tenders/opportunities/portal/screen/"
     "opportunities/topic-details/{id}"
@@ -41,7 +45,7 @@ class CallRecord:
     link: str | None = None
     identifier: str | None = None
     programme: str | None = None  # e.g. DIGITAL, LIFE, CERV; for feeds the funder
-    status: str = OPEN
+    status: CallStatus = CallStatus.OPEN
     opens_at: datetime | None = None
     deadlines: tuple[datetime, ...] = ()
     budget: float | None = None
@@ -53,7 +57,7 @@ class CallRecord:
     def next_deadline(self, now: datetime) -> datetime | None:
         return next_deadline(self.deadlines, now)
 
-    def effective_status(self, now: datetime) -> str:
+    def effective_status(self, now: datetime) -> CallStatus:
         return effective_status(self.status, self.deadlines, now)
 
 
@@ -62,11 +66,16 @@ def next_deadline(deadlines: Iterable[datetime], now: datetime) -> datetime | No
     return min(future) if future else None
 
 
-def effective_status(status: str, deadlines: Sequence[datetime], now: datetime) -> str:
+def effective_status(status: str, deadlines: Sequence[datetime], now: datetime) -> CallStatus:
     """ "Open" with every deadline passed is closed; forthcoming past its deadlines too."""
-    if status in (OPEN, FORTHCOMING) and deadlines and next_deadline(deadlines, now) is None:
-        return CLOSED
-    return status
+    known = CallStatus(status)
+    if (
+        known in (CallStatus.OPEN, CallStatus.FORTHCOMING)
+        and deadlines
+        and next_deadline(deadlines, now) is None
+    ):
+        return CallStatus.CLOSED
+    return known
 
 
 # --- EU Funding & Tenders Portal -------------------------------------------------------------
@@ -223,7 +232,7 @@ def parse_sedia_result(result: dict[str, Any]) -> CallRecord | None:
         link=link,
         identifier=identifier,
         programme=programme_of(identifier),
-        status=STATUS_CODES.get(code, OPEN),
+        status=STATUS_CODES.get(code, CallStatus.OPEN),
         opens_at=opens[0] if opens else None,
         deadlines=deadlines,
         budget=_budget(metadata, identifier),
@@ -323,7 +332,7 @@ def parse_feed(content: bytes, source: str, funder: str | None = None) -> FeedPa
                 link=entry.get("link") or None,
                 identifier=None,
                 programme=funder or result.title,
-                status=OPEN,
+                status=CallStatus.OPEN,
                 deadlines=(deadline,) if deadline else (),
                 tags=tags,
                 summary=summary[:4000],

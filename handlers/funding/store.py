@@ -11,7 +11,6 @@ from sqlmodel import Session
 
 from handlers.funding.match import Match, Matcher, Profile
 from handlers.funding.parse import (
-    CLOSED,
     CallRecord,
     canonical_link,
     effective_status,
@@ -20,7 +19,7 @@ from handlers.funding.parse import (
 )
 from models import directory
 from models import funding as store
-from models.funding import FundingCall, FundingProfile
+from models.funding import CallStatus, FundingCall, FundingProfile
 
 # Where the mapping is obvious; coordinators edit it with /profil_dodaj <net> program:CODE.
 DEFAULT_PROFILES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -295,4 +294,4 @@ def is_open(call: FundingCall, now: datetime) -> bool:
     """Listed in digests: not withdrawn, not closed, and not past all its deadlines."""
     if call.withdrawn_at is not None:
         return False
-    return effective_status(call.status, call.deadline_list, now) != CLOSED
+    return effective_status(call.status, call.deadline_list, now) != CallStatus.CLOSED
