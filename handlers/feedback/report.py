@@ -208,24 +208,6 @@ def funding_reviewed(
     )
 
 
-@report_section(order=20)
-def office_hours_held(
-    s: Session, t: Translator, network_id: int, start: datetime, end: datetime
-) -> Section:
-    """The cities' office-hours topics in the period, and no-shows (the expert's queue)."""
-    from models import office_hours as oh
-
-    lines = []
-    for session in oh.sessions_between(s, [network_id], start, end):
-        for booking in oh.summary(s, session.id or 0):
-            city = directory.city_name(s, booking.city_id) or f"#{booking.city_id}"
-            absent = f" ({t('no-show')})" if booking.status == "no_show" else ""
-            lines.append(f"• {t.short_datetime(session.starts_at)} {city}: {booking.topic}{absent}")
-    return Section(
-        t("Office hours in the period"), lines or [t("No office-hours bookings in this period.")]
-    )
-
-
 @dataclass
 class Report:
     meeting: Meeting
