@@ -11,19 +11,14 @@ from sqlmodel import Session
 from core.i18n import Translator
 from core.messages import Action, Outgoing, Target
 from core.outbox import enqueue, enqueue_to_person
-from handlers.office_hours.commands import (
-    after_freed,
-    agenda_lines,
-    summary_text,
-    where,
-)
+from handlers.office_hours.render import after_freed, agenda_lines, summary_text, where
 from jobs.dispatch import Job, sweep, task
 from models import directory
 from models import office_hours as oh
 from models.core import Network
 from models.due import DueTask
 from models.errors import N_
-from models.office_hours import OfficeBooking, OfficeSession
+from models.office_hours import BookingStatus, OfficeBooking, OfficeSession
 
 
 @sweep
@@ -45,7 +40,7 @@ def materialise(job: Job) -> int:
 
 def _session(s: Session, item: DueTask) -> OfficeSession | None:
     session = s.get(OfficeSession, item.ref_id)
-    return session if session is not None and session.status == "scheduled" else None
+    return session if session is not None and session.scheduled else None
 
 
 @task("office_open")
@@ -101,10 +96,10 @@ task("office_agenda_1h")(_agenda)
 
 def _remind(job: Job, item: DueTask) -> None:
     booking = job.session.get(OfficeBooking, item.ref_id)
-    if booking is None or booking.status != "booked":
+    if booking is None or booking.status != BookingStatus.BOOKED:
         return
     session = job.session.get(OfficeSession, booking.session_id)
-    if session is None or session.status != "scheduled":
+    if session is None or not session.scheduled:
         return
     text_id = (
         N_(

@@ -35,7 +35,7 @@ def view(req: PageRequest) -> dict[str, Any]:
         "network": network,
         "session": session,
         "where": session.link or session.place,
-        "open": session.status == "scheduled" and session.opens_at <= now < session.ends_at,
+        "open": session.scheduled and session.opens_at <= now < session.ends_at,
         "not_yet": now < session.opens_at,
         "slots": [(n, t.time(session.slot_start(n))) for n in free],
         "mine": mine,
@@ -78,7 +78,7 @@ def hub(req: PageRequest) -> list[HubItem]:
             horizon = now + timedelta(days=req.settings.office_horizon_days)
             for session in oh.sessions_between(s, [network.id or 0], now, horizon):
                 if (
-                    session.status != "scheduled"
+                    not session.scheduled
                     or session.opens_at > now
                     or oh.city_booking(s, session.id or 0, person.city_id) is not None
                 ):

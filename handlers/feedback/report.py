@@ -24,7 +24,7 @@ from handlers.kit.labels import STANDING
 from handlers.kit.objects import fetch, first_word
 from handlers.kit.permissions import Action
 from handlers.kit.registry import REGISTRY
-from handlers.kit.report import Section, report_section, sections
+from handlers.kit.report import Section, sections
 from models import directory
 from models import feedback as store
 from models.core import Network
@@ -177,24 +177,6 @@ def period_of(s: Session, meeting: Meeting) -> tuple[datetime, datetime]:
         else meeting.starts_at - timedelta(days=90)
     )
     return start, end
-
-
-@report_section(order=20)
-def office_hours_held(
-    s: Session, t: Translator, network_id: int, start: datetime, end: datetime
-) -> Section:
-    """The cities' office-hours topics in the period, and no-shows (the expert's queue)."""
-    from models import office_hours as oh
-
-    lines = []
-    for session in oh.sessions_between(s, [network_id], start, end):
-        for booking in oh.summary(s, session.id or 0):
-            city = directory.city_name(s, booking.city_id) or f"#{booking.city_id}"
-            absent = f" ({t('no-show')})" if booking.status == "no_show" else ""
-            lines.append(f"• {t.short_datetime(session.starts_at)} {city}: {booking.topic}{absent}")
-    return Section(
-        t("Office hours in the period"), lines or [t("No office-hours bookings in this period.")]
-    )
 
 
 @dataclass
