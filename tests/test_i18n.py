@@ -58,7 +58,7 @@ def test_each_message_lives_in_the_catalogue_of_its_feature() -> None:
     for path in sorted(LOCALES.glob("*/LC_MESSAGES/*.po")):
         with path.open("rb") as handle:
             for message in read_po(handle):
-                if message.id and str(message.id) in ids:
-                    if home(ids[str(message.id)], known) != path.name:
-                        misplaced.append((path.parent.parent.name, path.name, message.id))
+                msgid = str(message.id) if message.id else ""
+                if msgid in ids and home(ids[msgid], known) != path.name:
+                    misplaced.append((path.parent.parent.name, path.name, msgid))
     assert misplaced == []
