@@ -334,6 +334,16 @@ def votes(s: Session, poll_id: int) -> Sequence[PollVote]:
     ).all()
 
 
+def option_counts(s: Session, poll: Poll) -> list[int]:
+    """A quick vote's totals per option: the counters, or the named votes of an open one."""
+    options = poll.questions[0]["options"]
+    if poll.anonymous:
+        found = tallies(s, poll.id or 0).get(1, {})
+        return [found.get(str(n), 0) for n in range(1, len(options) + 1)]
+    chosen = [v.option for v in votes(s, poll.id or 0)]
+    return [chosen.count(n) for n in range(1, len(options) + 1)]
+
+
 def network_questions(s: Session, network_id: int, survey: str) -> Sequence[FeedbackQuestion]:
     return s.exec(
         select(FeedbackQuestion)

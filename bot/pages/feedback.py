@@ -13,7 +13,7 @@ from core import links
 from handlers.feedback.render import option_texts, question_text
 from models import feedback as store
 from models.errors import N_
-from models.feedback import Poll, PollKind, PollParticipant
+from models.feedback import Poll, PollKind, PollParticipant, QuestionKind
 
 TEXT_MAX = 1000
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
@@ -66,7 +66,11 @@ def form(req: PageRequest, data: Mapping[str, str]) -> str:
     for number in _remaining(poll, mine):
         question = poll.questions[number - 1]
         value = _CONTROL.sub(" ", data.get(f"q{number}", "")).strip()
-        if question["kind"] != "text" and value and value not in store.values_of(question):
+        if (
+            question["kind"] != QuestionKind.TEXT
+            and value
+            and value not in store.values_of(question)
+        ):
             raise FormError(N_("Choose one of the answers."), field=f"q{number}")
         if len(value) > TEXT_MAX:
             raise FormError(N_("Please keep it under 1000 characters."), field=f"q{number}")

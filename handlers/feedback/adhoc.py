@@ -56,7 +56,7 @@ class Ballot:
 class BallotText(Text):
     """`<question> | <option> | <option> …`: 2 to 10 options (the rest of the line)."""
 
-    def parse(self, text: str) -> Ballot:
+    def parse(self, text: str) -> Ballot:  # type: ignore[override]  # the line, split
         parts = [p.strip() for p in text.split("|")]
         question, options = parts[0], tuple(p for p in parts[1:] if p)
         if not question or not 2 <= len(options) <= 10:
@@ -212,15 +212,6 @@ def link_native(s: Session, poll_id: int, platform: str, native_id: str) -> None
         s.add(poll)
 
 
-def counts(s: Session, poll: Poll) -> list[int]:
-    options = poll.questions[0]["options"]
-    if poll.anonymous:
-        found = store.tallies(s, poll.id or 0).get(1, {})
-        return [found.get(str(n), 0) for n in range(1, len(options) + 1)]
-    chosen = [v.option for v in store.votes(s, poll.id or 0)]
-    return [chosen.count(n) for n in range(1, len(options) + 1)]
-
-
 def announce_results(s: Session, poll: Poll, now: datetime, settings: Settings) -> None:
     """At closing, the totals go to the chat where the poll was asked (no names)."""
     if poll.platform is None or poll.chat_id is None:
@@ -229,7 +220,7 @@ def announce_results(s: Session, poll: Poll, now: datetime, settings: Settings) 
     enqueue(
         s,
         Target(poll.platform, poll.chat_id),
-        vote_results(t, poll, counts(s, poll)),
+        vote_results(t, poll, store.option_counts(s, poll)),
         now,
         network_id=poll.network_id,
         kind="adhoc_result",

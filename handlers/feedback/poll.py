@@ -379,7 +379,7 @@ class Pick(Choice):
 class Lines(Text):
     """The rest of the message, one value per line (the page's answers, in order)."""
 
-    def parse(self, text: str) -> list[str]:
+    def parse(self, text: str) -> list[str]:  # type: ignore[override]  # the line, split
         return text.strip().split("\n")
 
 

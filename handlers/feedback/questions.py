@@ -90,8 +90,9 @@ async def list_questions(ctx: Context, network: str | None, survey: Survey) -> l
             )
     else:
         lines.append(t("The handbook's default questions (add your own to replace them):"))
-        for number, q in enumerate(store.DEFAULT_QUESTIONS[survey], start=1):
-            lines.append(f"{number}. [{t(KIND_LABEL[q['kind']])}] {question_text(t, q)}")
+        for number, default in enumerate(store.DEFAULT_QUESTIONS[survey], start=1):
+            kind = t(KIND_LABEL[default["kind"]])
+            lines.append(f"{number}. [{kind}] {question_text(t, default)}")
     lines.append(
         t(
             "Add: /ankieta_pytanie {code} {survey} ocena|wybor|tekst <question> "
@@ -113,7 +114,7 @@ class Question:
 class QuestionText(Text):
     """`<question> [| option | option]`, the rest of the line."""
 
-    def parse(self, text: str) -> Question:
+    def parse(self, text: str) -> Question:  # type: ignore[override]  # the line, split
         parts = [p.strip() for p in text.split("|")]
         question, options = parts[0], tuple(p for p in parts[1:] if p)
         if not question:

@@ -269,7 +269,7 @@ def result_lines(t: Translator, result: PollResult) -> list[str]:
                     count=q.answers,
                 )
             )
-        elif q.kind == "rating":
+        elif q.kind == QuestionKind.RATING:
             lines.append(
                 t(
                     "{question} — average {average} of 5 ({count} answers: {spread})",
@@ -279,7 +279,7 @@ def result_lines(t: Translator, result: PollResult) -> list[str]:
                     spread=", ".join(f"{v}×{n}" for v, n in q.distribution),
                 )
             )
-        elif q.kind == "choice":
+        elif q.kind == QuestionKind.CHOICE:
             lines.append(
                 t(
                     "{question} — {count} answers: {spread}",
