@@ -19,7 +19,7 @@ from core.config import Settings
 from core.i18n import Translator
 from core.messages import Outgoing, Target
 from core.outbox import enqueue
-from handlers.feedback.poll import ALREADY, CLOSING, Pick, close
+from handlers.feedback.poll import ALREADY, CLOSING, POLL, Pick, close
 from handlers.feedback.render import vote_message, vote_results
 from handlers.kit.args import Count, Id, Text, Words
 from handlers.kit.context import Context
@@ -151,7 +151,7 @@ def _vote(s: Session, ctx: Context, poll: Poll, option: int | None) -> None:
     "glosuj",
     "vote",
     summary=N_("vote in a quick poll"),
-    args=Words(Id("poll"), Count("option", low=1, high=10)),
+    args=Words(Id("poll", label=POLL), Count("option", label=N_("option"), low=1, high=10)),
     example="/glosuj 4 2",
     action=Action.GIVE_OPINION,
     hidden=True,
@@ -232,7 +232,7 @@ def announce_results(s: Session, poll: Poll, now: datetime, settings: Settings) 
     "glosowanie_zamknij",
     "poll_close",
     summary=N_("close a quick poll now"),
-    args=Words(Id("poll")),
+    args=Words(Id("poll", label=POLL)),
     example="/glosowanie_zamknij 4",
     action=Action.MANAGE_POLLS,
 )

@@ -225,6 +225,7 @@ def close(s: Session, poll_id: int, now: datetime, settings: Settings) -> None:
 
 MISSING = N_("There is no poll with the number “{id}”. /ankieta lists yours.")
 HOW = N_("Write e.g. /ankieta 3 1 4 (poll 3, question 1, answer 4), or /ankieta 3 to continue.")
+POLL, QUESTION = N_("poll"), N_("question")  # in the usage of a command
 ALREADY = N_("You have already answered this poll. Thank you!")
 NOT_ASKED = N_("This poll is for the people it was sent to.")
 
@@ -337,8 +338,8 @@ def _resume(ctx: Context, poll_id: int) -> list[Outgoing]:
     "feedback",
     summary=N_("answer a feedback poll (anonymous)"),
     args=Words(
-        Id("poll"),
-        Count("question", optional=True, low=1, high=50),
+        Id("poll", label=POLL),
+        Count("question", optional=True, label=QUESTION, low=1, high=50),
         Text("answer", optional=True, limit=1000, field_name="text"),
     ),
     example="/ankieta 3 1 4",
@@ -387,7 +388,7 @@ class Lines(Text):
     "ankieta_strona",
     "feedback_page",
     summary=N_("answers sent from the poll's page"),
-    args=Words(Id("poll"), Lines("answers", optional=True, default=())),
+    args=Words(Id("poll", label=POLL), Lines("answers", optional=True, default=())),
     usage=N_("<poll>, then one answer per line"),
     example="/ankieta_strona 3",
     action=Action.GIVE_OPINION,

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from core.i18n import Translator
 from core.messages import File, Outgoing
+from handlers.feedback.poll import POLL
 from handlers.feedback.render import MIN_GROUP, option_texts, question_text
 from handlers.kit.args import Code, Id, Words
 from handlers.kit.context import Context
@@ -435,7 +436,7 @@ async def report(ctx: Context, meeting: int) -> list[Outgoing]:
     "wyniki",
     "results",
     summary=N_("results of a closed poll or survey"),
-    args=Words(Id("poll")),
+    args=Words(Id("poll", label=POLL)),
     example="/wyniki 3",
     action=Action.VIEW_REPORTS,
     private=True,
