@@ -23,6 +23,7 @@ import random
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, String, Text, UniqueConstraint, update
@@ -31,8 +32,37 @@ from sqlmodel import Field, Session, SQLModel, col, select
 from models.errors import N_, DomainError
 from models.types import UTCDateTime
 
-KINDS = ("rating", "choice", "text")
-SURVEYS = ("meeting", "trust", "expectations")
+
+class PollKind(StrEnum):
+    MEETING = "meeting"  # after a meeting, to those who came
+    SURVEY = "survey"  # start of the network (trust, expectations), to all representatives
+    ADHOC = "adhoc"  # a coordinator's quick vote in the group chat
+
+
+class PollStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Survey(StrEnum):
+    """Which set of questions a poll asks (a network may have its own for each)."""
+
+    MEETING = "meeting"
+    TRUST = "trust"
+    EXPECTATIONS = "expectations"
+    ADHOC = "adhoc"  # the quick vote's one question, typed with it
+
+
+class QuestionKind(StrEnum):
+    RATING = "rating"
+    CHOICE = "choice"
+    TEXT = "text"
+
+
+KINDS = tuple(QuestionKind)
+SURVEYS = (Survey.MEETING, Survey.TRUST, Survey.EXPECTATIONS)
+MAX_QUESTIONS = 12
+CHOICE_OPTIONS = (2, 8)
 RATING_VALUES = tuple(str(n) for n in range(1, 6))
 SKIP = "-"
 CLOSED = N_("This poll has closed. Thank you anyway — answers are no longer collected.")
@@ -45,9 +75,9 @@ class FeedbackQuestion(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     network_id: int = Field(foreign_key="network.id", index=True)
-    survey: str = Field(default="meeting", sa_type=String(16))
+    survey: str = Field(default=Survey.MEETING, sa_type=String(16))
     position: int = 0
-    kind: str = Field(sa_type=String(8))
+    kind: str = Field(sa_type=String(8))  # QuestionKind
     text: str = Field(sa_type=String(300))
     options: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
@@ -56,15 +86,15 @@ class Poll(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     network_id: int = Field(foreign_key="network.id", index=True)
     meeting_id: int | None = Field(default=None, foreign_key="meeting.id", unique=True)
-    kind: str = Field(sa_type=String(12))  # meeting | survey | adhoc
-    survey: str = Field(default="meeting", sa_type=String(16))
+    kind: str = Field(sa_type=String(12))  # PollKind
+    survey: str = Field(default=Survey.MEETING, sa_type=String(16))
     title: str = Field(sa_type=String(300))
     # a snapshot: later edits of the network's questions do not change a running poll
     questions: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
     anonymous: bool = True
-    status: str = Field(default="open", sa_type=String(8))  # open | closed
+    status: str = Field(default=PollStatus.OPEN, sa_type=String(8))
     opens_at: datetime = Field(sa_type=UTCDateTime)
     closes_at: datetime = Field(sa_type=UTCDateTime)
     created_by: int | None = Field(default=None, foreign_key="person.id")
@@ -120,9 +150,9 @@ class PollVote(SQLModel, table=True):
 
 
 def values_of(question: dict[str, Any]) -> tuple[str, ...]:
-    if question["kind"] == "rating":
+    if question["kind"] == QuestionKind.RATING:
         return RATING_VALUES
-    if question["kind"] == "choice":
+    if question["kind"] == QuestionKind.CHOICE:
         return tuple(str(n) for n in range(1, len(question["options"]) + 1))
     return ()
 
@@ -159,7 +189,7 @@ def participants(s: Session, poll_id: int) -> Sequence[PollParticipant]:
 
 
 def is_closed(poll: Poll, now: datetime) -> bool:
-    return poll.status == "closed" or now >= poll.closes_at
+    return poll.status == PollStatus.CLOSED or now >= poll.closes_at
 
 
 def normalise(question: dict[str, Any], value: str) -> str:
@@ -167,13 +197,13 @@ def normalise(question: dict[str, Any], value: str) -> str:
     value = value.strip()
     if value.lower() in (SKIP, "pomin", "pomiń", "skip"):
         return SKIP
-    if question["kind"] == "text":
+    if question["kind"] == QuestionKind.TEXT:
         if len(value) > 1000:
             raise DomainError(N_("Please keep it under 1000 characters."))
         return value
     allowed = values_of(question)
     if value not in allowed:
-        if question["kind"] == "rating":
+        if question["kind"] == QuestionKind.RATING:
             raise DomainError(N_("Please answer with a number from 1 to 5, or “-” to skip."))
         raise DomainError(
             N_("Please answer with the number of an option (1–{last}), or “-” to skip."),
@@ -210,7 +240,7 @@ def record(
     if not won.rowcount:  # type: ignore[attr-defined]
         raise DomainError(N_("You have already answered question {number}."), number=number)
     if stored != SKIP:
-        if poll.questions[number - 1]["kind"] == "text":
+        if poll.questions[number - 1]["kind"] == QuestionKind.TEXT:
             s.add(
                 PollText(
                     key=secrets.token_hex(16), poll_id=poll.id or 0, question=number, text=stored
@@ -234,7 +264,7 @@ def record(
 def close(s: Session, poll: Poll) -> None:
     """Close and scrub: open answers rewritten in random order under fresh keys, counters
     and markers touched in the same transaction (nothing left that orders them)."""
-    poll.status = "closed"
+    poll.status = PollStatus.CLOSED
     s.add(poll)
     texts = list(s.exec(select(PollText).where(PollText.poll_id == poll.id)).all())
     kept = [(t.question, t.text) for t in texts]
@@ -304,6 +334,16 @@ def votes(s: Session, poll_id: int) -> Sequence[PollVote]:
     ).all()
 
 
+def option_counts(s: Session, poll: Poll) -> list[int]:
+    """A quick vote's totals per option: the counters, or the named votes of an open one."""
+    options = poll.questions[0]["options"]
+    if poll.anonymous:
+        found = tallies(s, poll.id or 0).get(1, {})
+        return [found.get(str(n), 0) for n in range(1, len(options) + 1)]
+    chosen = [v.option for v in votes(s, poll.id or 0)]
+    return [chosen.count(n) for n in range(1, len(options) + 1)]
+
+
 def network_questions(s: Session, network_id: int, survey: str) -> Sequence[FeedbackQuestion]:
     return s.exec(
         select(FeedbackQuestion)
@@ -325,9 +365,9 @@ def open_polls_for(s: Session, person_id: int, now: datetime) -> Sequence[Poll]:
         .join(PollParticipant, col(PollParticipant.poll_id) == col(Poll.id))
         .where(
             PollParticipant.person_id == person_id,
-            Poll.kind != "adhoc",
+            Poll.kind != PollKind.ADHOC,
             col(PollParticipant.done).is_(False),
-            Poll.status == "open",
+            Poll.status == PollStatus.OPEN,
             Poll.closes_at > now,
         )
         .order_by(col(Poll.id))
@@ -342,3 +382,106 @@ def by_native_id(s: Session, platform: str, native_id: str) -> Poll | None:
 
 def poll_for_meeting(s: Session, meeting_id: int) -> Poll | None:
     return s.exec(select(Poll).where(Poll.meeting_id == meeting_id)).first()
+
+
+def _q(kind: QuestionKind, text: str, options: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {"kind": kind.value, "text": text, "options": list(options), "builtin": True}
+
+
+# The handbook's questions; their texts are catalogue ids (`builtin`), shown translated.
+DEFAULT_QUESTIONS: dict[str, list[dict[str, Any]]] = {
+    Survey.MEETING: [
+        _q(QuestionKind.RATING, N_("Overall, how do you rate the meeting?")),
+        _q(QuestionKind.RATING, N_("How useful was the content for your city's work?")),
+        _q(QuestionKind.RATING, N_("How well was the meeting organised?")),
+        _q(QuestionKind.TEXT, N_("What was most valuable for you?")),
+        _q(QuestionKind.TEXT, N_("What should we improve?")),
+        _q(QuestionKind.TEXT, N_("What topics would you like next time?")),
+    ],
+    Survey.TRUST: [
+        _q(
+            QuestionKind.RATING,
+            N_("How much do you trust the other cities in the network to share openly?"),
+        ),
+        _q(
+            QuestionKind.RATING,
+            N_("How comfortable are you talking about your city's difficulties in this network?"),
+        ),
+        _q(QuestionKind.TEXT, N_("What would help build trust in the network?")),
+    ],
+    Survey.EXPECTATIONS: [
+        _q(
+            QuestionKind.CHOICE,
+            N_("What do you expect most from the network?"),
+            (
+                N_("Learning from other cities' practice"),
+                N_("Solving a specific problem of my city"),
+                N_("Contacts with experts"),
+                N_("Information about funding"),
+            ),
+        ),
+        _q(QuestionKind.TEXT, N_("What would make this network worth your time?")),
+        _q(QuestionKind.TEXT, N_("Which topics should the network take up first?")),
+    ],
+}
+
+
+def questions_for(s: Session, network_id: int, survey: str) -> list[dict[str, Any]]:
+    """The network's own questions for this survey, else the handbook's defaults."""
+    own = network_questions(s, network_id, survey)
+    if own:
+        return [{"kind": q.kind, "text": q.text, "options": list(q.options)} for q in own]
+    return [dict(q) for q in DEFAULT_QUESTIONS[survey]]
+
+
+def add_question(
+    s: Session, network_id: int, survey: str, kind: QuestionKind, text: str, options: list[str]
+) -> int:
+    """Append a question to the network's survey; its number. Options only for a choice."""
+    if kind == QuestionKind.CHOICE:
+        low, high = CHOICE_OPTIONS
+        if not low <= len(options) <= high:
+            raise DomainError(N_("A choice question needs 2 to 8 options after “|”."))
+    else:
+        options = []
+    count = len(network_questions(s, network_id, survey))
+    if count >= MAX_QUESTIONS:
+        raise DomainError(N_("A survey has at most 12 questions: keep it short."))
+    s.add(
+        FeedbackQuestion(
+            network_id=network_id,
+            survey=survey,
+            position=count + 1,
+            kind=kind,
+            text=text,
+            options=options,
+        )
+    )
+    s.flush()
+    return count + 1
+
+
+def running_survey(s: Session, network_id: int, survey: str, now: datetime) -> Poll | None:
+    """The network's poll of this survey that is still open, if any."""
+    return s.exec(
+        select(Poll).where(
+            Poll.network_id == network_id,
+            Poll.survey == survey,
+            Poll.status == PollStatus.OPEN,
+            col(Poll.closes_at) > now,
+        )
+    ).first()
+
+
+def meeting_participants(s: Session, meeting_id: int) -> list[int]:
+    """Who is asked after a meeting: those checked in; or, when nobody was checked in,
+    everyone who answered they would come (in person or online) and got a seat."""
+    from models.meetings import rsvps
+
+    answers = list(rsvps(s, meeting_id))
+    present = [r.person_id for r in answers if r.checked_in_at is not None]
+    if present:
+        return present
+    return [
+        r.person_id for r in answers if r.answer in ("stacjonarnie", "online") and not r.waitlisted
+    ]

@@ -287,3 +287,16 @@ def silent_representatives(session: Session, meeting: Meeting) -> list[int]:
         .order_by(col(NetworkRole.person_id))
     ).all()
     return [int(r) for r in dict.fromkeys(rows)]
+
+
+def previous_published(session: Session, meeting: Meeting) -> Meeting | None:
+    """The network's published meeting that started last before this one."""
+    return session.exec(
+        select(Meeting)
+        .where(
+            Meeting.network_id == meeting.network_id,
+            Meeting.starts_at < meeting.starts_at,
+            Meeting.status == "published",
+        )
+        .order_by(col(Meeting.starts_at).desc())
+    ).first()

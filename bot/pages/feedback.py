@@ -10,10 +10,10 @@ from typing import Any
 
 from bot.pages.registry import PAGES, FormError, HubItem, Page, PageRequest
 from core import links
-from handlers.feedback.poll import option_texts, question_text
+from handlers.feedback.render import option_texts, question_text
 from models import feedback as store
 from models.errors import N_
-from models.feedback import Poll, PollParticipant
+from models.feedback import Poll, PollKind, PollParticipant, QuestionKind
 
 TEXT_MAX = 1000
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
@@ -22,7 +22,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 def _load(req: PageRequest) -> tuple[Poll, PollParticipant | None]:
     with req.db.session() as s:
         poll = s.get(Poll, req.int_param("poll"))
-        if poll is None or poll.kind == "adhoc":
+        if poll is None or poll.kind == PollKind.ADHOC:
             raise LookupError("poll")
         return poll, store.participant(s, poll.id or 0, req.person.id or 0)
 
@@ -66,7 +66,11 @@ def form(req: PageRequest, data: Mapping[str, str]) -> str:
     for number in _remaining(poll, mine):
         question = poll.questions[number - 1]
         value = _CONTROL.sub(" ", data.get(f"q{number}", "")).strip()
-        if question["kind"] != "text" and value and value not in store.values_of(question):
+        if (
+            question["kind"] != QuestionKind.TEXT
+            and value
+            and value not in store.values_of(question)
+        ):
             raise FormError(N_("Choose one of the answers."), field=f"q{number}")
         if len(value) > TEXT_MAX:
             raise FormError(N_("Please keep it under 1000 characters."), field=f"q{number}")

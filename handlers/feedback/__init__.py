@@ -4,7 +4,7 @@ from handlers.kit.feature import Feature
 
 FEATURE = Feature(
     "feedback",
-    modules=("poll", "adhoc", "questions", "report"),
+    modules=("render", "poll", "adhoc", "questions", "report"),
     jobs=True,
     pages=True,
     lazy=("charts",),

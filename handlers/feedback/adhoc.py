@@ -10,19 +10,21 @@ under their name and can be changed until closing.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
 from core.config import Settings
 from core.i18n import Translator
-from core.messages import Action as Button
-from core.messages import Outgoing, PollSpec, Target
+from core.messages import Outgoing, Target
 from core.outbox import enqueue
-from handlers.feedback.poll import CLOSING, close
+from handlers.feedback.poll import ALREADY, CLOSING, POLL, Pick, close
+from handlers.feedback.render import vote_message, vote_results
+from handlers.kit.args import Count, Id, Text, Words
 from handlers.kit.context import Context
-from handlers.kit.limits import check_text, parse_count, parse_id
-from handlers.kit.objects import fetch, hidden_or, shown
+from handlers.kit.limits import check_text, parse_count
+from handlers.kit.objects import fetch, hidden_or
 from handlers.kit.permissions import Action
 from handlers.kit.registry import REGISTRY
 from models import directory, due
@@ -30,58 +32,55 @@ from models import feedback as store
 from models.core import Network
 from models.enums import Role
 from models.errors import N_, DomainError
-from models.feedback import Poll
+from models.feedback import Poll, PollKind, PollStatus, QuestionKind, Survey
 
 log = logging.getLogger("empirie.feedback")
 OPEN_WORDS = ("jawne", "jawnie", "open", "named")
 LASTS = timedelta(days=1)
-MIN_GROUP = 3
 MISSING = N_("There is no poll with the number “{id}”. /ankieta lists yours.")
+ONLY_VOTERS = N_("Only representatives of the network's cities vote.")
+HOW = N_(
+    "Write e.g. /glosowanie Kiedy następne spotkanie? | maj | czerwiec "
+    "(2–10 options; add “jawne” first when votes must be counted by "
+    "name)."
+)
 
 
-def poll_message(t: Translator, poll: Poll) -> Outgoing:
-    question = poll.questions[0]
-    options = question["options"]
-    lines = [t("🗳 Poll #{id}: {question}", id=poll.id, question=question["text"])]
-    lines += [f"{n}. {o}" for n, o in enumerate(options, start=1)]
-    if poll.anonymous:
-        lines.append(
-            t(
-                "🔒 Anonymous: I count the votes without names. Results when the poll "
-                "closes, {when}.",
-                when=t.datetime(poll.closes_at),
-            )
-        )
-    else:
-        lines.append(
-            t(
-                "👁 Open vote: each vote is counted under the voter's name (the "
-                "coordinator needs individual votes). You may change it until {when}.",
-                when=t.datetime(poll.closes_at),
-            )
-        )
-    lines.append(t("Vote: /glosuj {id} <number>", id=poll.id))
-    return Outgoing(
-        "\n".join(lines),
-        actions=tuple(
-            Button(f"{n}. {o}"[:60], f"/glosuj {poll.id} {n}")
-            for n, o in enumerate(options, start=1)
-        ),
-        poll=None
-        if poll.anonymous
-        else PollSpec(poll.id or 0, question["text"], tuple(options), anonymous=False),
-    )
+@dataclass(frozen=True)
+class Ballot:
+    question: str
+    options: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BallotText(Text):
+    """`<question> | <option> | <option> …`: 2 to 10 options (the rest of the line)."""
+
+    def parse(self, text: str) -> Ballot:  # type: ignore[override]  # the line, split
+        parts = [p.strip() for p in text.split("|")]
+        question, options = parts[0], tuple(p for p in parts[1:] if p)
+        if not question or not 2 <= len(options) <= 10:
+            raise DomainError(HOW)
+        check_text(question, 300, "text")
+        for option in options:
+            check_text(option, 100, "text")
+        return Ballot(question, options)
 
 
 @REGISTRY.command(
     "glosowanie",
     "poll",
     summary=N_("a quick poll in the network chat"),
+    args=Words(
+        Pick("named", optional=True, default=False, choices={w: True for w in OPEN_WORDS}),
+        BallotText("ballot"),
+    ),
     usage=N_("[jawne] <question> | <option> | <option> …"),
+    example="/glosowanie Kiedy następne spotkanie? | maj | czerwiec",
     action=Action.MANAGE_POLLS,
     scope="group",
 )
-async def create(ctx: Context, args: str) -> list[Outgoing]:
+async def create(ctx: Context, named: bool, ballot: Ballot) -> list[Outgoing]:
     me = ctx.require_person()
     chat = ctx.incoming.chat
     if ctx.private or ctx.network is None:
@@ -90,22 +89,6 @@ async def create(ctx: Context, args: str) -> list[Outgoing]:
         )
     network = ctx.network
     ctx.require(Action.MANAGE_POLLS, network)
-    words = args.split(maxsplit=1)
-    named = bool(words) and words[0].lower() in OPEN_WORDS
-    body = words[1] if named and len(words) > 1 else ("" if named else args)
-    parts = [p.strip() for p in body.split("|")]
-    question, options = parts[0], [p for p in parts[1:] if p]
-    if not question or not 2 <= len(options) <= 10:
-        raise DomainError(
-            N_(
-                "Write e.g. /glosowanie Kiedy następne spotkanie? | maj | czerwiec "
-                "(2–10 options; add “jawne” first when votes must be counted by "
-                "name)."
-            )
-        )
-    check_text(question, 300, "text")
-    for option in options:
-        check_text(option, 100, "text")
     with ctx.db.session() as s:
         voters = [
             p.id or 0
@@ -116,10 +99,16 @@ async def create(ctx: Context, args: str) -> list[Outgoing]:
             s,
             Poll(
                 network_id=network.id or 0,
-                kind="adhoc",
-                survey="adhoc",
-                title=question,
-                questions=[{"kind": "choice", "text": question, "options": options}],
+                kind=PollKind.ADHOC,
+                survey=Survey.ADHOC,
+                title=ballot.question,
+                questions=[
+                    {
+                        "kind": QuestionKind.CHOICE.value,
+                        "text": ballot.question,
+                        "options": list(ballot.options),
+                    }
+                ],
                 anonymous=not named,
                 opens_at=ctx.now,
                 closes_at=ctx.now + LASTS,
@@ -134,7 +123,7 @@ async def create(ctx: Context, args: str) -> list[Outgoing]:
         enqueue(
             s,
             Target(chat.platform, chat.chat_id),
-            poll_message(t, poll),
+            vote_message(t, poll),
             ctx.now,
             network_id=network.id,
             kind="adhoc_poll",
@@ -149,7 +138,7 @@ def _vote(s: Session, ctx: Context, poll: Poll, option: int | None) -> None:
     network = s.get(Network, poll.network_id)
     assert network is not None
     if not ctx.can(Action.GIVE_OPINION, network):
-        raise DomainError(N_("Only representatives of the network's cities vote."))
+        raise DomainError(ONLY_VOTERS)
     if poll.anonymous:
         if option is None:
             raise DomainError(N_("An anonymous vote cannot be withdrawn or changed."))
@@ -162,35 +151,32 @@ def _vote(s: Session, ctx: Context, poll: Poll, option: int | None) -> None:
     "glosuj",
     "vote",
     summary=N_("vote in a quick poll"),
-    usage=N_("<poll> <option>"),
+    args=Words(Id("poll", label=POLL), Count("option", label=N_("option"), low=1, high=10)),
+    example="/glosuj 4 2",
     action=Action.GIVE_OPINION,
     hidden=True,
+    refusal=ONLY_VOTERS,
 )
-async def vote(ctx: Context, args: str) -> list[Outgoing]:
+async def vote(ctx: Context, poll: int, option: int) -> list[Outgoing]:
     ctx.require_person()
-    words = args.split()
-    poll_id = parse_id(words[0]) if len(words) == 2 else None
-    option = parse_count(words[1], low=1, high=10) if len(words) == 2 else None
-    if poll_id is None or option is None:
-        raise DomainError(N_("Write /glosuj <poll> <option number>, e.g. /glosuj 4 2."))
     with ctx.db.session() as s:
-        poll = hidden_or(ctx, s, Poll, words[0], MISSING)
-        if poll.kind != "adhoc":
-            raise DomainError(MISSING, id=shown(words[0]))
+        found = hidden_or(ctx, s, Poll, str(poll), MISSING)
+        if found.kind != PollKind.ADHOC:
+            raise DomainError(MISSING, id=poll)
         try:
-            _vote(s, ctx, poll, option)
+            _vote(s, ctx, found, option)
         except DomainError as error:
-            if error.msgid == N_("You have already answered this poll. Thank you!"):
+            if error.msgid == ALREADY:
                 raise DomainError(
-                    N_("You have already voted in poll #{id}."), id=poll.id
+                    N_("You have already voted in poll #{id}."), id=found.id
                 ) from error
             raise
-    if poll.anonymous:
-        return [Outgoing(ctx.t("Your vote in poll #{id} is counted (anonymously).", id=poll.id))]
+    if found.anonymous:
+        return [Outgoing(ctx.t("Your vote in poll #{id} is counted (anonymously).", id=found.id))]
     return [
         Outgoing(
             ctx.t(
-                "Your vote in poll #{id} is counted: option {option}.", id=poll.id, option=words[1]
+                "Your vote in poll #{id} is counted: option {option}.", id=found.id, option=option
             )
         )
     ]
@@ -226,39 +212,15 @@ def link_native(s: Session, poll_id: int, platform: str, native_id: str) -> None
         s.add(poll)
 
 
-def counts(s: Session, poll: Poll) -> list[int]:
-    options = poll.questions[0]["options"]
-    if poll.anonymous:
-        found = store.tallies(s, poll.id or 0).get(1, {})
-        return [found.get(str(n), 0) for n in range(1, len(options) + 1)]
-    chosen = [v.option for v in store.votes(s, poll.id or 0)]
-    return [chosen.count(n) for n in range(1, len(options) + 1)]
-
-
 def announce_results(s: Session, poll: Poll, now: datetime, settings: Settings) -> None:
     """At closing, the totals go to the chat where the poll was asked (no names)."""
     if poll.platform is None or poll.chat_id is None:
         return
     t = Translator(settings.default_language, settings.tz)
-    found = counts(s, poll)
-    total = sum(found)
-    lines = [
-        t("🗳 Poll #{id} has closed: {question}", id=poll.id, question=poll.questions[0]["text"])
-    ]
-    if poll.anonymous and total < MIN_GROUP:
-        lines.append(t("{count} votes — fewer than 3, so only the number is shown.", count=total))
-    else:
-        lines += [
-            f"{n}. {o}: {c}"
-            for n, (o, c) in enumerate(
-                zip(poll.questions[0]["options"], found, strict=True), start=1
-            )
-        ]
-        lines.append(t("Votes: {count}.", count=total))
     enqueue(
         s,
         Target(poll.platform, poll.chat_id),
-        Outgoing("\n".join(lines)),
+        vote_results(t, poll, store.option_counts(s, poll)),
         now,
         network_id=poll.network_id,
         kind="adhoc_result",
@@ -270,19 +232,19 @@ def announce_results(s: Session, poll: Poll, now: datetime, settings: Settings) 
     "glosowanie_zamknij",
     "poll_close",
     summary=N_("close a quick poll now"),
-    usage=N_("<poll>"),
+    args=Words(Id("poll", label=POLL)),
+    example="/glosowanie_zamknij 4",
     action=Action.MANAGE_POLLS,
 )
-async def close_now(ctx: Context, args: str) -> list[Outgoing]:
+async def close_now(ctx: Context, poll: int) -> list[Outgoing]:
     ctx.require_person()
-    word = args.split()[0] if args.split() else ""
     with ctx.db.session() as s:
-        poll, _network = fetch(ctx, s, Poll, word, Action.MANAGE_POLLS, MISSING)
-        if poll.status == "closed":
-            raise DomainError(N_("Poll #{id} is already closed."), id=poll.id)
-        close(s, poll.id or 0, ctx.now, ctx.settings)
+        found, _network = fetch(ctx, s, Poll, str(poll), Action.MANAGE_POLLS, MISSING)
+        if found.status == PollStatus.CLOSED:
+            raise DomainError(N_("Poll #{id} is already closed."), id=found.id)
+        close(s, found.id or 0, ctx.now, ctx.settings)
     ctx.wake_outbox()
-    return [Outgoing(ctx.t("Poll #{id} is closed.", id=poll.id))]
+    return [Outgoing(ctx.t("Poll #{id} is closed.", id=found.id))]
 
 
-CLOSING["adhoc"] = announce_results
+CLOSING[PollKind.ADHOC] = announce_results

@@ -15,6 +15,7 @@ from fpdf import FPDF
 
 from core.i18n import Translator
 from handlers.meetings.attendance_sheet import _font
+from models.feedback import QuestionKind
 
 if TYPE_CHECKING:
     from handlers.feedback.report import QuestionResult, Report
@@ -38,7 +39,7 @@ def meeting_chart(t: Translator, report: Report) -> bytes:
     """Attendance on top, then one bar chart per rating or choice question."""
     result = report.result
     plotted: list[QuestionResult] = (
-        [q for q in result.questions if q.kind != "text"] if result else []
+        [q for q in result.questions if q.kind != QuestionKind.TEXT] if result else []
     )
     rows = 1 + len(plotted)
     fig, axes = plt.subplots(rows, 1, figsize=(WIDTH_INCHES, 2.9 * rows), squeeze=False)
@@ -76,7 +77,9 @@ def meeting_chart(t: Translator, report: Report) -> bytes:
             continue
         names = [_wrap(v, 24) for v, _n in q.distribution][::-1]
         counts = [n for _v, n in q.distribution][::-1]
-        colours = list(COLOURS[::-1]) if q.kind == "rating" else ["#2c7fb8"] * len(counts)
+        colours = (
+            list(COLOURS[::-1]) if q.kind == QuestionKind.RATING else ["#2c7fb8"] * len(counts)
+        )
         bars = ax.barh(names, counts, color=colours)
         ax.bar_label(bars, fontsize=13, padding=4)
         _style(ax, max([*counts, 1]))

@@ -18,22 +18,22 @@ from sqlmodel import Session, col, select
 
 from core.i18n import Translator
 from core.messages import File, Outgoing
-from handlers.feedback.poll import option_texts, question_text
+from handlers.feedback.poll import POLL
+from handlers.feedback.render import MIN_GROUP, option_texts, question_text
+from handlers.kit.args import Code, Id, Words
 from handlers.kit.context import Context
 from handlers.kit.labels import STANDING
-from handlers.kit.objects import fetch, first_word
+from handlers.kit.objects import fetch
 from handlers.kit.permissions import Action
 from handlers.kit.registry import REGISTRY
 from handlers.kit.report import Section, sections
 from models import directory
 from models import feedback as store
 from models.core import Network
-from models.enums import Standing
+from models.enums import Role, Standing
 from models.errors import N_, DomainError
-from models.feedback import Poll
-from models.meetings import Meeting, rsvps
-
-MIN_GROUP = 3  # fewer answers than this: counts only
+from models.feedback import Poll, PollKind, PollStatus, QuestionKind
+from models.meetings import Meeting, previous_published, rsvps
 
 
 @dataclass
@@ -82,20 +82,20 @@ def results(s: Session, t: Translator, poll: Poll) -> PollResult:
     found = []
     for number, question in enumerate(poll.questions, start=1):
         result = QuestionResult(number, question_text(t, question), question["kind"], 0)
-        if question["kind"] == "text":
+        if question["kind"] == QuestionKind.TEXT:
             answers = texts.get(number, [])
             result.answers = len(answers)
             result.grouped = group_texts(answers)
         else:
             values = counts.get(number, {})
             labels = list(store.values_of(question))
-            if question["kind"] == "choice":
+            if question["kind"] == QuestionKind.CHOICE:
                 names = dict(zip(labels, option_texts(t, question), strict=True))
             else:
                 names = {v: v for v in labels}
             result.distribution = [(names[v], values.get(v, 0)) for v in labels]
             result.answers = sum(values.values())
-            if question["kind"] == "rating" and result.answers:
+            if question["kind"] == QuestionKind.RATING and result.answers:
                 result.average = sum(int(v) * n for v, n in values.items()) / result.answers
         found.append(result)
     return PollResult(
@@ -129,12 +129,12 @@ def attendance(s: Session, meeting: Meeting) -> list[AttendanceRow]:
     rows: dict[tuple[str, str], AttendanceRow] = {}
     for person, role, city in directory.members(s, meeting.network_id):
         reply = replies.get(person.id or 0)
-        if role != "representative" and reply is None:
+        if role != Role.REPRESENTATIVE and reply is None:
             continue
         standing = directory.standing_of(s, person.city_id, meeting.network_id)
         key = (city.name if city else "—", standing.value if standing else "")
         row = rows.setdefault(key, AttendanceRow(*key))
-        row.invited += int(role == "representative")
+        row.invited += int(role == Role.REPRESENTATIVE)
         if reply is not None:
             row.answered += 1
             row.present += int(
@@ -162,15 +162,7 @@ def by_standing(rows: list[AttendanceRow]) -> dict[str, AttendanceRow]:
 def period_of(s: Session, meeting: Meeting) -> tuple[datetime, datetime]:
     """From the end of the network's previous meeting (or 90 days back) to this one's end."""
     end = meeting.starts_at + timedelta(minutes=meeting.duration_minutes)
-    previous = s.exec(
-        select(Meeting)
-        .where(
-            Meeting.network_id == meeting.network_id,
-            Meeting.starts_at < meeting.starts_at,
-            Meeting.status == "published",
-        )
-        .order_by(col(Meeting.starts_at).desc())
-    ).first()
+    previous = previous_published(s, meeting)
     start = (
         previous.starts_at + timedelta(minutes=previous.duration_minutes)
         if previous
@@ -193,14 +185,15 @@ def build(s: Session, t: Translator, meeting: Meeting) -> Report:
     network = s.get(Network, meeting.network_id)
     assert network is not None
     poll = store.poll_for_meeting(s, meeting.id or 0)
-    result = results(s, t, poll) if poll is not None and poll.status == "closed" else None
+    closed = poll is not None and poll.status == PollStatus.CLOSED
+    result = results(s, t, poll) if poll is not None and closed else None
     start, end = period_of(s, meeting)
     return Report(
         meeting,
         network,
         attendance(s, meeting),
         result,
-        poll.closes_at if poll is not None and poll.status != "closed" else None,
+        poll.closes_at if poll is not None and not closed else None,
         sections(s, t, network.id or 0, start, end),
     )
 
@@ -230,7 +223,7 @@ def result_lines(t: Translator, result: PollResult) -> list[str]:
                     count=q.answers,
                 )
             )
-        elif q.kind == "rating":
+        elif q.kind == QuestionKind.RATING:
             lines.append(
                 t(
                     "{question} — average {average} of 5 ({count} answers: {spread})",
@@ -240,7 +233,7 @@ def result_lines(t: Translator, result: PollResult) -> list[str]:
                     spread=", ".join(f"{v}×{n}" for v, n in q.distribution),
                 )
             )
-        elif q.kind == "choice":
+        elif q.kind == QuestionKind.CHOICE:
             lines.append(
                 t(
                     "{question} — {count} answers: {spread}",
@@ -373,76 +366,63 @@ def files(t: Translator, report: Report) -> tuple[File, ...]:
     "raport",
     "report",
     summary=N_("report on a meeting: attendance, feedback, chart, CSV, draft"),
-    usage=N_("<meeting>"),
+    args=Words(Id("meeting")),
+    example="/raport 12",
     action=Action.VIEW_REPORTS,
+    private=True,  # a staff overview: privately, never in the group
 )
-async def report(ctx: Context, args: str) -> list[Outgoing]:
-    ctx.require_person()
+async def report(ctx: Context, meeting: int) -> list[Outgoing]:
     with ctx.db.session() as s:
-        meeting, _network = fetch(
+        found, _network = fetch(
             ctx,
             s,
             Meeting,
-            first_word(args),
+            str(meeting),
             Action.VIEW_REPORTS,
             N_("There is no meeting with the number “{id}”. /moje_spotkania lists yours."),
         )
-        data = build(s, ctx.t, meeting)
-    reply = Outgoing(message(ctx.t, data), files=files(ctx.t, data))
-    if not ctx.private:  # a staff overview: privately, never in the group
-        return [_private(ctx, reply)]
-    return [reply]
-
-
-def _private(ctx: Context, reply: Outgoing) -> Outgoing:
-    from core.messages import Target
-
-    me = ctx.require_person()
-    with ctx.db.session() as s:
-        account = directory.account_of(s, me.id or 0, ctx.incoming.chat.platform)
-    if account is None:
-        raise DomainError(N_("Reports are sent privately: write to me in a private chat."))
-    return Outgoing(
-        reply.text, files=reply.files, to=Target(ctx.incoming.chat.platform, account.external_id)
-    )
+        data = build(s, ctx.t, found)
+    return [Outgoing(message(ctx.t, data), files=files(ctx.t, data))]
 
 
 @REGISTRY.command(
     "wyniki",
     "results",
     summary=N_("results of a closed poll or survey"),
-    usage=N_("<poll>"),
+    args=Words(Id("poll", label=POLL)),
+    example="/wyniki 3",
     action=Action.VIEW_REPORTS,
+    private=True,
 )
-async def poll_results(ctx: Context, args: str) -> list[Outgoing]:
-    ctx.require_person()
+async def poll_results(ctx: Context, poll: int) -> list[Outgoing]:
     with ctx.db.session() as s:
-        poll, _network = fetch(
+        found, _network = fetch(
             ctx,
             s,
             Poll,
-            first_word(args),
+            str(poll),
             Action.VIEW_REPORTS,
             N_("There is no poll with the number “{id}”. /ankieta lists yours."),
         )
-        if poll.status != "closed":
+        if found.status != PollStatus.CLOSED:
             raise DomainError(N_("The poll is running; results are hidden until it closes."))
-        result = results(s, ctx.t, poll)
-    text = "\n".join([f"📊 {poll.title}", *result_lines(ctx.t, result)])
-    return [_private(ctx, Outgoing(text)) if not ctx.private else Outgoing(text)]
+        result = results(s, ctx.t, found)
+    return [Outgoing("\n".join([f"📊 {found.title}", *result_lines(ctx.t, result)]))]
 
 
 def trend_points(s: Session, t: Translator, network_id: int) -> list[tuple[str, dict[str, Any]]]:
     """(label, {question text: average or None, "_rate": response rate}) per closed meeting
     poll, oldest first; an average of fewer than 3 answers is left out."""
     points = []
-    for poll in store.polls_of_network(s, network_id, "meeting"):
-        if poll.status != "closed" or poll.meeting_id is None:
+    for poll in store.polls_of_network(s, network_id, PollKind.MEETING):
+        if poll.status != PollStatus.CLOSED or poll.meeting_id is None:
             continue
         meeting = s.get(Meeting, poll.meeting_id)
         result = results(s, t, poll)
         values: dict[str, Any] = {
-            q.text: q.average if q.shown else None for q in result.questions if q.kind == "rating"
+            q.text: q.average if q.shown else None
+            for q in result.questions
+            if q.kind == QuestionKind.RATING
         }
         values["_rate"] = result.rate
         label = (
@@ -458,18 +438,19 @@ def trend_points(s: Session, t: Translator, network_id: int) -> list[tuple[str, 
     "trend",
     "trends",
     summary=N_("feedback across a network's meetings"),
-    usage=N_("[network]"),
+    args=Words(Code("network", optional=True)),
+    example="/trend cyfrowe",
     action=Action.VIEW_REPORTS,
+    private=True,
 )
-async def trend(ctx: Context, args: str) -> list[Outgoing]:
-    ctx.require_person()
-    network = ctx.target_network(args.split()[0] if args.split() else None)
-    ctx.require(Action.VIEW_REPORTS, network)
+async def trend(ctx: Context, network: str | None) -> list[Outgoing]:
+    found = ctx.target_network(network)
+    ctx.require(Action.VIEW_REPORTS, found)
     with ctx.db.session() as s:
-        points = trend_points(s, ctx.t, network.id or 0)
+        points = trend_points(s, ctx.t, found.id or 0)
     if not points:
-        return [Outgoing(ctx.t("No closed meeting polls in {network} yet.", network=network.name))]
-    lines = [ctx.t("📈 Feedback across meetings — {network}", network=network.name)]
+        return [Outgoing(ctx.t("No closed meeting polls in {network} yet.", network=found.name))]
+    lines = [ctx.t("📈 Feedback across meetings — {network}", network=found.name)]
     for label, values in points:
         averages = [
             f"{_number(ctx.t, v)}" if v is not None else "–"
@@ -487,14 +468,7 @@ async def trend(ctx: Context, args: str) -> list[Outgoing]:
     lines.append(ctx.t("“–”: fewer than 3 answers."))
     from handlers.feedback import charts  # matplotlib: only when drawn
 
-    reply = Outgoing(
-        "\n".join(lines),
-        files=(
-            File(
-                f"trend_{network.code}.png",
-                charts.trend_chart(ctx.t, network.name, points),
-                "image/png",
-            ),
-        ),
-    )
-    return [reply if ctx.private else _private(ctx, reply)]
+    chart = charts.trend_chart(ctx.t, found.name, points)
+    return [
+        Outgoing("\n".join(lines), files=(File(f"trend_{found.code}.png", chart, "image/png"),))
+    ]
