@@ -50,8 +50,4 @@ def test_sql_lives_in_models(package: str) -> None:
                 )
             ):
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
-    # feedback and office hours (landed in parallel) still build queries: to move to models/
-    known = {
-        "handlers/feedback/report.py",
-    }
-    assert [o for o in offenders if o.split(":")[0] not in known] == []
+    assert offenders == []
