@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 
 from sqlmodel import Session
 
@@ -271,7 +272,9 @@ async def which_request(ctx: Context) -> list[Outgoing]:
     raise DomainError(N_("Which request? For example: /przyjmij 3 cyfrowe"))
 
 
-def _tell_asker(s: Session, ctx: Context, request: JoinRequest, build: object) -> None:
+def _tell_asker(
+    s: Session, ctx: Context, request: JoinRequest, build: Callable[[Translator], Outgoing]
+) -> None:
     if request.external_id is None:
         return
     t = Translator(request.language or ctx.settings.default_language, ctx.settings.tz)
@@ -279,7 +282,7 @@ def _tell_asker(s: Session, ctx: Context, request: JoinRequest, build: object) -
         s,
         Target(request.platform, request.external_id),
         build(t),
-        ctx.now,  # type: ignore[operator]
+        ctx.now,
         kind="join_decision",
     )
 

@@ -126,7 +126,8 @@ def _value(t: Translator, key: str, value: Any) -> Any:
     if key == "status" and value in STATUS:
         return t(STATUS[value])
     if isinstance(value, dict):
-        return {t(FIELD.get(k, k)): _value(t, k, v) for k, v in value.items()}
+        fields: dict[str, Any] = value
+        return {t(FIELD.get(k, k)): _value(t, k, v) for k, v in fields.items()}
     return value
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.i18n import Translator
+from core.messages import Outgoing
 from core.outbox import enqueue_to_person
 from handlers.announcements.render import delivery_report, queue_announcement
 from jobs.dispatch import Job, sweep, task
@@ -28,12 +30,16 @@ def report_finished(job: Job) -> int:
             continue
         ann.reported_at = job.now
         job.session.add(ann)
+
+        def build(t: Translator, a: Announcement = ann) -> Outgoing:
+            return delivery_report(job.session, t, a)
+
         if ann.author_id is not None and enqueue_to_person(
             job.session,
             ann.author_id,
             job.settings,
             job.now,
-            lambda t, a=ann: delivery_report(job.session, t, a),
+            build,
             kind="report",
             dedupe_key=f"ann-report:{ann.id}",
         ):

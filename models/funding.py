@@ -255,7 +255,7 @@ def follows_with_calls(session: Session) -> Sequence[tuple[FundingFollow, Fundin
         select(FundingFollow, FundingCall)
         .join(FundingCall, col(FundingCall.id) == col(FundingFollow.call_id))
         .order_by(col(FundingFollow.id))
-    ).all()  # type: ignore[return-value]
+    ).all()
 
 
 def find_same(

@@ -18,8 +18,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, Table, Text, and_, delete, or_, select, update
-from sqlmodel import Session, SQLModel
+from sqlalchemy import JSON, String, Table, Text, and_, delete, inspect, or_, update
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, SQLModel, col, select
 
 from models import audit
 from models.core import (
@@ -48,13 +49,11 @@ def _accounts(session: Session, person_id: int) -> list[tuple[str, str, str | No
     """(platform, external id, username) of every account known for the person."""
     found = [
         (a.platform, a.external_id, a.username)
-        for a in session.execute(select(Account).where(Account.person_id == person_id)).scalars()
-    ]  # type: ignore[call-overload]
+        for a in session.exec(select(Account).where(col(Account.person_id) == person_id))
+    ]
     found += [
         (r.platform, r.external_id, r.username)
-        for r in session.execute(
-            select(LinkRequest).where(LinkRequest.person_id == person_id)
-        ).scalars()  # type: ignore[call-overload]
+        for r in session.exec(select(LinkRequest).where(col(LinkRequest.person_id) == person_id))
         if r.external_id
     ]
     return found
@@ -68,9 +67,7 @@ def identifiers(session: Session, person_id: int) -> set[str]:
         values |= {person.name, person.email}
     for _platform, external_id, username in _accounts(session, person_id):
         values |= {external_id, username, f"@{username}" if username else None}
-    values |= {
-        r.note for r in session.execute(select(Rsvp).where(Rsvp.person_id == person_id)).scalars()
-    }  # type: ignore[call-overload]
+    values |= {r.note for r in session.exec(select(Rsvp).where(col(Rsvp.person_id) == person_id))}
     return {v for v in values if v and len(v) >= MIN_SCRUB}
 
 
@@ -79,12 +76,12 @@ def _release_seats(session: Session, person_id: int, now: datetime) -> list[tupl
 
     networks = {
         m.network_id
-        for m in session.execute(
+        for m in session.exec(
             select(Meeting)
-            .join(Rsvp, Rsvp.meeting_id == Meeting.id)  # type: ignore[arg-type]
-            .where(Rsvp.person_id == person_id, Meeting.starts_at > now)
-        ).scalars()
-    }  # type: ignore[call-overload]
+            .join(Rsvp, col(Rsvp.meeting_id) == col(Meeting.id))
+            .where(col(Rsvp.person_id) == person_id, col(Meeting.starts_at) > now)
+        )
+    }
     promoted: list[tuple[int, int]] = []
     for network_id in sorted(networks):
         promoted += roster.release_answers(session, person_id, network_id, now)
@@ -152,7 +149,7 @@ def _scrub_everywhere(session: Session, needles: set[str]) -> None:
         keys = list(table.primary_key.columns)
         for column in table.columns:
             if isinstance(column.type, JSON):
-                rows = session.execute(select(*keys, column).where(column.isnot(None))).all()
+                rows = session.execute(sa_select(*keys, column).where(column.isnot(None))).all()
                 for row in rows:
                     value = row[-1]
                     cleaned = _scrub_json(value, needles)
@@ -160,7 +157,7 @@ def _scrub_everywhere(session: Session, needles: set[str]) -> None:
                         _update(session, table, keys, row, {column.name: cleaned})
             elif isinstance(column.type, String | Text) and column not in keys:
                 hit = or_(*[column.contains(n, autoescape=True) for n in needles])
-                for row in session.execute(select(*keys, column).where(hit)).all():
+                for row in session.execute(sa_select(*keys, column).where(hit)).all():
                     cleaned = _scrub_text(row[-1], needles)[: column.type.length or None]
                     _update(session, table, keys, row, {column.name: cleaned})
 
@@ -179,22 +176,22 @@ def erase(session: Session, person_id: int, now: datetime) -> list[tuple[int, in
     promoted = _release_seats(session, person_id, now)
     # pass 1: what exists only to reach them
     to_them = or_(
-        OutboxMessage.person_id == person_id,  # type: ignore[arg-type]
+        col(OutboxMessage.person_id) == person_id,
         *[
-            and_(OutboxMessage.platform == p, OutboxMessage.chat_id == e)  # type: ignore[arg-type]
+            and_(col(OutboxMessage.platform) == p, col(OutboxMessage.chat_id) == e)
             for p, e in accounts
         ],
     )
-    session.execute(delete(OutboxMessage).where(to_them, OutboxMessage.status == PENDING))  # type: ignore[arg-type]
+    session.execute(delete(OutboxMessage).where(to_them, col(OutboxMessage.status) == PENDING))
     session.execute(
         update(OutboxMessage).where(to_them).values(chat_id=REDACTED, payload={}, person_id=None)
     )
     session.execute(
         delete(ActionToken).where(
             or_(
-                ActionToken.person_id == person_id,  # type: ignore[arg-type]
+                col(ActionToken.person_id) == person_id,
                 *[
-                    and_(ActionToken.platform == p, ActionToken.chat_id == e)  # type: ignore[arg-type]
+                    and_(col(ActionToken.platform) == p, col(ActionToken.chat_id) == e)
                     for p, e in accounts
                 ],
             )
@@ -203,17 +200,17 @@ def erase(session: Session, person_id: int, now: datetime) -> list[tuple[int, in
     for platform, external_id in accounts:
         session.execute(
             delete(CodeGuess).where(
-                CodeGuess.platform == platform, CodeGuess.external_id == external_id
+                col(CodeGuess.platform) == platform, col(CodeGuess.external_id) == external_id
             )
-        )  # type: ignore[arg-type]
+        )
         session.execute(
             update(AuditEntry)
-            .where(AuditEntry.subject == f"account:{platform}:{external_id}")  # type: ignore[arg-type]
+            .where(col(AuditEntry.subject) == f"account:{platform}:{external_id}")
             .values(subject=f"account:{platform}:{REDACTED}")
         )
     for model in _DELETE_ON_ERASE:
-        table = model.__table__  # type: ignore[attr-defined]
-        session.execute(delete(table).where(table.c.person_id == person_id))
+        owned = _table(model)
+        session.execute(delete(owned).where(owned.c.person_id == person_id))
     # pass 2: identifying columns of the rows keyed by the person
     for model in _models():
         pii: tuple[str, ...] = getattr(model, "__pii_columns__", ())
@@ -227,15 +224,19 @@ def erase(session: Session, person_id: int, now: datetime) -> list[tuple[int, in
     session.flush()
     # pass 3: copies anywhere else
     _scrub_everywhere(session, needles)
+    person_table = _table(Person)
     session.execute(
-        update(Person.__table__)
-        .where(  # type: ignore[attr-defined]
-            Person.__table__.c.id == person_id
-        )
-        .values(erased_at=now)
-    )  # type: ignore[attr-defined]
+        update(person_table).where(person_table.c.id == person_id).values(erased_at=now)
+    )
     audit.record(session, now, person_id, "person.erase", f"person:{person_id}")
     return promoted
+
+
+def _table(model: type[SQLModel]) -> Table:
+    """The model's Core table (sqlmodel does not declare `__table__` for type checkers)."""
+    table = inspect(model).local_table
+    assert isinstance(table, Table)
+    return table
 
 
 def _models() -> list[type[SQLModel]]:
@@ -277,7 +278,7 @@ def export(session: Session, person_id: int) -> dict[str, list[Row]]:
     if person is None:
         return {}
     accounts = _accounts(session, person_id)
-    networks = {n.id: n.code for n in session.execute(select(Network)).scalars()}  # type: ignore[call-overload]
+    networks = {n.id: n.code for n in session.exec(select(Network))}
     city = session.get(City, person.city_id) if person.city_id else None
     data: dict[str, list[Row]] = {
         "person": [
@@ -299,8 +300,8 @@ def export(session: Session, person_id: int) -> dict[str, list[Row]]:
             "username": a.username,
             "linked_at": a.linked_at,
         }
-        for a in session.execute(select(Account).where(Account.person_id == person_id)).scalars()
-    ]  # type: ignore[call-overload]
+        for a in session.exec(select(Account).where(col(Account.person_id) == person_id))
+    ]
     data["roles"] = [
         {
             "network": networks.get(r.network_id) if r.network_id else None,
@@ -308,11 +309,9 @@ def export(session: Session, person_id: int) -> dict[str, list[Row]]:
             "started_at": r.started_at,
             "ended_at": r.ended_at,
         }
-        for r in session.execute(
-            select(NetworkRole).where(NetworkRole.person_id == person_id)
-        ).scalars()
-    ]  # type: ignore[call-overload]
-    meetings = {m.id: m for m in session.execute(select(Meeting)).scalars()}  # type: ignore[call-overload]
+        for r in session.exec(select(NetworkRole).where(col(NetworkRole.person_id) == person_id))
+    ]
+    meetings = {m.id: m for m in session.exec(select(Meeting))}
     data["answers"] = [
         {
             "meeting": f"#{r.meeting_id} {meetings[r.meeting_id].title}"
@@ -324,8 +323,8 @@ def export(session: Session, person_id: int) -> dict[str, list[Row]]:
             "answered_at": r.answered_at,
             "checked_in_at": r.checked_in_at,
         }
-        for r in session.execute(select(Rsvp).where(Rsvp.person_id == person_id)).scalars()
-    ]  # type: ignore[call-overload]
+        for r in session.exec(select(Rsvp).where(col(Rsvp.person_id) == person_id))
+    ]
     data["invitations"] = [
         {
             "created_at": i.created_at,
@@ -333,10 +332,8 @@ def export(session: Session, person_id: int) -> dict[str, list[Row]]:
             "used_at": i.used_at,
             "voided_at": i.voided_at,
         }
-        for i in session.execute(
-            select(Invitation).where(Invitation.person_id == person_id)
-        ).scalars()
-    ]  # type: ignore[call-overload]
+        for i in session.exec(select(Invitation).where(col(Invitation.person_id) == person_id))
+    ]
     data["link_requests"] = [
         {
             "platform": r.platform,
@@ -345,19 +342,17 @@ def export(session: Session, person_id: int) -> dict[str, list[Row]]:
             "status": r.status,
             "decided_at": r.decided_at,
         }
-        for r in session.execute(
-            select(LinkRequest).where(LinkRequest.person_id == person_id)
-        ).scalars()
-    ]  # type: ignore[call-overload]
+        for r in session.exec(select(LinkRequest).where(col(LinkRequest.person_id) == person_id))
+    ]
     subjects = [f"account:{p}:{e}" for p, e, _u in accounts]
     data["code_attempts"] = [
         {"at": a.at, "what": a.action}
-        for a in session.execute(
+        for a in session.exec(
             select(AuditEntry)
-            .where(AuditEntry.subject.in_(subjects or [""]))  # type: ignore[attr-defined]
-            .order_by(AuditEntry.at)
-        ).scalars()
-    ]  # type: ignore[call-overload, arg-type]
+            .where(col(AuditEntry.subject).in_(subjects or [""]))
+            .order_by(col(AuditEntry.at))
+        )
+    ]
     data["code_attempts"] += [
         {
             "at": g.burst_started,
@@ -366,14 +361,11 @@ def export(session: Session, person_id: int) -> dict[str, list[Row]]:
             "locked_until": g.locked_until,
         }
         for p, e, _u in accounts
-        for g in session.execute(
-            select(CodeGuess).where(
-                CodeGuess.platform == p,  # type: ignore[arg-type]
-                CodeGuess.external_id == e,
-            )
-        ).scalars()
-    ]  # type: ignore[call-overload, arg-type]
-    names = {p.id: p.display_name for p in session.execute(select(Person)).scalars()}  # type: ignore[call-overload]
+        for g in session.exec(
+            select(CodeGuess).where(col(CodeGuess.platform) == p, col(CodeGuess.external_id) == e)
+        )
+    ]
+    names = {p.id: p.display_name for p in session.exec(select(Person))}
     data["audit"] = [
         {
             "at": a.at,
@@ -381,21 +373,21 @@ def export(session: Session, person_id: int) -> dict[str, list[Row]]:
             "by": names.get(a.actor_id) if a.actor_id else None,
             "details": {k: v for k, v in a.details.items() if k not in INTERNAL},
         }
-        for a in session.execute(
+        for a in session.exec(
             select(AuditEntry)
             .where(
                 or_(
-                    AuditEntry.subject == f"person:{person_id}",  # type: ignore[arg-type]
-                    AuditEntry.actor_id == person_id,
+                    col(AuditEntry.subject) == f"person:{person_id}",
+                    col(AuditEntry.actor_id) == person_id,
                 )
             )
-            .order_by(AuditEntry.at)
-        ).scalars()
-    ]  # type: ignore[call-overload, arg-type]
+            .order_by(col(AuditEntry.at))
+        )
+    ]
     to_them = or_(
-        OutboxMessage.person_id == person_id,  # type: ignore[arg-type]
+        col(OutboxMessage.person_id) == person_id,
         *[
-            and_(OutboxMessage.platform == p, OutboxMessage.chat_id == e)  # type: ignore[arg-type]
+            and_(col(OutboxMessage.platform) == p, col(OutboxMessage.chat_id) == e)
             for p, e, _u in accounts
         ],
     )
@@ -406,10 +398,10 @@ def export(session: Session, person_id: int) -> dict[str, list[Row]]:
             "text": m.payload.get("text", ""),
             "files": ", ".join(f.get("name", "") for f in m.payload.get("files", [])),
         }
-        for m in session.execute(
-            select(OutboxMessage).where(to_them, OutboxMessage.status == PENDING)
-        ).scalars()
-    ]  # type: ignore[call-overload, arg-type]
+        for m in session.exec(
+            select(OutboxMessage).where(to_them, col(OutboxMessage.status) == PENDING)
+        )
+    ]
     data["created_meetings"] = [
         {
             "meeting": f"#{m.id} {m.title}",
@@ -424,22 +416,16 @@ def export(session: Session, person_id: int) -> dict[str, list[Row]]:
 
     data["created_announcements"] = [
         {"announcement": f"#{a.id}", "created_at": a.created_at, "status": a.status, "text": a.text}
-        for a in session.execute(
-            select(Announcement).where(Announcement.author_id == person_id)
-        ).scalars()
-    ]  # type: ignore[call-overload, arg-type]
+        for a in session.exec(select(Announcement).where(col(Announcement.author_id) == person_id))
+    ]
     data["issued_invitations"] = [
         {"for": names.get(i.person_id), "created_at": i.created_at}
-        for i in session.execute(
-            select(Invitation).where(Invitation.issued_by == person_id)
-        ).scalars()
-    ]  # type: ignore[call-overload, arg-type]
+        for i in session.exec(select(Invitation).where(col(Invitation.issued_by) == person_id))
+    ]
     data["bound_chats"] = [
         {"chat": b.title, "network": networks.get(b.network_id), "bound_at": b.bound_at}
-        for b in session.execute(
-            select(ChatBinding).where(ChatBinding.bound_by == person_id)
-        ).scalars()
-    ]  # type: ignore[call-overload, arg-type]
+        for b in session.exec(select(ChatBinding).where(col(ChatBinding.bound_by) == person_id))
+    ]
     data["other"] = _other_rows(session, person_id)
     return {k: v for k, v in data.items() if v}
 
@@ -467,7 +453,9 @@ def _other_rows(session: Session, person_id: int) -> list[Row]:
     for table in SQLModel.metadata.sorted_tables:
         if table.name in COVERED or "person_id" not in table.c:
             continue
-        for row in session.execute(select(table).where(table.c.person_id == person_id)).mappings():
+        for row in session.execute(
+            sa_select(table).where(table.c.person_id == person_id)
+        ).mappings():
             rows.append(
                 {
                     "table": table.name,

@@ -289,16 +289,19 @@ def grant(
 ) -> None:
     before = directory.roles_of(session, person.id or 0, network.id if network else None)
     if network is not None:
-        held = session.exec(
-            select(NetworkRole).where(
-                NetworkRole.person_id == person.id,
-                NetworkRole.network_id == network.id,
-                NetworkRole.role == role,
-                col(NetworkRole.ended_at).is_(None),
-            )
-        ).first()
+        held = (
+            session.exec(
+                select(NetworkRole).where(
+                    NetworkRole.person_id == person.id,
+                    NetworkRole.network_id == network.id,
+                    NetworkRole.role == role,
+                    col(NetworkRole.ended_at).is_(None),
+                )
+            ).first()
+            is not None
+        )
     else:
-        held = None if role not in before else True
+        held = role in before
     if held:
         return
     directory.grant_role(session, person, network, role, by, now)
@@ -339,17 +342,17 @@ def apply(
             continue
         if (role.person_id, role.network_id, role.role) in kept:
             continue
-        person = session.get(Person, role.person_id)
-        assert person is not None
+        holder = session.get(Person, role.person_id)
+        assert holder is not None
         if role.network_id is None:
             directory.end_roles(
                 session, role.person_id, None, by, now, frozenset({Role(role.role)})
             )
-            changes.add(N_("role ended: {name} — {role}"), name=person.display_name, role=role.role)
+            changes.add(N_("role ended: {name} — {role}"), name=holder.display_name, role=role.role)
         else:
             end_in_network(
                 session,
-                person,
+                holder,
                 session.get(Network, role.network_id),  # type: ignore[arg-type]
                 by,
                 now,

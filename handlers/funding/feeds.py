@@ -80,7 +80,7 @@ def _problem(
         people = [
             p.id
             for p, role, _c in directory.members(session, feed.network_id)
-            if role == "coordinator"
+            if role == "coordinator" and p.id is not None
         ]
     if not people or not store.claim_once(session, key, now, feed.network_id):
         return

@@ -286,7 +286,7 @@ class Matcher:
             bases = accumulate(map(self._counts.__getitem__, chunks), initial=0)
             at_chunks = zip(bases, map(self._placed_at.get, chunks), strict=False)
             for base, placed in filter(itemgetter(1), at_chunks):
-                for offset, stems in placed:
+                for offset, stems in placed or ():  # filter() dropped the None already
                     for stem in stems:
                         if stem in positions:
                             positions[stem].append(base + offset)

@@ -292,7 +292,7 @@ def _entry_date(entry: Any, *keys: str) -> datetime | None:
     for key in keys:
         value = entry.get(key)
         if value:
-            return datetime(*value[:6], tzinfo=UTC)
+            return datetime(*value[:6]).replace(tzinfo=UTC)
     return None
 
 

@@ -39,11 +39,12 @@ def where(t: Translator, session: OfficeSession) -> str:
 
 
 def state_label(t: Translator, b: OfficeBooking) -> str:
-    return {
+    labels: dict[str, str] = {
         BookingStatus.OFFERED: t(" (offered, waiting for an answer)"),
         BookingStatus.DONE: t(" ✔ done"),
         BookingStatus.NO_SHOW: t(" ✘ no-show"),
-    }.get(b.status, "")
+    }
+    return labels.get(b.status, "")
 
 
 def ics_file(
@@ -209,12 +210,9 @@ def notify_change(
         if b.status not in oh.LETTABLE:
             continue
         ics = ics_file(s, session, b, settings, now, cancelled)
-        told += enqueue_to_person(
-            s,
-            b.person_id,
-            settings,
-            now,
-            lambda t, b=b, ics=ics: Outgoing(
+
+        def build(t: Translator, b: OfficeBooking = b, ics: File = ics) -> Outgoing:
+            return Outgoing(
                 t(
                     text_id,
                     id=session.id,
@@ -222,7 +220,14 @@ def notify_change(
                     where=where(t, session),
                 ),
                 files=(ics,),
-            ),
+            )
+
+        told += enqueue_to_person(
+            s,
+            b.person_id,
+            settings,
+            now,
+            build,
             kind="office_change",
             dedupe_key=f"office_change:{session.id}:{session.sequence}:{b.id}",
         )

@@ -158,10 +158,11 @@ async def sessions(ctx: Context, network: str | None) -> list[Outgoing]:
         lines = [t("Office hours in {network}:", network=net.name)]
         for x in found:
             held = len([b for b in oh.holding(s, x.id or 0) if b.status != BookingStatus.OFFERED])
-            state = {
+            states: dict[str, str] = {
                 SessionStatus.SKIPPED: t("skipped"),
                 SessionStatus.CANCELLED: t("cancelled"),
-            }.get(x.status, t("{held} of {slots} booked", held=held, slots=x.slots))
+            }
+            state = states.get(x.status, t("{held} of {slots} booked", held=held, slots=x.slots))
             lines.append(f"#{x.id} {t.short_datetime(x.starts_at)} — {state}")
     return [Outgoing("\n".join(lines))]
 

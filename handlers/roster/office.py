@@ -62,20 +62,17 @@ def tell_promoted(
         meeting = s.get(Meeting, meeting_id)
         if meeting is None:
             continue
-        enqueue_to_person(
-            s,
-            person_id,
-            settings,
-            now,
-            lambda t, m=meeting: Outgoing(
+
+        def build(t: Translator, m: Meeting = meeting) -> Outgoing:
+            return Outgoing(
                 t(
                     "A seat freed up: you now have an in-person place at meeting #{id} ({title}).",
                     id=m.id,
                     title=m.title,
                 )
-            ),
-            kind="waitlist",
-        )
+            )
+
+        enqueue_to_person(s, person_id, settings, now, build, kind="waitlist")
 
 
 def import_file(
