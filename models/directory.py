@@ -328,6 +328,26 @@ def members(session: Session, network_id: int) -> Sequence[tuple[Person, str, Ci
     ).all()
 
 
+STAFF_ORDER = (Role.COORDINATOR, Role.EXPERT, Role.ORGANISER, Role.COORDINATING_TEAM)
+
+
+def support_team(session: Session, network_id: int) -> list[tuple[Person, Role]]:
+    """The network's coordinator(s), expert(s) and organiser(s), then the coordinating team:
+    the people a city turns to, in that order."""
+    rows = session.exec(
+        select(Person, NetworkRole.role)
+        .join(NetworkRole, col(NetworkRole.person_id) == col(Person.id))
+        .where(
+            or_(NetworkRole.network_id == network_id, col(NetworkRole.network_id).is_(None)),
+            col(NetworkRole.role).in_([r.value for r in STAFF_ORDER]),
+            col(Person.erased_at).is_(None),
+            _active(),
+        )
+    ).all()
+    staff = [(person, Role(role)) for person, role in rows]
+    return sorted(staff, key=lambda row: (STAFF_ORDER.index(row[1]), row[0].name))
+
+
 def coordinating_team(session: Session) -> Sequence[Person]:
     return session.exec(
         select(Person)
