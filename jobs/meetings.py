@@ -51,7 +51,7 @@ def _send(
         person_id,
         settings,
         now,
-        lambda t: render.reminder(t, meeting, kind, text_id, **extra),
+        lambda t: render.reminder(t, meeting, kind, text_id, None, **extra),
         kind=kind,
         dedupe_key=f"{kind}:{meeting.id}:{meeting.sequence}:{person_id}",
     )

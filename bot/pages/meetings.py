@@ -14,7 +14,7 @@ from models.errors import N_
 from models.meetings import Meeting, MeetingFormat, answer_choices
 
 NOTE_MAX = 300
-FORMAT_LABEL = {
+FORMAT_LABEL: dict[str, str] = {
     MeetingFormat.IN_PERSON: N_("in-person meeting"),
     MeetingFormat.ONLINE: N_("online meeting"),
     MeetingFormat.HYBRID: N_("hybrid meeting"),

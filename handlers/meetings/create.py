@@ -15,9 +15,10 @@ from core.messages import Outgoing
 from handlers.kit.args import Arg, BadArgs, Code, Fields, Id, Text, Words
 from handlers.kit.context import Context
 from handlers.kit.dates import fold, parse_when, require_future
+from handlers.kit.labels import ROLE
 from handlers.kit.limits import AGENDA, LINK, PLACE, TITLE, check_text, parse_count
 from handlers.kit.objects import fetch
-from handlers.kit.permissions import Action
+from handlers.kit.permissions import Action, holders
 from handlers.kit.registry import REGISTRY
 from handlers.meetings import render
 from handlers.meetings.invitations import notify_change, publish, tell_promoted
@@ -149,6 +150,23 @@ GUIDE = (
 )
 
 
+def _not_a_coordinator(ctx: Context) -> DomainError:
+    """The gate's refusal: in a network's chat, for that network; the guide (nothing typed
+    after the command) says who creates meetings, before its first question."""
+    if ctx.network is not None:
+        return DomainError(
+            N_("You may not do this in the network {network}."), network=ctx.network.name
+        )
+    if not ctx.incoming.text.strip().split(None, 1)[1:]:
+        return DomainError(N_("Only coordinators and the coordinating team create meetings."))
+    roles = ", ".join(ctx.t(ROLE[role]) for role in holders(Action.MANAGE_MEETINGS))
+    return DomainError(
+        N_("You have no right to use /{name}: it is for {roles}."),
+        name="spotkanie_nowe",
+        roles=roles,
+    )
+
+
 async def start_guide(ctx: Context) -> list[Outgoing]:
     """/spotkanie_nowe alone: ask for the fields one by one (in a network's chat, that
     network; the guide asks eleven questions, so a refusal comes before the first)."""
@@ -202,6 +220,7 @@ async def guide_step(ctx: Context, conv: Conversation, text: str) -> list[Outgoi
     example=EXAMPLE,
     action=Action.MANAGE_MEETINGS,
     when_empty=start_guide,
+    refusal=_not_a_coordinator,
 )
 async def create(
     ctx: Context,

@@ -12,7 +12,7 @@ from models.errors import N_
 from models.meetings import Answer, Meeting, MeetingFormat, MeetingStatus, answer_choices
 
 MISSING = N_("There is no meeting with the number “{id}”. /moje_spotkania lists yours.")
-ANSWER_LABEL = {
+ANSWER_LABEL: dict[str, str] = {
     Answer.IN_PERSON: N_("In person"),
     Answer.ONLINE: N_("Online"),
     Answer.NO: N_("I won't come"),
@@ -196,7 +196,9 @@ def reminder(
 ) -> Outgoing:
     """A reminder, nudge or headcount; the last reminder comes with the check-in button (the
     same as /jestem <nr>), a nudge with the person's own answer page."""
-    buttons = (Button(t("I'm here"), f"/jestem {meeting.id}"),) if kind == "reminder_1h" else ()
+    buttons: tuple[Button, ...] = ()
+    if kind == "reminder_1h":
+        buttons += (Button(t("I'm here"), f"/jestem {meeting.id}"),)
     if page is not None:
         buttons += (Button(t("Answer on a page"), url=page),)
     return Outgoing(
