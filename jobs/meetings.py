@@ -15,39 +15,25 @@ from core import links
 from core import outbox as outbox_api
 from core.config import Settings
 from core.i18n import Translator
-from core.messages import Action, Outgoing
+from core.messages import Outgoing
 from core.outbox import enqueue_to_people, enqueue_to_person
+from handlers.meetings import render
 from jobs.dispatch import Job, batch_task, task
 from models import directory
 from models.core import Network
 from models.due import DueTask
-from models.errors import N_
+from models.enums import Role
 from models.meetings import (
+    ANSWERS,
     REMINDERS,
+    Answer,
     Meeting,
+    MeetingStatus,
     coming_by_meeting,
     meetings_by_id,
     rsvps,
     silent_representatives,
 )
-
-
-def _message(
-    t: Translator,
-    meeting: Meeting,
-    kind: str,
-    text_id: str,
-    page: str | None = None,
-    **extra: object,
-) -> Outgoing:
-    # the last reminder comes with the check-in button (the same as /jestem <nr>)
-    buttons = (Action(t("I'm here"), f"/jestem {meeting.id}"),) if kind == "reminder_1h" else ()
-    if page is not None:  # the person's own answer page (core.links)
-        buttons += (Action(t("Answer on a page"), url=page),)
-    return Outgoing(
-        t(text_id, id=meeting.id, title=meeting.title, when=t.datetime(meeting.starts_at), **extra),
-        actions=buttons,
-    )
 
 
 def _send(
@@ -65,7 +51,7 @@ def _send(
         person_id,
         settings,
         now,
-        lambda t: _message(t, meeting, kind, text_id, **extra),
+        lambda t: render.reminder(t, meeting, kind, text_id, None, **extra),
         kind=kind,
         dedupe_key=f"{kind}:{meeting.id}:{meeting.sequence}:{person_id}",
     )
@@ -75,12 +61,8 @@ def _dedupe(kind: str, meeting: Meeting) -> Callable[[int], str]:
     return lambda person_id: f"{kind}:{meeting.id}:{meeting.sequence}:{person_id}"
 
 
-IN_PERSON = N_("⏰ Reminder: meeting #{id} “{title}” — {when}.")
-ONLINE = N_("⏰ Reminder: meeting #{id} “{title}” — {when}. Online: {link}")
-
-
 def _builder(meeting: Meeting, kind: str, text_id: str) -> Callable[[Translator], Outgoing]:
-    return lambda t: _message(t, meeting, kind, text_id, link=meeting.online_link)
+    return lambda t: render.reminder(t, meeting, kind, text_id, link=meeting.online_link)
 
 
 def _reminders(job: Job, items: list[DueTask]) -> int:
@@ -95,14 +77,16 @@ def _reminders(job: Job, items: list[DueTask]) -> int:
     rows = []
     for item in items:
         meeting = meetings.get(item.ref_id)
-        if meeting is None or meeting.status != "published":
+        if meeting is None or meeting.status != MeetingStatus.PUBLISHED:
             continue
         answers = coming[meeting.id or 0]
         online = [
-            p for p, choice in answers if meeting.online_link and choice in ("online", "moze")
+            p
+            for p, choice in answers
+            if meeting.online_link and choice in (Answer.ONLINE, Answer.MAYBE)
         ]
         in_person = [p for p, _ in answers if p not in set(online)]
-        for people, text_id in ((in_person, IN_PERSON), (online, ONLINE)):
+        for people, text_id in ((in_person, render.IN_PERSON), (online, render.ONLINE)):
             rows += outbox_api.rows_for_people(
                 found,
                 people,
@@ -123,18 +107,15 @@ for _kind in REMINDERS:
 def nudge(job: Job, item: DueTask) -> None:
     """Representatives who have not answered (one indexed query), each with their own page."""
     meeting = job.session.get(Meeting, item.ref_id)
-    if meeting is None or meeting.status != "published":
+    if meeting is None or meeting.status != MeetingStatus.PUBLISHED:
         return
 
     def message(t: Translator, person_id: int) -> Outgoing:
-        return _message(
+        return render.reminder(
             t,
             meeting,
             "rsvp_nudge",
-            N_(
-                "Please answer the invitation to meeting #{id} “{title}” ({when}): /rsvp {id} "
-                "stacjonarnie | online | nie | moze"
-            ),
+            render.NUDGE,
             page=links.page_url_in(
                 job.session,
                 job.settings,
@@ -162,32 +143,24 @@ def nudge(job: Job, item: DueTask) -> None:
 def headcount(job: Job, item: DueTask) -> None:
     meeting = job.session.get(Meeting, item.ref_id)
     network = job.session.get(Network, meeting.network_id) if meeting else None
-    if meeting is None or network is None or meeting.status != "published":
+    if meeting is None or network is None or meeting.status != MeetingStatus.PUBLISHED:
         return
     answers = [r for r in rsvps(job.session, meeting.id or 0) if not r.waitlisted]
-    counts = {
-        a: sum(1 for r in answers if r.answer == a)
-        for a in ("stacjonarnie", "online", "moze", "nie")
-    }
-    notes = "; ".join(r.note for r in answers if r.note and r.answer == "stacjonarnie") or "—"
+    counts = {a: sum(1 for r in answers if r.answer == a) for a in ANSWERS}
+    notes = "; ".join(r.note for r in answers if r.note and r.answer == Answer.IN_PERSON) or "—"
     for person, role, _city in directory.members(job.session, network.id or 0):
-        if role in ("organiser", "coordinator"):
+        if role in (Role.ORGANISER, Role.COORDINATOR):
             _send(
                 job.session,
                 job.settings,
                 job.now,
                 person.id or 0,
-                N_(
-                    "Headcount for meeting #{id} “{title}” "
-                    "({when}): in person {in_person}, online "
-                    "{online}, maybe {maybe}, no {no}. Notes: "
-                    "{notes}."
-                ),
+                render.HEADCOUNT,
                 meeting,
                 "headcount",
-                in_person=counts["stacjonarnie"],
-                online=counts["online"],
-                maybe=counts["moze"],
-                no=counts["nie"],
+                in_person=counts[Answer.IN_PERSON],
+                online=counts[Answer.ONLINE],
+                maybe=counts[Answer.MAYBE],
+                no=counts[Answer.NO],
                 notes=notes,
             )

@@ -6,12 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from models import directory
+from models import directory, meetings
 from models.core import Network, Person
-from models.enums import Role, Standing
-from models.meetings import Meeting, Rsvp, rsvps
+from models.meetings import Meeting, MeetingStatus, Rsvp, has_seat, observer_only, rsvps
 
 
 @dataclass(frozen=True)
@@ -27,7 +26,7 @@ class MeetingState:
     details: bool = True  # the online link and agenda; never for observers of a closed meeting
 
     def open_for_answers(self, now: datetime) -> bool:
-        return self.meeting.status == "published" and now <= self.meeting.rsvp_deadline
+        return self.meeting.status == MeetingStatus.PUBLISHED and now <= self.meeting.rsvp_deadline
 
 
 def meeting_state(session: Session, meeting: Meeting, person_id: int) -> MeetingState:
@@ -42,32 +41,25 @@ def meeting_state(session: Session, meeting: Meeting, person_id: int) -> Meeting
         network,
         mine,
         position,
-        sum(1 for r in answers if r.answer == "stacjonarnie" and not r.waitlisted),
+        sum(1 for r in answers if has_seat(r)),
         len(waiting),
-        meeting.open_part or not _observer(session, person_id, network),
+        meeting.open_part or not observes_only(session, person_id, network),
     )
 
 
-def _observer(session: Session, person_id: int, network: Network) -> bool:
+def observes_only(session: Session, person_id: int, network: Network) -> bool:
     """Only a representative of an observer city here (observers watch open parts only)."""
     person = session.get(Person, person_id)
     if person is None:
         return True
-    roles = directory.roles_of(session, person_id, network.id)
-    standing = directory.standing_of(session, person.city_id, network.id)
-    return roles == {Role.REPRESENTATIVE} and standing is Standing.OBSERVER
+    return observer_only(
+        directory.roles_of(session, person_id, network.id),
+        directory.standing_of(session, person.city_id, network.id),
+    )
 
 
 def upcoming(session: Session, person_id: int, now: datetime) -> Sequence[MeetingState]:
     """Published meetings still ahead in the person's networks, soonest first."""
-    network_ids = [n.id for n in directory.networks_of(session, person_id)]
-    meetings = session.exec(
-        select(Meeting)
-        .where(
-            col(Meeting.network_id).in_(network_ids),
-            Meeting.starts_at > now,
-            Meeting.status == "published",
-        )
-        .order_by(col(Meeting.starts_at))
-    ).all()
-    return [meeting_state(session, m, person_id) for m in meetings]
+    network_ids = [n.id or 0 for n in directory.networks_of(session, person_id)]
+    ahead = meetings.upcoming(session, network_ids, now)
+    return [meeting_state(session, m, person_id) for m in ahead]

@@ -5,18 +5,41 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import ClassVar
 
 from sqlalchemy import String, Text, UniqueConstraint, func
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models import due
-from models.enums import Standing
+from models.enums import Role, Standing
 from models.errors import N_, DomainError
 from models.types import UTCDateTime
 
-FORMATS = ("stacjonarne", "online", "hybrydowe")
-ANSWERS = ("stacjonarnie", "online", "nie", "moze")
+
+class MeetingStatus(StrEnum):
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
+
+class MeetingFormat(StrEnum):
+    IN_PERSON = "stacjonarne"
+    ONLINE = "online"
+    HYBRID = "hybrydowe"
+
+
+class Answer(StrEnum):
+    """An RSVP, as people type it (`/rsvp 3 moze`)."""
+
+    IN_PERSON = "stacjonarnie"
+    ONLINE = "online"
+    NO = "nie"
+    MAYBE = "moze"
+
+
+FORMATS = tuple(MeetingFormat)
+ANSWERS = tuple(Answer)
+COMING = (Answer.IN_PERSON, Answer.ONLINE, Answer.MAYBE)
 
 
 class Meeting(SQLModel, table=True):
@@ -25,14 +48,14 @@ class Meeting(SQLModel, table=True):
     title: str = Field(sa_type=String(200))
     starts_at: datetime = Field(sa_type=UTCDateTime, index=True)
     duration_minutes: int = 360
-    format: str = Field(sa_type=String(12))
+    format: str = Field(sa_type=String(12))  # MeetingFormat
     place: str | None = Field(default=None, sa_type=String(300))
     online_link: str | None = Field(default=None, sa_type=String(500))
     agenda: str | None = Field(default=None, sa_type=Text)
     rsvp_deadline: datetime = Field(sa_type=UTCDateTime)
     capacity: int | None = None  # in-person seats; None: no limit
     open_part: bool = False  # a streamed part observers may watch online
-    status: str = Field(default="published", sa_type=String(12))  # published | cancelled
+    status: str = Field(default=MeetingStatus.PUBLISHED, sa_type=String(12))  # MeetingStatus
     sequence: int = 0  # bumped on every change (iCalendar SEQUENCE)
     created_by: int | None = Field(default=None, foreign_key="person.id")
     created_at: datetime = Field(sa_type=UTCDateTime)
@@ -45,11 +68,34 @@ class Rsvp(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     meeting_id: int = Field(foreign_key="meeting.id", index=True)
     person_id: int = Field(foreign_key="person.id", index=True)
-    answer: str = Field(sa_type=String(12))
+    answer: str = Field(sa_type=String(12))  # Answer
     waitlisted: bool = False
     answered_at: datetime = Field(sa_type=UTCDateTime)
     note: str | None = Field(default=None, sa_type=String(300))  # e.g. dietary needs
     checked_in_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+def has_seat(reply: Rsvp) -> bool:
+    """Coming in person with a seat (not on the waitlist)."""
+    return reply.answer == Answer.IN_PERSON and not reply.waitlisted
+
+
+def answer_choices(meeting: Meeting) -> list[Answer]:
+    """The answers a meeting's format allows (buttons, the answer page)."""
+    return [
+        a
+        for a in ANSWERS
+        if not (
+            (a == Answer.IN_PERSON and meeting.format == MeetingFormat.ONLINE)
+            or (a == Answer.ONLINE and meeting.format == MeetingFormat.IN_PERSON)
+        )
+    ]
+
+
+def observer_only(roles: frozenset[Role] | set[Role], standing: Standing | None) -> bool:
+    """A representative of an observer city and nothing else here: such people take part
+    only in a meeting's open part, online."""
+    return set(roles) == {Role.REPRESENTATIVE} and standing is Standing.OBSERVER
 
 
 def rsvps(session: Session, meeting_id: int) -> Sequence[Rsvp]:
@@ -85,7 +131,7 @@ def coming_by_meeting(
             select(Rsvp.meeting_id, Rsvp.person_id, Rsvp.answer)
             .where(
                 col(Rsvp.meeting_id).in_(ids[start : start + 500]),
-                col(Rsvp.answer).in_(("stacjonarnie", "moze", "online")),
+                col(Rsvp.answer).in_(COMING),
                 col(Rsvp.waitlisted).is_(False),
             )
             .order_by(col(Rsvp.meeting_id), col(Rsvp.answered_at), col(Rsvp.id))
@@ -109,36 +155,32 @@ def answer(
     The meeting row is locked first (PostgreSQL; SQLite has one writer anyway): answers to one
     meeting are counted against its seats one at a time, also from concurrent updates."""
     session.refresh(meeting, with_for_update=True)
-    if meeting.status == "cancelled":
+    if meeting.status == MeetingStatus.CANCELLED:
         raise DomainError(N_("This meeting has been cancelled."))
     if now > meeting.rsvp_deadline:
         raise DomainError(N_("The deadline for answers has passed. Write to the coordinator."))
     if choice not in ANSWERS:
         raise DomainError(N_("Answer stacjonarnie, online, nie or moze."))
-    if standing is Standing.OBSERVER and choice in ("stacjonarnie", "moze"):
+    if standing is Standing.OBSERVER and choice in (Answer.IN_PERSON, Answer.MAYBE):
         raise DomainError(
             N_("Observer cities follow the open part online: answer “online” or “nie”.")
         )
-    if standing is Standing.OBSERVER and choice == "online" and not meeting.open_part:
+    if standing is Standing.OBSERVER and choice == Answer.ONLINE and not meeting.open_part:
         raise DomainError(N_("This meeting has no open part, so observers cannot take part."))
-    if choice == "stacjonarnie" and meeting.format == "online":
+    if choice == Answer.IN_PERSON and meeting.format == MeetingFormat.ONLINE:
         raise DomainError(N_("This meeting is online only."))
-    if choice == "online" and meeting.format == "stacjonarne":
+    if choice == Answer.ONLINE and meeting.format == MeetingFormat.IN_PERSON:
         raise DomainError(N_("This meeting is in person only."))
     all_answers = list(rsvps(session, meeting.id or 0))
     mine = next((r for r in all_answers if r.person_id == person_id), None)
-    was_seated = mine is not None and mine.answer == "stacjonarnie" and not mine.waitlisted
+    was_seated = mine is not None and has_seat(mine)
     if mine is None:
         mine = Rsvp(meeting_id=meeting.id or 0, person_id=person_id, answer=choice, answered_at=now)
     elif mine.answer != choice:
         mine.answer, mine.answered_at = choice, now  # a new answer queues anew
     mine.note = note or mine.note
-    seated = sum(
-        1
-        for r in all_answers
-        if r.answer == "stacjonarnie" and not r.waitlisted and r.person_id != person_id
-    )
-    if choice == "stacjonarnie":
+    seated = sum(1 for r in all_answers if has_seat(r) and r.person_id != person_id)
+    if choice == Answer.IN_PERSON:
         mine.waitlisted = (
             not was_seated and meeting.capacity is not None and seated >= meeting.capacity
         )
@@ -146,7 +188,7 @@ def answer(
         mine.waitlisted = False
     session.add(mine)
     promoted = None
-    if was_seated and choice != "stacjonarnie":
+    if was_seated and choice != Answer.IN_PERSON:
         waiting = [r for r in all_answers if r.waitlisted and r.person_id != person_id]
         if waiting:
             waiting[0].waitlisted = False
@@ -158,7 +200,7 @@ def answer(
 
 def check_in(session: Session, meeting: Meeting, person_id: int, now: datetime) -> Rsvp:
     """Mark presence on the day; someone who never answered is recorded as in person."""
-    if meeting.status == "cancelled":
+    if meeting.status == MeetingStatus.CANCELLED:
         raise DomainError(N_("This meeting has been cancelled."))
     if (
         not meeting.starts_at - timedelta(hours=2)
@@ -171,7 +213,10 @@ def check_in(session: Session, meeting: Meeting, person_id: int, now: datetime) 
     ).first()
     if row is None:
         row = Rsvp(
-            meeting_id=meeting.id or 0, person_id=person_id, answer="stacjonarnie", answered_at=now
+            meeting_id=meeting.id or 0,
+            person_id=person_id,
+            answer=Answer.IN_PERSON,
+            answered_at=now,
         )
     row.checked_in_at = row.checked_in_at or now
     session.add(row)
@@ -228,7 +273,7 @@ def set_capacity(session: Session, meeting: Meeting, capacity: int) -> list[int]
     """Change the number of in-person seats: never below those seated; a higher limit seats
     the waitlist at once, in the order they answered. Returns who got a seat."""
     answers = list(rsvps(session, meeting.id or 0))
-    seated = sum(1 for r in answers if r.answer == "stacjonarnie" and not r.waitlisted)
+    seated = sum(1 for r in answers if has_seat(r))
     if capacity < seated:
         raise DomainError(
             N_("{seated} people already have in-person seats; the limit cannot be lower."),
@@ -254,7 +299,7 @@ def upcoming(session: Session, network_ids: Sequence[int], now: datetime) -> Seq
         .where(
             col(Meeting.network_id).in_(list(network_ids)),
             Meeting.starts_at > now,
-            Meeting.status == "published",
+            Meeting.status == MeetingStatus.PUBLISHED,
         )
         .order_by(col(Meeting.starts_at))
     ).all()
@@ -279,7 +324,7 @@ def silent_representatives(session: Session, meeting: Meeting) -> list[int]:
         .join(Person, col(Person.id) == col(NetworkRole.person_id))
         .where(
             NetworkRole.network_id == meeting.network_id,
-            NetworkRole.role == "representative",
+            NetworkRole.role == Role.REPRESENTATIVE,
             col(NetworkRole.ended_at).is_(None),
             col(Person.erased_at).is_(None),
             col(NetworkRole.person_id).not_in(answered),

@@ -380,3 +380,32 @@ async def test_raising_the_seat_limit_seats_the_waitlist_at_once(
         [told] = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "waitlist")).all()
     assert seated == {cast.laureate_rep, cast.laureate_rep2}
     assert told.person_id == cast.laureate_rep2 and "Zwolniło się miejsce" in told.payload["text"]
+
+
+async def test_answers_that_are_personal_go_privately_from_a_group(
+    chat: Chat, seeded: Database
+) -> None:
+    cast = find_cast(seeded)
+    meeting_id = await create(chat, cast.coordinator, seats="5")
+    [answer] = await chat.say(cast.laureate_rep, f"/rsvp {meeting_id} może", chat="cyfrowe")
+    assert answer.to is not None and answer.text.startswith("Zapisano: Może")
+    [overview] = await chat.say(cast.coordinator, f"/obecnosc {meeting_id}", chat="cyfrowe")
+    assert overview.to is not None and "Spotkanie II" in overview.text
+    [moved] = await chat.say(
+        cast.coordinator, f"/spotkanie_przesun {meeting_id} 19.05.2027 10:00", chat="cyfrowe"
+    )
+    assert moved.to is not None and "przeniesiono" in moved.text
+
+
+async def test_typed_forms_are_explained(chat: Chat, seeded: Database) -> None:
+    cast = find_cast(seeded)
+    assert "/moje_spotkania" in await chat.text(cast.laureate_rep, "/rsvp")
+    meeting_id = await create(chat, cast.coordinator)
+    usage = await chat.text(cast.coordinator, f"/spotkanie_przesun {meeting_id}")
+    assert "/spotkanie_przesun 3 19.05.2027 10:00" in usage
+    assert "pola: tytul" in await chat.text(cast.coordinator, f"/spotkanie_zmien {meeting_id} x")
+    edited = await chat.text(cast.coordinator, f"/spotkanie_zmien {meeting_id} tytuł Spotkanie III")
+    assert f"Spotkanie nr {meeting_id} zaktualizowane" in edited  # `tytuł` is `tytul`
+    with seeded.session() as s:
+        meeting = s.get(Meeting, meeting_id)
+    assert meeting is not None and meeting.title == "Spotkanie III"

@@ -15,9 +15,9 @@ from sqlalchemy import func, text
 from sqlmodel import select
 
 from core.messages import Outgoing
+from handlers.kit.args import Id, Text, Words
 from handlers.kit.context import Context
-from handlers.kit.registry import REGISTRY
-from handlers.meetings import commands as meetings
+from handlers.kit.registry import REGISTRY, Command
 from models.core import AuditEntry, ProcessedEvent
 from models.db import Database
 from models.meetings import Meeting, Rsvp
@@ -34,6 +34,12 @@ NEW = (
 ASKER = 555001
 
 
+def _command(name: str) -> Command:
+    command = REGISTRY.lookup(name)
+    assert command is not None
+    return command
+
+
 def written(db: Database) -> dict[str, int]:
     with db.session() as s:
         return {
@@ -48,9 +54,12 @@ async def test_a_crash_half_way_leaves_nothing_written_and_the_retry_goes_throug
     cast = find_cast(seeded)
     crashes = [RuntimeError("the line dropped after publishing")]
 
-    @REGISTRY.command("test_publish_then_crash", summary="test", hidden=True)
-    async def publish_then_crash(ctx: Context, args: str) -> list:
-        replies = await meetings.create(ctx, args)  # the meeting, invitations, calendar files
+    @REGISTRY.command(
+        "test_publish_then_crash", summary="test", hidden=True, args=Words(Text("form"))
+    )
+    async def publish_then_crash(ctx: Context, form: str) -> list:
+        # the meeting, invitations, calendar files
+        replies = await _command("spotkanie_nowe").run(ctx, form)
         if crashes:
             raise crashes.pop()
         return replies
@@ -80,11 +89,11 @@ async def test_a_refused_step_undoes_only_itself(chat: Chat, seeded: Database) -
     deadline) undoes that block; what the update did before it stays."""
     cast = find_cast(seeded)
 
-    @REGISTRY.command("test_answer_twice", summary="test", hidden=True)
-    async def answer_twice(ctx: Context, args: str) -> list:
-        first = await meetings.rsvp(ctx, f"{args} online")
+    @REGISTRY.command("test_answer_twice", summary="test", hidden=True, args=Words(Id("meeting")))
+    async def answer_twice(ctx: Context, meeting: int) -> list:
+        first = await _command("rsvp").run(ctx, f"{meeting} online")
         try:
-            await meetings.rsvp(ctx, f"{args} w_kosmosie")  # refused: no such answer
+            await _command("rsvp").run(ctx, f"{meeting} w_kosmosie")  # refused: no such answer
         except Exception as refusal:
             return [*first, Outgoing(type(refusal).__name__)]
         return first

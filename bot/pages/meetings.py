@@ -8,16 +8,16 @@ from typing import Any
 
 from bot.pages.registry import PAGES, FormError, HubItem, Page, PageRequest
 from core import links
-from handlers.meetings.commands import ANSWER_LABEL, answer_choices
+from handlers.meetings.render import ANSWER_LABEL
 from models import agenda
 from models.errors import N_
-from models.meetings import Meeting
+from models.meetings import Meeting, MeetingFormat, answer_choices
 
 NOTE_MAX = 300
-FORMAT_LABEL = {
-    "stacjonarne": N_("in-person meeting"),
-    "online": N_("online meeting"),
-    "hybrydowe": N_("hybrid meeting"),
+FORMAT_LABEL: dict[str, str] = {
+    MeetingFormat.IN_PERSON: N_("in-person meeting"),
+    MeetingFormat.ONLINE: N_("online meeting"),
+    MeetingFormat.HYBRID: N_("hybrid meeting"),
 }
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 

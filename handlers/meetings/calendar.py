@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from models.meetings import Meeting
+from models.meetings import Meeting, MeetingStatus
 
 
 def meeting_ics(
@@ -17,7 +17,7 @@ def meeting_ics(
     calendar = Calendar()
     calendar.add("prodid", "-//ZMP EMPIRIE//empirie-bot//PL")
     calendar.add("version", "2.0")
-    calendar.add("method", "CANCEL" if meeting.status == "cancelled" else "PUBLISH")
+    calendar.add("method", "CANCEL" if meeting.status == MeetingStatus.CANCELLED else "PUBLISH")
     event = Event()
     event.add("uid", f"meeting-{meeting.id}@empirie-bot")
     event.add("sequence", meeting.sequence)
@@ -27,7 +27,7 @@ def meeting_ics(
         "dtend", (meeting.starts_at + timedelta(minutes=meeting.duration_minutes)).astimezone(tz)
     )
     event.add("summary", f"{network_name}: {meeting.title}")
-    event.add("status", "CANCELLED" if meeting.status == "cancelled" else "CONFIRMED")
+    event.add("status", "CANCELLED" if meeting.status == MeetingStatus.CANCELLED else "CONFIRMED")
     if meeting.place:
         event.add("location", meeting.place)
     elif meeting.online_link and details:

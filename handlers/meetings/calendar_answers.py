@@ -14,34 +14,36 @@ from core.config import Settings
 from core.i18n import Translator
 from core.messages import Outgoing
 from core.outbox import enqueue_to_person
+from handlers.meetings import render
+from handlers.meetings.invitations import tell_promoted
 from models import directory
 from models.core import Person
 from models.enums import Standing
 from models.errors import N_, DomainError
-from models.meetings import Meeting, answer
+from models.meetings import Answer, Meeting, MeetingFormat, answer
 
 log = logging.getLogger("empirie.calendar")
 
 
-def choice_for(meeting: Meeting, standing: Standing | None, response: str) -> str | None:
+def choice_for(meeting: Meeting, standing: Standing | None, response: str) -> Answer | None:
     """A calendar response as a typed answer; None when it says nothing (no answer yet).
 
     Accept means in person unless the meeting is online only (or the city observes: they
     follow online); a hybrid meeting's online seat is chosen with /rsvp <nr> online."""
     if response == "declined":
-        return "nie"
+        return Answer.NO
     if response == "tentativelyAccepted":
-        return "moze"
+        return Answer.MAYBE
     if response == "accepted":
-        if meeting.format == "online" or standing is Standing.OBSERVER:
-            return "online"
-        return "stacjonarnie"
+        if meeting.format == MeetingFormat.ONLINE or standing is Standing.OBSERVER:
+            return Answer.ONLINE
+        return Answer.IN_PERSON
     return None
 
 
 def apply(
     s: Session, settings: Settings, now: datetime, meeting: Meeting, person: Person, response: str
-) -> str | None:
+) -> Answer | None:
     """Record one calendar response; returns the answer recorded, or None."""
     standing = None
     for network in directory.networks_of(s, person.id or 0):
@@ -72,29 +74,11 @@ def apply(
             person.id or 0,
             settings,
             now,
-            lambda t: Outgoing(
-                t(
-                    "All in-person seats are taken: you are on the waitlist. I will tell you when a "
-                    "seat frees up."
-                )
-            ),
+            lambda t: Outgoing(render.waitlisted(t)),
             kind="calendar_answer",
         )
     if promoted is not None:
-        enqueue_to_person(
-            s,
-            promoted,
-            settings,
-            now,
-            lambda t: Outgoing(
-                t(
-                    "A seat freed up: you now have an in-person place at meeting #{id} ({title}).",
-                    id=meeting.id,
-                    title=meeting.title,
-                )
-            ),
-            kind="waitlist",
-        )
+        tell_promoted(s, settings, now, meeting, promoted)
     log.info("calendar.answer meeting=%s person=%s answer=%s", meeting.id, person.id, choice)
     return choice
 

@@ -1,0 +1,171 @@
+"""Who is invited to a meeting and what they are sent: the invitation (with the calendar file),
+the notice of a change, the live counts in group chats and a seat freed from the waitlist."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+
+from sqlmodel import Session
+
+from core import links
+from core.config import Settings
+from core.i18n import Translator
+from core.messages import File, Outgoing, Target
+from core.outbox import enqueue, enqueue_edit, enqueue_to_person, live_targets
+from handlers.kit.context import Context
+from handlers.kit.permissions import Action, Actor, allowed
+from handlers.meetings import render
+from handlers.meetings.calendar import meeting_ics
+from models import agenda, directory
+from models.announcements import Recipient, recipients
+from models.core import Network, Person
+from models.meetings import Answer, Meeting, MeetingFormat, answer_choices, rsvps, tally
+
+
+def choices_for(actor: Actor, meeting: Meeting, network: Network) -> tuple[str, ...]:
+    """The answers this person may give (the rules are models.meetings'; this only offers):
+    staff none, observers online or no and only with an open part, core cities all."""
+    if not allowed(actor, Action.RSVP_ONLINE, network_closed=network.closed):
+        return ()
+    if not allowed(actor, Action.RSVP_IN_PERSON, network_closed=network.closed):
+        online = meeting.open_part and meeting.format != MeetingFormat.IN_PERSON
+        return (Answer.ONLINE, Answer.NO) if online else ()
+    return tuple(answer_choices(meeting))
+
+
+def _actor(s: Session, person_id: int, network: Network) -> Actor:
+    person = s.get(Person, person_id)
+    return Actor(
+        directory.roles_of(s, person_id, network.id),
+        directory.standing_of(s, person.city_id if person else None, network.id),
+    )
+
+
+def invited(
+    s: Session, ctx: Context, meeting: Meeting, network: Network
+) -> tuple[list[Recipient], list[Recipient]]:
+    """The network's group chats and the people invited (observers only to an open part)."""
+    chats, people = recipients(
+        s, [network.id or 0], "all", "private", ctx.settings.active_platforms
+    )
+    if not meeting.open_part:  # observers take part only in open parts: not invited
+        people = [
+            r
+            for r in people
+            if r.person_id is None or not agenda.observes_only(s, r.person_id, network)
+        ]
+    return list(chats), list(people)
+
+
+def _ics(ctx: Context, meeting: Meeting, network: Network, details: bool) -> File:
+    return File(
+        f"spotkanie_{meeting.id}.ics",
+        meeting_ics(meeting, network.name, ctx.settings.tz, ctx.now, details=details),
+        "text/calendar",
+    )
+
+
+def publish(s: Session, ctx: Context, meeting: Meeting, network: Network) -> tuple[int, int]:
+    """Send the invitation to the network's chats (kept live) and to everyone invited, each
+    with the answers they may give and their own answer page. Returns (chats, people)."""
+    chats, people = invited(s, ctx, meeting, network)
+    for r in [*chats, *people]:
+        t = Translator(r.language or ctx.settings.default_language, ctx.settings.tz)
+        details = meeting.open_part or r.person_id is not None
+        if r.person_id is None:  # a group: every answer, and counts kept live
+            message = render.invitation(
+                t, meeting, network.name, details=details, counts=tally(s, meeting.id or 0)
+            )
+        else:
+            message = render.invitation(
+                t,
+                meeting,
+                network.name,
+                details=details,
+                choices=choices_for(_actor(s, r.person_id, network), meeting, network),
+            )
+            page = links.button(  # a private invitation: their own answer page
+                t("Answer on a page"),
+                ctx.page_url(
+                    links.RSVP, r.person_id, expires_at=meeting.starts_at, meeting=meeting.id or 0
+                ),
+            )
+            if page is not None:
+                message = replace(message, actions=(*message.actions, page))
+        enqueue(
+            s,
+            Target(r.platform, r.chat_id),
+            Outgoing(
+                message.text, actions=message.actions, files=(_ics(ctx, meeting, network, details),)
+            ),
+            ctx.now,
+            person_id=r.person_id,
+            network_id=network.id,
+            kind="meeting",
+            dedupe_key=f"meeting:{meeting.id}:{meeting.sequence}:{r.platform}:{r.chat_id}",
+            live_key=render.live_key(meeting) if r.person_id is None else None,
+        )
+    return len(chats), len(people)
+
+
+def refresh_group_invitations(s: Session, ctx: Context, meeting: Meeting, network: Network) -> None:
+    """Edit the invitation in every group that got it: live counts, new details (debounced
+    by the outbox: many answers, one edit)."""
+    t = Translator(ctx.settings.default_language, ctx.settings.tz)
+    message = render.invitation(
+        t, meeting, network.name, details=meeting.open_part, counts=tally(s, meeting.id or 0)
+    )
+    for target in live_targets(s, render.live_key(meeting)):
+        enqueue_edit(s, target, render.live_key(meeting), message, ctx.now)
+
+
+def notify_change(
+    s: Session, ctx: Context, meeting: Meeting, network: Network, say: Callable[[Translator], str]
+) -> tuple[int, int]:
+    """Tell everyone concerned what changed, with the updated calendar file: each group that
+    got the invitation (a notice, and the invitation edited in place) and everyone invited,
+    answered or not. Returns (chats, people) told."""
+    chats, people = invited(s, ctx, meeting, network)
+    answered = {r.person_id for r in rsvps(s, meeting.id or 0)}
+    listed = {r.person_id for r in people}
+    for person_id in answered - listed:  # e.g. an observer who answered before a change
+        enqueue_to_person(
+            s,
+            person_id,
+            ctx.settings,
+            ctx.now,
+            lambda t: Outgoing(say(t)),
+            kind="meeting_change",
+            dedupe_key=f"change:{meeting.id}:{meeting.sequence}:p{person_id}",
+        )
+    for r in [*chats, *people]:
+        t = Translator(r.language or ctx.settings.default_language, ctx.settings.tz)
+        details = meeting.open_part or r.person_id is not None
+        enqueue(
+            s,
+            Target(r.platform, r.chat_id),
+            Outgoing(say(t), files=(_ics(ctx, meeting, network, details),)),
+            ctx.now,
+            person_id=r.person_id,
+            network_id=network.id,
+            kind="meeting_change",
+            dedupe_key=f"change:{meeting.id}:{meeting.sequence}:{r.platform}:{r.chat_id}",
+        )
+    refresh_group_invitations(s, ctx, meeting, network)
+    return len(chats), len(people) + len(answered - listed)
+
+
+def tell_promoted(
+    s: Session, settings: Settings, now: datetime, meeting: Meeting, person_id: int
+) -> None:
+    """A seat freed up (someone declined, or the limit rose): tell the one who got it."""
+    enqueue_to_person(
+        s,
+        person_id,
+        settings,
+        now,
+        lambda t: render.seat_freed(t, meeting),
+        kind="waitlist",
+    )

@@ -1,0 +1,207 @@
+"""The messages about a meeting that commands and jobs both send: the invitation with its live
+counts, the notices of a change, the waitlist's news and the reminders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core.i18n import Translator
+from core.messages import Action as Button
+from core.messages import Outgoing
+from models.errors import N_
+from models.meetings import Answer, Meeting, MeetingFormat, MeetingStatus, answer_choices
+
+MISSING = N_("There is no meeting with the number “{id}”. /moje_spotkania lists yours.")
+ANSWER_LABEL: dict[str, str] = {
+    Answer.IN_PERSON: N_("In person"),
+    Answer.ONLINE: N_("Online"),
+    Answer.NO: N_("I won't come"),
+    Answer.MAYBE: N_("Maybe"),
+}
+FIELD_LABEL = {
+    "title": N_("title"),
+    "place": N_("place"),
+    "online_link": N_("online link"),
+    "agenda": N_("agenda"),
+    "capacity": N_("in-person seats"),
+}
+
+
+def answer_label(t: Translator, answer: str) -> str:
+    return t(ANSWER_LABEL[Answer(answer)])
+
+
+def live_key(meeting: Meeting) -> str:
+    """The group invitation's key in the outbox: it is edited in place as answers come."""
+    return f"meeting:{meeting.id}"
+
+
+def counts_line(t: Translator, meeting: Meeting, counts: dict[str, int]) -> str:
+    in_person = counts[Answer.IN_PERSON]
+    seats = f"{in_person}/{meeting.capacity}" if meeting.capacity else str(in_person)
+    parts = [t("in person {n}", n=seats)] if meeting.format != MeetingFormat.ONLINE else []
+    if meeting.format != MeetingFormat.IN_PERSON:
+        parts.append(t("online {n}", n=counts[Answer.ONLINE]))
+    parts += [t("maybe {n}", n=counts[Answer.MAYBE]), t("no {n}", n=counts[Answer.NO])]
+    if counts["waitlist"]:
+        parts.append(t("waitlist {n}", n=counts["waitlist"]))
+    return t("Answers so far: {counts}", counts=" · ".join(parts))
+
+
+def invitation(
+    t: Translator,
+    meeting: Meeting,
+    network_name: str,
+    *,
+    details: bool = True,
+    choices: tuple[str, ...] | None = None,
+    counts: dict[str, int] | None = None,
+) -> Outgoing:
+    """The invitation; without `details` (a group chat, which holds observers, of a meeting
+    with no open part) the online link and agenda are left out: they go privately. `choices`:
+    the answers offered (None: all the format allows, as in a group, where each press is
+    checked); `counts`: the live counts shown in a group's copy."""
+    lines = [
+        t(
+            "📅 Meeting #{id} of the network {network}: {title}",
+            id=meeting.id,
+            network=network_name,
+            title=meeting.title,
+        ),
+        t(
+            "When: {when}, {hours} h",
+            when=t.datetime(meeting.starts_at),
+            hours=t.number(meeting.duration_minutes / 60),
+        ),
+        t("Format: {format}", format=meeting.format),
+    ]
+    if meeting.place:
+        lines.append(t("Place: {place}", place=meeting.place))
+    if meeting.online_link and details:
+        lines.append(t("Online: {link}", link=meeting.online_link))
+    if meeting.agenda and details:
+        lines.append(t("Agenda: {agenda}", agenda=meeting.agenda))
+    if not details and (meeting.online_link or meeting.agenda):
+        lines.append(t("A closed meeting: the link and agenda go privately to those invited."))
+    if meeting.format != MeetingFormat.ONLINE:
+        lines.append(
+            t("In-person seats: {n}", n=meeting.capacity)
+            if meeting.capacity
+            else t("In-person seats: no limit")
+        )
+    lines.append(
+        t("Open part for observers (online): yes")
+        if meeting.open_part
+        else t("Open part for observers: none (core cities only)")
+    )
+    if meeting.status == MeetingStatus.CANCELLED:
+        lines.insert(0, t("❌ CANCELLED"))
+        return Outgoing("\n".join(lines))
+    offered = tuple(answer_choices(meeting)) if choices is None else choices
+    if offered:
+        lines.append(
+            t(
+                "Please answer by {when}: /rsvp {id} {choices}",
+                when=t.datetime(meeting.rsvp_deadline),
+                id=meeting.id,
+                choices=" | ".join(offered),
+            )
+        )
+    if counts is not None:
+        lines.append(counts_line(t, meeting, counts))
+    return Outgoing(
+        "\n".join(lines),
+        actions=tuple(Button(answer_label(t, a), f"/rsvp {meeting.id} {a}") for a in offered),
+    )
+
+
+# What changed, as everyone invited hears it (with the updated calendar file).
+
+
+def cancelled(t: Translator, meeting: Meeting) -> str:
+    return t(
+        "❌ Meeting #{id} “{title}” ({when}) is cancelled.",
+        id=meeting.id,
+        title=meeting.title,
+        when=t.datetime(meeting.starts_at),
+    )
+
+
+def moved(t: Translator, meeting: Meeting, before: datetime) -> str:
+    return t(
+        "🔁 Meeting #{id} “{title}” is moved: {old} → {new}. The calendar file is updated.",
+        id=meeting.id,
+        title=meeting.title,
+        old=t.datetime(before),
+        new=t.datetime(meeting.starts_at),
+    )
+
+
+def edited(t: Translator, meeting: Meeting, field: str, old: object, new: object) -> str:
+    return t(
+        "✏️ Meeting #{id} “{title}” ({when}): {field} changed: {old} → {new}. The calendar "
+        "file is updated.",
+        id=meeting.id,
+        title=meeting.title,
+        when=t.datetime(meeting.starts_at),
+        field=t(FIELD_LABEL[field]),
+        old="—" if old in (None, "") else old,
+        new=new,
+    )
+
+
+# The waitlist's news, for a typed answer and a calendar's button alike.
+
+
+def waitlisted(t: Translator) -> str:
+    return t(
+        "All in-person seats are taken: you are on the waitlist. I will tell you when a seat "
+        "frees up."
+    )
+
+
+def seat_freed(t: Translator, meeting: Meeting) -> Outgoing:
+    return Outgoing(
+        t(
+            "A seat freed up: you now have an in-person place at meeting #{id} ({title}).",
+            id=meeting.id,
+            title=meeting.title,
+        )
+    )
+
+
+# Reminders (jobs.meetings): each names the meeting by number, title and time.
+
+IN_PERSON = N_("⏰ Reminder: meeting #{id} “{title}” — {when}.")
+ONLINE = N_("⏰ Reminder: meeting #{id} “{title}” — {when}. Online: {link}")
+NUDGE = N_(
+    "Please answer the invitation to meeting #{id} “{title}” ({when}): /rsvp {id} "
+    "stacjonarnie | online | nie | moze"
+)
+HEADCOUNT = N_(
+    "Headcount for meeting #{id} “{title}” "
+    "({when}): in person {in_person}, online "
+    "{online}, maybe {maybe}, no {no}. Notes: "
+    "{notes}."
+)
+
+
+def reminder(
+    t: Translator,
+    meeting: Meeting,
+    kind: str,
+    text_id: str,
+    page: str | None = None,
+    **extra: object,
+) -> Outgoing:
+    """A reminder, nudge or headcount; the last reminder comes with the check-in button (the
+    same as /jestem <nr>), a nudge with the person's own answer page."""
+    buttons: tuple[Button, ...] = ()
+    if kind == "reminder_1h":
+        buttons += (Button(t("I'm here"), f"/jestem {meeting.id}"),)
+    if page is not None:
+        buttons += (Button(t("Answer on a page"), url=page),)
+    return Outgoing(
+        t(text_id, id=meeting.id, title=meeting.title, when=t.datetime(meeting.starts_at), **extra),
+        actions=buttons,
+    )

@@ -1,0 +1,130 @@
+"""A representative's side of a meeting: answer an invitation (the waitlist included) and see
+one's upcoming meetings. The rules of answers are models.meetings'."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core import links
+from core.messages import TOAST_LIMIT, EventKind, Outgoing
+from handlers.kit.args import Arg, Id, Text, Words
+from handlers.kit.context import Context
+from handlers.kit.dates import fold
+from handlers.kit.limits import NOTE
+from handlers.kit.objects import hidden_or
+from handlers.kit.permissions import Action
+from handlers.kit.registry import REGISTRY
+from handlers.meetings import render
+from handlers.meetings.invitations import refresh_group_invitations, tell_promoted
+from handlers.meetings.render import MISSING
+from models import directory
+from models.core import Network
+from models.errors import N_, DomainError
+from models.meetings import Answer, Meeting, answer, answers_of, upcoming
+
+REPRESENTATIVES_ONLY = N_("Only representatives of the network's cities answer invitations.")
+
+
+@dataclass(frozen=True)
+class AnswerArg(Arg):
+    """stacjonarnie | online | nie | moze (`może` too); anything else is explained."""
+
+    def parse(self, text: str) -> Answer:
+        try:
+            return Answer(fold(text))
+        except ValueError:
+            raise DomainError(N_("Answer stacjonarnie, online, nie or moze.")) from None
+
+
+async def how_to_answer(ctx: Context) -> list[Outgoing]:
+    """/rsvp alone: how to answer, and where the numbers are."""
+    raise DomainError(
+        N_(
+            "To answer an invitation write /rsvp <meeting number> and your "
+            "answer: stacjonarnie, online, nie or moze, e.g. /rsvp 3 online "
+            "(a note for the organisers may follow, e.g. a diet). Your "
+            "meetings and their numbers: /moje_spotkania."
+        )
+    )
+
+
+@REGISTRY.command(
+    "rsvp",
+    "odpowiedz",
+    summary=N_("answer a meeting invitation"),
+    args=Words(
+        Id("meeting"),
+        AnswerArg("choice"),
+        Text("note", optional=True, limit=NOTE, field_name="note"),
+    ),
+    usage=N_("<meeting> stacjonarnie|online|nie|moze [notes, e.g. diet]"),
+    example="/rsvp 3 stacjonarnie wegetariańskie",
+    action=Action.RSVP_ONLINE,
+    private=True,
+    when_empty=how_to_answer,
+    refusal=REPRESENTATIVES_ONLY,
+)
+async def rsvp(ctx: Context, meeting: int, choice: Answer, note: str | None) -> list[Outgoing]:
+    me = ctx.require_person()
+    with ctx.db.session() as s:
+        found = hidden_or(ctx, s, Meeting, str(meeting), MISSING)
+        network = s.get(Network, found.network_id)
+        assert network is not None
+        if not ctx.can(Action.RSVP_ONLINE, network):  # in person: models.meetings decides
+            raise DomainError(REPRESENTATIVES_ONLY)
+        standing = ctx.actor(network).standing
+        mine, promoted = answer(s, found, me.id or 0, standing, choice, ctx.now, note)
+        if promoted is not None:
+            tell_promoted(s, ctx.settings, ctx.now, found, promoted)
+        refresh_group_invitations(s, ctx, found, network)
+    ctx.wake_outbox()
+    # typed in a group (on Teams that is how everyone answers) the group sees the edited
+    # invitation's counts, the person alone their confirmation; a press in a group is
+    # answered with the presser's toast
+    pressed = ctx.incoming.kind is EventKind.ACTION and not ctx.private
+    if mine.waitlisted:
+        text = render.waitlisted(ctx.t)
+        if pressed:  # the toast, and the whole of it privately
+            return [
+                Outgoing(ctx.t("Waitlist: all in-person seats are taken."), ack=True),
+                Outgoing(text),
+            ]
+        return [Outgoing(text)]
+    text = ctx.t(
+        "Noted: {answer} for meeting #{id}. You can change it until {when}.",
+        answer=render.answer_label(ctx.t, mine.answer),
+        id=found.id,
+        when=ctx.t.datetime(found.rsvp_deadline),
+    )
+    return [Outgoing(text, ack=pressed and len(text) <= TOAST_LIMIT)]
+
+
+@REGISTRY.command(
+    "moje_spotkania",
+    "my_meetings",
+    summary=N_("my upcoming meetings"),
+    action=Action.READ,
+    scope="private",
+    private=True,
+)
+async def mine(ctx: Context) -> list[Outgoing]:
+    me = ctx.require_person()
+    with ctx.db.session() as s:
+        network_ids = [n.id or 0 for n in directory.networks_of(s, me.id or 0)]
+        meetings = upcoming(s, network_ids, ctx.now)
+        answers = answers_of(s, me.id or 0, [m.id or 0 for m in meetings])
+    # the page link only when asked in the private chat (asked in a group: the list alone)
+    page = ctx.page_button(ctx.t("Open as a page"), links.MEETINGS) if ctx.private else None
+    links_row = (page,) if page is not None else ()
+    if not meetings:
+        return [Outgoing(ctx.t("You have no upcoming meetings."), actions=links_row)]
+    lines = [ctx.t("Your upcoming meetings:")]
+    for m in meetings:
+        reply = answers.get(m.id or 0)
+        state = (
+            ctx.t("no answer yet") if reply is None else render.answer_label(ctx.t, reply.answer)
+        )
+        if reply is not None and reply.waitlisted:
+            state += " " + ctx.t("(waitlist)")
+        lines.append(f"#{m.id} {ctx.t.datetime(m.starts_at)} — {m.title} — {state}")
+    return [Outgoing("\n".join(lines), actions=links_row)]
