@@ -25,9 +25,7 @@ def _networks_in_view(ctx: Context) -> list[Network]:
 def _visible(ctx: Context, cmd: Command, networks: list[Network]) -> bool:
     if cmd.hidden or cmd.scope == ("group" if ctx.private else "private"):
         return False  # only what works in this chat
-    if cmd.action is None:
-        return True
-    return any(ctx.can(cmd.action, n) for n in networks)
+    return cmd.usable(ctx, networks)
 
 
 def _line(ctx: Context, cmd: Command) -> str:

@@ -11,7 +11,9 @@ messages.po.
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
@@ -23,6 +25,7 @@ KEYWORDS = {"t": None, "N_": None}
 # Python sources, and the pages' Jinja templates (they translate with `t("...")` too)
 METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2.ext:babel_extract")]
 LOCALES = ROOT / "core" / "locale"
+STABLE_DATE = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def source_ids() -> dict[str, list[tuple[str, int]]]:
@@ -88,15 +91,24 @@ def refresh(language: str, write: bool = True) -> list[str]:
     ids = source_ids()
     known = features()
     translations: dict[str, str] = {}
+    created: dict[str, Any] = {}
     for path in _files(language):
-        for message in _read(path, language):
+        old = _read(path, language)
+        created[path.name] = old.creation_date  # the header stays put when nothing changed
+        for message in old:
             if message.id and message.string and str(message.id) not in translations:
                 translations[str(message.id)] = str(message.string)
     catalogs: dict[str, Catalog] = {}
     for msgid, locations in ids.items():
         name = home(locations, known)
         catalog = catalogs.setdefault(
-            name, Catalog(locale=language, project="empirie-bot", fuzzy=False)
+            name,
+            Catalog(
+                locale=language,
+                project="empirie-bot",
+                fuzzy=False,
+                creation_date=created.get(name, STABLE_DATE),
+            ),
         )
         catalog.add(msgid, translations.get(msgid, ""))
     if write:

@@ -30,7 +30,7 @@ from handlers.kit.args import BadArgs, Spec
 from handlers.kit.context import Context
 from handlers.kit.labels import ROLE
 from handlers.kit.permissions import Action, holders
-from models.core import Conversation
+from models.core import Conversation, Network
 from models.errors import N_, DomainError
 
 Handler = Callable[..., Awaitable[list[Outgoing]]]
@@ -53,13 +53,12 @@ class Command:
     args: Spec | None = None
     usage: str = ""  # catalogue id; defaults to what `args` declares
     example: str = ""  # a complete example, shown with the usage when the input does not fit
-    action: Action | None = None
+    action: Action | tuple[Action, ...] | None = None  # several: any one of them will do
     private: bool = False
     hidden: bool = False  # reachable, not listed (e.g. button targets)
     scope: str = "any"  # where platform menus offer it: any | private | group
     when_empty: Handler | None = None
     refusal: Refusal = ""
-    raw: bool = False  # transitional: an undeclared handler that still reads the text itself
 
     def usage_text(self, t: Callable[..., str]) -> str:
         if self.usage:
@@ -82,27 +81,45 @@ class Command:
     async def run(self, ctx: Context, text: str) -> list[Outgoing]:
         if self.when_empty is not None and not text.strip():
             return await self.when_empty(ctx)
-        if self.raw:
-            return await self.handler(ctx, text)
         return await self.handler(ctx, **self.parse(ctx, text))
+
+    @property
+    def actions(self) -> tuple[Action, ...]:
+        """The rights that open this command (any one of them); none: open to everyone."""
+        if self.action is None:
+            return ()
+        return self.action if isinstance(self.action, tuple) else (self.action,)
+
+    def usable(self, ctx: Context, networks: list[Network]) -> bool:
+        """May the caller use it in one of these networks (what /pomoc lists)?"""
+        return not self.actions or any(ctx.can(a, n) for a in self.actions for n in networks)
 
     def gate(self, ctx: Context) -> None:
         """Refuse, before anything is parsed, whoever may not use this command anywhere."""
-        if self.action is None:
+        if not self.actions:
             return
         ctx.require_person()
-        if ctx.can_anywhere(self.action):
+        if any(ctx.can_anywhere(action) for action in self.actions):
             return
         if callable(self.refusal):
             raise self.refusal(ctx)
         if self.refusal:
             raise DomainError(self.refusal)
         if ctx.network is not None:
-            ctx.require(self.action, ctx.network)
-        roles = ", ".join(ctx.t(ROLE[role]) for role in holders(self.action))
+            ctx.require(self.actions[0], ctx.network)
+        held = dict.fromkeys(role for action in self.actions for role in holders(action))
+        roles = ", ".join(ctx.t(ROLE[role]) for role in held)
         raise DomainError(
             N_("You have no right to use /{name}: it is for {roles}."), name=self.name, roles=roles
         )
+
+
+def _check_signature(cmd: Command) -> None:
+    """The handler takes exactly the declared values (by name), so a typo fails at import."""
+    declared = [a.name for a in cmd.args.args] if cmd.args is not None else []
+    params = list(inspect.signature(cmd.handler).parameters)[1:]  # after ctx
+    if params != declared:
+        raise TypeError(f"/{cmd.name}: handler takes {params}, the command declares {declared}")
 
 
 class Registry:
@@ -119,7 +136,7 @@ class Registry:
         args: Spec | None = None,
         usage: str = "",
         example: str = "",
-        action: Action | None = None,
+        action: Action | tuple[Action, ...] | None = None,
         private: bool = False,
         hidden: bool = False,
         scope: str = "any",
@@ -141,8 +158,8 @@ class Registry:
                 scope,
                 when_empty,
                 refusal,
-                raw=args is None and "args" in inspect.signature(handler).parameters,
             )
+            _check_signature(cmd)
             for key in (name, *aliases):
                 if key in self._commands:
                     raise ValueError(f"command /{key} registered twice")

@@ -93,9 +93,9 @@ def _present_answer(reply: Rsvp) -> bool:
     args=Words(Id("meeting"), Word("person", optional=True)),
     usage=N_("<meeting> [person id]"),
     example="/jestem 3",
-    # two rights: checking oneself in (CHECK_IN) and marking someone else (MANAGE_ATTENDANCE);
-    # both are checked in the meeting's own network below
-    action=Action.READ,
+    # checking oneself in, or marking someone else (the organiser); each is checked again in
+    # the meeting's own network below
+    action=(Action.CHECK_IN, Action.MANAGE_ATTENDANCE),
 )
 async def here(ctx: Context, meeting: int, person: str | None) -> list[Outgoing]:
     me = ctx.require_person()
