@@ -61,7 +61,7 @@ async def test_crashing_handler_apologises_and_logs(
     chat: Chat, seeded: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     @REGISTRY.command("test_boom", summary="boom", hidden=True)
-    async def boom(ctx: object, args: str) -> list:  # pragma: no cover - raises
+    async def boom(ctx: object) -> list:  # pragma: no cover - raises
         raise RuntimeError("secret internals")
 
     try:
