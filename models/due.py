@@ -7,12 +7,19 @@ task done in the same transaction as its effects is never done twice.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Index, String, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.types import UTCDateTime
+
+
+class TaskStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    CANCELLED = "cancelled"
 
 
 class DueTask(SQLModel, table=True):
@@ -27,7 +34,7 @@ class DueTask(SQLModel, table=True):
     ref_id: int
     key: str = Field(sa_type=String(128), unique=True)  # one task per (kind, subject, moment)
     due_at: datetime = Field(sa_type=UTCDateTime)
-    status: str = Field(default="pending", sa_type=String(12))  # pending | done | cancelled
+    status: str = Field(default=TaskStatus.PENDING, sa_type=String(12))  # TaskStatus
     lease_owner: str | None = Field(default=None, sa_type=String(64))
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -38,8 +45,8 @@ def schedule(session: Session, kind: str, ref_id: int, key: str, due_at: datetim
     task = session.exec(select(DueTask).where(DueTask.key == key)).first()
     if task is None:
         task = DueTask(kind=kind, ref_id=ref_id, key=key, due_at=due_at)
-    elif task.status != "done":
-        task.due_at, task.status, task.lease_until = due_at, "pending", None
+    elif task.status != TaskStatus.DONE:
+        task.due_at, task.status, task.lease_until = due_at, TaskStatus.PENDING, None
     session.add(task)
     return task
 
@@ -50,9 +57,9 @@ def cancel(session: Session, kind: str, ref_id: int) -> int:
         .where(
             col(DueTask.kind) == kind,
             col(DueTask.ref_id) == ref_id,
-            col(DueTask.status) == "pending",
+            col(DueTask.status) == TaskStatus.PENDING,
         )
-        .values(status="cancelled")
+        .values(status=TaskStatus.CANCELLED)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 
@@ -60,8 +67,8 @@ def cancel(session: Session, kind: str, ref_id: int) -> int:
 def cancel_key(session: Session, key: str) -> None:
     session.execute(
         update(DueTask)
-        .where(col(DueTask.key) == key, col(DueTask.status) == "pending")
-        .values(status="cancelled")
+        .where(col(DueTask.key) == key, col(DueTask.status) == TaskStatus.PENDING)
+        .values(status=TaskStatus.CANCELLED)
     )
 
 
@@ -71,9 +78,9 @@ def finish(session: Session, task: DueTask, owner: str, now: datetime) -> bool:
         .where(
             col(DueTask.id) == task.id,
             col(DueTask.lease_owner) == owner,
-            col(DueTask.status) == "pending",
+            col(DueTask.status) == TaskStatus.PENDING,
         )
-        .values(status="done", done_at=now, lease_until=None)
+        .values(status=TaskStatus.DONE, done_at=now, lease_until=None)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
@@ -88,9 +95,9 @@ def finish_many(session: Session, tasks: list[DueTask], owner: str, now: datetim
             .where(
                 col(DueTask.id).in_([t.id for t in tasks]),
                 col(DueTask.lease_owner) == owner,
-                col(DueTask.status) == "pending",
+                col(DueTask.status) == TaskStatus.PENDING,
             )
-            .values(status="done", done_at=now, lease_until=None)
+            .values(status=TaskStatus.DONE, done_at=now, lease_until=None)
             .returning(col(DueTask.id))
         )
     }

@@ -20,7 +20,7 @@ from models import audit, directory
 from models.core import Account, Invitation, Person
 from models.enums import Platform
 from models.errors import N_, DomainError
-from models.trust import CodeGuess, LinkRequest
+from models.trust import CodeGuess, LinkRequest, LinkStatus
 
 # No 0/O, 1/I/L: codes are read aloud and typed by hand.
 _ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -239,7 +239,7 @@ def redeem(
 
 def pending_request(session: Session, request_id: int, now: datetime) -> LinkRequest | None:
     request = session.get(LinkRequest, request_id)
-    if request is None or request.status != "pending" or request.expires_at <= now:
+    if request is None or request.status != LinkStatus.PENDING or request.expires_at <= now:
         return None
     return request
 
@@ -252,7 +252,7 @@ def decide(
     old = _protected_accounts(
         session, request.person_id, request.platform, request.external_id or ""
     )
-    request.status = "confirmed" if confirm else "refused"
+    request.status = LinkStatus.CONFIRMED if confirm else LinkStatus.REFUSED
     request.decided_by, request.decided_at = by, now
     session.add(request)
     if confirm:

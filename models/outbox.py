@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, String, and_, exists, func, insert, text, update
@@ -21,7 +22,14 @@ from sqlmodel import Field, Session, SQLModel, col, select
 from models import queue
 from models.types import UTCDateTime
 
-PENDING, SENT, FAILED = "pending", "sent", "failed"
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+PENDING, SENT, FAILED = OutboxStatus.PENDING, OutboxStatus.SENT, OutboxStatus.FAILED
 EDIT = "edit"
 
 

@@ -10,7 +10,7 @@ from sqlmodel import Session, col
 
 from models import buttons
 from models.core import ProcessedEvent
-from models.trust import CodeGuess, LinkRequest
+from models.trust import CodeGuess, LinkRequest, LinkStatus
 
 
 def purge(session: Session, now: datetime, events_kept: timedelta) -> dict[str, int]:
@@ -30,7 +30,7 @@ def purge(session: Session, now: datetime, events_kept: timedelta) -> dict[str, 
     counts["code_guess"] = int(result.rowcount)  # type: ignore[attr-defined]
     result = session.execute(
         update(LinkRequest)
-        .where(col(LinkRequest.status) == "pending", col(LinkRequest.expires_at) <= now)
+        .where(col(LinkRequest.status) == LinkStatus.PENDING, col(LinkRequest.expires_at) <= now)
         .values(status="expired", external_id=None, username=None)
     )
     counts["link_request"] = int(result.rowcount)  # type: ignore[attr-defined]

@@ -4,6 +4,7 @@ person's (or the coordinating team's) confirmation."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import ClassVar
 
 from sqlalchemy import String, UniqueConstraint
@@ -27,6 +28,12 @@ class CodeGuess(SQLModel, table=True):
     locked_until: datetime | None = utc_field(nullable=True)
 
 
+class LinkStatus(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    REFUSED = "refused"
+
+
 class LinkRequest(SQLModel, table=True):
     """A code redeemed from a new account for a person who already has one: it takes effect
     only when the person confirms from the old account, or the coordinating team does."""
@@ -41,6 +48,6 @@ class LinkRequest(SQLModel, table=True):
     username: str | None = Field(default=None, sa_type=String(128))
     created_at: datetime = utc_field()
     expires_at: datetime = utc_field()
-    status: str = Field(default="pending", sa_type=String(12))  # pending|confirmed|refused
+    status: str = Field(default=LinkStatus.PENDING, sa_type=String(12))  # LinkStatus
     decided_by: int | None = Field(default=None, foreign_key="person.id")
     decided_at: datetime | None = utc_field(nullable=True)
