@@ -22,12 +22,13 @@ class Token:
     scopes: tuple[str, ...]
     expires_at: float
     cae: bool  # asked for with the cp1 client capability
+    issued_at: float = field(default_factory=time.time)
 
 
 @dataclass
 class TokenBook:
     tokens: dict[str, Token] = field(default_factory=dict)
-    revoked_users: set[str] = field(default_factory=set)  # sessions revoked (CAE event)
+    revoked: dict[str, float] = field(default_factory=dict)  # user -> when their sessions ended
 
     def issue(self, user_id: str, scopes: tuple[str, ...], *, cae: bool, lifetime: float) -> Token:
         token = Token(secrets.token_urlsafe(24), user_id, scopes, time.time() + lifetime, cae)
@@ -40,8 +41,10 @@ class TokenBook:
             token.expires_at = 0
 
     def revoke(self, user_id: str) -> None:
-        """A CAE critical event (password reset, session revoked): tokens stop working now."""
-        self.revoked_users.add(user_id)
+        """A CAE critical event (password reset, session revoked): tokens issued before now
+        stop working; a token issued afterwards (e.g. after answering the claims challenge)
+        works."""
+        self.revoked[user_id] = time.time()
 
     def check(self, authorization: str | None) -> tuple[Token | None, dict[str, str] | None]:
         """(the token, None) if the request may go on; else (None, the 401's headers)."""
@@ -50,7 +53,7 @@ class TokenBook:
         token = self.tokens.get(authorization[7:])
         if token is None or token.expires_at <= time.time():
             return None, {"WWW-Authenticate": 'Bearer realm="", error="invalid_token"'}
-        if token.user_id in self.revoked_users:
+        if token.issued_at <= self.revoked.get(token.user_id, float("-inf")):
             if not token.cae:
                 return None, {"WWW-Authenticate": 'Bearer realm="", error="invalid_token"'}
             claims = {"access_token": {"nbf": {"essential": True, "value": str(int(time.time()))}}}
