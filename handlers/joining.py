@@ -182,6 +182,8 @@ def _describe(t: Translator, s: Session, request: JoinRequest, network: Network)
     where = (
         t("already in the network as {standing}", standing=t(STANDING[standing]))
         if standing
+        else t("not in the network yet: joins as a laureate (the network is closed)")
+        if network.closed
         else t("not in the network yet: joins as an observer unless you say otherwise")
     )
     return t(
@@ -294,7 +296,7 @@ def _tell_asker(
     args=Words(
         Id("number"),
         Code("network", optional=True),
-        StandingArg("standing", optional=True, default=Standing.OBSERVER),
+        StandingArg("standing", optional=True),
     ),
     usage=N_("<request> [network] [standing of a new city]"),
     example="/przyjmij 3 cyfrowe",
@@ -303,7 +305,7 @@ def _tell_asker(
     when_empty=which_request,
 )
 async def accept(
-    ctx: Context, number: int, network: str | None, standing: Standing
+    ctx: Context, number: int, network: str | None, standing: Standing | None
 ) -> list[Outgoing]:
     _in_private(ctx)
     me = ctx.require_person()
@@ -350,7 +352,8 @@ async def accept(
             request.person_id = person.id
         for where in networks:
             if directory.standing_of(s, city.id, where.id) is None:
-                roster.set_standing(s, where, city, standing, changes, me.id, ctx.now)
+                joins_as = standing or roster.new_city_standing(where)
+                roster.set_standing(s, where, city, joins_as, changes, me.id, ctx.now)
             roster.check_seat(s, where, person)
             roster.grant(s, person, where, Role.REPRESENTATIVE, me.id, ctx.now, changes)
         joins.decide(s, request, [n.code for n in networks], JoinStatus.ACCEPTED, ctx.now)

@@ -29,10 +29,15 @@ from models.meetings import (
     Answer,
     Meeting,
     MeetingStatus,
+    View,
     coming_by_meeting,
     meetings_by_id,
+    observers_among,
+    parts_by_meeting,
     rsvps,
     silent_representatives,
+    staff_of,
+    view,
 )
 
 
@@ -51,7 +56,7 @@ def _send(
         person_id,
         settings,
         now,
-        lambda t: render.reminder(t, meeting, kind, text_id, None, **extra),
+        lambda t: render.reminder(t, meeting, kind, text_id, None, None, True, **extra),
         kind=kind,
         dedupe_key=f"{kind}:{meeting.id}:{meeting.sequence}:{person_id}",
     )
@@ -61,18 +66,27 @@ def _dedupe(kind: str, meeting: Meeting) -> Callable[[int], str]:
     return lambda person_id: f"{kind}:{meeting.id}:{meeting.sequence}:{person_id}"
 
 
-def _builder(meeting: Meeting, kind: str, text_id: str) -> Callable[[Translator], Outgoing]:
-    return lambda t: render.reminder(t, meeting, kind, text_id, link=meeting.online_link)
+def _builder(
+    meeting: Meeting, kind: str, text_id: str, seen: View, check_in: bool
+) -> Callable[[Translator], Outgoing]:
+    return lambda t: render.reminder(
+        t, meeting, kind, text_id, link=seen.link, seen=seen, check_in=check_in
+    )
 
 
 def _reminders(job: Job, items: list[DueTask]) -> int:
-    """Everyone coming (online and maybe: with the link), for many meetings at once: one
+    """Everyone coming (online and maybe: with the link) and the network's staff, for many
+    meetings at once; observers hear of the open part only (its time and stream link). One
     query for the meetings, one for their answers, one lookup of every recipient's account,
     one insert of all the messages. Returns how many were queued."""
     meetings = meetings_by_id(job.session, [item.ref_id for item in items])
     coming = coming_by_meeting(job.session, list(meetings))
+    programmes = parts_by_meeting(job.session, list(meetings))
+    staff = {m.network_id: staff_of(job.session, m.network_id) for m in meetings.values()}
     found = outbox_api.reachable(
-        job.session, [p for rows in coming.values() for p, _ in rows], job.settings
+        job.session,
+        [p for rows in coming.values() for p, _ in rows] + [p for ps in staff.values() for p in ps],
+        job.settings,
     )
     rows = []
     for item in items:
@@ -80,19 +94,34 @@ def _reminders(job: Job, items: list[DueTask]) -> int:
         if meeting is None or meeting.status != MeetingStatus.PUBLISHED:
             continue
         answers = coming[meeting.id or 0]
+        parts = programmes[meeting.id or 0]
+        full = view(meeting, parts, observer=False)
+        watching = view(meeting, parts, observer=True)
+        observers = observers_among(job.session, meeting.network_id, [p for p, _ in answers])
         online = [
             p
             for p, choice in answers
-            if meeting.online_link and choice in (Answer.ONLINE, Answer.MAYBE)
+            if p not in observers
+            and meeting.online_link
+            and choice in (Answer.ONLINE, Answer.MAYBE)
         ]
-        in_person = [p for p, _ in answers if p not in set(online)]
-        for people, text_id in ((in_person, render.IN_PERSON), (online, render.ONLINE)):
+        in_person = [p for p, _ in answers if p not in set(online) and p not in observers]
+        answered = {q for q, _ in answers}
+        team = [p for p in staff[meeting.network_id] if p not in answered]
+        watchers = [p for p, _ in answers if p in observers]
+        groups = [
+            (in_person, render.IN_PERSON, full, True),
+            (online, render.ONLINE, full, True),
+            (team, render.ONLINE if full.link else render.IN_PERSON, full, False),
+            (watchers, render.ONLINE if watching.link else render.IN_PERSON, watching, False),
+        ]
+        for people, text_id, seen, check_in in groups:
             rows += outbox_api.rows_for_people(
                 found,
                 people,
                 job.settings,
                 job.now,
-                _builder(meeting, item.kind, text_id),
+                _builder(meeting, item.kind, text_id, seen, check_in),
                 kind=item.kind,
                 dedupe=_dedupe(item.kind, meeting),
             )

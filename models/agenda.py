@@ -10,7 +10,17 @@ from sqlmodel import Session
 
 from models import directory, meetings
 from models.core import Network, Person
-from models.meetings import Meeting, MeetingStatus, Rsvp, has_seat, observer_only, rsvps
+from models.meetings import (
+    Meeting,
+    MeetingStatus,
+    Rsvp,
+    View,
+    has_seat,
+    observer_only,
+    parts_of,
+    rsvps,
+    view,
+)
 
 
 @dataclass(frozen=True)
@@ -24,6 +34,12 @@ class MeetingState:
     seats_taken: int
     waiting: int
     details: bool = True  # the online link and agenda; never for observers of a closed meeting
+    seen: View | None = None  # what this person may see (observers: the open parts only)
+    observer: bool = False
+
+    @property
+    def shown(self) -> View:
+        return self.seen or view(self.meeting, (), observer=False)
 
     def open_for_answers(self, now: datetime) -> bool:
         return self.meeting.status == MeetingStatus.PUBLISHED and now <= self.meeting.rsvp_deadline
@@ -36,6 +52,7 @@ def meeting_state(session: Session, meeting: Meeting, person_id: int) -> Meeting
     position = next((i for i, r in enumerate(waiting, 1) if r.person_id == person_id), None)
     network = session.get(Network, meeting.network_id)
     assert network is not None
+    observer = observes_only(session, person_id, network)
     return MeetingState(
         meeting,
         network,
@@ -43,7 +60,9 @@ def meeting_state(session: Session, meeting: Meeting, person_id: int) -> Meeting
         position,
         sum(1 for r in answers if has_seat(r)),
         len(waiting),
-        meeting.open_part or not observes_only(session, person_id, network),
+        meeting.open_part or not observer,
+        view(meeting, parts_of(session, meeting.id or 0), observer=observer),
+        observer,
     )
 
 
@@ -62,4 +81,5 @@ def upcoming(session: Session, person_id: int, now: datetime) -> Sequence[Meetin
     """Published meetings still ahead in the person's networks, soonest first."""
     network_ids = [n.id or 0 for n in directory.networks_of(session, person_id)]
     ahead = meetings.upcoming(session, network_ids, now)
-    return [meeting_state(session, m, person_id) for m in ahead]
+    states = [meeting_state(session, m, person_id) for m in ahead]
+    return [st for st in states if st.details]  # observers: only meetings with an open part

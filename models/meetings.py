@@ -3,14 +3,17 @@ person, capacity and the waitlist."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import ClassVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, Text, UniqueConstraint, func
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from core.workdays import next_working_morning
 from models import due
 from models.enums import Role, Standing
 from models.errors import N_, DomainError
@@ -73,6 +76,192 @@ class Rsvp(SQLModel, table=True):
     answered_at: datetime = Field(sa_type=UTCDateTime)
     note: str | None = Field(default=None, sa_type=String(300))  # e.g. dietary needs
     checked_in_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class MeetingPart(SQLModel, table=True):
+    """One part of a meeting's programme: from–to, title, open (observers may watch it
+    online, on its own stream link if it has one) or closed (core cities only)."""
+
+    __tablename__ = "meeting_part"
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    position: int = 0
+    starts_at: datetime = Field(sa_type=UTCDateTime)
+    ends_at: datetime = Field(sa_type=UTCDateTime)
+    title: str = Field(sa_type=String(200))
+    open: bool = False
+    stream_link: str | None = Field(default=None, sa_type=String(500))
+
+
+@dataclass(frozen=True)
+class PartSpec:
+    """A part as typed, before it is stored."""
+
+    starts_at: datetime
+    ends_at: datetime
+    title: str
+    open: bool = False
+    stream_link: str | None = None
+
+
+@dataclass(frozen=True)
+class View:
+    """What one person may see of a meeting: core members and staff everything, observers
+    only the open parts (their times, titles and stream link) — never the closed part's link
+    or details."""
+
+    parts: tuple[PartSpec, ...]
+    link: str | None
+    agenda: str | None
+    starts_at: datetime
+    ends_at: datetime
+    full: bool
+
+
+def ends_at(meeting: Meeting) -> datetime:
+    return meeting.starts_at + timedelta(minutes=meeting.duration_minutes)
+
+
+def _spec(part: MeetingPart) -> PartSpec:
+    return PartSpec(part.starts_at, part.ends_at, part.title, part.open, part.stream_link)
+
+
+def view(meeting: Meeting, parts: Iterable[MeetingPart | PartSpec], *, observer: bool) -> View:
+    """The meeting as a core member (observer=False) or an observer sees it."""
+    specs = tuple(p if isinstance(p, PartSpec) else _spec(p) for p in parts)
+    if not observer:
+        return View(
+            specs, meeting.online_link, meeting.agenda, meeting.starts_at, ends_at(meeting), True
+        )
+    if not specs:  # no programme: the whole meeting is open, or observers see nothing
+        if not meeting.open_part:
+            return View((), None, None, meeting.starts_at, ends_at(meeting), False)
+        return View(
+            (), meeting.online_link, meeting.agenda, meeting.starts_at, ends_at(meeting), False
+        )
+    shown = tuple(p for p in specs if p.open)
+    closed = len(shown) < len(specs)
+    link = next((p.stream_link for p in shown if p.stream_link), None)
+    if link is None and not closed:  # one link, and no closed part on it
+        link = meeting.online_link
+    if not shown:
+        return View((), None, None, meeting.starts_at, ends_at(meeting), False)
+    return View(
+        shown,
+        link,
+        None if closed else meeting.agenda,
+        min(p.starts_at for p in shown),
+        max(p.ends_at for p in shown),
+        False,
+    )
+
+
+def parts_of(session: Session, meeting_id: int) -> list[MeetingPart]:
+    return list(
+        session.exec(
+            select(MeetingPart)
+            .where(MeetingPart.meeting_id == meeting_id)
+            .order_by(col(MeetingPart.position), col(MeetingPart.id))
+        ).all()
+    )
+
+
+def parts_by_meeting(session: Session, meeting_ids: Sequence[int]) -> dict[int, list[MeetingPart]]:
+    ids = list(dict.fromkeys(meeting_ids))
+    found: dict[int, list[MeetingPart]] = {i: [] for i in ids}
+    for start in range(0, len(ids), 500):
+        for part in session.exec(
+            select(MeetingPart)
+            .where(col(MeetingPart.meeting_id).in_(ids[start : start + 500]))
+            .order_by(col(MeetingPart.meeting_id), col(MeetingPart.position), col(MeetingPart.id))
+        ).all():
+            found[part.meeting_id].append(part)
+    return found
+
+
+CLOSED_NETWORK = N_(
+    "The leaders' network is closed: its meetings have no open part and no observers."
+)
+
+
+def check_open_part(closed_network: bool, open_part: bool) -> None:
+    """The leaders' network is a closed platform: no part of its meetings is open."""
+    if closed_network and open_part:
+        raise DomainError(CLOSED_NETWORK)
+
+
+def set_parts(
+    session: Session, meeting: Meeting, parts: Sequence[PartSpec], closed_network: bool
+) -> None:
+    """Replace the meeting's programme. Parts lie within the meeting, in order, without
+    overlapping; the meeting is open to observers exactly when one of its parts is."""
+    previous_end = meeting.starts_at
+    for part in parts:
+        if not part.starts_at < part.ends_at:
+            raise DomainError(N_("A part must end after it starts: {title}."), title=part.title)
+        if part.starts_at < previous_end or part.ends_at > ends_at(meeting):
+            raise DomainError(
+                N_(
+                    "The parts must follow one another within the meeting's time "
+                    "(from its start, {hours} h): {title}."
+                ),
+                title=part.title,
+                hours=round(meeting.duration_minutes / 60, 2),
+            )
+        previous_end = part.ends_at
+    open_part = any(p.open for p in parts) if parts else meeting.open_part
+    check_open_part(closed_network, open_part)
+    for old in parts_of(session, meeting.id or 0):
+        session.delete(old)
+    session.flush()
+    for position, part in enumerate(parts):
+        session.add(
+            MeetingPart(
+                meeting_id=meeting.id or 0,
+                position=position,
+                starts_at=part.starts_at,
+                ends_at=part.ends_at,
+                title=part.title,
+                open=part.open,
+                stream_link=part.stream_link,
+            )
+        )
+    meeting.open_part = open_part
+    session.add(meeting)
+    session.flush()
+
+
+def shift_parts(session: Session, meeting_id: int, shift: timedelta) -> None:
+    """A moved meeting takes its programme along."""
+    for part in parts_of(session, meeting_id):
+        part.starts_at, part.ends_at = part.starts_at + shift, part.ends_at + shift
+        session.add(part)
+
+
+def default_deadline(now: datetime, starts: datetime, tz: ZoneInfo) -> datetime:
+    """Answers by a week before (moved to a working morning), else the day before, else two
+    hours before, else until the start: never a deadline already past."""
+    for before in (timedelta(days=7), timedelta(days=1), timedelta(hours=2)):
+        moment = next_working_morning(starts - before, tz)
+        if now < moment < starts:
+            return moment
+        if now < starts - before:
+            return starts - before
+    return starts
+
+
+def moved_deadline(
+    deadline: datetime, shift: timedelta, now: datetime, starts: datetime, tz: ZoneInfo
+) -> datetime:
+    """A moved meeting's answer deadline: shifted with it and kept on a working day; one that
+    would be past or after the start falls back to the default."""
+    moment = next_working_morning(deadline + shift, tz)
+    if now < moment <= starts:
+        return moment
+    if now < deadline + shift <= starts:
+        return deadline + shift
+    return default_deadline(now, starts, tz)
 
 
 def has_seat(reply: Rsvp) -> bool:
@@ -345,3 +534,64 @@ def previous_published(session: Session, meeting: Meeting) -> Meeting | None:
         )
         .order_by(col(Meeting.starts_at).desc())
     ).first()
+
+
+def answers_in_person(session: Session, meeting_id: int) -> list[int]:
+    """Who answered “in person” (seated or waiting)."""
+    return [
+        int(p)
+        for p in session.exec(
+            select(Rsvp.person_id).where(
+                Rsvp.meeting_id == meeting_id, Rsvp.answer == Answer.IN_PERSON
+            )
+        ).all()
+    ]
+
+
+def observers_among(session: Session, network_id: int, person_ids: Sequence[int]) -> set[int]:
+    """Those of these people who only observe in the network (a representative of an
+    observer city and nothing else there)."""
+    from models.core import CityStanding, NetworkRole, Person
+
+    ids = list(dict.fromkeys(person_ids))
+    if not ids:
+        return set()
+    roles: dict[int, set[Role]] = {}
+    for person_id, role in session.exec(
+        select(NetworkRole.person_id, NetworkRole.role).where(
+            NetworkRole.network_id == network_id,
+            col(NetworkRole.ended_at).is_(None),
+            col(NetworkRole.person_id).in_(ids),
+        )
+    ).all():
+        roles.setdefault(person_id, set()).add(Role(role))
+    observing = set(
+        session.exec(
+            select(Person.id)
+            .join(CityStanding, col(CityStanding.city_id) == col(Person.city_id))
+            .where(
+                CityStanding.network_id == network_id,
+                CityStanding.standing == Standing.OBSERVER,
+                col(Person.id).in_(ids),
+            )
+        ).all()
+    )
+    return {p for p in ids if p in observing and roles.get(p) == {Role.REPRESENTATIVE}}
+
+
+def staff_of(session: Session, network_id: int) -> list[int]:
+    """The network's coordinators, experts and organisers: reminded of every meeting."""
+    from models.core import NetworkRole, Person
+
+    rows = session.exec(
+        select(NetworkRole.person_id)
+        .join(Person, col(Person.id) == col(NetworkRole.person_id))
+        .where(
+            NetworkRole.network_id == network_id,
+            col(NetworkRole.role).in_([Role.COORDINATOR, Role.EXPERT, Role.ORGANISER]),
+            col(NetworkRole.ended_at).is_(None),
+            col(Person.erased_at).is_(None),
+        )
+        .order_by(col(NetworkRole.person_id))
+    ).all()
+    return [int(r) for r in dict.fromkeys(rows)]

@@ -20,6 +20,15 @@ from models.errors import N_, DomainError
 from models.meetings import Meeting, Rsvp
 
 MAX_REPRESENTATIVES = 3  # per city and network (the handbook: 2–3 permanent representatives)
+NO_OBSERVERS = N_(
+    "The network {network} is closed (the leaders' platform): it has no observer cities."
+)
+
+
+def new_city_standing(network: Network) -> Standing:
+    """A city joining without a standing said: an observer, except in the closed leaders'
+    network, which has none."""
+    return Standing.LAUREATE if network.closed else Standing.OBSERVER
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,8 @@ def set_standing(
     by: int | None,
     now: datetime,
 ) -> None:
+    if network.closed and standing is Standing.OBSERVER:
+        raise DomainError(NO_OBSERVERS, network=network.code)
     row = session.exec(
         select(CityStanding).where(
             CityStanding.network_id == network.id, CityStanding.city_id == city.id

@@ -8,10 +8,11 @@ from typing import Any
 
 from bot.pages.registry import PAGES, FormError, HubItem, Page, PageRequest
 from core import links
-from handlers.meetings.render import ANSWER_LABEL
+from handlers.meetings.invitations import choices_of
+from handlers.meetings.render import ANSWER_LABEL, part_line
 from models import agenda
 from models.errors import N_
-from models.meetings import Meeting, MeetingFormat, answer_choices
+from models.meetings import Meeting, MeetingFormat
 
 NOTE_MAX = 300
 FORMAT_LABEL: dict[str, str] = {
@@ -22,22 +23,27 @@ FORMAT_LABEL: dict[str, str] = {
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
-def _state(req: PageRequest) -> agenda.MeetingState:
+def _state(req: PageRequest) -> tuple[agenda.MeetingState, tuple[str, ...]]:
+    """The meeting as this person sees it, and the answers they may give."""
     with req.db.session() as s:
         meeting = s.get(Meeting, req.int_param("meeting"))
         if meeting is None:
             raise LookupError("meeting")
-        return agenda.meeting_state(s, meeting, req.person.id or 0)
+        state = agenda.meeting_state(s, meeting, req.person.id or 0)
+        return state, choices_of(s, req.person.id or 0, meeting, state.network)
 
 
 def rsvp_view(req: PageRequest) -> dict[str, Any]:
-    state = _state(req)
+    state, choices = _state(req)
     return {
         "state": state,
+        "seen": state.shown,
+        "parts": [part_line(req.t, p) for p in state.shown.parts],
         "network": state.network,
         "meeting": state.meeting,
-        "open": state.open_for_answers(req.now),
-        "choices": [(a, req.t(ANSWER_LABEL[a])) for a in answer_choices(state.meeting)],
+        "open": state.open_for_answers(req.now) and bool(choices),
+        "choices": [(a, req.t(ANSWER_LABEL[a])) for a in choices],
+        "may_answer": bool(choices),
         "answer_label": req.t(ANSWER_LABEL[state.answer.answer]) if state.answer else None,
         "format_label": req.t(FORMAT_LABEL.get(state.meeting.format, state.meeting.format)),
         "meetings_url": req.link(links.MEETINGS),
@@ -61,14 +67,20 @@ def rsvp_form(req: PageRequest, data: Mapping[str, str]) -> str:
 def meetings_view(req: PageRequest) -> dict[str, Any]:
     with req.db.session() as s:
         states = agenda.upcoming(s, req.person.id or 0, req.now)
+        answering = {
+            st.meeting.id: bool(choices_of(s, req.person.id or 0, st.meeting, st.network))
+            for st in states
+        }
     rows = []
     for state in states:
         label = req.t(ANSWER_LABEL[state.answer.answer]) if state.answer else None
         rows.append(
             {
                 "state": state,
+                "when": state.shown.starts_at,
+                "answers": answering[state.meeting.id],
                 "answer_label": label,
-                "open": state.open_for_answers(req.now),
+                "open": state.open_for_answers(req.now) and answering[state.meeting.id],
                 "url": req.link(links.RSVP, meeting=state.meeting.id or 0),
             }
         )
@@ -79,11 +91,15 @@ def meetings_hub(req: PageRequest) -> list[HubItem]:
     """Invitations still open without an answer, and seats I am waiting for."""
     with req.db.session() as s:
         states = agenda.upcoming(s, req.person.id or 0, req.now)
+        answering = {
+            st.meeting.id: bool(choices_of(s, req.person.id or 0, st.meeting, st.network))
+            for st in states
+        }
     items = []
     for state in states:
         m, t = state.meeting, req.t
         url = req.link(links.RSVP, meeting=m.id or 0)
-        if state.answer is None and state.open_for_answers(req.now):
+        if state.answer is None and state.open_for_answers(req.now) and answering[m.id]:
             items.append(
                 HubItem(
                     t("Answer the invitation: {title}", title=m.title),

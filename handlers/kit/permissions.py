@@ -90,6 +90,8 @@ class Actor:
 def allowed(actor: Actor, action: Action, *, network_closed: bool) -> bool:
     if network_closed and not actor.roles:
         return False
+    if network_closed and actor.standing is Standing.OBSERVER and actor.roles == {_R}:
+        return False  # the leaders' network is closed: an observer city has no place there
     grant = RULES[action]
     for role in actor.roles or {GUEST}:
         if role not in grant:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from models.meetings import Meeting, MeetingStatus
+from models.meetings import Meeting, MeetingStatus, View, ends_at
 
 
 def meeting_ics(
-    meeting: Meeting, network_name: str, tz: ZoneInfo, now: datetime, *, details: bool = True
+    meeting: Meeting, network_name: str, tz: ZoneInfo, now: datetime, view: View | None = None
 ) -> bytes:
-    """The calendar file; without `details` no online link or agenda (see invitation())."""
+    """The calendar file as `view` shows the meeting: an observer's event spans the open
+    part, with its stream link and only the open parts in the description."""
     from icalendar import Alarm, Calendar, Event  # ~0.1 s at start saved: only when written
 
     calendar = Calendar()
@@ -22,20 +23,27 @@ def meeting_ics(
     event.add("uid", f"meeting-{meeting.id}@empirie-bot")
     event.add("sequence", meeting.sequence)
     event.add("dtstamp", now)
-    event.add("dtstart", meeting.starts_at.astimezone(tz))
-    event.add(
-        "dtend", (meeting.starts_at + timedelta(minutes=meeting.duration_minutes)).astimezone(tz)
-    )
+    starts, ends = (view.starts_at, view.ends_at) if view else (meeting.starts_at, ends_at(meeting))
+    link = view.link if view else meeting.online_link
+    description = [
+        f"{p.starts_at.astimezone(tz):%H:%M}–{p.ends_at.astimezone(tz):%H:%M} {p.title}"
+        for p in (view.parts if view else ())
+    ]
+    agenda = view.agenda if view else meeting.agenda
+    if agenda:
+        description.append(agenda)
+    event.add("dtstart", starts.astimezone(tz))
+    event.add("dtend", ends.astimezone(tz))
     event.add("summary", f"{network_name}: {meeting.title}")
     event.add("status", "CANCELLED" if meeting.status == MeetingStatus.CANCELLED else "CONFIRMED")
-    if meeting.place:
+    if meeting.place and (view is None or view.full):
         event.add("location", meeting.place)
-    elif meeting.online_link and details:
-        event.add("location", meeting.online_link)
-    if meeting.online_link and details:
-        event.add("url", meeting.online_link)
-    if meeting.agenda and details:
-        event.add("description", meeting.agenda)
+    elif link:
+        event.add("location", link)
+    if link:
+        event.add("url", link)
+    if description:
+        event.add("description", "\n".join(description))
     alarm = Alarm()
     alarm.add("action", "DISPLAY")
     alarm.add("description", meeting.title)

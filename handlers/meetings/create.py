@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from sqlmodel import Session
@@ -22,6 +21,7 @@ from handlers.kit.permissions import Action, holders
 from handlers.kit.registry import REGISTRY
 from handlers.meetings import render
 from handlers.meetings.invitations import notify_change, publish, tell_promoted
+from handlers.meetings.parts import looks_like_parts, parse_parts
 from handlers.meetings.render import MISSING
 from models import conversations, directory
 from models.core import Conversation, Network
@@ -30,9 +30,15 @@ from models.meetings import (
     Meeting,
     MeetingFormat,
     MeetingStatus,
+    answers_in_person,
     cancel_reminders,
+    check_open_part,
+    default_deadline,
+    moved_deadline,
     schedule_reminders,
     set_capacity,
+    set_parts,
+    shift_parts,
 )
 
 MAX_SEATS = 10000
@@ -146,7 +152,15 @@ GUIDE = (
     ("seats", N_("In-person seats? “-” for no limit.")),
     ("open", N_("Is there an open part observers may watch online? tak / nie")),
     ("deadline", N_("Answers by (date and time)? “-” for a week before.")),
-    ("agenda", N_("Agenda (one line; “-” to add it later with /spotkanie_zmien)?")),
+    (
+        "agenda",
+        N_(
+            "Programme: its parts separated by |, each from–to, title, otwarta or zamknięta "
+            "(and an open part's stream link), e.g. 10:00-12:00 Wykłady otwarta https://… | "
+            "12:30-16:00 Warsztaty; or a free-text agenda; “-” to add it later with "
+            "/spotkanie_zmien."
+        ),
+    ),
 )
 
 
@@ -244,8 +258,12 @@ async def create(
     starts = require_future(parse_when(when, ctx.now, tz), ctx.now, when)
     if meeting_format != MeetingFormat.ONLINE and not place:
         raise DomainError(N_("A meeting in person needs a place."))
+    parts = parse_parts(agenda or "", starts, tz) if looks_like_parts(agenda) else None
+    if parts is not None:
+        agenda = None
+    check_open_part(where.closed, open_part if parts is None else any(p.open for p in parts))
     answer_by = (
-        parse_when(deadline, ctx.now, tz) if deadline else max(ctx.now, starts - timedelta(days=7))
+        parse_when(deadline, ctx.now, tz) if deadline else default_deadline(ctx.now, starts, tz)
     )
     if not ctx.now <= answer_by <= starts:
         raise DomainError(N_("The answer deadline must be between now and the meeting."))
@@ -267,6 +285,8 @@ async def create(
     with ctx.db.session() as s:
         s.add(meeting)
         s.flush()
+        if parts is not None:
+            set_parts(s, meeting, parts, where.closed)
         chats, people = publish(s, ctx, meeting, where)
         schedule_reminders(s, meeting, ctx.now, ctx.settings.feedback_delay)
     ctx.wake_outbox()
@@ -341,11 +361,20 @@ async def move(ctx: Context, meeting: int, when: str) -> list[Outgoing]:
         found, network = _managed(ctx, s, meeting)
         shift, before = starts - found.starts_at, found.starts_at
         found.starts_at, found.sequence = starts, found.sequence + 1
-        found.rsvp_deadline = min(max(found.rsvp_deadline + shift, ctx.now), starts)
+        found.rsvp_deadline = moved_deadline(
+            found.rsvp_deadline, shift, ctx.now, starts, ctx.settings.tz
+        )
         s.add(found)
+        shift_parts(s, found.id or 0, shift)
         schedule_reminders(s, found, ctx.now, ctx.settings.feedback_delay)
+        in_person = set(answers_in_person(s, found.id or 0))
         chats, people = notify_change(
-            s, ctx, found, network, lambda t: render.moved(t, found, before)
+            s,
+            ctx,
+            found,
+            network,
+            lambda t: render.moved(t, found, before),
+            confirm=(in_person, lambda t: render.confirm_moved(t, found)),
         )
     ctx.wake_outbox()
     return [
@@ -375,6 +404,7 @@ EDITABLE = {
     "limit": "capacity",
     "seats": "capacity",
 }
+PROGRAMME = "parts"  # `program` with parts typed (10:00-12:00 …) sets the parts
 
 
 @dataclass(frozen=True)
@@ -414,13 +444,27 @@ async def edit(ctx: Context, meeting: int, field: str, value: str) -> list[Outgo
             promoted = set_capacity(s, found, Seats("seats").parse(value))
             for person_id in promoted:
                 tell_promoted(s, ctx.settings, ctx.now, found, person_id)
+        elif field == "agenda" and looks_like_parts(value):
+            set_parts(
+                s, found, parse_parts(value, found.starts_at, ctx.settings.tz), network.closed
+            )
+            old, field = None, PROGRAMME
         else:
             setattr(found, field, check_text(value, FIELD_LIMIT[field], FIELD_NAME[field]))
         found.sequence += 1
         s.add(found)
-        new = getattr(found, field)
+        new = value if field == PROGRAMME else getattr(found, field)
         chats, people = notify_change(
-            s, ctx, found, network, lambda t: render.edited(t, found, field, old, new)
+            s,
+            ctx,
+            found,
+            network,
+            lambda t: render.edited(t, found, field, old, new),
+            public=(
+                (lambda t: render.edited_privately(t, found, field))
+                if field in render.PRIVATE_FIELDS
+                else None
+            ),
         )
     ctx.wake_outbox()
     lines = [

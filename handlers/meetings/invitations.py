@@ -12,6 +12,7 @@ from sqlmodel import Session
 from core import links
 from core.config import Settings
 from core.i18n import Translator
+from core.messages import Action as Button
 from core.messages import File, Outgoing, Target
 from core.outbox import enqueue, enqueue_edit, enqueue_to_person, live_targets
 from handlers.kit.context import Context
@@ -21,7 +22,20 @@ from handlers.meetings.calendar import meeting_ics
 from models import agenda, directory
 from models.announcements import Recipient, recipients
 from models.core import Network, Person
-from models.meetings import Answer, Meeting, MeetingFormat, answer_choices, rsvps, tally
+from models.meetings import (
+    Answer,
+    Meeting,
+    MeetingFormat,
+    MeetingPart,
+    View,
+    answer_choices,
+    ends_at,
+    observer_only,
+    parts_of,
+    rsvps,
+    tally,
+    view,
+)
 
 
 def choices_for(actor: Actor, meeting: Meeting, network: Network) -> tuple[str, ...]:
@@ -43,6 +57,29 @@ def _actor(s: Session, person_id: int, network: Network) -> Actor:
     )
 
 
+def choices_of(s: Session, person_id: int, meeting: Meeting, network: Network) -> tuple[str, ...]:
+    """The answers one person may give (the answer page offers only these)."""
+    return choices_for(_actor(s, person_id, network), meeting, network)
+
+
+def is_observer(actor: Actor) -> bool:
+    return observer_only(actor.roles, actor.standing)
+
+
+def person_view(
+    s: Session, person_id: int, meeting: Meeting, network: Network, parts: list[MeetingPart]
+) -> tuple[View, bool]:
+    """The meeting as this person sees it, and whether they only observe."""
+    observer = is_observer(_actor(s, person_id, network))
+    return view(meeting, parts, observer=observer), observer
+
+
+def group_view(meeting: Meeting, parts: list[MeetingPart]) -> View:
+    """A group chat holds observers: the open parts only, over the whole meeting's time."""
+    seen = view(meeting, parts, observer=True)
+    return replace(seen, starts_at=meeting.starts_at, ends_at=ends_at(meeting))
+
+
 def invited(
     s: Session, ctx: Context, meeting: Meeting, network: Network
 ) -> tuple[list[Recipient], list[Recipient]]:
@@ -59,10 +96,10 @@ def invited(
     return list(chats), list(people)
 
 
-def _ics(ctx: Context, meeting: Meeting, network: Network, details: bool) -> File:
+def _ics(ctx: Context, meeting: Meeting, network: Network, seen: View) -> File:
     return File(
         f"spotkanie_{meeting.id}.ics",
-        meeting_ics(meeting, network.name, ctx.settings.tz, ctx.now, details=details),
+        meeting_ics(meeting, network.name, ctx.settings.tz, ctx.now, seen),
         "text/calendar",
     )
 
@@ -71,26 +108,33 @@ def publish(s: Session, ctx: Context, meeting: Meeting, network: Network) -> tup
     """Send the invitation to the network's chats (kept live) and to everyone invited, each
     with the answers they may give and their own answer page. Returns (chats, people)."""
     chats, people = invited(s, ctx, meeting, network)
+    parts = parts_of(s, meeting.id or 0)
     for r in [*chats, *people]:
         t = Translator(r.language or ctx.settings.default_language, ctx.settings.tz)
-        details = meeting.open_part or r.person_id is not None
         if r.person_id is None:  # a group: every answer, and counts kept live
+            seen = group_view(meeting, parts)
             message = render.invitation(
-                t, meeting, network.name, details=details, counts=tally(s, meeting.id or 0)
+                t, meeting, network.name, seen, counts=tally(s, meeting.id or 0)
             )
         else:
+            actor = _actor(s, r.person_id, network)
+            seen = view(meeting, parts, observer=is_observer(actor))
+            choices = choices_for(actor, meeting, network)
             message = render.invitation(
-                t,
-                meeting,
-                network.name,
-                details=details,
-                choices=choices_for(_actor(s, r.person_id, network), meeting, network),
+                t, meeting, network.name, seen, choices=choices, observer=not seen.full
             )
-            page = links.button(  # a private invitation: their own answer page
-                t("Answer on a page"),
-                ctx.page_url(
-                    links.RSVP, r.person_id, expires_at=meeting.starts_at, meeting=meeting.id or 0
-                ),
+            page = (  # a private invitation: their own answer page, if they may answer
+                links.button(
+                    t("Answer on a page"),
+                    ctx.page_url(
+                        links.RSVP,
+                        r.person_id,
+                        expires_at=meeting.starts_at,
+                        meeting=meeting.id or 0,
+                    ),
+                )
+                if choices
+                else None
             )
             if page is not None:
                 message = replace(message, actions=(*message.actions, page))
@@ -98,7 +142,7 @@ def publish(s: Session, ctx: Context, meeting: Meeting, network: Network) -> tup
             s,
             Target(r.platform, r.chat_id),
             Outgoing(
-                message.text, actions=message.actions, files=(_ics(ctx, meeting, network, details),)
+                message.text, actions=message.actions, files=(_ics(ctx, meeting, network, seen),)
             ),
             ctx.now,
             person_id=r.person_id,
@@ -114,20 +158,29 @@ def refresh_group_invitations(s: Session, ctx: Context, meeting: Meeting, networ
     """Edit the invitation in every group that got it: live counts, new details (debounced
     by the outbox: many answers, one edit)."""
     t = Translator(ctx.settings.default_language, ctx.settings.tz)
-    message = render.invitation(
-        t, meeting, network.name, details=meeting.open_part, counts=tally(s, meeting.id or 0)
-    )
+    seen = group_view(meeting, parts_of(s, meeting.id or 0))
+    message = render.invitation(t, meeting, network.name, seen, counts=tally(s, meeting.id or 0))
     for target in live_targets(s, render.live_key(meeting)):
         enqueue_edit(s, target, render.live_key(meeting), message, ctx.now)
 
 
 def notify_change(
-    s: Session, ctx: Context, meeting: Meeting, network: Network, say: Callable[[Translator], str]
+    s: Session,
+    ctx: Context,
+    meeting: Meeting,
+    network: Network,
+    say: Callable[[Translator], str],
+    *,
+    public: Callable[[Translator], str] | None = None,
+    confirm: tuple[set[int], Callable[[Translator], Outgoing]] | None = None,
 ) -> tuple[int, int]:
     """Tell everyone concerned what changed, with the updated calendar file: each group that
     got the invitation (a notice, and the invitation edited in place) and everyone invited,
-    answered or not. Returns (chats, people) told."""
+    answered or not. `public`: the notice for groups and observers when the change concerns
+    the closed part's details; `confirm`: those asked to confirm (a moved meeting's in-person
+    answers) and what they are asked. Returns (chats, people) told."""
     chats, people = invited(s, ctx, meeting, network)
+    parts = parts_of(s, meeting.id or 0)
     answered = {r.person_id for r in rsvps(s, meeting.id or 0)}
     listed = {r.person_id for r in people}
     for person_id in answered - listed:  # e.g. an observer who answered before a change
@@ -136,17 +189,27 @@ def notify_change(
             person_id,
             ctx.settings,
             ctx.now,
-            lambda t: Outgoing(say(t)),
+            lambda t: Outgoing((public or say)(t)),
             kind="meeting_change",
             dedupe_key=f"change:{meeting.id}:{meeting.sequence}:p{person_id}",
         )
+    asked, question = confirm if confirm is not None else (set(), None)
     for r in [*chats, *people]:
         t = Translator(r.language or ctx.settings.default_language, ctx.settings.tz)
-        details = meeting.open_part or r.person_id is not None
+        seen = (
+            group_view(meeting, parts)
+            if r.person_id is None
+            else person_view(s, r.person_id, meeting, network, parts)[0]
+        )
+        text = (public or say)(t) if not seen.full else say(t)
+        actions: tuple[Button, ...] = ()
+        if question is not None and r.person_id in asked:
+            asking = question(t)
+            text, actions = f"{text}\n{asking.text}", asking.actions
         enqueue(
             s,
             Target(r.platform, r.chat_id),
-            Outgoing(say(t), files=(_ics(ctx, meeting, network, details),)),
+            Outgoing(text, actions=actions, files=(_ics(ctx, meeting, network, seen),)),
             ctx.now,
             person_id=r.person_id,
             network_id=network.id,

@@ -9,7 +9,16 @@ from core.i18n import Translator
 from core.messages import Action as Button
 from core.messages import Outgoing
 from models.errors import N_
-from models.meetings import Answer, Meeting, MeetingFormat, MeetingStatus, answer_choices
+from models.meetings import (
+    Answer,
+    Meeting,
+    MeetingFormat,
+    MeetingStatus,
+    PartSpec,
+    View,
+    answer_choices,
+    ends_at,
+)
 
 MISSING = N_("There is no meeting with the number “{id}”. /moje_spotkania lists yours.")
 ANSWER_LABEL: dict[str, str] = {
@@ -24,6 +33,7 @@ FIELD_LABEL = {
     "online_link": N_("online link"),
     "agenda": N_("agenda"),
     "capacity": N_("in-person seats"),
+    "parts": N_("programme"),
 }
 
 
@@ -48,19 +58,46 @@ def counts_line(t: Translator, meeting: Meeting, counts: dict[str, int]) -> str:
     return t("Answers so far: {counts}", counts=" · ".join(parts))
 
 
+def full_view(meeting: Meeting, parts: tuple[PartSpec, ...] = ()) -> View:
+    """Everything (core members, staff): for messages built without the programme."""
+    return View(
+        parts, meeting.online_link, meeting.agenda, meeting.starts_at, ends_at(meeting), True
+    )
+
+
+def part_line(t: Translator, part: PartSpec) -> str:
+    return t(
+        "{start}–{end} {title} ({kind})",
+        start=t.time(part.starts_at),
+        end=t.time(part.ends_at),
+        title=part.title,
+        kind=t("open part, online for observers") if part.open else t("closed part"),
+    )
+
+
+def programme_lines(t: Translator, view: View) -> list[str]:
+    if not view.parts:
+        return []
+    return [t("Programme:"), *(f"• {part_line(t, p)}" for p in view.parts)]
+
+
 def invitation(
     t: Translator,
     meeting: Meeting,
     network_name: str,
+    view: View | None = None,
     *,
-    details: bool = True,
     choices: tuple[str, ...] | None = None,
     counts: dict[str, int] | None = None,
+    observer: bool = False,
 ) -> Outgoing:
-    """The invitation; without `details` (a group chat, which holds observers, of a meeting
-    with no open part) the online link and agenda are left out: they go privately. `choices`:
-    the answers offered (None: all the format allows, as in a group, where each press is
+    """The invitation as `view` shows the meeting: core members and staff everything; a group
+    chat (which holds observers) and an observer only the open parts and their stream link —
+    the closed part's link and details go privately to the core cities. `observer`: the
+    person follows the open part online (their times are the open part's). `choices`: the
+    answers offered (None: all the format allows, as in a group, where each press is
     checked); `counts`: the live counts shown in a group's copy."""
+    view = view or full_view(meeting)
     lines = [
         t(
             "📅 Meeting #{id} of the network {network}: {title}",
@@ -70,30 +107,39 @@ def invitation(
         ),
         t(
             "When: {when}, {hours} h",
-            when=t.datetime(meeting.starts_at),
-            hours=t.number(meeting.duration_minutes / 60),
+            when=t.datetime(view.starts_at),
+            hours=t.number((view.ends_at - view.starts_at).total_seconds() / 3600),
         ),
-        t("Format: {format}", format=meeting.format),
     ]
-    if meeting.place:
-        lines.append(t("Place: {place}", place=meeting.place))
-    if meeting.online_link and details:
-        lines.append(t("Online: {link}", link=meeting.online_link))
-    if meeting.agenda and details:
-        lines.append(t("Agenda: {agenda}", agenda=meeting.agenda))
-    if not details and (meeting.online_link or meeting.agenda):
+    if observer:
+        lines.append(t("Observers follow the open part online."))
+    else:
+        lines.append(t("Format: {format}", format=meeting.format))
+        if meeting.place:
+            lines.append(t("Place: {place}", place=meeting.place))
+    lines += programme_lines(t, view)
+    if view.link:
+        lines.append(
+            t("Online: {link}", link=view.link)
+            if view.full
+            else t("Stream of the open part: {link}", link=view.link)
+        )
+    if view.agenda:
+        lines.append(t("Agenda: {agenda}", agenda=view.agenda))
+    if not view.full and not observer and (meeting.online_link or meeting.agenda):
         lines.append(t("A closed meeting: the link and agenda go privately to those invited."))
-    if meeting.format != MeetingFormat.ONLINE:
+    if meeting.format != MeetingFormat.ONLINE and not observer:
         lines.append(
             t("In-person seats: {n}", n=meeting.capacity)
             if meeting.capacity
             else t("In-person seats: no limit")
         )
-    lines.append(
-        t("Open part for observers (online): yes")
-        if meeting.open_part
-        else t("Open part for observers: none (core cities only)")
-    )
+    if not observer:
+        lines.append(
+            t("Open part for observers (online): yes")
+            if meeting.open_part
+            else t("Open part for observers: none (core cities only)")
+        )
     if meeting.status == MeetingStatus.CANCELLED:
         lines.insert(0, t("❌ CANCELLED"))
         return Outgoing("\n".join(lines))
@@ -129,11 +175,40 @@ def cancelled(t: Translator, meeting: Meeting) -> str:
 
 def moved(t: Translator, meeting: Meeting, before: datetime) -> str:
     return t(
-        "🔁 Meeting #{id} “{title}” is moved: {old} → {new}. The calendar file is updated.",
+        "🔁 Meeting #{id} “{title}” is moved: {old} → {new}. Answers by {deadline}. The "
+        "calendar file is updated.",
         id=meeting.id,
         title=meeting.title,
         old=t.datetime(before),
         new=t.datetime(meeting.starts_at),
+        deadline=t.datetime(meeting.rsvp_deadline),
+    )
+
+
+def confirm_moved(t: Translator, meeting: Meeting) -> Outgoing:
+    """To those who answered “in person”: does the new date suit them?"""
+    offered = [a for a in answer_choices(meeting) if a != Answer.MAYBE]
+    return Outgoing(
+        t(
+            "You answered “in person” for the old date. Please confirm the new date: "
+            "/rsvp {id} stacjonarnie, or change your answer.",
+            id=meeting.id,
+        ),
+        actions=tuple(Button(answer_label(t, a), f"/rsvp {meeting.id} {a}") for a in offered),
+    )
+
+
+PRIVATE_FIELDS = ("online_link", "agenda", "parts")
+
+
+def edited_privately(t: Translator, meeting: Meeting, field: str) -> str:
+    """A change of the closed part's details, as groups and observers hear it: no values."""
+    return t(
+        "✏️ Meeting #{id} “{title}” ({when}): {field} changed. The calendar file is updated.",
+        id=meeting.id,
+        title=meeting.title,
+        when=t.datetime(meeting.starts_at),
+        field=t(FIELD_LABEL[field]),
     )
 
 
@@ -192,12 +267,21 @@ def reminder(
     kind: str,
     text_id: str,
     page: str | None = None,
+    seen: View | None = None,
+    check_in: bool = True,
     **extra: object,
 ) -> Outgoing:
     """A reminder, nudge or headcount; the last reminder comes with the check-in button (the
-    same as /jestem <nr>), a nudge with the person's own answer page."""
+    same as /jestem <nr>), a nudge with the person's own answer page. An observer's reminder
+    (`seen` not full) names the open part's time and no check-in."""
     buttons: tuple[Button, ...] = ()
-    if kind == "reminder_1h":
+    if seen is not None and not seen.full:
+        text = t(
+            text_id, id=meeting.id, title=meeting.title, when=t.datetime(seen.starts_at), **extra
+        )
+        lines = [text, *(f"• {part_line(t, p)}" for p in seen.parts)]
+        return Outgoing("\n".join(lines))
+    if kind == "reminder_1h" and check_in:
         buttons += (Button(t("I'm here"), f"/jestem {meeting.id}"),)
     if page is not None:
         buttons += (Button(t("Answer on a page"), url=page),)

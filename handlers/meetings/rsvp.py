@@ -15,12 +15,12 @@ from handlers.kit.objects import hidden_or
 from handlers.kit.permissions import Action
 from handlers.kit.registry import REGISTRY
 from handlers.meetings import render
-from handlers.meetings.invitations import refresh_group_invitations, tell_promoted
+from handlers.meetings.invitations import choices_of, refresh_group_invitations, tell_promoted
 from handlers.meetings.render import MISSING
-from models import directory
+from models import agenda
 from models.core import Network
 from models.errors import N_, DomainError
-from models.meetings import Answer, Meeting, answer, answers_of, upcoming
+from models.meetings import Answer, Meeting, answer
 
 REPRESENTATIVES_ONLY = N_("Only representatives of the network's cities answer invitations.")
 
@@ -110,21 +110,31 @@ async def rsvp(ctx: Context, meeting: int, choice: Answer, note: str | None) -> 
 async def mine(ctx: Context) -> list[Outgoing]:
     me = ctx.require_person()
     with ctx.db.session() as s:
-        network_ids = [n.id or 0 for n in directory.networks_of(s, me.id or 0)]
-        meetings = upcoming(s, network_ids, ctx.now)
-        answers = answers_of(s, me.id or 0, [m.id or 0 for m in meetings])
+        states = agenda.upcoming(s, me.id or 0, ctx.now)
+        answering = {
+            st.meeting.id: bool(choices_of(s, me.id or 0, st.meeting, st.network)) for st in states
+        }
     # the page link only when asked in the private chat (asked in a group: the list alone)
     page = ctx.page_button(ctx.t("Open as a page"), links.MEETINGS) if ctx.private else None
     links_row = (page,) if page is not None else ()
-    if not meetings:
+    if not states:
         return [Outgoing(ctx.t("You have no upcoming meetings."), actions=links_row)]
     lines = [ctx.t("Your upcoming meetings:")]
-    for m in meetings:
-        reply = answers.get(m.id or 0)
-        state = (
-            ctx.t("no answer yet") if reply is None else render.answer_label(ctx.t, reply.answer)
-        )
-        if reply is not None and reply.waitlisted:
-            state += " " + ctx.t("(waitlist)")
-        lines.append(f"#{m.id} {ctx.t.datetime(m.starts_at)} — {m.title} — {state}")
+    for st in states:
+        m, reply, seen = st.meeting, st.answer, st.shown
+        line = f"#{m.id} {ctx.t.datetime(seen.starts_at)} — {m.title}"
+        if answering[m.id]:  # staff answer nothing: no "no answer yet"
+            state = (
+                ctx.t("no answer yet")
+                if reply is None
+                else render.answer_label(ctx.t, reply.answer)
+            )
+            if reply is not None and reply.waitlisted:
+                state += " " + ctx.t("(waitlist)")
+            line += f" — {state}"
+        lines.append(line)
+        if not seen.full:  # an observer: the open parts and their stream
+            lines += [f"  • {render.part_line(ctx.t, p)}" for p in seen.parts]
+            if seen.link:
+                lines.append("  " + ctx.t("Stream of the open part: {link}", link=seen.link))
     return [Outgoing("\n".join(lines), actions=links_row)]

@@ -256,6 +256,8 @@ def _check(
         )
     if name is None and "city" not in v:
         bad(N_("the row names neither a person nor a city"))
+    if network == "liderzy" and standing is Standing.OBSERVER:
+        bad(N_("the leaders' network is closed: it has no observer cities"))
     if network == "liderzy" and role is Role.REPRESENTATIVE and not office.may_lead:
         bad(
             N_(
