@@ -155,7 +155,7 @@ GUIDE = (
     (
         "agenda",
         N_(
-            "Programme: its parts separated by |, each from–to, title, otwarta or zamknięta "
+            "Programme? Its parts separated by |, each from–to, title, otwarta or zamknięta "
             "(and an open part's stream link), e.g. 10:00-12:00 Wykłady otwarta https://… | "
             "12:30-16:00 Warsztaty; or a free-text agenda; “-” to add it later with "
             "/spotkanie_zmien."
