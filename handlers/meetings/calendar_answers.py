@@ -1,7 +1,8 @@
 """Answers given with a calendar's own buttons (Outlook/Teams Accept, Tentative, Decline)
 go through the same rules as typed answers (models.meetings.answer): deadline, format,
 observers, capacity and the waitlist. The person hears privately only when something needs
-their attention: a refusal, the waitlist, or a seat freed for someone else."""
+their attention: a refusal, the waitlist, or a seat freed for someone else. The groups' live
+invitations show the new counts at once, as after a typed answer."""
 
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ from core.i18n import Translator
 from core.messages import Outgoing
 from core.outbox import enqueue_to_person
 from handlers.meetings import render
-from handlers.meetings.invitations import tell_promoted
+from handlers.meetings.invitations import refresh_live_counts, tell_promoted
 from models import directory
-from models.core import Person
+from models.core import Network, Person
 from models.enums import Standing
 from models.errors import N_, DomainError
 from models.meetings import Answer, Meeting, MeetingFormat, answer
@@ -79,6 +80,9 @@ def apply(
         )
     if promoted is not None:
         tell_promoted(s, settings, now, meeting, promoted)
+    home = s.get(Network, meeting.network_id)
+    if home is not None:  # the groups' invitations: the counts move now
+        refresh_live_counts(s, settings, now, meeting, home)
     log.info("calendar.answer meeting=%s person=%s answer=%s", meeting.id, person.id, choice)
     return choice
 

@@ -157,11 +157,18 @@ def publish(s: Session, ctx: Context, meeting: Meeting, network: Network) -> tup
 def refresh_group_invitations(s: Session, ctx: Context, meeting: Meeting, network: Network) -> None:
     """Edit the invitation in every group that got it: live counts, new details (debounced
     by the outbox: many answers, one edit)."""
-    t = Translator(ctx.settings.default_language, ctx.settings.tz)
+    refresh_live_counts(s, ctx.settings, ctx.now, meeting, network)
+
+
+def refresh_live_counts(
+    s: Session, settings: Settings, now: datetime, meeting: Meeting, network: Network
+) -> None:
+    """refresh_group_invitations without a chat update (e.g. an answer from a calendar)."""
+    t = Translator(settings.default_language, settings.tz)
     seen = group_view(meeting, parts_of(s, meeting.id or 0))
     message = render.invitation(t, meeting, network.name, seen, counts=tally(s, meeting.id or 0))
     for target in live_targets(s, render.live_key(meeting)):
-        enqueue_edit(s, target, render.live_key(meeting), message, ctx.now)
+        enqueue_edit(s, target, render.live_key(meeting), message, now)
 
 
 def notify_change(

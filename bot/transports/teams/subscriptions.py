@@ -17,7 +17,7 @@ from msgraph.generated.models.subscription import Subscription
 
 from bot.transports.teams import graph
 from models import teams as store
-from models.teams import TeamsSubscription
+from models.teams import SubscriptionKind, SubscriptionStatus, TeamsSubscription
 
 if TYPE_CHECKING:
     from bot.transports.teams.transport import TeamsTransport
@@ -26,7 +26,8 @@ log = logging.getLogger("empirie.teams")
 RENEW_BEFORE = timedelta(hours=12)
 
 
-CALENDAR = "calendar"  # the key of the subscription on the service account's events
+CALENDAR = SubscriptionKind.CALENDAR  # also the key of the subscription on the service
+# account's events
 
 
 def resource_of(chat_key: str) -> str:
@@ -40,7 +41,7 @@ def resource_of(chat_key: str) -> str:
 
 
 def register(
-    transport: TeamsTransport, chat_key: str, kind: str, since: datetime | None = None
+    transport: TeamsTransport, chat_key: str, kind: SubscriptionKind, since: datetime | None = None
 ) -> None:
     """Make sure a row exists for this chat; `maintain()` subscribes it. `since`: a chat
     found after people wrote in it — what they wrote since then is read once subscribed."""
@@ -48,7 +49,11 @@ def register(
         row = store.ensure_subscription(
             s, chat_key, resource_of(chat_key), kind, transport.router.clock.now()
         )
-        if since is not None and row.status == "pending" and row.last_message_at is None:
+        if (
+            since is not None
+            and row.status == SubscriptionStatus.PENDING
+            and row.last_message_at is None
+        ):
             row.last_message_at = since
             s.add(row)
 
@@ -63,12 +68,18 @@ async def maintain(transport: TeamsTransport) -> int:
         bound = {b.chat_id for b in store.bound_chats(s)}
         for chat_id in bound:
             store.ensure_subscription(
-                s, chat_id, resource_of(chat_id), "channel" if "/" in chat_id else "group", now
+                s,
+                chat_id,
+                resource_of(chat_id),
+                SubscriptionKind.CHANNEL if "/" in chat_id else SubscriptionKind.GROUP,
+                now,
             )
         if transport.settings.teams_calendar_poll_seconds > 0:  # answers arrive at once
             store.ensure_subscription(s, CALENDAR, resource_of(CALENDAR), CALENDAR, now)
         unbound = [
-            r for r in store.subscriptions(s) if r.kind == "channel" and r.chat_id not in bound
+            r
+            for r in store.subscriptions(s)
+            if r.kind == SubscriptionKind.CHANNEL and r.chat_id not in bound
         ]
         rows = list(store.due_for_renewal(s, now + RENEW_BEFORE))
     done = 0
@@ -78,7 +89,7 @@ async def maintain(transport: TeamsTransport) -> int:
     for row in rows:
         if transport.login_lost:
             break
-        if row.status == "pending" or row.subscription_id is None:
+        if row.status == SubscriptionStatus.PENDING or row.subscription_id is None:
             created = await create(transport, row)
             if created and row.last_message_at is not None:
                 await transport.recover(row)  # e.g. `/start <code>` typed in a new chat
@@ -132,7 +143,9 @@ async def create(transport: TeamsTransport, row: TeamsSubscription) -> int:
         _save(
             transport,
             row.id or 0,
-            status="failed" if graph.status_code(error) in (400, 403, 404) else "pending",
+            status=SubscriptionStatus.FAILED
+            if graph.status_code(error) in (400, 403, 404)
+            else SubscriptionStatus.PENDING,
             last_error=f"{type(error).__name__}: {graph.status_code(error)}",
         )
         log.warning("teams.subscribe_failed chat=%s status=%s", row.id, graph.status_code(error))
@@ -141,7 +154,7 @@ async def create(transport: TeamsTransport, row: TeamsSubscription) -> int:
     _save(
         transport,
         row.id or 0,
-        status="active",
+        status=SubscriptionStatus.ACTIVE,
         subscription_id=created.id,
         expires_at=created.expiration_date_time,
         last_error=None,
@@ -165,7 +178,12 @@ async def renew(transport: TeamsTransport, row: TeamsSubscription) -> int:
         log.warning("teams.renew_failed row=%s status=%s", row.id, graph.status_code(error))
         return 0
     assert renewed is not None
-    _save(transport, row.id or 0, expires_at=renewed.expiration_date_time, status="active")
+    _save(
+        transport,
+        row.id or 0,
+        expires_at=renewed.expiration_date_time,
+        status=SubscriptionStatus.ACTIVE,
+    )
     log.info("teams.renewed row=%s", row.id)
     return 1
 

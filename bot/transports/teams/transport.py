@@ -1,32 +1,42 @@
 """Microsoft Teams through Microsoft Graph: notifications in, neutral messages out.
 
 Receiving: Graph posts change notifications to our HTTP server; the endpoint answers the
-validationToken handshake, drops notifications whose clientState is wrong, answers 202 at once
-and processes in the background: GET the message by id, ignore the service account's own,
-strip HTML and the bot's @mention, map the sender (Entra object id) to a person — linking by
-the roster's e-mail/UPN when unknown — and hand the neutral event to the router. Replies go
-through the outbox, which paces them.
+validationToken handshake, drops notifications whose clientState is wrong, stores the rest in
+the inbox (teams_inbox) and answers 202 once they are committed — Graph never sends a
+notification again after a 2xx, so a 429 or a crash later must not lose it. Workers process
+the inbox in order per chat ("lane"), chats concurrently: GET the message by id (paced per
+chat like every request), strip HTML and the bot's @mention, map the sender (Entra object
+id) to a person — linking by the roster's e-mail/UPN when unknown — and hand the neutral
+event to the router. A failed fetch is retried after Graph's Retry-After (or a backoff); rows
+not done are picked up again at start and by the upkeep. The echo of the bot's own post is
+never fetched: every post's id is marked in the inbox when Graph answers it (and a
+notification that arrives while a post to that chat is under way waits for it). What a
+person writes in their 1:1 chat is handled as written in their private chat, addressed by
+their Entra user id as every private message is (the 1:1 chat id behind it is remembered in
+teams_private_chat), so guided conversations and pacing see one chat, not two.
 
 Sending: part by part like every platform (text chunks, each file, the pin; see
 core.messages.parts), so the outbox records each part once and can later edit the text that
 carries the answers (a live invitation's counts: PATCH of the chat message). ~1 message per
 second per chat or channel and an overall cap for the one sending user, kept by the shared
 Pacer; Graph's 429 Retry-After is honoured by kiota's RetryHandler for short waits and by the
-outbox for long ones. Private messages go to the 1:1 chat with the person (created on demand).
+outbox for long ones. Private messages go to the 1:1 chat with the person (created on demand,
+once). Collections (chats, messages, thread replies) are read page by page (@odata.nextLink).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import hmac
 import logging
 import re
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -59,10 +69,20 @@ from handlers import membership
 from models import audit, directory
 from models import teams as store
 from models.enums import Platform
-from models.teams import TeamsSubscription
+from models.teams import InboxStatus, SubscriptionKind, SubscriptionStatus, TeamsSubscription
 
 log = logging.getLogger("empirie.teams")
-RECOVER_TOP = 20  # missed messages read once per chat after downtime, newest first
+T = TypeVar("T")
+RECOVER_TOP = 20  # missed messages read per page, once per chat after downtime, newest first
+RECOVER_PAGES = 5  # pages of one chat's (or thread's) messages read at most after downtime
+RECOVER_THREADS = 10  # a channel's newest root posts whose replies are read after downtime
+REPLY_WINDOW = timedelta(days=7)  # ... among the root posts of the last week
+LIFECYCLE = "lifecycle"  # the inbox lane of subscription lifecycle events
+POST_WAIT = 30.0  # seconds a notification waits for a post to its chat under way (own echo?)
+LANE_WAIT_MAX = 600.0  # a row due later than this is left to the upkeep
+BACKOFF_BASE, BACKOFF_CAP = 2.0, 900.0  # retries of a failed fetch when Graph names no wait
+GIVE_UP = timedelta(days=3)  # a notification still failing after this is logged and dropped
+KEEP_INBOX = timedelta(days=7)  # handled notifications kept to recognise redeliveries
 LOGIN_LOST_RETRY = 3600.0
 _REPLY = re.compile(r"messages\('([^']+)'\)/replies\('([^']+)'\)")
 
@@ -122,8 +142,13 @@ class TeamsTransport:
         self.login_lost = False
         self.me_id = ""
         self._private_chats: dict[str, str] = {}  # Entra user id -> 1:1 chat id
+        self._private_users: dict[str, str] = {}  # 1:1 chat id -> Entra user id
+        self._private_loaded = False
         self.pacer = pacer_for(settings)
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._lanes: dict[str, asyncio.Task[Any]] = {}  # inbox lanes being worked on
+        self._posting: dict[str, int] = {}  # chat key -> posts under way
+        self._posts_done: dict[str, asyncio.Event] = {}
         self._looked_up: set[str] = set()  # unknown senders whose e-mail matched nobody
         self._discovered_at = float("-inf")
         self._calendar_lock = asyncio.Lock()
@@ -140,6 +165,7 @@ class TeamsTransport:
         if await self._whoami() and self.receive:
             await subscriptions.maintain(self)
             await self.recover_all()
+            self.resume_inbox()
 
     async def _whoami(self) -> bool:
         try:
@@ -171,17 +197,25 @@ class TeamsTransport:
         for task in list(self._tasks):
             with contextlib.suppress(BaseException):
                 await task
+        self._lanes.clear()
 
     async def maintain(self) -> int:
-        """Woken by the scheduler: subscriptions to create or renew."""
+        """Woken by the scheduler: subscriptions to create or renew, notifications still to
+        process (after an outage or a long Retry-After), old inbox rows forgotten."""
         if not self.me_id and not self.login_lost:
             if not await self._whoami():
                 return 0
             if self.receive:
                 done = await subscriptions.maintain(self)
                 await self.recover_all()
+                self.resume_inbox()
                 return done
-        return await subscriptions.maintain(self)
+        done = await subscriptions.maintain(self)
+        if self.receive:
+            self.resume_inbox()
+            with self.router.db.session() as s:
+                store.inbox_prune(s, self.router.clock.now() - KEEP_INBOX)
+        return done
 
     async def sync_calendar(self) -> int:
         """Woken by the scheduler or a calendar notification: meetings mirrored as events,
@@ -200,15 +234,16 @@ class TeamsTransport:
         if not force and moment - self._discovered_at < self.settings.teams_discover_seconds:
             return
         self._discovered_at = moment
+        chats = self.client.me.chats
         try:
-            found = await self.client.me.chats.get()
+            found = await self._pages("me/chats", chats, chats.get)
         except graph.LoginLost:
             self.report_login_lost()
             return
         except Exception as error:
             log.warning("teams.discover_failed status=%s", graph.status_code(error))
             return
-        for chat in found.value if found and found.value else []:
+        for chat in found:
             if chat.id and chat.chat_type in (ChatType.Group, ChatType.OneOnOne):
                 since = (
                     chat.created_date_time - timedelta(seconds=1)
@@ -218,7 +253,9 @@ class TeamsTransport:
                 subscriptions.register(
                     self,
                     chat.id,
-                    "private" if chat.chat_type == ChatType.OneOnOne else "group",
+                    SubscriptionKind.PRIVATE
+                    if chat.chat_type == ChatType.OneOnOne
+                    else SubscriptionKind.GROUP,
                     since,
                 )
 
@@ -252,6 +289,7 @@ class TeamsTransport:
             log.warning("teams.notification_refused reason=malformed")
             return web.Response(status=400)
         expected = self.settings.teams_client_state.encode()
+        accepted = []
         for item in items:
             given = str(item.get("clientState") or "").encode()
             if not hmac.compare_digest(given, expected):
@@ -260,42 +298,234 @@ class TeamsTransport:
                     item.get("subscriptionId"),
                 )
                 continue
-            self._spawn(self._process(item))
-        return web.Response(status=202)  # at once; the work goes on in the background
-
-    async def _process(self, item: dict[str, Any]) -> None:
+            accepted.append(item)
         try:
-            if "lifecycleEvent" in item:
-                await subscriptions.on_lifecycle(self, item)
-            elif item.get("changeType") in ("created", "updated"):
-                await self._on_created(item)
-        except graph.LoginLost:
-            self.report_login_lost()
-        except Exception:
-            log.exception("teams.notification_crash subscription=%s", item.get("subscriptionId"))
+            lanes = self._store(accepted)
+        except Exception:  # not stored: not answered 2xx, so Graph sends it again
+            log.exception("teams.inbox_failed notifications=%s", len(accepted))
+            return web.Response(status=503, headers={"Retry-After": "5"})
+        for lane in lanes:
+            self._kick(lane)
+        return web.Response(status=202)  # once stored; the work goes on in the background
 
-    async def _on_created(self, item: dict[str, Any]) -> None:
+    def _store(self, items: list[dict[str, Any]]) -> set[str]:
+        """Notifications into the inbox (committed on return); the lanes with new work."""
+        lanes: set[str] = set()
+        if not items:
+            return lanes
+        now = self.router.clock.now()
         with self.router.db.session() as s:
-            row = store.subscription_by_graph_id(s, str(item.get("subscriptionId")))
-        message_id = str((item.get("resourceData") or {}).get("id") or "")
-        if row is not None and row.kind == subscriptions.CALENDAR:
-            await self.sync_calendar()  # someone answered an invitation: read it now
-            return
-        if row is None or not message_id or item.get("changeType") != "created":
+            for item in items:
+                placed = self._place(s, item)
+                if placed is None:
+                    continue
+                lane, key = placed
+                if store.inbox_add(s, lane, key, item, now):
+                    lanes.add(lane)
+                else:  # a redelivery, or the echo of our own post: nothing to fetch
+                    log.info("teams.notification_known lane=%s", lane)
+        return lanes
+
+    @staticmethod
+    def _place(s: Any, item: dict[str, Any]) -> tuple[str, str | None] | None:
+        """The inbox lane of a notification and its key (one per message)."""
+        if "lifecycleEvent" in item:
+            return LIFECYCLE, None
+        row = store.subscription_by_graph_id(s, str(item.get("subscriptionId")))
+        if row is None:
             log.info("teams.notification_skipped subscription=%s", item.get("subscriptionId"))
+            return None
+        if row.kind == SubscriptionKind.CALENDAR:
+            return row.chat_id, None  # someone answered an invitation: one sync reads all
+        message_id = _message_id(item)
+        if not message_id or item.get("changeType") != "created":
+            log.info("teams.notification_skipped subscription=%s", item.get("subscriptionId"))
+            return None
+        return row.chat_id, _key(row.chat_id, message_id)
+
+    def resume_inbox(self) -> None:
+        """Work on every lane with notifications still to process (start, upkeep)."""
+        with self.router.db.session() as s:
+            lanes = list(store.inbox_lanes(s))
+        for lane in lanes:
+            self._kick(lane)
+
+    def _kick(self, lane: str) -> None:
+        if lane in self._lanes or self.login_lost:
             return
-        messages = self._messages(row.chat_id)
+        task = asyncio.get_running_loop().create_task(self._work(lane))
+        self._lanes[lane] = task
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _work(self, lane: str) -> None:
+        """One lane's notifications in the order they came, each until it is done."""
+        me = asyncio.current_task()
+        try:
+            while not self.login_lost:
+                with self.router.db.session() as s:
+                    head = store.inbox_head(s, lane)
+                if head is None:
+                    break  # (no await before leaving: a notification stored now is kicked)
+                wait = (head.not_before - self.router.clock.now()).total_seconds()
+                if wait > LANE_WAIT_MAX:
+                    break  # the upkeep comes back to it
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                await self._process(head)
+        finally:
+            if self._lanes.get(lane) is me:
+                del self._lanes[lane]
+
+    async def _process(self, row: store.TeamsInbox) -> None:
+        now = self.router.clock.now()
+        status = InboxStatus.DONE
+        try:
+            if row.lane == LIFECYCLE:
+                await subscriptions.on_lifecycle(self, row.payload)
+            elif row.key is None:  # the calendar: one sync answers every notification so far
+                with self.router.db.session() as s:
+                    store.inbox_close_lane(s, row.lane, now)
+                await self.sync_calendar()
+                return
+            elif not await self._on_created(row):
+                status = InboxStatus.SKIPPED
+        except graph.LoginLost:
+            self.report_login_lost()  # the row waits for the next sign-in
+            return
+        except Exception as error:
+            self._retry(row, error)
+            return
+        with self.router.db.session() as s:
+            store.inbox_close(s, row.id or 0, status, self.router.clock.now())
+
+    def _retry(self, row: store.TeamsInbox, error: BaseException) -> None:
+        """Graph said wait (429: its Retry-After), or failed: the row is tried again later;
+        a message that no longer exists (404) or may not be read (403) is skipped."""
+        status = graph.status_code(error)
+        now = self.router.clock.now()
+        if status in (400, 403, 404):
+            log.warning("teams.notification_dropped lane=%s status=%s", row.lane, status)
+            with self.router.db.session() as s:
+                store.inbox_close(s, row.id or 0, InboxStatus.SKIPPED, now)
+            return
+        delay = graph.retry_after(error) if status == 429 else None
+        if delay is None:
+            delay = min(BACKOFF_CAP, BACKOFF_BASE * 2**row.attempts)
+        delay = max(delay, 1.0)
+        give_up = now - row.received_at > GIVE_UP
+        with self.router.db.session() as s:
+            store.inbox_retry(
+                s,
+                row.id or 0,
+                now + timedelta(seconds=delay),
+                f"{type(error).__name__}: {status}",
+                give_up=give_up,
+            )
+        if give_up:
+            log.error("teams.notification_given_up lane=%s attempts=%s", row.lane, row.attempts)
+            return
+        log.warning(
+            "teams.notification_retry lane=%s attempt=%s status=%s wait=%.0f",
+            row.lane,
+            row.attempts + 1,
+            status,
+            delay,
+        )
+
+    async def _on_created(self, row: store.TeamsInbox) -> bool:
+        """Fetch the message a notification names and handle it; False: nothing to do."""
+        await self._after_posts(row.lane)  # the echo of a post under way is known after it
+        with self.router.db.session() as s:
+            current = s.get(store.TeamsInbox, row.id)
+            sub = store.subscription_for(s, row.lane)
+        if current is None or current.status != InboxStatus.PENDING:
+            return current is not None and current.status != InboxStatus.SKIPPED
+        if sub is None:
+            log.info("teams.notification_skipped lane=%s reason=unsubscribed", row.lane)
+            return False
+        item = row.payload
+        messages = self._messages(row.lane)
         thread = _REPLY.search(str(item.get("resource") or ""))
-        if thread is not None and "/" in row.chat_id:  # a reply in a channel thread
-            message = (
-                await messages.by_chat_message_id(thread.group(1))
-                .replies.by_chat_message_id1(thread.group(2))
-                .get()
+        if thread is not None and "/" in row.lane:  # a reply in a channel thread
+            request = messages.by_chat_message_id(thread.group(1)).replies.by_chat_message_id1(
+                thread.group(2)
             )
         else:
-            message = await messages.by_chat_message_id(message_id).get()
-        if message is not None:
-            await self.handle_message(row, message)
+            request = messages.by_chat_message_id(_message_id(item))
+        message = await self._read(row.lane, request.get)
+        if message is None:
+            return False
+        await self.handle_message(sub, message)
+        return True
+
+    # --- requests --------------------------------------------------------------------------
+
+    def _pace_key(self, chat_key: str) -> str:
+        """Requests to a 1:1 chat are paced under its person's id, as the outbox sends."""
+        return self._private_users.get(chat_key, chat_key)
+
+    async def _read(self, chat_key: str, fetch: Callable[[], Awaitable[T]]) -> T:
+        """A GET paced like a post: Graph counts requests per app per chat or channel."""
+        key = self._pace_key(chat_key)
+        delay = self.pacer.reserve(key)
+        if delay:
+            await asyncio.sleep(delay)
+        await self.pacer.admit()
+        try:
+            return await fetch()
+        except Exception as error:
+            if graph.status_code(error) == 429:
+                self.pacer.penalize(key, graph.retry_after(error) or 5.0)
+            raise
+        finally:
+            self.pacer.sent(key)
+
+    async def _pages(
+        self,
+        chat_key: str,
+        builder: Any,
+        first: Callable[[], Awaitable[Any]],
+        *,
+        enough: Callable[[list[Any]], bool] = lambda _page: False,
+        max_pages: int = 100,
+    ) -> list[Any]:
+        """Every item of a collection, following @odata.nextLink (until `enough` says the
+        page read is the last one needed, or `max_pages`)."""
+        page = await self._read(chat_key, first)
+        found: list[Any] = []
+        pages = 0
+        while page is not None:
+            items = list(page.value or [])
+            found.extend(items)
+            pages += 1
+            link = page.odata_next_link
+            if not link or pages >= max_pages or enough(items):
+                break
+            page = await self._read(chat_key, builder.with_url(link).get)
+        return found
+
+    @contextlib.asynccontextmanager
+    async def _posting_to(self, chat_key: str) -> AsyncIterator[None]:
+        self._posting[chat_key] = self._posting.get(chat_key, 0) + 1
+        try:
+            yield
+        finally:
+            left = self._posting[chat_key] - 1
+            if left:
+                self._posting[chat_key] = left
+            else:
+                del self._posting[chat_key]
+                event = self._posts_done.pop(chat_key, None)
+                if event is not None:
+                    event.set()
+
+    async def _after_posts(self, chat_key: str) -> None:
+        deadline = time.monotonic() + POST_WAIT
+        while chat_key in self._posting and (left := deadline - time.monotonic()) > 0:
+            event = self._posts_done.setdefault(chat_key, asyncio.Event())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), left)
 
     def _messages(self, chat_key: str) -> Any:
         if "/" in chat_key:
@@ -325,15 +555,20 @@ class TeamsTransport:
             return
         await self._link_by_email(user.id)
         digest = hashlib.sha1(row.chat_id.encode()).hexdigest()[:16]
+        private = row.kind == SubscriptionKind.PRIVATE
+        chat_id = row.chat_id
+        if private:  # the person's private chat, known everywhere by their user id
+            self._remember_private(user.id, row.chat_id)
+            chat_id = user.id
         incoming = Incoming(
             Sender(self.platform, user.id, None, user.display_name),
-            ChatRef(self.platform, row.chat_id, private=row.kind == "private"),
+            ChatRef(self.platform, chat_id, private=private),
             EventKind.TEXT,
             text,
             f"{digest}:{message.id}",
         )
         # replies through the outbox (it paces per chat), in the update's own transaction
-        await self.router.handle(incoming, queue_to=Target(self.platform, row.chat_id))
+        await self.router.handle(incoming, queue_to=Target(self.platform, chat_id))
 
     def _seen(self, row: TeamsSubscription, at: datetime | None) -> None:
         if at is None:
@@ -386,42 +621,84 @@ class TeamsTransport:
             rows = [
                 r
                 for r in store.subscriptions(s)
-                if r.status == "active" and r.last_message_at is not None
+                if r.status == SubscriptionStatus.ACTIVE and r.last_message_at is not None
             ]
-        for row in rows:
-            await self.recover(row)
+        # chats concurrently (each paced on its own), each chat's messages in order
+        await asyncio.gather(*(self.recover(row) for row in rows))
 
     async def recover(self, row: TeamsSubscription) -> None:
-        """Read the newest messages once (bounded) and handle those after the last seen one;
-        the router's processed-event ids keep anything already handled from repeating."""
+        """Read the newest messages once (bounded, page by page) and handle those after the
+        last seen one — in a channel the replies under its recent posts too; the router's
+        processed-event ids keep anything already handled from repeating."""
         if row.last_message_at is None:
             return
+        since = row.last_message_at
+        channel = "/" in row.chat_id
         # chats take an order (newest first); channel messages come newest first anyway
         config = RequestConfiguration(
             query_parameters=MessagesRequestBuilder.MessagesRequestBuilderGetQueryParameters(
-                top=RECOVER_TOP, orderby=None if "/" in row.chat_id else ["createdDateTime desc"]
+                top=RECOVER_TOP, orderby=None if channel else ["createdDateTime desc"]
             )
         )
+
+        def older(items: list[ChatMessage]) -> bool:
+            return any(m.created_date_time and m.created_date_time <= since for m in items)
+
+        messages = self._messages(row.chat_id)
         try:
-            page = await self._messages(row.chat_id).get(request_configuration=config)
+            roots = await self._pages(
+                row.chat_id,
+                messages,
+                lambda: messages.get(request_configuration=config),
+                enough=older,
+                max_pages=RECOVER_PAGES,
+            )
+            missed = [m for m in roots if m.created_date_time and m.created_date_time > since]
+            if channel:
+                missed += await self._recover_replies(row.chat_id, roots, since, older)
         except graph.LoginLost:
             self.report_login_lost()
             return
         except Exception as error:
             log.warning("teams.recover_failed row=%s status=%s", row.id, graph.status_code(error))
             return
-        since = row.last_message_at
-        missed = sorted(
-            (
-                m
-                for m in (page.value if page and page.value else [])
-                if m.created_date_time and m.created_date_time > since
-            ),
-            key=lambda m: m.created_date_time or since,
-        )
+        missed.sort(key=lambda m: m.created_date_time or since)
         log.info("teams.recover row=%s missed=%s", row.id, len(missed))
         for message in missed:
             await self.handle_message(row, message)
+
+    async def _recover_replies(
+        self,
+        chat_key: str,
+        roots: list[ChatMessage],
+        since: datetime,
+        older: Callable[[list[ChatMessage]], bool],
+    ) -> list[ChatMessage]:
+        """Replies written after `since` under the channel's recent root posts (a reply does
+        not bring its root post back to the top of the list)."""
+        horizon = since - REPLY_WINDOW
+        recent = sorted(
+            (m for m in roots if m.id and m.created_date_time and m.created_date_time > horizon),
+            key=lambda m: m.created_date_time or horizon,
+            reverse=True,
+        )[:RECOVER_THREADS]
+        config = RequestConfiguration(
+            query_parameters=MessagesRequestBuilder.MessagesRequestBuilderGetQueryParameters(
+                top=RECOVER_TOP
+            )
+        )
+        found: list[ChatMessage] = []
+        for root in recent:
+            replies = self._messages(chat_key).by_chat_message_id(root.id or "").replies
+            listed = await self._pages(
+                chat_key,
+                replies,
+                functools.partial(replies.get, request_configuration=config),
+                enough=older,
+                max_pages=RECOVER_PAGES,
+            )
+            found += [m for m in listed if m.created_date_time and m.created_date_time > since]
+        return found
 
     # --- outgoing ------------------------------------------------------------------------
 
@@ -501,10 +778,33 @@ class TeamsTransport:
             return DeliveryError(f"graph {status}", permanent=True)
         return DeliveryError(f"graph {status or type(error).__name__}", permanent=False)
 
+    def _load_private_chats(self) -> None:
+        if self._private_loaded:
+            return
+        with self.router.db.session() as s:
+            known = store.private_chats(s)
+        self._private_chats.update(known)
+        self._private_users.update({chat: user for user, chat in known.items()})
+        self._private_loaded = True
+
+    def _remember_private(self, user_id: str, chat_id: str) -> None:
+        """This person's 1:1 chat (learned when created or when they write there), kept."""
+        self._load_private_chats()
+        if self._private_chats.get(user_id) == chat_id:
+            return
+        with self.router.db.session() as s:
+            store.remember_private_chat(s, user_id, chat_id, self.router.clock.now())
+        self._private_chats[user_id] = chat_id
+        self._private_users[chat_id] = user_id
+
     async def _chat_for(self, chat_id: str) -> str:
-        """A chat key as is; a person's Entra id → the 1:1 chat with them (created once)."""
+        """A chat key as is; a person's Entra id → the 1:1 chat with them (created once, and
+        remembered across restarts)."""
         if "/" in chat_id or "@" in chat_id:
             return chat_id
+        self._load_private_chats()
+        if chat_id in self._private_chats:
+            return self._private_chats[chat_id]
         if not self.me_id:
             raise DeliveryError("teams: not connected yet", permanent=False, retry_after=60)
         if chat_id not in self._private_chats:
@@ -523,9 +823,9 @@ class TeamsTransport:
                 )
             )
             assert chat is not None and chat.id
-            self._private_chats[chat_id] = chat.id
+            self._remember_private(chat_id, chat.id)
             if self.receive:
-                subscriptions.register(self, chat.id, "private")
+                subscriptions.register(self, chat.id, SubscriptionKind.PRIVATE)
         return self._private_chats[chat_id]
 
     async def _pin(self, chat_key: str, message_id: str) -> None:
@@ -565,4 +865,28 @@ class TeamsTransport:
         )
 
     async def _post(self, chat_key: str, part: render.Rendered) -> ChatMessage | None:
-        return await self._messages(chat_key).post(self._chat_message(part))
+        """Post, and mark the id Graph gives the post so its notification is never fetched
+        (one that arrives while the post is under way waits for it: see _on_created)."""
+        async with self._posting_to(chat_key):
+            posted = await self._messages(chat_key).post(self._chat_message(part))
+            if posted is not None and posted.id and self.receive:
+                try:
+                    with self.router.db.session() as s:
+                        store.inbox_mark_own(
+                            s, chat_key, _key(chat_key, posted.id), self.router.clock.now()
+                        )
+                except Exception:  # posted all the same: never a reason to post again
+                    log.exception("teams.own_post_unmarked chat=%s", chat_key)
+        return posted
+
+
+def _message_id(item: dict[str, Any]) -> str:
+    """The id of the message a notification names (a thread reply's own id)."""
+    thread = _REPLY.search(str(item.get("resource") or ""))
+    if thread is not None:
+        return thread.group(2)
+    return str((item.get("resourceData") or {}).get("id") or "")
+
+
+def _key(chat_key: str, message_id: str) -> str:
+    return f"{chat_key}|{message_id}"

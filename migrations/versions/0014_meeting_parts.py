@@ -1,7 +1,7 @@
 """a meeting's programme: parts from–to, open or closed, with an open part's stream link
 
-Revision ID: 0013_meeting_parts
-Revises: 0012_scale
+Revision ID: 0014_meeting_parts
+Revises: 0013_teams_inbox
 Create Date: 2026-12-04 16:20:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import models.types
 
-revision: str = "0013_meeting_parts"
-down_revision: str | None = "0012_scale"
+revision: str = "0014_meeting_parts"
+down_revision: str | None = "0013_teams_inbox"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
