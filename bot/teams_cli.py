@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 
 from bot.migrate import upgrade
@@ -32,10 +33,18 @@ def _login(settings: Settings, parser: argparse.ArgumentParser) -> int:
         parser.error("set EMPIRIE_TEAMS_CLIENT_ID (and EMPIRIE_TEAMS_TENANT_ID) first")
     from bot.transports.teams import graph
 
-    record = graph.login(settings, lambda text: print(text, flush=True))
+    # The administrator reads the code off this terminal: no JSON log lines around it (the
+    # outcome is printed below, failures included).
+    graph.quiet_sdk_logs(logging.ERROR)
+    try:
+        record = graph.login(settings, lambda text: print(f"\n{text}\n", flush=True))
+    except graph.LoginLost as error:
+        print(f"Sign-in failed: {error.message}", file=sys.stderr)
+        return 1
     print(
         f"Signed in as {record.username}. Saved {settings.teams_auth_record_file}; the "
-        f"token cache is “{settings.teams_token_cache_name}” in ~/.IdentityService."
+        f"token cache is “{settings.teams_token_cache_name}.cae” in ~/.IdentityService.",
+        flush=True,
     )
     return 0
 
@@ -66,15 +75,23 @@ async def _status(settings: Settings, db: Database) -> int:
 
     record = graph.load_record(settings) if settings.teams_client_id else None
     print(f"Signed in as: {record.username if record else '(nobody: run empirie-bot teams login)'}")
+    works = True
     if record is not None:
-        try:
-            client = graph.build_client(settings, graph.credential(settings))
-            me = await client.me.get()
-            print(f"Sign-in works: {me.display_name if me else '?'}")
-        except graph.LoginLost:
-            print("Sign-in EXPIRED or revoked: run empirie-bot teams login", file=sys.stderr)
-        except Exception as error:
-            print(f"Graph unreachable: {type(error).__name__}", file=sys.stderr)
+        graph.quiet_sdk_logs(logging.ERROR)  # the verdict is printed, not logged
+        async with graph.credential(settings) as credential:
+            try:
+                me = await graph.build_client(settings, credential).me.get()
+                print(f"Sign-in works: {me.display_name if me else '?'}")
+            except graph.LoginLost:
+                works = False
+                print("Sign-in EXPIRED or revoked: run empirie-bot teams login", file=sys.stderr)
+            except Exception as error:
+                works = False
+                print(
+                    f"Graph unreachable: {type(error).__name__} (status "
+                    f"{graph.status_code(error) or '-'})",
+                    file=sys.stderr,
+                )
     with db.session() as s:
         rows = {r.chat_id: r for r in store.subscriptions(s)}
         networks = {n.id: n.code for n in directory.networks(s)}
@@ -86,4 +103,4 @@ async def _status(settings: Settings, db: Database) -> int:
                 else (row.status if row else "no subscription")
             )
             print(f"{networks.get(binding.network_id)}: {binding.chat_id} — {state}")
-    return 0
+    return 0 if works else 1

@@ -40,7 +40,11 @@ class Settings(BaseSettings):
     teams_auth_record_file: str = Field(
         default="./teams-auth-record.json", alias="EMPIRIE_TEAMS_AUTH_RECORD_FILE"
     )
-    # azure-identity keeps the token cache in ~/.IdentityService/<name>
+    # Entra ID's sign-in host (another cloud's, or a local stand-in in tests)
+    teams_authority: str = Field(
+        default="login.microsoftonline.com", alias="EMPIRIE_TEAMS_AUTHORITY"
+    )
+    # azure-identity keeps the token cache in ~/.IdentityService/<name>.cae (CAE tokens)
     teams_token_cache_name: str = Field(default="empirie-bot", alias="EMPIRIE_TEAMS_CACHE_NAME")
     teams_allow_unencrypted_storage: bool = Field(
         default=False, alias="EMPIRIE_TEAMS_ALLOW_UNENCRYPTED_STORAGE"
