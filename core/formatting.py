@@ -1,8 +1,10 @@
 """The small formatting subset announcements may use, rendered per platform.
 
-Supported: **bold**, _italic_, [text](https://link), lines starting with "- " or "* " as
-bullets. Everything else is text. Rendering escapes HTML first, so user text cannot inject
-markup.
+Supported: **bold**, _italic_, __underline__, ~~strikethrough~~, `code`, [text](https://link),
+lines starting with "- " or "* " as bullets. Everything else is text. Rendering escapes HTML
+first, so user text cannot inject markup; inside `code` nothing else is formatting. People on
+Telegram type it; messages written with Teams' toolbar are converted to it
+(bot.transports.teams.render.teams_markdown).
 """
 
 from __future__ import annotations
@@ -12,8 +14,28 @@ import re
 
 _LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^\s)]+)\)")
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
+_UNDERLINE = re.compile(r"(?<![\w_])__(?!_)(.+?)(?<!_)__(?![\w_])")
 _ITALIC = re.compile(r"(?<![\w_])_(?!_)(.+?)(?<!_)_(?![\w_])")
+_STRIKE = re.compile(r"~~(.+?)~~")
+_CODE = re.compile(r"`([^`\n]+)`")
 _BULLET = re.compile(r"^[ \t]*[-*][ \t]+", re.MULTILINE)
+_SLOT = re.compile("\ue000([0-9]+)\ue001")  # a code span set aside (private-use brackets)
+
+
+def _set_aside(text: str, render: str) -> tuple[str, list[str]]:
+    """Code spans out of the way of the other rules, rendered already."""
+    spans: list[str] = []
+
+    def keep(match: re.Match[str]) -> str:
+        inner = match.group(1)
+        spans.append(f"<code>{html.escape(inner, quote=False)}</code>" if render else inner)
+        return f"\ue000{len(spans) - 1}\ue001"
+
+    return _CODE.sub(keep, text.replace("\ue000", "").replace("\ue001", "")), spans
+
+
+def _put_back(text: str, spans: list[str]) -> str:
+    return _SLOT.sub(lambda m: spans[int(m.group(1))], text)
 
 
 def _link(match: re.Match[str]) -> str:
@@ -23,18 +45,29 @@ def _link(match: re.Match[str]) -> str:
 
 def to_html(text: str) -> str:
     """Telegram's and Teams' HTML subset."""
-    out = html.escape(text, quote=False)
+    out, spans = _set_aside(text, "html")
+    out = html.escape(out, quote=False)
     out = _LINK.sub(_link, out)
     out = _BOLD.sub(r"<b>\1</b>", out)
+    out = _UNDERLINE.sub(r"<u>\1</u>", out)
     out = _ITALIC.sub(r"<i>\1</i>", out)
-    return _BULLET.sub("• ", out)
+    out = _STRIKE.sub(r"<s>\1</s>", out)
+    return _put_back(_BULLET.sub("• ", out), spans)
+
+
+def _plain_link(match: re.Match[str]) -> str:
+    label, url = match.group(1), match.group(2)
+    return url if label == url else f"{label} ({url})"
 
 
 def to_plain(text: str) -> str:
-    out = _LINK.sub(r"\1 (\2)", text)
+    out, spans = _set_aside(text, "")
+    out = _LINK.sub(_plain_link, out)
     out = _BOLD.sub(r"\1", out)
+    out = _UNDERLINE.sub(r"\1", out)
     out = _ITALIC.sub(r"\1", out)
-    return _BULLET.sub("• ", out)
+    out = _STRIKE.sub(r"\1", out)
+    return _put_back(_BULLET.sub("• ", out), spans)
 
 
 def split(text: str, limit: int) -> list[str]:

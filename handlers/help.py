@@ -41,8 +41,15 @@ async def help_command(ctx: Context) -> list[Outgoing]:
     lines = [_line(ctx, c) for c in REGISTRY.commands() if _visible(ctx, c, networks)]
     if ctx.person is None:
         header = ctx.t(
-            "EMPIRIE networks bot. To start, type /start followed by the invitation "
-            "code from your coordinator."
+            N_(
+                "EMPIRIE networks bot. To start, type /start followed by the invitation "
+                "code from your coordinator."
+            )
+            if ctx.private
+            else N_(
+                "EMPIRIE networks bot. To start, type /start followed by the invitation "
+                "code from your coordinator in a private chat with me."
+            )
         )
     elif ctx.network is not None:
         header = ctx.t(

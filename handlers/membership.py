@@ -51,17 +51,21 @@ async def greet(ctx: Context) -> list[Outgoing]:
                 )
             )
         ]
-    return [
-        Outgoing(
-            ctx.t(
-                "Hello! I am the bot of the EMPIRIE experience-exchange networks. "
-                "To join, type /start followed by the invitation code from your "
-                "coordinator."
-            )
-            + "\n"
-            + ctx.t("No code? Ask to join a network with /zglos.")
+    how = (
+        N_(
+            "Hello! I am the bot of the EMPIRIE experience-exchange networks. "
+            "To join, type /start followed by the invitation code from your "
+            "coordinator."
         )
-    ]
+        if ctx.private
+        else N_(
+            "Hello! I am the bot of the EMPIRIE experience-exchange networks. "
+            "To join, open a private chat with me and type /start followed by the "
+            "invitation code from your coordinator there — not here, where everyone "
+            "can read it."
+        )
+    )
+    return [Outgoing(ctx.t(how) + "\n" + ctx.t("No code? Ask to join a network with /zglos."))]
 
 
 @REGISTRY.command(
@@ -83,14 +87,23 @@ async def start(ctx: Context, code: str) -> list[Outgoing]:
             )
         if exposed:
             log.info("invitation.exposed platform=%s", ctx.incoming.chat.platform)
+            explained = Outgoing(
+                ctx.t(
+                    "This code was visible to everyone in this chat, so I have "
+                    "cancelled it. Ask your coordinator for a new one and send "
+                    "it to me in a private chat."
+                )
+            )
+            if ctx.person is None:  # no private chat to speak of yet: here, without the code
+                return [explained]
             return [
+                *ctx.privately([explained]),
                 Outgoing(
                     ctx.t(
-                        "This code was visible to everyone in this chat, so I have "
-                        "cancelled it. Ask your coordinator for a new one and send "
-                        "it to me in a private chat."
+                        "I have cancelled the invitation code typed here: everyone in "
+                        "this chat could read it."
                     )
-                )
+                ),
             ]
         return [
             Outgoing(

@@ -164,3 +164,33 @@ async def test_language_switch(chat: Chat, seeded: Database) -> None:
     assert "/networks" in await chat.text(cast.laureate_rep, "/help")
     assert "po polsku" in await chat.text(cast.laureate_rep, "/language pl")
     assert "wybierz pl lub en" in (await chat.text(cast.laureate_rep, "/jezyk de")).lower()
+
+
+async def test_a_stranger_in_a_group_is_sent_to_a_private_chat(
+    chat: Chat, seeded: Database
+) -> None:
+    greeting = await chat.text("teams-stranger", "/start", chat="cyfrowe")
+    assert "otwórz prywatny czat ze mną" in greeting and "nie tutaj" in greeting
+    assert "w prywatnym czacie ze mną" in await chat.text(
+        "teams-stranger", "/osoby", chat="cyfrowe"
+    )
+    assert "w prywatnym czacie ze mną" in await chat.text(
+        "teams-stranger", "/pomoc", chat="cyfrowe"
+    )
+    # in the private chat itself, no detour
+    assert "otwórz prywatny czat" not in await chat.text("teams-stranger", "/start")
+
+
+async def test_a_code_typed_in_a_group_by_someone_known_is_explained_privately(
+    chat: Chat, seeded: Database
+) -> None:
+    cast = find_cast(seeded)
+    code = await issue_code(chat, cast.coordinator, cast.laureate_rep)
+    replies = await chat.say(cast.mayor, f"/start {code}", chat="cyfrowe")
+    private = [m for m in replies if m.to is not None]
+    public = [m for m in replies if m.to is None]
+    assert [m.to.chat_id for m in private if m.to] == [str(cast.mayor)]
+    assert "unieważniłem" in private[0].text
+    assert public and all(code not in m.text for m in public)
+    assert "Unieważniłem kod zaproszenia wpisany tutaj" in public[0].text
+    assert "już nie działa" in await chat.text("tg-9", f"/start {code}")

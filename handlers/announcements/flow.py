@@ -17,6 +17,7 @@ from handlers.kit.registry import REGISTRY
 from models import blobs, conversations, directory
 from models.announcements import Announcement
 from models.core import Conversation, Network
+from models.enums import Platform
 from models.errors import N_, DomainError
 
 FLOW = "announcement"
@@ -99,15 +100,23 @@ async def start(ctx: Context) -> list[Outgoing]:
     chat = ctx.incoming.chat
     with ctx.db.session() as s:
         conversations.start(s, chat.platform, chat.chat_id, me.id or 0, FLOW, "text", {}, ctx.now)
-    return [
-        Outgoing(
-            ctx.t(
-                "Write the announcement. Formatting: **bold**, _italics_, "
-                "[link](https://…), lines starting with “- ” become a list. "
-                "/anuluj stops."
-            )
-        )
-    ]
+    return [Outgoing(ctx.t(WRITE_IT.get(chat.platform, WRITE_IT[""])))]
+
+
+# How to format, the way the platform at hand does it: typed markers, or Teams' toolbar
+# (converted to the same formatting, bot.transports.teams.render).
+WRITE_IT = {
+    "": N_(
+        "Write the announcement. Formatting: **bold**, _italics_, "
+        "[link](https://…), lines starting with “- ” become a list. "
+        "/anuluj stops."
+    ),
+    Platform.TEAMS: N_(
+        "Write the announcement. Format it as usual in Teams: bold, italics, "
+        "underline, bulleted lists and links are kept on every platform. You can "
+        "attach a file to the same message. /anuluj stops."
+    ),
+}
 
 
 def _parse_networks(ctx: Context, text: str) -> list[int]:

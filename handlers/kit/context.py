@@ -138,6 +138,12 @@ class Context:
                     "I don't know you yet. Open the invitation link from your "
                     "coordinator, or type /start followed by your code."
                 )
+                if self.private
+                else N_(
+                    "I don't know you yet. Open the invitation link from your "
+                    "coordinator, or type /start followed by your code in a private "
+                    "chat with me (not here: a code works once)."
+                )
             )
         return self.person
 

@@ -9,6 +9,7 @@ events with attendees' responses, and drive uploads. Records every call; fails o
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import time
@@ -298,6 +299,8 @@ class FakeGraph:
     async def _route(self, request: web.Request, path: str, body: Any) -> web.StreamResponse:
         parts = path.strip("/").split("/")
         method = request.method
+        if parts[0] in ("shares", "_downloads") or "hostedContents" in parts:
+            return self._attached_files(request, parts)  # files people attach (end of class)
         if parts[0] == "me" and len(parts) == 1:
             return web.json_response(self.users[BOT_USER])
         if parts[0] == "users" and len(parts) == 2:
@@ -531,6 +534,104 @@ class FakeGraph:
                 status=201,
             )
         raise KeyError(joined)
+
+    # --- files people attach: OneDrive/SharePoint references and hosted contents ----------
+    @property
+    def shared_files(self) -> dict[str, dict[str, Any]]:
+        """Sharing URL -> {"item": driveItem JSON, "content": bytes}."""
+        return self.__dict__.setdefault("_shared_files", {})
+
+    @property
+    def hosted_contents(self) -> dict[tuple[str, str, str], bytes]:
+        """(message container, message id, hosted content id) -> bytes."""
+        return self.__dict__.setdefault("_hosted_contents", {})
+
+    def user_message_with_files(
+        self,
+        container: str,
+        user_id: str,
+        html: str,
+        *,
+        shared: tuple[tuple[str, bytes], ...] = (),
+        pictures: tuple[bytes, ...] = (),
+        size: int | None = None,
+        at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """A message with files as Teams sends it: each `shared` (name, bytes) is a file from
+        the sender's OneDrive/SharePoint, a `reference` attachment named in the body by
+        <attachment id>; each of `pictures` is pasted into the body as an <img> whose src is
+        its hostedContents/{id}/$value. `size` overrides what the drive item reports."""
+        message = self.user_message(container, user_id, html, at=at)
+        body = message["body"]["content"]
+        for name, content in shared:
+            attachment_id = str(uuid.uuid4())
+            url = f"https://zmp-my.sharepoint.com/personal/{user_id}/Documents/Microsoft Teams Chat Files/{name}"
+            self.shared_files[url] = {
+                "item": {
+                    "id": f"item-{uuid.uuid4().hex[:8]}",
+                    "name": name,
+                    "size": len(content) if size is None else size,
+                    "file": {
+                        "mimeType": "application/pdf"
+                        if name.endswith(".pdf")
+                        else "application/octet-stream"
+                    },
+                    "webUrl": url,
+                },
+                "content": content,
+            }
+            message["attachments"].append(
+                {
+                    "id": attachment_id,
+                    "contentType": "reference",
+                    "contentUrl": url,
+                    "content": None,
+                    "name": name,
+                    "thumbnailUrl": None,
+                }
+            )
+            body += f'<attachment id="{attachment_id}"></attachment>'
+        for content in pictures:
+            hosted_id = base64.urlsafe_b64encode(
+                f"id=x_0-{uuid.uuid4().hex},type=1".encode()
+            ).decode()
+            self.hosted_contents[(container, message["id"], hosted_id)] = content
+            src = f"https://graph.microsoft.com/v1.0/{container}/{message['id']}/hostedContents/{hosted_id}/$value"
+            body += f'<p><img alt="image" src="{src}" width="250" height="250" itemid="{hosted_id}"></p>'
+        message["body"]["content"] = body
+        return message
+
+    def _attached_files(self, request: web.Request, parts: list[str]) -> web.StreamResponse:
+        if request.method != "GET":
+            raise KeyError(request.method)
+        if parts[0] == "_downloads":  # the pre-authenticated download address
+            url = base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)).decode()
+            return web.Response(
+                body=self.shared_files[url]["content"], content_type="application/octet-stream"
+            )
+        if parts[0] == "shares":  # /shares/u!{base64url(url)}/driveItem[/content]
+            if not parts[1].startswith("u!") or parts[2:3] != ["driveItem"]:
+                return web.json_response(
+                    {"error": {"code": "invalidRequest", "message": "bad share id"}}, status=400
+                )
+            encoded = parts[1][2:]
+            if "=" in encoded or "+" in encoded or "/" in encoded:
+                return web.json_response(
+                    {"error": {"code": "invalidRequest", "message": "not base64url"}}, status=400
+                )
+            url = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+            shared = self.shared_files[url]
+            if parts[3:] == ["content"]:  # Graph answers 302 to a download URL
+                location = request.url.with_path(f"/v1.0/_downloads/{encoded}").with_query(None)
+                return web.Response(status=302, headers={"Location": str(location)})
+            return web.json_response(shared["item"])
+        # …/messages/{id}[/replies/{id}]/hostedContents/{id}/$value
+        at = parts.index("hostedContents")
+        container = "/".join(parts[: at - 1])
+        key = (container, parts[at - 1], parts[at + 1])
+        if parts[at + 2 :] != ["$value"] or key not in self.hosted_contents:
+            raise KeyError("/".join(parts))
+        return web.Response(body=self.hosted_contents[key], content_type="image/png")
 
 
 def expires_in(hours: float) -> str:

@@ -1,24 +1,50 @@
-"""Files for Teams: a channel's files go to its SharePoint folder and are attached as a
-reference; a chat's go to the service account's OneDrive with an organisation view link
-(Graph cannot attach bytes to a chat message)."""
+"""Files for Teams, both ways.
+
+Out: a channel's files go to its SharePoint folder and are attached as a reference; a chat's
+go to the service account's OneDrive with an organisation view link (Graph cannot attach bytes
+to a chat message).
+
+In: what a person attached to a message becomes `Incoming.files`, so a guided step waiting
+for a file (an announcement's attachment) gets it: files shared from SharePoint/OneDrive are
+`reference` attachments, read through GET /shares/{u!…}/driveItem (its size first, then
+/content); pictures pasted into the message are hosted contents, read through
+…/messages/{id}/hostedContents/{id}/$value. The limit is Telegram's (a bot downloads at most
+20 MB there); a larger or unreadable file is refused politely to the person, never dropped
+silently."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
+import logging
 import re
 import uuid
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from msgraph.generated.drives.item.items.item.create_link.create_link_post_request_body import (
     CreateLinkPostRequestBody,
 )
+from msgraph.generated.models.chat_message import ChatMessage
+from sqlalchemy.exc import IntegrityError
 
-from core.messages import File
+from bot.transports.teams import graph, render
+from core.i18n import Translator
+from core.messages import File, Outgoing, Target
+from core.outbox import enqueue
+from models import directory
+from models.errors import N_
 
 if TYPE_CHECKING:
     from bot.transports.teams.transport import TeamsTransport
+    from models.teams import TeamsSubscription
+
+log = logging.getLogger("empirie.teams")
 
 FOLDER = "empirie-bot"
+MAX_INCOMING_BYTES = 20 * 1024 * 1024  # Telegram's: the Bot API's getFile serves up to 20 MB
+_HOSTED = re.compile(r"/hostedContents/([^/\"'?<>\s]+)/\$value")
 _GUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
 
 
@@ -71,3 +97,162 @@ async def upload(
                 f"{html.escape(file.name)}</a></p>"
             )
     return "".join(parts), attachments
+
+
+# --- incoming --------------------------------------------------------------------------
+
+TOO_LARGE = N_(
+    "The file “{name}” is too large for me ({size} MB; I take at most {limit} MB). Send a "
+    "smaller file, or share a link to it in the text."
+)
+UNREADABLE = N_(
+    "I could not open the file “{name}”. Share it with everyone in the chat (or with my "
+    "account) and send it again, or share a link to it in the text."
+)
+
+
+class _Refused(Exception):
+    def __init__(self, msgid: str, name: str, size: int = 0) -> None:
+        super().__init__(msgid)
+        self.msgid, self.name, self.size = msgid, name, size
+
+
+def share_id(url: str) -> str:
+    """Graph's id for a sharing URL: "u!" + unpadded base64url of the address."""
+    encoded = base64.urlsafe_b64encode(url.encode()).decode().rstrip("=")
+    return f"u!{encoded}"
+
+
+async def incoming_content(
+    transport: TeamsTransport, row: TeamsSubscription, message: ChatMessage, mine: set[str]
+) -> tuple[str, tuple[File, ...]]:
+    """What the person wrote (in the bot's formatting) and the files they attached. A file
+    that is too large or cannot be read is refused to the person; the text goes on."""
+    body = message.body
+    content = (body.content if body else None) or ""
+    content_type = str(body.content_type.value) if body and body.content_type else "html"
+    text = render.teams_markdown(content, content_type, mine)
+    files: list[File] = []
+    refused: list[_Refused] = []
+    for attachment in message.attachments or []:
+        if (attachment.content_type or "").lower() != "reference" or not attachment.content_url:
+            continue  # cards, quoted messages: not files
+        name = attachment.name or "plik"
+        try:
+            files.append(await _shared_file(transport, attachment.content_url, name))
+        except _Refused as refusal:
+            refused.append(refusal)
+    hosted = list(dict.fromkeys(unquote(m) for m in _HOSTED.findall(content)))
+    for number, hosted_id in enumerate(hosted, start=1):
+        try:
+            files.append(await _hosted_file(transport, row.chat_id, message, hosted_id, number))
+        except _Refused as refusal:
+            refused.append(refusal)
+    if refused:
+        _tell(transport, row, message, refused)
+    return text, tuple(files)
+
+
+def _passes_on(error: BaseException) -> bool:
+    """Throttling and a lost sign-in are the caller's to handle (retry, report)."""
+    return isinstance(error, graph.LoginLost) or graph.status_code(error) == 429
+
+
+async def _shared_file(transport: TeamsTransport, url: str, name: str) -> File:
+    shared = transport.client.shares.by_shared_drive_item_id(share_id(url)).drive_item
+    try:
+        item = await shared.get()
+        size = (item.size if item else None) or 0
+        if size > MAX_INCOMING_BYTES:
+            raise _Refused(TOO_LARGE, name, size)
+        data = await shared.content.get()
+    except _Refused:
+        raise
+    except Exception as error:
+        if _passes_on(error):
+            raise
+        log.warning("teams.file_unreadable kind=reference status=%s", graph.status_code(error))
+        raise _Refused(UNREADABLE, name) from error
+    if data is None:
+        raise _Refused(UNREADABLE, name)
+    if len(data) > MAX_INCOMING_BYTES:
+        raise _Refused(TOO_LARGE, name, len(data))
+    mime = (item.file.mime_type if item and item.file else None) or "application/octet-stream"
+    return File((item.name if item else None) or name, bytes(data), mime)
+
+
+_PICTURES = (
+    (b"\x89PNG", "png", "image/png"),
+    (b"\xff\xd8\xff", "jpg", "image/jpeg"),
+    (b"GIF8", "gif", "image/gif"),
+    (b"RIFF", "webp", "image/webp"),
+)
+
+
+async def _hosted_file(
+    transport: TeamsTransport, chat_key: str, message: ChatMessage, hosted_id: str, number: int
+) -> File:
+    messages = transport._messages(chat_key)
+    if message.reply_to_id and "/" in chat_key:  # a reply in a channel thread
+        item = messages.by_chat_message_id(message.reply_to_id).replies.by_chat_message_id1(
+            message.id or ""
+        )
+    else:
+        item = messages.by_chat_message_id(message.id or "")
+    name = f"obraz-{number}"
+    try:
+        data = await item.hosted_contents.by_chat_message_hosted_content_id(hosted_id).content.get()
+    except Exception as error:
+        if _passes_on(error):
+            raise
+        log.warning("teams.file_unreadable kind=hosted status=%s", graph.status_code(error))
+        raise _Refused(UNREADABLE, name) from error
+    if not data:
+        raise _Refused(UNREADABLE, name)
+    if len(data) > MAX_INCOMING_BYTES:
+        raise _Refused(TOO_LARGE, name, len(data))
+    extension, mime = next(
+        ((e, m) for magic, e, m in _PICTURES if data.startswith(magic)), ("bin", "")
+    )
+    return File(f"{name}.{extension}", bytes(data), mime or "application/octet-stream")
+
+
+def _megabytes(size: int) -> int:
+    return -(-size // (1024 * 1024))  # whole megabytes, rounded up
+
+
+def _tell(
+    transport: TeamsTransport, row: TeamsSubscription, message: ChatMessage, refused: list[_Refused]
+) -> None:
+    """Each refused file, said once to the person where they wrote (in their language)."""
+    router = transport.router
+    sender = message.from_.user.id if message.from_ and message.from_.user else None
+    digest = hashlib.sha1(row.chat_id.encode()).hexdigest()[:16]
+    with router.db.session() as s:
+        person = (
+            directory.person_by_account(s, transport.platform, sender or "") if sender else None
+        )
+        language = (person.language if person else None) or transport.settings.default_language
+        t = Translator(language, transport.settings.tz)
+        for index, refusal in enumerate(refused):
+            notice = t(
+                refusal.msgid,
+                name=refusal.name,
+                size=_megabytes(refusal.size),
+                limit=_megabytes(MAX_INCOMING_BYTES),
+            )
+            try:
+                with s.begin_nested():  # a message read twice is answered once
+                    enqueue(
+                        s,
+                        Target(transport.platform, row.chat_id),
+                        Outgoing(notice),
+                        router.clock.now(),
+                        person_id=person.id if person else None,
+                        kind="file_refused",
+                        dedupe_key=f"teams_file:{digest}:{message.id}:{index}",
+                    )
+            except IntegrityError:
+                continue
+            log.info("teams.file_refused reason=%s", "size" if refusal.size else "unreadable")
+    router.wake_outbox()

@@ -61,7 +61,7 @@ from bot.pacing import Limits, Pacer
 from bot.router import Router
 from bot.transports import DeliveryError, send_message
 from bot.transports.teams import graph, render, subscriptions
-from bot.transports.teams.files import upload
+from bot.transports.teams.files import incoming_content, upload
 from core.config import Settings
 from core.i18n import Translator
 from core.messages import ChatRef, EventKind, Incoming, Outgoing, Part, Sender, Target
@@ -547,11 +547,8 @@ class TeamsTransport:
             for m in message.mentions or []
             if m.mentioned and m.mentioned.user and m.mentioned.user.id == self.me_id
         }
-        body = message.body or ItemBody()
-        text = render.plain_text(
-            body.content or "", str(body.content_type.value) if body.content_type else "html", mine
-        )
-        if not text:
+        text, files = await incoming_content(self, row, message, mine)  # formatting, files
+        if not text and not files:
             return
         await self._link_by_email(user.id)
         digest = hashlib.sha1(row.chat_id.encode()).hexdigest()[:16]
@@ -566,6 +563,7 @@ class TeamsTransport:
             EventKind.TEXT,
             text,
             f"{digest}:{message.id}",
+            files,
         )
         # replies through the outbox (it paces per chat), in the update's own transaction
         await self.router.handle(incoming, queue_to=Target(self.platform, chat_id))
