@@ -52,6 +52,7 @@ def message_of(payload: dict[str, Any], files: list[File]) -> Outgoing:
         markdown=payload.get("markdown", False),
         pin=payload.get("pin", False),
         poll=_poll(payload.get("poll")),
+        stop_poll=payload.get("stop_poll"),
     )
 
 

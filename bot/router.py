@@ -118,12 +118,22 @@ class Router:
             return False
         return True
 
-    def native_poll_sent(self, poll_id: int, platform: str, native_id: str) -> None:
-        """A transport sent a native poll: remember its id for the votes that come back."""
+    def native_poll_sent(
+        self, poll_id: int, platform: str, native_id: str, message_id: str | None = None
+    ) -> None:
+        """A transport sent a native poll: remember its id for the votes that come back, and
+        its message's id to stop it when the poll closes."""
         from handlers.feedback.adhoc import link_native
 
         with self.db.session() as s:
-            link_native(s, poll_id, platform, native_id)
+            link_native(s, poll_id, platform, native_id, message_id)
+
+    def native_poll_message(self, poll_id: int, platform: str) -> tuple[str, str] | None:
+        """(chat, message id) of the native poll sent for our poll on this platform."""
+        from handlers.feedback.adhoc import native_message
+
+        with self.db.session() as s:
+            return native_message(s, poll_id, platform)
 
     def button_token(
         self, command: str, platform: str, chat_id: str, owner: int | None = None

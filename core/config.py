@@ -91,6 +91,24 @@ class Settings(BaseSettings):
     def feedback_delay(self) -> timedelta:
         return timedelta(minutes=self.feedback_delay_minutes)
 
+    # The attendance list (lista obecności) the office archives: the programme's name and the
+    # grant's wording at the top of the PDF ("|" separates lines), and blank rows at the end
+    # of the in-person section for people who come unannounced.
+    programme_name: str = Field(
+        default="EMPIRIE — Sieci Wymiany Doświadczeń", alias="EMPIRIE_PROGRAMME_NAME"
+    )
+    attendance_header: str = Field(
+        default="Program „Rozwój Lokalny”, realizowany ze środków MF EOG na lata 2014–2021",
+        alias="EMPIRIE_ATTENDANCE_HEADER",
+    )
+    attendance_blank_rows: int = Field(
+        default=5, alias="EMPIRIE_ATTENDANCE_BLANK_ROWS", ge=0, le=50
+    )
+
+    @property
+    def attendance_header_lines(self) -> list[str]:
+        return [line.strip() for line in self.attendance_header.split("|") if line.strip()]
+
     # Funding-call digests (handlers/funding*, jobs/funding.py, bot/sources).
     funding_digest_weekday: int = Field(
         default=0, alias="EMPIRIE_FUNDING_DIGEST_WEEKDAY", ge=0, le=6

@@ -123,6 +123,7 @@ class Outgoing:
     pin: bool = False
     ack: bool = False  # the answer to a button press, shown to the presser only (see above)
     poll: PollSpec | None = None
+    stop_poll: int | None = None  # our poll whose native poll (if one was sent) stops now
 
 
 TOAST_LIMIT = 190  # Telegram's callback answer takes 200 characters
@@ -131,8 +132,9 @@ TOAST_LIMIT = 190  # Telegram's callback answer takes 200 characters
 @dataclass(frozen=True)
 class Part:
     """One platform message of an `Outgoing`: "text" (a chunk; buttons on the last chunk),
-    "poll" (a native poll, where the platform has them), "file" (one attachment) or "pin"
-    (pin the first text part, whose id is `ref`)."""
+    "poll" (a native poll, where the platform has them), "file" (one attachment), "pin"
+    (pin the first text part, whose id is `ref`) or "stop_poll" (stop the native poll of our
+    poll `ref`: no more votes)."""
 
     kind: str
     text: str = ""
@@ -159,4 +161,6 @@ def parts(message: Outgoing, max_text: int, native_polls: bool = False) -> list[
     out += [Part("file", file=f) for f in message.files]
     if message.pin and chunks:
         out.append(Part("pin"))
+    if native_polls and message.stop_poll is not None:  # last: the parts before keep their ids
+        out.append(Part("stop_poll", ref=str(message.stop_poll)))
     return out

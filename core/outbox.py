@@ -43,6 +43,7 @@ def to_payload(message: Outgoing, blob_ids: tuple[int, ...] = ()) -> dict[str, A
             if message.poll
             else {}
         ),
+        **({"stop_poll": message.stop_poll} if message.stop_poll is not None else {}),
     }
 
 

@@ -15,7 +15,7 @@ from core.outbox import enqueue, enqueue_to_person
 from handlers.kit.args import Arg, Code, Id, Text, Word, Words
 from handlers.kit.context import Context
 from handlers.kit.feature import Feature
-from handlers.kit.labels import ROLE
+from handlers.kit.labels import ROLE, STANDING
 from handlers.kit.limits import NAME
 from handlers.kit.objects import shown
 from handlers.kit.permissions import Action
@@ -510,9 +510,12 @@ async def people(ctx: Context, network: str | None) -> list[Outgoing]:
     ctx.require(Action.READ, where)
     with ctx.db.session() as s:
         rows = directory.members(s, where.id or 0)
+        standings = directory.standings_in(s, where.id or 0)
     lines = [ctx.t("People in the network {network}:", network=where.name)]
     for person, role, city in rows:
         place = f", {city.name}" if city else ""
+        standing = standings.get(city.id or 0) if city else None
+        place += f" ({ctx.t(STANDING[standing])})" if standing else ""
         lines.append(f"#{person.id} {person.display_name}{place} — {ctx.t(ROLE[Role(role)])}")
     return [Outgoing("\n".join(lines))]
 

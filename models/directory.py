@@ -429,3 +429,13 @@ def reachable(
             if best is None or order[platform] < order[best[1]]:
                 found[person_id or 0] = (language, platform, external_id)
     return found
+
+
+def standings_in(session: Session, network_id: int) -> dict[int, Standing]:
+    """Each city's standing in one network, by city id, in one query."""
+    rows = session.exec(
+        select(CityStanding.city_id, CityStanding.standing).where(
+            CityStanding.network_id == network_id
+        )
+    ).all()
+    return {city_id: Standing(standing) for city_id, standing in rows}

@@ -101,6 +101,7 @@ class Poll(SQLModel, table=True):
     platform: str | None = Field(default=None, sa_type=String(16))  # ad-hoc: the group chat
     chat_id: str | None = Field(default=None, sa_type=String(128))
     native_id: str | None = Field(default=None, sa_type=String(64), index=True)
+    native_message_id: str | None = Field(default=None, sa_type=String(64))  # to stop it
 
 
 class PollParticipant(SQLModel, table=True):
@@ -474,14 +475,9 @@ def running_survey(s: Session, network_id: int, survey: str, now: datetime) -> P
 
 
 def meeting_participants(s: Session, meeting_id: int) -> list[int]:
-    """Who is asked after a meeting: those checked in; or, when nobody was checked in,
-    everyone who answered they would come (in person or online) and got a seat."""
-    from models.meetings import rsvps
+    """Who is asked after a meeting: everyone who took part (models.attendance.took_part)."""
+    from models.attendance import took_part
+    from models.meetings import Meeting
 
-    answers = list(rsvps(s, meeting_id))
-    present = [r.person_id for r in answers if r.checked_in_at is not None]
-    if present:
-        return present
-    return [
-        r.person_id for r in answers if r.answer in ("stacjonarnie", "online") and not r.waitlisted
-    ]
+    meeting = s.get(Meeting, meeting_id)
+    return took_part(s, meeting) if meeting is not None else []

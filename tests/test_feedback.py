@@ -148,6 +148,10 @@ async def test_full_cycle_from_meeting_end_to_report(
     await jobs.run_once()
     [closed] = [m for m in outbox(seeded, "feedback_closed") if m.person_id == cast.coordinator]
     assert "odpowiedziało 4 z 4" in closed.payload["text"]
+    # the expert is told too, with the same button to the report
+    [to_expert] = [m for m in outbox(seeded, "feedback_closed") if m.person_id == cast.expert]
+    assert to_expert.payload["text"] == closed.payload["text"]
+    assert to_expert.payload["actions"] == [["Raport", f"/raport {meeting}"]]
     late = await chat.text(d, f"/ankieta {p} 2 3")
     assert "jest już zamknięta" in late
     with seeded.session() as s:
@@ -163,11 +167,12 @@ async def test_full_cycle_from_meeting_end_to_report(
     # the report
     [report] = await chat.say(cast.coordinator, f"/raport {meeting}")
     body = report.text
-    assert "zaproszeni 9, odpowiedzieli na zaproszenie 5, obecni 4" in body
+    # the observer city is not invited to a meeting without an open part (models.attendance)
+    assert "zaproszeni 8, odpowiedzieli na zaproszenie 5, obecni 4" in body
     assert "odpowiedziało 4 z 4 osób (100 %)" in body
     assert "Jak ogólnie oceniasz spotkanie? — średnia 3,5 na 5" in body  # 5, 4, 3, 2
     assert "1×0, 2×1, 3×1, 4×1, 5×1" in body  # the double vote (1) was not counted
-    assert "laureat 4/4; lider zmian 0/2; obserwator 0/1" in body
+    assert "(obecni/zaproszeni): finalista 0/2; laureat 4/4; lider zmian 0/2\n" in body
     assert "średnia 3,7 na 5 (odpowiedzi: 3" in body  # 4, 3, 4
     assert "Jak oceniasz organizację spotkania? — odpowiedzi: 2 (mniej niż 3" in body
     assert "Wymiana doświadczeń" not in body  # one answer: counts only
@@ -213,7 +218,7 @@ async def test_full_cycle_from_meeting_end_to_report(
     assert png_size(trend.files[0].content)[0] >= 900
 
 
-async def test_checked_in_people_are_asked_and_a_restart_sends_nothing_twice(
+async def test_everyone_who_took_part_is_asked_and_a_restart_sends_nothing_twice(
     chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings
 ) -> None:
     cast = find_cast(seeded)
@@ -226,7 +231,8 @@ async def test_checked_in_people_are_asked_and_a_restart_sends_nothing_twice(
     clock.set(ENDS + timedelta(hours=1))
     await DueDispatcher(seeded, clock, settings).run_once()
     await DueDispatcher(seeded, clock, settings).run_once()  # another worker, same moment
-    assert [m.person_id for m in outbox(seeded, "feedback_poll")] == [a]
+    # A was checked in; B said "online" and came, though nobody checked B in: both took part
+    assert sorted(m.person_id for m in outbox(seeded, "feedback_poll")) == sorted([a, b])
 
 
 async def test_cancelled_meeting_gets_no_poll(

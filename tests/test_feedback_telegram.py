@@ -199,3 +199,26 @@ async def test_open_quick_poll_is_a_native_telegram_poll_and_counts_poll_answers
     await outbox.run_once()
     result = next(t for t in api.texts(GROUP) if "zakończone" in t)
     assert "2. czerwiec: 1" in result and "1. maj: 0" in result
+
+
+async def test_closing_a_quick_poll_stops_the_native_telegram_poll(
+    api: FakeBotApi,
+    seeded: Database,
+    setup: tuple[OutboxDispatcher, DueDispatcher, Cast, Settings],
+) -> None:
+    outbox, _jobs, _cast, _settings = setup
+    group = tg.group_chat(GROUP)
+    await api.inject(
+        tg.message(tg.user(COORD), group, "/glosowanie jawne Gdzie jesienią? | Łomża | Gniezno")
+    )
+    await api.wait_for(lambda: bool(polls(seeded)))
+    await outbox.run_once()
+    [(chat_id, message_id)] = list(api.polls)
+    assert chat_id == str(GROUP) and not api.polls[(chat_id, message_id)]["is_closed"]
+    [poll] = polls(seeded)
+    await api.inject(tg.message(tg.user(COORD), group, f"/glosowanie_zamknij {poll.id}"))
+    await api.wait_for(lambda: bool(api.sent("stopPoll", GROUP)), tick=outbox.run_once)
+    [stop] = api.sent("stopPoll", GROUP)
+    assert int(stop.params["message_id"]) == message_id
+    assert api.polls[(chat_id, message_id)]["is_closed"]  # no more votes in Telegram
+    assert any("zakończone" in t for t in api.texts(GROUP))  # the result is posted too

@@ -490,14 +490,33 @@ class TelegramTransport:
             )
             if poll.poll is not None:
                 await asyncio.to_thread(
-                    self.router.native_poll_sent, part.poll.ref, self.platform, poll.poll.id
+                    self.router.native_poll_sent,
+                    part.poll.ref,
+                    self.platform,
+                    poll.poll.id,
+                    str(poll.message_id),
                 )
             return str(poll.message_id)
+        if part.kind == "stop_poll" and part.ref:
+            await self._stop_poll(int(part.ref))
+            return None
         if part.kind == "pin" and part.ref:
             await bot.pin_chat_message(
                 chat_id=target.chat_id, message_id=int(part.ref), disable_notification=True
             )
         return None
+
+    async def _stop_poll(self, poll_id: int) -> None:
+        """Close the native poll sent for our poll (in the chat it was sent to); one already
+        closed, or deleted from the chat, is left as it is."""
+        where = await asyncio.to_thread(self.router.native_poll_message, poll_id, self.platform)
+        if where is None:
+            return
+        chat_id, message_id = where
+        try:
+            await self.app.bot.stop_poll(chat_id=chat_id, message_id=int(message_id))
+        except BadRequest as error:
+            log.info("telegram.stop_poll_skipped poll=%s reason=%s", poll_id, error.message)
 
     async def edit(self, target: Target, message_id: str, message: Outgoing) -> None:
         text = message.text[: self.max_text]

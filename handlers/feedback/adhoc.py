@@ -10,7 +10,7 @@ under their name and can be changed until closing.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
@@ -204,12 +204,26 @@ async def native_vote(ctx: Context, text: str) -> list[Outgoing]:
     return []
 
 
-def link_native(s: Session, poll_id: int, platform: str, native_id: str) -> None:
-    """Remember the platform's id of the native poll we sent, for its answers."""
+def link_native(
+    s: Session, poll_id: int, platform: str, native_id: str, message_id: str | None = None
+) -> None:
+    """Remember the platform's id of the native poll we sent, for its answers, and the id of
+    the message holding it, to stop it when the poll closes."""
     poll = s.get(Poll, poll_id)
     if poll is not None:
         poll.platform, poll.native_id = platform, native_id
+        poll.native_message_id = message_id or poll.native_message_id
         s.add(poll)
+
+
+def native_message(s: Session, poll_id: int, platform: str) -> tuple[str, str] | None:
+    """(chat, message id) of the native poll sent for this poll on the platform, if any."""
+    poll = s.get(Poll, poll_id)
+    if poll is None or poll.platform != platform or not poll.chat_id:
+        return None
+    if not poll.native_message_id:
+        return None
+    return poll.chat_id, poll.native_message_id
 
 
 def announce_results(s: Session, poll: Poll, now: datetime, settings: Settings) -> None:
@@ -220,7 +234,8 @@ def announce_results(s: Session, poll: Poll, now: datetime, settings: Settings) 
     enqueue(
         s,
         Target(poll.platform, poll.chat_id),
-        vote_results(t, poll, store.option_counts(s, poll)),
+        # the native poll, where one was sent, stops: no votes after the result is posted
+        replace(vote_results(t, poll, store.option_counts(s, poll)), stop_poll=poll.id),
         now,
         network_id=poll.network_id,
         kind="adhoc_result",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import textwrap
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import matplotlib
@@ -157,6 +158,27 @@ class _Draft(FPDF):
             self.cell(0, 7, "." * 110, new_x="LMARGIN", new_y="NEXT")
 
 
+def _png_size(png: bytes) -> tuple[int, int]:
+    """Width and height in pixels, from the PNG's header (IHDR)."""
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def _widths(pdf: FPDF, titles: Sequence[str], fixed: Sequence[float]) -> tuple[float, ...]:
+    """The first columns as given; the rest share the page's width, each at least as wide as
+    its heading (bold, as the table prints it), so that no heading is split mid-word."""
+    pdf.set_font("DejaVu", "B", 10)
+    rest = titles[len(fixed) :]
+    needed = [pdf.get_string_width(title) + 2 * pdf.c_margin + 3 for title in rest]
+    pdf.set_font("DejaVu", "", 10)
+    share = (pdf.epw - sum(fixed)) / len(rest)
+    widths = [max(share, n) for n in needed]
+    first = list(fixed)
+    overflow = sum(widths) + sum(first) - pdf.epw
+    if overflow > 0:  # the first column gives way
+        first[0] -= overflow
+    return (*first, *widths)
+
+
 def draft_pdf(t: Translator, report: Report, chart: bytes) -> bytes:
     """The coordinator's post-meeting report, filled with what the bot knows; the parts only
     the coordinator can write are left as dotted lines."""
@@ -206,9 +228,12 @@ def draft_pdf(t: Translator, report: Report, chart: bytes) -> bytes:
         )
     )
     if report.rows:
-        with pdf.table(col_widths=(60, 40, 30, 30, 30), line_height=7, text_align="LEFT") as table:
+        titles = (t("City"), t("Standing"), t("invited"), t("answered"), t("present"))
+        with pdf.table(
+            col_widths=_widths(pdf, titles, (60, 40)), line_height=7, text_align="LEFT"
+        ) as table:
             header = table.row()
-            for title in (t("City"), t("Standing"), t("invited"), t("answered"), t("present")):
+            for title in titles:
                 header.cell(title)
             for row in report.rows:
                 cells = table.row()
@@ -245,5 +270,9 @@ def draft_pdf(t: Translator, report: Report, chart: bytes) -> bytes:
     pdf.para(t("Date and signature of the coordinator: ……………………………………"))
     pdf.add_page()
     pdf.heading(t("Annex: chart"))
-    pdf.image(io.BytesIO(chart), w=170)
+    # a tall chart (many questions) is scaled to the page: too tall, fpdf would break the page
+    # before it and leave the annex's heading alone on a page of its own
+    width, height = _png_size(chart)
+    room = pdf.h - pdf.b_margin - pdf.get_y() - 1
+    pdf.image(io.BytesIO(chart), w=min(170, room * width / height))
     return bytes(pdf.output())

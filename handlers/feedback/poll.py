@@ -192,6 +192,9 @@ def remind(s: Session, poll_id: int, now: datetime, settings: Settings) -> int:
 # What happens at closing besides the coordinators' note, per poll kind (ad-hoc polls post
 # their totals in the chat where they were asked).
 CLOSING: dict[str, Callable[[Session, Poll, datetime, Settings], None]] = {}
+# Who is told that a meeting's poll or a survey closed: the coordinator and the expert (the
+# results are theirs to read and act on), and the coordinating team.
+CLOSING_NOTE_ROLES = (Role.COORDINATOR, Role.EXPERT, Role.COORDINATING_TEAM)
 
 
 def close(s: Session, poll_id: int, now: datetime, settings: Settings) -> None:
@@ -207,17 +210,21 @@ def close(s: Session, poll_id: int, now: datetime, settings: Settings) -> None:
         return
     marks = store.participants(s, poll_id)
     answered = sum(1 for m in marks if m.progress > 0)
-    for person, role, _city in directory.members(s, poll.network_id):
-        if role in (Role.COORDINATOR, Role.COORDINATING_TEAM):
-            enqueue_to_person(
-                s,
-                person.id or 0,
-                settings,
-                now,
-                lambda t: closed_note(t, poll, answered, len(marks)),
-                kind="feedback_closed",
-                dedupe_key=f"feedback_closed:{poll.id}:{person.id}",
-            )
+    told = {
+        person.id or 0
+        for person, role, _city in directory.members(s, poll.network_id)
+        if role in CLOSING_NOTE_ROLES
+    }
+    for person_id in sorted(told):
+        enqueue_to_person(
+            s,
+            person_id,
+            settings,
+            now,
+            lambda t: closed_note(t, poll, answered, len(marks)),
+            kind="feedback_closed",
+            dedupe_key=f"feedback_closed:{poll.id}:{person_id}",
+        )
     log.info("feedback.closed poll=%s", poll.id)
 
 

@@ -27,13 +27,13 @@ from handlers.kit.objects import fetch
 from handlers.kit.permissions import Action
 from handlers.kit.registry import REGISTRY
 from handlers.kit.report import Section, sections
-from models import directory
 from models import feedback as store
+from models.attendance import of_meeting
 from models.core import Network
-from models.enums import Role, Standing
+from models.enums import Standing
 from models.errors import N_, DomainError
 from models.feedback import Poll, PollKind, PollStatus, QuestionKind
-from models.meetings import Meeting, previous_published, rsvps
+from models.meetings import Meeting, previous_published
 
 
 @dataclass
@@ -122,26 +122,15 @@ def group_texts(answers: list[str]) -> list[tuple[str, int]]:
 
 
 def attendance(s: Session, meeting: Meeting) -> list[AttendanceRow]:
-    """Invited (the network's representatives), answered the invitation, present (checked in;
-    when nobody was checked in, those who said they would come), per city."""
-    replies = {r.person_id: r for r in rsvps(s, meeting.id or 0)}
-    checked = any(r.checked_in_at for r in replies.values())
+    """Invited, answered the invitation, present, per city (models.attendance: the same people
+    as the signing sheet and /obecnosc; staff are not counted)."""
     rows: dict[tuple[str, str], AttendanceRow] = {}
-    for person, role, city in directory.members(s, meeting.network_id):
-        reply = replies.get(person.id or 0)
-        if role != Role.REPRESENTATIVE and reply is None:
-            continue
-        standing = directory.standing_of(s, person.city_id, meeting.network_id)
-        key = (city.name if city else "—", standing.value if standing else "")
+    for person in of_meeting(s, meeting).participants:
+        key = (person.city or "—", person.standing.value if person.standing else "")
         row = rows.setdefault(key, AttendanceRow(*key))
-        row.invited += int(role == Role.REPRESENTATIVE)
-        if reply is not None:
-            row.answered += 1
-            row.present += int(
-                (reply.checked_in_at is not None)
-                if checked
-                else (reply.answer in ("stacjonarnie", "online") and not reply.waitlisted)
-            )
+        row.invited += int(person.invited)
+        row.answered += int(person.answer is not None)
+        row.present += int(person.present)
     return sorted(rows.values(), key=lambda r: (r.city, r.standing))
 
 

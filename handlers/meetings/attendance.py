@@ -9,17 +9,19 @@ from core.i18n import Translator
 from core.messages import File, Outgoing
 from handlers.kit.args import Id, Word, Words
 from handlers.kit.context import Context
+from handlers.kit.labels import ROLE
 from handlers.kit.objects import fetch, hidden_or, shown
 from handlers.kit.permissions import Action
 from handlers.kit.registry import REGISTRY
 from handlers.meetings import render
-from handlers.meetings.attendance_sheet import Row, to_csv, to_pdf
+from handlers.meetings.attendance_sheet import Heading, Row, to_csv, to_pdf
 from handlers.meetings.render import MISSING
-from models import directory
+from models import attendance, directory
+from models.attendance import SECTIONS, Section
 from models.core import Network, Person
-from models.enums import Role, Standing
+from models.directory import STAFF_ORDER
 from models.errors import N_, DomainError
-from models.meetings import ANSWERS, Answer, Meeting, Rsvp, answers_of, check_in, has_seat, rsvps
+from models.meetings import ANSWERS, Answer, Meeting, answers_of, check_in, rsvps
 
 
 @REGISTRY.command(
@@ -35,13 +37,9 @@ from models.meetings import ANSWERS, Answer, Meeting, Rsvp, answers_of, check_in
 async def overview(ctx: Context, meeting: int) -> list[Outgoing]:
     t = ctx.t
     with ctx.db.session() as s:
-        found, network = fetch(ctx, s, Meeting, str(meeting), Action.VIEW_ATTENDANCE, MISSING)
+        found, _network = fetch(ctx, s, Meeting, str(meeting), Action.VIEW_ATTENDANCE, MISSING)
         answers = {r.person_id: r for r in rsvps(s, found.id or 0)}
-        expected = [
-            (p, c)
-            for p, role, c in directory.members(s, network.id or 0)
-            if role == Role.REPRESENTATIVE
-        ]
+        who = attendance.of_meeting(s, found)
         names = directory.display_names(s, list(answers))
     counts = {
         a: sum(1 for r in answers.values() if r.answer == a and not r.waitlisted) for a in ANSWERS
@@ -60,18 +58,38 @@ async def overview(ctx: Context, meeting: int) -> list[Outgoing]:
                 waiting=len(waiting),
             )
         )
+    present = who.present
+    in_person = sum(1 for a in present if a.section == Section.IN_PERSON)
+    online = sum(1 for a in present if a.section == Section.ONLINE)
+    if who.checked:
+        lines.append(
+            t(
+                "Checked in: {count} (in person {in_person}, online {online}); staff {staff}.",
+                count=len(present),
+                in_person=in_person,
+                online=online,
+                staff=sum(1 for a in who.people if a.staff and a.checked_in_at),
+            )
+        )
+    else:
+        lines.append(
+            t(
+                "Nobody checked in yet; coming: {count} (in person {in_person}, online {online}).",
+                count=len(present),
+                in_person=in_person,
+                online=online,
+            )
+        )
     per_city: dict[str, int] = {}
-    for person, city in expected:
-        reply = answers.get(person.id or 0)
-        if city and reply and _present_answer(reply):
-            per_city[city.name] = per_city.get(city.name, 0) + 1
+    for person in present:
+        per_city[person.city or "—"] = per_city.get(person.city or "—", 0) + 1
     lines.append(
         t(
             "Per city: {cities}",
             cities=", ".join(f"{name} {n}" for name, n in sorted(per_city.items())) or "—",
         )
     )
-    silent = [p.display_name for p, _c in expected if (p.id or 0) not in answers]
+    silent = [a.name for a in who.people if a.invited and a.answer is None]
     lines.append(t("Not answered yet: {names}", names=", ".join(silent) or "—"))
     for r in waiting:
         lines.append(t("Waitlist: {name}", name=names.get(r.person_id, f"#{r.person_id}")))
@@ -79,11 +97,6 @@ async def overview(ctx: Context, meeting: int) -> list[Outgoing]:
     if diets:
         lines.append(t("Notes: {notes}", notes="; ".join(diets)))
     return [Outgoing("\n".join(lines))]
-
-
-def _present_answer(reply: Rsvp) -> bool:
-    """Coming in person (with a seat) or online."""
-    return reply.answer in (Answer.IN_PERSON, Answer.ONLINE) and not reply.waitlisted
 
 
 @REGISTRY.command(
@@ -146,31 +159,26 @@ def _invited_and_coming(s: Session, meeting: Meeting, person: Person) -> None:
 
 
 def sheet_rows(s: Session, t: Translator, meeting: Meeting) -> list[Row]:
-    """Expected participants: core cities' representatives and anyone coming in person; not
-    those who declined or wait for a seat."""
-    answers = {r.person_id: r for r in rsvps(s, meeting.id or 0)}
+    """The signing sheet's rows, section by section (models.attendance decides who)."""
     rows = []
-    for person, role, city in directory.members(s, meeting.network_id):
-        reply = answers.get(person.id or 0)
-        core = (
-            role == Role.REPRESENTATIVE
-            and (
-                directory.standing_of(s, person.city_id, meeting.network_id) or Standing.OBSERVER
-            ).is_core
-        )
-        coming = reply is not None and has_seat(reply)
-        away = reply is not None and (reply.answer == Answer.NO or reply.waitlisted)
-        if (core or coming) and not away:
+    for section in SECTIONS:
+        for person in attendance.of_meeting(s, meeting).listed(section):
+            position = person.position
+            if section == Section.STAFF:
+                position = ", ".join(
+                    t(ROLE[r]) for r in STAFF_ORDER if r in person.roles and r in ROLE
+                )
             rows.append(
                 Row(
-                    person.display_name,
-                    city.name if city else "",
-                    person.position or "",
-                    render.answer_label(t, reply.answer) if reply else t("no answer yet"),
-                    t.short_datetime(reply.checked_in_at) if reply and reply.checked_in_at else "",
+                    person.name,
+                    person.city,
+                    position,
+                    render.answer_label(t, person.answer) if person.answer else t("no answer yet"),
+                    t.short_datetime(person.checked_in_at) if person.checked_in_at else "",
+                    section,
                 )
             )
-    return sorted(rows, key=lambda r: (r.city, r.name))
+    return rows
 
 
 @REGISTRY.command(
@@ -187,6 +195,12 @@ async def attendance_list(ctx: Context, meeting: int) -> list[Outgoing]:
     with ctx.db.session() as s:
         found, network = fetch(ctx, s, Meeting, str(meeting), Action.VIEW_ATTENDANCE, MISSING)
         rows = sheet_rows(s, ctx.t, found)
+    heading = Heading(
+        ctx.settings.programme_name,
+        ctx.settings.attendance_header_lines,
+        network.name,
+        ctx.settings.attendance_blank_rows,
+    )
     base = f"lista_obecnosci_{found.id}"
     return [
         Outgoing(
@@ -195,7 +209,7 @@ async def attendance_list(ctx: Context, meeting: int) -> list[Outgoing]:
             ),
             files=(
                 File(f"{base}.csv", to_csv(ctx.t, rows), "text/csv"),
-                File(f"{base}.pdf", to_pdf(ctx.t, found, network.name, rows), "application/pdf"),
+                File(f"{base}.pdf", to_pdf(ctx.t, found, heading, rows), "application/pdf"),
             ),
         )
     ]

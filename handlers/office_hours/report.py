@@ -31,7 +31,8 @@ def office_hours_held(
         for booking in oh.summary(s, session.id or 0):
             city = city_label(s, booking.city_id)
             absent = f" ({t('no-show')})" if booking.status == BookingStatus.NO_SHOW else ""
-            lines.append(f"• {t.short_datetime(session.starts_at)} {city}: {booking.topic}{absent}")
+            when = t.short_datetime(session.slot_start(booking.slot))  # the city's own slot
+            lines.append(f"• {when} {city}: {booking.topic}{absent}")
     return Section(
         t("Office hours in the period"), lines or [t("No office-hours bookings in this period.")]
     )

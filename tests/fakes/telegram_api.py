@@ -127,6 +127,10 @@ def _decode(value: str) -> Any:
         return value
 
 
+class Refused(Exception):
+    """A request the real Bot API answers with 400 Bad Request (the text is its description)."""
+
+
 class FakeBotApi:
     def __init__(self, token: str = "123456:TEST-TOKEN", username: str = "EmpirieTestBot") -> None:
         self.token, self.username = token, username
@@ -144,6 +148,7 @@ class FakeBotApi:
         self.random_faults: RandomFaults | None = None
         self.on_accept: Callable[[Call], None] | None = None
         self.active = 0  # requests being handled right now
+        self.polls: dict[tuple[str, int], dict[str, Any]] = {}  # (chat, message id) -> poll
 
     # --- server ----------------------------------------------------------------------
     async def start(self) -> str:
@@ -204,7 +209,14 @@ class FakeBotApi:
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             return web.json_response({"ok": True, "result": True})
-        result = await handler(params, files)
+        try:
+            result = await handler(params, files)
+        except Refused as refused:
+            call.status = 400
+            return web.json_response(
+                {"ok": False, "error_code": 400, "description": f"Bad Request: {refused}"},
+                status=400,
+            )
         if self.on_accept is not None:
             self.on_accept(call)
         if fault is not None:  # "lost": done, but the reply comes after the client gave up
@@ -419,7 +431,7 @@ class FakeBotApi:
             }  # required since Bot API 9.6
             for n, o in enumerate(params["options"])
         ]
-        return self._message(
+        message = self._message(
             params,
             poll={
                 "id": f"poll-{len(self.calls)}",
@@ -434,17 +446,14 @@ class FakeBotApi:
                 "members_only": _flag(params.get("members_only", False)),
             },
         )  # Bot API 10.0
+        self.polls[(str(params["chat_id"]), message["message_id"])] = message["poll"]
+        return message
 
     async def _api_stopPoll(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
-        return {
-            "id": "poll",
-            "question": "?",
-            "options": [],
-            "total_voter_count": 0,
-            "is_closed": True,
-            "is_anonymous": False,
-            "type": "regular",
-            "allows_multiple_answers": False,
-            "allows_revoting": True,
-            "members_only": False,
-        }
+        poll = self.polls.get((str(params["chat_id"]), int(params["message_id"])))
+        if poll is None:
+            raise Refused("message with poll to stop not found")
+        if poll["is_closed"]:
+            raise Refused("poll has already been closed")
+        poll["is_closed"] = True
+        return poll
