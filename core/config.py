@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.workdays import Workdays
 
 
 class Settings(BaseSettings):
@@ -120,9 +122,32 @@ class Settings(BaseSettings):
     office_offer_minutes: int = Field(default=30, alias="EMPIRIE_OFFICE_OFFER_MINUTES", ge=1)
     office_horizon_days: int = Field(default=42, alias="EMPIRIE_OFFICE_HORIZON_DAYS", ge=1, le=366)
 
+    # Working days (core/workdays.py): work that would fall on a weekend or a public holiday
+    # of this country moves to the next working morning; empty country: weekends only.
+    working_days: bool = Field(default=True, alias="EMPIRIE_WORKING_DAYS")
+    holidays_country: str = Field(default="PL", alias="EMPIRIE_HOLIDAYS_COUNTRY", max_length=8)
+    working_morning: str = Field(
+        default="09:00", alias="EMPIRIE_WORKING_MORNING", pattern=r"^\d{1,2}:\d{2}$"
+    )
+    # the office's own days off besides public holidays: ISO dates, comma-separated
+    days_off: str = Field(default="", alias="EMPIRIE_DAYS_OFF")
+
     @cached_property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @cached_property
+    def workdays(self) -> Workdays:
+        hh, mm = (int(x) for x in self.working_morning.split(":"))
+        return Workdays(
+            tz=self.tz,
+            country=self.holidays_country,
+            morning=time(hh, mm),
+            extra=frozenset(
+                date.fromisoformat(d.strip()) for d in self.days_off.split(",") if d.strip()
+            ),
+            enabled=self.working_days,
+        )
 
     outbox_lease_seconds: float = Field(default=60, alias="EMPIRIE_OUTBOX_LEASE_SECONDS")
 

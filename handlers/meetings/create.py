@@ -268,7 +268,7 @@ async def create(
         s.add(meeting)
         s.flush()
         chats, people = publish(s, ctx, meeting, where)
-        schedule_reminders(s, meeting, ctx.now, ctx.settings.feedback_delay)
+        schedule_reminders(s, meeting, ctx.now, ctx.settings.feedback_delay, ctx.settings.workdays)
     ctx.wake_outbox()
     # the group sees the invitation itself; the organiser's overview is for the organiser
     # (not `private=True`: the guide asks its questions in the chat it was started in)
@@ -343,7 +343,7 @@ async def move(ctx: Context, meeting: int, when: str) -> list[Outgoing]:
         found.starts_at, found.sequence = starts, found.sequence + 1
         found.rsvp_deadline = min(max(found.rsvp_deadline + shift, ctx.now), starts)
         s.add(found)
-        schedule_reminders(s, found, ctx.now, ctx.settings.feedback_delay)
+        schedule_reminders(s, found, ctx.now, ctx.settings.feedback_delay, ctx.settings.workdays)
         chats, people = notify_change(
             s, ctx, found, network, lambda t: render.moved(t, found, before)
         )
