@@ -52,6 +52,7 @@ class Change:
 class Changes:
     items: list[Change] = field(default_factory=list)
     released: list[tuple[int, int]] = field(default_factory=list)  # (meeting, promoted person)
+    granted: set[int] = field(default_factory=set)  # people given a new role (to catch up)
 
     def add(self, msgid: str, **params: Any) -> None:
         self.items.append(Change(msgid, params))
@@ -305,6 +306,7 @@ def grant(
     if held:
         return
     directory.grant_role(session, person, network, role, by, now)
+    changes.granted.add(person.id or 0)
     if network is None:
         changes.add(N_("role added: {name} — {role}"), name=person.display_name, role=role.value)
     else:

@@ -22,6 +22,7 @@ from core.outbox import enqueue_to_person
 from handlers.kit.labels import ROLE, STANDING
 from handlers.kit.limits import parse_id
 from handlers.roster import sheet as roster_file
+from handlers.welcome import catch_up
 from models import directory, invitations, roster
 from models.core import Person
 from models.db import Database
@@ -113,6 +114,8 @@ def import_file(
             if dry_run:
                 raise _DryRun
             tell_promoted(s, settings, now, changes.released)
+            for person_id in sorted(changes.granted):  # those already linked: what is ahead
+                catch_up(s, person_id, settings, now)
     except _DryRun:
         pass
     described = [roster_file.describe_change(t, c) for c in changes.items]
