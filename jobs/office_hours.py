@@ -104,7 +104,7 @@ LATE = N_(
     "⏰ Reminder: your city's office hours #{id} with the expert, {when}. "
     "Topic: {topic}. Join: {where}"
 )
-LATE_REMINDER_AHEAD = timedelta(minutes=30)  # closer than this, the 15-minute one covers it
+LATE_REMINDER_AHEAD = timedelta(hours=1)  # closer than this, the 15-minute one covers it
 
 
 def _remind(job: Job, item: DueTask) -> None:
