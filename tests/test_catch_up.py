@@ -77,9 +77,7 @@ async def test_a_late_linker_gets_the_pending_invitation_with_calendar_and_butto
         assert catch_up(s, cast.laureate_rep, settings, clock.now()) == 0
 
 
-async def test_a_late_linker_is_asked_in_the_running_survey(
-    chat: Chat, seeded: Database
-) -> None:
+async def test_a_late_linker_is_asked_in_the_running_survey(chat: Chat, seeded: Database) -> None:
     cast = find_cast(seeded)
     late = cast.laureate_rep2
     unlink(seeded, late)
