@@ -168,3 +168,24 @@ async def test_office_hours_series_skip_public_holidays(
         ]
     assert days[:3] == [date(2026, 12, 30), date(2027, 1, 13), date(2027, 1, 20)]  # not 6 Jan
     assert "06.01" not in reply
+
+
+async def test_a_join_request_reminds_the_coordinator_before_it_lapses(
+    chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings
+) -> None:
+    from tests.test_roster_chat import answer_join_questions
+
+    cast = find_cast(seeded)
+    await answer_join_questions(chat, "tg-950", "zielone")  # Monday 23 November, 10:00
+    jobs = DueDispatcher(seeded, clock, settings)
+    clock.set(datetime(2026, 12, 4, 8, 59, tzinfo=UTC))
+    await jobs.run_once()
+    assert sent(seeded, "join_remind") == []
+    clock.set(datetime(2026, 12, 4, 9, 1, tzinfo=UTC))  # Friday, three days before it lapses
+    await jobs.run_once()
+    await jobs.run_once()
+    assert sent(seeded, "join_remind", cast.other_coordinator) == [
+        "⏳ Zgłoszenie nr 1 (Marta Kwiatkowska, Płock) do sieci MIASTO NEUTRALNE KLIMATYCZNIE / "
+        "ZIELONE wciąż czeka na Twoją decyzję; wygaśnie: poniedziałek, 7 grudnia 2026, 10:00. "
+        "/przyjmij 1 zielone albo /odrzuc 1 zielone."
+    ]
