@@ -38,6 +38,7 @@ class RosterRow:
     email: str | None
     role: Role | None
     language: str | None
+    office_title: str | None = None  # the sheet's "Funkcja" as written
 
 
 @dataclass
@@ -156,6 +157,7 @@ def upsert_person(
             city_id=city.id if city else None,
             position=row.position,
             office=row.office,
+            office_title=row.office_title,
             email=row.email,
             language=row.language,
             created_at=now,
@@ -170,6 +172,7 @@ def upsert_person(
         "name": row.name,
         "position": row.position,
         "office": row.office.value,
+        "office_title": row.office_title,
         "email": row.email,
         "city_id": city.id if city else person.city_id,
     }
@@ -402,6 +405,7 @@ def export_rows(session: Session) -> list[RosterRow]:
                 person.email,
                 Role(role.role),
                 person.language,
+                person.office_title,
             )
         )
     for (network_id, city_id), standing in sorted(standings.items()):

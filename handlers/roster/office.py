@@ -87,9 +87,11 @@ def import_file(
 ) -> ImportResult:
     """Check the whole file; apply it in one transaction, or nothing if any row is wrong."""
     with db.session() as s:
-        codes = [n.code for n in directory.networks(s)]
+        networks = directory.networks(s)
+        codes = [n.code for n in networks]
+        names = {n.name: n.code for n in networks}
     try:
-        rows, problems = roster_file.read(path, codes)
+        rows, problems = roster_file.read(path, codes, names)
     except roster_file.UnreadableFile as error:
         return ImportResult(False, [t(error.msgid, **error.params)])
     lines = [roster_file.describe_problem(t, p) for p in problems]
