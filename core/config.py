@@ -11,18 +11,20 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.workdays import Workdays
 
+DEFAULT_DATABASE = "sqlite:///./empirie.db"  # the embedded database `make run` starts with
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    database_url: str = Field(default="sqlite:///./empirie.db", alias="EMPIRIE_DATABASE_URL")
+    database_url: str = Field(default=DEFAULT_DATABASE, alias="EMPIRIE_DATABASE_URL")
     timezone: str = Field(default="Europe/Warsaw", alias="EMPIRIE_TIMEZONE")
     default_language: str = Field(default="pl", alias="EMPIRIE_LANGUAGE")
     log_level: str = Field(default="INFO", alias="EMPIRIE_LOG_LEVEL")
     console_log_file: str = Field(default="./empirie.log", alias="EMPIRIE_CONSOLE_LOG_FILE")
     files_dir: str = Field(default="./empirie-files", alias="EMPIRIE_FILES_DIR")
     invitation_days: int = Field(default=7, alias="EMPIRIE_INVITATION_DAYS", ge=1, le=90)
-    # None: the demo cast only for the console chat (no platform configured).
+    # None: the demo cast only for the console chat on the embedded default database.
     seed_demo: bool | None = Field(default=None, alias="EMPIRIE_SEED_DEMO")
 
     telegram_bot_token: str = Field(default="", alias="TELEGRAM_BOT_TOKEN")
@@ -153,8 +155,12 @@ class Settings(BaseSettings):
 
     @property
     def demo_cast(self) -> bool:
-        """Load the invented demo people? Never into a platform deployment unless asked."""
-        return self.seed_demo if self.seed_demo is not None else not self.platforms_enabled
+        """Load the invented demo people? Only for the console on the embedded default
+        database, or when asked (EMPIRIE_SEED_DEMO=true): never into a platform deployment,
+        nor into a database of its own (an empty production database stays empty)."""
+        if self.seed_demo is not None:
+            return self.seed_demo
+        return not self.platforms_enabled and self.database_url == DEFAULT_DATABASE
 
     @property
     def telegram_enabled(self) -> bool:
