@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.workdays import Workdays
+
+DEFAULT_DATABASE = "sqlite:///./empirie.db"  # the embedded database `make run` starts with
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    database_url: str = Field(default="sqlite:///./empirie.db", alias="EMPIRIE_DATABASE_URL")
+    database_url: str = Field(default=DEFAULT_DATABASE, alias="EMPIRIE_DATABASE_URL")
     timezone: str = Field(default="Europe/Warsaw", alias="EMPIRIE_TIMEZONE")
     default_language: str = Field(default="pl", alias="EMPIRIE_LANGUAGE")
     log_level: str = Field(default="INFO", alias="EMPIRIE_LOG_LEVEL")
     console_log_file: str = Field(default="./empirie.log", alias="EMPIRIE_CONSOLE_LOG_FILE")
     files_dir: str = Field(default="./empirie-files", alias="EMPIRIE_FILES_DIR")
     invitation_days: int = Field(default=7, alias="EMPIRIE_INVITATION_DAYS", ge=1, le=90)
-    # None: the demo cast only for the console chat (no platform configured).
+    # None: the demo cast only for the console chat on the embedded default database.
     seed_demo: bool | None = Field(default=None, alias="EMPIRIE_SEED_DEMO")
 
     telegram_bot_token: str = Field(default="", alias="TELEGRAM_BOT_TOKEN")
@@ -142,16 +146,43 @@ class Settings(BaseSettings):
     office_offer_minutes: int = Field(default=30, alias="EMPIRIE_OFFICE_OFFER_MINUTES", ge=1)
     office_horizon_days: int = Field(default=42, alias="EMPIRIE_OFFICE_HORIZON_DAYS", ge=1, le=366)
 
+    # Working days (core/workdays.py): work that would fall on a weekend or a public holiday
+    # of this country moves to the next working morning; empty country: weekends only.
+    working_days: bool = Field(default=True, alias="EMPIRIE_WORKING_DAYS")
+    holidays_country: str = Field(default="PL", alias="EMPIRIE_HOLIDAYS_COUNTRY", max_length=8)
+    working_morning: str = Field(
+        default="09:00", alias="EMPIRIE_WORKING_MORNING", pattern=r"^\d{1,2}:\d{2}$"
+    )
+    # the office's own days off besides public holidays: ISO dates, comma-separated
+    days_off: str = Field(default="", alias="EMPIRIE_DAYS_OFF")
+
     @cached_property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @cached_property
+    def workdays(self) -> Workdays:
+        hh, mm = (int(x) for x in self.working_morning.split(":"))
+        return Workdays(
+            tz=self.tz,
+            country=self.holidays_country,
+            morning=time(hh, mm),
+            extra=frozenset(
+                date.fromisoformat(d.strip()) for d in self.days_off.split(",") if d.strip()
+            ),
+            enabled=self.working_days,
+        )
 
     outbox_lease_seconds: float = Field(default=60, alias="EMPIRIE_OUTBOX_LEASE_SECONDS")
 
     @property
     def demo_cast(self) -> bool:
-        """Load the invented demo people? Never into a platform deployment unless asked."""
-        return self.seed_demo if self.seed_demo is not None else not self.platforms_enabled
+        """Load the invented demo people? Only for the console on the embedded default
+        database, or when asked (EMPIRIE_SEED_DEMO=true): never into a platform deployment,
+        nor into a database of its own (an empty production database stays empty)."""
+        if self.seed_demo is not None:
+            return self.seed_demo
+        return not self.platforms_enabled and self.database_url == DEFAULT_DATABASE
 
     @property
     def telegram_enabled(self) -> bool:

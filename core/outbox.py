@@ -75,6 +75,29 @@ def enqueue(
     )
 
 
+def enqueue_once(
+    session: Session,
+    target: Target,
+    message: Outgoing,
+    now: datetime,
+    *,
+    dedupe_key: str,
+    **meta: Any,
+) -> bool:
+    """`enqueue` unless a message with this key was ever queued (e.g. a late catch-up of what
+    was sent to others): False then."""
+    row = outbox.add_once(
+        session,
+        platform=target.platform,
+        chat_id=target.chat_id,
+        payload=to_payload(message),
+        now=now,
+        dedupe_key=dedupe_key,
+        **meta,
+    )
+    return row is not None
+
+
 def enqueue_to_person(
     session: Session,
     person_id: int,

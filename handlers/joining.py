@@ -22,6 +22,7 @@ from handlers.kit.permissions import Action
 from handlers.kit.registry import REGISTRY
 from handlers.roster import sheet as roster_file
 from handlers.roster.chat import StandingArg
+from handlers.welcome import catch_up
 from models import audit, directory, joins, roster
 from models.core import Network, Person
 from models.enums import Office, Role, Standing
@@ -379,6 +380,7 @@ async def accept(
                 )
             ),
         )
+        catch_up(s, person.id or 0, ctx.settings, ctx.now)  # what is still ahead in the network
     ctx.wake_outbox()
     return [
         Outgoing(

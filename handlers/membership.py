@@ -20,6 +20,7 @@ from handlers.kit.limits import NAME
 from handlers.kit.objects import shown
 from handlers.kit.permissions import Action
 from handlers.kit.registry import REGISTRY
+from handlers.welcome import catch_up
 from models import conversations, directory, invitations
 from models.core import Network, Person
 from models.enums import Role
@@ -124,6 +125,8 @@ async def start(ctx: Context, code: str) -> list[Outgoing]:
             networks = []
         else:
             networks = [n.name for n in directory.networks_of(s, person.id or 0)]
+            if catch_up(s, person.id or 0, ctx.settings, ctx.now):  # invitations sent before
+                ctx.wake_outbox()
     if done.request is not None:
         ctx.wake_outbox()
         log.info("account.relink_requested person=%s platform=%s", person.id, sender.platform)

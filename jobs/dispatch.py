@@ -52,22 +52,54 @@ SWEEPS: list[Sweep] = []
 QUIET: set[str] = set()
 
 
-def task(kind: str, *, quiet: bool = False) -> Callable[[TaskHandler], TaskHandler]:
+@dataclass(frozen=True)
+class Lateness:
+    """How late a kind of due work may still run (after downtime). Later than `max_late` it
+    is dropped (marked done, nothing sent), or, when the kind has a `rewrite`, that runs
+    instead: the message reworded for the moment it really goes out (never "tomorrow" about
+    today)."""
+
+    max_late: timedelta
+    rewrite: TaskHandler | None = None
+
+
+# Kinds without an entry run however late they are (state changes: expiry, closing a poll).
+LATENESS: dict[str, Lateness] = {}
+
+
+def _declare_lateness(kind: str, max_late: timedelta | None, rewrite: TaskHandler | None) -> None:
+    if max_late is not None:
+        LATENESS[kind] = Lateness(max_late, rewrite)
+    elif rewrite is not None:
+        raise ValueError(f"{kind}: a rewrite needs max_late")
+
+
+def task(
+    kind: str,
+    *,
+    quiet: bool = False,
+    max_late: timedelta | None = None,
+    rewrite: TaskHandler | None = None,
+) -> Callable[[TaskHandler], TaskHandler]:
     def register(handler: TaskHandler) -> TaskHandler:
         HANDLERS[kind] = handler
         if quiet:
             QUIET.add(kind)
+        _declare_lateness(kind, max_late, rewrite)
         return handler
 
     return register
 
 
-def batch_task(kind: str) -> Callable[[BatchHandler], BatchHandler]:
+def batch_task(
+    kind: str, *, max_late: timedelta | None = None, rewrite: TaskHandler | None = None
+) -> Callable[[BatchHandler], BatchHandler]:
     """Register a handler of many tasks of one kind; it also runs a single task (a batch that
     fails is retried one task at a time, so one bad task does not hold up the others)."""
 
     def register(handler: BatchHandler) -> BatchHandler:
         BATCHES[kind] = handler
+        _declare_lateness(kind, max_late, rewrite)
 
         def one(job: Job, item: DueTask) -> None:
             handler(job, [item])
@@ -81,6 +113,11 @@ def batch_task(kind: str) -> Callable[[BatchHandler], BatchHandler]:
 def sweep(fn: Sweep) -> Sweep:
     SWEEPS.append(fn)
     return fn
+
+
+def _too_late(item: DueTask, now: datetime) -> bool:
+    rule = LATENESS.get(item.kind)
+    return rule is not None and now - item.due_at > rule.max_late
 
 
 class _Skip(Exception):
@@ -144,11 +181,16 @@ class DueDispatcher:
 
     def _run_tasks(self, tasks: list[DueTask], now: datetime) -> int:
         """Batchable kinds together (one transaction per kind), the rest one by one; in the
-        order they fell due."""
+        order they fell due. Work later than its kind allows is dropped or rewritten first
+        (the one rule for staleness: jobs declare only how late they may run)."""
+        stale = [item for item in tasks if _too_late(item, now)]
+        done = self._run_stale(stale, now) if stale else 0
+        late = {id(item) for item in stale}
         groups: dict[str, list[DueTask]] = {}
         for item in tasks:
+            if id(item) in late:
+                continue
             groups.setdefault(item.kind if item.kind in BATCHES else f"#{item.id}", []).append(item)
-        done = 0
         for items in groups.values():
             kind = items[0].kind
             if kind in BATCHES and len(items) > 1:
@@ -174,8 +216,35 @@ class DueDispatcher:
         log.info("jobs.done kind=%s tasks=%s messages=%s", kind, len(mine), queued)
         return 0 if kind in QUIET else len(mine)
 
-    def _run_one(self, item: DueTask, now: datetime) -> int:
-        handler = HANDLERS.get(item.kind)
+    def _run_stale(self, items: list[DueTask], now: datetime) -> int:
+        """Late work: rewritten (one by one) where its kind says how, else dropped."""
+        done = 0
+        dropped = [item for item in items if LATENESS[item.kind].rewrite is None]
+        for item in items:
+            rewrite = LATENESS[item.kind].rewrite
+            if rewrite is not None:
+                log.info(
+                    "jobs.late kind=%s ref=%s late=%s", item.kind, item.ref_id, now - item.due_at
+                )
+                done += self._run_one(item, now, rewrite)
+        if dropped:
+            try:
+                with self.db.session() as s:
+                    mine = due.finish_many(s, dropped, self.owner, now)
+            except Exception:  # the lease runs out; the next tick drops them
+                log.exception("jobs.drop_crash tasks=%s", len(dropped))
+                return done
+            for item in mine:
+                log.warning(
+                    "jobs.stale kind=%s ref=%s late=%s: dropped",
+                    item.kind,
+                    item.ref_id,
+                    now - item.due_at,
+                )
+        return done
+
+    def _run_one(self, item: DueTask, now: datetime, handler: TaskHandler | None = None) -> int:
+        handler = handler or HANDLERS.get(item.kind)
         try:
             with self.db.session() as s:
                 if not due.finish(s, item, self.owner, now):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from handlers.feedback import poll as feedback
 from jobs.dispatch import Job, task
 from models.due import DueTask
@@ -12,7 +14,7 @@ def open_poll(job: Job, item: DueTask) -> None:
     feedback.open_for_meeting(job.session, item.ref_id, job.now, job.settings)
 
 
-@task("feedback_remind")
+@task("feedback_remind", max_late=timedelta(days=1))
 def remind(job: Job, item: DueTask) -> None:
     feedback.remind(job.session, item.ref_id, job.now, job.settings)
 

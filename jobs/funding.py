@@ -46,7 +46,12 @@ def weekly_moment(now: datetime, settings: Settings) -> datetime:
 @sweep
 def weekly_digests(job: Job) -> int:
     moment = weekly_moment(job.now, job.settings)
-    if job.now - moment > timedelta(hours=12):
+    # on a public holiday (Easter Monday) the digest waits for the next working morning
+    shifted = job.settings.workdays.next_working_morning(moment)
+    if shifted > job.now:
+        moment = weekly_moment(moment - timedelta(minutes=1), job.settings)  # the week before
+        shifted = job.settings.workdays.next_working_morning(moment)
+    if not shifted <= job.now or job.now - shifted > timedelta(hours=12):
         return 0  # down at that hour: the next week's digest covers it, no stale catch-up
     sent = 0
     suffix = f":{moment.date().isoformat()}"

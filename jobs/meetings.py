@@ -7,7 +7,7 @@ drops them, and a restart neither loses nor repeats one.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
@@ -128,11 +128,18 @@ def _reminders(job: Job, items: list[DueTask]) -> int:
     return outbox_api.queue_rows(job.session, rows)
 
 
+# How late a reminder may still go out (after downtime); later it is dropped (the next one,
+# or the meeting itself, is nearer).
+REMINDERS_LATE = {
+    "reminder_7d": timedelta(days=2),
+    "reminder_1d": timedelta(hours=8),
+    "reminder_1h": timedelta(minutes=45),
+}
 for _kind in REMINDERS:
-    batch_task(_kind)(_reminders)
+    batch_task(_kind, max_late=REMINDERS_LATE[_kind])(_reminders)
 
 
-@task("rsvp_nudge")
+@task("rsvp_nudge", max_late=timedelta(days=1))
 def nudge(job: Job, item: DueTask) -> None:
     """Representatives who have not answered (one indexed query), each with their own page."""
     meeting = job.session.get(Meeting, item.ref_id)

@@ -33,6 +33,7 @@ def materialise(job: Job) -> int:
                 job.settings.tz,
                 job.now,
                 timedelta(days=job.settings.office_horizon_days),
+                job.settings.workdays,
             )
         )
     return made
@@ -90,25 +91,41 @@ def _agenda(job: Job, item: DueTask) -> None:
     )
 
 
-task("office_agenda_1d")(_agenda)
-task("office_agenda_1h")(_agenda)
+# After downtime the day-before agenda is dropped once the hour-before one is due: never twice.
+task("office_agenda_1d", max_late=timedelta(hours=12))(_agenda)
+task("office_agenda_1h", max_late=timedelta(minutes=45))(_agenda)
+
+TOMORROW = N_(
+    "⏰ Tomorrow: your city's office hours #{id} with the expert, {when}. "
+    "Topic: {topic}. Join: {where}"
+)
+IN_15 = N_("⏰ In 15 minutes: office hours #{id}, {when}. Topic: {topic}. Join: {where}")
+LATE = N_(
+    "⏰ Reminder: your city's office hours #{id} with the expert, {when}. "
+    "Topic: {topic}. Join: {where}"
+)
+LATE_REMINDER_AHEAD = timedelta(hours=1)  # closer than this, the 15-minute one covers it
 
 
 def _remind(job: Job, item: DueTask) -> None:
+    _send_reminder(job, item, TOMORROW if item.kind == "office_remind_24h" else IN_15)
+
+
+def _remind_late(job: Job, item: DueTask) -> None:
+    """The day-before reminder sent late (after downtime): worded with the date only, and
+    only while the slot is still well ahead."""
+    _send_reminder(job, item, LATE, ahead=LATE_REMINDER_AHEAD)
+
+
+def _send_reminder(job: Job, item: DueTask, text_id: str, ahead: timedelta = timedelta(0)) -> None:
     booking = job.session.get(OfficeBooking, item.ref_id)
     if booking is None or booking.status != BookingStatus.BOOKED:
         return
     session = job.session.get(OfficeSession, booking.session_id)
     if session is None or not session.scheduled:
         return
-    text_id = (
-        N_(
-            "⏰ Tomorrow: your city's office hours #{id} with the expert, {when}. "
-            "Topic: {topic}. Join: {where}"
-        )
-        if item.kind == "office_remind_24h"
-        else N_("⏰ In 15 minutes: office hours #{id}, {when}. Topic: {topic}. Join: {where}")
-    )
+    if session.slot_start(booking.slot) - job.now < ahead:
+        return
     enqueue_to_person(
         job.session,
         booking.person_id,
@@ -128,8 +145,8 @@ def _remind(job: Job, item: DueTask) -> None:
     )
 
 
-task("office_remind_24h")(_remind)
-task("office_remind_15m")(_remind)
+task("office_remind_24h", max_late=timedelta(hours=2), rewrite=_remind_late)(_remind)
+task("office_remind_15m", max_late=timedelta(minutes=10))(_remind)
 
 
 @task("office_offer_expire")

@@ -43,13 +43,15 @@ class CityStanding(SQLModel, table=True):
 
 class Person(SQLModel, table=True):
     # Personal data erased by /usun_dane; the row stays so aggregates keep their counts.
-    __pii_columns__: ClassVar[tuple[str, ...]] = ("name", "position", "email")
+    __pii_columns__: ClassVar[tuple[str, ...]] = ("name", "position", "office_title", "email")
 
     id: int | None = Field(default=None, primary_key=True)
     name: str | None = Field(default=None, sa_type=String(200))
     city_id: int | None = Field(default=None, foreign_key="city.id", index=True)
     position: str | None = Field(default=None, sa_type=String(200))
     office: str = Field(default="official", sa_type=String(20))
+    # the function as the office's sheet writes it ("Burmistrz Miasta"), kept on export
+    office_title: str | None = Field(default=None, sa_type=String(200))
     language: str | None = Field(default=None, sa_type=String(5))
     email: str | None = Field(default=None, sa_type=String(200))
     created_at: datetime = utc_field()

@@ -12,11 +12,13 @@ from typing import Any, ClassVar
 from sqlalchemy import JSON, Column, Index, String, text
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from core.workdays import DEFAULT as WORKDAYS
 from models import due
 from models.errors import N_, DomainError
 from models.types import UTCDateTime
 
 LIFETIME = timedelta(days=14)
+REMIND_BEFORE = timedelta(days=3)  # the coordinators are reminded this long before it lapses
 
 
 class JoinStatus(StrEnum):
@@ -147,6 +149,16 @@ def submit(session: Session, row: JoinRequest, now: datetime) -> None:
     session.add(row)
     session.flush()
     due.schedule(session, "join_expiry", row.id or 0, f"join_expiry:{row.id}", row.expires_at)
+    remind_at = WORKDAYS.before(row.expires_at - REMIND_BEFORE, row.expires_at)
+    due.schedule(session, "join_remind", row.id or 0, f"join_remind:{row.id}", remind_at)
+
+
+def waiting(session: Session, request_id: int, now: datetime) -> JoinRequest | None:
+    """The request if it still waits for a decision (not lapsed)."""
+    row = session.get(JoinRequest, request_id)
+    if row is None or row.status != JoinStatus.OPEN or row.expires_at is None:
+        return None
+    return row if row.expires_at > now else None
 
 
 def expire(session: Session, request_id: int, now: datetime) -> JoinRequest | None:

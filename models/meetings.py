@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import String, Text, UniqueConstraint, func
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from core.workdays import next_working_morning
+from core.workdays import DEFAULT as WORKDAYS
+from core.workdays import Workdays, next_working_morning
 from models import due
 from models.enums import Role, Standing
 from models.errors import N_, DomainError
@@ -422,17 +423,33 @@ KINDS = (*REMINDERS, "rsvp_nudge", "headcount", "feedback_open")
 FEEDBACK_AFTER = timedelta(minutes=30)  # default; the bot passes its configured delay
 
 
+# Due work that waits for a working day (core/workdays.py); the last reminder and the poll
+# after the meeting go with the meeting itself.
+ON_WORKING_DAYS = ("reminder_7d", "reminder_1d", "rsvp_nudge", "headcount")
+
+
 def schedule_reminders(
-    s: Session, meeting: Meeting, now: datetime, feedback_after: timedelta = FEEDBACK_AFTER
+    s: Session,
+    meeting: Meeting,
+    now: datetime,
+    feedback_after: timedelta = FEEDBACK_AFTER,
+    workdays: Workdays = WORKDAYS,
 ) -> None:
     """(Re)schedule every reminder of a meeting, and the feedback poll after its end; those
-    already past are not created."""
+    already past are not created. Reminders, the answer nudge and the headcount that would
+    fall on a weekend or a public holiday move to a working morning before the meeting."""
     moments = {kind: meeting.starts_at - before for kind, before in REMINDERS.items()}
     moments["feedback_open"] = (
         meeting.starts_at + timedelta(minutes=meeting.duration_minutes) + feedback_after
     )
-    moments["rsvp_nudge"] = meeting.rsvp_deadline - timedelta(days=2)
+    moments["rsvp_nudge"] = workdays.before(
+        meeting.rsvp_deadline - timedelta(days=2), meeting.rsvp_deadline
+    )
     moments["headcount"] = meeting.rsvp_deadline
+    last = meeting.starts_at - REMINDERS["reminder_1h"]
+    for kind in ON_WORKING_DAYS:
+        if kind != "rsvp_nudge":
+            moments[kind] = workdays.before(moments[kind], last)
     for kind, when in moments.items():
         if when > now:
             due.schedule(s, kind, meeting.id or 0, f"{kind}:{meeting.id}", when)

@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, String, and_, exists, func, insert, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -95,6 +96,24 @@ def add(
     )
     session.add(row)
     return row
+
+
+def queued(session: Session, dedupe_key: str) -> bool:
+    """Whether a message with this key was ever queued."""
+    found = session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key))
+    return found.first() is not None
+
+
+def add_once(session: Session, *, dedupe_key: str, **fields: Any) -> OutboxMessage | None:
+    """`add` unless a message with this key was ever queued (here, or at the same moment by
+    another process: a savepoint keeps the caller's transaction usable); None then."""
+    if queued(session, dedupe_key):
+        return None
+    try:
+        with session.begin_nested():
+            return add(session, dedupe_key=dedupe_key, **fields)
+    except IntegrityError:
+        return None
 
 
 def add_many(session: Session, rows: list[dict[str, Any]]) -> None:

@@ -288,6 +288,7 @@ def export(session: Session, person_id: int) -> dict[str, list[Row]]:
                 "email": person.email,
                 "city": city.name if city else None,
                 "office": person.office,
+                "office_title": person.office_title,
                 "language": person.language,
                 "created_at": person.created_at,
             }

@@ -47,6 +47,7 @@ class RosterRow:
     email: str | None
     role: Role | None
     language: str | None
+    office_title: str | None = None  # the sheet's "Funkcja" as written
 
 
 @dataclass
@@ -61,6 +62,7 @@ class Change:
 class Changes:
     items: list[Change] = field(default_factory=list)
     released: list[tuple[int, int]] = field(default_factory=list)  # (meeting, promoted person)
+    granted: set[int] = field(default_factory=set)  # people given a new role (to catch up)
 
     def add(self, msgid: str, **params: Any) -> None:
         self.items.append(Change(msgid, params))
@@ -166,6 +168,7 @@ def upsert_person(
             city_id=city.id if city else None,
             position=row.position,
             office=row.office,
+            office_title=row.office_title,
             email=row.email,
             language=row.language,
             created_at=now,
@@ -180,6 +183,7 @@ def upsert_person(
         "name": row.name,
         "position": row.position,
         "office": row.office.value,
+        "office_title": row.office_title,
         "email": row.email,
         "city_id": city.id if city else person.city_id,
     }
@@ -316,6 +320,7 @@ def grant(
     if held:
         return
     directory.grant_role(session, person, network, role, by, now)
+    changes.granted.add(person.id or 0)
     if network is None:
         changes.add(N_("role added: {name} — {role}"), name=person.display_name, role=role.value)
     else:
@@ -411,6 +416,7 @@ def export_rows(session: Session) -> list[RosterRow]:
                 person.email,
                 Role(role.role),
                 person.language,
+                person.office_title,
             )
         )
     for (network_id, city_id), standing in sorted(standings.items()):

@@ -12,13 +12,18 @@ import pytest
 BOT = [sys.executable, "-m", "bot.cli", "run"]
 
 
-def run_console(tmp_path: Path, script: str, timeout: float = 60) -> str:
+def run_console(
+    tmp_path: Path, script: str, timeout: float = 60, extra: dict[str, str] | None = None
+) -> str:
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "EMPIRIE_SEED_DEMO"},
         "EMPIRIE_DATABASE_URL": f"sqlite:///{tmp_path / 'console.db'}",
         "EMPIRIE_FILES_DIR": str(tmp_path / "files"),
         "TELEGRAM_BOT_TOKEN": "",
+        "EMPIRIE_SEED_DEMO": "true",  # a database of its own: the demo cast only when asked
+        **(extra or {}),
     }
+    env = {k: v for k, v in env.items() if v != ""}  # "": unset
     done = subprocess.run(
         BOT, input=script, capture_output=True, text=True, timeout=timeout, env=env, cwd=tmp_path
     )
@@ -95,3 +100,39 @@ def test_meeting_cycle_in_the_console(first_run: tuple[Path, str]) -> None:
     assert "Spotkanie II — Stacjonarnie" in out
     assert "Stacjonarnie: 1" in out
     assert (tmp / "files" / "lista_obecnosci_1.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_an_empty_database_of_its_own_gets_no_demo_cast(tmp_path: Path) -> None:
+    """`run` on a production database (not the embedded default) keeps it empty of the
+    invented people unless EMPIRIE_SEED_DEMO=true asks for them."""
+    out = run_console(tmp_path, "/kto cyfrowe\n", extra={"EMPIRIE_SEED_DEMO": ""})
+    assert "koordynator-facylitator" not in out
+    from core.config import Settings
+
+    embedded = Settings(EMPIRIE_DATABASE_URL="sqlite:///./empirie.db", TELEGRAM_BOT_TOKEN="")
+    assert embedded.demo_cast
+    assert not Settings(EMPIRIE_DATABASE_URL="postgresql://db/empirie").demo_cast
+    assert Settings(EMPIRIE_DATABASE_URL="postgresql://db/empirie", EMPIRIE_SEED_DEMO="1").demo_cast
+
+
+def test_a_file_attached_in_the_console_goes_with_the_next_message(
+    first_run: tuple[Path, str],
+) -> None:
+    tmp, listing = first_run
+    coordinator = next(
+        line.split()[0].lstrip("#")
+        for line in listing.splitlines()
+        if "koordynator-facylitator" in line
+    )
+    table = tmp / "konkursy.csv"
+    table.write_text(
+        "tytul;grantodawca;link;termin;kwota;tagi\n"
+        "Cyfrowa gmina;NASK;https://example.org/cg;30.06.2027;2 mln zł;cyfryzacja\n",
+        encoding="utf-8",
+    )
+    out = run_console(
+        tmp, f"/jako {coordinator}\n/plik nie_ma.csv\n/plik {table}\n/konkursy_import\n"
+    )
+    assert "Nie ma pliku „nie_ma.csv”" in out
+    assert "📎 konkursy.csv pójdzie z Twoją następną wiadomością." in out
+    assert "Import: nowe 1, zaktualizowane 0, już znane 0, odrzucone 0." in out

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlmodel import select
+
 from handlers.funding.parse import (
     canonical_link,
     parse_feed,
@@ -12,6 +14,7 @@ from handlers.funding.parse import (
     read_csv,
     title_key,
 )
+from models.db import Database
 from models.funding import CallStatus
 from tests.funding_data import empty_row, real_page, result
 
@@ -175,3 +178,44 @@ def test_csv_with_semicolons_bom_and_polish_headers() -> None:
     assert row.values["tytul"] == "Cyfrowa gmina" and row.values["kwota"] == "500 000"
     cp1250 = "tytul,termin\nŚrodowisko,1.05.2027\n".encode("cp1250")
     assert read_csv(cp1250)[0].values["tytul"] == "Środowisko"
+
+
+def test_amounts_as_polish_calls_write_them() -> None:
+    from handlers.funding.args import parse_amount
+
+    assert parse_amount("2 mln zł") == 2_000_000
+    assert parse_amount("500 tys. zł") == 500_000
+    assert parse_amount("1 500 000,00 zł") == 1_500_000
+    assert parse_amount("1\u00a0500\u00a0000,00 zł") == 1_500_000
+    assert parse_amount("1.500.000,00 PLN") == 1_500_000
+    assert parse_amount("1,5 mld EUR") == 1_500_000_000
+    assert parse_amount("1,5 EUR") == 1.5
+    assert parse_amount("zł") is None
+
+
+def test_a_date_only_value_keeps_the_time_entered_by_hand_and_is_no_change(
+    db: Database,
+) -> None:
+    from handlers.funding import store
+    from handlers.funding.parse import CallRecord
+    from models.funding import FundingCall, FundingChange
+
+    noon = datetime(2027, 6, 30, 10, 0, tzinfo=UTC)  # 12:00 in Warsaw, typed by hand
+    day_only = datetime(2027, 6, 30, 21, 59, tzinfo=UTC)  # "30.06.2027" in a sheet: 23:59
+    link = "https://example.org/cyfrowa-gmina"
+    with db.session() as s:
+        store.ingest(s, [CallRecord("manual", "Cyfrowa gmina", link, deadlines=(noon,))], NOW)
+    with db.session() as s:
+        result = store.ingest(
+            s, [CallRecord("csv", "Cyfrowa gmina", link, deadlines=(day_only,))], NOW
+        )
+        assert result.changed == 0
+        [call] = s.exec(select(FundingCall)).all()
+        assert call.deadline_list == [noon]
+        assert s.exec(select(FundingChange)).all() == []
+    later = datetime(2027, 7, 15, 21, 59, tzinfo=UTC)  # another day: a real change
+    with db.session() as s:
+        result = store.ingest(
+            s, [CallRecord("csv", "Cyfrowa gmina", link, deadlines=(later,))], NOW
+        )
+        assert result.changed == 1

@@ -154,7 +154,9 @@ async def test_the_answer_nudge_carries_the_persons_answer_page(
     chat = Chat(Router(seeded, clock, configured))
     cast = find_cast(seeded)
     await chat.text(cast.coordinator, NEW)
-    clock.set(datetime(2027, 5, 3, 10, 1, tzinfo=UTC))  # two days before the answer deadline
+    # two days before the answer deadline is 3 May, a public holiday: the nudge comes on the
+    # next working morning
+    clock.set(datetime(2027, 5, 4, 7, 1, tzinfo=UTC))
     await DueDispatcher(seeded, clock, configured).run_once()
     with seeded.session() as s:
         [nudge] = s.exec(

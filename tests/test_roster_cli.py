@@ -106,8 +106,20 @@ def test_platform_deployment_starts_with_networks_and_no_people(
     db.dispose()
 
 
-def test_console_default_loads_the_demo_cast(url: str, clock: FrozenClock) -> None:
+def test_console_on_a_database_of_its_own_loads_no_demo_cast(url: str, clock: FrozenClock) -> None:
+    """An empty production database stays empty, even when the console runs on it."""
     db = prepare_database(Settings(), clock)
+    with db.session() as s:
+        assert s.exec(select(Person)).first() is None
+    db.dispose()
+
+
+def test_console_on_the_embedded_default_database_loads_the_demo_cast(
+    url: str, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("EMPIRIE_DATABASE_URL")  # the default: ./empirie.db in tmp_path
+    settings = Settings()
+    db = prepare_database(settings, clock)
     with db.session() as s:
         assert s.exec(select(Person)).first() is not None
     db.dispose()

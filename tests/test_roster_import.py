@@ -498,3 +498,58 @@ def test_leaders_network_takes_only_mayors_presidents_and_deputies(
     with empty.session() as s:
         roles = {Role(r.role) for r in s.exec(select(NetworkRole)).all()}
     assert roles == {Role.REPRESENTATIVE, Role.COORDINATOR}
+
+
+def test_the_offices_own_sheet_names_networks_and_keeps_its_functions(
+    empty: Database, clock: FrozenClock, settings: Settings, tmp_path: Path
+) -> None:
+    """The office's sheet says "MIASTO CYFROWE" (not the code) and "Burmistrz Miasta" in
+    Funkcja: both are accepted, and the export writes the function as the office wrote it."""
+    rows = [
+        [
+            "MIASTO CYFROWE",
+            "Łomża",
+            "podlaskie",
+            "laureat",
+            "Jan Ślęzak",
+            "Naczelnik Wydziału",
+            "Kierownik Referatu Cyfryzacji",
+            "j.slezak@um.lomza.pl",
+            "przedstawiciel",
+            "",
+        ],
+        [
+            "Miasto Neutralne Klimatycznie",
+            "Kłodzko",
+            "dolnośląskie",
+            "lider zmian",
+            "Anna Zielińska",
+            "",
+            "Zastępca Burmistrza Miasta",
+            "a.zielinska@um.klodzko.pl",
+            "przedstawiciel",
+            "",
+        ],
+    ]
+    result = run(empty, clock, settings, write_xlsx(tmp_path / "biuro.xlsx", rows))
+    assert result.ok, result.lines
+    assert people(empty, "cyfrowe") == {"Jan Ślęzak": "representative"}
+    assert people(empty, "zielone") == {"Anna Zielińska": "representative"}
+    with empty.session() as s:
+        anna = s.exec(select(Person).where(Person.name == "Anna Zielińska")).one()
+    assert anna.office == Office.DEPUTY and anna.office_title == "Zastępca Burmistrza Miasta"
+    out = tmp_path / "eksport.csv"
+    roster.export_file(empty, out)
+    text = out.read_text(encoding="utf-8-sig")
+    assert "Kierownik Referatu Cyfryzacji" in text and "Zastępca Burmistrza Miasta" in text
+    again = run(empty, clock, settings, out)
+    assert again.lines[-1] == "Skład już odpowiada plikowi: nie ma nic do zmiany."
+
+
+def test_an_unknown_network_name_is_still_refused_with_the_codes(
+    empty: Database, clock: FrozenClock, settings: Settings, tmp_path: Path
+) -> None:
+    rows = [["MIASTO PRZYSZŁOŚCI", "Łomża", "", "laureat", "", "", "", "", "", ""]]
+    result = run(empty, clock, settings, write_xlsx(tmp_path / "x.xlsx", rows))
+    assert not result.ok
+    assert "nieznany kod sieci „MIASTO PRZYSZŁOŚCI”" in "\n".join(result.lines)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import mimetypes
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -16,7 +17,17 @@ from bot.pacing import Limits, Pacer
 from bot.router import Router, parse_command
 from core import formatting
 from core.i18n import Translator
-from core.messages import Action, ChatRef, EventKind, Incoming, Outgoing, Part, Sender, Target
+from core.messages import (
+    Action,
+    ChatRef,
+    EventKind,
+    File,
+    Incoming,
+    Outgoing,
+    Part,
+    Sender,
+    Target,
+)
 from handlers.kit.labels import ROLE
 from models import directory
 from models.core import Person
@@ -44,6 +55,7 @@ class ConsoleTransport:
         self.person: Person | None = None
         self.chat_id: str | None = None  # network code, or None for the private chat
         self.actions: tuple[Action, ...] = ()
+        self.attached: tuple[File, ...] = ()  # /plik: goes with the next message
         self._seq = 0
         self._message_ids = 0
         self.pacer = Pacer(Limits(0.0, 10_000, 10_000), lambda chat_id: False)
@@ -72,8 +84,8 @@ class ConsoleTransport:
         self._print(
             self.t(
                 "EMPIRIE console. /kto lists people, /jako <no.|name> chooses who you "
-                "are, /czat <network>|prywatny chooses the chat, /pomoc lists "
-                "commands, /wyjdz exits."
+                "are, /czat <network>|prywatny chooses the chat, /plik <path> attaches a "
+                "file to your next message, /pomoc lists commands, /wyjdz exits."
             )
         )
         interactive = self.stdin.isatty()
@@ -142,6 +154,8 @@ class ConsoleTransport:
                 "chat": self._chat_cmd,
                 "kto": self._who,
                 "who": self._who,
+                "plik": self._attach,
+                "file": self._attach,
             }.get(name)
             if local is not None:
                 local(args)
@@ -152,7 +166,8 @@ class ConsoleTransport:
             str(self.person.id) if self.person else "anonymous",
             display_name=self.person.display_name if self.person else None,
         )
-        replies = await self.router.handle(Incoming(sender, self._chat(), kind, line))
+        files, self.attached = self.attached, ()
+        replies = await self.router.handle(Incoming(sender, self._chat(), kind, line, files=files))
         for message in replies:
             if message.ack:  # what a platform shows the presser only, as a toast
                 if message.text:
@@ -233,6 +248,19 @@ class ConsoleTransport:
             person = s.get(Person, int(target.chat_id))
         name = person.display_name if person else target.chat_id
         return self.t("private: {name}", name=name)
+
+    def _attach(self, args: str) -> None:
+        """/plik <path>: the file goes with the next message (as a document on a platform:
+        a CSV to import, an announcement's attachment)."""
+        path = Path(args.strip().strip("\"'")).expanduser()
+        if not args.strip() or not path.is_file():
+            self._print(
+                self.t("There is no file “{path}”. Type /plik <path to the file>.", path=args)
+            )
+            return
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        self.attached = (File(path.name, path.read_bytes(), mime),)
+        self._print(self.t("📎 {name} goes with your next message.", name=path.name))
 
     def _as(self, args: str) -> None:
         with self.router.db.session() as s:

@@ -27,7 +27,7 @@ from handlers.kit.context import Context
 from handlers.kit.limits import check_text
 from handlers.kit.permissions import Action
 from handlers.kit.registry import REGISTRY
-from models import conversations, directory, due
+from models import conversations, directory, due, outbox
 from models import feedback as store
 from models.core import Conversation, Network, Person
 from models.enums import Role
@@ -139,6 +139,21 @@ def launch(s: Session, poll: Poll, person_ids: list[int], now: datetime, setting
     due.schedule(s, "feedback_close", poll.id or 0, f"feedback_close:{poll.id}", poll.closes_at)
     log.info("feedback.opened poll=%s asked=%s", poll.id, asked)
     return asked
+
+
+def ask_again(s: Session, settings: Settings, now: datetime, poll: Poll, person: Person) -> bool:
+    """The poll's next question for someone asked who could not be reached when it opened
+    (they linked their account since: handlers.welcome); never twice (same key)."""
+    asked = store.participant(s, poll.id or 0, person.id or 0)
+    if (
+        asked is None
+        or asked.done
+        or asked.progress
+        or outbox.queued(s, f"feedback_poll:{poll.id}:{person.id}")
+    ):
+        return False
+    t = Translator(person.language or settings.default_language, settings.tz)
+    return _send_question(s, settings, now, poll, person, 1, introduction(t, poll), "feedback_poll")
 
 
 def open_for_meeting(s: Session, meeting_id: int, now: datetime, settings: Settings) -> None:

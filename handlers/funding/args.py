@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 from handlers.funding.match import fold
@@ -34,21 +35,35 @@ def clean(text: str) -> str:
     return text.replace("\x00", "").strip()
 
 
+# "2 mln zł", "1,5 mld EUR", "500 tys. zł": the words Polish calls use for the big numbers
+SCALE = {
+    **dict.fromkeys(("tys", "tysiac", "tysiace", "tysiecy"), 1e3),
+    **dict.fromkeys(("mln", "milion", "miliony", "milionow"), 1e6),
+    **dict.fromkeys(("mld", "miliard", "miliardy", "miliardow"), 1e9),
+}
+_CURRENCY = re.compile(r"\b(pln|zl|zlotych|eur|euro)\b\.?")
+_SCALED = re.compile(r"^(?P<number>.*?)\s*(?P<scale>[a-z]+)\.?$")
+
+
 def parse_amount(text: str) -> float | None:
-    """`500 000 zł`, `1,5 EUR` -> the number; None for nothing at all."""
-    cleaned = (
-        fold(text)
-        .replace("pln", "")
-        .replace("zl", "")
-        .replace("eur", "")
-        .replace("\u00a0", "")
-        .replace(" ", "")
-        .replace(",", ".")
-    )
+    """`500 000 zł`, `1 500 000,00 zł`, `1.500.000,00`, `1,5 EUR`, `2 mln zł`, `500 tys. zł`
+    -> the number; None for nothing at all."""
+    folded = _CURRENCY.sub(" ", fold(text)).strip()  # NFKD: no-break spaces are spaces
+    scale = 1.0
+    scaled = _SCALED.match(folded)
+    if scaled is not None and scaled["scale"] in SCALE:
+        folded, scale = scaled["number"], SCALE[scaled["scale"]]
+    cleaned = "".join(folded.split())
+    if "," in cleaned:  # Polish: a decimal comma, dots (if any) group thousands
+        cleaned = cleaned.replace(".", "").replace(",", ".")
+    elif cleaned.count(".") > 1:  # 1.500.000
+        cleaned = cleaned.replace(".", "")
     if not cleaned:
+        if scale != 1.0:
+            raise DomainError(BAD_AMOUNT, text=text)
         return None
     try:
-        value = float(cleaned)
+        value = float(cleaned) * scale
     except ValueError as error:
         raise DomainError(BAD_AMOUNT, text=text) from error
     if not math.isfinite(value) or value > 1e13:

@@ -365,6 +365,18 @@ def end_of_day(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(23, 59), tz).astimezone(UTC)
 
 
+def date_only(when: datetime, tz: ZoneInfo) -> bool:
+    """A deadline given as a day only (stored as the end of that day, see end_of_day)."""
+    return when.astimezone(tz).time() == time(23, 59)
+
+
+def keep_precise(new: Iterable[datetime], old: Iterable[datetime], tz: ZoneInfo) -> list[datetime]:
+    """`new` deadlines, where a day-only one keeps the more precise time already known for
+    that day (12:00 entered by hand is not overwritten by a sheet saying only the date)."""
+    known = {d.astimezone(tz).date(): d for d in old if not date_only(d, tz)}
+    return [known.get(d.astimezone(tz).date(), d) if date_only(d, tz) else d for d in new]
+
+
 # --- identity for deduplication ----------------------------------------------------------------
 
 _TRACKING = ("utm_", "fbclid", "gclid")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
@@ -14,12 +15,15 @@ from handlers.funding.parse import (
     CallRecord,
     canonical_link,
     effective_status,
+    keep_precise,
     next_deadline,
     title_key,
 )
 from models import directory
 from models import funding as store
 from models.funding import CallStatus, FundingCall, FundingProfile
+
+WARSAW = ZoneInfo("Europe/Warsaw")  # the calls' deadlines are Polish office days
 
 # Where the mapping is obvious; coordinators edit it with /profil_dodaj <net> program:CODE.
 DEFAULT_PROFILES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -270,10 +274,11 @@ def _updated(session: Session, call: FundingCall, record: CallRecord, now: datet
     if call.id is None:  # added earlier in the same batch, not flushed yet
         session.flush()
     call_id = call.id or 0
-    new_deadlines = [d.isoformat() for d in record.deadlines]
+    precise = keep_precise(record.deadlines, call.deadline_list, WARSAW)
+    new_deadlines = [d.isoformat() for d in precise]
     if new_deadlines and sorted(new_deadlines) != sorted(call.deadlines):
         old_next = next_deadline(call.deadline_list, now)
-        new_next = next_deadline(record.deadlines, now)
+        new_next = next_deadline(precise, now)
         store.add_change(session, call_id, now, "deadline", _iso(old_next), _iso(new_next))
         call.deadlines, changed = sorted(new_deadlines), True
     if record.budget is not None and record.budget != call.budget:

@@ -288,7 +288,7 @@ async def create(
         if parts is not None:
             set_parts(s, meeting, parts, where.closed)
         chats, people = publish(s, ctx, meeting, where)
-        schedule_reminders(s, meeting, ctx.now, ctx.settings.feedback_delay)
+        schedule_reminders(s, meeting, ctx.now, ctx.settings.feedback_delay, ctx.settings.workdays)
     ctx.wake_outbox()
     # the group sees the invitation itself; the organiser's overview is for the organiser
     # (not `private=True`: the guide asks its questions in the chat it was started in)
@@ -366,7 +366,7 @@ async def move(ctx: Context, meeting: int, when: str) -> list[Outgoing]:
         )
         s.add(found)
         shift_parts(s, found.id or 0, shift)
-        schedule_reminders(s, found, ctx.now, ctx.settings.feedback_delay)
+        schedule_reminders(s, found, ctx.now, ctx.settings.feedback_delay, ctx.settings.workdays)
         in_person = set(answers_in_person(s, found.id or 0))
         chats, people = notify_change(
             s,

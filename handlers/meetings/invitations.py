@@ -97,10 +97,50 @@ def invited(
 
 
 def _ics(ctx: Context, meeting: Meeting, network: Network, seen: View) -> File:
+    return ics_file(ctx.settings, ctx.now, meeting, network, seen)
+
+
+def ics_file(
+    settings: Settings, now: datetime, meeting: Meeting, network: Network, seen: View
+) -> File:
     return File(
         f"spotkanie_{meeting.id}.ics",
-        meeting_ics(meeting, network.name, ctx.settings.tz, ctx.now, seen),
+        meeting_ics(meeting, network.name, settings.tz, now, seen),
         "text/calendar",
+    )
+
+
+def private_invitation(
+    s: Session,
+    settings: Settings,
+    now: datetime,
+    t: Translator,
+    meeting: Meeting,
+    network: Network,
+    person_id: int,
+) -> Outgoing:
+    """One person's invitation: what they may see (observers: the open parts only), the
+    answers they may give, their own answer page and the calendar file. The one builder, for
+    publishing and for people who come in later (handlers/welcome.py)."""
+    actor = _actor(s, person_id, network)
+    seen = view(meeting, parts_of(s, meeting.id or 0), observer=is_observer(actor))
+    choices = choices_for(actor, meeting, network)
+    message = render.invitation(
+        t, meeting, network.name, seen, choices=choices, observer=not seen.full
+    )
+    url = links.page_url_in(
+        s,
+        settings,
+        person_id,
+        links.RSVP,
+        now,
+        expires_at=meeting.starts_at,
+        meeting=meeting.id or 0,
+    )
+    page = links.button(t("Answer on a page"), url) if choices else None
+    actions = (*message.actions, page) if page is not None else message.actions
+    return Outgoing(
+        message.text, actions=actions, files=(ics_file(settings, now, meeting, network, seen),)
     )
 
 
@@ -113,37 +153,18 @@ def publish(s: Session, ctx: Context, meeting: Meeting, network: Network) -> tup
         t = Translator(r.language or ctx.settings.default_language, ctx.settings.tz)
         if r.person_id is None:  # a group: every answer, and counts kept live
             seen = group_view(meeting, parts)
-            message = render.invitation(
+            group = render.invitation(
                 t, meeting, network.name, seen, counts=tally(s, meeting.id or 0)
             )
+            message = Outgoing(
+                group.text, actions=group.actions, files=(_ics(ctx, meeting, network, seen),)
+            )
         else:
-            actor = _actor(s, r.person_id, network)
-            seen = view(meeting, parts, observer=is_observer(actor))
-            choices = choices_for(actor, meeting, network)
-            message = render.invitation(
-                t, meeting, network.name, seen, choices=choices, observer=not seen.full
-            )
-            page = (  # a private invitation: their own answer page, if they may answer
-                links.button(
-                    t("Answer on a page"),
-                    ctx.page_url(
-                        links.RSVP,
-                        r.person_id,
-                        expires_at=meeting.starts_at,
-                        meeting=meeting.id or 0,
-                    ),
-                )
-                if choices
-                else None
-            )
-            if page is not None:
-                message = replace(message, actions=(*message.actions, page))
+            message = private_invitation(s, ctx.settings, ctx.now, t, meeting, network, r.person_id)
         enqueue(
             s,
             Target(r.platform, r.chat_id),
-            Outgoing(
-                message.text, actions=message.actions, files=(_ics(ctx, meeting, network, seen),)
-            ),
+            message,
             ctx.now,
             person_id=r.person_id,
             network_id=network.id,

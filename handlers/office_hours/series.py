@@ -194,7 +194,12 @@ async def define(
         s.add(series)
         s.flush()
         sessions = oh.materialise(
-            s, series, ctx.settings.tz, ctx.now, timedelta(days=ctx.settings.office_horizon_days)
+            s,
+            series,
+            ctx.settings.tz,
+            ctx.now,
+            timedelta(days=ctx.settings.office_horizon_days),
+            ctx.settings.workdays,
         )
         return [Outgoing(_describe(ctx.t, series, sessions))]
 
@@ -220,7 +225,7 @@ async def edit_series(
         assert network is not None
         ctx.require(Action.MANAGE_OFFICE_HOURS, network)
         day = near(ctx, parse_when(f"{since} 00:00", now, tz), since)
-        first = oh.occurrences(old, tz, day, day + timedelta(days=400))
+        first = oh.occurrences(old, tz, day, day + timedelta(days=400), ctx.settings.workdays)
         if not first:
             raise DomainError(N_("The series has no dates after {date}."), date=since)
         local = first[0].astimezone(tz)

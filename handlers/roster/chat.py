@@ -20,6 +20,7 @@ from handlers.kit.registry import REGISTRY
 from handlers.roster import sheet as roster_file
 from handlers.roster.guide import asking, private_only
 from handlers.roster.office import find_one, tell_promoted
+from handlers.welcome import catch_up
 from models import audit, directory, roster
 from models.core import City, Network, Person
 from models.enums import Role, Standing
@@ -274,6 +275,8 @@ async def add_person(
         person = _new_person(s, ctx, where, found, name, position, email, changes)
         roster.check_seat(s, where, person)
         roster.grant(s, person, where, Role.REPRESENTATIVE, _me(ctx), ctx.now, changes)
+        for granted in changes.granted:
+            catch_up(s, granted, ctx.settings, ctx.now)
     return [Outgoing(_changed(ctx, changes) + "\n" + _invite_hint(ctx, person))]
 
 

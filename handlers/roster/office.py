@@ -22,6 +22,7 @@ from core.outbox import enqueue_to_person
 from handlers.kit.labels import ROLE, STANDING
 from handlers.kit.limits import parse_id
 from handlers.roster import sheet as roster_file
+from handlers.welcome import catch_up
 from models import directory, invitations, roster
 from models.core import Person
 from models.db import Database
@@ -86,9 +87,11 @@ def import_file(
 ) -> ImportResult:
     """Check the whole file; apply it in one transaction, or nothing if any row is wrong."""
     with db.session() as s:
-        codes = [n.code for n in directory.networks(s)]
+        networks = directory.networks(s)
+        codes = [n.code for n in networks]
+        names = {n.name: n.code for n in networks}
     try:
-        rows, problems = roster_file.read(path, codes)
+        rows, problems = roster_file.read(path, codes, names)
     except roster_file.UnreadableFile as error:
         return ImportResult(False, [t(error.msgid, **error.params)])
     lines = [roster_file.describe_problem(t, p) for p in problems]
@@ -113,6 +116,8 @@ def import_file(
             if dry_run:
                 raise _DryRun
             tell_promoted(s, settings, now, changes.released)
+            for person_id in sorted(changes.granted):  # those already linked: what is ahead
+                catch_up(s, person_id, settings, now)
     except _DryRun:
         pass
     described = [roster_file.describe_change(t, c) for c in changes.items]

@@ -8,7 +8,7 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -159,8 +159,13 @@ def _cells(path: Path) -> list[list[str]]:
     return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
 
 
-def read(path: Path, network_codes: Iterable[str]) -> tuple[list[RosterRow], list[Problem]]:
-    """Every checked row and every problem (errors and warnings) in the file."""
+def read(
+    path: Path, network_codes: Iterable[str], network_names: Mapping[str, str] | None = None
+) -> tuple[list[RosterRow], list[Problem]]:
+    """Every checked row and every problem (errors and warnings) in the file. A network is
+    named by its code or, as the office's own sheet does, by its name ("MIASTO CYFROWE", or
+    either half of "MIASTO NEUTRALNE KLIMATYCZNIE / ZIELONE"): `network_names` maps names to
+    codes."""
     if not path.exists():
         raise UnreadableFile(N_("There is no file {file}."), file=str(path))
     cells = _cells(path)
@@ -176,6 +181,9 @@ def read(path: Path, network_codes: Iterable[str]) -> tuple[list[RosterRow], lis
             expected=", ".join(aliases[0] for aliases in COLUMNS.values()),
         )
     codes = {fold(c): c for c in network_codes}
+    for name, code in (network_names or {}).items():
+        for alias in (name, *name.split("/")):
+            codes.setdefault(fold(alias), code)
     rows: list[RosterRow] = []
     problems: list[Problem] = []
     for i, cells_row in enumerate(cells[header_at + 1 :], start=header_at + 2):
@@ -220,7 +228,7 @@ def _check(
             bad(
                 N_("unknown network code “{value}” (known: {codes})"),
                 value=v["network"],
-                codes=", ".join(codes.values()),
+                codes=", ".join(dict.fromkeys(codes.values())),
             )
     elif role is not Role.COORDINATING_TEAM:
         bad(N_("no network code"))
@@ -280,7 +288,15 @@ def _check(
         email,
         role,
         language,
+        _office_title(v.get("office")),
     ), problems
+
+
+def _office_title(text: str | None) -> str | None:
+    """The sheet's "Funkcja" as written, unless it is only our own word for the office."""
+    if text is None or fold(text) in {fold(w) for w in OFFICE_WORD.values()}:
+        return None
+    return " ".join(text.split())
 
 
 def _cross_checks(rows: Sequence[RosterRow]) -> list[Problem]:
@@ -348,7 +364,7 @@ def _export_cells(rows: Sequence[RosterRow]) -> list[list[str]]:
             STANDING_WORD[r.standing] if r.standing else "",
             r.name or "",
             r.position or "",
-            OFFICE_WORD[r.office] if r.name else "",
+            (r.office_title or OFFICE_WORD[r.office]) if r.name else "",
             r.email or "",
             ROLE_WORD[r.role] if r.role else "",
             r.language or "",

@@ -11,6 +11,8 @@ from dateutil.rrule import rrulestr
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from core.workdays import DEFAULT as WORKDAYS
+from core.workdays import Workdays
 from models import due
 from models.errors import N_, DomainError
 from models.office_hours.queries import (
@@ -59,10 +61,14 @@ def successor(old: OfficeSeries, now: datetime, person_id: int | None) -> Office
 
 
 def occurrences(
-    series: OfficeSeries, tz: ZoneInfo, start: datetime, end: datetime
+    series: OfficeSeries,
+    tz: ZoneInfo,
+    start: datetime,
+    end: datetime,
+    workdays: Workdays = WORKDAYS,
 ) -> list[datetime]:
     """The series' dates in [start, end), UTC; expanded in local time so 10:00 stays 10:00
-    across daylight-saving changes."""
+    across daylight-saving changes. Public holidays (and the office's days off) are skipped."""
     local_start = series.dtstart.astimezone(tz).replace(tzinfo=None)
     rule = rrulestr(series.rrule, dtstart=local_start)
     limit = min(end, series.until) if series.until else end
@@ -71,7 +77,7 @@ def occurrences(
         moment = naive.replace(tzinfo=tz).astimezone(UTC)
         if moment >= limit:
             break
-        if moment >= start:
+        if moment >= start and not workdays.is_day_off(naive.date()):
             found.append(moment)
     return found
 
@@ -94,13 +100,18 @@ def new_session(series: OfficeSeries, when: datetime, now: datetime) -> OfficeSe
 
 
 def materialise(
-    s: Session, series: OfficeSeries, tz: ZoneInfo, now: datetime, horizon: timedelta
+    s: Session,
+    series: OfficeSeries,
+    tz: ZoneInfo,
+    now: datetime,
+    horizon: timedelta,
+    workdays: Workdays = WORKDAYS,
 ) -> list[OfficeSession]:
     """Create the sessions of the next `horizon` that have no row yet (a skipped or moved one
     keeps its row, so it is never re-created)."""
     have = occurrences_made(s, series.id)
     created = []
-    for when in occurrences(series, tz, now, now + horizon):
+    for when in occurrences(series, tz, now, now + horizon, workdays):
         if when in have:
             continue
         session = new_session(series, when, now)
