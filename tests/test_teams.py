@@ -172,8 +172,10 @@ async def teams(
     settings: Settings,
     seeded: Database,
     clock: FrozenClock,
-    trust_test_ca: None,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[Teams]:
+    for name, value in tls.test_ca().client_env().items():  # (trust_test_ca, inline: the
+        monkeypatch.setenv(name, value)  # fixture travels to modules importing `teams`)
     cast = find_cast(seeded)
     graph.follow(clock)
     graph.rate_per_chat = RATE
@@ -833,3 +835,58 @@ async def test_the_group_invitation_is_edited_in_place_with_live_counts(
     assert [m["body"]["content"] for m in teams.graph.sent(CHANNEL_BOX)][posted:] == []
     private = f"chats/19:{BOT_USER}_{REP_AAD}@unq.gbl.spaces/messages"
     assert teams.graph.sent(private)  # the person's own confirmation went to them alone
+
+
+# --- defects of issue #21 the strict fake makes visible (the product fixes turn them green) ----
+
+
+@pytest.mark.xfail(strict=True, reason="issue #21 item 7: discovery reads only the first page")
+async def test_every_page_of_new_chats_is_discovered(teams: Teams) -> None:
+    people = [f"c0000000-0000-4000-8000-0000000001{n:02d}" for n in range(5)]
+    for n, person in enumerate(people):
+        teams.graph.add_user(person, f"Osoba {n}", f"osoba{n}@example.pl")
+        teams.graph.user_opens_chat(person)
+    await teams.transport.discover_chats(force=True)
+    with teams.db.session() as s:
+        known = {r.chat_id for r in store.subscriptions(s)}
+    assert {f"19:{BOT_USER}_{p}@unq.gbl.spaces" for p in people} <= known
+
+
+@pytest.mark.xfail(strict=True, reason="issue #21 item 8: the echo of its own post is fetched")
+async def test_the_echo_of_an_own_post_is_skipped_without_a_fetch(teams: Teams) -> None:
+    await teams.transport.send(Target("teams", CHANNEL_KEY), Outgoing("Ogłoszenie"))
+    await teams.drain()
+    [own] = teams.graph.sent(CHANNEL_BOX)
+    assert any(
+        d.payload["value"][0].get("resourceData", {}).get("id") == own["id"]
+        for d in teams.graph.deliveries
+        if d.kind == "notification"
+    )  # Graph did notify the bot of its own post
+    assert teams.graph.requests("GET", own["id"]) == []
+    assert teams.graph.throttled() == []
+
+
+@pytest.mark.xfail(strict=True, reason="issue #21 item 8: a throttled fetch drops the message")
+async def test_a_message_whose_fetch_stays_throttled_is_not_lost(teams: Teams) -> None:
+    teams.graph.faults.append(Fault("GET", CHANNEL_BOX + "/", 429, times=4, retry_after=1))
+    await teams.graph.post_as_user(CHANNEL_BOX, COORD_AAD, "<p>/sieci</p>")
+    await teams.settle()
+    assert teams.graph.undelivered == []  # answered 2xx: Graph will not send it again
+    teams.clock.advance(timedelta(minutes=5))
+    await teams.transport.maintain()
+    await teams.settle()
+    assert any("cyfrowe" in m["body"]["content"] for m in teams.graph.sent(CHANNEL_BOX))
+
+
+@pytest.mark.xfail(strict=True, reason="issue #21 item 6: recovery lists root posts only")
+async def test_a_reply_in_a_thread_missed_while_down_is_recovered(teams: Teams) -> None:
+    root = await teams.graph.post_as_user(CHANNEL_BOX, COORD_AAD, "<p>Spotkanie w piątek</p>")
+    await teams.settle()
+    await teams.transport.stop()
+    await asyncio.sleep(0.01)
+    thread = f"{CHANNEL_BOX}/{root['id']}/replies"
+    teams.graph.user_message(thread, COORD_AAD, "/sieci")  # while the bot was down
+    await asyncio.sleep(1 / RATE)
+    await teams.transport.recover_all()
+    await teams.outbox.run_once()
+    assert any("cyfrowe" in m["body"]["content"] for m in teams.graph.sent(CHANNEL_BOX))

@@ -18,6 +18,7 @@ from models import directory
 from models.db import Database
 from models.outbox import OutboxMessage
 from tests.cast import Cast, find_cast
+from tests.fakes import tls
 from tests.fakes.graph_api import FakeGraph, TlsFront
 from tests.fakes.telegram_api import FakeBotApi
 from tests.test_teams import (
@@ -46,9 +47,10 @@ async def running(
     seeded: Database,
     clock: FrozenClock,
     settings: Settings,
-    trust_test_ca: None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[tuple[App, Cast, str]]:
+    for name, value in tls.test_ca().client_env().items():  # the SDK trusts the fakes' CA
+        monkeypatch.setenv(name, value)
     port = free_port()
     front = TlsFront(port)  # Graph notifies https only: the edge in front of the bot
     await front.start()
