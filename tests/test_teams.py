@@ -31,7 +31,9 @@ from models.db import Database
 from models.meetings import rsvps
 from tests.cast import Cast, find_cast
 from tests.conftest import Chat
-from tests.fakes.graph_api import BOT_USER, FakeGraph, Fault
+from tests.fakes import tls
+from tests.fakes.graph_api import BOT_USER, FakeGraph, Fault, TlsFront, client_ssl
+from tests.fakes.tokens import Token, TokenBook
 from tests.test_telegram import free_port
 
 TEAM = "a1b2c3d4-0000-4000-8000-00000000cafe"
@@ -45,18 +47,43 @@ COORD_AAD = "c0000000-0000-4000-8000-000000000001"
 STATE = "client-state-secret-1"
 
 
-class StaticCredential:
-    """Tokens as azure-identity would hand them out; `expired` = the sign-in was revoked."""
+RATE = 10.0  # Graph's 1 request/s per chat or channel, 10x faster: the fake and the bot agree
 
-    def __init__(self) -> None:
+
+class StaticCredential:
+    """Tokens as azure-identity hands them out, issued by the fake Entra ID's token book that
+    the fake Graph checks: cached until close to expiry, a fresh one for a claims challenge
+    (CAE); `expired` = the sign-in was revoked and only a person can sign in again."""
+
+    def __init__(self, tokens: TokenBook, user_id: str = BOT_USER, lifetime: float = 3600) -> None:
+        self.tokens, self.user_id, self.lifetime = tokens, user_id, lifetime
         self.expired = False
         self.calls = 0
+        self.cached: Token | None = None
 
-    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+    @property
+    def last(self) -> str:
+        return self.cached.value if self.cached else ""
+
+    def get_token(
+        self, *scopes: str, claims: str | None = None, enable_cae: bool = False, **kwargs: Any
+    ) -> AccessToken:
         self.calls += 1
         if self.expired:
             raise AuthenticationRequiredError(scopes, message="interaction required")
-        return AccessToken("test-token", int(time.time()) + 3600)
+        token = self.cached
+        if (
+            token is None
+            or claims
+            or token.scopes != tuple(scopes)
+            or token.cae != enable_cae
+            or token.expires_at - 300 <= time.time()
+        ):
+            token = self.tokens.issue(
+                self.user_id, tuple(scopes), cae=enable_cae, lifetime=self.lifetime
+            )
+            self.cached = token
+        return AccessToken(token.value, int(token.expires_at))
 
 
 @dataclass
@@ -72,21 +99,34 @@ class Teams:
     lost: list[int]
 
     async def notify(self, payload: dict[str, Any]) -> int:
+        """A hand-made notification, posted as Graph would (over https)."""
         async with (
             aiohttp.ClientSession() as session,
             session.post(
-                self.url, data=json.dumps(payload), headers={"Content-Type": "application/json"}
+                self.url,
+                data=json.dumps(payload),
+                headers={"Content-Type": "application/json"},
+                ssl=client_ssl(),
             ) as answer,
         ):
             return answer.status
 
-    async def settle(self) -> None:
-        """Let background processing finish, then deliver the outbox."""
-        for _ in range(200):
+    async def drain(self) -> None:
+        """Until quiet: the fake's notifications answered, the bot's background work done."""
+        for _ in range(400):
+            await self.graph.quiet()
             if not self.transport._tasks:
-                break
+                await asyncio.sleep(0)
+                if not self.transport._tasks and not self.graph._tasks:
+                    return
             await asyncio.sleep(0.01)
+
+    async def settle(self) -> None:
+        """Let background processing finish, then deliver the outbox (and take in the echo
+        notifications of what it posted)."""
+        await self.drain()
         await self.outbox.run_once()
+        await self.drain()
 
     def subscription_id(self, container: str) -> str:
         sub = self.graph.subscription_for("/" + container)
@@ -95,17 +135,26 @@ class Teams:
 
 
 def teams_settings(settings: Settings, graph: FakeGraph, port: int, **extra: Any) -> Settings:
+    """`port`: the HTTPS front (TlsFront) of the bot's HTTP server: Graph notifies https only.
+    The bot paces itself at the fake's RATE per chat, as it would at Graph's 1/s."""
     return settings.model_copy(
         update={
             "teams_graph_base_url": graph.base_url,
-            "teams_notification_url": f"http://127.0.0.1:{port}/teams/notifications",
+            "teams_notification_url": f"https://127.0.0.1:{port}/teams/notifications",
             "teams_client_state": STATE,
-            "teams_rate_per_chat": 1000,
+            "teams_rate_per_chat": RATE,
             "teams_rate_overall": 1000,
             "teams_discover_seconds": 0,
             **extra,
         }
     )
+
+
+@pytest.fixture
+def trust_test_ca(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SDK's httpx client (built when the transport is) trusts the fakes' test CA."""
+    for name, value in tls.test_ca().client_env().items():
+        monkeypatch.setenv(name, value)
 
 
 def set_email(db: Database, person_id: int, email: str) -> None:
@@ -118,9 +167,18 @@ def set_email(db: Database, person_id: int, email: str) -> None:
 
 @pytest.fixture
 async def teams(
-    graph: FakeGraph, router: Router, settings: Settings, seeded: Database, clock: FrozenClock
+    graph: FakeGraph,
+    router: Router,
+    settings: Settings,
+    seeded: Database,
+    clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[Teams]:
+    for name, value in tls.test_ca().client_env().items():  # (trust_test_ca, inline: the
+        monkeypatch.setenv(name, value)  # fixture travels to modules importing `teams`)
     cast = find_cast(seeded)
+    graph.follow(clock)
+    graph.rate_per_chat = RATE
     graph.add_user(REP_AAD, "Jan Reprezentant", "jan.rep@lomza.example.pl")
     graph.add_user(COORD_AAD, "Katarzyna Koordynator", "k.koord@zmp.example.pl")
     graph.add_group_chat(GROUP_CHAT, "EMPIRIE zielone", [COORD_AAD])
@@ -138,11 +196,13 @@ async def teams(
         )
     port = free_port()
     http = HttpServer("127.0.0.1", port)
-    credential = StaticCredential()
+    front = TlsFront(port)
+    await front.start()
+    credential = StaticCredential(graph.tokens)
     lost: list[int] = []
     transport = TeamsTransport(
         router,
-        teams_settings(settings, graph, port),
+        teams_settings(settings, graph, front.port),
         http,
         credential=credential,
         on_login_lost=lambda: lost.append(1),
@@ -159,11 +219,13 @@ async def teams(
         cast,
         seeded,
         clock,
-        f"http://127.0.0.1:{port}/teams/notifications",
+        transport.settings.teams_notification_url,
         lost,
     )
     await transport.stop()
+    await graph.quiet()
     await http.stop()
+    await front.stop()
 
 
 # --- sending ---------------------------------------------------------------------------
@@ -187,7 +249,8 @@ async def test_posts_to_a_channel_as_html_with_typed_command_hints(teams: Teams)
     assert "<code>/rsvp 3 online</code>" in content and "<code>/rsvp 3 nie</code>" in content
     assert posted["attachments"] == []  # no signed link: no card (no dead buttons)
     assert (
-        teams.graph.requests("POST", CHANNEL_BOX)[0].headers["Authorization"] == "Bearer test-token"
+        teams.graph.requests("POST", CHANNEL_BOX)[0].headers["Authorization"]
+        == f"Bearer {teams.credential.last}"
     )
 
 
@@ -308,7 +371,7 @@ async def test_subscriptions_are_created_with_the_validation_handshake(teams: Te
     )
     async with (
         aiohttp.ClientSession() as session,
-        session.post(teams.url, params={"validationToken": "a b&c"}) as answer,
+        session.post(teams.url, params={"validationToken": "a b&c"}, ssl=client_ssl()) as answer,
     ):
         assert answer.status == 200 and answer.content_type == "text/plain"
         assert await answer.text() == "a b&c"
@@ -713,12 +776,15 @@ async def test_a_calendar_notification_applies_an_answer_at_once(
 
 
 async def test_graph_down_at_start_does_not_stop_the_bot_and_upkeep_retries(
-    graph: FakeGraph, router: Router, settings: Settings
+    graph: FakeGraph, router: Router, settings: Settings, trust_test_ca: None
 ) -> None:
     port = free_port()
     http = HttpServer("127.0.0.1", port)
     transport = TeamsTransport(
-        router, teams_settings(settings, graph, port), http, credential=StaticCredential()
+        router,
+        teams_settings(settings, graph, port),
+        http,
+        credential=StaticCredential(graph.tokens),
     )
     graph.faults.append(Fault("GET", "me", 503, times=4, retry_after=0))
     await http.start()
@@ -769,3 +835,58 @@ async def test_the_group_invitation_is_edited_in_place_with_live_counts(
     assert [m["body"]["content"] for m in teams.graph.sent(CHANNEL_BOX)][posted:] == []
     private = f"chats/19:{BOT_USER}_{REP_AAD}@unq.gbl.spaces/messages"
     assert teams.graph.sent(private)  # the person's own confirmation went to them alone
+
+
+# --- defects of issue #21 the strict fake makes visible (the product fixes turn them green) ----
+
+
+@pytest.mark.xfail(strict=True, reason="issue #21 item 7: discovery reads only the first page")
+async def test_every_page_of_new_chats_is_discovered(teams: Teams) -> None:
+    people = [f"c0000000-0000-4000-8000-0000000001{n:02d}" for n in range(5)]
+    for n, person in enumerate(people):
+        teams.graph.add_user(person, f"Osoba {n}", f"osoba{n}@example.pl")
+        teams.graph.user_opens_chat(person)
+    await teams.transport.discover_chats(force=True)
+    with teams.db.session() as s:
+        known = {r.chat_id for r in store.subscriptions(s)}
+    assert {f"19:{BOT_USER}_{p}@unq.gbl.spaces" for p in people} <= known
+
+
+@pytest.mark.xfail(strict=True, reason="issue #21 item 8: the echo of its own post is fetched")
+async def test_the_echo_of_an_own_post_is_skipped_without_a_fetch(teams: Teams) -> None:
+    await teams.transport.send(Target("teams", CHANNEL_KEY), Outgoing("Ogłoszenie"))
+    await teams.drain()
+    [own] = teams.graph.sent(CHANNEL_BOX)
+    assert any(
+        d.payload["value"][0].get("resourceData", {}).get("id") == own["id"]
+        for d in teams.graph.deliveries
+        if d.kind == "notification"
+    )  # Graph did notify the bot of its own post
+    assert teams.graph.requests("GET", own["id"]) == []
+    assert teams.graph.throttled() == []
+
+
+@pytest.mark.xfail(strict=True, reason="issue #21 item 8: a throttled fetch drops the message")
+async def test_a_message_whose_fetch_stays_throttled_is_not_lost(teams: Teams) -> None:
+    teams.graph.faults.append(Fault("GET", CHANNEL_BOX + "/", 429, times=4, retry_after=1))
+    await teams.graph.post_as_user(CHANNEL_BOX, COORD_AAD, "<p>/sieci</p>")
+    await teams.settle()
+    assert teams.graph.undelivered == []  # answered 2xx: Graph will not send it again
+    teams.clock.advance(timedelta(minutes=5))
+    await teams.transport.maintain()
+    await teams.settle()
+    assert any("cyfrowe" in m["body"]["content"] for m in teams.graph.sent(CHANNEL_BOX))
+
+
+@pytest.mark.xfail(strict=True, reason="issue #21 item 6: recovery lists root posts only")
+async def test_a_reply_in_a_thread_missed_while_down_is_recovered(teams: Teams) -> None:
+    root = await teams.graph.post_as_user(CHANNEL_BOX, COORD_AAD, "<p>Spotkanie w piątek</p>")
+    await teams.settle()
+    await teams.transport.stop()
+    await asyncio.sleep(0.01)
+    thread = f"{CHANNEL_BOX}/{root['id']}/replies"
+    teams.graph.user_message(thread, COORD_AAD, "/sieci")  # while the bot was down
+    await asyncio.sleep(1 / RATE)
+    await teams.transport.recover_all()
+    await teams.outbox.run_once()
+    assert any("cyfrowe" in m["body"]["content"] for m in teams.graph.sent(CHANNEL_BOX))

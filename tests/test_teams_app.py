@@ -11,15 +11,24 @@ import aiohttp
 import pytest
 
 from bot.app import App
+from bot.transports.teams import transport as teams_transport
 from core.clock import FrozenClock
 from core.config import Settings
 from models import directory
 from models.db import Database
 from models.outbox import OutboxMessage
 from tests.cast import Cast, find_cast
-from tests.fakes.graph_api import FakeGraph
+from tests.fakes import tls
+from tests.fakes.graph_api import FakeGraph, TlsFront
 from tests.fakes.telegram_api import FakeBotApi
-from tests.test_teams import CHANNEL_BOX, CHANNEL_KEY, COORD_AAD, STATE, teams_settings
+from tests.test_teams import (
+    CHANNEL_BOX,
+    CHANNEL_KEY,
+    COORD_AAD,
+    STATE,
+    StaticCredential,
+    teams_settings,
+)
 from tests.test_telegram import free_port, link, telegram_settings
 
 
@@ -33,13 +42,25 @@ async def _until(check: Any, timeout: float = 10.0) -> None:
 
 @pytest.fixture
 async def running(
-    api: FakeBotApi, graph: FakeGraph, seeded: Database, clock: FrozenClock, settings: Settings
+    api: FakeBotApi,
+    graph: FakeGraph,
+    seeded: Database,
+    clock: FrozenClock,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[tuple[App, Cast, str]]:
+    for name, value in tls.test_ca().client_env().items():  # the SDK trusts the fakes' CA
+        monkeypatch.setenv(name, value)
     port = free_port()
+    front = TlsFront(port)  # Graph notifies https only: the edge in front of the bot
+    await front.start()
+    graph.follow(clock)
+    # a local Graph without a client id: the service account's token from the fake Entra ID
+    monkeypatch.setattr(teams_transport, "LocalCredential", lambda: StaticCredential(graph.tokens))
     both = teams_settings(
         telegram_settings(settings, f"http://127.0.0.1:{api.port}"),
         graph,
-        port,
+        front.port,
         http_port=port,
         outbox_poll_seconds=0.2,
         jobs_poll_seconds=60,
@@ -64,6 +85,8 @@ async def running(
     yield app, cast, f"http://127.0.0.1:{port}/teams/notifications"
     app.stop()
     await asyncio.wait_for(task, 10)
+    await graph.quiet()
+    await front.stop()
 
 
 async def test_telegram_and_teams_run_together(
