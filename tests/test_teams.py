@@ -840,7 +840,6 @@ async def test_the_group_invitation_is_edited_in_place_with_live_counts(
 # --- defects of issue #21 the strict fake makes visible (the product fixes turn them green) ----
 
 
-@pytest.mark.xfail(strict=True, reason="issue #21 item 7: discovery reads only the first page")
 async def test_every_page_of_new_chats_is_discovered(teams: Teams) -> None:
     people = [f"c0000000-0000-4000-8000-0000000001{n:02d}" for n in range(5)]
     for n, person in enumerate(people):
@@ -852,7 +851,6 @@ async def test_every_page_of_new_chats_is_discovered(teams: Teams) -> None:
     assert {f"19:{BOT_USER}_{p}@unq.gbl.spaces" for p in people} <= known
 
 
-@pytest.mark.xfail(strict=True, reason="issue #21 item 8: the echo of its own post is fetched")
 async def test_the_echo_of_an_own_post_is_skipped_without_a_fetch(teams: Teams) -> None:
     await teams.transport.send(Target("teams", CHANNEL_KEY), Outgoing("Ogłoszenie"))
     await teams.drain()
@@ -866,7 +864,6 @@ async def test_the_echo_of_an_own_post_is_skipped_without_a_fetch(teams: Teams) 
     assert teams.graph.throttled() == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue #21 item 8: a throttled fetch drops the message")
 async def test_a_message_whose_fetch_stays_throttled_is_not_lost(teams: Teams) -> None:
     teams.graph.faults.append(Fault("GET", CHANNEL_BOX + "/", 429, times=4, retry_after=1))
     await teams.graph.post_as_user(CHANNEL_BOX, COORD_AAD, "<p>/sieci</p>")
@@ -878,7 +875,6 @@ async def test_a_message_whose_fetch_stays_throttled_is_not_lost(teams: Teams) -
     assert any("cyfrowe" in m["body"]["content"] for m in teams.graph.sent(CHANNEL_BOX))
 
 
-@pytest.mark.xfail(strict=True, reason="issue #21 item 6: recovery lists root posts only")
 async def test_a_reply_in_a_thread_missed_while_down_is_recovered(teams: Teams) -> None:
     root = await teams.graph.post_as_user(CHANNEL_BOX, COORD_AAD, "<p>Spotkanie w piątek</p>")
     await teams.settle()

@@ -197,7 +197,11 @@ async def test_an_announcement_written_in_teams_keeps_formatting_link_and_file(
     [body] = [p["body"]["content"] for p in posted if "Spotkanie" in p["body"]["content"]]
     assert "<b>Spotkanie sieci</b> 12 maja w <i>Łomży</i>." in body
     assert '<ul><li>program na <a href="https://zmp.pl/program">stronie</a></li>' in body
-    uploaded = [n for n in site.graph.drive_items.values() if n["name"] == "agenda.pdf"]
+    uploaded = [  # the bot's copy in the channel's folder, beside the coordinator's own file
+        n
+        for n in site.graph.drive_items.values()
+        if n["name"] == "agenda.pdf" and n["parentReference"]["driveId"] != f"drive-{COORD_AAD}"
+    ]
     assert len(uploaded) == 1 and site.graph.drive_content[uploaded[0]["id"]] == PDF
     assert any(a.get("name") == "agenda.pdf" for p in posted for a in p["attachments"])
     # read through /shares/u!…/driveItem, the content through Graph's download redirect

@@ -155,6 +155,7 @@ class FakeGraph:
         self.tokens = tokens if tokens is not None else TokenBook()
         self.rate_per_chat = rate_per_chat  # requests/s per app on one chat or channel
         self.page_size = page_size  # items per page when the client does not ask ($top)
+        self.server_page_max: int | None = None  # a smaller page than asked for, as Graph may
         self.delivery_timeout = 3.0  # Graph wants an answer to a notification within 3 s
         self.validation_timeout = 10.0
         self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
@@ -759,6 +760,8 @@ class FakeGraph:
                     f"The value from the incoming request is '{top_text}'.",
                 )
         top = int(top_text) if top_text else self.page_size
+        if self.server_page_max is not None:  # Graph may return fewer than $top: follow the link
+            top = min(top, self.server_page_max)
         offset = 0
         if "$skiptoken" in query:
             try:
@@ -1290,9 +1293,11 @@ def _norm(resource: str) -> str:
 
 
 def _for_graph(token: Token, port: int) -> bool:
-    """A token for Graph's audience (its scopes) or, as kiota derives it for a Graph at another
-    host, for this fake's host."""
+    """A token for Graph's audience: its scopes name Graph (a scope without a resource, e.g.
+    `User.Read`, is Graph's, as Entra ID reads it) or this fake's host."""
     for scope in token.scopes:
+        if "://" not in scope and scope not in ("openid", "profile", "offline_access"):
+            return True
         host = urlsplit(scope).hostname or ""
         if host in ("graph.microsoft.com", "127.0.0.1", "localhost"):
             return True

@@ -22,7 +22,7 @@ class Token:
     scopes: tuple[str, ...]
     expires_at: float
     cae: bool  # asked for with the cp1 client capability
-    issued_at: float = field(default_factory=lambda: time.time())  # a patched clock counts
+    issued_at: float = field(default_factory=time.time)
 
 
 @dataclass
