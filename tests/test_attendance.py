@@ -169,3 +169,29 @@ async def test_people_shows_each_citys_standing(chat: Chat, seeded: Database) ->
     laureate_line = next(line for line in text.splitlines() if laureate in line)
     assert "(obserwator) — przedstawiciel(ka) miasta" in observer_line
     assert "(laureat) — przedstawiciel(ka) miasta" in laureate_line
+
+
+async def test_an_observer_is_told_who_confirms_their_participation(
+    chat: Chat, seeded: Database, clock: FrozenClock
+) -> None:
+    """An observer city's representative is a "przedstawiciel(ka) miasta" too: refusing /jestem
+    with "it is for przedstawiciel(ka) miasta, …" made no sense to them. They hear who confirms
+    their participation, and the organiser's mark puts them in the online section."""
+    cast = find_cast(seeded)
+    meeting_id = await create(chat, cast.coordinator, open_part="tak")
+    await chat.say(cast.observer_rep, f"/rsvp {meeting_id} online")
+    clock.set(datetime(2027, 5, 12, 8, 15, tzinfo=UTC))
+    refused = await chat.text(cast.observer_rep, f"/jestem {meeting_id}")
+    assert refused == (
+        "Miasta obserwatorzy śledzą część otwartą online; ich udział potwierdza opiekun "
+        "organizacyjny: poproś go o odnotowanie obecności."
+    )
+    assert "Obecność potwierdzona" in await chat.text(
+        cast.organiser, f"/jestem {meeting_id} {cast.observer_rep}"
+    )
+    overview = await chat.text(cast.organiser, f"/obecnosc {meeting_id}")
+    assert "Obecni (potwierdzeni): 1 (stacjonarnie 0, online 1); zespół 0." in overview
+    # anyone else without the right still hears the usual refusal (the expert)
+    assert "Nie masz uprawnień do polecenia /jestem" in await chat.text(
+        cast.expert, f"/jestem {meeting_id}"
+    )

@@ -288,7 +288,9 @@ async def test_check_in_and_attendance_exports(
     assert "Obecność potwierdzona" in await chat.text(
         cast.organiser, f"/jestem {meeting_id} {cast.laureate_rep2}"
     )
-    assert "Nie masz uprawnień" in await chat.text(cast.observer_rep, f"/jestem {meeting_id}")
+    assert "poproś go o odnotowanie obecności" in await chat.text(
+        cast.observer_rep, f"/jestem {meeting_id}"
+    )
 
     [reply] = await chat.say(cast.organiser, f"/lista_obecnosci {meeting_id}")
     csv_file, pdf_file = reply.files

@@ -11,7 +11,7 @@ from handlers.kit.args import Id, Word, Words
 from handlers.kit.context import Context
 from handlers.kit.labels import ROLE
 from handlers.kit.objects import fetch, hidden_or, shown
-from handlers.kit.permissions import Action
+from handlers.kit.permissions import Action, Actor, holders
 from handlers.kit.registry import REGISTRY
 from handlers.meetings import render
 from handlers.meetings.attendance_sheet import Heading, Row, to_csv, to_pdf
@@ -20,6 +20,7 @@ from models import attendance, directory
 from models.attendance import SECTIONS, Section
 from models.core import Network, Person
 from models.directory import STAFF_ORDER
+from models.enums import Role, Standing
 from models.errors import N_, DomainError
 from models.meetings import ANSWERS, Answer, Meeting, answers_of, check_in, rsvps
 
@@ -99,6 +100,35 @@ async def overview(ctx: Context, meeting: int) -> list[Outgoing]:
     return [Outgoing("\n".join(lines))]
 
 
+OBSERVERS_CHECK_IN = N_(
+    "Observer cities follow the open part online; the organiser confirms their participation: "
+    "ask the organiser to mark you present."
+)
+
+
+def _observer(actor: Actor) -> bool:
+    return actor.roles == {Role.REPRESENTATIVE} and actor.standing is Standing.OBSERVER
+
+
+def _check_in_refusal(ctx: Context) -> DomainError:
+    """The gate's answer to someone who may check in nowhere: an observer city's
+    representative (a "przedstawiciel(ka) miasta" like those who may) hears why and whom to
+    ask; anyone else the usual refusal."""
+    if ctx.person is not None:
+        with ctx.db.session() as s:
+            everywhere = directory.actors_everywhere(s, ctx.person)
+        if any(_observer(Actor(roles, standing)) for roles, standing, _ in everywhere):
+            return DomainError(OBSERVERS_CHECK_IN)
+    held = dict.fromkeys(
+        role for action in (Action.CHECK_IN, Action.MANAGE_ATTENDANCE) for role in holders(action)
+    )
+    return DomainError(
+        N_("You have no right to use /{name}: it is for {roles}."),
+        name="jestem",
+        roles=", ".join(ctx.t(ROLE[role]) for role in held),
+    )
+
+
 @REGISTRY.command(
     "jestem",
     "here",
@@ -109,6 +139,7 @@ async def overview(ctx: Context, meeting: int) -> list[Outgoing]:
     # checking oneself in, or marking someone else (the organiser); each is checked again in
     # the meeting's own network below
     action=(Action.CHECK_IN, Action.MANAGE_ATTENDANCE),
+    refusal=_check_in_refusal,
 )
 async def here(ctx: Context, meeting: int, person: str | None) -> list[Outgoing]:
     me = ctx.require_person()
@@ -130,6 +161,8 @@ async def here(ctx: Context, meeting: int, person: str | None) -> list[Outgoing]
                 )
             who = people[0]
         else:
+            if _observer(ctx.actor(network)):
+                raise DomainError(OBSERVERS_CHECK_IN)
             ctx.require(Action.CHECK_IN, network)
             _invited_and_coming(s, found, me)
             who = me
