@@ -49,6 +49,8 @@ def expected(role: Role | None, standing: Standing | None, action: Action, close
     if role is Role.REPRESENTATIVE:
         if standing is None:
             return False
+        if closed and not standing.is_core:  # the leaders' network has no observer cities
+            return False
         return action in (CORE_ACTIONS if standing.is_core else OBSERVER_ACTIONS)
     return action in STAFF_ACTIONS[role]
 
