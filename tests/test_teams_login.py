@@ -252,3 +252,22 @@ def test_production_defaults_sign_in_at_microsoft_with_cae() -> None:
     assert graph._known_to_microsoft(settings.teams_authority)  # instance discovery stays on
     assert not graph._known_to_microsoft("127.0.0.1:8443")
     assert graph.ENABLE_CAE
+
+
+async def test_a_token_graph_refuses_before_the_cache_expects_is_renewed_once(
+    site: Site, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Graph answers 401 invalid_token for an access token MSAL's cache still holds as good:
+    the client gets a token issued now (the refresh token) and the request goes through,
+    instead of sending the refused token again until the cache expires it an hour later."""
+    await login(site, capsys)
+    transport = TeamsTransport(cast(Router, None), Settings(), credential=None)
+    await transport.start()
+    refreshes = len(site.entra.token_requests("refresh"))
+    site.book.expire_all()
+    me = await transport.client.me.get()
+    assert me is not None and me.id == BOT
+    assert 'error="invalid_token"' in site.graph.refused[-1]
+    assert len(site.entra.token_requests("refresh")) == refreshes + 1
+    assert site.graph.accepted[-1].expires_at > time.time() and not transport.login_lost
+    await transport.stop()

@@ -21,7 +21,7 @@ from sqlmodel import select
 from bot.http import HttpServer
 from bot.router import Router
 from bot.transports.teams.transport import TeamsTransport
-from core.messages import Outgoing, Target
+from core.messages import File, Outgoing, Target
 from jobs.dispatch import DueDispatcher
 from models import directory
 from models import teams as store
@@ -343,3 +343,15 @@ async def test_an_answer_in_a_channel_is_read_without_a_429(teams: Teams) -> Non
     await typed(teams, CHANNEL_BOX, COORD_AAD, "/sieci", mention_bot=True)
     await teams.settle()
     assert [c for c in teams.graph.calls if c.status == 429] == []
+
+
+async def test_a_file_posted_to_a_channel_stays_under_the_channels_limit(teams: Teams) -> None:
+    """Reading the channel's files folder is a request on the channel too: the post of the
+    file after it is paced (before, Graph answered it 429 and the SDK waited a second)."""
+    await teams.transport.send(
+        Target("teams", CHANNEL_KEY),
+        Outgoing("Agenda", files=(File("agenda.pdf", b"%PDF", "application/pdf"),)),
+    )
+    _text, posted = teams.graph.sent(CHANNEL_BOX)
+    assert posted["attachments"][0]["name"] == "agenda.pdf"
+    assert teams.graph.throttled() == []

@@ -61,9 +61,9 @@ async def upload(
     attachments: list[dict[str, Any]] = []
     if "/" in chat_key:
         team, channel = chat_key.split("/", 1)
-        folder = (
-            await client.teams.by_team_id(team).channels.by_channel_id(channel).files_folder.get()
-        )
+        # a request on the channel: paced like the post that follows (Graph counts both)
+        channel_folder = client.teams.by_team_id(team).channels.by_channel_id(channel).files_folder
+        folder = await transport._read(chat_key, channel_folder.get)
         assert folder is not None and folder.parent_reference is not None
         drive_id, parent = folder.parent_reference.drive_id or "", folder.id or ""
     else:

@@ -10,8 +10,11 @@ reported, and waits for a new `teams login`). Imported only when Teams is config
 from __future__ import annotations
 
 import asyncio
+import inspect
+import json
 import logging
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +27,8 @@ from kiota_abstractions.api_error import APIError
 from kiota_authentication_azure.azure_identity_authentication_provider import (
     AzureIdentityAuthenticationProvider,
 )
+from kiota_http.kiota_client_factory import KiotaClientFactory
+from kiota_http.middleware.middleware import BaseMiddleware
 from msgraph import GraphRequestAdapter, GraphServiceClient
 from msgraph.graph_request_adapter import options as graph_options
 from msgraph_core import GraphClientFactory
@@ -197,13 +202,51 @@ def login(settings: Settings, prompt: Callable[[str], None]) -> Any:
     return record
 
 
+class FreshTokenHandler(BaseMiddleware):
+    """Graph refused a token the credential still holds as good (401 `invalid_token`: expired
+    or invalidated before the cache's idea of its expiry). Without this the cached token was
+    sent again and again, and every notification waited for the cache to expire it (an hour).
+    Ask once for a token issued now — an `nbf` claims request, as a CAE challenge makes, so
+    MSAL bypasses its cached access token and redeems the refresh token — and send the
+    request again. A claims challenge (`insufficient_claims`) is kiota's to answer; a failed
+    refresh raises LoginLost like any silent sign-in that needs a person."""
+
+    def __init__(self, token_credential: Any) -> None:
+        super().__init__()
+        self.credential = token_credential
+
+    async def send(self, request: httpx.Request, transport: httpx.AsyncBaseTransport) -> Any:
+        response = await super().send(request, transport)
+        challenge = response.headers.get("WWW-Authenticate", "")
+        if (
+            response.status_code != 401
+            or "insufficient_claims" in challenge
+            or not request.headers.get("Authorization", "").startswith("Bearer ")
+        ):
+            return response
+        claims = {"access_token": {"nbf": {"essential": True, "value": str(int(time.time()))}}}
+        token = self.credential.get_token(*SCOPES, claims=json.dumps(claims), enable_cae=ENABLE_CAE)
+        if inspect.isawaitable(token):
+            token = await token
+        log.info("teams.token_refreshed reason=401")
+        await response.aclose()
+        request.headers["Authorization"] = f"Bearer {token.token}"
+        return await super().send(request, transport)
+
+
 def build_client(settings: Settings, token_credential: Any) -> GraphServiceClient:
     """The real msgraph-sdk client: default middleware (RetryHandler for 429/503/504 with
     Retry-After), bearer tokens from the credential; `teams_graph_base_url` points it at
     another Graph (the local fake in tests)."""
     # graph_options: /users/me-token-to-replace -> /me, as GraphRequestAdapter's own default
-    http = GraphClientFactory.create_with_default_middleware(
-        client=httpx.AsyncClient(timeout=httpx.Timeout(30.0)), options=graph_options
+    # ... and a refused token renewed once (FreshTokenHandler, outermost: after the retries)
+    middleware = [
+        FreshTokenHandler(token_credential),
+        *KiotaClientFactory.get_default_middleware(graph_options),
+        GraphClientFactory._get_telemetry_handler(graph_options),
+    ]
+    http = GraphClientFactory.create_with_custom_middleware(
+        middleware, client=httpx.AsyncClient(timeout=httpx.Timeout(30.0))
     )
     base = settings.teams_graph_base_url.rstrip("/")
     hosts = [urlsplit(base).hostname or ""] if base else ["graph.microsoft.com"]

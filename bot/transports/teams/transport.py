@@ -744,7 +744,9 @@ class TeamsTransport:
             if part.file.mime == "text/calendar":
                 return None  # meetings are calendar events on Teams (see calendar.py)
             extra_html, attachments = await upload(self, chat_key, [part.file])
-            return await self._post_id(chat_key, render.Rendered(extra_html, attachments))
+            # paced again: in a channel the folder was just read (Graph counts each request)
+            rendered = render.Rendered(extra_html, attachments)
+            return await self._read(chat_key, lambda: self._post_id(chat_key, rendered))
         if part.kind == "pin" and part.ref:
             await self._pin(chat_key, part.ref)
         return None
