@@ -257,7 +257,8 @@ async def test_check_in_only_for_invited_people_who_did_not_decline(
     clock.advance(meeting.starts_at - timedelta(minutes=30) - clock.now())
     assert "odpowiedziano „nie”" in await chat.text(cast.laureate_rep2, f"/jestem {meeting.id}")
     assert "uprawnień" in await chat.text(cast.mayor, f"/jestem {meeting.id}")
-    assert "uprawnień" in await chat.text(cast.observer_rep, f"/jestem {meeting.id}")
+    observer = await chat.text(cast.observer_rep, f"/jestem {meeting.id}")
+    assert "potwierdza opiekun organizacyjny" in observer  # refused, and told who confirms
     assert "Obecność" in await chat.text(cast.laureate_rep, f"/jestem {meeting.id}")
     # staff may still mark the one who declined but came after all
     assert "Obecność" in await chat.text(
