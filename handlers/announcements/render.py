@@ -4,12 +4,12 @@ report."""
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import datetime
 
 from sqlmodel import Session
 
+from core.cells import SafeWriter
 from core.config import Settings
 from core.i18n import Translator
 from core.messages import Action as Button
@@ -144,7 +144,7 @@ def delivery_report(s: Session, t: Translator, ann: Announcement) -> Outgoing:
     labels = {"sent": t("sent"), "failed": t("failed"), "pending": t("waiting")}
     counts = {(kind, st): 0 for kind in ("chat", "person") for st in labels}
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
+    writer = SafeWriter(buffer, delimiter=";")
     writer.writerow([t("type"), t("recipient"), t("platform"), t("status"), t("reason"), t("time")])
     failures = []
     for row in rows:

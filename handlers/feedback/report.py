@@ -8,7 +8,6 @@ its count only (no average, distribution or texts), so that a small group stays 
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -16,6 +15,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from core.cells import SafeWriter
 from core.i18n import Translator
 from core.messages import File, Outgoing
 from handlers.feedback.poll import POLL
@@ -291,7 +291,7 @@ def message(t: Translator, report: Report) -> str:
 
 def to_csv(t: Translator, report: Report) -> bytes:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
+    writer = SafeWriter(buffer, delimiter=";")
     writer.writerow([t("section"), t("item"), t("answer"), t("count")])
     for row in report.rows:
         writer.writerow(

@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from core.cells import SafeWriter
 from core.i18n import Translator
 from core.messages import Action as Button
 from core.messages import File, Outgoing
@@ -166,7 +166,7 @@ def digest_message(
 
 def to_csv(t: Translator, items: list[Item]) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
+    writer = SafeWriter(out, delimiter=";")
     writer.writerow(
         [
             t("Call no."),

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.cells import SafeWriter
 from core.i18n import Translator
 from models.attendance import Section
 from models.errors import N_, DomainError
@@ -50,7 +50,7 @@ def _font() -> Path:
 
 def to_csv(t: Translator, rows: Sequence[Row]) -> bytes:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
+    writer = SafeWriter(buffer, delimiter=";")
     writer.writerow(
         [
             t("No."),

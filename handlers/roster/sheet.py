@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.cells import SafeWriter, safe_row, unescape_cell
 from core.i18n import Translator
 from models.enums import Office, Role, Standing
 from models.errors import N_
@@ -168,7 +169,7 @@ def read(
     codes."""
     if not path.exists():
         raise UnreadableFile(N_("There is no file {file}."), file=str(path))
-    cells = _cells(path)
+    cells = [[unescape_cell(c) for c in row] for row in _cells(path)]
     header_at = next((i for i, row in enumerate(cells) if any(row)), None)
     if header_at is None:
         raise UnreadableFile(N_("The file {file} is empty."), file=path.name)
@@ -384,8 +385,12 @@ def write(path: Path, rows: Sequence[RosterRow]) -> None:
         assert sheet is not None
         sheet.title = "Skład sieci"
         for row in cells:
-            sheet.append(row)
+            sheet.append(safe_row(row))
+        for line in sheet.iter_rows():
+            for cell in line:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # text, never a formula
         book.save(path)
         return
     with path.open("w", encoding="utf-8-sig", newline="") as out:
-        csv.writer(out, delimiter=";").writerows(cells)
+        SafeWriter(out, delimiter=";").writerows(cells)
