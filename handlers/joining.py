@@ -265,6 +265,17 @@ def _target_networks(
     return mine
 
 
+def _visible(ctx: Context, s: Session) -> Callable[[JoinRequest], bool]:
+    """A request is seen by whoever may read one of the networks it asks for; to anyone else
+    its number answers as a missing one (a closed network's requests cannot be probed)."""
+
+    def visible(request: JoinRequest) -> bool:
+        networks = (directory.network_by_code(s, code) for code in request.networks)
+        return any(n is not None and ctx.can(Action.READ, n) for n in networks)
+
+    return visible
+
+
 def _in_private(ctx: Context) -> None:
     if not ctx.private:
         raise DomainError(N_("Join requests are decided in a private chat with me."))
@@ -312,7 +323,7 @@ async def accept(
     me = ctx.require_person()
     changes = roster.Changes()
     with ctx.db.session() as s:
-        request = joins.load_open(s, number, ctx.now)
+        request = joins.load_open(s, number, ctx.now, _visible(ctx, s))
         networks = _target_networks(ctx, s, request, network)
         city = roster.ensure_city(s, request.city_name or "", None, changes)
         person = s.get(Person, request.person_id) if request.person_id else None
@@ -413,7 +424,7 @@ async def reject(
     _in_private(ctx)
     me = ctx.require_person()
     with ctx.db.session() as s:
-        request = joins.load_open(s, number, ctx.now)
+        request = joins.load_open(s, number, ctx.now, _visible(ctx, s))
         networks = _target_networks(ctx, s, request, network)
         reason = " ".join((reason or "").split())[:300]
         joins.decide(s, request, [n.code for n in networks], JoinStatus.REJECTED, ctx.now)

@@ -4,7 +4,7 @@ partial unique index), and a request lapses after 14 days."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -186,10 +186,20 @@ def cancel_draft(session: Session, platform: str, external_id: str, now: datetim
     return True
 
 
-def load_open(session: Session, request_id: int, now: datetime) -> JoinRequest:
+NO_REQUEST = N_("There is no join request #{id}.")
+
+
+def load_open(
+    session: Session,
+    request_id: int,
+    now: datetime,
+    visible: Callable[[JoinRequest], bool] = lambda _row: True,
+) -> JoinRequest:
+    """The open request, locked. One the caller may not see (`visible` says no: it asks only
+    for networks the caller may not read) answers exactly as a missing number does."""
     row = session.get(JoinRequest, request_id, with_for_update=True)
-    if row is None or row.status in (JoinStatus.DRAFT, JoinStatus.CANCELLED):
-        raise DomainError(N_("There is no join request #{id}."), id=request_id)
+    if row is None or row.status in (JoinStatus.DRAFT, JoinStatus.CANCELLED) or not visible(row):
+        raise DomainError(NO_REQUEST, id=request_id)
     if row.status == JoinStatus.OPEN and row.expires_at is not None and row.expires_at <= now:
         row.status = JoinStatus.EXPIRED
         session.add(row)

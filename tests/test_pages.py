@@ -201,3 +201,47 @@ async def test_unknown_page_and_the_style_sheet(
                 assert "Content-Security-Policy" not in response.headers
     finally:
         await http.stop()
+
+
+async def test_every_answer_under_the_pages_prefix_carries_the_security_headers(
+    seeded: Database, clock: FrozenClock, settings: Settings
+) -> None:
+    """aiohttp's own 404 and 405 (no route, wrong method) under /p too, seen by a real client."""
+    import aiohttp
+
+    from bot import pages
+    from bot.http import HttpServer
+
+    http = HttpServer("127.0.0.1", 0)
+    pages.install(http, Router(seeded, clock, _with_links(settings)))
+    await http.start()
+    base = f"http://127.0.0.1:{http.port}"
+    asked = [
+        ("GET", "/p", 404),
+        ("GET", "/p/", 404),
+        ("GET", "/p/a/b/c", 404),  # no route: aiohttp's own 404
+        ("GET", "/p/static/..%2Fserver.py", 404),
+        ("GET", "/p/static/nie-ma.css", 404),
+        ("PUT", "/p/rsvp/abc", 405),  # aiohttp's own 405
+        ("DELETE", "/p/static/style.css", 405),
+        ("POST", "/p/static/style.css", 404),  # the form route: no such page
+        ("GET", "/p/nieznana/abc", 404),  # the pages' own refusal
+        ("GET", "/p/static/style.css", 200),
+    ]
+    try:
+        async with aiohttp.ClientSession() as client:
+            for method, path, status in asked:
+                async with client.request(method, base + path) as response:
+                    assert response.status == status, (method, path, response.status)
+                    headers = response.headers
+                    assert "no-store" in headers.get("Cache-Control", ""), (method, path)
+                    assert "default-src 'none'" in headers.get("Content-Security-Policy", "")
+                    assert headers.get("Referrer-Policy") == "no-referrer", (method, path)
+                    assert headers.get("X-Content-Type-Options") == "nosniff", (method, path)
+            async with client.get(f"{base}/nie-ma") as response:  # outside the prefix: untouched
+                assert response.status == 404
+                assert "Content-Security-Policy" not in response.headers
+            async with client.get(f"{base}/pages") as response:  # a prefix of a word is not it
+                assert "Content-Security-Policy" not in response.headers
+    finally:
+        await http.stop()

@@ -314,3 +314,53 @@ async def test_webhook_checks_the_secret_token(
     finally:
         await transport.stop()
         await http.stop()
+
+
+async def test_an_unreadable_update_is_skipped_and_polling_goes_on(bot: Bot) -> None:
+    private = tg.private_chat(COORDINATOR_TG)
+    await bot.api.inject_malformed()  # alone in its batch
+    await bot.api.wait_for(lambda: len(bot.api.sent("getUpdates")) >= 3)
+    await bot.api.inject(tg.message(coordinator, private, "/sieci"))
+    await bot.api.wait_for(lambda: len(bot.api.texts(COORDINATOR_TG)) == 1)
+    await bot.api.inject_malformed()  # and in the middle of one
+    await bot.api.inject(tg.message(coordinator, private, "/sieci"))
+    await bot.api.wait_for(lambda: len(bot.api.texts(COORDINATOR_TG)) == 2)
+    offsets = [int(c.params.get("offset") or 0) for c in bot.api.sent("getUpdates")]
+    last = max(u["update_id"] for u in [*bot.api._updates, {"update_id": 0}])
+    assert max(offsets) >= last or not bot.api._updates  # the unreadable ones are confirmed
+
+
+async def test_an_unreadable_webhook_update_is_skipped_and_the_next_handled(
+    api: FakeBotApi, router: Router, settings: Settings, seeded: Database
+) -> None:
+    http = HttpServer("127.0.0.1", free_port())
+    url = f"http://127.0.0.1:{http.port}/telegram/webhook"
+    transport = TelegramTransport(
+        router,
+        telegram_settings(
+            settings,
+            f"http://127.0.0.1:{api.port}",
+            telegram_webhook_url=url,
+            telegram_webhook_secret="s3cret-token",
+        ),
+        http,
+    )
+    await http.start()
+    await transport.start()
+    try:
+        link(seeded, find_cast(seeded).coordinator, COORDINATOR_TG)
+        broken = {"update_id": 7, "poll_answer": {"poll_id": "p-1", "user": coordinator}}
+        body = {
+            "update_id": 8,
+            **tg.message(coordinator, tg.private_chat(COORDINATOR_TG), "/sieci"),
+        }
+        secret = {SECRET_HEADER: "s3cret-token"}
+        async with aiohttp.ClientSession() as client:
+            async with client.post(url, json=broken, headers=secret) as response:
+                assert response.status == 200  # taken and dropped: Telegram does not resend it
+            async with client.post(url, json=body, headers=secret) as response:
+                assert response.status == 200
+            await api.wait_for(lambda: bool(api.texts(COORDINATOR_TG)))
+    finally:
+        await transport.stop()
+        await http.stop()

@@ -31,6 +31,7 @@ HERE = Path(__file__).parent
 CSRF_COOKIE = "empirie_csrf"
 CSRF_FIELD = "csrf"
 NETWORK_FAMILY = "EMPIRIE – Sieci Wymiany Doświadczeń"
+PREFIX = "/p"  # everything the pages answer lives under it
 SECURITY_HEADERS = {
     "Cache-Control": "no-store, max-age=0",
     "Pragma": "no-cache",
@@ -58,11 +59,25 @@ REFUSALS = {
 }
 
 
+def _under_pages(path: str) -> bool:
+    return path == PREFIX or path.startswith(PREFIX + "/")
+
+
 @web.middleware
 async def security_headers(request: web.Request, handler: Any) -> web.StreamResponse:
-    response: web.StreamResponse = await handler(request)
-    if request.path.startswith("/p/"):
-        response.headers.update(SECURITY_HEADERS)
+    """Every answer under the pages' prefix carries the headers: the pages' own, and also
+    aiohttp's 404/405 (raised as exceptions by the router) and any other error answer."""
+    if not _under_pages(request.path):
+        return await handler(request)
+    try:
+        response: web.StreamResponse = await handler(request)
+    except web.HTTPException as answer:  # 404, 405, 413 …: the exception is the response
+        answer.headers.update(SECURITY_HEADERS)
+        raise
+    except Exception:
+        log.exception("pages.failed path=%s", request.path)
+        raise web.HTTPInternalServerError(headers=SECURITY_HEADERS) from None
+    response.headers.update(SECURITY_HEADERS)
     return response
 
 

@@ -48,8 +48,10 @@ from telegram.ext import (
     ApplicationBuilder,
     BaseUpdateProcessor,
     ContextTypes,
+    ExtBot,
     TypeHandler,
 )
+from telegram.request import HTTPXRequest
 
 from bot.http import HttpServer
 from bot.pacing import Limits, Pacer
@@ -117,6 +119,37 @@ def delivery_error(error: TelegramError) -> DeliveryError:
     return DeliveryError(f"telegram: {error.message}", permanent=False)
 
 
+def readable(raw: Any, bot: Any) -> Any:
+    """The raw update if the client can read it; else a bare one with only its number, so
+    that it is confirmed (polling moves past it) and handled as nothing. Logged, not raised."""
+    try:
+        Update.de_json(raw, bot)
+        return raw
+    except Exception as error:
+        number = raw.get("update_id") if isinstance(raw, dict) else None
+        kinds = sorted(k for k in raw if k != "update_id") if isinstance(raw, dict) else []
+        log.warning(
+            "telegram.update_unreadable update_id=%s kinds=%s error=%s",
+            number,
+            ",".join(kinds),
+            type(error).__name__,
+        )
+        return {"update_id": number} if isinstance(number, int) else None
+
+
+class ReadingBot(ExtBot[Any]):
+    """One update the client cannot parse (a field Telegram left out, a new shape) used to
+    fail the whole getUpdates batch, which the updater then fetched again and again: intake
+    stopped for good. Each update is read on its own; an unreadable one is skipped."""
+
+    async def _post(self, endpoint: str, *args: Any, **kwargs: Any) -> Any:
+        result = await super()._post(endpoint, *args, **kwargs)
+        if endpoint == "getUpdates" and isinstance(result, list):
+            kept = (readable(raw, self) for raw in result)
+            result = [raw for raw in kept if raw is not None]
+        return result
+
+
 class PerSenderOrder(BaseUpdateProcessor):
     """Updates run concurrently, but one person's (or, without a person, one chat's) updates
     run one after another in the order they arrived."""
@@ -177,19 +210,26 @@ class TelegramTransport:
             ),
             is_group,
         )
+        timeout = settings.telegram_read_timeout
+        base = (settings.telegram_api_base_url or "https://api.telegram.org").rstrip("/")
+        reading_bot = ReadingBot(
+            settings.telegram_bot_token,
+            base_url=f"{base}/bot",
+            base_file_url=f"{base}/file/bot",
+            request=HTTPXRequest(
+                connection_pool_size=16,
+                read_timeout=timeout,
+                write_timeout=timeout,
+                connect_timeout=timeout,
+                pool_timeout=timeout,
+            ),
+            get_updates_request=HTTPXRequest(),
+        )
         builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
             ApplicationBuilder()
-            .token(settings.telegram_bot_token)
+            .bot(reading_bot)
             .concurrent_updates(PerSenderOrder(MAX_CONCURRENT_UPDATES))
-            .read_timeout(settings.telegram_read_timeout)
-            .write_timeout(settings.telegram_read_timeout)
-            .connect_timeout(settings.telegram_read_timeout)
-            .pool_timeout(settings.telegram_read_timeout)
-            .connection_pool_size(16)
         )
-        if settings.telegram_api_base_url:
-            base = settings.telegram_api_base_url.rstrip("/")
-            builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
         if self.webhook or not receive:
             builder = builder.updater(None)
         self.app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
@@ -280,10 +320,16 @@ class TelegramTransport:
             data = json.loads(body)
             if not isinstance(data, dict):
                 raise ValueError("an update is a JSON object")
-            update = Update.de_json(data, self.app.bot)
-        except Exception:
+        except ValueError:
             log.warning("telegram.webhook_refused reason=malformed")
             return web.Response(status=400)
+        try:
+            update = Update.de_json(data, self.app.bot)
+        except Exception:
+            # from Telegram (the secret matched) but unreadable: logged and skipped with a 200,
+            # else Telegram would send it again and again and hold back the updates after it
+            readable(data, self.app.bot)
+            return web.Response(status=200)
         await self.app.update_queue.put(update)
         return web.Response(status=200)
 

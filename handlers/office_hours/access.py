@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from handlers.kit.context import Context
 from handlers.kit.labels import ROLE
+from handlers.kit.objects import hidden_or
 from handlers.kit.permissions import Action, Actor, holders
 from models import directory
 from models import office_hours as oh
@@ -49,8 +50,10 @@ def booking_refusal(name: str) -> Callable[[Context], DomainError]:
 
 
 def session_network(ctx: Context, session_id: int) -> Network:
+    """The session's network; a session in a network the caller may not read answers as a
+    missing number does, so numbers cannot be probed."""
     with ctx.db.session() as s:
-        session = oh.get_session(s, session_id)
+        session = hidden_or(ctx, s, oh.OfficeSession, str(session_id), oh.NO_SESSION)
         network = s.get(Network, session.network_id)
     assert network is not None
     return network

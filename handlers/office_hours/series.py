@@ -16,6 +16,7 @@ from handlers.kit.args import Arg, BadArgs, Code, Fields, Id, Text, Word, Words
 from handlers.kit.context import Context
 from handlers.kit.dates import fold, parse_when, require_future
 from handlers.kit.limits import LINK, PLACE, check_text, parse_count
+from handlers.kit.objects import fetch
 from handlers.kit.permissions import Action
 from handlers.kit.registry import REGISTRY
 from handlers.office_hours.render import CANCELLED, notify_change
@@ -220,10 +221,9 @@ async def edit_series(
     tz, now = ctx.settings.tz, ctx.now
     horizon = timedelta(days=ctx.settings.office_horizon_days)
     with ctx.db.session() as s:
-        old = oh.get_series(s, series)
-        network = s.get(Network, old.network_id)
-        assert network is not None
-        ctx.require(Action.MANAGE_OFFICE_HOURS, network)
+        old, _network = fetch(
+            ctx, s, OfficeSeries, str(series), Action.MANAGE_OFFICE_HOURS, oh.NO_SERIES
+        )
         day = near(ctx, parse_when(f"{since} 00:00", now, tz), since)
         first = oh.occurrences(old, tz, day, day + timedelta(days=400), ctx.settings.workdays)
         if not first:
@@ -290,10 +290,9 @@ async def edit_series(
 )
 async def end_series(ctx: Context, series: int, date: str) -> list[Outgoing]:
     with ctx.db.session() as s:
-        row = oh.get_series(s, series)
-        network = s.get(Network, row.network_id)
-        assert network is not None
-        ctx.require(Action.MANAGE_OFFICE_HOURS, network)
+        row, _network = fetch(
+            ctx, s, OfficeSeries, str(series), Action.MANAGE_OFFICE_HOURS, oh.NO_SERIES
+        )
         since = near(ctx, parse_when(f"{date} 00:00", ctx.now, ctx.settings.tz), date)
         told = 0
         for session in oh.end_series(s, row, since, ctx.now):

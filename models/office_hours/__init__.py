@@ -21,6 +21,7 @@ from models.office_hours.booking import (
     release_by_staff,
 )
 from models.office_hours.queries import (
+    NO_SERIES,
     NO_SESSION,
     active_series,
     city_booking,
@@ -78,6 +79,7 @@ __all__ = [
     "COUNTED",
     "HOLDING",
     "LETTABLE",
+    "NO_SERIES",
     "NO_SESSION",
     "SESSION_TASKS",
     "TOPIC_MAX",

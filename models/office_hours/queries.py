@@ -24,6 +24,7 @@ from models.office_hours.tables import (
 )
 
 NO_SESSION = N_("There is no office-hours session with the number “{id}”. /dyzur lists them.")
+NO_SERIES = N_("There is no office-hours series with the number “{id}”.")
 
 
 def get_session(s: Session, session_id: int) -> OfficeSession:
@@ -36,9 +37,7 @@ def get_session(s: Session, session_id: int) -> OfficeSession:
 def get_series(s: Session, series_id: int) -> OfficeSeries:
     series = s.get(OfficeSeries, series_id)
     if series is None:
-        raise DomainError(
-            N_("There is no office-hours series with the number “{id}”."), id=series_id
-        )
+        raise DomainError(NO_SERIES, id=series_id)
     return series
 
 

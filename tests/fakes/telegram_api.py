@@ -320,6 +320,11 @@ class FakeBotApi:
             self._new_update.notify_all()
         return update
 
+    async def inject_malformed(self) -> dict[str, Any]:
+        """An update the client cannot parse: a poll answer missing its option_ids (seen in
+        the wild), served by getUpdates like any other."""
+        return await self.inject({"poll_answer": {"poll_id": "p-1", "user": self._bot_user()}})
+
     def sent(self, method: str = "sendMessage", chat_id: int | str | None = None) -> list[Call]:
         return [
             c
