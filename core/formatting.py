@@ -2,7 +2,9 @@
 
 Supported: **bold**, _italic_, __underline__, ~~strikethrough~~, `code`, [text](https://link),
 lines starting with "- " or "* " as bullets. Everything else is text. Rendering escapes HTML
-first, so user text cannot inject markup; inside `code` nothing else is formatting. People on
+first, so user text cannot inject markup; inside `code` nothing else is formatting. A backslash
+before one of the syntax characters shows it literally: `escape()` makes text from outside
+(feed and portal titles, funders, names) show as typed in a message marked markdown. People on
 Telegram type it; messages written with Teams' toolbar are converted to it
 (bot.transports.teams.render.teams_markdown).
 """
@@ -17,21 +19,35 @@ _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _UNDERLINE = re.compile(r"(?<![\w_])__(?!_)(.+?)(?<!_)__(?![\w_])")
 _ITALIC = re.compile(r"(?<![\w_])_(?!_)(.+?)(?<!_)_(?![\w_])")
 _STRIKE = re.compile(r"~~(.+?)~~")
-_CODE = re.compile(r"`([^`\n]+)`")
 _BULLET = re.compile(r"^[ \t]*[-*][ \t]+", re.MULTILINE)
 _SLOT = re.compile("\ue000([0-9]+)\ue001")  # a code span set aside (private-use brackets)
+_ESCAPED_OR_CODE = re.compile(r"\\([\\\[\]()*_`~-])|`([^`\n]+)`")
+_TO_ESCAPE = re.compile(r"[\\\[\]*_`~]")
+_LEADING_DASH = re.compile(r"^([ \t]*)-", re.MULTILINE)
+
+
+def escape(text: str) -> str:
+    """Outside text as literal text in a message marked markdown: every syntax character
+    (brackets, `*`, `_`, `` ` ``, `~`, a backslash, a leading `-`) is preceded
+    by a backslash, which to_html and to_plain drop."""
+    return _LEADING_DASH.sub(r"\1\\-", _TO_ESCAPE.sub(lambda m: "\\" + m.group(0), text))
 
 
 def _set_aside(text: str, render: str) -> tuple[str, list[str]]:
-    """Code spans out of the way of the other rules, rendered already."""
+    """Code spans and escaped characters out of the way of the other rules, rendered already
+    (whichever starts first: a backslash inside a code span is the code's)."""
     spans: list[str] = []
 
     def keep(match: re.Match[str]) -> str:
-        inner = match.group(1)
-        spans.append(f"<code>{html.escape(inner, quote=False)}</code>" if render else inner)
+        if match.group(1) is not None:  # an escaped syntax character: itself
+            spans.append(html.escape(match.group(1), quote=False) if render else match.group(1))
+        else:
+            inner = match.group(2)
+            spans.append(f"<code>{html.escape(inner, quote=False)}</code>" if render else inner)
         return f"\ue000{len(spans) - 1}\ue001"
 
-    return _CODE.sub(keep, text.replace("\ue000", "").replace("\ue001", "")), spans
+    cleaned = text.replace("\ue000", "").replace("\ue001", "")
+    return _ESCAPED_OR_CODE.sub(keep, cleaned), spans
 
 
 def _put_back(text: str, spans: list[str]) -> str:

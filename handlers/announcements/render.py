@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from core.cells import SafeWriter
 from core.config import Settings
+from core.formatting import escape
 from core.i18n import Translator
 from core.messages import Action as Button
 from core.messages import File, Outgoing, Target
@@ -42,7 +43,8 @@ def label(t: Translator, table: dict[str, str], key: str) -> str:
 
 def render(t: Translator, names: list[str], text: str) -> str:
     """The announcement as its recipients read it."""
-    return t("📣 **Announcement** — {networks}", networks=", ".join(names)) + "\n\n" + text
+    networks = ", ".join(escape(name) for name in names)  # names are text, the body markdown
+    return t("📣 **Announcement** — {networks}", networks=networks) + "\n\n" + text
 
 
 def queue_announcement(
@@ -88,7 +90,10 @@ def preview(t: Translator, s: Session, ann: Announcement, settings: Settings) ->
     when = t("now") if ann.send_at is None else t.datetime(ann.send_at)
     lines = [
         t("📣 Announcement #{id} — preview", id=ann.id),
-        t("Networks: {names}", names=", ".join(network_names(s, ann.network_ids))),
+        t(
+            "Networks: {names}",
+            names=", ".join(escape(n) for n in network_names(s, ann.network_ids)),
+        ),
         t("Audience: {audience}", audience=label(t, AUDIENCE_LABEL, ann.audience)),
         t("Delivery: {delivery}", delivery=label(t, DELIVERY_LABEL, ann.delivery)),
         t("Pinned: {pinned}", pinned=t("yes") if ann.pin else t("no")),

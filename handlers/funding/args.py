@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 from handlers.funding.match import fold
 from handlers.kit.args import Arg, BadArgs
-from handlers.kit.limits import check_text
+from handlers.kit.limits import check_link as _check_link
+from handlers.kit.limits import is_link
 from models.errors import N_, DomainError
 
-BAD_LINK = N_("The link must start with http:// or https://.")
 BAD_AMOUNT = N_("The amount “{text}” is not a number.")
 # /konkurs_zmien: the words for a call's fields (Polish and English) -> the field
 EDIT_FIELDS = {
@@ -74,10 +74,8 @@ def parse_amount(text: str) -> float | None:
 
 
 def check_link(text: str, limit: int = 500) -> str:
-    """An http(s) address that fits its column, or why not."""
-    if not text.startswith(("http://", "https://")):
-        raise DomainError(BAD_LINK)
-    return check_text(text, limit, "link")
+    """An http(s) address that fits its column, or why not (the kit's one rule)."""
+    return _check_link(text, limit)
 
 
 @dataclass(frozen=True)
@@ -90,9 +88,7 @@ class Link(Arg):
 
     def parse(self, text: str) -> str:
         value = clean(text)
-        if not self.explained and (
-            not value.startswith(("http://", "https://")) or len(value) > self.limit
-        ):
+        if not self.explained and (not is_link(value) or len(value) > self.limit):
             raise BadArgs(self.name)
         return check_link(value, self.limit)
 

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from core.cells import SafeWriter
+from core.formatting import escape
 from core.i18n import Translator
 from core.messages import Action as Button
 from core.messages import File, Outgoing
@@ -19,6 +21,8 @@ from models.funding import FundingCall
 
 if TYPE_CHECKING:
     from handlers.funding.digest import Digest, Item
+
+_SAFE_LINK = re.compile(r"https?://[^\s()\[\]]+", re.IGNORECASE)
 
 SECTIONS = (
     ("new", N_("NEW")),
@@ -90,7 +94,7 @@ def reminder(t: Translator, call: FundingCall, deadline: datetime, now: datetime
 
 
 def why(t: Translator, match: Match) -> str:
-    """Why a call fits the network: the words and the programme that matched."""
+    """Why a call fits the network: the words and the programme that matched (plain text)."""
     parts = []
     if match.keywords:
         parts.append(t("words: {words}", words=", ".join(match.keywords[:4])))
@@ -106,9 +110,12 @@ def _money(t: Translator, call: FundingCall) -> str:
 
 
 def line(t: Translator, item: Item) -> str:
-    """One call in a digest."""
+    """One call in a digest (markdown: what came from outside is escaped, and only an
+    http(s) address becomes a link)."""
     call = item.call
-    title = f"[{call.title}]({call.link})" if call.link else call.title
+    title = escape(call.title)
+    if call.link and _SAFE_LINK.fullmatch(call.link):
+        title = f"[{title}]({call.link})"
     when = (
         t("deadline {date}", date=t.local(item.deadline).strftime("%d.%m.%Y"))
         if item.deadline
@@ -116,8 +123,9 @@ def line(t: Translator, item: Item) -> str:
     )
     if item.days_left is not None and item.days_left <= 31:
         when += " " + t("({days} days left)", days=item.days_left)
-    source = f" · {call.programme}" if call.programme else ""
-    text = f"- #{call.id} {title}{source} · {when}{_money(t, call)} — {why(t, item.why)}"
+    source = f" · {escape(call.programme)}" if call.programme else ""
+    reason = escape(why(t, item.why))
+    text = f"- #{call.id} {title}{source} · {when}{_money(t, call)} — {reason}"
     if item.change == "deadline" and item.old:
         text += " · " + t(
             "deadline was {old}", old=t.local(datetime.fromisoformat(item.old)).strftime("%d.%m.%Y")
@@ -131,7 +139,7 @@ def digest_message(
     t: Translator, network: Network, digest: Digest, cap: int, heading: str
 ) -> Outgoing:
     """The digest in sections, at most `cap` lines; the full list attached as CSV beyond it."""
-    lines = [f"**{heading}**"]
+    lines = [f"**{escape(heading)}**"]
     shown = 0
     for key, label in SECTIONS:
         items: list[Item] = getattr(digest, key)

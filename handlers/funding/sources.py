@@ -19,7 +19,7 @@ from models.errors import N_, DomainError
     "source_add",
     summary=N_("poll an RSS/Atom feed for calls"),
     args=Words(
-        Link("url", explained=False),
+        Link("url"),
         Code("network", optional=True),
         Text("funder", optional=True),
     ),

@@ -19,6 +19,7 @@ from handlers.funding.parse import (
     next_deadline,
     title_key,
 )
+from handlers.kit.limits import is_link
 from models import directory
 from models import funding as store
 from models.funding import CallStatus, FundingCall, FundingProfile
@@ -244,7 +245,7 @@ def upsert(
     call = FundingCall(
         source=record.source,
         identifier=record.identifier,
-        link=record.link,
+        link=record.link if record.link and is_link(record.link[:500]) else None,
         link_key=link_key,
         title=record.title[:300],
         title_key=key,

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from handlers.kit.dates import fold
-from handlers.kit.limits import check_text, parse_count, parse_id
+from handlers.kit.limits import check_link, check_text, parse_count, parse_id
 from models.errors import N_
 
 if TYPE_CHECKING:
@@ -147,6 +147,17 @@ class Text(Arg):
         if not value:
             raise BadArgs(self.name)
         return check_text(value, self.limit, self.field_name or self.name)
+
+
+@dataclass(frozen=True)
+class WebLink(Arg):
+    """A web address (http or https only, see limits.check_link); anything else is refused
+    with the reason."""
+
+    limit: int = 500
+
+    def parse(self, text: str) -> str:
+        return check_link(text.replace("\x00", ""), self.limit)
 
 
 @dataclass(frozen=True)

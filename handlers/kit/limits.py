@@ -47,6 +47,38 @@ def parse_count(text: str, *, low: int, high: int) -> int | None:
     return value if low <= value <= high else None
 
 
+BAD_LINK = N_("The link must start with http:// or https://.")
+_WEB_ADDRESS = re.compile(r"https?://[^\s/?#@]+[^\s]*", re.IGNORECASE)
+
+
+def is_link(value: str) -> bool:
+    """An http(s) address with a host and no whitespace or control characters: nothing else
+    (`javascript:`, `data:`, `file:`, `ftp:`) is ever shown or sent as a link."""
+    return bool(_WEB_ADDRESS.fullmatch(value)) and value.isprintable()
+
+
+_LINKISH = re.compile(
+    r"(https?:|www\.|(ftps?|file|data|javascript|vbscript|blob|about|mailto|tel):\S|"
+    r"[a-z][a-z0-9+.-]*://)",
+    re.IGNORECASE,
+)
+
+
+def looks_like_link(value: str) -> bool:
+    """Meant as an address (`http…`, `www.`, `javascript:`, `data:`, `x://`) rather than a
+    place or a word: such a value must pass check_link to be stored."""
+    return bool(_LINKISH.match(value.strip()))
+
+
+def check_link(value: str, limit: int = LINK, field: str = "link") -> str:
+    """The one rule for every web address people give (a meeting's online and stream links,
+    an office-hours link, a funding call's address, a feed): http(s) only, within its column."""
+    value = value.strip()
+    if not is_link(value):
+        raise DomainError(BAD_LINK)
+    return check_text(value, limit, field)
+
+
 def check_text(value: str, limit: int, field: str) -> str:
     """The value, if it fits its column and holds no NUL; else a DomainError naming the limit."""
     if "\x00" in value:

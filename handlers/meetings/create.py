@@ -11,11 +11,11 @@ from sqlmodel import Session
 
 from core.messages import Action as Button
 from core.messages import Outgoing
-from handlers.kit.args import Arg, BadArgs, Code, Fields, Id, Text, Words
+from handlers.kit.args import Arg, BadArgs, Code, Fields, Id, Text, WebLink, Words
 from handlers.kit.context import Context
 from handlers.kit.dates import fold, parse_when, require_future
 from handlers.kit.labels import ROLE
-from handlers.kit.limits import AGENDA, LINK, PLACE, TITLE, check_text, parse_count
+from handlers.kit.limits import AGENDA, LINK, PLACE, TITLE, check_link, check_text, parse_count
 from handlers.kit.objects import fetch
 from handlers.kit.permissions import Action, holders
 from handlers.kit.registry import REGISTRY
@@ -132,7 +132,7 @@ FORM = Form(
     Format("meeting_format"),
     Hours("hours", optional=True, default=6.0),
     Text("place", optional=True, limit=PLACE, field_name="place"),
-    Text("link", optional=True, limit=LINK, field_name="link"),
+    WebLink("link", optional=True, limit=LINK),
     Seats("seats", optional=True),
     YesNo("open_part", optional=True, default=False),
     Text("deadline", optional=True),
@@ -449,6 +449,8 @@ async def edit(ctx: Context, meeting: int, field: str, value: str) -> list[Outgo
                 s, found, parse_parts(value, found.starts_at, ctx.settings.tz), network.closed
             )
             old, field = None, PROGRAMME
+        elif field == "online_link":
+            found.online_link = check_link(value, LINK)
         else:
             setattr(found, field, check_text(value, FIELD_LIMIT[field], FIELD_NAME[field]))
         found.sequence += 1

@@ -9,7 +9,7 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from handlers.kit.dates import fold
-from handlers.kit.limits import LINK, TITLE, check_text
+from handlers.kit.limits import LINK, TITLE, check_link, check_text, looks_like_link
 from models.errors import N_, DomainError
 from models.meetings import PartSpec
 
@@ -46,8 +46,8 @@ def parse_parts(text: str, day: datetime, tz: ZoneInfo) -> list[PartSpec]:
             raise DomainError(BAD_PART, example=EXAMPLE)
         words = match.group(5).split()
         link = None
-        if words and re.match(r"^https?://", words[-1]):
-            link = check_text(words.pop(), LINK, "link")
+        if words and looks_like_link(words[-1]):
+            link = check_link(words.pop(), LINK)
         is_open = False
         if words and fold(words[-1]) in OPEN | CLOSED:
             is_open = fold(words.pop()) in OPEN

@@ -15,7 +15,7 @@ from core.messages import Outgoing
 from handlers.kit.args import Arg, BadArgs, Code, Fields, Id, Text, Word, Words
 from handlers.kit.context import Context
 from handlers.kit.dates import fold, parse_when, require_future
-from handlers.kit.limits import LINK, PLACE, check_text, parse_count
+from handlers.kit.limits import LINK, PLACE, check_link, check_text, looks_like_link, parse_count
 from handlers.kit.objects import fetch
 from handlers.kit.permissions import Action
 from handlers.kit.registry import REGISTRY
@@ -112,8 +112,9 @@ class Where(Arg):
 
     def parse(self, text: str) -> str:
         value = text.strip()
-        link = value.startswith("http")
-        return check_text(value, LINK if link else PLACE, "link" if link else "place")
+        if looks_like_link(value):
+            return check_link(value, LINK)
+        return check_text(value, PLACE, "place")
 
 
 def _expert_of(s: Session, ctx: Context, network: Network) -> int | None:
@@ -182,8 +183,8 @@ async def define(
         dtstart=start,
         duration_minutes=minutes,
         slot_minutes=slot,
-        link=where if where.startswith("http") else None,
-        place=where if where and not where.startswith("http") else None,
+        link=where if where and looks_like_link(where) else None,
+        place=where if where and not looks_like_link(where) else None,
         open_days=ctx.settings.office_open_days,
         cutoff_minutes=ctx.settings.office_cutoff_minutes,
         cap=cap,
@@ -241,7 +242,10 @@ async def edit_series(
         elif field == "cap":
             new.cap = number(value, 0, 50) or None
         else:
-            check_text(value, LINK if field == "link" else PLACE, field)
+            if field == "link" and value != "-":
+                value = check_link(value, LINK)
+            else:
+                check_text(value, PLACE, field)
             setattr(new, field, value if value != "-" else None)
         new.dtstart = local.astimezone(tz)
         new.rrule = oh.with_weekday(old.rrule, local.weekday())
