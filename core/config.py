@@ -139,6 +139,19 @@ class Settings(BaseSettings):
     funding_feed_silent_days: int = Field(
         default=90, alias="EMPIRIE_FUNDING_FEED_SILENT_DAYS", ge=7
     )
+    # each fetch (a feed with its redirects and body, a portal page) ends by this deadline (s)
+    funding_fetch_deadline: float = Field(
+        default=20, alias="EMPIRIE_FUNDING_FETCH_DEADLINE", gt=0, le=600
+    )
+    funding_feed_concurrency: int = Field(
+        default=4, alias="EMPIRIE_FUNDING_FEED_CONCURRENCY", ge=1, le=32
+    )
+    # feeds are fetched from public addresses only (bot/sources/guard.py); an intranet feed's
+    # host (`host` or `host:port`, comma-separated) or every private address may be allowed
+    funding_feed_allow_hosts: str = Field(default="", alias="EMPIRIE_FUNDING_FEED_ALLOW_HOSTS")
+    funding_feed_allow_private: bool = Field(
+        default=False, alias="EMPIRIE_FUNDING_FEED_ALLOW_PRIVATE"
+    )
 
     # Expert office hours (README: Office hours).
     office_open_days: int = Field(default=7, alias="EMPIRIE_OFFICE_OPEN_DAYS", ge=0, le=60)

@@ -9,6 +9,7 @@ no documented rate limit: we poll a few times a day and page politely.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from dataclasses import dataclass
@@ -57,26 +58,32 @@ async def search(
     languages: tuple[str, ...] = ("en",),
     page_size: int = 100,
     max_pages: int = 10,
+    deadline: float = 20.0,
 ) -> PortalFetch:
-    """Every page of one search, parsed and merged by identifier."""
+    """Every page of one search, parsed and merged by identifier; each page within `deadline`
+    seconds (a portal that stalls ends the search with PortalError, not a stuck poller)."""
     by_id: dict[str, CallRecord] = {}
     total: int | None = None
     page = 0
     for page in range(1, max_pages + 1):
-        response = await client.post(
-            url,
-            params={
-                "apiKey": "SEDIA",
-                "text": text,
-                "pageSize": str(page_size),
-                "pageNumber": str(page),
-            },
-            files={
-                "query": _part(query or DEFAULT_QUERY),
-                "languages": _part(list(languages)),
-                "sort": _part(DEFAULT_SORT),
-            },
-        )
+        try:
+            async with asyncio.timeout(deadline):
+                response = await client.post(
+                    url,
+                    params={
+                        "apiKey": "SEDIA",
+                        "text": text,
+                        "pageSize": str(page_size),
+                        "pageNumber": str(page),
+                    },
+                    files={
+                        "query": _part(query or DEFAULT_QUERY),
+                        "languages": _part(list(languages)),
+                        "sort": _part(DEFAULT_SORT),
+                    },
+                )
+        except TimeoutError as error:
+            raise PortalError(f"page {page}: no answer within {deadline:g} s") from error
         if response.status_code != 200:
             raise PortalError(f"HTTP {response.status_code}")
         try:

@@ -17,9 +17,27 @@ from handlers.funding.parse import CallRecord, FeedParse
 from handlers.funding.store import IngestResult, ingest
 from models import directory
 from models import funding as store
+from models.errors import N_
 from models.funding import FundingFeed
 
 log = logging.getLogger("empirie.funding.feeds")
+
+# Every failure before a server answers (refused address, closed port, unknown name, TLS, the
+# deadline): one reason, so a coordinator cannot map the network with feed addresses.
+UNREACHABLE = "unreachable"
+_SHOWN = {
+    UNREACHABLE: N_("could not fetch (address unreachable or not allowed)"),
+    "too large": N_("the feed is larger than allowed"),
+    "silent": N_("no new entries for a long time"),
+}
+
+
+def problem_text(t: Translator, problem: str) -> str:
+    """A stored problem as a coordinator reads it (details of network failures: logs only)."""
+    if problem == "timeout" or problem.startswith(UNREACHABLE):  # also reasons stored before
+        problem = UNREACHABLE
+    shown = _SHOWN.get(problem)
+    return t(shown) if shown else problem
 
 
 def due_feeds(session: Session, now: datetime, settings: Settings) -> list[FundingFeed]:
@@ -100,7 +118,7 @@ def _problem(
                 "trying; /zrodlo_usun {id} stops it.",
                 id=feed.id,
                 url=feed.url,
-                why=reason,
+                why=problem_text(t, reason),
             )
         )
         return Outgoing(text)

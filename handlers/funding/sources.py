@@ -5,6 +5,7 @@ from __future__ import annotations
 from core.messages import Outgoing
 from handlers.funding.args import Link
 from handlers.funding.calls import MANAGERS_ONLY
+from handlers.funding.feeds import problem_text
 from handlers.kit.args import Code, Id, Text, Words
 from handlers.kit.context import Context
 from handlers.kit.permissions import Action
@@ -74,7 +75,7 @@ async def feeds(ctx: Context) -> list[Outgoing]:
     lines = []
     for f in rows:
         if f.problem:
-            state = t("problem: {why}", why=f.problem)
+            state = t("problem: {why}", why=problem_text(t, f.problem))
         elif f.ok_at:
             state = t("read {when}", when=t.short_datetime(f.ok_at))
         else:

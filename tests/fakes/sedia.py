@@ -1,8 +1,10 @@
 """A local stand-in for the EU portal's search API: it checks the request the way the real one
-behaves (multipart JSON parts required; form fields answer 500) and serves results in pages."""
+behaves (multipart JSON parts required; form fields answer 500) and serves results in pages,
+or drips them a byte at a time (`drip` seconds apart) like a stalled server."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +26,7 @@ class FakeSedia:
         self.requests: list[SediaRequest] = []
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.drip = 0.0
 
     @property
     def url(self) -> str:
@@ -38,7 +41,7 @@ class FakeSedia:
         if self._runner is not None:
             await self._runner.cleanup()
 
-    async def _search(self, request: web.Request) -> web.Response:
+    async def _search(self, request: web.Request) -> web.StreamResponse:
         seen = SediaRequest(dict(request.query))
         self.requests.append(seen)
         if not request.content_type.startswith("multipart/"):
@@ -54,12 +57,21 @@ class FakeSedia:
         size = int(request.query.get("pageSize", "50"))
         number = int(request.query.get("pageNumber", "1"))
         page = self.results[(number - 1) * size : number * size]
-        return web.json_response(
-            {
-                "apiVersion": "2.151",
-                "totalResults": len(self.results),
-                "pageNumber": number,
-                "pageSize": size,
-                "results": page,
-            }
-        )
+        answer = {
+            "apiVersion": "2.151",
+            "totalResults": len(self.results),
+            "pageNumber": number,
+            "pageSize": size,
+            "results": page,
+        }
+        if not self.drip:
+            return web.json_response(answer)
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        try:
+            for byte in json.dumps(answer).encode():
+                await response.write(bytes([byte]))
+                await asyncio.sleep(self.drip)
+        except ConnectionResetError:  # the client gave up
+            pass
+        return response
