@@ -259,3 +259,74 @@ async def test_calls_past_their_deadline_or_withdrawn_are_not_listed(
     assert "Digital and open" in body and "past" not in body and "withdrawn" not in body
     with seeded.session() as s:
         assert s.get(FundingCall, 1) is not None  # kept, just not shown
+
+
+async def test_what_fits_follows_profile_and_call_edits(
+    seeded: Database, clock: FrozenClock, settings: Settings, chat: Chat
+) -> None:
+    """The fit of each call is stored (not recomputed per digest): a profile edit, a new call
+    and an edited title each change what the network's list and digest show at once."""
+    cast = find_cast(seeded)
+    far = datetime(2027, 3, 1, 16, tzinfo=UTC)
+    store(seeded, clock.now(), eu("X-1", "Rewitalizacja śródmieścia", far))
+    listed = await chat.text(cast.coordinator, "/konkursy cyfrowe")
+    assert "Rewitalizacja" not in listed
+
+    # the network's profile gains the word: the stored call fits now
+    assert "rewitalizacja" in await chat.text(cast.expert, "/profil_dodaj cyfrowe rewitalizacja")
+    assert "Rewitalizacja śródmieścia" in await chat.text(cast.coordinator, "/konkursy cyfrowe")
+
+    # a call stored after the edit is classified with the new profile
+    store(seeded, clock.now(), eu("X-2", "Rewitalizacji obszarów poprzemysłowych", far))
+    assert "poprzemysłowych" in await chat.text(cast.coordinator, "/konkursy cyfrowe")
+
+    # an edited title changes the fit: it no longer matches anything of cyfrowe
+    await chat.text(cast.expert, "/konkurs_zmien 1 tytul Budowa hali sportowej")
+    listed = await chat.text(cast.coordinator, "/konkursy cyfrowe")
+    assert "hali sportowej" not in listed and "poprzemysłowych" in listed
+
+    assert await run(seeded, clock, settings) > 0
+    [digest] = digests(seeded)
+    assert "poprzemysłowych" in digest.payload["text"]
+    assert "słowa: rewitalizacja" in digest.payload["text"]
+
+
+async def test_a_digest_costs_the_same_statements_for_ten_or_a_thousand_calls(
+    seeded: Database, clock: FrozenClock, settings: Settings
+) -> None:
+    """Order, not a stopwatch: the statements a weekly digest runs do not grow with the number
+    of stored calls (stored fit, bulk writes), so 10,000 calls cost rows, not round trips."""
+    from sqlalchemy import event
+
+    from handlers.funding.digest import send
+    from jobs.funding import WEEKLY
+    from models import directory
+
+    far = datetime(2027, 3, 1, 16, tzinfo=UTC)
+
+    def statements(count: int, first: int) -> int:
+        store(
+            seeded,
+            clock.now(),
+            *(
+                eu(f"DIGITAL-{first + i}", f"Digital services {first + i}", far)
+                for i in range(count)
+            ),
+        )
+        seen: list[str] = []
+
+        def note(*args: object) -> None:
+            seen.append(str(args[2]))
+
+        event.listen(seeded.engine, "before_cursor_execute", note)
+        try:
+            with seeded.session() as s:
+                network = next(n for n in directory.networks(s) if n.code == "cyfrowe")
+                assert send(s, network, clock.now(), settings, heading_id=WEEKLY, key=f"k{first}")
+        finally:
+            event.remove(seeded.engine, "before_cursor_execute", note)
+        return len(seen)
+
+    few = statements(10, 0)
+    many = statements(1000, 10)  # the second digest: 1,000 new calls besides 10 already told
+    assert many <= few + 2, (few, many)

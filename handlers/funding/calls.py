@@ -11,7 +11,7 @@ from handlers.funding.args import Amount, EditedField, Link, check_link, clean, 
 from handlers.funding.digest import matching_calls
 from handlers.funding.parse import CallRecord, canonical_link, next_deadline, read_csv, title_key
 from handlers.funding.render import describe
-from handlers.funding.store import ingest, upsert
+from handlers.funding.store import ingest, refresh_matches, upsert
 from handlers.kit.args import Code, Fields, Id, Text, Words
 from handlers.kit.context import Context
 from handlers.kit.dates import parse_when
@@ -211,6 +211,8 @@ async def edit(ctx: Context, call: int, field: str, value: str) -> list[Outgoing
             store.edit_call(s, found, ctx.now, tags=tags)
         else:
             store.edit_call(s, found, ctx.now, programme=value[:120])
+        if field in ("title", "tags", "programme"):
+            refresh_matches(s, [found.id or 0])  # what it fits may have changed
         audit.record(s, ctx.now, me.id, "funding.edit", f"call:{call}", field=field)
     return [Outgoing(ctx.t("Saved.") + "\n\n" + describe(ctx.t, found, ctx.now))]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from sqlmodel import Session
 
@@ -13,19 +14,19 @@ from core.config import Settings
 from core.i18n import Translator
 from core.messages import Target
 from core.outbox import enqueue
-from handlers.funding.match import Match, Matcher
-from handlers.funding.parse import next_deadline
+from handlers.funding.match import Match
+from handlers.funding.parse import effective_status, next_deadline
 from handlers.funding.render import days_left, digest_message
-from handlers.funding.store import call_text, ensure_profiles, is_open, matcher_profiles
+from handlers.funding.store import ensure_matches, ensure_profiles
 from models import funding as store
 from models.announcements import recipients
 from models.core import Network
-from models.funding import FundingCall, FundingSeen
+from models.funding import CallRow, CallStatus, Told
 
 
 @dataclass
 class Item:
-    call: FundingCall
+    call: CallRow
     why: Match
     deadline: datetime | None
     days_left: int | None = None
@@ -40,6 +41,7 @@ class Digest:
     changed: list[Item] = field(default_factory=list)
     other: list[Item] = field(default_factory=list)
     newly_soon: int = 0
+    told: dict[int, Told] = field(default_factory=dict)  # what the network knew before
 
     @property
     def has_news(self) -> bool:
@@ -50,24 +52,27 @@ class Digest:
         return [*self.new, *self.soon, *self.changed, *self.other]
 
 
-def matching_calls(
-    session: Session, network_id: int, now: datetime
-) -> list[tuple[FundingCall, Match]]:
-    """Open calls that fit the network's profile and are not muted there."""
+@lru_cache(maxsize=65_536)
+def timing(status: str, deadlines: tuple[str, ...], now: datetime) -> tuple[bool, datetime | None]:
+    """Whether a call is still open, and its next deadline (once per call and moment: a call
+    fits several networks)."""
+    parsed = [datetime.fromisoformat(d) for d in deadlines]
+    return effective_status(status, parsed, now) != CallStatus.CLOSED, next_deadline(parsed, now)
+
+
+def matching_calls(session: Session, network_id: int, now: datetime) -> list[tuple[CallRow, Match]]:
+    """Open calls that fit the network's profile and are not muted there.
+
+    The fit is stored when a call is stored or edited and when the profile changes
+    (`store.refresh_matches`, `ensure_matches`): this is one indexed query, not a
+    classification of every stored call."""
     ensure_profiles(session, now)
-    row = store.profile_of(session, network_id)
-    if row is None:
-        return []
-    matcher = Matcher(matcher_profiles([row]))
-    hidden = store.muted(session, network_id)
-    found = []
-    for call in store.active_calls(session):
-        if call.id in hidden or not is_open(call, now):
-            continue
-        hits = matcher.match(call_text(call), call.programme)
-        if hits:
-            found.append((call, hits[0]))
-    return found
+    ensure_matches(session, network_id, now)
+    return [
+        (fit.call, Match(network_id, fit.programme, fit.keywords))
+        for fit in store.fitting_calls(session, network_id)
+        if timing(fit.call.status, fit.call.deadlines, now)[0]
+    ]
 
 
 def _by_deadline(item: Item) -> tuple[bool, float, int]:
@@ -75,20 +80,20 @@ def _by_deadline(item: Item) -> tuple[bool, float, int]:
     return (
         item.deadline is None,
         item.deadline.timestamp() if item.deadline else 0.0,
-        item.call.id or 0,
+        item.call.id,
     )
 
 
 def compose(
     session: Session, network_id: int, now: datetime, settings: Settings, t: Translator
 ) -> Digest:
-    digest = Digest()
-    told = store.seen(session, network_id)
+    told = store.told(session, network_id)
+    digest = Digest(told=told)
     soon_until = now + timedelta(days=settings.funding_soon_days)
     for call, why in matching_calls(session, network_id, now):
-        deadline = next_deadline(call.deadline_list, now)
+        deadline = timing(call.status, call.deadlines, now)[1]
         item = Item(call, why, deadline, days_left(deadline, now, t) if deadline else None)
-        before = told.get(call.id or 0)
+        before = told.get(call.id)
         closing = deadline is not None and deadline <= soon_until
         if before is None:
             digest.new.append(item)
@@ -111,17 +116,18 @@ def compose(
 def remember(
     session: Session, network_id: int, digest: Digest, now: datetime, settings: Settings
 ) -> None:
-    """What the network has now been told (so it is not news next time)."""
-    told = store.seen(session, network_id)
+    """What the network has now been told (so it is not news next time): written in bulk,
+    rows that did not change are not touched."""
     soon_until = now + timedelta(days=settings.funding_soon_days)
-    for item in digest.all_items:
-        row = told.get(item.call.id or 0) or FundingSeen(
-            network_id=network_id, call_id=item.call.id or 0, first_at=now
+    news = {
+        item.call.id: Told(
+            item.deadline.isoformat() if item.deadline else None,
+            item.call.budget,
+            item.deadline is not None and item.deadline <= soon_until,
         )
-        row.deadline = item.deadline.isoformat() if item.deadline else None
-        row.budget = item.call.budget
-        row.soon_told = item.deadline is not None and item.deadline <= soon_until
-        session.add(row)
+        for item in digest.all_items
+    }
+    store.tell(session, network_id, now, news, digest.told)
 
 
 def send(

@@ -83,6 +83,7 @@ def _edit(ctx: Context, code: str | None, words: str, adding: bool) -> list[Outg
                     raise DomainError(N_("“{word}” is not in the profile."), word=item)
                 target.remove(present[0])
         row.keywords, row.programmes, row.updated_at = keywords, programmes, ctx.now
+        row.matched_at = None  # every call is classified again against the new profile
         s.add(row)
         audit.record(
             s, ctx.now, me.id, "funding.profile", f"network:{network.id}", added=adding, items=items

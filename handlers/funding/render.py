@@ -17,7 +17,7 @@ from handlers.funding.match import Match
 from handlers.funding.parse import next_deadline
 from models.core import Network
 from models.errors import N_
-from models.funding import FundingCall
+from models.funding import CallRow, FundingCall
 
 if TYPE_CHECKING:
     from handlers.funding.digest import Digest, Item
@@ -103,7 +103,7 @@ def why(t: Translator, match: Match) -> str:
     return "; ".join(parts)
 
 
-def _money(t: Translator, call: FundingCall) -> str:
+def _money(t: Translator, call: FundingCall | CallRow) -> str:
     if call.budget is None:
         return ""
     return f" · {t.number(round(call.budget))} {call.currency or ''}".rstrip()
@@ -187,18 +187,33 @@ def to_csv(t: Translator, items: list[Item]) -> bytes:
             t("Why it matched"),
         ]
     )
+    # a long list repeats the same days, deadline sets and reasons: each is formatted once
+    day: dict[datetime, str] = {}
+    days: dict[tuple[datetime, ...], str] = {}
+    reasons: dict[Match, str] = {}
+
+    def on(d: datetime) -> str:
+        if d not in day:
+            day[d] = t.local(d).strftime("%Y-%m-%d")
+        return day[d]
+
     for i in items:
         c = i.call
+        deadlines = tuple(c.deadline_list)
+        if deadlines not in days:
+            days[deadlines] = ", ".join(on(d) for d in deadlines)
+        if i.why not in reasons:
+            reasons[i.why] = why(t, i.why)
         writer.writerow(
             [
                 c.id,
                 c.title,
                 c.programme or "",
                 t.local(i.deadline).strftime("%Y-%m-%d %H:%M") if i.deadline else "",
-                ", ".join(t.local(d).strftime("%Y-%m-%d") for d in c.deadline_list),
+                days[deadlines],
                 "" if c.budget is None else f"{c.budget:.0f} {c.currency or ''}",
                 c.link or "",
-                why(t, i.why),
+                reasons[i.why],
             ]
         )
     return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel opens it as UTF-8

@@ -22,7 +22,7 @@ from handlers.funding.parse import (
 from handlers.kit.limits import is_link
 from models import directory
 from models import funding as store
-from models.funding import CallStatus, FundingCall, FundingProfile
+from models.funding import CallStatus, FundingCall, FundingProfile, MatchRow
 
 WARSAW = ZoneInfo("Europe/Warsaw")  # the calls' deadlines are Polish office days
 
@@ -211,16 +211,52 @@ def ingest(
     """Store records: new calls are added, known ones updated with their changes recorded."""
     result = IngestResult()
     same = store.SameCalls(session)
+    added: list[FundingCall] = []
     for record in records:
         call, created = upsert(session, record, now, created_by, same)
-        if created:
+        if created and call is not None:
             result.new += 1
+            added.append(call)
         elif call is not None and _updated(session, call, record, now):
             result.changed += 1
         else:
             result.unchanged += 1
     session.flush()
+    refresh_matches(session, [c.id for c in added if c.id is not None])
     return result
+
+
+def _match_rows(texts: Iterable[store.CallText], profiles: Sequence[Profile]) -> list[MatchRow]:
+    matcher = Matcher(profiles)
+    rows: list[MatchRow] = []
+    for c in texts:
+        text = " ".join([c.title, c.programme or "", " ".join(c.tags), c.summary])
+        for m in matcher.match(text, c.programme):
+            rows.append((m.network_id, c.id, m.programme, list(m.keywords)))
+    return rows
+
+
+def refresh_matches(session: Session, call_ids: Sequence[int]) -> None:
+    """Classify these calls (just stored or edited) against every network's profile."""
+    if not call_ids:
+        return
+    profiles = matcher_profiles(store.profiles(session))
+    for start in range(0, len(call_ids), 500):
+        chunk = call_ids[start : start + 500]
+        rows = _match_rows(store.call_texts(session, chunk), profiles)
+        store.replace_matches(session, rows, calls=chunk)
+
+
+def ensure_matches(session: Session, network_id: int, now: datetime) -> None:
+    """Classify every call against the network's profile when the profile changed since (or
+    was never used): afterwards the network's matches are read, not computed."""
+    profile = store.profile_of(session, network_id)
+    if profile is None or profile.matched_at is not None:
+        return
+    rows = _match_rows(store.call_texts(session), matcher_profiles([profile]))
+    store.replace_matches(session, rows, network_id=network_id)
+    store.mark_matched(session, network_id, now)
+    session.expire(profile, ["matched_at"])
 
 
 def upsert(
@@ -264,6 +300,7 @@ def upsert(
     session.add(call)
     if same is None:
         session.flush()
+        refresh_matches(session, [call.id or 0])
     else:
         same.add(call)
     return call, True
@@ -296,7 +333,7 @@ def _updated(session: Session, call: FundingCall, record: CallRecord, now: datet
     return changed
 
 
-def is_open(call: FundingCall, now: datetime) -> bool:
+def is_open(call: FundingCall | store.CallRow, now: datetime) -> bool:
     """Listed in digests: not withdrawn, not closed, and not past all its deadlines."""
     if call.withdrawn_at is not None:
         return False
