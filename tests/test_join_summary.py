@@ -228,3 +228,23 @@ async def test_only_those_who_decide_see_the_list_and_it_goes_privately(
     team = await chat.text(cast.team, "/zgloszenia")
     assert "— MIASTO CYFROWE —" in team and "/przyjmij 1 cyfrowe" in team
 
+
+async def test_requests_never_filed_are_forgotten_after_14_days(
+    chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings
+) -> None:
+    await chat.text("tg-951", "/zglos")
+    await chat.text("tg-951", "Płock")  # and never finished
+    await answer_join_questions(chat, "tg-952", "cyfrowe")  # filed: kept until decided/lapsed
+    await chat.text("tg-953", "/zglos")
+    await chat.text("tg-953", "/anuluj")
+    jobs = DueDispatcher(seeded, clock, settings)
+    clock.advance(timedelta(days=13))
+    await jobs.run_once()
+    await jobs.run_once()
+    assert len(requests(seeded, JoinStatus.DRAFT)) == 1
+    clock.advance(timedelta(days=2))
+    await jobs.run_once()
+    await jobs.run_once()
+    with seeded.session() as s:
+        left = s.exec(select(JoinRequest)).all()
+    assert [(r.external_id, r.status) for r in left] == [("tg-952", "expired")]
