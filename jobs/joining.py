@@ -53,11 +53,10 @@ def remind(job: Job, item: DueTask) -> None:
     request = joins.waiting(job.session, item.ref_id, job.now)
     if request is None:
         return
-    for code in request.pending:
-        network = directory.network_by_code(job.session, code)
-        if network is not None:
-            row = joins.digest(job.session, network.id or 0)
-            joins.note(job.session, row, request.id or 0, lapsing=True)
+    networks = (directory.network_by_code(job.session, code) for code in request.pending)
+    for network in sorted((n for n in networks if n is not None), key=lambda n: n.id or 0):
+        row = joins.digest(job.session, network.id or 0)  # locked in id order, as everywhere
+        joins.note(job.session, row, request.id or 0, lapsing=True)
 
 
 @sweep
