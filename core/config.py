@@ -82,6 +82,16 @@ class Settings(BaseSettings):
         default=14, alias="EMPIRIE_PROCESSED_EVENTS_DAYS", ge=1, le=365
     )
 
+    # Join requests (/zglos): a network's coordinators get one summary of what came in at most
+    # this often (never a message per request), and a network takes at most this many new
+    # requests per hour that still wait for a decision (more are refused: try again later).
+    join_summary_minutes: int = Field(
+        default=30, alias="EMPIRIE_JOIN_SUMMARY_MINUTES", ge=1, le=24 * 60
+    )
+    join_requests_per_hour: int = Field(
+        default=20, alias="EMPIRIE_JOIN_REQUESTS_PER_HOUR", ge=1, le=10_000
+    )
+
     # Feedback polls: sent this long after a meeting ends, one reminder, then closed.
     feedback_delay_minutes: int = Field(
         default=30, alias="EMPIRIE_FEEDBACK_DELAY_MINUTES", ge=0, le=7 * 24 * 60

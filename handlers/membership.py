@@ -566,7 +566,7 @@ async def language(ctx: Context, choice: str) -> list[Outgoing]:
 @REGISTRY.command("anuluj", "cancel", summary=N_("stop the command in progress"))
 async def cancel(ctx: Context) -> list[Outgoing]:
     if ctx.person is None:
-        from handlers.joining import cancel_draft
+        from handlers.joining.flow import cancel_draft
 
         return [Outgoing(ctx.t("Cancelled.") if cancel_draft(ctx) else ctx.t("Nothing to cancel."))]
     with ctx.db.session() as s:

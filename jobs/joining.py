@@ -1,19 +1,24 @@
-"""Join requests lapse after 14 days: three days before, the coordinators who have not
-decided are reminded; when it lapses, the person who asked is told (due tasks per request)."""
+"""Join requests over time: a network's coordinators get one summary of what came in (and of
+what is about to lapse) at most every `join_summary_minutes`, never a message per request;
+three days before a request lapses it is noted for that summary; when it lapses, the person
+who asked is told (due tasks per request)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from core.i18n import Translator
-from core.messages import Action as Button
 from core.messages import Outgoing, Target
-from core.outbox import enqueue, enqueue_to_person
-from jobs.dispatch import Job, task
+from core.outbox import enqueue, enqueue_to_people
+from handlers.joining.render import deciders, summary
+from jobs.dispatch import Job, sweep, task
 from models import directory, joins
+from models.core import Network
 from models.due import DueTask
-from models.enums import Role
 from models.errors import N_
+
+log = logging.getLogger("empirie.joining")
 
 LAPSED = N_(
     "Your request #{id} to join {networks} lapsed after 14 days without a decision. "
@@ -42,55 +47,59 @@ def lapse(job: Job, item: DueTask) -> None:
     )
 
 
-REMINDER = N_(
-    "⏳ Join request #{id} ({name}, {city}) to the network {network} still waits for your "
-    "decision; it lapses on {when}: /przyjmij {id} {code} or /odrzuc {id} {code}."
-)
-
-
 @task("join_remind", max_late=timedelta(days=2))
 def remind(job: Job, item: DueTask) -> None:
-    """Each undecided network's coordinators (else the coordinating team) are reminded."""
+    """Each undecided network's next summary reminds its coordinators of the request."""
     request = joins.waiting(job.session, item.ref_id, job.now)
-    if request is None or request.expires_at is None:
+    if request is None:
         return
-    lapses = request.expires_at
-    for code in request.pending:
-        network = directory.network_by_code(job.session, code)
-        if network is None:
-            continue
-        staff = directory.members(job.session, network.id or 0)
-        for wanted in (Role.COORDINATOR, Role.COORDINATING_TEAM):
-            reached = 0
+    networks = (directory.network_by_code(job.session, code) for code in request.pending)
+    for network in sorted((n for n in networks if n is not None), key=lambda n: n.id or 0):
+        row = joins.digest(job.session, network.id or 0)  # locked in id order, as everywhere
+        joins.note(job.session, row, request.id or 0, lapsing=True)
 
-            def build(t: Translator, name: str = network.name, code: str = code) -> Outgoing:
-                return Outgoing(
-                    t(
-                        REMINDER,
-                        id=request.id,
-                        name=request.name or "—",
-                        city=request.city_name or "—",
-                        network=name,
-                        when=t.datetime(lapses),
-                        code=code,
-                    ),
-                    actions=(
-                        Button(t("Accept"), f"/przyjmij {request.id} {code}"),
-                        Button(t("Reject"), f"/odrzuc {request.id} {code}"),
-                    ),
-                )
 
-            for person, role, _city in staff:
-                if role != wanted:
-                    continue
-                reached += enqueue_to_person(
-                    job.session,
-                    person.id or 0,
-                    job.settings,
-                    job.now,
-                    build,
-                    kind="join_remind",
-                    dedupe_key=f"join_remind:{request.id}:{code}:{person.id}",
-                )
-            if reached:
-                break
+@sweep
+def summaries(job: Job) -> int:
+    """Each network with news whose last summary is at least `join_summary_minutes` old gets
+    one now (the first request after a quiet spell: at the next tick). The network's digest
+    row is locked while it is sent, so two processes never both send one."""
+    quiet = timedelta(minutes=job.settings.join_summary_minutes)
+    return sum(
+        _summarise(job, network_id, quiet)
+        for network_id in joins.digests_to_send(job.session, job.now, quiet)
+    )
+
+
+def _summarise(job: Job, network_id: int, quiet: timedelta) -> int:
+    taken = joins.take(job.session, network_id, job.now, quiet)
+    network = job.session.get(Network, network_id)
+    if taken is None or network is None:
+        return 0
+    row, fresh_ids, lapsing_ids = taken
+    fresh = joins.still_waiting(job.session, fresh_ids, network.code, job.now)
+    lapsing = joins.still_waiting(job.session, lapsing_ids, network.code, job.now)
+    if not fresh and not lapsing:
+        return 0  # all decided meanwhile: nothing to say, and no summary spent
+    waiting = joins.count_waiting(job.session, network.code, job.now)
+
+    def build(t: Translator) -> Outgoing:
+        return summary(t, job.session, network, fresh, lapsing, waiting, job.now)
+
+    reached = 0
+    for people in deciders(job.session, network):
+        reached = enqueue_to_people(
+            job.session, people, job.settings, job.now, build, kind="join_summary"
+        )
+        if reached:
+            break
+    row.sent_at = job.now
+    job.session.add(row)
+    log.info(
+        "join.summary network=%s new=%s lapsing=%s reached=%s",
+        network.code,
+        len(fresh),
+        len(lapsing),
+        reached,
+    )
+    return reached

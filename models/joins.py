@@ -1,6 +1,11 @@
 """Join requests ("nabór"): someone the bot does not know asks to join one or more networks;
 each network's coordinator accepts or rejects. One open request per account (enforced by a
-partial unique index), and a request lapses after 14 days."""
+partial unique index), and a request lapses after 14 days.
+
+A network's coordinators are not written to per request: what came in (and what is about to
+lapse) is noted in the network's `JoinDigest` row, and one summary goes at most every few
+minutes (jobs/joining.py). The same row, locked, makes filing a request and the network's
+hourly cap one serial decision, also across processes."""
 
 from __future__ import annotations
 
@@ -9,7 +14,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Column, Index, String, text
+from sqlalchemy import JSON, Column, Index, String, cast, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from core.workdays import DEFAULT as WORKDAYS
@@ -222,3 +228,144 @@ def decide(
         row.decided_at = now
     session.add(row)
     session.flush()
+
+
+class JoinDigest(SQLModel, table=True):
+    """Per network: the requests its coordinators have not been told about yet (`fresh`), the
+    ones to remind them of (`lapsing`), and when the last summary went."""
+
+    __tablename__ = "join_digest"
+
+    network_id: int = Field(
+        primary_key=True, foreign_key="network.id", sa_column_kwargs={"autoincrement": False}
+    )
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    fresh: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    lapsing: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+def digest(session: Session, network_id: int) -> JoinDigest:
+    """The network's digest row, locked until the transaction ends (made on first use).
+
+    The lock is a no-op UPDATE: a row lock on PostgreSQL, and on SQLite the database's write
+    lock, taken before the row is read (a plain SELECT there reads outside any transaction)."""
+    lock = (
+        update(JoinDigest)
+        .where(col(JoinDigest.network_id) == network_id)
+        .values(sent_at=JoinDigest.__table__.c.sent_at)  # type: ignore[attr-defined]
+    )
+    if session.execute(lock).rowcount == 0:  # type: ignore[attr-defined]
+        try:
+            with session.begin_nested():
+                session.add(JoinDigest(network_id=network_id))
+        except IntegrityError:  # made meanwhile by another process
+            pass
+        session.execute(lock)
+    query = (
+        select(JoinDigest)
+        .where(JoinDigest.network_id == network_id)
+        .execution_options(populate_existing=True)
+    )
+    return session.exec(query).one()
+
+
+def note(session: Session, row: JoinDigest, request_id: int, *, lapsing: bool = False) -> None:
+    """Remember a request for the network's next summary (new, or about to lapse)."""
+    kept = row.lapsing if lapsing else row.fresh
+    if request_id in kept:
+        return
+    if lapsing:
+        row.lapsing = [*kept, request_id]
+    else:
+        row.fresh = [*kept, request_id]
+    session.add(row)
+
+
+def take(
+    session: Session, network_id: int, now: datetime, quiet: timedelta
+) -> tuple[JoinDigest, list[int], list[int]] | None:
+    """What the network's next summary tells (new ids, lapsing ids), emptied from its row, when
+    one is due now; None when there is nothing, or the last summary is less than `quiet` ago.
+    The row stays locked: the caller sets `sent_at` when a summary really goes."""
+    row = digest(session, network_id)
+    if not (row.fresh or row.lapsing) or (row.sent_at is not None and row.sent_at > now - quiet):
+        return None
+    fresh, lapsing = list(row.fresh), list(row.lapsing)
+    row.fresh, row.lapsing = [], []
+    session.add(row)
+    return row, fresh, lapsing
+
+
+def digests_to_send(session: Session, now: datetime, quiet: timedelta) -> list[int]:
+    """Networks with something to tell whose last summary is at least `quiet` ago (a read
+    without locks: usually none, and one small row per network)."""
+    return [
+        row.network_id
+        for row in session.exec(select(JoinDigest).order_by(col(JoinDigest.network_id))).all()
+        if (row.fresh or row.lapsing) and (row.sent_at is None or row.sent_at <= now - quiet)
+    ]
+
+
+def _mentions(code: str) -> Any:
+    """SQL: the request's networks (a JSON list of codes) include `code`. A cheap filter on
+    the stored text; callers check `pending` on the rows."""
+    escaped = code.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    stored = cast(JoinRequest.__table__.c.networks, String)  # type: ignore[attr-defined]
+    return stored.like(f'%"{escaped}"%', escape="\\")
+
+
+def waiting_for(session: Session, code: str, now: datetime) -> list[JoinRequest]:
+    """The network's requests still waiting for its decision, oldest first."""
+    rows = session.exec(
+        select(JoinRequest)
+        .where(
+            JoinRequest.status == JoinStatus.OPEN,
+            col(JoinRequest.expires_at) > now,
+            _mentions(code),
+        )
+        .order_by(col(JoinRequest.submitted_at), col(JoinRequest.id))
+    ).all()
+    return [row for row in rows if code in row.pending]
+
+
+def count_waiting(session: Session, code: str, now: datetime) -> int:
+    """How many of the network's requests wait for its decision."""
+    rows = session.exec(
+        select(JoinRequest.networks, JoinRequest.decisions).where(
+            JoinRequest.status == JoinStatus.OPEN,
+            col(JoinRequest.expires_at) > now,
+            _mentions(code),
+        )
+    ).all()
+    return sum(1 for networks, decisions in rows if code in networks and code not in decisions)
+
+
+def filed_since(session: Session, code: str, since: datetime) -> int:
+    """How many of the network's requests filed after `since` still wait for its decision."""
+    rows = session.exec(
+        select(JoinRequest).where(
+            JoinRequest.status == JoinStatus.OPEN,
+            col(JoinRequest.submitted_at) > since,
+            _mentions(code),
+        )
+    ).all()
+    return sum(1 for row in rows if code in row.pending)
+
+
+def still_waiting(
+    session: Session, ids: Sequence[int], code: str, now: datetime
+) -> list[JoinRequest]:
+    """Of these requests, the ones still waiting for the network's decision, in id order."""
+    if not ids:
+        return []
+    rows = session.exec(
+        select(JoinRequest).where(col(JoinRequest.id).in_(ids)).order_by(col(JoinRequest.id))
+    ).all()
+    return [
+        row
+        for row in rows
+        if row.status == JoinStatus.OPEN
+        and row.expires_at is not None
+        and row.expires_at > now
+        and code in row.pending
+    ]

@@ -1,5 +1,7 @@
 """Bookkeeping that must not pile up: expired button tokens, old processed-event ids, ended
-wrong-code bursts, undecided link requests. Each is safe to forget after its time."""
+wrong-code bursts, undecided link requests, join requests never filed (unfinished or stopped,
+e.g. refused by a network's hourly cap and not tried again). Each is safe to forget after its
+time."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from sqlmodel import Session, col
 
 from models import buttons
 from models.core import ProcessedEvent
+from models.joins import LIFETIME, JoinRequest, JoinStatus
 from models.trust import CodeGuess, LinkRequest, LinkStatus
 
 
@@ -34,4 +37,11 @@ def purge(session: Session, now: datetime, events_kept: timedelta) -> dict[str, 
         .values(status="expired", external_id=None, username=None)
     )
     counts["link_request"] = int(result.rowcount)  # type: ignore[attr-defined]
+    result = session.execute(
+        delete(JoinRequest).where(
+            col(JoinRequest.status).in_((JoinStatus.DRAFT, JoinStatus.CANCELLED)),
+            col(JoinRequest.created_at) < now - LIFETIME,
+        )
+    )
+    counts["join_draft"] = int(result.rowcount)  # type: ignore[attr-defined]
     return counts

@@ -62,3 +62,43 @@ def test_each_message_lives_in_the_catalogue_of_its_feature() -> None:
                 if msgid in ids and home(ids[msgid], known) != path.name:
                     misplaced.append((path.parent.parent.name, path.name, msgid))
     assert misplaced == []
+
+
+def test_a_message_with_a_number_has_every_plural_form_of_each_language() -> None:
+    """`NP_` messages: English "one|other" in the id, Polish "one|few|many" in the catalogue
+    (1 zgłoszenie, 2 zgłoszenia, 5 zgłoszeń), each form with the same placeholders."""
+    import string
+
+    import handlers
+    import jobs
+    from core.i18n import PLURAL_IDS, plural_rule
+
+    handlers.load_all()
+    jobs.load_all()
+    assert PLURAL_IDS
+    fields = string.Formatter()
+    for msgid in PLURAL_IDS:
+        placeholders = {f for _, f, _, _ in fields.parse(msgid.split("|")[0]) if f}
+        assert "count" in placeholders, msgid
+        for language, text in (("en", msgid), ("pl", catalogue("pl")[msgid])):
+            forms = text.split("|")
+            assert len(forms) == plural_rule(language)[0], (language, text)
+            for form in forms:
+                assert {f for _, f, _, _ in fields.parse(form) if f} == placeholders, form
+    t = Translator("pl", WARSAW)
+    from handlers.joining.render import FRESH as msgid
+
+    assert [
+        t.plural(msgid, n, network="X").split(": ")[1].split(" czek")[0]
+        for n in (1, 2, 5, 12, 22, 25)
+    ] == [
+        "1 nowe zgłoszenie",
+        "2 nowe zgłoszenia",
+        "5 nowych zgłoszeń",
+        "12 nowych zgłoszeń",
+        "22 nowe zgłoszenia",
+        "25 nowych zgłoszeń",
+    ]
+    assert Translator("en", WARSAW).plural(msgid, 1, network="X") == (
+        "📥 X: 1 new join request waits for your decision."
+    )

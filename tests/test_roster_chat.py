@@ -251,7 +251,7 @@ async def answer_join_questions(
 
 
 async def test_join_request_accepted_adds_and_links_the_person(
-    chat: Chat, seeded: Database
+    chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings
 ) -> None:
     cast = find_cast(seeded)
     replies = await answer_join_questions(chat, "tg-777", "cyfrowe")
@@ -261,13 +261,17 @@ async def test_join_request_accepted_adds_and_links_the_person(
     assert replies[5].startswith(
         "Dziękuję! Twoje zgłoszenie nr 1 trafiło do koordynatorów sieci: MIASTO CYFROWE."
     )
+    assert outbox_to(seeded, str(cast.coordinator)) == []  # the summary tells, not each request
+    await DueDispatcher(seeded, clock, settings).run_once()
     offer = outbox_to(seeded, str(cast.coordinator))
     assert len(offer) == 1
     text = offer[0].payload["text"]
     assert text.startswith(
+        "📥 MIASTO CYFROWE: 1 nowe zgłoszenie czeka na Twoją decyzję.\n\n"
         "Zgłoszenie nr 1 do sieci MIASTO CYFROWE:\nMarta Kwiatkowska, "
         "Naczelnik Wydziału Cyfryzacji\nPłock (jeszcze nie w sieci"
     )
+    assert text.endswith("Lista z poleceniami przyjęcia i odrzucenia: /zgloszenia cyfrowe")
     assert offer[0].payload["actions"] == [
         ["Przyjmij", "/przyjmij 1 cyfrowe"],
         ["Odrzuć", "/odrzuc 1 cyfrowe"],
@@ -303,9 +307,13 @@ async def test_join_request_accepted_adds_and_links_the_person(
     assert twice == "Zgłoszenie nr 1 zostało już rozpatrzone."
 
 
-async def test_join_request_rejected_is_told_politely(chat: Chat, seeded: Database) -> None:
+async def test_join_request_rejected_is_told_politely(
+    chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings
+) -> None:
     cast = find_cast(seeded)
     await answer_join_questions(chat, "tg-888", "cyfrowe, zielone")
+    await DueDispatcher(seeded, clock, settings).run_once()
+    assert len(outbox_to(seeded, str(cast.coordinator))) == 1  # each network's summary
     assert len(outbox_to(seeded, str(cast.other_coordinator))) == 1
     again = await chat.text("tg-888", "/zglos")
     assert again.startswith("Masz już zgłoszenie czekające na koordynatora (nr 1).")

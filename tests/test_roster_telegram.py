@@ -12,6 +12,7 @@ from bot.router import Router
 from bot.transports.telegram import TelegramTransport
 from core.clock import FrozenClock
 from core.config import Settings
+from jobs.dispatch import DueDispatcher
 from models import directory
 from models.db import Database
 from models.enums import Role
@@ -37,7 +38,11 @@ async def setup(
 
 
 async def test_join_request_accepted_by_button_links_the_telegram_account(
-    api: FakeBotApi, seeded: Database, setup: tuple[OutboxDispatcher, Cast]
+    api: FakeBotApi,
+    seeded: Database,
+    setup: tuple[OutboxDispatcher, Cast],
+    clock: FrozenClock,
+    settings: Settings,
 ) -> None:
     outbox, _cast = setup
     newcomer, chat = tg.user(NEWCOMER, "Marta", "marta_plock"), tg.private_chat(NEWCOMER)
@@ -54,9 +59,14 @@ async def test_join_request_accepted_by_button_links_the_telegram_account(
         await api.wait_for(lambda n=n: len(api.texts(NEWCOMER)) >= n + 1)
     assert api.texts(NEWCOMER)[-1].startswith("Dziękuję! Twoje zgłoszenie nr 1")
 
+    tg_settings = telegram_settings(settings, f"http://127.0.0.1:{api.port}")
+    await DueDispatcher(seeded, clock, tg_settings).run_once()  # the coordinators' summary
     await outbox.run_once()
     offer = api.sent("sendMessage", COORD)[-1]
-    assert offer.params["text"].startswith("Zgłoszenie nr 1 do sieci MIASTO CYFROWE:")
+    assert offer.params["text"].startswith(
+        "📥 MIASTO CYFROWE: 1 nowe zgłoszenie czeka na Twoją decyzję.\n\n"
+        "Zgłoszenie nr 1 do sieci MIASTO CYFROWE:"
+    )
     buttons = [b for row in offer.params["reply_markup"]["inline_keyboard"] for b in row]
     assert [b["text"] for b in buttons] == ["Przyjmij", "Odrzuć"]
 

@@ -178,13 +178,16 @@ async def test_a_join_request_reminds_the_coordinator_before_it_lapses(
     cast = find_cast(seeded)
     await answer_join_questions(chat, "tg-950", "zielone")  # Monday 23 November, 10:00
     jobs = DueDispatcher(seeded, clock, settings)
+    await jobs.run_once()
+    told = sent(seeded, "join_summary", cast.other_coordinator)
+    assert len(told) == 1 and told[0].startswith("📥 MIASTO NEUTRALNE")  # the new request
     clock.set(datetime(2026, 12, 4, 8, 59, tzinfo=UTC))
     await jobs.run_once()
-    assert sent(seeded, "join_remind") == []
+    assert len(sent(seeded, "join_summary")) == 1
     clock.set(datetime(2026, 12, 4, 9, 1, tzinfo=UTC))  # Friday, three days before it lapses
     await jobs.run_once()
     await jobs.run_once()
-    assert sent(seeded, "join_remind", cast.other_coordinator) == [
+    assert sent(seeded, "join_summary", cast.other_coordinator)[1:] == [
         "⏳ Zgłoszenie nr 1 (Marta Kwiatkowska, Płock) do sieci MIASTO NEUTRALNE KLIMATYCZNIE / "
         "ZIELONE wciąż czeka na Twoją decyzję; wygaśnie: poniedziałek, 7 grudnia 2026, 10:00. "
         "/przyjmij 1 zielone albo /odrzuc 1 zielone."

@@ -21,7 +21,7 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ("bot", "core", "handlers", "models", "jobs")
-KEYWORDS = {"t": None, "N_": None}
+KEYWORDS = {"t": None, "N_": None, "NP_": None, "plural": None}
 # Python sources, and the pages' Jinja templates (they translate with `t("...")` too)
 METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2.ext:babel_extract")]
 LOCALES = ROOT / "core" / "locale"

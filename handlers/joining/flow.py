@@ -1,23 +1,25 @@
 """Join requests (the handbook's "nabór"): someone the bot does not know asks, privately, to
 join; the network's coordinator accepts (the person is added and the asking account linked)
-or rejects (the person is told politely). Buttons and typed commands do the same."""
+or rejects (the person is told politely). Buttons and typed commands do the same.
+
+Filing a request writes to nobody: it is noted for the network's next summary (render.py,
+jobs/joining.py), and a network takes at most `join_requests_per_hour` new undecided requests
+an hour (more are refused with "try again later"; the answers given so far are kept)."""
 
 from __future__ import annotations
 
 import logging
 import re
 from collections.abc import Callable
+from datetime import timedelta
 
 from sqlmodel import Session
 
 from core.i18n import Translator
-from core.messages import Action as Button
 from core.messages import Outgoing, Target
-from core.outbox import enqueue, enqueue_to_person
+from core.outbox import enqueue
 from handlers.kit.args import Code, Id, Text, Words
 from handlers.kit.context import Context
-from handlers.kit.feature import Feature
-from handlers.kit.labels import STANDING
 from handlers.kit.permissions import Action
 from handlers.kit.registry import REGISTRY
 from handlers.roster import sheet as roster_file
@@ -28,8 +30,6 @@ from models.core import Network, Person
 from models.enums import Office, Role, Standing
 from models.errors import N_, DomainError
 from models.joins import JoinRequest, JoinStatus
-
-FEATURE = Feature("joining", jobs=True)
 
 log = logging.getLogger("empirie.joining")
 
@@ -125,14 +125,27 @@ async def answer(ctx: Context, text: str) -> list[Outgoing] | None:
             problem = _networks(s, request, value)
             if problem is not None:
                 return [Outgoing(ctx.t(problem.msgid, **problem.params)), _ask(ctx, step)]
+            full = _over_the_cap(s, ctx, request)
+            if full is not None:
+                log.warning("join.refused_cap network=%s", full.code)
+                return [
+                    Outgoing(
+                        ctx.t(
+                            "The network {network} has received very many join requests in "
+                            "the last hour, so I cannot take yours right now. Please try again "
+                            "in an hour: just write the network's code to me again (your "
+                            "answers so far are kept), or /anuluj to stop.",
+                            network=full.name,
+                        )
+                    )
+                ]
             joins.submit(s, request, ctx.now)
             names = ", ".join(directory.require_network(s, c).name for c in request.networks)
-            offered = _offer(s, ctx, request)
+            for code in request.networks:
+                network = directory.require_network(s, code)
+                joins.note(s, joins.digest(s, network.id or 0), request.id or 0)
             log.info(
-                "join.submitted request=%s networks=%s offered=%s",
-                request.id,
-                ",".join(request.networks),
-                offered,
+                "join.submitted request=%s networks=%s", request.id, ",".join(request.networks)
             )
         else:
             setattr(request, "city_name" if step == "city" else step, value)
@@ -155,6 +168,20 @@ async def answer(ctx: Context, text: str) -> list[Outgoing] | None:
     ]
 
 
+def _over_the_cap(s: Session, ctx: Context, request: JoinRequest) -> Network | None:
+    """The first requested network that already took its hourly share of new requests still
+    waiting for a decision. Each network's digest row is locked first (in id order), so two
+    requests filed at once are counted one after the other, also across processes."""
+    networks = sorted(
+        (directory.require_network(s, code) for code in request.networks), key=lambda n: n.id or 0
+    )
+    for network in networks:
+        joins.digest(s, network.id or 0)
+    since = ctx.now - timedelta(hours=1)
+    cap = ctx.settings.join_requests_per_hour
+    return next((n for n in networks if joins.filed_since(s, n.code, since) >= cap), None)
+
+
 def _networks(s: Session, request: JoinRequest, value: str) -> DomainError | None:
     codes: list[str] = []
     for word in re.split(r"[,;\s]+", value):
@@ -175,73 +202,6 @@ def _networks(s: Session, request: JoinRequest, value: str) -> DomainError | Non
             codes.append(network.code)
     request.networks = codes
     return None
-
-
-def _describe(t: Translator, s: Session, request: JoinRequest, network: Network) -> str:
-    city = roster.city_by_name(s, request.city_name or "")
-    standing = directory.standing_of(s, city.id, network.id) if city else None
-    where = (
-        t("already in the network as {standing}", standing=t(STANDING[standing]))
-        if standing
-        else t("not in the network yet: joins as a laureate (the network is closed)")
-        if network.closed
-        else t("not in the network yet: joins as an observer unless you say otherwise")
-    )
-    return t(
-        "Join request #{id} for the network {network}:\n{name}, {position}\n{city} "
-        "({where})\n{email}",
-        id=request.id,
-        network=network.name,
-        name=request.name,
-        position=request.position,
-        city=request.city_name,
-        where=where,
-        email=request.email,
-    )
-
-
-def _offer(s: Session, ctx: Context, request: JoinRequest) -> int:
-    """Each network's coordinators get the request privately, with the two buttons; with no
-    coordinator reachable, the coordinating team does."""
-    offered = 0
-    for code in request.networks:
-        network = directory.require_network(s, code)
-        staff = directory.members(s, network.id or 0)
-        reached = 0
-        for wanted in (Role.COORDINATOR, Role.COORDINATING_TEAM):
-            for person, role, _city in staff:
-                if role != wanted:
-                    continue
-
-                def build(t: Translator, n: Network = network) -> Outgoing:
-                    return Outgoing(
-                        _describe(t, s, request, n)
-                        + "\n"
-                        + t(
-                            "Typed: /przyjmij {id} {code} [standing] or /odrzuc {id} {code} "
-                            "[reason]",
-                            id=request.id,
-                            code=n.code,
-                        ),
-                        actions=(
-                            Button(t("Accept"), f"/przyjmij {request.id} {n.code}"),
-                            Button(t("Reject"), f"/odrzuc {request.id} {n.code}"),
-                        ),
-                    )
-
-                reached += enqueue_to_person(
-                    s,
-                    person.id or 0,
-                    ctx.settings,
-                    ctx.now,
-                    build,
-                    kind="join_request",
-                    dedupe_key=f"join:{request.id}:{code}:{person.id}",
-                )
-            if reached:
-                break
-        offered += reached
-    return offered
 
 
 def _target_networks(
