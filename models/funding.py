@@ -30,6 +30,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import select as sa_select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -228,6 +229,19 @@ def active_calls(session: Session) -> Sequence[FundingCall]:
 
 def profiles(session: Session) -> Sequence[FundingProfile]:
     return session.exec(select(FundingProfile).order_by(col(FundingProfile.network_id))).all()
+
+
+def add_profile(
+    session: Session, network_id: int, keywords: list[str], programmes: list[str], now: datetime
+) -> None:
+    """A network's first profile, unless another process added it a moment ago."""
+    dialect = session.connection().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    session.execute(
+        module.insert(FundingProfile)
+        .values(network_id=network_id, keywords=keywords, programmes=programmes, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["network_id"])
+    )
 
 
 def profile_of(session: Session, network_id: int) -> FundingProfile | None:

@@ -157,21 +157,16 @@ DEFAULT_PROFILES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 
 
 def ensure_profiles(session: Session, now: datetime) -> list[FundingProfile]:
-    """Every network has a profile; a new one starts from the defaults above."""
+    """Every network has a profile; a new one starts from the defaults above. Two processes
+    doing this at once both succeed (the insert skips a profile the other just added)."""
     have = {p.network_id: p for p in store.profiles(session)}
-    for network in directory.networks(session):
-        if network.id not in have:
-            keywords, programmes = DEFAULT_PROFILES.get(network.code, ((), ()))
-            profile = FundingProfile(
-                network_id=network.id or 0,
-                keywords=list(keywords),
-                programmes=list(programmes),
-                updated_at=now,
-            )
-            session.add(profile)
-            have[network.id or 0] = profile
-    session.flush()
-    return list(have.values())
+    missing = [n for n in directory.networks(session) if n.id not in have]
+    if not missing:
+        return list(have.values())
+    for network in missing:
+        keywords, programmes = DEFAULT_PROFILES.get(network.code, ((), ()))
+        store.add_profile(session, network.id or 0, list(keywords), list(programmes), now)
+    return list(store.profiles(session))
 
 
 def matcher_profiles(rows: Iterable[FundingProfile]) -> list[Profile]:

@@ -1,8 +1,8 @@
 """join requests: one summary per network at most every few minutes instead of a message per
 request (what its coordinators have not been told yet, and when the last summary went)
 
-Revision ID: 0017_join_digest
-Revises: 0016_office_title
+Revision ID: 0018_join_digest
+Revises: 0017_funding_match
 Create Date: 2026-12-05 12:00:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import models.types
 
-revision: str = "0017_join_digest"
-down_revision: str | None = "0016_office_title"
+revision: str = "0018_join_digest"
+down_revision: str | None = "0017_funding_match"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
