@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     timezone: str = Field(default="Europe/Warsaw", alias="EMPIRIE_TIMEZONE")
     default_language: str = Field(default="pl", alias="EMPIRIE_LANGUAGE")
     log_level: str = Field(default="INFO", alias="EMPIRIE_LOG_LEVEL")
+    # json: one JSON object per line with real fields (for a log collector); text: for people
+    log_format: str = Field(default="json", alias="EMPIRIE_LOG_FORMAT", pattern=r"^(json|text)$")
     console_log_file: str = Field(default="./empirie.log", alias="EMPIRIE_CONSOLE_LOG_FILE")
     files_dir: str = Field(default="./empirie-files", alias="EMPIRIE_FILES_DIR")
     invitation_days: int = Field(default=7, alias="EMPIRIE_INVITATION_DAYS", ge=1, le=90)
@@ -67,8 +69,11 @@ class Settings(BaseSettings):
     teams_upkeep_seconds: float = Field(default=300, alias="EMPIRIE_TEAMS_UPKEEP_SECONDS")
     teams_discover_seconds: float = Field(default=900, alias="EMPIRIE_TEAMS_DISCOVER_SECONDS")
 
+    # 127.0.0.1: only this machine (a reverse proxy in front); the image sets 0.0.0.0
     http_host: str = Field(default="127.0.0.1", alias="EMPIRIE_HTTP_HOST")
-    http_port: int = Field(default=8080, alias="EMPIRIE_HTTP_PORT")
+    http_port: int = Field(default=8080, alias="EMPIRIE_HTTP_PORT", ge=0, le=65535)
+    # `empirie-bot worker` serves /healthz, /readyz and /metrics too (the image turns it on)
+    worker_http: bool = Field(default=False, alias="EMPIRIE_WORKER_HTTP")
     # Answer pages (bot/pages): the external address of the HTTP server; empty: no links.
     public_url: str = Field(default="", alias="EMPIRIE_PUBLIC_URL")
     page_secret: str = Field(default="", alias="EMPIRIE_PAGE_SECRET")  # empty: generated, stored
