@@ -30,6 +30,7 @@ _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
 }
 _RESERVED = frozenset({"ts", "level", "logger", "event", "message", "exc"})
 _EVENT = re.compile(r"^[a-z][a-z0-9_]*(?:\.[a-z0-9_%s]+)+:?$")
+_WORD = re.compile(r"^[a-z][a-z0-9_]*$")
 _PAIR = re.compile(r"^([a-z_][a-z0-9_]*)=(.*)$", re.DOTALL)
 _SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[diouxXeEfFgGcrsa%]")
 
@@ -48,7 +49,9 @@ def _fields(record: logging.LogRecord) -> tuple[str | None, dict[str, object]]:
     template = record.msg if isinstance(record.msg, str) else ""
     args: tuple[Any, ...] = record.args if isinstance(record.args, tuple) else ()
     tokens = template.split()
-    if not tokens or not _EVENT.match(tokens[0]):
+    # a one-word event is an event only when fields follow ("command name=%s …")
+    one_word = len(tokens) > 1 and _WORD.match(tokens[0]) and _PAIR.match(tokens[1])
+    if not tokens or not (_EVENT.match(tokens[0]) or one_word):
         return None, {}
     fields: dict[str, object] = {}
     position = 0

@@ -54,7 +54,9 @@ def test_a_key_value_template_becomes_typed_fields(captured: io.StringIO) -> Non
     )
     log.info("handler.crash platform=%s %s", "telegram", "person=7 chat=private")
     log.warning("roster.empty: no people yet. Load the roster first.")
-    retry, crash, empty = lines(captured)
+    log.info("command name=%s person=%s", "rsvp", 5)
+    log.info("Application started")  # a library's sentence: no event name in it
+    retry, crash, empty, command, sentence = lines(captured)
     assert retry["event"] == "outbox.retry"
     assert (retry["id"], retry["attempts"]) == (42, 3)  # numbers stay numbers
     assert retry["platform"] == "teams" and retry["mode"] == "webhook"
@@ -65,6 +67,8 @@ def test_a_key_value_template_becomes_typed_fields(captured: io.StringIO) -> Non
     assert crash["person"] == 7 and crash["chat"] == "private" and crash["platform"] == "telegram"
     assert empty["event"] == "roster.empty"
     assert empty["message"] == "roster.empty: no people yet. Load the roster first."
+    assert command["event"] == "command" and command["name"] == "rsvp" and command["person"] == 5
+    assert sentence["event"] == sentence["message"] == "Application started"
 
 
 def test_a_field_named_like_the_envelope_does_not_replace_it(captured: io.StringIO) -> None:
