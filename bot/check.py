@@ -52,15 +52,17 @@ def configuration(settings: Settings) -> list[Finding]:
         add(WARN, "EMPIRIE_PUBLIC_URL is empty: no answer pages, no Teams notifications")
     elif urlsplit(settings.public_url).scheme != "https":
         add(FAIL, "EMPIRIE_PUBLIC_URL must start with https:// (pages and Teams need HTTPS)")
+    telegram_hook = settings.telegram_webhook_url if settings.telegram_enabled else ""
+    teams_hook = settings.teams_notification_url if settings.teams_enabled else ""
     for name, url in (
-        ("TELEGRAM_WEBHOOK_URL", settings.telegram_webhook_url),
-        ("EMPIRIE_TEAMS_NOTIFICATION_URL", settings.teams_notification_url),
+        ("TELEGRAM_WEBHOOK_URL", telegram_hook),
+        ("EMPIRIE_TEAMS_NOTIFICATION_URL", teams_hook),
     ):
         if url and urlsplit(url).scheme != "https":
             add(FAIL, f"{name} must start with https:// (the platform refuses anything else)")
-    if settings.telegram_webhook_url and not settings.telegram_webhook_secret:
+    if telegram_hook and not settings.telegram_webhook_secret:
         add(FAIL, "TELEGRAM_WEBHOOK_SECRET is empty: set a long random value")
-    if settings.teams_notification_url and not settings.teams_client_state:
+    if teams_hook and not settings.teams_client_state:
         add(FAIL, "EMPIRIE_TEAMS_CLIENT_STATE is empty: set a long random value")
     if settings.telegram_enabled and not settings.telegram_webhook_url:
         add(WARN, "Telegram by polling (TELEGRAM_WEBHOOK_URL empty): fine, but one process only")
