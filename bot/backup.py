@@ -76,8 +76,8 @@ def backup(settings: Settings, target: str, now: datetime) -> tuple[Path, Snapsh
                 "backend": snapshot.backend,
                 "files": files,
                 "tables": [
-                    {"name": t.name, "columns": t.columns, "kinds": t.kinds, "rows": t.rows}
-                    for t in snapshot.tables
+                    {"name": d.name, "columns": d.columns, "kinds": d.kinds, "rows": d.rows}
+                    for d in snapshot.tables
                 ],
             }
             archive.writestr("manifest.json", json.dumps(manifest, indent=1, ensure_ascii=False))
@@ -117,7 +117,7 @@ def read_manifest(archive: zipfile.ZipFile) -> Snapshot:
     return Snapshot(
         manifest["revision"],
         manifest["backend"],
-        [TableDump(t["name"], t["columns"], t["kinds"], t["rows"]) for t in manifest["tables"]],
+        [TableDump(d["name"], d["columns"], d["kinds"], d["rows"]) for d in manifest["tables"]],
     )
 
 

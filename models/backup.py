@@ -57,7 +57,7 @@ class Snapshot:
     tables: list[TableDump] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
-        return {t.name: t.rows for t in self.tables}
+        return {d.name: d.rows for d in self.tables}
 
 
 def _kind(column: Any) -> Kind:
@@ -106,7 +106,7 @@ def _tables(connection: Connection) -> list[Table]:
     """The database's own tables, parents before children (foreign keys)."""
     metadata = MetaData()
     metadata.reflect(connection)
-    return [t for t in metadata.sorted_tables if t.name != VERSION_TABLE]
+    return [table for table in metadata.sorted_tables if table.name != VERSION_TABLE]
 
 
 def revision(connection: Connection) -> str | None:
@@ -190,8 +190,8 @@ def table_rows(lines: Iterator[bytes], dumped: TableDump) -> Iterator[dict[str, 
 
 def row_counts(connection: Connection) -> dict[str, int]:
     return {
-        t.name: int(connection.execute(select(func.count()).select_from(t)).scalar_one())
-        for t in _tables(connection)
+        table.name: int(connection.execute(select(func.count()).select_from(table)).scalar_one())
+        for table in _tables(connection)
     }
 
 
@@ -203,8 +203,8 @@ def load(
 ) -> None:
     """Insert the snapshot's rows (in the caller's transaction). The schema must be at the
     snapshot's revision; `replace` empties every table first, else they must be empty."""
-    tables = {t.name: t for t in _tables(connection)}
-    missing = [t.name for t in snapshot.tables if t.name not in tables]
+    tables = {table.name: table for table in _tables(connection)}
+    missing = [d.name for d in snapshot.tables if d.name not in tables]
     if missing:
         raise BackupError(f"the database has no table {', '.join(missing)}")
     if replace:

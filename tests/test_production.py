@@ -299,3 +299,54 @@ def test_the_environment_interpolation_is_compose_s() -> None:
     assert interpolate("${B:-fallback}", {}) == "fallback"
     with pytest.raises(AssertionError, match="compose would stop: set A"):
         interpolate("${A:?set A}", {})
+
+
+async def test_the_worker_serves_its_probes_and_takes_no_updates(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    """`command: ["worker"]` in compose, with the image's EMPIRIE_WORKER_HTTP: the HEALTHCHECK
+    has something to ask, and nothing but the probes is served."""
+    port = free_port()
+    env = {
+        "PATH": f"{BIN}:/usr/bin:/bin",
+        "PYTHONPATH": str(ROOT),
+        "EMPIRIE_DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+        "EMPIRIE_WORKER_HTTP": image()["env"]["EMPIRIE_WORKER_HTTP"],
+        "EMPIRIE_HTTP_HOST": "0.0.0.0",
+        "EMPIRIE_HTTP_PORT": str(port),
+        "TELEGRAM_BOT_TOKEN": api.token,
+        "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{api.port}",
+        "TELEGRAM_WEBHOOK_URL": "https://bot.example.org/telegram/webhook",
+        "TELEGRAM_WEBHOOK_SECRET": SECRET,
+    }
+    worker = await asyncio.create_subprocess_exec(
+        str(BIN / "empirie-bot"),
+        "worker",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        async with aiohttp.ClientSession() as client:
+            for _ in range(600):
+                assert worker.returncode is None
+                try:
+                    async with client.get(f"http://{OUTSIDE}:{port}/readyz") as answer:
+                        if answer.status == 200:
+                            ready = await answer.json()
+                            break
+                except aiohttp.ClientConnectionError:
+                    pass
+                await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("the worker never answered /readyz")
+            assert ready["status"] == "ready" and ready["platforms"] == {"telegram": "ok"}
+            async with client.post(f"http://{OUTSIDE}:{port}/telegram/webhook") as answer:
+                assert answer.status == 404  # updates go to the bot, never to a worker
+            async with client.get(f"http://{OUTSIDE}:{port}/metrics") as answer:
+                assert "empirie_outbox_pending" in await answer.text()
+        assert api.webhook is None  # the worker does not take the webhook over
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(worker.wait(), 30) == 0
