@@ -9,6 +9,8 @@ import signal
 from datetime import timedelta
 from typing import TextIO
 
+from bot import metrics
+from bot.health import Health
 from bot.migrate import upgrade
 from bot.outbox import OutboxDispatcher
 from bot.router import Router
@@ -108,12 +110,17 @@ class App:
         from bot.http import HttpServer
         from bot.sources.poll import FundingPoller
 
-        http = HttpServer(self.settings.http_host, self.settings.http_port) if receive else None
+        serve_http = receive or self.settings.worker_http
+        http = HttpServer(self.settings.http_host, self.settings.http_port) if serve_http else None
+        if http is not None:
+            http.health = self.health()
         started: list[Service] = []
         if self.settings.telegram_enabled:
             from bot.transports.telegram import TelegramTransport
 
-            telegram = TelegramTransport(self.router, self.settings, http, receive=receive)
+            telegram = TelegramTransport(
+                self.router, self.settings, http if receive else None, receive=receive
+            )
             self.transports[telegram.platform] = telegram
             started.append(telegram)
         if self.settings.teams_enabled:
@@ -122,7 +129,7 @@ class App:
             teams = TeamsTransport(
                 self.router,
                 self.settings,
-                http,
+                http if receive else None,
                 receive=receive,
                 on_login_lost=self._teams_login_lost,
             )
@@ -136,7 +143,7 @@ class App:
         poller = FundingPoller(self.db, self.clock, self.settings)
         self.scheduler.every(poller.run_once, 15 * 60, "funding")
         if http is not None:
-            if links.enabled(self.settings):
+            if receive and links.enabled(self.settings):
                 pages.install(http, self.router)
             await http.start()
         for transport in started:
@@ -153,10 +160,20 @@ class App:
             if http is not None:
                 await http.stop()
 
+    def health(self) -> Health:
+        """Readiness and the database's metrics for this process's HTTP server."""
+        return Health(
+            self.db,
+            self.clock,
+            lambda: self.transports,
+            [p for p in self.settings.active_platforms if p != "console"],
+        )
+
     def _teams_login_lost(self) -> None:
         """Hold Teams messages in the outbox (not retried in a loop) and tell the coordinating
         team on another running platform."""
         self.transports.pop(Platform.TEAMS, None)
+        metrics.LOGINS_LOST.inc()
         others = [p for p in self.settings.active_platforms if p != Platform.TEAMS]
         if not self.settings.telegram_enabled or not others:
             return
@@ -186,7 +203,7 @@ class App:
             from bot import pages  # aiohttp and jinja2 only when pages are served
             from bot.http import HttpServer
 
-            http = HttpServer(self.settings.http_host, self.settings.http_port)
+            http = HttpServer(self.settings.http_host, self.settings.http_port, self.health())
             pages.install(http, self.router)
             await http.start()
         self.scheduler.start()

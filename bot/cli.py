@@ -1,5 +1,5 @@
-"""`empirie-bot run | worker | migrate | seed | roster import|export | invite | people |
-teams login|status|bind`."""
+"""`empirie-bot run | serve | worker | migrate | seed | roster import|export | invite | people |
+teams login|status|bind | backup | restore | check`."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ import asyncio
 import contextlib
 import logging
 import sys
+import zipfile
 from datetime import timedelta
 from pathlib import Path
 from typing import TextIO
+
+from pydantic import ValidationError
 
 from bot import logs
 from bot.migrate import upgrade
@@ -35,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the bot (console chat when no platform token is set)")
+    sub.add_parser(
+        "serve", help="run the bot on its platforms, never the console chat (the image's command)"
+    )
     sub.add_parser("worker", help="deliver the outbox and run scheduled work, no chat intake")
     sub.add_parser("migrate", help="upgrade the database schema to the newest version")
     sub.add_parser("seed", help="load the 8 networks and the demo cast into an empty database")
@@ -58,7 +64,28 @@ def _parser() -> argparse.ArgumentParser:
     bind.add_argument("--team", help="team id (with --channel)")
     bind.add_argument("--channel", help="channel id, e.g. 19:…@thread.tacv2")
     bind.add_argument("--chat", help="group chat id, e.g. 19:…@thread.v2")
+    backup = sub.add_parser("backup", help="copy the database and the files into one archive")
+    backup.add_argument(
+        "target", help="a directory (a dated file in it; a new one: end it with /) or a file"
+    )
+    restore = sub.add_parser("restore", help="load a backup into an empty database")
+    restore.add_argument("source", type=Path, help="the backup archive (.zip)")
+    restore.add_argument(
+        "--replace", action="store_true", help="overwrite a database that is not empty"
+    )
+    sub.add_parser("check", help="is this installation ready: settings, database, platforms, URL")
     return parser
+
+
+def _settings() -> Settings | None:
+    """The settings, or None after saying which are wrong (never a traceback)."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        for problem in error.errors():
+            names = ".".join(str(part) for part in problem["loc"])
+            print(f"setting {names}: {problem['msg']}", file=sys.stderr)
+        return None
 
 
 def main(
@@ -69,16 +96,24 @@ def main(
     out = out or sys.stdout
     clock = clock or SystemClock()
 
-    settings = Settings()
+    loaded = _settings()
+    if loaded is None:
+        return 2
+    settings = loaded
     if args.command == "run" and not settings.platforms_enabled:
         # The console chat owns the terminal: its logs go to a file instead.
-        logs.setup(settings.log_level, open(settings.console_log_file, "a", encoding="utf-8"))  # noqa: SIM115
+        logs.setup(
+            settings.log_level,
+            open(settings.console_log_file, "a", encoding="utf-8"),  # noqa: SIM115
+            settings.log_format,
+        )
     else:
-        logs.setup(settings.log_level)
+        logs.setup(settings.log_level, fmt=settings.log_format)
     if args.command == "migrate":
         upgrade(settings.database_url)
-        log.info("migrate.done")
         return 0
+    if args.command in ("backup", "restore", "check"):
+        return _operations(args, settings, clock, out)
     if args.command == "teams":
         from bot import teams_cli
 
@@ -97,14 +132,41 @@ def main(
             db.dispose()
     from bot.app import App
 
-    if args.command == "worker" and not settings.platforms_enabled:
+    if args.command in ("worker", "serve") and not settings.platforms_enabled:
         parser.error(
-            "the worker delivers to a platform: set TELEGRAM_BOT_TOKEN or the "
-            "EMPIRIE_TEAMS_* settings"
+            f"`{args.command}` needs a chat platform: set TELEGRAM_BOT_TOKEN or the "
+            "EMPIRIE_TEAMS_* settings (`empirie-bot check` lists what is missing)"
         )
     app = App(settings, clock)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(app.run_worker() if args.command == "worker" else app.run())
+    return 0
+
+
+def _operations(args: argparse.Namespace, settings: Settings, clock: Clock, out: TextIO) -> int:
+    from bot import check
+    from bot.backup import BackupError, backup, restore
+
+    if args.command == "check":
+        return check.run(settings, out)
+    try:
+        if args.command == "backup":
+            path, snapshot, files = backup(settings, args.target, clock.now())
+            rows = sum(snapshot.counts().values())
+            print(
+                f"Wrote {path}: {rows} rows in {len(snapshot.tables)} tables, {files} files.",
+                file=out,
+            )
+            return 0
+        snapshot = restore(settings, args.source, replace=args.replace)
+    except (BackupError, OSError, zipfile.BadZipFile) as error:
+        print(f"{args.command} failed: {error}", file=sys.stderr)
+        return 1
+    rows = sum(snapshot.counts().values())
+    print(
+        f"Restored {rows} rows from {args.source} (schema {snapshot.revision}, then migrated).",
+        file=out,
+    )
     return 0
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +25,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 _REVISION = re.compile(r"^revision\s*(?::[^=\n]*)?=\s*['\"]([^'\"]+)['\"]", re.MULTILINE)
 _DOWN_REVISION = re.compile(r"^down_revision\s*(?::[^=\n]*)?=\s*(.+)$", re.MULTILINE)
 log = logging.getLogger("empirie.migrate")
+MIGRATION_LOCK = 0x656D7069  # "empi": the advisory lock key of `upgrade` on PostgreSQL
 
 
 def alembic_config(url: str) -> Config:
@@ -32,6 +35,16 @@ def alembic_config(url: str) -> Config:
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
+
+
+def script_revisions() -> set[str]:
+    """Every revision the migration files know (a backup from one of them can be restored)."""
+    found = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        match = _REVISION.search(path.read_text(encoding="utf-8"))
+        if match is not None:
+            found.add(match.group(1))
+    return found
 
 
 def script_heads() -> set[str]:
@@ -71,9 +84,37 @@ def at_head(url: str) -> bool:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
+    """Migrate once, whoever asks: on PostgreSQL under an advisory lock, so that the bot and a
+    worker starting together after an upgrade do not both run the same migration (the second
+    waits, then finds the schema current)."""
     if revision == "head" and at_head(url):
         log.debug("migrate.up_to_date")
         return
-    from alembic import command
+    with _migration_lock(url):
+        if revision == "head" and at_head(url):  # another process did it while we waited
+            log.info("migrate.done_by_another_process")
+            return
+        from alembic import command
 
-    command.upgrade(alembic_config(url), revision)
+        log.info("migrate.start", extra={"to": revision})
+        command.upgrade(alembic_config(url), revision)
+        log.info("migrate.done", extra={"to": revision})
+
+
+@contextmanager
+def _migration_lock(url: str) -> Iterator[None]:
+    if not url.startswith("postgresql"):
+        yield  # SQLite: one writer at a time anyway; the bot and a worker share PostgreSQL
+        return
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+                connection.commit()
+    finally:
+        engine.dispose()

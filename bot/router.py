@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from sqlalchemy.exc import IntegrityError
 
-from bot import workers
+from bot import metrics, workers
 from core import links
 from core.clock import Clock
 from core.config import Settings
@@ -157,8 +157,9 @@ class Router:
         `queue_to`: the replies go into the outbox (addressed there unless they name their
         own chat) in that same transaction, and none are returned."""
         woken: list[bool] = []
-        async with self._turn(incoming.chat):
-            replies = await self.workers.run(lambda: self._handle(incoming, woken, queue_to))
+        with metrics.UPDATE_SECONDS.labels(incoming.chat.platform).time():
+            async with self._turn(incoming.chat):
+                replies = await self.workers.run(lambda: self._handle(incoming, woken, queue_to))
         if woken:  # after the commit, on the caller's loop: the dispatcher sees the rows
             self.wake_outbox()
         return replies

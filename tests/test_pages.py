@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from bot.http import SECURITY_HEADERS as HTTP_HEADERS
 from bot.pages.meetings import NOTE_MAX, rsvp_form
 from bot.pages.registry import FormError, PageRequest
 from bot.router import Router
@@ -197,8 +198,14 @@ async def test_unknown_page_and_the_style_sheet(
                 assert response.headers["X-Content-Type-Options"] == "nosniff"
             async with client.get(f"{base}/p/static/..%2Fserver.py") as response:
                 assert response.status == 404
-            async with client.get(f"{base}/healthz") as response:  # webhooks keep their own
-                assert "Content-Security-Policy" not in response.headers
+            async with client.get(
+                f"{base}/healthz"
+            ) as response:  # the server's own, not the pages'
+                assert (
+                    response.headers["Content-Security-Policy"]
+                    == (HTTP_HEADERS["Content-Security-Policy"])
+                )
+                assert "style-src" not in response.headers["Content-Security-Policy"]
     finally:
         await http.stop()
 
@@ -238,10 +245,14 @@ async def test_every_answer_under_the_pages_prefix_carries_the_security_headers(
                     assert "default-src 'none'" in headers.get("Content-Security-Policy", "")
                     assert headers.get("Referrer-Policy") == "no-referrer", (method, path)
                     assert headers.get("X-Content-Type-Options") == "nosniff", (method, path)
-            async with client.get(f"{base}/nie-ma") as response:  # outside the prefix: untouched
+            # outside the prefix: the server's own headers (bot/http.py), not the pages'
+            async with client.get(f"{base}/nie-ma") as response:
                 assert response.status == 404
-                assert "Content-Security-Policy" not in response.headers
+                assert (
+                    response.headers["Content-Security-Policy"]
+                    == (HTTP_HEADERS["Content-Security-Policy"])
+                )
             async with client.get(f"{base}/pages") as response:  # a prefix of a word is not it
-                assert "Content-Security-Policy" not in response.headers
+                assert "style-src" not in response.headers["Content-Security-Policy"]
     finally:
         await http.stop()

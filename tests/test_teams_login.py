@@ -220,7 +220,8 @@ async def test_login_status_and_service_share_one_sign_in_through_expiry_and_cae
     await transport.maintain()
     assert transport.login_lost and lost == [1]
     logged = capsys.readouterr().err
-    assert logged.count('"event": "teams.login_lost: run `empirie-bot teams login`') == 1
+    assert logged.count('"event": "teams.login_lost"') == 1
+    assert logged.count('"message": "teams.login_lost: run `empirie-bot teams login`') == 1
     refused = site.entra.token_requests("refresh")[-1]
     assert refused.status == 400 and refused.error == "invalid_grant"
     await transport.stop()

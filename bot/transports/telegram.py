@@ -53,6 +53,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
+from bot import metrics
 from bot.http import HttpServer
 from bot.pacing import Limits, Pacer
 from bot.router import Router, parse_command
@@ -107,6 +108,7 @@ def delivery_error(error: TelegramError) -> DeliveryError:
             "chat_migrated", permanent=False, retry_after=0, moved_to=str(error.new_chat_id)
         )
     if isinstance(error, RetryAfter):
+        metrics.rate_limited("telegram")
         return DeliveryError(
             "rate_limited", permanent=False, retry_after=_seconds(error.retry_after)
         )

@@ -56,6 +56,7 @@ from msgraph.generated.models.chat_type import ChatType
 from msgraph.generated.models.item_body import ItemBody
 from msgraph.generated.models.pinned_chat_message_info import PinnedChatMessageInfo
 
+from bot import metrics
 from bot.http import HttpServer
 from bot.pacing import Limits, Pacer
 from bot.router import Router
@@ -476,6 +477,7 @@ class TeamsTransport:
             return await fetch()
         except Exception as error:
             if graph.status_code(error) == 429:
+                metrics.rate_limited("teams", error)
                 self.pacer.penalize(key, graph.retry_after(error) or 5.0)
             raise
         finally:
@@ -771,6 +773,7 @@ class TeamsTransport:
     def _delivery_error(error: BaseException) -> DeliveryError:
         status = graph.status_code(error)
         if status == 429:
+            metrics.rate_limited("teams", error)
             return DeliveryError(
                 "rate_limited", permanent=False, retry_after=graph.retry_after(error) or 5.0
             )
