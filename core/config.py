@@ -263,10 +263,18 @@ class Settings(BaseSettings):
     # this often (never a message per request), and a network takes at most this many new
     # requests per hour that still wait for a decision (more are refused: try again later).
     join_summary_minutes: int = Field(
-        default=30, alias="EMPIRIE_JOIN_SUMMARY_MINUTES", ge=1, le=24 * 60
+        default=30,
+        alias="EMPIRIE_JOIN_SUMMARY_MINUTES",
+        ge=1,
+        le=24 * 60,
+        description="Join requests: a network's coordinators get at most one summary of new requests per this many minutes.",
     )
     join_requests_per_hour: int = Field(
-        default=20, alias="EMPIRIE_JOIN_REQUESTS_PER_HOUR", ge=1, le=10_000
+        default=20,
+        alias="EMPIRIE_JOIN_REQUESTS_PER_HOUR",
+        ge=1,
+        le=10_000,
+        description="Join requests: at most this many new undecided requests per network per hour; more are refused politely, nothing stored.",
     )
 
     # Feedback polls: sent this long after a meeting ends, one reminder, then closed.
@@ -404,16 +412,30 @@ class Settings(BaseSettings):
     )
     # each fetch (a feed with its redirects and body, a portal page) ends by this deadline (s)
     funding_fetch_deadline: float = Field(
-        default=20, alias="EMPIRIE_FUNDING_FETCH_DEADLINE", gt=0, le=600
+        default=20,
+        alias="EMPIRIE_FUNDING_FETCH_DEADLINE",
+        gt=0,
+        le=600,
+        description="Funding feeds and the EU portal: seconds one whole fetch may take (redirects and body included) before it is cut off.",
     )
     funding_feed_concurrency: int = Field(
-        default=4, alias="EMPIRIE_FUNDING_FEED_CONCURRENCY", ge=1, le=32
+        default=4,
+        alias="EMPIRIE_FUNDING_FEED_CONCURRENCY",
+        ge=1,
+        le=32,
+        description="Funding feeds fetched at the same time.",
     )
     # feeds are fetched from public addresses only (bot/sources/guard.py); an intranet feed's
     # host (`host` or `host:port`, comma-separated) or every private address may be allowed
-    funding_feed_allow_hosts: str = Field(default="", alias="EMPIRIE_FUNDING_FEED_ALLOW_HOSTS")
+    funding_feed_allow_hosts: str = Field(
+        default="",
+        alias="EMPIRIE_FUNDING_FEED_ALLOW_HOSTS",
+        description="Feeds on an intranet: host names (`host` or `host:port`, comma-separated) allowed although they resolve to private addresses.",
+    )
     funding_feed_allow_private: bool = Field(
-        default=False, alias="EMPIRIE_FUNDING_FEED_ALLOW_PRIVATE"
+        default=False,
+        alias="EMPIRIE_FUNDING_FEED_ALLOW_PRIVATE",
+        description="Allow feeds on any private address (cloud metadata addresses stay refused). Off: only public addresses.",
     )
 
     # Expert office hours (README: Office hours).

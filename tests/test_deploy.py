@@ -181,13 +181,18 @@ def test_the_proxy_publishes_the_webhooks_and_pages_and_keeps_monitoring_inside(
         assert not published(path)
 
 
+def _normal(name: str) -> str:
+    """A distribution name as PEP 503 compares it (ruamel.yaml == ruamel-yaml)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 def _name(requirement: str) -> str:
-    return re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+    return _normal(re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0])
 
 
 def locked(lock: str) -> set[str]:
     text = (ROOT / lock).read_text(encoding="utf-8")
-    return {m.lower().replace("_", "-") for m in re.findall(r"^([A-Za-z0-9_.-]+)==", text, re.M)}
+    return {_normal(m) for m in re.findall(r"^([A-Za-z0-9_.-]+)==", text, re.M)}
 
 
 @pytest.mark.parametrize(
