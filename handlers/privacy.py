@@ -39,6 +39,7 @@ SECTION = {
     "created_announcements": N_("Announcements you wrote"),
     "issued_invitations": N_("Invitation codes you issued"),
     "bound_chats": N_("Group chats you bound to a network"),
+    "polls": N_("Feedback polls you were asked (your answers are anonymous: not stored with you)"),
     "other": N_("Other records about you"),
 }
 FIELD = {
@@ -83,6 +84,8 @@ FIELD = {
     "chat": N_("chat"),
     "bound_at": N_("bound"),
     "table": N_("record type"),
+    "poll": N_("poll"),
+    "progress": N_("questions answered or skipped so far"),
 }
 
 WHAT = {
@@ -111,6 +114,8 @@ STATUS = {
     "scheduled": N_("scheduled"),
     "queued": N_("sent"),
     "cancelled": N_("cancelled"),
+    "open": N_("still running"),
+    "closed": N_("closed"),
 }
 
 

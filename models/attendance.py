@@ -2,8 +2,9 @@
 the coordinator's report and the feedback poll read.
 
 The rules, in one place:
-- Everyone checked in took part, whatever they answered (the organiser may mark a person
-  who declined, never answered or belongs to no city of the network).
+- Everyone checked in took part, whatever they answered (the organiser may mark a member
+  who declined or never answered, and a guest of an open network's meeting, marked as one:
+  handlers.meetings.attendance).
 - Present: checked in; when nobody was checked in at all (the organiser kept a paper list),
   those who said they would come, in person or online, with a seat.
 - The list: everyone checked in; the network's staff (coordinator, expert, organiser); those
@@ -13,8 +14,9 @@ The rules, in one place:
   no signature); in person (signature) for everyone else.
 - Invited: representatives of core cities; of observer cities only when the meeting has an
   open part.
-- Feedback goes to those who took part: checked in, or answered in person / online (with a
-  seat) even when nobody checked them in. Staff are not asked about their own meeting.
+- Feedback goes to the network's people who took part: checked in, or answered in person /
+  online (with a seat) even when nobody checked them in. Staff are not asked about their own
+  meeting, nor guests (no role in the network: the poll is the network's opinion).
 """
 
 from __future__ import annotations
@@ -172,9 +174,10 @@ def _city_names(s: Session, city_ids: Sequence[int | None]) -> dict[int, str]:
 
 def took_part(s: Session, meeting: Meeting) -> list[int]:
     """Who is asked for feedback: checked in, or answered in person / online (with a seat)
-    though nobody checked them in; not the staff."""
+    though nobody checked them in; not the staff, not guests from outside the network."""
     replies = rsvps(s, meeting.id or 0)
     members = directory.members(s, meeting.network_id)
+    everyone = {person.id or 0 for person, _role, _city in members}
     staff = {person.id or 0 for person, role, _city in members if role in STAFF_ROLES}
     representatives = {
         person.id or 0 for person, role, _city in members if role == Role.REPRESENTATIVE
@@ -183,5 +186,6 @@ def took_part(s: Session, meeting: Meeting) -> list[int]:
         r.person_id
         for r in replies
         if (r.checked_in_at is not None or _coming(r))
+        and r.person_id in everyone
         and (r.person_id not in staff or r.person_id in representatives)
     )

@@ -1,9 +1,11 @@
 """Feedback polls, stored so that no row links an answer to a person.
 
 Three kinds of rows, deliberately apart:
-- `PollParticipant` — the "has answered" marker: who was asked and how far they got. It holds
-  no answer, no timestamp, and is created for everyone at once when the poll opens, so its ids
-  say nothing about who answered when.
+- `PollParticipant` — the marker: who was asked and, while the poll runs, how far they got
+  (what resuming needs). It holds no answer, no timestamp, and is created for everyone at once
+  when the poll opens, so its ids say nothing about who answered when. At closing the counts
+  of those who answered and finished move to the poll and every marker is blanked to "asked"
+  (models.feedback_traces removes the rest: guided-answer state, buttons, question messages).
 - `PollTally` — ratings and choices as counters (one row per question and value, created at
   opening with 0): an answer is `count + 1`, never a new row, so there is no order to join.
 - `PollText` — open answers with a random key, no person, no time; at closing they are
@@ -102,10 +104,14 @@ class Poll(SQLModel, table=True):
     chat_id: str | None = Field(default=None, sa_type=String(128))
     native_id: str | None = Field(default=None, sa_type=String(64), index=True)
     native_message_id: str | None = Field(default=None, sa_type=String(64))  # to stop it
+    # counted at closing, when the markers are blanked (None: still running)
+    answered: int | None = None  # answered or skipped at least one question
+    finished: int | None = None  # went through every question
 
 
 class PollParticipant(SQLModel, table=True):
-    """Asked / how far answered / reminded. Never an answer, never a time."""
+    """Asked; while the poll runs also how far answered and reminded (after closing: asked
+    only, every row alike). Never an answer, never a time."""
 
     __tablename__ = "poll_participant"
     __table_args__ = (UniqueConstraint("poll_id", "person_id"),)
@@ -239,7 +245,8 @@ def record(
         .values(progress=number, done=last)
     )
     if not won.rowcount:  # type: ignore[attr-defined]
-        raise DomainError(N_("You have already answered question {number}."), number=number)
+        # no number in the refusal: a reply kept in the outbox must not say how far one got
+        raise DomainError(N_("You have already answered this question."))
     if stored != SKIP:
         if poll.questions[number - 1]["kind"] == QuestionKind.TEXT:
             s.add(
@@ -263,8 +270,13 @@ def record(
 
 
 def close(s: Session, poll: Poll) -> None:
-    """Close and scrub: open answers rewritten in random order under fresh keys, counters
-    and markers touched in the same transaction (nothing left that orders them)."""
+    """Close and scrub: how many answered and finished go to the poll, every marker is
+    blanked to "asked", open answers are rewritten in random order under fresh keys, and the
+    counters and markers are touched in the same transaction (nothing left that orders them
+    or links them to a person)."""
+    marks = participants(s, poll.id or 0)
+    poll.answered = sum(1 for m in marks if m.progress > 0)
+    poll.finished = sum(1 for m in marks if m.done)
     poll.status = PollStatus.CLOSED
     s.add(poll)
     texts = list(s.exec(select(PollText).where(PollText.poll_id == poll.id)).all())
@@ -285,7 +297,7 @@ def close(s: Session, poll: Poll) -> None:
     s.execute(
         update(PollParticipant)
         .where(col(PollParticipant.poll_id) == poll.id)
-        .values(done=col(PollParticipant.done))
+        .values(progress=0, done=False, reminded=False)
     )
     s.flush()
 

@@ -427,6 +427,7 @@ def export(session: Session, person_id: int) -> dict[str, list[Row]]:
         {"chat": b.title, "network": networks.get(b.network_id), "bound_at": b.bound_at}
         for b in session.exec(select(ChatBinding).where(col(ChatBinding.bound_by) == person_id))
     ]
+    data["polls"] = _polls(session, person_id)
     data["other"] = _other_rows(session, person_id)
     return {k: v for k, v in data.items() if v}
 
@@ -445,7 +446,27 @@ COVERED = {
     "chat_binding",
     "conversation",
     "action_token",
+    "poll_participant",
 }
+
+
+def _polls(session: Session, person_id: int) -> list[Row]:
+    """The feedback polls the person was asked to answer; while one runs, how far they got
+    (kept to resume); after closing nothing but "asked" is stored (models.feedback)."""
+    from models.feedback import Poll, PollParticipant, PollStatus
+
+    rows: list[Row] = []
+    for mark, poll in session.exec(
+        select(PollParticipant, Poll)
+        .join(Poll, col(Poll.id) == col(PollParticipant.poll_id))
+        .where(col(PollParticipant.person_id) == person_id)
+        .order_by(col(Poll.id))
+    ).all():
+        row: Row = {"poll": f"#{poll.id} {poll.title}", "status": poll.status}
+        if poll.status == PollStatus.OPEN:
+            row["progress"] = mark.progress
+        rows.append(row)
+    return rows
 
 
 def _other_rows(session: Session, person_id: int) -> list[Row]:

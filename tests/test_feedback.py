@@ -314,10 +314,14 @@ async def test_no_stored_row_links_an_answer_to_a_person(
         stored = s.exec(select(PollText)).all()
     assert {t.text for t in stored} == answers
     assert keys_running.isdisjoint({t.key for t in stored})
-    # 5. markers were created together at opening: their ids follow no answer order
+    # 5. markers were created together at opening (their ids follow no answer order), and
+    # after closing they say "asked" and nothing else; the counts moved to the poll
     with seeded.session() as s:
         marks = s.exec(select(PollParticipant)).all()
-    assert {m.person_id for m in marks} == set(reps) and all(m.progress == 4 for m in marks)
+        closed = s.get(Poll, poll.id)
+    assert {m.person_id for m in marks} == set(reps)
+    assert {(m.progress, m.done, m.reminded) for m in marks} == {(0, False, False)}
+    assert closed is not None and (closed.answered, closed.finished) == (4, 0)
 
 
 @pytest.mark.parametrize(

@@ -74,3 +74,98 @@ def test_migration_files_are_numbered_in_chain_order() -> None:
     chain = list(reversed(list(script.walk_revisions())))
     numbers = [Path(rev.path).name.split("_")[0] for rev in chain]
     assert numbers == [f"{n:04d}" for n in range(1, len(chain) + 1)]
+
+
+def test_polls_closed_before_0017_keep_their_counts_and_markers_say_asked(empty_url: str) -> None:
+    """A database from before the poll counts: a closed poll's markers still said how far
+    each person got. The upgrade moves the counts to the poll and blanks the markers (and
+    the buttons of its questions); a running poll keeps what resuming needs."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import MetaData, insert, select
+
+    upgrade(empty_url, "0016_office_title")
+    engine = create_engine(empty_url)
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    tables = MetaData()
+    tables.reflect(engine)
+    t = tables.tables
+    with engine.begin() as conn:
+        conn.execute(
+            insert(t["network"]).values(id=1, code="cyfrowe", name="C", theme="C", closed=False)
+        )
+        conn.execute(
+            insert(t["person"]),
+            [{"id": n, "office": "official", "created_at": now} for n in (1, 2, 3)],
+        )
+        common = {"network_id": 1, "kind": "meeting", "survey": "meeting", "questions": []}
+        conn.execute(
+            insert(t["poll"]),
+            [
+                {
+                    **common,
+                    "id": 1,
+                    "title": "A",
+                    "status": "closed",
+                    "anonymous": True,
+                    "opens_at": now,
+                    "closes_at": now,
+                },
+                {
+                    **common,
+                    "id": 2,
+                    "title": "B",
+                    "status": "open",
+                    "anonymous": True,
+                    "opens_at": now,
+                    "closes_at": now,
+                },
+            ],
+        )
+        conn.execute(
+            insert(t["poll_participant"]),
+            [
+                {"poll_id": 1, "person_id": 1, "progress": 6, "done": True, "reminded": False},
+                {"poll_id": 1, "person_id": 2, "progress": 2, "done": False, "reminded": True},
+                {"poll_id": 1, "person_id": 3, "progress": 0, "done": False, "reminded": True},
+                {"poll_id": 2, "person_id": 1, "progress": 3, "done": False, "reminded": False},
+            ],
+        )
+        conn.execute(
+            insert(t["action_token"]),
+            [
+                {
+                    "token": k,
+                    "payload": payload,
+                    "platform": "console",
+                    "chat_id": "2",
+                    "created_at": now,
+                    "expires_at": now,
+                }
+                for k, payload in (
+                    ("a", "/ankieta 1 3 4"),
+                    ("b", "/ankieta 2 4 -"),
+                    ("c", "/ankieta 12 1 1"),
+                )
+            ],
+        )
+    upgrade(empty_url)
+    tables = MetaData()
+    tables.reflect(engine)
+    t = tables.tables
+    with engine.connect() as conn:
+        polls = {r.id: (r.answered, r.finished) for r in conn.execute(select(t["poll"]))}
+        marks = {
+            (r.poll_id, r.person_id): (r.progress, bool(r.done), bool(r.reminded))
+            for r in conn.execute(select(t["poll_participant"]))
+        }
+        tokens = {r.payload for r in conn.execute(select(t["action_token"]))}
+    engine.dispose()
+    assert polls == {1: (2, 1), 2: (None, None)}
+    assert marks == {
+        (1, 1): (0, False, False),
+        (1, 2): (0, False, False),
+        (1, 3): (0, False, False),
+        (2, 1): (3, False, False),  # still running: where person 1 resumes
+    }
+    assert tokens == {"/ankieta 2 4 -", "/ankieta 12 1 1"}

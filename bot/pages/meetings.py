@@ -51,7 +51,8 @@ def rsvp_view(req: PageRequest) -> dict[str, Any]:
 
 
 def rsvp_form(req: PageRequest, data: Mapping[str, str]) -> str:
-    """The form as `/rsvp <meeting> <answer> [note]`; the meeting comes from the signed link."""
+    """The form as `/rsvp <meeting> <answer> [note]`; the meeting comes from the signed link.
+    The page shows the note given before in its field: a field sent empty removes it (`-`)."""
     meeting_id = req.int_param("meeting")
     choice = data.get("answer", "").strip()
     if choice not in ANSWER_LABEL:
@@ -61,6 +62,8 @@ def rsvp_form(req: PageRequest, data: Mapping[str, str]) -> str:
         raise FormError(
             N_("Notes can be at most {max} characters long."), field="note", max=NOTE_MAX
         )
+    if not note and "note" in data:
+        note = "-"  # the field was emptied
     return f"/rsvp {meeting_id} {choice}" + (f" {note}" if note else "")
 
 

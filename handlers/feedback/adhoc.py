@@ -168,11 +168,21 @@ async def vote(ctx: Context, poll: int, option: int) -> list[Outgoing]:
         except DomainError as error:
             if error.msgid == ALREADY:
                 raise DomainError(
-                    N_("You have already voted in poll #{id}."), id=found.id
+                    N_("You have already voted in poll #{id} “{title}”."),
+                    id=found.id,
+                    title=found.title,
                 ) from error
             raise
-    if found.anonymous:
-        return [Outgoing(ctx.t("Your vote in poll #{id} is counted (anonymously).", id=found.id))]
+    if found.anonymous:  # the title lets closing find this reply (models.feedback_traces)
+        return [
+            Outgoing(
+                ctx.t(
+                    "Your vote in poll #{id} “{title}” is counted (anonymously).",
+                    id=found.id,
+                    title=found.title,
+                )
+            )
+        ]
     return [
         Outgoing(
             ctx.t(

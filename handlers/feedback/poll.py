@@ -29,6 +29,7 @@ from handlers.kit.permissions import Action
 from handlers.kit.registry import REGISTRY
 from models import conversations, directory, due, outbox
 from models import feedback as store
+from models import feedback_traces as traces
 from models.core import Conversation, Network, Person
 from models.enums import Role
 from models.errors import N_, DomainError
@@ -146,7 +147,8 @@ def ask_again(s: Session, settings: Settings, now: datetime, poll: Poll, person:
     (they linked their account since: handlers.welcome); never twice (same key)."""
     asked = store.participant(s, poll.id or 0, person.id or 0)
     if (
-        asked is None
+        store.is_closed(poll, now)
+        or asked is None
         or asked.done
         or asked.progress
         or outbox.queued(s, f"feedback_poll:{poll.id}:{person.id}")
@@ -216,15 +218,23 @@ def close(s: Session, poll_id: int, now: datetime, settings: Settings) -> None:
     poll = s.get(Poll, poll_id)
     if poll is None or poll.status == PollStatus.CLOSED:
         return
-    store.close(s, poll)
+    asked = [m.person_id for m in store.participants(s, poll_id)]
+    store.close(s, poll)  # the markers keep "asked" only
+    traces.forget(
+        s,
+        poll_id,
+        asked,
+        poll.opens_at,
+        flow=FLOW,
+        commands=(f"/ankieta {poll_id}",),
+        title=poll.title,
+    )
     due.cancel(s, "feedback_remind", poll_id)
     due.cancel(s, "feedback_close", poll_id)
     if poll.kind in CLOSING:
         CLOSING[poll.kind](s, poll, now, settings)
         log.info("feedback.closed poll=%s", poll.id)
         return
-    marks = store.participants(s, poll_id)
-    answered = sum(1 for m in marks if m.progress > 0)
     told = {
         person.id or 0
         for person, role, _city in directory.members(s, poll.network_id)
@@ -236,7 +246,7 @@ def close(s: Session, poll_id: int, now: datetime, settings: Settings) -> None:
             person_id,
             settings,
             now,
-            lambda t: closed_note(t, poll, answered, len(marks)),
+            lambda t: closed_note(t, poll, poll.answered or 0, len(asked)),
             kind="feedback_closed",
             dedupe_key=f"feedback_closed:{poll.id}:{person_id}",
         )
@@ -294,7 +304,7 @@ def _answer(ctx: Context, poll_id: int, number: int, value: str) -> list[Outgoin
             _finish_flow(ctx)
         raise
     if mine.done:
-        return [thanks(ctx.t)]
+        return [thanks(ctx.t, poll)]
     return [ask(ctx.t, poll, mine.progress + 1)]
 
 
@@ -433,4 +443,4 @@ async def page_answers(ctx: Context, poll: int, answers: Sequence[str]) -> list[
             store.record(
                 s, found, me.id or 0, number, check_text(value or store.SKIP, 1000, "text"), ctx.now
             )
-    return [thanks(ctx.t)]
+    return [thanks(ctx.t, found)]

@@ -91,11 +91,14 @@ def reminder(t: Translator, poll: Poll) -> str:
     )
 
 
-def thanks(t: Translator) -> Outgoing:
+def thanks(t: Translator, poll: Poll) -> Outgoing:
+    """The last answer's reply; it names the poll (so that closing finds and removes it from
+    the outbox with the poll's other messages to the person: models.feedback_traces)."""
     return Outgoing(
         t(
-            "Thank you! Your answers are saved anonymously. The results "
-            "will be shared after the poll closes."
+            "Thank you! Your answers to {title} are saved anonymously. The results "
+            "will be shared after the poll closes.",
+            title=poll.title,
         )
     )
 

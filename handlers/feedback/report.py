@@ -55,7 +55,7 @@ class QuestionResult:
 class PollResult:
     poll: Poll
     asked: int
-    answered: int  # answered at least one question (the marker's progress)
+    answered: int  # answered at least one question (counted at closing, see models.feedback)
     finished: int
     questions: list[QuestionResult]
 
@@ -98,13 +98,12 @@ def results(s: Session, t: Translator, poll: Poll) -> PollResult:
             if question["kind"] == QuestionKind.RATING and result.answers:
                 result.average = sum(int(v) * n for v, n in values.items()) / result.answers
         found.append(result)
-    return PollResult(
-        poll,
-        len(marks),
-        sum(1 for m in marks if m.progress > 0),
-        sum(1 for m in marks if m.done),
-        found,
-    )
+    if poll.answered is not None and poll.finished is not None:  # closed: counted then
+        answered, finished = poll.answered, poll.finished
+    else:
+        answered = sum(1 for m in marks if m.progress > 0)
+        finished = sum(1 for m in marks if m.done)
+    return PollResult(poll, len(marks), answered, finished, found)
 
 
 def group_texts(answers: list[str]) -> list[tuple[str, int]]:

@@ -217,7 +217,12 @@ class Fields(Spec):
         super().__init__(args)
 
     def parse(self, text: str, ctx: Context) -> dict[str, Any]:
-        parts = [p.strip() for p in text.split(";")] if text.strip() else []
+        return self.read_parts(text.split(";") if text.strip() else [], ctx)
+
+    def read_parts(self, parts: list[str], ctx: Context) -> dict[str, Any]:
+        """The values of fields already apart (a guided form's answers, one per question):
+        none is split again, so a `;` inside an answer stays in it."""
+        parts = [p.strip() for p in parts]
         if len(parts) > len(self.args):
             raise BadArgs("extra")
         values: dict[str, Any] = {}

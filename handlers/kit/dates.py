@@ -129,19 +129,16 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo) -> datetime:
         weekday = _WEEKDAYS[named.group(1)]  # a date copied from the bot's own messages
         folded = folded[named.end() :]
     today = now.astimezone(tz).date()
-    year_given = True
     try:
         if match := _NUMERIC.match(folded):
             d, m, y, hh, mm = match.groups()
-            year_given = y is not None
-            day = date(int(y) if y else today.year, int(m), int(d))
+            day = _day(int(y) if y else None, int(m), int(d), today)
         elif match := _ISO.match(folded):
             y, m, d, hh, mm = match.groups()
             day = date(int(y), int(m), int(d))
         elif (match := _WORDS.match(folded)) and match.group(2) in _MONTHS:
             d, month, y, hh, mm = match.groups()
-            year_given = y is not None
-            day = date(int(y) if y else today.year, _MONTHS[month], int(d))
+            day = _day(int(y) if y else None, _MONTHS[month], int(d), today)
         elif (match := _REL.match(folded)) and match.group(1) in _RELATIVE:
             word, hh, mm = match.groups()
             day = today + timedelta(days=_RELATIVE[word])
@@ -150,11 +147,6 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo) -> datetime:
         clock = time(int(hh), int(mm))
     except ValueError as error:  # 31.02, 25:00
         raise DomainError(N_("The date “{text}” does not exist."), text=text) from error
-    if not year_given and day < today:
-        try:
-            day = day.replace(year=day.year + 1)
-        except ValueError as error:  # 29.02 in a year that has none
-            raise DomainError(N_("The date “{text}” does not exist."), text=text) from error
     if weekday is not None and day.weekday() != weekday:
         raise DomainError(N_("The weekday in “{text}” does not match the date."), text=text)
     if not FIRST_YEAR <= day.year <= LAST_YEAR:  # a typing mistake (and beyond some stores)
@@ -165,6 +157,21 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo) -> datetime:
             last=LAST_YEAR,
         )
     return datetime.combine(day, clock, tzinfo=tz).astimezone(UTC)
+
+
+def _day(year: int | None, month: int, day: int, today: date) -> date:
+    """The date; without a year its next occurrence from today on (29.02: the next leap
+    year's, e.g. from 1.03.2027 that is 29.02.2028). ValueError: no year has it (31.02)."""
+    if year is not None:
+        return date(year, month, day)
+    for ahead in range(9):  # leap years are at most 8 years apart (2096 → 2104)
+        try:
+            found = date(today.year + ahead, month, day)
+        except ValueError:
+            continue
+        if found >= today:
+            return found
+    raise ValueError(f"{day}.{month}")
 
 
 def require_future(when: datetime, now: datetime, text: str) -> datetime:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.messages import Outgoing
-from handlers.kit.args import BadArgs, Spec
+from handlers.kit.args import BadArgs, Fields, Spec
 from handlers.kit.context import Context
 from handlers.kit.labels import ROLE
 from handlers.kit.permissions import Action, holders
@@ -82,6 +82,16 @@ class Command:
         if self.when_empty is not None and not text.strip():
             return await self.when_empty(ctx)
         return await self.handler(ctx, **self.parse(ctx, text))
+
+    async def run_fields(self, ctx: Context, answers: list[str]) -> list[Outgoing]:
+        """Run a `Fields` command with its values given one by one (a guided form): an
+        answer is taken whole, `;` and all, never joined into a line and split again."""
+        assert isinstance(self.args, Fields), self.name
+        try:
+            values = self.args.read_parts(answers, ctx)
+        except BadArgs:
+            raise self.usage_error(ctx) from None
+        return await self.handler(ctx, **values)
 
     @property
     def actions(self) -> tuple[Action, ...]:

@@ -3,12 +3,15 @@ the attendance list as CSV and a PDF signing sheet (handlers.meetings.attendance
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlmodel import Session
 
 from core.i18n import Translator
 from core.messages import File, Outgoing
-from handlers.kit.args import Id, Word, Words
+from handlers.kit.args import Arg, BadArgs, Id, Word, Words
 from handlers.kit.context import Context
+from handlers.kit.dates import fold
 from handlers.kit.labels import ROLE
 from handlers.kit.objects import fetch, hidden_or, shown
 from handlers.kit.permissions import Action, Actor, holders
@@ -129,20 +132,61 @@ def _check_in_refusal(ctx: Context) -> DomainError:
     )
 
 
+@dataclass(frozen=True)
+class GuestWord(Arg):
+    """`gość` (`gosc`, `guest`): the person checked in is a guest of the meeting."""
+
+    def parse(self, text: str) -> bool:
+        if fold(text) not in ("gosc", "guest"):
+            raise BadArgs(self.name)
+        return True
+
+
+STAFF = frozenset(STAFF_ORDER)  # the network's support team and the coordinating team
+NOT_A_MEMBER = N_(
+    "The person “{query}” is not a member of the network {network}. A guest invited to the "
+    "meeting (e.g. an expert) is checked in with the word “gość”: /jestem {id} {query} gość"
+)
+CLOSED_NETWORK = N_(
+    "The person “{query}” is not a member of the network {network}. It is a closed network: "
+    "only its members take part in its meetings, guests are not checked in."
+)
+NO_OPEN_PART = N_("This meeting has no open part, so observers cannot take part.")
+
+
+def _may_be_marked(s: Session, meeting: Meeting, network: Network, who: Person) -> bool:
+    """May staff check `who` in at `meeting`? True for a member of the meeting's network (its
+    staff, the coordinating team, a representative of one of its cities: an observer city's
+    only when the meeting has an open part), False for a guest (no role in the network),
+    whom only an open network's meeting takes, marked as such by the caller."""
+    roles = directory.roles_of(s, who.id or 0, network.id)
+    if roles & STAFF:
+        return True
+    if Role.REPRESENTATIVE in roles:
+        standing = directory.standing_of(s, who.city_id, network.id)
+        if standing is Standing.OBSERVER and not meeting.open_part:
+            raise DomainError(NO_OPEN_PART)
+        return True
+    return False
+
+
 @REGISTRY.command(
     "jestem",
     "here",
     summary=N_("check in at a meeting"),
-    args=Words(Id("meeting"), Word("person", optional=True)),
-    usage=N_("<meeting> [person id]"),
+    args=Words(Id("meeting"), Word("person", optional=True), GuestWord("guest", optional=True)),
+    usage=N_("<meeting> [person id] [gość]"),
     example="/jestem 3",
     # checking oneself in, or marking someone else (the organiser); each is checked again in
     # the meeting's own network below
     action=(Action.CHECK_IN, Action.MANAGE_ATTENDANCE),
     refusal=_check_in_refusal,
 )
-async def here(ctx: Context, meeting: int, person: str | None) -> list[Outgoing]:
+async def here(
+    ctx: Context, meeting: int, person: str | None, guest: bool | None
+) -> list[Outgoing]:
     me = ctx.require_person()
+    as_guest = False
     with ctx.db.session() as s:
         found = hidden_or(ctx, s, Meeting, str(meeting), MISSING)
         network = s.get(Network, found.network_id)
@@ -160,6 +204,13 @@ async def here(ctx: Context, meeting: int, person: str | None) -> list[Outgoing]
                     count=len(people),
                 )
             who = people[0]
+            if not _may_be_marked(s, found, network, who):  # not a member: a guest?
+                query = shown(person)
+                if network.closed:
+                    raise DomainError(CLOSED_NETWORK, query=query, network=network.name)
+                if not guest:
+                    raise DomainError(NOT_A_MEMBER, id=found.id, query=query, network=network.name)
+                as_guest = True
         else:
             if _observer(ctx.actor(network)):
                 raise DomainError(OBSERVERS_CHECK_IN)
@@ -167,6 +218,16 @@ async def here(ctx: Context, meeting: int, person: str | None) -> list[Outgoing]
             _invited_and_coming(s, found, me)
             who = me
         check_in(s, found, who.id or 0, ctx.now)
+    if as_guest:
+        return [
+            Outgoing(
+                ctx.t(
+                    "Checked in as a guest: {name}, meeting #{id}.",
+                    name=who.display_name,
+                    id=found.id,
+                )
+            )
+        ]
     return [
         Outgoing(ctx.t("Checked in: {name}, meeting #{id}.", name=who.display_name, id=found.id))
     ]

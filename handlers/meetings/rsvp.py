@@ -20,9 +20,11 @@ from handlers.meetings.render import MISSING
 from models import agenda
 from models.core import Network
 from models.errors import N_, DomainError
-from models.meetings import Answer, Meeting, answer
+from models.meetings import Answer, Meeting, answer, answers_of
 
 REPRESENTATIVES_ONLY = N_("Only representatives of the network's cities answer invitations.")
+# typed as the note, these remove the one given before (nothing typed keeps it)
+CLEAR_NOTE = ("-", "usun", "delete")
 
 
 @dataclass(frozen=True)
@@ -42,8 +44,8 @@ async def how_to_answer(ctx: Context) -> list[Outgoing]:
         N_(
             "To answer an invitation write /rsvp <meeting number> and your "
             "answer: stacjonarnie, online, nie or moze, e.g. /rsvp 3 online "
-            "(a note for the organisers may follow, e.g. a diet). Your "
-            "meetings and their numbers: /moje_spotkania."
+            "(a note for the organisers may follow, e.g. a diet; “-” instead of a note "
+            "removes the one you gave). Your meetings and their numbers: /moje_spotkania."
         )
     )
 
@@ -57,7 +59,7 @@ async def how_to_answer(ctx: Context) -> list[Outgoing]:
         AnswerArg("choice"),
         Text("note", optional=True, limit=NOTE, field_name="note"),
     ),
-    usage=N_("<meeting> stacjonarnie|online|nie|moze [notes, e.g. diet]"),
+    usage=N_("<meeting> stacjonarnie|online|nie|moze [notes, e.g. diet; “-” removes them]"),
     example="/rsvp 3 stacjonarnie wegetariańskie",
     action=Action.RSVP_ONLINE,
     private=True,
@@ -73,7 +75,12 @@ async def rsvp(ctx: Context, meeting: int, choice: Answer, note: str | None) -> 
         if not ctx.can(Action.RSVP_ONLINE, network):  # in person: models.meetings decides
             raise DomainError(REPRESENTATIVES_ONLY)
         standing = ctx.actor(network).standing
-        mine, promoted = answer(s, found, me.id or 0, standing, choice, ctx.now, note)
+        clear = note is not None and fold(note) in CLEAR_NOTE
+        before = answers_of(s, me.id or 0, [found.id or 0]).get(found.id or 0)
+        had_note = before is not None and bool(before.note)
+        mine, promoted = answer(
+            s, found, me.id or 0, standing, choice, ctx.now, "" if clear else note
+        )
         if promoted is not None:
             tell_promoted(s, ctx.settings, ctx.now, found, promoted)
         refresh_group_invitations(s, ctx, found, network)
@@ -96,6 +103,8 @@ async def rsvp(ctx: Context, meeting: int, choice: Answer, note: str | None) -> 
         id=found.id,
         when=ctx.t.datetime(found.rsvp_deadline),
     )
+    if clear and had_note:
+        text += " " + ctx.t("Your notes for the organisers are removed.")
     return [Outgoing(text, ack=pressed and len(text) <= TOAST_LIMIT)]
 
 

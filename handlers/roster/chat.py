@@ -63,9 +63,9 @@ class RosterFields(Fields):
     """`;`-separated fields, read only in a private chat (roster changes are not made where a
     group watches)."""
 
-    def parse(self, text: str, ctx: Context) -> dict[str, Any]:
+    def read_parts(self, parts: list[str], ctx: Context) -> dict[str, Any]:
         private_only(ctx)
-        return super().parse(text, ctx)
+        return super().read_parts(parts, ctx)
 
 
 @dataclass(frozen=True)

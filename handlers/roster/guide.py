@@ -1,5 +1,6 @@
 """The guided roster form: a roster command typed with nothing after it asks its fields one at
-a time, then runs the one-line command with the answers."""
+a time, then runs the command with the answers as its fields (each answer whole: a `;` in a
+name or a position is kept, not taken for the one-line form's separator)."""
 
 from __future__ import annotations
 
@@ -103,7 +104,7 @@ async def guide_step(ctx: Context, conv: Conversation, text: str) -> list[Outgoi
     found = REGISTRY.lookup(command)
     assert found is not None
     try:
-        return await found.run(ctx, "; ".join(answers))
+        return await found.run_fields(ctx, answers)  # each answer whole, `;` and all
     except DomainError as error:  # nothing saved: say why and how to start again
         return [
             Outgoing(

@@ -127,6 +127,7 @@ def answer(
     note: str | None = None,
 ) -> tuple[Rsvp, int | None]:
     """Record an answer; returns it and the person promoted from the waitlist, if any.
+    `note`: None keeps the note given before, "" removes it, any other text replaces it.
 
     The meeting row is locked first (PostgreSQL; SQLite has one writer anyway): answers to one
     meeting are counted against its seats one at a time, also from concurrent updates."""
@@ -154,7 +155,8 @@ def answer(
         mine = Rsvp(meeting_id=meeting.id or 0, person_id=person_id, answer=choice, answered_at=now)
     elif mine.answer != choice:
         mine.answer, mine.answered_at = choice, now  # a new answer queues anew
-    mine.note = note or mine.note
+    if note is not None:
+        mine.note = note or None
     seated = sum(1 for r in all_answers if has_seat(r) and r.person_id != person_id)
     if choice == Answer.IN_PERSON:
         mine.waitlisted = (
