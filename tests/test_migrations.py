@@ -76,7 +76,7 @@ def test_migration_files_are_numbered_in_chain_order() -> None:
     assert numbers == [f"{n:04d}" for n in range(1, len(chain) + 1)]
 
 
-def test_polls_closed_before_0017_keep_their_counts_and_markers_say_asked(empty_url: str) -> None:
+def test_polls_closed_before_0019_keep_their_counts_and_markers_say_asked(empty_url: str) -> None:
     """A database from before the poll counts: a closed poll's markers still said how far
     each person got. The upgrade moves the counts to the poll and blanks the markers (and
     the buttons of its questions); a running poll keeps what resuming needs."""

@@ -3,8 +3,8 @@
 Polls closed before this revision are brought to the same state: their counts are taken from
 the markers, then the markers are blanked and the buttons of their questions are deleted.
 
-Revision ID: 0017_poll_counts
-Revises: 0016_office_title
+Revision ID: 0019_poll_counts
+Revises: 0018_join_digest
 Create Date: 2026-12-08 10:00:00
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0017_poll_counts"
-down_revision: str | None = "0016_office_title"
+revision: str = "0019_poll_counts"
+down_revision: str | None = "0018_join_digest"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
