@@ -60,7 +60,11 @@ def reference() -> str:
     load_all()
     t = Translator("pl", ZoneInfo("Europe/Warsaw"))
     order = [f.name for f in features()]
-    commands = [c for c in REGISTRY.commands() if not c.hidden]
+    commands = [
+        c
+        for c in REGISTRY.commands()
+        if not c.hidden and c.handler.__module__.startswith("handlers.")  # not a test's own
+    ]
     out = [
         "# Komendy bota",
         "",
