@@ -32,6 +32,7 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/broadcast.py
 	$(PY) benchmarks/scale.py
 	$(PY) benchmarks/funding.py
+	$(PY) benchmarks/roster_import.py
 	$(PY) benchmarks/footprint.py
 
 # refresh both lock files after changing dependencies in pyproject.toml (needs uv)

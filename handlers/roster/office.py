@@ -23,7 +23,7 @@ from handlers.kit.labels import ROLE, STANDING
 from handlers.kit.limits import parse_id
 from handlers.roster import sheet as roster_file
 from handlers.welcome import catch_up
-from models import directory, invitations, roster
+from models import directory, invitations, roster, roster_sync
 from models.core import Person
 from models.db import Database
 from models.enums import Role
@@ -112,11 +112,13 @@ def import_file(
     changes = roster.Changes()
     try:
         with db.session() as s:
-            changes = roster.apply(s, rows, now, by)
+            changes = roster_sync.apply(s, rows, now, by)
             if dry_run:
                 raise _DryRun
             tell_promoted(s, settings, now, changes.released)
-            for person_id in sorted(changes.granted):  # those already linked: what is ahead
+            # those already linked hear what is ahead (one query finds them among thousands)
+            linked = directory.reachable(s, sorted(changes.granted), settings.active_platforms)
+            for person_id in sorted(linked):
                 catch_up(s, person_id, settings, now)
     except _DryRun:
         pass

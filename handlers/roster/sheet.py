@@ -5,6 +5,7 @@ in any case; all problems are reported at once with their row numbers."""
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 import unicodedata
@@ -92,6 +93,7 @@ LANGUAGES = {
 _EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
 
 
+@functools.lru_cache(maxsize=4096)
 def fold(text: str) -> str:
     """Lower case, no diacritics (ł too), single spaces, '_'/'-' as spaces: what we compare."""
     text = text.replace("ł", "l").replace("Ł", "L")
@@ -100,6 +102,7 @@ def fold(text: str) -> str:
     return " ".join(re.sub(r"[_\-./]+", " ", text).split()).casefold()
 
 
+_OFFICE_WORDS = frozenset(fold(w) for w in OFFICE_WORD.values())
 _HEADERS = {fold(alias): key for key, aliases in COLUMNS.items() for alias in aliases}
 
 
@@ -295,7 +298,7 @@ def _check(
 
 def _office_title(text: str | None) -> str | None:
     """The sheet's "Funkcja" as written, unless it is only our own word for the office."""
-    if text is None or fold(text) in {fold(w) for w in OFFICE_WORD.values()}:
+    if text is None or fold(text) in _OFFICE_WORDS:
         return None
     return " ".join(text.split())
 
