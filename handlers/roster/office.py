@@ -23,11 +23,12 @@ from handlers.kit.labels import ROLE, STANDING
 from handlers.kit.limits import parse_id
 from handlers.roster import sheet as roster_file
 from handlers.welcome import catch_up
-from models import directory, invitations, roster, roster_sync
+from models import directory, invitations, roster
 from models.core import Person
 from models.db import Database
 from models.enums import Role
 from models.errors import N_, DomainError
+from models.roster import sync as roster_sync
 
 __all__ = [
     "DomainError",

@@ -4,9 +4,7 @@ in any case; all problems are reported at once with their row numbers."""
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -16,6 +14,8 @@ from typing import Any
 
 from core.cells import SafeWriter, safe_row, unescape_cell
 from core.i18n import Translator
+from handlers.roster import intake
+from handlers.roster.intake import UnreadableFile
 from models.enums import Office, Role, Standing
 from models.errors import N_
 from models.roster import MAX_REPRESENTATIVES, Change, RosterRow
@@ -130,39 +130,6 @@ class Problem:
     warning: bool = False
 
 
-class UnreadableFile(Exception):
-    def __init__(self, msgid: str, **params: Any) -> None:
-        super().__init__(msgid)
-        self.msgid, self.params = msgid, params
-
-
-def _cells(path: Path) -> list[list[str]]:
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
-
-        try:
-            book = load_workbook(path, read_only=True, data_only=True)
-        except Exception as error:  # openpyxl raises several kinds for a broken file
-            raise UnreadableFile(
-                N_("The file {file} is not a readable XLSX workbook."), file=path.name
-            ) from error
-        sheet = book.worksheets[0]
-        rows = [
-            ["" if v is None else str(v).strip() for v in row]
-            for row in sheet.iter_rows(values_only=True)
-        ]
-        book.close()
-        return rows
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1250")  # Excel on Polish Windows saves CSV this way
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") >= first.count(",") else ","
-    return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
-
-
 def read(
     path: Path, network_codes: Iterable[str], network_names: Mapping[str, str] | None = None
 ) -> tuple[list[RosterRow], list[Problem]]:
@@ -170,9 +137,7 @@ def read(
     named by its code or, as the office's own sheet does, by its name ("MIASTO CYFROWE", or
     either half of "MIASTO NEUTRALNE KLIMATYCZNIE / ZIELONE"): `network_names` maps names to
     codes."""
-    if not path.exists():
-        raise UnreadableFile(N_("There is no file {file}."), file=str(path))
-    cells = [[unescape_cell(c) for c in row] for row in _cells(path)]
+    cells = [[unescape_cell(c) for c in row] for row in intake.cells(path)]
     header_at = next((i for i, row in enumerate(cells) if any(row)), None)
     if header_at is None:
         raise UnreadableFile(N_("The file {file} is empty."), file=path.name)
