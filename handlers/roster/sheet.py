@@ -14,10 +14,12 @@ from typing import Any
 
 from core.cells import SafeWriter, safe_row, unescape_cell
 from core.i18n import Translator
+from core.textfile import is_control
 from handlers.roster import intake
 from handlers.roster.intake import UnreadableFile
+from models import fields
 from models.enums import Office, Role, Standing
-from models.errors import N_
+from models.errors import N_, Msgid
 from models.roster import MAX_REPRESENTATIVES, Change, RosterRow
 
 # Column keys and the headers (normalised) that name them; the first is what export writes.
@@ -163,12 +165,51 @@ def read(
         }
         if not values:
             continue
+        unfit = _bounded(i, values)
+        if unfit:  # (the other checks would only repeat the value)
+            problems += unfit
+            continue
         row, found = _check(i, values, codes)
         problems += found
         if row is not None and not any(not p.warning for p in found):
             rows.append(row)
     problems += _cross_checks(rows)
     return rows, sorted(problems, key=lambda p: (p.line, p.warning))
+
+
+# the file's columns that end in a column of the store: bounded by its field (models.fields)
+FIELD_OF = {
+    "city": "city",
+    "voivodeship": "voivodeship",
+    "name": "name",
+    "position": "position",
+    "office": "office",
+    "email": "email",
+}
+
+
+def _bounded(line: int, values: dict[str, str]) -> list[Problem]:
+    """A cell with a NUL, or longer than its column allows, is a problem of the row (the same
+    rule on SQLite and PostgreSQL); other control characters are dropped from the cells."""
+    problems = []
+    for key, value in values.items():
+        name = Msgid(fields.FIELDS[FIELD_OF[key]].label) if key in FIELD_OF else COLUMNS[key][0]
+        if "\x00" in value:
+            problems.append(
+                Problem(line, N_("“{field}” contains a NUL character: remove it"), {"field": name})
+            )
+            continue
+        if any(is_control(c) for c in value):
+            values[key] = value = "".join(c for c in value if not is_control(c))
+        if key in FIELD_OF and len(value) > fields.limit(FIELD_OF[key]):
+            problems.append(
+                Problem(
+                    line,
+                    N_("“{field}” is too long: at most {limit} characters (it has {length})"),
+                    {"field": name, "limit": fields.limit(FIELD_OF[key]), "length": len(value)},
+                )
+            )
+    return problems
 
 
 def _check(
