@@ -136,11 +136,11 @@ class _Roster:
         row = self.standings.get(key)
         if row is not None and row.standing == standing:
             return
-        old = row.standing if row else None
+        old = row.standing if row is not None else None
         if row is None:
-            new = _New({"network_id": network.id, "standing": standing.value})
-            self.standings[key] = new
-            self.new_rows.append((CityStanding, new))
+            row = _New({"network_id": network.id, "standing": standing.value})
+            self.standings[key] = row
+            self.new_rows.append((CityStanding, row))
             self.changes.add(
                 N_("{city} joins {network} as {standing}"),
                 city=city.name,
@@ -160,7 +160,7 @@ class _Roster:
                 standing=standing.value,
             )
 
-        def written(r: CityStanding | _New = row or new, c: City = city) -> None:
+        def written(r: CityStanding | _New = row, c: City = city) -> None:
             if isinstance(r, _New):
                 r.values["city_id"] = c.id
             self.audit.append(
