@@ -50,9 +50,9 @@ def _fresh(backend: str, folder: Path, run: int) -> Database:
     if backend == "sqlite":
         db = Database(f"sqlite:///{folder / f'roster-{run}.db'}")
     else:
+        _drop()
         admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(text("DROP DATABASE IF EXISTS empirie_bench_roster WITH (FORCE)"))
             conn.execute(text("CREATE DATABASE empirie_bench_roster"))
         admin.dispose()
         db = Database(PG_ADMIN.rsplit("/", 1)[0] + "/empirie_bench_roster")
@@ -60,6 +60,13 @@ def _fresh(backend: str, folder: Path, run: int) -> Database:
     with db.session() as s:
         seed.ensure_networks(s)
     return db
+
+
+def _drop() -> None:
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("DROP DATABASE IF EXISTS empirie_bench_roster WITH (FORCE)"))
+    admin.dispose()
 
 
 def bench(backend: str, folder: Path) -> list[dict[str, Any]]:
@@ -100,6 +107,8 @@ def bench(backend: str, folder: Path) -> list[dict[str, Any]]:
         used = figure(f"{backend}: import {n} rows, CPU of this process", "s", cpu)
         medians[n] = used["median"]
         figures += [main, used, base]
+    if backend == "postgres":
+        _drop()
     growth = (medians[5000] / 5000) / (medians[500] / 500)
     figures.append(
         figure(
