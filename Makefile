@@ -33,6 +33,7 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/scale.py
 	$(PY) benchmarks/funding.py
 	$(PY) benchmarks/funding_digest.py
+	$(PY) benchmarks/roster_import.py
 	$(PY) benchmarks/footprint.py
 
 # refresh both lock files after changing dependencies in pyproject.toml (needs uv)

@@ -14,7 +14,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import RESULTS
 
-ORDER = ["button_burst", "burst", "broadcast", "scale", "funding", "footprint", "outbox_throughput"]
+ORDER = [
+    "button_burst",
+    "burst",
+    "broadcast",
+    "scale",
+    "funding",
+    "roster_import",
+    "footprint",
+    "outbox_throughput",
+]
 
 
 def _cell(value: Any, unit: str) -> str:

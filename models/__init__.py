@@ -5,6 +5,7 @@ from models import blobs as blobs
 from models import core as core
 from models import due as due
 from models import feedback as feedback
+from models import fields as fields  # (registers the length guard on every session)
 from models import funding as funding
 from models import joins as joins
 from models import meetings as meetings

@@ -3,8 +3,10 @@ chat: the bot never reaches the router's apology path, always answers a private 
 whatever it says is Polish from the catalogue (tests/polish.py), never a traceback.
 
 New commands join automatically (REGISTRY.commands()); a crash found here is a bug in the
-command, not in this test. SQLite only: the PostgreSQL-specific limits are covered by
-tests/test_input_limits.py on both stores.
+command, not in this test. It runs on SQLite and on PostgreSQL (fewer examples there:
+EMPIRIE_FUZZ_EXAMPLES_PG), with values over every column's length, NUL bytes and other control
+characters among the pieces: PostgreSQL refuses what SQLite stores, so a missed length check
+shows up there as a crash (tests/test_field_limits.py covers each field by name).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,7 +32,7 @@ from models import seed
 from models.core import Account, Person
 from models.db import Database
 from tests.cast import find_cast
-from tests.conftest import START, Chat
+from tests.conftest import POSTGRES_OK, START, Chat, drop_database, fresh_database_url
 from tests.polish import polish_problem
 
 load_all()
@@ -72,6 +75,15 @@ TOKENS = [
     "; ; ; ;",
     "x" * 400,
     "ż" * 300,
+    # just over a column: a city (120), a name or e-mail (200), a title (200/300), a link (500)
+    "Ś" * 121,
+    "N" * 201,
+    "a" * 196 + "@b.pl",
+    "T" * 301,
+    "https://example.org/" + "l" * 490,
+    "F" * 121 + ";" + "G" * 201,
+    "T\x00T",
+    "\x07\x1b",
     "%",
     "' OR 1=1 --",
     "@bot",
@@ -92,11 +104,56 @@ WORDS = st.lists(st.one_of(st.sampled_from(TOKENS), st.text(max_size=30)), max_s
 # Most commands take an object number first: aim there often.
 ARGS = st.one_of(WORDS, st.tuples(st.sampled_from(NUMBERS), WORDS).map(" ".join))
 CHATS = [None, "cyfrowe", "liderzy", "luzna-grupa"]  # private, bound, closed bound, unbound
+# Each command's own example with one value replaced by something a column cannot hold (just
+# over its length, a NUL, control characters): random words rarely get that far.
+EXAMPLES = {
+    c.name: c.example.replace("…", "example.org/x")
+    for c in REGISTRY.commands()
+    if c.example.startswith(f"/{c.name} ")
+}
+HOSTILE = [
+    "Ś" * 121,
+    "N" * 201,
+    "a" * 196 + "@b.pl",
+    "T" * 301,
+    "https://example.org/" + "l" * 490,
+    "P" * 301,
+    "x" * 4001,
+    "Ł\x00ódź",
+    "\x00",
+    "Nowe\x07 Miasto\x1b",
+]
+
+
+def _hostile(example: str, piece: int, value: str) -> str:
+    """The example's arguments with the `piece`-th (of `;`-fields or words) made `value`."""
+    args = example.split(None, 1)[1]
+    separator = "; " if ";" in args else " "
+    parts = [p.strip() for p in args.split(separator.strip() or None)]
+    parts[piece % len(parts)] = value
+    return separator.join(parts)
+
+
+World = tuple[Chat, list[int | None], FrozenClock]
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> tuple[Chat, list[int | None], FrozenClock]:
+def world(tmp_path: Path) -> Iterator[World]:
     db = Database(f"sqlite:///{tmp_path / 'fuzz.db'}")
+    yield _world(db, tmp_path)
+    db.dispose()
+
+
+@pytest.fixture
+def pg_world(tmp_path: Path) -> Iterator[World]:
+    url = fresh_database_url("postgres", tmp_path, "empirie_fuzz")
+    db = Database(url)
+    yield _world(db, tmp_path)
+    db.dispose()
+    drop_database(url)
+
+
+def _world(db: Database, tmp_path: Path) -> World:
     db.create_all()
     clock = FrozenClock(START)
     with db.session() as s:
@@ -179,10 +236,25 @@ async def _prepare(chat: Chat, people: list[int | None]) -> None:
 )
 @given(data=st.data())
 def test_no_command_crashes(
-    world: tuple[Chat, list[int | None], FrozenClock],
-    caplog: pytest.LogCaptureFixture,
-    data: st.DataObject,
+    world: World, caplog: pytest.LogCaptureFixture, data: st.DataObject
 ) -> None:
+    _one_example(world, caplog, data)
+
+
+@pytest.mark.skipif(not POSTGRES_OK, reason="PostgreSQL not reachable (outside CI)")
+@settings(
+    max_examples=int(os.environ.get("EMPIRIE_FUZZ_EXAMPLES_PG", "150")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_no_command_crashes_on_postgres(
+    pg_world: World, caplog: pytest.LogCaptureFixture, data: st.DataObject
+) -> None:
+    _one_example(pg_world, caplog, data)
+
+
+def _one_example(world: World, caplog: pytest.LogCaptureFixture, data: st.DataObject) -> None:
     chat, people, clock = world
     loop = asyncio.new_event_loop()
     try:
@@ -190,9 +262,15 @@ def test_no_command_crashes(
             loop.run_until_complete(_prepare(chat, people))
             chat.prepared = True  # type: ignore[attr-defined]
         name = data.draw(st.sampled_from(NAMES), label="command")
-        args = data.draw(ARGS, label="args")
-        who = data.draw(st.sampled_from(people), label="person")
-        room = data.draw(st.sampled_from(CHATS), label="chat")
+        if name in EXAMPLES and data.draw(st.booleans(), label="hostile worked example"):
+            piece = data.draw(st.integers(0, 9), label="which value")
+            args = _hostile(EXAMPLES[name], piece, data.draw(st.sampled_from(HOSTILE)))
+            who = data.draw(st.sampled_from(people[1:3]), label="staff")  # who may do most
+            room = data.draw(st.sampled_from([None, None, "cyfrowe"]), label="chat")
+        else:
+            args = data.draw(ARGS, label="args")
+            who = data.draw(st.sampled_from(people), label="person")
+            room = data.draw(st.sampled_from(CHATS), label="chat")
         follow = data.draw(st.lists(ARGS, max_size=2), label="follow-up text")
         if data.draw(st.booleans(), label="later"):
             clock.advance(timedelta(days=data.draw(st.integers(0, 40))))

@@ -8,13 +8,14 @@ from typing import Any
 
 from bot.pages.registry import PAGES, FormError, HubItem, Page, PageRequest
 from core import links
+from handlers.kit.limits import NOTE
 from handlers.meetings.invitations import choices_of
 from handlers.meetings.render import ANSWER_LABEL, part_line
 from models import agenda
 from models.errors import N_
 from models.meetings import Meeting, MeetingFormat
 
-NOTE_MAX = 300
+NOTE_MAX = NOTE  # the column's (models.fields)
 FORMAT_LABEL: dict[str, str] = {
     MeetingFormat.IN_PERSON: N_("in-person meeting"),
     MeetingFormat.ONLINE: N_("online meeting"),

@@ -15,7 +15,7 @@ from handlers.funding.store import ingest, refresh_matches, upsert
 from handlers.kit.args import Code, Fields, Id, Text, Words
 from handlers.kit.context import Context
 from handlers.kit.dates import parse_when
-from handlers.kit.limits import MAX_MESSAGE
+from handlers.kit.limits import CALL_TITLE, FUNDER, MAX_MESSAGE, check_text
 from handlers.kit.permissions import Action
 from handlers.kit.registry import REGISTRY
 from models import audit
@@ -65,10 +65,11 @@ def _csv_record(ctx: Context, values: dict[str, str]) -> CallRecord:
     )
     if not title:
         raise DomainError(N_("A funding call needs at least a title."))
+    funder = clean(values.get("grantodawca", ""))
     return _record(
         "csv",
-        title,
-        values.get("grantodawca"),
+        check_text(title, CALL_TITLE, "call_title"),
+        check_text(funder, FUNDER, "funder") or None,
         check_link(link) if link else None,
         parse_deadline(ctx, deadline) if deadline else None,
         parse_amount(amount) if amount else None,
@@ -139,8 +140,8 @@ async def show(ctx: Context, call: int) -> list[Outgoing]:
     "call_add",
     summary=N_("add a funding call by hand"),
     args=Fields(
-        Text("title"),
-        Text("funder", optional=True),
+        Text("title", field_name="call_title"),
+        Text("funder", optional=True, field_name="funder"),
         Link("link", optional=True),
         Text("deadline", optional=True),
         Amount("amount", optional=True),
@@ -202,7 +203,8 @@ async def edit(ctx: Context, call: int, field: str, value: str) -> list[Outgoing
         elif field == "budget":
             store.edit_call(s, found, ctx.now, budget=parse_amount(value))
         elif field == "title":
-            store.edit_call(s, found, ctx.now, title=value[:300], title_key=title_key(value))
+            value = check_text(value, CALL_TITLE, "call_title")
+            store.edit_call(s, found, ctx.now, title=value, title_key=title_key(value))
         elif field == "link":
             link = check_link(value)
             store.edit_call(s, found, ctx.now, link=link, link_key=canonical_link(link))
@@ -210,7 +212,7 @@ async def edit(ctx: Context, call: int, field: str, value: str) -> list[Outgoing
             tags = [t.strip() for t in value.split(",") if t.strip()]
             store.edit_call(s, found, ctx.now, tags=tags)
         else:
-            store.edit_call(s, found, ctx.now, programme=value[:120])
+            store.edit_call(s, found, ctx.now, programme=check_text(value, FUNDER, "funder"))
         if field in ("title", "tags", "programme"):
             refresh_matches(s, [found.id or 0])  # what it fits may have changed
         audit.record(s, ctx.now, me.id, "funding.edit", f"call:{call}", field=field)

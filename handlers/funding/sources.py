@@ -22,7 +22,7 @@ from models.errors import N_, DomainError
     args=Words(
         Link("url"),
         Code("network", optional=True),
-        Text("funder", optional=True),
+        Text("funder", optional=True, field_name="funder"),
     ),
     usage=N_("<feed address> [network] [funder name]"),
     example="/zrodlo_dodaj https://www.nfosigw.gov.pl/rss zielone NFOŚiGW",

@@ -20,6 +20,7 @@ from core.messages import Outgoing, Target
 from core.outbox import enqueue
 from handlers.kit.args import Code, Id, Text, Words
 from handlers.kit.context import Context
+from handlers.kit.limits import check_text
 from handlers.kit.permissions import Action
 from handlers.kit.registry import REGISTRY
 from handlers.roster import sheet as roster_file
@@ -45,7 +46,8 @@ QUESTION = {
         "Which network or networks do you want to join? Give the codes separated by commas: {codes}"
     ),
 }
-LIMITS = {"city": 120, "name": 200, "position": 200, "email": 200}
+# each answer ends in a column of JoinRequest: its field of models.fields bounds it
+FIELD_OF = {"city": "city", "name": "name", "position": "position", "email": "email"}
 
 
 def _ask(ctx: Context, step: str) -> Outgoing:
@@ -106,16 +108,10 @@ async def answer(ctx: Context, text: str) -> list[Outgoing] | None:
         value = " ".join(text.split())
         if not value:
             return [_ask(ctx, step)]
-        if step in LIMITS and len(value) > LIMITS[step]:
-            return [
-                Outgoing(
-                    ctx.t(
-                        "That is too long (at most {limit} characters). Please shorten it.",
-                        limit=LIMITS[step],
-                    )
-                ),
-                _ask(ctx, step),
-            ]
+        try:  # a NUL, or longer than its column: said with the field and its limit
+            value = check_text(value, None, FIELD_OF.get(step, "text"))
+        except DomainError as refusal:
+            return [Outgoing(ctx.t(refusal.msgid, **refusal.params)), _ask(ctx, step)]
         if step == "email" and not roster_file.valid_email(value):
             return [
                 Outgoing(ctx.t("“{value}” is not an e-mail address.", value=value)),

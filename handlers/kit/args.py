@@ -3,7 +3,7 @@
 Two forms, as people type them::
 
     /dyzur_wybierz 12 2                      Words(Id("session"), Id("slot"))
-    /miasto_dodaj cyfrowe; Łomża; obserwator Fields(Code("network"), Text("city", NAME), ...)
+    /miasto_dodaj cyfrowe; Łomża; obserwator Fields(Code("network"), Text("city", field_name="city"), ...)
 
 `Words` reads whitespace-separated values (the last may be `Text`, the rest of the line);
 `Fields` reads `;`-separated ones. An optional value may be left out at the end (and, for
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from handlers.kit.dates import fold
-from handlers.kit.limits import check_link, check_text, parse_count, parse_id
+from handlers.kit.limits import check_link, check_text, limit_of, parse_count, parse_id
 from models.errors import N_
 
 if TYPE_CHECKING:
@@ -137,16 +137,18 @@ class Word(Arg):
 @dataclass(frozen=True)
 class Text(Arg):
     """Free text: the rest of the line (in `Words`) or one field (in `Fields`), checked
-    against the column it ends in (`limit`, with `field` naming it in the refusal)."""
+    against the column it ends in: `field_name` names a field of models.fields (its column's
+    limit, and its label in the refusal) unless `limit` is given; else at most 4000."""
 
-    limit: int = 4000
+    limit: int | None = None
     field_name: str = ""
 
     def parse(self, text: str) -> str:
         value = text.strip()
         if not value:
             raise BadArgs(self.name)
-        return check_text(value, self.limit, self.field_name or self.name)
+        bound = self.limit if self.limit is not None else limit_of(self.field_name)
+        return check_text(value, bound, self.field_name or self.name)
 
 
 @dataclass(frozen=True)

@@ -2,31 +2,41 @@
 
 PostgreSQL refuses what SQLite silently keeps (a NUL byte, a 600-character title in a
 VARCHAR(200), an id beyond 64 bits), so every text field and every number is checked here,
-with a Polish message that names the limit. `str.isdigit()` accepts `²` and `①`, so numbers
-are read with an ASCII pattern only.
+with a Polish message that names the field and the limit. The limits of fields stored in a
+`String(n)` column are that column's, read by models.fields (the one place that declares
+them); the rest (an agenda, an announcement) are this module's. Other control characters are
+removed from what people type; a NUL is refused. `str.isdigit()` accepts `²` and `①`, so
+numbers are read with an ASCII pattern only.
 """
 
 from __future__ import annotations
 
 import re
 
+from core.textfile import is_control
+from models import fields
 from models.errors import N_, DomainError, Msgid
 
 MAX_ID = 2**31 - 1  # object numbers: a PostgreSQL INTEGER
 _ASCII_NUMBER = re.compile(r"[0-9]{1,10}")
 MAX_MESSAGE = 8000  # anything longer is refused before a handler sees it
 
-# Field limits, matching the columns they end in (models/*.py).
-TITLE, PLACE, LINK, NOTE, AGENDA, NAME, ANNOUNCEMENT = 200, 300, 500, 300, 4000, 200, 4000
+# Field limits: those of the columns they end in (models.fields), and two of our own.
+TITLE, PLACE, LINK, NOTE = (fields.limit(f) for f in ("title", "place", "link", "note"))
+NAME, EMAIL, POSITION, CITY = (fields.limit(f) for f in ("name", "email", "position", "city"))
+VOIVODESHIP, FUNDER, CALL_TITLE = (fields.limit(f) for f in ("voivodeship", "funder", "call_title"))
+AGENDA = ANNOUNCEMENT = TEXT = 4000  # (Text columns: a message's length is the bound)
 FIELD_LABEL = {
-    "title": N_("title"),
-    "place": N_("place"),
-    "link": N_("link"),
-    "note": N_("notes"),
+    **{name: spec.label for name, spec in fields.FIELDS.items()},
     "agenda": N_("agenda"),
-    "name": N_("name"),
     "text": N_("text"),
+    "answer": N_("answer"),
 }
+
+
+def limit_of(field: str, default: int = TEXT) -> int:
+    """The limit of a declared field (its column's), else `default`."""
+    return fields.limit(field) if field in fields.FIELDS else default
 
 
 def parse_id(word: str) -> int | None:
@@ -79,17 +89,26 @@ def check_link(value: str, limit: int = LINK, field: str = "link") -> str:
     return check_text(value, limit, field)
 
 
-def check_text(value: str, limit: int, field: str) -> str:
-    """The value, if it fits its column and holds no NUL; else a DomainError naming the limit."""
+def clean_text(value: str) -> str:
+    """Without control characters (tabs and line ends stay); a NUL is refused: it is more
+    likely a broken paste than anything meant, and PostgreSQL cannot store it."""
     if "\x00" in value:
+        raise DomainError(fields.HAS_NUL)
+    if any(is_control(c) for c in value):
+        value = "".join(c for c in value if not is_control(c))
+    return value
+
+
+def check_text(value: str, limit: int | None, field: str) -> str:
+    """The value, if it fits its column (`limit`; None: the field's own) and holds no NUL;
+    else a DomainError naming the field and the limit."""
+    value = clean_text(value)
+    bound = limit_of(field) if limit is None else limit
+    if len(value) > bound:
         raise DomainError(
-            N_("The message contains a NUL character, which I cannot store. Please type it again.")
-        )
-    if len(value) > limit:
-        raise DomainError(
-            N_("The field “{field}” is too long: at most {limit} characters (yours has {length})."),
-            field=Msgid(FIELD_LABEL.get(field, field)),
-            limit=limit,
+            fields.TOO_LONG,
+            field=Msgid(FIELD_LABEL[field]) if field in FIELD_LABEL else field,
+            limit=bound,
             length=len(value),
         )
     return value

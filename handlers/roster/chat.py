@@ -14,7 +14,7 @@ from core.outbox import enqueue_to_person
 from handlers.kit.args import Arg, Code, Fields, Text, Word
 from handlers.kit.context import Context
 from handlers.kit.labels import STANDING
-from handlers.kit.limits import NAME
+from handlers.kit.limits import EMAIL, check_text
 from handlers.kit.permissions import Action
 from handlers.kit.registry import REGISTRY
 from handlers.roster import sheet as roster_file
@@ -85,6 +85,7 @@ class StandingArg(Text):
 @dataclass(frozen=True)
 class Email(Arg):
     def parse(self, text: str) -> str:
+        text = check_text(text, EMAIL, "email")
         if not roster_file.valid_email(text):
             raise DomainError(N_("“{value}” is not an e-mail address."), value=text)
         return text
@@ -108,7 +109,7 @@ class StaffRole(Arg):
 
 
 NETWORK = Code("network")
-CITY = Text("city", limit=NAME, field_name="city")
+CITY = Text("city", field_name="city")
 PERSON = Word("person")
 
 
@@ -160,7 +161,12 @@ def _tell_coordinators(
     "miasto_dodaj",
     "city_add",
     summary=N_("add a city to a network"),
-    args=RosterFields(NETWORK, CITY, StandingArg("standing"), Text("voivodeship", optional=True)),
+    args=RosterFields(
+        NETWORK,
+        CITY,
+        StandingArg("standing"),
+        Text("voivodeship", optional=True, field_name="voivodeship"),
+    ),
     usage=ADD_CITY,
     example="/miasto_dodaj cyfrowe; Łomża; obserwator",
     action=Action.MANAGE_MEMBERS,
@@ -253,8 +259,8 @@ def _invite_hint(ctx: Context, person: Person) -> str:
     args=RosterFields(
         NETWORK,
         CITY,
-        Text("name", limit=NAME, field_name="name"),
-        Text("position", limit=NAME, field_name="position"),
+        Text("name", field_name="name"),
+        Text("position", field_name="position"),
         Email("email", optional=True),
     ),
     usage=ADD_PERSON,
@@ -287,8 +293,8 @@ async def add_person(
     args=RosterFields(
         NETWORK,
         PERSON,
-        Text("new", limit=NAME, field_name="name"),
-        Text("position", optional=True, limit=NAME, field_name="position"),
+        Text("new", field_name="name"),
+        Text("position", optional=True, field_name="position"),
         Email("email", optional=True),
     ),
     usage=REPLACE,

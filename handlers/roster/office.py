@@ -28,6 +28,7 @@ from models.core import Person
 from models.db import Database
 from models.enums import Role
 from models.errors import N_, DomainError
+from models.roster import sync as roster_sync
 
 __all__ = [
     "DomainError",
@@ -112,11 +113,13 @@ def import_file(
     changes = roster.Changes()
     try:
         with db.session() as s:
-            changes = roster.apply(s, rows, now, by)
+            changes = roster_sync.apply(s, rows, now, by)
             if dry_run:
                 raise _DryRun
             tell_promoted(s, settings, now, changes.released)
-            for person_id in sorted(changes.granted):  # those already linked: what is ahead
+            # those already linked hear what is ahead (one query finds them among thousands)
+            linked = directory.reachable(s, sorted(changes.granted), settings.active_platforms)
+            for person_id in sorted(linked):
                 catch_up(s, person_id, settings, now)
     except _DryRun:
         pass

@@ -4,8 +4,7 @@ in any case; all problems are reported at once with their row numbers."""
 
 from __future__ import annotations
 
-import csv
-import io
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -15,8 +14,12 @@ from typing import Any
 
 from core.cells import SafeWriter, safe_row, unescape_cell
 from core.i18n import Translator
+from core.textfile import is_control
+from handlers.roster import intake
+from handlers.roster.intake import UnreadableFile
+from models import fields
 from models.enums import Office, Role, Standing
-from models.errors import N_
+from models.errors import N_, Msgid
 from models.roster import MAX_REPRESENTATIVES, Change, RosterRow
 
 # Column keys and the headers (normalised) that name them; the first is what export writes.
@@ -92,6 +95,7 @@ LANGUAGES = {
 _EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
 
 
+@functools.lru_cache(maxsize=4096)
 def fold(text: str) -> str:
     """Lower case, no diacritics (ł too), single spaces, '_'/'-' as spaces: what we compare."""
     text = text.replace("ł", "l").replace("Ł", "L")
@@ -100,6 +104,7 @@ def fold(text: str) -> str:
     return " ".join(re.sub(r"[_\-./]+", " ", text).split()).casefold()
 
 
+_OFFICE_WORDS = frozenset(fold(w) for w in OFFICE_WORD.values())
 _HEADERS = {fold(alias): key for key, aliases in COLUMNS.items() for alias in aliases}
 
 
@@ -127,39 +132,6 @@ class Problem:
     warning: bool = False
 
 
-class UnreadableFile(Exception):
-    def __init__(self, msgid: str, **params: Any) -> None:
-        super().__init__(msgid)
-        self.msgid, self.params = msgid, params
-
-
-def _cells(path: Path) -> list[list[str]]:
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
-
-        try:
-            book = load_workbook(path, read_only=True, data_only=True)
-        except Exception as error:  # openpyxl raises several kinds for a broken file
-            raise UnreadableFile(
-                N_("The file {file} is not a readable XLSX workbook."), file=path.name
-            ) from error
-        sheet = book.worksheets[0]
-        rows = [
-            ["" if v is None else str(v).strip() for v in row]
-            for row in sheet.iter_rows(values_only=True)
-        ]
-        book.close()
-        return rows
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1250")  # Excel on Polish Windows saves CSV this way
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") >= first.count(",") else ","
-    return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
-
-
 def read(
     path: Path, network_codes: Iterable[str], network_names: Mapping[str, str] | None = None
 ) -> tuple[list[RosterRow], list[Problem]]:
@@ -167,9 +139,7 @@ def read(
     named by its code or, as the office's own sheet does, by its name ("MIASTO CYFROWE", or
     either half of "MIASTO NEUTRALNE KLIMATYCZNIE / ZIELONE"): `network_names` maps names to
     codes."""
-    if not path.exists():
-        raise UnreadableFile(N_("There is no file {file}."), file=str(path))
-    cells = [[unescape_cell(c) for c in row] for row in _cells(path)]
+    cells = [[unescape_cell(c) for c in row] for row in intake.cells(path)]
     header_at = next((i for i, row in enumerate(cells) if any(row)), None)
     if header_at is None:
         raise UnreadableFile(N_("The file {file} is empty."), file=path.name)
@@ -195,12 +165,51 @@ def read(
         }
         if not values:
             continue
+        unfit = _bounded(i, values)
+        if unfit:  # (the other checks would only repeat the value)
+            problems += unfit
+            continue
         row, found = _check(i, values, codes)
         problems += found
         if row is not None and not any(not p.warning for p in found):
             rows.append(row)
     problems += _cross_checks(rows)
     return rows, sorted(problems, key=lambda p: (p.line, p.warning))
+
+
+# the file's columns that end in a column of the store: bounded by its field (models.fields)
+FIELD_OF = {
+    "city": "city",
+    "voivodeship": "voivodeship",
+    "name": "name",
+    "position": "position",
+    "office": "office",
+    "email": "email",
+}
+
+
+def _bounded(line: int, values: dict[str, str]) -> list[Problem]:
+    """A cell with a NUL, or longer than its column allows, is a problem of the row (the same
+    rule on SQLite and PostgreSQL); other control characters are dropped from the cells."""
+    problems = []
+    for key, value in values.items():
+        name = Msgid(fields.FIELDS[FIELD_OF[key]].label) if key in FIELD_OF else COLUMNS[key][0]
+        if "\x00" in value:
+            problems.append(
+                Problem(line, N_("“{field}” contains a NUL character: remove it"), {"field": name})
+            )
+            continue
+        if any(is_control(c) for c in value):
+            values[key] = value = "".join(c for c in value if not is_control(c))
+        if key in FIELD_OF and len(value) > fields.limit(FIELD_OF[key]):
+            problems.append(
+                Problem(
+                    line,
+                    N_("“{field}” is too long: at most {limit} characters (it has {length})"),
+                    {"field": name, "limit": fields.limit(FIELD_OF[key]), "length": len(value)},
+                )
+            )
+    return problems
 
 
 def _check(
@@ -295,7 +304,7 @@ def _check(
 
 def _office_title(text: str | None) -> str | None:
     """The sheet's "Funkcja" as written, unless it is only our own word for the office."""
-    if text is None or fold(text) in {fold(w) for w in OFFICE_WORD.values()}:
+    if text is None or fold(text) in _OFFICE_WORDS:
         return None
     return " ".join(text.split())
 

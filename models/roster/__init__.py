@@ -332,55 +332,6 @@ def grant(
         )
 
 
-def apply(
-    session: Session, rows: Sequence[RosterRow], now: datetime, by: int | None = None
-) -> Changes:
-    """Make the store match the file. The file speaks for the networks it names (and for the
-    coordinating team if it lists any): roles there that the file no longer lists are ended,
-    never deleted. Applying the same file twice changes nothing the second time."""
-    changes = Changes()
-    networks = {n.code: n for n in directory.networks(session)}
-    kept: set[tuple[int, int | None, str]] = set()
-    covered: set[int | None] = set()
-    for row in rows:
-        network = networks[row.network] if row.network else None
-        covered.add(network.id if network else None)
-        city = ensure_city(session, row.city, row.voivodeship, changes) if row.city else None
-        if network is not None and city is not None and row.standing is not None:
-            set_standing(session, network, city, row.standing, changes, by, now)
-        if row.name is None or row.role is None:
-            continue
-        person = upsert_person(session, row, city, changes, now)
-        grant(session, person, network, row.role, by, now, changes)
-        kept.add((person.id or 0, network.id if network else None, row.role.value))
-    for role in directory.active_roles(session):
-        if role.network_id not in covered:
-            continue
-        if (role.person_id, role.network_id, role.role) in kept:
-            continue
-        holder = session.get(Person, role.person_id)
-        assert holder is not None
-        if role.network_id is None:
-            directory.end_roles(
-                session, role.person_id, None, by, now, frozenset({Role(role.role)})
-            )
-            changes.add(N_("role ended: {name} — {role}"), name=holder.display_name, role=role.role)
-        else:
-            end_in_network(
-                session,
-                holder,
-                session.get(Network, role.network_id),  # type: ignore[arg-type]
-                by,
-                now,
-                changes,
-                frozenset({Role(role.role)}),
-            )
-    if changes.items:
-        audit.record(session, now, by, "roster.import", "roster", changes=len(changes.items))
-    session.flush()
-    return changes
-
-
 def export_rows(session: Session) -> list[RosterRow]:
     """The current roster as file rows: every held role, then standings without people."""
     out: list[RosterRow] = []
