@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from core.cells import SafeWriter
+from core.collation import person_key, polish_key
 from core.config import Settings
 from core.formatting import escape
 from core.i18n import Translator
@@ -152,15 +153,21 @@ def delivery_report(s: Session, t: Translator, ann: Announcement) -> Outgoing:
     writer = SafeWriter(buffer, delimiter=";")
     writer.writerow([t("type"), t("recipient"), t("platform"), t("status"), t("reason"), t("time")])
     failures = []
+    entries = []
     for row in rows:
-        kind = "person" if row.person_id else "chat"
-        counts[(kind, row.status)] += 1
         if row.person_id:
             person = people.get(row.person_id)
             who = person.display_name if person else f"#{row.person_id}"
+            key = (True, *person_key(person.name if person else who))
         else:
             binding = chats.get((row.platform, row.chat_id))
             who = binding.title if binding and binding.title else row.chat_id
+            key = (False, polish_key(who), b"")
+        entries.append((key, who, row))
+    entries.sort(key=lambda e: e[0])  # chats, then people; Polish order (surname first)
+    for _key, who, row in entries:
+        kind = "person" if row.person_id else "chat"
+        counts[(kind, row.status)] += 1
         reason = reason_label(t, row.last_error) if row.status == "failed" else ""
         writer.writerow(
             [

@@ -16,6 +16,7 @@ from typing import Any
 from sqlmodel import Session
 
 from core.cells import SafeWriter
+from core.collation import polish_key
 from core.i18n import Translator
 from core.messages import File, Outgoing
 from handlers.feedback.poll import POLL
@@ -118,7 +119,7 @@ def group_texts(answers: list[str]) -> list[tuple[str, int]]:
     for variants in merged.values():
         best = min(set(variants), key=lambda v: (-variants.count(v), v))
         grouped.append((best[:1].upper() + best[1:], len(variants)))
-    return sorted(grouped, key=lambda item: (-item[1], item[0]))
+    return sorted(grouped, key=lambda item: (-item[1], polish_key(item[0])))
 
 
 def attendance(s: Session, meeting: Meeting) -> list[AttendanceRow]:
@@ -131,7 +132,7 @@ def attendance(s: Session, meeting: Meeting) -> list[AttendanceRow]:
         row.invited += int(person.invited)
         row.answered += int(person.answer is not None)
         row.present += int(person.present)
-    return sorted(rows.values(), key=lambda r: (r.city, r.standing))
+    return sorted(rows.values(), key=lambda r: (r.city == "—", polish_key(r.city), r.standing))
 
 
 def standing_label(t: Translator, value: str) -> str:

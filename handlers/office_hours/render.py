@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from core.collation import polish_key
 from core.config import Settings
 from core.i18n import Translator
 from core.messages import Action as Button
@@ -317,7 +318,10 @@ def summary_text(s: Session, t: Translator, session: OfficeSession) -> str:
         lines.append(
             t(
                 "No-shows so far: {cities}",
-                cities=", ".join(f"{names.get(c, c)} {n}" for c, n in sorted(counts.items())),
+                cities=", ".join(
+                    f"{names.get(c, c)} {n}"
+                    for c, n in sorted(counts.items(), key=lambda i: polish_key(names.get(i[0])))
+                ),
             )
         )
     return "\n".join(lines)
