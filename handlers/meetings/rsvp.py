@@ -27,13 +27,13 @@ REPRESENTATIVES_ONLY = N_("Only representatives of the network's cities answer i
 
 @dataclass(frozen=True)
 class AnswerArg(Arg):
-    """stacjonarnie | online | nie | moze (`może` too); anything else is explained."""
+    """stacjonarnie | online | nie | może (`moze` too); anything else is explained."""
 
     def parse(self, text: str) -> Answer:
         try:
             return Answer(fold(text))
         except ValueError:
-            raise DomainError(N_("Answer stacjonarnie, online, nie or moze.")) from None
+            raise DomainError(N_("Answer stacjonarnie, online, nie or może.")) from None
 
 
 async def how_to_answer(ctx: Context) -> list[Outgoing]:
@@ -41,7 +41,7 @@ async def how_to_answer(ctx: Context) -> list[Outgoing]:
     raise DomainError(
         N_(
             "To answer an invitation write /rsvp <meeting number> and your "
-            "answer: stacjonarnie, online, nie or moze, e.g. /rsvp 3 online "
+            "answer: stacjonarnie, online, nie or może, e.g. /rsvp 3 online "
             "(a note for the organisers may follow, e.g. a diet). Your "
             "meetings and their numbers: /moje_spotkania."
         )
@@ -57,7 +57,7 @@ async def how_to_answer(ctx: Context) -> list[Outgoing]:
         AnswerArg("choice"),
         Text("note", optional=True, limit=NOTE, field_name="note"),
     ),
-    usage=N_("<meeting> stacjonarnie|online|nie|moze [notes, e.g. diet]"),
+    usage=N_("<meeting> stacjonarnie|online|nie|może [notes, e.g. diet]"),
     example="/rsvp 3 stacjonarnie wegetariańskie",
     action=Action.RSVP_ONLINE,
     private=True,
