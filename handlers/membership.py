@@ -79,6 +79,8 @@ async def greet(ctx: Context) -> list[Outgoing]:
     example="/start ABCDEFGHJK",
     scope="private",
     when_empty=greet,
+    english="start",
+    newcomers=True,
 )
 async def start(ctx: Context, code: str) -> list[Outgoing]:
     if not ctx.private:

@@ -63,6 +63,7 @@ async def how_to_answer(ctx: Context) -> list[Outgoing]:
     private=True,
     when_empty=how_to_answer,
     refusal=REPRESENTATIVES_ONLY,
+    english="rsvp",
 )
 async def rsvp(ctx: Context, meeting: int, choice: Answer, note: str | None) -> list[Outgoing]:
     me = ctx.require_person()
