@@ -20,7 +20,7 @@ from core.collation import polish_key
 from core.i18n import Translator
 from core.messages import File, Outgoing
 from handlers.feedback.poll import POLL
-from handlers.feedback.render import MIN_GROUP, option_texts, question_text
+from handlers.feedback.render import MIN_GROUP, option_texts, poll_title, question_text
 from handlers.kit.args import Code, Id, Words
 from handlers.kit.context import Context
 from handlers.kit.labels import STANDING
@@ -397,7 +397,8 @@ async def poll_results(ctx: Context, poll: int) -> list[Outgoing]:
         if found.status != PollStatus.CLOSED:
             raise DomainError(N_("The poll is running; results are hidden until it closes."))
         result = results(s, ctx.t, found)
-    return [Outgoing("\n".join([f"📊 {found.title}", *result_lines(ctx.t, result)]))]
+        title = poll_title(s, ctx.t, found)
+    return [Outgoing("\n".join([f"📊 {title}", *result_lines(ctx.t, result)]))]
 
 
 def trend_points(s: Session, t: Translator, network_id: int) -> list[tuple[str, dict[str, Any]]]:

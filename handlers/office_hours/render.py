@@ -50,6 +50,7 @@ def state_label(t: Translator, b: OfficeBooking) -> str:
 
 def ics_file(
     s: Session,
+    t: Translator,
     session: OfficeSession,
     booking: OfficeBooking,
     settings: Settings,
@@ -58,7 +59,7 @@ def ics_file(
 ) -> File:
     return File(
         f"dyzur_{session.id}_{booking.slot}.ics",
-        office_ics(session, booking, network_of(s, session).name, settings.tz, now, cancelled),
+        office_ics(t, session, booking, network_of(s, session).name, settings.tz, now, cancelled),
         "text/calendar",
     )
 
@@ -106,13 +107,14 @@ def tell_booked(
 ) -> None:
     """A booking given without the city asking right now (promotion): told privately."""
     network = network_of(s, session)
-    ics = ics_file(s, session, booking, settings, now)
     enqueue_to_person(
         s,
         booking.person_id,
         settings,
         now,
-        lambda t: booking_message(t, session, booking, network, ics, headline),
+        lambda t: booking_message(
+            t, session, booking, network, ics_file(s, t, session, booking, settings, now), headline
+        ),
         kind=kind,
         dedupe_key=f"{kind}:{booking.id}",
     )
@@ -158,7 +160,7 @@ def free_slot_notice(
             Target(chat.platform, chat.chat_id),
             Outgoing(
                 t(
-                    "🟢 Wolny termin: office hours #{id}, {when}. Book it privately: "
+                    "🟢 A free slot: office hours #{id}, {when}. Book it privately: "
                     "/dyzur_rezerwuj {id} {slot} <topic>",
                     id=session.id,
                     when=t.datetime(session.slot_start(slot)),
@@ -210,9 +212,9 @@ def notify_change(
     for b in oh.holding(s, session.id or 0):
         if b.status not in oh.LETTABLE:
             continue
-        ics = ics_file(s, session, b, settings, now, cancelled)
 
-        def build(t: Translator, b: OfficeBooking = b, ics: File = ics) -> Outgoing:
+        def build(t: Translator, b: OfficeBooking = b) -> Outgoing:
+            ics = ics_file(s, t, session, b, settings, now, cancelled)
             return Outgoing(
                 t(
                     text_id,
