@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
@@ -32,6 +32,43 @@ log = logging.getLogger("empirie.membership")
 
 # Filled by transports that can open a chat from a link (Telegram deep links).
 INVITE_LINKS: dict[str, str] = {}
+PLATFORM_NAMES = {"telegram": "Telegram", "teams": "Microsoft Teams"}
+
+
+def invitation_text(
+    t: Translator,
+    name: str,
+    code: str,
+    expires: datetime,
+    links: dict[str, str],
+    from_the_bot: bool = True,
+) -> str:
+    """A new invitation code, told to whoever passes it on: in chat the bot speaks ("write to
+    me"), on the command line it is "the bot"; links that open the chat with the code typed in
+    follow as a labelled list."""
+    lines = [
+        t("{name} can join with the invitation code {code}.", name=name, code=code),
+        t(
+            N_(
+                "The code works once, until {when}. The person sends me /start {code} in a "
+                "private chat."
+            )
+            if from_the_bot
+            else N_(
+                "The code works once, until {when}. The person sends the bot /start {code} "
+                "in a private chat."
+            ),
+            when=t.short_datetime(expires),
+            code=code,
+        ),
+    ]
+    if links:
+        lines.append(t("Or a link that opens the chat with the code already typed in:"))
+        lines += [
+            f"• {PLATFORM_NAMES.get(platform, platform)}: {template.format(code=code)}"
+            for platform, template in sorted(links.items())
+        ]
+    return "\n".join(lines)
 
 
 def private_target(ctx: Context, person: Person) -> Target | None:
@@ -340,21 +377,9 @@ async def invite(ctx: Context, who: str) -> list[Outgoing]:
             s, person, me.id, ctx.now, timedelta(days=ctx.settings.invitation_days)
         )
         expires = ctx.now + timedelta(days=ctx.settings.invitation_days)
-    lines = [
-        ctx.t("Invitation code for {name}: {code}", name=person.display_name, code=code),
-        ctx.t(
-            "It works once and expires on {when}. The person types /start {code} in a "
-            "private chat with me.",
-            when=ctx.t.datetime(expires),
-            code=code,
-        ),
-    ]
-    lines += [
-        f"{platform}: {template.format(code=code)}"
-        for platform, template in sorted(INVITE_LINKS.items())
-    ]
+    text = invitation_text(ctx.t, person.display_name, code, expires, INVITE_LINKS)
     # a code is personal: privately, with a line in the group saying where it went
-    return ctx.privately([Outgoing("\n".join(lines))], say_so=True)
+    return ctx.privately([Outgoing(text)], say_so=True)
 
 
 def _in_a_group(ctx: Context) -> None:

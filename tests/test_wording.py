@@ -4,8 +4,13 @@ and PostgreSQL."""
 
 from __future__ import annotations
 
+import re
+
+import pytest
 from sqlmodel import select
 
+from handlers.membership import INVITE_LINKS
+from models.core import Person
 from models.db import Database
 from models.meetings import Rsvp
 from models.outbox import OutboxMessage
@@ -39,3 +44,37 @@ async def test_maybe_is_shown_as_moze_and_typed_either_way(chat: Chat, seeded: D
     assert "nie lub może, np. /rsvp 3 online" in how and "moze" not in how
     usage = await chat.text(cast.laureate_rep, "/rsvp trzy")
     assert "stacjonarnie|online|nie|może" in usage and "moze" not in usage
+
+
+async def test_an_invitation_code_is_a_sentence_with_labelled_links(
+    chat: Chat, seeded: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cast = find_cast(seeded)
+    monkeypatch.setitem(INVITE_LINKS, "telegram", "https://t.me/EmpirieBot?start={code}")
+    monkeypatch.setitem(
+        INVITE_LINKS,
+        "teams",
+        "https://teams.microsoft.com/l/chat/0/0?users=bot@zmp.pl&message=/start%20{code}",
+    )
+    with seeded.session() as s:
+        name = s.get(Person, cast.laureate_rep).display_name  # type: ignore[union-attr]
+    text = await chat.text(cast.coordinator, f"/zaproszenie {cast.laureate_rep}")
+    lines = text.splitlines()
+    match = re.fullmatch(rf"{name} może dołączyć z kodem zaproszenia ([A-Z2-9]{{10}})\.", lines[0])
+    assert match, lines[0]
+    code = match.group(1)
+    assert re.fullmatch(
+        rf"Kod działa jeden raz i jest ważny do \d\d\.\d\d\.\d{{4}} \d\d:\d\d\. "
+        rf"Osoba wysyła mi /start {code} w prywatnym czacie\.",
+        lines[1],
+    ), lines[1]
+    assert lines[2:] == [
+        "Albo link, który otwiera czat z wpisanym już kodem:",
+        f"• Microsoft Teams: https://teams.microsoft.com/l/chat/0/0?users=bot@zmp.pl"
+        f"&message=/start%20{code}",
+        f"• Telegram: https://t.me/EmpirieBot?start={code}",
+    ]
+    await chat.say(cast.coordinator, "/jezyk en")
+    english = await chat.text(cast.coordinator, f"/invite {cast.laureate_rep}")
+    assert re.match(rf"{name} can join with the invitation code [A-Z2-9]{{10}}\.\n", english)
+    assert "Or a link that opens the chat with the code already typed in:" in english
