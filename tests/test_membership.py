@@ -32,7 +32,7 @@ async def test_invitation_links_a_new_account_once(chat: Chat, seeded: Database)
     code = await issue_code(chat, cast.coordinator, cast.laureate_rep)
 
     reply = await chat.text("tg-777", f"/start {code}")
-    assert "Twoje konto jest już połączone" in reply
+    assert "Połączono Twoje konto" in reply
     assert "MIASTO CYFROWE" in reply
     with seeded.session() as s:
         person = directory.person_by_account(s, "console", "tg-777")

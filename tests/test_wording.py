@@ -16,6 +16,7 @@ from models.meetings import Rsvp
 from models.outbox import OutboxMessage
 from tests.cast import find_cast
 from tests.conftest import Chat
+from tests.test_announcements import run_flow
 from tests.test_meetings import create
 
 
@@ -78,3 +79,38 @@ async def test_an_invitation_code_is_a_sentence_with_labelled_links(
     english = await chat.text(cast.coordinator, f"/invite {cast.laureate_rep}")
     assert re.match(rf"{name} can join with the invitation code [A-Z2-9]{{10}}\.\n", english)
     assert "Or a link that opens the chat with the code already typed in:" in english
+
+
+async def test_an_announcement_to_every_network_says_so(chat: Chat, seeded: Database) -> None:
+    cast = find_cast(seeded)
+    text = "**Ważne:** zmiana terminu spotkań\n- szczegóły w załączniku"
+    [preview] = await run_flow(
+        chat, cast.team, None, text, "bez", "wszystkie", "wszyscy", "czaty", "nie", "teraz"
+    )
+    assert "Sieci: wszystkie sieci" in preview.text
+    await chat.say(cast.team, preview.actions[0].command)
+    with seeded.session() as s:
+        rows = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "announcement")).all()
+    assert len(rows) == 8 and {r.payload["text"].split("\n")[0] for r in rows} == {
+        "📣 **Ogłoszenie** — wszystkie sieci"
+    }
+    # one network: its name
+    [one] = await run_flow(
+        chat, cast.coordinator, None, "Krótko", "bez", "cyfrowe", "wszyscy", "czaty", "nie", "teraz"
+    )
+    assert "Sieci: MIASTO CYFROWE" in one.text
+
+    mine = await chat.text(cast.team, "/ogloszenia")
+    assert "— wysłane — Ważne: zmiana terminu spotkań" in mine and "**" not in mine
+
+
+async def test_adding_a_city_answers_in_sentences(chat: Chat, seeded: Database) -> None:
+    cast = find_cast(seeded)
+    new = await chat.text(cast.coordinator, "/miasto_dodaj cyfrowe; Sopot; obserwator")
+    assert new.splitlines() == [
+        "• dodano miasto: Sopot",
+        "• Sopot dołącza do sieci cyfrowe jako obserwator",
+    ]
+    # a city the roster knows already: one change, one sentence (no lone bullet)
+    known = await chat.text(cast.team, "/miasto_dodaj zielone; Sopot; obserwator")
+    assert known == "Sopot dołącza do sieci zielone jako obserwator."

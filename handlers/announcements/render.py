@@ -42,10 +42,25 @@ def label(t: Translator, table: dict[str, str], key: str) -> str:
     return t(table[key])
 
 
-def render(t: Translator, names: list[str], text: str) -> str:
-    """The announcement as its recipients read it."""
-    networks = ", ".join(escape(name) for name in names)  # names are text, the body markdown
-    return t("📣 **Announcement** — {networks}", networks=networks) + "\n\n" + text
+def addressed_to(s: Session, network_ids: list[int]) -> list[str] | None:
+    """The names of the networks an announcement goes to; None when it goes to all of them."""
+    every = {n.id for n in directory.networks(s)}
+    if len(network_ids) > 1 and every <= set(network_ids):
+        return None
+    return network_names(s, network_ids)
+
+
+def networks_label(t: Translator, names: list[str] | None) -> str:
+    """As markdown: the names as text, or "all networks" (None)."""
+    if names is None:
+        return t("all networks")
+    return ", ".join(escape(name) for name in names)  # names are text, the body markdown
+
+
+def render(t: Translator, names: list[str] | None, text: str) -> str:
+    """The announcement as its recipients read it (`names`: addressed_to)."""
+    header = t("📣 **Announcement** — {networks}", networks=networks_label(t, names))
+    return header + "\n\n" + text
 
 
 def queue_announcement(
@@ -57,12 +72,14 @@ def queue_announcement(
     chats, people = recipients(
         s, ann.network_ids, ann.audience, ann.delivery, settings.active_platforms
     )
-    names = network_names(s, ann.network_ids)
+    names = addressed_to(s, ann.network_ids)
     files = (ann.blob_id,) if ann.blob_id else ()
     for r in [*chats, *people]:
         t = Translator(r.language or settings.default_language, settings.tz)
         message = Outgoing(
-            render(t, names, ann.text), markdown=True, pin=ann.pin and r.person_id is None
+            render(t, names, ann.text),
+            markdown=True,
+            pin=ann.pin and r.person_id is None,
         )
         enqueue(
             s,
@@ -91,10 +108,7 @@ def preview(t: Translator, s: Session, ann: Announcement, settings: Settings) ->
     when = t("now") if ann.send_at is None else t.datetime(ann.send_at)
     lines = [
         t("📣 Announcement #{id} — preview", id=ann.id),
-        t(
-            "Networks: {names}",
-            names=", ".join(escape(n) for n in network_names(s, ann.network_ids)),
-        ),
+        t("Networks: {names}", names=networks_label(t, addressed_to(s, ann.network_ids))),
         t("Audience: {audience}", audience=label(t, AUDIENCE_LABEL, ann.audience)),
         t("Delivery: {delivery}", delivery=label(t, DELIVERY_LABEL, ann.delivery)),
         t("Pinned: {pinned}", pinned=t("yes") if ann.pin else t("no")),
