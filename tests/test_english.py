@@ -1,6 +1,7 @@
 """The English locale leaks no Polish (issue 24): a poll's title on the English page and in
 English messages, the free-slot notice, the office-hours calendar file in the recipient's
-language, /moje_dane with human labels — on SQLite and PostgreSQL."""
+language, /moje_dane with human labels — on SQLite and PostgreSQL; and no English catalogue entry
+is empty."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlmodel import select
 from core import links
 from core.clock import FrozenClock
 from core.config import Settings
+from core.i18n import catalogue
 from handlers.office_hours.render import free_slot_notice
 from jobs.dispatch import DueDispatcher
 from models import office_hours as oh
@@ -116,3 +118,21 @@ async def test_my_data_reads_in_words_not_internal_keys(
         assert all(word in text for word in expected), text
         prefix = "moje_dane" if language == "pl" else "my_data"
         assert file.name == f"{prefix}_{cast.laureate_rep}.json"
+
+
+def test_every_english_entry_is_filled() -> None:
+    """An English reader never meets an empty entry (`python -m tools.i18n` fills the English
+    catalogue from the ids); a message whose id is not English gets its own wording."""
+    from babel.messages.pofile import read_po
+
+    from core.i18n import LOCALE_DIR
+
+    empty = []
+    for path in sorted((LOCALE_DIR / "en" / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as handle:
+            catalog = read_po(handle, locale="en")
+        empty += [f"{path.name}: {m.id!r}" for m in catalog if m.id and not m.string]
+    assert empty == []
+    english = catalogue("en")
+    assert english["Office hours"] == "Office hours"
+    assert not any("Wolny termin" in text for text in english.values())
