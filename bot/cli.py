@@ -146,12 +146,12 @@ def _invite(
     except roster.DomainError as error:
         print(t(error.msgid, **error.params), file=out)
         return 1
-    from handlers.membership import invitation_text
-
     expires = clock.now() + timedelta(days=settings.invitation_days)
     username = _telegram_username(settings)
     links = {"telegram": f"https://t.me/{username}?start={{code}}"} if username else {}
-    lines = [invitation_text(t, person.display_name, code, expires, links, from_the_bot=False)]
+    lines = [
+        roster.invitation_text(t, person.display_name, code, expires, links, from_the_bot=False)
+    ]
     if settings.telegram_enabled and not username:
         lines.append(t("(Telegram did not answer, so there is no link: send the code.)"))
     print("\n".join(lines), file=out)

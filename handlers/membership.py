@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlmodel import Session
 
@@ -20,6 +20,7 @@ from handlers.kit.limits import NAME
 from handlers.kit.objects import shown
 from handlers.kit.permissions import Action
 from handlers.kit.registry import REGISTRY
+from handlers.roster.office import invitation_text
 from handlers.welcome import catch_up
 from models import conversations, directory, invitations
 from models.core import Network, Person
@@ -32,43 +33,6 @@ log = logging.getLogger("empirie.membership")
 
 # Filled by transports that can open a chat from a link (Telegram deep links).
 INVITE_LINKS: dict[str, str] = {}
-PLATFORM_NAMES = {"telegram": "Telegram", "teams": "Microsoft Teams"}
-
-
-def invitation_text(
-    t: Translator,
-    name: str,
-    code: str,
-    expires: datetime,
-    links: dict[str, str],
-    from_the_bot: bool = True,
-) -> str:
-    """A new invitation code, told to whoever passes it on: in chat the bot speaks ("write to
-    me"), on the command line it is "the bot"; links that open the chat with the code typed in
-    follow as a labelled list."""
-    lines = [
-        t("{name} can join with the invitation code {code}.", name=name, code=code),
-        t(
-            N_(
-                "The code works once, until {when}. The person sends me /start {code} in a "
-                "private chat."
-            )
-            if from_the_bot
-            else N_(
-                "The code works once, until {when}. The person sends the bot /start {code} "
-                "in a private chat."
-            ),
-            when=t.short_datetime(expires),
-            code=code,
-        ),
-    ]
-    if links:
-        lines.append(t("Or a link that opens the chat with the code already typed in:"))
-        lines += [
-            f"• {PLATFORM_NAMES.get(platform, platform)}: {template.format(code=code)}"
-            for platform, template in sorted(links.items())
-        ]
-    return "\n".join(lines)
 
 
 def private_target(ctx: Context, person: Person) -> Target | None:
