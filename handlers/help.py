@@ -16,6 +16,7 @@ from handlers.kit.args import Word, Words
 from handlers.kit.context import Context
 from handlers.kit.dates import fold
 from handlers.kit.feature import Feature
+from handlers.kit.objects import shown
 from handlers.kit.registry import REGISTRY, Command
 from models import directory
 from models.core import Network
@@ -108,9 +109,9 @@ def _visible(ctx: Context, cmd: Command, networks: list[Network]) -> bool:
 
 
 def _line(ctx: Context, cmd: Command, usage: bool = True) -> str:
-    shown = cmd.usage_text(ctx.t) if usage else ""
-    shown = f" {shown}" if shown else ""
-    return f"/{cmd.called(ctx.t.language)}{shown} — {ctx.t(cmd.summary)}"
+    typed = cmd.usage_text(ctx.t) if usage else ""
+    typed = f" {typed}" if typed else ""
+    return f"/{cmd.called(ctx.t.language)}{typed} — {ctx.t(cmd.summary)}"
 
 
 def _short(commands: list[Command], group: Group) -> list[Command]:
@@ -137,7 +138,7 @@ def _topic(ctx: Context, topic: str | None) -> str | None:
         N_(
             "I have no help on “{topic}”. Type /{name} {everything} for every command, or one part: {parts}."
         ),
-        topic=topic[:40],
+        topic=shown(topic),
         name="help" if english else "pomoc",
         everything="all" if english else "wszystko",
         parts=parts,
