@@ -6,6 +6,11 @@ ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
+# PyICU (Polish collation) compiles against Debian's ICU; the compiler stays in this stage
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends g++ pkg-config libicu-dev \
+    && rm -rf /var/lib/apt/lists/*
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
@@ -22,11 +27,12 @@ RUN pip install --no-cache-dir --no-deps . \
     && python -m compileall -q /opt/venv/lib
 
 FROM ${PYTHON_IMAGE}
-# DejaVu Sans: the Polish letters of the attendance list (PDF). Debian's stable release keeps
-# the package at one version, so it is not pinned here.
+# DejaVu Sans: the Polish letters of the attendance list (PDF); libicu72: the ICU that PyICU
+# was built against (bookworm's). Debian's stable release keeps the packages at one version,
+# so they are not pinned here.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && apt-get install -y --no-install-recommends fonts-dejavu-core libicu72 \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --user-group --home-dir /data --no-create-home empirie \
     && mkdir /data \

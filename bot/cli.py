@@ -209,19 +209,12 @@ def _invite(
         print(t(error.msgid, **error.params), file=out)
         return 1
     expires = clock.now() + timedelta(days=settings.invitation_days)
-    lines = [
-        t("Invitation code for {name}: {code}", name=person.display_name, code=code),
-        t(
-            "It works once and expires on {when}. The person types /start {code} in a "
-            "private chat with me.",
-            when=t.datetime(expires),
-            code=code,
-        ),
-    ]
     username = _telegram_username(settings)
-    if username:
-        lines.append(f"telegram: https://t.me/{username}?start={code}")
-    elif settings.telegram_enabled:
+    links = {"telegram": f"https://t.me/{username}?start={{code}}"} if username else {}
+    lines = [
+        roster.invitation_text(t, person.display_name, code, expires, links, from_the_bot=False)
+    ]
+    if settings.telegram_enabled and not username:
         lines.append(t("(Telegram did not answer, so there is no link: send the code.)"))
     print("\n".join(lines), file=out)
     return 0

@@ -26,7 +26,8 @@ async def my_page(ctx: Context) -> list[Outgoing]:
             Outgoing(
                 ctx.t(
                     "Answer pages are not switched on here. Everything works with "
-                    "commands: /pomoc lists them."
+                    "commands: {help} lists them.",
+                    help=REGISTRY.called("pomoc", ctx.t.language),
                 )
             )
         ]
@@ -37,8 +38,9 @@ async def my_page(ctx: Context) -> list[Outgoing]:
         return Outgoing(
             t(
                 "Your page with everything waiting for you. The link is only for you "
-                "and works for {days} days; /strona gives a new one.",
+                "and works for {days} days; for a new one, type {command}.",
                 days=days,
+                command=REGISTRY.called("strona", t.language),
             ),
             actions=tuple(
                 b
@@ -55,6 +57,13 @@ async def my_page(ctx: Context) -> list[Outgoing]:
     with ctx.db.session() as s:  # a group is a shared room: the personal link goes privately
         sent = enqueue_to_person(s, me.id or 0, ctx.settings, ctx.now, build, kind="page_link")
     if not sent:
-        return [Outgoing(ctx.t("Write /strona to me in a private chat to get your page."))]
+        return [
+            Outgoing(
+                ctx.t(
+                    "Write {command} to me in a private chat to get your page.",
+                    command=REGISTRY.called("strona", ctx.t.language),
+                )
+            )
+        ]
     ctx.wake_outbox()
     return []

@@ -20,6 +20,7 @@ from handlers.kit.limits import NAME
 from handlers.kit.objects import shown
 from handlers.kit.permissions import Action
 from handlers.kit.registry import REGISTRY
+from handlers.roster.office import invitation_text
 from handlers.welcome import catch_up
 from models import conversations, directory, invitations
 from models.core import Network, Person
@@ -79,6 +80,8 @@ async def greet(ctx: Context) -> list[Outgoing]:
     example="/start ABCDEFGHJK",
     scope="private",
     when_empty=greet,
+    english="start",
+    newcomers=True,
 )
 async def start(ctx: Context, code: str) -> list[Outgoing]:
     if not ctx.private:
@@ -338,21 +341,9 @@ async def invite(ctx: Context, who: str) -> list[Outgoing]:
             s, person, me.id, ctx.now, timedelta(days=ctx.settings.invitation_days)
         )
         expires = ctx.now + timedelta(days=ctx.settings.invitation_days)
-    lines = [
-        ctx.t("Invitation code for {name}: {code}", name=person.display_name, code=code),
-        ctx.t(
-            "It works once and expires on {when}. The person types /start {code} in a "
-            "private chat with me.",
-            when=ctx.t.datetime(expires),
-            code=code,
-        ),
-    ]
-    lines += [
-        f"{platform}: {template.format(code=code)}"
-        for platform, template in sorted(INVITE_LINKS.items())
-    ]
+    text = invitation_text(ctx.t, person.display_name, code, expires, INVITE_LINKS)
     # a code is personal: privately, with a line in the group saying where it went
-    return ctx.privately([Outgoing("\n".join(lines))], say_so=True)
+    return ctx.privately([Outgoing(text)], say_so=True)
 
 
 def _in_a_group(ctx: Context) -> None:

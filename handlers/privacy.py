@@ -15,9 +15,10 @@ from handlers.kit.context import Context
 from handlers.kit.feature import Feature
 from handlers.kit.labels import ROLE
 from handlers.kit.registry import REGISTRY
+from handlers.meetings.render import ANSWER_LABEL
 from handlers.roster.office import tell_promoted
 from models import privacy
-from models.enums import Role
+from models.enums import Office, Role
 from models.errors import N_
 
 FEATURE = Feature("privacy", jobs=True)
@@ -75,7 +76,6 @@ FIELD = {
     "details": N_("details"),
     "failures": N_("wrong codes"),
     "locked_until": N_("paused until"),
-    "kind": N_("kind"),
     "text": N_("text"),
     "files": N_("files"),
     "starts_at": N_("starts"),
@@ -85,8 +85,39 @@ FIELD = {
     "bound_at": N_("bound"),
     "table": N_("record type"),
     "poll": N_("poll"),
+    "office_title": N_("title of your office"),
     "progress": N_("questions answered or skipped so far"),
+    "done": N_("finished"),
+    "reminded": N_("reminder sent"),
+    "option": N_("your vote"),
+    "slot": N_("slot"),
+    "topic": N_("topic"),
+    "offer_expires_at": N_("offer valid until"),
+    "called_at": N_("called in"),
+    "joined_at": N_("joined the waitlist"),
+    "city_name": N_("city"),
+    "networks": N_("networks"),
+    "decisions": N_("decisions"),
+    "submitted_at": N_("sent"),
 }
+# the bot's bookkeeping (a form's step, the columns keeping one slot per city, a message's kind)
+HIDDEN = {"step", "active_slot", "active_city", "kind"}
+TABLE = {
+    "join_request": N_("request to join a network"),
+    "funding_follow": N_("funding call you follow"),
+    "office_booking": N_("office-hours booking"),
+    "office_waitlist": N_("place on an office-hours waitlist"),
+    "poll_participant": N_("poll you were asked to answer"),
+    "poll_vote": N_("your vote in a quick poll"),
+}
+OFFICE: dict[str, str] = {
+    Office.MAYOR: N_("mayor or commune head"),
+    Office.CITY_PRESIDENT: N_("city president"),
+    Office.DEPUTY: N_("deputy mayor or president"),
+    Office.OFFICIAL: N_("city official"),
+}
+LANGUAGE = {"pl": N_("Polish"), "en": N_("English")}
+PLATFORM = {"telegram": "Telegram", "teams": "Microsoft Teams", "console": N_("console")}
 
 WHAT = {
     "invitation.issue": N_("invitation code issued"),
@@ -114,8 +145,29 @@ STATUS = {
     "scheduled": N_("scheduled"),
     "queued": N_("sent"),
     "cancelled": N_("cancelled"),
-    "open": N_("still running"),
+    "open": N_("open"),
     "closed": N_("closed"),
+    "accepted": N_("accepted"),
+    "rejected": N_("rejected"),
+    "expired": N_("expired"),
+    "offered": N_("offered, waiting for an answer"),
+    "booked": N_("booked"),
+    "done": N_("held"),
+    "no_show": N_("no-show"),
+    "late_cancelled": N_("cancelled after the cutoff"),
+    "declined": N_("offer declined"),
+    "waiting": N_("waiting"),
+    "gone": N_("left the waitlist"),
+}
+# values that are words of the bot's own, shown by what they mean
+LABELS: dict[str, dict[str, str]] = {
+    "status": STATUS,
+    "what": WHAT,
+    "table": TABLE,
+    "office": OFFICE,
+    "language": LANGUAGE,
+    "platform": PLATFORM,
+    "answer": ANSWER_LABEL,
 }
 
 
@@ -126,23 +178,28 @@ def _value(t: Translator, key: str, value: Any) -> Any:
         return t("yes") if value else t("no")
     if key == "role" and value in set(Role):
         return t(ROLE[Role(value)])
-    if key == "what" and value in WHAT:
-        return t(WHAT[value])
-    if key == "status" and value in STATUS:
-        return t(STATUS[value])
+    if isinstance(value, str) and value in LABELS.get(key, {}):
+        return t(LABELS[key][value])
+    if key == "decisions" and isinstance(value, dict):  # network code: accepted | rejected
+        return {code: t(STATUS.get(str(v), str(v))) for code, v in value.items()}
     if isinstance(value, dict):
-        fields: dict[str, Any] = value
-        return {t(FIELD.get(k, k)): _value(t, k, v) for k, v in fields.items()}
+        return _fields(t, value)
     return value
 
 
-def readable(t: Translator, data: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    """Section and field names in the person's language, dates as people write them."""
+def _fields(t: Translator, row: dict[str, Any]) -> dict[str, Any]:
     return {
-        t(SECTION.get(section, section)): [
-            {t(FIELD.get(k, k)): _value(t, k, v) for k, v in row.items() if v not in (None, "")}
-            for row in rows
-        ]
+        t(FIELD.get(k, k)): _value(t, k, v)
+        for k, v in row.items()
+        if v not in (None, "") and k not in HIDDEN
+    }
+
+
+def readable(t: Translator, data: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Section and field names in the person's language, dates as people write them, the
+    bot's own words (statuses, answers, record types) by what they mean."""
+    return {
+        t(SECTION.get(section, section)): [_fields(t, row) for row in rows]
         for section, rows in data.items()
     }
 
@@ -157,7 +214,7 @@ async def my_data(ctx: Context) -> list[Outgoing]:
     content = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
     reply = Outgoing(
         ctx.t("Everything I store about you is in the attached file."),
-        files=(File(f"moje_dane_{me.id}.json", content, "application/json"),),
+        files=(File(ctx.t("my_data_{id}.json", id=me.id), content, "application/json"),),
     )
     return ctx.privately([reply], say_so=True)  # a group only hears where it went
 

@@ -28,6 +28,7 @@ from enum import StrEnum
 
 from sqlmodel import Session, col, select
 
+from core.collation import person_key, polish_key
 from models import directory
 from models.core import City, Person
 from models.enums import Role, Standing
@@ -161,7 +162,7 @@ def of_meeting(s: Session, meeting: Meeting) -> Attendance:
                 listed=listed,
             )
         )
-    found.sort(key=lambda a: (a.city or "\uffff", a.name))
+    found.sort(key=lambda a: (not a.city, polish_key(a.city), person_key(a.name)))
     return Attendance(meeting, found, checked)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
+from core.collation import person_key
 from models import audit
 from models.core import Account, ChatBinding, City, CityStanding, Network, NetworkRole, Person
 from models.enums import Office, Role, Standing
@@ -317,15 +318,16 @@ def active_roles(session: Session, network_id: int | None = None) -> Sequence[Ne
 
 
 def members(session: Session, network_id: int) -> Sequence[tuple[Person, str, City | None]]:
-    """Everyone with a role in the network (and the coordinating team), with the role."""
-    return session.exec(
+    """Everyone with a role in the network (and the coordinating team), with the role: by
+    role, then by surname and first name in Polish order."""
+    rows = session.exec(
         select(Person, NetworkRole.role, City)
         .join(NetworkRole, col(NetworkRole.person_id) == col(Person.id))
         .join(City, col(City.id) == col(Person.city_id), isouter=True)
         .where(or_(NetworkRole.network_id == network_id, col(NetworkRole.network_id).is_(None)))
         .where(col(Person.erased_at).is_(None), _active())
-        .order_by(col(NetworkRole.role), col(Person.name))
     ).all()
+    return sorted(rows, key=lambda r: (r[1], person_key(r[0].name), r[0].id or 0))
 
 
 STAFF_ORDER = (Role.COORDINATOR, Role.EXPERT, Role.ORGANISER, Role.COORDINATING_TEAM)
@@ -345,7 +347,7 @@ def support_team(session: Session, network_id: int) -> list[tuple[Person, Role]]
         )
     ).all()
     staff = [(person, Role(role)) for person, role in rows]
-    return sorted(staff, key=lambda row: (STAFF_ORDER.index(row[1]), row[0].name))
+    return sorted(staff, key=lambda row: (STAFF_ORDER.index(row[1]), person_key(row[0].name)))
 
 
 def coordinating_team(session: Session) -> Sequence[Person]:

@@ -57,7 +57,7 @@ async def test_a_late_linker_gets_the_pending_invitation_with_calendar_and_butto
     meeting_id = int(re.search(r"Spotkanie nr (\d+) opublikowane", text).group(1))  # type: ignore[union-attr]
     assert private_rows(seeded, late, "meeting") == []  # nobody to send it to yet
 
-    assert "Twoje konto jest już połączone" in await link(chat, cast.coordinator, late, "tg-late")
+    assert "Połączono Twoje konto" in await link(chat, cast.coordinator, late, "tg-late")
 
     [row] = private_rows(seeded, late, "meeting")
     assert row.chat_id == "tg-late"

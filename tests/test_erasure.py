@@ -37,7 +37,7 @@ async def _lived_in(router: Router, db: Database) -> tuple[int, int, int]:
         person = s.get(Person, victim)
         person.name, person.email = NAME, EMAIL
         s.add(person)
-    assert "połączone" in await telegram.text(
+    assert "Połączono Twoje konto" in await telegram.text(
         TG_ID,
         "/start "
         + re.search(

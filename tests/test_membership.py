@@ -32,7 +32,7 @@ async def test_invitation_links_a_new_account_once(chat: Chat, seeded: Database)
     code = await issue_code(chat, cast.coordinator, cast.laureate_rep)
 
     reply = await chat.text("tg-777", f"/start {code}")
-    assert "Twoje konto jest już połączone" in reply
+    assert "Połączono Twoje konto" in reply
     assert "MIASTO CYFROWE" in reply
     with seeded.session() as s:
         person = directory.person_by_account(s, "console", "tg-777")
@@ -97,7 +97,7 @@ async def test_only_coordinators_of_the_persons_network_invite(
 
 async def test_help_lists_what_the_role_allows(chat: Chat, seeded: Database) -> None:
     cast = find_cast(seeded)
-    coordinator = await chat.text(cast.coordinator, "/pomoc", chat="cyfrowe")
+    coordinator = await chat.text(cast.coordinator, "/pomoc wszystko", chat="cyfrowe")
     representative = await chat.text(cast.laureate_rep, "/pomoc", chat="cyfrowe")
     stranger = await chat.text(None, "/pomoc")
     assert "Polecenia dostępne dla Ciebie w sieci MIASTO CYFROWE" in coordinator
@@ -161,7 +161,7 @@ async def test_language_switch(chat: Chat, seeded: Database) -> None:
     cast = find_cast(seeded)
     assert "I will write to you in English." in await chat.text(cast.laureate_rep, "/jezyk en")
     assert "Commands available to you" in await chat.text(cast.laureate_rep, "/help")
-    assert "/networks" in await chat.text(cast.laureate_rep, "/help")
+    assert "/networks" in await chat.text(cast.laureate_rep, "/help all")
     assert "po polsku" in await chat.text(cast.laureate_rep, "/language pl")
     assert "wybierz pl lub en" in (await chat.text(cast.laureate_rep, "/jezyk de")).lower()
 

@@ -24,7 +24,7 @@ async def test_export_contains_my_data(chat: Chat, seeded: Database) -> None:
         assert person is not None
     assert data["O Tobie"][0]["imię i nazwisko"] == person.name
     assert {row["rola"] for row in data["Role w sieciach"]} == {"przedstawiciel(ka) miasta"}
-    assert data["Połączone konta"][0]["platforma"] == "console"
+    assert data["Połączone konta"][0]["platforma"] == "konsola"
 
 
 async def test_export_in_a_group_is_sent_privately(chat: Chat, seeded: Database) -> None:

@@ -62,7 +62,7 @@ async def test_add_city_and_change_its_standing(chat: Chat, seeded: Database) ->
     again = await chat.text(cast.coordinator, "/miasto_dodaj cyfrowe; płock; laureat")
     assert again.startswith("Miasto płock już jest w sieci cyfrowe (obserwator).")
     reply = await chat.text(cast.coordinator, "/status cyfrowe; Płock; lider zmian")
-    assert reply == "• status Płock w sieci cyfrowe: obserwator → lider zmian"
+    assert reply == "Status Płock w sieci cyfrowe: obserwator → lider zmian."
     assert standing(seeded, "Płock", "cyfrowe") is Standing.CHANGE_LEADER
     with seeded.session() as s:
         entries = s.exec(select(AuditEntry).where(AuditEntry.action == "standing.set")).all()
@@ -197,7 +197,7 @@ def directory_city(db: Database, city_id: int | None) -> str | None:
 async def test_ending_membership_keeps_the_person(chat: Chat, seeded: Database) -> None:
     cast = find_cast(seeded)
     reply = await chat.text(cast.coordinator, f"/zakoncz cyfrowe; {cast.observer_rep}")
-    assert reply.startswith("• zakończono rolę: ")
+    assert reply.startswith("Zakończono rolę: ")
     assert roles(seeded, cast.observer_rep, "cyfrowe") == frozenset()
     people = await chat.text(cast.coordinator, "/osoby cyfrowe")
     assert f"#{cast.observer_rep} " not in people
@@ -214,19 +214,19 @@ async def test_ending_membership_keeps_the_person(chat: Chat, seeded: Database) 
 async def test_staff_roles_are_given_and_taken(chat: Chat, seeded: Database) -> None:
     cast = find_cast(seeded)
     reply = await chat.text(cast.coordinator, f"/rola_nadaj cyfrowe; {cast.laureate_rep2}; ekspert")
-    assert reply.startswith("• dodano rolę: ")
+    assert reply.startswith("Dodano rolę: ")
     assert Role.EXPERT in roles(seeded, cast.laureate_rep2, "cyfrowe")
     reply = await chat.text(
         cast.coordinator, f"/rola_odbierz cyfrowe; {cast.laureate_rep2}; ekspert"
     )
-    assert reply.startswith("• zakończono rolę: ")
+    assert reply.startswith("Zakończono rolę: ")
     assert Role.EXPERT not in roles(seeded, cast.laureate_rep2, "cyfrowe")
     assert Role.REPRESENTATIVE in roles(seeded, cast.laureate_rep2, "cyfrowe")
 
     team = await chat.text(cast.coordinator, f"/rola_nadaj wszystkie; {cast.expert}; zespół")
     assert team == "Skład zespołu koordynującego może zmieniać tylko sam zespół."
     team = await chat.text(cast.team, f"/rola_nadaj wszystkie; {cast.expert}; zespół")
-    assert team.endswith(" — zespół koordynujący")
+    assert team.endswith(" — zespół koordynujący.")
     assert Role.COORDINATING_TEAM in roles(seeded, cast.expert, "zielone")
     mixed = await chat.text(cast.team, f"/rola_nadaj cyfrowe; {cast.expert}; zespół")
     assert mixed.startswith("Zespół koordynujący działa we wszystkich sieciach")

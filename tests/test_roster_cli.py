@@ -134,8 +134,9 @@ async def test_first_coordinator_is_invited_from_the_cli_and_links_over_telegram
     assert (await asyncio.to_thread(cli, clock, "roster", "import", str(sheet)))[0] == 0
     code, out = await asyncio.to_thread(cli, clock, "invite", COORDINATOR_EMAIL)
     assert code == 0
-    assert out.startswith("Kod zaproszenia dla: Małgorzata Źrebiec: ")
-    link = re.search(r"https://t\.me/EmpirieTestBot\?start=([A-Z0-9]+)", out)
+    assert out.startswith("Małgorzata Źrebiec może dołączyć z kodem zaproszenia ")
+    assert "Osoba wysyła botowi /start " in out and "ze mną" not in out  # the CLI is not the bot
+    link = re.search(r"^• Telegram: https://t\.me/EmpirieTestBot\?start=([A-Z0-9]+)$", out, re.M)
     assert link is not None, out
 
     settings = telegram_settings(Settings(), f"http://127.0.0.1:{api.port}")

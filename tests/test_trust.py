@@ -64,7 +64,7 @@ async def test_older_codes_stop_working_when_a_new_one_is_issued_or_one_is_redee
     first = await issue_code(chat, cast.coordinator, cast.laureate_rep)
     second = await issue_code(chat, cast.coordinator, cast.laureate_rep)
     assert "już nie działa" in await chat.text("tg-1", f"/start {first}")
-    assert "połączone" in await chat.text("tg-2", f"/start {second}")
+    assert "Połączono Twoje konto" in await chat.text("tg-2", f"/start {second}")
     with seeded.session() as s:
         left = s.exec(
             select(Invitation).where(
@@ -82,7 +82,7 @@ async def test_relinking_a_linked_person_waits_for_their_confirmation(
     cast = find_cast(seeded)
     console, telegram = Chat(router), Chat(router, "telegram")
     code = await issue_code(console, cast.team, cast.organiser)
-    assert "połączone" in await telegram.text("111", f"/start {code}")
+    assert "Połączono Twoje konto" in await telegram.text("111", f"/start {code}")
     # someone else redeems a fresh code for the same person: nothing is linked yet
     code = await issue_code(console, cast.team, cast.organiser)
     reply = await telegram.text("666", f"/start {code}")
@@ -159,7 +159,7 @@ async def test_wrong_guesses_are_limited_per_account_and_audited_once_per_burst(
         ).all()
     assert sorted(rows) == ["invitation.locked", "invitation.unknown"]
     clock.advance(timedelta(minutes=16))
-    assert "połączone" in await chat.text("tg-9", f"/start {code}")
+    assert "Połączono Twoje konto" in await chat.text("tg-9", f"/start {code}")
 
 
 # --- permissions by object -------------------------------------------------------------------

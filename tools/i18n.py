@@ -1,6 +1,7 @@
 """Developer helper: refresh the .po catalogues from the sources and report gaps.
 
     python -m tools.i18n            # add new message ids, drop unused ones, list untranslated
+                                    # (English entries are filled with their id)
     python -m tools.i18n --check    # write nothing; exit 1 when pl has untranslated ids
 
 Each id lives in the catalogue of the feature that uses it (`<feature>.po`, named as
@@ -110,7 +111,9 @@ def refresh(language: str, write: bool = True) -> list[str]:
                 creation_date=created.get(name, STABLE_DATE),
             ),
         )
-        catalog.add(msgid, translations.get(msgid, ""))
+        # the ids are English: an English entry without its own wording says the id itself
+        fallback = msgid if language == "en" else ""
+        catalog.add(msgid, translations.get(msgid) or fallback)
     if write:
         folder = LOCALES / language / "LC_MESSAGES"
         for path in _files(language):

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.pages.registry import PAGES, FormError, HubItem, Page, PageRequest
 from core import links
-from handlers.feedback.render import option_texts, question_text
+from handlers.feedback.render import option_texts, poll_title, question_text
 from models import feedback as store
 from models.errors import N_
 from models.feedback import Poll, PollKind, PollParticipant, QuestionKind
@@ -20,11 +20,17 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
 def _load(req: PageRequest) -> tuple[Poll, PollParticipant | None]:
+    poll, mine, _title = _load_titled(req)
+    return poll, mine
+
+
+def _load_titled(req: PageRequest) -> tuple[Poll, PollParticipant | None, str]:
     with req.db.session() as s:
         poll = s.get(Poll, req.int_param("poll"))
         if poll is None or poll.kind == PollKind.ADHOC:
             raise LookupError("poll")
-        return poll, store.participant(s, poll.id or 0, req.person.id or 0)
+        mine = store.participant(s, poll.id or 0, req.person.id or 0)
+        return poll, mine, poll_title(s, req.t, poll)
 
 
 def _remaining(poll: Poll, mine: PollParticipant | None) -> range:
@@ -33,7 +39,7 @@ def _remaining(poll: Poll, mine: PollParticipant | None) -> range:
 
 
 def view(req: PageRequest) -> dict[str, Any]:
-    poll, mine = _load(req)
+    poll, mine, title = _load_titled(req)
     t = req.t
     questions = []
     for number in _remaining(poll, mine):
@@ -48,6 +54,7 @@ def view(req: PageRequest) -> dict[str, Any]:
         )
     return {
         "poll": poll,
+        "poll_title": title,
         "closed": store.is_closed(poll, req.now),
         "asked": mine is not None,
         "done": mine is not None and mine.done,
@@ -80,15 +87,18 @@ def form(req: PageRequest, data: Mapping[str, str]) -> str:
 
 def hub(req: PageRequest) -> list[HubItem]:
     with req.db.session() as s:
-        polls = [p for p in store.open_polls_for(s, req.person.id or 0, req.now)]
+        polls = [
+            (p, poll_title(s, req.t, p))
+            for p in store.open_polls_for(s, req.person.id or 0, req.now)
+        ]
     return [
         HubItem(
-            p.title,
+            title,
             req.t("Anonymous. Open until {when}.", when=req.t.datetime(p.closes_at)),
             req.link(links.FEEDBACK, poll=p.id or 0),
             p.closes_at,
         )
-        for p in polls
+        for p, title in polls
     ]
 
 

@@ -3,6 +3,7 @@ time set), cancel, list their own, and read the delivery report."""
 
 from __future__ import annotations
 
+from core.formatting import to_plain
 from core.messages import Action as Button
 from core.messages import Outgoing
 from handlers.announcements.render import delivery_report, queue_announcement
@@ -124,7 +125,8 @@ async def list_mine(ctx: Context) -> list[Outgoing]:
     lines, buttons = [ctx.t("Your announcements:")], []
     for ann in rows:
         when = ctx.t.short_datetime(ann.send_at or ann.queued_at or ann.created_at)
-        first = ann.text.splitlines()[0][:60] if ann.text else ""
+        # the first line as text: markup is for the message itself, not for this list
+        first = to_plain(ann.text.splitlines()[0])[:60] if ann.text else ""
         lines.append(f"#{ann.id} {when} — {status[AnnouncementStatus(ann.status)]} — {first}")
         if ann.status == AnnouncementStatus.SCHEDULED:
             buttons.append(Button(ctx.t("Cancel #{id}", id=ann.id), f"/ogloszenie_anuluj {ann.id}"))

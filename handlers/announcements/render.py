@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from core.cells import SafeWriter
+from core.collation import person_key, polish_key
 from core.config import Settings
 from core.formatting import escape
 from core.i18n import Translator
@@ -41,10 +42,25 @@ def label(t: Translator, table: dict[str, str], key: str) -> str:
     return t(table[key])
 
 
-def render(t: Translator, names: list[str], text: str) -> str:
-    """The announcement as its recipients read it."""
-    networks = ", ".join(escape(name) for name in names)  # names are text, the body markdown
-    return t("📣 **Announcement** — {networks}", networks=networks) + "\n\n" + text
+def addressed_to(s: Session, network_ids: list[int]) -> list[str] | None:
+    """The names of the networks an announcement goes to; None when it goes to all of them."""
+    every = {n.id for n in directory.networks(s)}
+    if len(network_ids) > 1 and every <= set(network_ids):
+        return None
+    return network_names(s, network_ids)
+
+
+def networks_label(t: Translator, names: list[str] | None) -> str:
+    """As markdown: the names as text, or "all networks" (None)."""
+    if names is None:
+        return t("all networks")
+    return ", ".join(escape(name) for name in names)  # names are text, the body markdown
+
+
+def render(t: Translator, names: list[str] | None, text: str) -> str:
+    """The announcement as its recipients read it (`names`: addressed_to)."""
+    header = t("📣 **Announcement** — {networks}", networks=networks_label(t, names))
+    return header + "\n\n" + text
 
 
 def queue_announcement(
@@ -56,12 +72,14 @@ def queue_announcement(
     chats, people = recipients(
         s, ann.network_ids, ann.audience, ann.delivery, settings.active_platforms
     )
-    names = network_names(s, ann.network_ids)
+    names = addressed_to(s, ann.network_ids)
     files = (ann.blob_id,) if ann.blob_id else ()
     for r in [*chats, *people]:
         t = Translator(r.language or settings.default_language, settings.tz)
         message = Outgoing(
-            render(t, names, ann.text), markdown=True, pin=ann.pin and r.person_id is None
+            render(t, names, ann.text),
+            markdown=True,
+            pin=ann.pin and r.person_id is None,
         )
         enqueue(
             s,
@@ -90,10 +108,7 @@ def preview(t: Translator, s: Session, ann: Announcement, settings: Settings) ->
     when = t("now") if ann.send_at is None else t.datetime(ann.send_at)
     lines = [
         t("📣 Announcement #{id} — preview", id=ann.id),
-        t(
-            "Networks: {names}",
-            names=", ".join(escape(n) for n in network_names(s, ann.network_ids)),
-        ),
+        t("Networks: {names}", names=networks_label(t, addressed_to(s, ann.network_ids))),
         t("Audience: {audience}", audience=label(t, AUDIENCE_LABEL, ann.audience)),
         t("Delivery: {delivery}", delivery=label(t, DELIVERY_LABEL, ann.delivery)),
         t("Pinned: {pinned}", pinned=t("yes") if ann.pin else t("no")),
@@ -152,15 +167,21 @@ def delivery_report(s: Session, t: Translator, ann: Announcement) -> Outgoing:
     writer = SafeWriter(buffer, delimiter=";")
     writer.writerow([t("type"), t("recipient"), t("platform"), t("status"), t("reason"), t("time")])
     failures = []
+    entries = []
     for row in rows:
-        kind = "person" if row.person_id else "chat"
-        counts[(kind, row.status)] += 1
         if row.person_id:
             person = people.get(row.person_id)
             who = person.display_name if person else f"#{row.person_id}"
+            key = (True, *person_key(person.name if person else who))
         else:
             binding = chats.get((row.platform, row.chat_id))
             who = binding.title if binding and binding.title else row.chat_id
+            key = (False, polish_key(who), b"")
+        entries.append((key, who, row))
+    entries.sort(key=lambda e: e[0])  # chats, then people; Polish order (surname first)
+    for _key, who, row in entries:
+        kind = "person" if row.person_id else "chat"
+        counts[(kind, row.status)] += 1
         reason = reason_label(t, row.last_error) if row.status == "failed" else ""
         writer.writerow(
             [

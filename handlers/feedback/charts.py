@@ -13,6 +13,7 @@ import matplotlib
 matplotlib.use("Agg")  # no display: render to bytes only
 import matplotlib.pyplot as plt
 from fpdf import FPDF
+from matplotlib.ticker import FuncFormatter
 
 from core.i18n import Translator
 from handlers.meetings.attendance_sheet import _font
@@ -36,8 +37,23 @@ def _wrap(text: str, width: int = 38) -> str:
     return "\n".join(textwrap.wrap(text, width)) or text
 
 
+def _numbers(t: Translator, ax: Any, axis: str) -> None:
+    """The axis's tick labels in the reader's number format ("3,5" in Polish, "3.5" in English)."""
+    formatter = FuncFormatter(lambda value, _pos: t.number(round(value, 2)))
+    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(formatter)
+
+
+def _bar_labels(t: Translator, ax: Any, bars: Any, size: int) -> None:
+    ax.bar_label(bars, labels=[t.number(b.get_width()) for b in bars], fontsize=size, padding=4)
+
+
 def meeting_chart(t: Translator, report: Report) -> bytes:
     """Attendance on top, then one bar chart per rating or choice question."""
+    return _png(meeting_figure(t, report))
+
+
+def meeting_figure(t: Translator, report: Report) -> Any:
+    """The meeting chart as a matplotlib figure (drawn, not yet rendered to PNG)."""
     result = report.result
     plotted: list[QuestionResult] = (
         [q for q in result.questions if q.kind != QuestionKind.TEXT] if result else []
@@ -55,9 +71,9 @@ def meeting_chart(t: Translator, report: Report) -> bytes:
         sum(r.present for r in report.rows),
     ]
     bars = ax.barh(labels[::-1], values[::-1], color="#2c7fb8")
-    ax.bar_label(bars, fontsize=14, padding=4)
+    _bar_labels(t, ax, bars, 14)
     ax.set_title(t("Attendance"), fontsize=15, loc="left")
-    _style(ax, max([*values, 1]))
+    _style(t, ax, max([*values, 1]))
     for ax_row, q in zip(axes[1:], plotted, strict=True):
         ax = ax_row[0]
         title = f"{q.number}. {q.text}"
@@ -82,8 +98,8 @@ def meeting_chart(t: Translator, report: Report) -> bytes:
             list(COLOURS[::-1]) if q.kind == QuestionKind.RATING else ["#2c7fb8"] * len(counts)
         )
         bars = ax.barh(names, counts, color=colours)
-        ax.bar_label(bars, fontsize=13, padding=4)
-        _style(ax, max([*counts, 1]))
+        _bar_labels(t, ax, bars, 13)
+        _style(t, ax, max([*counts, 1]))
     if result is None:
         fig.text(
             0.5,
@@ -93,11 +109,12 @@ def meeting_chart(t: Translator, report: Report) -> bytes:
             fontsize=13,
         )
     fig.tight_layout()
-    return _png(fig)
+    return fig
 
 
-def _style(ax: Any, top: int) -> None:
+def _style(t: Translator, ax: Any, top: int) -> None:
     ax.set_xlim(0, top * 1.2 + 0.5)
+    _numbers(t, ax, "x")
     ax.tick_params(axis="y", labelsize=13)
     ax.tick_params(axis="x", labelsize=11)
     ax.xaxis.get_major_locator().set_params(integer=True)
@@ -106,6 +123,11 @@ def _style(ax: Any, top: int) -> None:
 
 
 def trend_chart(t: Translator, network: str, points: list[tuple[str, dict[str, Any]]]) -> bytes:
+    return _png(trend_figure(t, network, points))
+
+
+def trend_figure(t: Translator, network: str, points: list[tuple[str, dict[str, Any]]]) -> Any:
+    """The averages of a network's meetings as a matplotlib figure."""
     fig, ax = plt.subplots(figsize=(WIDTH_INCHES, 6))
     labels = [label for label, _v in points]
     questions = [k for k in points[-1][1] if k != "_rate"]
@@ -120,6 +142,7 @@ def trend_chart(t: Translator, network: str, points: list[tuple[str, dict[str, A
             label=_wrap(f"{number}. {question}", 45),
         )
     ax.set_ylim(1, 5.2)
+    _numbers(t, ax, "y")
     ax.set_title(
         _wrap(t("Feedback across meetings — {network}", network=network), 40),
         fontsize=16,
@@ -130,7 +153,7 @@ def trend_chart(t: Translator, network: str, points: list[tuple[str, dict[str, A
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=11, loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False)
     fig.tight_layout()
-    return _png(fig)
+    return fig
 
 
 class _Draft(FPDF):

@@ -21,7 +21,16 @@ from core.i18n import Translator
 from core.messages import Action as Button
 from core.messages import Outgoing, Target
 from core.outbox import enqueue, enqueue_to_person
-from handlers.feedback.render import ask, closed_note, group_note, introduction, reminder, thanks
+from handlers.feedback.render import (
+    MEETING_TITLE,
+    ask,
+    closed_note,
+    group_note,
+    introduction,
+    poll_title,
+    reminder,
+    thanks,
+)
 from handlers.kit.args import Choice, Count, Id, Text, Words
 from handlers.kit.context import Context
 from handlers.kit.limits import check_text
@@ -118,7 +127,14 @@ def launch(s: Session, poll: Poll, person_ids: list[int], now: datetime, setting
             continue
         t = Translator(person.language or settings.default_language, settings.tz)
         asked += _send_question(
-            s, settings, now, poll, person, 1, introduction(t, poll), "feedback_poll"
+            s,
+            settings,
+            now,
+            poll,
+            person,
+            1,
+            introduction(t, poll, poll_title(s, t, poll)),
+            "feedback_poll",
         )
     network = s.get(Network, poll.network_id)
     for binding in directory.chats_of(s, [poll.network_id]):
@@ -128,7 +144,7 @@ def launch(s: Session, poll: Poll, person_ids: list[int], now: datetime, setting
         enqueue(
             s,
             Target(binding.platform, binding.chat_id),
-            group_note(t, poll, len(set(person_ids))),
+            group_note(t, poll, poll_title(s, t, poll), len(set(person_ids))),
             now,
             network_id=network.id if network else None,
             kind="feedback_note",
@@ -155,7 +171,8 @@ def ask_again(s: Session, settings: Settings, now: datetime, poll: Poll, person:
     ):
         return False
     t = Translator(person.language or settings.default_language, settings.tz)
-    return _send_question(s, settings, now, poll, person, 1, introduction(t, poll), "feedback_poll")
+    intro = introduction(t, poll, poll_title(s, t, poll))
+    return _send_question(s, settings, now, poll, person, 1, intro, "feedback_poll")
 
 
 def open_for_meeting(s: Session, meeting_id: int, now: datetime, settings: Settings) -> None:
@@ -170,7 +187,7 @@ def open_for_meeting(s: Session, meeting_id: int, now: datetime, settings: Setti
         meeting_id=meeting.id,
         kind=PollKind.MEETING,
         survey=Survey.MEETING,
-        title=t("Feedback on meeting #{id} “{title}”", id=meeting.id, title=meeting.title),
+        title=t(MEETING_TITLE, id=meeting.id, title=meeting.title),
         questions=store.questions_for(s, meeting.network_id, Survey.MEETING),
         opens_at=now,
         closes_at=now + timedelta(days=settings.feedback_close_days),
@@ -198,7 +215,7 @@ def remind(s: Session, poll_id: int, now: datetime, settings: Settings) -> int:
             poll,
             person,
             min(mine.progress + 1, len(poll.questions)),
-            reminder(t, poll),
+            reminder(t, poll, poll_title(s, t, poll)),
             "feedback_reminder",
         )
         mine.reminded = True
@@ -246,7 +263,7 @@ def close(s: Session, poll_id: int, now: datetime, settings: Settings) -> None:
             person_id,
             settings,
             now,
-            lambda t: closed_note(t, poll, poll.answered or 0, len(asked)),
+            lambda t: closed_note(t, poll, poll_title(s, t, poll), poll.answered or 0, len(asked)),
             kind="feedback_closed",
             dedupe_key=f"feedback_closed:{poll.id}:{person_id}",
         )
@@ -326,13 +343,14 @@ async def open_polls(ctx: Context) -> list[Outgoing]:
     _refuse_in_group(ctx)
     with ctx.db.session() as s:
         mine = store.open_polls_for(s, me.id or 0, ctx.now)
+        titles = {p.id: poll_title(s, ctx.t, p) for p in mine}
     if not mine:
         return [Outgoing(ctx.t("You have no open polls. Thank you!"))]
     return [
         Outgoing(
             "\n".join(
                 [ctx.t("Your open polls:")]
-                + [f"#{p.id} {p.title} — {ctx.t.datetime(p.closes_at)}" for p in mine]
+                + [f"#{p.id} {titles[p.id]} — {ctx.t.datetime(p.closes_at)}" for p in mine]
             ),
             actions=tuple(Button(ctx.t("Answer #{id}", id=p.id), f"/ankieta {p.id}") for p in mine),
         )
@@ -362,7 +380,8 @@ def _resume(ctx: Context, poll_id: int) -> list[Outgoing]:
             {"poll": poll.id, "q": mine.progress + 1},
             ctx.now,
         )
-        return [Outgoing(introduction(ctx.t, poll)), ask(ctx.t, poll, mine.progress + 1)]
+        title = poll_title(s, ctx.t, poll)
+        return [Outgoing(introduction(ctx.t, poll, title)), ask(ctx.t, poll, mine.progress + 1)]
 
 
 @REGISTRY.command(

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from core.messages import Outgoing
 from handlers.feedback.poll import Pick, launch
-from handlers.feedback.render import SURVEY_LABEL, question_text
+from handlers.feedback.render import SURVEY_LABEL, SURVEY_TITLE, question_text
 from handlers.kit.args import Code, Id, Text, Words
 from handlers.kit.context import Context
 from handlers.kit.limits import check_text
@@ -217,12 +217,7 @@ async def start_survey(ctx: Context, network: str | None, survey: Survey) -> lis
             for p, role, _c in directory.members(s, found.id or 0)
             if role == Role.REPRESENTATIVE
         ]
-        title = {
-            Survey.TRUST: ctx.t("Survey on trust in the network {network}", network=found.name),
-            Survey.EXPECTATIONS: ctx.t(
-                "Survey on expectations of the network {network}", network=found.name
-            ),
-        }[survey]
+        title = ctx.t(SURVEY_TITLE[survey], network=found.name)
         poll = Poll(
             network_id=found.id or 0,
             kind=PollKind.SURVEY,

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlmodel import Session
+
 from core.i18n import Translator
 from core.messages import Action as Button
 from core.messages import Outgoing, PollSpec
 from models import feedback as store
+from models.core import Network
 from models.errors import N_
-from models.feedback import Poll, QuestionKind, Survey
+from models.feedback import Poll, PollKind, QuestionKind, Survey
+from models.meetings import Meeting
 
 MIN_GROUP = 3  # fewer answers than this: counts only
 
@@ -20,6 +24,27 @@ SURVEY_LABEL = {
     Survey.TRUST: N_("trust (start of the network)"),
     Survey.EXPECTATIONS: N_("expectations (start of the network)"),
 }
+
+
+MEETING_TITLE = N_("Feedback on meeting #{id} “{title}”")
+SURVEY_TITLE = {
+    Survey.TRUST: N_("Survey on trust in the network {network}"),
+    Survey.EXPECTATIONS: N_("Survey on expectations of the network {network}"),
+}
+
+
+def poll_title(s: Session, t: Translator, poll: Poll) -> str:
+    """The poll's title in the reader's language, from what it is about (a meeting's current
+    title, the network's name); a quick vote's title is its question, as typed."""
+    if poll.kind == PollKind.MEETING and poll.meeting_id is not None:
+        meeting = s.get(Meeting, poll.meeting_id)
+        if meeting is not None:
+            return t(MEETING_TITLE, id=meeting.id, title=meeting.title)
+    if poll.kind == PollKind.SURVEY and poll.survey in SURVEY_TITLE:
+        network = s.get(Network, poll.network_id)
+        if network is not None:
+            return t(SURVEY_TITLE[Survey(poll.survey)], network=network.name)
+    return poll.title
 
 
 def _builtin(t: Translator, question: dict[str, Any], text: str) -> str:
@@ -65,10 +90,10 @@ def ask(t: Translator, poll: Poll, number: int) -> Outgoing:
     return Outgoing("\n".join(lines), actions=(*buttons, skip))
 
 
-def introduction(t: Translator, poll: Poll) -> str:
+def introduction(t: Translator, poll: Poll, title: str) -> str:
     return "\n".join(
         [
-            t("📝 {title}", title=poll.title),
+            t("📝 {title}", title=title),
             t(
                 "{count} short questions, about two minutes. Every question can be skipped.",
                 count=len(poll.questions),
@@ -83,10 +108,10 @@ def introduction(t: Translator, poll: Poll) -> str:
     )
 
 
-def reminder(t: Translator, poll: Poll) -> str:
+def reminder(t: Translator, poll: Poll, title: str) -> str:
     return t(
         "⏰ A reminder: {title} is open until {when}. Your answers stay anonymous.",
-        title=poll.title,
+        title=title,
         when=t.datetime(poll.closes_at),
     )
 
@@ -103,26 +128,26 @@ def thanks(t: Translator, poll: Poll) -> Outgoing:
     )
 
 
-def group_note(t: Translator, poll: Poll, asked: int) -> Outgoing:
+def group_note(t: Translator, poll: Poll, title: str, asked: int) -> Outgoing:
     """In the network's chats when a poll opens: who was asked, not who will answer."""
     return Outgoing(
         t(
             "📝 {title}: I have sent each of the {count} people asked a short anonymous poll "
             "in a private message. It is open until {when}. Thank you for your opinions!",
-            title=poll.title,
+            title=title,
             count=asked,
             when=t.datetime(poll.closes_at),
         )
     )
 
 
-def closed_note(t: Translator, poll: Poll, answered: int, asked: int) -> Outgoing:
+def closed_note(t: Translator, poll: Poll, title: str, answered: int, asked: int) -> Outgoing:
     """To the coordinators when a poll closes, with the command for its report."""
     command = f"/raport {poll.meeting_id}" if poll.meeting_id else f"/wyniki {poll.id}"
     return Outgoing(
         t(
             "📊 {title} has closed: {answered} of {asked} people answered. The report: {command}",
-            title=poll.title,
+            title=title,
             answered=answered,
             asked=asked,
             command=command,

@@ -16,10 +16,11 @@ from typing import Any
 from sqlmodel import Session
 
 from core.cells import SafeWriter
+from core.collation import polish_key
 from core.i18n import Translator
 from core.messages import File, Outgoing
 from handlers.feedback.poll import POLL
-from handlers.feedback.render import MIN_GROUP, option_texts, question_text
+from handlers.feedback.render import MIN_GROUP, option_texts, poll_title, question_text
 from handlers.kit.args import Code, Id, Words
 from handlers.kit.context import Context
 from handlers.kit.labels import STANDING
@@ -117,7 +118,7 @@ def group_texts(answers: list[str]) -> list[tuple[str, int]]:
     for variants in merged.values():
         best = min(set(variants), key=lambda v: (-variants.count(v), v))
         grouped.append((best[:1].upper() + best[1:], len(variants)))
-    return sorted(grouped, key=lambda item: (-item[1], item[0]))
+    return sorted(grouped, key=lambda item: (-item[1], polish_key(item[0])))
 
 
 def attendance(s: Session, meeting: Meeting) -> list[AttendanceRow]:
@@ -130,7 +131,7 @@ def attendance(s: Session, meeting: Meeting) -> list[AttendanceRow]:
         row.invited += int(person.invited)
         row.answered += int(person.answer is not None)
         row.present += int(person.present)
-    return sorted(rows.values(), key=lambda r: (r.city, r.standing))
+    return sorted(rows.values(), key=lambda r: (r.city == "—", polish_key(r.city), r.standing))
 
 
 def standing_label(t: Translator, value: str) -> str:
@@ -395,7 +396,8 @@ async def poll_results(ctx: Context, poll: int) -> list[Outgoing]:
         if found.status != PollStatus.CLOSED:
             raise DomainError(N_("The poll is running; results are hidden until it closes."))
         result = results(s, ctx.t, found)
-    return [Outgoing("\n".join([f"📊 {found.title}", *result_lines(ctx.t, result)]))]
+        title = poll_title(s, ctx.t, found)
+    return [Outgoing("\n".join([f"📊 {title}", *result_lines(ctx.t, result)]))]
 
 
 def trend_points(s: Session, t: Translator, network_id: int) -> list[tuple[str, dict[str, Any]]]:

@@ -59,7 +59,11 @@ def _ask(ctx: Context, step: str) -> Outgoing:
 
 
 @REGISTRY.command(
-    "zglos", "join", summary=N_("ask to join a network (for new people)"), scope="private"
+    "zglos",
+    "join",
+    summary=N_("ask to join a network (for new people)"),
+    scope="private",
+    newcomers=True,
 )
 async def join(ctx: Context) -> list[Outgoing]:
     if not ctx.private:

@@ -16,6 +16,10 @@
 - `private`: the answer (and a refusal) goes to the caller's private chat, never to a group.
 - `when_empty`: typed with nothing after it, this runs instead (a guided form, a list).
 - `refusal`: what the gate says instead of the generic "you may not use /x".
+- `english`: the name shown to English readers when it is not the first alias (`/start`,
+  `/rsvp`); the other aliases work as well, in any language.
+- `newcomers`: for people the bot does not know yet (`/start <kod>`, `/zglos`): /pomoc leaves it
+  out for everyone it knows.
 """
 
 from __future__ import annotations
@@ -59,6 +63,14 @@ class Command:
     scope: str = "any"  # where platform menus offer it: any | private | group
     when_empty: Handler | None = None
     refusal: Refusal = ""
+    english: str = ""
+    newcomers: bool = False
+
+    def called(self, language: str) -> str:
+        """The name people of this language are shown (all names work in every language)."""
+        if language == "en":
+            return self.english or (self.aliases[0] if self.aliases else self.name)
+        return self.name
 
     def usage_text(self, t: Callable[..., str]) -> str:
         if self.usage:
@@ -75,8 +87,12 @@ class Command:
             raise self.usage_error(ctx) from None
 
     def usage_error(self, ctx: Context) -> DomainError:
-        usage = f"/{self.name} {self.usage_text(ctx.t)}".rstrip()
-        return DomainError(USAGE, usage=usage, example=self.example or f"/{self.name}")
+        name = self.called(ctx.t.language)
+        usage = f"/{name} {self.usage_text(ctx.t)}".rstrip()
+        example = self.example or f"/{self.name}"
+        if example == f"/{self.name}" or example.startswith(f"/{self.name} "):
+            example = f"/{name}{example[len(self.name) + 1 :]}"  # the same name as the usage
+        return DomainError(USAGE, usage=usage, example=example)
 
     async def run(self, ctx: Context, text: str) -> list[Outgoing]:
         if self.when_empty is not None and not text.strip():
@@ -152,6 +168,8 @@ class Registry:
         scope: str = "any",
         when_empty: Handler | None = None,
         refusal: Refusal = "",
+        english: str = "",
+        newcomers: bool = False,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             cmd = Command(
@@ -168,8 +186,12 @@ class Registry:
                 scope,
                 when_empty,
                 refusal,
+                english,
+                newcomers,
             )
             _check_signature(cmd)
+            if english and english not in (name, *aliases):
+                raise ValueError(f"/{name}: the English name /{english} is not one of its names")
             for key in (name, *aliases):
                 if key in self._commands:
                     raise ValueError(f"command /{key} registered twice")
@@ -194,6 +216,11 @@ class Registry:
 
     def lookup(self, name: str) -> Command | None:
         return self._commands.get(name.lower())
+
+    def called(self, name: str, language: str) -> str:
+        """`/name` as a reader of `language` is shown it (`/strona`, in English `/my_page`)."""
+        cmd = self.lookup(name)
+        return f"/{cmd.called(language) if cmd is not None else name}"
 
     def flow_handler(self, name: str) -> FlowHandler | None:
         return self._flows.get(name)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
+from core.collation import polish_key
 from core.i18n import Translator
 from core.messages import File, Outgoing
 from handlers.kit.args import Arg, BadArgs, Id, Word, Words
@@ -90,7 +91,13 @@ async def overview(ctx: Context, meeting: int) -> list[Outgoing]:
     lines.append(
         t(
             "Per city: {cities}",
-            cities=", ".join(f"{name} {n}" for name, n in sorted(per_city.items())) or "—",
+            cities=", ".join(
+                f"{name} {n}"
+                for name, n in sorted(
+                    per_city.items(), key=lambda c: (c[0] == "—", polish_key(c[0]))
+                )
+            )
+            or "—",
         )
     )
     silent = [a.name for a in who.people if a.invited and a.answer is None]

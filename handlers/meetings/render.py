@@ -150,7 +150,7 @@ def invitation(
                 "Please answer by {when}: /rsvp {id} {choices}",
                 when=t.datetime(meeting.rsvp_deadline),
                 id=meeting.id,
-                choices=" | ".join(offered),
+                choices=" | ".join(Answer(a).word for a in offered),
             )
         )
     if counts is not None:
@@ -251,7 +251,7 @@ IN_PERSON = N_("⏰ Reminder: meeting #{id} “{title}” — {when}.")
 ONLINE = N_("⏰ Reminder: meeting #{id} “{title}” — {when}. Online: {link}")
 NUDGE = N_(
     "Please answer the invitation to meeting #{id} “{title}” ({when}): /rsvp {id} "
-    "stacjonarnie | online | nie | moze"
+    "stacjonarnie | online | nie | może"
 )
 HEADCOUNT = N_(
     "Headcount for meeting #{id} “{title}” "

@@ -29,13 +29,13 @@ CLEAR_NOTE = ("-", "usun", "delete")
 
 @dataclass(frozen=True)
 class AnswerArg(Arg):
-    """stacjonarnie | online | nie | moze (`może` too); anything else is explained."""
+    """stacjonarnie | online | nie | może (`moze` too); anything else is explained."""
 
     def parse(self, text: str) -> Answer:
         try:
             return Answer(fold(text))
         except ValueError:
-            raise DomainError(N_("Answer stacjonarnie, online, nie or moze.")) from None
+            raise DomainError(N_("Answer stacjonarnie, online, nie or może.")) from None
 
 
 async def how_to_answer(ctx: Context) -> list[Outgoing]:
@@ -43,7 +43,7 @@ async def how_to_answer(ctx: Context) -> list[Outgoing]:
     raise DomainError(
         N_(
             "To answer an invitation write /rsvp <meeting number> and your "
-            "answer: stacjonarnie, online, nie or moze, e.g. /rsvp 3 online "
+            "answer: stacjonarnie, online, nie or może, e.g. /rsvp 3 online "
             "(a note for the organisers may follow, e.g. a diet; “-” instead of a note "
             "removes the one you gave). Your meetings and their numbers: /moje_spotkania."
         )
@@ -59,12 +59,13 @@ async def how_to_answer(ctx: Context) -> list[Outgoing]:
         AnswerArg("choice"),
         Text("note", optional=True, limit=NOTE, field_name="note"),
     ),
-    usage=N_("<meeting> stacjonarnie|online|nie|moze [notes, e.g. diet; “-” removes them]"),
+    usage=N_("<meeting> stacjonarnie|online|nie|może [notes, e.g. diet; “-” removes them]"),
     example="/rsvp 3 stacjonarnie wegetariańskie",
     action=Action.RSVP_ONLINE,
     private=True,
     when_empty=how_to_answer,
     refusal=REPRESENTATIVES_ONLY,
+    english="rsvp",
 )
 async def rsvp(ctx: Context, meeting: int, choice: Answer, note: str | None) -> list[Outgoing]:
     me = ctx.require_person()

@@ -6,10 +6,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from core.i18n import Translator
+from models.errors import N_
 from models.office_hours import OfficeBooking, OfficeSession
+
+SUMMARY = N_("{network}: the expert's office hours")
 
 
 def office_ics(
+    t: Translator,
     session: OfficeSession,
     booking: OfficeBooking,
     network_name: str,
@@ -17,7 +22,8 @@ def office_ics(
     now: datetime,
     cancelled: bool = False,
 ) -> bytes:
-    """One booked office-hours slot; the UID is the booking's, SEQUENCE the session's."""
+    """One booked office-hours slot, in the reader's language; the UID is the booking's,
+    SEQUENCE the session's."""
     from icalendar import Alarm, Calendar, Event
 
     calendar = Calendar()
@@ -31,7 +37,7 @@ def office_ics(
     event.add("dtstamp", now)
     event.add("dtstart", start.astimezone(tz))
     event.add("dtend", (start + timedelta(minutes=session.slot_minutes)).astimezone(tz))
-    event.add("summary", f"{network_name}: dyżur eksperta")
+    event.add("summary", t(SUMMARY, network=network_name))
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     event.add("description", booking.topic)
     if session.place:

@@ -218,7 +218,7 @@ async def _book(ctx: Context, session_id: int, slot: int | None, topic: str) -> 
                 session,
                 outcome.booking,
                 network_of(s, session),
-                ics_file(s, session, outcome.booking, ctx.settings, ctx.now),
+                ics_file(s, t, session, outcome.booking, ctx.settings, ctx.now),
             )
         elif outcome.waitlisted is not None:
             place = [w.id for w in oh.waiting(s, session_id)].index(outcome.waitlisted.id) + 1
@@ -268,7 +268,7 @@ async def cancel(ctx: Context, session: int) -> list[Outgoing]:
         files = (
             ()
             if freed.left_waitlist
-            else (ics_file(s, row, freed.booking, settings, now, cancelled=True),)
+            else (ics_file(s, ctx.t, row, freed.booking, settings, now, cancelled=True),)
         )
     ctx.wake_outbox()
     if freed.left_waitlist:
@@ -306,7 +306,7 @@ async def accept(ctx: Context, session: int) -> list[Outgoing]:
                 row,
                 booking,
                 network_of(s, row),
-                ics_file(s, row, booking, ctx.settings, ctx.now),
+                ics_file(s, ctx.t, row, booking, ctx.settings, ctx.now),
             )
         ]
 

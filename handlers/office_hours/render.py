@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from core.collation import polish_key
 from core.config import Settings
 from core.i18n import Translator
 from core.messages import Action as Button
@@ -49,6 +50,7 @@ def state_label(t: Translator, b: OfficeBooking) -> str:
 
 def ics_file(
     s: Session,
+    t: Translator,
     session: OfficeSession,
     booking: OfficeBooking,
     settings: Settings,
@@ -57,7 +59,7 @@ def ics_file(
 ) -> File:
     return File(
         f"dyzur_{session.id}_{booking.slot}.ics",
-        office_ics(session, booking, network_of(s, session).name, settings.tz, now, cancelled),
+        office_ics(t, session, booking, network_of(s, session).name, settings.tz, now, cancelled),
         "text/calendar",
     )
 
@@ -105,13 +107,14 @@ def tell_booked(
 ) -> None:
     """A booking given without the city asking right now (promotion): told privately."""
     network = network_of(s, session)
-    ics = ics_file(s, session, booking, settings, now)
     enqueue_to_person(
         s,
         booking.person_id,
         settings,
         now,
-        lambda t: booking_message(t, session, booking, network, ics, headline),
+        lambda t: booking_message(
+            t, session, booking, network, ics_file(s, t, session, booking, settings, now), headline
+        ),
         kind=kind,
         dedupe_key=f"{kind}:{booking.id}",
     )
@@ -157,7 +160,7 @@ def free_slot_notice(
             Target(chat.platform, chat.chat_id),
             Outgoing(
                 t(
-                    "🟢 Wolny termin: office hours #{id}, {when}. Book it privately: "
+                    "🟢 A free slot: office hours #{id}, {when}. Book it privately: "
                     "/dyzur_rezerwuj {id} {slot} <topic>",
                     id=session.id,
                     when=t.datetime(session.slot_start(slot)),
@@ -209,9 +212,9 @@ def notify_change(
     for b in oh.holding(s, session.id or 0):
         if b.status not in oh.LETTABLE:
             continue
-        ics = ics_file(s, session, b, settings, now, cancelled)
 
-        def build(t: Translator, b: OfficeBooking = b, ics: File = ics) -> Outgoing:
+        def build(t: Translator, b: OfficeBooking = b) -> Outgoing:
+            ics = ics_file(s, t, session, b, settings, now, cancelled)
             return Outgoing(
                 t(
                     text_id,
@@ -317,7 +320,10 @@ def summary_text(s: Session, t: Translator, session: OfficeSession) -> str:
         lines.append(
             t(
                 "No-shows so far: {cities}",
-                cities=", ".join(f"{names.get(c, c)} {n}" for c, n in sorted(counts.items())),
+                cities=", ".join(
+                    f"{names.get(c, c)} {n}"
+                    for c, n in sorted(counts.items(), key=lambda i: polish_key(names.get(i[0])))
+                ),
             )
         )
     return "\n".join(lines)

@@ -292,7 +292,6 @@ async def release(ctx: Context, session: int, slot: int) -> list[Outgoing]:
             s, session, slot, now, settings.tz, settings.office_offer_minutes
         )
         row = oh.get_session(s, session)
-        ics = ics_file(s, row, freed.booking, settings, now, cancelled=True)
         enqueue_to_person(
             s,
             freed.booking.person_id,
@@ -303,7 +302,7 @@ async def release(ctx: Context, session: int, slot: int) -> list[Outgoing]:
                     "Your city's slot in office hours #{id} was freed by the network's team.",
                     id=session,
                 ),
-                files=(ics,),
+                files=(ics_file(s, t, row, freed.booking, settings, now, cancelled=True),),
             ),
             kind="office_change",
             dedupe_key=f"office_released:{freed.booking.id}",

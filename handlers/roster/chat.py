@@ -135,9 +135,14 @@ def _city_in(s: Session, network: Network, name: str) -> City:
 
 
 def _changed(ctx: Context, changes: roster.Changes) -> str:
-    return "\n".join(f"• {roster_file.describe_change(ctx.t, c)}" for c in changes.items) or ctx.t(
-        "Nothing to change: the roster already says so."
-    )
+    """What changed: one change as a sentence, several as a list."""
+    described = [roster_file.describe_change(ctx.t, c) for c in changes.items]
+    if not described:
+        return ctx.t("Nothing to change: the roster already says so.")
+    if len(described) == 1:
+        text = described[0][:1].upper() + described[0][1:]
+        return text if text.endswith((".", "!", "?")) else text + "."
+    return "\n".join(f"• {line}" for line in described)
 
 
 def _tell_coordinators(

@@ -201,3 +201,42 @@ def people_lines(db: Database, t: Translator, code: str | None) -> list[str]:
                     f"{t(ROLE[Role(role)])} — {linked}"
                 )
     return lines
+
+
+PLATFORM_NAMES = {"telegram": "Telegram", "teams": "Microsoft Teams"}
+
+
+def invitation_text(
+    t: Translator,
+    name: str,
+    code: str,
+    expires: datetime,
+    links: dict[str, str],
+    from_the_bot: bool = True,
+) -> str:
+    """A new invitation code, told to whoever passes it on: in chat the bot speaks ("write to
+    me"), on the command line it is "the bot"; links that open the chat with the code typed in
+    follow as a labelled list."""
+    lines = [
+        t("{name} can join with the invitation code {code}.", name=name, code=code),
+        t(
+            N_(
+                "The code works once, until {when}. The person sends me /start {code} in a "
+                "private chat."
+            )
+            if from_the_bot
+            else N_(
+                "The code works once, until {when}. The person sends the bot /start {code} "
+                "in a private chat."
+            ),
+            when=t.short_datetime(expires),
+            code=code,
+        ),
+    ]
+    if links:
+        lines.append(t("Or a link that opens the chat with the code already typed in:"))
+        lines += [
+            f"• {PLATFORM_NAMES.get(platform, platform)}: {template.format(code=code)}"
+            for platform, template in sorted(links.items())
+        ]
+    return "\n".join(lines)

@@ -137,7 +137,7 @@ def answer(
     if now > meeting.rsvp_deadline:
         raise DomainError(N_("The deadline for answers has passed. Write to the coordinator."))
     if choice not in ANSWERS:
-        raise DomainError(N_("Answer stacjonarnie, online, nie or moze."))
+        raise DomainError(N_("Answer stacjonarnie, online, nie or może."))
     if standing is Standing.OBSERVER and choice in (Answer.IN_PERSON, Answer.MAYBE):
         raise DomainError(
             N_("Observer cities follow the open part online: answer “online” or “nie”.")

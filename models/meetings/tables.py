@@ -24,12 +24,18 @@ class MeetingFormat(StrEnum):
 
 
 class Answer(StrEnum):
-    """An RSVP, as people type it (`/rsvp 3 moze`)."""
+    """An RSVP, as people type it (`/rsvp 3 może`; stored without the diacritic, and typed
+    either way: handlers.kit.dates.fold)."""
 
     IN_PERSON = "stacjonarnie"
     ONLINE = "online"
     NO = "nie"
     MAYBE = "moze"
+
+    @property
+    def word(self) -> str:
+        """The word as shown to people: `może`, with its diacritic."""
+        return "może" if self is Answer.MAYBE else self.value
 
 
 FORMATS = tuple(MeetingFormat)

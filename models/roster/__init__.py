@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from core.collation import person_key, polish_key
 from models import audit, directory
 from models.core import City, CityStanding, Network, NetworkRole, Person
 from models.enums import Office, Role, Standing
@@ -342,13 +343,28 @@ def export_rows(session: Session) -> list[RosterRow]:
         for s in session.exec(select(CityStanding)).all()
     }
     seated: set[tuple[int, int]] = set()
-    roles = sorted(
-        directory.active_roles(session), key=lambda r: (r.network_id or 0, r.role, r.person_id)
+    people = {p.id: p for p in session.exec(select(Person)).all()}
+    held = [
+        (role, person)
+        for role in directory.active_roles(session)
+        if (person := people.get(role.person_id)) is not None and person.erased_at is None
+    ]
+
+    def city_of(person: Person) -> str | None:
+        city = cities.get(person.city_id) if person.city_id else None
+        return city.name if city else None
+
+    # network, role, then city and person in Polish alphabetical order (surname first)
+    held.sort(
+        key=lambda rp: (
+            rp[0].network_id or 0,
+            rp[0].role,
+            polish_key(city_of(rp[1])),
+            person_key(rp[1].name),
+            rp[1].id or 0,
+        )
     )
-    for role in roles:
-        person = session.get(Person, role.person_id)
-        if person is None or person.erased_at is not None:
-            continue
+    for role, person in held:
         network = networks.get(role.network_id) if role.network_id else None
         city = cities.get(person.city_id) if person.city_id else None
         standing = standings.get((network.id or 0, city.id or 0)) if network and city else None
@@ -370,7 +386,8 @@ def export_rows(session: Session) -> list[RosterRow]:
                 person.office_title,
             )
         )
-    for (network_id, city_id), standing in sorted(standings.items()):
+    by_city = sorted(standings.items(), key=lambda i: (i[0][0], polish_key(cities[i[0][1]].name)))
+    for (network_id, city_id), standing in by_city:
         if (network_id, city_id) in seated:
             continue
         city = cities[city_id]

@@ -58,7 +58,7 @@ def event_of(
     if meeting.online_link:
         link = html.escape(meeting.online_link, quote=True)
         lines.append(f'<p><a href="{link}">{link}</a></p>')
-    lines.append(f"<p>/rsvp {meeting.id} stacjonarnie | online | nie | moze</p>")
+    lines.append(f"<p>/rsvp {meeting.id} stacjonarnie | online | nie | może</p>")
     online = meeting.format in ("online", "hybrydowe")
     return Event(
         subject=f"{network.name}: {meeting.title}",
