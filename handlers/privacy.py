@@ -69,6 +69,7 @@ FIELD = {
     "used_at": N_("used"),
     "voided_at": N_("voided"),
     "status": N_("status"),
+    "poll_state": N_("status"),
     "decided_at": N_("decided"),
     "at": N_("when"),
     "what": N_("what happened"),
@@ -160,8 +161,10 @@ STATUS = {
     "gone": N_("left the waitlist"),
 }
 # values that are words of the bot's own, shown by what they mean
+POLL_STATE = {"open": N_("still running"), "closed": N_("closed")}
 LABELS: dict[str, dict[str, str]] = {
     "status": STATUS,
+    "poll_state": POLL_STATE,
     "what": WHAT,
     "table": TABLE,
     "office": OFFICE,

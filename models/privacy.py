@@ -462,7 +462,7 @@ def _polls(session: Session, person_id: int) -> list[Row]:
         .where(col(PollParticipant.person_id) == person_id)
         .order_by(col(Poll.id))
     ).all():
-        row: Row = {"poll": f"#{poll.id} {poll.title}", "status": poll.status}
+        row: Row = {"poll": f"#{poll.id} {poll.title}", "poll_state": poll.status}
         if poll.status == PollStatus.OPEN:
             row["progress"] = mark.progress
         rows.append(row)

@@ -94,8 +94,8 @@ async def test_my_data_reads_in_words_not_internal_keys(
     clock.set(ENDS + timedelta(hours=1))
     await DueDispatcher(seeded, clock, settings).run_once()  # the poll after the meeting
     for language, expected in (
-        ("pl", ("ankieta, o której wypełnienie Cię poproszono", "pracownik urzędu", "konsola")),
-        ("en", ("poll you were asked to answer", "city official", "English")),
+        ("pl", ("Ankiety, o których wypełnienie Cię poproszono", "pracownik urzędu", "konsola")),
+        ("en", ("Feedback polls you were asked", "city official", "English")),
     ):
         await chat.say(cast.laureate_rep, f"/jezyk {language}")
         [reply] = await chat.say(cast.laureate_rep, "/moje_dane")
