@@ -100,7 +100,9 @@ async def test_english_help_shows_english_names(chat: Chat, seeded: Database) ->
         assert "Meetings:" in short
         assert short.endswith("Every command: /help all; one part, e.g. /help meetings.")
     rep = await chat.text(cast.laureate_rep, "/help all")
-    assert "/rsvp <meeting> stacjonarnie|online|nie|może [notes, e.g. diet; “-” removes them]" in rep
+    assert (
+        "/rsvp <meeting> stacjonarnie|online|nie|może [notes, e.g. diet; “-” removes them]" in rep
+    )
     assert "/my_meetings — my upcoming meetings" in rep
     stranger = await chat.text("en-stranger", "/help")  # not known: Polish, with /start
     assert "/start <kod>" in stranger
