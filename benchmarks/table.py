@@ -1,4 +1,4 @@
-"""The README's results table, from the JSON files of the last `make bench` run.
+"""The results table of docs/benchmarks.md, from the JSON files of the last `make bench` run.
 
 .venv/bin/python benchmarks/table.py   # prints Markdown; paste it under "Benchmarks"
 """
