@@ -70,11 +70,11 @@ def action_line(s: Session, t: Translator, action: PlanAction, today: date) -> s
 def status_buttons(t: Translator, action_id: int) -> tuple[Button, ...]:
     return (
         Button(
-            t(STATUS_LABEL[ActionStatus.IN_PROGRESS]),
+            t(STATUS_LABEL[ActionStatus.IN_PROGRESS]).capitalize(),
             f"/dzialanie_status {action_id} {STATUS_TYPED[ActionStatus.IN_PROGRESS]}",
         ),
         Button(
-            t(STATUS_LABEL[ActionStatus.DONE]),
+            t(STATUS_LABEL[ActionStatus.DONE]).capitalize(),
             f"/dzialanie_status {action_id} {STATUS_TYPED[ActionStatus.DONE]}",
         ),
         Button(t("Write a status line"), f"/dzialanie_status {action_id}"),
