@@ -370,3 +370,45 @@ def test_due_dates_and_periods_read_as_people_type_them() -> None:
     assert split_status("Zrobione, wysłane do ZMP") == (ActionStatus.DONE, "wysłane do ZMP")
     assert split_status("W toku: 3 z 5") == (ActionStatus.IN_PROGRESS, "3 z 5")
     assert split_status("ankieta wysłana") == (None, "ankieta wysłana")
+
+
+async def test_goals_the_calendar_and_actions_changed_by_the_coordinator(
+    chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings
+) -> None:
+    cast = find_cast(seeded)
+    c = cast.coordinator
+    await chat.text(c, "/cel_dodaj cyfrowe; Wspólny standard")
+    assert "Cel nr 1 brzmi teraz: Wspólny standard e-usług" in await chat.text(
+        c, "/cel_zmien 1 Wspólny standard e-usług"
+    )
+    await chat.text(c, "/cel_dodaj cyfrowe; Do usunięcia")
+    assert "Cel nr 2 usunięty z planu." in await chat.text(c, "/cel_usun 2")
+    assert "Nie ma celu o numerze „2”" in await chat.text(c, "/cel_usun 2")
+    # another network's coordinator may not touch it; numbers reveal nothing
+    assert "Nie masz uprawnień" in await chat.text(cast.other_coordinator, "/cel_usun 1")
+    await chat.text(c, "/plan_spotkanie cyfrowe; 05.2027")
+    await chat.text(c, "/plan_spotkanie cyfrowe; 12.03.2027; Wizyta studyjna")
+    assert "usunięte z harmonogramu" in await chat.text(c, "/plan_spotkanie_usun 1")
+    plan = await chat.text(c, "/plan cyfrowe")
+    assert "1. Wspólny standard e-usług (#1)" in plan and "Do usunięcia" not in plan
+    assert "#2 piątek, 12 marca 2027 — Wizyta studyjna → jeszcze nie zwołane" in plan, plan
+    assert "maj 2027" not in plan
+
+    await chat.text(c, "/dzialanie_dodaj cyfrowe; Ankieta; Łomża; 7.12.2026")
+    changed = await chat.text(c, "/dzialanie_zmien 1 wlasciciel Gniezno")
+    assert "Działanie zmienione: #1 Ankieta — Gniezno" in changed, changed
+    gniezno = reps_of(seeded, "Gniezno")
+    assert {m.person_id for m in queued(seeded, "plan_assigned")} >= set(gniezno)
+    await chat.text(c, "/dzialanie_zmien 1 termin 14.12.2026")
+    with seeded.session() as s:
+        moments = sorted(
+            t.due_at
+            for t in s.exec(
+                select(DueTask).where(DueTask.kind == "plan_reminder", DueTask.status == "pending")
+            )
+        )
+    assert moments == [warsaw(7, 12, 9), warsaw(11, 12, 9)]  # the new date's reminders only
+    said = await chat.text(c, "/dzialanie_zmien 1 status porzucone: zmiana priorytetów")
+    assert "Działanie nr 1 — porzucone: zmiana priorytetów" in said, said
+    assert "Stan: planowane, w toku" in await chat.text(c, "/dzialanie_zmien 1 status może")
+    assert "pola: opis" in await chat.text(c, "/dzialanie_zmien 1 kolor zielony")

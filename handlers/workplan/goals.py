@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlmodel import Session
+
 from core.messages import Outgoing
 from handlers.kit.args import Code, Fields, Id, Text, Words
 from handlers.kit.context import Context
@@ -53,8 +55,8 @@ async def add_goal(ctx: Context, network: str, goal: str) -> list[Outgoing]:
     ]
 
 
-def _goal(ctx: Context, s: object, number: int) -> PlanGoal:
-    goal, _network = fetch(ctx, s, PlanGoal, str(number), Action.MANAGE_PLAN, NO_GOAL)  # type: ignore[arg-type]
+def _goal(ctx: Context, s: Session, number: int) -> PlanGoal:
+    goal, _network = fetch(ctx, s, PlanGoal, str(number), Action.MANAGE_PLAN, NO_GOAL)
     if goal.removed_at is not None:
         raise DomainError(NO_GOAL, id=number)
     return goal
