@@ -466,6 +466,28 @@ class Settings(BaseSettings):
         description="Sessions can be planned at most this many days ahead.",
     )
 
+    # The network's work plan (handlers/workplan): owners of an action are reminded this many
+    # days before its due date, each time on a working morning before that day.
+    plan_reminder_days: str = Field(
+        default="7,1",
+        alias="EMPIRIE_PLAN_REMINDER_DAYS",
+        pattern=r"^\s*\d{1,3}(\s*,\s*\d{1,3})*\s*$",
+        description="Work plan: the owners of an action are reminded this many days before its due date (comma-separated, e.g. `7,1`), on a working morning before that day.",
+    )
+    # Consultations on the network's results (handlers/consultations): one reminder this many
+    # days before the deadline to those who have not given their opinion.
+    consultation_reminder_days: int = Field(
+        default=2,
+        alias="EMPIRIE_CONSULTATION_REMINDER_DAYS",
+        ge=1,
+        le=30,
+        description="Consultations: those who have not given their opinion are reminded once, this many days before the deadline (on a working morning).",
+    )
+
+    @property
+    def plan_reminder_offsets(self) -> list[int]:
+        return sorted({int(d) for d in self.plan_reminder_days.split(",") if d.strip()})
+
     # Working days (core/workdays.py): work that would fall on a weekend or a public holiday
     # of this country moves to the next working morning; empty country: weekends only.
     working_days: bool = Field(

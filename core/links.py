@@ -36,6 +36,8 @@ MEETINGS = "meetings"  # my upcoming meetings
 RSVP = "rsvp"  # answer one meeting invitation; params: meeting
 FEEDBACK = "feedback"  # answer a feedback poll or survey (anonymously); params: poll
 OFFICE_HOURS = "office_hours"  # book a slot at the expert's office hours; params: session
+PLAN_ACTIONS = "plan_actions"  # enter the actions agreed at a meeting; params: meeting
+CONSULTATION = "consultation"  # give an opinion on a network's result; params: consultation
 
 SECRET_NAME = "page_links"
 _SALT = "empirie.page-link.v1"

@@ -5,12 +5,14 @@ asked in, and the office hours their city may still book.
 
 `catch_up` is called wherever a person comes in (/start with a code, roster add and import,
 an accepted join request); everything goes through the outbox under the same keys as the first
-sending, so nobody gets anything twice.
+sending, so nobody gets anything twice. Other features add what they have waiting with
+`@on_arrival` (the network's contract, open consultations).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
@@ -34,6 +36,18 @@ from models.errors import N_
 FEATURE = Feature("welcome")
 
 log = logging.getLogger("empirie.welcome")
+
+# What other features have waiting for a person who comes in (e.g. the network's contract, an
+# open consultation): each queues it with the same dedupe key as its first sending and says
+# how many messages it queued. Registered with `@on_arrival` when the feature is loaded.
+Arrival = Callable[[Session, Person, Target, Translator, Settings, datetime], int]
+ARRIVALS: list[Arrival] = []
+
+
+def on_arrival(fn: Arrival) -> Arrival:
+    ARRIVALS.append(fn)
+    return fn
+
 
 OFFICE_HOURS = N_(
     "🗓 Booking is open for the expert's office hours #{id} ({network}), {when}: free slots "
@@ -142,6 +156,11 @@ def catch_up(session: Session, person_id: int, settings: Settings, now: datetime
     for poll in polls.open_polls_for(session, person_id, now):
         sent += ask_again(session, settings, now, poll, person)
     sent += _office_hours(session, person, where, t, settings, now)
+    from handlers import load_all  # the features' arrival hooks (also from the office's CLI)
+
+    load_all()
+    for arrival in ARRIVALS:
+        sent += arrival(session, person, where, t, settings, now)
     if sent:
         log.info("welcome.caught_up person=%s messages=%s", person_id, sent)
     return sent

@@ -2,6 +2,7 @@
 
 from models import announcements as announcements
 from models import blobs as blobs
+from models import consultations as consultations
 from models import core as core
 from models import due as due
 from models import feedback as feedback
@@ -14,4 +15,5 @@ from models import outbox as outbox
 from models import secrets as secrets
 from models import teams as teams
 from models import trust as trust
+from models import workplan as workplan
 from models.db import Database as Database

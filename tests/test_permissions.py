@@ -26,6 +26,7 @@ STAFF_ACTIONS = {
         Action.INVITE,
         Action.MANAGE_MEMBERS,
         Action.MANAGE_POLLS,
+        Action.MANAGE_PLAN,
     },
     Role.EXPERT: {
         Action.READ,
@@ -37,7 +38,13 @@ STAFF_ACTIONS = {
     Role.ORGANISER: {Action.READ, Action.VIEW_ATTENDANCE, Action.MANAGE_ATTENDANCE},
 }
 # Observers watch open parts online, read results, give opinions — nothing closed or in person.
-OBSERVER_ACTIONS = {Action.READ, Action.GIVE_OPINION, Action.RSVP_ONLINE}
+# Every member city acknowledges the network's contract (the rules of cooperation).
+OBSERVER_ACTIONS = {
+    Action.READ,
+    Action.GIVE_OPINION,
+    Action.RSVP_ONLINE,
+    Action.ACCEPT_CONTRACT,
+}
 CORE_ACTIONS = OBSERVER_ACTIONS | {Action.RSVP_IN_PERSON, Action.CHECK_IN, Action.BOOK_OFFICE_HOURS}
 
 

@@ -1,5 +1,5 @@
 """A ZMP quarter of the MIASTO CYFROWE network, scripted end to end with a clock the test moves,
-on SQLite and PostgreSQL (issue #22, "Done when").
+on SQLite and PostgreSQL (issue #22, "Done when"; the work plan and consultations: issue #27).
 
 The office imports its own roster sheet (network names, its "Funkcja" values); most people
 link their accounts, two only later. The coordinator publishes a hybrid meeting with an open
@@ -7,7 +7,11 @@ part (lectures, streamed) and a closed one (workshops); the observer city sees o
 part. The meeting is moved; the bot is then down for two weeks; on the day people check in
 (the organiser marks one who had declined); afterwards the feedback poll goes to everyone who
 took part and is answered; finally the report, the attendance CSV and the signing sheet's PDF
-tell the same story.
+tell the same story. Between meetings (issue #27): the coordinator keeps the work plan (a goal,
+the quarter's meeting in its calendar, the contract, shown also to the one who links late), the
+observer city's need reaches the programme's authors, the actions agreed are entered right
+after the meeting and their owners reminded, the report shows them, and the observer's opinion
+on the meeting's conclusions comes back to the coordinator as a document.
 """
 
 from __future__ import annotations
@@ -254,12 +258,27 @@ async def test_a_quarter_of_the_digital_city_network(quarter: Quarter) -> None:
     bound = await q.says(who.coordinator, "/polacz cyfrowe", group=True)
     assert "MIASTO CYFROWE" in bound, bound
 
+    # the work plan (issue #27): a goal, the quarter's meeting in the calendar, the contract
+    # (to every linked representative), acknowledged for Łomża; the observer reports a need
+    assert "Cel nr 1" in await q.says(who.coordinator, "/cel_dodaj cyfrowe; Wspólne e-usługi")
+    await q.says(who.coordinator, "/plan_spotkanie cyfrowe; I kw. 2027; Spotkanie II")
+    set_contract = "/kontrakt_ustaw cyfrowe 1. Spotykamy się raz na kwartał."
+    assert "Wersja 1 kontraktu" in await q.says(who.coordinator, set_contract)
+    contracted = {m.person_id for m in q.queued("contract")}
+    assert contracted == {who.grazyna, who.jedrzej, who.ewa, who.bozena}  # those linked
+    assert "Dziękuję: Łomża akceptuje" in await q.says(who.jedrzej, "/kontrakt_akceptuje")
+    need = "/potrzeba Napisy w transmisji części otwartej"
+    assert "potrzeba nr 1" in await q.says(who.bozena, need)
+
     # --- January 11: the hybrid meeting is published ----------------------------------------
     await q.at(warsaw(11, 1, 10))
     published = await q.says(who.coordinator, HYBRID, group=True)
     match = re.search(r"Spotkanie nr (\d+) opublikowane", published)
     assert match, published
     meeting_id = int(match.group(1))
+    await q.at(warsaw(11, 1, 10, 5))  # for the programme: what the cities reported
+    for person in (who.coordinator, who.expert):
+        assert "Napisy w transmisji" in q.private("needs_for_meeting", person)["text"]
 
     core = q.private("meeting", who.grazyna)
     assert core["text"].startswith(f"📅 Spotkanie nr {meeting_id} sieci MIASTO CYFROWE")
@@ -295,6 +314,9 @@ async def test_a_quarter_of_the_digital_city_network(quarter: Quarter) -> None:
     assert late["files"][0]["name"] == f"spotkanie_{meeting_id}.ics"
     assert ics_event(late) == (warsaw(10, 2, 10), warsaw(10, 2, 16))
     assert "Zapisano" in await q.says(who.agnieszka, buttons(late)[0])  # Stacjonarnie
+    contract = q.private("contract", who.agnieszka)  # Płock has not acknowledged it yet
+    assert "Spotykamy się raz na kwartał." in contract["text"]
+    assert buttons(contract) == ["/kontrakt_akceptuje cyfrowe"]
 
     # --- January 25: the meeting moves two days later, to Friday 12 February ----------------
     await q.at(warsaw(25, 1, 9))
@@ -371,6 +393,27 @@ async def test_a_quarter_of_the_digital_city_network(quarter: Quarter) -> None:
     await q.at(warsaw(12, 2, 16, 30))
     with q.db.session() as s:
         [poll] = s.exec(select(Poll)).all()
+    # right after it, the coordinator is asked for the actions agreed, and enters them
+    prompt = q.private("plan_after_meeting", who.coordinator)
+    assert buttons(prompt) == [f"/dzialania_ze_spotkania {meeting_id}"]
+    agreed = await q.says(
+        who.coordinator,
+        f"/dzialania_ze_spotkania {meeting_id} Raport z wdrożeń; Łomża; 26.02.2027\n"
+        "Ankieta dostępności; Kłodzko; 5.03.2027",
+    )
+    assert f"Dodano do planu ze spotkania nr {meeting_id} (2):" in agreed, agreed
+    plan = await q.says(who.coordinator, "/plan cyfrowe")
+    assert f"I kwartał 2027 — Spotkanie II → spotkanie nr {meeting_id}, 12.02.2027 10:00" in plan
+    assert "Kontrakt: wersja 1, zaakceptowało 1 z 4 miast. Jeszcze nie: Kłodzko, Płock" in plan
+    # and a consultation on the results, for the observer city, until 26 February
+    opened = await q.says(
+        who.coordinator,
+        "/konsultacja cyfrowe; Wnioski ze Spotkania II; 26.02.2027; obserwatorzy; "
+        "https://zmp.example/wnioski.pdf",
+    )
+    assert "wysłano prywatnie do 1 z 1 osób" in opened, opened
+    assert "Wnioski ze Spotkania II" in q.private("consultation", who.bozena)["text"]
+    assert "zapisana" in await q.says(who.bozena, "/opinia 1 Prosimy o nagranie części otwartej.")
     asked = {m.person_id for m in q.queued("feedback_poll")}
     assert asked == {who.grazyna, who.jedrzej, who.ewa, who.agnieszka, who.bozena}
     first = q.private("feedback_poll", who.agnieszka)
@@ -384,6 +427,11 @@ async def test_a_quarter_of_the_digital_city_network(quarter: Quarter) -> None:
     for person in (who.coordinator, who.expert):
         [closed] = q.queued("feedback_closed", person)
         assert "odpowiedziało 3 z 5" in closed.payload["text"], closed.payload["text"]
+    # Friday 19 February: a week before its due date, Łomża is reminded of its action
+    for person in (who.grazyna, who.jedrzej):
+        reminder = q.private("plan_reminder", person)["text"]
+        assert "Raport z wdrożeń" in reminder and "(za 7 dni)" in reminder
+    assert "w toku" in await q.says(who.grazyna, "/dzialanie_status 1 w toku: zbieramy dane")
 
     # --- the report and the attendance list agree ---------------------------------------------
     [report] = await q.said(who.coordinator, f"/raport {meeting_id}")
@@ -426,6 +474,8 @@ async def test_a_quarter_of_the_digital_city_network(quarter: Quarter) -> None:
         if r[0] == "frekwencja" and r[2] == "obecni"
     }
     assert {town: n for town, n in reported.items() if n} == by_city
+    assert "Plan pracy: działania zrobione i do zrobienia:" in report.text
+    assert "Raport z wdrożeń — Łomża — termin 26.02.2027 — w toku: zbieramy dane" in report.text
     draft = pdf_text(
         next(f for f in report.files if f.name == f"raport_spotkania_{meeting_id}.pdf").content
     )
@@ -459,3 +509,16 @@ async def test_a_quarter_of_the_digital_city_network(quarter: Quarter) -> None:
         truth = attendance.of_meeting(s, meeting)
     assert {a.name for a in truth.listed()} == {r[name] for r in body}
     assert {a.name for a in truth.present} == {r[name] for r in present}
+
+    # 26 February, the consultation's deadline: the coordinator gets the opinions as files
+    await q.at(warsaw(26, 2, 23, 59))
+    collected = q.private("consultation_closed", who.coordinator)
+    assert "opinie od 1 z 1 zapytanych osób" in collected["text"]
+    opinions = next(f for f in collected["files"] if f["name"].endswith(".csv"))
+    rows = list(
+        csv.reader(
+            io.StringIO(base64.b64decode(opinions["b64"]).decode("utf-8-sig")), delimiter=";"
+        )
+    )
+    assert rows[1][0] == "Świdnik" and rows[1][2] == "Bożena Łęcka"
+    assert rows[1][4] == "Prosimy o nagranie części otwartej."

@@ -24,6 +24,8 @@ TITLES = {
     "feedback": "Ankiety, głosowania i raporty",
     "announcements": "Ogłoszenia",
     "funding": "Konkursy i źródła finansowania",
+    "workplan": "Plan pracy sieci, działania i kontrakt",
+    "consultations": "Konsultacje wyników i potrzeby miast",
     "hub": "Strona „Czeka na Ciebie”",
     "contacts": "Kontakt",
     "help": "Pomoc",

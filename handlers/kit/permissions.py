@@ -32,6 +32,8 @@ class Action(StrEnum):
     BIND_CHAT = "bind_chat"
     INVITE = "invite"
     MANAGE_MEMBERS = "manage_members"
+    MANAGE_PLAN = "manage_plan"  # the work plan: goals, calendar, actions, the contract
+    ACCEPT_CONTRACT = "accept_contract"  # acknowledge the network's contract for one's city
 
 
 class Guest(StrEnum):
@@ -71,6 +73,8 @@ RULES: dict[Action, Grant] = {
     Action.BIND_CHAT: {_C: ANY, _T: ANY},
     Action.INVITE: {_C: ANY, _T: ANY},
     Action.MANAGE_MEMBERS: {_C: ANY, _T: ANY},
+    Action.MANAGE_PLAN: {_C: ANY, _T: ANY},
+    Action.ACCEPT_CONTRACT: {_R: EVERY},
 }
 
 
