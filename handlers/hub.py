@@ -37,8 +37,8 @@ async def my_page(ctx: Context) -> list[Outgoing]:
         return Outgoing(
             t(
                 "Your page with everything waiting for you. The link is only for you "
-                "and works for {days} days; /strona gives a new one.",
-                days=days,
+                "and works for {period}; /strona gives a new one.",
+                period=t.tn("{n} day", "{n} days", days),
             ),
             actions=tuple(
                 b

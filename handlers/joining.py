@@ -110,8 +110,8 @@ async def answer(ctx: Context, text: str) -> list[Outgoing] | None:
             return [
                 Outgoing(
                     ctx.t(
-                        "That is too long (at most {limit} characters). Please shorten it.",
-                        limit=LIMITS[step],
+                        "That is too long (at most {most}). Please shorten it.",
+                        most=ctx.t.tn("{n} character", "{n} characters", LIMITS[step]),
                     )
                 ),
                 _ask(ctx, step),

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from models import audit, directory
 from models.core import City, CityStanding, Network, NetworkRole, Person
 from models.enums import Office, Role, Standing
-from models.errors import N_, DomainError
+from models.errors import N_, DomainError, Nn_
 from models.meetings import Meeting, Rsvp
 
 MAX_REPRESENTATIVES = 3  # per city and network (the handbook: 2–3 permanent representatives)
@@ -230,10 +230,10 @@ def check_seat(session: Session, network: Network, person: Person) -> None:
     if len(taken) >= MAX_REPRESENTATIVES:
         raise DomainError(
             N_(
-                "The city already has {count} representatives in the network "
-                "{network}: replace one of them instead."
+                "The city already has {representatives} in the network {network}: replace one "
+                "of them instead."
             ),
-            count=len(taken),
+            representatives=Nn_("{n} representative", "{n} representatives", len(taken)),
             network=network.code,
         )
 

@@ -307,7 +307,7 @@ async def test_a_quarter_of_the_digital_city_network(quarter: Quarter) -> None:
     assert meeting.rsvp_deadline == warsaw(8, 2, 9)
     for person in (who.grazyna, who.agnieszka):  # answered in person: asked to confirm
         told = q.private("meeting_change", person)
-        assert "Odpowiedzi do: poniedziałek, 8 lutego 2027, 09:00" in told["text"]
+        assert "Odpowiedzi zbieramy do poniedziałku, 8 lutego 2027, 09:00" in told["text"]
         assert "Potwierdź nowy termin" in told["text"]
         assert f"/rsvp {meeting_id} stacjonarnie" in buttons(told)
     online_told = q.private("meeting_change", who.jedrzej)
@@ -383,7 +383,7 @@ async def test_a_quarter_of_the_digital_city_network(quarter: Quarter) -> None:
     await q.at(poll.closes_at)
     for person in (who.coordinator, who.expert):
         [closed] = q.queued("feedback_closed", person)
-        assert "odpowiedziało 3 z 5" in closed.payload["text"], closed.payload["text"]
+        assert "odpowiedziały 3 z 5 zapytanych osób" in closed.payload["text"]
 
     # --- the report and the attendance list agree ---------------------------------------------
     [report] = await q.said(who.coordinator, f"/raport {meeting_id}")
@@ -404,7 +404,7 @@ async def test_a_quarter_of_the_digital_city_network(quarter: Quarter) -> None:
         "Jędrzej Ślęzak",
     ]
     assert Counter(r[part] for r in present) == {"stacjonarnie": 2, "online": 2}
-    assert "Obecni (potwierdzeni): 4 (stacjonarnie 2, online 2); zespół 0." in overview
+    assert "Obecność potwierdziły 4 osoby (stacjonarnie 2, online 2)." in overview
     assert "Frekwencja: zaproszeni 6, odpowiedzieli na zaproszenie 5, obecni 4." in report.text
     assert (
         "Według statusu (obecni/zaproszeni): finalista 0/2; laureat 2/2; lider zmian 1/1; "

@@ -93,7 +93,7 @@ async def test_add_a_person_within_the_handbooks_limits(chat: Chat, seeded: Data
         cast.coordinator, "/osoba_dodaj cyfrowe; Płock; Piotr Łoś; Specjalista"
     )
     assert fourth == (
-        "Miasto ma już w sieci cyfrowe przedstawicieli: 3. Zamiast dodawać "
+        "Miasto ma już w sieci cyfrowe 3 przedstawicieli. Zamiast dodawać "
         "kolejną osobę, zastąp jedną z nich."
     )
     bad_mail = await chat.text(
@@ -163,7 +163,7 @@ async def test_replacing_a_representative_releases_answers_and_tells_the_coordin
     )
     assert f"• zakończono rolę: {old.name} — przedstawiciel(ka) miasta w sieci cyfrowe" in reply
     assert "• dodano rolę: Jan Nowak — przedstawiciel(ka) miasta w sieci cyfrowe" in reply
-    assert "Zwolnione odpowiedzi na nadchodzące spotkania: 1." in reply
+    assert "Zwolniono odpowiedzi na 1 nadchodzące spotkanie." in reply
     assert Role.REPRESENTATIVE not in roles(seeded, cast.laureate_rep, "cyfrowe")
     with seeded.session() as s:
         new = s.exec(select(Person).where(Person.name == "Jan Nowak")).one()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from models.errors import N_, DomainError, Msgid
+from models.errors import N_, DomainError, Msgid, Nn_
 
 MAX_ID = 2**31 - 1  # object numbers: a PostgreSQL INTEGER
 _ASCII_NUMBER = re.compile(r"[0-9]{1,10}")
@@ -87,9 +87,9 @@ def check_text(value: str, limit: int, field: str) -> str:
         )
     if len(value) > limit:
         raise DomainError(
-            N_("The field “{field}” is too long: at most {limit} characters (yours has {length})."),
+            N_("The field “{field}” is too long: at most {most} (yours has {length})."),
             field=Msgid(FIELD_LABEL.get(field, field)),
-            limit=limit,
+            most=Nn_("{n} character", "{n} characters", limit),
             length=len(value),
         )
     return value

@@ -21,7 +21,7 @@ from models.attendance import SECTIONS, Section
 from models.core import Network, Person
 from models.directory import STAFF_ORDER
 from models.enums import Role, Standing
-from models.errors import N_, DomainError
+from models.errors import N_, DomainError, Nn_
 from models.meetings import ANSWERS, Answer, Meeting, answers_of, check_in, rsvps
 
 
@@ -52,31 +52,44 @@ async def overview(ctx: Context, meeting: int) -> list[Outgoing]:
     ]
     if found.capacity:
         lines.append(
-            t(
-                "In-person seats: {taken} of {capacity}; waitlist: {waiting}",
+            t.tn(
+                "{taken} of {n} in-person seat taken; {waitlist}.",
+                "{taken} of {n} in-person seats taken; {waitlist}.",
+                found.capacity,
                 taken=counts[Answer.IN_PERSON],
-                capacity=found.capacity,
-                waiting=len(waiting),
+                waitlist=t.tn(
+                    "{n} person on the waitlist", "{n} people on the waitlist", len(waiting)
+                ),
             )
         )
     present = who.present
     in_person = sum(1 for a in present if a.section == Section.IN_PERSON)
     online = sum(1 for a in present if a.section == Section.ONLINE)
     if who.checked:
+        staff = sum(1 for a in who.people if a.staff and a.checked_in_at)
         lines.append(
-            t(
-                "Checked in: {count} (in person {in_person}, online {online}); staff {staff}.",
-                count=len(present),
+            t.tn(
+                "{n} person checked in (in person {in_person}, online {online}).",
+                "{n} people checked in (in person {in_person}, online {online}).",
+                len(present),
                 in_person=in_person,
                 online=online,
-                staff=sum(1 for a in who.people if a.staff and a.checked_in_at),
+            )
+            + " "
+            + t.tn(
+                "From the network staff, {n} person is present.",
+                "From the network staff, {n} people are present.",
+                staff,
             )
         )
     else:
         lines.append(
-            t(
-                "Nobody checked in yet; coming: {count} (in person {in_person}, online {online}).",
-                count=len(present),
+            t.tn(
+                "Nobody checked in yet; {n} person said they are coming (in person {in_person}, "
+                "online {online}).",
+                "Nobody checked in yet; {n} people said they are coming (in person {in_person}, "
+                "online {online}).",
+                len(present),
                 in_person=in_person,
                 online=online,
             )
@@ -152,12 +165,9 @@ async def here(ctx: Context, meeting: int, person: str | None) -> list[Outgoing]
             people = directory.find_people(s, person)
             if len(people) != 1:
                 raise DomainError(
-                    N_(
-                        "No single person matches “{query}” ({count} found). Use "
-                        "the id from /osoby."
-                    ),
+                    N_("{matches} “{query}”, not exactly one. Use the id from /osoby."),
                     query=shown(person),
-                    count=len(people),
+                    matches=Nn_("{n} person matches", "{n} people match", len(people)),
                 )
             who = people[0]
         else:
@@ -237,8 +247,11 @@ async def attendance_list(ctx: Context, meeting: int) -> list[Outgoing]:
     base = f"lista_obecnosci_{found.id}"
     return [
         Outgoing(
-            ctx.t(
-                "Attendance list for meeting #{id}: {count} people.", id=found.id, count=len(rows)
+            ctx.t.tn(
+                "The attendance list for meeting #{id} has {n} person.",
+                "The attendance list for meeting #{id} has {n} people.",
+                len(rows),
+                id=found.id,
             ),
             files=(
                 File(f"{base}.csv", to_csv(ctx.t, rows), "text/csv"),

@@ -24,6 +24,16 @@ from models.meetings import Answer, Meeting, answer
 
 REPRESENTATIVES_ONLY = N_("Only representatives of the network's cities answer invitations.")
 
+# the confirmation of an answer, a sentence for each answer
+NOTED = {
+    Answer.IN_PERSON: N_(
+        "You are down for meeting #{id}, in person. You can change it until {when}."
+    ),
+    Answer.ONLINE: N_("You are down for meeting #{id}, online. You can change it until {when}."),
+    Answer.NO: N_("Noted: you will not come to meeting #{id}. You can change it until {when}."),
+    Answer.MAYBE: N_("Noted: you might come to meeting #{id}. You can change it until {when}."),
+}
+
 
 @dataclass(frozen=True)
 class AnswerArg(Arg):
@@ -90,12 +100,7 @@ async def rsvp(ctx: Context, meeting: int, choice: Answer, note: str | None) -> 
                 Outgoing(text),
             ]
         return [Outgoing(text)]
-    text = ctx.t(
-        "Noted: {answer} for meeting #{id}. You can change it until {when}.",
-        answer=render.answer_label(ctx.t, mine.answer),
-        id=found.id,
-        when=ctx.t.datetime(found.rsvp_deadline),
-    )
+    text = ctx.t(NOTED[Answer(mine.answer)], id=found.id, when=ctx.t.datetime(found.rsvp_deadline))
     return [Outgoing(text, ack=pressed and len(text) <= TOAST_LIMIT)]
 
 

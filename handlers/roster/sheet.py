@@ -16,7 +16,7 @@ from typing import Any
 from core.cells import SafeWriter, safe_row, unescape_cell
 from core.i18n import Translator
 from models.enums import Office, Role, Standing
-from models.errors import N_
+from models.errors import N_, Nn_
 from models.roster import MAX_REPRESENTATIVES, Change, RosterRow
 
 # Column keys and the headers (normalised) that name them; the first is what export writes.
@@ -324,10 +324,14 @@ def _cross_checks(rows: Sequence[RosterRow]) -> list[Problem]:
             problems.append(
                 Problem(
                     reps[MAX_REPRESENTATIVES].line,
-                    N_(
-                        "{city} has more representatives in {network} than the handbook's 2–3: {count}"
-                    ),
-                    {"city": reps[0].city, "count": len(people), "network": network},
+                    N_("{city} has {representatives} in {network}, more than the handbook's 2–3"),
+                    {
+                        "city": reps[0].city,
+                        "representatives": Nn_(
+                            "{n} representative", "{n} representatives", len(people)
+                        ),
+                        "network": network,
+                    },
                     warning=True,
                 )
             )
