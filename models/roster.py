@@ -116,7 +116,7 @@ def set_standing(
         changes.add(
             N_("{city} joins {network} as {standing}"),
             city=city.name,
-            network=network.code,
+            network=network.name,
             standing=standing.value,
         )
     else:
@@ -124,7 +124,7 @@ def set_standing(
         changes.add(
             N_("standing of {city} in {network}: {old} → {standing}"),
             city=city.name,
-            network=network.code,
+            network=network.name,
             old=old,
             standing=standing.value,
         )
@@ -175,9 +175,10 @@ def upsert_person(
         )
         session.add(person)
         session.flush()
-        changes.add(
-            N_("person added: {name} ({city})"), name=person.name, city=city.name if city else "—"
-        )
+        if city is None:
+            changes.add(N_("person added: {name}"), name=person.name)
+        else:
+            changes.add(N_("person added: {name} ({city})"), name=person.name, city=city.name)
         return person
     wanted = {
         "name": row.name,
@@ -286,7 +287,7 @@ def end_in_network(
             N_("role ended: {name} — {role} in {network}"),
             name=person.display_name,
             role=role.value,
-            network=network.code,
+            network=network.name,
         )
     if Role.REPRESENTATIVE in ended:
         changes.released += release_answers(session, person.id or 0, network.id or 0, now)
@@ -328,7 +329,7 @@ def grant(
             N_("role added: {name} — {role} in {network}"),
             name=person.display_name,
             role=role.value,
-            network=network.code,
+            network=network.name,
         )
 
 

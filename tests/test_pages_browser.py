@@ -123,7 +123,7 @@ async def test_open_the_invitation_answer_and_the_coordinator_sees_it(
     await shot(page, "rsvp_pl")
     assert await page.get_by_role("heading", level=1).inner_text() == "Odpowiedz na zaproszenie"
     assert "MIASTO CYFROWE" in await page.locator("header").inner_text()
-    assert "hybrydowe" in await page.locator("dl").inner_text()
+    assert "spotkanie hybrydowe" in await page.locator("dl").inner_text()
     assert "Nie ma jeszcze Twojej odpowiedzi." in await page.locator("#answer-state").inner_text()
     assert (
         "Możesz odpowiedzieć lub zmienić odpowiedź do środy, 5 maja 2027, 12:00"
@@ -139,7 +139,7 @@ async def test_open_the_invitation_answer_and_the_coordinator_sees_it(
     await shot(page, "rsvp_answered")
     assert "Stacjonarnie" in await page.locator("#answer-state").inner_text()
     overview = await site.attendance()
-    assert "Stacjonarnie: 1" in overview
+    assert "Dotychczasowe odpowiedzi: stacjonarnie 1" in overview
     assert "bez glutenu" in overview
 
     # a second person gets the waitlist, and the page says where they stand
@@ -166,7 +166,7 @@ async def test_keyboard_only_answer(site: Site, page: Page) -> None:
     await page.get_by_role("button", name="Wyślij odpowiedź").focus()
     await page.keyboard.press("Enter")
     await page.get_by_role("status").wait_for()
-    assert "Online: 1" in await site.attendance()
+    assert "· online 1 ·" in await site.attendance()
 
 
 async def test_the_rules_are_the_chats_observer_cannot_take_a_seat(site: Site, page: Page) -> None:
@@ -256,7 +256,7 @@ async def test_a_form_without_its_csrf_token_is_refused(site: Site, page: Page) 
     assert wrong.status == 403
     with site.db.session() as s:
         assert rsvps(s, site.meeting) == []
-    assert "Online: 0" in await site.attendance()
+    assert "· online 0 ·" in await site.attendance()
 
 
 async def test_security_headers(site: Site, page: Page) -> None:

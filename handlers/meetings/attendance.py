@@ -48,7 +48,9 @@ async def overview(ctx: Context, meeting: int) -> list[Outgoing]:
     waiting = [r for r in answers.values() if r.waitlisted]
     lines = [
         t("Meeting #{id}: {title}", id=found.id, title=found.title),
-        " · ".join(f"{render.answer_label(t, a)}: {counts[a]}" for a in ANSWERS),
+        render.counts_line(
+            t, found, {**{str(a): n for a, n in counts.items()}, "waitlist": len(waiting)}
+        ),
     ]
     if found.capacity:
         lines.append(
