@@ -17,7 +17,7 @@ import csv
 import io
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ from models.feedback import Poll
 from models.meetings import Meeting
 from models.outbox import OutboxMessage
 from tests.conftest import Chat
+from tests.language import assert_reads_right
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 T = Translator("pl", WARSAW)
@@ -151,18 +152,40 @@ class Quarter:
     chat: Chat
     jobs: DueDispatcher
     tmp: Path
+    heard: list[str] = field(default_factory=list)  # every answer, as people read it
 
     async def says(self, person: int, text: str, group: bool = False) -> str:
-        return await self.chat.text(ACCOUNT.format(person), text, chat="cyfrowe" if group else None)
+        replies = await self.chat.say(
+            ACCOUNT.format(person), text, chat="cyfrowe" if group else None
+        )
+        self.hear(replies)
+        return "\n".join(r.text for r in replies)
 
     async def said(self, person: int, text: str) -> list[Outgoing]:
-        return await self.chat.say(ACCOUNT.format(person), text)
+        replies = await self.chat.say(ACCOUNT.format(person), text)
+        self.hear(replies)
+        return replies
+
+    def hear(self, replies: list[Outgoing]) -> None:
+        for reply in replies:
+            self.heard += [reply.text, *(a.label for a in reply.actions)]
+            self.heard += [pdf_text(f.content) for f in reply.files if f.name.endswith(".pdf")]
 
     async def links(self, person: int) -> str:
         """The office prints an invitation code (`empirie-bot invite`); the person types it."""
         _person, code = office.issue_invitation(self.db, self.clock, str(person), days=30)
         assert CODE.fullmatch(code), code
-        return await self.chat.text(ACCOUNT.format(person), f"/start {code}")
+        return await self.says(person, f"/start {code}")
+
+    def transcript(self) -> list[str]:
+        """All the quarter said: the answers, and every message the bot sent on its own."""
+        with self.db.session() as s:
+            sent = [r.payload for r in s.exec(select(OutboxMessage)).all()]
+        return [
+            *self.heard,
+            *(p.get("text", "") for p in sent),
+            *(a[0] for p in sent for a in p.get("actions", [])),
+        ]
 
     async def at(self, moment: datetime) -> None:
         """Time passes to `moment`; the bot is up, so due work runs."""
@@ -245,6 +268,7 @@ async def test_a_quarter_of_the_digital_city_network(quarter: Quarter) -> None:
     office.export_file(q.db, exported)
     again = office.import_file(q.db, q.clock, q.settings, exported, T)
     assert again.lines[-1] == "Skład już odpowiada plikowi: nie ma nic do zmiany."
+    q.heard += [*result.lines, *again.lines]
 
     # everyone links but Agnieszka and Piotr; the coordinator binds the network's group
     for person in (who.coordinator, who.expert, who.organiser, who.grazyna, who.jedrzej):
@@ -459,3 +483,6 @@ async def test_a_quarter_of_the_digital_city_network(quarter: Quarter) -> None:
         truth = attendance.of_meeting(s, meeting)
     assert {a.name for a in truth.listed()} == {r[name] for r in body}
     assert {a.name for a in truth.present} == {r[name] for r in present}
+
+    # --- a ZMP coordinator reads the whole quarter: the language check finds nothing -------
+    assert_reads_right(q.transcript())
