@@ -46,7 +46,7 @@ def reach(t: Translator, chats: int, people: int) -> str:
             group_chats=where,
             recipients=t.tn("to {n} person", "to {n} people", people),
         )
-    return t("It will reach {where}.", where=where)
+    return t("It will go to {where}.", where=where)
 
 
 def label(t: Translator, table: dict[str, str], key: str) -> str:
