@@ -36,47 +36,16 @@ ALLOW_LIST = ROOT / "tests" / "language_allow.txt"
 COUNTS = (1, 2, 5, 12, 22)
 WARSAW = ZoneInfo("Europe/Warsaw")
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # Placeholders that carry a count: rendered with COUNTS, and never shown as a bare label.
-COUNT_FIELDS = frozenset(
-    [
-        "answered",
-        "asked",
-        "bad",
-        "cap",
-        "capacity",
-        "changed",
-        "chats",
-        "count",
-        "days",
-        "failed",
-        "finished",
-        "free",
-        "held",
-        "hours",
-        "in_person",
-        "invited",
-        "length",
-        "limit",
-        "max",
-        "maybe",
-        "minutes",
-        "n",
-        "no",
-        "online",
-        "pending",
-        "people",
-        "present",
-        "same",
-        "seated",
-        "sent",
-        "size",
-        "staff",
-        "taken",
-        "total",
-        "used",
-        "waiting",
-        "weeks",
-    ]
+COUNT_FIELDS = _words(
+    "answered asked bad cap capacity changed chats count days failed finished free held "
+    "hours in_person invited length limit max maybe minutes n no online pending people "
+    "present same seated sent size staff taken total used waiting weeks"
 )
 _SAMPLE_DAYS = [datetime(2026, 12, day, 7, 0, tzinfo=UTC) for day in (8, 9, 12)]  # Tue Wed Sat
 # other placeholders: one sample each (a name, a title, a city…)
@@ -146,26 +115,10 @@ SAMPLES: dict[str, str] = {
     "average": "4,5",
     "rate": "60",
     "time": "10:15",
-    "start": "10:00",
     "end": "12:00",
 }
-DATE_FIELDS = frozenset(["when", "date", "deadline", "until", "dates", "opens"])
-NUMBER_FIELDS = frozenset(
-    [
-        "id",
-        "number",
-        "slot",
-        "row",
-        "line",
-        "last",
-        "first",
-        "low",
-        "high",
-        "position",
-        "old",
-        "new",
-    ]
-)
+DATE_FIELDS = _words("when date deadline until dates opens start")
+NUMBER_FIELDS = _words("id number slot row line last first low high position old new")
 
 WEEKDAYS = {  # nominative → its forms by case (gen, acc, ins, loc)
     "poniedziałek": ("poniedziałku", "poniedziałek", "poniedziałkiem", "poniedziałku"),
@@ -229,9 +182,7 @@ GENITIVE = {
     "wiadomość": ("wiadomości", "wiadomości", "wiadomości"),
     "kanał": ("kanału", "kanałów", "kanałów"),
 }
-GENITIVE_PREPOSITIONS = frozenset(
-    ["do", "z", "ze", "od", "bez", "około", "ponad", "dla", "u", "według", "wśród", "spośród"]
-)
+GENITIVE_PREPOSITIONS = _words("do z ze od bez około ponad dla u według wśród spośród")
 _NOUN_FORMS = {f for forms in (*NOUNS, *GENITIVE.values()) for f in forms}
 _NUMBER_NOUN = re.compile(
     rf"(?:\b(\w+)\s+)?\b(\d+)\s+({'|'.join(sorted(_NOUN_FORMS, key=len, reverse=True))})\b"
@@ -242,47 +193,10 @@ _IGNORED = re.compile(
 )
 _WORD = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)*")
 POLISH_LETTERS = re.compile("[ąćęłńóśźżĄĆĘŁŃÓŚŹŻ]")
-POLISH_WORDS = frozenset(
-    [
-        "nie",
-        "tak",
-        "jest",
-        "się",
-        "albo",
-        "lub",
-        "oraz",
-        "dla",
-        "sieć",
-        "sieci",
-        "spotkanie",
-        "spotkania",
-        "termin",
-        "dyżur",
-        "dyżuru",
-        "osoba",
-        "osoby",
-        "osób",
-        "miasto",
-        "miasta",
-        "ankieta",
-        "pytanie",
-        "odpowiedź",
-        "wpisz",
-        "napisz",
-        "zobacz",
-        "brak",
-        "przez",
-        "jako",
-        "które",
-        "który",
-        "która",
-        "możesz",
-        "twoje",
-        "twoja",
-        "wolny",
-        "wolne",
-        "godz",
-    ]
+POLISH_WORDS = _words(
+    "nie tak jest się albo lub oraz dla sieć sieci spotkanie spotkania termin dyżur "
+    "dyżuru osoba osoby osób miasto miasta ankieta pytanie odpowiedź wpisz napisz zobacz "
+    "brak przez jako które który która możesz twoje twoja wolny wolne godz"
 )
 
 

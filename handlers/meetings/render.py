@@ -138,7 +138,9 @@ def invitation(
     if view.agenda:
         lines.append(t("Agenda: {agenda}", agenda=view.agenda))
     if not view.full and not observer and (meeting.online_link or meeting.agenda):
-        lines.append(t("A closed meeting: the link and agenda go privately to those invited."))
+        lines.append(
+            t("The meeting link and the details of the agenda go privately to those invited.")
+        )
     if meeting.format != MeetingFormat.ONLINE and not observer:
         lines.append(
             t.tn("{n} in-person seat", "{n} in-person seats", meeting.capacity)
