@@ -184,7 +184,12 @@ def _office(
         return 0 if result.ok else 1
     if args.command == "roster":
         count = roster.export_file(db, args.file)
-        print(t("Wrote {count} rows to {file}.", count=count, file=str(args.file)), file=out)
+        print(
+            t.tn(
+                "Wrote {n} row to {file}.", "Wrote {n} rows to {file}.", count, file=str(args.file)
+            ),
+            file=out,
+        )
         return 0
     if args.command == "people":
         try:

@@ -30,7 +30,7 @@ from handlers.kit.registry import REGISTRY, Registry
 from models import buttons, conversations, directory
 from models.core import Person, ProcessedEvent
 from models.db import Database, is_disconnect
-from models.errors import N_, DomainError
+from models.errors import N_, DomainError, Nn_
 
 log = logging.getLogger("empirie.router")
 WEB = "web"  # the neutral platform of answers given on a page (bot/pages)
@@ -365,8 +365,8 @@ class Router:
             )
         if len(incoming.text) > MAX_MESSAGE:
             raise DomainError(
-                N_("The message is too long for me (at most {limit} characters)."),
-                limit=MAX_MESSAGE,
+                N_("The message is too long for me (at most {most})."),
+                most=Nn_("{n} character", "{n} characters", MAX_MESSAGE),
             )
 
     async def _dispatch(self, ctx: Context) -> list[Outgoing]:

@@ -38,8 +38,8 @@ async def my_page(ctx: Context) -> list[Outgoing]:
         return Outgoing(
             t(
                 "Your page with everything waiting for you. The link is only for you "
-                "and works for {days} days; for a new one, type {command}.",
-                days=days,
+                "and works for {period}; for a new one, type {command}.",
+                period=t.tn("{n} day", "{n} days", days),
                 command=REGISTRY.called("strona", t.language),
             ),
             actions=tuple(

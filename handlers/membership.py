@@ -25,7 +25,7 @@ from handlers.welcome import catch_up
 from models import conversations, directory, invitations
 from models.core import Network, Person
 from models.enums import Role
-from models.errors import N_, DomainError
+from models.errors import N_, DomainError, Nn_
 
 FEATURE = Feature("membership")
 
@@ -318,9 +318,9 @@ async def invite(ctx: Context, who: str) -> list[Outgoing]:
         found = directory.find_people(s, who)
         if len(found) != 1:
             raise DomainError(
-                N_("No single person matches “{query}” ({count} found). Use the id from /osoby."),
+                N_("{matches} “{query}”, not exactly one. Use the id from /osoby."),
                 query=shown(who),
-                count=len(found),
+                matches=Nn_("{n} person matches", "{n} people match", len(found)),
             )
         person = found[0]
         their_networks = directory.networks_of(s, person.id or 0)

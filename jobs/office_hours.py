@@ -59,13 +59,16 @@ def announce_opening(job: Job, item: DueTask) -> None:
             job.session,
             Target(chat.platform, chat.chat_id),
             Outgoing(
-                t(
-                    "🗓 Booking is open: the expert's office hours #{id}, {when} ({free} slots of "
+                t.tn(
+                    "🗓 Booking is open: the expert's office hours #{id}, {when} ({n} free slot of "
                     "{minutes} min). Core cities book privately: /dyzur or /dyzur_rezerwuj {id} "
                     "<slot> <topic>.",
+                    "🗓 Booking is open: the expert's office hours #{id}, {when} ({n} free slots of "
+                    "{minutes} min). Core cities book privately: /dyzur or /dyzur_rezerwuj {id} "
+                    "<slot> <topic>.",
+                    free,
                     id=session.id,
                     when=t.datetime(session.starts_at),
-                    free=free,
                     minutes=session.slot_minutes,
                 ),
                 actions=(Action(t("Free slots"), f"/dyzur {network.code}"),),

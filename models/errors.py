@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -12,6 +13,22 @@ def N_(msgid: str) -> str:
 
 class Msgid(str):
     """A message parameter that is itself a catalogue id: translated with the message."""
+
+
+@dataclass(frozen=True)
+class Count:
+    """A message parameter that is a counted phrase ("5 osób"): translated with the message,
+    in the plural form its count needs."""
+
+    singular: str
+    plural: str
+    n: int
+
+
+def Nn_(singular: str, plural: str, n: int) -> Count:
+    """Mark a message with plural forms (`{n}` is the count) for the catalogue; translated
+    when the message that holds it is shown."""
+    return Count(singular, plural, n)
 
 
 class DomainError(Exception):

@@ -22,13 +22,13 @@ from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session
 
 from models.core import City, Person
-from models.errors import N_, DomainError, Msgid
+from models.errors import N_, DomainError, Msgid, Nn_
 from models.funding import FundingCall, FundingFeed
 from models.joins import JoinRequest
 from models.meetings import Meeting, MeetingPart, Rsvp
 from models.office_hours import OfficeBooking, OfficeSeries, OfficeSession, OfficeWaitlist
 
-TOO_LONG = N_("The field “{field}” is too long: at most {limit} characters (yours has {length}).")
+TOO_LONG = N_("The field “{field}” is too long: at most {most} (yours has {length}).")
 HAS_NUL = N_("The message contains a NUL character, which I cannot store. Please type it again.")
 
 
@@ -90,7 +90,12 @@ def label(field: str) -> str:
 
 
 def too_long(field: str, value: str, limit: int) -> DomainError:
-    return DomainError(TOO_LONG, field=label(field), limit=limit, length=len(value))
+    return DomainError(
+        TOO_LONG,
+        field=label(field),
+        most=Nn_("{n} character", "{n} characters", limit),
+        length=len(value),
+    )
 
 
 # the guard: every String(n) column of every table, by the field whose column it is

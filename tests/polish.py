@@ -8,7 +8,7 @@ import re
 import string
 from functools import cache
 
-from core.i18n import catalogue
+from core.i18n import catalogue, plurals
 
 _FIELDS = string.Formatter()
 CRASH_SIGNS = (
@@ -33,11 +33,16 @@ def _pieces(template: str, shortest: int) -> set[str]:
     return {p.strip() for part in parts for p in part.split("\n") if len(p.strip()) >= shortest}
 
 
+def _polish_texts() -> list[str]:
+    """Every Polish translation, each plural form included."""
+    return [*catalogue("pl").values(), *(f for forms in plurals("pl").values() for f in forms)]
+
+
 @cache
 def _polish_pieces() -> tuple[str, ...]:
     return tuple(
         sorted(
-            {p for text in catalogue("pl").values() for p in _pieces(text, 8)},
+            {p for text in _polish_texts() for p in _pieces(text, 8)},
             key=len,
             reverse=True,
         )
@@ -48,11 +53,12 @@ def _polish_pieces() -> tuple[str, ...]:
 def _english_pieces() -> tuple[str, ...]:
     """Fixed pieces of English message ids that no Polish translation contains (so seeing one
     means a message went out untranslated)."""
-    polish = "\n".join(catalogue("pl").values())
+    polish = "\n".join(_polish_texts())
+    english = [msgid for msgid, text in catalogue("pl").items() if text != msgid]
+    english += [msgid for ids in plurals("pl") for msgid in ids]
     found = {
         p
-        for msgid, text in catalogue("pl").items()
-        if text != msgid
+        for msgid in english
         for p in _pieces(msgid, 20)
         if p not in polish and re.search(r"[a-z]{3} [a-z]", p)
     }

@@ -42,9 +42,14 @@ def number_of(preview: Outgoing) -> int:
 
 
 def reach(preview: Outgoing) -> tuple[int, int]:
-    match = re.search(r"czaty: (\d+), osoby prywatnie: (\d+)", preview.text)
+    """ "Ogłoszenie trafi na 1 czat grupowy i prywatnie do 12 osób." → (1, 12)"""
+    match = re.search(
+        r"Ogłoszenie trafi na (\d+) (?:czat grupowy|czaty grupowe|czatów grupowych)"
+        r"(?: i prywatnie do (\d+) (?:osoby|osób))?\.",
+        preview.text,
+    )
     assert match, preview.text
-    return int(match.group(1)), int(match.group(2))
+    return int(match.group(1)), int(match.group(2) or 0)
 
 
 def expected_people(db: Database, code: str, standing_ok: object = None) -> set[int]:
@@ -98,7 +103,7 @@ async def test_guided_announcement_preview_confirm_and_delivery(
         assert s.exec(select(OutboxMessage)).all() == []  # nothing before confirmation
 
     [sent] = await chat.say(cast.coordinator, preview.actions[0].command, chat="cyfrowe")
-    assert f"czaty: 1, osoby: {len(people)}" in sent.text
+    assert sent.text.startswith("Wysyłam ogłoszenie nr") and reach(sent) == (1, len(people))
     transport, out = console
     delivered = await OutboxDispatcher(seeded, clock, {"console": transport}).run_once()
     assert delivered == 1 + len(people)

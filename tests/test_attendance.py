@@ -113,7 +113,10 @@ async def test_sheet_csv_overview_and_report_agree(
     present = sum(1 for r in rows[1:] if r[5] and r[6] != "zespół sieci")
     assert present == 3
     overview = await chat.text(cast.organiser, f"/obecnosc {meeting_id}")
-    assert "Obecni (potwierdzeni): 3 (stacjonarnie 2, online 1); zespół 0." in overview
+    assert (
+        "Obecność potwierdziły 3 osoby (stacjonarnie 2, online 1). "
+        "Z zespołu sieci obecnych jest 0 osób."
+    ) in overview
     [report] = await chat.say(cast.coordinator, f"/raport {meeting_id}")
     assert "obecni 3." in report.text
 
@@ -190,7 +193,7 @@ async def test_an_observer_is_told_who_confirms_their_participation(
         cast.organiser, f"/jestem {meeting_id} {cast.observer_rep}"
     )
     overview = await chat.text(cast.organiser, f"/obecnosc {meeting_id}")
-    assert "Obecni (potwierdzeni): 1 (stacjonarnie 0, online 1); zespół 0." in overview
+    assert "Obecność potwierdziła 1 osoba (stacjonarnie 0, online 1)." in overview
     # anyone else without the right still hears the usual refusal (the expert)
     assert "Nie masz uprawnień do polecenia /jestem" in await chat.text(
         cast.expert, f"/jestem {meeting_id}"

@@ -72,7 +72,9 @@ async def test_a_late_linker_gets_the_pending_invitation_with_calendar_and_butto
     with seeded.session() as s:  # a second catch-up sends nothing twice
         assert catch_up(s, late, settings, clock.now()) == 0
     # someone who already answered gets nothing more
-    assert "Zapisano: Nie będę" in await chat.text(cast.laureate_rep, f"/rsvp {meeting_id} nie")
+    assert "Zapisano, że nie weźmiesz udziału" in await chat.text(
+        cast.laureate_rep, f"/rsvp {meeting_id} nie"
+    )
     with seeded.session() as s:
         assert catch_up(s, cast.laureate_rep, settings, clock.now()) == 0
 

@@ -96,9 +96,9 @@ def test_meeting_cycle_in_the_console(first_run: tuple[Path, str]) -> None:
     )
     assert "Spotkanie nr 1 opublikowane" in out
     assert "📅 Spotkanie nr 1 sieci MIASTO CYFROWE: Spotkanie II" in out  # delivered to the chat
-    assert "Zapisano: Stacjonarnie na spotkanie nr 1" in out
+    assert "Zapisano Cię na spotkanie nr 1 (stacjonarnie)" in out
     assert "Spotkanie II — Stacjonarnie" in out
-    assert "Stacjonarnie: 1" in out
+    assert "Dotychczasowe odpowiedzi: stacjonarnie 1" in out
     assert (tmp / "files" / "lista_obecnosci_1.pdf").read_bytes().startswith(b"%PDF")
 
 

@@ -147,7 +147,7 @@ async def test_full_cycle_from_meeting_end_to_report(
     clock.set(poll.closes_at)
     await jobs.run_once()
     [closed] = [m for m in outbox(seeded, "feedback_closed") if m.person_id == cast.coordinator]
-    assert "odpowiedziało 4 z 4" in closed.payload["text"]
+    assert "odpowiedziały 4 z 4 zapytanych osób" in closed.payload["text"]
     # the expert is told too, with the same button to the report
     [to_expert] = [m for m in outbox(seeded, "feedback_closed") if m.person_id == cast.expert]
     assert to_expert.payload["text"] == closed.payload["text"]
@@ -169,12 +169,12 @@ async def test_full_cycle_from_meeting_end_to_report(
     body = report.text
     # the observer city is not invited to a meeting without an open part (models.attendance)
     assert "zaproszeni 8, odpowiedzieli na zaproszenie 5, obecni 4" in body
-    assert "odpowiedziało 4 z 4 osób (100 %)" in body
+    assert "Ankieta: odpowiedziały 4 z 4 zapytanych osób (100 %)" in body
     assert "Jak ogólnie oceniasz spotkanie? — średnia 3,5 na 5" in body  # 5, 4, 3, 2
     assert "1×0, 2×1, 3×1, 4×1, 5×1" in body  # the double vote (1) was not counted
     assert "(obecni/zaproszeni): finalista 0/2; laureat 4/4; lider zmian 0/2\n" in body
-    assert "średnia 3,7 na 5 (odpowiedzi: 3" in body  # 4, 3, 4
-    assert "Jak oceniasz organizację spotkania? — odpowiedzi: 2 (mniej niż 3" in body
+    assert "średnia 3,7 na 5 (3 odpowiedzi: " in body  # 4, 3, 4
+    assert "Jak oceniasz organizację spotkania? — 2 odpowiedzi (mniej niż 3" in body
     assert "Wymiana doświadczeń" not in body  # one answer: counts only
     assert "• Dostępność cyfrowa (×3)" in body and "• Więcej o e-usługach" in body
     assert "Dyżury eksperckie" in body and "Brak rezerwacji dyżurów w tym okresie" in body

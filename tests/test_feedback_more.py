@@ -63,7 +63,8 @@ async def test_start_of_network_survey_reaches_all_representatives(
 ) -> None:
     cast = find_cast(seeded)
     reply = await chat.text(cast.coordinator, "/ankieta_start cyfrowe zaufanie")
-    assert "wysłana do 9 osób" in reply
+    assert "Ankieta nr 1 trafiła do 9 osób." in reply
+    assert "połączonego konta" not in reply  # everyone is linked: nothing to say about it
     assert "już trwa" in await chat.text(cast.coordinator, "/ankieta_start cyfrowe zaufanie")
     with seeded.session() as s:
         [poll] = s.exec(select(Poll)).all()
@@ -78,7 +79,7 @@ async def test_start_of_network_survey_reaches_all_representatives(
     clock.advance(timedelta(days=7))
     await DueDispatcher(seeded, clock, settings).run_once()
     results = await chat.text(cast.coordinator, f"/wyniki {poll.id}")
-    assert "odpowiedziało 3 z 9" in results and "średnia" in results
+    assert "odpowiedziały 3 z 9 zapytanych osób" in results and "średnia" in results
     assert "Nie masz uprawnień" in await chat.text(cast.laureate_rep, f"/wyniki {poll.id}")
 
 
@@ -100,7 +101,9 @@ async def test_anonymous_quick_poll_in_the_group(
     assert "poll" not in posted.payload  # anonymous: buttons, never a native named poll
     for who, option in ((a, 2), (b, 2), (c, 1)):
         assert "anonimowo" in await chat.text(who, f"/glosuj 1 {option}", chat="cyfrowe")
-    assert "już głosowałeś" in await chat.text(a, "/glosuj 1 1", chat="cyfrowe")
+    assert "Twój głos w głosowaniu nr 1 jest już zapisany" in await chat.text(
+        a, "/glosuj 1 1", chat="cyfrowe"
+    )
     assert "Głosują tylko przedstawiciele" in await chat.text(
         cast.expert, "/glosuj 1 1", chat="cyfrowe"
     )

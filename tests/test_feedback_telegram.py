@@ -118,14 +118,14 @@ async def test_poll_by_buttons_and_typing_then_report_files(
     await api.inject(
         tg.callback(tg.user(REP2), tg.private_chat(REP2), keyboard(second[-1])["Pomiń"])
     )
-    await api.wait_for(lambda: any("już odpowiedział" in t for t in api.texts(REP2)))
+    await api.wait_for(lambda: any("jest już zapisana" in t for t in api.texts(REP2)))
 
     with seeded.session() as s:
         [poll] = s.exec(select(Poll)).all()
     clock.set(poll.closes_at)
     await jobs.run_once()
     await outbox.run_once()
-    assert any("zamknięta: odpowiedziało 3 z 3" in t for t in api.texts(COORD))
+    assert any("zamknięta: odpowiedziały 3 z 3 zapytanych osób" in t for t in api.texts(COORD))
     await say(api, REP3, "/ankieta 1 2 4", "jest już zamknięta")  # late
 
     await api.inject(tg.message(tg.user(COORD), tg.group_chat(GROUP), "/raport 1"))

@@ -85,7 +85,7 @@ async def test_weekly_digest_sections_reasons_and_no_repeats(
     assert "**NOWE** (3)" in body
     assert "AI for local public services" in body and "program: DIGITAL" in body
     assert "słowa: cyfryzacja" in body  # why the Horizon call fits: the word, not the programme
-    assert "dni do końca: 5" in body
+    assert "(zostało 5 dni)" in body
     assert "[Cyfrowa gmina](https://cppc.gov.pl/nabor)" in body
     assert "Climate adaptation" not in body  # that one is for zielone
     assert [a[1] for a in digest.payload["actions"]][:1] == ["/obserwuj 3"]  # soonest first
@@ -137,7 +137,7 @@ async def test_changes_closing_soon_and_mute(
     await run(seeded, clock, settings)
     third = digests(seeded)[-1].payload["text"]
     assert "**Zamykane wkrótce** (1)" in third
-    assert "Digital skills for officials" in third and "dni do końca: 13" in third
+    assert "Digital skills for officials" in third and "(zostało 13 dni)" in third
     assert len(digests(seeded)) == 3
 
     clock.set(MONDAY_9 + timedelta(days=21, minutes=1))  # already told it closes soon
@@ -168,10 +168,10 @@ async def test_follow_reminders_seven_and_one_day_before(
     await run(seeded, clock, settings)
     [week] = reminders()
     assert week.person_id == cast.laureate_rep
-    assert "dni do końca: 7" in week.payload["text"] and "Followed call" in week.payload["text"]
+    assert "(zostało 7 dni)" in week.payload["text"] and "Followed call" in week.payload["text"]
     clock.set(deadline - timedelta(days=1) + timedelta(minutes=5))
     await run(seeded, clock, settings)
-    assert len(reminders()) == 2 and "dni do końca: 1" in reminders()[1].payload["text"]
+    assert len(reminders()) == 2 and "(został 1 dzień)" in reminders()[1].payload["text"]
     clock.set(deadline + timedelta(hours=1))
     await run(seeded, clock, settings)
     assert len(reminders()) == 2

@@ -124,7 +124,7 @@ async def test_moving_keeps_the_deadline_on_a_working_day_and_asks_to_confirm(
     assert meeting is not None
     assert meeting.rsvp_deadline == datetime(2027, 5, 10, 7, 0, tzinfo=UTC)
     told = _private(seeded, "meeting_change", cast.laureate_rep).payload
-    assert "Odpowiedzi do: poniedziałek, 10 maja 2027, 09:00" in told["text"]
+    assert "Odpowiedzi zbieramy do poniedziałku, 10 maja 2027, 09:00" in told["text"]
     assert "Potwierdź nowy termin" in told["text"]
     assert [f"/rsvp {meeting_id} stacjonarnie"] == [
         a[1] for a in told["actions"] if a[1].endswith("stacjonarnie")

@@ -118,11 +118,11 @@ async def test_waitlist_and_automatic_promotion(chat: Chat, seeded: Database) ->
     cast = find_cast(seeded)
     meeting_id = await create(chat, cast.coordinator, seats="1")
     first = await chat.text(cast.laureate_rep, f"/rsvp {meeting_id} stacjonarnie")
-    assert first.startswith("Zapisano: Stacjonarnie")
+    assert first.startswith(f"Zapisano Cię na spotkanie nr {meeting_id} (stacjonarnie).")
     second = await chat.text(cast.laureate_rep2, f"/rsvp {meeting_id} stacjonarnie wegetariańskie")
     assert "liście rezerwowej" in second
     overview = await chat.text(cast.coordinator, f"/obecnosc {meeting_id}")
-    assert "Miejsca stacjonarne: 1 z 1; lista rezerwowa: 1" in overview
+    assert "Zajęto 1 z 1 miejsca stacjonarnego; na liście rezerwowej jest 1 osoba." in overview
     assert "wegetariańskie" in overview
 
     await chat.say(cast.laureate_rep, f"/rsvp {meeting_id} nie")
@@ -146,7 +146,9 @@ async def test_observers_only_online_and_only_with_an_open_part(
         cast.observer_rep, f"/rsvp {opened} stacjonarnie"
     )
     assert "nie ma części otwartej" in await chat.text(cast.observer_rep, f"/rsvp {closed} online")
-    assert "Zapisano: Online" in await chat.text(cast.observer_rep, f"/rsvp {opened} online")
+    assert f"Zapisano Cię na spotkanie nr {opened} (online)" in await chat.text(
+        cast.observer_rep, f"/rsvp {opened} online"
+    )
     assert "Nie masz uprawnień" in await chat.text(cast.observer_rep, f"/obecnosc {opened}")
 
 
@@ -156,7 +158,9 @@ async def test_answers_change_until_the_deadline(
     cast = find_cast(seeded)
     meeting_id = await create(chat, cast.coordinator)
     await chat.say(cast.laureate_rep, f"/rsvp {meeting_id} moze")
-    assert "Zapisano: Online" in await chat.text(cast.laureate_rep, f"/rsvp {meeting_id} online")
+    assert f"Zapisano Cię na spotkanie nr {meeting_id} (online)" in await chat.text(
+        cast.laureate_rep, f"/rsvp {meeting_id} online"
+    )
     assert "Odpowiedz: stacjonarnie" in await chat.text(
         cast.laureate_rep, f"/rsvp {meeting_id} jutro"
     )
@@ -236,7 +240,7 @@ async def test_moving_reschedules_and_cancelling_drops_reminders(
     meeting_id = await create(chat, cast.coordinator)
     await chat.say(cast.laureate_rep, f"/rsvp {meeting_id} stacjonarnie")
     moved = await chat.text(cast.coordinator, f"/spotkanie_przesun {meeting_id} 19.05.2027 10:00")
-    assert "przeniesiono na: środa, 19 maja 2027, 10:00" in moved
+    assert "przeniesiono na środę, 19 maja 2027, 10:00; powiadomiłem 1 czat grupowy" in moved
     with seeded.session() as s:
         meeting = s.get(Meeting, meeting_id)
         changes = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "meeting_change")).all()
@@ -366,7 +370,7 @@ async def test_editing_details_tells_the_group_and_everyone_invited(
     edit = f"/spotkanie_zmien {meeting_id}"
     assert "pola: tytul" in await chat.text(cast.coordinator, f"{edit} kolor x")
     reply = await chat.text(cast.coordinator, f"{edit} miejsce Gniezno, Rynek 1")
-    assert "powiadomiono czaty grupowe (1)" in reply
+    assert "powiadomiłem 1 czat grupowy i " in reply
     with seeded.session() as s:
         meeting = s.get(Meeting, meeting_id)
         told = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "meeting_change")).all()
@@ -388,7 +392,7 @@ async def test_raising_the_seat_limit_seats_the_waitlist_at_once(
     waiting = await chat.text(cast.laureate_rep2, f"/rsvp {meeting_id} stacjonarnie")
     assert "liście rezerwowej" in waiting or "rezerwow" in waiting
     reply = await chat.text(cast.coordinator, f"/spotkanie_zmien {meeting_id} limit 2")
-    assert "dostały miejsca stacjonarne: 1" in reply
+    assert "1 osoba z listy rezerwowej dostała miejsce stacjonarne; powiadomiłem ją." in reply
     with seeded.session() as s:
         seated = {r.person_id for r in rsvps(s, meeting_id) if not r.waitlisted}
         [told] = s.exec(select(OutboxMessage).where(OutboxMessage.kind == "waitlist")).all()
@@ -402,7 +406,9 @@ async def test_answers_that_are_personal_go_privately_from_a_group(
     cast = find_cast(seeded)
     meeting_id = await create(chat, cast.coordinator, seats="5")
     [answer] = await chat.say(cast.laureate_rep, f"/rsvp {meeting_id} może", chat="cyfrowe")
-    assert answer.to is not None and answer.text.startswith("Zapisano: Może")
+    assert answer.to is not None and answer.text.startswith(
+        "Zapisano, że być może weźmiesz udział w spotkaniu nr"
+    )
     [overview] = await chat.say(cast.coordinator, f"/obecnosc {meeting_id}", chat="cyfrowe")
     assert overview.to is not None and "Spotkanie II" in overview.text
     [moved] = await chat.say(

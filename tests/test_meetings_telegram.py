@@ -78,7 +78,7 @@ async def test_create_invite_answer_by_button_and_export(
     in_group = len(api.texts(GROUP))
     await api.inject(tg.callback(tg.user(REP), group, buttons[0]["callback_data"]))
     await api.wait_for(lambda: len(api.sent("answerCallbackQuery")) == 1)
-    assert "Zapisano: Stacjonarnie" in api.sent("answerCallbackQuery")[0].params["text"]
+    assert "(stacjonarnie)" in api.sent("answerCallbackQuery")[0].params["text"]
     await api.inject(tg.callback(tg.user(OBSERVER), group, buttons[0]["callback_data"]))
     await api.wait_for(lambda: len(api.sent("answerCallbackQuery")) == 2)
     assert "obserwatorzy" in api.sent("answerCallbackQuery")[1].params["text"].lower()

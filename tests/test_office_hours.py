@@ -328,7 +328,7 @@ async def test_exceptions_and_series_changes_tell_booked_cities(
     assert "Zarezerwowano" in await chat.text(rep, f"/dyzur_rezerwuj {first} 1 temat")
 
     moved = await chat.text(cast.expert, f"/dyzur_przesun {first} 2.12.2026 12:00")
-    assert "Powiadomione miasta: 1" in moved
+    assert "Powiadomiłem 1 miasto." in moved
     [change] = sent(seeded, "office_change", rep)
     assert "2 grudnia 2026, 12:00" in change.payload["text"]
     assert change.payload["files"][0]["name"] == f"dyzur_{first}_1.ics"

@@ -123,26 +123,31 @@ async def test_open_the_invitation_answer_and_the_coordinator_sees_it(
     await shot(page, "rsvp_pl")
     assert await page.get_by_role("heading", level=1).inner_text() == "Odpowiedz na zaproszenie"
     assert "MIASTO CYFROWE" in await page.locator("header").inner_text()
-    assert "hybrydowe" in await page.locator("dl").inner_text()
+    assert "spotkanie hybrydowe" in await page.locator("dl").inner_text()
     assert "Nie ma jeszcze Twojej odpowiedzi." in await page.locator("#answer-state").inner_text()
     assert (
-        "Możesz odpowiedzieć lub zmienić odpowiedź do: środa, 5 maja 2027, 12:00"
+        "Możesz odpowiedzieć lub zmienić odpowiedź do środy, 5 maja 2027, 12:00"
         in await page.locator("#deadline").inner_text()
     )
     await page.get_by_label("Stacjonarnie").check()
     await page.get_by_label("Uwagi dla organizatorów").fill("bez glutenu")
     await page.get_by_role("button", name="Wyślij odpowiedź").click()
     status = page.get_by_role("status")
-    assert "Zapisano: Stacjonarnie na spotkanie nr" in await status.inner_text()
+    assert re.search(
+        r"Zapisano Cię na spotkanie nr \d+ \(stacjonarnie\)", await status.inner_text()
+    )
     await shot(page, "rsvp_answered")
     assert "Stacjonarnie" in await page.locator("#answer-state").inner_text()
     overview = await site.attendance()
-    assert "Stacjonarnie: 1" in overview
+    assert "Dotychczasowe odpowiedzi: stacjonarnie 1" in overview
     assert "bez glutenu" in overview
 
     # a second person gets the waitlist, and the page says where they stand
     await page.goto(site.link(site.cast.laureate_rep2))
-    assert "zajęte 1 z 1; lista rezerwowa: 0" in await page.locator("main").inner_text()
+    assert (
+        "Zajęto 1 z 1 miejsca stacjonarnego; na liście rezerwowej jest 0 osób."
+        in await page.locator("main").inner_text()
+    )
     await page.get_by_label("Stacjonarnie").check()
     await page.get_by_role("button", name="Wyślij odpowiedź").click()
     assert "jesteś na liście rezerwowej" in await page.get_by_role("status").inner_text()
@@ -161,7 +166,7 @@ async def test_keyboard_only_answer(site: Site, page: Page) -> None:
     await page.get_by_role("button", name="Wyślij odpowiedź").focus()
     await page.keyboard.press("Enter")
     await page.get_by_role("status").wait_for()
-    assert "Online: 1" in await site.attendance()
+    assert "· online 1 ·" in await site.attendance()
 
 
 async def test_the_rules_are_the_chats_observer_cannot_take_a_seat(site: Site, page: Page) -> None:
@@ -251,7 +256,7 @@ async def test_a_form_without_its_csrf_token_is_refused(site: Site, page: Page) 
     assert wrong.status == 403
     with site.db.session() as s:
         assert rsvps(s, site.meeting) == []
-    assert "Online: 0" in await site.attendance()
+    assert "· online 0 ·" in await site.attendance()
 
 
 async def test_security_headers(site: Site, page: Page) -> None:
@@ -275,7 +280,7 @@ async def test_english_switch(site: Site, page: Page) -> None:
     await shot(page, "rsvp_en")
     await page.get_by_label("Online").check()
     await page.get_by_role("button", name="Send my answer").click()
-    assert "Noted: Online for meeting" in await page.get_by_role("status").inner_text()
+    assert "You are down for meeting #1, online." in await page.get_by_role("status").inner_text()
     assert await page.get_attribute("html", "lang") == "en"
     await page.get_by_role("link", name="Polski").click()
     assert await page.get_attribute("html", "lang") == "pl"
@@ -286,7 +291,7 @@ async def test_hub_and_my_meetings(site: Site, page: Page) -> None:
     assert await page.get_by_role("heading", level=1).inner_text() == "Czeka na Ciebie"
     assert "MIASTO CYFROWE" in await page.locator("header").inner_text()
     item = page.get_by_role("listitem").filter(has_text="Odpowiedz na zaproszenie: Spotkanie II")
-    assert "Odpowiedz do: środa, 5 maja 2027, 12:00" in await item.inner_text()
+    assert "Odpowiedz do środy, 5 maja 2027, 12:00" in await item.inner_text()
     await shot(page, "hub")
     await page.get_by_role("link", name="Moje najbliższe spotkania").click()
     assert await page.get_by_role("heading", level=1).inner_text() == "Moje najbliższe spotkania"

@@ -21,7 +21,7 @@ import csv
 import io
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,7 @@ from models.feedback import Poll
 from models.meetings import Meeting
 from models.outbox import OutboxMessage
 from tests.conftest import Chat
+from tests.language import assert_reads_right
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 T = Translator("pl", WARSAW)
@@ -155,18 +156,40 @@ class Quarter:
     chat: Chat
     jobs: DueDispatcher
     tmp: Path
+    heard: list[str] = field(default_factory=list)  # every answer, as people read it
 
     async def says(self, person: int, text: str, group: bool = False) -> str:
-        return await self.chat.text(ACCOUNT.format(person), text, chat="cyfrowe" if group else None)
+        replies = await self.chat.say(
+            ACCOUNT.format(person), text, chat="cyfrowe" if group else None
+        )
+        self.hear(replies)
+        return "\n".join(r.text for r in replies)
 
     async def said(self, person: int, text: str) -> list[Outgoing]:
-        return await self.chat.say(ACCOUNT.format(person), text)
+        replies = await self.chat.say(ACCOUNT.format(person), text)
+        self.hear(replies)
+        return replies
+
+    def hear(self, replies: list[Outgoing]) -> None:
+        for reply in replies:
+            self.heard += [reply.text, *(a.label for a in reply.actions)]
+            self.heard += [pdf_text(f.content) for f in reply.files if f.name.endswith(".pdf")]
 
     async def links(self, person: int) -> str:
         """The office prints an invitation code (`empirie-bot invite`); the person types it."""
         _person, code = office.issue_invitation(self.db, self.clock, str(person), days=30)
         assert CODE.fullmatch(code), code
-        return await self.chat.text(ACCOUNT.format(person), f"/start {code}")
+        return await self.says(person, f"/start {code}")
+
+    def transcript(self) -> list[str]:
+        """All the quarter said: the answers, and every message the bot sent on its own."""
+        with self.db.session() as s:
+            sent = [r.payload for r in s.exec(select(OutboxMessage)).all()]
+        return [
+            *self.heard,
+            *(p.get("text", "") for p in sent),
+            *(a[0] for p in sent for a in p.get("actions", [])),
+        ]
 
     async def at(self, moment: datetime) -> None:
         """Time passes to `moment`; the bot is up, so due work runs."""
@@ -249,6 +272,7 @@ async def test_a_quarter_of_the_digital_city_network(quarter: Quarter) -> None:
     office.export_file(q.db, exported)
     again = office.import_file(q.db, q.clock, q.settings, exported, T)
     assert again.lines[-1] == "Skład już odpowiada plikowi: nie ma nic do zmiany."
+    q.heard += [*result.lines, *again.lines]
 
     # everyone links but Agnieszka and Piotr; the coordinator binds the network's group
     for person in (who.coordinator, who.expert, who.organiser, who.grazyna, who.jedrzej):
@@ -329,7 +353,7 @@ async def test_a_quarter_of_the_digital_city_network(quarter: Quarter) -> None:
     assert meeting.rsvp_deadline == warsaw(8, 2, 9)
     for person in (who.grazyna, who.agnieszka):  # answered in person: asked to confirm
         told = q.private("meeting_change", person)
-        assert "Odpowiedzi do: poniedziałek, 8 lutego 2027, 09:00" in told["text"]
+        assert "Odpowiedzi zbieramy do poniedziałku, 8 lutego 2027, 09:00" in told["text"]
         assert "Potwierdź nowy termin" in told["text"]
         assert f"/rsvp {meeting_id} stacjonarnie" in buttons(told)
     online_told = q.private("meeting_change", who.jedrzej)
@@ -426,7 +450,7 @@ async def test_a_quarter_of_the_digital_city_network(quarter: Quarter) -> None:
     await q.at(poll.closes_at)
     for person in (who.coordinator, who.expert):
         [closed] = q.queued("feedback_closed", person)
-        assert "odpowiedziało 3 z 5" in closed.payload["text"], closed.payload["text"]
+        assert "odpowiedziały 3 z 5 zapytanych osób" in closed.payload["text"]
     # Friday 19 February: a week before its due date, Łomża is reminded of its action
     for person in (who.grazyna, who.jedrzej):
         reminder = q.private("plan_reminder", person)["text"]
@@ -452,7 +476,7 @@ async def test_a_quarter_of_the_digital_city_network(quarter: Quarter) -> None:
         "Jędrzej Ślęzak",
     ]
     assert Counter(r[part] for r in present) == {"stacjonarnie": 2, "online": 2}
-    assert "Obecni (potwierdzeni): 4 (stacjonarnie 2, online 2); zespół 0." in overview
+    assert "Obecność potwierdziły 4 osoby (stacjonarnie 2, online 2)." in overview
     assert "Frekwencja: zaproszeni 6, odpowiedzieli na zaproszenie 5, obecni 4." in report.text
     assert (
         "Według statusu (obecni/zaproszeni): finalista 0/2; laureat 2/2; lider zmian 1/1; "
@@ -522,3 +546,6 @@ async def test_a_quarter_of_the_digital_city_network(quarter: Quarter) -> None:
     )
     assert rows[1][0] == "Świdnik" and rows[1][2] == "Bożena Łęcka"
     assert rows[1][4] == "Prosimy o nagranie części otwartej."
+
+    # --- a ZMP coordinator reads the whole quarter: the language check finds nothing -------
+    assert_reads_right(q.transcript())

@@ -58,11 +58,13 @@ async def test_add_city_and_change_its_standing(chat: Chat, seeded: Database) ->
     reply = await chat.text(
         cast.coordinator, "/miasto_dodaj cyfrowe; Płock; obserwator; mazowieckie"
     )
-    assert reply == "• dodano miasto: Płock\n• Płock dołącza do sieci cyfrowe jako obserwator"
+    assert (
+        reply == "• dodano miasto: Płock\n• Płock dołącza do sieci MIASTO CYFROWE jako obserwator"
+    )
     again = await chat.text(cast.coordinator, "/miasto_dodaj cyfrowe; płock; laureat")
     assert again.startswith("Miasto płock już jest w sieci cyfrowe (obserwator).")
     reply = await chat.text(cast.coordinator, "/status cyfrowe; Płock; lider zmian")
-    assert reply == "Status Płock w sieci cyfrowe: obserwator → lider zmian."
+    assert reply == "Status Płock w sieci MIASTO CYFROWE: obserwator → lider zmian."
     assert standing(seeded, "Płock", "cyfrowe") is Standing.CHANGE_LEADER
     with seeded.session() as s:
         entries = s.exec(select(AuditEntry).where(AuditEntry.action == "standing.set")).all()
@@ -93,7 +95,7 @@ async def test_add_a_person_within_the_handbooks_limits(chat: Chat, seeded: Data
         cast.coordinator, "/osoba_dodaj cyfrowe; Płock; Piotr Łoś; Specjalista"
     )
     assert fourth == (
-        "Miasto ma już w sieci cyfrowe przedstawicieli: 3. Zamiast dodawać "
+        "Miasto ma już w sieci cyfrowe 3 przedstawicieli. Zamiast dodawać "
         "kolejną osobę, zastąp jedną z nich."
     )
     bad_mail = await chat.text(
@@ -161,9 +163,11 @@ async def test_replacing_a_representative_releases_answers_and_tells_the_coordin
         f"/zastap cyfrowe; {cast.laureate_rep}; Jan Nowak; "
         "Specjalista ds. e-usług; j.nowak@example.pl",
     )
-    assert f"• zakończono rolę: {old.name} — przedstawiciel(ka) miasta w sieci cyfrowe" in reply
-    assert "• dodano rolę: Jan Nowak — przedstawiciel(ka) miasta w sieci cyfrowe" in reply
-    assert "Zwolnione odpowiedzi na nadchodzące spotkania: 1." in reply
+    assert (
+        f"• zakończono rolę: {old.name} — przedstawiciel(ka) miasta w sieci MIASTO CYFROWE" in reply
+    )
+    assert "• dodano rolę: Jan Nowak — przedstawiciel(ka) miasta w sieci MIASTO CYFROWE" in reply
+    assert "Zwolniono odpowiedzi na 1 nadchodzące spotkanie." in reply
     assert Role.REPRESENTATIVE not in roles(seeded, cast.laureate_rep, "cyfrowe")
     with seeded.session() as s:
         new = s.exec(select(Person).where(Person.name == "Jan Nowak")).one()

@@ -59,12 +59,12 @@ def test_import_people_and_export_from_the_command_line(
 ) -> None:
     sheet = write_xlsx(tmp_path / "skład sieci.xlsx", ROWS)
     code, out = cli(clock, "roster", "import", str(sheet), "--dry-run")
-    assert code == 0 and out.startswith("Próba: import pliku wprowadziłby te zmiany")
+    assert code == 0 and out.startswith("Próbny import — plik wprowadziłby ")
     code, out = cli(clock, "people", "cyfrowe")
-    assert out.splitlines() == ["MIASTO CYFROWE (cyfrowe) — liczba osób: 0"]
+    assert out.splitlines() == ["MIASTO CYFROWE (cyfrowe) — 0 osób"]
 
     code, out = cli(clock, "roster", "import", str(sheet))
-    assert code == 0 and out.startswith("Zaimportowano; liczba zmian:")
+    assert code == 0 and out.startswith("Zaimportowano plik i wprowadzono ")
     code, out = cli(clock, "people", "cyfrowe")
     assert (
         "Grażyna Żółkiewska <g.zolkiewska@um.lomza.pl>, Łomża (laureat) — "
@@ -74,7 +74,7 @@ def test_import_people_and_export_from_the_command_line(
     assert out.strip() == "Skład już odpowiada plikowi: nie ma nic do zmiany."
 
     code, out = cli(clock, "roster", "export", str(tmp_path / "eksport.csv"))
-    assert code == 0 and out.startswith("Zapisano wierszy: 7")
+    assert code == 0 and out.startswith("Zapisano 7 wierszy do pliku ")
     assert "Grażyna Żółkiewska" in (tmp_path / "eksport.csv").read_text(encoding="utf-8-sig")
 
     bad = write_xlsx(tmp_path / "zły.xlsx", [["cyfrowy", *ROWS[0][1:]]])

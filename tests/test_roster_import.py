@@ -301,7 +301,7 @@ def test_bad_file_reports_every_row_in_polish_and_writes_nothing(
     result = run(empty, clock, settings, write_xlsx(tmp_path / "zły.xlsx", rows))
     assert not result.ok
     text = "\n".join(result.lines)
-    assert result.lines[0].startswith("Błędne wiersze w pliku: 4; niczego nie zmieniono.")
+    assert result.lines[0].startswith("W pliku są 4 błędne wiersze; niczego nie zmieniono.")
     assert "Wiersz 3: nieznany kod sieci „cyfrowy”" in text
     assert "Wiersz 4: nieznany status „zwycięzca”" in text
     assert "Wiersz 5: błędny adres e-mail „ewa.mazur@”" in text
@@ -310,8 +310,8 @@ def test_bad_file_reports_every_row_in_polish_and_writes_nothing(
         "zastępców" in text
     )
     assert (
-        "Wiersz 10 (ostrzeżenie): Chełm ma w sieci zasoby więcej przedstawicieli, niż "
-        "zaleca Vademecum (2–3): 4" in text
+        "Wiersz 10 (ostrzeżenie): Chełm ma w sieci zasoby 4 przedstawicieli, więcej, niż "
+        "zaleca Vademecum (2–3)" in text
     )
     with empty.session() as s:
         assert s.exec(select(Person)).first() is None
@@ -351,14 +351,12 @@ def test_dry_run_shows_the_changes_and_writes_nothing(
     )
     result = run(empty, clock, settings, write_xlsx(tmp_path / "v2.xlsx", newer), dry_run=True)
     assert result.ok
-    assert (
-        result.lines[0] == "Próba: import pliku wprowadziłby te zmiany (4); niczego nie zapisano:"
-    )
+    assert result.lines[0] == "Próbny import — plik wprowadziłby 4 zmiany; niczego nie zapisano:"
     assert set(result.lines[1:]) == {
-        "• status Świdnik w sieci cyfrowe: obserwator → finalista",
+        "• status Świdnik w sieci MIASTO CYFROWE: obserwator → finalista",
         "• dodano osobę: Anna Wiśniewska (Łomża)",
-        "• dodano rolę: Anna Wiśniewska — przedstawiciel(ka) miasta w sieci cyfrowe",
-        "• zakończono rolę: Jędrzej Ślęzak — przedstawiciel(ka) miasta w sieci cyfrowe",
+        "• dodano rolę: Anna Wiśniewska — przedstawiciel(ka) miasta w sieci MIASTO CYFROWE",
+        "• zakończono rolę: Jędrzej Ślęzak — przedstawiciel(ka) miasta w sieci MIASTO CYFROWE",
     }
     assert "Jędrzej Ślęzak" in people(empty, "cyfrowe")
     assert "Anna Wiśniewska" not in people(empty, "cyfrowe")
@@ -405,7 +403,7 @@ def test_person_missing_from_a_newer_file_is_ended_not_deleted(
     newer = [r for r in ROWS if r[4] != "Jędrzej Ślęzak"]
     result = run(empty, clock, settings, write_xlsx(tmp_path / "v2.xlsx", newer))
     assert result.lines[1:] == [
-        "• zakończono rolę: Jędrzej Ślęzak — przedstawiciel(ka) miasta w sieci cyfrowe"
+        "• zakończono rolę: Jędrzej Ślęzak — przedstawiciel(ka) miasta w sieci MIASTO CYFROWE"
     ]
     assert "Jędrzej Ślęzak" not in people(empty, "cyfrowe")
     with empty.session() as s:
@@ -421,7 +419,7 @@ def test_person_missing_from_a_newer_file_is_ended_not_deleted(
     # Back in a later file: the same row is reopened, the person is not duplicated.
     again = run(empty, clock, settings, write_xlsx(tmp_path / "v3.xlsx", ROWS))
     assert again.lines[1:] == [
-        "• dodano rolę: Jędrzej Ślęzak — przedstawiciel(ka) miasta w sieci cyfrowe"
+        "• dodano rolę: Jędrzej Ślęzak — przedstawiciel(ka) miasta w sieci MIASTO CYFROWE"
     ]
     with empty.session() as s:
         assert len(s.exec(select(Person).where(Person.name == "Jędrzej Ślęzak")).all()) == 1

@@ -61,7 +61,7 @@ async def test_after_downtime_the_day_before_reminder_is_reworded_and_the_agenda
     clock.set(FIRST - timedelta(hours=2))
     await jobs.run_once()
     assert sent(seeded, "office_remind_24h", reps[0]) == [
-        f"⏰ Przypomnienie: dyżur eksperta nr {first} dla Twojego miasta: wtorek, 1 grudnia 2026, "
+        f"⏰ Przypomnienie: dyżur eksperta nr {first} dla Twojego miasta — wtorek, 1 grudnia 2026, "
         "10:00. Temat: strategia. Dołącz: https://teams.example/dyzur"
     ]
     assert all("Jutro" not in text for text in sent(seeded, "office_remind_24h"))

@@ -143,7 +143,7 @@ async def test_an_update_waiting_on_a_database_lock_does_not_hold_up_another_per
         assert bot.api.texts(REP_TG) == []  # still waiting for the lock
         other.rollback()
     await bot.api.wait_for(lambda: bool(bot.api.texts(REP_TG)), timeout=30)
-    assert bot.api.texts(REP_TG)[0].startswith("Zapisano: Online")
+    assert re.match(r"Zapisano Cię na spotkanie nr \d+ \(online\)", bot.api.texts(REP_TG)[0])
     first_rsvp = next(
         i for i, c in enumerate(bot.api.calls) if str(c.params.get("chat_id")) == str(REP_TG)
     )

@@ -10,17 +10,12 @@ from bot.pages.registry import PAGES, FormError, HubItem, Page, PageRequest
 from core import links
 from handlers.kit.limits import NOTE
 from handlers.meetings.invitations import choices_of
-from handlers.meetings.render import ANSWER_LABEL, part_line
+from handlers.meetings.render import ANSWER_LABEL, FORMAT_LABEL, part_line
 from models import agenda
-from models.errors import N_
-from models.meetings import Meeting, MeetingFormat
+from models.errors import N_, Nn_
+from models.meetings import Meeting
 
 NOTE_MAX = NOTE  # the column's (models.fields)
-FORMAT_LABEL: dict[str, str] = {
-    MeetingFormat.IN_PERSON: N_("in-person meeting"),
-    MeetingFormat.ONLINE: N_("online meeting"),
-    MeetingFormat.HYBRID: N_("hybrid meeting"),
-}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
@@ -61,7 +56,9 @@ def rsvp_form(req: PageRequest, data: Mapping[str, str]) -> str:
     note = _CONTROL.sub(" ", data.get("note", "")).strip()
     if len(note) > NOTE_MAX:
         raise FormError(
-            N_("Notes can be at most {max} characters long."), field="note", max=NOTE_MAX
+            N_("Notes can be at most {most} long."),
+            field="note",
+            most=Nn_("{n} character", "{n} characters", NOTE_MAX),
         )
     if not note and "note" in data:
         note = "-"  # the field was emptied

@@ -15,7 +15,7 @@ from handlers.kit.permissions import Action, Actor, allowed
 from models import directory
 from models import office_hours as oh
 from models.core import Network
-from models.errors import N_
+from models.errors import N_, Nn_
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
@@ -56,7 +56,9 @@ def form(req: PageRequest, data: Mapping[str, str]) -> str:
         raise FormError(N_("Write the topic you will bring."), field="topic")
     if len(topic) > oh.TOPIC_MAX:
         raise FormError(
-            N_("The topic can be at most {max} characters long."), field="topic", max=oh.TOPIC_MAX
+            N_("The topic can be at most {most} long."),
+            field="topic",
+            most=Nn_("{n} character", "{n} characters", oh.TOPIC_MAX),
         )
     return f"/dyzur_rezerwuj {session_id} {slot} {topic}"
 
@@ -87,10 +89,11 @@ def hub(req: PageRequest) -> list[HubItem]:
                 items.append(
                     HubItem(
                         t("Book the expert's office hours: {network}", network=network.name),
-                        t(
-                            "{when}. Free slots: {count}.",
+                        t.tn(
+                            "{when}. {n} free slot.",
+                            "{when}. {n} free slots.",
+                            len(free),
                             when=t.datetime(session.starts_at),
-                            count=len(free),
                         ),
                         req.link(links.OFFICE_HOURS, session=session.id or 0),
                         session.starts_at,

@@ -114,6 +114,7 @@ class PageServer:
         other = "en" if t.language == "pl" else "pl"
         html = self.env.get_template(template).render(
             t=t,
+            tn=t.tn,  # plural forms: tn("{n} seat", "{n} seats", n)
             lang=t.language,
             other_lang=other,
             other_lang_name="English" if other == "en" else "Polski",

@@ -268,9 +268,9 @@ class ConsoleTransport:
             if len(found) != 1:
                 self._print(
                     self.t(
-                        "No single person matches “{query}” ({count} found). /kto lists people.",
+                        "{matches} “{query}”, not exactly one. /kto lists people.",
                         query=args,
-                        count=len(found),
+                        matches=self.t.tn("{n} person matches", "{n} people match", len(found)),
                     )
                 )
                 return

@@ -6,7 +6,7 @@ from __future__ import annotations
 from core.formatting import to_plain
 from core.messages import Action as Button
 from core.messages import Outgoing
-from handlers.announcements.render import delivery_report, queue_announcement
+from handlers.announcements.render import delivery_report, queue_announcement, reach
 from handlers.kit.args import Id, Words
 from handlers.kit.context import Context
 from handlers.kit.permissions import Action
@@ -68,12 +68,10 @@ async def confirm(ctx: Context, number: int) -> list[Outgoing]:
     return [
         Outgoing(
             ctx.t(
-                "Sending announcement #{id}: {chats} chats, {people} people. "
-                "I will send you a delivery report; /ogloszenie_raport {id} shows "
-                "it any time.",
+                "Sending announcement #{id}. {reach} I will send you a delivery report; "
+                "/ogloszenie_raport {id} shows it any time.",
                 id=ann.id,
-                chats=chats,
-                people=people,
+                reach=reach(ctx.t, chats, people),
             )
         )
     ]

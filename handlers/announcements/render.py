@@ -38,6 +38,18 @@ DELIVERY_LABEL = {
 }
 
 
+def reach(t: Translator, chats: int, people: int) -> str:
+    """Where an announcement goes: "2 group chats and, privately, 5 people"."""
+    where = t.tn("{n} group chat", "{n} group chats", chats)
+    if people:
+        where = t(
+            "{group_chats} and, privately, {recipients}",
+            group_chats=where,
+            recipients=t.tn("to {n} person", "to {n} people", people),
+        )
+    return t("It will go to {where}.", where=where)
+
+
 def label(t: Translator, table: dict[str, str], key: str) -> str:
     return t(table[key])
 
@@ -113,18 +125,14 @@ def preview(t: Translator, s: Session, ann: Announcement, settings: Settings) ->
         t("Delivery: {delivery}", delivery=label(t, DELIVERY_LABEL, ann.delivery)),
         t("Pinned: {pinned}", pinned=t("yes") if ann.pin else t("no")),
         t("Sending: {when}", when=when),
-        t(
-            "It will reach {chats} chats and {people} people privately.",
-            chats=len(chats),
-            people=len(people),
-        ),
+        reach(t, len(chats), len(people)),
     ]
     if missing:
         lines.append(
-            t(
-                "{count} people in the audience have no linked account and will not "
-                "get it privately.",
-                count=missing,
+            t.tn(
+                "{n} person in the audience has no linked account and will not get it privately.",
+                "{n} people in the audience have no linked account and will not get it privately.",
+                missing,
             )
         )
     if ann.audience != "all":

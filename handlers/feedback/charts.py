@@ -17,7 +17,10 @@ from matplotlib.ticker import FuncFormatter
 
 from core.i18n import Translator
 from handlers.meetings.attendance_sheet import _font
+from handlers.meetings.render import FORMAT_LABEL
+from models.errors import Msgid
 from models.feedback import QuestionKind
+from models.meetings import MeetingFormat
 
 if TYPE_CHECKING:
     from handlers.feedback.report import QuestionResult, Report
@@ -84,7 +87,7 @@ def meeting_figure(t: Translator, report: Report) -> Any:
             ax.text(
                 0.5,
                 0.5,
-                t("{count} answers — too few to show", count=q.answers),
+                t.tn("{n} answer — too few to show", "{n} answers — too few to show", q.answers),
                 ha="center",
                 va="center",
                 fontsize=15,
@@ -235,7 +238,7 @@ def draft_pdf(t: Translator, report: Report, chart: bytes) -> bytes:
         t("Network: {network}", network=report.network.name),
         t("Meeting: {title}", title=m.title),
         t("Date: {when}", when=t.datetime(m.starts_at)),
-        t("Format: {format}", format=m.format),
+        t("Format: {format}", format=Msgid(FORMAT_LABEL[MeetingFormat(m.format)])),
         t("Place: {place}", place=m.place or m.online_link or "—"),
     ):
         pdf.para(line)

@@ -230,16 +230,28 @@ async def start_survey(ctx: Context, network: str | None, survey: Survey) -> lis
         )
         asked = launch(s, poll, people, ctx.now, ctx.settings)
     ctx.wake_outbox()
-    return [
-        Outgoing(
-            ctx.t(
-                "Survey #{id} is sent to {asked} people (of {count} "
-                "representatives; the others have no linked account). Results: "
-                "/wyniki {id} after it closes on {when}.",
-                id=poll.id,
-                asked=asked,
-                count=len(people),
-                when=ctx.t.datetime(poll.closes_at),
-            )
+    t = ctx.t
+    lines = [
+        t.tn(
+            "Survey #{id} is sent to {n} person.",
+            "Survey #{id} is sent to {n} people.",
+            asked,
+            id=poll.id,
         )
     ]
+    if len(people) > asked:  # the others have no linked account
+        lines.append(
+            t.tn(
+                "{n} representative has no linked account and did not get it.",
+                "{n} representatives have no linked account and did not get it.",
+                len(people) - asked,
+            )
+        )
+    lines.append(
+        t(
+            "Results: /wyniki {id} once it closes ({when}).",
+            id=poll.id,
+            when=t.datetime(poll.closes_at),
+        )
+    )
+    return [Outgoing(" ".join(lines))]

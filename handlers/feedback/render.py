@@ -94,9 +94,10 @@ def introduction(t: Translator, poll: Poll, title: str) -> str:
     return "\n".join(
         [
             t("📝 {title}", title=title),
-            t(
-                "{count} short questions, about two minutes. Every question can be skipped.",
-                count=len(poll.questions),
+            t.tn(
+                "{n} short question, about two minutes. Every question can be skipped.",
+                "{n} short questions, about two minutes. Every question can be skipped.",
+                len(poll.questions),
             ),
             t(
                 "🔒 Anonymous: your answers are stored without your name or anything that links "
@@ -131,11 +132,13 @@ def thanks(t: Translator, poll: Poll) -> Outgoing:
 def group_note(t: Translator, poll: Poll, title: str, asked: int) -> Outgoing:
     """In the network's chats when a poll opens: who was asked, not who will answer."""
     return Outgoing(
-        t(
-            "📝 {title}: I have sent each of the {count} people asked a short anonymous poll "
-            "in a private message. It is open until {when}. Thank you for your opinions!",
+        t.tn(
+            "📝 {title}: I have sent the {n} person asked a short anonymous poll in a private "
+            "message. It is open until {when}. Thank you for your opinions!",
+            "📝 {title}: I have sent each of the {n} people asked a short anonymous poll in a "
+            "private message. It is open until {when}. Thank you for your opinions!",
+            asked,
             title=title,
-            count=asked,
             when=t.datetime(poll.closes_at),
         )
     )
@@ -145,11 +148,12 @@ def closed_note(t: Translator, poll: Poll, title: str, answered: int, asked: int
     """To the coordinators when a poll closes, with the command for its report."""
     command = f"/raport {poll.meeting_id}" if poll.meeting_id else f"/wyniki {poll.id}"
     return Outgoing(
-        t(
-            "📊 {title} has closed: {answered} of {asked} people answered. The report: {command}",
+        t.tn(
+            "📊 {title} has closed: {n} {of_asked} answered. The report: {command}",
+            "📊 {title} has closed: {n} {of_asked} answered. The report: {command}",
+            answered,
             title=title,
-            answered=answered,
-            asked=asked,
+            of_asked=t.tn("of {n} person asked", "of {n} people asked", asked),
             command=command,
         ),
         actions=(Button(t("Report"), command),),
@@ -198,7 +202,13 @@ def vote_results(t: Translator, poll: Poll, found: list[int]) -> Outgoing:
         t("🗳 Poll #{id} has closed: {question}", id=poll.id, question=poll.questions[0]["text"])
     ]
     if poll.anonymous and total < MIN_GROUP:
-        lines.append(t("{count} votes — fewer than 3, so only the number is shown.", count=total))
+        lines.append(
+            t.tn(
+                "{n} vote — fewer than 3, so only the number is shown.",
+                "{n} votes — fewer than 3, so only the number is shown.",
+                total,
+            )
+        )
     else:
         lines += [
             f"{n}. {o}: {c}"
@@ -206,5 +216,5 @@ def vote_results(t: Translator, poll: Poll, found: list[int]) -> Outgoing:
                 zip(poll.questions[0]["options"], found, strict=True), start=1
             )
         ]
-        lines.append(t("Votes: {count}.", count=total))
+        lines.append(t.tn("{n} vote in all.", "{n} votes in all.", total))
     return Outgoing("\n".join(lines))

@@ -193,46 +193,61 @@ def _number(t: Translator, value: float) -> str:
 
 def result_lines(t: Translator, result: PollResult) -> list[str]:
     lines = [
-        t(
-            "Feedback: {answered} of {asked} people answered ({rate} %), {finished} all "
-            "the questions.",
-            answered=result.answered,
-            asked=result.asked,
+        t.tn(
+            "Feedback: {n} {of_asked} answered ({rate} %); {complete}.",
+            "Feedback: {n} {of_asked} answered ({rate} %); {complete}.",
+            result.answered,
+            of_asked=t.tn("of {n} person asked", "of {n} people asked", result.asked),
             rate=round(100 * result.rate),
-            finished=result.finished,
+            complete=t.tn(
+                "{n} person answered every question",
+                "{n} people answered every question",
+                result.finished,
+            ),
         )
     ]
     for q in result.questions:
         head = f"{q.number}. {q.text}"
         if not q.shown:
             lines.append(
-                t(
-                    "{question} — {count} answers (fewer than 3: counts only)",
+                t.tn(
+                    "{question} — {n} answer (fewer than 3: the count only)",
+                    "{question} — {n} answers (fewer than 3: the count only)",
+                    q.answers,
                     question=head,
-                    count=q.answers,
                 )
             )
         elif q.kind == QuestionKind.RATING:
+            average = _number(t, q.average or 0)
             lines.append(
-                t(
-                    "{question} — average {average} of 5 ({count} answers: {spread})",
+                t.tn(
+                    "{question} — average {average} of 5 ({n} answer: {spread})",
+                    "{question} — average {average} of 5 ({n} answers: {spread})",
+                    q.answers,
                     question=head,
-                    average=_number(t, q.average or 0),
-                    count=q.answers,
+                    average=average,
                     spread=", ".join(f"{v}×{n}" for v, n in q.distribution),
                 )
             )
         elif q.kind == QuestionKind.CHOICE:
             lines.append(
-                t(
-                    "{question} — {count} answers: {spread}",
+                t.tn(
+                    "{question} — {n} answer: {spread}",
+                    "{question} — {n} answers: {spread}",
+                    q.answers,
                     question=head,
-                    count=q.answers,
                     spread="; ".join(f"{v}: {n}" for v, n in q.distribution),
                 )
             )
         else:
-            lines.append(t("{question} — {count} answers:", question=head, count=q.answers))
+            lines.append(
+                t.tn(
+                    "{question} — {n} answer:",
+                    "{question} — {n} answers:",
+                    q.answers,
+                    question=head,
+                )
+            )
             lines += [f"  • {text}" + (f" (×{n})" if n > 1 else "") for text, n in q.grouped]
     return lines
 

@@ -101,7 +101,12 @@ async def list_calls(ctx: Context, network: str | None) -> list[Outgoing]:
     deadlines = {call.id: next_deadline(call.deadline_list, ctx.now) for call, _ in found}
     found.sort(key=lambda cm: (deadlines[cm[0].id] is None, deadlines[cm[0].id] or ctx.now))
     lines = [
-        t("Open funding calls for {network} ({count}):", network=chosen.name, count=len(found))
+        t.tn(
+            "{n} open funding call for {network}:",
+            "{n} open funding calls for {network}:",
+            len(found),
+            network=chosen.name,
+        )
     ]
     for call, why in found[:LISTED]:
         deadline = deadlines[call.id]

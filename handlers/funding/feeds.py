@@ -105,12 +105,14 @@ def _problem(
 
     def build(t: Translator) -> Outgoing:
         text = (
-            t(
+            t.tn(
                 "The funding feed #{id} ({url}) has gone silent: no new entries for over "
-                "{days} days. Check it, or stop it with /zrodlo_usun {id}.",
+                "{n} day. Check it, or stop it with /zrodlo_usun {id}.",
+                "The funding feed #{id} ({url}) has gone silent: no new entries for over "
+                "{n} days. Check it, or stop it with /zrodlo_usun {id}.",
+                settings.funding_feed_silent_days,
                 id=feed.id,
                 url=feed.url,
-                days=settings.funding_feed_silent_days,
             )
             if reason == "silent"
             else t(

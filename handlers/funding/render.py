@@ -45,11 +45,13 @@ def describe(t: Translator, call: FundingCall, now: datetime) -> str:
     if call.identifier:
         lines.append(t("Identifier: {id}", id=call.identifier))
     if deadline:
+        left = days_left(deadline, now, t)
         lines.append(
-            t(
-                "Next deadline: {when} ({days} days left)",
+            t.tn(
+                "Next deadline: {when} ({n} day left)",
+                "Next deadline: {when} ({n} days left)",
+                left,
                 when=t.datetime(deadline),
-                days=days_left(deadline, now, t),
             )
         )
     elif call.deadline_list:
@@ -80,13 +82,15 @@ def describe(t: Translator, call: FundingCall, now: datetime) -> str:
 
 def reminder(t: Translator, call: FundingCall, deadline: datetime, now: datetime) -> Outgoing:
     """To a follower, some days before the call's next deadline."""
+    left = days_left(deadline, now, t)
     return Outgoing(
-        t(
-            "⏰ Funding call #{id} “{title}”: the deadline is {when} ({days} days left). {link}",
+        t.tn(
+            "⏰ Funding call #{id} “{title}”: the deadline is {when} ({n} day left). {link}",
+            "⏰ Funding call #{id} “{title}”: the deadline is {when} ({n} days left). {link}",
+            left,
             id=call.id,
             title=call.title,
             when=t.datetime(deadline),
-            days=days_left(deadline, now, t),
             link=call.link or "",
         ),
         actions=(Button(t("Stop following"), f"/nie_obserwuj {call.id}"),),
@@ -122,7 +126,7 @@ def line(t: Translator, item: Item) -> str:
         else t("no deadline given")
     )
     if item.days_left is not None and item.days_left <= 31:
-        when += " " + t("({days} days left)", days=item.days_left)
+        when += " " + t.tn("({n} day left)", "({n} days left)", item.days_left)
     source = f" · {escape(call.programme)}" if call.programme else ""
     reason = escape(why(t, item.why))
     text = f"- #{call.id} {title}{source} · {when}{_money(t, call)} — {reason}"

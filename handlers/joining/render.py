@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from core.i18n import NP_, Translator
+from core.i18n import Translator
 from core.messages import Action as Button
 from core.messages import Outgoing
 from handlers.kit.labels import STANDING
@@ -17,14 +17,6 @@ from models.enums import Role
 from models.errors import N_
 from models.joins import JoinRequest
 
-FRESH = NP_(
-    "📥 {network}: {count} new join request waits for your decision."
-    "|📥 {network}: {count} new join requests wait for your decision."
-)
-LAPSING = NP_(
-    "⏳ {network}: {count} join request lapses within 3 days without a decision."
-    "|⏳ {network}: {count} join requests lapse within 3 days without a decision."
-)
 REMINDER = N_(
     "⏳ Join request #{id} ({name}, {city}) to the network {network} still waits for your "
     "decision; it lapses on {when}: /przyjmij {id} {code} or /odrzuc {id} {code}."
@@ -100,9 +92,23 @@ def summary(
         )
     lines = []
     if fresh:
-        lines.append(t.plural(FRESH, len(fresh), network=network.name))
+        lines.append(
+            t.tn(
+                "📥 {network}: {n} new join request waits for your decision.",
+                "📥 {network}: {n} new join requests wait for your decision.",
+                len(fresh),
+                network=network.name,
+            )
+        )
     if lapsing:
-        lines.append(t.plural(LAPSING, len(lapsing), network=network.name))
+        lines.append(
+            t.tn(
+                "⏳ {network}: {n} join request lapses within 3 days without a decision.",
+                "⏳ {network}: {n} join requests lapse within 3 days without a decision.",
+                len(lapsing),
+                network=network.name,
+            )
+        )
     if waiting > len(fresh):
         lines.append(t("Waiting for a decision in all: {count}.", count=waiting))
     actions: tuple[Button, ...] = ()

@@ -15,7 +15,7 @@ import re
 
 from core.textfile import is_control
 from models import fields
-from models.errors import N_, DomainError, Msgid
+from models.errors import N_, DomainError, Msgid, Nn_
 
 MAX_ID = 2**31 - 1  # object numbers: a PostgreSQL INTEGER
 _ASCII_NUMBER = re.compile(r"[0-9]{1,10}")
@@ -108,7 +108,7 @@ def check_text(value: str, limit: int | None, field: str) -> str:
         raise DomainError(
             fields.TOO_LONG,
             field=Msgid(FIELD_LABEL[field]) if field in FIELD_LABEL else field,
-            limit=bound,
+            most=Nn_("{n} character", "{n} characters", bound),
             length=len(value),
         )
     return value

@@ -25,7 +25,7 @@ from models.attendance import SECTIONS, Section
 from models.core import Network, Person
 from models.directory import STAFF_ORDER
 from models.enums import Role, Standing
-from models.errors import N_, DomainError
+from models.errors import N_, DomainError, Nn_
 from models.meetings import ANSWERS, Answer, Meeting, answers_of, check_in, rsvps
 
 
@@ -52,35 +52,50 @@ async def overview(ctx: Context, meeting: int) -> list[Outgoing]:
     waiting = [r for r in answers.values() if r.waitlisted]
     lines = [
         t("Meeting #{id}: {title}", id=found.id, title=found.title),
-        " · ".join(f"{render.answer_label(t, a)}: {counts[a]}" for a in ANSWERS),
+        render.counts_line(
+            t, found, {**{str(a): n for a, n in counts.items()}, "waitlist": len(waiting)}
+        ),
     ]
     if found.capacity:
         lines.append(
-            t(
-                "In-person seats: {taken} of {capacity}; waitlist: {waiting}",
+            t.tn(
+                "{taken} of {n} in-person seat taken; {waitlist}.",
+                "{taken} of {n} in-person seats taken; {waitlist}.",
+                found.capacity,
                 taken=counts[Answer.IN_PERSON],
-                capacity=found.capacity,
-                waiting=len(waiting),
+                waitlist=t.tn(
+                    "{n} person on the waitlist", "{n} people on the waitlist", len(waiting)
+                ),
             )
         )
     present = who.present
     in_person = sum(1 for a in present if a.section == Section.IN_PERSON)
     online = sum(1 for a in present if a.section == Section.ONLINE)
     if who.checked:
+        staff = sum(1 for a in who.people if a.staff and a.checked_in_at)
         lines.append(
-            t(
-                "Checked in: {count} (in person {in_person}, online {online}); staff {staff}.",
-                count=len(present),
+            t.tn(
+                "{n} person checked in (in person {in_person}, online {online}).",
+                "{n} people checked in (in person {in_person}, online {online}).",
+                len(present),
                 in_person=in_person,
                 online=online,
-                staff=sum(1 for a in who.people if a.staff and a.checked_in_at),
+            )
+            + " "
+            + t.tn(
+                "From the network staff, {n} person is present.",
+                "From the network staff, {n} people are present.",
+                staff,
             )
         )
     else:
         lines.append(
-            t(
-                "Nobody checked in yet; coming: {count} (in person {in_person}, online {online}).",
-                count=len(present),
+            t.tn(
+                "Nobody checked in yet; {n} person said they are coming (in person {in_person}, "
+                "online {online}).",
+                "Nobody checked in yet; {n} people said they are coming (in person {in_person}, "
+                "online {online}).",
+                len(present),
                 in_person=in_person,
                 online=online,
             )
@@ -203,12 +218,9 @@ async def here(
             people = directory.find_people(s, person)
             if len(people) != 1:
                 raise DomainError(
-                    N_(
-                        "No single person matches “{query}” ({count} found). Use "
-                        "the id from /osoby."
-                    ),
+                    N_("{matches} “{query}”, not exactly one. Use the id from /osoby."),
                     query=shown(person),
-                    count=len(people),
+                    matches=Nn_("{n} person matches", "{n} people match", len(people)),
                 )
             who = people[0]
             if not _may_be_marked(s, found, network, who):  # not a member: a guest?
@@ -305,8 +317,11 @@ async def attendance_list(ctx: Context, meeting: int) -> list[Outgoing]:
     base = f"lista_obecnosci_{found.id}"
     return [
         Outgoing(
-            ctx.t(
-                "Attendance list for meeting #{id}: {count} people.", id=found.id, count=len(rows)
+            ctx.t.tn(
+                "The attendance list for meeting #{id} has {n} person.",
+                "The attendance list for meeting #{id} has {n} people.",
+                len(rows),
+                id=found.id,
             ),
             files=(
                 File(f"{base}.csv", to_csv(ctx.t, rows), "text/csv"),

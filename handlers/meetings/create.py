@@ -296,10 +296,10 @@ async def create(
         [
             Outgoing(
                 ctx.t(
-                    "Meeting #{id} is published: {chats} chats, {people} people invited.",
+                    "Meeting #{id} is published: the invitation goes to {group_chats} and {recipients}.",
                     id=meeting.id,
-                    chats=chats,
-                    people=people,
+                    group_chats=ctx.t.tn("{n} group chat", "{n} group chats", chats),
+                    recipients=ctx.t.tn("to {n} person", "to {n} people", people),
                 ),
                 actions=(Button(ctx.t("Attendance"), f"/obecnosc {meeting.id}"),),
             )
@@ -336,10 +336,10 @@ async def cancel(ctx: Context, meeting: int) -> list[Outgoing]:
     return [
         Outgoing(
             ctx.t(
-                "Meeting #{id} is cancelled; told: {chats} group chats and {people} people invited.",
+                "Meeting #{id} is cancelled; I told {group_chats} and {invited}.",
                 id=found.id,
-                chats=chats,
-                people=people,
+                group_chats=ctx.t.tn("{n} group chat", "{n} group chats", chats),
+                invited=ctx.t.tn("{n} invited person", "{n} invited people", people),
             )
         )
     ]
@@ -380,12 +380,11 @@ async def move(ctx: Context, meeting: int, when: str) -> list[Outgoing]:
     return [
         Outgoing(
             ctx.t(
-                "Meeting #{id} is moved to {when}; told: {chats} group chats and {people} people "
-                "invited.",
+                "Meeting #{id} is moved to {when}; I told {group_chats} and {invited}.",
                 id=found.id,
                 when=ctx.t.datetime(starts),
-                chats=chats,
-                people=people,
+                group_chats=ctx.t.tn("{n} group chat", "{n} group chats", chats),
+                invited=ctx.t.tn("{n} invited person", "{n} invited people", people),
             )
         )
     ]
@@ -471,17 +470,18 @@ async def edit(ctx: Context, meeting: int, field: str, value: str) -> list[Outgo
     ctx.wake_outbox()
     lines = [
         ctx.t(
-            "Meeting #{id} is updated; told: {chats} group chats and {people} people invited.",
+            "Meeting #{id} is updated; I told {group_chats} and {invited}.",
             id=found.id,
-            chats=chats,
-            people=people,
+            group_chats=ctx.t.tn("{n} group chat", "{n} group chats", chats),
+            invited=ctx.t.tn("{n} invited person", "{n} invited people", people),
         )
     ]
     if promoted:
         lines.append(
-            ctx.t(
-                "From the waitlist {count} got in-person seats (they are told).",
-                count=len(promoted),
+            ctx.t.tn(
+                "{n} person from the waitlist got an in-person seat; I told them.",
+                "{n} people from the waitlist got in-person seats; I told them.",
+                len(promoted),
             )
         )
     return [Outgoing("\n".join(lines))]

@@ -27,6 +27,17 @@ ANSWER_LABEL: dict[str, str] = {
     Answer.NO: N_("I won't come"),
     Answer.MAYBE: N_("Maybe"),
 }
+FORMAT_LABEL: dict[str, str] = {
+    MeetingFormat.IN_PERSON: N_("in-person meeting"),
+    MeetingFormat.ONLINE: N_("online meeting"),
+    MeetingFormat.HYBRID: N_("hybrid meeting"),
+}
+# the invitation says the format in a sentence
+FORMAT_LINE: dict[str, str] = {
+    MeetingFormat.IN_PERSON: N_("The meeting is in person."),
+    MeetingFormat.ONLINE: N_("The meeting is online."),
+    MeetingFormat.HYBRID: N_("A hybrid meeting: come in person or join online."),
+}
 FIELD_LABEL = {
     "title": N_("title"),
     "place": N_("place"),
@@ -114,7 +125,7 @@ def invitation(
     if observer:
         lines.append(t("Observers follow the open part online."))
     else:
-        lines.append(t("Format: {format}", format=meeting.format))
+        lines.append(t(FORMAT_LINE[MeetingFormat(meeting.format)]))
         if meeting.place:
             lines.append(t("Place: {place}", place=meeting.place))
     lines += programme_lines(t, view)
@@ -127,10 +138,12 @@ def invitation(
     if view.agenda:
         lines.append(t("Agenda: {agenda}", agenda=view.agenda))
     if not view.full and not observer and (meeting.online_link or meeting.agenda):
-        lines.append(t("A closed meeting: the link and agenda go privately to those invited."))
+        lines.append(
+            t("The meeting link and the details of the agenda go privately to those invited.")
+        )
     if meeting.format != MeetingFormat.ONLINE and not observer:
         lines.append(
-            t("In-person seats: {n}", n=meeting.capacity)
+            t.tn("{n} in-person seat", "{n} in-person seats", meeting.capacity)
             if meeting.capacity
             else t("In-person seats: no limit")
         )
@@ -147,7 +160,7 @@ def invitation(
     if offered:
         lines.append(
             t(
-                "Please answer by {when}: /rsvp {id} {choices}",
+                "Please answer by {when}. To answer: /rsvp {id} {choices}",
                 when=t.datetime(meeting.rsvp_deadline),
                 id=meeting.id,
                 choices=" | ".join(Answer(a).word for a in offered),

@@ -26,6 +26,16 @@ REPRESENTATIVES_ONLY = N_("Only representatives of the network's cities answer i
 # typed as the note, these remove the one given before (nothing typed keeps it)
 CLEAR_NOTE = ("-", "usun", "delete")
 
+# the confirmation of an answer, a sentence for each answer
+NOTED = {
+    Answer.IN_PERSON: N_(
+        "You are down for meeting #{id}, in person. You can change it until {when}."
+    ),
+    Answer.ONLINE: N_("You are down for meeting #{id}, online. You can change it until {when}."),
+    Answer.NO: N_("Noted: you will not come to meeting #{id}. You can change it until {when}."),
+    Answer.MAYBE: N_("Noted: you might come to meeting #{id}. You can change it until {when}."),
+}
+
 
 @dataclass(frozen=True)
 class AnswerArg(Arg):
@@ -98,12 +108,7 @@ async def rsvp(ctx: Context, meeting: int, choice: Answer, note: str | None) -> 
                 Outgoing(text),
             ]
         return [Outgoing(text)]
-    text = ctx.t(
-        "Noted: {answer} for meeting #{id}. You can change it until {when}.",
-        answer=render.answer_label(ctx.t, mine.answer),
-        id=found.id,
-        when=ctx.t.datetime(found.rsvp_deadline),
-    )
+    text = ctx.t(NOTED[Answer(mine.answer)], id=found.id, when=ctx.t.datetime(found.rsvp_deadline))
     if clear and had_note:
         text += " " + ctx.t("Your notes for the organisers are removed.")
     return [Outgoing(text, ack=pressed and len(text) <= TOAST_LIMIT)]

@@ -172,13 +172,15 @@ async def pick(ctx: Context, session: int, slot: int) -> list[Outgoing]:
         when = row.slot_start(slot) if 1 <= slot <= row.slots else row.starts_at
     return [
         Outgoing(
-            ctx.t(
+            ctx.t.tn(
                 "Slot {slot} at {time}, office hours #{id}: what will you ask about? Write the topic "
-                "in one line (up to {limit} characters). /anuluj stops.",
+                "in one line (up to {n} character). /anuluj stops.",
+                "Slot {slot} at {time}, office hours #{id}: what will you ask about? Write the topic "
+                "in one line (up to {n} characters). /anuluj stops.",
+                oh.TOPIC_MAX,
                 slot=slot,
                 time=ctx.t.time(when),
                 id=session,
-                limit=oh.TOPIC_MAX,
             )
         )
     ]

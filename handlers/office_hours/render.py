@@ -84,7 +84,7 @@ def booking_message(
         t("Topic: {topic}", topic=booking.topic),
         t("Where: {where}", where=where(t, session)),
         t(
-            "You can cancel until {when}: /dyzur_odwolaj {id}",
+            "You can cancel until {when} with /dyzur_odwolaj {id}.",
             when=t.datetime(session.cutoff(booking.slot)),
             id=session.id,
         ),

@@ -128,14 +128,14 @@ def _describe(t: Translator, series: OfficeSeries, sessions: Sequence[OfficeSess
     dates = ", ".join(f"#{x.id} {t.short_datetime(x.starts_at)}" for x in sessions) or "—"
     return t(
         "Office-hours series #{id}: every {weeks} weeks from {start} ({minutes} min, "
-        "slots of {slot} min). Booking opens {days} days before each session. Sessions: "
+        "slots of {slot} min). Booking opens {lead_time} before each session. Sessions: "
         "{dates}",
         id=series.id,
         weeks=series.weeks,
         start=t.datetime(series.dtstart),
         minutes=series.duration_minutes,
         slot=series.slot_minutes,
-        days=series.open_days,
+        lead_time=t.tn("{n} day", "{n} days", series.open_days),
         dates=dates,
     )
 
@@ -270,13 +270,15 @@ async def edit_series(
     ctx.wake_outbox()
     return [
         Outgoing(
-            ctx.t(
-                "Series #{old} ends before {date}; from then on it "
-                "continues as series #{new}. Cities told: {count}.",
+            ctx.t.tn(
+                "Series #{old} ends before {date}; from then on it continues as series #{new}. "
+                "{n} city is told.",
+                "Series #{old} ends before {date}; from then on it continues as series #{new}. "
+                "{n} cities are told.",
+                told,
                 old=old_id,
                 new=new_id,
                 date=since,
-                count=told,
             )
         )
     ]
@@ -304,11 +306,12 @@ async def end_series(ctx: Context, series: int, date: str) -> list[Outgoing]:
     ctx.wake_outbox()
     return [
         Outgoing(
-            ctx.t(
-                "Series #{id} has no dates from {date} on. Cities told: {count}.",
+            ctx.t.tn(
+                "Series #{id} has no dates from {date} on. {n} city is told.",
+                "Series #{id} has no dates from {date} on. {n} cities are told.",
+                told,
                 id=series,
                 date=date,
-                count=told,
             )
         )
     ]

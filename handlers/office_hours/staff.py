@@ -40,11 +40,13 @@ async def _drop_one(ctx: Context, session_id: int, status: SessionStatus) -> lis
     ctx.wake_outbox()
     return [
         Outgoing(
-            ctx.t(
-                "Office hours #{id} will not take place; the rest of "
-                "the series is unchanged. Cities told: {count}.",
+            ctx.t.tn(
+                "Office hours #{id} will not take place; the rest of the series is unchanged. "
+                "{n} city is told.",
+                "Office hours #{id} will not take place; the rest of the series is unchanged. "
+                "{n} cities are told.",
+                told,
                 id=session_id,
-                count=told,
             )
         )
     ]
@@ -107,11 +109,12 @@ async def move(ctx: Context, session: int, when: str) -> list[Outgoing]:
     ctx.wake_outbox()
     return [
         Outgoing(
-            ctx.t(
-                "Office hours #{id} are moved to {when}. Cities told: {count}.",
+            ctx.t.tn(
+                "Office hours #{id} are moved to {when}. {n} city is told.",
+                "Office hours #{id} are moved to {when}. {n} cities are told.",
+                told,
                 id=session,
                 when=ctx.t.datetime(starts),
-                count=told,
             )
         )
     ]

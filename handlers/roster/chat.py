@@ -375,9 +375,10 @@ async def replace(
         )
     ctx.wake_outbox()
     released = (
-        ctx.t(
-            "Answers released: {count} upcoming meetings.",
-            count=len({m for m, _p in changes.released}),
+        ctx.t.tn(
+            "Answers released for {n} upcoming meeting.",
+            "Answers released for {n} upcoming meetings.",
+            len({m for m, _p in changes.released}),
         )
         if changes.released
         else ""

@@ -101,10 +101,11 @@ def import_file(
         return ImportResult(
             False,
             [
-                t(
-                    "Wrong rows in the file: {count}; nothing was changed. "
-                    "Correct them and import again:",
-                    count=errors,
+                t.tn(
+                    "{n} wrong row in the file; nothing was changed. Correct it and import again:",
+                    "{n} wrong rows in the file; nothing was changed. Correct them and import "
+                    "again:",
+                    errors,
                 ),
                 *lines,
             ],
@@ -127,12 +128,13 @@ def import_file(
     if not described:
         summary = t("The roster already matches the file: nothing to change.")
     elif dry_run:
-        summary = t(
-            "Dry run: importing the file would make these changes ({count}); nothing was written:",
-            count=len(described),
+        summary = t.tn(
+            "Dry run — importing the file would make {n} change; nothing was written:",
+            "Dry run — importing the file would make {n} changes; nothing was written:",
+            len(described),
         )
     else:
-        summary = t("Imported; changes: {count}.", count=len(described))
+        summary = t.tn("Imported; {n} change made.", "Imported; {n} changes made.", len(described))
     if not dry_run:
         log.info("roster.imported rows=%s changes=%s", len(rows), len(described))
     return ImportResult(True, [*lines, summary, *(f"• {d}" for d in described)], len(described))
@@ -179,10 +181,10 @@ def people_lines(db: Database, t: Translator, code: str | None) -> list[str]:
             rows = directory.members(s, network.id or 0)
             lines.append(
                 t(
-                    "{network} ({code}): {count} people",
+                    "{network} ({code}) — {people}",
                     network=network.name,
                     code=network.code,
-                    count=len(rows),
+                    people=t.tn("{n} person", "{n} people", len(rows)),
                 )
             )
             for person, role, city in rows:

@@ -19,7 +19,7 @@ from handlers.roster import intake
 from handlers.roster.intake import UnreadableFile
 from models import fields
 from models.enums import Office, Role, Standing
-from models.errors import N_, Msgid
+from models.errors import N_, Msgid, Nn_
 from models.roster import MAX_REPRESENTATIVES, Change, RosterRow
 
 # Column keys and the headers (normalised) that name them; the first is what export writes.
@@ -333,10 +333,14 @@ def _cross_checks(rows: Sequence[RosterRow]) -> list[Problem]:
             problems.append(
                 Problem(
                     reps[MAX_REPRESENTATIVES].line,
-                    N_(
-                        "{city} has more representatives in {network} than the handbook's 2–3: {count}"
-                    ),
-                    {"city": reps[0].city, "count": len(people), "network": network},
+                    N_("{city} has {representatives} in {network}, more than the handbook's 2–3"),
+                    {
+                        "city": reps[0].city,
+                        "representatives": Nn_(
+                            "{n} representative", "{n} representatives", len(people)
+                        ),
+                        "network": network,
+                    },
                     warning=True,
                 )
             )

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from babel.dates import format_date
 from sqlmodel import Session
 
-from core.i18n import NP_, Translator
+from core.i18n import Translator
 from core.messages import Action as Button
 from core.messages import Outgoing
 from handlers.workplan.parse import STATUS_LABEL, STATUS_TYPED
@@ -95,7 +95,7 @@ def reminder(
             id=action.id,
             network=network.name,
             when=long_day(t, action.due_on),
-            days=t.plural(NP_("in {count} day|in {count} days"), days),
+            days=t.tn("in {n} day", "in {n} days", days),
             text=action.description,
             owner=owner_label(s, action),
             status=status_label(t, action.status),

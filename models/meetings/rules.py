@@ -14,7 +14,7 @@ from core.workdays import DEFAULT as WORKDAYS
 from core.workdays import Workdays, next_working_morning
 from models import due
 from models.enums import Role, Standing
-from models.errors import N_, DomainError
+from models.errors import N_, DomainError, Nn_
 from models.meetings.tables import (
     ANSWERS,
     COMING,
@@ -270,8 +270,12 @@ def set_capacity(session: Session, meeting: Meeting, capacity: int) -> list[int]
     seated = sum(1 for r in answers if has_seat(r))
     if capacity < seated:
         raise DomainError(
-            N_("{seated} people already have in-person seats; the limit cannot be lower."),
-            seated=seated,
+            N_("{holders}; the limit cannot be lower."),
+            holders=Nn_(
+                "{n} person already has an in-person seat",
+                "{n} people already have in-person seats",
+                seated,
+            ),
         )
     meeting.capacity = capacity
     session.add(meeting)

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from models import due
-from models.errors import N_, DomainError
+from models.errors import N_, DomainError, Nn_
 from models.office_hours.queries import (
     city_booking,
     free_slots,
@@ -54,9 +54,9 @@ def clean_topic(topic: str) -> str:
         )
     if len(topic) > TOPIC_MAX:
         raise DomainError(
-            N_("The topic is too long ({length} characters); keep it under {limit}."),
-            length=len(topic),
-            limit=TOPIC_MAX,
+            N_("The topic is too long ({actual}); it can have at most {most}."),
+            actual=Nn_("{n} character", "{n} characters", len(topic)),
+            most=Nn_("{n} character", "{n} characters", TOPIC_MAX),
         )
     return topic
 

@@ -17,7 +17,7 @@ from core.collation import person_key, polish_key
 from models import audit, directory
 from models.core import City, CityStanding, Network, NetworkRole, Person
 from models.enums import Office, Role, Standing
-from models.errors import N_, DomainError
+from models.errors import N_, DomainError, Nn_
 from models.meetings import Meeting, Rsvp
 
 MAX_REPRESENTATIVES = 3  # per city and network (the handbook: 2–3 permanent representatives)
@@ -117,7 +117,7 @@ def set_standing(
         changes.add(
             N_("{city} joins {network} as {standing}"),
             city=city.name,
-            network=network.code,
+            network=network.name,
             standing=standing.value,
         )
     else:
@@ -125,7 +125,7 @@ def set_standing(
         changes.add(
             N_("standing of {city} in {network}: {old} → {standing}"),
             city=city.name,
-            network=network.code,
+            network=network.name,
             old=old,
             standing=standing.value,
         )
@@ -176,9 +176,10 @@ def upsert_person(
         )
         session.add(person)
         session.flush()
-        changes.add(
-            N_("person added: {name} ({city})"), name=person.name, city=city.name if city else "—"
-        )
+        if city is None:
+            changes.add(N_("person added: {name}"), name=person.name)
+        else:
+            changes.add(N_("person added: {name} ({city})"), name=person.name, city=city.name)
         return person
     wanted = {
         "name": row.name,
@@ -231,10 +232,10 @@ def check_seat(session: Session, network: Network, person: Person) -> None:
     if len(taken) >= MAX_REPRESENTATIVES:
         raise DomainError(
             N_(
-                "The city already has {count} representatives in the network "
-                "{network}: replace one of them instead."
+                "The city already has {representatives} in the network {network}: replace one "
+                "of them instead."
             ),
-            count=len(taken),
+            representatives=Nn_("{n} representative", "{n} representatives", len(taken)),
             network=network.code,
         )
 
@@ -287,7 +288,7 @@ def end_in_network(
             N_("role ended: {name} — {role} in {network}"),
             name=person.display_name,
             role=role.value,
-            network=network.code,
+            network=network.name,
         )
     if Role.REPRESENTATIVE in ended:
         changes.released += release_answers(session, person.id or 0, network.id or 0, now)
@@ -329,7 +330,7 @@ def grant(
             N_("role added: {name} — {role} in {network}"),
             name=person.display_name,
             role=role.value,
-            network=network.code,
+            network=network.name,
         )
 
 
