@@ -337,7 +337,7 @@ async def test_the_contract_is_shown_to_members_and_acknowledged_once_per_city(
         [hanna] = [p for p in s.exec(select(Person)).all() if p.name == "Hanna Żak"]
     assert queued(seeded, "contract", hanna.id) == []  # no account yet
     _person, code = office.issue_invitation(seeded, clock, str(hanna.id), days=7)
-    assert "połączone" in await chat.text("hanna", f"/start {code}")
+    assert "Połączono Twoje konto" in await chat.text("hanna", f"/start {code}")
     [shown] = queued(seeded, "contract", hanna.id)
     assert shown.chat_id == "hanna"
     assert "Spotykamy się raz na kwartał" in shown.payload["text"]

@@ -399,8 +399,11 @@ def check_english() -> list[Finding]:
     found: list[Finding] = []
     for text in [*catalogue("pl"), *catalogue("en").values()]:
         found += english(text)
-    for ids, forms in [*plurals("pl").items(), *plurals("en").items()]:
-        for text in (*ids, *(forms if ids in plurals("en") else ())):
+    for ids in plurals("pl"):  # the ids are English
+        for text in ids:
+            found += english(text)
+    for ids, forms in plurals("en").items():
+        for text in (*ids, *forms):
             found += english(text)
     return list(dict.fromkeys(found))
 
