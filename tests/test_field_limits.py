@@ -148,14 +148,14 @@ def test_the_roster_file_names_the_row_field_and_limit(
     code, out = cli(clock, "roster", "import", str(sheet))
     assert code == 1
     assert out.splitlines() == [
-        "Błędne wiersze w pliku: 4; niczego nie zmieniono. Popraw je i zaimportuj plik ponownie:",
+        "W pliku są 4 błędne wiersze; niczego nie zmieniono. Popraw je i zaimportuj plik ponownie:",
         "Wiersz 2: pole „miasto” jest za długie: najwyżej 120 znaków (ma 121)",
         "Wiersz 3: pole „imię i nazwisko” jest za długie: najwyżej 200 znaków (ma 201)",
         "Wiersz 4: pole „e-mail” jest za długie: najwyżej 200 znaków (ma 201)",
         "Wiersz 5: pole „imię i nazwisko” zawiera znak NUL: usuń go",
     ]
     code, out = cli(clock, "people", "cyfrowe")
-    assert out.splitlines() == ["MIASTO CYFROWE (cyfrowe) — liczba osób: 0"]
+    assert out.splitlines() == ["MIASTO CYFROWE (cyfrowe) — 0 osób"]
     write_csv(tmp_path / "skład.csv", [ROWS[0], rows[-1]], HEADER)
     code, out = cli(clock, "roster", "import", str(sheet))
     assert code == 0, out
@@ -173,7 +173,7 @@ def test_the_guard_under_every_flush_refuses_the_same_on_both(db: Database) -> N
         with pytest.raises(DomainError) as refused, db.session() as s:
             s.add(row)
         assert refused.value.params["field"] == fields.FIELDS[expected].label
-        assert refused.value.params["limit"] == fields.FIELDS[expected].limit
+        assert refused.value.params["most"].n == fields.FIELDS[expected].limit
     with pytest.raises(DomainError) as refused, db.session() as s:
         s.add(City(name="Łódź\x00"))
     assert refused.value.msgid == fields.HAS_NUL
@@ -187,6 +187,7 @@ def test_the_guard_under_every_flush_refuses_the_same_on_both(db: Database) -> N
 LABELS = [
     *("tytuł", "miejsce", "link", "uwagi", "temat", "imię i nazwisko", "e-mail", "stanowisko"),
     *("funkcja", "miasto", "województwo", "grantodawca", "program", "treść", "odpowiedź"),
+    *("kto odpowiada", "termin", "kiedy", "kogo pytamy", "nowa wartość"),
 ]
 HOSTILE = ["Ś" * 121, "N" * 201, "T" * 301, "https://example.org/" + "l" * 481, "Ł\x00ódź"]
 

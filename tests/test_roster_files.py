@@ -230,4 +230,4 @@ def test_the_cli_refuses_a_device_and_a_folder_without_a_traceback(
     assert "Traceback" not in capsys.readouterr().err
     assert not [r for r in caplog.records if r.exc_info]
     code, out = cli(clock, "people", "cyfrowe")
-    assert out.splitlines() == ["MIASTO CYFROWE (cyfrowe) — liczba osób: 0"]
+    assert out.splitlines() == ["MIASTO CYFROWE (cyfrowe) — 0 osób"]

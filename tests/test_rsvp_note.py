@@ -39,7 +39,7 @@ async def test_a_note_is_kept_replaced_and_removed_in_chat(chat: Chat, seeded: D
     assert note_of(seeded, meeting, me) == "dieta wegańska"
     assert "dieta wegańska" in await chat.text(cast.organiser, f"/obecnosc {meeting}")
     removed = await chat.text(me, f"/rsvp {meeting} online -")
-    assert removed.startswith(f"Zapisano: Online na spotkanie nr {meeting}.")
+    assert removed.startswith(f"Zapisano Cię na spotkanie nr {meeting} (online).")
     assert removed.endswith("Uwagi dla organizatorów usunięte.")
     assert note_of(seeded, meeting, me) is None
     assert "Uwagi:" not in await chat.text(cast.organiser, f"/obecnosc {meeting}")

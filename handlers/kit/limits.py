@@ -31,6 +31,12 @@ FIELD_LABEL = {
     "agenda": N_("agenda"),
     "text": N_("text"),
     "answer": N_("answer"),
+    "owner": N_("who is responsible"),
+    "due": N_("due date"),
+    "deadline": N_("deadline"),
+    "when": N_("when"),
+    "audience": N_("who is asked"),
+    "value": N_("new value"),
 }
 
 
