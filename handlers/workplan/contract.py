@@ -74,11 +74,11 @@ async def set_contract(ctx: Context, network: str, text: str) -> list[Outgoing]:
         Outgoing(
             ctx.t(
                 "Version {version} of the contract of the network {network} is set; I sent it "
-                "privately to {to_people}. Each of the {cities} cities acknowledges it "
+                "privately {to_people}. Each of the {cities} cities acknowledges it "
                 "once; /kontrakt {code} shows which have.",
                 version=contract.version,
                 network=where.name,
-                to_people=ctx.t.tn("{n} person", "{n} people", sent),
+                to_people=ctx.t.tn("to {n} person", "to {n} people", sent),
                 cities=cities,
                 code=where.code,
             )
