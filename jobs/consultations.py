@@ -43,11 +43,11 @@ def _notice(t: Translator, meeting: Meeting, network: Network, rows: list[NeedRo
     lines = [
         t(
             "For the programme of meeting #{id} “{title}”: the cities of {network} reported "
-            "{count} needs and observations since the last meeting.",
+            "{reported} since the last meeting.",
             id=meeting.id,
             title=meeting.title,
             network=network.name,
-            count=len(rows),
+            reported=t.tn("{n} need or observation", "{n} needs and observations", len(rows)),
         ),
         *(need_line(t, r, short=True) for r in rows[:SHOWN]),
     ]

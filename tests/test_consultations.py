@@ -97,7 +97,7 @@ async def test_a_consultation_from_opening_to_the_collected_opinions(
         "/konsultacja cyfrowe; Rekomendacje e-usług; 30.11.2026; wszyscy; "
         "Proponujemy wspólny standard; zobacz https://zmp.example/rekomendacje.pdf",
     )
-    assert "Konsultacja nr 1 sieci MIASTO CYFROWE otwarta do: poniedziałek, 30 listopada" in said
+    assert "Konsultacja nr 1 sieci MIASTO CYFROWE otwarta do poniedziałku, 30 listopada" in said
     assert "wysłano prywatnie do 9 z 9 osób (miasta obserwatorzy i miasta rdzenia)" in said, said
     everyone = representatives(seeded, "laureat", "finalista", "lider_zmian", "obserwator")
     assert {m.person_id for m in queued(seeded, "consultation")} == set(everyone)

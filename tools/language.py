@@ -359,7 +359,7 @@ _TYPED = re.compile(
     r"\{\w*(:\w+)?\}"  # placeholders
     r"|(?<!\w)/\w+[^\n.;()]*"  # a command and what follows it in the clause
     r"|[\w-]+(?:\s*[|/;]\s*[\w-]+)+"  # choices: a|b|c, tak/nie, tytul;termin
-    r"|\b(?i:e\.g\.|for example:?)[^()\n]*"  # an example
+    r"|\b(?i:e\.g\.|for example:?)\s*[^()\n]*"  # an example (also on the next line)
     r"|<[^>]*>"  # a usage placeholder
 )
 

@@ -62,7 +62,12 @@ def to_pdf(t: Translator, s: Session, c: Consultation, network: Network, asked: 
         t("Title: {title}", title=c.title),
         t("Asked: {audience}", audience=audience_label(t, c.audience)),
         t("Deadline: {deadline}", deadline=t.datetime(c.deadline)),
-        t("Opinions: {answered} of {asked} people asked", answered=len(rows), asked=asked),
+        t.tn(
+            "{n} opinion {of_asked}",
+            "{n} opinions {of_asked}",
+            len(rows),
+            of_asked=t.tn("of {n} person asked", "of {n} people asked", asked),
+        ),
         *[line for line in content_lines(t, c) if line],
     ]
     for line in head:

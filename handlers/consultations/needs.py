@@ -141,7 +141,13 @@ async def needs(ctx: Context, network: str | None) -> list[Outgoing]:
     lines = [head, *(need_line(t, r) for r in recent)] if recent else [head, t("none")]
     earlier = len(every) - len(recent)
     if earlier:
-        lines.append(t("Earlier: {count} (all are in the attached file).", count=earlier))
+        lines.append(
+            t.tn(
+                "{n} earlier one (all are in the attached file).",
+                "{n} earlier ones (all are in the attached file).",
+                earlier,
+            )
+        )
     files: tuple[File, ...] = ()
     if every:
         buffer = io.StringIO()

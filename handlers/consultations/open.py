@@ -128,15 +128,15 @@ def open_consultation(
     return [
         Outgoing(
             ctx.t(
-                "Consultation #{id} of the network {network} is open until {deadline}: sent "
-                "privately to {sent} of {people} people ({audience}). Those who have not "
+                "Consultation #{id} of the network {network} is open until {deadline}; sent "
+                "privately to {sent} {of_people} ({audience}). Those who have not "
                 "answered are reminded once; at the deadline you get the opinions as "
                 "documents (CSV and PDF). /konsultacja_opinie {id} gives them any time.",
                 id=number,
                 network=name,
                 deadline=ctx.t.datetime(when),
                 sent=sent,
-                people=len(people),
+                of_people=ctx.t.tn("of {n} person", "of {n} people", len(people)),
                 audience=render.audience_label(ctx.t, chosen),
             )
         )
@@ -278,7 +278,12 @@ async def listing(ctx: Context, network: str | None) -> list[Outgoing]:
                 count = len(store.answered(s, c.id or 0))
                 lines.append(
                     f"#{c.id} {c.title} — {state} — "
-                    + ctx.t("opinions: {count} of {asked}", count=count, asked=asked)
+                    + ctx.t.tn(
+                        "{n} opinion {of_asked}",
+                        "{n} opinions {of_asked}",
+                        count,
+                        of_asked=ctx.t.tn("of {n} person asked", "of {n} people asked", asked),
+                    )
                 )
                 continue
             if not store.in_audience(s, c, me):

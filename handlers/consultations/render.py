@@ -94,12 +94,12 @@ def reminder(t: Translator, c: Consultation, network: Network, url: str | None) 
 
 def summary(t: Translator, s: Session, c: Consultation, asked: int, answered: int) -> str:
     return t(
-        "Consultation #{id} “{title}”: opinions from {answered} of {asked} people asked "
-        "({audience}), deadline {deadline}.",
+        "Consultation #{id} “{title}”: opinions from {answered} {of_asked} ({audience}); "
+        "deadline {deadline}.",
         id=c.id,
         title=c.title,
         answered=answered,
-        asked=asked,
+        of_asked=t.tn("of {n} person asked", "of {n} people asked", asked),
         audience=audience_label(t, c.audience),
         deadline=t.datetime(c.deadline),
     )

@@ -47,9 +47,10 @@ async def waiting(ctx: Context, network: str | None, page: int | None) -> list[O
     number = min(page or 1, pages)
     shown = entries[(number - 1) * PAGE : number * PAGE]
     lines = [
-        ctx.t(
-            "Join requests waiting for a decision: {count} (page {page} of {pages}).",
-            count=len(entries),
+        ctx.t.tn(
+            "{n} join request is waiting for a decision (page {page} of {pages}).",
+            "{n} join requests are waiting for a decision (page {page} of {pages}).",
+            len(entries),
             page=number,
             pages=pages,
         )

@@ -110,7 +110,13 @@ def summary(
             )
         )
     if waiting > len(fresh):
-        lines.append(t("Waiting for a decision in all: {count}.", count=waiting))
+        lines.append(
+            t.tn(
+                "In all, {n} request is waiting for a decision.",
+                "In all, {n} requests are waiting for a decision.",
+                waiting,
+            )
+        )
     actions: tuple[Button, ...] = ()
     if len(fresh) == 1 and not lapsing:
         request = fresh[0]

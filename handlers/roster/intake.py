@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from core.textfile import UnknownEncoding, decode
-from models.errors import N_
+from models.errors import N_, Nn_
 
 MAX_BYTES = 5_000_000  # a 10,000-row roster is well under 2 MB as XLSX or CSV
 MAX_ROWS = 10_000  # lines of the sheet, the header included
+ROWS = Nn_("{n} row", "{n} rows", MAX_ROWS)
 MAX_COLUMNS = 100  # cells further right are not read
 MAX_UNPACKED = 50_000_000  # what an XLSX may unpack to, in all
 MAX_RATIO = 100  # unpacked / packed, for an XLSX that unpacks to more than 1 MB
@@ -83,7 +84,7 @@ def read_bytes(path: Path) -> bytes:
 
 FOLDER = N_("{file} is a folder, not a file: give the roster file itself.")
 TOO_MANY_ROWS = N_(
-    "The file {file} has more than {limit} rows: a roster may have at most {limit}. "
+    "The file {file} is too long: a roster may have at most {most}. "
     "Split it by network and import the parts one after another."
 )
 
@@ -144,13 +145,13 @@ def _xlsx(raw: bytes, name: str) -> list[list[str]]:
         sheet = book.worksheets[0]
         declared = sheet.max_row or 0
         if declared > MAX_ROWS:
-            raise UnreadableFile(TOO_MANY_ROWS, file=name, limit=MAX_ROWS)
+            raise UnreadableFile(TOO_MANY_ROWS, file=name, most=ROWS)
         sheet.reset_dimensions()  # a declared width or height is not trusted for padding
         rows: list[list[str]] = []
         try:
             for row in sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True):
                 if len(rows) == MAX_ROWS:
-                    raise UnreadableFile(TOO_MANY_ROWS, file=name, limit=MAX_ROWS)
+                    raise UnreadableFile(TOO_MANY_ROWS, file=name, most=ROWS)
                 rows.append(["" if v is None else str(v).strip() for v in row])
         except UnreadableFile:
             raise
@@ -181,7 +182,7 @@ def _csv(raw: bytes, name: str) -> list[list[str]]:
     try:
         for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
             if len(rows) == MAX_ROWS:
-                raise UnreadableFile(TOO_MANY_ROWS, file=name, limit=MAX_ROWS)
+                raise UnreadableFile(TOO_MANY_ROWS, file=name, most=ROWS)
             rows.append([c.strip() for c in row[:MAX_COLUMNS]])
     except csv.Error:
         raise UnreadableFile(

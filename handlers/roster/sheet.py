@@ -205,8 +205,12 @@ def _bounded(line: int, values: dict[str, str]) -> list[Problem]:
             problems.append(
                 Problem(
                     line,
-                    N_("“{field}” is too long: at most {limit} characters (it has {length})"),
-                    {"field": name, "limit": fields.limit(FIELD_OF[key]), "length": len(value)},
+                    N_("“{field}” is too long: at most {most} (it has {length})"),
+                    {
+                        "field": name,
+                        "most": Nn_("{n} character", "{n} characters", fields.limit(FIELD_OF[key])),
+                        "length": len(value),
+                    },
                 )
             )
     return problems

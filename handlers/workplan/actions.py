@@ -132,13 +132,13 @@ def added_text(ctx: Context, s: Session, action: PlanAction, network: Network) -
     days = ", ".join(str(d) for d in sorted(ctx.settings.plan_reminder_offsets, reverse=True))
     return ctx.t(
         "Action #{id} is in the plan of the network {network}: {text}\nOwner: {owner}. "
-        "Due: {when}. The owner is reminded {days} days before (on working days).",
+        "Due: {when}. The owner is reminded this many working days before: {offsets}.",
         id=action.id,
         network=network.name,
         text=action.description,
         owner=render.owner_label(s, action),
         when=render.long_day(ctx.t, action.due_on),
-        days=days,
+        offsets=days,
     )
 
 
@@ -342,14 +342,14 @@ EDITABLE = {
 
 @dataclass(frozen=True)
 class Field(Arg):
-    """opis | wlasciciel | termin | status."""
+    """opis | właściciel (`wlasciciel` too) | termin | status."""
 
     def parse(self, text: str) -> str:
         found = EDITABLE.get(fold(text))
         if found is None:
             raise DomainError(
                 N_(
-                    "Write e.g. /dzialanie_zmien 5 termin 12.02.2027 (fields: opis, wlasciciel, "
+                    "Write e.g. /dzialanie_zmien 5 termin 12.02.2027 (fields: opis, właściciel, "
                     "termin, status)."
                 )
             )
@@ -361,7 +361,7 @@ class Field(Arg):
     "action_edit",
     summary=N_("change an action of the plan: its description, owner, due date or status"),
     args=Words(Id("action"), Field("field"), Text("value", limit=ACTION_MAX)),
-    usage=N_("<action> opis|wlasciciel|termin|status <new value>"),
+    usage=N_("<action> opis|właściciel|termin|status <new value>"),
     example="/dzialanie_zmien 5 termin 12.02.2027",
     action=Action.MANAGE_PLAN,
     private=True,

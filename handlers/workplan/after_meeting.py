@@ -84,10 +84,11 @@ def add_lines(ctx: Context, meeting_id: int, text: str) -> list[Outgoing]:
                 single
                 or "\n".join(
                     [
-                        ctx.t(
-                            "Added to the plan from meeting #{id} ({count}):",
+                        ctx.t.tn(
+                            "{n} action added to the plan from meeting #{id}:",
+                            "{n} actions added to the plan from meeting #{id}:",
+                            len(added),
                             id=meeting_id,
-                            count=len(added),
                         ),
                         *shown,
                     ]
@@ -168,10 +169,11 @@ async def next_lines(ctx: Context, conv: Conversation, text: str) -> list[Outgoi
             count = len(plan.of_meeting(s, int(conv.data["meeting"])))
         return [
             Outgoing(
-                ctx.t(
-                    "Done: meeting #{id} has {count} actions in the plan.",
+                ctx.t.tn(
+                    "Done. Meeting #{id} has {n} action in the plan.",
+                    "Done. Meeting #{id} has {n} actions in the plan.",
+                    count,
                     id=conv.data["meeting"],
-                    count=count,
                 )
             )
         ]

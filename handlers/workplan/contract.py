@@ -74,11 +74,11 @@ async def set_contract(ctx: Context, network: str, text: str) -> list[Outgoing]:
         Outgoing(
             ctx.t(
                 "Version {version} of the contract of the network {network} is set; I sent it "
-                "privately to {people} people. Each of the {cities} cities acknowledges it "
+                "privately {to_people}. Each of the {cities} cities acknowledges it "
                 "once; /kontrakt {code} shows which have.",
                 version=contract.version,
                 network=where.name,
-                people=sent,
+                to_people=ctx.t.tn("to {n} person", "to {n} people", sent),
                 cities=cities,
                 code=where.code,
             )
@@ -98,9 +98,9 @@ def _acknowledgements(s: Session, t: Translator, network: Network, contract: Con
     missing = render.city_names(s, [c for c in cities if c not in given])
     lines = [
         t(
-            "Acknowledged by {done} of {total} cities.",
+            "Acknowledged by {done} {of_cities}.",
             done=len(done),
-            total=len(cities),
+            of_cities=t.tn("of {n} city", "of {n} cities", len(cities)),
         )
     ]
     lines += [f"✅ {city} — {who}, {t.short_datetime(at)}" for city, who, at in done]

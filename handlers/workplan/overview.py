@@ -52,7 +52,7 @@ def _actions(s: Session, t: Translator, rows: list[PlanAction], today: date) -> 
     late = [a for a in rows if render.overdue(a, today)]
     lines = []
     if late:
-        lines.append(t("Overdue ({count}):", count=len(late)))
+        lines.append(t.tn("{n} action is overdue:", "{n} actions are overdue:", len(late)))
         lines += [render.action_line(s, t, a, today) for a in late]
     for status in ORDER:
         group = [a for a in rows if a.status == status and a not in late]
@@ -73,19 +73,20 @@ def _staff_lines(s: Session, t: Translator, network: Network, now: datetime) -> 
         missing = render.city_names(s, [c for c in cities if c not in given])
         lines.append(
             t(
-                "Contract: version {version}, acknowledged by {done} of {total} cities.",
+                "Contract: version {version}, acknowledged by {done} {of_cities}.",
                 version=contract.version,
                 done=len([c for c in given if c in cities]),
-                total=len(cities),
+                of_cities=t.tn("of {n} city", "of {n} cities", len(cities)),
             )
             + (" " + t("Not yet: {cities}", cities=", ".join(missing)) if missing else "")
         )
     since = consultations.last_meeting_start(s, network.id or 0, now)
     needs = consultations.needs(s, network.id or 0, since)
     lines.append(
-        t(
-            "Needs and observations since the last meeting: {count} (/potrzeby {code}).",
-            count=len(needs),
+        t.tn(
+            "{n} need or observation since the last meeting (/potrzeby {code}).",
+            "{n} needs and observations since the last meeting (/potrzeby {code}).",
+            len(needs),
             code=network.code,
         )
     )
@@ -138,8 +139,8 @@ def actions_done_and_due(
     day = t.local(end).date()
     done = plan.done_between(s, network_id, start, end)
     due = plan.open_actions(s, network_id)
-    lines = [t("Done in the period ({count}):", count=len(done))]
+    lines = [t.tn("{n} action done in the period:", "{n} actions done in the period:", len(done))]
     lines += [f"• {render.action_line(s, t, a, day)}" for a in done] or [t("none")]
-    lines.append(t("Still to do ({count}):", count=len(due)))
+    lines.append(t.tn("{n} action still to do:", "{n} actions still to do:", len(due)))
     lines += [f"• {render.action_line(s, t, a, day)}" for a in due] or [t("none")]
     return Section(t("The work plan: actions done and due"), lines)

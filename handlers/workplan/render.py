@@ -88,14 +88,14 @@ def reminder(
     days = (action.due_on - today).days
     return Outgoing(
         t(
-            "⏰ Action #{id} of the network {network} is due {when} ({days}): {text}\n"
+            "⏰ Action #{id} of the network {network} is due {when} ({left}): {text}\n"
             "Owner: {owner}. Status: {status}.\n"
             "How is it going? Answer in one line: /dzialanie_status {id} <status words or "
             "a line>, e.g. /dzialanie_status {id} w toku: ankieta wysłana.",
             id=action.id,
             network=network.name,
             when=long_day(t, action.due_on),
-            days=t.tn("in {n} day", "in {n} days", days),
+            left=t.tn("in {n} day", "in {n} days", days),
             text=action.description,
             owner=owner_label(s, action),
             status=status_label(t, action.status),
