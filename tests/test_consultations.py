@@ -137,7 +137,7 @@ async def test_a_consultation_from_opening_to_the_collected_opinions(
     mine = await chat.text(cast.laureate_rep, "/konsultacje")
     assert "#1 Rekomendacje e-usług — otwarta do 30.11.2026 23:59 — Twoja opinia jest" in mine
     overview = await chat.text(c, "/konsultacje cyfrowe")
-    assert "opinie: 3 z 9" in overview, overview
+    assert "3 opinie z 9 zapytanych osób" in overview, overview
 
     # the deadline: closed, the coordinator gets the opinions as CSV and PDF
     clock.set(warsaw(30, 11, 23, 59))
@@ -159,7 +159,7 @@ async def test_a_consultation_from_opening_to_the_collected_opinions(
     text = pdf_text(files["opinie_konsultacja_1.pdf"])
     assert "Opinie — konsultacja nr 1" in text and "Sieć: MIASTO CYFROWE" in text
     assert f"{lomza} (laureat) — {name}" in text and "Po namyśle: popieramy w całości." in text
-    assert "Opinie: 3 z 9 zapytanych osób" in text
+    assert "3 opinie z 9 zapytanych osób" in text
     late = await chat.text(representatives(seeded, "finalista")[0], "/opinia 1 Późno")
     assert "opinie nie są już zbierane" in late, late
     with seeded.session() as s:
@@ -191,7 +191,7 @@ async def test_a_document_for_observers_only_guided_and_the_closed_network(
     assert "Opinie do kiedy?" in reply.text
     await chat.text(c, "7.12.2026 12:00")
     said = await chat.text(c, "obserwatorzy")
-    assert "wysłano prywatnie do 1 z 1 osób (miasta obserwatorzy)" in said, said
+    assert "wysłano prywatnie do 1 z 1 osoby (miasta obserwatorzy)" in said, said
     [sent] = queued(seeded, "consultation")
     assert sent.person_id == cast.observer_rep
     assert "Dokument w załączniku: mapa_procesow.pdf" in sent.payload["text"]
@@ -246,11 +246,11 @@ async def test_needs_reported_any_time_seen_when_the_next_meeting_is_prepared(
         [notice] = queued(seeded, "needs_for_meeting", person)
         text = notice.payload["text"]
         assert "Do programu spotkania nr 1 „Spotkanie III”" in text
-        assert "zgłosiły od ostatniego spotkania potrzeby i obserwacje (3)" in text
+        assert "zgłosiły 3 potrzeby lub obserwacje" in text
         assert "Potrzebujemy szkolenia z dostępności." in text
     await run(seeded, clock, settings)
     assert len(queued(seeded, "needs_for_meeting")) == 2  # once per meeting and person
     # the plan's overview counts them for its keepers
-    assert "Potrzeby i obserwacje od ostatniego spotkania: 3" in await chat.text(
+    assert "Od ostatniego spotkania zgłoszono 3 potrzeby lub obserwacje" in await chat.text(
         cast.coordinator, "/plan cyfrowe"
     )

@@ -117,8 +117,10 @@ async def test_goals_calendar_and_an_action_reminded_answered_and_done(
     for owner in owners:
         [reminder] = queued(seeded, "plan_reminder", owner)
         text = reminder.payload["text"]
-        assert text.startswith("⏰ Termin działania nr 1 sieci MIASTO CYFROWE: poniedziałek, 7")
-        assert "(za 7 dni)" in text and "Jak idzie?" in text
+        assert text.startswith(
+            "⏰ Termin działania nr 1 sieci MIASTO CYFROWE mija za 7 dni (poniedziałek, 7"
+        )
+        assert "mija za 7 dni" in text and "Jak idzie?" in text
         assert buttons(reminder.payload) == [
             "/dzialanie_status 1 w toku",
             "/dzialanie_status 1 zrobione",
@@ -141,7 +143,7 @@ async def test_goals_calendar_and_an_action_reminded_answered_and_done(
     clock.set(warsaw(4, 12, 9, 1))  # Friday: the last reminder, «za 3 dni»
     await run(seeded, clock, settings)
     last = queued(seeded, "plan_reminder", cast.laureate_rep)[-1].payload["text"]
-    assert "(za 3 dni)" in last and "Stan: w toku." in last
+    assert "mija za 3 dni" in last and "Stan: w toku." in last
 
     # "Zrobione" pressed: done, no more reminders, nothing overdue
     assert "Działanie nr 1 — zrobione" in await chat.text(
@@ -201,11 +203,11 @@ async def test_overdue_first_told_to_the_coordinator_and_the_plan_is_private(
     # the plan, typed in the group: privately, overdue first, the keepers' lines
     answer = await chat.say(c, "/plan", chat="cyfrowe")
     text = private(answer, c)
-    assert text.index("Po terminie (1):") < text.index("#1 Przegląd naborów")
+    assert text.index("Po terminie jest 1 działanie:") < text.index("#1 Przegląd naborów")
     assert text.index("#1 Przegląd naborów") < text.index("Planowane (1):")
     assert "⚠️ po terminie" in text and "#2 Raport z ankiety — Świdnik — termin 15.01.2027" in text
     assert "Kontrakt: jeszcze nie ustalony" in text
-    assert "Potrzeby i obserwacje od ostatniego spotkania: 0 (/potrzeby cyfrowe)" in text
+    assert "Od ostatniego spotkania zgłoszono 0 potrzeb lub obserwacji (/potrzeby cyfrowe)" in text
     member = private(await chat.say(cast.observer_rep, "/plan", chat="cyfrowe"), cast.observer_rep)
     assert "Przegląd naborów" in member and "Kontrakt:" not in member
 
@@ -216,9 +218,9 @@ async def test_overdue_first_told_to_the_coordinator_and_the_plan_is_private(
     with seeded.session() as s:
         network = directory.require_network(s, "cyfrowe")
         found = sections(s, T, network.id or 0, NOVEMBER, clock.now())
-    [section] = [x for x in found if x.title == "Plan pracy: działania zrobione i do zrobienia"]
-    assert section.lines[0] == "Zrobione w okresie (0):"
-    assert "Do zrobienia (2):" in section.lines
+    [section] = [x for x in found if x.title == "Plan pracy — działania zrobione i do zrobienia"]
+    assert section.lines[0] == "W tym okresie zrobiono 0 działań:"
+    assert "Do zrobienia są 2 działania:" in section.lines
     assert any("Przegląd naborów" in line and "po terminie" in line for line in section.lines)
     with seeded.session() as s:  # a network without a plan: no section
         other = directory.require_network(s, "zielone")
@@ -262,13 +264,13 @@ async def test_the_guided_form_and_the_actions_agreed_right_after_a_meeting(
         "Mapa procesów; Radom; 12.02.2027",
     )
     added, failed, kept, more = (m.text for m in replies)
-    assert f"Dodano do planu ze spotkania nr {meeting} (2):" in added
+    assert f"Do planu ze spotkania nr {meeting} dodano 2 działania:" in added
     assert "Wzór umowy na utrzymanie — Świdnik — termin 12.02.2027" in added
     assert "Nie znam „Radom”" in failed
     assert kept == "Mapa procesów; Radom; 12.02.2027"  # as written, to correct and resend
     assert more == "Kolejne wiersze albo „gotowe”."
     await chat.text(c, "Mapa procesów; Gniezno; 12.02.2027")
-    assert f"spotkanie nr {meeting} ma w planie działań: 3" in await chat.text(c, "gotowe")
+    assert f"Spotkanie nr {meeting} ma w planie 3 działania." in await chat.text(c, "gotowe")
     plan = await chat.text(c, "/plan cyfrowe")
     assert f"listopad 2026 — Spotkanie jesienne → spotkanie nr {meeting}" in plan, plan
 
