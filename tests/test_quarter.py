@@ -498,7 +498,7 @@ async def test_a_quarter_of_the_digital_city_network(quarter: Quarter) -> None:
         if r[0] == "frekwencja" and r[2] == "obecni"
     }
     assert {town: n for town, n in reported.items() if n} == by_city
-    assert "Plan pracy: działania zrobione i do zrobienia:" in report.text
+    assert "Plan pracy — działania zrobione i do zrobienia:" in report.text
     assert "Raport z wdrożeń — Łomża — termin 26.02.2027 — w toku: zbieramy dane" in report.text
     draft = pdf_text(
         next(f for f in report.files if f.name == f"raport_spotkania_{meeting_id}.pdf").content

@@ -225,7 +225,7 @@ async def test_overdue_first_told_to_the_coordinator_and_the_plan_is_private(
     with seeded.session() as s:  # a network without a plan: no section
         other = directory.require_network(s, "zielone")
         titles = [x.title for x in sections(s, T, other.id or 0, NOVEMBER, clock.now())]
-    assert "Plan pracy: działania zrobione i do zrobienia" not in titles
+    assert "Plan pracy — działania zrobione i do zrobienia" not in titles
 
 
 async def test_the_guided_form_and_the_actions_agreed_right_after_a_meeting(
