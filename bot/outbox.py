@@ -308,7 +308,8 @@ class OutboxDispatcher:
             outbox.mark_failed(s, row.id or 0, self.owner, error.reason, now, retry_at)
         log.log(
             logging.WARNING if give_up else logging.INFO,
-            "outbox.%s id=%s platform=%s person=%s chat=%s attempts=%s parts_done=%s reason=%s",
+            "outbox.%s id=%s platform=%s person=%s chat=%s attempts=%s parts_done=%s reason=%s"
+            " detail=%s",
             "failed" if give_up else "retry",
             row.id,
             row.platform,
@@ -318,4 +319,5 @@ class OutboxDispatcher:
             row.attempts + 1,
             row.parts_done,
             error.reason,
+            error.detail or "-",
         )

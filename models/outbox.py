@@ -34,6 +34,40 @@ PENDING, SENT, FAILED = OutboxStatus.PENDING, OutboxStatus.SENT, OutboxStatus.FA
 EDIT = "edit"
 
 
+class Failure(StrEnum):
+    """Why a message could not be delivered, as recorded in `last_error` (the platform's own
+    words go to the log only: staff read a reason in their language, see the delivery report)."""
+
+    BLOCKED = "blocked"  # the person blocked the bot, or the bot was removed from the chat
+    DEACTIVATED = "deactivated"  # the account was deleted or deactivated
+    CHAT_NOT_FOUND = "chat_not_found"
+    TOO_LONG = "too_long"  # the message or file is larger than the platform takes
+    RETRIED = "retried"  # the platform did not answer or asked to wait, until attempts ran out
+    OTHER = "other"
+
+
+_FAILURE_WORDS: tuple[tuple[Failure, tuple[str, ...]], ...] = (
+    (Failure.DEACTIVATED, ("deactivated", "user is deleted")),
+    (Failure.BLOCKED, ("blocked", "kicked", "forbidden", "not a member", "initiate conversation")),
+    (Failure.CHAT_NOT_FOUND, ("chat not found", "chat_not_found", "user not found", "peer_id")),
+    (Failure.TOO_LONG, ("too long", "too_long", "too big", "too large")),
+    (Failure.RETRIED, ("network", "rate_limited", "retry", "timed out", "unexpected", "login")),
+)
+
+
+def failure_of(reason: str | None) -> Failure:
+    """The kind of a failure from a recorded reason, or from a platform's error text (also
+    the raw texts recorded by older versions, e.g. "forbidden: Forbidden: bot was blocked by
+    the user")."""
+    text = (reason or "").lower()
+    if text in Failure.__members__.values():
+        return Failure(text)
+    for failure, words in _FAILURE_WORDS:
+        if any(word in text for word in words):
+            return failure
+    return Failure.OTHER
+
+
 class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox_message"
     __table_args__ = (

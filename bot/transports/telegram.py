@@ -75,6 +75,7 @@ from handlers import membership
 from handlers.kit.registry import REGISTRY, Command
 from models import outbox
 from models.enums import Platform
+from models.outbox import Failure, failure_of
 
 log = logging.getLogger("empirie.telegram")
 ALLOWED_UPDATES = [
@@ -101,22 +102,35 @@ def _seconds(value: int | timedelta) -> float:
 
 
 def delivery_error(error: TelegramError) -> DeliveryError:
-    """Sort Telegram's answers into retry-later and give-up, keeping the reason."""
+    """Sort Telegram's answers into retry-later and give-up. The reason recorded is ours
+    (models.outbox.Failure, read by staff in their language); Telegram's English words are
+    kept as the detail, for the log."""
+    detail = f"{type(error).__name__}: {error.message}"
     if isinstance(error, ChatMigrated):  # a group became a supergroup: same chat, new id
         return DeliveryError(
-            "chat_migrated", permanent=False, retry_after=0, moved_to=str(error.new_chat_id)
+            "chat_migrated",
+            permanent=False,
+            retry_after=0,
+            moved_to=str(error.new_chat_id),
+            detail=detail,
         )
     if isinstance(error, RetryAfter):
         return DeliveryError(
-            "rate_limited", permanent=False, retry_after=_seconds(error.retry_after)
+            "rate_limited", permanent=False, retry_after=_seconds(error.retry_after), detail=detail
         )
-    if isinstance(error, Forbidden):  # blocked by the user, kicked from the group
-        return DeliveryError(f"forbidden: {error.message}", permanent=True)
-    if isinstance(error, BadRequest):  # chat not found, message malformed
-        return DeliveryError(f"bad_request: {error.message}", permanent=True)
+    if isinstance(error, Forbidden):  # blocked by the user, kicked from the group, deactivated
+        failure = failure_of(error.message)
+        if failure is not Failure.DEACTIVATED:
+            failure = Failure.BLOCKED
+        return DeliveryError(failure, permanent=True, detail=detail)
+    if isinstance(error, BadRequest):  # chat not found, message too long or malformed
+        failure = failure_of(error.message)
+        if failure not in (Failure.CHAT_NOT_FOUND, Failure.TOO_LONG, Failure.DEACTIVATED):
+            failure = Failure.OTHER
+        return DeliveryError(failure, permanent=True, detail=detail)
     if isinstance(error, NetworkError):  # includes TimedOut
-        return DeliveryError(f"network: {error.message}", permanent=False)
-    return DeliveryError(f"telegram: {error.message}", permanent=False)
+        return DeliveryError("network", permanent=False, detail=detail)
+    return DeliveryError(Failure.RETRIED, permanent=False, detail=detail)
 
 
 def readable(raw: Any, bot: Any) -> Any:
@@ -475,15 +489,17 @@ class TelegramTransport:
                     self.pacer.penalize(target.chat_id, error.retry_after)
                 if error.permanent:
                     log.error(
-                        "telegram.reply_failed chat=%s reason=%s",
+                        "telegram.reply_failed chat=%s reason=%s detail=%s",
                         loggable(target.chat_id),
                         error.reason,
+                        error.detail,
                     )
                     return
                 log.info(
-                    "telegram.reply_deferred chat=%s reason=%s",
+                    "telegram.reply_deferred chat=%s reason=%s detail=%s",
                     loggable(target.chat_id),
                     error.reason,
+                    error.detail,
                 )
             finally:
                 self.pacer.sent(target.chat_id)

@@ -46,7 +46,9 @@ class Call:
 @dataclass
 class Fault:
     method: str
-    kind: str  # "429" | "500" | "slow" | "lost" | "forbidden" | "not_found" | "migrated"
+    # "429" | "500" | "slow" | "lost" | "migrated", or a refusal: "forbidden" (blocked by the
+    # user), "kicked", "deactivated", "not_found" (chat), "too_long", "bad_request" (other)
+    kind: str
     times: int = 1
     retry_after: int = 1
     chat_id: str | None = None
@@ -278,9 +280,33 @@ class FakeBotApi:
                     "description": "Forbidden: bot was blocked by the user",
                 },
             ),
+            "kicked": (
+                403,
+                {
+                    "ok": False,
+                    "error_code": 403,
+                    "description": "Forbidden: bot was kicked from the group chat",
+                },
+            ),
+            "deactivated": (
+                403,
+                {"ok": False, "error_code": 403, "description": "Forbidden: user is deactivated"},
+            ),
             "not_found": (
                 400,
                 {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"},
+            ),
+            "too_long": (
+                400,
+                {"ok": False, "error_code": 400, "description": "Bad Request: message is too long"},
+            ),
+            "bad_request": (
+                400,
+                {
+                    "ok": False,
+                    "error_code": 400,
+                    "description": "Bad Request: can't parse entities: unsupported start tag",
+                },
             ),
             "migrated": (
                 400,

@@ -69,6 +69,7 @@ from handlers import membership
 from models import audit, directory
 from models import teams as store
 from models.enums import Platform
+from models.outbox import Failure
 from models.teams import InboxStatus, SubscriptionKind, SubscriptionStatus, TeamsSubscription
 
 log = logging.getLogger("empirie.teams")
@@ -770,13 +771,19 @@ class TeamsTransport:
     @staticmethod
     def _delivery_error(error: BaseException) -> DeliveryError:
         status = graph.status_code(error)
+        detail = f"graph {status or type(error).__name__}"
         if status == 429:
             return DeliveryError(
-                "rate_limited", permanent=False, retry_after=graph.retry_after(error) or 5.0
+                "rate_limited",
+                permanent=False,
+                retry_after=graph.retry_after(error) or 5.0,
+                detail=detail,
             )
-        if status in (400, 403, 404, 413):
-            return DeliveryError(f"graph {status}", permanent=True)
-        return DeliveryError(f"graph {status or type(error).__name__}", permanent=False)
+        permanent = {403: Failure.BLOCKED, 404: Failure.CHAT_NOT_FOUND, 413: Failure.TOO_LONG}
+        if status in (400, *permanent):
+            failure = permanent.get(status or 0, Failure.OTHER)
+            return DeliveryError(failure, permanent=True, detail=detail)
+        return DeliveryError(Failure.RETRIED, permanent=False, detail=detail)
 
     def _load_private_chats(self) -> None:
         if self._private_loaded:
