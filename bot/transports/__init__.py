@@ -85,7 +85,7 @@ async def send_message(
         if delay:
             await asyncio.sleep(delay)
         if paced:
-            await transport.pacer.admit()
+            await transport.pacer.admit(target.chat_id)
         try:
             sent = await transport.send_part(target, part)
         finally:

@@ -139,6 +139,7 @@ class FakeBotApi:
         self.calls: list[Call] = []
         self.faults: list[Fault] = []
         self._updates: list[dict[str, Any]] = []
+        self.served: dict[int, float] = {}  # update id → when getUpdates first handed it out
         self._update_ids = itertools.count(1000)
         self._message_ids = itertools.count(1)
         self._new_update = asyncio.Condition()
@@ -405,7 +406,10 @@ class FakeBotApi:
                     await asyncio.wait_for(
                         self._new_update.wait_for(lambda: bool(pending())), timeout=min(timeout, 5)
                     )
-            return pending()
+            served = pending()
+        for update in served:
+            self.served.setdefault(update["update_id"], time.monotonic())
+        return served
 
     async def _api_setWebhook(self, params: dict[str, Any], files: Any) -> bool:
         self.webhook = params

@@ -454,7 +454,7 @@ class TeamsTransport:
             )
         else:
             request = messages.by_chat_message_id(_message_id(item))
-        message = await self._read(row.lane, request.get)
+        message = await self._read(row.lane, request.get, urgent=True)  # someone just wrote
         if message is None:
             return False
         await self.handle_message(sub, message)
@@ -466,13 +466,16 @@ class TeamsTransport:
         """Requests to a 1:1 chat are paced under its person's id, as the outbox sends."""
         return self._private_users.get(chat_key, chat_key)
 
-    async def _read(self, chat_key: str, fetch: Callable[[], Awaitable[T]]) -> T:
-        """A GET paced like a post: Graph counts requests per app per chat or channel."""
+    async def _read(
+        self, chat_key: str, fetch: Callable[[], Awaitable[T]], *, urgent: bool = False
+    ) -> T:
+        """A GET paced like a post: Graph counts requests per app per chat or channel.
+        `urgent`: reading what someone just wrote goes before bulk work (bot.pacing)."""
         key = self._pace_key(chat_key)
-        delay = self.pacer.reserve(key)
+        delay = self.pacer.reserve(key, urgent=urgent)
         if delay:
             await asyncio.sleep(delay)
-        await self.pacer.admit()
+        await self.pacer.admit(key, urgent=urgent)
         try:
             return await fetch()
         except Exception as error:
