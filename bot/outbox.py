@@ -1,7 +1,9 @@
 """Delivering the outbox: claim due rows, send their parts paced per chat, mark each row once.
 
 Chats are served in parallel and claiming goes on while deliveries run, so a message to a quiet
-chat never waits behind a busy group. Each part of a message (text chunks, files, the pin) goes
+chat never waits behind a busy group. Answers to people who just wrote (the reply lane, see
+models.outbox) are claimed on their own, at least every POLL seconds while a pass runs, and
+paced as urgent (bot.pacing): a reply never waits behind a broadcast. Each part of a message (text chunks, files, the pin) goes
 out once: progress is recorded after every part and a retry resumes after the last one sent.
 The transport's pacer keeps the platform's limits (one message per second per chat, groups and
 overall too) so that 429s are not provoked; if one comes anyway, the row is retried after the
@@ -13,14 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import logging
 import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.transports import DeliveryError, Transport
 from core.clock import Clock
@@ -29,11 +33,26 @@ from core.messages import Action, File, Outgoing, PollSpec, Target, parts
 from models import outbox
 from models.blobs import Blob
 from models.chat_moves import move_chat
-from models.db import Database
-from models.outbox import EDIT, OutboxMessage
+from models.db import Database, is_disconnect, retried
+from models.outbox import EDIT, REPLY, OutboxMessage
 
 log = logging.getLogger("empirie.outbox")
+T = TypeVar("T")
 POLL = 0.2  # seconds between claims while deliveries are running
+REPLY_CONCURRENCY = 10  # replies delivered at once, beside the bulk lane's `concurrency`
+DB_THREADS = 4  # the outbox's database work runs on threads of its own (see _threads)
+
+
+_POOL: list[ThreadPoolExecutor] = []
+
+
+def _threads() -> ThreadPoolExecutor:
+    """The outbox's own threads for its database work (claims, marks), one pool per process:
+    in the shared default pool a broadcast's hundreds of marks would queue ahead of the
+    database check of a reply to someone who just wrote."""
+    if not _POOL:
+        _POOL.append(ThreadPoolExecutor(DB_THREADS, thread_name_prefix="outbox"))
+    return _POOL[0]
 
 
 class LeaseLost(Exception):
@@ -88,6 +107,7 @@ class OutboxDispatcher:
         self.after_batch = after_batch
         self._lock = asyncio.Lock()
         self._in_flight: set[int] = set()
+        self._leased: dict[int, float] = {}  # row → when its lease was last set (monotonic)
 
     async def run_once(self) -> int:
         """Deliver everything due now; returns how many rows were handled."""
@@ -109,33 +129,77 @@ class OutboxDispatcher:
 
     async def _drain(self) -> int:
         handled = 0
-        running: set[asyncio.Task[None]] = set()
+        bulk: set[asyncio.Task[None]] = set()
+        replies: set[asyncio.Task[None]] = set()
         blobs: dict[int, File] = {}
         renewed = time.monotonic()
+        replies_claimed = float("-inf")
         while True:
             if self._in_flight and time.monotonic() - renewed > self.lease.total_seconds() / 3:
-                await asyncio.to_thread(self._renew, list(self._in_flight))
+                await self._db_or(None, self._renew, list(self._in_flight), time.monotonic())
                 renewed = time.monotonic()
-            room = self.concurrency - len(running)
-            if not running or room >= max(1, self.concurrency // 2):  # claim in batches
-                rows = await asyncio.to_thread(self._claim, min(self.batch, room))
-                for row in rows:
-                    if row.id in self._in_flight:  # its lease ran out while sending: renewed
-                        continue
-                    self._in_flight.add(row.id or 0)
-                    running.add(asyncio.create_task(self._deliver(row, blobs)))
-                    handled += 1
-            if not running:
+            room = REPLY_CONCURRENCY - len(replies)
+            if room > 0 and time.monotonic() - replies_claimed >= POLL:
+                replies_claimed = time.monotonic()
+                for row in await self._claims(min(self.batch, room), True):
+                    handled += self._start(row, blobs, replies, replies_claimed)
+            room = self.concurrency - len(bulk)
+            if not bulk or room >= max(1, self.concurrency // 2):  # claim in batches
+                claimed = time.monotonic()
+                for row in await self._claims(min(self.batch, room), False):
+                    handled += self._start(row, blobs, bulk, claimed)
+            if not bulk and not replies:
                 return handled
-            _done, running = await asyncio.wait(
-                running, timeout=POLL, return_when=asyncio.FIRST_COMPLETED
+            done, _ = await asyncio.wait(
+                bulk | replies, timeout=POLL, return_when=asyncio.FIRST_COMPLETED
             )
+            bulk -= done
+            replies -= done
 
-    def _renew(self, row_ids: list[int]) -> None:
+    def _start(
+        self, row: OutboxMessage, blobs: dict[int, File], lane: set[Any], claimed: float
+    ) -> int:
+        if row.id in self._in_flight:  # its lease ran out while sending: renewed
+            return 0
+        self._in_flight.add(row.id or 0)
+        self._leased[row.id or 0] = claimed
+        lane.add(asyncio.create_task(self._deliver(row, blobs)))
+        return 1
+
+    async def _db(self, work: Callable[..., T], *args: Any) -> T:
+        """A delivery's database work, on a thread; run again on a fresh connection when the
+        one it had died (every step here is safe to repeat): a lost connection never costs
+        a send its mark, nor a pass its end."""
+        what = "outbox." + getattr(work, "__name__", "work").lstrip("_")
+        call = functools.partial(retried, functools.partial(work, *args), 4, what)
+        return await asyncio.get_running_loop().run_in_executor(_threads(), call)
+
+    async def _db_or(self, fallback: T, work: Callable[..., T], *args: Any) -> T:
+        """`_db`, or `fallback` while the database stays away (the pass goes on: a claim or
+        a renewal is simply tried again at its next turn)."""
+        try:
+            return await self._db(work, *args)
+        except Exception as error:
+            if not is_disconnect(error):
+                raise
+            log.warning("outbox.db_unavailable work=%s", getattr(work, "__name__", "work"))
+            return fallback
+
+    async def _claims(self, limit: int, replies: bool) -> list[OutboxMessage]:
+        none: list[OutboxMessage] = []
+        return await self._db_or(none, self._claim, limit, replies)
+
+    def _renew(self, row_ids: list[int], at: float) -> None:
+        """Extend the leases of the rows being delivered (`at`: the monotonic time before)."""
         with self.db.session() as s:
-            outbox.renew(s, row_ids, self.owner, self.clock.now() + self.lease)
+            ours = set(outbox.renew(s, row_ids, self.owner, self.clock.now() + self.lease))
+        for row_id in row_ids:
+            if row_id in ours:
+                self._leased[row_id] = at
+            else:
+                self._leased.pop(row_id, None)
 
-    def _claim(self, limit: int) -> list[OutboxMessage]:
+    def _claim(self, limit: int, replies: bool) -> list[OutboxMessage]:
         with self.db.session() as s:
             return list(
                 outbox.claim_due(
@@ -145,6 +209,7 @@ class OutboxDispatcher:
                     lease=self.lease,
                     limit=limit,
                     platforms=list(self.transports),
+                    replies=replies,
                 )
             )
 
@@ -168,6 +233,7 @@ class OutboxDispatcher:
             await self._deliver_row(row, blobs)
         finally:
             self._in_flight.discard(row.id or 0)
+            self._leased.pop(row.id or 0, None)
 
     async def _deliver_row(self, row: OutboxMessage, blobs: dict[int, File]) -> None:
         transport = self.transports[row.platform]
@@ -182,31 +248,31 @@ class OutboxDispatcher:
             return
         except DeliveryError as error:
             if error.moved_to:  # the chat lives on under a new id: follow it, send again
-                await asyncio.to_thread(self._moved, row, error.moved_to)
-            await asyncio.to_thread(self._failed, row, error)
+                await self._db(self._moved, row, error.moved_to)
+            await self._db(self._failed, row, error)
             return
         except Exception as error:  # a bug or an unexpected library error: retry later
             log.exception("outbox.unexpected id=%s", row.id)
-            await asyncio.to_thread(
+            await self._db(
                 self._failed,
                 row,
                 DeliveryError(f"unexpected: {type(error).__name__}", permanent=False),
             )
             return
-        await asyncio.to_thread(self._sent, row)
+        await self._db(self._sent, row)
 
     @staticmethod
-    async def _paced(transport: Transport, chat_id: str) -> None:
+    async def _paced(transport: Transport, row: OutboxMessage) -> None:
         """Wait for the chat's booked slot (then, right before the request, the caller waits
         for `pacer.admit`, which `pacer.sent` must follow whatever the outcome)."""
-        delay = transport.pacer.reserve(chat_id)
+        delay = transport.pacer.reserve(row.chat_id, urgent=row.kind == REPLY)
         if delay:
             await asyncio.sleep(delay)
 
     async def _send_parts(
         self, row: OutboxMessage, transport: Transport, target: Target, blobs: dict[int, File]
     ) -> None:
-        files = await asyncio.to_thread(self._files, row, blobs) if row.payload.get("files") else []
+        files = await self._db(self._files, row, blobs) if row.payload.get("files") else []
         message = message_of(row.payload, files)
         if not hasattr(transport, "send_part"):  # a whole-message transport paces itself
             await transport.send(target, message)  # type: ignore[attr-defined]
@@ -217,23 +283,26 @@ class OutboxDispatcher:
             part = todo[index]
             if part.kind == "pin":
                 part = replace(part, ref=ids[0] if ids and ids[0] else None)
-            await self._paced(transport, row.chat_id)
-            if index == row.parts_done and not await asyncio.to_thread(self._still_ours, row):
+            await self._paced(transport, row)
+            if index == row.parts_done and not await self._still_ours(row):
                 raise LeaseLost  # stalled past the lease; another process has the row now
-            await transport.pacer.admit()
+            await transport.pacer.admit(row.chat_id, urgent=row.kind == REPLY)
             try:
                 sent = await transport.send_part(target, part)
             finally:
                 transport.pacer.sent(row.chat_id)
             ids.append(sent or "")
             row.parts_done, row.sent_ids = index + 1, ids
-            if index + 1 < len(todo) and not await asyncio.to_thread(self._progress, row):
-                raise LeaseLost
+            if index + 1 < len(todo):
+                at = time.monotonic()
+                if not await self._db(self._progress, row):
+                    raise LeaseLost
+                self._leased[row.id or 0] = at  # the lease was extended with the mark
 
     async def _edit(self, row: OutboxMessage, transport: Transport, target: Target) -> None:
         if not hasattr(transport, "edit"):
             raise DeliveryError("edit not supported on this platform", permanent=True)
-        original = await asyncio.to_thread(self._original, row)
+        original = await self._db(self._original, row)
         message = message_of(row.payload, [])
         if original is None:
             raise DeliveryError("nothing to edit", permanent=True)
@@ -241,10 +310,10 @@ class OutboxDispatcher:
         ids = original.sent_ids or []
         if original.parts_done < texts or not ids[texts - 1]:
             raise DeliveryError("nothing to edit", permanent=True)
-        await self._paced(transport, row.chat_id)
-        if not await asyncio.to_thread(self._still_ours, row):
+        await self._paced(transport, row)
+        if not await self._still_ours(row):
             raise LeaseLost
-        await transport.pacer.admit()
+        await transport.pacer.admit(row.chat_id)
         try:
             await transport.edit(target, ids[texts - 1], message)
         finally:
@@ -265,13 +334,24 @@ class OutboxDispatcher:
         with self.db.session() as s:
             return outbox.live_original(s, row.platform, row.chat_id, row.live_key or "")
 
-    def _still_ours(self, row: OutboxMessage) -> bool:
-        """Checked (and the lease extended) right before a row's first send: a process that
-        stalled past its lease (a loaded machine, a long pause) must not send a row another
-        process has claimed since. What remains is the moment between this check and the
+    async def _still_ours(self, row: OutboxMessage) -> bool:
+        """Checked right before a row's first send: a process that stalled past its lease (a
+        loaded machine, a long pause) must not send a row another process has claimed since.
+        A lease set less than a third of its length ago (the claim, a renewal) still holds
+        for two thirds of it: no need to ask the database. Otherwise the lease is extended
+        now, if it is still ours. What remains is the moment between this check and the
         platform's answer — the at-least-once window of one message."""
+        at = time.monotonic()
+        if at - self._leased.get(row.id or 0, float("-inf")) < self.lease.total_seconds() / 3:
+            return True
+        if not await self._db(self._renew_one, row):
+            return False
+        self._leased[row.id or 0] = at
+        return True
+
+    def _renew_one(self, row: OutboxMessage) -> bool:
         with self.db.session() as s:
-            return outbox.renew(s, [row.id or 0], self.owner, self.clock.now() + self.lease) > 0
+            return bool(outbox.renew(s, [row.id or 0], self.owner, self.clock.now() + self.lease))
 
     def _progress(self, row: OutboxMessage) -> bool:
         with self.db.session() as s:
@@ -308,7 +388,8 @@ class OutboxDispatcher:
             outbox.mark_failed(s, row.id or 0, self.owner, error.reason, now, retry_at)
         log.log(
             logging.WARNING if give_up else logging.INFO,
-            "outbox.%s id=%s platform=%s person=%s chat=%s attempts=%s parts_done=%s reason=%s",
+            "outbox.%s id=%s platform=%s person=%s chat=%s attempts=%s parts_done=%s reason=%s"
+            " detail=%s",
             "failed" if give_up else "retry",
             row.id,
             row.platform,
@@ -318,4 +399,5 @@ class OutboxDispatcher:
             row.attempts + 1,
             row.parts_done,
             error.reason,
+            error.detail or "-",
         )

@@ -13,6 +13,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
@@ -31,6 +32,7 @@ from models import buttons, conversations, directory
 from models.core import Person, ProcessedEvent
 from models.db import Database, is_disconnect
 from models.errors import N_, DomainError, Nn_
+from models.outbox import REPLY
 
 log = logging.getLogger("empirie.router")
 WEB = "web"  # the neutral platform of answers given on a page (bot/pages)
@@ -179,16 +181,18 @@ class Router:
                 self._turns.pop(key, None)
 
     def _queue(
-        self, replies: list[Outgoing], here: Target | None, woken: list[bool]
+        self, replies: list[Outgoing], here: Target | None, woken: list[bool], since: datetime
     ) -> list[Outgoing]:
-        """Put in the outbox the replies that name their chat (all of them when `here` is
-        given); returns the rest. Inside a unit, part of its transaction."""
+        """Put in the outbox's reply lane the replies that name their chat (all of them when
+        `here` is given), dated when the update began (`since`: they overtake bulk work
+        queued before, not what the update queued); returns the rest. Inside a unit, part of
+        its transaction."""
         queued = [(m.to or here, m) for m in replies if (m.to or here) is not None]
         if queued:
             with self.db.session() as s:
                 for target, message in queued:
                     assert target is not None
-                    enqueue(s, target, message, self.clock.now(), kind="reply")
+                    enqueue(s, target, message, since, kind=REPLY)
             woken.append(True)
         return [m for m in replies if (m.to or here) is None]
 
@@ -198,12 +202,19 @@ class Router:
         woken: list[bool],
         queue_to: Target | None = None,
         retried: bool = False,
+        unconfirmed: list[Outgoing] | None = None,
+        since: datetime | None = None,
     ) -> list[Outgoing]:
         ctx: Context | None = None
         here = _where(None, incoming)  # ids read now: a rolled-back unit detaches expired rows
+        since = since or self.clock.now()
+        replies: list[Outgoing] | None = None
         try:
             with self.db.unit():
                 if not self._first_delivery(incoming):
+                    if unconfirmed is not None:  # our own first try did commit: its answer
+                        log.info("db.commit_confirmed platform=%s", incoming.chat.platform)
+                        return self._answered(incoming, ctx, unconfirmed)
                     return [Outgoing("", ack=True)] if incoming.kind is EventKind.ACTION else []
                 ctx = self._context(incoming, woken)
                 here = where(ctx)
@@ -213,7 +224,7 @@ class Router:
                 except DomainError as error:
                     replies = self._refusal(ctx, Outgoing(ctx.t(error.msgid, **error.params)))
                 if queue_to is not None:
-                    return self._queue(replies, queue_to, woken)
+                    return self._queue(replies, queue_to, woken, since)
         except Exception as error:
             # The whole update is rolled back, its ProcessedEvent row too, so a platform's
             # retry of this event gets through; nothing was committed to deliver.
@@ -224,7 +235,11 @@ class Router:
                     "db.disconnected platform=%s attempt=%d", incoming.chat.platform, 1 + retried
                 )
                 if not retried:
-                    return await self._handle(incoming, woken, queue_to, retried=True)
+                    # The connection may have died in the commit's answer, after the commit:
+                    # then the second try finds the event done, and answers with the replies
+                    # of this one (they describe what was stored), not with silence.
+                    pending = replies if queue_to is None else None
+                    return await self._handle(incoming, woken, queue_to, True, pending, since)
                 replies = [Outgoing(t(LOST_DATABASE))]
             else:
                 log.exception("handler.crash platform=%s %s", incoming.chat.platform, here)
@@ -238,7 +253,13 @@ class Router:
                     )
                 ]
             if queue_to is not None:
-                return self._queue(replies, queue_to, woken)
+                return self._queue(replies, queue_to, woken, since)
+        assert replies is not None
+        return self._answered(incoming, ctx, replies)
+
+    def _answered(
+        self, incoming: Incoming, ctx: Context | None, replies: list[Outgoing]
+    ) -> list[Outgoing]:
         if incoming.kind is EventKind.ACTION:
             return self._acknowledge(incoming, ctx.t if ctx else self.translator(None), replies)
         return replies
@@ -294,6 +315,7 @@ class Router:
     async def _handle_for(
         self, person: Person, text: str, language: str, woken: list[bool], retried: bool = False
     ) -> tuple[bool, list[Outgoing]]:
+        since = self.clock.now()
         incoming = Incoming(
             Sender(WEB, str(person.id)),
             ChatRef(WEB, str(person.id), private=True),
@@ -314,7 +336,8 @@ class Router:
             with self.db.unit():
                 try:
                     self._refuse_unacceptable(incoming)
-                    return True, self._queue(await self._dispatch(ctx), None, woken)
+                    replies = await self._dispatch(ctx)
+                    return True, self._queue(replies, None, woken, since)
                 except DomainError as error:
                     return False, [Outgoing(ctx.t(error.msgid, **error.params))]
         except Exception as error:

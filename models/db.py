@@ -8,12 +8,14 @@ on a crash, rolls back entirely.
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -21,6 +23,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel, create_engine
 
 from models.errors import DomainError
+
+log = logging.getLogger("empirie.db")
+T = TypeVar("T")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -48,6 +53,22 @@ def is_disconnect(error: BaseException) -> bool:
     SQLAlchemy has thrown the connection away and the next session gets a fresh one, so the
     unit of work may simply be run again."""
     return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
+
+
+def retried(work: Callable[[], T], tries: int = 4, what: str = "db") -> T:
+    """`work()` (a short unit of its own), run again on a fresh connection when the one it
+    had died under it (see `is_disconnect`): for database work around a send that must not
+    cost the send — a reply's bookkeeping, the outbox's marks. `work` must be safe to repeat
+    (its first commit may have gone through before the connection died)."""
+    for attempt in range(1, tries + 1):
+        try:
+            return work()
+        except Exception as error:
+            if not is_disconnect(error) or attempt == tries:
+                raise
+            log.warning("db.disconnected work=%s attempt=%d", what, attempt)
+            time.sleep(0.1 * attempt)
+    raise AssertionError("unreachable")
 
 
 @dataclass

@@ -3,6 +3,10 @@
 Written in the same transaction as the decision to send; delivered by bot.outbox. Messages to
 one chat go out in the order they were queued: a row is claimed only when no older row to the
 same chat is still pending (so a failed message waiting for its retry is never overtaken).
+One exception, the reply lane: an answer to someone who just wrote (kind "reply", queued
+with the moment the update began as its `created_at`) overtakes the bulk work queued for the
+chat before that moment (a broadcast's copy, a reminder) — never an earlier reply, nor what
+the same update queued.
 A row remembers how many of its parts went out (`parts_done`) and their platform ids, so a
 retry resumes after the last part sent. A row with a `live_key` can be edited later: an edit
 is a row of kind "edit" with the same key and the new text and buttons.
@@ -15,7 +19,19 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, String, and_, exists, func, insert, text, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    Index,
+    String,
+    and_,
+    exists,
+    func,
+    insert,
+    or_,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Field, Session, SQLModel, col, select
@@ -32,6 +48,41 @@ class OutboxStatus(StrEnum):
 
 PENDING, SENT, FAILED = OutboxStatus.PENDING, OutboxStatus.SENT, OutboxStatus.FAILED
 EDIT = "edit"
+REPLY = "reply"  # an answer to someone who just wrote: the reply lane
+
+
+class Failure(StrEnum):
+    """Why a message could not be delivered, as recorded in `last_error` (the platform's own
+    words go to the log only: staff read a reason in their language, see the delivery report)."""
+
+    BLOCKED = "blocked"  # the person blocked the bot, or the bot was removed from the chat
+    DEACTIVATED = "deactivated"  # the account was deleted or deactivated
+    CHAT_NOT_FOUND = "chat_not_found"
+    TOO_LONG = "too_long"  # the message or file is larger than the platform takes
+    RETRIED = "retried"  # the platform did not answer or asked to wait, until attempts ran out
+    OTHER = "other"
+
+
+_FAILURE_WORDS: tuple[tuple[Failure, tuple[str, ...]], ...] = (
+    (Failure.DEACTIVATED, ("deactivated", "user is deleted")),
+    (Failure.BLOCKED, ("blocked", "kicked", "forbidden", "not a member", "initiate conversation")),
+    (Failure.CHAT_NOT_FOUND, ("chat not found", "chat_not_found", "user not found", "peer_id")),
+    (Failure.TOO_LONG, ("too long", "too_long", "too big", "too large")),
+    (Failure.RETRIED, ("network", "rate_limited", "retry", "timed out", "unexpected", "login")),
+)
+
+
+def failure_of(reason: str | None) -> Failure:
+    """The kind of a failure from a recorded reason, or from a platform's error text (also
+    the raw texts recorded by older versions, e.g. "forbidden: Forbidden: bot was blocked by
+    the user")."""
+    text = (reason or "").lower()
+    if text in Failure.__members__.values():
+        return Failure(text)
+    for failure, words in _FAILURE_WORDS:
+        if any(word in text for word in words):
+            return failure
+    return Failure.OTHER
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -40,6 +91,7 @@ class OutboxMessage(SQLModel, table=True):
         Index("ix_outbox_due", "status", "not_before"),
         Index("ix_outbox_chat", "platform", "chat_id", "status", "id"),
         Index("ix_outbox_live", "platform", "chat_id", "live_key"),
+        Index("ix_outbox_lane", "kind", "status", "not_before"),  # the reply lane's claim
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -151,18 +203,27 @@ def claim_due(
     lease: timedelta,
     limit: int,
     platforms: Sequence[str],
+    replies: bool | None = None,
 ) -> Sequence[OutboxMessage]:
-    """Due rows that are first in their chat's queue (at most one per chat)."""
+    """Due rows that are first in their chat's queue (at most one per chat and lane).
+    `replies`: True for the reply lane only, False for the rest, None for both (in the order
+    of the rest: a reply overtakes nothing)."""
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
     older = aliased(OutboxMessage)
-    first_in_chat = ~exists().where(
-        and_(
-            col(older.platform) == table.c.platform,
-            col(older.chat_id) == table.c.chat_id,
-            col(older.status) == PENDING,
-            col(older.id) < table.c.id,
-        )
+    ahead = and_(
+        col(older.platform) == table.c.platform,
+        col(older.chat_id) == table.c.chat_id,
+        col(older.status) == PENDING,
+        col(older.id) < table.c.id,
     )
+    if replies:  # earlier replies, and what the same update queued, still go first
+        ahead = and_(
+            ahead,
+            or_(col(older.kind) == REPLY, col(older.created_at) >= table.c.created_at),
+        )
+    extra = and_(table.c.platform.in_(platforms), ~exists().where(ahead))
+    if replies is not None:
+        extra = and_(extra, (table.c.kind == REPLY) if replies else (table.c.kind != REPLY))
     return queue.claim(
         session,
         OutboxMessage,
@@ -171,7 +232,7 @@ def claim_due(
         owner=owner,
         lease=lease,
         limit=limit,
-        extra=and_(table.c.platform.in_(platforms), first_in_chat),
+        extra=extra,
     )
 
 
@@ -196,10 +257,10 @@ def mark_part(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def renew(session: Session, row_ids: Sequence[int], owner: str, lease_until: datetime) -> int:
+def renew(session: Session, row_ids: Sequence[int], owner: str, lease_until: datetime) -> list[int]:
     """Keep the leases of rows still being delivered (a paced group may wait for its slot);
-    returns how many are still ours (a row whose lease ran out may have been claimed by
-    another process: that one is not ours to send any more)."""
+    returns the ids still ours (a row whose lease ran out may have been claimed by another
+    process: that one is not ours to send any more)."""
     result = session.execute(
         update(OutboxMessage)
         .where(
@@ -208,8 +269,9 @@ def renew(session: Session, row_ids: Sequence[int], owner: str, lease_until: dat
             col(OutboxMessage.status) == PENDING,
         )
         .values(lease_until=lease_until)
+        .returning(col(OutboxMessage.id))
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return [int(row_id) for row_id in result.scalars()]
 
 
 def live_original(
@@ -323,21 +385,23 @@ def mark_failed(
     )
 
 
-def chat_waiting(session: Session, platform: str, chat_id: str) -> bool:
-    """Something is still queued for this chat (perhaps waiting for a retry): a direct reply
-    would overtake it."""
-    return (
-        session.exec(
-            select(OutboxMessage.id)
-            .where(
-                OutboxMessage.platform == platform,
-                OutboxMessage.chat_id == chat_id,
-                OutboxMessage.status == PENDING,
-            )
-            .limit(1)
-        ).first()
-        is not None
+def chat_waiting(
+    session: Session, platform: str, chat_id: str, since: datetime | None = None
+) -> bool:
+    """Something is still queued for this chat (perhaps waiting for a retry) that a direct
+    reply would overtake. `since`: the moment the update being answered began — bulk work
+    queued before it may be overtaken (see the reply lane), earlier replies and what the
+    update itself queued may not."""
+    query = select(OutboxMessage.id).where(
+        OutboxMessage.platform == platform,
+        OutboxMessage.chat_id == chat_id,
+        OutboxMessage.status == PENDING,
     )
+    if since is not None:
+        query = query.where(
+            or_(col(OutboxMessage.kind) == REPLY, col(OutboxMessage.created_at) >= since)
+        )
+    return session.exec(query.limit(1)).first() is not None
 
 
 def pending_count(session: Session, announcement_id: int | None = None) -> int:

@@ -16,18 +16,23 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlmodel import select
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, select
 
 from bot.router import Router
-from core.clock import FrozenClock
+from core.clock import FrozenClock, SystemClock
 from core.config import Settings
 from core.messages import ChatRef, Incoming, Sender
 from models import seed
+from models.core import Account
 from models.db import Database
 from models.meetings import Rsvp
 from models.office_hours import OfficeBooking, OfficeWaitlist
+from tests.burst_scenario import add_representatives, running_bot
 from tests.cast import find_cast
 from tests.conftest import POSTGRES_OK, START, Chat, drop_database, fresh_database_url
+from tests.fakes import telegram_updates as tg
+from tests.fakes.telegram_api import FakeBotApi
 from tests.polish import assert_polish
 from tests.test_office_hours import FIRST, add_city, define
 
@@ -190,3 +195,138 @@ def directory_city(s: object, person_id: int) -> int:
     person = s.get(Person, person_id)  # type: ignore[attr-defined]
     assert person is not None and person.city_id is not None
     return person.city_id
+
+
+# --- the reply of a stored change, through Telegram ------------------------------------------
+
+RSVP_PEOPLE = 60
+FIRST_RSVP = 930_000
+NOTED = "Zapisano:"
+
+
+@pytest.mark.skipif(not POSTGRES_OK, reason="PostgreSQL not reachable (outside CI)")
+async def test_killed_connections_every_stored_answer_is_confirmed(
+    tmp_path: Path, api: FakeBotApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    """People answer an invitation with /rsvp in their private Telegram chats (real PTB, the
+    fake Bot API) while connections are killed: everyone whose answer is stored got its
+    confirmation, including when the connection died after the commit (in the commit's
+    answer, or in the database work of sending the reply)."""
+    url = fresh_database_url("postgres", tmp_path, "empirie_kill_replies")
+    db = Database(url)
+    db.create_all()
+    clock = SystemClock()
+    try:
+        with db.session() as s:
+            seed.seed_demo(s, clock.now())
+        settings = Settings(EMPIRIE_DATABASE_URL=url, EMPIRIE_FILES_DIR=str(tmp_path / "files"))
+        cast = find_cast(db)
+        day = (clock.now() + timedelta(days=60)).astimezone(settings.tz)
+        created = await Chat(Router(db, clock, settings)).text(
+            cast.coordinator,
+            f"/spotkanie_nowe cyfrowe; Spotkanie; {day:%d.%m.%Y} 10:00; hybrydowe; 6; "
+            f"Łomża; https://example.org/x; {RSVP_PEOPLE}; nie",
+        )
+        meeting = int(re.search(r"nr (\d+)", created).group(1))  # type: ignore[union-attr]
+        people = [
+            FIRST_RSVP + i
+            for i in range(len(add_representatives(db, RSVP_PEOPLE, clock.now(), first=FIRST_RSVP)))
+        ]
+
+        def replies(person: int) -> list[str]:
+            return [t for t in api.texts(person) if not t.startswith("📅")]
+
+        async with running_bot(api, db, clock, settings):
+            killer = Killer(url)
+            thread = threading.Thread(target=killer.run)
+            with caplog.at_level(logging.INFO):
+                thread.start()
+                try:
+                    seen = {p: 0 for p in people}
+                    for _ in range(TRIES):  # whoever is asked to send it again does
+                        for i, person in enumerate(people):
+                            if seen[person] == len(replies(person)) and seen[person] > 0:
+                                continue
+                            if seen[person] and AGAIN not in replies(person)[-1]:
+                                continue
+                            seen[person] = len(replies(person))
+                            await api.inject(
+                                tg.message(
+                                    tg.user(person),
+                                    tg.private_chat(person),
+                                    f"/rsvp {meeting} {ANSWERS[i % 2]}",
+                                )
+                            )
+                            await asyncio.sleep(0.02)
+                        await api.wait_for(
+                            lambda: all(len(replies(p)) > seen[p] for p in people), timeout=60
+                        )
+                        if not any(AGAIN in replies(p)[-1] for p in people):
+                            break
+                finally:
+                    killer.stop.set()
+                    thread.join(30)
+                await asyncio.sleep(1.5)  # anything still on its way arrives
+        assert killer.killed > 0
+        disconnects = [r for r in caplog.records if r.getMessage().startswith("db.disconnected")]
+        assert disconnects, "no update was hit by a killed connection: the test proves nothing"
+        errors = [
+            r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR and r.exc_info
+        ]
+        assert errors == []  # nothing in the reply path broke
+        with db.session() as s:
+            stored = {
+                r.person_id: r.answer
+                for r in s.exec(select(Rsvp).where(Rsvp.meeting_id == meeting)).all()
+            }
+            accounts = {
+                int(a.external_id): a.person_id
+                for a in s.exec(select(Account).where(Account.platform == "telegram")).all()
+            }
+        assert len(stored) == RSVP_PEOPLE  # every answer got through in the end…
+        for person in people:
+            confirmations = [t for t in replies(person) if NOTED in t]
+            assert confirmations, (person, replies(person))  # …and every one was confirmed
+            assert stored[accounts[person]] in ("stacjonarnie", "online")
+            for reply in replies(person):
+                assert_polish(reply)
+    finally:
+        db.dispose()
+        drop_database(url)
+
+
+async def test_a_commit_whose_answer_was_lost_is_still_confirmed(
+    chat: Chat, seeded: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection dies after the database committed the answer but before the bot heard
+    so (a failover in the commit's reply). The bot runs the update again, finds it done, and
+    confirms what was stored — not silence, not "send it again"."""
+    cast = find_cast(seeded)
+    created = await chat.text(
+        cast.coordinator,
+        "/spotkanie_nowe cyfrowe; Spotkanie; 12.12.2026 10:00; hybrydowe; 6; Łomża; "
+        "https://example.org/x; 20; nie",
+    )
+    meeting = int(re.search(r"nr (\d+)", created).group(1))  # type: ignore[union-attr]
+    real_commit = Session.commit
+    lost: list[bool] = []
+
+    def commit_then_lose_the_answer(session: Session) -> None:
+        real_commit(session)
+        if not lost:
+            lost.append(True)
+            raise OperationalError(
+                "COMMIT", {}, Exception("server closed the connection"), connection_invalidated=True
+            )
+
+    monkeypatch.setattr(Session, "commit", commit_then_lose_the_answer)
+    reply = "\n".join(
+        m.text
+        for m in await chat.say(cast.laureate_rep, f"/rsvp {meeting} online", event_id="lost-1")
+    )
+    monkeypatch.undo()
+    assert lost  # the fault happened
+    assert "Zapisano: Online" in reply, reply
+    with seeded.session() as s:
+        stored = s.exec(select(Rsvp).where(Rsvp.meeting_id == meeting)).all()
+    assert [(r.person_id, r.answer) for r in stored] == [(cast.laureate_rep, "online")]

@@ -21,7 +21,9 @@ from core.messages import Outgoing, Part, Target, parts
 
 
 class DeliveryError(Exception):
-    """A message could not be delivered. `permanent` failures are not retried."""
+    """A message could not be delivered. `permanent` failures are not retried. `reason` is
+    recorded with the message and read by staff (a models.outbox.Failure for what the
+    platform refused); the platform's own words, `detail`, go to the log only."""
 
     def __init__(
         self,
@@ -30,9 +32,11 @@ class DeliveryError(Exception):
         permanent: bool,
         retry_after: float | None = None,
         moved_to: str | None = None,
+        detail: str = "",
     ) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.detail = detail
         self.permanent = permanent
         self.retry_after = retry_after
         self.moved_to = moved_to  # the chat lives on under this id (e.g. became a supergroup)
@@ -81,7 +85,7 @@ async def send_message(
         if delay:
             await asyncio.sleep(delay)
         if paced:
-            await transport.pacer.admit()
+            await transport.pacer.admit(target.chat_id)
         try:
             sent = await transport.send_part(target, part)
         finally:

@@ -18,7 +18,7 @@ import logging
 import os
 from collections.abc import Awaitable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -75,7 +75,9 @@ from core.outbox import enqueue
 from handlers import membership
 from handlers.kit.registry import REGISTRY, Command
 from models import outbox
+from models.db import retried
 from models.enums import Platform
+from models.outbox import Failure, failure_of
 
 log = logging.getLogger("empirie.telegram")
 ALLOWED_UPDATES = [
@@ -88,7 +90,8 @@ ALLOWED_UPDATES = [
 ]
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 WEBHOOK_MAX_BYTES = 256 * 1024  # an update is a few KB; files come by reference
-MAX_REPLY_WAIT = 0.5  # seconds a direct reply may wait for its chat's slot; else the outbox
+MAX_REPLY_WAIT = 1.25  # seconds a direct reply may wait for its chat (a per-chat interval and a
+# little more: cheaper than a trip through the outbox); longer (a group's minute quota), the outbox
 MAX_CONCURRENT_UPDATES = 64
 
 
@@ -102,23 +105,36 @@ def _seconds(value: int | timedelta) -> float:
 
 
 def delivery_error(error: TelegramError) -> DeliveryError:
-    """Sort Telegram's answers into retry-later and give-up, keeping the reason."""
+    """Sort Telegram's answers into retry-later and give-up. The reason recorded is ours
+    (models.outbox.Failure, read by staff in their language); Telegram's English words are
+    kept as the detail, for the log."""
+    detail = f"{type(error).__name__}: {error.message}"
     if isinstance(error, ChatMigrated):  # a group became a supergroup: same chat, new id
         return DeliveryError(
-            "chat_migrated", permanent=False, retry_after=0, moved_to=str(error.new_chat_id)
+            "chat_migrated",
+            permanent=False,
+            retry_after=0,
+            moved_to=str(error.new_chat_id),
+            detail=detail,
         )
     if isinstance(error, RetryAfter):
         metrics.rate_limited("telegram")
         return DeliveryError(
-            "rate_limited", permanent=False, retry_after=_seconds(error.retry_after)
+            "rate_limited", permanent=False, retry_after=_seconds(error.retry_after), detail=detail
         )
-    if isinstance(error, Forbidden):  # blocked by the user, kicked from the group
-        return DeliveryError(f"forbidden: {error.message}", permanent=True)
-    if isinstance(error, BadRequest):  # chat not found, message malformed
-        return DeliveryError(f"bad_request: {error.message}", permanent=True)
+    if isinstance(error, Forbidden):  # blocked by the user, kicked from the group, deactivated
+        failure = failure_of(error.message)
+        if failure is not Failure.DEACTIVATED:
+            failure = Failure.BLOCKED
+        return DeliveryError(failure, permanent=True, detail=detail)
+    if isinstance(error, BadRequest):  # chat not found, message too long or malformed
+        failure = failure_of(error.message)
+        if failure not in (Failure.CHAT_NOT_FOUND, Failure.TOO_LONG, Failure.DEACTIVATED):
+            failure = Failure.OTHER
+        return DeliveryError(failure, permanent=True, detail=detail)
     if isinstance(error, NetworkError):  # includes TimedOut
-        return DeliveryError(f"network: {error.message}", permanent=False)
-    return DeliveryError(f"telegram: {error.message}", permanent=False)
+        return DeliveryError("network", permanent=False, detail=detail)
+    return DeliveryError(Failure.RETRIED, permanent=False, detail=detail)
 
 
 def readable(raw: Any, bot: Any) -> Any:
@@ -429,6 +445,16 @@ class TelegramTransport:
             if query is not None:
                 await self._answer(query, None)
             return
+        held = incoming.chat.chat_id if incoming.chat.private else None
+        if held is not None:  # someone wrote: their answer goes before bulk work (pacing)
+            self.pacer.hold(held)
+        try:
+            await self._answer_update(update, incoming, query)
+        finally:
+            if held is not None:
+                self.pacer.release(held)
+
+    async def _answer_update(self, update: Update, incoming: Incoming, query: Any) -> None:
         document = update.message.document if update.message else None
         if document is not None:
             data = await (await document.get_file()).download_as_bytearray()
@@ -442,6 +468,7 @@ class TelegramTransport:
                     ),
                 ),
             )
+        started = self.router.clock.now()  # what was queued before this may be overtaken
         replies = await self.router.handle(incoming)
         if query is not None:  # the press is answered to the presser only: a toast
             ack = next((m for m in replies if m.ack), None)
@@ -449,7 +476,7 @@ class TelegramTransport:
             replies = [m for m in replies if not m.ack]
         here = Target(self.platform, incoming.chat.chat_id)
         for message in replies:
-            await self.reply(message.to or here, message)
+            await self.reply(message.to or here, message, started)
 
     async def _answer(self, query: Any, text: str | None) -> None:
         try:  # stops the button's spinner; Telegram does not count these against chat limits
@@ -457,18 +484,20 @@ class TelegramTransport:
         except TelegramError as error:
             log.warning("telegram.callback_answer_failed error=%s", type(error).__name__)
 
-    async def reply(self, target: Target, message: Outgoing) -> None:
+    async def reply(self, target: Target, message: Outgoing, since: datetime | None = None) -> None:
         """Answer now when that is cheap (one part, the chat's slot free, nothing queued for
-        the chat that it would overtake); otherwise hand it to the outbox, which paces it and
-        keeps the chat's order, so that no update waits on a rate limit."""
+        the chat that it would overtake); otherwise hand it to the outbox's reply lane, which
+        paces it and keeps the chat's order, so that no update waits on a rate limit. Either
+        way it is urgent: it goes before bulk work (a broadcast), within the platform's
+        limits. `since`: when the update began; bulk work queued before then is overtaken."""
         single = len(parts(message, self.max_text)) == 1 and not await asyncio.to_thread(
-            self._queued, target
+            self._queued, target, since
         )
-        delay = self.pacer.reserve(target.chat_id, MAX_REPLY_WAIT) if single else None
+        delay = self.pacer.reserve(target.chat_id, MAX_REPLY_WAIT, urgent=True) if single else None
         if delay is not None:
             if delay:
                 await asyncio.sleep(delay)
-            await self.pacer.admit()
+            await self.pacer.admit(target.chat_id, urgent=True)
             try:
                 await self.send(target, message)
                 return
@@ -477,28 +506,48 @@ class TelegramTransport:
                     self.pacer.penalize(target.chat_id, error.retry_after)
                 if error.permanent:
                     log.error(
-                        "telegram.reply_failed chat=%s reason=%s",
+                        "telegram.reply_failed chat=%s reason=%s detail=%s",
                         loggable(target.chat_id),
                         error.reason,
+                        error.detail,
                     )
                     return
                 log.info(
-                    "telegram.reply_deferred chat=%s reason=%s",
+                    "telegram.reply_deferred chat=%s reason=%s detail=%s",
                     loggable(target.chat_id),
                     error.reason,
+                    error.detail,
                 )
             finally:
                 self.pacer.sent(target.chat_id)
-        await asyncio.to_thread(self._defer, target, message)
+        await asyncio.to_thread(self._defer, target, message, since)
         self.router.wake_outbox()
 
-    def _queued(self, target: Target) -> bool:
-        with self.router.db.session() as s:
-            return outbox.chat_waiting(s, target.platform, target.chat_id)
+    def _queued(self, target: Target, since: datetime | None) -> bool:
+        """Whether a reply now would overtake something queued for the chat. The database
+        work after a stored change must not cost its confirmation: a connection that dies
+        here is replaced, and if the database stays away the reply goes out directly."""
 
-    def _defer(self, target: Target, message: Outgoing) -> None:
-        with self.router.db.session() as s:
-            enqueue(s, target, message, self.router.clock.now(), kind="reply")
+        def waiting() -> bool:
+            with self.router.db.session() as s:
+                return outbox.chat_waiting(s, target.platform, target.chat_id, since)
+
+        try:
+            return retried(waiting, what="telegram.reply")
+        except Exception as error:
+            log.warning(
+                "telegram.reply_unchecked chat=%s error=%s",
+                loggable(target.chat_id),
+                type(error).__name__,
+            )
+            return False
+
+    def _defer(self, target: Target, message: Outgoing, since: datetime | None) -> None:
+        def queue() -> None:
+            with self.router.db.session() as s:
+                enqueue(s, target, message, since or self.router.clock.now(), kind="reply")
+
+        retried(queue, what="telegram.defer")
 
     # --- outgoing ------------------------------------------------------------------------
 
@@ -600,6 +649,9 @@ class TelegramTransport:
         return InlineKeyboardMarkup(rows)
 
     def _tokens(self, actions: list[Any], target: Target) -> list[str]:
-        return self.router.button_tokens(
-            [(a.command, a.owner) for a in actions], self.platform, target.chat_id
+        return retried(
+            lambda: self.router.button_tokens(
+                [(a.command, a.owner) for a in actions], self.platform, target.chat_id
+            ),
+            what="telegram.buttons",
         )

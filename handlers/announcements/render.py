@@ -155,14 +155,20 @@ def preview(t: Translator, s: Session, ann: Announcement, settings: Settings) ->
 
 
 def reason_label(t: Translator, reason: str | None) -> str:
-    reason = reason or ""
-    if reason.startswith("forbidden"):
-        return t("the bot was blocked or removed from the chat")
-    if "chat not found" in reason:
-        return t("the chat no longer exists")
-    if reason.startswith(("network", "rate_limited", "unexpected", "telegram")):
-        return t("the platform did not answer (retried)")
-    return reason or "—"
+    """Why a copy was not delivered, in the reader's language: never the platform's words."""
+    if not reason:
+        return "—"
+    failure = outbox.failure_of(reason)
+    return t(
+        {
+            outbox.Failure.BLOCKED: N_("the bot was blocked or removed from the chat"),
+            outbox.Failure.DEACTIVATED: N_("the account was deleted or deactivated"),
+            outbox.Failure.CHAT_NOT_FOUND: N_("the chat no longer exists"),
+            outbox.Failure.TOO_LONG: N_("the message is too long for the platform"),
+            outbox.Failure.RETRIED: N_("the platform did not answer (retried)"),
+            outbox.Failure.OTHER: N_("the platform refused the message"),
+        }[failure]
+    )
 
 
 def delivery_report(s: Session, t: Translator, ann: Announcement) -> Outgoing:

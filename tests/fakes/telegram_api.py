@@ -46,7 +46,9 @@ class Call:
 @dataclass
 class Fault:
     method: str
-    kind: str  # "429" | "500" | "slow" | "lost" | "forbidden" | "not_found" | "migrated"
+    # "429" | "500" | "slow" | "lost" | "migrated", or a refusal: "forbidden" (blocked by the
+    # user), "kicked", "deactivated", "not_found" (chat), "too_long", "bad_request" (other)
+    kind: str
     times: int = 1
     retry_after: int = 1
     chat_id: str | None = None
@@ -137,6 +139,7 @@ class FakeBotApi:
         self.calls: list[Call] = []
         self.faults: list[Fault] = []
         self._updates: list[dict[str, Any]] = []
+        self.served: dict[int, float] = {}  # update id → when getUpdates first handed it out
         self._update_ids = itertools.count(1000)
         self._message_ids = itertools.count(1)
         self._new_update = asyncio.Condition()
@@ -278,9 +281,33 @@ class FakeBotApi:
                     "description": "Forbidden: bot was blocked by the user",
                 },
             ),
+            "kicked": (
+                403,
+                {
+                    "ok": False,
+                    "error_code": 403,
+                    "description": "Forbidden: bot was kicked from the group chat",
+                },
+            ),
+            "deactivated": (
+                403,
+                {"ok": False, "error_code": 403, "description": "Forbidden: user is deactivated"},
+            ),
             "not_found": (
                 400,
                 {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"},
+            ),
+            "too_long": (
+                400,
+                {"ok": False, "error_code": 400, "description": "Bad Request: message is too long"},
+            ),
+            "bad_request": (
+                400,
+                {
+                    "ok": False,
+                    "error_code": 400,
+                    "description": "Bad Request: can't parse entities: unsupported start tag",
+                },
             ),
             "migrated": (
                 400,
@@ -379,7 +406,10 @@ class FakeBotApi:
                     await asyncio.wait_for(
                         self._new_update.wait_for(lambda: bool(pending())), timeout=min(timeout, 5)
                     )
-            return pending()
+            served = pending()
+        for update in served:
+            self.served.setdefault(update["update_id"], time.monotonic())
+        return served
 
     async def _api_setWebhook(self, params: dict[str, Any], files: Any) -> bool:
         self.webhook = params

@@ -70,6 +70,7 @@ from handlers import membership
 from models import audit, directory
 from models import teams as store
 from models.enums import Platform
+from models.outbox import Failure
 from models.teams import InboxStatus, SubscriptionKind, SubscriptionStatus, TeamsSubscription
 
 log = logging.getLogger("empirie.teams")
@@ -454,7 +455,7 @@ class TeamsTransport:
             )
         else:
             request = messages.by_chat_message_id(_message_id(item))
-        message = await self._read(row.lane, request.get)
+        message = await self._read(row.lane, request.get, urgent=True)  # someone just wrote
         if message is None:
             return False
         await self.handle_message(sub, message)
@@ -466,13 +467,16 @@ class TeamsTransport:
         """Requests to a 1:1 chat are paced under its person's id, as the outbox sends."""
         return self._private_users.get(chat_key, chat_key)
 
-    async def _read(self, chat_key: str, fetch: Callable[[], Awaitable[T]]) -> T:
-        """A GET paced like a post: Graph counts requests per app per chat or channel."""
+    async def _read(
+        self, chat_key: str, fetch: Callable[[], Awaitable[T]], *, urgent: bool = False
+    ) -> T:
+        """A GET paced like a post: Graph counts requests per app per chat or channel.
+        `urgent`: reading what someone just wrote goes before bulk work (bot.pacing)."""
         key = self._pace_key(chat_key)
-        delay = self.pacer.reserve(key)
+        delay = self.pacer.reserve(key, urgent=urgent)
         if delay:
             await asyncio.sleep(delay)
-        await self.pacer.admit()
+        await self.pacer.admit(key, urgent=urgent)
         try:
             return await fetch()
         except Exception as error:
@@ -772,14 +776,20 @@ class TeamsTransport:
     @staticmethod
     def _delivery_error(error: BaseException) -> DeliveryError:
         status = graph.status_code(error)
+        detail = f"graph {status or type(error).__name__}"
         if status == 429:
             metrics.rate_limited("teams", error)
             return DeliveryError(
-                "rate_limited", permanent=False, retry_after=graph.retry_after(error) or 5.0
+                "rate_limited",
+                permanent=False,
+                retry_after=graph.retry_after(error) or 5.0,
+                detail=detail,
             )
-        if status in (400, 403, 404, 413):
-            return DeliveryError(f"graph {status}", permanent=True)
-        return DeliveryError(f"graph {status or type(error).__name__}", permanent=False)
+        permanent = {403: Failure.BLOCKED, 404: Failure.CHAT_NOT_FOUND, 413: Failure.TOO_LONG}
+        if status in (400, *permanent):
+            failure = permanent.get(status or 0, Failure.OTHER)
+            return DeliveryError(failure, permanent=True, detail=detail)
+        return DeliveryError(Failure.RETRIED, permanent=False, detail=detail)
 
     def _load_private_chats(self) -> None:
         if self._private_loaded:
