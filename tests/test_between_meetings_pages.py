@@ -100,7 +100,7 @@ async def test_the_actions_agreed_at_a_meeting_on_a_multi_line_form(
     await field.fill(written.replace("Radom", "Gniezno"))
     await page.get_by_role("button", name="Dodaj do planu").click()
     status = await page.get_by_role("status").inner_text()
-    assert "Dodano do planu ze spotkania nr 1 (3):" in status, status
+    assert "Do planu ze spotkania nr 1 dodano 3 działania:" in status, status
     existing = await page.locator("#existing").inner_text()
     assert "Mapa procesów — Gniezno — termin 12.02.2027 — planowane" in existing
     assert "Wzór umowy <script>alert(1)</script> — Świdnik" in existing  # text, not markup

@@ -87,7 +87,7 @@ async def test_the_plan_typed_in_the_channel_answered_in_the_one_on_one_chats(
     await teams.transport.maintain()  # days later: the subscriptions renewed
     await jobs(teams)
     [reminder] = [t for t in said(teams, REP_AAD) if "Termin działania nr 1" in t]
-    assert "(za 7 dni)" in reminder and "/dzialanie_status 1 w toku" in reminder
+    assert "mija za 7 dni" in reminder and "/dzialanie_status 1 w toku" in reminder
     await typed(
         teams, private_box(REP_AAD), REP_AAD, "/dzialanie_status 1 w toku: wysłana do wydziałów"
     )

@@ -425,7 +425,7 @@ async def test_a_quarter_of_the_digital_city_network(quarter: Quarter) -> None:
         f"/dzialania_ze_spotkania {meeting_id} Raport z wdrożeń; Łomża; 26.02.2027\n"
         "Ankieta dostępności; Kłodzko; 5.03.2027",
     )
-    assert f"Dodano do planu ze spotkania nr {meeting_id} (2):" in agreed, agreed
+    assert f"Do planu ze spotkania nr {meeting_id} dodano 2 działania:" in agreed, agreed
     plan = await q.says(who.coordinator, "/plan cyfrowe")
     assert f"I kwartał 2027 — Spotkanie II → spotkanie nr {meeting_id}, 12.02.2027 10:00" in plan
     assert "Kontrakt: wersja 1, zaakceptowało 1 z 4 miast. Jeszcze nie: Kłodzko, Płock" in plan
@@ -435,7 +435,7 @@ async def test_a_quarter_of_the_digital_city_network(quarter: Quarter) -> None:
         "/konsultacja cyfrowe; Wnioski ze Spotkania II; 26.02.2027; obserwatorzy; "
         "https://zmp.example/wnioski.pdf",
     )
-    assert "wysłano prywatnie do 1 z 1 osób" in opened, opened
+    assert "wysłano prywatnie do 1 z 1 osoby" in opened, opened
     assert "Wnioski ze Spotkania II" in q.private("consultation", who.bozena)["text"]
     assert "zapisana" in await q.says(who.bozena, "/opinia 1 Prosimy o nagranie części otwartej.")
     asked = {m.person_id for m in q.queued("feedback_poll")}
@@ -454,7 +454,7 @@ async def test_a_quarter_of_the_digital_city_network(quarter: Quarter) -> None:
     # Friday 19 February: a week before its due date, Łomża is reminded of its action
     for person in (who.grazyna, who.jedrzej):
         reminder = q.private("plan_reminder", person)["text"]
-        assert "Raport z wdrożeń" in reminder and "(za 7 dni)" in reminder
+        assert "Raport z wdrożeń" in reminder and "mija za 7 dni" in reminder
     assert "w toku" in await q.says(who.grazyna, "/dzialanie_status 1 w toku: zbieramy dane")
 
     # --- the report and the attendance list agree ---------------------------------------------
@@ -537,7 +537,7 @@ async def test_a_quarter_of_the_digital_city_network(quarter: Quarter) -> None:
     # 26 February, the consultation's deadline: the coordinator gets the opinions as files
     await q.at(warsaw(26, 2, 23, 59))
     collected = q.private("consultation_closed", who.coordinator)
-    assert "opinie od 1 z 1 zapytanych osób" in collected["text"]
+    assert "opinie od 1 z 1 zapytanej osoby" in collected["text"]
     opinions = next(f for f in collected["files"] if f["name"].endswith(".csv"))
     rows = list(
         csv.reader(
