@@ -116,7 +116,7 @@ async def test_a_dripping_feed_is_cut_off_at_the_deadline(server: FeedServer) ->
         got = await feeds.fetch(client, server.url("/drip"), deadline=0.8)
         took = time.monotonic() - started
     assert got.error == UNREACHABLE and got.content is None
-    assert 0.8 <= took < 2
+    assert 0.8 <= took < 5  # cut by the deadline, long before the 10 s read timeout
 
 
 async def test_by_default_a_feed_on_this_machine_is_refused(
@@ -229,7 +229,7 @@ async def test_one_slow_feed_holds_no_other(
     with seeded.session() as s:  # the good feed comes last
         for path in ("/drip0", "/drip1", "/drip2", "/rss"):
             s.add(FundingFeed(url=server.url(path), added_by=cast.expert, added_at=clock.now()))
-    deadline = 2.5
+    deadline = 4.0
     config = poller_settings(
         settings,
         f"127.0.0.1:{server.port}",
@@ -250,8 +250,11 @@ async def test_one_slow_feed_holds_no_other(
     assert await polling == 1
     took = time.monotonic() - started
     await poller.close()
-    assert stored_after is not None and stored_after < deadline / 2  # the good feed's call
-    assert deadline <= took < deadline + 1.5  # side by side: not three deadlines in a row
+    # order, not a stopwatch: the good feed's call is stored while the dripping ones still
+    # hold their connections (before their deadline), and the whole pass takes about one
+    # deadline — one after the other it would take four (three feeds and the portal)
+    assert stored_after is not None and stored_after < deadline
+    assert deadline <= took < 2 * deadline
     with seeded.session() as s:
         rows = s.exec(select(FundingFeed).order_by(FundingFeed.id)).all()  # type: ignore[arg-type]
     assert [f.problem for f in rows] == [UNREACHABLE] * 3 + [None]
@@ -271,7 +274,7 @@ async def test_feeds_are_fetched_a_few_at_a_time(
     config = poller_settings(
         settings,
         f"127.0.0.1:{server.port}",
-        funding_fetch_deadline=1.0,
+        funding_fetch_deadline=2.0,
         funding_feed_concurrency=2,
     )
     poller = FundingPoller(seeded, clock, config)
@@ -280,8 +283,8 @@ async def test_feeds_are_fetched_a_few_at_a_time(
     took = time.monotonic() - started
     await poller.close()
     _first, second, third, fourth = (t - started for t in server.arrived)
-    assert second < 0.5 and third >= 1.0 and fourth - third < 0.5  # two at once, then two
-    assert 2.0 <= took < 3.5  # not four rounds
+    assert second < 1.0 and third >= 2.0 and fourth - third < 1.0  # two at once, then two
+    assert 4.0 <= took < 7.0  # two rounds of the deadline, not four
 
 
 async def test_a_coordinator_cannot_tell_a_closed_port_from_a_refused_address(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import time
 from datetime import datetime, timedelta
 
 from sqlmodel import col, select
@@ -55,7 +54,6 @@ async def test_a_thousand_requests_from_a_thousand_accounts_bring_one_summary_pe
     cast = find_cast(seeded)
     jobs = DueDispatcher(seeded, clock, settings)
     accounts = [f"tg-{10_000 + n}" for n in range(1000)]
-    began = time.monotonic()
     assert (await chat.text(accounts[0], "/zglos")).startswith("Zadam Ci pięć krótkich pytań")
     with seeded.session() as s:  # the others are where /zglos and four answers leave them
         s.add_all(
@@ -82,7 +80,6 @@ async def test_a_thousand_requests_from_a_thousand_accounts_bring_one_summary_pe
         answers.update(zip(batch, texts, strict=True))
         await jobs.run_once()  # the jobs' tick
         clock.advance(timedelta(minutes=5))
-    assert time.monotonic() - began < 60  # the whole flood with 25 ticks: seconds, not minutes
 
     filed = [who for who, text in answers.items() if text.startswith("Dziękuję!")]
     refused = [who for who, text in answers.items() if text == CAP_TEXT]
