@@ -201,7 +201,7 @@ def directory_city(s: object, person_id: int) -> int:
 
 RSVP_PEOPLE = 60
 FIRST_RSVP = 930_000
-NOTED = "Zapisano:"
+NOTED = "Zapisano Cię na spotkanie"
 
 
 @pytest.mark.skipif(not POSTGRES_OK, reason="PostgreSQL not reachable (outside CI)")
@@ -326,7 +326,7 @@ async def test_a_commit_whose_answer_was_lost_is_still_confirmed(
     )
     monkeypatch.undo()
     assert lost  # the fault happened
-    assert "Zapisano: Online" in reply, reply
+    assert "Zapisano Cię na spotkanie nr 1 (online)" in reply, reply
     with seeded.session() as s:
         stored = s.exec(select(Rsvp).where(Rsvp.meeting_id == meeting)).all()
     assert [(r.person_id, r.answer) for r in stored] == [(cast.laureate_rep, "online")]

@@ -147,7 +147,10 @@ async def test_closing_leaves_nothing_per_person_but_asked(
         assert closed is not None and (closed.answered, closed.finished) == (2, 1)
     # the figures people read are the same as before closing scrubbed the markers
     report = await chat.text(cast.coordinator, f"/raport {meeting}")
-    assert "odpowiedziało 2 z 3 osób (67 %), na wszystkie pytania: 1" in report, report
+    assert (
+        "odpowiedziały 2 z 3 zapytanych osób (67 %); na wszystkie pytania odpowiedziała 1 osoba"
+        in report
+    ), report
     with seeded.session() as s:
         [note] = s.exec(
             select(OutboxMessage).where(
@@ -155,7 +158,7 @@ async def test_closing_leaves_nothing_per_person_but_asked(
                 OutboxMessage.person_id == cast.coordinator,
             )
         ).all()
-    assert "odpowiedziało 2 z 3" in note.payload["text"]
+    assert "odpowiedziały 2 z 3 zapytanych osób" in note.payload["text"]
     # the export now says "asked", nothing about how far
     [export] = await chat.say(b, "/moje_dane")
     data = json.loads(export.files[0].content)

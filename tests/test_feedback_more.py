@@ -101,7 +101,7 @@ async def test_anonymous_quick_poll_in_the_group(
     assert "poll" not in posted.payload  # anonymous: buttons, never a native named poll
     for who, option in ((a, 2), (b, 2), (c, 1)):
         assert "anonimowo" in await chat.text(who, f"/glosuj 1 {option}", chat="cyfrowe")
-    assert "Twój głos w głosowaniu nr 1 jest już zapisany" in await chat.text(
+    assert "Twój głos w głosowaniu nr 1 „Kiedy?” jest już zapisany" in await chat.text(
         a, "/glosuj 1 1", chat="cyfrowe"
     )
     assert "Głosują tylko przedstawiciele" in await chat.text(

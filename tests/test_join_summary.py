@@ -96,7 +96,7 @@ async def test_a_thousand_requests_from_a_thousand_accounts_bring_one_summary_pe
     for (earlier, _), (later, _) in itertools.pairwise(mine):
         assert later - earlier >= timedelta(minutes=settings.join_summary_minutes)
     assert mine[0][1].startswith("📥 MIASTO CYFROWE: 20 nowych zgłoszeń czeka na Twoją decyzję.")
-    assert "Łącznie czeka na decyzję: 60." in mine[2][1]
+    assert "Łącznie na decyzję czeka 60 zgłoszeń." in mine[2][1]
     assert mine[2][1].endswith("Lista z poleceniami przyjęcia i odrzucenia: /zgloszenia cyfrowe")
 
     # one open request per account: a filed one cannot ask again
@@ -104,11 +104,11 @@ async def test_a_thousand_requests_from_a_thousand_accounts_bring_one_summary_pe
     assert again.startswith("Masz już zgłoszenie czekające na koordynatora")
     # /zgloszenia pages through all 60, a phone screen at a time
     first = await chat.say(cast.coordinator, "/zgloszenia cyfrowe")
-    assert first[0].text.startswith("Zgłoszenia czekające na decyzję: 60 (strona 1 z 8).")
+    assert first[0].text.startswith("Na decyzję czeka 60 zgłoszeń (strona 1 z 8).")
     assert len(first[0].text) < 1500 and first[0].text.count("/przyjmij ") == 8
     assert [a.command for a in first[0].actions] == ["/zgloszenia cyfrowe 2"]
     last = await chat.text(cast.coordinator, "/zgloszenia cyfrowe 8")
-    assert last.startswith("Zgłoszenia czekające na decyzję: 60 (strona 8 z 8).")
+    assert last.startswith("Na decyzję czeka 60 zgłoszeń (strona 8 z 8).")
     assert last.count("/odrzuc ") == 4
     with seeded.session() as s:
         newest = s.exec(
@@ -147,7 +147,10 @@ async def test_a_genuine_request_is_told_once_and_later_ones_wait_for_the_window
     told = summaries(seeded)[str(cast.coordinator)]
     assert len(told) == 2 and told[1][0] - told[0][0] == timedelta(minutes=30)
     assert told[1][1].startswith("📥 MIASTO CYFROWE: 1 nowe zgłoszenie czeka na Twoją decyzję.")
-    assert "Zgłoszenie nr 2 do sieci" in told[1][1] and "Łącznie czeka na decyzję: 2." in told[1][1]
+    assert (
+        "Zgłoszenie nr 2 do sieci" in told[1][1]
+        and "Łącznie na decyzję czekają 2 zgłoszenia." in told[1][1]
+    )
 
     for n, who in enumerate(("tg-703", "tg-704", "tg-705")):  # three within the next window
         clock.advance(timedelta(minutes=1))
@@ -162,7 +165,7 @@ async def test_a_genuine_request_is_told_once_and_later_ones_wait_for_the_window
     assert len(told) == 3
     assert told[2][1].startswith(
         "📥 MIASTO CYFROWE: 2 nowe zgłoszenia czekają na Twoją decyzję.\n"
-        "Łącznie czeka na decyzję: 4."
+        "Łącznie na decyzję czekają 4 zgłoszenia."
     )
 
     # decided before its summary was due: nothing to tell, no summary spent
@@ -217,7 +220,7 @@ async def test_only_those_who_decide_see_the_list_and_it_goes_privately(
     in_group = await chat.say(cast.coordinator, "/zgloszenia", chat="cyfrowe")
     assert in_group[0].to is not None and in_group[0].to.chat_id == str(cast.coordinator)
     assert in_group[0].text == (
-        "Zgłoszenia czekające na decyzję: 1 (strona 1 z 1).\n\n"
+        "Na decyzję czeka 1 zgłoszenie (strona 1 z 1).\n\n"
         "nr 1 · Marta Kwiatkowska, Naczelnik Wydziału Cyfryzacji\n"
         "Płock · m.kwiatkowska@plock.eu · 23.11.2026 10:00\n"
         "/przyjmij 1 cyfrowe · /odrzuc 1 cyfrowe"

@@ -54,7 +54,7 @@ def test_5000_rows_import_with_queries_that_do_not_grow_with_the_file(
     big = write_csv(tmp_path / "5000.csv", synthetic_rows(5000))  # the 500 and 4,500 more
     with statements(empty) as second:
         result = run(empty, clock, settings, big)
-    assert result.ok and result.lines[0] == "Zaimportowano; liczba zmian: 15000."
+    assert result.ok and result.lines[0] == "Zaimportowano plik i wprowadzono 15000 zmian."
     assert _count(empty, Person) == 5000 and _count(empty, City) == 1667
     assert _count(empty, NetworkRole) == 5000
 
