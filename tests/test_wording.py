@@ -109,8 +109,8 @@ async def test_adding_a_city_answers_in_sentences(chat: Chat, seeded: Database) 
     new = await chat.text(cast.coordinator, "/miasto_dodaj cyfrowe; Sopot; obserwator")
     assert new.splitlines() == [
         "• dodano miasto: Sopot",
-        "• Sopot dołącza do sieci cyfrowe jako obserwator",
+        "• Sopot dołącza do sieci MIASTO CYFROWE jako obserwator",
     ]
     # a city the roster knows already: one change, one sentence (no lone bullet)
     known = await chat.text(cast.team, "/miasto_dodaj zielone; Sopot; obserwator")
-    assert known == "Sopot dołącza do sieci zielone jako obserwator."
+    assert known == "Sopot dołącza do sieci MIASTO NEUTRALNE KLIMATYCZNIE / ZIELONE jako obserwator."

@@ -144,7 +144,7 @@ class _Roster:
             self.changes.add(
                 N_("{city} joins {network} as {standing}"),
                 city=city.name,
-                network=network.code,
+                network=network.name,
                 standing=standing.value,
             )
         else:
@@ -155,7 +155,7 @@ class _Roster:
             self.changes.add(
                 N_("standing of {city} in {network}: {old} → {standing}"),
                 city=city.name,
-                network=network.code,
+                network=network.name,
                 old=old,
                 standing=standing.value,
             )
@@ -298,7 +298,7 @@ class _Roster:
                 N_("role added: {name} — {role} in {network}"),
                 name=person.display_name,
                 role=role.value,
-                network=network.code,
+                network=network.name,
             )
         return key
 
@@ -306,6 +306,7 @@ class _Roster:
         """End the roles of the covered networks that the file no longer lists; returns the
         (person, network) pairs whose representative role ended."""
         codes = {n.id: n.code for n in self.networks.values()}
+        names = {n.id: n.name for n in self.networks.values()}
         ended_reps: list[tuple[int, int]] = []
         active = sorted(
             (
@@ -345,7 +346,7 @@ class _Roster:
                 N_("role ended: {name} — {role} in {network}"),
                 name=holder.display_name,
                 role=role.role,
-                network=codes.get(role.network_id),
+                network=names.get(role.network_id),
             )
             if role.role == Role.REPRESENTATIVE:
                 ended_reps.append((holder.id or 0, role.network_id))
