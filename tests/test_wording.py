@@ -113,4 +113,6 @@ async def test_adding_a_city_answers_in_sentences(chat: Chat, seeded: Database) 
     ]
     # a city the roster knows already: one change, one sentence (no lone bullet)
     known = await chat.text(cast.team, "/miasto_dodaj zielone; Sopot; obserwator")
-    assert known == "Sopot dołącza do sieci MIASTO NEUTRALNE KLIMATYCZNIE / ZIELONE jako obserwator."
+    assert (
+        known == "Sopot dołącza do sieci MIASTO NEUTRALNE KLIMATYCZNIE / ZIELONE jako obserwator."
+    )
