@@ -177,7 +177,13 @@ def test_a_small_xlsx_declaring_a_huge_sheet_is_refused(
     declared = _rewrite(raw, sheet, lambda xml: xml.replace('ref="A1:J2"', 'ref="A1:XFD1048576"'))
     assert len(declared) < 10_000
     (tmp_path / "deklaruje.xlsx").write_bytes(declared)
-    _refused(empty, clock, settings, tmp_path / "deklaruje.xlsx", "skład może mieć najwyżej 10000 wierszy")
+    _refused(
+        empty,
+        clock,
+        settings,
+        tmp_path / "deklaruje.xlsx",
+        "skład może mieć najwyżej 10000 wierszy",
+    )
 
     # no dimension at all, but a row far below and a cell far right: streamed, stopped
     def far(xml: str) -> str:
@@ -189,7 +195,9 @@ def test_a_small_xlsx_declaring_a_huge_sheet_is_refused(
         )
 
     (tmp_path / "daleko.xlsx").write_bytes(_rewrite(raw, sheet, far))
-    _refused(empty, clock, settings, tmp_path / "daleko.xlsx", "skład może mieć najwyżej 10000 wierszy")
+    _refused(
+        empty, clock, settings, tmp_path / "daleko.xlsx", "skład może mieć najwyżej 10000 wierszy"
+    )
 
 
 def test_a_zip_bomb_is_refused_before_it_is_unpacked(
