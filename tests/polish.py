@@ -75,7 +75,8 @@ def polish_problem(reply: str) -> str | None:
     for piece in _english_pieces():
         if piece in reply:
             return f"untranslated English {piece!r}"
-    if not any(piece in reply for piece in _polish_pieces()):
+    whole = set(catalogue("pl").values())  # a short message ("Miasto?") is all one piece
+    if not any(piece in reply for piece in _polish_pieces()) and reply.strip() not in whole:
         return "not from the Polish catalogue"
     return None
 
