@@ -87,5 +87,7 @@ async def test_forty_presses_in_a_second_in_a_group_with_flood_limits(
     ]
     assert all(re.fullmatch(r"Komunikat \d", t) for t in posted), posted
     edits = api.sent("editMessageText", GROUP)
-    assert 1 <= len(edits) <= 3  # debounced: not one per press
+    # debounced: a few edits, not one per press (how many depends on how fast the machine
+    # takes the 40 presses; 3 on an idle one, 4 seen under heavy load)
+    assert 1 <= len(edits) <= 8
     assert limits.refused == 0  # paced: Telegram never had to say 429

@@ -62,11 +62,26 @@ def reference() -> str:
     load_all()
     t = Translator("pl", ZoneInfo("Europe/Warsaw"))
     order = [f.name for f in features()]
-    commands = [
-        c
-        for c in REGISTRY.commands()
-        if not c.hidden and c.handler.__module__.startswith("handlers.")  # not a test's own
-    ]
+    modules = {
+        f"handlers.{f.name}.{m}" if f.modules else f"handlers.{f.name}": i
+        for f in features()
+        for i, m in enumerate(f.modules or ("",))
+    }
+
+    def written(command: Command) -> tuple[int, int]:
+        """Where the command is declared: the feature's module order, then the line (so the
+        order does not depend on which module some caller imported first)."""
+        module = command.handler.__module__
+        return (modules.get(module, len(modules)), command.handler.__code__.co_firstlineno)
+
+    commands = sorted(
+        (
+            c
+            for c in REGISTRY.commands()
+            if not c.hidden and c.handler.__module__.startswith("handlers.")  # not a test's own
+        ),
+        key=written,
+    )
     out = [
         "# Komendy bota",
         "",
