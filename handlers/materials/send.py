@@ -263,7 +263,9 @@ def _start(ctx: Context, flow: str, number: int, open_part: bool) -> list[Outgoi
         shown = render.header(ctx.t, meeting, network)
     if flow == FILE_FLOW:
         return [
-            Outgoing(ctx.t("Material from meeting {meeting}.", meeting=shown) + " " + ctx.t(ASK_CONTENT))
+            Outgoing(
+                ctx.t("Material from meeting {meeting}.", meeting=shown) + " " + ctx.t(ASK_CONTENT)
+            )
         ]
     lines = [
         ctx.t(
