@@ -270,7 +270,7 @@ def _start(ctx: Context, flow: str, number: int, open_part: bool) -> list[Outgoi
     lines = [
         ctx.t(
             "The note from meeting {meeting}: write it, in one message or several; I keep what you "
-            "write. “wyślij” sends it to those who took part; /anuluj stops.",
+            "write. “send” sends it to those who took part; /anuluj stops.",
             meeting=shown,
         )
     ]
@@ -291,7 +291,7 @@ async def note_step(ctx: Context, conv: Conversation, text: str) -> list[Outgoin
     written = str(data.get("text") or "")
     if fold(text.strip()) in SEND_WORDS:
         if not written:
-            return [Outgoing(ctx.t("Nothing written yet: write the note, then “wyślij”."))]
+            return [Outgoing(ctx.t("Nothing written yet: write the note, then “send”."))]
         try:
             replies = share(ctx, int(data["meeting"]), bool(data["open"]), note=written)
         except DomainError as error:  # the note stays kept: say why
@@ -300,7 +300,7 @@ async def note_step(ctx: Context, conv: Conversation, text: str) -> list[Outgoin
             conversations.finish(s, conv.platform, conv.chat_id, conv.person_id)
         return replies
     if not text.strip():
-        return [Outgoing(ctx.t("Write the note, then “wyślij”."))]
+        return [Outgoing(ctx.t("Write the note, then “send”."))]
     joined = f"{written}\n\n{text.strip()}" if written else text.strip()
     try:
         joined = _note_text(joined)
@@ -312,8 +312,8 @@ async def note_step(ctx: Context, conv: Conversation, text: str) -> list[Outgoin
     return [
         Outgoing(
             ctx.t.tn(
-                "Kept ({n} character so far). Write more, or “wyślij” to send it.",
-                "Kept ({n} characters so far). Write more, or “wyślij” to send it.",
+                "Kept ({n} character so far). Write more, or “send” to send it.",
+                "Kept ({n} characters so far). Write more, or “send” to send it.",
                 len(joined),
             )
         )
