@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from core import links
 from core.messages import File, Outgoing, Target
 from core.outbox import enqueue, reachable, rows_for_people
 from handlers.kit.args import Id, Text, Words
@@ -267,6 +268,7 @@ def _start(ctx: Context, flow: str, number: int, open_part: bool) -> list[Outgoi
                 ctx.t("Material from meeting {meeting}.", meeting=shown) + " " + ctx.t(ASK_CONTENT)
             )
         ]
+    button = ctx.page_button(ctx.t("Write it on a page"), links.MEETING_NOTE, meeting=number)
     lines = [
         ctx.t(
             "The note from meeting {meeting}: write it, in one message or several; I keep what you "
@@ -282,7 +284,7 @@ def _start(ctx: Context, flow: str, number: int, open_part: bool) -> list[Outgoi
                 len(kept),
             )
         )
-    return [Outgoing("\n".join(lines))]
+    return [Outgoing("\n".join(lines), actions=(button,) if button else ())]
 
 
 @REGISTRY.flow(NOTE_FLOW)
