@@ -9,6 +9,7 @@ from models import feedback as feedback
 from models import fields as fields  # (registers the length guard on every session)
 from models import funding as funding
 from models import joins as joins
+from models import materials as materials
 from models import meetings as meetings
 from models import office_hours as office_hours
 from models import outbox as outbox

@@ -168,3 +168,48 @@ async def test_an_opinion_given_and_rewritten_on_the_consultation_page(
     assert "pyta o opinię inne miasta" in await page.locator("#state").inner_text()
     assert await page.locator("form").count() == 0
     await context.close()
+
+
+async def test_the_meeting_note_written_on_its_page(site: Site, browser: Browser) -> None:
+    from models.materials import Material
+    from tests.materials_data import meeting_held
+
+    c = site.cast.coordinator
+    number = meeting_held(site.db, site.cast, site.clock.now())
+    await site.chat.text(c, f"/material {number} otwarta https://miro.com/app/board/uXj=/ Tablica")
+    [started] = await site.chat.say(c, f"/notatka {number}")
+    [url] = [a.url for a in started.actions if a.url]  # the chat offers the page
+    assert url and f"/p/{links.MEETING_NOTE}/" in url
+
+    context = await browser.new_context(viewport=PHONE, locale="pl-PL")
+    page = await context.new_page()
+    await page.goto(url)
+    assert await page.get_by_role("heading", level=1).inner_text() == "Notatka ze spotkania"
+    sent = await page.locator("#sent").inner_text()
+    assert "Tablica" in sent and "(część otwarta)" in sent
+    assert await page.get_by_role("link", name="Tablica").get_attribute("href") == (
+        "https://miro.com/app/board/uXj=/"
+    )
+    field = page.get_by_label("Notatka: przebieg spotkania, wnioski, kolejne kroki")
+    await page.get_by_role("button", name="Wyślij notatkę").click()
+    assert "Napisz notatkę." in await page.get_by_role("alert").inner_text()
+    written = "Przebieg: wykłady i warsztaty.\n\nWnioski: <b>wspólny</b> standard e-usług."
+    await field.fill(written)
+    await page.get_by_role("button", name="Wyślij notatkę").click()
+    status = await page.get_by_role("status").inner_text()
+    assert "wysłane prywatnie do 3 osób" in status, status
+    assert "<b>wspólny</b>" in await page.locator("#sent").inner_text()  # text, not markup
+    await shot(page, "meeting-note")
+    await context.close()
+    with site.db.session() as s:
+        notes = [m for m in s.exec(select(Material)).all() if m.kind == "note"]
+    assert [n.body for n in notes] == [written] and not notes[0].open_part
+
+    # the observer's link to the same page: the open part's material only, no form
+    context = await browser.new_context(viewport=PHONE, locale="pl-PL")
+    page = await context.new_page()
+    await page.goto(site.link(site.cast.observer_rep, links.MEETING_NOTE, meeting=number))
+    assert await page.locator("form").count() == 0
+    sent = await page.locator("#sent").inner_text()
+    assert "Tablica" in sent and "Przebieg" not in sent
+    await context.close()

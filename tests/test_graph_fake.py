@@ -535,3 +535,61 @@ async def test_people_write_rich_html_with_files_and_images(fake: FakeGraph) -> 
         await asyncio.sleep(1.0)
         value = await http.get(f"{BOX}/{message['id']}/hostedContents/{hosted[0]['id']}/$value")
         assert value.content == b"\x89PNG fake" and value.headers["content-type"] == "image/png"
+
+
+# --- files: the channel's folder, the simple upload's limit, upload sessions ------------------
+
+
+async def test_uploads_into_the_channel_folder_simple_up_to_4_mb_else_a_session(
+    fake: FakeGraph,
+) -> None:
+    from tests.fakes.graph_api import CHUNK_UNIT, SIMPLE_UPLOAD_MAX, Fault
+
+    async with client(fake) as http:
+        folder = (await http.get(f"teams/{TEAM}/channels/{CHANNEL}/filesFolder")).json()
+        drive, parent = folder["parentReference"]["driveId"], folder["id"]
+        items = f"drives/{drive}/items/{parent}:"
+        small = await http.put(f"{items}/mala.pdf:/content", content=b"%PDF small")
+        assert small.status_code == 201 and small.json()["webUrl"].startswith("https://")
+        big = b"x" * (2 * 10 * CHUNK_UNIT + 100)
+        assert len(big) > SIMPLE_UPLOAD_MAX
+        refused = await http.put(f"{items}/duza.pdf:/content", content=big)
+        assert refused.status_code == 413
+        assert refused.json()["error"]["code"] == "requestEntityTooLarge"
+        session = (await http.post(f"{items}/duza.pdf:/createUploadSession", json={})).json()
+        assert session["nextExpectedRanges"] == ["0-"]
+    url = session["uploadUrl"]
+
+    def part(start: int, end: int) -> dict[str, str]:
+        return {"Content-Range": f"bytes {start}-{end}/{len(big)}"}
+
+    chunk = 10 * CHUNK_UNIT
+    async with httpx.AsyncClient(verify=client_ssl()) as plain:
+        # pre-authenticated: a token there is refused
+        with_token = await plain.put(
+            url, content=big[:chunk], headers={**part(0, chunk - 1), **bearer(fake)}
+        )
+        assert with_token.status_code == 401
+        # a chunk not a multiple of 320 KiB (and not the last) is refused
+        odd = await plain.put(url, content=big[:1000], headers=part(0, 999))
+        assert odd.status_code == 400
+        # out of order: 416
+        skipped = await plain.put(
+            url, content=big[chunk : 2 * chunk], headers=part(chunk, 2 * chunk - 1)
+        )
+        assert skipped.status_code == 416
+        # throttled (an injected 429 with Retry-After), then accepted
+        fake.faults.append(Fault("PUT", "upload/", status=429, retry_after=2))
+        throttled = await plain.put(url, content=big[:chunk], headers=part(0, chunk - 1))
+        assert throttled.status_code == 429 and throttled.headers["Retry-After"] == "2"
+        first = await plain.put(url, content=big[:chunk], headers=part(0, chunk - 1))
+        assert first.status_code == 202 and first.json()["nextExpectedRanges"] == [f"{chunk}-"]
+        last = await plain.put(url, content=big[chunk:], headers=part(chunk, len(big) - 1))
+        assert last.status_code == 201
+        assert fake.drive_content[last.json()["id"]] == big
+        gone = await plain.put(url, content=big[:chunk], headers=part(0, chunk - 1))
+        assert gone.status_code == 404  # the session ends with its last chunk
+    async with httpx.AsyncClient(base_url=fake.base_url + "/", verify=client_ssl()) as anonymous:
+        assert (
+            await anonymous.get(f"teams/{TEAM}/channels/{CHANNEL}/filesFolder")
+        ).status_code == 401

@@ -27,6 +27,8 @@ STAFF_ACTIONS = {
         Action.MANAGE_MEMBERS,
         Action.MANAGE_POLLS,
         Action.MANAGE_PLAN,
+        Action.SHARE_MATERIALS,  # the meeting's note and materials: the coordinator or expert
+        Action.READ_MATERIALS,
     },
     Role.EXPERT: {
         Action.READ,
@@ -34,8 +36,15 @@ STAFF_ACTIONS = {
         Action.MANAGE_OFFICE_HOURS,
         Action.MANAGE_FUNDING,
         Action.VIEW_REPORTS,
+        Action.SHARE_MATERIALS,
+        Action.READ_MATERIALS,
     },
-    Role.ORGANISER: {Action.READ, Action.VIEW_ATTENDANCE, Action.MANAGE_ATTENDANCE},
+    Role.ORGANISER: {
+        Action.READ,
+        Action.VIEW_ATTENDANCE,
+        Action.MANAGE_ATTENDANCE,
+        Action.READ_MATERIALS,
+    },
 }
 # Observers watch open parts online, read results, give opinions — nothing closed or in person.
 # Every member city acknowledges the network's contract (the rules of cooperation).
@@ -44,13 +53,14 @@ OBSERVER_ACTIONS = {
     Action.GIVE_OPINION,
     Action.RSVP_ONLINE,
     Action.ACCEPT_CONTRACT,
+    Action.READ_MATERIALS,  # the archive of the network's meetings (observers: open parts')
 }
 CORE_ACTIONS = OBSERVER_ACTIONS | {Action.RSVP_IN_PERSON, Action.CHECK_IN, Action.BOOK_OFFICE_HOURS}
 
 
 def expected(role: Role | None, standing: Standing | None, action: Action, closed: bool) -> bool:
     if role is Role.COORDINATING_TEAM:  # monitors and steers every network
-        return action not in CORE_ACTIONS - {Action.READ}
+        return action not in CORE_ACTIONS - {Action.READ, Action.READ_MATERIALS}
     if role is None:  # a known person without a role in this network
         return not closed and action is Action.READ
     if role is Role.REPRESENTATIVE:

@@ -438,6 +438,22 @@ async def test_a_quarter_of_the_digital_city_network(quarter: Quarter) -> None:
     assert "wysłano prywatnie do 1 z 1 osoby" in opened, opened
     assert "Wnioski ze Spotkania II" in q.private("consultation", who.bozena)["text"]
     assert "zapisana" in await q.says(who.bozena, "/opinia 1 Prosimy o nagranie części otwartej.")
+    # the note goes to those who took part; the open part's lecture slides to the observer too
+    sent = await q.says(
+        who.coordinator,
+        f"/notatka {meeting_id} Wnioski: wspólny standard e-usług; ankieta do 5 marca.",
+    )
+    assert "wysłane prywatnie do 5 osób, które brały udział" in sent, sent
+    noted = {m.person_id for m in q.queued("material")}
+    assert noted == {who.expert, who.organiser, who.grazyna, who.jedrzej, who.ewa}
+    slides = await q.says(
+        who.expert,
+        f"/material {meeting_id} otwarta https://zmp.sharepoint.com/wyklady.pptx Wykłady",
+    )
+    assert "trafił też do miast obserwatorów" in slides, slides
+    assert "wyklady.pptx" in q.private("material", who.bozena)["text"]
+    archive = await q.says(who.bozena, "/materialy cyfrowe")
+    assert "wyklady.pptx" in archive and "notatka" not in archive  # the observer: open part only
     asked = {m.person_id for m in q.queued("feedback_poll")}
     assert asked == {who.grazyna, who.jedrzej, who.ewa, who.agnieszka, who.bozena}
     first = q.private("feedback_poll", who.agnieszka)

@@ -34,6 +34,8 @@ class Action(StrEnum):
     MANAGE_MEMBERS = "manage_members"
     MANAGE_PLAN = "manage_plan"  # the work plan: goals, calendar, actions, the contract
     ACCEPT_CONTRACT = "accept_contract"  # acknowledge the network's contract for one's city
+    SHARE_MATERIALS = "share_materials"  # a meeting's note and materials, sent after it
+    READ_MATERIALS = "read_materials"  # the network's archive (observers: the open parts')
 
 
 class Guest(StrEnum):
@@ -75,6 +77,8 @@ RULES: dict[Action, Grant] = {
     Action.MANAGE_MEMBERS: {_C: ANY, _T: ANY},
     Action.MANAGE_PLAN: {_C: ANY, _T: ANY},
     Action.ACCEPT_CONTRACT: {_R: EVERY},
+    Action.SHARE_MATERIALS: {_C: ANY, _E: ANY, _T: ANY},
+    Action.READ_MATERIALS: {_R: EVERY, _C: ANY, _E: ANY, _O: ANY, _T: ANY},
 }
 
 

@@ -34,6 +34,15 @@ The contract it enforces (each rule is checked by tests/test_graph_fake.py):
   and hosted contents (…/hostedContents/{id}/$value), as thread replies too, and notifies.
   `user_message` stores one whose notification never arrives (downtime, hand-made notices).
 
+- Files: a channel's files folder (GET /teams/{t}/channels/{c}/filesFolder: a driveItem whose
+  parentReference.driveId is the team's drive); a simple upload (PUT …/items/{parent}:/{name}:/
+  content) takes at most 4 MB (413 beyond: use an upload session); POST …:/{name}:/
+  createUploadSession answers an uploadUrl (pre-authenticated: a request carrying an
+  Authorization header is refused with 401) taking PUTs with `Content-Range: bytes a-b/total`,
+  a Content-Length equal to the chunk, each chunk a multiple of 320 KiB except the last and at
+  most 60 MiB, in order (416 otherwise), 202 with nextExpectedRanges until the last, then 201
+  with the driveItem. Injected faults apply to upload URLs too (path "upload/…").
+
 Every request is recorded in `calls` (status included); `deliveries` records what the fake
 posted to the bot.
 """
@@ -70,6 +79,9 @@ MESSAGES_MAX_MINUTES = 4320  # chatMessage subscriptions (chats and channels)
 EVENTS_MAX_MINUTES = 4230  # Outlook event subscriptions
 LIFECYCLE_NEEDED_AFTER = timedelta(hours=1)
 MAX_BODY = 28 * 1024
+SIMPLE_UPLOAD_MAX = 4 * 1024 * 1024  # PUT …/content; larger files need an upload session
+CHUNK_UNIT = 320 * 1024  # an upload session's chunks are multiples of this (but the last)
+CHUNK_MAX = 60 * 1024 * 1024
 MAX_TOP = {"chats": 50, "messages": 50, "replies": 50, "subscriptions": 100, "events": 1000}
 DOLLAR = "$"
 ADAPTIVE = "application/vnd.microsoft.card.adaptive"
@@ -177,6 +189,7 @@ class FakeGraph:
         self.events: dict[str, dict[str, Any]] = {}
         self.drive_items: dict[str, dict[str, Any]] = {}
         self.drive_content: dict[str, bytes] = {}
+        self.upload_sessions: dict[str, dict[str, Any]] = {}  # id -> drive, name, bytes so far
         self.validation_answers: list[tuple[int, str, str]] = []
         self.query_log: list[dict[str, str]] = []  # query strings of message-list reads
         self.pinned: list[tuple[str, str]] = []  # (chat id, message id)
@@ -193,6 +206,7 @@ class FakeGraph:
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_route("*", "/v1.0/{path:.*}", self._dispatch)
         app.router.add_get("/download/{item}", self._download)
+        app.router.add_route("*", "/upload/{session}", self._upload_chunk)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=test_ca().server_context())
@@ -1155,19 +1169,33 @@ class FakeGraph:
         # /drives/{drive}/items/{folder}:/{name}:/content  (the SDK sends it as one segment)
         joined = "/".join(parts)
         if method == "PUT" and joined.endswith("/content"):
+            content = body if isinstance(body, bytes) else b""
+            if len(content) > SIMPLE_UPLOAD_MAX:
+                raise GraphError(
+                    413,
+                    "requestEntityTooLarge",
+                    "The simple upload takes files up to 4 MB: create an upload session.",
+                )
             name = joined.rsplit(":/", 1)[0].rsplit("/", 1)[-1].rstrip(":")
-            item_id = f"item-{uuid.uuid4().hex[:8]}"
-            self.drive_items[item_id] = {
-                "id": item_id,
+            return web.json_response(self._new_item(parts[1], name, content), status=201)
+        if method == "POST" and joined.endswith(":/createUploadSession"):
+            name = joined.rsplit(":/", 1)[0].rsplit("/", 1)[-1].rstrip(":")
+            session_id = uuid.uuid4().hex
+            expires = self.now() + timedelta(days=1)
+            self.upload_sessions[session_id] = {
+                "drive": parts[1],
                 "name": name,
-                "size": len(body or b""),
-                "eTag": f'"{{{str(uuid.uuid4()).upper()}}},1"',
-                "webUrl": f"https://zmp.sharepoint.com/files/{name}",
-                "file": {"mimeType": _mime(name)},
-                "parentReference": {"driveId": parts[1]},
+                "data": bytearray(),
+                "total": None,
+                "expires": expires,
             }
-            self.drive_content[item_id] = body or b""
-            return web.json_response(self.drive_items[item_id], status=201)
+            return web.json_response(
+                {
+                    "uploadUrl": f"https://127.0.0.1:{self.port}/upload/{session_id}",
+                    "expirationDateTime": iso(expires),
+                    "nextExpectedRanges": ["0-"],
+                }
+            )
         if method == "POST" and parts[-1] == "createLink":
             item = self.drive_items[parts[3]]
             return web.json_response(
@@ -1184,6 +1212,82 @@ class FakeGraph:
         if method == "GET" and len(parts) >= 4 and parts[2] == "items":
             return self._item(parts[3], parts[4:])
         raise KeyError(joined)
+
+    def _new_item(self, drive: str, name: str, content: bytes) -> dict[str, Any]:
+        item_id = f"item-{uuid.uuid4().hex[:8]}"
+        self.drive_items[item_id] = {
+            "id": item_id,
+            "name": name,
+            "size": len(content),
+            "eTag": f'"{{{str(uuid.uuid4()).upper()}}},1"',
+            "webUrl": f"https://zmp.sharepoint.com/files/{name}",
+            "file": {"mimeType": _mime(name)},
+            "parentReference": {"driveId": drive},
+        }
+        self.drive_content[item_id] = content
+        return self.drive_items[item_id]
+
+    async def _upload_chunk(self, request: web.Request) -> web.Response:
+        """A PUT to an upload session's URL (pre-authenticated: no Authorization header)."""
+        session_id = request.match_info["session"]
+        raw = await request.read()
+        call = Call(request.method, f"upload/{session_id}", raw, dict(request.headers))
+        self.calls.append(call)
+        response = self._fault(request.method, call.path)
+        if response is None:
+            try:
+                response = self._chunk(request, session_id, raw)
+            except GraphError as error:
+                response = graph_error(error.status, error.code, error.message)
+        call.status = response.status
+        return response
+
+    def _chunk(self, request: web.Request, session_id: str, raw: bytes) -> web.Response:
+        if request.method != "PUT":
+            raise GraphError(405, "methodNotAllowed", "An upload URL takes PUT.")
+        if "Authorization" in request.headers:
+            raise GraphError(
+                401, "unauthenticated", "An upload URL is pre-authenticated: send no token."
+            )
+        session = self.upload_sessions.get(session_id)
+        if session is None or session["expires"] <= self.now():
+            raise GraphError(404, "itemNotFound", "The upload session was not found.")
+        found = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)", request.headers.get("Content-Range", ""))
+        if found is None:
+            raise GraphError(400, "invalidRequest", "Content-Range: bytes a-b/total is required.")
+        start, end, total = (int(g) for g in found.groups())
+        if int(request.headers.get("Content-Length", "-1")) != len(raw) or end - start + 1 != len(
+            raw
+        ):
+            raise GraphError(400, "invalidRequest", "The Content-Length does not match the range.")
+        if len(raw) > CHUNK_MAX:
+            raise GraphError(413, "requestEntityTooLarge", "A chunk takes at most 60 MiB.")
+        last = end + 1 == total
+        if not last and len(raw) % CHUNK_UNIT:
+            raise GraphError(
+                400, "invalidRequest", "A chunk must be a multiple of 320 KiB (but the last)."
+            )
+        data: bytearray = session["data"]
+        if start != len(data) or (session["total"] not in (None, total)) or end >= total:
+            raise GraphError(
+                416,
+                "invalidRange",
+                f"The uploaded fragment overlaps or skips: expected {len(data)}-.",
+            )
+        session["total"] = total
+        data.extend(raw)
+        if not last:
+            return web.json_response(
+                {
+                    "expirationDateTime": iso(session["expires"]),
+                    "nextExpectedRanges": [f"{len(data)}-"],
+                },
+                status=202,
+            )
+        del self.upload_sessions[session_id]
+        return web.json_response(
+            self._new_item(session["drive"], session["name"], bytes(data)), status=201
+        )
 
     def _shares(self, method: str, parts: list[str]) -> web.Response:
         """/shares/u!{base64url of the sharing URL}/driveItem[/content]"""

@@ -1,8 +1,11 @@
 """Files for Teams, both ways.
 
-Out: a channel's files go to its SharePoint folder and are attached as a reference; a chat's
-go to the service account's OneDrive with an organisation view link (Graph cannot attach bytes
-to a chat message).
+Out: a channel's files go to its SharePoint folder (GET …/channels/{id}/filesFolder, then the
+upload into that folder's drive) and are attached as a reference; a chat's go to the service
+account's OneDrive with an organisation view link (Graph cannot attach bytes to a chat
+message). Up to 4 MB a file is one PUT …/content; a larger one goes through an upload session
+(createUploadSession, then chunks of a multiple of 320 KiB PUT to its pre-authenticated URL
+without our token, a throttled chunk sent again after its Retry-After).
 
 In: what a person attached to a message becomes `Incoming.files`, so a guided step waiting
 for a file (an announcement's attachment) gets it: files shared from SharePoint/OneDrive are
@@ -14,6 +17,7 @@ silently."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import html
@@ -23,10 +27,22 @@ import uuid
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+import httpx
+from kiota_abstractions.api_error import APIError
 from msgraph.generated.drives.item.items.item.create_link.create_link_post_request_body import (
     CreateLinkPostRequestBody,
 )
+from msgraph.generated.drives.item.items.item.create_upload_session.create_upload_session_post_request_body import (
+    CreateUploadSessionPostRequestBody,
+)
+from msgraph.generated.drives.item.items.item.drive_item_item_request_builder import (
+    DriveItemItemRequestBuilder,
+)
 from msgraph.generated.models.chat_message import ChatMessage
+from msgraph.generated.models.drive_item import DriveItem
+from msgraph.generated.models.drive_item_uploadable_properties import (
+    DriveItemUploadableProperties,
+)
 from sqlalchemy.exc import IntegrityError
 
 from bot.transports.teams import graph, render
@@ -43,6 +59,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("empirie.teams")
 
 FOLDER = "empirie-bot"
+SIMPLE_UPLOAD_MAX = 4 * 1024 * 1024  # Graph: PUT …/content for files up to 4 MB
+CHUNK = 10 * 320 * 1024  # an upload session's chunk: a multiple of 320 KiB (3.125 MiB)
+CHUNK_TRIES = 4  # a chunk throttled (429) or refused by a busy service (5xx) is sent again
+CHUNK_WAIT_MAX = 30.0  # seconds: a longer Retry-After goes back to the outbox's retry
 MAX_INCOMING_BYTES = 20 * 1024 * 1024  # Telegram's: the Bot API's getFile serves up to 20 MB
 _HOSTED = re.compile(r"/hostedContents/([^/\"'?<>\s]+)/\$value")
 _GUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
@@ -73,8 +93,7 @@ async def upload(
     for file in files:
         items = client.drives.by_drive_id(drive_id).items
         target = f"{parent}:/{_safe(file.name)}:"
-        item = await items.by_drive_item_id(target).content.put(file.content)
-        assert item is not None
+        item = await _put(items.by_drive_item_id(target), file.content)
         if "/" in chat_key:
             match = _GUID.search(item.e_tag or "")
             attachment_id = match.group(0) if match else str(uuid.uuid4())
@@ -97,6 +116,68 @@ async def upload(
                 f"{html.escape(file.name)}</a></p>"
             )
     return "".join(parts), attachments
+
+
+async def _put(builder: DriveItemItemRequestBuilder, content: bytes) -> DriveItem:
+    """One PUT up to 4 MB; beyond, an upload session."""
+    if len(content) <= SIMPLE_UPLOAD_MAX:
+        item = await builder.content.put(content)
+        assert item is not None
+        return item
+    session = await builder.create_upload_session.post(
+        CreateUploadSessionPostRequestBody(
+            item=DriveItemUploadableProperties(
+                additional_data={"@microsoft.graph.conflictBehavior": "replace"}
+            )
+        )
+    )
+    assert session is not None and session.upload_url
+    return await _chunks(session.upload_url, content)
+
+
+def _refused(answer: httpx.Response) -> APIError:
+    """An upload URL's refusal as the SDK raises Graph's (status and headers for the outbox)."""
+    return APIError(
+        f"upload session: {answer.status_code}",
+        answer.status_code,
+        {k: v for k, v in answer.headers.items()},
+    )
+
+
+async def _chunks(url: str, content: bytes) -> DriveItem:
+    """The file to the session's URL, chunk after chunk. The URL is pre-authenticated: it is
+    sent without our token (Graph refuses one there), so not through the SDK's client."""
+    size = len(content)
+    async with httpx.AsyncClient(timeout=httpx.Timeout(120.0)) as http:
+        for start in range(0, size, CHUNK):
+            chunk = content[start : start + CHUNK]
+            headers = {
+                "Content-Range": f"bytes {start}-{start + len(chunk) - 1}/{size}",
+                "Content-Length": str(len(chunk)),
+                "Content-Type": "application/octet-stream",
+            }
+            for attempt in range(CHUNK_TRIES):
+                answer = await http.put(url, content=chunk, headers=headers)
+                busy = answer.status_code == 429 or answer.status_code >= 500
+                if not busy or attempt == CHUNK_TRIES - 1:
+                    break
+                wait = float(answer.headers.get("Retry-After") or 1)
+                if wait > CHUNK_WAIT_MAX:
+                    break
+                log.info("teams.upload_chunk_retry status=%s", answer.status_code)
+                await asyncio.sleep(wait)
+            if answer.status_code in (200, 201):
+                found = answer.json()
+                return DriveItem(
+                    id=found.get("id"),
+                    name=found.get("name"),
+                    web_url=found.get("webUrl"),
+                    e_tag=found.get("eTag"),
+                    size=found.get("size"),
+                )
+            if answer.status_code != 202:
+                raise _refused(answer)
+    raise APIError("upload session: not completed", 500, {})
 
 
 # --- incoming --------------------------------------------------------------------------
