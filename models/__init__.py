@@ -12,6 +12,7 @@ from models import joins as joins
 from models import meetings as meetings
 from models import office_hours as office_hours
 from models import outbox as outbox
+from models import reports as reports
 from models import secrets as secrets
 from models import teams as teams
 from models import trust as trust

@@ -27,6 +27,7 @@ STAFF_ACTIONS = {
         Action.MANAGE_MEMBERS,
         Action.MANAGE_POLLS,
         Action.MANAGE_PLAN,
+        Action.WRITE_REPORT,  # the coordinator's report after each meeting
     },
     Role.EXPERT: {
         Action.READ,

@@ -34,6 +34,8 @@ class Action(StrEnum):
     MANAGE_MEMBERS = "manage_members"
     MANAGE_PLAN = "manage_plan"  # the work plan: goals, calendar, actions, the contract
     ACCEPT_CONTRACT = "accept_contract"  # acknowledge the network's contract for one's city
+    WRITE_REPORT = "write_report"  # the coordinator's report after a meeting: write, submit
+    MANAGE_REPORT_FORM = "manage_report_form"  # the report form's sections (ZMP's form)
 
 
 class Guest(StrEnum):
@@ -75,6 +77,8 @@ RULES: dict[Action, Grant] = {
     Action.MANAGE_MEMBERS: {_C: ANY, _T: ANY},
     Action.MANAGE_PLAN: {_C: ANY, _T: ANY},
     Action.ACCEPT_CONTRACT: {_R: EVERY},
+    Action.WRITE_REPORT: {_C: ANY, _T: ANY},
+    Action.MANAGE_REPORT_FORM: {_T: ANY},
 }
 
 
