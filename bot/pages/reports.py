@@ -18,6 +18,7 @@ from handlers.kit.limits import MAX_MESSAGE
 from handlers.kit.permissions import Action, Actor, allowed
 from handlers.reports.form import titles
 from handlers.reports.render import facts_of, state
+from handlers.reports.write import MARK
 from models import directory
 from models import reports as store
 from models.core import Network
@@ -81,10 +82,7 @@ def form(req: PageRequest, data: Mapping[str, str]) -> str:
                 N_("Please keep it under {max} characters."), field=f"s{number}", max=SECTION_MAX
             )
         # a line that looks like a section mark is indented: it stays text
-        text = "\n".join(
-            f" {line}" if re.match(r"^\s*\[\d{1,2}\]\s*$", line) else line
-            for line in text.split("\n")
-        )
+        text = "\n".join(f" {line}" if MARK.match(line) else line for line in text.split("\n"))
         parts += [f"[{number}]", text]
     verb = "raport_wyslij" if data.get("do") == "submit" else "raport_zapisz"
     command = "\n".join([f"/{verb} {meeting.id}", *parts])

@@ -32,7 +32,9 @@ from models.reports import SECTION_MAX, MeetingReport
 FLOW = "report_section"
 MISSING = N_("There is no meeting with the number “{id}”.")
 REFUSAL = N_("The report after a meeting is written by the network's coordinator.")
-MARK = re.compile(r"^\s*\[(\d{1,2})\]\s*$")
+MARK = re.compile(
+    r"^\[(\d{1,2})\]\s*$"
+)  # at the line's very start (the page indents one in a text)
 
 
 def _meeting(ctx: Context, s: Session, number: int) -> tuple[Meeting, Network]:
