@@ -484,6 +484,16 @@ class Settings(BaseSettings):
         description="Consultations: those who have not given their opinion are reminded once, this many days before the deadline (on a working morning).",
     )
 
+    # The coordinator's report after each meeting (handlers/reports): a reminder when it is not
+    # submitted this many days after the meeting ended.
+    report_reminder_days: int = Field(
+        default=7,
+        alias="EMPIRIE_REPORT_REMINDER_DAYS",
+        ge=1,
+        le=60,
+        description="Coordinator's report: the network's coordinators are reminded once when the report on a meeting is not submitted this many days after the meeting ended.",
+    )
+
     @property
     def plan_reminder_offsets(self) -> list[int]:
         return sorted({int(d) for d in self.plan_reminder_days.split(",") if d.strip()})

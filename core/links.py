@@ -39,6 +39,8 @@ OFFICE_HOURS = "office_hours"  # book a slot at the expert's office hours; param
 PLAN_ACTIONS = "plan_actions"  # enter the actions agreed at a meeting; params: meeting
 CONSULTATION = "consultation"  # give an opinion on a network's result; params: consultation
 MEETING_NOTE = "meeting_note"  # write a meeting's note, see its materials; params: meeting
+MEETING_REPORT = "meeting_report"  # the coordinator's report after a meeting; params: meeting
+REPORTS = "reports"  # the submitted reports of every network the person may see
 
 SECRET_NAME = "page_links"
 _SALT = "empirie.page-link.v1"

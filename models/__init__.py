@@ -13,6 +13,7 @@ from models import materials as materials
 from models import meetings as meetings
 from models import office_hours as office_hours
 from models import outbox as outbox
+from models import reports as reports
 from models import secrets as secrets
 from models import teams as teams
 from models import trust as trust

@@ -29,6 +29,7 @@ STAFF_ACTIONS = {
         Action.MANAGE_PLAN,
         Action.SHARE_MATERIALS,  # the meeting's note and materials: the coordinator or expert
         Action.READ_MATERIALS,
+        Action.WRITE_REPORT,  # the coordinator's report after each meeting
     },
     Role.EXPERT: {
         Action.READ,

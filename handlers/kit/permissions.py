@@ -36,6 +36,8 @@ class Action(StrEnum):
     ACCEPT_CONTRACT = "accept_contract"  # acknowledge the network's contract for one's city
     SHARE_MATERIALS = "share_materials"  # a meeting's note and materials, sent after it
     READ_MATERIALS = "read_materials"  # the network's archive (observers: the open parts')
+    WRITE_REPORT = "write_report"  # the coordinator's report after a meeting: write, submit
+    MANAGE_REPORT_FORM = "manage_report_form"  # the report form's sections (ZMP's form)
 
 
 class Guest(StrEnum):
@@ -79,6 +81,8 @@ RULES: dict[Action, Grant] = {
     Action.ACCEPT_CONTRACT: {_R: EVERY},
     Action.SHARE_MATERIALS: {_C: ANY, _E: ANY, _T: ANY},
     Action.READ_MATERIALS: {_R: EVERY, _C: ANY, _E: ANY, _O: ANY, _T: ANY},
+    Action.WRITE_REPORT: {_C: ANY, _T: ANY},
+    Action.MANAGE_REPORT_FORM: {_T: ANY},
 }
 
 
