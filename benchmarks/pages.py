@@ -20,14 +20,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import cProfile
 import hashlib
 import hmac
-import io
 import json
 import logging
 import os
-import pstats
 import re
 import shutil
 import signal
@@ -35,6 +32,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from datetime import timedelta
@@ -44,7 +42,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import RUNS, figure, save, show
-from benchmarks.tg_harness import store
+from benchmarks.tg_harness import ThreadProfile, store
 
 PEOPLE = 400
 CAPACITY = 40
@@ -165,22 +163,16 @@ def serve_anchor(port: int, size: int) -> None:
 def _serve(app: Any, port: int) -> None:
     from aiohttp import web
 
-    profile = cProfile.Profile() if PROFILE else None
-
-    def stop(*_: Any) -> None:
+    profile = ThreadProfile() if PROFILE else None
+    if profile is not None:  # the event loop's thread and every worker thread
+        threading.setprofile(profile._start_in_thread)
+        profile.main.enable()
+    try:  # run_app ends on SIGTERM (GracefulExit)
+        web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
+    finally:
         if profile is not None:
-            profile.disable()
-            out = io.StringIO()
-            stats = pstats.Stats(profile, stream=out)
-            stats.sort_stats("tottime").print_stats(25)
-            stats.sort_stats("cumulative").print_stats(r"/(bot|handlers|models|core)/", 25)
-            sys.stderr.write(out.getvalue())
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    if profile is not None:
-        profile.enable()
-    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
+            profile.main.disable()
+            sys.stderr.write(profile.report(25))
 
 
 def free_port() -> int:
@@ -337,6 +329,7 @@ def measure(backend: str, anchor: dict[str, list[dict[str, float]]]) -> list[dic
         with Server("--bot", url) as bot:
             size = page_size(bot.port, tokens[0])
             check_post(bot.port, tokens[-1])
+            wrk(bot.port, "GET", tokens, 2)  # warm: catalogues, templates, statement caches
             if not anchor:
                 with Server("--anchor", "--size", str(size)) as bare:
                     for method in ("GET", "POST"):

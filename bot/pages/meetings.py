@@ -9,24 +9,25 @@ from typing import Any
 from bot.pages.registry import PAGES, FormError, HubItem, Page, PageRequest
 from core import links
 from handlers.kit.limits import NOTE
-from handlers.meetings.invitations import choices_of
+from handlers.kit.permissions import Actor
+from handlers.meetings.invitations import choices_for, choices_of
 from handlers.meetings.render import ANSWER_LABEL, FORMAT_LABEL, part_line
 from models import agenda
 from models.errors import N_, Nn_
-from models.meetings import Meeting
 
 NOTE_MAX = NOTE  # the column's (models.fields)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
 def _state(req: PageRequest) -> tuple[agenda.MeetingState, tuple[str, ...]]:
-    """The meeting as this person sees it, and the answers they may give."""
+    """The meeting as this person sees it, and the answers they may give: one query (two
+    with a programme), whatever the number of answers."""
     with req.db.session() as s:
-        meeting = s.get(Meeting, req.int_param("meeting"))
-        if meeting is None:
-            raise LookupError("meeting")
-        state = agenda.meeting_state(s, meeting, req.person.id or 0)
-        return state, choices_of(s, req.person.id or 0, meeting, state.network)
+        page = agenda.answer_page(s, req.int_param("meeting"), req.person.id or 0)
+    if page is None:
+        raise LookupError("meeting")
+    state = page.state
+    return state, choices_for(Actor(page.roles, page.standing), state.meeting, state.network)
 
 
 def rsvp_view(req: PageRequest) -> dict[str, Any]:
