@@ -136,7 +136,7 @@ def answer_page(session: Session, meeting_id: int, person_id: int) -> AnswerPage
     )
     if row is None:
         return None
-    meeting = Meeting(**{name: row[name] for name in _MEETING_COLUMNS})
+    meeting = Meeting(**{name: row[name] for name in MEETING_COLUMNS})
     network = Network(
         id=row["network_id"],
         code=row["n_code"],
@@ -174,7 +174,7 @@ def answer_page(session: Session, meeting_id: int, person_id: int) -> AnswerPage
     return AnswerPage(state, roles, standing)
 
 
-_MEETING_COLUMNS = (
+MEETING_COLUMNS = (
     "id",
     "network_id",
     "title",

@@ -32,17 +32,30 @@ def _state(req: PageRequest) -> tuple[agenda.MeetingState, tuple[str, ...]]:
 
 def rsvp_view(req: PageRequest) -> dict[str, Any]:
     state, choices = _state(req)
+    parts = [part_line(req.t, p) for p in state.shown.parts]
+    format_label = req.t(FORMAT_LABEL.get(state.meeting.format, state.meeting.format))
     return {
+        # everything the meeting's card shows: equal keys, equal cards (rendered once)
+        "card_key": (
+            req.t.language,
+            tuple(getattr(state.meeting, name) for name in agenda.MEETING_COLUMNS),
+            state.shown,
+            tuple(parts),
+            format_label,
+            state.details,
+            state.seats_taken,
+            state.waiting,
+        ),
         "state": state,
         "seen": state.shown,
-        "parts": [part_line(req.t, p) for p in state.shown.parts],
+        "parts": parts,
         "network": state.network,
         "meeting": state.meeting,
         "open": state.open_for_answers(req.now) and bool(choices),
         "choices": [(a, req.t(ANSWER_LABEL[a])) for a in choices],
         "may_answer": bool(choices),
         "answer_label": req.t(ANSWER_LABEL[state.answer.answer]) if state.answer else None,
-        "format_label": req.t(FORMAT_LABEL.get(state.meeting.format, state.meeting.format)),
+        "format_label": format_label,
         "meetings_url": req.link(links.MEETINGS),
     }
 

@@ -12,12 +12,15 @@ import hashlib
 import hmac
 import logging
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from bot import workers
 from bot.http import HttpServer
@@ -34,6 +37,7 @@ CSRF_COOKIE = "empirie_csrf"
 CSRF_FIELD = "csrf"
 NETWORK_FAMILY = "EMPIRIE – Sieci Wymiany Doświadczeń"
 PAGE_WORKERS = 2
+MEMO_SIZE = 512  # rendered page parts kept (bot.pages.server.PageServer._memo)
 PREFIX = "/p"  # everything the pages answer lives under it
 SECURITY_HEADERS = {
     "Cache-Control": "no-store, max-age=0",
@@ -96,6 +100,9 @@ class PageServer:
             auto_reload=False,  # templates are part of the release: no stat() per page
         )
         self._translators: dict[str, Translator] = {}
+        self._parts: OrderedDict[tuple[Any, ...], Markup] = OrderedDict()
+        self._parts_lock = threading.Lock()
+        self.env.globals["memo"] = self._memo
         # reads and rendering run here, off the event loop (SQLite reads do not wait for its
         # one writer: WAL); the answers themselves go through the router's update workers
         self.workers = workers.shared_named("page", PAGE_WORKERS)
@@ -130,6 +137,23 @@ class PageServer:
             **values,
         )
         return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+
+    def _memo(self, template: str, key: tuple[Any, ...], **values: Any) -> Markup:
+        """A part of a page rendered once for its key, which must hold everything the part
+        shows (e.g. a meeting's card: its fields, the seats, the language); the last
+        MEMO_SIZE parts are kept."""
+        memo_key = (template, key)
+        with self._parts_lock:
+            html = self._parts.get(memo_key)
+            if html is not None:
+                self._parts.move_to_end(memo_key)
+                return html
+        html = Markup(self.env.get_template(template).render(**values))
+        with self._parts_lock:
+            self._parts[memo_key] = html
+            if len(self._parts) > MEMO_SIZE:
+                self._parts.popitem(last=False)
+        return html
 
     def _translator(self, language: str) -> Translator:
         """One translator per language for the server's life (they only read catalogues)."""
