@@ -29,6 +29,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -297,6 +298,22 @@ def wrk(port: int, method: str, tokens: list[str], seconds: int = SECONDS) -> di
     return result
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load(server: Server, method: str, tokens: list[str]) -> dict[str, float]:
+    """wrk against the server, and the server's CPU time per request meanwhile: on a shared
+    machine the requests/s depend on the cores the server got, its CPU per request does not."""
+    before = cpu_seconds(server.proc.pid)
+    result = wrk(server.port, method, tokens)
+    result["cpu_ms"] = (cpu_seconds(server.proc.pid) - before) * 1000 / max(result["requests"], 1)
+    result["cores"] = (cpu_seconds(server.proc.pid) - before) / result["seconds"]
+    return result
+
+
 def page_size(port: int, token: str) -> int:
     """Bytes of one person's page, as the bot serves it (the anchor serves as many)."""
     request = urllib.request.Request(f"http://127.0.0.1:{port}/p/rsvp/{token}?lang=pl")
@@ -333,13 +350,14 @@ def measure(backend: str, anchor: dict[str, list[dict[str, float]]]) -> list[dic
             if not anchor:
                 with Server("--anchor", "--size", str(size)) as bare:
                     for method in ("GET", "POST"):
-                        anchor[method] = [wrk(bare.port, method, tokens) for _ in range(RUNS)]
-            runs = {m: [wrk(bot.port, m, tokens) for _ in range(RUNS)] for m in ("GET", "POST")}
+                        anchor[method] = [load(bare, method, tokens) for _ in range(RUNS)]
+            runs = {m: [load(bot, m, tokens) for _ in range(RUNS)] for m in ("GET", "POST")}
     for method, results in runs.items():
         bad = sum(r["non2xx"] + r["socket_errors"] for r in results)
         if bad:
             raise AssertionError(f"{backend} {method}: {bad} requests failed")
-    base = {m: sorted(r["rps"] for r in anchor[m])[len(anchor[m]) // 2] for m in anchor}
+    base = {m: statistics.median(r["rps"] for r in anchor[m]) for m in anchor}
+    base_cpu = {m: statistics.median(r["cpu_ms"] for r in anchor[m]) for m in anchor}
     get, post = runs["GET"], runs["POST"]
     return [
         figure(
@@ -360,6 +378,21 @@ def measure(backend: str, anchor: dict[str, list[dict[str, float]]]) -> list[dic
             digits=1,
         ),
         figure(
+            f"{backend}: answer page GET, server CPU per request",
+            "ms",
+            [r["cpu_ms"] for r in get],
+            target="≤ 0.67 ms (1,500/s on one core)",
+            ok=lambda v: v <= 1000 / 1500,
+            baseline=base_cpu["GET"],
+            digits=2,
+        ),
+        figure(
+            f"{backend}: answer page GET, cores the server got",
+            "cores",
+            [r["cores"] for r in get],
+            digits=2,
+        ),
+        figure(
             f"{backend}: answer page POST",
             "requests/s",
             [r["rps"] for r in post],
@@ -373,6 +406,15 @@ def measure(backend: str, anchor: dict[str, list[dict[str, float]]]) -> list[dic
             "ms",
             [r["p99_us"] / 1000 for r in post],
             digits=1,
+        ),
+        figure(
+            f"{backend}: answer page POST, server CPU per request",
+            "ms",
+            [r["cpu_ms"] for r in post],
+            target="≤ 3.3 ms (300/s on one core)",
+            ok=lambda v: v <= 1000 / 300,
+            baseline=base_cpu["POST"],
+            digits=2,
         ),
     ]
 
@@ -404,11 +446,14 @@ def main() -> int:
     for backend in ("sqlite", "postgres"):
         figures += measure(backend, anchor)
     anchor_figures = [
+        figure(f"anchor (bare aiohttp): {m}", "requests/s", [r["rps"] for r in anchor[m]], digits=0)
+        for m in ("GET", "POST")
+    ] + [
         figure(
-            f"anchor (bare aiohttp): {m}",
-            "requests/s",
-            [r["rps"] for r in anchor[m]],
-            digits=0,
+            f"anchor (bare aiohttp): {m}, server CPU per request",
+            "ms",
+            [r["cpu_ms"] for r in anchor[m]],
+            digits=2,
         )
         for m in ("GET", "POST")
     ]
