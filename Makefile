@@ -31,6 +31,7 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/button_burst.py
 	$(PY) benchmarks/broadcast.py
 	$(PY) benchmarks/scale.py
+	$(PY) benchmarks/pages.py
 	$(PY) benchmarks/funding.py
 	$(PY) benchmarks/funding_digest.py
 	$(PY) benchmarks/roster_import.py

@@ -17,6 +17,7 @@ from benchmarks.common import RESULTS
 ORDER = [
     "button_burst",
     "burst",
+    "pages",
     "broadcast",
     "scale",
     "funding",

@@ -42,6 +42,11 @@ class Workers:
         """Run `work()` on a worker's loop; the caller's loop stays free meanwhile."""
         return await asyncio.wrap_future(self._pool.submit(self._run, work))
 
+    async def call(self, work: Callable[[], T]) -> T:
+        """Run a plain (blocking) function on a worker thread, e.g. a page's reads and its
+        rendering; the caller's loop stays free meanwhile."""
+        return await asyncio.wrap_future(self._pool.submit(work))
+
 
 _SHARED: dict[int, Workers] = {}
 _SHARED_LOCK = threading.Lock()
@@ -55,3 +60,15 @@ def shared(threads: int) -> Workers:
         if threads not in _SHARED:
             _SHARED[threads] = Workers(threads, f"update{threads}")
         return _SHARED[threads]
+
+
+def shared_named(name: str, threads: int) -> Workers:
+    """The process's pool of this name and size (e.g. the answer pages' readers)."""
+    key = f"{name}{threads}"
+    with _SHARED_LOCK:
+        if key not in _NAMED:
+            _NAMED[key] = Workers(threads, key)
+        return _NAMED[key]
+
+
+_NAMED: dict[str, Workers] = {}

@@ -9,39 +9,53 @@ from typing import Any
 from bot.pages.registry import PAGES, FormError, HubItem, Page, PageRequest
 from core import links
 from handlers.kit.limits import NOTE
-from handlers.meetings.invitations import choices_of
+from handlers.kit.permissions import Actor
+from handlers.meetings.invitations import choices_for, choices_of
 from handlers.meetings.render import ANSWER_LABEL, FORMAT_LABEL, part_line
 from models import agenda
 from models.errors import N_, Nn_
-from models.meetings import Meeting
 
 NOTE_MAX = NOTE  # the column's (models.fields)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
 def _state(req: PageRequest) -> tuple[agenda.MeetingState, tuple[str, ...]]:
-    """The meeting as this person sees it, and the answers they may give."""
+    """The meeting as this person sees it, and the answers they may give: one query (two
+    with a programme), whatever the number of answers."""
     with req.db.session() as s:
-        meeting = s.get(Meeting, req.int_param("meeting"))
-        if meeting is None:
-            raise LookupError("meeting")
-        state = agenda.meeting_state(s, meeting, req.person.id or 0)
-        return state, choices_of(s, req.person.id or 0, meeting, state.network)
+        page = agenda.answer_page(s, req.int_param("meeting"), req.person.id or 0)
+    if page is None:
+        raise LookupError("meeting")
+    state = page.state
+    return state, choices_for(Actor(page.roles, page.standing), state.meeting, state.network)
 
 
 def rsvp_view(req: PageRequest) -> dict[str, Any]:
     state, choices = _state(req)
+    parts = [part_line(req.t, p) for p in state.shown.parts]
+    format_label = req.t(FORMAT_LABEL.get(state.meeting.format, state.meeting.format))
     return {
+        # everything the meeting's card shows: equal keys, equal cards (rendered once)
+        "card_key": (
+            req.t.language,
+            tuple(getattr(state.meeting, name) for name in agenda.MEETING_COLUMNS),
+            state.shown,
+            tuple(parts),
+            format_label,
+            state.details,
+            state.seats_taken,
+            state.waiting,
+        ),
         "state": state,
         "seen": state.shown,
-        "parts": [part_line(req.t, p) for p in state.shown.parts],
+        "parts": parts,
         "network": state.network,
         "meeting": state.meeting,
         "open": state.open_for_answers(req.now) and bool(choices),
         "choices": [(a, req.t(ANSWER_LABEL[a])) for a in choices],
         "may_answer": bool(choices),
         "answer_label": req.t(ANSWER_LABEL[state.answer.answer]) if state.answer else None,
-        "format_label": req.t(FORMAT_LABEL.get(state.meeting.format, state.meeting.format)),
+        "format_label": format_label,
         "meetings_url": req.link(links.MEETINGS),
     }
 

@@ -12,12 +12,17 @@ import hashlib
 import hmac
 import logging
 import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
+from bot import workers
 from bot.http import HttpServer
 from bot.pages.registry import PAGES, FormError, Page, PageRequest
 from bot.router import Router
@@ -31,6 +36,8 @@ HERE = Path(__file__).parent
 CSRF_COOKIE = "empirie_csrf"
 CSRF_FIELD = "csrf"
 NETWORK_FAMILY = "EMPIRIE – Sieci Wymiany Doświadczeń"
+PAGE_WORKERS = 2
+MEMO_SIZE = 512  # rendered page parts kept (bot.pages.server.PageServer._memo)
 PREFIX = "/p"  # everything the pages answer lives under it
 SECURITY_HEADERS = {
     "Cache-Control": "no-store, max-age=0",
@@ -90,7 +97,15 @@ class PageServer:
             autoescape=select_autoescape(["html"]),
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=False,  # templates are part of the release: no stat() per page
         )
+        self._translators: dict[str, Translator] = {}
+        self._parts: OrderedDict[tuple[Any, ...], Markup] = OrderedDict()
+        self._parts_lock = threading.Lock()
+        self.env.globals["memo"] = self._memo
+        # reads and rendering run here, off the event loop (SQLite reads do not wait for its
+        # one writer: WAL); the answers themselves go through the router's update workers
+        self.workers = workers.shared_named("page", PAGE_WORKERS)
 
     def install(self, http: HttpServer) -> None:
         http.app.middlewares.append(security_headers)
@@ -123,8 +138,32 @@ class PageServer:
         )
         return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
 
+    def _memo(self, template: str, key: tuple[Any, ...], **values: Any) -> Markup:
+        """A part of a page rendered once for its key, which must hold everything the part
+        shows (e.g. a meeting's card: its fields, the seats, the language); the last
+        MEMO_SIZE parts are kept."""
+        memo_key = (template, key)
+        with self._parts_lock:
+            html = self._parts.get(memo_key)
+            if html is not None:
+                self._parts.move_to_end(memo_key)
+                return html
+        html = Markup(self.env.get_template(template).render(**values))
+        with self._parts_lock:
+            self._parts[memo_key] = html
+            if len(self._parts) > MEMO_SIZE:
+                self._parts.popitem(last=False)
+        return html
+
+    def _translator(self, language: str) -> Translator:
+        """One translator per language for the server's life (they only read catalogues)."""
+        t = self._translators.get(language)
+        if t is None:
+            t = self._translators[language] = self.router.translator(language)
+        return t
+
     def _refuse(self, request: web.Request, reason: str, status: int) -> web.Response:
-        t = self.router.translator(self._language(request, None))
+        t = self._translator(self._language(request, None))
         log.info("page.refused reason=%s path=/p/%s", reason, request.match_info.get("purpose"))
         return self._render(
             "refused.html",
@@ -150,7 +189,7 @@ class PageServer:
                 raise links.LinkError("person")
         except links.LinkError as error:
             return self._refuse(request, error.reason, 410 if error.reason == "expired" else 403)
-        t = self.router.translator(self._language(request, person))
+        t = self._translator(self._language(request, person))
         return page, PageRequest(self.db, self.clock, self.settings, person, claim, t)
 
     def _csrf_expected(self, cookie: str, token: str) -> str:
@@ -198,19 +237,41 @@ class PageServer:
         return web.FileResponse(path, headers={"Content-Type": "text/css; charset=utf-8"})
 
     async def _get(self, request: web.Request) -> web.Response:
+        return await self.workers.call(lambda: self._get_page(request))
+
+    def _get_page(self, request: web.Request) -> web.Response:
+        """On a page worker: the link, the person, the view and the rendering."""
         opened = self._open(request)
         if isinstance(opened, web.Response):
             return opened
         return self._show(request, *opened)
 
     async def _post(self, request: web.Request) -> web.Response:
+        data = await request.post()
+        checked = await self.workers.call(lambda: self._take_form(request, data))
+        if isinstance(checked, web.Response):
+            return checked
+        page, req, command = checked
+        ok, replies = await self.router.handle_for(req.person, command, req.t.language)
+        log.info("page.answered purpose=%s person=%s ok=%s", page.purpose, req.person.id, ok)
+        shown = [m.text for m in replies if m.to is None]
+        return await self.workers.call(
+            lambda: self._show(
+                request, page, req, status=200 if ok else 409, result=shown, result_ok=ok
+            )
+        )
+
+    def _take_form(
+        self, request: web.Request, data: Mapping[str, Any]
+    ) -> web.Response | tuple[Page, PageRequest, str]:
+        """On a page worker: the link, the person, the CSRF token and the form's fields;
+        the typed command to run, or the page to answer with (nothing was changed)."""
         opened = self._open(request)
         if isinstance(opened, web.Response):
             return opened
         page, req = opened
         if page.form is None:
             raise web.HTTPMethodNotAllowed("POST", ["GET"])
-        data = await request.post()
         cookie = request.cookies.get(CSRF_COOKIE, "")
         given = str(data.get(CSRF_FIELD, ""))
         if not cookie or not hmac.compare_digest(
@@ -232,7 +293,7 @@ class PageServer:
             )
         fields = {k: str(v) for k, v in data.items() if k != CSRF_FIELD}
         try:
-            command = page.form(req, fields)
+            return page, req, page.form(req, fields)
         except FormError as error:
             return self._show(
                 request,
@@ -245,7 +306,3 @@ class PageServer:
             )
         except LookupError:
             return self._refuse(request, "tampered", 404)
-        ok, replies = await self.router.handle_for(req.person, command, req.t.language)
-        log.info("page.answered purpose=%s person=%s ok=%s", page.purpose, req.person.id, ok)
-        shown = [m.text for m in replies if m.to is None]
-        return self._show(request, page, req, status=200 if ok else 409, result=shown, result_ok=ok)
