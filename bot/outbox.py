@@ -30,6 +30,7 @@ from bot.transports import DeliveryError, Transport
 from core.clock import Clock
 from core.formatting import split
 from core.messages import Action, File, Outgoing, PollSpec, Target, parts
+from core.outbox import render_live
 from models import outbox
 from models.blobs import Blob
 from models.chat_moves import move_chat
@@ -302,8 +303,8 @@ class OutboxDispatcher:
     async def _edit(self, row: OutboxMessage, transport: Transport, target: Target) -> None:
         if not hasattr(transport, "edit"):
             raise DeliveryError("edit not supported on this platform", permanent=True)
-        original = await self._db(self._original, row)
-        message = message_of(row.payload, [])
+        original, fresh = await self._db(self._original, row)
+        message = fresh or message_of(row.payload, [])
         if original is None:
             raise DeliveryError("nothing to edit", permanent=True)
         texts = len(split(original.payload.get("text", ""), transport.max_text))
@@ -330,9 +331,12 @@ class OutboxDispatcher:
             new_chat_id,
         )
 
-    def _original(self, row: OutboxMessage) -> OutboxMessage | None:
+    def _original(self, row: OutboxMessage) -> tuple[OutboxMessage | None, Outgoing | None]:
+        """The message an edit changes, and the edit rendered now when it is marked for a
+        refresh (core.outbox.refresh_live: the changes since it was queued are in it)."""
         with self.db.session() as s:
-            return outbox.live_original(s, row.platform, row.chat_id, row.live_key or "")
+            original = outbox.live_original(s, row.platform, row.chat_id, row.live_key or "")
+            return original, render_live(s, row, self.clock.now())
 
     async def _still_ours(self, row: OutboxMessage) -> bool:
         """Checked right before a row's first send: a process that stalled past its lease (a

@@ -14,6 +14,7 @@ import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
@@ -42,9 +43,15 @@ WEB = "web"  # the neutral platform of answers given on a page (bot/pages)
 # race: unique keys, and row locks where a handler reads then writes (e.g. an RSVP locks its
 # meeting before counting the seats).
 UPDATE_WORKERS_POSTGRES = 4
+# Presses of one chat handled in one transaction at most (bot.router.Router._pressed): a
+# larger batch holds a worker longer (on SQLite the only one) while other chats wait.
+MAX_BATCH = 16
 LOST_DATABASE = N_(
     "I lost the connection to my database for a moment and could not finish "
     "this. Please send it again."
+)
+BUTTON_INVALID = N_(
+    "This button is no longer valid. Type the command instead, or /pomoc for the list."
 )
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]+)(?:@\S+)?(?:\s+(.*))?$", re.DOTALL)
 
@@ -75,6 +82,8 @@ class Router:
         self.db, self.clock, self.settings, self.registry = db, clock, settings, registry
         self.wake_outbox: Callable[[], None] = lambda: None  # the app connects the scheduler
         self._turns: dict[tuple[str, str], asyncio.Lock] = {}
+        self._button_key: bytes | None = None  # signs button tokens (models.buttons)
+        self._presses: dict[tuple[str, str], list[tuple[Incoming, asyncio.Future[Any]]]] = {}
         self.workers = workers.shared(UPDATE_WORKERS_POSTGRES if db.is_postgres else 1)
         if links.enabled(settings):  # make (or read) the link secret now, outside any handler's
             links.signer(db, settings, clock.now())  # transaction (SQLite has one writer)
@@ -148,10 +157,44 @@ class Router:
         """Tokens for a message's buttons (command, owner), all in one transaction."""
         with self.db.session() as s:
             now = self.clock.now()
+            if self._button_key is None:
+                self._button_key = buttons.key(s, now)
             return [
-                buttons.issue(s, command, platform, chat_id, now, owner)
+                buttons.issue(s, command, platform, chat_id, now, owner, self._button_key)
                 for command, owner in actions
             ]
+
+    def _signing_key(self) -> bytes:
+        if self._button_key is None:
+            with self.db.session() as s:
+                self._button_key = buttons.key(s, self.clock.now())
+        return self._button_key
+
+    def _resolvable(self, incoming: Incoming) -> bool:
+        """An unsigned token (issued before signing): one indexed lookup."""
+        with self.db.session() as s:
+            found = buttons.resolve(
+                s, incoming.text, incoming.chat.platform, incoming.chat.chat_id, self.clock.now()
+            )
+            return found is not None
+
+    async def _forged(self, incoming: Incoming) -> list[Outgoing] | None:
+        """A press of a button we did not make for this chat (forged, or copied from another
+        chat), or an unsigned one the store does not know: refused at once, before any other
+        work (no transaction, no wait for the chat's turn). None: a button to handle."""
+        if self._button_key is None:
+            await asyncio.to_thread(self._signing_key)
+        assert self._button_key is not None
+        verdict = buttons.signed(
+            incoming.text, incoming.chat.platform, incoming.chat.chat_id, self._button_key
+        )
+        if verdict is None:
+            verdict = await asyncio.to_thread(self._resolvable, incoming)
+        if verdict:
+            return None
+        log.info("button.refused platform=%s %s", incoming.chat.platform, _where(None, incoming))
+        t = self.translator(None)
+        return self._acknowledge(incoming, t, [Outgoing(t(BUTTON_INVALID))])
 
     async def handle(self, incoming: Incoming, queue_to: Target | None = None) -> list[Outgoing]:
         """One update, start to end, as one database transaction on a worker thread (see
@@ -160,11 +203,75 @@ class Router:
         own chat) in that same transaction, and none are returned."""
         woken: list[bool] = []
         with metrics.UPDATE_SECONDS.labels(incoming.chat.platform).time():
-            async with self._turn(incoming.chat):
-                replies = await self.workers.run(lambda: self._handle(incoming, woken, queue_to))
+            if incoming.kind is EventKind.ACTION and queue_to is None:
+                refused = await self._forged(incoming)
+                if refused is not None:
+                    return refused
+                replies = await self._pressed(incoming, woken)
+            else:
+                async with self._turn(incoming.chat):
+                    replies = await self.workers.run(
+                        lambda: self._handle(incoming, woken, queue_to)
+                    )
         if woken:  # after the commit, on the caller's loop: the dispatcher sees the rows
             self.wake_outbox()
         return replies
+
+    async def _pressed(self, incoming: Incoming, woken: list[bool]) -> list[Outgoing]:
+        """A button press. The presses of a chat that queued up while its turn was taken are
+        handled together when it comes, in the order they came (so one person's in theirs),
+        as one transaction (group commit: one commit, one trip to the workers, instead of
+        one each), each press a step of it that a crash undoes alone."""
+        key = (incoming.chat.platform, incoming.chat.chat_id)
+        mine: asyncio.Future[list[Outgoing]] = asyncio.get_running_loop().create_future()
+        queue = self._presses.setdefault(key, [])
+        queue.append((incoming, mine))
+        try:
+            async with self._turn(incoming.chat):
+                if not mine.done():  # not taken along by an earlier press: first in the queue
+                    batch = queue[:MAX_BATCH]
+                    del queue[:MAX_BATCH]
+                    try:
+                        results = await self.workers.run(
+                            lambda: self._handle_presses([i for i, _ in batch], woken)
+                        )
+                    except BaseException as error:
+                        for _, future in batch:
+                            if not future.done():
+                                future.set_exception(error)
+                        raise
+                    for (_, future), replies in zip(batch, results, strict=True):
+                        if not future.done():
+                            future.set_result(replies)
+        finally:
+            if not queue and self._presses.get(key) is queue:
+                self._presses.pop(key, None)
+        return await mine
+
+    async def _handle_presses(
+        self, batch: list[Incoming], woken: list[bool]
+    ) -> list[list[Outgoing]]:
+        """Presses of one chat in one transaction; if it fails as a whole (its connection
+        died, its commit failed) nothing of it is stored, and each press runs on its own."""
+        if len(batch) == 1:
+            return [await self._handle(batch[0], woken)]
+        try:
+            steps: list[list[bool]] = []
+            with self.db.unit():
+                results = []
+                for incoming in batch:
+                    steps.append([])
+                    results.append(await self._handle(incoming, steps[-1], step=True))
+            woken.extend(w for step in steps for w in step)
+            return results
+        except Exception as error:
+            log.warning(
+                "presses.batch_failed platform=%s size=%d error=%s",
+                batch[0].chat.platform,
+                len(batch),
+                type(error).__name__,
+            )
+        return [await self._handle(incoming, woken) for incoming in batch]
 
     @contextlib.asynccontextmanager
     async def _turn(self, chat: ChatRef) -> AsyncIterator[None]:
@@ -204,13 +311,16 @@ class Router:
         retried: bool = False,
         unconfirmed: list[Outgoing] | None = None,
         since: datetime | None = None,
+        step: bool = False,
     ) -> list[Outgoing]:
+        """One update as one transaction; `step`: as one step of a unit already open (see
+        `_handle_presses`), whose failure as a whole (a lost connection) is the caller's."""
         ctx: Context | None = None
         here = _where(None, incoming)  # ids read now: a rolled-back unit detaches expired rows
         since = since or self.clock.now()
         replies: list[Outgoing] | None = None
         try:
-            with self.db.unit():
+            with self.db.step() if step else self.db.unit():
                 if not self._first_delivery(incoming):
                     if unconfirmed is not None:  # our own first try did commit: its answer
                         log.info("db.commit_confirmed platform=%s", incoming.chat.platform)
@@ -228,6 +338,8 @@ class Router:
         except Exception as error:
             # The whole update is rolled back, its ProcessedEvent row too, so a platform's
             # retry of this event gets through; nothing was committed to deliver.
+            if step and is_disconnect(error):
+                raise
             woken.clear()
             t = ctx.t if ctx is not None else self.translator(None)
             if is_disconnect(error):  # the connection died (restart, failover): run it again
@@ -426,14 +538,7 @@ class Router:
                 return [Outgoing(ctx.t("This button is for someone else."))]
             if command is None:
                 log.info("button.refused platform=%s %s", incoming.chat.platform, where(ctx))
-                return [
-                    Outgoing(
-                        ctx.t(
-                            "This button is no longer valid. Type the command "
-                            "instead, or /pomoc for the list."
-                        )
-                    )
-                ]
+                return [Outgoing(ctx.t(BUTTON_INVALID))]
             text = command
         parsed = parse_command(text)
         if parsed is not None:

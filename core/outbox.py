@@ -6,6 +6,7 @@ import base64
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
@@ -17,6 +18,16 @@ from models.core import Person
 from models.outbox import EDIT, PENDING, OutboxMessage
 
 EDIT_DEBOUNCE = timedelta(seconds=5)  # at most one edit of a live message this often
+
+# Renderers of live messages by their key's prefix ("meeting" for "meeting:12"): called by the
+# outbox right before it sends an edit marked for a refresh (see `refresh_live`), with the
+# language and time zone recorded in the mark; None keeps the text stored with the edit.
+LiveRenderer = Callable[[Session, str, Translator, datetime], Outgoing | None]
+LIVE_RENDERERS: dict[str, LiveRenderer] = {}
+
+
+def register_live(prefix: str, renderer: LiveRenderer) -> None:
+    LIVE_RENDERERS[prefix] = renderer
 
 
 def to_payload(message: Outgoing, blob_ids: tuple[int, ...] = ()) -> dict[str, Any]:
@@ -173,6 +184,51 @@ def enqueue_edit(
         not_before=not_before,
         network_id=original.network_id,
     )
+
+
+def refresh_live(
+    session: Session,
+    live_key: str,
+    now: datetime,
+    build: Callable[[], Outgoing],
+    language: str,
+    tz: str,
+) -> bool:
+    """Mark the message kept live under `live_key` in every chat as out of date: its edit is
+    rendered afresh when the outbox sends it (by the renderer registered for the key's
+    prefix), so many changes cost one edit and one rendering, not one per change. Where an
+    edit so marked is already waiting (not being sent), nothing is done; elsewhere `build()`
+    (called at most once) is queued as with `enqueue_edit`, with the mark. Returns whether
+    anything queued is due now (worth waking the outbox for; a debounced edit is not)."""
+    targets = live_targets(session, live_key)
+    if not targets:
+        return False
+    marked = outbox.waiting_edits(session, live_key, now)
+    todo = [t for t in targets if (t.platform, t.chat_id) not in marked]
+    if not todo:
+        return False
+    message = build()
+    due = False
+    for target in todo:
+        row = enqueue_edit(session, target, live_key, message, now)
+        if row is None:
+            continue
+        if row.kind == EDIT:
+            row.payload = {**row.payload, "refresh": {"language": language, "tz": tz}}
+            session.add(row)
+        due = due or row.not_before <= now
+    return due
+
+
+def render_live(session: Session, row: OutboxMessage, now: datetime) -> Outgoing | None:
+    """An edit marked by `refresh_live`, rendered now (None: send the text stored with it)."""
+    spec = row.payload.get("refresh")
+    key = row.live_key or ""
+    renderer = LIVE_RENDERERS.get(key.split(":", 1)[0])
+    if not isinstance(spec, dict) or renderer is None:
+        return None
+    t = Translator(str(spec.get("language", "pl")), ZoneInfo(str(spec.get("tz", "UTC"))))
+    return renderer(session, key, t, now)
 
 
 def live_targets(session: Session, live_key: str) -> list[Target]:

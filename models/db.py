@@ -175,6 +175,24 @@ class Database:
             finally:
                 _UNIT.reset(token)
 
+    @contextmanager
+    def step(self) -> Iterator[None]:
+        """One step of the open unit that an error undoes alone (a SAVEPOINT), e.g. one of
+        several updates committed together; its blocks behave as in a unit of its own."""
+        unit = _UNIT.get()
+        if unit is None or not self._joinable(unit):
+            raise RuntimeError("a step needs a unit open on this thread")
+        session = unit.session
+        nested = session.begin_nested()
+        try:
+            yield
+            if nested.is_active:
+                nested.commit()
+        except BaseException:
+            if session.get_nested_transaction() is nested:
+                nested.rollback()
+            raise
+
     def create_all(self) -> None:
         SQLModel.metadata.create_all(self.engine)
 

@@ -307,6 +307,24 @@ def live_edits(
     ).all()
 
 
+def waiting_edits(session: Session, live_key: str, now: datetime) -> set[tuple[str, str]]:
+    """The chats where an edit of the keyed message marked for a refresh (see
+    core.outbox.refresh_live) waits, not being sent. The rows are locked (PostgreSQL) until
+    the caller's transaction ends: a claim passes them by meanwhile, so an edit rendered
+    when sent always sees the change that relied on it."""
+    rows = session.exec(
+        select(OutboxMessage.platform, OutboxMessage.chat_id, OutboxMessage.payload)
+        .where(
+            OutboxMessage.live_key == live_key,
+            OutboxMessage.kind == EDIT,
+            OutboxMessage.status == PENDING,
+            or_(col(OutboxMessage.lease_until).is_(None), col(OutboxMessage.lease_until) < now),
+        )
+        .with_for_update()
+    ).all()
+    return {(platform, chat_id) for platform, chat_id, payload in rows if "refresh" in payload}
+
+
 def live_chats(session: Session, live_key: str) -> Sequence[tuple[str, str]]:
     """Every chat holding a message queued under this key."""
     return session.exec(

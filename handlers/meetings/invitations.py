@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
@@ -14,7 +15,7 @@ from core.config import Settings
 from core.i18n import Translator
 from core.messages import Action as Button
 from core.messages import File, Outgoing, Target
-from core.outbox import enqueue, enqueue_edit, enqueue_to_person, live_targets
+from core.outbox import enqueue, enqueue_to_person, refresh_live, register_live
 from handlers.kit.context import Context
 from handlers.kit.permissions import Action, Actor, allowed
 from handlers.meetings import render
@@ -175,21 +176,46 @@ def publish(s: Session, ctx: Context, meeting: Meeting, network: Network) -> tup
     return len(chats), len(people)
 
 
-def refresh_group_invitations(s: Session, ctx: Context, meeting: Meeting, network: Network) -> None:
+def refresh_group_invitations(s: Session, ctx: Context, meeting: Meeting, network: Network) -> bool:
     """Edit the invitation in every group that got it: live counts, new details (debounced
-    by the outbox: many answers, one edit)."""
-    refresh_live_counts(s, ctx.settings, ctx.now, meeting, network)
+    by the outbox: many answers, one edit, rendered when it is sent). Returns whether an
+    edit is due now (worth waking the outbox for)."""
+    return refresh_live_counts(s, ctx.settings, ctx.now, meeting, network)
 
 
 def refresh_live_counts(
     s: Session, settings: Settings, now: datetime, meeting: Meeting, network: Network
-) -> None:
+) -> bool:
     """refresh_group_invitations without a chat update (e.g. an answer from a calendar)."""
-    t = Translator(settings.default_language, settings.tz)
+    return refresh_live(
+        s,
+        render.live_key(meeting),
+        now,
+        lambda: group_invitation(s, settings.default_language, settings.tz, meeting, network),
+        settings.default_language,
+        settings.tz.key,
+    )
+
+
+def group_invitation(
+    s: Session, language: str, tz: ZoneInfo, meeting: Meeting, network: Network
+) -> Outgoing:
+    """The invitation as a group sees it (its text and buttons), with the live counts."""
+    t = Translator(language, tz)
     seen = group_view(meeting, parts_of(s, meeting.id or 0))
-    message = render.invitation(t, meeting, network.name, seen, counts=tally(s, meeting.id or 0))
-    for target in live_targets(s, render.live_key(meeting)):
-        enqueue_edit(s, target, render.live_key(meeting), message, now)
+    return render.invitation(t, meeting, network.name, seen, counts=tally(s, meeting.id or 0))
+
+
+def _live_invitation(s: Session, key: str, t: Translator, now: datetime) -> Outgoing | None:
+    """A group invitation's edit, rendered when the outbox sends it (core.outbox)."""
+    meeting = s.get(Meeting, int(key.split(":", 1)[1]))
+    network = s.get(Network, meeting.network_id) if meeting is not None else None
+    if meeting is None or network is None:
+        return None
+    return group_invitation(s, t.language, t.tz, meeting, network)
+
+
+register_live("meeting", _live_invitation)
 
 
 def notify_change(

@@ -87,15 +87,16 @@ async def rsvp(ctx: Context, meeting: int, choice: Answer, note: str | None) -> 
             raise DomainError(REPRESENTATIVES_ONLY)
         standing = ctx.actor(network).standing
         clear = note is not None and fold(note) in CLEAR_NOTE
-        before = answers_of(s, me.id or 0, [found.id or 0]).get(found.id or 0)
+        before = answers_of(s, me.id or 0, [found.id or 0]).get(found.id or 0) if clear else None
         had_note = before is not None and bool(before.note)
         mine, promoted = answer(
             s, found, me.id or 0, standing, choice, ctx.now, "" if clear else note
         )
         if promoted is not None:
             tell_promoted(s, ctx.settings, ctx.now, found, promoted)
-        refresh_group_invitations(s, ctx, found, network)
-    ctx.wake_outbox()
+        due = refresh_group_invitations(s, ctx, found, network)
+    if promoted is not None or due:  # a debounced edit of the counts waits its turn anyway
+        ctx.wake_outbox()
     # typed in a group (on Teams that is how everyone answers) the group sees the edited
     # invitation's counts, the person alone their confirmation; a press in a group is
     # answered with the presser's toast

@@ -82,6 +82,22 @@ def rsvps(session: Session, meeting_id: int) -> Sequence[Rsvp]:
     ).all()
 
 
+def seated_count(session: Session, meeting_id: int, but: int | None = None) -> int:
+    """In-person seats taken (the waitlist aside), `but` this person's: one aggregate."""
+    query = (
+        select(func.count())
+        .select_from(Rsvp)
+        .where(
+            Rsvp.meeting_id == meeting_id,
+            Rsvp.answer == Answer.IN_PERSON,
+            col(Rsvp.waitlisted).is_(False),
+        )
+    )
+    if but is not None:
+        query = query.where(Rsvp.person_id != but)
+    return int(session.exec(query).one())
+
+
 def meetings_by_id(session: Session, meeting_ids: Sequence[int]) -> dict[int, Meeting]:
     ids = list(dict.fromkeys(meeting_ids))
     found: dict[int, Meeting] = {}
@@ -148,8 +164,13 @@ def answer(
         raise DomainError(N_("This meeting is online only."))
     if choice == Answer.ONLINE and meeting.format == MeetingFormat.IN_PERSON:
         raise DomainError(N_("This meeting is in person only."))
-    all_answers = list(rsvps(session, meeting.id or 0))
-    mine = next((r for r in all_answers if r.person_id == person_id), None)
+    # One indexed read of this person's answer; the seats are counted (one aggregate on the
+    # meeting's answers) only when an in-person seat is asked for under a limit, and the
+    # waitlist read (its first row) only when a seat is given up: a press costs the same
+    # however many have answered. The meeting's row lock above keeps the count right.
+    mine = session.exec(
+        select(Rsvp).where(Rsvp.meeting_id == meeting.id, Rsvp.person_id == person_id)
+    ).first()
     was_seated = mine is not None and has_seat(mine)
     if mine is None:
         mine = Rsvp(meeting_id=meeting.id or 0, person_id=person_id, answer=choice, answered_at=now)
@@ -157,21 +178,27 @@ def answer(
         mine.answer, mine.answered_at = choice, now  # a new answer queues anew
     if note is not None:
         mine.note = note or None
-    seated = sum(1 for r in all_answers if has_seat(r) and r.person_id != person_id)
-    if choice == Answer.IN_PERSON:
-        mine.waitlisted = (
-            not was_seated and meeting.capacity is not None and seated >= meeting.capacity
-        )
+    if choice == Answer.IN_PERSON and not was_seated and meeting.capacity is not None:
+        mine.waitlisted = seated_count(session, meeting.id or 0, but=person_id) >= meeting.capacity
     else:
         mine.waitlisted = False
     session.add(mine)
     promoted = None
     if was_seated and choice != Answer.IN_PERSON:
-        waiting = [r for r in all_answers if r.waitlisted and r.person_id != person_id]
-        if waiting:
-            waiting[0].waitlisted = False
-            session.add(waiting[0])
-            promoted = waiting[0].person_id
+        first = session.exec(
+            select(Rsvp)
+            .where(
+                Rsvp.meeting_id == meeting.id,
+                col(Rsvp.waitlisted).is_(True),
+                Rsvp.person_id != person_id,
+            )
+            .order_by(col(Rsvp.answered_at), col(Rsvp.id))
+            .limit(1)
+        ).first()
+        if first is not None:
+            first.waitlisted = False
+            session.add(first)
+            promoted = first.person_id
     session.flush()
     return mine, promoted
 
