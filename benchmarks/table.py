@@ -18,6 +18,7 @@ ORDER = [
     "button_burst",
     "burst",
     "broadcast",
+    "reply_latency",
     "scale",
     "funding",
     "roster_import",
