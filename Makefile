@@ -30,6 +30,7 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/burst.py
 	$(PY) benchmarks/button_burst.py
 	$(PY) benchmarks/broadcast.py
+	$(PY) benchmarks/reply_latency.py
 	$(PY) benchmarks/scale.py
 	$(PY) benchmarks/pages.py
 	$(PY) benchmarks/funding.py

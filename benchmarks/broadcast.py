@@ -41,6 +41,7 @@ from models.db import Database
 from tests.burst_scenario import add_representatives, running_bot
 from tests.fakes import telegram_updates as tg
 from tests.fakes.telegram_api import FakeBotApi
+from tests.reply_lane_scenario import draft
 
 GROUPS, PEOPLE_PER_GROUP = 8, 50
 MESSAGES = GROUPS + GROUPS * PEOPLE_PER_GROUP
@@ -95,34 +96,6 @@ def prepare(url: str) -> Database:
     for g, code in enumerate(codes):
         add_representatives(db, PEOPLE_PER_GROUP, now, code, first=FIRST_USER + g * 1000)
     return db
-
-
-async def draft(api: FakeBotApi, marker: str) -> str:
-    """The team writes an announcement through the dialogue; the preview's Send button."""
-    me, chat = tg.user(TEAM), tg.private_chat(TEAM)
-    for answer in (
-        "/ogloszenie",
-        f"Spotkanie sieci 12 maja. {marker}",
-        "bez",
-        "wszystkie",
-        "wszyscy",
-        "prywatnie",
-        "nie",
-        "teraz",
-    ):
-        before = len(api.sent("sendMessage", TEAM))
-        await api.inject(tg.message(me, chat, answer))
-        await api.wait_for(
-            lambda before=before: len(api.sent("sendMessage", TEAM)) > before, timeout=30
-        )
-    preview = api.sent("sendMessage", TEAM)[-1].params
-    assert marker in preview["text"], preview["text"]
-    return next(
-        b["callback_data"]
-        for row in preview["reply_markup"]["inline_keyboard"]
-        for b in row
-        if "callback_data" in b
-    )  # "Send" comes first
 
 
 async def ours() -> list[dict[str, float]]:

@@ -19,6 +19,7 @@ ORDER = [
     "burst",
     "pages",
     "broadcast",
+    "reply_latency",
     "scale",
     "funding",
     "roster_import",

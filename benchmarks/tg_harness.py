@@ -30,12 +30,11 @@ from sqlalchemy import create_engine, text
 
 from bot.migrate import upgrade
 from core.clock import SystemClock
-from models import directory, seed
+from models import seed
 from models.db import Database
-from tests.cast import find_cast
 from tests.fakes.telegram_api import FakeBotApi
-
-TEAM = 870001  # the coordinating team's Telegram id: may publish in every network
+from tests.reply_lane_scenario import TEAM as TEAM  # the team: may publish in every network
+from tests.reply_lane_scenario import bind_groups
 
 POSTGRES_URL = os.environ.get(
     "EMPIRIE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -145,20 +144,17 @@ class ThreadProfile:
         return out.getvalue()
 
 
+def demo_store(url: str) -> Database:
+    """The demo cast on a migrated database."""
+    upgrade(url)
+    db = Database(url)
+    with db.session() as s:
+        seed.seed_demo(s, SystemClock().now())
+    return db
+
+
 def networks_in_groups(url: str, group_id: Callable[[int], int]) -> tuple[Database, list[str]]:
     """The demo cast on a migrated database, the coordinating team linked on Telegram, network
     g bound to the group `group_id(g)`; returns the database and the networks' codes in order."""
-    upgrade(url)
-    db, clock = Database(url), SystemClock()
-    with db.session() as s:
-        seed.seed_demo(s, clock.now())
-    team = find_cast(db).team
-    with db.session() as s:
-        directory.link_account(s, team, "telegram", str(TEAM), None, clock.now())
-        codes = []
-        for g, network in enumerate(directory.networks(s)):
-            directory.bind_chat(
-                s, network, "telegram", str(group_id(g)), network.name, team, clock.now()
-            )
-            codes.append(network.code)
-    return db, codes
+    db = demo_store(url)
+    return db, bind_groups(db, SystemClock(), group_id)

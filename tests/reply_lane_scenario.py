@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.clock import Clock
@@ -34,19 +35,26 @@ def user_id(g: int, i: int) -> int:
     return FIRST_USER + g * 1000 + i
 
 
-def prepare(db: Database, clock: Clock, people_per_group: int) -> list[str]:
-    """Every network bound to a group, `people_per_group` representatives in each linked on
-    Telegram, the team linked; returns the chats the announcement will reach besides the
-    team's own."""
+def bind_groups(db: Database, clock: Clock, group_of: Callable[[int], int] = group_id) -> list[str]:
+    """The team linked on Telegram, network g bound to the group `group_of(g)`; returns the
+    networks' codes in order (shared with the Telegram benchmarks)."""
     team = find_cast(db).team
     with db.session() as s:
         directory.link_account(s, team, "telegram", str(TEAM), None, clock.now())
         codes = []
         for g, network in enumerate(directory.networks(s)):
             directory.bind_chat(
-                s, network, "telegram", str(group_id(g)), network.name, team, clock.now()
+                s, network, "telegram", str(group_of(g)), network.name, team, clock.now()
             )
             codes.append(network.code)
+    return codes
+
+
+def prepare(db: Database, clock: Clock, people_per_group: int) -> list[str]:
+    """Every network bound to a group, `people_per_group` representatives in each linked on
+    Telegram, the team linked; returns the chats the announcement will reach besides the
+    team's own."""
+    codes = bind_groups(db, clock)
     for g, code in enumerate(codes):
         add_representatives(db, people_per_group, clock.now(), code, first=user_id(g, 0))
     return [str(group_id(g)) for g in range(len(codes))] + [
