@@ -256,3 +256,77 @@ async def test_every_answer_under_the_pages_prefix_carries_the_security_headers(
                 assert "style-src" not in response.headers["Content-Security-Policy"]
     finally:
         await http.stop()
+
+
+def test_the_answer_page_counts_seats_and_waitlist_places_as_the_meeting_does(
+    seeded: Database, clock: FrozenClock
+) -> None:
+    """The page reads one statement, not every answer: what it shows to each person (their
+    answer, place on the waitlist, seats taken, people waiting, what they may see) is what
+    the whole list of answers says, and the statements it takes do not grow with the list."""
+    from sqlalchemy import event
+
+    from models import agenda, directory
+    from models.meetings import Answer, Meeting, MeetingFormat, Rsvp
+    from tests.burst_scenario import add_representatives
+
+    people = add_representatives(seeded, 12, START)
+    with seeded.session() as s:
+        network = directory.require_network(s, "cyfrowe")
+        meeting = Meeting(
+            network_id=network.id or 0,
+            title="Spotkanie",
+            starts_at=START + timedelta(days=30),
+            format=MeetingFormat.HYBRID,
+            rsvp_deadline=START + timedelta(days=20),
+            capacity=3,
+            created_at=START,
+        )
+        s.add(meeting)
+        s.flush()
+        meeting_id = meeting.id or 0
+        choices = [Answer.IN_PERSON, Answer.ONLINE, Answer.IN_PERSON, Answer.NO]
+        in_person = 0
+        for i, person in enumerate(people[:-1]):  # the last one has not answered
+            answer = choices[i % len(choices)]
+            in_person += answer == Answer.IN_PERSON
+            s.add(
+                Rsvp(
+                    meeting_id=meeting_id,
+                    person_id=person,
+                    answer=answer,
+                    waitlisted=answer == Answer.IN_PERSON and in_person > 3,
+                    # equal times for some: the waitlist's order is then the answers' ids
+                    answered_at=START + timedelta(minutes=i // 4),
+                )
+            )
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append("")
+
+    for person in people:
+        with seeded.session() as s:
+            found = s.get(Meeting, meeting_id)
+            assert found is not None
+            full = agenda.meeting_state(s, found, person)
+            event.listen(seeded.engine, "before_cursor_execute", count)
+            try:
+                page = agenda.answer_page(s, meeting_id, person)
+            finally:
+                event.remove(seeded.engine, "before_cursor_execute", count)
+        assert page is not None
+        shown = page.state
+        assert (shown.answer.answer if shown.answer else None) == (
+            full.answer.answer if full.answer else None
+        )
+        assert shown.waitlist_position == full.waitlist_position
+        assert (shown.seats_taken, shown.waiting) == (full.seats_taken, full.waiting) == (3, 3)
+        assert (shown.observer, shown.details, shown.shown) == (
+            full.observer,
+            full.details,
+            full.shown,
+        )
+    assert len(statements) == len(people)  # one statement per page, whatever the answers
+    with seeded.session() as s:
+        assert agenda.answer_page(s, meeting_id + 1000, people[0]) is None
