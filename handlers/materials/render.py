@@ -56,4 +56,4 @@ def line(t: Translator, m: Material, meeting: Meeting) -> str:
         what = f"{m.file_name} — {m.description}" if m.description else m.file_name or ""
     opened = " " + t("(open part)") if m.open_part else ""
     again = "" if m.kind == MaterialKind.LINK else f" — /material_pokaz {m.id}"
-    return f"#{m.id} {when} · {source}{opened}: {what}{again}"
+    return f"#{m.id} {when} · {source}{opened} — {what}{again}"
