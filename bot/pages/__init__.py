@@ -25,3 +25,6 @@ def install(http: HttpServer, router: Router) -> None:
 
     load_all()
     PageServer(router).install(http)
+    from bot.pages import desk
+
+    desk.install(http, router)  # the staff desk (/desk), beside the answer pages
