@@ -4,15 +4,20 @@ attendance the signing sheet reads."""
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
+import aiohttp
 import pytest
+from openpyxl import load_workbook
 from sqlmodel import select
 
 from core.clock import FrozenClock
 from core.config import Settings
+from handlers.roster import office as roster_office
 from models import desk, directory
 from models.db import Database
 from models.enums import Role
@@ -313,3 +318,106 @@ async def test_an_unannounced_guest_is_added_as_the_chat_allows(site: Desk) -> N
             assert added.status == 200
             assert "Obecność potwierdzona (gość)" in await added.text()
     assert _checked_in(site, site.cast.other_coordinator)
+
+
+# --- the office's roster: download, upload with a dry run, apply ----------------------------
+
+
+async def _sheet_with_one_more(site: Desk, http: object) -> bytes:
+    """The roster as downloaded from the desk, with one new representative added."""
+    async with http.get(site.base + "/desk/roster.xlsx") as download:  # type: ignore[attr-defined]
+        assert download.status == 200
+        raw = await download.read()
+    book = load_workbook(io.BytesIO(raw))
+    sheet = book.active
+    assert sheet is not None
+    header = [c.value for c in sheet[1]]
+    rows = [dict(zip(header, r, strict=True)) for r in sheet.iter_rows(min_row=2, values_only=True)]
+    row = next(
+        r for r in rows if r["sieć"] == "cyfrowe" and str(r["rola"]).startswith("przedstawiciel")
+    )
+    row.update({"imię i nazwisko": "Zofia Źdźbło", "e-mail": "z.zdzblo@example.pl"})
+    sheet.append([row[h] for h in header])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _person(site: Desk, name: str) -> directory.Person | None:
+    with site.db.session() as s:
+        return s.exec(select(directory.Person).where(directory.Person.name == name)).first()
+
+
+async def _upload(site: Desk, http: object, raw: bytes) -> tuple[int, str]:
+    csrf = await site.csrf(http, "/desk/roster")
+    form = aiohttp.FormData()
+    form.add_field("csrf", csrf)
+    form.add_field("sheet", raw, filename="skład.xlsx")
+    async with http.post(site.base + "/desk/roster", data=form) as response:  # type: ignore[attr-defined]
+        return response.status, await response.text()
+
+
+def _apply_form(page: str) -> dict[str, str]:
+    return dict(re.findall(r'name="(csrf|upload|suffix|digest)" value="([^"]*)"', page))
+
+
+async def test_roster_upload_shows_a_dry_run_then_applies_it(site: Desk) -> None:
+    async with site.browser() as http:
+        await site.sign_in(http, site.cast.team)
+        raw = await _sheet_with_one_more(site, http)
+        status, page = await _upload(site, http, raw)
+        assert status == 200 and "Próbny import" in page and "Zofia Źdźbło" in page
+        assert _person(site, "Zofia Źdźbło") is None  # nothing written by the dry run
+        form = _apply_form(page)
+        assert form["upload"]
+        async with http.post(site.base + "/desk/roster/apply", data=form) as applied:
+            assert applied.status == 200
+            assert "Zaimportowano" in await applied.text()
+        added = _person(site, "Zofia Źdźbło")
+        assert added is not None
+        with site.db.session() as s:
+            network = directory.require_network(s, "cyfrowe")
+            assert Role.REPRESENTATIVE in directory.roles_of(s, added.id or 0, network.id)
+        async with http.post(site.base + "/desk/roster/apply", data=form) as again:
+            assert again.status == 409  # applied once; the upload is gone
+
+
+async def test_roster_apply_refuses_when_the_roster_changed_since_the_preview(
+    site: Desk, tmp_path: Path
+) -> None:
+    async with site.browser() as http:
+        await site.sign_in(http, site.cast.team)
+        raw = await _sheet_with_one_more(site, http)
+        status, page = await _upload(site, http, raw)
+        assert status == 200
+        meanwhile = tmp_path / "inny.xlsx"  # someone imports the same sheet in between
+        meanwhile.write_bytes(raw)
+        done = roster_office.import_file(
+            site.db, site.clock, site.settings, meanwhile, site.router.translator("pl")
+        )
+        assert done.ok and done.changes >= 1
+        async with http.post(site.base + "/desk/roster/apply", data=_apply_form(page)) as stale:
+            assert stale.status == 409
+            assert "już odpowiada plikowi" in await stale.text()
+
+
+async def test_only_the_coordinating_team_handles_the_office_roster(site: Desk) -> None:
+    async with site.browser() as http:
+        await site.sign_in(http, site.cast.team)
+        raw = await _sheet_with_one_more(site, http)
+    async with site.browser() as http:
+        await site.sign_in(http, site.cast.coordinator)
+        for path in ("/desk/roster", "/desk/roster.xlsx"):
+            status, _ = await _get(site, http, path)
+            assert status == 404, path
+        csrf = await site.csrf(http, "/desk")
+        form = aiohttp.FormData()
+        form.add_field("csrf", csrf)
+        form.add_field("sheet", raw, filename="skład.xlsx")
+        async with http.post(site.base + "/desk/roster", data=form) as refused:
+            assert refused.status == 404
+        async with http.post(
+            site.base + "/desk/roster/apply", data={"csrf": csrf, "upload": "x"}
+        ) as refused:
+            assert refused.status == 404
+    assert _person(site, "Zofia Źdźbło") is None

@@ -7,8 +7,10 @@ and axe reports go to tests/artifacts/."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from core.clock import FrozenClock
@@ -158,3 +160,32 @@ async def test_the_accessibility_check_finds_what_it_should(browser: Browser) ->
     found = {v["id"] for v in await axe.violations(page, "desk_axe_sanity")}
     assert {"button-name", "image-alt"} <= found
     await context.close()
+
+
+async def test_the_office_roster_upload_shows_its_dry_run_first(
+    browser: Browser, site: Desk, tmp_path: Path
+) -> None:
+    context, page = await signed_in(browser, site, site.cast.team, DESKTOP)
+    await page.get_by_role("link", name="Skład sieci (arkusz biura)").click()
+    async with page.expect_download() as download_info:
+        await page.get_by_role("link", name="Pobierz skład sieci (XLSX)").click()
+    download = await download_info.value
+    sheet = tmp_path / "skład.xlsx"
+    await download.save_as(sheet)
+    book = load_workbook(sheet)
+    rows = book.active
+    assert rows is not None
+    header = [c.value for c in rows[1]]
+    first = dict(zip(header, next(rows.iter_rows(min_row=2, values_only=True)), strict=True))
+    first.update({"imię i nazwisko": "Zofia Źdźbło", "e-mail": "z.zdzblo@example.pl"})
+    rows.append([first[h] for h in header])
+    book.save(sheet)
+    await page.get_by_label("Plik arkusza").set_input_files(str(sheet))
+    await page.get_by_role("button", name="Sprawdź plik").click()
+    preview = await page.locator("#preview-lines").inner_text()
+    assert "Próbny import" in preview and "Zofia Źdźbło" in preview
+    await shot(page, "desk_roster_dry_run_desktop")
+    await page.get_by_role("button", name="Wprowadź te zmiany").click()
+    assert "Zaimportowano" in await page.get_by_role("status").first.inner_text()
+    await context.close()
+    await audit(browser, site, site.cast.team, "/desk/roster", "roster")

@@ -9,6 +9,10 @@ GET  /desk/n/<code>               a network: roster with standings and roles, me
 GET  /desk/m/<id>/checkin[?q=]    the check-in desk of a meeting (search without JavaScript)
 POST /desk/m/<id>/checkin         tick one person (or add a guest): runs `/jestem`
 GET  /desk/m/<id>/attendance.csv  the attendance list: runs `/lista_obecnosci`
+GET  /desk/roster                 the office's roster: download it, upload a new sheet
+POST /desk/roster                 an uploaded sheet: the dry run's changes, nothing written
+POST /desk/roster/apply           applies the sheet previewed, if the changes are still those
+GET  /desk/roster.xlsx            the roster as the office's XLSX
 GET  /desk/static/<file>          the style sheet
 
 Every page checks the session and then the permission table in the network it shows; what is
@@ -18,10 +22,12 @@ bound to the session.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
 import secrets
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -42,6 +48,7 @@ from handlers.kit.dates import fold
 from handlers.kit.labels import ROLE, STANDING
 from handlers.kit.permissions import Action
 from handlers.meetings.render import answer_label
+from handlers.roster import office as roster_office
 from models import attendance, desk, directory
 from models.core import Network, Person
 from models.errors import N_
@@ -126,6 +133,10 @@ class DeskServer:
         http.add_route("GET", "/desk/m/{meeting}/checkin", self._checkin_page)
         http.add_route("POST", "/desk/m/{meeting}/checkin", self._checkin)
         http.add_route("GET", "/desk/m/{meeting}/attendance.csv", self._attendance_csv)
+        http.add_route("GET", "/desk/roster", self._roster_page)
+        http.add_route("POST", "/desk/roster", self._roster_upload)
+        http.add_route("POST", "/desk/roster/apply", self._roster_apply)
+        http.add_route("GET", "/desk/roster.xlsx", self._roster_download)
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -167,6 +178,7 @@ class DeskServer:
             family=NETWORK_FAMILY,
             visit=visit,
             csrf=self._hmac(visit.token_hash) if visit else "",
+            may_edit_roster=visit is not None and self._may_edit_roster(visit),
             csrf_field=CSRF_FIELD,
             **values,
         )
@@ -536,5 +548,172 @@ class DeskServer:
             headers={
                 "Content-Type": "text/csv; charset=utf-8",
                 "Content-Disposition": f"attachment; filename*=UTF-8''{quote(files[0].name)}",
+            },
+        )
+
+    # --- the office's roster -------------------------------------------------------------
+
+    def _may_edit_roster(self, visit: Visit) -> bool:
+        """The sheet is the whole programme's: for whoever may manage members in every
+        network (the coordinating team)."""
+        with self.db.session() as s:
+            every = list(directory.networks(s))
+        return bool(every) and all(visit.ctx.can(Action.MANAGE_MEMBERS, n) for n in every)
+
+    def _upload_path(self, visit: Visit, upload: str, suffix: str) -> Path:
+        """Where an uploaded sheet waits between its dry run and its import: named by the
+        session and a random id, so another session cannot apply it."""
+        name = self._hmac(f"roster|{visit.token_hash}|{upload}")[:32]
+        folder = Path(self.settings.files_dir) / "desk-uploads"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / f"{name}{suffix}"
+
+    def _roster_view(self, request: web.Request, visit: Visit, **values: Any) -> web.Response:
+        return self._render(
+            request,
+            "roster.html",
+            visit.t,
+            status=values.pop("status", 200),
+            visit=visit,
+            title=visit.t(N_("The office's roster")),
+            **values,
+        )
+
+    async def _roster_page(self, request: web.Request) -> web.Response:
+        visit = self._visit(request)
+        if isinstance(visit, web.Response):
+            return visit
+        if not self._may_edit_roster(visit):
+            return self._not_found(request, visit)
+        return self._roster_view(request, visit)
+
+    async def _dry_run(self, visit: Visit, path: Path) -> roster_office.ImportResult:
+        return await asyncio.to_thread(
+            roster_office.import_file,
+            self.db,
+            self.clock,
+            self.settings,
+            path,
+            visit.t,
+            True,
+            visit.person.id,
+        )
+
+    @staticmethod
+    def _digest(lines: list[str]) -> str:
+        return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+    async def _roster_upload(self, request: web.Request) -> web.Response:
+        visit = self._visit(request)
+        if isinstance(visit, web.Response):
+            return visit
+        if not self._may_edit_roster(visit):
+            return self._not_found(request, visit)
+        data = await request.post()
+        if not self._csrf_ok(visit, data):
+            return self._csrf_refused(request, visit)
+        sheet = data.get("sheet")
+        if not isinstance(sheet, web.FileField):
+            return self._roster_view(
+                request, visit, status=422, result=[visit.t(N_("Choose a file."))], result_ok=False
+            )
+        suffix = Path(sheet.filename or "").suffix.lower()
+        suffix = suffix if suffix in (".xlsx", ".csv") else ".xlsx"
+        upload = secrets.token_urlsafe(16)
+        path = self._upload_path(visit, upload, suffix)
+        path.write_bytes(sheet.file.read())
+        result = await self._dry_run(visit, path)
+        log.info("desk.roster_dry_run person=%s ok=%s", visit.person.id, result.ok)
+        if not result.ok or not result.changes:
+            path.unlink(missing_ok=True)
+        return self._roster_view(
+            request,
+            visit,
+            status=200 if result.ok else 422,
+            preview=result.lines,
+            preview_ok=result.ok,
+            upload=upload if result.ok and result.changes else "",
+            suffix=suffix,
+            digest=self._digest(result.lines),
+        )
+
+    async def _roster_apply(self, request: web.Request) -> web.Response:
+        visit = self._visit(request)
+        if isinstance(visit, web.Response):
+            return visit
+        if not self._may_edit_roster(visit):
+            return self._not_found(request, visit)
+        data = await request.post()
+        if not self._csrf_ok(visit, data):
+            return self._csrf_refused(request, visit)
+        upload, suffix = str(data.get("upload", "")), str(data.get("suffix", ""))
+        path = self._upload_path(visit, upload, suffix if suffix in (".xlsx", ".csv") else ".xlsx")
+        if not upload or not path.is_file():
+            return self._roster_view(
+                request,
+                visit,
+                status=409,
+                result=[visit.t(N_("This upload is no longer here. Upload the file again."))],
+                result_ok=False,
+            )
+        again = await self._dry_run(visit, path)
+        if not again.ok or self._digest(again.lines) != str(data.get("digest", "")):
+            # the roster changed since the preview: show what the file would do now
+            return self._roster_view(
+                request,
+                visit,
+                status=409,
+                result=[
+                    visit.t(
+                        N_(
+                            "The roster changed since the preview, so nothing was imported. "
+                            "Check the changes below and apply again."
+                        )
+                    )
+                ],
+                result_ok=False,
+                preview=again.lines,
+                preview_ok=again.ok,
+                upload=upload if again.ok and again.changes else "",
+                suffix=suffix,
+                digest=self._digest(again.lines),
+            )
+        result = await asyncio.to_thread(
+            roster_office.import_file,
+            self.db,
+            self.clock,
+            self.settings,
+            path,
+            visit.t,
+            False,
+            visit.person.id,
+        )
+        path.unlink(missing_ok=True)
+        log.info("desk.roster_imported person=%s changes=%s", visit.person.id, result.changes)
+        return self._roster_view(
+            request,
+            visit,
+            status=200 if result.ok else 409,
+            result=result.lines,
+            result_ok=result.ok,
+        )
+
+    async def _roster_download(self, request: web.Request) -> web.StreamResponse:
+        visit = self._visit(request)
+        if isinstance(visit, web.Response):
+            return visit
+        if not self._may_edit_roster(visit):
+            return self._not_found(request, visit)
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "sklad_sieci.xlsx"
+            await asyncio.to_thread(roster_office.export_file, self.db, path)
+            body = path.read_bytes()
+        return web.Response(
+            body=body,
+            headers={
+                "Content-Type": (
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                ),
+                "Content-Disposition": "attachment; filename=sklad_sieci.xlsx",
             },
         )
