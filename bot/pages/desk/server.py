@@ -28,6 +28,7 @@ import hmac
 import logging
 import secrets
 import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,7 @@ LANG_COOKIE = "empirie_desk_lang"
 CSRF_FIELD = "csrf"
 GUEST_SEARCH_MIN = 3  # characters before unannounced guests are searched for
 GUEST_SEARCH_MAX = 10
+UPLOAD_KEPT_SECONDS = 24 * 3600  # a sheet uploaded for a dry run and never applied
 LOGIN_REFUSALS = {
     "unknown": N_("This sign-in link is not valid. Type /panel in your private chat with the bot."),
     "used": N_(
@@ -568,6 +570,14 @@ class DeskServer:
         folder.mkdir(parents=True, exist_ok=True)
         return folder / f"{name}{suffix}"
 
+    def _forget_old_uploads(self) -> None:
+        """Sheets uploaded for a dry run and never applied are kept for a day."""
+        folder = Path(self.settings.files_dir) / "desk-uploads"
+        limit = time.time() - UPLOAD_KEPT_SECONDS
+        for path in folder.glob("*") if folder.is_dir() else []:
+            if path.is_file() and path.stat().st_mtime < limit:
+                path.unlink(missing_ok=True)
+
     def _roster_view(self, request: web.Request, visit: Visit, **values: Any) -> web.Response:
         return self._render(
             request,
@@ -619,6 +629,7 @@ class DeskServer:
             )
         suffix = Path(sheet.filename or "").suffix.lower()
         suffix = suffix if suffix in (".xlsx", ".csv") else ".xlsx"
+        self._forget_old_uploads()
         upload = secrets.token_urlsafe(16)
         path = self._upload_path(visit, upload, suffix)
         path.write_bytes(sheet.file.read())
