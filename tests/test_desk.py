@@ -22,7 +22,8 @@ from models import desk, directory
 from models.db import Database
 from models.enums import Role
 from models.meetings import Rsvp
-from tests.desk_site import Desk, serve
+from tests.conftest import Chat
+from tests.desk_site import LINK, Desk, serve
 
 
 @pytest.fixture
@@ -69,6 +70,25 @@ async def test_panel_link_signs_in_once_and_only_for_its_person(site: Desk) -> N
         assert status == 410 and "już użyty" in page
         status, page = await _get(site, other, "/desk")
         assert status == 401 and "/panel" in page
+
+
+@pytest.mark.parametrize("platform", ["telegram", "teams"])
+async def test_panel_works_from_every_platforms_private_chat(site: Desk, platform: str) -> None:
+    with site.db.session() as s:
+        directory.link_account(s, site.cast.organiser, platform, "u-77", None, site.clock.now())
+    reply = await Chat(site.router, platform).text("u-77", "/panel")
+    found = LINK.search(reply)
+    assert found, reply
+    async with site.browser() as http:
+        status, page = await _get(site, http, found.group(0).removeprefix(site.base))
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+        assert status == 200 and csrf
+        async with http.post(found.group(0), data={"csrf": csrf.group(1)}) as signed:
+            assert signed.status == 200
+        with site.db.session() as s:
+            assert [r.person_id for r in desk.sessions_of(s, site.cast.organiser)] == [
+                site.cast.organiser
+            ]
 
 
 async def test_an_expired_link_is_refused(site: Desk) -> None:
