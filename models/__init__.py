@@ -4,6 +4,7 @@ from models import announcements as announcements
 from models import blobs as blobs
 from models import consultations as consultations
 from models import core as core
+from models import desk as desk
 from models import due as due
 from models import feedback as feedback
 from models import fields as fields  # (registers the length guard on every session)

@@ -35,13 +35,21 @@ from models.core import (
     NetworkRole,
     Person,
 )
+from models.desk import DeskLogin, DeskSession
 from models.meetings import Meeting, Rsvp
 from models.outbox import PENDING, OutboxMessage
 from models.trust import CodeGuess, LinkRequest
 
 REDACTED = "[usunięto]"
 MIN_SCRUB = 4  # shorter strings (a console id "12") would hit unrelated text
-_DELETE_ON_ERASE: tuple[type[SQLModel], ...] = (Account, Invitation, Conversation, LinkRequest)
+_DELETE_ON_ERASE: tuple[type[SQLModel], ...] = (
+    Account,
+    Invitation,
+    Conversation,
+    LinkRequest,
+    DeskLogin,  # the staff desk's sign-in links and sessions end with the person
+    DeskSession,
+)
 TEXT_MIMES = ("text/", "application/json", "application/csv")
 
 

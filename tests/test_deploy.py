@@ -175,7 +175,7 @@ def test_the_proxy_publishes_the_webhooks_and_pages_and_keeps_monitoring_inside(
     for name in ("TELEGRAM_WEBHOOK_URL", "EMPIRIE_TEAMS_NOTIFICATION_URL"):
         path = urlsplit(environment[name].split("}", 1)[1] or "/").path
         assert published(path), name
-    for path in ("/p/hub/abc", "/p/static/style.css", "/healthz"):
+    for path in ("/p/hub/abc", "/p/static/style.css", "/desk", "/desk/login/abc", "/healthz"):
         assert published(path)
     for path in ("/metrics", "/readyz", "/", "/admin"):
         assert not published(path)

@@ -110,11 +110,13 @@ def features() -> set[str]:
 
 def feature_of(location: str, known: set[str]) -> str | None:
     """The feature a source file belongs to: handlers/<f>…, jobs/<f>.py, bot/pages/<f>.py,
-    bot/pages/templates/<f>.html, models/<f>…; None for the kit, the kernel and the edges."""
+    bot/pages/templates/<f>.html, bot/pages/<f>/…, models/<f>…; None for the kit, the kernel and the edges."""
     parts = Path(location).parts
     candidates: list[str] = []
     if parts[0] in ("handlers", "jobs", "models") and len(parts) > 1:
         candidates.append(Path(parts[1]).stem)
+    if parts[:2] == ("bot", "pages") and len(parts) > 3:  # a package: bot/pages/<f>/…
+        candidates.append(parts[2])
     if parts[:2] == ("bot", "pages") and len(parts) > 2:
         candidates.append(Path(parts[-1]).stem)
     return next((c for c in candidates if c in known), None)

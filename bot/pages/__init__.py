@@ -13,7 +13,8 @@ from handlers import features
 
 def load_all() -> None:
     """Each feature that declares `pages=True` has bot/pages/<feature>.py, which registers its
-    Page(s) in registry.PAGES."""
+    Page(s) in registry.PAGES, or a package bot/pages/<feature>/ with an `install(http, router)`
+    of its own routes (the staff desk)."""
     for feature in features():
         if feature.pages:
             importlib.import_module(f"bot.pages.{feature.name}")
@@ -25,3 +26,9 @@ def install(http: HttpServer, router: Router) -> None:
 
     load_all()
     PageServer(router).install(http)
+    for feature in features():  # a feature with routes of its own (the staff desk, /desk)
+        if not feature.pages:
+            continue
+        extra = getattr(importlib.import_module(f"bot.pages.{feature.name}"), "install", None)
+        if extra is not None:
+            extra(http, router)
