@@ -550,6 +550,20 @@ async def test_a_quarter_of_the_digital_city_network(quarter: Quarter) -> None:
     assert {a.name for a in truth.listed()} == {r[name] for r in body}
     assert {a.name for a in truth.present} == {r[name] for r in present}
 
+    # the coordinator's report on the coordinating team's form: written, submitted, printed
+    written = await q.says(
+        who.coordinator,
+        f"/raport_zapisz {meeting_id} [1]\nSpotkanie w Kłodzku i online, cztery miasta.\n"
+        "[2]\nMiasta chcą wspólnego standardu dostępności.\n[3]\nWzór umowy na utrzymanie."
+        "\n[4]\nRaport z wdrożeń do 26 lutego.",
+    )
+    assert f"raportu ze spotkania nr {meeting_id}: 4 części." in written, written
+    assert "jest wysłany" in await q.says(who.coordinator, f"/raport_wyslij {meeting_id}")
+    [printed] = await q.said(who.coordinator, f"/raport_pliki {meeting_id}")
+    archive = pdf_text(next(f for f in printed.files if f.name.endswith(".pdf")).content)
+    assert "Miasta chcą wspólnego standardu dostępności." in archive
+    assert "Raport z wdrożeń — Łomża" in archive  # the plan's action, filled in
+
     # 26 February, the consultation's deadline: the coordinator gets the opinions as files
     await q.at(warsaw(26, 2, 23, 59))
     collected = q.private("consultation_closed", who.coordinator)

@@ -161,6 +161,11 @@ async def test_the_report_from_the_form_to_the_coordinating_team_and_the_files(
     assert "Potrzebny wzór umowy — źdźbło ŻÓŁĆ." in text and "Łomża" in text
     assert "Ankieta o e-usługach" in text  # the plan's action, filled in
 
+    # /raport's PDF draft is this form's printout: the coordinator's sections in it
+    [stats] = await chat.say(c, f"/raport {meeting}")
+    draft = pdf_text(by_name(stats.files, ".pdf").content)
+    assert "Spotkanie w Łomży" in draft and "Kolejne kroki" in draft, draft
+
 
 async def test_the_coordinating_team_sets_the_form_and_a_draft_prints_dotted_lines(
     chat: Chat, seeded: Database, clock: FrozenClock

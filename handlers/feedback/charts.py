@@ -271,9 +271,7 @@ def draft_pdf(t: Translator, report: Report, chart: bytes) -> bytes:
                     str(row.present),
                 ):
                     cells.cell(value)
-    pdf.heading(t("3. Course of the meeting and main conclusions"))
-    pdf.blank(5)
-    pdf.heading(t("4. Participants' feedback"))
+    pdf.heading(t("3. Participants' feedback"))
     if report.result is not None:
         for line in result_lines(t, report.result):
             pdf.para(line)
@@ -286,12 +284,17 @@ def draft_pdf(t: Translator, report: Report, chart: bytes) -> bytes:
         )
     else:
         pdf.para(t("Feedback: no poll for this meeting yet (it is sent after the meeting ends)."))
-    for number, section in enumerate(report.sections, start=5):
+    for number, section in enumerate(report.sections, start=4):
         pdf.heading(f"{number}. {section.title}")
         for line in section.lines:
             pdf.para(line)
-    pdf.heading(t("{number}. Recommendations and next steps", number=5 + len(report.sections)))
-    pdf.blank(4)
+    # the report form's sections (handlers/reports): the coordinator's text, or lines to fill
+    for number, (title, text) in enumerate(report.written, start=4 + len(report.sections)):
+        pdf.heading(f"{number}. {title}")
+        if text:
+            pdf.para(text)
+        else:
+            pdf.blank(4)
     pdf.ln(6)
     pdf.para(t("Date and signature of the coordinator: ……………………………………"))
     pdf.add_page()

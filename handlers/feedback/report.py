@@ -168,6 +168,8 @@ class Report:
     result: PollResult | None
     hidden_until: datetime | None  # the poll is still running
     sections: list[Section]
+    # the coordinator's own sections (the report form, handlers/reports): (title, text so far)
+    written: list[tuple[str, str]] = field(default_factory=list)
 
 
 def build(s: Session, t: Translator, meeting: Meeting) -> Report:
@@ -184,7 +186,19 @@ def build(s: Session, t: Translator, meeting: Meeting) -> Report:
         result,
         poll.closes_at if poll is not None and not closed else None,
         sections(s, t, network.id or 0, start, end),
+        written(s, t, meeting),
     )
+
+
+def written(s: Session, t: Translator, meeting: Meeting) -> list[tuple[str, str]]:
+    """The report form's sections with what the coordinator has written in them so far."""
+    from handlers.reports.form import titles
+    from models.reports import of_meeting
+
+    found = of_meeting(s, meeting.id or 0)
+    if found is None:
+        return [(title, "") for title in titles(s, t)]
+    return list(zip(found.titles(), found.texts(), strict=True))
 
 
 def _number(t: Translator, value: float) -> str:

@@ -79,6 +79,16 @@ def _columns(t: Translator) -> tuple[str, ...]:
     return (t("City"), t("Standing"), t("invited"), t("answered"), t("present"))
 
 
+def _widths(pdf: FPDF, titles: tuple[str, ...]) -> tuple[float, ...]:
+    """The count columns as wide as their headings (bold, as printed: no word is split), the
+    city and the standing share the rest."""
+    pdf.set_font("DejaVu", "B", 10)
+    counts = [pdf.get_string_width(title) + 2 * pdf.c_margin + 3 for title in titles[2:]]
+    pdf.set_font("DejaVu", "", 10)
+    rest = pdf.epw - sum(counts)
+    return (rest * 0.6, rest * 0.4, *counts)
+
+
 def to_pdf(
     t: Translator,
     blocks: list[Block],
@@ -99,7 +109,7 @@ def to_pdf(
             pdf.para(line)
         if block is blocks[1] and rows:  # attendance: the table by city
             with pdf.table(
-                line_height=6, text_align="LEFT", col_widths=(55, 40, 25, 25, 25)
+                line_height=6, text_align="LEFT", col_widths=_widths(pdf, _columns(t))
             ) as table:
                 header = table.row()
                 for title in _columns(t):
