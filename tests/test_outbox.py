@@ -115,8 +115,8 @@ async def test_retries_stop_after_the_limit(
 # --- other processes --------------------------------------------------------------------
 
 
-def broadcast_database(url: str) -> int:
-    """A migrated store with one announcement queued to BROADCAST Telegram users."""
+def broadcast_database(url: str, size: int = BROADCAST) -> int:
+    """A migrated store with one announcement queued to `size` Telegram users."""
     upgrade(url)
     db = Database(url)
     with db.session() as s:
@@ -125,9 +125,7 @@ def broadcast_database(url: str) -> int:
         s.add(city)
         s.flush()
         s.add(CityStanding(network_id=network.id or 0, city_id=city.id or 0, standing="laureat"))
-        people = [
-            Person(name=f"Osoba {i}", city_id=city.id, created_at=START) for i in range(BROADCAST)
-        ]
+        people = [Person(name=f"Osoba {i}", city_id=city.id, created_at=START) for i in range(size)]
         s.add_all(people)
         s.flush()
         s.add_all(
@@ -158,7 +156,7 @@ def broadcast_database(url: str) -> int:
         s.flush()
         settings = Settings(TELEGRAM_BOT_TOKEN="123456:TEST-TOKEN")
         chats, persons = queue_announcement(s, ann, START, settings)
-        assert (chats, persons) == (0, BROADCAST)
+        assert (chats, persons) == (0, size)
     db.dispose()
     return ann.id or 0
 
