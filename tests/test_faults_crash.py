@@ -239,7 +239,7 @@ async def test_repeated_sigkills_during_a_broadcast_repeat_at_most_the_killed_se
                 accepted += call.method == "sendMessage"
                 return accepted == KILL_EVERY
 
-            await crash_when(api, worker, at_kill_point)
+            await crash_when(api, worker, at_kill_point, timeout=150)  # a start on a busy machine
             await settle(api, url)
         await finish(
             await start_worker(url, api, tmp_path, EMPIRIE_OUTBOX_UNRECORDED=UNRECORDED), db
