@@ -73,6 +73,7 @@ class App:
             self.transports,
             lease=timedelta(seconds=settings.outbox_lease_seconds),
             max_attempts=settings.outbox_max_attempts,
+            unrecorded=settings.outbox_unrecorded,
             after_batch=self._after_batch,
         )
         self.scheduler = Scheduler(self.outbox, self.due, settings)

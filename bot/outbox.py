@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import functools
 import logging
+import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -45,6 +47,8 @@ DB_THREADS = 4  # the outbox's database work runs on threads of its own (see _th
 
 
 _POOL: list[ThreadPoolExecutor] = []
+_MARKER: list[ThreadPoolExecutor] = []
+_OWNERS: set[str] = set()  # the dispatchers of this process: alive, whatever their pid says
 
 
 def _threads() -> ThreadPoolExecutor:
@@ -54,6 +58,57 @@ def _threads() -> ThreadPoolExecutor:
     if not _POOL:
         _POOL.append(ThreadPoolExecutor(DB_THREADS, thread_name_prefix="outbox"))
     return _POOL[0]
+
+
+def _marker() -> ThreadPoolExecutor:
+    """The one thread that records sends (see OutboxDispatcher._mark): never queued behind
+    claims or renewals, and one commit for every send finished meanwhile."""
+    if not _MARKER:
+        _MARKER.append(ThreadPoolExecutor(1, thread_name_prefix="outbox-mark"))
+    return _MARKER[0]
+
+
+def _pid_namespace() -> str:
+    try:
+        return "".join(c for c in os.readlink("/proc/self/ns/pid") if c.isdigit())[:12]
+    except OSError:
+        return "0"
+
+
+def owner_id() -> str:
+    """host/pid-namespace/pid/random: tells a later process on the same machine whether the
+    holder of a lease is still running (see `dead_owner`)."""
+    host = socket.gethostname()[:28]
+    return f"{host}/{_pid_namespace()}/{os.getpid()}/{uuid.uuid4().hex[:8]}"
+
+
+def dead_owner(owner: str) -> bool:
+    """Whether the lease holder `owner` is a process of this machine (and PID namespace) that
+    is not running any more. Anything else — another machine or container, a process still
+    there, a name of another form — is taken for alive: its leases simply run out."""
+    parts = owner.split("/")
+    if len(parts) != 4 or owner in _OWNERS or not parts[2].isdigit():
+        return False
+    host, namespace, pid = parts[0], parts[1], int(parts[2])
+    if host != socket.gethostname()[:28] or namespace != _pid_namespace():
+        return False
+    if pid == os.getpid():
+        return True  # an earlier process that had our pid (not one of this process's)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # it exists (another user's)
+    return False
+
+
+@dataclass(frozen=True)
+class _Mark:
+    row_id: int
+    final: bool  # the row is sent; otherwise parts up to `parts_done` are
+    parts_done: int
+    sent_ids: list[str]
 
 
 class LeaseLost(Exception):
@@ -99,22 +154,31 @@ class OutboxDispatcher:
         batch: int = 50,
         concurrency: int = 30,
         max_attempts: int = 8,
+        unrecorded: int = 5,
         after_batch: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.db, self.clock, self.transports = db, clock, transports
-        self.owner = owner or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+        self.owner = owner or owner_id()
+        _OWNERS.add(self.owner)
         self.lease, self.batch, self.max_attempts = lease, batch, max_attempts
         self.concurrency = concurrency
         self.after_batch = after_batch
         self._lock = asyncio.Lock()
         self._in_flight: set[int] = set()
         self._leased: dict[int, float] = {}  # row → when its lease was last set (monotonic)
+        self._marks: list[tuple[_Mark, asyncio.Future[bool]]] = []
+        self._marking: asyncio.Task[None] | None = None
+        self._released = False  # the leases of dead processes (at the first pass)
+        self.unrecorded = unrecorded
+        self._unrecorded: dict[str, asyncio.Semaphore] = {}  # per platform, see _send_parts
 
     async def run_once(self) -> int:
         """Deliver everything due now; returns how many rows were handled."""
         if self._lock.locked():
             return 0  # the running pass keeps claiming and will see new rows
         async with self._lock:
+            if not self._released:
+                self._released = await self._db_or(False, self._release_dead)
             handled = 0
             while n := await self._drain():
                 handled += n
@@ -239,11 +303,12 @@ class OutboxDispatcher:
     async def _deliver_row(self, row: OutboxMessage, blobs: dict[int, File]) -> None:
         transport = self.transports[row.platform]
         target = Target(row.platform, row.chat_id)
+        recorded = False  # the row is marked sent already (with its last part)
         try:
             if row.kind == EDIT:
                 await self._edit(row, transport, target)
             else:
-                await self._send_parts(row, transport, target, blobs)
+                recorded = await self._send_parts(row, transport, target, blobs)
         except LeaseLost:
             log.warning("outbox.lease_lost id=%s parts_done=%s", row.id, row.parts_done)
             return
@@ -260,7 +325,8 @@ class OutboxDispatcher:
                 DeliveryError(f"unexpected: {type(error).__name__}", permanent=False),
             )
             return
-        await self._db(self._sent, row)
+        if not recorded and not await self._mark(row, final=True):
+            log.warning("outbox.lease_lost id=%s", row.id)
 
     @staticmethod
     async def _paced(transport: Transport, row: OutboxMessage) -> None:
@@ -272,14 +338,17 @@ class OutboxDispatcher:
 
     async def _send_parts(
         self, row: OutboxMessage, transport: Transport, target: Target, blobs: dict[int, File]
-    ) -> None:
+    ) -> bool:
+        """Send the parts not sent yet, each recorded the moment it went out, the last one
+        with the row's "sent" mark; whether that mark is made (else the caller makes it)."""
         files = await self._db(self._files, row, blobs) if row.payload.get("files") else []
         message = message_of(row.payload, files)
         if not hasattr(transport, "send_part"):  # a whole-message transport paces itself
             await transport.send(target, message)  # type: ignore[attr-defined]
-            return
+            return False
         todo = parts(message, transport.max_text, getattr(transport, "native_polls", False))
         ids = list(row.sent_ids or [])[: row.parts_done]
+        row_parts_before = row.parts_done  # resumed after these
         for index in range(row.parts_done, len(todo)):
             part = todo[index]
             if part.kind == "pin":
@@ -287,18 +356,32 @@ class OutboxDispatcher:
             await self._paced(transport, row)
             if index == row.parts_done and not await self._still_ours(row):
                 raise LeaseLost  # stalled past the lease; another process has the row now
-            await transport.pacer.admit(row.chat_id, urgent=row.kind == REPLY)
-            try:
-                sent = await transport.send_part(target, part)
-            finally:
-                transport.pacer.sent(row.chat_id)
-            ids.append(sent or "")
-            row.parts_done, row.sent_ids = index + 1, ids
-            if index + 1 < len(todo):
+            async with self._recording(row):
+                await transport.pacer.admit(row.chat_id, urgent=row.kind == REPLY)
+                try:
+                    sent = await transport.send_part(target, part)
+                finally:
+                    transport.pacer.sent(row.chat_id)
+                ids.append(sent or "")
+                row.parts_done, row.sent_ids = index + 1, ids
                 at = time.monotonic()
-                if not await self._db(self._progress, row):
+                if not await self._mark(row, final=index + 1 == len(todo)):
                     raise LeaseLost
                 self._leased[row.id or 0] = at  # the lease was extended with the mark
+        return row_parts_before < len(todo)  # the last part went out with the row's mark
+
+    @contextlib.asynccontextmanager
+    async def _recording(self, row: OutboxMessage) -> AsyncIterator[None]:
+        """Held from a bulk send until its record is committed: at most `unrecorded` sends
+        per platform are delivered and not yet recorded — all a SIGKILL can make us repeat,
+        however slow the database or the machine is at that moment. Replies do not wait
+        here (behind a broadcast); at most REPLY_CONCURRENCY of them are in flight."""
+        if row.kind == REPLY:
+            yield
+            return
+        lane = self._unrecorded.setdefault(row.platform, asyncio.Semaphore(self.unrecorded))
+        async with lane:
+            yield
 
     async def _edit(self, row: OutboxMessage, transport: Transport, target: Target) -> None:
         if not hasattr(transport, "edit"):
@@ -357,23 +440,61 @@ class OutboxDispatcher:
         with self.db.session() as s:
             return bool(outbox.renew(s, [row.id or 0], self.owner, self.clock.now() + self.lease))
 
-    def _progress(self, row: OutboxMessage) -> bool:
-        with self.db.session() as s:
-            return outbox.mark_part(
-                s,
-                row.id or 0,
-                self.owner,
-                row.parts_done,
-                row.sent_ids,
-                self.clock.now() + self.lease,
-            )
+    async def _mark(self, row: OutboxMessage, *, final: bool) -> bool:
+        """Record a row's progress (parts done, their ids) the moment a part went out, or the
+        row as sent after its last part; False if the lease is not ours any more.
 
-    def _sent(self, row: OutboxMessage) -> None:
+        What the platform took and the database does not know yet is sent again if the
+        process dies now — the at-least-once window. It is kept as short as the database
+        allows: marks do not wait for a thread behind claims and renewals, but go to a thread
+        of their own, and everything finished while one commit ran goes in the next one."""
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._marks.append((_Mark(row.id or 0, final, row.parts_done, list(row.sent_ids)), done))
+        if self._marking is None or self._marking.done():
+            self._marking = asyncio.create_task(self._write_marks())
+        return await done
+
+    async def _write_marks(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._marks:
+            batch, self._marks = self._marks, []
+            work = functools.partial(self._marked, [mark for mark, _ in batch])
+            try:
+                results = await loop.run_in_executor(
+                    _marker(), functools.partial(retried, work, 4, "outbox.mark")
+                )
+            except Exception as error:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(error)
+                continue
+            for (_, done), ok in zip(batch, results, strict=True):
+                if not done.done():
+                    done.set_result(ok)
+
+    def _marked(self, marks: list[_Mark]) -> list[bool]:
+        """One transaction for the marks of a batch (each checks that the lease is ours)."""
+        now = self.clock.now()
         with self.db.session() as s:
-            if not outbox.mark_sent(
-                s, row.id or 0, self.owner, self.clock.now(), row.parts_done, row.sent_ids
-            ):
-                log.warning("outbox.lease_lost id=%s", row.id)
+            return [
+                outbox.mark_sent(s, m.row_id, self.owner, now, m.parts_done, m.sent_ids)
+                if m.final
+                else outbox.mark_part(
+                    s, m.row_id, self.owner, m.parts_done, m.sent_ids, now + self.lease
+                )
+                for m in marks
+            ]
+
+    def _release_dead(self) -> bool:
+        """Rows leased by a process of this machine that died (a crash, SIGKILL) are claimed
+        at once, not after their lease runs out."""
+        with self.db.session() as s:
+            now = self.clock.now()
+            dead = [o for o in outbox.lease_owners(s, now) if dead_owner(o)]
+            if dead:
+                rows = outbox.release(s, dead)
+                log.info("outbox.released_dead owners=%s rows=%s", len(dead), rows)
+        return True
 
     def _failed(self, row: OutboxMessage, error: DeliveryError) -> None:
         now = self.clock.now()

@@ -546,6 +546,12 @@ class Settings(BaseSettings):
         alias="EMPIRIE_OUTBOX_LEASE_SECONDS",
         description="Seconds a process holds a claimed message before another may take it over (a crashed process's messages are sent by the others).",
     )
+    outbox_unrecorded: int = Field(
+        default=5,
+        ge=1,
+        alias="EMPIRIE_OUTBOX_UNRECORDED",
+        description="Messages at most handed to a platform and not yet recorded as sent, per platform: if the process is killed, at most this many are sent again after the restart. Lower narrows that window and the sending rate (each send waits for its record; 5 keeps Telegram's 30/s while a send and its record take up to 160 ms).",
+    )
 
     @property
     def demo_cast(self) -> bool:

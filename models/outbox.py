@@ -274,6 +274,36 @@ def renew(session: Session, row_ids: Sequence[int], owner: str, lease_until: dat
     return [int(row_id) for row_id in result.scalars()]
 
 
+def lease_owners(session: Session, now: datetime) -> list[str]:
+    """The holders of running leases on pending rows."""
+    return [
+        str(owner)
+        for owner in session.exec(
+            select(OutboxMessage.lease_owner)
+            .where(
+                OutboxMessage.status == PENDING,
+                col(OutboxMessage.lease_until) >= now,
+                col(OutboxMessage.lease_owner).is_not(None),
+            )
+            .distinct()
+        )
+    ]
+
+
+def release(session: Session, owners: Sequence[str]) -> int:
+    """End the leases of these owners (processes known to be dead): their pending rows can be
+    claimed at once. Returns how many rows were freed."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.lease_owner).in_(list(owners)),
+            col(OutboxMessage.status) == PENDING,
+        )
+        .values(lease_until=None)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 def live_original(
     session: Session, platform: str, chat_id: str, live_key: str
 ) -> OutboxMessage | None:

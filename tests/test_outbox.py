@@ -16,7 +16,7 @@ import pytest
 from sqlmodel import select
 
 from bot.migrate import upgrade
-from bot.outbox import OutboxDispatcher
+from bot.outbox import OutboxDispatcher, dead_owner
 from bot.router import Router
 from bot.transports.telegram import TelegramTransport
 from core.clock import FrozenClock
@@ -112,11 +112,36 @@ async def test_retries_stop_after_the_limit(
     assert row(seeded, row_id).attempts == 3
 
 
+async def test_a_dead_local_process_leases_are_freed_at_once_a_live_or_remote_ones_kept(
+    api: FakeBotApi, sender: TelegramTransport, seeded: Database, clock: FrozenClock
+) -> None:
+    """Three rows leased for another minute: by a process of this machine that has exited
+    (SIGKILLed, reaped), by one still running, and by a process elsewhere. The restarted
+    dispatcher sends the dead one's row at once; the others wait for their leases."""
+    child = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
+    await child.wait()
+    live = OutboxDispatcher(seeded, clock, {"telegram": sender})
+    host, namespace = live.owner.split("/")[:2]
+    holders = {
+        "5001": f"{host}/{namespace}/{child.pid}/0dead000",  # gone
+        "5002": f"{host}/{namespace}/{os.getppid()}/0live000",  # running
+        "5003": f"elsewhere/{namespace}/{child.pid}/0away000",  # another machine
+    }
+    with seeded.session() as s:
+        for chat, holder in holders.items():
+            queued = enqueue(s, Target("telegram", chat), Outgoing(f"Dla {chat}"), clock.now())
+            queued.lease_owner, queued.lease_until = holder, clock.now() + timedelta(minutes=1)
+    assert dead_owner(holders["5001"]) and not dead_owner(live.owner)
+    await OutboxDispatcher(seeded, clock, {"telegram": sender}).run_once()
+    assert api.texts(5001) == ["Dla 5001"]
+    assert api.texts(5002) == api.texts(5003) == []
+
+
 # --- other processes --------------------------------------------------------------------
 
 
-def broadcast_database(url: str) -> int:
-    """A migrated store with one announcement queued to BROADCAST Telegram users."""
+def broadcast_database(url: str, size: int = BROADCAST) -> int:
+    """A migrated store with one announcement queued to `size` Telegram users."""
     upgrade(url)
     db = Database(url)
     with db.session() as s:
@@ -125,9 +150,7 @@ def broadcast_database(url: str) -> int:
         s.add(city)
         s.flush()
         s.add(CityStanding(network_id=network.id or 0, city_id=city.id or 0, standing="laureat"))
-        people = [
-            Person(name=f"Osoba {i}", city_id=city.id, created_at=START) for i in range(BROADCAST)
-        ]
+        people = [Person(name=f"Osoba {i}", city_id=city.id, created_at=START) for i in range(size)]
         s.add_all(people)
         s.flush()
         s.add_all(
@@ -158,7 +181,7 @@ def broadcast_database(url: str) -> int:
         s.flush()
         settings = Settings(TELEGRAM_BOT_TOKEN="123456:TEST-TOKEN")
         chats, persons = queue_announcement(s, ann, START, settings)
-        assert (chats, persons) == (0, BROADCAST)
+        assert (chats, persons) == (0, size)
     db.dispose()
     return ann.id or 0
 
