@@ -3,6 +3,8 @@
 Written in the same transaction as the decision to send; delivered by bot.outbox. Messages to
 one chat go out in the order they were queued: a row is claimed only when no older row to the
 same chat is still pending (so a failed message waiting for its retry is never overtaken).
+Which row is first in its chat is kept in the row itself (`head`, see `HEAD_DDL`), so a
+claim reads one batch of heads in `not_before` order and never the chats' queues behind them.
 One exception, the reply lane: an answer to someone who just wrote (kind "reply", queued
 with the moment the update began as its `created_at`) overtakes the bulk work queued for the
 chat before that moment (a broadcast's copy, a reminder) — never an earlier reply, nor what
@@ -21,22 +23,28 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     Index,
     String,
     and_,
+    event,
     exists,
     func,
     insert,
+    literal_column,
     or_,
     text,
+    true,
     update,
+)
+from sqlalchemy import (
+    select as sa_select,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from models import queue
 from models.types import UTCDateTime
 
 
@@ -92,6 +100,14 @@ class OutboxMessage(SQLModel, table=True):
         Index("ix_outbox_chat", "platform", "chat_id", "status", "id"),
         Index("ix_outbox_live", "platform", "chat_id", "live_key"),
         Index("ix_outbox_lane", "kind", "status", "not_before"),  # the reply lane's claim
+        # the claim: heads of the chats' queues in the order they are due (see HEAD_DDL)
+        Index(
+            "ix_outbox_head",
+            "not_before",
+            "id",
+            sqlite_where=text("status = 'pending' AND head = 1"),
+            postgresql_where=text("status = 'pending' AND head"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -115,6 +131,102 @@ class OutboxMessage(SQLModel, table=True):
     parts_done: int = 0  # parts already delivered; a retry resumes after them
     sent_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     live_key: str | None = Field(default=None, sa_type=String(64))  # editable later by this key
+    # may be the first pending row of its chat: kept by the database (HEAD_DDL), never set here
+    head: bool = Field(
+        default=True,
+        sa_column=Column(Boolean, nullable=False, default=True, server_default=true()),
+    )
+
+
+# Keeping `head`: every chat with pending rows has its oldest pending row flagged (a flag on a
+# row that is not first is harmless: the claim checks "first in its chat" exactly, on the few
+# rows it reads). Triggers keep it, whatever path queues, marks, moves or deletes a row:
+# - a queued row is flagged unless an older row to its chat is pending;
+# - a flagged row leaving "pending" (sent, failed, deleted, moved) flags its chat's next one;
+# - a row put back to "pending" is flagged.
+# On PostgreSQL two transactions can race (a row queued while the row ahead of it is being
+# marked): the queuing one holds the row it waits behind FOR SHARE until it commits (the mark
+# then waits, and its trigger sees the new row), and when every older row is locked it flags
+# its own row instead of waiting; the marking one takes the next pending row under its lock
+# and looks again when that row left "pending" meanwhile (a reply sent out of turn).
+_SQLITE_NEXT = """
+    UPDATE outbox_message SET head = 1
+    WHERE id = (SELECT min(id) FROM outbox_message
+                WHERE platform = OLD.platform AND chat_id = OLD.chat_id AND status = 'pending')
+      AND head = 0;
+"""
+HEAD_DDL: dict[str, tuple[str, ...]] = {
+    "sqlite": (
+        """CREATE TRIGGER outbox_head_queued AFTER INSERT ON outbox_message
+        WHEN NEW.status = 'pending' AND EXISTS (
+            SELECT 1 FROM outbox_message o WHERE o.platform = NEW.platform
+            AND o.chat_id = NEW.chat_id AND o.status = 'pending' AND o.id < NEW.id)
+        BEGIN UPDATE outbox_message SET head = 0 WHERE id = NEW.id; END""",
+        f"""CREATE TRIGGER outbox_head_done AFTER UPDATE OF status ON outbox_message
+        WHEN OLD.status = 'pending' AND NEW.status <> 'pending' AND OLD.head
+        BEGIN {_SQLITE_NEXT} END""",
+        """CREATE TRIGGER outbox_head_again AFTER UPDATE OF status ON outbox_message
+        WHEN OLD.status <> 'pending' AND NEW.status = 'pending' AND NOT NEW.head
+        BEGIN UPDATE outbox_message SET head = 1 WHERE id = NEW.id; END""",
+        f"""CREATE TRIGGER outbox_head_moved AFTER UPDATE OF platform, chat_id ON outbox_message
+        WHEN OLD.status = 'pending' AND OLD.head
+        BEGIN {_SQLITE_NEXT} END""",
+        f"""CREATE TRIGGER outbox_head_deleted AFTER DELETE ON outbox_message
+        WHEN OLD.status = 'pending' AND OLD.head
+        BEGIN {_SQLITE_NEXT} END""",
+    ),
+    "postgresql": (
+        """CREATE OR REPLACE FUNCTION outbox_head_queued() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.status = 'pending' THEN
+                PERFORM 1 FROM outbox_message o
+                WHERE o.platform = NEW.platform AND o.chat_id = NEW.chat_id
+                  AND o.status = 'pending' AND o.id < NEW.id
+                ORDER BY o.id LIMIT 1 FOR SHARE SKIP LOCKED;
+                NEW.head := NOT FOUND;
+            END IF;
+            RETURN NEW;
+        END $$""",
+        """CREATE OR REPLACE FUNCTION outbox_head_next() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        DECLARE
+            next_id bigint;
+        BEGIN
+            LOOP
+                SELECT min(id) INTO next_id FROM outbox_message
+                WHERE platform = OLD.platform AND chat_id = OLD.chat_id AND status = 'pending';
+                EXIT WHEN next_id IS NULL;
+                UPDATE outbox_message SET head = true
+                WHERE id = next_id AND status = 'pending';
+                EXIT WHEN FOUND;
+            END LOOP;
+            RETURN NULL;
+        END $$""",
+        """CREATE TRIGGER outbox_head_queued BEFORE INSERT ON outbox_message
+        FOR EACH ROW EXECUTE FUNCTION outbox_head_queued()""",
+        """CREATE TRIGGER outbox_head_again BEFORE UPDATE OF status ON outbox_message
+        FOR EACH ROW WHEN (OLD.status <> 'pending' AND NEW.status = 'pending')
+        EXECUTE FUNCTION outbox_head_queued()""",
+        """CREATE TRIGGER outbox_head_done AFTER UPDATE OF status ON outbox_message
+        FOR EACH ROW WHEN (OLD.status = 'pending' AND NEW.status <> 'pending' AND OLD.head)
+        EXECUTE FUNCTION outbox_head_next()""",
+        """CREATE TRIGGER outbox_head_moved AFTER UPDATE OF platform, chat_id ON outbox_message
+        FOR EACH ROW WHEN (OLD.status = 'pending' AND OLD.head)
+        EXECUTE FUNCTION outbox_head_next()""",
+        """CREATE TRIGGER outbox_head_deleted AFTER DELETE ON outbox_message
+        FOR EACH ROW WHEN (OLD.status = 'pending' AND OLD.head)
+        EXECUTE FUNCTION outbox_head_next()""",
+    ),
+}
+
+
+def _create_head_triggers(target: Any, connection: Any, **_: Any) -> None:
+    for statement in HEAD_DDL.get(connection.dialect.name, ()):
+        connection.exec_driver_sql(statement)
+
+
+event.listen(OutboxMessage.__table__, "after_create", _create_head_triggers)
 
 
 def add(
@@ -195,6 +307,9 @@ def refresh_statistics(session: Session) -> None:
         session.execute(text("ANALYZE outbox_message"))
 
 
+_PENDING_SQL = literal_column("'pending'")  # a literal, so that the partial indexes apply
+
+
 def claim_due(
     session: Session,
     *,
@@ -207,33 +322,64 @@ def claim_due(
 ) -> Sequence[OutboxMessage]:
     """Due rows that are first in their chat's queue (at most one per chat and lane).
     `replies`: True for the reply lane only, False for the rest, None for both (in the order
-    of the rest: a reply overtakes nothing)."""
+    of the rest: a reply overtakes nothing).
+
+    The rest is read from the chats' heads (`ix_outbox_head`) in due order, so a claim reads
+    about one batch however many rows wait behind those heads; the reply lane reads the
+    pending replies (`ix_outbox_lane`), which are few."""
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
     older = aliased(OutboxMessage)
     ahead = and_(
         col(older.platform) == table.c.platform,
         col(older.chat_id) == table.c.chat_id,
-        col(older.status) == PENDING,
+        col(older.status) == _PENDING_SQL,
         col(older.id) < table.c.id,
     )
+    pending = table.c.status == _PENDING_SQL
     if replies:  # earlier replies, and what the same update queued, still go first
         ahead = and_(
             ahead,
             or_(col(older.kind) == REPLY, col(older.created_at) >= table.c.created_at),
         )
-    extra = and_(table.c.platform.in_(platforms), ~exists().where(ahead))
-    if replies is not None:
-        extra = and_(extra, (table.c.kind == REPLY) if replies else (table.c.kind != REPLY))
-    return queue.claim(
-        session,
-        OutboxMessage,
-        due_column=table.c.not_before,
-        now=now,
-        owner=owner,
-        lease=lease,
-        limit=limit,
-        extra=extra,
+        where = and_(pending, table.c.kind == REPLY)
+    else:
+        # written as the index's condition, so that SQLite and PostgreSQL both use it
+        head = text("head = 1" if session.get_bind().dialect.name == "sqlite" else "head")
+        where = and_(pending, head)
+        if replies is False:
+            where = and_(where, table.c.kind != REPLY)
+    candidates = (
+        sa_select(table.c.id)
+        .where(
+            where,
+            table.c.not_before <= now,
+            or_(table.c.lease_until.is_(None), table.c.lease_until < now),
+            table.c.platform.in_(list(platforms)),
+            ~exists().where(ahead),
+        )
+        .order_by(table.c.not_before, table.c.id)
+        .limit(limit)
     )
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    ids = [
+        row[0]
+        for row in session.execute(
+            update(table)
+            .where(table.c.id.in_(candidates.scalar_subquery()))
+            .values(lease_owner=owner, lease_until=now + lease)
+            .returning(table.c.id)
+        )
+    ]
+    session.commit()
+    if not ids:
+        return []
+    rows = session.exec(
+        select(OutboxMessage).where(
+            col(OutboxMessage.id).in_(ids), OutboxMessage.lease_owner == owner
+        )
+    ).all()
+    return sorted(rows, key=lambda r: r.id or 0)
 
 
 def mark_part(
