@@ -23,6 +23,8 @@ ORDER = [
     "roster_import",
     "footprint",
     "outbox_throughput",
+    "outbox_claim",
+    "outbox_storage",
 ]
 
 
