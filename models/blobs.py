@@ -56,7 +56,7 @@ def stored(session: Session, name: str, mime: str, content: bytes, now: datetime
             session.flush()
             return int(blob.id or 0)
     except IntegrityError:
-        return int(session.exec(query).one())
+        return int(session.exec(query).one() or 0)
 
 
 def unreferenced(session: Session, referenced: Iterable[int], unused_since: datetime) -> int:
@@ -68,7 +68,7 @@ def unreferenced(session: Session, referenced: Iterable[int], unused_since: date
         col(Blob.digest).is_not(None),
         or_(col(Blob.used_at).is_(None), col(Blob.used_at) < unused_since),
     )
-    ids = [int(i) for i in session.exec(candidates).all() if i not in keep]
+    ids = [int(i or 0) for i in session.exec(candidates).all() if i not in keep]
     for start in range(0, len(ids), 500):
         session.execute(delete(Blob).where(col(Blob.id).in_(ids[start : start + 500])))
     return len(ids)

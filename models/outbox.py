@@ -235,7 +235,11 @@ def _create_head_triggers(target: Any, connection: Any, **_: Any) -> None:
         connection.exec_driver_sql(statement)
 
 
-event.listen(OutboxMessage.__table__, "after_create", _create_head_triggers)
+event.listen(
+    OutboxMessage.__table__,  # type: ignore[attr-defined]
+    "after_create",
+    _create_head_triggers,
+)
 
 
 def add(
@@ -361,7 +365,7 @@ def refresh_statistics(session: Session) -> None:
         session.execute(text("ANALYZE outbox_message"))
 
 
-_PENDING_SQL = literal_column("'pending'")  # a literal, so that the partial indexes apply
+_PENDING_SQL: Any = literal_column("'pending'")  # a literal, so that the partial indexes apply
 _CLAIMS: dict[tuple[str, bool | None], Any] = {}
 
 
@@ -660,9 +664,9 @@ def for_announcement(session: Session, announcement_id: int) -> list[Outcome]:
     """Every copy of the announcement, waiting, sent or failed, also those compacted into
     the delivery log, in the order they were queued."""
     fields = ("id", "person_id", "platform", "chat_id", "status", "last_error", "sent_at")
-    found = []
-    for model in (OutboxMessage, Delivery):
-        table = model.__table__  # type: ignore[attr-defined]
+    found: list[Any] = []
+    tables: list[Any] = [OutboxMessage.__table__, Delivery.__table__]  # type: ignore[attr-defined]
+    for table in tables:
         found += session.execute(
             sa_select(*(table.c[f] for f in fields)).where(
                 table.c.announcement_id == announcement_id, table.c.kind == "announcement"

@@ -63,9 +63,7 @@ def test_the_claim_offers_every_chats_first_row_whatever_happens_to_the_queue(
     chats = [str(i) for i in range(8)]
     for step in range(120):
         with db.session() as s:
-            pending = s.exec(
-                select(OutboxMessage).where(OutboxMessage.status == PENDING)
-            ).all()
+            pending = s.exec(select(OutboxMessage).where(OutboxMessage.status == PENDING)).all()
             action = rng.choice(["queue", "queue", "many", "sent", "failed", "retry", "other"])
             if action == "queue" or not pending:
                 enqueue(
