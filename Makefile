@@ -27,6 +27,8 @@ test: lint
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/outbox_throughput.py
+	$(PY) benchmarks/outbox_claim.py
+	$(PY) benchmarks/outbox_storage.py
 	$(PY) benchmarks/burst.py
 	$(PY) benchmarks/button_burst.py
 	$(PY) benchmarks/broadcast.py

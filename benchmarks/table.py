@@ -25,6 +25,8 @@ ORDER = [
     "roster_import",
     "footprint",
     "outbox_throughput",
+    "outbox_claim",
+    "outbox_storage",
 ]
 
 

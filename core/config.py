@@ -258,6 +258,13 @@ class Settings(BaseSettings):
         le=365,
         description="How long ids of handled platform updates are kept against redelivery (then purged daily).",
     )
+    outbox_keep_days: int = Field(
+        default=30,
+        alias="EMPIRIE_OUTBOX_KEEP_DAYS",
+        ge=1,
+        le=3650,
+        description="How many days a sent or failed message keeps its text and files in the outbox; then, once a day, only its delivery (to whom, when, how it went) is kept in the delivery log, for the delivery reports, and files no message needs are deleted.",
+    )
 
     # Join requests (/zglos): a network's coordinators get one summary of what came in at most
     # this often (never a message per request), and a network takes at most this many new

@@ -32,4 +32,7 @@ def run(job: Job, item: DueTask) -> None:
     counts = retention.purge(
         job.session, job.now, timedelta(days=job.settings.processed_events_days)
     )
+    counts |= retention.compact_outbox(
+        job.session, job.now, timedelta(days=job.settings.outbox_keep_days)
+    )
     log.info("retention.purged %s", " ".join(f"{k}={v}" for k, v in sorted(counts.items())))

@@ -3,6 +3,8 @@
 Written in the same transaction as the decision to send; delivered by bot.outbox. Messages to
 one chat go out in the order they were queued: a row is claimed only when no older row to the
 same chat is still pending (so a failed message waiting for its retry is never overtaken).
+Which row is first in its chat is kept in the row itself (`head`, see `HEAD_DDL`), so a
+claim reads one batch of heads in `not_before` order and never the chats' queues behind them.
 One exception, the reply lane: an answer to someone who just wrote (kind "reply", queued
 with the moment the update began as its `created_at`) overtakes the bulk work queued for the
 chat before that moment (a broadcast's copy, a reminder) — never an earlier reply, nor what
@@ -14,29 +16,41 @@ is a row of kind "edit" with the same key and the new text and buttons.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     Index,
+    Integer,
     String,
     and_,
+    bindparam,
+    delete,
+    event,
     exists,
     func,
     insert,
+    literal_column,
     or_,
     text,
+    true,
     update,
+)
+from sqlalchemy import (
+    select as sa_select,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from models import queue
+from models import blobs
 from models.types import UTCDateTime
 
 
@@ -92,6 +106,17 @@ class OutboxMessage(SQLModel, table=True):
         Index("ix_outbox_chat", "platform", "chat_id", "status", "id"),
         Index("ix_outbox_live", "platform", "chat_id", "live_key"),
         Index("ix_outbox_lane", "kind", "status", "not_before"),  # the reply lane's claim
+        # the claim: heads of the chats' queues in the order they are due (see HEAD_DDL)
+        Index(
+            "ix_outbox_head",
+            "not_before",
+            "id",
+            sqlite_where=text("status = 'pending' AND head = 1"),
+            postgresql_where=text("status = 'pending' AND head"),
+        ),
+        # room in each page, so that a lease or a mark rewrites its row in place (a HOT
+        # update) instead of adding an entry to every index
+        {"postgresql_with": {"fillfactor": 80}},
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -115,6 +140,106 @@ class OutboxMessage(SQLModel, table=True):
     parts_done: int = 0  # parts already delivered; a retry resumes after them
     sent_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     live_key: str | None = Field(default=None, sa_type=String(64))  # editable later by this key
+    # may be the first pending row of its chat: kept by the database (HEAD_DDL), never set here
+    head: bool = Field(
+        default=True,
+        sa_column=Column(Boolean, nullable=False, default=True, server_default=true()),
+    )
+
+
+# Keeping `head`: every chat with pending rows has its oldest pending row flagged (a flag on a
+# row that is not first is harmless: the claim checks "first in its chat" exactly, on the few
+# rows it reads). Triggers keep it, whatever path queues, marks, moves or deletes a row:
+# - a queued row is flagged unless an older row to its chat is pending;
+# - a flagged row leaving "pending" (sent, failed, deleted, moved) flags its chat's next one;
+# - a row put back to "pending" is flagged.
+# On PostgreSQL two transactions can race (a row queued while the row ahead of it is being
+# marked): the queuing one holds the row it waits behind FOR SHARE until it commits (the mark
+# then waits, and its trigger sees the new row), and when every older row is locked it flags
+# its own row instead of waiting; the marking one takes the next pending row under its lock
+# and looks again when that row left "pending" meanwhile (a reply sent out of turn).
+_SQLITE_NEXT = """
+    UPDATE outbox_message SET head = 1
+    WHERE id = (SELECT min(id) FROM outbox_message
+                WHERE platform = OLD.platform AND chat_id = OLD.chat_id AND status = 'pending')
+      AND head = 0;
+"""
+HEAD_DDL: dict[str, tuple[str, ...]] = {
+    "sqlite": (
+        """CREATE TRIGGER outbox_head_queued AFTER INSERT ON outbox_message
+        WHEN NEW.status = 'pending' AND EXISTS (
+            SELECT 1 FROM outbox_message o WHERE o.platform = NEW.platform
+            AND o.chat_id = NEW.chat_id AND o.status = 'pending' AND o.id < NEW.id)
+        BEGIN UPDATE outbox_message SET head = 0 WHERE id = NEW.id; END""",
+        f"""CREATE TRIGGER outbox_head_done AFTER UPDATE OF status ON outbox_message
+        WHEN OLD.status = 'pending' AND NEW.status <> 'pending' AND OLD.head
+        BEGIN {_SQLITE_NEXT} END""",
+        """CREATE TRIGGER outbox_head_again AFTER UPDATE OF status ON outbox_message
+        WHEN OLD.status <> 'pending' AND NEW.status = 'pending' AND NOT NEW.head
+        BEGIN UPDATE outbox_message SET head = 1 WHERE id = NEW.id; END""",
+        f"""CREATE TRIGGER outbox_head_moved AFTER UPDATE OF platform, chat_id ON outbox_message
+        WHEN OLD.status = 'pending' AND OLD.head
+        BEGIN {_SQLITE_NEXT} END""",
+        f"""CREATE TRIGGER outbox_head_deleted AFTER DELETE ON outbox_message
+        WHEN OLD.status = 'pending' AND OLD.head
+        BEGIN {_SQLITE_NEXT} END""",
+    ),
+    "postgresql": (
+        """CREATE OR REPLACE FUNCTION outbox_head_queued() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.status = 'pending' THEN
+                PERFORM 1 FROM outbox_message o
+                WHERE o.platform = NEW.platform AND o.chat_id = NEW.chat_id
+                  AND o.status = 'pending' AND o.id < NEW.id
+                ORDER BY o.id LIMIT 1 FOR SHARE SKIP LOCKED;
+                NEW.head := NOT FOUND;
+            END IF;
+            RETURN NEW;
+        END $$""",
+        """CREATE OR REPLACE FUNCTION outbox_head_next() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        DECLARE
+            next_id bigint;
+        BEGIN
+            LOOP
+                SELECT min(id) INTO next_id FROM outbox_message
+                WHERE platform = OLD.platform AND chat_id = OLD.chat_id AND status = 'pending';
+                EXIT WHEN next_id IS NULL;
+                UPDATE outbox_message SET head = true
+                WHERE id = next_id AND status = 'pending';
+                EXIT WHEN FOUND;
+            END LOOP;
+            RETURN NULL;
+        END $$""",
+        """CREATE TRIGGER outbox_head_queued BEFORE INSERT ON outbox_message
+        FOR EACH ROW EXECUTE FUNCTION outbox_head_queued()""",
+        """CREATE TRIGGER outbox_head_again BEFORE UPDATE OF status ON outbox_message
+        FOR EACH ROW WHEN (OLD.status <> 'pending' AND NEW.status = 'pending')
+        EXECUTE FUNCTION outbox_head_queued()""",
+        """CREATE TRIGGER outbox_head_done AFTER UPDATE OF status ON outbox_message
+        FOR EACH ROW WHEN (OLD.status = 'pending' AND NEW.status <> 'pending' AND OLD.head)
+        EXECUTE FUNCTION outbox_head_next()""",
+        """CREATE TRIGGER outbox_head_moved AFTER UPDATE OF platform, chat_id ON outbox_message
+        FOR EACH ROW WHEN (OLD.status = 'pending' AND OLD.head)
+        EXECUTE FUNCTION outbox_head_next()""",
+        """CREATE TRIGGER outbox_head_deleted AFTER DELETE ON outbox_message
+        FOR EACH ROW WHEN (OLD.status = 'pending' AND OLD.head)
+        EXECUTE FUNCTION outbox_head_next()""",
+    ),
+}
+
+
+def _create_head_triggers(target: Any, connection: Any, **_: Any) -> None:
+    for statement in HEAD_DDL.get(connection.dialect.name, ()):
+        connection.exec_driver_sql(statement)
+
+
+event.listen(
+    OutboxMessage.__table__,  # type: ignore[attr-defined]
+    "after_create",
+    _create_head_triggers,
+)
 
 
 def add(
@@ -136,7 +261,7 @@ def add(
         created_at=now,
         platform=platform,
         chat_id=chat_id,
-        payload=payload,
+        payload=with_files_stored(session, payload, now),
         person_id=person_id,
         network_id=network_id,
         announcement_id=announcement_id,
@@ -150,10 +275,39 @@ def add(
     return row
 
 
+def with_files_stored(
+    session: Session,
+    payload: dict[str, Any],
+    now: datetime,
+    known: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The payload with its inline files (base64) stored as blobs (models.blobs.stored: one
+    copy per file version) and referred to by id; `known` caches them across many rows."""
+    files = payload.get("files") or []
+    if not any("b64" in spec for spec in files):
+        return payload
+    known = {} if known is None else known
+    refs = []
+    for spec in files:
+        if "b64" not in spec:
+            refs.append(spec)
+            continue
+        key = f"{spec['name']}\0{spec['mime']}\0{spec['b64']}"
+        if key not in known:
+            content = base64.b64decode(spec["b64"])
+            blob_id = blobs.stored(session, spec["name"], spec["mime"], content, now)
+            known[key] = {"blob": blob_id, "name": spec["name"], "mime": spec["mime"]}
+        refs.append(known[key])
+    return {**payload, "files": refs}
+
+
 def queued(session: Session, dedupe_key: str) -> bool:
-    """Whether a message with this key was ever queued."""
+    """Whether a message with this key was ever queued (also one compacted since)."""
     found = session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key))
-    return found.first() is not None
+    if found.first() is not None:
+        return True
+    logged = session.exec(select(Delivery.id).where(Delivery.dedupe_key == dedupe_key))
+    return logged.first() is not None
 
 
 def add_once(session: Session, *, dedupe_key: str, **fields: Any) -> OutboxMessage | None:
@@ -169,12 +323,28 @@ def add_once(session: Session, *, dedupe_key: str, **fields: Any) -> OutboxMessa
 
 
 def add_many(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Queue many messages in one statement (fan-out of due work)."""
+    """Queue many messages in one statement (fan-out of due work); a file shared by many
+    rows is stored once."""
     if rows:
+        known: dict[str, dict[str, Any]] = {}
+        payloads: dict[int, dict[str, Any]] = {}  # rows of one fan-out share a payload
+        for row in rows:
+            payload = row.get("payload")
+            if payload is not None and id(payload) not in payloads:
+                payloads[id(payload)] = with_files_stored(
+                    session, payload, row["created_at"], known
+                )
         session.execute(
             insert(OutboxMessage),
             [
-                {"status": PENDING, "attempts": 0, "parts_done": 0, "sent_ids": [], **row}
+                {
+                    "status": PENDING,
+                    "attempts": 0,
+                    "parts_done": 0,
+                    "sent_ids": [],
+                    **row,
+                    "payload": payloads.get(id(row.get("payload")), row.get("payload")),
+                }
                 for row in rows
             ],
         )
@@ -195,6 +365,59 @@ def refresh_statistics(session: Session) -> None:
         session.execute(text("ANALYZE outbox_message"))
 
 
+_PENDING_SQL: Any = literal_column("'pending'")  # a literal, so that the partial indexes apply
+_CLAIMS: dict[tuple[str, bool | None], Any] = {}
+
+
+def _claim_statement(dialect: str, replies: bool | None) -> Any:
+    """The claim of one lane, built once per dialect (its values are bound parameters)."""
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    older = aliased(OutboxMessage)
+    ahead = and_(
+        col(older.platform) == table.c.platform,
+        col(older.chat_id) == table.c.chat_id,
+        col(older.status) == _PENDING_SQL,
+        col(older.id) < table.c.id,
+    )
+    pending = table.c.status == _PENDING_SQL
+    if replies:  # earlier replies, and what the same update queued, still go first
+        ahead = and_(
+            ahead,
+            or_(col(older.kind) == REPLY, col(older.created_at) >= table.c.created_at),
+        )
+        where = and_(pending, table.c.kind == REPLY)
+    else:
+        # written as the index's condition, so that SQLite and PostgreSQL both use it
+        where = and_(pending, text("head = 1" if dialect == "sqlite" else "head"))
+        if replies is False:
+            where = and_(where, table.c.kind != REPLY)
+    now = bindparam("now", type_=UTCDateTime)
+    candidates = (
+        sa_select(table.c.id)
+        .where(
+            where,
+            table.c.not_before <= now,
+            or_(table.c.lease_until.is_(None), table.c.lease_until < now),
+            table.c.platform.in_(bindparam("platforms", expanding=True)),
+            ~exists().where(ahead),
+        )
+        .order_by(table.c.not_before, table.c.id)
+        .limit(bindparam("limit", type_=Integer))
+    )
+    if dialect == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    return (
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(candidates.scalar_subquery()))
+        .values(
+            lease_owner=bindparam("owner", type_=String),
+            lease_until=bindparam("until", type_=UTCDateTime),
+        )
+        .returning(OutboxMessage)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def claim_due(
     session: Session,
     *,
@@ -205,35 +428,34 @@ def claim_due(
     platforms: Sequence[str],
     replies: bool | None = None,
 ) -> Sequence[OutboxMessage]:
-    """Due rows that are first in their chat's queue (at most one per chat and lane).
-    `replies`: True for the reply lane only, False for the rest, None for both (in the order
-    of the rest: a reply overtakes nothing)."""
-    table = OutboxMessage.__table__  # type: ignore[attr-defined]
-    older = aliased(OutboxMessage)
-    ahead = and_(
-        col(older.platform) == table.c.platform,
-        col(older.chat_id) == table.c.chat_id,
-        col(older.status) == PENDING,
-        col(older.id) < table.c.id,
-    )
-    if replies:  # earlier replies, and what the same update queued, still go first
-        ahead = and_(
-            ahead,
-            or_(col(older.kind) == REPLY, col(older.created_at) >= table.c.created_at),
+    """Due rows that are first in their chat's queue (at most one per chat and lane), leased
+    to `owner` and committed. `replies`: True for the reply lane only, False for the rest,
+    None for both (in the order of the rest: a reply overtakes nothing).
+
+    The rest is read from the chats' heads (`ix_outbox_head`) in due order, so a claim reads
+    about one batch however many rows wait behind those heads; the reply lane reads the
+    pending replies (`ix_outbox_lane`), which are few. On PostgreSQL the rows are picked with
+    `FOR UPDATE SKIP LOCKED`; SQLite serialises writers, so its single UPDATE is atomic."""
+    dialect = session.get_bind().dialect.name
+    statement = _CLAIMS.get((dialect, replies))
+    if statement is None:
+        statement = _CLAIMS[(dialect, replies)] = _claim_statement(dialect, replies)
+    rows = (
+        session.execute(
+            statement,
+            {
+                "now": now,
+                "until": now + lease,
+                "owner": owner,
+                "limit": limit,
+                "platforms": list(platforms),
+            },
         )
-    extra = and_(table.c.platform.in_(platforms), ~exists().where(ahead))
-    if replies is not None:
-        extra = and_(extra, (table.c.kind == REPLY) if replies else (table.c.kind != REPLY))
-    return queue.claim(
-        session,
-        OutboxMessage,
-        due_column=table.c.not_before,
-        now=now,
-        owner=owner,
-        lease=lease,
-        limit=limit,
-        extra=extra,
+        .scalars()
+        .all()
     )
+    session.commit()
+    return sorted(rows, key=lambda r: r.id or 0)
 
 
 def mark_part(
@@ -474,11 +696,113 @@ def pending_by_announcement(session: Session, announcement_ids: Sequence[int]) -
     return {int(a): int(n) for a, n in rows if a is not None}
 
 
-def for_announcement(session: Session, announcement_id: int) -> Sequence[OutboxMessage]:
-    return session.exec(
-        select(OutboxMessage)
-        .where(
-            OutboxMessage.announcement_id == announcement_id, OutboxMessage.kind == "announcement"
+@dataclass(frozen=True)
+class Outcome:
+    """One copy's delivery, from the outbox or its delivery log (what the report shows)."""
+
+    person_id: int | None
+    platform: str
+    chat_id: str
+    status: str
+    last_error: str | None
+    sent_at: datetime | None
+
+
+def for_announcement(session: Session, announcement_id: int) -> list[Outcome]:
+    """Every copy of the announcement, waiting, sent or failed, also those compacted into
+    the delivery log, in the order they were queued."""
+    fields = ("id", "person_id", "platform", "chat_id", "status", "last_error", "sent_at")
+    found: list[Any] = []
+    tables: list[Any] = [OutboxMessage.__table__, Delivery.__table__]  # type: ignore[attr-defined]
+    for table in tables:
+        found += session.execute(
+            sa_select(*(table.c[f] for f in fields)).where(
+                table.c.announcement_id == announcement_id, table.c.kind == "announcement"
+            )
+        ).all()
+    return [Outcome(*row[1:]) for row in sorted(found, key=lambda row: row[0])]
+
+
+class Delivery(SQLModel, table=True):
+    """The delivery log: a sent or failed message once its content is no longer needed
+    (`compact`, after EMPIRIE_OUTBOX_KEEP_DAYS): to whom, what kind, when, how it went —
+    for the delivery reports, the audit and "was this ever queued" (its dedupe key)."""
+
+    __tablename__ = "outbox_delivery"
+
+    id: int | None = Field(default=None, primary_key=True)  # the outbox row's id
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    platform: str = Field(sa_type=String(16))
+    chat_id: str = Field(sa_type=String(128))
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    network_id: int | None = Field(default=None, foreign_key="network.id")
+    announcement_id: int | None = Field(default=None, foreign_key="announcement.id", index=True)
+    kind: str = Field(default="message", sa_type=String(32))
+    dedupe_key: str | None = Field(default=None, sa_type=String(128), unique=True)
+    status: str = Field(sa_type=String(12))
+    attempts: int = 0
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, sa_type=String(500))
+
+
+_LOGGED = (
+    "id",
+    "created_at",
+    "platform",
+    "chat_id",
+    "person_id",
+    "network_id",
+    "announcement_id",
+    "kind",
+    "dedupe_key",
+    "status",
+    "attempts",
+    "sent_at",
+    "last_error",
+)
+COMPACT_BATCH = 2000
+
+
+def compact(session: Session, before: datetime) -> int:
+    """Move the messages sent or failed before `before` into the delivery log (their texts
+    and files are dropped); a live message (one that may still be edited in place) stays.
+    Returns how many rows were compacted."""
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    done = 0
+    while True:
+        ids = [
+            int(i)
+            for i in session.execute(
+                sa_select(table.c.id)
+                .where(
+                    table.c.status.in_([SENT, FAILED]),
+                    func.coalesce(table.c.sent_at, table.c.created_at) < before,
+                    or_(table.c.live_key.is_(None), table.c.kind == EDIT),
+                )
+                .order_by(table.c.id)
+                .limit(COMPACT_BATCH)
+            ).scalars()
+        ]
+        if not ids:
+            return done
+        session.execute(
+            insert(Delivery).from_select(
+                list(_LOGGED),
+                sa_select(*(table.c[f] for f in _LOGGED)).where(table.c.id.in_(ids)),
+            )
         )
-        .order_by(col(OutboxMessage.id))
-    ).all()
+        session.execute(delete(OutboxMessage).where(col(OutboxMessage.id).in_(ids)))
+        done += len(ids)
+
+
+def referenced_files(session: Session, where: Any = None) -> set[int]:
+    """The stored files (models.blobs) the outbox's messages (those matching `where`) still
+    refer to."""
+    found: set[int] = set()
+    query = sa_select(OutboxMessage.__table__.c.payload)  # type: ignore[attr-defined]
+    rows = session.execute(query if where is None else query.where(where)).scalars()
+    for payload in rows:
+        for spec in (payload or {}).get("files") or []:
+            if "blob" in spec:
+                found.add(int(spec["blob"]))
+    return found

@@ -22,7 +22,8 @@ from sqlalchemy import JSON, String, Table, Text, and_, delete, inspect, or_, up
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, SQLModel, col, select
 
-from models import audit
+from models import audit, blobs, outbox
+from models.blobs import Blob
 from models.core import (
     Account,
     ActionToken,
@@ -37,7 +38,7 @@ from models.core import (
 )
 from models.desk import DeskLogin, DeskSession
 from models.meetings import Meeting, Rsvp
-from models.outbox import PENDING, OutboxMessage
+from models.outbox import PENDING, Delivery, OutboxMessage
 from models.trust import CodeGuess, LinkRequest
 
 REDACTED = "[usunięto]"
@@ -102,20 +103,53 @@ def _scrub_text(value: str, needles: Iterable[str]) -> str:
     return value
 
 
-def _scrub_json(value: Any, needles: set[str]) -> Any:
+def _scrub_json(value: Any, needles: set[str], dropped: frozenset[int] = frozenset()) -> Any:
+    """`dropped`: stored files (models.blobs) that name the person and cannot be edited: a
+    reference to one is dropped like an inline file."""
     if isinstance(value, str):
         return _scrub_text(value, needles)
     if isinstance(value, list):
-        return [_scrub_json(v, needles) for v in value if not _identifying_file(v, needles)]
+        return [
+            _scrub_json(v, needles, dropped)
+            for v in value
+            if not _identifying_file(v, needles)
+            and not (isinstance(v, dict) and v.get("blob") in dropped)
+        ]
     if isinstance(value, dict):
         if "b64" in value and isinstance(value["b64"], str):
             return _scrub_file(value, needles)
         keys = needles | {n.lower() for n in needles}  # e-mails are keys in lower case
         return {
-            _scrub_text(k, keys) if isinstance(k, str) else k: _scrub_json(v, needles)
+            _scrub_text(k, keys) if isinstance(k, str) else k: _scrub_json(v, needles, dropped)
             for k, v in value.items()
         }
     return value
+
+
+def _scrub_files(session: Session, needles: set[str]) -> frozenset[int]:
+    """The outbox's stored files: a text file naming the person is edited, any other is
+    deleted (returned: the references to drop)."""
+    dropped = set()
+    for blob in session.exec(select(Blob).where(col(Blob.digest).is_not(None))).all():
+        if not any(n.encode() in blob.content for n in needles):
+            continue
+        if blob.mime.startswith(TEXT_MIMES):
+            try:
+                text = blob.content.decode("utf-8")
+            except UnicodeDecodeError:
+                text = None
+            if text is not None:
+                blob.content = _scrub_text(text, needles).encode()
+                # a copy of its own: never found again by its new content
+                blob.digest = blobs.digest_of(
+                    blob.name, blob.mime, blob.content + b"\0%d" % (blob.id or 0)
+                )
+                session.add(blob)
+                continue
+        dropped.add(blob.id or 0)
+    session.flush()
+    blobs.forget(session, dropped)
+    return frozenset(dropped)
 
 
 def _decoded(spec: dict[str, Any]) -> bytes:
@@ -151,6 +185,7 @@ def _scrub_everywhere(session: Session, needles: set[str]) -> None:
     """Pass 3: replace the person's identifiers in every text and JSON column left."""
     if not needles:
         return
+    dropped = _scrub_files(session, needles)
     for table in SQLModel.metadata.sorted_tables:
         if table.name == Person.__tablename__:
             continue
@@ -160,7 +195,7 @@ def _scrub_everywhere(session: Session, needles: set[str]) -> None:
                 rows = session.execute(sa_select(*keys, column).where(column.isnot(None))).all()
                 for row in rows:
                     value = row[-1]
-                    cleaned = _scrub_json(value, needles)
+                    cleaned = _scrub_json(value, needles, dropped)
                     if cleaned != value:
                         _update(session, table, keys, row, {column.name: cleaned})
             elif isinstance(column.type, String | Text) and column not in keys:
@@ -190,10 +225,17 @@ def erase(session: Session, person_id: int, now: datetime) -> list[tuple[int, in
             for p, e in accounts
         ],
     )
+    their_files = outbox.referenced_files(session, to_them)
     session.execute(delete(OutboxMessage).where(to_them, col(OutboxMessage.status) == PENDING))
     session.execute(
         update(OutboxMessage).where(to_them).values(chat_id=REDACTED, payload={}, person_id=None)
     )
+    blobs.forget(session, their_files - outbox.referenced_files(session))
+    logged_to_them = or_(
+        col(Delivery.person_id) == person_id,
+        *[and_(col(Delivery.platform) == p, col(Delivery.chat_id) == e) for p, e in accounts],
+    )
+    session.execute(update(Delivery).where(logged_to_them).values(chat_id=REDACTED, person_id=None))
     session.execute(
         delete(ActionToken).where(
             or_(
@@ -449,6 +491,7 @@ COVERED = {
     "link_request",
     "audit_entry",
     "outbox_message",
+    "outbox_delivery",
     "meeting",
     "announcement",
     "chat_binding",

@@ -1,6 +1,7 @@
 """Bookkeeping that must not pile up: expired button tokens, old processed-event ids, ended
 wrong-code bursts, undecided link requests, join requests never filed (unfinished or stopped,
-e.g. refused by a network's hourly cap and not tried again). Each is safe to forget after its
+e.g. refused by a network's hourly cap and not tried again); the texts and files of messages
+sent long ago (their delivery stays in the delivery log). Each is safe to forget after its
 time."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, update
 from sqlmodel import Session, col
 
-from models import buttons
+from models import blobs, buttons, outbox
 from models.core import ProcessedEvent
 from models.joins import LIFETIME, JoinRequest, JoinStatus
 from models.trust import CodeGuess, LinkRequest, LinkStatus
@@ -45,3 +46,14 @@ def purge(session: Session, now: datetime, events_kept: timedelta) -> dict[str, 
     )
     counts["join_draft"] = int(result.rowcount)  # type: ignore[attr-defined]
     return counts
+
+
+def compact_outbox(session: Session, now: datetime, kept: timedelta) -> dict[str, int]:
+    """Messages sent or failed more than `kept` ago keep only their delivery (the delivery
+    log); the files no message refers to any more (and none queued for a day) are deleted."""
+    compacted = outbox.compact(session, now - kept)
+    session.flush()
+    files = blobs.unreferenced(
+        session, outbox.referenced_files(session), now - min(kept, timedelta(days=1))
+    )
+    return {"outbox_compacted": compacted, "outbox_file": files}

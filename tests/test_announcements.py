@@ -238,7 +238,7 @@ async def test_scheduled_announcement_goes_at_its_time_and_can_be_cancelled(
 
 
 async def test_attachment_and_delivery_report_with_failures(
-    chat: Chat, seeded: Database, clock: FrozenClock
+    chat: Chat, seeded: Database, clock: FrozenClock, settings: Settings
 ) -> None:
     cast = find_cast(seeded)
     await chat.say(cast.coordinator, "/ogloszenie")
@@ -280,6 +280,20 @@ async def test_attachment_and_delivery_report_with_failures(
     with seeded.session() as s:
         rep = s.get(Person, cast.laureate_rep)
     assert [r[1] for r in failed] == [rep.name]
+
+    # weeks later the daily housekeeping keeps only the deliveries: the same report
+    clock.advance(timedelta(days=settings.outbox_keep_days + 1))
+    jobs = DueDispatcher(seeded, clock, settings)
+    await jobs.run_once()
+    await jobs.run_once()
+    with seeded.session() as s:
+        left = s.exec(
+            select(OutboxMessage).where(OutboxMessage.announcement_id == number_of(preview))
+        ).all()
+    assert left == []
+    [again] = await chat.say(cast.coordinator, f"/ogloszenie_raport {number_of(preview)}")
+    assert again.text == report.text
+    assert again.files[0].content == report.files[0].content
 
 
 def _with_file(person: int):
