@@ -1,7 +1,7 @@
 """the outbox: chats' heads for an O(batch) claim; files stored once; the delivery log
 
-Revision ID: 0023_outbox_heads_and_log
-Revises: 0022_outbox_reply_lane
+Revision ID: 0026_outbox_heads_and_log
+Revises: 0025_desk
 Create Date: 2026-12-04 22:00:00
 """
 
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 import models.types
 from alembic import op
 
-revision: str = "0023_outbox_heads_and_log"
-down_revision: str | None = "0022_outbox_reply_lane"
+revision: str = "0026_outbox_heads_and_log"
+down_revision: str | None = "0025_desk"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
