@@ -5,7 +5,6 @@ rule), with the visible text kept after a leading apostrophe — on SQLite and P
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 from datetime import UTC, datetime, timedelta
@@ -25,6 +24,7 @@ from models.db import Database
 from models.feedback import Poll
 from tests.cast import find_cast
 from tests.conftest import Chat
+from tests.outbox_files import file_bytes
 from tests.test_announcements import number_of, run_flow
 from tests.test_feedback import ENDS, core_reps, make_meeting
 from tests.test_funding_digest import digests, eu, store
@@ -155,7 +155,7 @@ async def test_funding_csv_with_hostile_call_titles(
     await run_jobs(seeded, clock, settings)
     [digest] = digests(seeded)
     [attached] = digest.payload["files"]
-    rows = csv_rows(base64.b64decode(attached["b64"]))
+    rows = csv_rows(file_bytes(attached, seeded))
     visible = assert_no_formula(rows)
     for text in HOSTILE:
         assert f"{text} Digital topic" in visible, text

@@ -7,7 +7,6 @@ they prepare the next programme."""
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 from datetime import UTC, datetime
@@ -22,6 +21,7 @@ from core.config import Settings
 from core.messages import ChatRef, EventKind, File, Incoming, Outgoing, Sender
 from jobs.dispatch import DueDispatcher
 from models import directory
+from models.blobs import Blob
 from models.consultations import Consultation
 from models.core import City, Person
 from models.db import Database
@@ -144,7 +144,8 @@ async def test_a_consultation_from_opening_to_the_collected_opinions(
     await run(seeded, clock, settings)
     [closed] = queued(seeded, "consultation_closed", c)
     assert "opinie od 3 z 9 zapytanych osób" in closed.payload["text"]
-    files = {f["name"]: base64.b64decode(f["b64"]) for f in closed.payload["files"]}
+    with seeded.session() as s:  # the files are stored once, the message refers to them
+        files = {f["name"]: s.get(Blob, f["blob"]).content for f in closed.payload["files"]}  # type: ignore[union-attr]
     assert set(files) == {"opinie_konsultacja_1.csv", "opinie_konsultacja_1.pdf"}
     rows = list(
         csv.reader(

@@ -21,6 +21,7 @@ from models.meetings import Meeting
 from models.outbox import OutboxMessage
 from tests.cast import find_cast
 from tests.conftest import START, Chat
+from tests.outbox_files import file_bytes
 
 MONDAY_9 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # 9:00 in Warsaw
 
@@ -229,12 +230,9 @@ async def test_long_digest_is_capped_with_the_full_list_attached(
     assert f"…i jeszcze {40 - settings.funding_digest_cap}: pełna lista" in body
     [attached] = digest.payload["files"]
     assert attached["name"] == "konkursy_cyfrowe.csv"
-    import base64
 
     rows = list(
-        csv.reader(
-            io.StringIO(base64.b64decode(attached["b64"]).decode("utf-8-sig")), delimiter=";"
-        )
+        csv.reader(io.StringIO(file_bytes(attached, seeded).decode("utf-8-sig")), delimiter=";")
     )
     assert rows[0][:2] == ["Nr", "Tytuł"] and len(rows) == 41
 

@@ -4,7 +4,6 @@ leaders' network is closed; a moved meeting's deadline stays on a working day.""
 
 from __future__ import annotations
 
-import base64
 import re
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
@@ -18,6 +17,7 @@ from models.meetings import Meeting, MeetingPart
 from models.outbox import OutboxMessage
 from tests.cast import find_cast
 from tests.conftest import Chat
+from tests.outbox_files import file_bytes
 
 HYBRID = (
     "/spotkanie_nowe cyfrowe; Spotkanie II; 12.05.2027 10:00; hybrydowe; 6; "
@@ -59,7 +59,7 @@ async def test_observers_see_only_the_open_part(chat: Chat, seeded: Database) ->
         f"/rsvp {meeting_id} online",
         f"/rsvp {meeting_id} nie",
     ]
-    event = next(iter(Calendar.from_ical(base64.b64decode(seen["files"][0]["b64"])).walk("VEVENT")))
+    event = next(iter(Calendar.from_ical(file_bytes(seen["files"][0], seeded)).walk("VEVENT")))
     assert event.decoded("dtstart") == datetime(
         2027, 5, 12, 10, 0, tzinfo=ZoneInfo("Europe/Warsaw")
     )

@@ -16,7 +16,6 @@ on the meeting's conclusions comes back to the coordinator as a document.
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import re
@@ -48,6 +47,7 @@ from models.meetings import Meeting
 from models.outbox import OutboxMessage
 from tests.conftest import Chat
 from tests.language import assert_reads_right
+from tests.outbox_files import DATABASES, file_bytes
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 T = Translator("pl", WARSAW)
@@ -215,6 +215,7 @@ class Quarter:
         return max((r or 0 for r in rows), default=0)
 
     def private(self, kind: str, person: int) -> dict[str, Any]:
+        DATABASES[:] = [self.db]  # ics_event reads the stored files
         [row] = self.queued(kind, person)
         assert row.chat_id == ACCOUNT.format(person)  # privately, to their own account
         return row.payload
@@ -225,7 +226,7 @@ def buttons(payload: dict[str, Any]) -> list[str]:
 
 
 def ics_event(payload: dict[str, Any]) -> tuple[datetime, datetime]:
-    calendar = Calendar.from_ical(base64.b64decode(payload["files"][0]["b64"]))
+    calendar = Calendar.from_ical(file_bytes(payload["files"][0]))
     event = next(iter(calendar.walk("VEVENT")))
     return event.decoded("dtstart"), event.decoded("dtend")
 
@@ -570,9 +571,7 @@ async def test_a_quarter_of_the_digital_city_network(quarter: Quarter) -> None:
     assert "opinie od 1 z 1 zapytanej osoby" in collected["text"]
     opinions = next(f for f in collected["files"] if f["name"].endswith(".csv"))
     rows = list(
-        csv.reader(
-            io.StringIO(base64.b64decode(opinions["b64"]).decode("utf-8-sig")), delimiter=";"
-        )
+        csv.reader(io.StringIO(file_bytes(opinions, q.db).decode("utf-8-sig")), delimiter=";")
     )
     assert rows[1][0] == "Świdnik" and rows[1][2] == "Bożena Łęcka"
     assert rows[1][4] == "Prosimy o nagranie części otwartej."

@@ -281,14 +281,14 @@ async def test_observers_never_get_the_link_of_a_meeting_without_an_open_part(
     group = next(r for r in rows if r.person_id is None)
     core = by_person[cast.laureate_rep]
     assert "meet.example" not in group.payload["text"]
-    assert "meet.example" not in _file_text(group)
-    assert "meet.example" in core.payload["text"] and "meet.example" in _file_text(core)
+    assert "meet.example" not in _file_text(group, seeded)
+    assert "meet.example" in core.payload["text"] and "meet.example" in _file_text(core, seeded)
 
 
-def _file_text(row: OutboxMessage) -> str:
-    import base64
+def _file_text(row: OutboxMessage, db: Database) -> str:
+    from tests.outbox_files import file_bytes
 
-    return "".join(base64.b64decode(f["b64"]).decode() for f in row.payload["files"] if "b64" in f)
+    return "".join(file_bytes(f, db).decode() for f in row.payload["files"])
 
 
 # --- buttons belong to a person --------------------------------------------------------------
