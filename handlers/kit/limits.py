@@ -37,6 +37,7 @@ FIELD_LABEL = {
     "when": N_("when"),
     "audience": N_("who is asked"),
     "value": N_("new value"),
+    "description": N_("description"),
 }
 
 
