@@ -7,14 +7,13 @@ from __future__ import annotations
 import io
 from datetime import datetime
 
-from fpdf import FPDF
 from sqlmodel import Session
 
 from core.cells import SafeWriter
 from core.i18n import Translator
 from core.messages import File
 from handlers.consultations.render import audience_label, content_lines, standing_label
-from handlers.meetings.attendance_sheet import _font
+from handlers.kit.printout import Printout
 from models import consultations as store
 from models.consultations import Consultation
 from models.core import Network
@@ -46,13 +45,7 @@ def to_csv(t: Translator, s: Session, c: Consultation) -> bytes:
 
 
 def to_pdf(t: Translator, s: Session, c: Consultation, network: Network, asked: int) -> bytes:
-    pdf = FPDF(orientation="P", unit="mm", format="A4")
-    regular = _font()
-    bold = regular.with_name("DejaVuSans-Bold.ttf")
-    pdf.add_font("DejaVu", "", str(regular))
-    pdf.add_font("DejaVu", "B", str(bold if bold.exists() else regular))
-    pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.add_page()
+    pdf = Printout()
     pdf.set_font("DejaVu", "B", 15)
     pdf.multi_cell(0, 8, t("Opinions — consultation #{id}", id=c.id), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 10)

@@ -16,7 +16,7 @@ from fpdf import FPDF
 from matplotlib.ticker import FuncFormatter
 
 from core.i18n import Translator
-from handlers.meetings.attendance_sheet import _font
+from handlers.kit.printout import Printout
 from handlers.meetings.render import FORMAT_LABEL
 from models.errors import Msgid
 from models.feedback import QuestionKind
@@ -159,31 +159,6 @@ def trend_figure(t: Translator, network: str, points: list[tuple[str, dict[str, 
     return fig
 
 
-class _Draft(FPDF):
-    def __init__(self) -> None:
-        super().__init__(orientation="P", unit="mm", format="A4")
-        regular = _font()
-        bold = regular.with_name("DejaVuSans-Bold.ttf")
-        self.add_font("DejaVu", "", str(regular))
-        self.add_font("DejaVu", "B", str(bold if bold.exists() else regular))
-        self.set_auto_page_break(auto=True, margin=15)
-        self.add_page()
-
-    def heading(self, text: str) -> None:
-        self.ln(3)
-        self.set_font("DejaVu", "B", 12)
-        self.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
-        self.set_font("DejaVu", "", 10)
-
-    def para(self, text: str) -> None:
-        self.set_font("DejaVu", "", 10)
-        self.multi_cell(0, 5.5, text, new_x="LMARGIN", new_y="NEXT")
-
-    def blank(self, lines: int = 3) -> None:
-        for _ in range(lines):
-            self.cell(0, 7, "." * 110, new_x="LMARGIN", new_y="NEXT")
-
-
 def _png_size(png: bytes) -> tuple[int, int]:
     """Width and height in pixels, from the PNG's header (IHDR)."""
     return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
@@ -211,7 +186,7 @@ def draft_pdf(t: Translator, report: Report, chart: bytes) -> bytes:
     from handlers.feedback.report import result_lines, standing_label
 
     m = report.meeting
-    pdf = _Draft()
+    pdf = Printout()
     pdf.set_font("DejaVu", "B", 15)
     pdf.multi_cell(
         0,

@@ -5,12 +5,11 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from core.cells import SafeWriter
 from core.i18n import Translator
 from models.attendance import Section
-from models.errors import N_, DomainError
+from models.errors import N_
 from models.meetings import Meeting
 
 SECTION_LABELS = {
@@ -18,12 +17,6 @@ SECTION_LABELS = {
     Section.ONLINE: N_("online"),
     Section.STAFF: N_("staff"),
 }
-
-FONT_PATHS = (
-    Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),  # Debian's fonts-dejavu-core
-    Path("/usr/share/fonts/dejavu/DejaVuSans.ttf"),
-    Path("/usr/local/share/fonts/DejaVuSans.ttf"),
-)
 
 
 @dataclass(frozen=True)
@@ -34,18 +27,6 @@ class Row:
     answer: str
     checked_in: str
     section: Section
-
-
-def _font() -> Path:
-    for path in FONT_PATHS:
-        if path.exists():
-            return path
-    raise DomainError(
-        N_(
-            "The PDF needs the DejaVu Sans font (package fonts-dejavu-core); "
-            "the CSV list works without it."
-        )
-    )
 
 
 def to_csv(t: Translator, rows: Sequence[Row]) -> bytes:
@@ -90,15 +71,9 @@ class Heading:
 def to_pdf(t: Translator, meeting: Meeting, heading: Heading, rows: Sequence[Row]) -> bytes:
     """A4 signing sheet: in person (signature, then blank rows for those who come
     unannounced), staff (signature), online (participation confirmed, no signature)."""
-    from fpdf import FPDF  # ~0.5 s and ~20 MB: only when a sheet is asked for
+    from handlers.kit.printout import Printout  # fpdf: only when a sheet is asked for
 
-    pdf = FPDF(orientation="P", unit="mm", format="A4")
-    regular = _font()
-    bold = regular.with_name("DejaVuSans-Bold.ttf")
-    pdf.add_font("DejaVu", "", str(regular))
-    pdf.add_font("DejaVu", "B", str(bold if bold.exists() else regular))
-    pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.add_page()
+    pdf = Printout()
     pdf.set_font("DejaVu", "B", 11)
     pdf.multi_cell(0, 6, heading.programme, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", size=9)

@@ -15,13 +15,11 @@ from sqlmodel import Session
 from core.i18n import Translator
 from core.messages import File
 from handlers.feedback.report import build, standing_label
-from handlers.meetings.attendance_sheet import _font
+from handlers.kit.printout import DOTS, Printout
 from handlers.reports.render import Block, facts
 from models.core import Network, Person
 from models.meetings import Meeting
 from models.reports import MeetingReport
-
-DOTS = "." * 110
 
 
 def _heading(t: Translator, report: MeetingReport) -> str:
@@ -41,31 +39,6 @@ def _byline(t: Translator, report: MeetingReport, author: Person | None) -> str:
         author=who,
         when=t.datetime(report.updated_at),
     )
-
-
-class _Printout(FPDF):
-    def __init__(self) -> None:
-        super().__init__(orientation="P", unit="mm", format="A4")
-        regular = _font()
-        bold = regular.with_name("DejaVuSans-Bold.ttf")
-        self.add_font("DejaVu", "", str(regular))
-        self.add_font("DejaVu", "B", str(bold if bold.exists() else regular))
-        self.set_auto_page_break(auto=True, margin=15)
-        self.add_page()
-
-    def heading(self, text: str) -> None:
-        self.ln(3)
-        self.set_font("DejaVu", "B", 12)
-        self.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
-        self.set_font("DejaVu", "", 10)
-
-    def para(self, text: str) -> None:
-        self.set_font("DejaVu", "", 10)
-        self.multi_cell(0, 5.5, text, new_x="LMARGIN", new_y="NEXT")
-
-    def blank(self, lines: int) -> None:
-        for _ in range(lines):
-            self.cell(0, 7, DOTS, new_x="LMARGIN", new_y="NEXT")
 
 
 def _attendance_rows(t: Translator, s: Session, meeting: Meeting) -> list[tuple[str, ...]]:
@@ -96,7 +69,7 @@ def to_pdf(
     report: MeetingReport,
     author: Person | None,
 ) -> bytes:
-    pdf = _Printout()
+    pdf = Printout()
     pdf.set_font("DejaVu", "B", 15)
     pdf.multi_cell(0, 8, _heading(t, report), align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 10)
