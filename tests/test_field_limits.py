@@ -187,7 +187,15 @@ def test_the_guard_under_every_flush_refuses_the_same_on_both(db: Database) -> N
 LABELS = [
     *("tytuł", "miejsce", "link", "uwagi", "temat", "imię i nazwisko", "e-mail", "stanowisko"),
     *("funkcja", "miasto", "województwo", "grantodawca", "program", "treść", "odpowiedź"),
-    *("kto odpowiada", "termin", "kiedy", "kogo pytamy", "nowa wartość", "opis"),
+    *(
+        "kto odpowiada",
+        "termin",
+        "kiedy",
+        "kogo pytamy",
+        "nowa wartość",
+        "opis",
+        "notatka ze spotkania",
+    ),
 ]
 HOSTILE = ["Ś" * 121, "N" * 201, "T" * 301, "https://example.org/" + "l" * 481, "Ł\x00ódź"]
 

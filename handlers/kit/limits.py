@@ -38,6 +38,7 @@ FIELD_LABEL = {
     "audience": N_("who is asked"),
     "value": N_("new value"),
     "description": N_("description"),
+    "meeting_note": N_("the meeting's note"),
 }
 
 

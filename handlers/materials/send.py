@@ -227,7 +227,7 @@ def share(
 
 
 def _note_text(text: str) -> str:
-    return check_text(text.strip(), NOTE_MAX, "note")
+    return check_text(text.strip(), NOTE_MAX, "meeting_note")
 
 
 @REGISTRY.command(
