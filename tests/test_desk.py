@@ -207,7 +207,9 @@ async def test_the_leaders_network_stays_closed(site: Desk) -> None:
         await site.sign_in(http, site.cast.team)
         status, home = await _get(site, http, "/desk")
         assert "Spotkanie liderów" in home and "Spotkanie II" in home
-        assert "Wszystkie wiadomości z ostatnich 7 dni zostały dostarczone" in home  # the team's view
+        assert (
+            "Wszystkie wiadomości z ostatnich 7 dni zostały dostarczone" in home
+        )  # the team's view
         status, page = await _get(site, http, f"/desk/m/{site.leaders_meeting}/checkin?q=xyz")
         assert status == 200 and "sieć zamknięta" in page  # no guests in a closed network
 
