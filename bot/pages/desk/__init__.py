@@ -5,6 +5,9 @@ Sign-in is `/panel` in a private chat (a one-time link, models.desk); the browse
 server-side session (an HttpOnly cookie). What a person sees is what the permission table
 (handlers.kit.permissions) gives them in each network, checked on every request; what they do
 runs the typed command through the router (`Router.handle_for`), the same handler as in chat.
+
+One module per area, each with its route table (`site.Routes`): `signin`, `overview`,
+`checkin`, `roster`. A new area is a module here, named in `install`'s `areas`.
 """
 
 from __future__ import annotations
@@ -14,6 +17,11 @@ from bot.router import Router
 
 
 def install(http: HttpServer, router: Router) -> None:
-    from bot.pages.desk.server import DeskServer
+    from bot.pages.desk import checkin, overview, roster, signin
+    from bot.pages.desk.site import Desk, security_headers
 
-    DeskServer(router).install(http)
+    areas = (signin, overview, checkin, roster)
+    desk = Desk(router)
+    http.app.middlewares.append(security_headers)
+    for area in areas:
+        area.routes.install(http, desk)
