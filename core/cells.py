@@ -23,7 +23,10 @@ def safe_cell(value: Any) -> Any:
 
 def safe_row(values: Iterable[Any]) -> list[Any]:
     """`safe_cell` applied to every cell of one row."""
-    return [safe_cell(value) for value in values]
+    return [
+        "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+        for value in values
+    ]
 
 
 class SafeWriter:

@@ -25,7 +25,6 @@ from sqlalchemy import (
     cast,
     delete,
     exists,
-    insert,
     literal,
     update,
 )
@@ -530,6 +529,7 @@ def _when(iso: str) -> datetime:
 
 
 @lru_cache(maxsize=65_536)
+@lru_cache(maxsize=8192)
 def _strings(raw: str | None) -> tuple[str, ...]:
     """A JSON list column read as text: decoded once per distinct value (a call's deadlines
     repeat in every network it fits; a network's keyword sets repeat across its calls)."""
@@ -650,10 +650,10 @@ def _insert_many(session: Session, model: Any, values: list[dict[str, Any]]) -> 
     statement to parse per row or per page), elsewhere one executemany."""
     table = model.__table__
     conn = session.connection()
-    if conn.dialect.name != "postgresql":
-        conn.execute(insert(table), values)
-        return
     names = list(values[0])
+    if conn.dialect.name != "postgresql":
+        _executemany(conn, table, names, values)
+        return
     columns = ", ".join(f'"{n}"' for n in names)
     raw = conn.connection.dbapi_connection
     assert raw is not None
@@ -661,6 +661,31 @@ def _insert_many(session: Session, model: Any, values: list[dict[str, Any]]) -> 
     with cursor, cursor.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy:
         for row in values:
             copy.write_row([_copy_value(row[n]) for n in names])
+
+
+def _executemany(conn: Any, table: Any, names: list[str], values: list[dict[str, Any]]) -> None:
+    """One executemany straight to the driver, each value bound by its column's type as
+    SQLAlchemy would (once per distinct value: a digest's rows share their moment), without
+    SQLAlchemy's per-row compilation of the parameters."""
+    processors = [table.c[n].type.bind_processor(conn.dialect) for n in names]
+    seen: list[dict[Any, Any]] = [{} for _ in names]
+
+    def bound(i: int, value: Any) -> Any:
+        process = processors[i]
+        if process is None or value is None:
+            return value
+        try:
+            return seen[i][value]
+        except KeyError:
+            seen[i][value] = done = process(value)
+            return done
+        except TypeError:  # not hashable (a JSON list)
+            return process(value)
+
+    columns = ", ".join(f'"{n}"' for n in names)
+    marks = ", ".join("?" for _ in names)
+    rows = [tuple(bound(i, row[n]) for i, n in enumerate(names)) for row in values]
+    conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks})', rows)
 
 
 def _copy_value(value: Any) -> Any:
@@ -693,7 +718,14 @@ def tell(
     """Record what the network has now been told: new rows in one insert, changed rows in
     one executemany update, unchanged rows not touched."""
     fresh = [
-        {"network_id": network_id, "call_id": c, "first_at": now, **v._asdict()}
+        {
+            "network_id": network_id,
+            "call_id": c,
+            "first_at": now,
+            "deadline": v.deadline,
+            "budget": v.budget,
+            "soon_told": v.soon_told,
+        }
         for c, v in news.items()
         if c not in before
     ]

@@ -90,9 +90,12 @@ def compose(
     told = store.told(session, network_id)
     digest = Digest(told=told)
     soon_until = now + timedelta(days=settings.funding_soon_days)
+    left: dict[datetime, int] = {}  # calls share deadlines: each counted once
     for call, why in matching_calls(session, network_id, now):
         deadline = timing(call.status, call.deadlines, now)[1]
-        item = Item(call, why, deadline, days_left(deadline, now, t) if deadline else None)
+        if deadline is not None and deadline not in left:
+            left[deadline] = days_left(deadline, now, t)
+        item = Item(call, why, deadline, left[deadline] if deadline else None)
         before = told.get(call.id)
         closing = deadline is not None and deadline <= soon_until
         if before is None:
@@ -119,14 +122,13 @@ def remember(
     """What the network has now been told (so it is not news next time): written in bulk,
     rows that did not change are not touched."""
     soon_until = now + timedelta(days=settings.funding_soon_days)
-    news = {
-        item.call.id: Told(
-            item.deadline.isoformat() if item.deadline else None,
-            item.call.budget,
-            item.deadline is not None and item.deadline <= soon_until,
-        )
-        for item in digest.all_items
-    }
+    told: dict[datetime | None, tuple[str | None, bool]] = {None: (None, False)}
+    news: dict[int, Told] = {}
+    for item in digest.all_items:
+        if item.deadline not in told:  # calls share deadlines: each written once
+            told[item.deadline] = (item.deadline.isoformat(), item.deadline <= soon_until)
+        deadline, soon = told[item.deadline]
+        news[item.call.id] = Told(deadline, item.call.budget, soon)
     store.tell(session, network_id, now, news, digest.told)
 
 

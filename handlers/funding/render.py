@@ -196,10 +196,17 @@ def to_csv(t: Translator, items: list[Item]) -> bytes:
     days: dict[tuple[datetime, ...], str] = {}
     reasons: dict[Match, str] = {}
 
+    moment: dict[datetime, str] = {}
+
     def on(d: datetime) -> str:
         if d not in day:
             day[d] = t.local(d).strftime("%Y-%m-%d")
         return day[d]
+
+    def at(d: datetime) -> str:
+        if d not in moment:
+            moment[d] = t.local(d).strftime("%Y-%m-%d %H:%M")
+        return moment[d]
 
     for i in items:
         c = i.call
@@ -213,7 +220,7 @@ def to_csv(t: Translator, items: list[Item]) -> bytes:
                 c.id,
                 c.title,
                 c.programme or "",
-                t.local(i.deadline).strftime("%Y-%m-%d %H:%M") if i.deadline else "",
+                at(i.deadline) if i.deadline else "",
                 days[deadlines],
                 "" if c.budget is None else f"{c.budget:.0f} {c.currency or ''}",
                 c.link or "",
