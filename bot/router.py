@@ -23,7 +23,7 @@ from core import links
 from core.clock import Clock
 from core.config import Settings
 from core.i18n import Translator
-from core.messages import TOAST_LIMIT, ChatRef, EventKind, Incoming, Outgoing, Sender, Target
+from core.messages import TOAST_LIMIT, WEB, ChatRef, EventKind, Incoming, Outgoing, Sender, Target
 from core.outbox import enqueue
 from handlers import load_all
 from handlers.kit.context import Context
@@ -36,7 +36,6 @@ from models.errors import N_, DomainError, Nn_
 from models.outbox import REPLY
 
 log = logging.getLogger("empirie.router")
-WEB = "web"  # the neutral platform of answers given on a page (bot/pages)
 # Worker threads for updates (bot.workers): SQLite has one writer (a unit holds its lock from
 # BEGIN IMMEDIATE to COMMIT), so one; on PostgreSQL a few, within the engine's pool (5 + 5
 # overflow) beside the dispatchers. Concurrent updates rely on the database for what must not

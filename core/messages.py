@@ -26,6 +26,8 @@ from enum import StrEnum
 
 from core.formatting import split
 
+WEB = "web"  # the neutral platform of what a person does on a page (bot/pages, the desk)
+
 
 @dataclass(frozen=True)
 class Sender:

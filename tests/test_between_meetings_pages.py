@@ -152,7 +152,9 @@ async def test_an_opinion_given_and_rewritten_on_the_consultation_page(
     assert "Potrzebny wzór umowy." in await page.locator("#opinion-state").inner_text()
     await page.get_by_label("Zmień swoją opinię").fill("Popieramy w całości.")
     await page.get_by_role("button", name="Wyślij opinię").click()
-    assert "zmieniona" in await page.get_by_role("status").inner_text()
+    said = await page.get_by_role("status").inner_text()
+    assert "zmieniona" in said and "na tej stronie" in said, said
+    assert "/opinia" not in said, said  # on a page, no command to type
     await shot(page, "consultation_opinion")
     await page.goto(site.link(rep, links.HUB))
     assert "Rekomendacje e-usług" not in await page.locator("main").inner_text()

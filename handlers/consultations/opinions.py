@@ -61,17 +61,16 @@ def give(ctx: Context, number: int, text: str) -> list[Outgoing]:
         if new
         else N_("Your opinion ({city}) on consultation #{id} is changed.")
     )
-    return [
-        Outgoing(
-            ctx.t(said, city=city, id=number)
-            + " "
-            + ctx.t(
-                "You may rewrite it until {deadline}: /opinia {id} again.",
-                deadline=deadline,
-                id=number,
-            )
+    again = (
+        ctx.t("You may change it on this page until {deadline}.", deadline=deadline)
+        if ctx.on_page
+        else ctx.t(
+            "You may rewrite it until {deadline}: /opinia {id} again.",
+            deadline=deadline,
+            id=number,
         )
-    ]
+    )
+    return [Outgoing(ctx.t(said, city=city, id=number) + " " + again)]
 
 
 @REGISTRY.command(

@@ -125,9 +125,10 @@ def remember(
     told: dict[datetime | None, tuple[str | None, bool]] = {None: (None, False)}
     news: dict[int, Told] = {}
     for item in digest.all_items:
-        if item.deadline not in told:  # calls share deadlines: each written once
-            told[item.deadline] = (item.deadline.isoformat(), item.deadline <= soon_until)
-        deadline, soon = told[item.deadline]
+        when = item.deadline
+        if when is not None and when not in told:  # calls share deadlines: each written once
+            told[when] = (when.isoformat(), when <= soon_until)
+        deadline, soon = told[when]
         news[item.call.id] = Told(deadline, item.call.budget, soon)
     store.tell(session, network_id, now, news, digest.told)
 

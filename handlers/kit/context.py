@@ -10,8 +10,8 @@ from core import links
 from core.clock import Clock
 from core.config import Settings
 from core.i18n import Translator
+from core.messages import WEB, EventKind, Incoming, Outgoing, Target
 from core.messages import Action as Button
-from core.messages import EventKind, Incoming, Outgoing, Target
 from handlers.kit.permissions import Action, Actor, allowed
 from models import directory
 from models.core import Network, Person
@@ -38,6 +38,12 @@ class Context:
     @property
     def private(self) -> bool:
         return self.incoming.chat.private
+
+    @property
+    def on_page(self) -> bool:
+        """Whether the person acts on a page (a signed page or the desk), not in a chat: the
+        reply is read there, where typing a command is not the way to go on."""
+        return self.incoming.sender.platform == WEB
 
     def page_url(
         self,

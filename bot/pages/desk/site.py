@@ -24,10 +24,10 @@ from multidict import MultiDictProxy
 
 from bot.http import HttpServer
 from bot.pages.server import NETWORK_FAMILY, SECURITY_HEADERS
-from bot.router import WEB, Router
+from bot.router import Router
 from core import links
 from core.i18n import LANGUAGES, Translator
-from core.messages import ChatRef, EventKind, Incoming, Outgoing, Sender
+from core.messages import WEB, ChatRef, EventKind, Incoming, Outgoing, Sender
 from handlers.kit.context import Context
 from handlers.kit.permissions import Action
 from models import desk, directory
