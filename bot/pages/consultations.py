@@ -5,11 +5,10 @@ handler. The hub lists open consultations still waiting for the person's opinion
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from bot.pages.registry import PAGES, FormError, HubItem, Page, PageRequest
+from bot.pages.registry import PAGES, HubItem, Page, PageRequest, long_text
 from core import links
 from handlers.consultations.render import audience_label
 from models import consultations as store
@@ -17,8 +16,6 @@ from models import directory
 from models.consultations import OPINION_MAX, Consultation
 from models.core import Network
 from models.errors import N_
-
-_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]+")  # newlines stay: paragraphs
 
 
 def view(req: PageRequest) -> dict[str, Any]:
@@ -46,13 +43,7 @@ def view(req: PageRequest) -> dict[str, Any]:
 
 
 def form(req: PageRequest, data: Mapping[str, str]) -> str:
-    text = _CONTROL.sub(" ", data.get("opinion", "").replace("\r\n", "\n")).strip()
-    if not text:
-        raise FormError(N_("Write your opinion."), field="opinion")
-    if len(text) > OPINION_MAX:
-        raise FormError(
-            N_("Please keep it under {max} characters."), field="opinion", max=OPINION_MAX
-        )
+    text = long_text(data, "opinion", N_("Write your opinion."), OPINION_MAX)
     return f"/opinia {req.int_param('consultation')} {text}"
 
 

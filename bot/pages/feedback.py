@@ -4,11 +4,10 @@ The form becomes `/ankieta_strona <poll>` with one answer per line, run by the c
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from bot.pages.registry import PAGES, FormError, HubItem, Page, PageRequest
+from bot.pages.registry import PAGES, FormError, HubItem, Page, PageRequest, one_line
 from core import links
 from handlers.feedback.render import option_texts, poll_title, question_text
 from models import feedback as store
@@ -16,7 +15,6 @@ from models.errors import N_
 from models.feedback import Poll, PollKind, PollParticipant, QuestionKind
 
 TEXT_MAX = 1000
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
 def _load(req: PageRequest) -> tuple[Poll, PollParticipant | None]:
@@ -72,7 +70,7 @@ def form(req: PageRequest, data: Mapping[str, str]) -> str:
     lines = []
     for number in _remaining(poll, mine):
         question = poll.questions[number - 1]
-        value = _CONTROL.sub(" ", data.get(f"q{number}", "")).strip()
+        value = one_line(data, f"q{number}")
         if (
             question["kind"] != QuestionKind.TEXT
             and value

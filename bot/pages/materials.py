@@ -5,40 +5,20 @@ links), and for the coordinator, the expert and the team a multi-line form for t
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from bot.pages.registry import PAGES, FormError, Page, PageRequest
+from bot.pages.registry import PAGES, Page, PageRequest, long_text
 from core import links
-from handlers.kit.permissions import Action, Actor, allowed
-from models import directory
+from handlers.kit.permissions import Action, allowed
 from models import materials as store
-from models.core import Network
 from models.enums import Role, Standing
 from models.errors import N_
 from models.materials import NOTE_MAX, MaterialKind
-from models.meetings import Meeting
-
-_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]+")  # newlines stay: paragraphs
-
-
-def _load(req: PageRequest) -> tuple[Meeting, Network, Actor]:
-    with req.db.session() as s:
-        meeting = s.get(Meeting, req.int_param("meeting"))
-        if meeting is None:
-            raise LookupError("meeting")
-        network = s.get(Network, meeting.network_id)
-        assert network is not None
-        actor = Actor(
-            directory.roles_of(s, req.person.id or 0, network.id),
-            directory.standing_of(s, req.person.city_id, network.id),
-        )
-    return meeting, network, actor
 
 
 def view(req: PageRequest) -> dict[str, Any]:
-    meeting, network, actor = _load(req)
+    meeting, network, actor = req.meeting_actor()
     t = req.t
     may = allowed(actor, Action.SHARE_MATERIALS, network_closed=network.closed)
     reads = allowed(actor, Action.READ_MATERIALS, network_closed=network.closed)
@@ -76,12 +56,8 @@ def view(req: PageRequest) -> dict[str, Any]:
 
 
 def form(req: PageRequest, data: Mapping[str, str]) -> str:
-    meeting, _network, _actor = _load(req)
-    text = _CONTROL.sub(" ", data.get("note", "").replace("\r\n", "\n")).strip()
-    if not text:
-        raise FormError(N_("Write the note."), field="note")
-    if len(text) > NOTE_MAX:
-        raise FormError(N_("Please keep it under {max} characters."), field="note", max=NOTE_MAX)
+    meeting, _network, _actor = req.meeting_actor()
+    text = long_text(data, "note", N_("Write the note."), NOTE_MAX)
     opened = "otwarta " if data.get("open") and meeting.open_part else ""
     return f"/notatka {meeting.id} {opened}{text}"
 

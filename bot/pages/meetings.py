@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from bot.pages.registry import PAGES, FormError, HubItem, Page, PageRequest
+from bot.pages.registry import PAGES, FormError, HubItem, Page, PageRequest, one_line
 from core import links
 from handlers.kit.limits import NOTE
 from handlers.kit.permissions import Actor
@@ -16,7 +15,6 @@ from models import agenda
 from models.errors import N_, Nn_
 
 NOTE_MAX = NOTE  # the column's (models.fields)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
 def _state(req: PageRequest) -> tuple[agenda.MeetingState, tuple[str, ...]]:
@@ -67,7 +65,7 @@ def rsvp_form(req: PageRequest, data: Mapping[str, str]) -> str:
     choice = data.get("answer", "").strip()
     if choice not in ANSWER_LABEL:
         raise FormError(N_("Choose one of the answers."), field="answer")
-    note = _CONTROL.sub(" ", data.get("note", "")).strip()
+    note = one_line(data, "note")
     if len(note) > NOTE_MAX:
         raise FormError(
             N_("Notes can be at most {most} long."),

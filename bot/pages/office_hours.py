@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from bot.pages.registry import PAGES, FormError, HubItem, Page, PageRequest
+from bot.pages.registry import PAGES, FormError, HubItem, Page, PageRequest, one_line
 from core import links
 from handlers.kit.limits import parse_id
 from handlers.kit.permissions import Action, Actor, allowed
@@ -16,8 +15,6 @@ from models import directory
 from models import office_hours as oh
 from models.core import Network
 from models.errors import N_, Nn_
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
 def view(req: PageRequest) -> dict[str, Any]:
@@ -51,7 +48,7 @@ def form(req: PageRequest, data: Mapping[str, str]) -> str:
     slot = data.get("slot", "").strip()
     if slot != "-" and parse_id(slot) is None:
         raise FormError(N_("Choose a slot."), field="slot")
-    topic = _CONTROL.sub(" ", data.get("topic", "")).strip()
+    topic = one_line(data, "topic")
     if not topic:
         raise FormError(N_("Write the topic you will bring."), field="topic")
     if len(topic) > oh.TOPIC_MAX:

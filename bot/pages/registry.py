@@ -21,6 +21,7 @@ rule is written twice. Templates extend `base.html` and translate with `t("Engli
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,8 +31,36 @@ from core import links
 from core.clock import Clock
 from core.config import Settings
 from core.i18n import Translator
-from models.core import Person
+from handlers.kit.permissions import Actor
+from models import directory
+from models.core import Network, Person
 from models.db import Database
+from models.errors import N_
+from models.meetings import Meeting
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+_CONTROL_KEEP_LINES = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]+")
+
+
+def one_line(data: Mapping[str, str], field: str) -> str:
+    """A form field as one line of text: control characters (newlines too) become spaces."""
+    return _CONTROL.sub(" ", data.get(field, "")).strip()
+
+
+def paragraphs(data: Mapping[str, str], field: str) -> str:
+    """A multi-line form field: line breaks kept (as \\n), other control characters spaces."""
+    return _CONTROL_KEEP_LINES.sub(" ", data.get(field, "").replace("\r\n", "\n")).strip()
+
+
+def long_text(data: Mapping[str, str], field: str, empty: str, most: int) -> str:
+    """A multi-line field that must be given and fit `most` characters, else a FormError
+    (`empty` is its msgid)."""
+    text = paragraphs(data, field)
+    if not text:
+        raise FormError(empty, field=field)
+    if len(text) > most:
+        raise FormError(N_("Please keep it under {max} characters."), field=field, max=most)
+    return text
 
 
 class FormError(Exception):
@@ -66,6 +95,20 @@ class PageRequest:
         if not isinstance(value, int):
             raise LookupError(name)
         return value
+
+    def meeting_actor(self) -> tuple[Meeting, Network, Actor]:
+        """The link's meeting, its network, and the person's roles and standing there."""
+        with self.db.session() as s:
+            meeting = s.get(Meeting, self.int_param("meeting"))
+            if meeting is None:
+                raise LookupError("meeting")
+            network = s.get(Network, meeting.network_id)
+            assert network is not None
+            actor = Actor(
+                directory.roles_of(s, self.person.id or 0, network.id),
+                directory.standing_of(s, self.person.city_id, network.id),
+            )
+        return meeting, network, actor
 
     def link(self, purpose: str, **params: links.Param) -> str | None:
         """A fresh signed link to another page of the same person, in the same language."""

@@ -7,12 +7,11 @@ see, across networks, each with its sections. The hub lists a report still to su
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from bot.pages.registry import PAGES, FormError, HubItem, Page, PageRequest
+from bot.pages.registry import PAGES, FormError, HubItem, Page, PageRequest, paragraphs
 from core import links
 from handlers.kit.limits import MAX_MESSAGE
 from handlers.kit.permissions import Action, Actor, allowed
@@ -26,7 +25,6 @@ from models.errors import N_, Nn_
 from models.meetings import Meeting
 from models.reports import SECTION_MAX
 
-_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]+")  # newlines stay: paragraphs
 HUB_DAYS = 30  # meetings that ended this long ago are still offered on the hub
 
 
@@ -76,7 +74,7 @@ def form(req: PageRequest, data: Mapping[str, str]) -> str:
         count = len(report.sections) if report else len(titles(s, req.t))
     parts = []
     for number in range(1, count + 1):
-        text = _CONTROL.sub(" ", data.get(f"s{number}", "").replace("\r\n", "\n")).strip()
+        text = paragraphs(data, f"s{number}")
         if len(text) > SECTION_MAX:
             raise FormError(
                 N_("Please keep it under {max} characters."), field=f"s{number}", max=SECTION_MAX

@@ -5,41 +5,24 @@ the chat's handler adds them (every rule stays there)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from bot.pages.registry import PAGES, FormError, Page, PageRequest
+from bot.pages.registry import PAGES, FormError, Page, PageRequest, long_text
 from core import links
-from handlers.kit.permissions import Action, Actor, allowed
+from handlers.kit.permissions import Action, allowed
 from handlers.workplan import render
 from handlers.workplan.after_meeting import MAX_LINES, read_lines
 from models import directory
-from models.core import Network
 from models.errors import N_, DomainError
-from models.meetings import Meeting
 from models.workplan import queries as plan
 
-_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]+")  # newlines stay: one action a line
 TEXT_MAX = 6000
 
 
-def _load(req: PageRequest) -> tuple[Meeting, Network, bool]:
-    with req.db.session() as s:
-        meeting = s.get(Meeting, req.int_param("meeting"))
-        if meeting is None:
-            raise LookupError("meeting")
-        network = s.get(Network, meeting.network_id)
-        assert network is not None
-        actor = Actor(
-            directory.roles_of(s, req.person.id or 0, network.id),
-            directory.standing_of(s, req.person.city_id, network.id),
-        )
-    return meeting, network, allowed(actor, Action.MANAGE_PLAN, network_closed=network.closed)
-
-
 def view(req: PageRequest) -> dict[str, Any]:
-    meeting, network, may = _load(req)
+    meeting, network, actor = req.meeting_actor()
+    may = allowed(actor, Action.MANAGE_PLAN, network_closed=network.closed)
     t = req.t
     today = t.local(req.now).date()
     with req.db.session() as s:
@@ -57,12 +40,8 @@ def view(req: PageRequest) -> dict[str, Any]:
 
 
 def form(req: PageRequest, data: Mapping[str, str]) -> str:
-    meeting, network, _may = _load(req)
-    text = _CONTROL.sub(" ", data.get("lines", "").replace("\r\n", "\n")).strip()
-    if not text:
-        raise FormError(N_("Write at least one action."), field="lines")
-    if len(text) > TEXT_MAX:
-        raise FormError(N_("Please keep it under {max} characters."), field="lines", max=TEXT_MAX)
+    meeting, network, _actor = req.meeting_actor()
+    text = long_text(data, "lines", N_("Write at least one action."), TEXT_MAX)
     with req.db.session() as s:
         try:
             lines = read_lines(s, network, text, req.now, req.settings.tz, req.t)
