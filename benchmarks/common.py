@@ -62,6 +62,11 @@ def figure(
     }
 
 
+def none_expected(name: str, values: list[float], baseline: float | None = None) -> dict[str, Any]:
+    """A count that must be 0 (429s, lost or duplicated copies, double bookings)."""
+    return figure(name, "", values, target="0", ok=lambda v: v == 0, baseline=baseline, digits=0)
+
+
 def show(title: str, figures: list[dict[str, Any]]) -> None:
     print(title)
     for f in figures:
