@@ -7,21 +7,28 @@ server-side session (an HttpOnly cookie). What a person sees is what the permiss
 runs the typed command through the router (`Router.handle_for`), the same handler as in chat.
 
 One module per area, each with its route table (`site.Routes`): `signin`, `overview`,
-`checkin`, `roster`. A new area is a module here, named in `install`'s `areas`.
+`checkin`, `roster`. A new area is a module here, named in `areas()`.
 """
 
 from __future__ import annotations
+
+from types import ModuleType
 
 from bot.http import HttpServer
 from bot.router import Router
 
 
-def install(http: HttpServer, router: Router) -> None:
+def areas() -> tuple[ModuleType, ...]:
+    """The desk's modules, each with its `routes` table."""
     from bot.pages.desk import checkin, overview, roster, signin
+
+    return (signin, overview, checkin, roster)
+
+
+def install(http: HttpServer, router: Router) -> None:
     from bot.pages.desk.site import Desk, security_headers
 
-    areas = (signin, overview, checkin, roster)
     desk = Desk(router)
     http.app.middlewares.append(security_headers)
-    for area in areas:
+    for area in areas():
         area.routes.install(http, desk)

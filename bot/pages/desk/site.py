@@ -273,6 +273,7 @@ class Route:
     method: str
     path: str
     bind: Callable[[Desk], Handler]
+    signed_in: bool = True  # False: the sign-in pages and the style sheet
 
 
 class Routes:
@@ -294,7 +295,7 @@ class Routes:
 
                 return handle
 
-            self.items.append(Route(method, path, bind))
+            self.items.append(Route(method, path, bind, signed_in=False))
             return page
 
         return declare
