@@ -1,13 +1,13 @@
 """The staff desk on the bot's HTTP server (/desk): coordinators, experts, the organiser and the
 coordinating team see their networks and act on them from a laptop or a tablet.
 
-Sign-in is `/panel` in a private chat (a one-time link, models.desk); the browser then holds a
-server-side session (an HttpOnly cookie). What a person sees is what the permission table
+Sign-in is `/panel` in a private chat (a one-time link, models.desk), or "Sign in with
+Microsoft" where Teams is configured (`microsoft`); the browser then holds a server-side session (an HttpOnly cookie). What a person sees is what the permission table
 (handlers.kit.permissions) gives them in each network, checked on every request; what they do
 runs the typed command through the router (`Router.handle_for`), the same handler as in chat.
 
-One module per area, each with its route table (`site.Routes`): `signin`, `overview`,
-`checkin`, `roster`. A new area is a module here, named in `install`'s `areas`.
+One module per area, each with its route table (`site.Routes`): `signin`, `microsoft`,
+`overview`, `checkin`, `roster`. A new area is a module here, named in `install`'s `areas`.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from bot.router import Router
 
 
 def install(http: HttpServer, router: Router) -> None:
-    from bot.pages.desk import checkin, overview, roster, signin
+    from bot.pages.desk import checkin, microsoft, overview, roster, signin
     from bot.pages.desk.site import Desk, security_headers
 
-    areas = (signin, overview, checkin, roster)
+    areas = (microsoft, signin, overview, checkin, roster)  # /login/microsoft before /login/{token}
     desk = Desk(router)
     http.app.middlewares.append(security_headers)
     for area in areas:
