@@ -5,7 +5,8 @@ PKCE, the client secret, RS256 ID tokens from its published keys), the desk on r
 loopback. A staff member linked to their Teams (Entra) account gets the same session `/panel`
 gives, within the permission table; a user of another tenant, a user the bot does not know, a
 replayed code, a callback this browser did not start, a cancelled sign-in get a Polish page
-and no session. Without Teams the desk offers no such button."""
+and no session. Without Teams the desk offers no such button. In Chromium: the button, Entra
+ID's page, the desk (screenshots, axe)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import pytest
+from playwright.async_api import Browser, async_playwright
 from sqlmodel import select
 
 from bot.pages.desk.microsoft import CALLBACK, FLOW_COOKIE, START
@@ -26,11 +28,14 @@ from core.config import Settings
 from models import directory
 from models.db import Database
 from models.desk import DeskSession
+from tests import axe
 from tests.desk_site import Desk, serve
 from tests.fakes import tls
 from tests.fakes.entra_web import CLIENT_SECRET, FakeEntraWeb
 from tests.fakes.identity import CLIENT_ID, TENANT
 from tests.fakes.tokens import TokenBook
+from tests.test_desk_browser import DESKTOP, WIDTHS
+from tests.test_pages_browser import ARGS, CHROMIUM, shot
 
 COORDINATOR = "c0000000-0000-4000-8000-00000000c001"  # Entra object ids
 STRANGER = "c0000000-0000-4000-8000-00000000c002"  # in the tenant, not known to the bot
@@ -297,3 +302,48 @@ async def test_without_teams_the_desk_offers_no_microsoft_sign_in(
             assert start.status == 404
         async with http.get(site.base + CALLBACK + "?code=x&state=y") as back:
             assert back.status == 404
+
+
+@pytest.fixture
+async def chromium() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield launched
+        await launched.close()
+
+
+async def test_in_chromium_zaloguj_przez_microsoft_opens_the_desk(
+    chromium: Browser, stand: Stand
+) -> None:
+    site, entra = stand.site, stand.entra
+    entra.sign_in_as, entra.one_click = COORDINATOR, True  # Entra ID's "Pick an account"
+    for width, viewport in WIDTHS.items():  # the sign-in page with its button, for axe
+        context = await chromium.new_context(
+            viewport=viewport, locale="pl-PL", java_script_enabled=True, bypass_csp=True
+        )
+        page = await context.new_page()
+        response = await page.goto(site.base + "/desk")
+        assert response is not None and response.status == 401
+        assert await axe.violations(page, f"desk_microsoft_{width}") == [], width
+        await shot(page, f"desk_microsoft_{width}")
+        await context.close()
+    context = await chromium.new_context(
+        viewport=DESKTOP,
+        locale="pl-PL",
+        java_script_enabled=False,  # the desk works without it, and so does this sign-in
+        ignore_https_errors=True,  # the stand-in's certificate is the test CA's
+    )
+    page = await context.new_page()
+    await page.goto(site.base + "/desk")
+    await page.get_by_role("link", name="Zaloguj przez Microsoft").click()
+    assert await page.get_by_role("heading", level=1).inner_text() == "Pick an account"
+    assert page.url.startswith(f"https://{entra.authority}/{TENANT}/oauth2/v2.0/authorize")
+    await page.get_by_role("button", name="Continue").click()
+    assert await page.get_by_role("heading", level=1).inner_text() == "Panel zespołu"
+    assert urlsplit(page.url).path == "/desk"
+    assert await page.locator("section.card", has_text="MIASTO CYFROWE").count() == 1
+    await shot(page, "desk_microsoft_signed_in")
+    cookies = {c["name"]: c for c in await context.cookies()}
+    assert cookies["empirie_desk"]["httpOnly"] and FLOW_COOKIE not in cookies
+    await context.close()
+    assert stand.sessions(site.cast.coordinator) == 1
