@@ -22,6 +22,7 @@ import pytest
 from playwright.async_api import Browser, async_playwright
 from sqlmodel import select
 
+from bot import check
 from bot.pages.desk.microsoft import CALLBACK, FLOW_COOKIE, START
 from core.clock import FrozenClock
 from core.config import Settings
@@ -347,3 +348,46 @@ async def test_in_chromium_zaloguj_przez_microsoft_opens_the_desk(
     assert cookies["empirie_desk"]["httpOnly"] and FLOW_COOKIE not in cookies
     await context.close()
     assert stand.sessions(site.cast.coordinator) == 1
+
+
+async def test_a_forged_id_token_is_refused(stand: Stand) -> None:
+    """MSAL leaves the ID token's signature to the application: the desk checks it against
+    the tenant's published keys (and MSAL the nonce)."""
+    for forged in ("forge_signature", "forge_nonce"):
+        setattr(stand.entra, forged, True)
+        async with browser() as http:
+            answer = await sign_in(stand, http, COORDINATOR)
+            text = await answer.text()
+            assert answer.status == 403 and "Microsoft nie potwierdził" in text, forged
+            async with http.get(stand.site.base + "/desk") as desk:
+                assert desk.status == 401
+        setattr(stand.entra, forged, False)
+    assert stand.sessions(stand.site.cast.coordinator) == 0
+
+
+async def test_entra_out_of_reach_is_a_polish_page(stand: Stand) -> None:
+    await stand.entra.stop()
+    async with browser() as http:
+        answer = await sign_in(stand, http, COORDINATOR)
+        text = await answer.text()
+        assert answer.status == 503 and "niedostępne" in text and "Traceback" not in text
+
+
+def test_the_configuration_check_names_the_redirect_uri(settings: Settings) -> None:
+    on = settings.model_copy(
+        update={
+            "teams_tenant_id": TENANT,
+            "teams_client_id": CLIENT_ID,
+            "teams_client_secret": CLIENT_SECRET,
+            "public_url": "https://bot.zmp.example.org",
+        }
+    )
+    lines = [f.line() for f in check.configuration(on)]
+    assert any(
+        "https://bot.zmp.example.org/desk/login/microsoft/callback" in line for line in lines
+    )
+    half = settings.model_copy(update={"teams_client_secret": CLIENT_SECRET})
+    assert any(
+        line.startswith("WARN") and "EMPIRIE_TEAMS_CLIENT_SECRET" in line
+        for line in (f.line() for f in check.configuration(half))
+    )

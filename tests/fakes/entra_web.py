@@ -85,6 +85,10 @@ class FakeEntraWeb(FakeEntraID):
         self.sign_in_as: str | None = None
         self.one_click = False
         self.refuse = False
+        # a broken Entra ID or a man in the middle: the ID token signed with another key, or
+        # carrying another nonce than the authorize request's
+        self.forge_signature = False
+        self.forge_nonce = False
 
     # --- what a test does --------------------------------------------------------------
 
@@ -252,10 +256,11 @@ class FakeEntraWeb(FakeEntraID):
             "ver": "2.0",
         }
         if code.nonce is not None:
-            claims["nonce"] = code.nonce
-        id_token = jwt.encode(
-            claims, self.signing_key, algorithm="RS256", headers={"kid": self.kid}
-        )
+            claims["nonce"] = "another" if self.forge_nonce else code.nonce
+        key = self.signing_key
+        if self.forge_signature:
+            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        id_token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": self.kid})
         access = self.book.issue(
             user.id, (f"{self._graph}/User.Read",), cae=False, lifetime=self.lifetime
         )

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 import warnings
 import weakref
@@ -147,13 +148,15 @@ class SignIn:
         app = _client(self.settings)
         try:
             result = app.acquire_token_by_auth_code_flow(flow, answer)
-        except ValueError as error:  # the state does not match: not this browser's flow
-            raise Refused("flow", str(error)) from None
-        except RuntimeError as error:  # the ID token's nonce is not this flow's
-            raise Refused("failed", str(error)) from None
+        except ValueError:  # the state does not match: not this browser's flow
+            raise Refused("flow", "state mismatch") from None
+        except RuntimeError:  # the ID token's nonce is not this flow's
+            raise Refused("failed", "nonce mismatch") from None
         if "error" in result:
             reason = "denied" if answer.get("error") else "failed"
-            raise Refused(reason, f"{result.get('error')}: {result.get('error_description')}")
+            # the codes only: a description may name the account (AADSTS50020 does)
+            codes = " ".join(re.findall(r"AADSTS\d+", str(result.get("error_description"))))
+            raise Refused(reason, f"{result.get('error')} {codes}")
         id_token = result.get("id_token")
         if not isinstance(id_token, str):
             raise Refused("failed", "no id_token")
@@ -230,7 +233,7 @@ def _serializer(d: Desk) -> URLSafeTimedSerializer:
 
 
 def _refused(d: Desk, request: web.Request, reason: str, detail: str = "") -> web.Response:
-    log.info("desk.microsoft_refused reason=%s detail=%s", reason, detail[:200])
+    log.info("desk.microsoft_refused reason=%s detail=%s", reason, detail[:120])
     response = d.message(
         request,
         d.translator(request),
