@@ -388,6 +388,6 @@ def test_the_configuration_check_names_the_redirect_uri(settings: Settings) -> N
     )
     half = settings.model_copy(update={"teams_client_secret": CLIENT_SECRET})
     assert any(
-        line.startswith("WARN") and "EMPIRIE_TEAMS_CLIENT_SECRET" in line
+        line.startswith(check.WARN) and "EMPIRIE_TEAMS_CLIENT_SECRET" in line
         for line in (f.line() for f in check.configuration(half))
     )
