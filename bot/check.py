@@ -67,8 +67,13 @@ def configuration(settings: Settings) -> list[Finding]:
     if settings.telegram_enabled and not settings.telegram_webhook_url:
         add(WARN, "Telegram by polling (TELEGRAM_WEBHOOK_URL empty): fine, but one process only")
     if settings.desk_microsoft_enabled:
-        callback = settings.public_url.rstrip("/") + "/desk/login/microsoft/callback"
-        add(OK, f"desk: Sign in with Microsoft; the app's Web redirect URI must be {callback}")
+        from bot.pages.desk.microsoft import redirect_uri
+
+        add(
+            OK,
+            "desk: Sign in with Microsoft; the app's Web redirect URI must be "
+            + redirect_uri(settings),
+        )
     elif settings.teams_client_secret:
         add(
             WARN,

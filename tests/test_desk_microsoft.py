@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 import ssl
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -391,3 +393,15 @@ def test_the_configuration_check_names_the_redirect_uri(settings: Settings) -> N
         line.startswith(check.WARN) and "EMPIRIE_TEAMS_CLIENT_SECRET" in line
         for line in (f.line() for f in check.configuration(half))
     )
+
+
+def test_a_bot_without_teams_never_imports_msal() -> None:
+    """MSAL and PyJWT come with the teams extra; the desk loads them only for a sign-in."""
+    probe = (
+        "import sys, bot.pages, bot.pages.desk, bot.pages.desk.microsoft, bot.check; "
+        "print(sorted(m for m in ('msal', 'jwt') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "[]", done.stderr

@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import jwt
 from aiohttp import web
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
@@ -163,6 +162,8 @@ class SignIn:
         return self._claims(app, id_token)
 
     def _claims(self, app: Any, id_token: str) -> dict[str, Any]:
+        import jwt  # PyJWT: MSAL's dependency (the teams extra), imported only when used
+
         keys = self._signing_keys(app)
         try:
             kid = jwt.get_unverified_header(id_token).get("kid", "")
@@ -189,6 +190,8 @@ class SignIn:
         return claims
 
     def _signing_keys(self, app: Any, fresh: bool = False) -> _Keys:
+        import jwt
+
         now = time.time()
         if self._keys is not None and not fresh and now - self._keys.read_at < KEYS_SECONDS:
             return self._keys
