@@ -174,7 +174,7 @@ class SignIn:
                 raise Refused("failed", f"unknown signing key {kid!r}")
             claims: dict[str, Any] = jwt.decode(
                 id_token,
-                key,
+                key.key,
                 algorithms=["RS256"],
                 audience=self.settings.teams_client_id,
                 leeway=LEEWAY,
