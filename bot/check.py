@@ -66,6 +66,20 @@ def configuration(settings: Settings) -> list[Finding]:
         add(FAIL, "EMPIRIE_TEAMS_CLIENT_STATE is empty: set a long random value")
     if settings.telegram_enabled and not settings.telegram_webhook_url:
         add(WARN, "Telegram by polling (TELEGRAM_WEBHOOK_URL empty): fine, but one process only")
+    if settings.desk_microsoft_enabled:
+        from bot.pages.desk.microsoft import redirect_uri
+
+        add(
+            OK,
+            "desk: Sign in with Microsoft; the app's Web redirect URI must be "
+            + redirect_uri(settings),
+        )
+    elif settings.teams_client_secret:
+        add(
+            WARN,
+            "EMPIRIE_TEAMS_CLIENT_SECRET is set, but Sign in with Microsoft also needs "
+            "EMPIRIE_TEAMS_TENANT_ID, EMPIRIE_TEAMS_CLIENT_ID and EMPIRIE_PUBLIC_URL",
+        )
     return found
 
 

@@ -129,6 +129,11 @@ class Settings(BaseSettings):
         alias="EMPIRIE_TEAMS_CLIENT_ID",
         description="The application (client) id of the bot's app registration in Entra ID. Set: the bot runs on Microsoft Teams.",
     )
+    teams_client_secret: str = Field(
+        default="",
+        alias="EMPIRIE_TEAMS_CLIENT_SECRET",
+        description='A client secret of the same app registration, for "Sign in with Microsoft" on the staff desk (OpenID Connect, redirect URI `<public URL>/desk/login/microsoft/callback`); empty: the desk offers only the `/panel` link.',
+    )
     teams_auth_record_file: str = Field(
         default="./teams-auth-record.json",
         alias="EMPIRIE_TEAMS_AUTH_RECORD_FILE",
@@ -581,6 +586,17 @@ class Settings(BaseSettings):
     @property
     def teams_enabled(self) -> bool:
         return bool(self.teams_client_id or self.teams_graph_base_url)
+
+    @property
+    def desk_microsoft_enabled(self) -> bool:
+        """The staff desk offers "Sign in with Microsoft": the Teams app registration (a
+        tenant of its own, a client secret) and a public address to come back to."""
+        return bool(
+            self.teams_tenant_id
+            and self.teams_client_id
+            and self.teams_client_secret
+            and self.public_url
+        )
 
     @property
     def active_platforms(self) -> list[str]:

@@ -159,6 +159,7 @@ class FakeEntraID:
         app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", self._openid)
         app.router.add_post("/{tenant}/oauth2/v2.0/devicecode", self._devicecode)
         app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
+        self.more_routes(app)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=test_ca().server_context())
@@ -168,6 +169,17 @@ class FakeEntraID:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+    # --- what a subclass adds (tests/fakes/entra_web.py: the web sign-in) ----------------
+
+    def more_routes(self, app: web.Application) -> None:
+        """Endpoints besides the device-code flow's."""
+
+    def other_grant(self, grant_type: str, form: Any) -> web.Response:
+        """A token request of another grant type than the device code and refresh token."""
+        return self._error(
+            "unsupported_grant_type", "AADSTS70003: The app requested an unsupported grant type."
+        )
 
     def _tenant_ok(self, request: web.Request) -> bool:
         self.paths.append(request.path)
@@ -325,9 +337,7 @@ class FakeEntraID:
             renewed = Grant(secrets.token_urlsafe(48), grant.user_id, grant.client_id, grant.scopes)
             self.grants[renewed.value] = renewed
             return self._issue(renewed, scopes, claims)
-        return self._error(
-            "unsupported_grant_type", "AADSTS70003: The app requested an unsupported grant type."
-        )
+        return self.other_grant(grant_type, form)
 
     def _issue(
         self, grant: Grant, asked: tuple[str, ...], claims: dict[str, Any] | None

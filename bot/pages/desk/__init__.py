@@ -1,13 +1,13 @@
 """The staff desk on the bot's HTTP server (/desk): coordinators, experts, the organiser and the
 coordinating team see their networks and act on them from a laptop or a tablet.
 
-Sign-in is `/panel` in a private chat (a one-time link, models.desk); the browser then holds a
-server-side session (an HttpOnly cookie). What a person sees is what the permission table
+Sign-in is `/panel` in a private chat (a one-time link, models.desk), or "Sign in with
+Microsoft" where Teams is configured (`microsoft`); the browser then holds a server-side session (an HttpOnly cookie). What a person sees is what the permission table
 (handlers.kit.permissions) gives them in each network, checked on every request; what they do
 runs the typed command through the router (`Router.handle_for`), the same handler as in chat.
 
-One module per area, each with its route table (`site.Routes`): `signin`, `overview`,
-`checkin`, `roster`. A new area is a module here, named in `areas()`.
+One module per area, each with its route table (`site.Routes`): `signin`, `microsoft`,
+`overview`, `checkin`, `roster`. A new area is a module here, named in `areas()`.
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ from bot.router import Router
 
 
 def areas() -> tuple[ModuleType, ...]:
-    """The desk's modules, each with its `routes` table."""
-    from bot.pages.desk import checkin, overview, roster, signin
+    """The desk's modules, each with its `routes` table (/login/microsoft before the
+    sign-in link's /login/{token})."""
+    from bot.pages.desk import checkin, microsoft, overview, roster, signin
 
-    return (signin, overview, checkin, roster)
+    return (microsoft, signin, overview, checkin, roster)
 
 
 def install(http: HttpServer, router: Router) -> None:

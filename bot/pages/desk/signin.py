@@ -61,6 +61,7 @@ def _refused(d: Desk, request: web.Request, state: str) -> web.Response:
         N_("Link not valid"),
         LOGIN_REFUSALS[state],
         410 if state in ("expired", "used") else 403,
+        offer_microsoft=True,
     )
 
 
@@ -98,6 +99,7 @@ async def login_page(d: Desk, request: web.Request) -> web.StreamResponse:
         title=t(N_("Sign in to the staff desk")),
         login_csrf=d.sign(f"login|{cookie}|{token}"),
         action=request.path,
+        microsoft=d.settings.desk_microsoft_enabled,
     )
     if LOGIN_COOKIE not in request.cookies:
         response.set_cookie(

@@ -163,8 +163,10 @@ class Desk:
         message: str,
         status: int,
         visit: Visit | None = None,
+        offer_microsoft: bool = False,
     ) -> web.Response:
-        """A page of one message; `title` and `message` are catalogue ids."""
+        """A page of one message; `title` and `message` are catalogue ids. `offer_microsoft`:
+        the "Sign in with Microsoft" button under it, where that sign-in is configured."""
         return self.render(
             request,
             "message.html",
@@ -173,6 +175,7 @@ class Desk:
             visit=visit,
             title=t(title),
             message=t(message),
+            microsoft=offer_microsoft and self.settings.desk_microsoft_enabled,
         )
 
     def not_found(self, request: web.Request, visit: Visit) -> web.Response:
@@ -210,14 +213,18 @@ class Desk:
                     "private chat with the bot: it sends a one-time sign-in link."
                 ),
                 401,
+                offer_microsoft=True,
             )
         row, person = found
         t = self.router.translator(self.language(request, person))
+        return Visit(row.token_hash, person, self.context(person, t))
+
+    def context(self, person: Person, t: Translator) -> Context:
+        """The person's Context for the permission table (as a typed command gets it)."""
         incoming = Incoming(
             Sender(WEB, str(person.id)), ChatRef(WEB, str(person.id), private=True), EventKind.TEXT
         )
-        ctx = Context(self.db, self.clock, self.settings, incoming, person, None, t)
-        return Visit(row.token_hash, person, ctx)
+        return Context(self.db, self.clock, self.settings, incoming, person, None, t)
 
     def csrf_ok(self, visit: Visit, data: Mapping[str, Any]) -> bool:
         return hmac.compare_digest(str(data.get(CSRF_FIELD, "")), self.sign(visit.token_hash))
