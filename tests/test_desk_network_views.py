@@ -122,7 +122,7 @@ async def test_office_hours_calendar_by_week_with_bookings_and_free_slots(site: 
             assert status == 200 and "/desk/n/cyfrowe/office-hours" in network
             status, page = await _get(site, http, "/desk/n/cyfrowe/office-hours")
             assert status == 200, who
-            assert "Tydzień od poniedziałek, 30 listopada 2026" in page
+            assert "Tydzień od poniedziałku, 30 listopada 2026" in page
             assert f"#{sessions[0]}" in page and f"#{sessions[1]}" in page
             first = page.split(f'id="session-{sessions[0]}"')[1].split("</article>")[0]
             assert city in first and person in first
