@@ -130,6 +130,11 @@ async def test_office_hours_calendar_by_week_with_bookings_and_free_slots(site: 
             assert first.count(">wolny<") == 3 and "3 wolne miejsca" in first
             second = page.split(f'id="session-{sessions[1]}"')[1].split("</article>")[0]
             assert "pominięty" in second and city not in second
+    async with site.browser() as http:  # the English switch
+        await site.sign_in(http, site.cast.expert)
+        status, page = await _get(site, http, "/desk/n/cyfrowe/office-hours?lang=en")
+        assert status == 200 and "Office hours — MIASTO CYFROWE" in page
+        assert "Week from Monday, 30 November 2026" in page and "3 free slots" in page
 
     # weeks later the held session is still shown (three weeks back), marked as held
     site.clock.set(FIRST + timedelta(days=14))
@@ -190,10 +195,16 @@ async def test_funding_calls_added_edited_and_hidden_through_the_chats_commands(
         path = f"/desk/n/cyfrowe/funding/{call.id}"
         status, form = await _get(site, http, path)
         assert status == 200 and 'value="30.04.2027 23:59"' in form and 'value="500000"' in form
+        status, _ = await _post(site, http, path, {"termin": "15.05.2027"})  # no CSRF token
+        assert status == 403
         status, page = await _post(
             site, http, path, {"csrf": csrf, "termin": "15.05.2027", "link": "ftp://x.org/a"}
         )
-        assert status == 422 and "http" in page  # the deadline saved, the link refused
+        assert status == 422 and "http" in page  # the link refused: it stops there
+        with site.db.session() as s:
+            kept = s.get(FundingCall, call.id)
+            assert kept is not None and kept.link == "https://example.org/nabor"
+            assert kept.deadline_list[0].astimezone(UTC).date().isoformat() == "2027-04-30"
         status, page = await _post(
             site, http, path, {"csrf": csrf, "termin": "20.05.2027", "kwota": "1 mln zł"}
         )

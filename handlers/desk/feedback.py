@@ -5,6 +5,7 @@ report's charts drawn as SVG."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,7 @@ from models.feedback import PollKind, PollStatus
 from models.meetings import Meeting
 
 Points = list[tuple[str, dict[str, Any]]]
+_DRAWING = threading.Lock()  # pyplot's figures are global state: one drawing at a time
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,8 @@ def trend_svg(t: Translator, network: Network, points: Points) -> bytes:
         "Average rating (1–5) of each question at each meeting; the table beside it has the "
         "same numbers."
     )
-    return charts.svg(charts.trend_figure(t, network.name, points), title, desc)
+    with _DRAWING:
+        return charts.svg(charts.trend_figure(t, network.name, points), title, desc)
 
 
 def meeting_svg(t: Translator, report: Report) -> bytes:
@@ -83,4 +86,5 @@ def meeting_svg(t: Translator, report: Report) -> bytes:
         "Invited, answered and present, then the answers to each question; the tables beside "
         "it have the same numbers."
     )
-    return charts.svg(charts.meeting_figure(t, report), title, desc)
+    with _DRAWING:
+        return charts.svg(charts.meeting_figure(t, report), title, desc)
