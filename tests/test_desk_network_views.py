@@ -333,3 +333,26 @@ async def test_a_running_polls_results_stay_hidden(site: Desk) -> None:
         assert status == 200 and "wyniki ukryte" in page
         status, page = await _get(site, http, f"/desk/m/{site.meeting}/feedback")
         assert status == 200 and "wyniki są ukryte" in page and "Średnia" not in page
+
+
+def test_the_svg_chart_escapes_outside_text_and_names_itself() -> None:
+    """A question or network named like markup stays text in the SVG (well-formed XML, no
+    element of its own), and the picture carries its title and description first."""
+    from xml.etree import ElementTree
+    from zoneinfo import ZoneInfo
+
+    from core.i18n import Translator
+    from handlers.feedback import charts
+
+    t = Translator("pl", ZoneInfo("Europe/Warsaw"))
+    evil = '<script>alert("x")</script> & <a href="javascript:1">'
+    points = [("#1 12.05.2027", {evil: 4.5, "_rate": 1.0})]
+    body = charts.svg(charts.trend_figure(t, "A&B <i>", points), f"Oceny {evil}", evil)
+    root = ElementTree.fromstring(body)
+    ns = "{http://www.w3.org/2000/svg}"
+    assert root.get("role") == "img" and root.get("aria-labelledby") == "t d"
+    assert root[0].tag == f"{ns}title" and root[0].text == f"Oceny {evil}"
+    assert root[1].tag == f"{ns}desc" and root[1].text == evil
+    tags = {element.tag.removeprefix(ns) for element in root.iter()}
+    assert "script" not in tags and "a" not in tags and "i" not in tags
+    assert b"<script" not in body and "&lt;script&gt;" in body.decode()
