@@ -750,3 +750,15 @@ def tell(
             ),
             changed,
         )
+
+
+def sources_of(session: Session, call_ids: Sequence[int]) -> dict[int, str]:
+    """Where each call came from (`eu`, `feed:<id>`, `manual`, `csv`), by its number."""
+    if not call_ids:
+        return {}
+    rows = session.execute(
+        sa_select(col(FundingCall.id), col(FundingCall.source)).where(
+            col(FundingCall.id).in_(list(call_ids))
+        )
+    ).all()
+    return {int(r[0]): str(r[1]) for r in rows}

@@ -4,4 +4,9 @@ in models; what it changes runs as the typed command, through the router."""
 
 from handlers.kit.feature import Feature
 
-FEATURE = Feature("desk", modules=("commands",), pages=True, lazy=("glance",))
+FEATURE = Feature(
+    "desk",
+    modules=("commands",),
+    pages=True,
+    lazy=("glance", "office", "funding", "feedback"),
+)

@@ -1,8 +1,10 @@
-"""The report's pictures and paper: a PNG chart readable on a phone (matplotlib, Agg) and the
-coordinator's post-meeting report as a filled PDF draft (fpdf2, DejaVu Sans for Polish)."""
+"""The report's pictures and paper: a PNG chart readable on a phone (matplotlib, Agg), the same
+figures as SVG for the staff desk, and the coordinator's post-meeting report as a filled PDF
+draft (fpdf2, DejaVu Sans for Polish)."""
 
 from __future__ import annotations
 
+import html
 import io
 import textwrap
 from collections.abc import Sequence
@@ -34,6 +36,22 @@ def _png(fig: Any) -> bytes:
     fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
     plt.close(fig)
     return buffer.getvalue()
+
+
+def svg(fig: Any, title: str, desc: str) -> bytes:
+    """The figure as a standalone SVG document with its `title` and `desc` (what a screen
+    reader says of the picture; outside text escaped), without a date or a creator, so the same
+    figures give the same bytes. Text stays text (`svg.fonttype: none`): smaller, and it scales."""
+    buffer = io.StringIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "empirie"}):
+        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(fig)
+    text = buffer.getvalue()
+    start = text.index("<svg")
+    end = text.index(">", start)
+    head = text[start:end].replace("<svg", '<svg role="img" aria-labelledby="t d"', 1)
+    named = f'<title id="t">{html.escape(title)}</title><desc id="d">{html.escape(desc)}</desc>'
+    return (text[:start] + head + ">" + named + text[end + 1 :]).encode("utf-8")
 
 
 def _wrap(text: str, width: int = 38) -> str:

@@ -6,8 +6,9 @@ Microsoft" where Teams is configured (`microsoft`); the browser then holds a ser
 (handlers.kit.permissions) gives them in each network, checked on every request; what they do
 runs the typed command through the router (`Router.handle_for`), the same handler as in chat.
 
-One module per area, each with its route table (`site.Routes`): `signin`, `microsoft`,
-`overview`, `checkin`, `roster`. A new area is a module here, named in `areas()`.
+One module per area, each with its route table (`site.Routes`): `microsoft`, `signin`,
+`overview`, `checkin`, `roster`, and a network's `office_hours`, `funding` and `feedback`. A new
+area is a module here, named in `areas()`.
 """
 
 from __future__ import annotations
@@ -21,9 +22,18 @@ from bot.router import Router
 def areas() -> tuple[ModuleType, ...]:
     """The desk's modules, each with its `routes` table (/login/microsoft before the
     sign-in link's /login/{token})."""
-    from bot.pages.desk import checkin, microsoft, overview, roster, signin
+    from bot.pages.desk import (
+        checkin,
+        feedback,
+        funding,
+        microsoft,
+        office_hours,
+        overview,
+        roster,
+        signin,
+    )
 
-    return (microsoft, signin, overview, checkin, roster)
+    return (microsoft, signin, overview, checkin, roster, office_hours, funding, feedback)
 
 
 def install(http: HttpServer, router: Router) -> None:

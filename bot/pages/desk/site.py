@@ -64,7 +64,10 @@ async def security_headers(request: web.Request, handler: Any) -> web.StreamResp
     except Exception:
         log.exception("desk.failed path=%s", request.path)
         raise web.HTTPInternalServerError(headers=SECURITY_HEADERS) from None
+    own = response.headers.pop("X-Desk-Policy", None)
     response.headers.update(SECURITY_HEADERS)
+    if own is not None:  # a picture that needs its own policy (an SVG chart's inline styles)
+        response.headers["Content-Security-Policy"] = own
     return response
 
 
