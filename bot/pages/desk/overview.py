@@ -61,5 +61,6 @@ async def network(d: Desk, request: web.Request, visit: Visit) -> web.StreamResp
         role_label=lambda r: visit.t(ROLE[r]),
         standing_label=lambda st: visit.t(STANDING[st]) if st else "",
         may_check_in=visit.ctx.can(Action.MANAGE_ATTENDANCE, found),
+        may_announce_here=visit.ctx.can(Action.ANNOUNCE, found),
         answer_label=lambda a: answer_label(visit.t, a),
     )
