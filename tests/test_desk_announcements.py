@@ -21,7 +21,7 @@ from bot.transports.console import ConsoleTransport
 from core.clock import FrozenClock
 from core.config import Settings
 from jobs.dispatch import DueDispatcher
-from models import desk
+from models import desk, directory
 from models.announcements import Announcement
 from models.db import Database
 from models.outbox import OutboxMessage
@@ -307,3 +307,43 @@ async def test_the_team_announces_to_the_leaders_network(site: Desk) -> None:
     copies = _copies(site)
     assert copies and all(c.person_id for c in copies)
     assert site.cast.mayor in {c.person_id for c in copies}
+
+
+async def test_the_report_names_who_did_not_get_it_and_why(site: Desk) -> None:
+    from bot.pacing import Limits, Pacer
+    from bot.transports import DeliveryError
+
+    blocked = str(site.cast.laureate_rep)
+
+    class Blocking:  # a platform where one person has blocked the bot
+        platform = "console"
+        max_text = 4096
+        pacer = Pacer(Limits(0.0, 1000, 1000), lambda chat_id: False)
+
+        async def send_part(self, target, part):  # type: ignore[no-untyped-def]
+            if target.chat_id == blocked:
+                raise DeliveryError("forbidden: bot was blocked by the user", permanent=True)
+            return "1"
+
+        async def edit(self, target, message_id, message):  # type: ignore[no-untyped-def]
+            raise AssertionError("nothing is edited here")
+
+    async with site.browser() as http:
+        await site.sign_in(http, site.cast.coordinator)
+        csrf = await site.csrf(http, "/desk/announcements")
+        _, _, url = await _post(
+            site, http, "/desk/announcements", _form(csrf, "cyfrowe", audience="core")
+        )
+        number = _number(url)
+        await _post(site, http, f"/desk/announcements/{number}/send", {"csrf": csrf})
+        status, page = await _get(site, http, f"/desk/announcements/{number}")
+        assert re.search(r"Osoby: wysłane 0, nieudane 0, w kolejce [1-9]", page)  # not yet out
+        await OutboxDispatcher(site.db, site.clock, {"console": Blocking()}).run_once()
+        status, page = await _get(site, http, f"/desk/announcements/{number}")
+        assert status == 200
+    with site.db.session() as s:
+        rep = s.get(directory.Person, site.cast.laureate_rep)
+        assert rep is not None
+    row = next(r for r in page.split("<tr") if rep.display_name in r)
+    assert "nieudane" in row and "zablokowany" in row, row
+    assert re.search(r"Osoby: wysłane \d+, nieudane 1, w kolejce 0\.", page)
