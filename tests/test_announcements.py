@@ -349,8 +349,8 @@ async def test_one_line_announcement_is_the_guides_draft(chat: Chat, seeded: Dat
     [core] = await chat.say(cast.coordinator, "/ogloszenie cyfrowe; rdzeń; czaty; tak; teraz; x")
     assert "tylko prywatnie" in core.text and "Przypięcie: nie" in core.text
     for line, reason in (
-        ("/ogloszenie cyfrowe; nikt; czaty; nie; teraz; x", "Odbiorcy: wszyscy, rdzeń albo"),
-        ("/ogloszenie cyfrowe; wszyscy; poczta; nie; teraz; x", "Doręczenie: czaty"),
+        ("/ogloszenie cyfrowe; nikt; czaty; nie; teraz; x", "/ogloszenie <sieci>; <wszyscy"),
+        ("/ogloszenie cyfrowe; wszyscy; poczta; nie; teraz; x", "<czaty|prywatnie>"),
         ("/ogloszenie cyfrowe; wszyscy; czaty; nie; 1.01.2020 10:00; x", "przeszłość"),
         ("/ogloszenie zielone; wszyscy; czaty; nie; teraz; x", "Nie masz uprawnień"),
         ("/ogloszenie cyfrowe; wszyscy", "/ogloszenie <sieci>"),

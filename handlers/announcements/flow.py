@@ -12,7 +12,7 @@ from typing import Any
 from core.messages import Action as Button
 from core.messages import Outgoing
 from handlers.announcements.render import AUDIENCE_LABEL, DELIVERY_LABEL, label, preview
-from handlers.kit.args import Rest, Text
+from handlers.kit.args import Choice, Rest, Text
 from handlers.kit.context import Context
 from handlers.kit.dates import parse_when, require_future
 from handlers.kit.limits import ANNOUNCEMENT, check_text
@@ -107,11 +107,11 @@ async def start(ctx: Context) -> list[Outgoing]:
     "announce",
     summary=N_("send an announcement to networks"),
     args=Rest(
-        Text("networks", limit=400, label=N_("networks")),
-        Text("audience", limit=20, label=N_("wszyscy|rdzeń|liderzy")),
-        Text("delivery", limit=20, label=N_("czaty|prywatnie")),
-        Text("pin", limit=20, label=N_("przypnij|nie")),
-        Text("when", limit=40, label=N_("teraz|date")),
+        Text("networks", limit=400, field_name="networks", label=N_("networks")),
+        Choice("audience", choices=AUDIENCE_WORDS, label=N_("wszyscy|rdzeń|liderzy")),
+        Choice("delivery", choices=DELIVERY_WORDS, label=N_("czaty|prywatnie")),
+        Choice("pin", choices=PIN_WORDS, label=N_("przypnij|nie")),
+        Text("when", limit=40, field_name="when", label=N_("teraz|date")),
         Text("text", limit=ANNOUNCEMENT, label=N_("text")),
     ),
     example="/ogloszenie cyfrowe; wszyscy; czaty; nie; teraz; Spotkanie sieci 12 maja.",
@@ -120,36 +120,19 @@ async def start(ctx: Context) -> list[Outgoing]:
     refusal=N_("Only coordinators and the coordinating team send announcements."),
 )
 async def announce(
-    ctx: Context, networks: str, audience: str, delivery: str, pin: str, when: str, text: str
+    ctx: Context, networks: str, audience: str, delivery: str, pin: bool, when: str, text: str
 ) -> list[Outgoing]:
     """The whole announcement in one line: the same checks as the guide's steps, then the
-    preview of the draft."""
-    data: dict[str, Any] = {"text": text}  # checked against its limit by the declaration
-    data["networks"] = _parse_networks(ctx, networks)
-    data.update(_audience(audience))
-    if data["audience"] == "all":
-        data["delivery"] = _choice(DELIVERY_WORDS, delivery, DELIVERY_REFUSAL)
-        data["pin"] = _choice(PIN_WORDS, pin, PIN_REFUSAL)
+    preview of the draft. (A restricted audience is reached privately, whatever was typed.)"""
+    data: dict[str, Any] = {"text": text, "networks": _parse_networks(ctx, networks)}
+    data.update({"delivery": delivery, "pin": pin} | _audience(audience))
     data["send_at"] = _when(ctx, when)
     return [draft(ctx, data)]
 
 
-DELIVERY_REFUSAL = N_("Delivery: czaty (the network chats) or prywatnie (also privately).")
-PIN_REFUSAL = N_("Pinning: przypnij or nie.")
-AUDIENCE_REFUSAL = N_("Audience: wszyscy, rdzeń or liderzy.")
-
-
-def _choice(words: dict[str, Any], answer: str, refusal: str) -> Any:
-    found = words.get(answer.strip().lower())
-    if found is None:
-        raise DomainError(refusal)
-    return found
-
-
-def _audience(answer: str) -> dict[str, Any]:
+def _audience(audience: str) -> dict[str, Any]:
     """The audience, and for a restricted one the delivery it implies: group chats hold
     observers too, so a restricted audience is reached privately (nothing pinned)."""
-    audience = _choice(AUDIENCE_WORDS, answer, AUDIENCE_REFUSAL)
     if audience == "all":
         return {"audience": audience}
     return {"audience": audience, "delivery": "private", "pin": False}
@@ -227,7 +210,7 @@ async def next_step(ctx: Context, conv: Conversation, text: str) -> list[Outgoin
     elif step == "audience":
         if answer not in AUDIENCE_WORDS:
             return [_prompt(ctx, step, data)]
-        data.update(_audience(answer))
+        data.update(_audience(AUDIENCE_WORDS[answer]))
         step = "delivery" if data["audience"] == "all" else "when"
     elif step == "delivery":
         if answer not in DELIVERY_WORDS:
