@@ -136,6 +136,11 @@ async def test_composed_previewed_sent_delivered_and_reported(site: Desk) -> Non
             )
         assert rows[0] == ["typ", "odbiorca", "platforma", "stan", "powód", "czas"]
         assert len(rows) == 2 + len(people)
+        status, english = await _get(site, http, f"/desk/announcements/{number}?lang=en")
+        assert status == 200 and "Delivery report" in english
+        assert "Chats: 1 sent, 0 failed, 0 waiting." in english
+        status, english = await _get(site, http, "/desk/announcements")
+        assert "New announcement" in english and "Preview" in english
 
 
 async def test_a_scheduled_announcement_goes_out_at_its_time(site: Desk) -> None:
@@ -215,6 +220,7 @@ async def test_a_draft_changed_or_cancelled_and_a_scheduled_one_cancelled(site: 
             site, http, f"/desk/announcements/{first}/change", {"csrf": csrf}
         )
         assert status == 200 and _textarea(page) == TEXT
+        assert f"Ogłoszenie nr {first} wróciło do formularza" in page
         assert re.search(r'value="cyfrowe" checked', page)
         assert re.search(r'value="private" checked', page)
         _, _, url = await _post(

@@ -278,8 +278,8 @@ async def change(d: Desk, request: web.Request, visit: Visit, data: Form) -> web
     if ann is None:
         return d.not_found(request, visit)
     ok, replies = await d.run(visit, f"/ogloszenie_anuluj {ann.id}")
-    shown = [m.text for m in replies]
     if not ok:
+        shown = [m.text for m in replies]
         return _view(d, request, visit, ann, status=409, result=shown, result_ok=False)
     allowed = {n.id: n.code for n in _networks(d, visit)}
     when = ann.send_at.astimezone(d.settings.tz).strftime("%Y-%m-%dT%H:%M") if ann.send_at else ""
@@ -291,7 +291,14 @@ async def change(d: Desk, request: web.Request, visit: Visit, data: Form) -> web
         "pin": ann.pin,
         "send_at": when,
     }
-    return _compose(d, request, visit, form, result=shown, result_ok=True)
+    back = visit.t(
+        N_(
+            "Announcement #{id} is back in the form and will not be sent; "
+            "“Preview” makes a new one of it."
+        ),
+        id=ann.id,
+    )
+    return _compose(d, request, visit, form, result=[back], result_ok=True)
 
 
 @routes.page("/desk/announcements/{number}/report.csv")
