@@ -318,3 +318,43 @@ async def test_erased_person_is_not_a_recipient(chat: Chat, seeded: Database) ->
     assert cast.laureate_rep not in linked
     core = expected_people(seeded, "cyfrowe", lambda st: st and st != Standing.OBSERVER)
     assert reach(preview)[1] == len(core)  # members() already leaves the erased out
+
+
+async def test_one_line_announcement_is_the_guides_draft(chat: Chat, seeded: Database) -> None:
+    """`/ogloszenie` with its fields (what the staff desk sends) ends where the guide does."""
+    cast = find_cast(seeded)
+    [guided] = await run_flow(
+        chat,
+        cast.coordinator,
+        None,
+        "Treść; z średnikiem",
+        "bez",
+        "cyfrowe",
+        "wszyscy",
+        "prywatnie",
+        "tak",
+        "teraz",
+    )
+    [typed] = await chat.say(
+        cast.coordinator,
+        "/ogloszenie cyfrowe; wszyscy; prywatnie; przypnij; teraz; Treść; z średnikiem",
+    )
+    assert reach(typed) == reach(guided)
+    assert typed.text.split("\n")[1:] == guided.text.split("\n")[1:]  # all but the number
+    with seeded.session() as s:
+        first, second = s.exec(select(Announcement).order_by(Announcement.id)).all()
+    for field in ("text", "network_ids", "audience", "delivery", "pin", "send_at", "status"):
+        assert getattr(first, field) == getattr(second, field), field
+    # a restricted audience is reached privately whatever else was typed
+    [core] = await chat.say(cast.coordinator, "/ogloszenie cyfrowe; rdzeń; czaty; tak; teraz; x")
+    assert "tylko prywatnie" in core.text and "Przypięcie: nie" in core.text
+    for line, reason in (
+        ("/ogloszenie cyfrowe; nikt; czaty; nie; teraz; x", "/ogloszenie <sieci>; <wszyscy"),
+        ("/ogloszenie cyfrowe; wszyscy; poczta; nie; teraz; x", "<czaty|prywatnie>"),
+        ("/ogloszenie cyfrowe; wszyscy; czaty; nie; 1.01.2020 10:00; x", "przeszłość"),
+        ("/ogloszenie zielone; wszyscy; czaty; nie; teraz; x", "Nie masz uprawnień"),
+        ("/ogloszenie cyfrowe; wszyscy", "/ogloszenie <sieci>"),
+    ):
+        assert reason in await chat.text(cast.coordinator, line), line
+    with seeded.session() as s:
+        assert len(s.exec(select(Announcement)).all()) == 3

@@ -195,6 +195,7 @@ LABELS = [
         "nowa wartość",
         "opis",
         "notatka ze spotkania",
+        "sieci",
     ),
 ]
 HOSTILE = ["Ś" * 121, "N" * 201, "T" * 301, "https://example.org/" + "l" * 481, "Ł\x00ódź"]

@@ -6,7 +6,12 @@ from __future__ import annotations
 from core.formatting import to_plain
 from core.messages import Action as Button
 from core.messages import Outgoing
-from handlers.announcements.render import delivery_report, queue_announcement, reach
+from handlers.announcements.render import (
+    STATUS_LABEL,
+    delivery_report,
+    queue_announcement,
+    reach,
+)
 from handlers.kit.args import Id, Words
 from handlers.kit.context import Context
 from handlers.kit.permissions import Action
@@ -114,18 +119,14 @@ async def list_mine(ctx: Context) -> list[Outgoing]:
         rows = announcements_store.by_author(s, me.id or 0)
     if not rows:
         return [Outgoing(ctx.t("You have no announcements yet. /ogloszenie starts one."))]
-    status = {
-        AnnouncementStatus.DRAFT: ctx.t("draft"),
-        AnnouncementStatus.SCHEDULED: ctx.t("scheduled"),
-        AnnouncementStatus.QUEUED: ctx.t("sent"),
-        AnnouncementStatus.CANCELLED: ctx.t("cancelled"),
-    }
     lines, buttons = [ctx.t("Your announcements:")], []
     for ann in rows:
         when = ctx.t.short_datetime(ann.send_at or ann.queued_at or ann.created_at)
         # the first line as text: markup is for the message itself, not for this list
         first = to_plain(ann.text.splitlines()[0])[:60] if ann.text else ""
-        lines.append(f"#{ann.id} {when} — {status[AnnouncementStatus(ann.status)]} — {first}")
+        lines.append(
+            f"#{ann.id} {when} — {ctx.t(STATUS_LABEL[AnnouncementStatus(ann.status)])} — {first}"
+        )
         if ann.status == AnnouncementStatus.SCHEDULED:
             buttons.append(Button(ctx.t("Cancel #{id}", id=ann.id), f"/ogloszenie_anuluj {ann.id}"))
     return [Outgoing("\n".join(lines), actions=tuple(buttons))]

@@ -1,14 +1,18 @@
-"""/ogloszenie, guided: text → file → networks → audience → delivery → pin → when → preview.
-Nothing is sent before the explicit confirmation (handlers.announcements.commands)."""
+"""/ogloszenie, guided: text → file → networks → audience → delivery → pin → when → preview;
+or in one line (`/ogloszenie cyfrowe; wszyscy; czaty; nie; teraz; Treść`, what the staff desk
+sends). Both end in `draft`. Nothing is sent before the explicit confirmation
+(handlers.announcements.commands)."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 
 from core.messages import Action as Button
 from core.messages import Outgoing
 from handlers.announcements.render import AUDIENCE_LABEL, DELIVERY_LABEL, label, preview
+from handlers.kit.args import Choice, Rest, Text
 from handlers.kit.context import Context
 from handlers.kit.dates import parse_when, require_future
 from handlers.kit.limits import ANNOUNCEMENT, check_text
@@ -34,6 +38,7 @@ AUDIENCE_WORDS = {
 DELIVERY_WORDS = {"czaty": "chats", "chats": "chats", "prywatnie": "private", "private": "private"}
 YES = {"tak", "przypnij", "yes", "pin"}
 NO = {"nie", "bez", "bez przypinania", "no", "none", "bez pliku", "bez załącznika"}
+PIN_WORDS = {**dict.fromkeys(YES, True), **dict.fromkeys(NO, False)}
 
 
 def _networks_i_may_address(ctx: Context) -> list[Network]:
@@ -88,19 +93,56 @@ def _prompt(ctx: Context, step: str, data: dict) -> Outgoing:
     )
 
 
-@REGISTRY.command(
-    "ogloszenie",
-    "announce",
-    summary=N_("send an announcement to networks"),
-    action=Action.ANNOUNCE,
-    refusal=N_("Only coordinators and the coordinating team send announcements."),
-)
 async def start(ctx: Context) -> list[Outgoing]:
+    """`/ogloszenie` alone: the guide, step by step."""
     me = ctx.require_person()
     chat = ctx.incoming.chat
     with ctx.db.session() as s:
         conversations.start(s, chat.platform, chat.chat_id, me.id or 0, FLOW, "text", {}, ctx.now)
     return [Outgoing(ctx.t(WRITE_IT.get(chat.platform, WRITE_IT[""])))]
+
+
+@REGISTRY.command(
+    "ogloszenie",
+    "announce",
+    summary=N_("send an announcement to networks"),
+    args=Rest(
+        Text("networks", limit=400, field_name="networks", label=N_("networks")),
+        Choice("audience", choices=AUDIENCE_WORDS, label=N_("wszyscy|rdzeń|liderzy")),
+        Choice("delivery", choices=DELIVERY_WORDS, label=N_("czaty|prywatnie")),
+        Choice("pin", choices=PIN_WORDS, label=N_("przypnij|nie")),
+        Text("when", limit=40, field_name="when", label=N_("teraz|date")),
+        Text("text", limit=ANNOUNCEMENT, label=N_("text")),
+    ),
+    example="/ogloszenie cyfrowe; wszyscy; czaty; nie; teraz; Spotkanie sieci 12 maja.",
+    action=Action.ANNOUNCE,
+    when_empty=start,
+    refusal=N_("Only coordinators and the coordinating team send announcements."),
+)
+async def announce(
+    ctx: Context, networks: str, audience: str, delivery: str, pin: bool, when: str, text: str
+) -> list[Outgoing]:
+    """The whole announcement in one line: the same checks as the guide's steps, then the
+    preview of the draft. (A restricted audience is reached privately, whatever was typed.)"""
+    data: dict[str, Any] = {"text": text, "networks": _parse_networks(ctx, networks)}
+    data.update({"delivery": delivery, "pin": pin} | _audience(audience))
+    data["send_at"] = _when(ctx, when)
+    return [draft(ctx, data)]
+
+
+def _audience(audience: str) -> dict[str, Any]:
+    """The audience, and for a restricted one the delivery it implies: group chats hold
+    observers too, so a restricted audience is reached privately (nothing pinned)."""
+    if audience == "all":
+        return {"audience": audience}
+    return {"audience": audience, "delivery": "private", "pin": False}
+
+
+def _when(ctx: Context, text: str) -> str | None:
+    """None (now) or the moment, in the future, as ISO text."""
+    if text.strip().lower() in ("teraz", "now"):
+        return None
+    return require_future(parse_when(text, ctx.now, ctx.settings.tz), ctx.now, text).isoformat()
 
 
 # How to format, the way the platform at hand does it: typed markers, or Teams' toolbar
@@ -168,35 +210,31 @@ async def next_step(ctx: Context, conv: Conversation, text: str) -> list[Outgoin
     elif step == "audience":
         if answer not in AUDIENCE_WORDS:
             return [_prompt(ctx, step, data)]
-        data["audience"] = AUDIENCE_WORDS[answer]
-        if data["audience"] == "all":
-            step = "delivery"
-        else:  # group chats hold observers too: a restricted audience is reached privately
-            data.update(delivery="private", pin=False)
-            step = "when"
+        data.update(_audience(AUDIENCE_WORDS[answer]))
+        step = "delivery" if data["audience"] == "all" else "when"
     elif step == "delivery":
         if answer not in DELIVERY_WORDS:
             return [_prompt(ctx, step, data)]
         data["delivery"] = DELIVERY_WORDS[answer]
         step = "pin"
     elif step == "pin":
-        if answer not in YES | NO:
+        if answer not in PIN_WORDS:
             return [_prompt(ctx, step, data)]
-        data["pin"] = answer in YES
+        data["pin"] = PIN_WORDS[answer]
         step = "when"
     elif step == "when":
-        if answer in ("teraz", "now"):
-            data["send_at"] = None
-        else:
-            when = require_future(parse_when(text, ctx.now, ctx.settings.tz), ctx.now, text)
-            data["send_at"] = when.isoformat()
-        return [_draft(ctx, conv, data)]
+        data["send_at"] = _when(ctx, text)
+        with ctx.db.session() as s:
+            conversations.finish(s, conv.platform, conv.chat_id, conv.person_id)
+        return [draft(ctx, data)]
     with ctx.db.session() as s:
         conversations.advance(s, conv, step, data, ctx.now)
     return [_prompt(ctx, step, data)]
 
 
-def _draft(ctx: Context, conv: Conversation, data: dict) -> Outgoing:
+def draft(ctx: Context, data: dict[str, Any]) -> Outgoing:
+    """The draft of a checked announcement, and its preview with the buttons that confirm or
+    cancel it: where the guide and the one-line form (the desk's) end."""
     me = ctx.require_person()
     with ctx.db.session() as s:
         announcement = Announcement(
@@ -211,6 +249,5 @@ def _draft(ctx: Context, conv: Conversation, data: dict) -> Outgoing:
             send_at=datetime.fromisoformat(data["send_at"]) if data.get("send_at") else None,
         )
         s.add(announcement)
-        conversations.finish(s, conv.platform, conv.chat_id, conv.person_id)
         s.flush()
         return preview(ctx.t, s, announcement, ctx.settings)

@@ -5,6 +5,7 @@ report."""
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session
@@ -31,6 +32,12 @@ AUDIENCE_LABEL = {
     "all": N_("everyone, observers included"),
     "core": N_("core cities only"),
     "leaders": N_("leaders only (mayors, presidents, deputies)"),
+}
+STATUS_LABEL = {
+    AnnouncementStatus.DRAFT: N_("draft"),
+    AnnouncementStatus.SCHEDULED: N_("scheduled"),
+    AnnouncementStatus.QUEUED: N_("sent"),
+    AnnouncementStatus.CANCELLED: N_("cancelled"),
 }
 DELIVERY_LABEL = {
     "chats": N_("network chats"),
@@ -110,13 +117,41 @@ def queue_announcement(
     return len(chats), len(people)
 
 
-def preview(t: Translator, s: Session, ann: Announcement, settings: Settings) -> Outgoing:
-    """What the author sees before confirming: whom it reaches, when, and the text."""
+@dataclass(frozen=True)
+class Reach:
+    """Where an announcement would go now: group chats, people privately, and the people of
+    its audience it cannot reach privately (no linked account on a running platform)."""
+
+    chats: int
+    people: int
+    missing: int
+
+
+def reach_of(s: Session, ann: Announcement, settings: Settings) -> Reach:
     platforms = settings.active_platforms
     chats, people = recipients(s, ann.network_ids, ann.audience, ann.delivery, platforms)
     missing = (
         unreachable(s, ann.network_ids, ann.audience, platforms) if ann.delivery == "private" else 0
     )
+    return Reach(len(chats), len(people), missing)
+
+
+def unreached(t: Translator, missing: int) -> str:
+    return t.tn(
+        "{n} person in the audience has no linked account and will not get it privately.",
+        "{n} people in the audience have no linked account and will not get it privately.",
+        missing,
+    )
+
+
+RESTRICTED = N_(
+    "Group chats include observers, so a restricted audience is reached privately only."
+)
+
+
+def preview(t: Translator, s: Session, ann: Announcement, settings: Settings) -> Outgoing:
+    """What the author sees before confirming: whom it reaches, when, and the text."""
+    where = reach_of(s, ann, settings)
     when = t("now") if ann.send_at is None else t.datetime(ann.send_at)
     lines = [
         t("📣 Announcement #{id} — preview", id=ann.id),
@@ -125,20 +160,12 @@ def preview(t: Translator, s: Session, ann: Announcement, settings: Settings) ->
         t("Delivery: {delivery}", delivery=label(t, DELIVERY_LABEL, ann.delivery)),
         t("Pinned: {pinned}", pinned=t("yes") if ann.pin else t("no")),
         t("Sending: {when}", when=when),
-        reach(t, len(chats), len(people)),
+        reach(t, where.chats, where.people),
     ]
-    if missing:
-        lines.append(
-            t.tn(
-                "{n} person in the audience has no linked account and will not get it privately.",
-                "{n} people in the audience have no linked account and will not get it privately.",
-                missing,
-            )
-        )
+    if where.missing:
+        lines.append(unreached(t, where.missing))
     if ann.audience != "all":
-        lines.append(
-            t("Group chats include observers, so a restricted audience is reached privately only.")
-        )
+        lines.append(t(RESTRICTED))
     if ann.blob_id:
         lines.append(t("Attachment: yes"))
     lines += ["", ann.text]
@@ -171,16 +198,31 @@ def reason_label(t: Translator, reason: str | None) -> str:
     )
 
 
-def delivery_report(s: Session, t: Translator, ann: Announcement) -> Outgoing:
+@dataclass(frozen=True)
+class Copy:
+    """One copy of an announcement: to a group chat or to a person."""
+
+    kind: str  # chat | person
+    who: str
+    platform: str
+    status: str  # sent | failed | pending
+    reason: str  # why it failed, in the reader's words ("" unless failed)
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Report:
+    copies: list[Copy]
+    counts: dict[tuple[str, str], int]  # (chat|person, sent|failed|pending) → how many
+
+
+def report_of(s: Session, t: Translator, ann: Announcement) -> Report:
+    """Every copy of the announcement and how it went: chats, then people, in Polish order
+    (surname first)."""
     rows = outbox.for_announcement(s, ann.id or 0)
     people = directory.people_by_id(s, [r.person_id for r in rows if r.person_id])
     chats = {(c.platform, c.chat_id): c for c in directory.all_chats(s)}
-    labels = {"sent": t("sent"), "failed": t("failed"), "pending": t("waiting")}
-    counts = {(kind, st): 0 for kind in ("chat", "person") for st in labels}
-    buffer = io.StringIO()
-    writer = SafeWriter(buffer, delimiter=";")
-    writer.writerow([t("type"), t("recipient"), t("platform"), t("status"), t("reason"), t("time")])
-    failures = []
+    counts = {(kind, st): 0 for kind in ("chat", "person") for st in ("sent", "failed", "pending")}
     entries = []
     for row in rows:
         if row.person_id:
@@ -192,23 +234,38 @@ def delivery_report(s: Session, t: Translator, ann: Announcement) -> Outgoing:
             who = binding.title if binding and binding.title else row.chat_id
             key = (False, polish_key(who), b"")
         entries.append((key, who, row))
-    entries.sort(key=lambda e: e[0])  # chats, then people; Polish order (surname first)
+    entries.sort(key=lambda e: e[0])
+    copies = []
     for _key, who, row in entries:
         kind = "person" if row.person_id else "chat"
         counts[(kind, row.status)] += 1
         reason = reason_label(t, row.last_error) if row.status == "failed" else ""
+        copies.append(Copy(kind, who, row.platform, row.status, reason, row.sent_at))
+    return Report(copies, counts)
+
+
+def status_labels(t: Translator) -> dict[str, str]:
+    return {"sent": t("sent"), "failed": t("failed"), "pending": t("waiting")}
+
+
+def delivery_report(s: Session, t: Translator, ann: Announcement) -> Outgoing:
+    report = report_of(s, t, ann)
+    labels = status_labels(t)
+    buffer = io.StringIO()
+    writer = SafeWriter(buffer, delimiter=";")
+    writer.writerow([t("type"), t("recipient"), t("platform"), t("status"), t("reason"), t("time")])
+    for copy in report.copies:
         writer.writerow(
             [
-                t("chat") if kind == "chat" else t("person"),
-                who,
-                row.platform,
-                labels[row.status],
-                reason,
-                t.short_datetime(row.sent_at) if row.sent_at else "",
+                t("chat") if copy.kind == "chat" else t("person"),
+                copy.who,
+                copy.platform,
+                labels[copy.status],
+                copy.reason,
+                t.short_datetime(copy.sent_at) if copy.sent_at else "",
             ]
         )
-        if row.status == "failed":
-            failures.append(f"• {who}: {reason}")
+    counts = report.counts
     lines = [
         t("Delivery report for announcement #{id}", id=ann.id),
         t(
@@ -223,7 +280,7 @@ def delivery_report(s: Session, t: Translator, ann: Announcement) -> Outgoing:
             failed=counts[("person", "failed")],
             pending=counts[("person", "pending")],
         ),
-        *failures,
+        *(f"• {c.who}: {c.reason}" for c in report.copies if c.status == "failed"),
     ]
     content = ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: Excel reads UTF-8
     return Outgoing(

@@ -13,7 +13,7 @@ from core.messages import Action as Button
 from core.messages import Outgoing
 from handlers.consultations import render
 from handlers.consultations.sending import collected, schedule, send_to
-from handlers.kit.args import Code, Fields, Id, Text, Words
+from handlers.kit.args import Code, Id, Rest, Text, Words
 from handlers.kit.context import Context
 from handlers.kit.dates import fold, parse_when, require_future
 from handlers.kit.limits import check_link, check_text, is_link, looks_like_link
@@ -40,14 +40,6 @@ QUESTIONS = {
     "deadline": N_("Opinions by when? E.g. 15.02.2027 or 15.02.2027 16:00."),
     "audience": N_("Who is asked: obserwatorzy, rdzeń or wszyscy?"),
 }
-
-
-class Rest(Fields):
-    """`;`-separated fields of which the last (the content) takes the rest of the line."""
-
-    def parse(self, text: str, ctx: Context) -> dict[str, Any]:
-        parts = text.split(";", len(self.args) - 1) if text.strip() else []
-        return self.read_parts(parts, ctx)
 
 
 def parse_deadline(text: str, ctx: Context) -> datetime:

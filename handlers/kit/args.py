@@ -240,3 +240,12 @@ class Fields(Spec):
 
     def usage(self, t: Any) -> str:
         return "; ".join(self._shown(t, a) for a in self.args)
+
+
+class Rest(Fields):
+    """`;`-separated fields of which the last (a text, a content) takes the rest of the line,
+    `;` and line breaks included."""
+
+    def parse(self, text: str, ctx: Context) -> dict[str, Any]:
+        parts = text.split(";", len(self.args) - 1) if text.strip() else []
+        return self.read_parts(parts, ctx)

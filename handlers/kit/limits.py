@@ -35,6 +35,7 @@ FIELD_LABEL = {
     "due": N_("due date"),
     "deadline": N_("deadline"),
     "when": N_("when"),
+    "networks": N_("networks"),
     "audience": N_("who is asked"),
     "value": N_("new value"),
     "description": N_("description"),

@@ -7,8 +7,8 @@ Microsoft" where Teams is configured (`microsoft`); the browser then holds a ser
 runs the typed command through the router (`Router.handle_for`), the same handler as in chat.
 
 One module per area, each with its route table (`site.Routes`): `microsoft`, `signin`,
-`overview`, `checkin`, `roster`, and a network's `office_hours`, `funding` and `feedback`. A new
-area is a module here, named in `areas()`.
+`overview`, `checkin`, `roster`, `announcements`, and a network's `office_hours`, `funding` and
+`feedback`. A new area is a module here, named in `areas()`.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ def areas() -> tuple[ModuleType, ...]:
     """The desk's modules, each with its `routes` table (/login/microsoft before the
     sign-in link's /login/{token})."""
     from bot.pages.desk import (
+        announcements,
         checkin,
         feedback,
         funding,
@@ -33,7 +34,17 @@ def areas() -> tuple[ModuleType, ...]:
         signin,
     )
 
-    return (microsoft, signin, overview, checkin, roster, office_hours, funding, feedback)
+    return (
+        microsoft,
+        signin,
+        overview,
+        checkin,
+        roster,
+        announcements,
+        office_hours,
+        funding,
+        feedback,
+    )
 
 
 def install(http: HttpServer, router: Router) -> None:

@@ -64,5 +64,6 @@ async def network(d: Desk, request: web.Request, visit: Visit) -> web.StreamResp
         may_office=visit.ctx.can(Action.MANAGE_OFFICE_HOURS, found),
         may_funding=visit.ctx.can(Action.MANAGE_FUNDING, found),
         may_reports=visit.ctx.can(Action.VIEW_REPORTS, found),
+        may_announce_here=visit.ctx.can(Action.ANNOUNCE, found),
         answer_label=lambda a: answer_label(visit.t, a),
     )
