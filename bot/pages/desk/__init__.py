@@ -7,7 +7,7 @@ server-side session (an HttpOnly cookie). What a person sees is what the permiss
 runs the typed command through the router (`Router.handle_for`), the same handler as in chat.
 
 One module per area, each with its route table (`site.Routes`): `signin`, `overview`,
-`checkin`, `roster`. A new area is a module here, named in `install`'s `areas`.
+`checkin`, `roster`, `summary`. A new area is a module here, named in `install`'s `areas`.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from bot.router import Router
 
 
 def install(http: HttpServer, router: Router) -> None:
-    from bot.pages.desk import checkin, overview, roster, signin
+    from bot.pages.desk import checkin, overview, roster, signin, summary
     from bot.pages.desk.site import Desk, security_headers
 
-    areas = (signin, overview, checkin, roster)
+    areas = (signin, overview, checkin, roster, summary)
     desk = Desk(router)
     http.app.middlewares.append(security_headers)
     for area in areas:

@@ -139,6 +139,7 @@ class Desk:
             visit=visit,
             csrf=self.sign(visit.token_hash) if visit else "",
             may_edit_roster=visit is not None and self.may_edit_roster(visit),
+            may_summarise=visit is not None and visit.ctx.can_anywhere(Action.VIEW_SUMMARY),
             csrf_field=CSRF_FIELD,
             **values,
         )
