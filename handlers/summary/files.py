@@ -412,8 +412,8 @@ def _network(pdf: Printout, t: Translator, number: int, n: NetworkSummary) -> No
     if n.office:
         pdf.para(
             t.tn(
-                "Office hours: {n} booking held in the period:",
-                "Office hours: {n} bookings held in the period:",
+                "{n} office-hours booking in the period:",
+                "{n} office-hours bookings in the period:",
                 len(n.office),
             )
         )
