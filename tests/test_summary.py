@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
@@ -19,6 +20,7 @@ from sqlmodel import col, select
 from core.clock import FrozenClock
 from core.config import Settings
 from core.messages import File, Outgoing
+from handlers.summary.period import Period, last_full, parse
 from jobs.dispatch import DueDispatcher
 from models import directory
 from models.db import Database
@@ -70,7 +72,9 @@ async def test_the_quarter_in_the_pdf_and_the_xlsx(
     clock.set(warsaw(5, 10, 10))
     reply = await summary_of(chat, cast.team, "/podsumowanie III kw. 2026")
     assert "01.07.2026 – 30.09.2026" in reply.text, reply.text
-    assert "Raporty koordynatorów: wysłane – 1, brakujące – 1." in reply.text, reply.text
+    assert (
+        "Raporty koordynatorów: wysłane – 1, w wersji roboczej – 1, brakujące – 1." in reply.text
+    ), reply.text
     names = sorted(f.name for f in reply.files)
     assert names == [
         "podsumowanie_empirie_2026-07-01_2026-09-30.pdf",
@@ -219,3 +223,17 @@ async def test_the_scheduled_summary_goes_once_per_period(
     october = [m for m in summaries(seeded) if "2026-10-01_2026-10-31" in (m.dedupe_key or "")]
     assert len(october) == len(team)
     assert datetime(2026, 11, 2, 8, 5, tzinfo=UTC) == clock.now()
+
+
+def test_the_last_full_period_in_local_time() -> None:
+    tz = ZoneInfo("Europe/Warsaw")
+    new_year = datetime(2025, 12, 31, 23, 30, tzinfo=UTC)  # already 1 January in Warsaw
+    assert last_full("quarter", new_year, tz) == Period(date(2025, 10, 1), date(2025, 12, 31))
+    assert last_full("month", new_year, tz) == Period(date(2025, 12, 1), date(2025, 12, 31))
+    march = datetime(2028, 3, 10, tzinfo=UTC)
+    assert last_full("month", march, tz) == Period(date(2028, 2, 1), date(2028, 2, 29))
+    february = last_full("month", march, tz)
+    assert february.start(tz) == datetime(2028, 1, 31, 23, 0, tzinfo=UTC)
+    assert february.end(tz) == datetime(2028, 2, 29, 23, 0, tzinfo=UTC)
+    assert parse("Q4 2026", march, tz) == Period(date(2026, 10, 1), date(2026, 12, 31))
+    assert parse("maj 2026 II kw. 2027", march, tz) == Period(date(2026, 5, 1), date(2027, 6, 30))

@@ -126,6 +126,7 @@ def _local(t: Translator, when: datetime | None) -> datetime | None:
 def to_xlsx(t: Translator, summary: Summary) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     book = Workbook()
     sheets: list[tuple[str, list[str], list[list[Any]]]] = [
@@ -249,7 +250,7 @@ def to_xlsx(t: Translator, summary: Summary) -> bytes:
                     cell.number_format = "DD.MM.YYYY HH:MM"
                     widths[index] = max(widths[index], 16)
         for index, width in enumerate(widths):
-            sheet.column_dimensions[chr(ord("A") + index)].width = width + 2
+            sheet.column_dimensions[get_column_letter(index + 1)].width = width + 2
         sheet.freeze_panes = "A2"
     summary_sheet = book.worksheets[0]
     summary_sheet.append([])

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from core.i18n import Translator
 from core.messages import Outgoing
-from handlers.summary.gather import MISSING, SUBMITTED, Summary, build
+from handlers.summary.gather import DRAFT, MISSING, SUBMITTED, Summary, build
 from handlers.summary.period import Period
 from models.core import Network
 
@@ -48,8 +48,9 @@ def message(t: Translator, summary: Summary, scheduled: bool = False) -> str:
             sum(n.office_used for n in networks),
         ),
         t(
-            "Coordinator's reports: {submitted} submitted, {missing} missing.",
+            "Coordinator's reports: {submitted} submitted, {draft} in draft, {missing} missing.",
             submitted=sum(n.reports(SUBMITTED) for n in networks),
+            draft=sum(n.reports(DRAFT) for n in networks),
             missing=sum(n.reports(MISSING) for n in networks),
         ),
         t("Attached: the summary as PDF (to read) and XLSX (to count with)."),
