@@ -2,6 +2,9 @@
 (`EMPIRIE_SUMMARY_PERIOD`), on the first working morning of the next, every member of the
 coordinating team gets the previous period's summary (PDF and XLSX) privately, once.
 
+A bot that was down at that moment sends it when it is back, within a week (`CATCH_UP`); a
+bot first started later in the period does not send a summary nobody expects any more.
+
 Once-only across restarts and processes: each person's message has the key
 `summary:<first day>_<last day>:p<person>` (models.outbox.queued keeps it after delivery).
 The files are made only when somebody still has to get them, once per language and set of
@@ -9,7 +12,7 @@ networks seen (the closed leaders' network only for those the permission table l
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from core.config import Settings
 from core.i18n import Translator
@@ -22,6 +25,7 @@ from jobs.dispatch import Job, sweep
 from models import directory, outbox
 
 KIND = "summary"
+CATCH_UP = timedelta(days=7)
 
 
 def key(period: Period, person_id: int) -> str:
@@ -42,7 +46,8 @@ def due_moment(period: Period, settings: Settings) -> datetime:
 def send_summary(job: Job) -> int:
     s, settings = job.session, job.settings
     period = last_full(settings.summary_period, job.now, settings.tz)
-    if job.now < due_moment(period, settings):
+    due = due_moment(period, settings)
+    if not due <= job.now <= due + CATCH_UP:
         return 0
     team = [p.id or 0 for p in directory.coordinating_team(s)]
     waiting = [p for p in team if not outbox.queued(s, key(period, p))]
