@@ -506,6 +506,22 @@ class Settings(BaseSettings):
         description="Coordinator's report: the network's coordinators are reminded once when the report on a meeting is not submitted this many days after the meeting ended.",
     )
 
+    # The programme's summary for ZMP's leadership (handlers/summary, jobs/summary.py): sent to
+    # the coordinating team after each period; the same period is /podsumowanie's default.
+    summary_period: str = Field(
+        default="quarter",
+        alias="EMPIRIE_SUMMARY_PERIOD",
+        pattern=r"^(month|quarter)$",
+        description="The programme's summary for ZMP's leadership: `quarter` or `month`. After each such period the coordinating team gets its summary (PDF and XLSX) privately, on the first working morning; `/podsumowanie` without dates covers the last full one.",
+    )
+    summary_missed_in_row: int = Field(
+        default=2,
+        alias="EMPIRIE_SUMMARY_MISSED_IN_ROW",
+        ge=1,
+        le=12,
+        description="The summary's cities losing touch: a city invited to this many of its network's meetings in a row with nobody present.",
+    )
+
     @property
     def plan_reminder_offsets(self) -> list[int]:
         return sorted({int(d) for d in self.plan_reminder_days.split(",") if d.strip()})

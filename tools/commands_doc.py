@@ -30,6 +30,7 @@ TITLES = {
     "contacts": "Kontakt",
     "help": "Pomoc",
     "privacy": "Twoje dane",
+    "summary": "Podsumowanie dla Kierownictwa ZMP",
 }
 
 

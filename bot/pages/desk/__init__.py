@@ -7,7 +7,7 @@ Microsoft" where Teams is configured (`microsoft`); the browser then holds a ser
 runs the typed command through the router (`Router.handle_for`), the same handler as in chat.
 
 One module per area, each with its route table (`site.Routes`): `microsoft`, `signin`,
-`overview`, `checkin`, `roster`, `announcements`, and a network's `office_hours`, `funding` and
+`overview`, `checkin`, `roster`, `announcements`, `summary`, and a network's `office_hours`, `funding` and
 `feedback`. A new area is a module here, named in `areas()`.
 """
 
@@ -32,6 +32,7 @@ def areas() -> tuple[ModuleType, ...]:
         overview,
         roster,
         signin,
+        summary,
     )
 
     return (
@@ -41,6 +42,7 @@ def areas() -> tuple[ModuleType, ...]:
         checkin,
         roster,
         announcements,
+        summary,
         office_hours,
         funding,
         feedback,

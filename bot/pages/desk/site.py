@@ -143,6 +143,7 @@ class Desk:
             csrf=self.sign(visit.token_hash) if visit else "",
             may_edit_roster=visit is not None and self.may_edit_roster(visit),
             may_announce=visit is not None and visit.ctx.can_anywhere(Action.ANNOUNCE),
+            may_summarise=visit is not None and visit.ctx.can_anywhere(Action.VIEW_SUMMARY),
             csrf_field=CSRF_FIELD,
             **values,
         )
