@@ -35,7 +35,7 @@ SHEETS = [
     "Obecność według statusu",
     "Miasta tracące kontakt",
     "Dyżury eksperta",
-    "Opinie",
+    "Oceny",
     "Raporty",
 ]
 
@@ -107,7 +107,7 @@ async def test_the_quarter_in_the_pdf_and_the_xlsx(
     office = rows(book["Dyżury eksperta"])
     assert ["Budżet obywatelski", "odbyty"] in [r[3:5] for r in office]
     assert [HOSTILE_TOPIC, "zarezerwowany"] in [r[3:5] for r in office]
-    feedback = rows(book["Opinie"])[1:]
+    feedback = rows(book["Oceny"])[1:]
     assert [r[2:6] for r in feedback] == [[5, 3, 4.0, "–"], [5, 3, 5.0, 1.0]]
     reports = book["Raporty"]
     july, august, september = rows(reports)[1:]
