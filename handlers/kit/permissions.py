@@ -38,6 +38,7 @@ class Action(StrEnum):
     READ_MATERIALS = "read_materials"  # the network's archive (observers: the open parts')
     WRITE_REPORT = "write_report"  # the coordinator's report after a meeting: write, submit
     MANAGE_REPORT_FORM = "manage_report_form"  # the report form's sections (ZMP's form)
+    VIEW_AUDIT = "view_audit"  # the audit log of the network's changes (the staff desk)
 
 
 class Guest(StrEnum):
@@ -83,6 +84,7 @@ RULES: dict[Action, Grant] = {
     Action.READ_MATERIALS: {_R: EVERY, _C: ANY, _E: ANY, _O: ANY, _T: ANY},
     Action.WRITE_REPORT: {_C: ANY, _T: ANY},
     Action.MANAGE_REPORT_FORM: {_T: ANY},
+    Action.VIEW_AUDIT: {_C: ANY, _T: ANY},
 }
 
 

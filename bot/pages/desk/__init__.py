@@ -7,7 +7,8 @@ server-side session (an HttpOnly cookie). What a person sees is what the permiss
 runs the typed command through the router (`Router.handle_for`), the same handler as in chat.
 
 One module per area, each with its route table (`site.Routes`): `signin`, `overview`,
-`checkin`, `roster`. A new area is a module here, named in `install`'s `areas`.
+`checkin`, `roster`,
+`members` (the roster's forms on a network's page), `audit` (the audit log). A new area is a module here, named in `install`'s `areas`.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from bot.router import Router
 
 
 def install(http: HttpServer, router: Router) -> None:
-    from bot.pages.desk import checkin, overview, roster, signin
+    from bot.pages.desk import audit, checkin, members, overview, roster, signin
     from bot.pages.desk.site import Desk, security_headers
 
-    areas = (signin, overview, checkin, roster)
+    areas = (signin, overview, checkin, roster, members, audit)
     desk = Desk(router)
     http.app.middlewares.append(security_headers)
     for area in areas:

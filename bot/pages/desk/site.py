@@ -139,6 +139,7 @@ class Desk:
             visit=visit,
             csrf=self.sign(visit.token_hash) if visit else "",
             may_edit_roster=visit is not None and self.may_edit_roster(visit),
+            may_read_whole_log=visit is not None and self.may_read_whole_log(visit),
             csrf_field=CSRF_FIELD,
             **values,
         )
@@ -253,6 +254,13 @@ class Desk:
         with self.db.session() as s:
             every = list(directory.networks(s))
         return bool(every) and all(visit.ctx.can(Action.MANAGE_MEMBERS, n) for n in every)
+
+    def may_read_whole_log(self, visit: Visit) -> bool:
+        """The whole audit log (the programme's own entries too): for whoever may read every
+        network's (the coordinating team)."""
+        with self.db.session() as s:
+            every = list(directory.networks(s))
+        return bool(every) and all(visit.ctx.can(Action.VIEW_AUDIT, n) for n in every)
 
     async def run(self, visit: Visit, command: str) -> tuple[bool, list[Outgoing]]:
         """The typed command, for the desk's person, through the router: the chat's handler.
