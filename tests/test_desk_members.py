@@ -345,6 +345,8 @@ async def test_the_audit_log_pages_and_records_the_desks_check_in(site: Desk) ->
         assert older
         status, page = await _get(site, http, html.unescape(older.group(1)))
         assert status == 200 and "strona 2 z 2" in page and "Nowsze wpisy" in page
+        status, last = await _get(site, http, "/desk/n/cyfrowe/audit?page=999")
+        assert status == 200 and "strona 2 z 2" in last  # past the end: the last page
         older_rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td>", page)
         assert older_rows and "obecność potwierdzona przez organizatorów" not in {
             r[2] for r in older_rows

@@ -152,8 +152,11 @@ def _show(
         kind = request.query.get("kind", "")
         kind = kind if kind in kinds else ""
         found = audit_log.entries(s, network, kind or None, (number - 1) * PAGE, PAGE)
+        pages = max(1, -(-found.total // PAGE))
+        if number > pages:  # past the last page (the log was filtered, or a link was edited)
+            number = pages
+            found = audit_log.entries(s, network, kind or None, (number - 1) * PAGE, PAGE)
         lines = _lines(s, t, found)
-    pages = max(1, -(-found.total // PAGE))
 
     def link(to: int) -> str:
         query = {"page": str(to), **({"kind": kind} if kind else {})}
