@@ -5,7 +5,8 @@ POST /desk/n/<code>/members/add       add a city's representative: `/osoba_dodaj
 POST /desk/n/<code>/members/replace   replace a representative: `/zastap`
 POST /desk/n/<code>/members/end       end a person's membership in the network: `/zakoncz`
 
-A refused form comes back with what was typed and the handler's own refusal.
+The answer is the network's page at its forms (`#change`), the handler's reply above them; a
+refused form comes back with what was typed.
 """
 
 from __future__ import annotations
@@ -66,8 +67,8 @@ async def _act(
         visit,
         network,
         status=status,
-        result=shown,
-        result_ok=ok,
+        change_result=shown,
+        change_ok=ok,
         typed={} if ok else {which: typed},
     )
 
@@ -105,8 +106,8 @@ async def end(d: Desk, request: web.Request, visit: Visit, form: Form) -> web.St
             visit,
             network,
             status=422,
-            result=[visit.t(NOT_CONFIRMED)],
-            result_ok=False,
+            change_result=[visit.t(NOT_CONFIRMED)],
+            change_ok=False,
             typed={"end": typed},
         )
     return await _act(d, request, visit, network, "end", "zakoncz", typed)
