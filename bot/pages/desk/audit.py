@@ -100,8 +100,8 @@ def _about(s: Session, t: Translator, entry: AuditEntry) -> str:
     elif prefix == "city" and number is not None:
         city = s.get(City, number)
         parts.append(city.name if city else f"#{number}")
-    elif prefix == "network":
-        found = directory.network_by_code(s, rest) if not rest.isdigit() else None
+    elif prefix == "network":  # by code; the funding profile's entries name it by number
+        found = s.get(Network, number) if number is not None else directory.network_by_code(s, rest)
         parts.append(found.name if found else rest)
     elif number is not None:
         parts.append(f"#{number}")
