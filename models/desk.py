@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import String, func, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from models import audit
 from models.core import Person, utc_field
 from models.feedback import Poll, PollStatus
 from models.meetings import Meeting, MeetingStatus
@@ -119,6 +120,7 @@ def start(session: Session, person_id: int, now: datetime) -> str:
         )
     )
     session.flush()
+    audit.record(session, now, person_id, "desk.sign_in", f"person:{person_id}")
     return token
 
 

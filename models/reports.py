@@ -184,3 +184,34 @@ def missing(session: Session, ended_from: datetime, ended_to: datetime) -> list[
         if m.id not in done
         and ended_from <= m.starts_at + timedelta(minutes=m.duration_minutes) <= ended_to
     ]
+
+
+def last_finished(
+    session: Session, network_ids: Sequence[int], now: datetime
+) -> dict[int, tuple[Meeting, MeetingReport | None]]:
+    """Each network's last published meeting that has ended by `now`, with its report (a
+    draft, a submitted one, or None): the report the coordinator owes last."""
+    if not network_ids:
+        return {}
+    rows = session.exec(
+        select(Meeting)
+        .where(
+            col(Meeting.network_id).in_(list(network_ids)),
+            Meeting.status == MeetingStatus.PUBLISHED,
+            Meeting.starts_at <= now,
+        )
+        .order_by(col(Meeting.starts_at).desc(), col(Meeting.id).desc())
+    ).all()
+    last: dict[int, Meeting] = {}
+    for m in rows:
+        if m.network_id not in last and m.starts_at + timedelta(minutes=m.duration_minutes) <= now:
+            last[m.network_id] = m
+    found = {
+        r.meeting_id: r
+        for r in session.exec(
+            select(MeetingReport).where(
+                col(MeetingReport.meeting_id).in_([m.id for m in last.values()])
+            )
+        ).all()
+    }
+    return {n: (m, found.get(m.id or 0)) for n, m in last.items()}

@@ -189,3 +189,52 @@ async def test_the_office_roster_upload_shows_its_dry_run_first(
     assert "Zaimportowano" in await page.get_by_role("status").first.inner_text()
     await context.close()
     await audit(browser, site, site.cast.team, "/desk/roster", "roster")
+
+
+async def test_the_coordinator_changes_the_roster_and_reads_the_audit_log(
+    browser: Browser, site: Desk
+) -> None:
+    with site.db.session() as s:
+        rep = s.get(directory.Person, site.cast.laureate_rep)
+        coordinator = s.get(directory.Person, site.cast.coordinator)
+        assert rep is not None and coordinator is not None
+        city = directory.city_name(s, rep.city_id) or ""
+    context, page = await signed_in(browser, site, site.cast.coordinator, DESKTOP)
+    await page.get_by_role("link", name="MIASTO CYFROWE").click()
+    add = page.locator("form", has=page.get_by_role("heading", name="Dodaj przedstawiciela miasta"))
+    await add.get_by_label("Miasto").select_option(city)
+    await add.get_by_label("Imię i nazwisko").fill("Zofia Źdźbło")
+    await add.get_by_label("Stanowisko").fill("Naczelniczka Wydziału IT")
+    await add.get_by_label("E-mail (nieobowiązkowo)").fill("z.zdzblo@example.pl")
+    await add.get_by_role("button", name="Dodaj przedstawiciela").click()
+    status = page.get_by_role("status").first
+    assert "Zofia Źdźbło" in await status.inner_text()
+    roster = page.get_by_role("region", name="Skład sieci")
+    assert await roster.get_by_role("row", name="Zofia Źdźbło").count() == 1
+    await shot(page, "desk_roster_forms_desktop")
+    # the handler's refusal (the browser's own checks stop an empty field or a bad address),
+    # and the form keeps what was typed
+    replace = page.locator("form", has=page.get_by_role("heading", name="Zastąp przedstawiciela"))
+    await replace.get_by_label("Kogo zastąpić").select_option(str(rep.id))
+    await replace.get_by_label("Kto przejmuje miejsce").fill(f"#{rep.id}")
+    await replace.get_by_role("button", name="Zastąp").click()
+    assert "To ta sama osoba." in await page.get_by_role("status").first.inner_text()
+    replace = page.locator("form", has=page.get_by_role("heading", name="Zastąp przedstawiciela"))
+    assert await replace.get_by_label("Kto przejmuje miejsce").input_value() == f"#{rep.id}"
+    await page.set_viewport_size(TABLET)
+    await shot(page, "desk_roster_forms_refused_tablet")
+    await page.get_by_role("link", name="Dziennik zmian tej sieci").click()
+    assert await page.get_by_role("heading", level=1).inner_text() == (
+        "Dziennik zmian: MIASTO CYFROWE"
+    )
+    first = page.locator("table.log tbody tr").first
+    text = await first.inner_text()
+    assert coordinator.display_name in text and "Zofia Źdźbło" in text
+    await page.get_by_label("Rodzaj zmiany").select_option(label="dodano osobę")
+    await page.get_by_role("button", name="Pokaż").click()
+    kinds = await page.locator("table.log tbody tr td:nth-child(3)").all_inner_texts()
+    assert kinds and set(kinds) == {"dodano osobę"}
+    await shot(page, "desk_audit_filtered_tablet")
+    await context.close()
+    await audit(browser, site, site.cast.coordinator, "/desk/n/cyfrowe", "network_forms")
+    await audit(browser, site, site.cast.coordinator, "/desk/n/cyfrowe/audit", "audit")

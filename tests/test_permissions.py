@@ -30,6 +30,7 @@ STAFF_ACTIONS = {
         Action.SHARE_MATERIALS,  # the meeting's note and materials: the coordinator or expert
         Action.READ_MATERIALS,
         Action.WRITE_REPORT,  # the coordinator's report after each meeting
+        Action.VIEW_AUDIT,  # who changed what in the network (the staff desk's audit log)
     },
     Role.EXPERT: {
         Action.READ,

@@ -39,6 +39,7 @@ class Action(StrEnum):
     WRITE_REPORT = "write_report"  # the coordinator's report after a meeting: write, submit
     MANAGE_REPORT_FORM = "manage_report_form"  # the report form's sections (ZMP's form)
     VIEW_SUMMARY = "view_summary"  # the programme's periodic summary for ZMP's leadership
+    VIEW_AUDIT = "view_audit"  # the audit log of the network's changes (the staff desk)
 
 
 class Guest(StrEnum):
@@ -85,6 +86,7 @@ RULES: dict[Action, Grant] = {
     Action.WRITE_REPORT: {_C: ANY, _T: ANY},
     Action.MANAGE_REPORT_FORM: {_T: ANY},
     Action.VIEW_SUMMARY: {_T: ANY},
+    Action.VIEW_AUDIT: {_C: ANY, _T: ANY},
 }
 
 

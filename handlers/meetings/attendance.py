@@ -20,7 +20,7 @@ from handlers.kit.registry import REGISTRY
 from handlers.meetings import render
 from handlers.meetings.attendance_sheet import Heading, Row, to_csv, to_pdf
 from handlers.meetings.render import MISSING
-from models import attendance, directory
+from models import attendance, audit, directory
 from models.attendance import SECTIONS, Section
 from models.core import Network, Person
 from models.directory import STAFF_ORDER
@@ -237,6 +237,17 @@ async def here(
             _invited_and_coming(s, found, me)
             who = me
         check_in(s, found, who.id or 0, ctx.now)
+        if who.id != me.id:  # staff marking someone (at the venue's desk): who did it
+            audit.record(
+                s,
+                ctx.now,
+                me.id,
+                "attendance.check_in",
+                f"meeting:{found.id}",
+                person=who.id,
+                guest=as_guest,
+                network=network.code,
+            )
     if as_guest:
         return [
             Outgoing(

@@ -7,8 +7,9 @@ Microsoft" where Teams is configured (`microsoft`); the browser then holds a ser
 runs the typed command through the router (`Router.handle_for`), the same handler as in chat.
 
 One module per area, each with its route table (`site.Routes`): `microsoft`, `signin`,
-`overview`, `checkin`, `roster`, `announcements`, `summary`, and a network's `office_hours`, `funding` and
-`feedback`. A new area is a module here, named in `areas()`.
+`overview`, `members` (the roster's forms on a network's page), `checkin`, `roster`,
+`announcements`, `summary`, `audit`, and a network's `office_hours`, `funding` and `feedback`.
+A new area is a module here, named in `areas()`.
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ def areas() -> tuple[ModuleType, ...]:
     sign-in link's /login/{token})."""
     from bot.pages.desk import (
         announcements,
+        audit,
         checkin,
         feedback,
         funding,
+        members,
         microsoft,
         office_hours,
         overview,
@@ -39,10 +42,12 @@ def areas() -> tuple[ModuleType, ...]:
         microsoft,
         signin,
         overview,
+        members,
         checkin,
         roster,
         announcements,
         summary,
+        audit,
         office_hours,
         funding,
         feedback,

@@ -144,6 +144,7 @@ class Desk:
             may_edit_roster=visit is not None and self.may_edit_roster(visit),
             may_announce=visit is not None and visit.ctx.can_anywhere(Action.ANNOUNCE),
             may_summarise=visit is not None and visit.ctx.can_anywhere(Action.VIEW_SUMMARY),
+            may_read_whole_log=visit is not None and self.may_read_whole_log(visit),
             csrf_field=CSRF_FIELD,
             **values,
         )
@@ -265,6 +266,13 @@ class Desk:
         with self.db.session() as s:
             every = list(directory.networks(s))
         return bool(every) and all(visit.ctx.can(Action.MANAGE_MEMBERS, n) for n in every)
+
+    def may_read_whole_log(self, visit: Visit) -> bool:
+        """The whole audit log (the programme's own entries too): for whoever may read every
+        network's (the coordinating team)."""
+        with self.db.session() as s:
+            every = list(directory.networks(s))
+        return bool(every) and all(visit.ctx.can(Action.VIEW_AUDIT, n) for n in every)
 
     async def run(self, visit: Visit, command: str) -> tuple[bool, list[Outgoing]]:
         """The typed command, for the desk's person, through the router: the chat's handler.
