@@ -13,8 +13,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
-
 DEFAULT_COUNTRY = "PL"
 DEFAULT_MORNING = time(9, 0)
 DEFAULT_TZ = ZoneInfo("Europe/Warsaw")
@@ -22,6 +20,8 @@ DEFAULT_TZ = ZoneInfo("Europe/Warsaw")
 
 @lru_cache(maxsize=32)
 def _calendar(country: str, year: int) -> frozenset[date]:
+    import holidays  # ~9 MB: loaded when a working day is first asked about, not at start
+
     return frozenset(holidays.country_holidays(country, years=year))
 
 
