@@ -21,6 +21,8 @@ Three conventions every transport follows (console, Telegram, Teams, answer page
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -58,6 +60,39 @@ class File:
     name: str
     content: bytes
     mime: str = "application/octet-stream"
+
+    @staticmethod
+    def later(name: str, build: Callable[[], bytes], mime: str) -> File:
+        """A file whose content is built when it is first read (once), e.g. a booking's .ics:
+        the handler returns it inside the transaction that holds a lock, and it is built when
+        the reply is sent or queued, after that transaction has committed. `build` must use
+        only values it captured (not a database session)."""
+        return _Later(name, build, mime)
+
+
+class _Later(File):
+    """File.later: `content` is built on first read; otherwise a File like any other."""
+
+    def __init__(
+        self,
+        name: str,
+        build: Callable[[], bytes] | None = None,
+        mime: str = "application/octet-stream",
+        content: bytes | None = None,  # dataclasses.replace passes the built content
+    ) -> None:
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "mime", mime)
+        object.__setattr__(self, "_build", build)
+        object.__setattr__(self, "_built", content)
+        object.__setattr__(self, "_lock", threading.Lock())
+
+    @property  # type: ignore[override]
+    def content(self) -> bytes:
+        with self._lock:
+            if self._built is None:
+                assert self._build is not None
+                object.__setattr__(self, "_built", self._build())
+            return self._built
 
 
 @dataclass(frozen=True)

@@ -212,15 +212,16 @@ async def _book(ctx: Context, session_id: int, slot: int | None, topic: str) -> 
     t = ctx.t
     me, city_id = booker(ctx, session_id)
     with ctx.db.session() as s:
+        network = network_of(s, oh.get_session(s, session_id))  # read before the lock
         outcome = oh.book(s, session_id, city_id, me.id or 0, topic, slot, ctx.now, ctx.settings.tz)
-        session = oh.get_session(s, session_id)
+        session = outcome.session
         if outcome.booking is not None:
             reply = booking_message(
                 t,
                 session,
                 outcome.booking,
-                network_of(s, session),
-                ics_file(s, t, session, outcome.booking, ctx.settings, ctx.now),
+                network,
+                ics_file(s, t, session, outcome.booking, ctx.settings, ctx.now, network=network),
             )
         elif outcome.waitlisted is not None:
             place = [w.id for w in oh.waiting(s, session_id)].index(outcome.waitlisted.id) + 1
