@@ -73,6 +73,10 @@ class File:
 class _Later(File):
     """File.later: `content` is built on first read; otherwise a File like any other."""
 
+    _build: Callable[[], bytes] | None
+    _built: bytes | None
+    _lock: threading.Lock
+
     def __init__(
         self,
         name: str,
@@ -86,13 +90,15 @@ class _Later(File):
         object.__setattr__(self, "_built", content)
         object.__setattr__(self, "_lock", threading.Lock())
 
-    @property  # type: ignore[override]
+    @property
     def content(self) -> bytes:
         with self._lock:
-            if self._built is None:
+            built = self._built
+            if built is None:
                 assert self._build is not None
-                object.__setattr__(self, "_built", self._build())
-            return self._built
+                built = self._build()
+                object.__setattr__(self, "_built", built)
+            return built
 
 
 @dataclass(frozen=True)
