@@ -552,6 +552,7 @@ class Settings(BaseSettings):
                 date.fromisoformat(d.strip()) for d in self.days_off.split(",") if d.strip()
             ),
             enabled=self.working_days,
+            cache=self.files_dir,
         )
 
     outbox_lease_seconds: float = Field(

@@ -81,3 +81,32 @@ print(json.dumps([before, order, holiday]))
     assert before == {"icu": False, "holidays": False}
     assert order == ["Lublin", "Łomża", "Świdnik", "Zabrze"]
     assert holiday is True  # 11 November, Independence Day
+
+
+def test_a_restart_reads_the_years_holidays_without_the_library(tmp_path: Path) -> None:
+    """`holidays` loads every country's calendar (~17 MB): the year's Polish holidays are
+    computed once and kept in the files directory, so the next process only reads them."""
+    code = f"""
+import json, sys
+from datetime import date
+from core.config import Settings
+w = Settings(EMPIRIE_FILES_DIR={str(tmp_path)!r}).workdays
+days = [w.is_working_day(date(2026, 11, d)) for d in (10, 11, 12)]
+print(json.dumps([days, "holidays" in sys.modules]))
+"""
+
+    def run() -> list[object]:
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        ).stdout
+        return list(json.loads(out))
+
+    assert run() == [[True, False, True], True]  # computed with the library, then kept
+    assert [p.parent.name for p in tmp_path.rglob("holidays-PL-2026-*.json")] == ["calendars"]
+    assert run() == [[True, False, True], False]  # the restart: read, library not loaded
