@@ -31,6 +31,7 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/outbox_storage.py
 	$(PY) benchmarks/burst.py
 	$(PY) benchmarks/button_burst.py
+	$(PY) benchmarks/booking_storm.py
 	$(PY) benchmarks/broadcast.py
 	$(PY) benchmarks/reply_latency.py
 	$(PY) benchmarks/scale.py

@@ -279,17 +279,19 @@ async def main(root: Path) -> None:
     figures = [
         figure(f"{bare}: start", "s", results[bare][0]),
         figure(f"{bare}: CPU to start", "s", results[bare][1]),
-        figure(f"{bare}: RSS", "MB", results[bare][2], digits=1),
+        figure(f"{bare}: RSS", "MiB", results[bare][2], digits=1),
     ]
-    for name, limit in (("console", 90), ("telegram", 90), ("telegram + teams", 140)):
+    # issue #25's goals (console: no memory goal there; the earlier ≤ 90 kept)
+    goals = (("console", 0.7, 90), ("telegram", 1.0, 70), ("telegram + teams", 1.5, 100))
+    for name, seconds, limit in goals:
         times, cpus, mems = results[name]
         figures.append(
             figure(
                 f"{name}: start to ready",
                 "s",
                 times,
-                target="≤ 1.5 s",
-                ok=lambda v: v <= 1.5,
+                target=f"≤ {seconds:g} s",
+                ok=lambda v, most=seconds: v <= most,
                 baseline=base_t,
             )
         )
@@ -297,9 +299,9 @@ async def main(root: Path) -> None:
         figures.append(
             figure(
                 f"{name}: RSS {SETTLE:g} s after ready",
-                "MB",
+                "MiB",
                 mems,
-                target=f"≤ {limit} MB",
+                target=f"≤ {limit} MiB",
                 ok=lambda v, lim=limit: v <= lim,
                 baseline=base_m,
                 digits=1,

@@ -16,6 +16,7 @@ from benchmarks.common import RESULTS
 
 ORDER = [
     "button_burst",
+    "booking_storm",
     "burst",
     "pages",
     "broadcast",

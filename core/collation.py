@@ -14,15 +14,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import cache
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-import icu
+if TYPE_CHECKING:
+    import icu
 
 T = TypeVar("T")
 
 
 @cache
 def _collator() -> icu.Collator:
+    import icu  # ~9 MB: loaded at the first sort, not at start
+
     collator = icu.Collator.createInstance(icu.Locale("pl_PL"))
     # "a" before "A" only when the letters are otherwise equal (ICU's tertiary strength)
     collator.setStrength(icu.Collator.TERTIARY)

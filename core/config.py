@@ -255,6 +255,12 @@ class Settings(BaseSettings):
         alias="EMPIRIE_JOBS_POLL_SECONDS",
         description="How often due work (reminders, reports, polls) is checked.",
     )
+    sweep_seconds: float = Field(
+        default=60.0,
+        alias="EMPIRIE_SWEEP_SECONDS",
+        ge=0,
+        description="How often the periodic checks that are not tied to one due task run (join-request summaries, delivery reports, office-hours sessions ahead, funding digests, report reminders); a due-work tick in between only looks for due tasks.",
+    )
     # how long handled platform event ids are kept against redelivery (then purged daily)
     processed_events_days: int = Field(
         default=14,
@@ -567,6 +573,7 @@ class Settings(BaseSettings):
                 date.fromisoformat(d.strip()) for d in self.days_off.split(",") if d.strip()
             ),
             enabled=self.working_days,
+            cache=self.files_dir,
         )
 
     outbox_lease_seconds: float = Field(

@@ -21,6 +21,8 @@ Three conventions every transport follows (console, Telegram, Teams, answer page
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -60,6 +62,45 @@ class File:
     name: str
     content: bytes
     mime: str = "application/octet-stream"
+
+    @staticmethod
+    def later(name: str, build: Callable[[], bytes], mime: str) -> File:
+        """A file whose content is built when it is first read (once), e.g. a booking's .ics:
+        the handler returns it inside the transaction that holds a lock, and it is built when
+        the reply is sent or queued, after that transaction has committed. `build` must use
+        only values it captured (not a database session)."""
+        return _Later(name, build, mime)
+
+
+class _Later(File):
+    """File.later: `content` is built on first read; otherwise a File like any other."""
+
+    _build: Callable[[], bytes] | None
+    _built: bytes | None
+    _lock: threading.Lock
+
+    def __init__(
+        self,
+        name: str,
+        build: Callable[[], bytes] | None = None,
+        mime: str = "application/octet-stream",
+        content: bytes | None = None,  # dataclasses.replace passes the built content
+    ) -> None:
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "mime", mime)
+        object.__setattr__(self, "_build", build)
+        object.__setattr__(self, "_built", content)
+        object.__setattr__(self, "_lock", threading.Lock())
+
+    @property
+    def content(self) -> bytes:
+        with self._lock:
+            built = self._built
+            if built is None:
+                assert self._build is not None
+                built = self._build()
+                object.__setattr__(self, "_built", built)
+            return built
 
 
 @dataclass(frozen=True)

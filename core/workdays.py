@@ -8,12 +8,15 @@ settings (core.config.Settings.workdays); the module-level functions use the def
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
 from zoneinfo import ZoneInfo
-
-import holidays
 
 DEFAULT_COUNTRY = "PL"
 DEFAULT_MORNING = time(9, 0)
@@ -21,8 +24,35 @@ DEFAULT_TZ = ZoneInfo("Europe/Warsaw")
 
 
 @lru_cache(maxsize=32)
-def _calendar(country: str, year: int) -> frozenset[date]:
-    return frozenset(holidays.country_holidays(country, years=year))
+def _calendar(country: str, year: int, cache: str | None = None) -> frozenset[date]:
+    """The country's public holidays in `year`. `holidays` loads every country's calendar
+    (~17 MB, ~0.35 s), so a year's dates, once computed, are kept as a small file in `cache`
+    (a directory; named with the library's version, so an upgrade recomputes them): a
+    restart then reads the file and never imports the library."""
+    path = _cached(cache, country, year)
+    if path is not None:
+        with contextlib.suppress(OSError, ValueError):
+            return frozenset(date.fromisoformat(d) for d in json.loads(path.read_text()))
+    import holidays
+
+    days = frozenset(holidays.country_holidays(country, years=year))
+    if path is not None:
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_text(json.dumps(sorted(d.isoformat() for d in days)))
+            partial.replace(path)
+    return days
+
+
+def _cached(cache: str | None, country: str, year: int) -> Path | None:
+    if cache is None:
+        return None
+    try:
+        version = metadata.version("holidays")
+    except metadata.PackageNotFoundError:
+        return None
+    return Path(cache) / "calendars" / f"holidays-{country}-{year}-{version}.json"
 
 
 @dataclass(frozen=True)
@@ -35,10 +65,11 @@ class Workdays:
     morning: time = DEFAULT_MORNING
     extra: frozenset[date] = field(default_factory=frozenset)
     enabled: bool = True
+    cache: str | None = field(default=None, compare=False)  # where a year's holidays are kept
 
     def is_holiday(self, day: date) -> bool:
         return day in self.extra or (
-            bool(self.country) and day in _calendar(self.country, day.year)
+            bool(self.country) and day in _calendar(self.country, day.year, self.cache)
         )
 
     def is_day_off(self, day: date) -> bool:

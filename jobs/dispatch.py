@@ -143,6 +143,7 @@ class DueDispatcher:
         self.owner = owner or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
         self.lease, self.batch, self.max_batches = lease, batch, max_batches
         self._queued = 0  # messages queued by batches in this run
+        self._swept: datetime | None = None  # when the sweeps last ran (this clock)
 
     async def run_once(self) -> int:
         """Run everything that is due (in batches, until none is left or `max_batches` were
@@ -152,7 +153,9 @@ class DueDispatcher:
 
     def _run_sync(self, now: datetime) -> int:
         done, self._queued = 0, 0
-        for _ in range(self.max_batches):
+        with self.db.session() as s:
+            first = due.first_due(s)  # an idle tick ends here: one indexed read
+        for _ in range(self.max_batches if first is not None and first <= now else 0):
             with self.db.session() as s:
                 tasks = list(
                     queue.claim(
@@ -171,6 +174,9 @@ class DueDispatcher:
         if self._queued >= outbox.ANALYZE_AFTER:  # before the outbox claims them
             with self.db.session() as s:
                 outbox.refresh_statistics(s)
+        if not self._sweep_due(now):
+            return done
+        self._swept = now
         for fn in SWEEPS:
             try:
                 with self.db.session() as s:
@@ -178,6 +184,17 @@ class DueDispatcher:
             except Exception:  # rolled back; the other sweeps still run, this one next tick
                 log.exception("jobs.sweep_crash sweep=%s", fn.__name__)
         return done
+
+    def _sweep_due(self, now: datetime) -> bool:
+        """The sweeps run every `sweep_seconds` of this dispatcher's clock (first at its first
+        tick; again at once if the clock went back), not at every tick: each is a query and
+        a transaction of its own, and what they look for is measured in minutes."""
+        last = self._swept
+        return (
+            last is None
+            or now < last
+            or now - last >= timedelta(seconds=self.settings.sweep_seconds)
+        )
 
     def _run_tasks(self, tasks: list[DueTask], now: datetime) -> int:
         """Batchable kinds together (one transaction per kind), the rest one by one; in the

@@ -120,3 +120,14 @@ def schedule_once(session: Session, kind: str, ref_id: int, key: str, due_at: da
 def exists_key(session: Session, key: str) -> bool:
     """Whether a task with this key was ever scheduled."""
     return session.exec(select(DueTask.id).where(DueTask.key == key)).first() is not None
+
+
+def first_due(session: Session) -> datetime | None:
+    """When the earliest pending task falls due (None: nothing pending): one read of the
+    first entry of the (status, due_at) index, so an idle tick costs one indexed lookup."""
+    return session.exec(
+        select(DueTask.due_at)
+        .where(DueTask.status == TaskStatus.PENDING)
+        .order_by(col(DueTask.due_at))
+        .limit(1)
+    ).first()

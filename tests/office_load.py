@@ -1,7 +1,8 @@
 """A bot process hammering one office-hours session (run by test_office_hours_load).
 
 `python -m tests.office_load <db url> <session> <iso now> <person ids…>`: every person
-tries to book at once from a pool of threads; prints one JSON list of the replies' texts."""
+tries to book at once from a pool of threads; prints one JSON list of the replies: their
+text and, for each calendar file, its name and the event's start (ISO)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import json
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+
+from icalendar import Calendar
 
 from bot.router import Router
 from core.clock import FrozenClock
@@ -25,7 +28,7 @@ def main() -> None:
         db, FrozenClock(datetime.fromisoformat(now)), Settings(EMPIRIE_DATABASE_URL=url)
     )
 
-    def attempt(index: int, person: str) -> str:
+    def attempt(index: int, person: str) -> dict[str, object]:
         slot = "-" if index % 2 else str(index % 4 + 1)
         incoming = Incoming(
             Sender("console", person),
@@ -33,12 +36,18 @@ def main() -> None:
             text=f"/dyzur_rezerwuj {session_id} {slot} pytanie {person}",
         )
         replies = asyncio.run(router.handle(incoming))
-        return "\n".join(r.text for r in replies)
+        files = [
+            (f.name, event.decoded("dtstart").isoformat())
+            for r in replies
+            for f in r.files
+            for event in Calendar.from_ical(f.content).walk("VEVENT")
+        ]
+        return {"text": "\n".join(r.text for r in replies), "files": files}
 
     with ThreadPoolExecutor(max_workers=12) as pool:
-        texts = list(pool.map(attempt, range(len(people)), people))
+        replies = list(pool.map(attempt, range(len(people)), people))
     db.dispose()
-    print(json.dumps(texts))
+    print(json.dumps(replies))
 
 
 if __name__ == "__main__":

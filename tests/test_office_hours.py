@@ -9,6 +9,7 @@ import asyncio
 import json
 import os
 import re
+import sqlite3
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,12 +17,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import col, select
 
 from bot.migrate import upgrade
 from core.clock import FrozenClock
 from core.config import Settings
+from handlers.office_hours import render
 from jobs.dispatch import DueDispatcher
 from models import directory, seed
 from models.core import Account, City, CityStanding, NetworkRole, Person
@@ -220,6 +223,82 @@ async def test_the_database_refuses_a_second_holder(
             )
         )
     assert holders(seeded, first) == {1: held.city_id}
+
+
+async def test_the_calendar_file_is_built_after_the_booking_committed(
+    seeded: Database, chat: Chat, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The session's row lock serialises its bookings, so nothing slow runs under it: the
+    reply's .ics is built when the reply is read (sent or queued), by which time the booking
+    is committed and the session free for the next city — and the file is still right."""
+    cast = find_cast(seeded)
+    [first, *_] = await define(chat, cast.expert)
+    clock.set(FIRST - timedelta(days=1))
+    probes: list[tuple[bool, int]] = []
+    build = render.office_ics
+
+    def probing(*args: object, **kwargs: object) -> bytes:
+        probes.append((_session_free(seeded, first), _held_elsewhere(seeded, first)))
+        return build(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(render, "office_ics", probing)
+    [reply] = await chat.say(cast.laureate_rep, f"/dyzur_rezerwuj {first} 2 e-usługi")
+    assert "Zarezerwowano" in reply.text and probes == []  # not built yet
+    [file] = reply.files
+    assert file.name == f"dyzur_{first}_2.ics" and file.mime == "text/calendar"
+    [event] = Calendar.from_ical(file.content).walk("VEVENT")
+    assert probes == [(True, 1)]  # built now: the lock free, the booking visible to others
+    assert file.content == file.content and len(probes) == 1  # built once
+    assert event.decoded("dtstart") == FIRST + timedelta(minutes=15)
+    assert str(event["description"]) == "e-usługi"
+    assert str(event["uid"]) == f"office-{_booking_id(seeded, first)}@empirie-bot"
+
+
+def _session_free(db: Database, session_id: int) -> bool:
+    """Whether another connection could take the session's lock right now (no waiting)."""
+    if db.is_postgres:
+        with db.engine.connect() as conn:
+            try:
+                conn.execute(
+                    text("SELECT id FROM office_session WHERE id = :id FOR UPDATE NOWAIT"),
+                    {"id": session_id},
+                )
+                return True
+            except OperationalError:
+                return False
+            finally:
+                conn.rollback()
+    other = sqlite3.connect(db.engine.url.database or "", timeout=0)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # SQLite's lock: the one writer
+        other.rollback()
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        other.close()
+
+
+def _held_elsewhere(db: Database, session_id: int) -> int:
+    """Slots of the session held, as another connection sees them (committed rows only)."""
+    with db.engine.connect() as conn:
+        return int(
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM office_booking "
+                    "WHERE session_id = :id AND active_slot IS NOT NULL"
+                ),
+                {"id": session_id},
+            ).scalar_one()
+        )
+
+
+def _booking_id(db: Database, session_id: int) -> int:
+    with db.session() as s:
+        [booking] = s.exec(
+            select(OfficeBooking).where(OfficeBooking.session_id == session_id)
+        ).all()
+        return booking.id or 0
 
 
 async def test_late_cancellation_offers_the_slot_one_by_one(
@@ -462,10 +541,21 @@ async def test_two_processes_200_attempts_for_4_slots(tmp_path: Path) -> None:
         ]
         outputs = [await asyncio.wait_for(p.communicate(), 180) for p in procs]
         assert [p.returncode for p in procs] == [0, 0], [o[1][-2000:] for o in outputs]
-        replies = [text for out, _err in outputs for text in json.loads(out)]
+        answers = [reply for out, _err in outputs for reply in json.loads(out)]
+        replies = [a["text"] for a in answers]
         assert len(replies) == 200
-        booked = [r for r in replies if "Zarezerwowano" in r]
+        booked = [a for a in answers if "Zarezerwowano" in a["text"]]
         assert len(booked) == 4
+        # each confirmation carries its own slot's calendar file, built after its commit
+        slots = []
+        for answer in booked:
+            [(name, start)] = answer["files"]
+            slot = int(re.search(r"termin (\d+),", answer["text"]).group(1))  # type: ignore[union-attr]
+            assert name == f"dyzur_{session.id}_{slot}.ics"
+            assert datetime.fromisoformat(start) == session.slot_start(slot)
+            slots.append(slot)
+        assert sorted(slots) == [1, 2, 3, 4]
+        assert all(a["files"] == [] for a in answers if a not in booked)
         expected = (
             "Zarezerwowano",
             "liście rezerwowej",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from core.calendars import add_timezones
 from models.meetings import Meeting, MeetingStatus, View, ends_at
 
 
@@ -50,5 +51,5 @@ def meeting_ics(
     alarm.add("trigger", timedelta(days=-1))
     event.add_component(alarm)
     calendar.add_component(event)
-    calendar.add_missing_timezones()
+    add_timezones(calendar)
     return calendar.to_ical()

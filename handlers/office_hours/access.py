@@ -63,6 +63,12 @@ def booker(ctx: Context, session_id: int) -> tuple[Person, int]:
     """The caller as a representative who may book for their city in this session's network
     (checked before the booking transaction, which then holds no more than its own
     connection), and their city."""
+    me, city_id, _network = booker_in(ctx, session_id)
+    return me, city_id
+
+
+def booker_in(ctx: Context, session_id: int) -> tuple[Person, int, Network]:
+    """`booker`, with the session's network (read once, before any lock)."""
     me = ctx.require_person()
     network = session_network(ctx, session_id)
     if _observer(ctx.actor(network)):
@@ -70,7 +76,7 @@ def booker(ctx: Context, session_id: int) -> tuple[Person, int]:
     ctx.require(Action.BOOK_OFFICE_HOURS, network)
     if me.city_id is None:
         raise DomainError(N_("Only representatives of the network's cities book office hours."))
-    return me, me.city_id
+    return me, me.city_id, network
 
 
 def staff(ctx: Context, session_id: int, action: Action = Action.MANAGE_OFFICE_HOURS) -> Network:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from core.calendars import add_timezones
 from core.i18n import Translator
 from models.errors import N_
 from models.office_hours import OfficeBooking, OfficeSession
@@ -52,5 +53,5 @@ def office_ics(
     alarm.add("trigger", timedelta(minutes=-15))
     event.add_component(alarm)
     calendar.add_component(event)
-    calendar.add_missing_timezones()
+    add_timezones(calendar)
     return calendar.to_ical()

@@ -15,7 +15,7 @@ from handlers.kit.context import Context
 from handlers.kit.limits import parse_id
 from handlers.kit.permissions import Action
 from handlers.kit.registry import REGISTRY
-from handlers.office_hours.access import booker, booking_refusal
+from handlers.office_hours.access import booker, booker_in, booking_refusal
 from handlers.office_hours.render import (
     after_freed,
     booking_message,
@@ -210,17 +210,17 @@ async def book(ctx: Context, session: int, slot: int | None, topic: str) -> list
 
 async def _book(ctx: Context, session_id: int, slot: int | None, topic: str) -> list[Outgoing]:
     t = ctx.t
-    me, city_id = booker(ctx, session_id)
+    me, city_id, network = booker_in(ctx, session_id)  # all read before the session's lock
     with ctx.db.session() as s:
         outcome = oh.book(s, session_id, city_id, me.id or 0, topic, slot, ctx.now, ctx.settings.tz)
-        session = oh.get_session(s, session_id)
+        session = outcome.session
         if outcome.booking is not None:
             reply = booking_message(
                 t,
                 session,
                 outcome.booking,
-                network_of(s, session),
-                ics_file(s, t, session, outcome.booking, ctx.settings, ctx.now),
+                network,
+                ics_file(s, t, session, outcome.booking, ctx.settings, ctx.now, network=network),
             )
         elif outcome.waitlisted is not None:
             place = [w.id for w in oh.waiting(s, session_id)].index(outcome.waitlisted.id) + 1

@@ -56,10 +56,15 @@ def ics_file(
     settings: Settings,
     now: datetime,
     cancelled: bool = False,
+    network: Network | None = None,
 ) -> File:
-    return File(
+    """The booking's .ics, built when the reply is sent or queued (File.later): not inside
+    the booking's transaction, which holds the session's lock (`network`: when read already)."""
+    name = (network or network_of(s, session)).name
+    tz = settings.tz
+    return File.later(
         f"dyzur_{session.id}_{booking.slot}.ics",
-        office_ics(t, session, booking, network_of(s, session).name, settings.tz, now, cancelled),
+        lambda: office_ics(t, session, booking, name, tz, now, cancelled),
         "text/calendar",
     )
 

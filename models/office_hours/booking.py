@@ -20,7 +20,8 @@ from models import due
 from models.errors import N_, DomainError, Nn_
 from models.office_hours.queries import (
     city_booking,
-    free_slots,
+    free_of,
+    get_session,
     holding,
     lock_city,
     lock_session,
@@ -70,8 +71,17 @@ def period_bounds(when: datetime, months: int, tz: ZoneInfo) -> tuple[datetime, 
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
-def _check_cap(s: Session, session: OfficeSession, city_id: int, tz: ZoneInfo) -> None:
-    series = s.get(OfficeSeries, session.series_id) if session.series_id else None
+def _check_cap(
+    s: Session,
+    session: OfficeSession,
+    city_id: int,
+    tz: ZoneInfo,
+    series: OfficeSeries | None = None,
+) -> None:
+    """The city's bookings in the cap's period are under the series' cap (`series`: the
+    session's, when the caller has read it already)."""
+    if series is None and session.series_id:
+        series = s.get(OfficeSeries, session.series_id)
     if series is None or series.cap is None:
         return
     lock_city(s, session.network_id, city_id)
@@ -113,6 +123,7 @@ def _check_open(session: OfficeSession, now: datetime, tz: ZoneInfo) -> None:
 class Outcome:
     """What a booking attempt came to: a slot, the waitlist, or a taken slot with the rest."""
 
+    session: OfficeSession  # as locked and read for the booking
     booking: OfficeBooking | None = None
     waitlisted: OfficeWaitlist | None = None
     taken_free: list[int] | None = None  # the slot asked for is taken; these are free
@@ -129,13 +140,24 @@ def book(
     tz: ZoneInfo,
 ) -> Outcome:
     """Book a slot for a city (the first free one when `slot` is None); a full session puts
-    the city on the waitlist. Rules: open, one slot per city, the cap, the slot is free."""
+    the city on the waitlist. Rules: open, one slot per city, the cap, the slot is free.
+
+    The session's row lock (which serialises its bookings) is held from `lock_session` to the
+    commit, so what does not need it is read first: the city's own booking and waitlist row
+    (the unique constraints stand behind the first), the series; under the lock only the
+    free slots are read and the booking and its two reminders written. Whatever the caller
+    builds from the outcome (the reply, its .ics) should likewise not be built until after
+    the commit (core.messages.File.later)."""
     topic = clean_topic(topic)
+    entry = waitlist_entry(s, session_id, city_id)
+    unlocked = get_session(s, session_id)
+    series = s.get(OfficeSeries, unlocked.series_id) if unlocked.series_id else None
     session = lock_session(s, session_id)
     _check_open(session, now, tz)
     if slot is not None and not 1 <= slot <= session.slots:
         raise DomainError(N_("This session has slots 1–{count}."), count=session.slots)
-    mine = city_booking(s, session_id, city_id)
+    held = holding(s, session_id)  # one read under the lock: the city's slot and the free ones
+    mine = next((b for b in held if b.active_city == city_id), None)
     if mine is not None:
         raise DomainError(
             N_(
@@ -146,16 +168,18 @@ def book(
             time=_clock(session.slot_start(mine.slot), tz),
             topic=mine.topic,
         )
-    _check_cap(s, session, city_id, tz)
-    free = free_slots(s, session, now)
+    _check_cap(s, session, city_id, tz, series)
+    free = free_of(session, held, now)
     if slot is not None and slot not in free:
         if session.slot_start(slot) <= now:
             raise DomainError(N_("Slot {slot} has already begun."), slot=slot)
         if free:
-            return Outcome(taken_free=free)
+            return Outcome(session, taken_free=free)
     choice = slot if slot is not None and slot in free else (free[0] if free else None)
     if choice is None:
-        return Outcome(waitlisted=join_waitlist(s, session_id, city_id, person_id, topic, now))
+        return Outcome(
+            session, waitlisted=join_waitlist(s, session_id, city_id, person_id, topic, now)
+        )
     booking = OfficeBooking(
         session_id=session_id,
         slot=choice,
@@ -167,25 +191,24 @@ def book(
         active_city=city_id,
         created_at=now,
     )
+    s.add(booking)
     try:
-        with s.begin_nested():
-            s.add(booking)
-            s.flush()
+        s.flush()
     except IntegrityError:
-        # the constraints caught a race the lock did not (e.g. a lock-free store): say it
-        # plainly rather than guess
+        # the constraints caught a race the checks before the lock let through (the same
+        # city booking from two chats at once; a lock-free store): say it plainly. The
+        # caller's block (a savepoint inside an update) is rolled back with the refusal.
         raise DomainError(
             N_(
                 "Someone was faster: that slot or your city's place was just "
                 "taken. Look again with /dyzur."
             )
         ) from None
-    entry = waitlist_entry(s, session_id, city_id)
     if entry is not None:  # booked after all: no longer waiting
         entry.status = WaitlistStatus.BOOKED
         s.add(entry)
-    schedule_booking(s, session, booking, now)
-    return Outcome(booking=booking)
+    schedule_booking(s, session, booking, now, new=True)
+    return Outcome(session, booking=booking)
 
 
 def join_waitlist(

@@ -99,7 +99,12 @@ def waitlist_entry(s: Session, session_id: int, city_id: int) -> OfficeWaitlist 
 
 
 def free_slots(s: Session, session: OfficeSession, now: datetime) -> list[int]:
-    taken = {b.slot for b in holding(s, session.id or 0)}
+    return free_of(session, holding(s, session.id or 0), now)
+
+
+def free_of(session: OfficeSession, held: Sequence[OfficeBooking], now: datetime) -> list[int]:
+    """The session's slots not held (`held`: its `holding` rows) and not begun."""
+    taken = {b.slot for b in held}
     return [
         n for n in range(1, session.slots + 1) if n not in taken and session.slot_start(n) > now
     ]

@@ -153,12 +153,17 @@ def schedule_session(s: Session, session: OfficeSession, now: datetime) -> None:
 
 
 def schedule_booking(
-    s: Session, session: OfficeSession, booking: OfficeBooking, now: datetime
+    s: Session, session: OfficeSession, booking: OfficeBooking, now: datetime, new: bool = False
 ) -> None:
+    """The booking's reminders; `new`: the booking was just inserted, so it has none yet
+    (written without looking: two inserts, no reads, under the session's lock)."""
     for kind, before in BOOKING_TASKS.items():
         when = session.slot_start(booking.slot) - before
         key = f"{kind}:{booking.id}"
-        if when > now:
+        if new:
+            if when > now:
+                s.add(due.DueTask(kind=kind, ref_id=booking.id or 0, key=key, due_at=when))
+        elif when > now:
             due.schedule(s, kind, booking.id or 0, key, when)
         else:
             due.cancel_key(s, key)
