@@ -350,6 +350,32 @@ def support_team(session: Session, network_id: int) -> list[tuple[Person, Role]]
     return sorted(staff, key=lambda row: (STAFF_ORDER.index(row[1]), person_key(row[0].name)))
 
 
+def coordinators_of(session: Session, network_ids: Sequence[int]) -> dict[int, list[int]]:
+    """Each network's coordinators; for a network without one, the coordinating team (the
+    same people `support_team` puts first), for many networks in two queries."""
+    found: dict[int, list[int]] = {n: [] for n in network_ids}
+    for start in range(0, len(network_ids), 500):
+        rows = session.exec(
+            select(NetworkRole.network_id, NetworkRole.person_id)
+            .join(Person, col(Person.id) == col(NetworkRole.person_id))
+            .where(
+                col(NetworkRole.network_id).in_(list(network_ids[start : start + 500])),
+                NetworkRole.role == Role.COORDINATOR,
+                col(Person.erased_at).is_(None),
+                _active(),
+            )
+            .order_by(col(NetworkRole.person_id))
+        ).all()
+        for network_id, person_id in rows:
+            if network_id is not None and person_id not in found[network_id]:
+                found[network_id].append(person_id)
+    if any(not people for people in found.values()):
+        team = [p.id or 0 for p in coordinating_team(session)]
+        for people in found.values():
+            people.extend(team if not people else [])
+    return found
+
+
 def coordinating_team(session: Session) -> Sequence[Person]:
     return session.exec(
         select(Person)

@@ -99,6 +99,22 @@ def queued(session: Session, dedupe_key: str) -> bool:
     return logged.first() is not None
 
 
+def queued_keys(session: Session, keys: Sequence[str]) -> set[str]:
+    """Those of the keys with which a message was ever queued (`queued` for many at once)."""
+    found: set[str] = set()
+    for table in (OutboxMessage, Delivery):
+        for start in range(0, len(keys), 500):
+            chunk = list(keys[start : start + 500])
+            found.update(
+                k
+                for k in session.exec(
+                    select(table.dedupe_key).where(col(table.dedupe_key).in_(chunk))
+                )
+                if k is not None
+            )
+    return found
+
+
 def add_once(session: Session, *, dedupe_key: str, **fields: Any) -> OutboxMessage | None:
     """`add` unless a message with this key was ever queued (here, or at the same moment by
     another process: a savepoint keeps the caller's transaction usable); None then."""
