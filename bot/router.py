@@ -506,7 +506,7 @@ class Router:
     async def _dispatch(self, ctx: Context) -> list[Outgoing]:
         incoming = ctx.incoming
         if incoming.kind is EventKind.BOT_REMOVED:
-            from handlers.membership import bot_removed
+            from handlers.membership.chats import bot_removed
 
             return await bot_removed(ctx)
         if incoming.kind is EventKind.BOT_ADDED:

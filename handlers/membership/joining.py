@@ -1,9 +1,8 @@
-"""Who belongs where: joining with an invitation code, binding chats, listing people."""
+"""Joining: /start with an invitation code, a new account confirmed by the staff, /zapros."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlmodel import Session
@@ -12,34 +11,21 @@ from core.i18n import Translator
 from core.messages import Action as Button
 from core.messages import Outgoing, Target
 from core.outbox import enqueue, enqueue_to_person
-from handlers.kit.args import Arg, Code, Id, Text, Word, Words
+from handlers.kit.args import Id, Text, Word, Words
 from handlers.kit.context import Context
-from handlers.kit.feature import Feature
-from handlers.kit.labels import ROLE, STANDING
 from handlers.kit.limits import NAME
 from handlers.kit.objects import shown
 from handlers.kit.permissions import Action
 from handlers.kit.registry import REGISTRY
+from handlers.membership import INVITE_LINKS
 from handlers.roster.office import invitation_text
 from handlers.welcome import catch_up
-from models import conversations, directory, invitations
-from models.core import Network, Person
+from models import directory, invitations
+from models.core import Person
 from models.enums import Role
 from models.errors import N_, DomainError, Nn_
 
-FEATURE = Feature("membership")
-
 log = logging.getLogger("empirie.membership")
-
-# Filled by transports that can open a chat from a link (Telegram deep links).
-INVITE_LINKS: dict[str, str] = {}
-
-
-def private_target(ctx: Context, person: Person) -> Target | None:
-    """The caller's private chat on this platform, if the bot can write there."""
-    with ctx.db.session() as s:
-        account = directory.account_of(s, person.id or 0, ctx.incoming.chat.platform)
-    return Target(account.platform, account.external_id) if account else None
 
 
 async def greet(ctx: Context) -> list[Outgoing]:
@@ -344,224 +330,3 @@ async def invite(ctx: Context, who: str) -> list[Outgoing]:
     text = invitation_text(ctx.t, person.display_name, code, expires, INVITE_LINKS)
     # a code is personal: privately, with a line in the group saying where it went
     return ctx.privately([Outgoing(text)], say_so=True)
-
-
-def _in_a_group(ctx: Context) -> None:
-    if ctx.private:
-        raise DomainError(
-            N_(
-                "Binding works in a group chat: add me to the network's group and "
-                "type the command there."
-            )
-        )
-
-
-async def which_network(ctx: Context) -> list[Outgoing]:
-    _in_a_group(ctx)
-    raise DomainError(N_("Which network? For example: /polacz cyfrowe (codes: /sieci)."))
-
-
-@REGISTRY.command(
-    "polacz",
-    "bind",
-    summary=N_("bind this group chat to a network"),
-    args=Words(Code("network")),
-    usage=N_("<network code>"),
-    example="/polacz cyfrowe",
-    action=Action.BIND_CHAT,
-    scope="group",
-    when_empty=which_network,
-)
-async def bind(ctx: Context, network: str) -> list[Outgoing]:
-    me = ctx.require_person()
-    _in_a_group(ctx)
-    return _bind(ctx, me, network)
-
-
-def _bind(ctx: Context, me: Person, code: str) -> list[Outgoing]:
-    chat = ctx.incoming.chat
-    with ctx.db.session() as s:
-        network = directory.require_network(s, code)
-    ctx.require(Action.BIND_CHAT, network)
-    former = ctx.network if ctx.network is not None and ctx.network.id != network.id else None
-    if former is not None and not ctx.can(Action.BIND_CHAT, former):
-        # taking another network's group would reroute its announcements and invitations
-        raise DomainError(
-            N_(
-                "This chat is bound to the network {network}. Only someone who "
-                "manages both networks may move it (ask the coordinating team)."
-            ),
-            network=former.name,
-        )
-    with ctx.db.session() as s:
-        directory.bind_chat(s, network, chat.platform, chat.chat_id, chat.title, me.id, ctx.now)
-        if former is not None:
-            _tell_former(s, ctx, former, network, me)
-    if former is not None:
-        ctx.wake_outbox()
-    log.info(
-        "chat.bound platform=%s chat=%s network=%s from=%s",
-        chat.platform,
-        chat.chat_id,
-        network.code,
-        former.code if former else None,
-    )
-    return [
-        Outgoing(
-            ctx.t(
-                "This chat is now bound to the network {network} ({code}).",
-                network=network.name,
-                code=network.code,
-            )
-        )
-    ]
-
-
-def _tell_former(s: Session, ctx: Context, former: Network, network: Network, me: Person) -> None:
-    """The former network's coordinators hear that their group now serves another network."""
-    title = ctx.incoming.chat.title or ctx.incoming.chat.chat_id
-    for person, role, _city in directory.members(s, former.id or 0):
-        if role == Role.COORDINATOR and person.id != me.id:
-            enqueue_to_person(
-                s,
-                person.id or 0,
-                ctx.settings,
-                ctx.now,
-                lambda t: Outgoing(
-                    t(
-                        "The group chat “{chat}” is no longer bound to your network {former}: {name} "
-                        "bound it to the network {network}.",
-                        chat=title,
-                        former=former.name,
-                        name=me.display_name,
-                        network=network.name,
-                    )
-                ),
-                kind="chat_rebound",
-            )
-
-
-@REGISTRY.command(
-    "odlacz",
-    "unbind",
-    summary=N_("unbind this group chat from its network"),
-    action=Action.BIND_CHAT,
-    scope="group",
-)
-async def unbind(ctx: Context) -> list[Outgoing]:
-    me = ctx.require_person()
-    if ctx.network is None:
-        raise DomainError(N_("This chat is not bound to any network."))
-    ctx.require(Action.BIND_CHAT, ctx.network)
-    chat = ctx.incoming.chat
-    with ctx.db.session() as s:
-        directory.unbind_chat(s, chat.platform, chat.chat_id, me.id, ctx.now)
-    return [
-        Outgoing(
-            ctx.t(
-                "This chat is no longer bound to the network {network}.", network=ctx.network.name
-            )
-        )
-    ]
-
-
-async def bot_removed(ctx: Context) -> list[Outgoing]:
-    chat = ctx.incoming.chat
-    with ctx.db.session() as s:
-        network = directory.unbind_chat(s, chat.platform, chat.chat_id, None, ctx.now)
-    log.info(
-        "chat.removed platform=%s chat=%s network=%s",
-        chat.platform,
-        chat.chat_id,
-        network.code if network else None,
-    )
-    return []
-
-
-@REGISTRY.command("sieci", "networks", summary=N_("the EMPIRIE networks and their codes"))
-async def list_networks(ctx: Context) -> list[Outgoing]:
-    with ctx.db.session() as s:
-        rows = directory.networks(s)
-    lines = [ctx.t("EMPIRIE networks:")]
-    closed_label = ctx.t("closed network")
-    for n in rows:
-        closed = f" — {closed_label}" if n.closed else ""
-        lines.append(f"• {n.code}: {n.name} ({n.theme}){closed}")
-    return [Outgoing("\n".join(lines))]
-
-
-@REGISTRY.command(
-    "osoby",
-    "people",
-    summary=N_("people in the network and their roles"),
-    args=Words(Code("network", optional=True)),
-    usage=N_("[network code]"),
-    example="/osoby cyfrowe",
-    action=Action.READ,
-)
-async def people(ctx: Context, network: str | None) -> list[Outgoing]:
-    where = ctx.target_network(network)
-    ctx.require(Action.READ, where)
-    with ctx.db.session() as s:
-        rows = directory.members(s, where.id or 0)
-        standings = directory.standings_in(s, where.id or 0)
-    lines = [ctx.t("People in the network {network}:", network=where.name)]
-    for person, role, city in rows:
-        place = f", {city.name}" if city else ""
-        standing = standings.get(city.id or 0) if city else None
-        place += f" ({ctx.t(STANDING[standing])})" if standing else ""
-        lines.append(f"#{person.id} {person.display_name}{place} — {ctx.t(ROLE[Role(role)])}")
-    return [Outgoing("\n".join(lines))]
-
-
-@dataclass(frozen=True)
-class Language(Arg):
-    """pl or en (anything else is answered with the choice, as before)."""
-
-    def parse(self, text: str) -> str:
-        choice = text.strip().lower()
-        if choice not in ("pl", "en"):
-            raise DomainError(CHOOSE_LANGUAGE)
-        return choice
-
-
-CHOOSE_LANGUAGE = N_("Choose pl or en, e.g. /jezyk en.")
-
-
-async def choose_language(ctx: Context) -> list[Outgoing]:
-    raise DomainError(CHOOSE_LANGUAGE)
-
-
-@REGISTRY.command(
-    "jezyk",
-    "language",
-    summary=N_("change my language (pl or en)"),
-    args=Words(Language("choice")),
-    usage="pl|en",
-    example="/jezyk en",
-    private=True,
-    scope="private",
-    when_empty=choose_language,
-)
-async def language(ctx: Context, choice: str) -> list[Outgoing]:
-    me = ctx.require_person()
-    with ctx.db.session() as s:
-        person = s.get(Person, me.id)
-        assert person is not None
-        person.language = choice
-        s.add(person)
-    ctx.t = ctx.t.__class__(choice, ctx.settings.tz)
-    return [Outgoing(ctx.t("I will write to you in English."))]
-
-
-@REGISTRY.command("anuluj", "cancel", summary=N_("stop the command in progress"))
-async def cancel(ctx: Context) -> list[Outgoing]:
-    if ctx.person is None:
-        from handlers.joining.flow import cancel_draft
-
-        return [Outgoing(ctx.t("Cancelled.") if cancel_draft(ctx) else ctx.t("Nothing to cancel."))]
-    with ctx.db.session() as s:
-        stopped = conversations.finish(
-            s, ctx.incoming.chat.platform, ctx.incoming.chat.chat_id, ctx.person.id or 0
-        )
-    return [Outgoing(ctx.t("Cancelled.") if stopped else ctx.t("Nothing to cancel."))]
