@@ -28,6 +28,7 @@ from bot.pages.registry import PAGES, FormError, Page, PageRequest
 from bot.router import Router
 from core import links
 from core.i18n import LANGUAGES, Translator
+from models import directory
 from models.core import Person
 from models.errors import N_
 
@@ -183,8 +184,8 @@ class PageServer:
             claim = links.signer(self.db, self.settings, now).verify(
                 request.match_info["token"], now, page.purpose
             )
-            with self.db.session() as s:
-                person = s.get(Person, claim.person_id)
+            with self.db.reading() as c:
+                person = directory.person_by_id(c, claim.person_id)
             if person is None or person.erased_at is not None:
                 raise links.LinkError("person")
         except links.LinkError as error:
