@@ -21,7 +21,7 @@ from sqlalchemy import event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import configure_mappers, make_transient_to_detached
 from sqlmodel import Session, SQLModel, create_engine
 
 from models.errors import DomainError
@@ -81,7 +81,10 @@ def detached(model: type[M], values: Mapping[str, Any]) -> M:
     the values come from the database, through the columns' types) and detached, as a loaded
     object is after its session. `values` must hold every column (a missing one would be an
     expired attribute, unreadable without a session). A tenth of the model's __init__."""
-    obj: M = sa_inspect(model).class_manager.new_instance()
+    mapper = sa_inspect(model)
+    if not mapper.configured:  # a fresh process: as the first query would (else unreadable)
+        configure_mappers()
+    obj: M = mapper.class_manager.new_instance()
     obj.__dict__.update(values)
     make_transient_to_detached(obj)
     return obj

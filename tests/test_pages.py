@@ -285,6 +285,23 @@ def test_a_links_person_read_without_a_session_is_the_one_a_session_loads(
         assert directory.person_by_id(c, max(i or 0 for i in loaded) + 1) is None
 
 
+def test_a_row_made_into_its_model_before_any_query_is_readable() -> None:
+    """A fresh server process's first page builds the person and the meeting from rows before
+    the ORM has run a query (models.db.detached): they read as loaded ones do."""
+    import subprocess
+    import sys
+
+    code = (
+        "from models.core import Network\n"
+        "from models.db import detached\n"
+        "n = detached(Network, dict(id=1, code='x', name='Sieć', theme='t', closed=False))\n"
+        "print(n.name, n.closed, repr(n))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Sieć False Network(")
+
+
 def test_the_answer_page_counts_seats_and_waitlist_places_as_the_meeting_does(
     seeded: Database, clock: FrozenClock
 ) -> None:
