@@ -11,15 +11,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import configure_mappers, make_transient_to_detached
 from sqlmodel import Session, SQLModel, create_engine
 
 from models.errors import DomainError
@@ -71,6 +73,23 @@ def retried(work: Callable[[], T], tries: int = 4, what: str = "db") -> T:
     raise AssertionError("unreachable")
 
 
+M = TypeVar("M", bound=SQLModel)
+
+
+def detached(model: type[M], values: Mapping[str, Any]) -> M:
+    """A row read without a session, made into its model as the ORM loads one (no validation:
+    the values come from the database, through the columns' types) and detached, as a loaded
+    object is after its session. `values` must hold every column (a missing one would be an
+    expired attribute, unreadable without a session). A tenth of the model's __init__."""
+    mapper = sa_inspect(model)
+    if not mapper.configured:  # a fresh process: as the first query would (else unreadable)
+        configure_mappers()
+    obj: M = mapper.class_manager.new_instance()
+    obj.__dict__.update(values)
+    make_transient_to_detached(obj)
+    return obj
+
+
 @dataclass
 class _Unit:
     db: Database
@@ -113,6 +132,13 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection for reads only, without an ORM session (a third of a small read's
+        cost: the answer pages); what it began is rolled back when it closes."""
+        with self.engine.connect() as connection:
+            yield connection
 
     def _joinable(self, unit: _Unit | None) -> bool:
         return unit is not None and unit.db is self and unit.thread == threading.get_ident()

@@ -6,13 +6,30 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, or_, select
 
 from core.collation import person_key
 from models import audit
 from models.core import Account, ChatBinding, City, CityStanding, Network, NetworkRole, Person
+from models.db import detached
 from models.enums import Office, Role, Standing
 from models.errors import N_, DomainError
+
+_PERSON_BY_ID = select(*Person.__table__.columns).where(  # type: ignore[attr-defined]
+    col(Person.id) == bindparam("person")
+)
+
+
+def person_by_id(connection: Connection, person_id: int) -> Person | None:
+    """`session.get(Person, id)` without a session (the answer pages read the person of every
+    link; `Database.reading`): given back detached, as a loaded person is after its session
+    (adding it to a session updates, never inserts)."""
+    row = connection.execute(_PERSON_BY_ID, {"person": person_id}).mappings().first()
+    if row is None:
+        return None
+    return detached(Person, dict(row))
 
 
 def networks(session: Session) -> Sequence[Network]:
@@ -177,12 +194,12 @@ def roles_of(session: Session, person_id: int, network_id: int | None) -> frozen
     return frozenset(Role(r) for r in rows)
 
 
-def actors_everywhere(
+def actors_by_network(
     session: Session, person: Person
-) -> list[tuple[frozenset[Role], Standing | None, bool]]:
-    """For each network: the person's roles there (global ones included), their city's
-    standing and whether the network is closed; three queries, whatever the number of
-    networks."""
+) -> dict[int, tuple[frozenset[Role], Standing | None, bool]]:
+    """For each network, by its id: the person's roles there (global ones included, as
+    `roles_of`), their city's standing (as `standing_of`) and whether the network is closed;
+    three queries, whatever the number of networks."""
     roles: dict[int | None, set[Role]] = {}
     for network_id, role in session.exec(
         select(NetworkRole.network_id, NetworkRole.role).where(
@@ -201,14 +218,21 @@ def actors_everywhere(
             ).all()
         }
     everywhere = roles.get(None, set())
-    return [
-        (
+    return {
+        n.id or 0: (
             frozenset(roles.get(n.id, set()) | everywhere),
             standings.get(n.id or 0),
             n.closed,
         )
         for n in networks(session)
-    ]
+    }
+
+
+def actors_everywhere(
+    session: Session, person: Person
+) -> list[tuple[frozenset[Role], Standing | None, bool]]:
+    """`actors_by_network` without the networks' ids."""
+    return list(actors_by_network(session, person).values())
 
 
 def standing_of(session: Session, city_id: int | None, network_id: int | None) -> Standing | None:

@@ -258,6 +258,50 @@ async def test_every_answer_under_the_pages_prefix_carries_the_security_headers(
         await http.stop()
 
 
+def test_a_links_person_read_without_a_session_is_the_one_a_session_loads(
+    seeded: Database,
+) -> None:
+    """Each link's person is read without an ORM session (`directory.person_by_id`, the pages'
+    every request): every column as `session.get` gives it; a change made later through a
+    session updates that person's row (never adds a second one); no such person: None."""
+    from models import directory
+
+    with seeded.session() as s:
+        loaded = {p.id: p.model_dump() for p in s.exec(select(Person)).all()}
+    assert loaded
+    for person_id, columns in loaded.items():
+        with seeded.reading() as c:
+            read = directory.person_by_id(c, person_id or 0)
+        assert read is not None
+        assert read.model_dump() == columns
+    with seeded.session() as s:
+        s.add(read)
+        read.language = "en"
+    with seeded.session() as s:
+        again = s.get(Person, read.id)
+        assert again is not None and again.language == "en"
+        assert len(s.exec(select(Person)).all()) == len(loaded)
+    with seeded.reading() as c:
+        assert directory.person_by_id(c, max(i or 0 for i in loaded) + 1) is None
+
+
+def test_a_row_made_into_its_model_before_any_query_is_readable() -> None:
+    """A fresh server process's first page builds the person and the meeting from rows before
+    the ORM has run a query (models.db.detached): they read as loaded ones do."""
+    import subprocess
+    import sys
+
+    code = (
+        "from models.core import Network\n"
+        "from models.db import detached\n"
+        "n = detached(Network, dict(id=1, code='x', name='Sieć', theme='t', closed=False))\n"
+        "print(n.name, n.closed, repr(n))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Sieć False Network(")
+
+
 def test_the_answer_page_counts_seats_and_waitlist_places_as_the_meeting_does(
     seeded: Database, clock: FrozenClock
 ) -> None:
@@ -312,7 +356,7 @@ def test_the_answer_page_counts_seats_and_waitlist_places_as_the_meeting_does(
             full = agenda.meeting_state(s, found, person)
             event.listen(seeded.engine, "before_cursor_execute", count)
             try:
-                page = agenda.answer_page(s, meeting_id, person)
+                page = agenda.answer_page(s.connection(), meeting_id, person)
             finally:
                 event.remove(seeded.engine, "before_cursor_execute", count)
         assert page is not None
@@ -329,4 +373,4 @@ def test_the_answer_page_counts_seats_and_waitlist_places_as_the_meeting_does(
         )
     assert len(statements) == len(people)  # one statement per page, whatever the answers
     with seeded.session() as s:
-        assert agenda.answer_page(s, meeting_id + 1000, people[0]) is None
+        assert agenda.answer_page(s.connection(), meeting_id + 1000, people[0]) is None

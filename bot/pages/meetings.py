@@ -20,8 +20,8 @@ NOTE_MAX = NOTE  # the column's (models.fields)
 def _state(req: PageRequest) -> tuple[agenda.MeetingState, tuple[str, ...]]:
     """The meeting as this person sees it, and the answers they may give: one query (two
     with a programme), whatever the number of answers."""
-    with req.db.session() as s:
-        page = agenda.answer_page(s, req.int_param("meeting"), req.person.id or 0)
+    with req.reading() as c:
+        page = agenda.answer_page(c, req.int_param("meeting"), req.person.id or 0)
     if page is None:
         raise LookupError("meeting")
     state = page.state

@@ -22,10 +22,13 @@ rule is written twice. Templates extend `base.html` and translate with `t("Engli
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from sqlalchemy.engine import Connection
 
 from core import links
 from core.clock import Clock
@@ -81,6 +84,17 @@ class PageRequest:
     person: Person
     claim: links.Claim
     t: Translator
+    connection: Connection | None = None  # the visit's read connection, while it is open
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection for the view's reads: the one the person was read on while the visit
+        holds it (one checkout per page), else a new one."""
+        if self.connection is not None and not self.connection.closed:
+            yield self.connection
+            return
+        with self.db.reading() as connection:
+            yield connection
 
     @property
     def now(self) -> datetime:

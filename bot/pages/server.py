@@ -21,6 +21,7 @@ from typing import Any
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
+from sqlalchemy.engine import Connection
 
 from bot import workers
 from bot.http import HttpServer
@@ -28,6 +29,7 @@ from bot.pages.registry import PAGES, FormError, Page, PageRequest
 from bot.router import Router
 from core import links
 from core.i18n import LANGUAGES, Translator
+from models import directory
 from models.core import Person
 from models.errors import N_
 
@@ -173,8 +175,11 @@ class PageServer:
             message=t(REFUSALS[reason]),
         )
 
-    def _open(self, request: web.Request) -> tuple[Page, PageRequest] | web.Response:
-        """The page and the verified visit, or the refusal page (nothing else happens)."""
+    def _open(
+        self, request: web.Request, connection: Connection
+    ) -> tuple[Page, PageRequest] | web.Response:
+        """The page and the verified visit, or the refusal page (nothing else happens); the
+        person is read on `connection`, which the visit's view may read on too."""
         page = PAGES.get(request.match_info["purpose"])
         if page is None:
             return self._refuse(request, "page", 404)
@@ -183,14 +188,13 @@ class PageServer:
             claim = links.signer(self.db, self.settings, now).verify(
                 request.match_info["token"], now, page.purpose
             )
-            with self.db.session() as s:
-                person = s.get(Person, claim.person_id)
+            person = directory.person_by_id(connection, claim.person_id)
             if person is None or person.erased_at is not None:
                 raise links.LinkError("person")
         except links.LinkError as error:
             return self._refuse(request, error.reason, 410 if error.reason == "expired" else 403)
         t = self._translator(self._language(request, person))
-        return page, PageRequest(self.db, self.clock, self.settings, person, claim, t)
+        return page, PageRequest(self.db, self.clock, self.settings, person, claim, t, connection)
 
     def _csrf_expected(self, cookie: str, token: str) -> str:
         key = links.signer(self.db, self.settings, self.clock.now()).secret.encode()
@@ -240,11 +244,13 @@ class PageServer:
         return await self.workers.call(lambda: self._get_page(request))
 
     def _get_page(self, request: web.Request) -> web.Response:
-        """On a page worker: the link, the person, the view and the rendering."""
-        opened = self._open(request)
-        if isinstance(opened, web.Response):
-            return opened
-        return self._show(request, *opened)
+        """On a page worker: the link, the person, the view and the rendering (the person and
+        the page read on one connection)."""
+        with self.db.reading() as connection:
+            opened = self._open(request, connection)
+            if isinstance(opened, web.Response):
+                return opened
+            return self._show(request, *opened)
 
     async def _post(self, request: web.Request) -> web.Response:
         data = await request.post()
@@ -266,7 +272,13 @@ class PageServer:
     ) -> web.Response | tuple[Page, PageRequest, str]:
         """On a page worker: the link, the person, the CSRF token and the form's fields;
         the typed command to run, or the page to answer with (nothing was changed)."""
-        opened = self._open(request)
+        with self.db.reading() as connection:
+            return self._check_form(request, data, connection)
+
+    def _check_form(
+        self, request: web.Request, data: Mapping[str, Any], connection: Connection
+    ) -> web.Response | tuple[Page, PageRequest, str]:
+        opened = self._open(request, connection)
         if isinstance(opened, web.Response):
             return opened
         page, req = opened

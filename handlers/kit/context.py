@@ -125,11 +125,13 @@ class Context:
         if self.network is not None and self.can(action, self.network):
             return True
         with self.db.session() as s:
-            everywhere = directory.actors_everywhere(s, self.person)
-        return any(
-            allowed(Actor(roles, standing), action, network_closed=closed)
-            for roles, standing, closed in everywhere
-        )
+            everywhere = directory.actors_by_network(s, self.person)
+        found = False
+        for network_id, (roles, standing, closed) in everywhere.items():
+            # the same roles and standing `actor` would read: kept for the command's later checks
+            actor = self._actors.setdefault(network_id, Actor(roles, standing))
+            found = found or allowed(actor, action, network_closed=closed)
+        return found
 
     def require(self, action: Action, network: Network) -> None:
         if not self.can(action, network):

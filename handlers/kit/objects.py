@@ -38,18 +38,24 @@ def fetch(
 
     `missing` is the msgid for "no such object" with an `{id}` placeholder; it is also the
     answer when the object is in a network the caller may not read."""
-    obj = hidden_or(ctx, s, model, word, missing)
-    network = s.get(Network, obj.network_id)  # type: ignore[attr-defined]
-    assert network is not None
+    obj, network = readable(ctx, s, model, word, missing)
     ctx.require(action, network)
     return obj, network
 
 
 def hidden_or(ctx: Context, s: Session, model: type[T], word: str, missing: str) -> T:
     """The object if it exists in a network the caller may read; else `missing`."""
+    return readable(ctx, s, model, word, missing)[0]
+
+
+def readable(
+    ctx: Context, s: Session, model: type[T], word: str, missing: str
+) -> tuple[T, Network]:
+    """`hidden_or` and the network it checked (read once: the session keeps no object
+    nobody holds, so asking it again would read the row again)."""
     object_id = parse_id(word)
     obj: Any = s.get(model, object_id) if object_id is not None else None
     network = s.get(Network, obj.network_id) if obj is not None else None
     if obj is None or network is None or not ctx.can(Action.READ, network):
         raise DomainError(missing, id=shown(word))
-    return obj
+    return obj, network

@@ -11,14 +11,13 @@ from handlers.kit.args import Arg, Id, Text, Words
 from handlers.kit.context import Context
 from handlers.kit.dates import fold
 from handlers.kit.limits import NOTE
-from handlers.kit.objects import hidden_or
+from handlers.kit.objects import readable
 from handlers.kit.permissions import Action
 from handlers.kit.registry import REGISTRY
 from handlers.meetings import render
 from handlers.meetings.invitations import choices_of, refresh_group_invitations, tell_promoted
 from handlers.meetings.render import MISSING
 from models import agenda
-from models.core import Network
 from models.errors import N_, DomainError
 from models.meetings import Answer, Meeting, answer, answers_of
 
@@ -80,9 +79,7 @@ async def how_to_answer(ctx: Context) -> list[Outgoing]:
 async def rsvp(ctx: Context, meeting: int, choice: Answer, note: str | None) -> list[Outgoing]:
     me = ctx.require_person()
     with ctx.db.session() as s:
-        found = hidden_or(ctx, s, Meeting, str(meeting), MISSING)
-        network = s.get(Network, found.network_id)
-        assert network is not None
+        found, network = readable(ctx, s, Meeting, str(meeting), MISSING)
         if not ctx.can(Action.RSVP_ONLINE, network):  # in person: models.meetings decides
             raise DomainError(REPRESENTATIVES_ONLY)
         standing = ctx.actor(network).standing
