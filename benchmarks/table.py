@@ -23,6 +23,7 @@ ORDER = [
     "reply_latency",
     "scale",
     "funding",
+    "funding_digest",
     "roster_import",
     "footprint",
     "outbox_throughput",

@@ -33,6 +33,58 @@ def test_upgrade_head_matches_models(empty_url: str) -> None:
     assert diff == []
 
 
+def test_the_migrated_outbox_triggers_are_the_models(empty_url: str) -> None:
+    """The triggers that keep each chat's head, as the migrations leave them, are those
+    `create_all` makes (models.outbox.HEAD_DDL): a migrated production database behaves as
+    the tested one."""
+    import re
+
+    from sqlalchemy import text
+
+    from models.outbox import HEAD_DDL
+
+    upgrade(empty_url)
+    engine = create_engine(empty_url)
+    with engine.connect() as conn:
+        dialect = conn.dialect.name
+        if dialect == "postgresql":
+            found = dict(
+                conn.execute(
+                    text(
+                        "SELECT proname, prosrc FROM pg_proc WHERE proname IN "
+                        "('outbox_head_queued', 'outbox_head_next')"
+                    )
+                ).all()
+            )
+        else:
+            found = dict(
+                conn.execute(
+                    text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+                ).all()
+            )
+    engine.dispose()
+
+    def words(sql: str) -> str:
+        return " ".join(sql.split())
+
+    if dialect == "postgresql":
+        bodies = {
+            re.search(r"FUNCTION (\w+)\(", ddl).group(1): ddl.split("$$")[1]  # type: ignore[union-attr]
+            for ddl in HEAD_DDL["postgresql"]
+            if "FUNCTION" in ddl.split("\n")[0]
+        }
+        assert {name: words(body) for name, body in bodies.items()} == {
+            name: words(body) for name, body in found.items()
+        }
+        assert "(o.status || '') = 'pending'" in found["outbox_head_queued"]
+    else:
+        expected = {
+            re.search(r"TRIGGER (\w+)", ddl).group(1): words(ddl)  # type: ignore[union-attr]
+            for ddl in HEAD_DDL["sqlite"]
+        }
+        assert {name: words(sql) for name, sql in found.items() if name in expected} == expected
+
+
 def test_the_newest_revision_is_read_as_alembic_reads_it() -> None:
     from alembic.script import ScriptDirectory
 
