@@ -91,10 +91,23 @@ def backup(settings: Settings, target: str, now: datetime) -> tuple[Path, Snapsh
     return path, snapshot, files
 
 
+def _not_data() -> set[str]:
+    """Folders of the files directory that hold no data of their own: the holidays computed
+    for the working-day rule (made again when missing) and sheets uploaded to the desk for a
+    dry run (kept a day)."""
+    from bot.pages.desk.roster import UPLOADS
+    from core.workdays import CACHE_FOLDER
+
+    return {CACHE_FOLDER, UPLOADS}
+
+
 def _add_files(archive: zipfile.ZipFile, root: Path) -> int:
     count = 0
+    skipped = _not_data()
     if root.is_dir():
         for path in sorted(root.rglob("*")):
+            if path.relative_to(root).parts[0] in skipped:
+                continue
             if path.is_file() and not path.is_symlink():
                 archive.write(path, FILES + path.relative_to(root).as_posix())
                 count += 1

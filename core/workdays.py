@@ -45,6 +45,9 @@ def _calendar(country: str, year: int, cache: str | None = None) -> frozenset[da
     return days
 
 
+CACHE_FOLDER = "calendars"  # under EMPIRIE_FILES_DIR: computed holidays, not data
+
+
 def _cached(cache: str | None, country: str, year: int) -> Path | None:
     if cache is None:
         return None
@@ -52,7 +55,7 @@ def _cached(cache: str | None, country: str, year: int) -> Path | None:
         version = metadata.version("holidays")
     except metadata.PackageNotFoundError:
         return None
-    return Path(cache) / "calendars" / f"holidays-{country}-{year}-{version}.json"
+    return Path(cache) / CACHE_FOLDER / f"holidays-{country}-{year}-{version}.json"
 
 
 @dataclass(frozen=True)

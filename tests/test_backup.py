@@ -130,6 +130,8 @@ async def test_backup_then_restore_gives_the_same_roster_meetings_and_answers(
     db.dispose()
     (source.files / "lista").mkdir(parents=True)
     (source.files / "lista" / "obecnosc.pdf").write_bytes(b"%PDF-1.4 \x00\xff")
+    (source.files / "desk-uploads").mkdir()  # a sheet waiting for its import: not data
+    (source.files / "desk-uploads" / "x.xlsx").write_bytes(b"PK")
     before = await what_people_see(source, clock, meeting)
     people_before = cli(source, monkeypatch, clock, "people")
 

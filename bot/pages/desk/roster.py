@@ -27,20 +27,21 @@ log = logging.getLogger("empirie.desk")
 routes = Routes()
 UPLOAD_KEPT_SECONDS = 24 * 3600  # a sheet uploaded for a dry run and never applied
 SUFFIXES = (".xlsx", ".csv")
+UPLOADS = "desk-uploads"  # under EMPIRIE_FILES_DIR: sheets between their dry run and import
 
 
 def _upload_path(d: Desk, visit: Visit, upload: str, suffix: str) -> Path:
     """Where an uploaded sheet waits between its dry run and its import: named by the session
     and a random id, so another session cannot apply it."""
     name = d.sign(f"roster|{visit.token_hash}|{upload}")[:32]
-    folder = Path(d.settings.files_dir) / "desk-uploads"
+    folder = Path(d.settings.files_dir) / UPLOADS
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{name}{suffix if suffix in SUFFIXES else '.xlsx'}"
 
 
 def _forget_old_uploads(d: Desk) -> None:
     """Sheets uploaded for a dry run and never applied are kept for a day."""
-    folder = Path(d.settings.files_dir) / "desk-uploads"
+    folder = Path(d.settings.files_dir) / UPLOADS
     limit = time.time() - UPLOAD_KEPT_SECONDS
     for path in folder.glob("*") if folder.is_dir() else []:
         if path.is_file() and path.stat().st_mtime < limit:
