@@ -196,6 +196,7 @@ LABELS = [
         "opis",
         "notatka ze spotkania",
         "sieci",
+        "okres",
     ),
 ]
 HOSTILE = ["Ś" * 121, "N" * 201, "T" * 301, "https://example.org/" + "l" * 481, "Ł\x00ódź"]

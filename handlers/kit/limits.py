@@ -36,6 +36,7 @@ FIELD_LABEL = {
     "deadline": N_("deadline"),
     "when": N_("when"),
     "networks": N_("networks"),
+    "period": N_("period"),
     "audience": N_("who is asked"),
     "value": N_("new value"),
     "description": N_("description"),
