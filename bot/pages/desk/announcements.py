@@ -51,6 +51,12 @@ from models.core import Network
 from models.errors import N_
 
 routes = Routes()
+# the delivery report names the platform as people know it, not by the bot's own id
+PLATFORM_NAME = {
+    "telegram": N_("Telegram"),
+    "teams": N_("Microsoft Teams"),
+    "console": N_("console"),
+}
 # The form's values, as the chat's one-line /ogloszenie reads them.
 AUDIENCE_WORD = {"all": "wszyscy", "core": "rdzeń", "leaders": "liderzy"}
 DELIVERY_WORD = {"chats": "czaty", "private": "prywatnie"}
@@ -139,7 +145,7 @@ async def page(d: Desk, request: web.Request, visit: Visit) -> web.StreamRespons
     if not networks:
         return d.not_found(request, visit)
     asked = request.query.get("network", "")
-    codes = [n.code for n in networks if n.code == asked]
+    codes = [n.code for n in networks if n.code == asked or len(networks) == 1]
     return _compose(d, request, visit, _blank(codes))
 
 
@@ -232,6 +238,7 @@ def _view(
         restricted=t(RESTRICTED) if fresh.audience != "all" else "",
         report=report,
         labels=status_labels(t),
+        platform_name=lambda p: t(PLATFORM_NAME[p]) if p in PLATFORM_NAME else p,
         **values,
     )
 
