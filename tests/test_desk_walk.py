@@ -143,3 +143,41 @@ async def test_the_glance_and_the_summary_form_read_as_polish(site: Desk) -> Non
         status, summary = await _get(site, http, "/desk/summary")
         assert status == 200 and "albo dwie daty (od i do)" in summary
         assert "dwa dni" not in summary
+
+
+async def test_a_forms_address_opened_again_goes_back_to_its_page(site: Desk) -> None:
+    """After any desk form the address bar shows the form's address; opening it again (Enter
+    in the address bar, the history) leads back to the page, never to a bare English 405."""
+    async with site.browser() as http:
+        await site.sign_in(http, site.cast.coordinator)
+        for form, page in (
+            ("/desk/n/cyfrowe/members/replace", "/desk/n/cyfrowe"),
+            ("/desk/announcements/7/send", "/desk/announcements/7"),
+            ("/desk/n/cyfrowe/funding/3/hide", "/desk/n/cyfrowe/funding/3"),
+            ("/desk/roster/apply", "/desk/roster"),
+            ("/desk/logout", "/desk"),
+        ):
+            async with http.get(site.base + form, allow_redirects=False) as answer:
+                assert answer.status == 303, form
+                assert answer.headers["Location"] == page
+        status, network = await _get(site, http, "/desk/n/cyfrowe/members/replace")
+        assert status == 200 and "Skład sieci" in network
+        # the page it leads to still decides: another network's stays hidden
+        status, hidden = await _get(site, http, "/desk/n/zielone/members/end")
+        assert status == 404 and "Nie znaleziono" in hidden and "405" not in hidden
+        async with http.get(
+            site.base + "/desk/n/%22%3E%3Cx/members/add", allow_redirects=False
+        ) as odd:
+            assert odd.status == 303 and odd.headers["Location"] == "/desk/n/%22%3E%3Cx"
+
+
+async def test_an_unknown_desk_address_answers_the_desks_own_not_found(site: Desk) -> None:
+    async with site.browser() as http:
+        async with http.get(site.base + "/desk/nie/ma/takiej") as answer:
+            assert answer.status == 401  # no session: the sign-in hint, as on every page
+        await site.sign_in(http, site.cast.organiser)
+        status, page = await _get(site, http, "/desk/nie/ma/takiej")
+        assert status == 404 and "Ta strona nie istnieje albo nie jest dla Ciebie." in page
+        assert 'href="/desk"' in page and "404: Not Found" not in page
+        status, english = await _get(site, http, "/desk/m/1/checkin/x?lang=en")
+        assert status == 404 and "Not found" in english and "404: Not Found" not in english
