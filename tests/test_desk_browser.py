@@ -177,6 +177,20 @@ async def test_the_check_in_desk_fits_a_phone_at_the_venue(browser: Browser, sit
     await context.close()
 
 
+async def test_a_networks_meetings_fit_an_upright_tablet(browser: Browser, site: Desk) -> None:
+    """At 820 px every column of the meetings table, its actions too, is in view."""
+    context, page = await signed_in(browser, site, site.cast.coordinator, TABLET, script=True)
+    await page.goto(site.base + "/desk/n/cyfrowe")
+    region = page.get_by_role("region", name="Spotkania")
+    widths = await region.evaluate("e => [e.scrollWidth, e.clientWidth]")
+    assert widths[0] <= widths[1], widths
+    link = region.get_by_role("link", name="Stanowisko rejestracji")
+    box = await link.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= TABLET["width"], box
+    await shot(page, "desk_network_tablet")
+    await context.close()
+
+
 async def test_the_accessibility_check_finds_what_it_should(browser: Browser) -> None:
     """axe really runs: a button without a name and an image without text are reported."""
     context = await browser.new_context(bypass_csp=True)
