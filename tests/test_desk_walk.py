@@ -117,6 +117,9 @@ async def test_the_delivery_report_names_the_platform_in_polish(site: Desk) -> N
         status, report = await _get(site, http, f"/desk/announcements/{number}")
         assert status == 200 and "Raport doręczenia" in report
         assert "<td>konsola</td>" in report and "<td>console</td>" not in report
+        async with http.get(site.base + f"/desk/announcements/{number}/report.csv") as got:
+            rows = (await got.read()).decode("utf-8-sig").splitlines()
+        assert rows[1].split(";")[:3] == ["czat", "MIASTO CYFROWE", "konsola"], rows
         status, english = await _get(site, http, f"/desk/announcements/{number}?lang=en")
         assert "<td>console</td>" in english
 

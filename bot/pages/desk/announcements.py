@@ -36,6 +36,7 @@ from handlers.announcements.render import (
     Reach,
     Report,
     addressed_to,
+    platform_name,
     reach,
     reach_of,
     render,
@@ -51,12 +52,6 @@ from models.core import Network
 from models.errors import N_
 
 routes = Routes()
-# the delivery report names the platform as people know it, not by the bot's own id
-PLATFORM_NAME = {
-    "telegram": N_("Telegram"),
-    "teams": N_("Microsoft Teams"),
-    "console": N_("console"),
-}
 # The form's values, as the chat's one-line /ogloszenie reads them.
 AUDIENCE_WORD = {"all": "wszyscy", "core": "rdzeń", "leaders": "liderzy"}
 DELIVERY_WORD = {"chats": "czaty", "private": "prywatnie"}
@@ -238,7 +233,7 @@ def _view(
         restricted=t(RESTRICTED) if fresh.audience != "all" else "",
         report=report,
         labels=status_labels(t),
-        platform_name=lambda p: t(PLATFORM_NAME[p]) if p in PLATFORM_NAME else p,
+        platform_name=lambda p: platform_name(t, p),
         **values,
     )
 
