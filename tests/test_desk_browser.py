@@ -23,6 +23,7 @@ from tests.test_pages_browser import ARGS, CHROMIUM, shot
 
 DESKTOP = {"width": 1280, "height": 800}
 TABLET = {"width": 820, "height": 1180}
+PHONE = {"width": 390, "height": 844}
 WIDTHS = {"desktop": DESKTOP, "tablet": TABLET}
 
 
@@ -150,6 +151,44 @@ async def test_the_organiser_checks_people_in_on_a_tablet_without_javascript(
     await audit(
         browser, site, site.cast.organiser, f"/desk/m/{site.meeting}/checkin?q={surname}", "guests"
     )
+
+
+async def test_the_check_in_desk_fits_a_phone_at_the_venue(browser: Browser, site: Desk) -> None:
+    """On a 390 px phone the organiser sees each name, city and answer and the tick button
+    without scrolling sideways (the answer moves under the name), and nothing sticks out."""
+    await site.chat.text(site.cast.laureate_rep, f"/rsvp {site.meeting} stacjonarnie")
+    site.on_the_day()
+    with site.db.session() as s:
+        rep = s.get(directory.Person, site.cast.laureate_rep)
+        assert rep is not None
+    context, page = await signed_in(browser, site, site.cast.organiser, PHONE, script=True)
+    await page.goto(site.base + f"/desk/m/{site.meeting}/checkin")
+    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    row = page.get_by_role("row", name=rep.display_name)
+    assert "Stacjonarnie" in await row.inner_text()
+    button = row.get_by_role("button", name=f"Potwierdź obecność {rep.display_name}")
+    box = await button.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= PHONE["width"], box
+    await shot(page, "desk_checkin_phone")
+    assert await axe.violations(page, "desk_checkin_phone") == []
+    await button.click()
+    assert "obecność od" in await page.get_by_role("row", name=rep.display_name).inner_text()
+    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    await context.close()
+
+
+async def test_a_networks_meetings_fit_an_upright_tablet(browser: Browser, site: Desk) -> None:
+    """At 820 px every column of the meetings table, its actions too, is in view."""
+    context, page = await signed_in(browser, site, site.cast.coordinator, TABLET, script=True)
+    await page.goto(site.base + "/desk/n/cyfrowe")
+    region = page.get_by_role("region", name="Spotkania")
+    widths = await region.evaluate("e => [e.scrollWidth, e.clientWidth]")
+    assert widths[0] <= widths[1], widths
+    link = region.get_by_role("link", name="Stanowisko rejestracji")
+    box = await link.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= TABLET["width"], box
+    await shot(page, "desk_network_tablet")
+    await context.close()
 
 
 async def test_the_accessibility_check_finds_what_it_should(browser: Browser) -> None:

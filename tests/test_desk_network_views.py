@@ -127,7 +127,8 @@ async def test_office_hours_calendar_by_week_with_bookings_and_free_slots(site: 
             first = page.split(f'id="session-{sessions[0]}"')[1].split("</article>")[0]
             assert city in first and person in first
             assert "&lt;b&gt;e-usługi&lt;/b&gt; &amp; RODO" in first and "<b>e-" not in first
-            assert first.count(">wolny<") == 3 and "3 wolne miejsca" in first
+            assert first.count(">wolny<") == 3 and "3 wolne terminy" in first  # as /dyzur says
+            assert '<th scope="col">Termin</th>' in first and "miejsc" not in first
             second = page.split(f'id="session-{sessions[1]}"')[1].split("</article>")[0]
             assert "pominięty" in second and city not in second
     async with site.browser() as http:  # the English switch

@@ -244,6 +244,18 @@ def report_of(s: Session, t: Translator, ann: Announcement) -> Report:
     return Report(copies, counts)
 
 
+# the platform as people know it, not by the bot's own id (the report's page and its CSV)
+PLATFORM_NAME = {
+    "telegram": N_("Telegram"),
+    "teams": N_("Microsoft Teams"),
+    "console": N_("console"),
+}
+
+
+def platform_name(t: Translator, platform: str) -> str:
+    return t(PLATFORM_NAME[platform]) if platform in PLATFORM_NAME else platform
+
+
 def status_labels(t: Translator) -> dict[str, str]:
     return {"sent": t("sent"), "failed": t("failed"), "pending": t("waiting")}
 
@@ -259,7 +271,7 @@ def delivery_report(s: Session, t: Translator, ann: Announcement) -> Outgoing:
             [
                 t("chat") if copy.kind == "chat" else t("person"),
                 copy.who,
-                copy.platform,
+                platform_name(t, copy.platform),
                 labels[copy.status],
                 copy.reason,
                 t.short_datetime(copy.sent_at) if copy.sent_at else "",

@@ -203,15 +203,20 @@ def answer(
     return mine, promoted
 
 
+def check_in_window(meeting: Meeting) -> tuple[datetime, datetime]:
+    """When presence can be marked: from two hours before the meeting until its end."""
+    return (
+        meeting.starts_at - timedelta(hours=2),
+        meeting.starts_at + timedelta(minutes=meeting.duration_minutes),
+    )
+
+
 def check_in(session: Session, meeting: Meeting, person_id: int, now: datetime) -> Rsvp:
     """Mark presence on the day; someone who never answered is recorded as in person."""
     if meeting.status == MeetingStatus.CANCELLED:
         raise DomainError(N_("This meeting has been cancelled."))
-    if (
-        not meeting.starts_at - timedelta(hours=2)
-        <= now
-        <= meeting.starts_at + timedelta(minutes=meeting.duration_minutes)
-    ):
+    opens, closes = check_in_window(meeting)
+    if not opens <= now <= closes:
         raise DomainError(N_("Check-in is open from two hours before the meeting until its end."))
     row = session.exec(
         select(Rsvp).where(Rsvp.meeting_id == meeting.id, Rsvp.person_id == person_id)

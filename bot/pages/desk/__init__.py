@@ -14,10 +14,18 @@ A new area is a module here, named in `areas()`.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from types import ModuleType
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from aiohttp import web
 
 from bot.http import HttpServer
 from bot.router import Router
+
+if TYPE_CHECKING:
+    from bot.pages.desk.site import Desk
 
 
 def areas() -> tuple[ModuleType, ...]:
@@ -61,3 +69,44 @@ def install(http: HttpServer, router: Router) -> None:
     http.app.middlewares.append(security_headers)
     for area in areas():
         area.routes.install(http, desk)
+    _install_fallbacks(http, desk)
+
+
+def _install_fallbacks(http: HttpServer, desk: Desk) -> None:
+    """What the address bar can lead to besides the pages: a form's address opened again (the
+    browser shows it after every desk form) goes back to the page the form belongs to, and any
+    other address under /desk answers the desk's own "not found", never the server's bare
+    English one."""
+    from bot.pages.desk.site import Route, Routes, Visit
+
+    declared = [route for area in areas() for route in area.routes.items]
+    pages = {route.path for route in declared if route.method == "GET"}
+    fallbacks = Routes()
+    for path in sorted({r.path for r in declared if r.method == "POST"} - pages):
+        parent = path
+        while parent != "/desk" and parent not in pages:
+            parent = parent.rsplit("/", 1)[0] or "/desk"
+
+        fallbacks.items.append(Route("GET", path, _back_to(parent), signed_in=False))
+
+    @fallbacks.page("/desk/{anything:.*}")
+    async def unknown(d: Desk, request: web.Request, visit: Visit) -> web.StreamResponse:
+        return d.not_found(request, visit)
+
+    fallbacks.install(http, desk)
+
+
+def _back_to(
+    target: str,
+) -> Callable[[Desk], Callable[[web.Request], Awaitable[web.StreamResponse]]]:
+    """A GET on a form's address: 303 to `target` (its placeholders filled from the address);
+    that page checks the session and the right itself."""
+
+    def bind(_desk: Desk) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        async def handle(request: web.Request) -> web.StreamResponse:
+            values = {k: quote(v, safe="") for k, v in request.match_info.items()}
+            raise web.HTTPSeeOther(target.format_map(values))
+
+        return handle
+
+    return bind

@@ -36,6 +36,7 @@ from handlers.announcements.render import (
     Reach,
     Report,
     addressed_to,
+    platform_name,
     reach,
     reach_of,
     render,
@@ -139,7 +140,7 @@ async def page(d: Desk, request: web.Request, visit: Visit) -> web.StreamRespons
     if not networks:
         return d.not_found(request, visit)
     asked = request.query.get("network", "")
-    codes = [n.code for n in networks if n.code == asked]
+    codes = [n.code for n in networks if n.code == asked or len(networks) == 1]
     return _compose(d, request, visit, _blank(codes))
 
 
@@ -232,6 +233,7 @@ def _view(
         restricted=t(RESTRICTED) if fresh.audience != "all" else "",
         report=report,
         labels=status_labels(t),
+        platform_name=lambda p: platform_name(t, p),
         **values,
     )
 

@@ -19,7 +19,7 @@ from handlers.meetings.render import answer_label
 from models import attendance, directory
 from models.core import Network, Person
 from models.errors import N_
-from models.meetings import Meeting
+from models.meetings import Meeting, MeetingStatus, check_in_window
 
 routes = Routes()
 GUEST_SEARCH_MIN = 3  # characters before unannounced guests are searched for
@@ -41,7 +41,22 @@ def _view(
             for person in directory.find_people(s, query):
                 if person.id not in known and len(guests) < GUEST_SEARCH_MAX:
                     guests.append((person, directory.city_name(s, person.city_id) or ""))
+    opens, closes = check_in_window(fresh)
+    now = d.clock.now()
+    closed = ""
+    if fresh.status == MeetingStatus.CANCELLED:
+        closed = visit.t(N_("This meeting has been cancelled."))
+    elif now < opens:
+        closed = visit.t(
+            N_("Check-in opens {opens}, two hours before the meeting."),
+            opens=visit.t.datetime(opens),
+        )
+    elif now > closes:
+        closed = visit.t(
+            N_("Check-in closed {closes}, when the meeting ended."), closes=visit.t.datetime(closes)
+        )
     return {
+        "closed": closed,
         "meeting": fresh,
         "network": network,
         "people": people,

@@ -100,6 +100,8 @@ async def upload(d: Desk, request: web.Request, visit: Visit, form: Form) -> web
     path = _upload_path(d, visit, upload_id, suffix)
     path.write_bytes(sheet.file.read())
     result = await _import(d, visit, path, dry_run=True)
+    given = Path(sheet.filename or "").name or path.name  # the name the person chose, not ours
+    shown = [line.replace(path.name, given) for line in result.lines]
     log.info("desk.roster_dry_run person=%s ok=%s", visit.person.id, result.ok)
     if not result.ok or not result.changes:
         path.unlink(missing_ok=True)
@@ -108,7 +110,7 @@ async def upload(d: Desk, request: web.Request, visit: Visit, form: Form) -> web
         request,
         visit,
         status=200 if result.ok else 422,
-        preview=result.lines,
+        preview=shown,
         preview_ok=result.ok,
         upload=upload_id if result.ok and result.changes else "",
         suffix=suffix,
