@@ -150,6 +150,11 @@ async def test_the_default_period_is_the_last_full_quarter(
     assert "01.08.2026 – 31.08.2026" in spans.text
     book = load_workbook(io.BytesIO(by_suffix(spans.files, ".xlsx").content))
     assert row_of(book["Podsumowanie"], "MIASTO CYFROWE")[1] == 1
+    quiet = await summary_of(chat, cast.team, "/podsumowanie 01.2026")  # nothing happened
+    book = load_workbook(io.BytesIO(by_suffix(quiet.files, ".xlsx").content))
+    for name in SHEETS[1:]:
+        [[said, *empty]] = rows(book[name])[1:]
+        assert said == "W tym okresie nie ma danych." and not any(empty), name
     months = await summary_of(chat, cast.team, "/podsumowanie 07.2026 08.2026")
     assert "01.07.2026 – 31.08.2026" in months.text
     wrong = await summary_of(chat, cast.team, "/podsumowanie kiedyś tam")

@@ -236,6 +236,8 @@ def to_xlsx(t: Translator, summary: Summary) -> bytes:
         sheet.append(safe_row(header))
         for row in rows:
             sheet.append(safe_row(row))
+        if not rows:  # a sheet with only its header reads as a broken file
+            sheet.append([t("Nothing in this period.")])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         widths = [len(str(h)) for h in header]
