@@ -20,7 +20,7 @@ from models import backup as portable
 from models import seed
 from models.db import Database
 from tests.cast import find_cast
-from tests.conftest import POSTGRES_OK, START, drop_database, fresh_database_url
+from tests.conftest import START, drop_database, fresh_database_url
 from tests.fakes.telegram_api import FakeBotApi
 from tests.test_telegram import link
 
@@ -29,8 +29,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def pg_url(tmp_path: Path) -> Iterator[str]:
-    if not POSTGRES_OK:
-        pytest.skip("PostgreSQL not reachable (outside CI)")
     url = fresh_database_url("postgres", tmp_path, "migrate_once")
     yield url
     drop_database(url)

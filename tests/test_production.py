@@ -34,7 +34,7 @@ import pytest
 from aiohttp import web
 
 from bot.transports.telegram import SECRET_HEADER
-from tests.conftest import POSTGRES_OK, POSTGRES_URL, drop_database, fresh_database_url
+from tests.conftest import POSTGRES_URL, drop_database, fresh_database_url
 from tests.fakes import telegram_updates as tg
 from tests.fakes import tls
 from tests.fakes.telegram_api import FakeBotApi
@@ -57,8 +57,6 @@ def free_port() -> int:
 
 @pytest.fixture
 def database(tmp_path: Path) -> Iterator[str]:
-    if not POSTGRES_OK:
-        pytest.skip("PostgreSQL not reachable (outside CI)")
     url = fresh_database_url("postgres", tmp_path, "production")
     yield url
     drop_database(url)
