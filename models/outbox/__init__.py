@@ -18,6 +18,7 @@ and claiming), `marks` (after a send), `log` (reports and compaction)."""
 
 from models.outbox.log import (
     COMPACT_BATCH,
+    LOGGED,
     Outcome,
     compact,
     for_announcement,
@@ -70,6 +71,7 @@ __all__ = [
     "EDIT",
     "FAILED",
     "HEAD_DDL",
+    "LOGGED",
     "PENDING",
     "REPLY",
     "SENT",

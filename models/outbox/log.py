@@ -48,7 +48,7 @@ def for_announcement(session: Session, announcement_id: int) -> list[Outcome]:
     return [Outcome(*row[1:]) for row in sorted(found, key=lambda row: row[0])]
 
 
-_LOGGED = (
+LOGGED = (  # what the delivery log keeps of a message
     "id",
     "created_at",
     "platform",
@@ -90,8 +90,8 @@ def compact(session: Session, before: datetime) -> int:
             return done
         session.execute(
             insert(Delivery).from_select(
-                list(_LOGGED),
-                sa_select(*(table.c[f] for f in _LOGGED)).where(table.c.id.in_(ids)),
+                list(LOGGED),
+                sa_select(*(table.c[f] for f in LOGGED)).where(table.c.id.in_(ids)),
             )
         )
         session.execute(delete(OutboxMessage).where(col(OutboxMessage.id).in_(ids)))
